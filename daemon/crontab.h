@@ -1,0 +1,109 @@
+/* crontab.h — INI crontabs and tickd.conf into validated definitions.
+ *
+ * Owns the file format of DESIGN.md ("The INI crontab"): one job per
+ * section, [defaults], every key, inih with our own line reader (exact line
+ * numbers, over-long lines are errors, values verbatim — no inline
+ * comments). A file with any error is rejected whole. The loader returns
+ * data and diagnostics; it prints nothing and runs nothing.
+ *
+ * Ownership: a struct crontab_file owns its jobs; a job owns its strings
+ * and its schedule. Zones come from the tz_cache in the options and live
+ * as long as it does. */
+#ifndef TICKD_CRONTAB_H
+#define TICKD_CRONTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "diag.h"
+#include "schedule.h"
+#include "tz.h"
+
+enum overlap_policy {
+        OVERLAP_SKIP,    /* default: log that the run was skipped */
+        OVERLAP_ALLOW,
+        OVERLAP_QUEUE,   /* run once when the previous finishes; at most one queued */
+        OVERLAP_REPLACE, /* kill the running one, then start */
+};
+
+#define JOB_DEFAULT_KILL_GRACE_USEC (UINT64_C(10) * 1000000)
+
+struct job {
+        char *name;               /* the section name; unique across files */
+        char *file;               /* the crontab it came from */
+        unsigned line;            /* the line of its [section] header */
+        char *description;        /* may be NULL */
+        char *schedule_text;      /* verbatim, for display */
+        struct schedule *schedule;
+        char *command;            /* run by /bin/sh -c, verbatim */
+        char *user;               /* NULL = the daemon's own user */
+        char *group;              /* NULL = the user's primary group */
+        char *timezone;           /* NULL = the daemon's default zone */
+        const struct tz *zone;    /* resolved; never NULL after a load */
+        uint64_t timeout_usec;    /* 0 = none */
+        uint64_t kill_grace_usec;
+        enum overlap_policy overlap;
+        uint64_t random_delay_usec;
+        bool persistent;
+        char **environment;       /* NULL-terminated "NAME=value" list, in file order */
+        char *working_directory;  /* NULL = the user's home */
+        int umask;                /* -1 = 022 */
+        bool has_nice;
+        int nice;
+        char *on_failure;         /* NULL = none; run by /bin/sh -c */
+        bool enabled;
+};
+
+struct crontab_file {
+        char *path;
+        /* Identity of what was read, so a reload can tell an unchanged file. */
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+        struct job **jobs;
+        size_t n_jobs;
+};
+
+struct crontab_options {
+        bool system_mode;               /* root-owned, not group/world-writable files only */
+        uid_t owner_uid;                /* user mode: files must belong to this user */
+        struct tz_cache *zones;
+        const struct tz *default_zone;  /* for jobs without timezone= */
+        bool resolve_users;             /* check that user=/group= exist (NSS look-up) */
+        bool check_commands;            /* warn when the command's program is not found */
+};
+
+/* Loads one crontab. On success (no errors) returns 0 and *OUT; when the
+ * file has errors returns -EINVAL and *OUT is NULL; other negative errnos
+ * for files that cannot be read. Every problem is appended to DIAGS with
+ * file and line. */
+int crontab_load_file(const char *path, const struct crontab_options *options,
+                      struct crontab_file **out, struct diagnostics *diags);
+void crontab_file_free(struct crontab_file *file);
+void job_free(struct job *job);
+
+/* The crontab paths of DIR in name order: *.ini only, skipping dotfiles,
+ * editor backups and package-manager leftovers (reported as DIAG_DEBUG).
+ * Refuses (DIAG_ERROR) a directory with wrong owner or mode in system mode.
+ * *OUT is a NULL-terminated array the caller frees with crontab_paths_free(). */
+int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out,
+                     struct diagnostics *diags);
+void crontab_paths_free(char **paths);
+
+/* Daemon settings: tickd.conf, [daemon] section. */
+struct daemon_config {
+        char *default_timezone;        /* NULL = the system zone */
+        uint64_t shutdown_timeout_usec; /* default 90s */
+        unsigned max_concurrent;        /* 0 = unlimited */
+        char *default_path;             /* PATH for jobs */
+        int log_level;                  /* syslog priority, default LOG_INFO */
+};
+
+/* A missing file yields the defaults and returns 0. */
+int daemon_config_load(const char *path, struct daemon_config *out, struct diagnostics *diags);
+void daemon_config_free(struct daemon_config *config);
+
+#endif

@@ -1,0 +1,46 @@
+/* diag.h — diagnostics: what a loader found wrong, with where.
+ *
+ * Loaders never print; they append diagnostics to a list, and the edge
+ * (tickctl check, tickd's log) decides how to show them. Format for humans
+ * and editors: "FILE:LINE: error: MESSAGE". */
+#ifndef TICKD_DIAG_H
+#define TICKD_DIAG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum diag_severity {
+        DIAG_ERROR,
+        DIAG_WARNING,
+        DIAG_DEBUG, /* shown only at debug level, e.g. "ignored editor backup x~" */
+};
+
+struct diagnostic {
+        enum diag_severity severity;
+        char *file;    /* may be NULL */
+        unsigned line; /* 0 = the whole file */
+        char *key;     /* may be NULL */
+        char *message;
+};
+
+struct diagnostics {
+        struct diagnostic *items;
+        size_t count;
+        size_t capacity;
+};
+
+/* Appends a diagnostic; returns 0 or -ENOMEM. */
+__attribute__((format(printf, 5, 6))) int diag_add(struct diagnostics *d, enum diag_severity severity,
+                                                   const char *file, unsigned line, const char *fmt, ...);
+__attribute__((format(printf, 6, 7))) int diag_add_key(struct diagnostics *d, enum diag_severity severity,
+                                                       const char *file, unsigned line, const char *key,
+                                                       const char *fmt, ...);
+size_t diag_count(const struct diagnostics *d, enum diag_severity severity);
+/* Moves every item of FROM to the end of TO; FROM is left empty. */
+int diag_move(struct diagnostics *to, struct diagnostics *from);
+/* "FILE:LINE: error: MESSAGE" (FILE: when line is 0; MESSAGE alone without a file). */
+void diag_fprint(FILE *out, const struct diagnostic *item);
+void diag_free(struct diagnostics *d);
+
+#endif

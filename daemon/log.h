@@ -1,0 +1,79 @@
+/* log.h — the one call site for tickd's structured records.
+ *
+ * Every event is a record: an event type (which maps to a fixed MESSAGE_ID
+ * in the journal), a syslog priority, typed fields and a readable sentence.
+ * The target is the journal (sd_journal_send, one entry per record) or
+ * stderr (one line per record: "event=failed job=backup run=... code=3
+ * duration=1.204s msg=..."), chosen once at start-up. Unset fields are
+ * left out. */
+#ifndef TICKD_LOG_H
+#define TICKD_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <syslog.h>
+
+enum log_target {
+        LOG_TARGET_AUTO,    /* the journal when it is there, else stderr */
+        LOG_TARGET_JOURNAL,
+        LOG_TARGET_STDERR,
+};
+
+enum log_event {
+        LOG_EVENT_MESSAGE,         /* plain daemon message, no MESSAGE_ID */
+        LOG_EVENT_STARTED,         /* a run started */
+        LOG_EVENT_SUCCEEDED,       /* exit 0 */
+        LOG_EVENT_FAILED,          /* non-zero exit, signal, exec or credential failure */
+        LOG_EVENT_TIMED_OUT,
+        LOG_EVENT_SKIPPED,         /* overlap = skip */
+        LOG_EVENT_DELAYED,         /* max_concurrent reached, or queued behind itself */
+        LOG_EVENT_LOST,            /* a runner died without reporting */
+        LOG_EVENT_CONFIG_REJECTED, /* a crontab (or tickd.conf) error */
+        LOG_EVENT_BATCH_STUCK,     /* a batch outlived its jobs' deadlines */
+        LOG_EVENT_RELOADED,
+        LOG_EVENT_DAEMON_STARTED,
+        LOG_EVENT_DAEMON_STOPPING,
+        LOG_EVENT_CANCELLED,       /* a run was cancelled (tickctl cancel, replace) */
+        _LOG_EVENT_MAX,
+};
+
+struct log_record {
+        enum log_event event;
+        int priority;             /* LOG_ERR .. LOG_DEBUG */
+        const char *job;          /* TICKD_JOB */
+        const char *run_id;       /* TICKD_RUN_ID */
+        const char *file;         /* TICKD_FILE */
+        unsigned line;            /* with file: TICKD_LINE */
+        const char *user;         /* TICKD_USER */
+        int64_t scheduled_usec;   /* TICKD_SCHEDULED_USEC, 0 = unset */
+        bool has_exit_status;
+        int exit_status;          /* TICKD_EXIT_STATUS */
+        int signal;               /* TICKD_SIGNAL, 0 = unset */
+        int64_t duration_usec;    /* TICKD_DURATION_USEC, 0 = unset (use has_ fields if 0 matters) */
+        int64_t cpu_usec;         /* TICKD_CPU_USEC */
+        long maxrss_kb;           /* TICKD_MAXRSS_KB */
+        bool has_resources;       /* duration/cpu/maxrss are set */
+        int errno_value;          /* ERRNO, 0 = unset */
+};
+
+/* Chooses the target and the most verbose priority shown. Safe to call
+ * again (e.g. after --log-level is parsed). */
+void log_setup(enum log_target target, int max_priority);
+enum log_target log_current_target(void);
+int log_max_priority(void);
+
+/* Emits one record; FMT is the readable sentence (MESSAGE=). */
+#define log_emit(record, ...) log_emit_at(__FILE__, __LINE__, __func__, (record), __VA_ARGS__)
+__attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, int code_line,
+                                                       const char *code_func,
+                                                       const struct log_record *record,
+                                                       const char *fmt, ...);
+
+/* Plain messages. */
+#define log_msg(priority, ...) log_emit(&(struct log_record){ .priority = (priority) }, __VA_ARGS__)
+
+/* Parses "err", "warning", "notice", "info", "debug" (or 0-7). */
+int log_level_from_string(const char *text);
+int log_target_from_string(const char *text, enum log_target *out);
+
+#endif

@@ -1,0 +1,45 @@
+/* main-tickctl.c — tickctl: one binary, one sub-command per ctl-*.c file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "ctl.h"
+
+struct ctl_command {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+};
+
+static const struct ctl_command commands[] = {
+        { "next", ctl_next, "print the next fire times of a schedule expression" },
+};
+
+static void usage(FILE *out)
+{
+        fprintf(out, "Usage: tickctl COMMAND [OPTIONS...]\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "\nSee tickctl(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return 2;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+                usage(stdout);
+                return 0;
+        }
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("tickctl %s\n", TICKD_VERSION);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (strcmp(argv[1], commands[i].name) == 0)
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "tickctl: unknown command '%s' (see tickctl --help)\n", argv[1]);
+        return 2;
+}

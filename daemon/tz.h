@@ -1,0 +1,89 @@
+/* tz.h — IANA time zones: UTC <-> local civil time, DST gaps and overlaps.
+ *
+ * Reads TZif files (versions 1-4) from a zoneinfo directory, including the
+ * POSIX TZ footer that extends the rules past the last listed transition,
+ * so far-future years are right. A zone is immutable once loaded; a
+ * struct tz_cache owns every zone it loaded and loads each name once.
+ * Nothing here reads or changes the process's TZ, calls localtime() or
+ * keeps globals: two zones can be used side by side from any thread.
+ *
+ * Times are seconds since the Unix epoch (int64_t, UTC). A "local seconds"
+ * value is the civil time read as if it were UTC: utc + offset. */
+#ifndef TICKD_TZ_H
+#define TICKD_TZ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tz;
+struct tz_cache;
+
+/* ZONEINFO_DIR NULL means "/usr/share/zoneinfo". Returns NULL on ENOMEM. */
+struct tz_cache *tz_cache_new(const char *zoneinfo_dir);
+void tz_cache_free(struct tz_cache *cache);
+
+/* Finds or loads zone NAME ("Europe/Berlin", "UTC"). "UTC" always works,
+ * even without tzdata. Returns 0, -EINVAL for a name that is not a zone
+ * name (empty, absolute, "..", bad characters), -ENOENT for a zone that is
+ * not installed, or -EBADMSG for a file that is not valid TZif. The zone
+ * lives as long as the cache. */
+int tz_cache_get(struct tz_cache *cache, const char *name, const struct tz **out);
+
+/* The zone of the system (/etc/localtime's target, or /etc/timezone), or
+ * UTC when none is configured. Same errors as tz_cache_get(). */
+int tz_cache_get_system(struct tz_cache *cache, const struct tz **out);
+
+const char *tz_name(const struct tz *zone);
+
+/* A span of time in which the zone's UTC offset is constant:
+ * [start, end), start may be INT64_MIN and end INT64_MAX. prev_offset is
+ * the offset in force just before START (equal to offset when there is no
+ * earlier span). Offsets are seconds east of UTC. */
+struct tz_span {
+        int64_t start;
+        int64_t end;
+        int32_t offset;
+        int32_t prev_offset;
+        int32_t next_offset; /* offset from END on (equal to offset when END is INT64_MAX) */
+        bool is_dst;
+};
+
+/* The span that contains instant T. Fast: O(log n) in the transition table,
+ * O(1) past it (POSIX footer rules). */
+void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out);
+
+/* UTC offset in seconds at T. */
+int32_t tz_offset_at(const struct tz *zone, int64_t t);
+
+/* Civil time, as struct tm would hold it but with full-range fields. */
+struct tz_civil {
+        int64_t year;   /* e.g. 2026 */
+        int month;      /* 1-12 */
+        int day;        /* 1-31 */
+        int hour;       /* 0-23 */
+        int minute;     /* 0-59 */
+        int second;     /* 0-59 */
+        int weekday;    /* 0 = Sunday .. 6 = Saturday */
+        int32_t offset; /* seconds east of UTC in force */
+        bool is_dst;
+};
+
+/* The civil time in ZONE at instant T. */
+void tz_to_civil(const struct tz *zone, int64_t t, struct tz_civil *out);
+
+/* Resolves a civil local time (year..second of CIVIL; other fields ignored)
+ * to UTC instants. Returns how many instants carry that local time:
+ *   1 — normal: *first is it;
+ *   2 — DST overlap (fall back): *first is the earlier, *second the later;
+ *   0 — DST gap (spring forward): the local time does not exist; *first is
+ *       the first instant after the gap (the transition instant).
+ * SECOND may be NULL. */
+int tz_from_civil(const struct tz *zone, const struct tz_civil *civil, int64_t *first, int64_t *second);
+
+/* Pure calendar helpers shared by tz and schedule (proleptic Gregorian). */
+int64_t tz_days_from_civil(int64_t year, int month, int day);
+void tz_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+int tz_days_in_month(int64_t year, int month);
+bool tz_is_leap_year(int64_t year);
+
+#endif
