@@ -6,5 +6,11 @@
 #define TICKD_CTL_H
 
 int ctl_next(int argc, char **argv);
+int ctl_list(int argc, char **argv);
+int ctl_status(int argc, char **argv);
+int ctl_run(int argc, char **argv);
+int ctl_cancel(int argc, char **argv);
+int ctl_reload(int argc, char **argv);
+int ctl_edit(int argc, char **argv);
 
 #endif
