@@ -314,9 +314,8 @@ _Noreturn void runner_main(const struct runner_request *req)
         }
         close(output_fd);
         close(error_pipe[1]);
-        /* The job is its own group leader once setsid() ran; doing it from
-         * this side too closes the race with an early kill. */
-        setpgid(pid, pid);
+        /* The job makes itself a session and group leader (setsid); the
+         * parent must not setpgid() it, or setsid() fails with EPERM. */
         o.pid = pid;
         write_record(&o);
 
