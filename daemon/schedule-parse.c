@@ -292,6 +292,7 @@ static int calendar_items(struct parse *p, const struct field *f, const char *co
         *star = false;
         for (;;) {
                 struct cal_item it = { .step = 0 };
+                bool range = false;
                 if (*count == max)
                         return fail(p, -EINVAL, "%s: too many items in '%s'", f->name, comp);
                 if (*s == '*') {
@@ -307,6 +308,7 @@ static int calendar_items(struct parse *p, const struct field *f, const char *co
                         it.last = it.first;
                         if (strncmp(s, "..", 2) == 0) {
                                 s += 2;
+                                range = true;
                                 r = calendar_value(p, f, &s, comp, &it.last);
                                 if (r < 0)
                                         return r;
@@ -324,7 +326,7 @@ static int calendar_items(struct parse *p, const struct field *f, const char *co
                         if (rep < 1 || rep > f->max - f->min + 1)
                                 return fail(p, -EINVAL, "%s: repetition '%.*s' is out of range 1-%d", f->name,
                                             (int)strcspn(rs, ",:-~"), rs, f->max - f->min + 1);
-                        if (it.first == it.last && !*star) {
+                        if (!range && it.step == 0) {
                                 it.last = f->max;
                                 it.single = true;
                         }
