@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -316,7 +317,9 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                 run->on_failure = req->command != NULL;
                 run->job_name = strdup(req->job->name);
                 sd_id128_t id;
-                if (sd_id128_randomize(&id) >= 0)
+                if (req->run_id)
+                        snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
+                else if (sd_id128_randomize(&id) >= 0)
                         sd_id128_to_string(id, run->run_id);
                 request_deadline(req->job, &deadline, &bounded);
                 m->n_running++;

@@ -50,6 +50,7 @@ struct run_request {
         int64_t scheduled_usec;
         const char *command;       /* NULL = job->command */
         int failed_exit_status;    /* on_failure: the status that triggered it; -1 otherwise */
+        const char *run_id;        /* on_failure: the failed run's id; NULL = a fresh one */
 };
 
 /* Called for every FINISHED record, and with OUTCOME NULL for a lost run,

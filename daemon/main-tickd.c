@@ -204,8 +204,10 @@ static int load_settings(struct daemon *d)
                         return r;
         }
         d->crontab_options = (struct crontab_options){
-                .system_mode = !d->options->user,
-                .owner_uid = getuid(),
+                /* A daemon that is not root cannot run jobs as anyone else:
+                 * its crontabs must then be its own, as in user mode. */
+                .system_mode = !d->options->user && geteuid() == 0,
+                .owner_uid = geteuid(),
                 .zones = d->zones,
                 .default_zone = zone,
                 .resolve_users = false, /* look-ups happen in runners, never in the daemon */
@@ -216,31 +218,27 @@ static int load_settings(struct daemon *d)
 static int check_configuration(struct daemon *d)
 {
         struct diagnostics diags = { 0 };
-        char **paths = NULL;
-        size_t n_jobs = 0, n_files = 0;
+        struct crontab_set set = { 0 };
         d->crontab_options.resolve_users = true;
         d->crontab_options.check_commands = true;
-        int r = crontab_list_dir(d->jobs_dir, &d->crontab_options, &paths, &diags);
-        for (char **p = paths; p && *p; p++) {
-                struct crontab_file *f = NULL;
-                if (crontab_load_file(*p, &d->crontab_options, &f, &diags) == 0) {
-                        n_jobs += f->n_jobs;
-                        n_files++;
-                        crontab_file_free(f);
-                }
-        }
-        crontab_paths_free(paths);
+        d->crontab_options.default_path = d->config.default_path;
+        int r = crontab_load_dir(d->jobs_dir, &d->crontab_options, &set, &diags);
+        size_t n_jobs = 0;
+        for (size_t i = 0; i < set.n_files; i++)
+                n_jobs += set.files[i]->n_jobs;
         for (size_t i = 0; i < diags.count; i++)
                 if (diags.items[i].severity != DIAG_DEBUG)
                         diag_fprint(stderr, &diags.items[i]);
         size_t errors = diag_count(&diags, DIAG_ERROR);
         diag_free(&diags);
-        if (r < 0 && r != -ENOENT) {
+        size_t n_files = set.n_files;
+        crontab_set_free(&set);
+        if (r < 0) {
                 fprintf(stderr, "%s: %s\n", d->jobs_dir, strerror(-r));
                 return 1;
         }
         printf("%zu job(s) in %zu file(s) loaded from %s%s\n", n_jobs, n_files, d->jobs_dir,
-               errors ? "; some files have errors" : "");
+               errors ? "; some files have errors and would be rejected" : "");
         return errors ? 1 : 0;
 }
 

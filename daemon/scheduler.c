@@ -443,7 +443,7 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
         if (e && failed && e->job->on_failure) {
                 struct run_request req = { .job = e->job, .scheduled_usec = run->scheduled_usec,
                                            .command = e->job->on_failure,
-                                           .failed_exit_status = failure_status(o) };
+                                           .failed_exit_status = failure_status(o), .run_id = run->run_id };
                 int r = batch_spawn(s->batches, &req, 1);
                 if (r < 0)
                         log_msg(LOG_ERR, "cannot start on_failure of %s: %s", run->job_name, strerror(-r));
