@@ -13,5 +13,7 @@ int ctl_run(int argc, char **argv);
 int ctl_cancel(int argc, char **argv);
 int ctl_reload(int argc, char **argv);
 int ctl_edit(int argc, char **argv);
+int ctl_history(int argc, char **argv);
+int ctl_logs(int argc, char **argv);
 
 #endif

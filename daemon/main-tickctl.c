@@ -20,6 +20,8 @@ static const struct ctl_command commands[] = {
         { "cancel", ctl_cancel, "stop a job's running runs" },
         { "reload", ctl_reload, "reload the crontabs and report per file" },
         { "edit", ctl_edit, "edit a crontab safely, validate, install, reload" },
+        { "history", ctl_history, "list finished runs from the journal" },
+        { "logs", ctl_logs, "show a job's own output from the journal" },
 };
 
 static void usage(FILE *out)
