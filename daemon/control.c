@@ -45,7 +45,19 @@ struct connection {
         unsigned serial;
 };
 
+/* The last few outcomes, for a RunJob(wait) whose run finished before its
+ * waiter was registered (a fork failure is reported inside run_job()). */
+#define RECENT_MAX 8
+struct recent {
+        char run_id[CONTROL_RUN_ID_MAX];
+        char result[24];
+        int exit_status, signal;
+        uint64_t duration_usec;
+};
+
 struct control {
+        struct recent recent[RECENT_MAX];
+        unsigned recent_next;
         sd_event *event;
         sd_event_source *listen_source;
         int listen_fd;
@@ -473,10 +485,18 @@ static int method_run_job(sd_bus_message *m, void *userdata, sd_bus_error *error
                                          "job '%s' is already running and its overlap policy is skip", name);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot run job '%s': %m", name);
-        log_emit((&(struct log_record){ .priority = LOG_INFO, .job = name, .run_id = run_id }),
-                 "control: uid %u started a run of %s", (unsigned)conn->uid, name);
+        log_emit((&(struct log_record){ .priority = LOG_INFO, .job = name, .run_id = run_id[0] ? run_id : NULL }),
+                 "control: uid %u %s a run of %s", (unsigned)conn->uid, run_id[0] ? "started" : "queued", name);
+        if (!run_id[0]) /* queued behind the running one or for a free slot: nothing to wait for yet */
+                return sd_bus_reply_method_return(m, "ssiit", "", "queued", -1, 0, UINT64_C(0));
         if (!wait)
                 return sd_bus_reply_method_return(m, "ssiit", run_id, "started", -1, 0, UINT64_C(0));
+        for (size_t i = 0; i < RECENT_MAX; i++) {
+                const struct recent *done = &c->recent[i];
+                if (strcmp(done->run_id, run_id) == 0)
+                        return sd_bus_reply_method_return(m, "ssiit", run_id, done->result, done->exit_status,
+                                                          done->signal, done->duration_usec);
+        }
 
         struct waiter *w = calloc(1, sizeof(*w));
         if (!w)
@@ -781,6 +801,13 @@ void control_run_finished(struct control *c, const char *job, const struct contr
 {
         if (!c || !o || !o->run_id)
                 return;
+        uint64_t duration = o->end_usec > o->start_usec ? o->end_usec - o->start_usec : 0;
+        struct recent *done = &c->recent[c->recent_next++ % RECENT_MAX];
+        snprintf(done->run_id, sizeof(done->run_id), "%s", o->run_id);
+        snprintf(done->result, sizeof(done->result), "%s", strempty(o->result));
+        done->exit_status = o->exit_status;
+        done->signal = o->signal;
+        done->duration_usec = duration;
         for (struct waiter **p = &c->waiters; *p;) {
                 struct waiter *w = *p;
                 if (strcmp(w->run_id, o->run_id) != 0) {
@@ -788,7 +815,6 @@ void control_run_finished(struct control *c, const char *job, const struct contr
                         continue;
                 }
                 *p = w->next;
-                uint64_t duration = o->end_usec > o->start_usec ? o->end_usec - o->start_usec : 0;
                 int r = sd_bus_reply_method_return(w->call, "ssiit", o->run_id, strempty(o->result),
                                                    o->exit_status, o->signal, duration);
                 if (r < 0)

@@ -57,7 +57,8 @@
  *                               t rss_kb, a FILE, a RUN, a BATCH
  *   RunJob(s name, b wait)   -> s run_id, s result, i exit_status,
  *                               i signal, t duration_usec
- *                               (without wait: result "started", -1, 0, 0)
+ *                               (without wait: result "started", -1, 0, 0;
+ *                               a run that waits: "", "queued", -1, 0, 0)
  *   CancelJob(s name)        -> u runs signalled
  *   Reload()                 -> a FILE */
 #define CONTROL_ERROR_NO_SUCH_JOB "org.tickd.Error.NoSuchJob"
@@ -126,7 +127,8 @@ struct control_ops {
         int (*for_each_run)(void *userdata, control_run_fn each, void *ctx);
         int (*for_each_batch)(void *userdata, control_batch_fn each, void *ctx);
         /* Starts a run of NAME now, outside its schedule, with its overlap
-         * policy; writes the run id. Returns 0, -ENOENT (no such job),
+         * policy; writes the run id, or "" when the run was accepted but
+         * waits (overlap = queue, max_concurrent). Returns 0, -ENOENT (no such job),
          * -EBUSY (skipped: it is running and overlap = skip), or another
          * negative errno. */
         int (*run_job)(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_MAX]);

@@ -48,6 +48,9 @@ int ctl_run(int argc, char **argv)
                 fprintf(stderr, "tickctl run: bad reply: %s\n", strerror(-r));
         if (r < 0) {
                 status = ctl_exit_status(r);
+        } else if (strcmp(result, "queued") == 0) {
+                printf("Queued %s: it starts when its running run finishes or a slot is free%s.\n", name,
+                       o.wait ? " (not waited for)" : "");
         } else if (!o.wait) {
                 if (o.json) {
                         printf("{\"job\": ");

@@ -43,7 +43,7 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                 printf("tickd %s (%s instance)\n", version, o->user_mode ? "user" : "system");
                 printf("  Socket: %s\n", socket_path ? socket_path : "?");
                 timespan_format(now > started ? (now - started) / USEC_PER_SEC * USEC_PER_SEC : 0, span, sizeof(span));
-                printf("  Up: %s (since %s)\n", span, ctl_format_time(started, when, sizeof(when)));
+                printf("  Up: %s (since %s)\n", strcmp(span, "0") == 0 ? "0s" : span, ctl_format_time(started, when, sizeof(when)));
                 printf("  Jobs: %u\n", n_jobs);
                 printf("  Open descriptors: %u\n  Memory (RSS): %llu KiB\n", fds, (unsigned long long)rss);
         }
