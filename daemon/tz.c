@@ -744,23 +744,30 @@ static int parse_block(const uint8_t *p, const struct tzif_header *h, size_t tim
         return 0;
 }
 
-/* Makes the table and the rule meet at RULE_FROM: if the rule disagrees
- * with the table's last state there (a file zic would not write), the
- * rule's state starts at RULE_FROM as one more transition. */
-static int join_rule(struct tz *zone)
+/* Makes the table and the rule meet at RULE_FROM, the file's last
+ * transition. From there on the rule is in force, as glibc and tzcode
+ * read it, even where it disagrees with the table's last entry (older
+ * zic versions wrote such files): the entry at RULE_FROM takes the rule's
+ * state, or, if that entry was folded away, one is added. */
+static void join_rule(struct tz *zone)
 {
         struct tz_span f;
         rule_span_at(&zone->rule, zone->rule_from, &f);
         size_t n = zone->n;
         if (zone->rule_from == INT64_MIN || (f.offset == zone->offset[n] && f.is_dst == zone->dst[n]))
-                return 0;
-        if (n > 0 && zone->at[n - 1] >= zone->rule_from)
-                return -EBADMSG;
+                return;
+        if (n > 0 && zone->at[n - 1] == zone->rule_from) {
+                zone->offset[n] = f.offset;
+                zone->dst[n] = f.is_dst;
+                if (zone->offset[n - 1] == f.offset && zone->dst[n - 1] == f.is_dst)
+                        zone->n--;
+                return;
+        }
+        /* parse_block() left room for one more entry. */
         zone->at[n] = zone->rule_from;
         zone->offset[n + 1] = f.offset;
         zone->dst[n + 1] = f.is_dst;
         zone->n = n + 1;
-        return 0;
 }
 
 static int tz_parse(const uint8_t *buf, size_t len, struct tz *zone)
@@ -805,7 +812,8 @@ static int tz_parse(const uint8_t *buf, size_t len, struct tz *zone)
                 return r;
         zone->has_rule = true;
         zone->rule_from = last;
-        return join_rule(zone);
+        join_rule(zone);
+        return 0;
 }
 
 static int tz_load(int dir_fd, const char *path, const char *name, struct tz **out)
