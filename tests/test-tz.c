@@ -513,6 +513,8 @@ struct tzif_builder {
 
 static void put(struct tzif_builder *b, const void *p, size_t n)
 {
+        if (n == 0)
+                return;
         ck_assert(b->len + n <= sizeof(b->buf));
         memcpy(b->buf + b->len, p, n);
         b->len += n;
@@ -731,6 +733,51 @@ START_TEST(footer_dst_all_year)
         ck_assert_int_eq(s.end, INT64_MAX);
         tz_cache_free(c);
         harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* Times shifted so far that one year's end falls after the next year's
+ * start in some years only: no sensible reading, refused. */
+START_TEST(rejects_interleaving_rules)
+{
+        static const char *const rules[] = {
+                "AAA3BBB,M1.1.0,J365/120",
+                "AAA3BBB,J3/-30,M12.5.0/160",
+                "AAA3BBB,M12.5.0/167,M1.1.0/-100",
+        };
+        for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+                struct tzif_builder b;
+                static const struct tzif_type types[] = { { -3 * H, 0 } };
+                tzif_build(&b, '3', NULL, NULL, 0, types, 1, rules[i]);
+                struct tz *z = NULL;
+                ck_assert_int_eq(tz_new_from_tzif("Odd", b.buf, b.len, &z), -EBADMSG);
+                ck_assert_ptr_null(z);
+        }
+        /* Each year's end passing the next year's start: DST all year. */
+        struct tz *all = NULL;
+        struct tzif_builder a;
+        static const struct tzif_type dst_type[] = { { -2 * H, 1 } };
+        tzif_build(&a, '3', NULL, NULL, 0, dst_type, 1, "AAA3BBB,J1/-167,J365/167");
+        ck_assert_int_eq(tz_new_from_tzif("AllYear", a.buf, a.len, &all), 0);
+        ck_assert_int_eq(tz_offset_at(all, utc(2031, 1, 4, 1, 0, 0)), -2 * H);
+        ck_assert_int_eq(tz_offset_at(all, utc(2031, 7, 4, 1, 0, 0)), -2 * H);
+        tz_free(all);
+
+        /* A rule whose times cross into the neighbouring years but that
+         * alternates every year is fine. */
+        struct tzif_builder b;
+        static const struct tzif_type types[] = { { -3 * H, 0 } };
+        tzif_build(&b, '3', NULL, NULL, 0, types, 1, "AAA3BBB,M2.2.0/-167,M12.5.6/167");
+        struct tz *z = NULL;
+        ck_assert_int_eq(tz_new_from_tzif("Shifted", b.buf, b.len, &z), 0);
+        ck_assert_str_eq(tz_name(z), "Shifted");
+        /* 2030: the last Saturday of December is the 28th; +167h is
+         * 2031-01-03 23:00 local DST (-2h). */
+        assert_transition(z, utc(2031, 1, 4, 1, 0, 0), -2 * H, -3 * H, false);
+        struct tz_span s;
+        tz_span_at(z, utc(2031, 1, 2, 0, 0, 0), &s);
+        ck_assert(s.is_dst);
+        tz_free(z);
 }
 END_TEST
 
@@ -1056,6 +1103,7 @@ static Suite *tz_suite(void)
         tcase_add_loop_test(tc, footer_rule_forms, 0, sizeof(footers) / sizeof(footers[0]));
         tcase_add_test(tc, footer_dst_all_year);
         tcase_add_test(tc, footer_wins_over_last_entry);
+        tcase_add_test(tc, rejects_interleaving_rules);
         tcase_add_test(tc, system_zone_from_symlink);
         tcase_add_test(tc, system_zone_from_etc_timezone);
         tcase_add_test(tc, system_zone_defaults_to_utc);
