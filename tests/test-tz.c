@@ -882,6 +882,12 @@ static void compare_with_glibc(const struct tz *z, const char *name, int64_t fro
                               name, (long long)t, (long long)c.year, c.month, c.day, c.hour, c.minute, c.second,
                               c.offset, c.is_dst, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                               tm.tm_min, tm.tm_sec, tm.tm_gmtoff, tm.tm_isdst);
+                /* And back: the civil time resolves to T among its instants. */
+                int64_t a = 0, b = 0;
+                int n = tz_from_civil(z, &c, &a, &b);
+                expect((n == 1 && a == t) || (n == 2 && (a == t || b == t)),
+                       "%s @%lld: from_civil gave %d: %lld %lld", name, (long long)t, n, (long long)a,
+                       (long long)b);
         }
 }
 
@@ -981,6 +987,57 @@ START_TEST(all_zones_match_glibc)
                 unsetenv("TZ");
         tzset();
         free(saved);
+        free_zone_list(&l);
+}
+END_TEST
+
+/* Walk every span of every installed zone from 1800 to 2200: spans meet
+ * their neighbours exactly, and instants at and around each transition
+ * resolve back from their civil time. */
+static void check_span_walk(const struct tz *z, const char *name, int64_t from, int64_t to)
+{
+        struct tz_span s;
+        tz_span_at(z, from, &s);
+        for (int64_t guard = 0; s.end < to; guard++) {
+                expect(guard < 100000, "%s: endless span walk", name);
+                struct tz_span next;
+                tz_span_at(z, s.end, &next);
+                expect(next.start == s.end && next.offset == s.next_offset && next.prev_offset == s.offset,
+                       "%s: span [%lld,%lld) off %d next %d, then [%lld,%lld) off %d prev %d", name,
+                       (long long)s.start, (long long)s.end, s.offset, s.next_offset, (long long)next.start,
+                       (long long)next.end, next.offset, next.prev_offset);
+                expect(next.offset != s.offset || next.is_dst != s.is_dst, "%s: no-op transition at %lld", name,
+                       (long long)s.end);
+                const int64_t probes[] = { s.end - 1, s.end, s.end + 1, s.end - 3600, s.end + 3600 };
+                for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+                        int64_t t = probes[i], a = 0, b = 0;
+                        struct tz_civil c;
+                        tz_to_civil(z, t, &c);
+                        int n = tz_from_civil(z, &c, &a, &b);
+                        expect((n == 1 && a == t) || (n == 2 && (a == t || b == t)),
+                               "%s @%lld: from_civil gave %d: %lld %lld", name, (long long)t, n, (long long)a,
+                               (long long)b);
+                }
+                /* Just inside a gap: the transition instant. */
+                if (s.next_offset > s.offset) {
+                        struct tz_civil c;
+                        tz_to_civil(z, s.end - 1, &c);
+                        c.second += 1;
+                        int64_t a = 0;
+                        expect(tz_from_civil(z, &c, &a, NULL) == 0 && a == s.end, "%s: gap at %lld gave %lld", name,
+                               (long long)s.end, (long long)a);
+                }
+                s = next;
+        }
+}
+
+START_TEST(all_zones_span_walk)
+{
+        struct zone_list l;
+        list_zones("/usr/share/zoneinfo", &l);
+        ck_assert_uint_gt(l.n, 300);
+        for (size_t i = 0; i < l.n; i++)
+                check_span_walk(zone(l.names[i]), l.names[i], utc(1800, 1, 1, 0, 0, 0), utc(2200, 1, 1, 0, 0, 0));
         free_zone_list(&l);
 }
 END_TEST
@@ -1115,6 +1172,7 @@ static Suite *tz_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_loop_test(tc, matches_glibc, 0, sizeof(glibc_zones) / sizeof(glibc_zones[0]));
         tcase_add_test(tc, all_zones_match_glibc);
+        tcase_add_test(tc, all_zones_span_walk);
         tcase_add_test(tc, slim_files_match_fat);
         tcase_add_test(tc, rejects_leap_second_zones);
         suite_add_tcase(s, tc);
