@@ -95,7 +95,11 @@ void tz_to_civil(const struct tz *zone, int64_t t, struct tz_civil *out);
  *   2 — DST overlap (fall back): *first is the earlier, *second the later;
  *   0 — DST gap (spring forward): the local time does not exist; *first is
  *       the first instant after the gap (the transition instant).
- * SECOND may be NULL. The fields may be out of range (hour 24, day 32);
+ * SECOND may be NULL; when the answer is not 2 it is set equal to *first.
+ * Instants returned always carry CIVIL's time; the count is complete when
+ * each span lasts longer than the offset changes at its ends, as in every
+ * real zone (the tests walk all installed ones). The fields may be out of
+ * range (hour 24, day 32);
  * they are read as the local seconds they add up to. */
 int tz_from_civil(const struct tz *zone, const struct tz_civil *civil, int64_t *first, int64_t *second);
 

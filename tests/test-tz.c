@@ -278,6 +278,53 @@ START_TEST(zones_without_dst)
 }
 END_TEST
 
+START_TEST(apia_skips_a_day)
+{
+        const struct tz *z = zone("Pacific/Apia");
+        int64_t t = utc(2011, 12, 30, 10, 0, 0);
+        assert_transition(z, t, -10 * H, 14 * H, true);
+        assert_civil(z, t - 1, 2011, 12, 29, 23, 59, 59, -10 * H, true);
+        assert_civil(z, t, 2011, 12, 31, 0, 0, 0, 14 * H, true);
+        /* All of 30 December never happened there. */
+        int64_t a = 0;
+        ck_assert_int_eq(from_civil(z, 2011, 12, 30, 0, 0, 0, &a, NULL), 0);
+        ck_assert_int_eq(a, t);
+        ck_assert_int_eq(from_civil(z, 2011, 12, 30, 23, 59, 59, &a, NULL), 0);
+        ck_assert_int_eq(a, t);
+        ck_assert_int_eq(from_civil(z, 2011, 12, 31, 0, 0, 0, &a, NULL), 1);
+        ck_assert_int_eq(a, t);
+}
+END_TEST
+
+/* Moscow 2011: the offset changed, the DST flag did not ("permanent
+ * summer time" was declared standard time). */
+START_TEST(moscow_2011_offset_only)
+{
+        const struct tz *z = zone("Europe/Moscow");
+        assert_transition(z, utc(2011, 3, 26, 23, 0, 0), 3 * H, 4 * H, false);
+        assert_civil(z, utc(2012, 1, 1, 0, 0, 0), 2012, 1, 1, 4, 0, 0, 4 * H, false);
+        assert_transition(z, utc(2014, 10, 25, 22, 0, 0), 4 * H, 3 * H, false);
+}
+END_TEST
+
+/* Ireland's standard time is summer time: winter is "negative DST". */
+START_TEST(dublin_negative_dst)
+{
+        const struct tz *z = zone("Europe/Dublin");
+        assert_civil(z, utc(2026, 1, 15, 12, 0, 0), 2026, 1, 15, 12, 0, 0, 0, true);
+        assert_civil(z, utc(2026, 7, 15, 12, 0, 0), 2026, 7, 15, 13, 0, 0, H, false);
+        assert_transition(z, utc(2026, 3, 29, 1, 0, 0), 0, H, false);
+        assert_transition(z, utc(2026, 10, 25, 1, 0, 0), H, 0, true);
+        assert_transition(z, utc(2100, 3, 28, 1, 0, 0), 0, H, false);
+        int64_t a = 0, b = 0;
+        ck_assert_int_eq(from_civil(z, 2026, 3, 29, 1, 30, 0, &a, NULL), 0);
+        ck_assert_int_eq(a, utc(2026, 3, 29, 1, 0, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 10, 25, 1, 30, 0, &a, &b), 2);
+        ck_assert_int_eq(a, utc(2026, 10, 25, 0, 30, 0));
+        ck_assert_int_eq(b, utc(2026, 10, 25, 1, 30, 0));
+}
+END_TEST
+
 /* Far beyond the table (fat files end in 2037): only the footer knows. */
 START_TEST(far_future_via_footer)
 {
@@ -411,6 +458,28 @@ START_TEST(from_civil_overlap)
                 ck_assert(c.year == o->year && c.month == o->month && c.day == o->day && c.hour == o->hour &&
                           c.minute == o->minute && c.second == 0);
         }
+}
+END_TEST
+
+/* Fields out of range count as the seconds they add up to. */
+START_TEST(from_civil_unnormalised_fields)
+{
+        const struct tz *z = zone("Europe/Berlin");
+        int64_t a = 0, b = 0;
+        ck_assert_int_eq(from_civil(z, 2026, 3, 28, 24, 0, 0, &a, NULL), 1);
+        ck_assert_int_eq(a, utc(2026, 3, 28, 23, 0, 0));
+        /* 2026-03-28 26:30 is 2026-03-29 02:30: in the gap. */
+        ck_assert_int_eq(from_civil(z, 2026, 3, 28, 26, 30, 0, &a, NULL), 0);
+        ck_assert_int_eq(a, utc(2026, 3, 29, 1, 0, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 10, 24, 26, 30, 0, &a, &b), 2);
+        ck_assert_int_eq(a, utc(2026, 10, 25, 0, 30, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 13, 1, 0, 0, 0, &a, NULL), 1);
+        ck_assert_int_eq(a, utc(2026, 12, 31, 23, 0, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 2, 29, 0, 0, -1, &a, NULL), 1);
+        ck_assert_int_eq(a, utc(2026, 2, 28, 22, 59, 59));
+        /* Far outside any calendar: saturates, never overflows. */
+        ck_assert_int_ge(from_civil(z, INT64_MAX, 12, 31, 23, 59, 59, &a, NULL), 0);
+        ck_assert_int_ge(from_civil(z, INT64_MIN, 1, 1, 0, 0, 0, &a, NULL), 0);
 }
 END_TEST
 
@@ -1134,6 +1203,9 @@ static Suite *tz_suite(void)
         tcase_add_test(tc, berlin_1947_double_summer_time);
         tcase_add_test(tc, sao_paulo_dst_abolished);
         tcase_add_test(tc, zones_without_dst);
+        tcase_add_test(tc, apia_skips_a_day);
+        tcase_add_test(tc, moscow_2011_offset_only);
+        tcase_add_test(tc, dublin_negative_dst);
         tcase_add_test(tc, far_future_via_footer);
         tcase_add_test(tc, table_to_footer_boundary);
         suite_add_tcase(s, tc);
@@ -1144,6 +1216,7 @@ static Suite *tz_suite(void)
         tcase_add_test(tc, from_civil_normal);
         tcase_add_loop_test(tc, from_civil_gap, 0, sizeof(gaps) / sizeof(gaps[0]));
         tcase_add_loop_test(tc, from_civil_overlap, 0, sizeof(overlaps) / sizeof(overlaps[0]));
+        tcase_add_test(tc, from_civil_unnormalised_fields);
         tcase_add_test(tc, from_civil_round_trips);
         suite_add_tcase(s, tc);
 
