@@ -257,6 +257,42 @@ struct year_kind {
         int weekday; /* of January 1st */
 };
 
+/* Day number of January 1st of YEAR, for |YEAR| below about 10^13 (the
+ * rule code's years, which come from instants): tz_days_from_civil()
+ * without the carries and saturation. */
+static int64_t jan1_days(int64_t year)
+{
+        int64_t y = year - 1; /* March-based: January belongs to the year before */
+        int64_t era = y / 400, yoe = y % 400;
+        if (yoe < 0) {
+                yoe += 400;
+                era--;
+        }
+        return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + 306 - 719468;
+}
+
+/* The kind of the year that holds day DAYS: an estimate from the mean
+ * year length, off by at most one, then corrected. */
+static void year_kind_at(int64_t days, struct year_kind *out)
+{
+        int64_t year = 1970 + floor_div(days * 400 + 200, 146097);
+        int64_t jan1 = jan1_days(year);
+        bool leap = tz_is_leap_year(year);
+        if (days < jan1) {
+                year--;
+                leap = tz_is_leap_year(year);
+                jan1 -= 365 + leap;
+        } else if (days >= jan1 + 365 + leap) {
+                jan1 += 365 + leap;
+                year++;
+                leap = tz_is_leap_year(year);
+        }
+        out->year = year;
+        out->jan1 = jan1;
+        out->leap = leap;
+        out->weekday = weekday_of_days(jan1);
+}
+
 static void year_kind_of(int64_t year, struct year_kind *out)
 {
         out->year = year;
@@ -428,9 +464,9 @@ static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *
                 *out = (struct tz_span){ INT64_MIN, INT64_MAX, off, off, off, r->has_dst };
                 return;
         }
-        int64_t year;
-        int month, day;
-        tz_civil_from_days(floor_div(sat_add(t, r->std_offset), SECS_PER_DAY), &year, &month, &day);
+        struct year_kind y;
+        year_kind_at(floor_div(sat_add(t, r->std_offset), SECS_PER_DAY), &y);
+        int64_t year = y.year;
 
         /* The hot path: this year's two transitions and, on one side, a
          * neighbour's. The rule alternates (rule_check_years()), so these
@@ -438,8 +474,7 @@ static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *
          * send that case to the window. */
         {
                 struct rule_transition cur[2], near[2];
-                struct year_kind y, other;
-                year_kind_of(year, &y);
+                struct year_kind other;
                 rule_year(r, &y, cur);
                 if (cur[0].at < cur[1].at) {
                         if (t >= cur[0].at && t < cur[1].at) {
@@ -516,6 +551,9 @@ static void table_layout(struct tz *zone, size_t capacity)
 /* Index i such that at[i - 1] <= t < at[i] (0 = before the first). */
 static size_t table_index(const struct tz *zone, int64_t t)
 {
+        /* Past the table (the rule's years, and "now" in slim files). */
+        if (zone->n == 0 || t >= zone->at[zone->n - 1])
+                return zone->n;
         size_t lo = 0, len = zone->n;
         while (len > 0) {
                 size_t half = len / 2;

@@ -96,7 +96,7 @@ void tz_to_civil(const struct tz *zone, int64_t t, struct tz_civil *out);
  *   0 — DST gap (spring forward): the local time does not exist; *first is
  *       the first instant after the gap (the transition instant).
  * SECOND may be NULL; when the answer is not 2 it is set equal to *first.
- * Instants returned always carry CIVIL's time; the count is complete when
+ * The instants of answers 1 and 2 always carry CIVIL's time; the count is complete when
  * each span lasts longer than the offset changes at its ends, as in every
  * real zone (the tests walk all installed ones). The fields may be out of
  * range (hour 24, day 32);

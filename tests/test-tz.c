@@ -355,6 +355,30 @@ START_TEST(far_future_via_footer)
 }
 END_TEST
 
+/* The footer's year arithmetic against the general calendar helpers,
+ * out to where years have twelve digits. */
+START_TEST(footer_far_years)
+{
+        const struct tz *z = zone("Europe/Berlin");
+        static const int64_t years[] = { 2999, 3000, 12345, 100000, 1000007, 1000000003, 99999999999LL,
+                                         290000000000LL };
+        for (size_t i = 0; i < sizeof(years) / sizeof(years[0]); i++) {
+                int64_t mar = tz_days_from_civil(years[i], 3, 31);
+                mar -= ((mar + 4) % 7 + 7) % 7;
+                int64_t oct = tz_days_from_civil(years[i], 10, 31);
+                oct -= ((oct + 4) % 7 + 7) % 7;
+                assert_transition(z, mar * 86400 + H, H, 2 * H, true);
+                assert_transition(z, oct * 86400 + H, 2 * H, H, false);
+                struct tz_civil c;
+                tz_to_civil(z, mar * 86400 + H, &c);
+                ck_assert_int_eq(c.year, years[i]);
+                ck_assert_int_eq(c.month, 3);
+                ck_assert_int_eq(c.hour, 3);
+                ck_assert_int_eq(c.weekday, 0);
+        }
+}
+END_TEST
+
 /* The hand-over from the last table entry to the footer (2037 in fat files). */
 START_TEST(table_to_footer_boundary)
 {
@@ -1208,6 +1232,7 @@ static Suite *tz_suite(void)
         tcase_add_test(tc, dublin_negative_dst);
         tcase_add_test(tc, far_future_via_footer);
         tcase_add_test(tc, table_to_footer_boundary);
+        tcase_add_test(tc, footer_far_years);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("from_civil");
