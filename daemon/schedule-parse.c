@@ -266,6 +266,8 @@ static int calendar_value(struct parse *p, const struct field *f, const char **s
         long v = read_number(s);
         if (v == -1)
                 return fail(p, -EINVAL, "%s: '%s' is not a number", f->name, comp);
+        if (v == -2)
+                return fail(p, -EINVAL, "%s: '%s' is out of range %d-%d", f->name, comp, f->min, f->max);
         if (**s == '.' && isdigit((unsigned char)(*s)[1]) && f == &f_second)
                 return fail(p, -EINVAL, "second: '%s': fractions of a second are not supported", comp);
         if (f == &f_year && *s - start <= 2)

@@ -294,6 +294,9 @@ int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t 
         if (s->zone)
                 zone = s->zone;
 
+        /* Far enough below year 1 that no offset reaches it, and no overflow. */
+        if (after < LOCAL_MIN - OFFSET_SWING)
+                after = LOCAL_MIN - OFFSET_SWING;
         int64_t t = after + 1;
         int64_t local;
         if (!zone) {
