@@ -552,6 +552,28 @@ START_TEST(every_error_of_a_file_is_reported)
 }
 END_TEST
 
+START_TEST(keys_under_a_bad_header_do_not_fall_to_the_job_above)
+{
+        static const char *const texts[] = {
+                JOB "[b c]\nschedule = * * * * *\ncommand = y\n",
+                JOB "[b\nschedule = * * * * *\ncommand = y\n",
+                JOB "[b] x\nschedule = * * * * *\ncommand = y\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                struct crontab_options o = options();
+                struct diagnostics d = { 0 };
+                struct crontab_file *f;
+                ck_assert_int_eq(load_with(texts[i], &o, &f, &d), -EINVAL);
+                if (d.count != 1)
+                        for (size_t k = 0; k < d.count; k++)
+                                diag_fprint(stderr, &d.items[k]);
+                ck_assert_uint_eq(d.count, 1);
+                ck_assert_uint_eq(d.items[0].line, 4);
+                diag_free(&d);
+        }
+}
+END_TEST
+
 START_TEST(bad_value_does_not_also_report_missing_key)
 {
         struct crontab_options o = options();
@@ -1202,6 +1224,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, one_error_rejects_the_whole_file);
         tcase_add_test(tc, every_error_of_a_file_is_reported);
         tcase_add_test(tc, bad_value_does_not_also_report_missing_key);
+        tcase_add_test(tc, keys_under_a_bad_header_do_not_fall_to_the_job_above);
         tcase_add_test(tc, ten_thousand_jobs_load);
         tcase_add_test(tc, users_and_groups_are_resolved);
         tcase_add_test(tc, user_mode_jobs_run_as_the_owner_only);
