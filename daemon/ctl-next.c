@@ -59,8 +59,8 @@ static bool digits(const char **s, int n, int *out)
 
 /* "@EPOCH", "YYYY-MM-DD[T ]HH:MM[:SS]" with an optional "Z" or "+HH:MM",
  * "-HH:MM", "+HHMM". Without an offset the time is local in ZONE: a time in
- * a DST overlap is its first occurrence, a time in a gap is the instant the
- * gap ends. */
+ * a DST overlap is its first occurrence, a time in a gap is the instant
+ * just before the gap ends. */
 static int parse_time(const char *text, const struct tz *zone, int64_t *out)
 {
         if (text[0] == '@') {
@@ -88,7 +88,10 @@ static int parse_time(const char *text, const struct tz *zone, int64_t *out)
         int64_t local = tz_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
         if (*s == '\0') {
                 int64_t first;
-                tz_from_civil(zone, &c, &first, NULL);
+                /* In a gap, the last instant before the gap ends: a job the
+                 * gap moves to its end is still "after" this local time. */
+                if (tz_from_civil(zone, &c, &first, NULL) == 0)
+                        first--;
                 *out = first;
                 return 0;
         }
@@ -124,7 +127,8 @@ static void print_instant(const struct tz *zone, int64_t t)
         putchar('\n');
 }
 
-/* --tz, else $TZ (an IANA name, a leading ':' allowed), else the system zone. */
+/* --tz, else $TZ (an IANA name, a leading ':' allowed, or a path to it under
+ * /usr/share/zoneinfo), else the system zone. */
 static int resolve_zone(struct tz_cache *cache, const char *name, const struct tz **zone)
 {
         const char *what = "--tz";
@@ -133,7 +137,10 @@ static int resolve_zone(struct tz_cache *cache, const char *name, const struct t
                 what = "TZ";
                 if (name && name[0] == ':')
                         name++;
-                if (!name || !name[0])
+                /* TZ=:/etc/localtime is a common way of saying "the system zone" */
+                if (name && strncmp(name, "/usr/share/zoneinfo/", 20) == 0)
+                        name += 20;
+                if (!name || !name[0] || strcmp(name, "/etc/localtime") == 0)
                         return tz_cache_get_system(cache, zone) < 0 ? usage_error("%s", "cannot load the system time zone") : 0;
         }
         int r = tz_cache_get(cache, name, zone);
