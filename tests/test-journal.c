@@ -735,6 +735,53 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
 }
 END_TEST
 
+/* ---- the catalog ----------------------------------------------------- */
+
+START_TEST(catalog_explains_every_message_id)
+{
+        char *root = harness_tmpdir(), dir[4096], *catalog_text = NULL;
+        snprintf(dir, sizeof(dir), "%s/usr", root);
+        mkdir(dir, 0755);
+        snprintf(dir, sizeof(dir), "%s/usr/lib", root);
+        mkdir(dir, 0755);
+        snprintf(dir, sizeof(dir), "%s/usr/lib/systemd", root);
+        mkdir(dir, 0755);
+        snprintf(dir, sizeof(dir), "%s/usr/lib/systemd/catalog", root);
+        mkdir(dir, 0755);
+        FILE *in = fopen(harness_source_path("packaging/tickd.catalog"), "re");
+        ck_assert_ptr_nonnull(in);
+        catalog_text = calloc(1, 65536);
+        size_t n = fread(catalog_text, 1, 65535, in);
+        fclose(in);
+        ck_assert_int_gt(n, 0);
+        free(harness_write_file(dir, "tickd.catalog", catalog_text));
+        free(catalog_text);
+
+        char *update[] = { "/usr/bin/journalctl", "--root", root, "--update-catalog", NULL };
+        char *err = NULL;
+        ck_assert_int_eq(harness_run(update, NULL, NULL, &err), 0);
+        ck_assert_msg(err[0] == '\0', "journalctl --update-catalog: %s", err);
+        free(err);
+        char *list[] = { "/usr/bin/journalctl", "--root", root, "--list-catalog", NULL };
+        char *out = NULL;
+        ck_assert_int_eq(harness_run(list, NULL, &out, NULL), 0);
+        int ids = 0;
+        for (int e = 0; e < _LOG_EVENT_MAX; e++) {
+                const char *id = log_event_message_id((enum log_event)e);
+                if (!id)
+                        continue;
+                char want[64];
+                snprintf(want, sizeof(want), "%s tickd: ", id);
+                ck_assert_msg(strstr(out, want), "no catalog entry for %s (%s):\n%s", id,
+                              log_event_name((enum log_event)e), out);
+                ids++;
+        }
+        ck_assert_int_eq(count_lines(out), ids); /* and nothing else */
+        free(out);
+        harness_tmpdir_remove(root);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
         Suite *s = suite_create("journal");
@@ -766,6 +813,11 @@ static Suite *journal_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, tickd_runs_reach_the_journal_with_their_output);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("catalog");
+        tcase_add_leak_fixture(tc);
+        tcase_add_test(tc, catalog_explains_every_message_id);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("output");
