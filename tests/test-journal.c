@@ -488,6 +488,36 @@ START_TEST(history_json_is_one_object_per_run)
 }
 END_TEST
 
+static int emit_as_two_users(void)
+{
+        emit_run(LOG_EVENT_SUCCEEDED, "u-root", "u1", T0, 0, 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(1);
+                emit_run(LOG_EVENT_SUCCEEDED, "u-nobody", "u2", T0, 0, 0);
+                _exit(0);
+        }
+        int status;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+START_TEST(history_user_reads_only_the_callers_entries)
+{
+        start_journald();
+        in_journal(emit_as_two_users);
+        ck_assert_int_eq(count_entries("TICKD_RUN_ID=u2", 1), 1);
+        char *out = tickctl(0, (const char *[]){ "history", NULL });
+        ck_assert_msg(strstr(out, "u-root") && strstr(out, "u-nobody"), "%s", out);
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", "--user", NULL }); /* as root: uid 0's entries */
+        ck_assert_msg(strstr(out, "u-root") && !strstr(out, "u-nobody"), "%s", out);
+        free(out);
+        stop_journald();
+}
+END_TEST
+
 /* Two runs of "lg", each with its own streams opened by its own process,
  * as runners do; a third process writes as "lg" outside any run. */
 static int emit_run_with_output(const char *run_id, const char *text, bool record_runner)
@@ -805,6 +835,7 @@ static Suite *journal_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, history_lists_runs_oldest_first_in_columns);
         tcase_add_test(tc, history_json_is_one_object_per_run);
+        tcase_add_test(tc, history_user_reads_only_the_callers_entries);
         tcase_add_test(tc, logs_show_a_jobs_output_and_one_run);
         tcase_add_test(tc, logs_follow_prints_new_lines);
         suite_add_tcase(s, tc);
