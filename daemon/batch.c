@@ -272,6 +272,7 @@ void batch_manager_free(struct batch_manager *m)
         }
         /* Runners of batches already complete may still be exiting: wait
          * for them, so the daemon leaves no child behind. */
+        log_msg(LOG_DEBUG, "waiting for %zu exiting runner(s)", m->n_children);
         while (m->n_children > 0) {
                 pid_t pid = waitpid(-1, NULL, 0);
                 if (pid > 0)

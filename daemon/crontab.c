@@ -48,23 +48,23 @@ static const struct key_info {
         bool continuable;  /* indented lines continue the value */
         bool per_job_only; /* not allowed in [defaults] */
 } keys[_KEY_MAX] = {
-        [KEY_SCHEDULE] = { "schedule", .per_job_only = true },
-        [KEY_COMMAND] = { "command", .continuable = true, .per_job_only = true },
-        [KEY_DESCRIPTION] = { "description", .continuable = true, .per_job_only = true },
-        [KEY_USER] = { "user" },
-        [KEY_GROUP] = { "group" },
-        [KEY_TIMEZONE] = { "timezone" },
-        [KEY_TIMEOUT] = { "timeout" },
-        [KEY_KILL_GRACE] = { "kill_grace" },
-        [KEY_OVERLAP] = { "overlap" },
-        [KEY_RANDOM_DELAY] = { "random_delay" },
-        [KEY_PERSISTENT] = { "persistent" },
-        [KEY_ENVIRONMENT] = { "environment", .repeatable = true },
-        [KEY_WORKING_DIRECTORY] = { "working_directory" },
-        [KEY_UMASK] = { "umask" },
-        [KEY_NICE] = { "nice" },
-        [KEY_ON_FAILURE] = { "on_failure", .continuable = true },
-        [KEY_ENABLED] = { "enabled" },
+        [KEY_SCHEDULE] = { .name = "schedule", .per_job_only = true },
+        [KEY_COMMAND] = { .name = "command", .continuable = true, .per_job_only = true },
+        [KEY_DESCRIPTION] = { .name = "description", .continuable = true, .per_job_only = true },
+        [KEY_USER] = { .name = "user" },
+        [KEY_GROUP] = { .name = "group" },
+        [KEY_TIMEZONE] = { .name = "timezone" },
+        [KEY_TIMEOUT] = { .name = "timeout" },
+        [KEY_KILL_GRACE] = { .name = "kill_grace" },
+        [KEY_OVERLAP] = { .name = "overlap" },
+        [KEY_RANDOM_DELAY] = { .name = "random_delay" },
+        [KEY_PERSISTENT] = { .name = "persistent" },
+        [KEY_ENVIRONMENT] = { .name = "environment", .repeatable = true },
+        [KEY_WORKING_DIRECTORY] = { .name = "working_directory" },
+        [KEY_UMASK] = { .name = "umask" },
+        [KEY_NICE] = { .name = "nice" },
+        [KEY_ON_FAILURE] = { .name = "on_failure", .continuable = true },
+        [KEY_ENABLED] = { .name = "enabled" },
 };
 
 /* Names people reach for from other schedulers. */
@@ -439,14 +439,17 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 }
                 schedule_free(job->schedule);
                 job->schedule = s;
+                job->schedule_line = line;
                 set_string(ps, &job->schedule_text, v);
                 return;
         }
         case KEY_COMMAND:
                 if (!*v)
                         PARSE_ERROR(ps, line, key, "command: empty");
-                else
+                else {
                         set_string(ps, &job->command, v);
+                        job->command_line = line;
+                }
                 return;
         case KEY_DESCRIPTION:
                 if (*v)
@@ -504,6 +507,7 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 return;
         }
         case KEY_TIMEOUT:
+                job->timeout_line = line;
                 set_span(ps, line, key, v, &job->timeout_usec, true);
                 return;
         case KEY_KILL_GRACE:
@@ -577,6 +581,10 @@ static int on_section(void *user, const char *name, unsigned line)
         ps->section_line = line;
         memset(ps->seen, 0, sizeof(ps->seen));
 
+        if (!name) {
+                ps->section_broken = true;
+                return 0;
+        }
         if (strcmp(name, "defaults") == 0) {
                 if (ps->defaults_seen)
                         PARSE_ERROR(ps, line, NULL, "[defaults] already given at line %u", ps->defaults_line);

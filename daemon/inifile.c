@@ -21,6 +21,7 @@ struct reader {
         int error; /* first negative errno from a callback or allocation */
         /* The entry handed to inih, applied by handler(). */
         char *key;
+        size_t key_cap;
         char *value;
         size_t value_cap;
         unsigned entry_line;
@@ -124,36 +125,39 @@ static bool looks_like_key(struct reader *r, const char *s, size_t len)
 
 static void section_line(struct reader *r, const char *s, size_t len)
 {
+        char *name = NULL;
         const char *close = memchr(s, ']', len);
         if (!close) {
                 READER_ERROR(r, r->line, "section header is missing its closing ']'");
-                return;
+                goto done;
         }
         const char *rest = close + 1;
         size_t rest_len = len - (size_t)(rest - s);
         trim(&rest, &rest_len);
         if (rest_len) {
                 READER_ERROR(r, r->line, "unexpected text after ']' (comments go on their own line)");
-                return;
+                goto done;
         }
         size_t n = (size_t)(close - s - 1);
-        char *name = strndup(s + 1, n);
-        if (!name) {
+        if (!(name = strndup(s + 1, n))) {
                 r->error = -ENOMEM;
                 return;
         }
-        if (n > INIFILE_MAX_SECTION)
+        if (n > INIFILE_MAX_SECTION) {
+                READER_ERROR(r, r->line, "section name is %zu bytes long; the limit is %d", n, INIFILE_MAX_SECTION);
+                free(name);
+                name = NULL;
+        } else if (!inifile_valid_section(name)) {
                 READER_ERROR(r, r->line,
-                         "section name is %zu bytes long; the limit is %d", n, INIFILE_MAX_SECTION);
-        else if (!inifile_valid_section(name))
-                READER_ERROR(r, r->line,
-                         "invalid section name '%s': use only letters, digits, '-', '_' and '.' "
-                         "(no quotes or spaces)", name);
-        else {
-                int k = r->ops->section(r->user, name, r->line);
-                if (k < 0 && !r->error)
-                        r->error = k;
+                             "invalid section name '%s': use only letters, digits, '-', '_' and '.' "
+                             "(no quotes or spaces)", name);
+                free(name);
+                name = NULL;
         }
+done:;
+        int k = r->ops->section(r->user, name, r->line);
+        if (k < 0 && !r->error)
+                r->error = k;
         free(name);
 }
 
@@ -176,11 +180,19 @@ static bool entry_line(struct reader *r, const char *s, size_t len)
                 READER_ERROR(r, r->line, "missing key before '='");
                 return false;
         }
-        free(r->key);
-        if (!(r->key = strndup(k, klen))) {
-                r->error = -ENOMEM;
-                return false;
+        /* The key and value buffers are reused from entry to entry: a
+         * 10,000-job file has ~50,000 entries. */
+        if (klen + 1 > r->key_cap) {
+                char *bigger = realloc(r->key, klen + 64);
+                if (!bigger) {
+                        r->error = -ENOMEM;
+                        return false;
+                }
+                r->key = bigger;
+                r->key_cap = klen + 64;
         }
+        memcpy(r->key, k, klen);
+        r->key[klen] = '\0';
         if (r->value)
                 r->value[0] = '\0';
         if (value_append(r, v, vlen, false) < 0) {

@@ -15,10 +15,12 @@
 #include "crontab-internal.h"
 #include "crontab.h"
 #include "harness.h"
+#include <ini.h>
 #include "inifile.h"
 #include "timespan.h"
 
 static struct tz_cache *zones;
+static char *file_with_line_of(size_t len);
 
 static void zones_setup(void)
 {
@@ -261,6 +263,29 @@ START_TEST(command_is_verbatim_with_semicolons_and_hashes)
         ck_assert_str_eq(f->jobs[0]->command, "cd /srv ; ./run # not a comment ; echo 'a;b' #x");
         ck_assert_str_eq(f->jobs[0]->on_failure, "logger failed ; echo \"#1\"");
         ck_assert_str_eq(f->jobs[0]->description, "50% ; done # ok");
+        crontab_file_free(f);
+}
+END_TEST
+
+START_TEST(inih_settings_cannot_change_what_we_read)
+{
+        /* Debian's libinih reads its options from globals at run time. Our
+         * reader hands inih only short synthetic lines, so even the most
+         * hostile settings leave the values whole. (Check forks each test:
+         * the change does not outlive it.) */
+        ini_max_line = 16;
+        ini_allow_inline_comments = true;
+        ini_inline_comment_prefixes = ";#";
+        ini_allow_multiline = true;
+        ini_stop_on_first_error = true;
+        char *text = file_with_line_of(300);
+        struct crontab_file *f = load_ok(text);
+        ck_assert_uint_eq(strlen(f->jobs[0]->command), 290);
+        crontab_file_free(f);
+        free(text);
+        f = load_ok("[j]\nschedule = * * * * *\ncommand = a ; b # c\n  d ; e\nenvironment = X=1 ; 2\n");
+        ck_assert_str_eq(f->jobs[0]->command, "a ; b # c\nd ; e");
+        ck_assert_str_eq(f->jobs[0]->environment[0], "X=1 ; 2");
         crontab_file_free(f);
 }
 END_TEST
@@ -552,6 +577,28 @@ START_TEST(every_error_of_a_file_is_reported)
 }
 END_TEST
 
+START_TEST(keys_under_a_bad_header_do_not_fall_to_the_job_above)
+{
+        static const char *const texts[] = {
+                JOB "[b c]\nschedule = * * * * *\ncommand = y\n",
+                JOB "[b\nschedule = * * * * *\ncommand = y\n",
+                JOB "[b] x\nschedule = * * * * *\ncommand = y\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                struct crontab_options o = options();
+                struct diagnostics d = { 0 };
+                struct crontab_file *f;
+                ck_assert_int_eq(load_with(texts[i], &o, &f, &d), -EINVAL);
+                if (d.count != 1)
+                        for (size_t k = 0; k < d.count; k++)
+                                diag_fprint(stderr, &d.items[k]);
+                ck_assert_uint_eq(d.count, 1);
+                ck_assert_uint_eq(d.items[0].line, 4);
+                diag_free(&d);
+        }
+}
+END_TEST
+
 START_TEST(bad_value_does_not_also_report_missing_key)
 {
         struct crontab_options o = options();
@@ -677,6 +724,126 @@ START_TEST(suggestions_need_a_close_match)
         ck_assert_str_eq(crontab_suggest("timezon", words, 3), "timezone");
         ck_assert_ptr_null(crontab_suggest("xyz", words, 3));
         ck_assert_ptr_null(crontab_suggest("user", words, 3));
+}
+END_TEST
+
+
+/* ---- warnings for valid jobs (crontab_lint_job) ---- */
+
+#define JAN_1_2026 INT64_C(1767225600) /* 2026-01-01 00:00:00 UTC */
+
+/* Loads TEXT (one job) and lints it as of NOW; returns the warnings. */
+static struct diagnostics lint(const char *text, int64_t now)
+{
+        struct crontab_file *f = load_ok(text);
+        struct diagnostics d = { 0 };
+        ck_assert_int_ge(crontab_lint_job(f->jobs[0], now, &d), 0);
+        crontab_file_free(f);
+        for (size_t i = 0; i < d.count; i++)
+                ck_assert_int_eq(d.items[i].severity, DIAG_WARNING);
+        return d;
+}
+
+START_TEST(fixed_time_in_dst_gap_and_overlap_is_named)
+{
+        struct diagnostics d = lint("[night]\nschedule = 30 2 * * *\ncommand = x\ntimezone = Europe/Berlin\n",
+                                    JAN_1_2026);
+        ck_assert_uint_eq(d.count, 2);
+        ck_assert_uint_eq(d.items[0].line, 2);
+        ck_assert_str_eq(d.items[0].key, "schedule");
+        ck_assert_str_eq(d.items[0].message,
+                         "schedule: job 'night' has a fixed time that does not exist in Europe/Berlin on 2026-03-29 "
+                         "(DST gap): it runs once, when the gap ends");
+        ck_assert_str_eq(d.items[1].message,
+                         "schedule: job 'night' has a fixed time that happens twice in Europe/Berlin on 2026-10-25 "
+                         "(DST overlap): it runs once, at the first");
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(dst_warning_follows_the_zone_rules)
+{
+        /* New York moves at 02:00 local: 01:30 repeats in November only. */
+        struct diagnostics d = lint("[a]\nschedule = 30 1 * * *\ncommand = x\ntimezone = America/New_York\n",
+                                    JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "happens twice in America/New_York on 2026-11-01"));
+        diag_free(&d);
+        /* Only Sundays in March: the gap day is a Sunday, so it is named. */
+        d = lint("[b]\nschedule = 0 2 * 3 0\ncommand = x\ntimezone = Europe/Berlin\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "does not exist in Europe/Berlin on 2026-03-29"));
+        diag_free(&d);
+}
+END_TEST
+
+static const char *const dst_quiet[] = {
+        "[a]\nschedule = */15 * * * *\ncommand = x\ntimezone = Europe/Berlin\n",  /* cadence */
+        "[a]\nschedule = 0 3 * * *\ncommand = x\ntimezone = Europe/Berlin\n",     /* 03:00 exists once */
+        "[a]\nschedule = 30 2 * * *\ncommand = x\ntimezone = UTC\n",              /* no DST */
+        "[a]\nschedule = 30 2 * * *\ncommand = x\ntimezone = Asia/Tokyo\n",
+        "[a]\nschedule = 30 2 * * 1-5\ncommand = x\ntimezone = Europe/Berlin\n",  /* transitions on Sundays */
+        "[a]\nschedule = @every 90m\ncommand = x\ntimezone = Europe/Berlin\n",
+        "[a]\nschedule = @reboot\ncommand = x\ntimezone = Europe/Berlin\n",
+        "[a]\nschedule = 30 * * * *\ncommand = x\ntimezone = Europe/Berlin\n",
+};
+
+START_TEST(no_dst_warning_for_cadence_or_safe_times)
+{
+        struct diagnostics d = lint(dst_quiet[_i], JAN_1_2026);
+        for (size_t i = 0; i < d.count; i++)
+                diag_fprint(stderr, &d.items[i]);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(next_run_more_than_a_year_away)
+{
+        struct diagnostics d = lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1772323200) /* 2026-03-01 */);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_str_eq(d.items[0].message, "schedule: job 'leap' next runs on 2028-02-29 00:00 UTC, more than a year away");
+        diag_free(&d);
+        d = lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1709078400) /* 2024-02-28 */);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(schedule_that_never_runs_again)
+{
+        struct diagnostics d = lint("[once]\nschedule = 2020-01-01 00:00\ncommand = x\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "job 'once' never runs again"));
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(timeout_longer_than_interval_with_overlap_allow)
+{
+        struct diagnostics d = lint("[pile]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\n",
+                                    JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.items[0].line, 4);
+        ck_assert_str_eq(d.items[0].message,
+                         "timeout: job 'pile' may run for 5min but starts every 1min with overlap = allow: runs can pile up");
+        diag_free(&d);
+        d = lint("[pile]\nschedule = 0 * * * *\ncommand = x\ntimeout = 2h\noverlap = allow\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "starts every 1h with overlap = allow"));
+        diag_free(&d);
+        /* Within the interval, or another overlap policy: nothing to say. */
+        d = lint("[ok]\nschedule = 0 * * * *\ncommand = x\ntimeout = 59m\noverlap = allow\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+        d = lint("[ok]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = skip\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+        /* An inherited timeout is reported at the [defaults] line. */
+        d = lint("[defaults]\ntimeout = 1h\noverlap = allow\n[x]\nschedule = */5 * * * *\ncommand = y\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.items[0].line, 2);
+        diag_free(&d);
 }
 END_TEST
 
@@ -1067,6 +1234,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, jobs_keep_file_order);
         tcase_add_test(tc, defaults_apply_to_every_job_and_jobs_override);
         tcase_add_test(tc, command_is_verbatim_with_semicolons_and_hashes);
+        tcase_add_test(tc, inih_settings_cannot_change_what_we_read);
         tcase_add_test(tc, value_keeps_equals_signs_and_quotes);
         tcase_add_test(tc, environment_later_setting_replaces);
         tcase_add_test(tc, continuation_lines_join_the_command);
@@ -1082,6 +1250,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, one_error_rejects_the_whole_file);
         tcase_add_test(tc, every_error_of_a_file_is_reported);
         tcase_add_test(tc, bad_value_does_not_also_report_missing_key);
+        tcase_add_test(tc, keys_under_a_bad_header_do_not_fall_to_the_job_above);
         tcase_add_test(tc, ten_thousand_jobs_load);
         tcase_add_test(tc, users_and_groups_are_resolved);
         tcase_add_test(tc, user_mode_jobs_run_as_the_owner_only);
@@ -1089,6 +1258,17 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, command_program_extraction);
         tcase_add_test(tc, suggestions_need_a_close_match);
         tcase_add_test(tc, check_duplicates_against_a_set);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("warnings");
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, zones_setup, zones_teardown);
+        tcase_add_test(tc, fixed_time_in_dst_gap_and_overlap_is_named);
+        tcase_add_test(tc, dst_warning_follows_the_zone_rules);
+        tcase_add_loop_test(tc, no_dst_warning_for_cadence_or_safe_times, 0, ELEMENTSOF(dst_quiet));
+        tcase_add_test(tc, next_run_more_than_a_year_away);
+        tcase_add_test(tc, schedule_that_never_runs_again);
+        tcase_add_test(tc, timeout_longer_than_interval_with_overlap_allow);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("files");
