@@ -74,7 +74,15 @@ struct crontab_options {
         const struct tz *default_zone;  /* for jobs without timezone= */
         bool resolve_users;             /* check that user=/group= exist (NSS look-up) */
         bool check_commands;            /* warn when the command's program is not found */
+        const char *default_path;       /* PATH for check_commands; NULL = CRONTAB_DEFAULT_PATH */
+        /* Skip the owner and mode checks (tickctl check on a file that is
+         * not installed yet). The daemon never sets this. */
+        bool ignore_ownership;
 };
+
+#define CRONTAB_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Crontabs larger than this are refused (a 10,000-job file is ~1 MiB). */
+#define CRONTAB_MAX_FILE_SIZE (64 * 1024 * 1024)
 
 /* Loads one crontab. On success (no errors) returns 0 and *OUT; when the
  * file has errors returns -EINVAL and *OUT is NULL; other negative errnos
@@ -83,6 +91,12 @@ struct crontab_options {
 int crontab_load_file(const char *path, const struct crontab_options *options,
                       struct crontab_file **out, struct diagnostics *diags);
 void crontab_file_free(struct crontab_file *file);
+
+/* Like crontab_load_file() for LEN bytes in memory, named NAME in
+ * diagnostics and in the jobs; no owner or mode checks, identity fields 0. */
+int crontab_load_buffer(const char *name, const char *buf, size_t len,
+                        const struct crontab_options *options, struct crontab_file **out,
+                        struct diagnostics *diags);
 void job_free(struct job *job);
 
 /* The crontab paths of DIR in name order: *.ini only, skipping dotfiles,
@@ -93,17 +107,44 @@ int crontab_list_dir(const char *dir, const struct crontab_options *options, cha
                      struct diagnostics *diags);
 void crontab_paths_free(char **paths);
 
+/* The crontabs of a directory that loaded without errors, in name order. */
+struct crontab_set {
+        struct crontab_file **files;
+        size_t n_files;
+};
+
+/* Lists DIR and loads every crontab in it. A file with errors is left out
+ * (its errors are in DIAGS); so is a file that defines a job already
+ * defined by an earlier file ("job 'x' already defined at FILE:LINE").
+ * Returns 0 when the directory could be listed (whatever the files held),
+ * a negative errno when it could not or was refused (then *OUT is empty). */
+int crontab_load_dir(const char *dir, const struct crontab_options *options, struct crontab_set *out,
+                     struct diagnostics *diags);
+void crontab_set_free(struct crontab_set *set);
+
+/* Appends an error for each job of FILE whose name a job of SET already
+ * uses, naming both places. Returns how many (0 = FILE may join SET). */
+int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file,
+                             struct diagnostics *diags);
+
+/* The job called NAME in SET, or NULL. */
+const struct job *crontab_set_find(const struct crontab_set *set, const char *name);
+
 /* Daemon settings: tickd.conf, [daemon] section. */
 struct daemon_config {
         char *default_timezone;        /* NULL = the system zone */
         uint64_t shutdown_timeout_usec; /* default 90s */
         unsigned max_concurrent;        /* 0 = unlimited */
-        char *default_path;             /* PATH for jobs */
+        char *default_path;             /* PATH for jobs; never NULL after a load */
         int log_level;                  /* syslog priority, default LOG_INFO */
 };
 
-/* A missing file yields the defaults and returns 0. */
+/* A missing file yields the defaults and returns 0. A file with errors
+ * returns -EINVAL with the errors in DIAGS and *OUT holding the defaults.
+ * Either way *OUT must be released with daemon_config_free(). */
 int daemon_config_load(const char *path, struct daemon_config *out, struct diagnostics *diags);
+int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
+                              struct diagnostics *diags);
 void daemon_config_free(struct daemon_config *config);
 
 #endif

@@ -71,6 +71,13 @@ void log_emit_at(const char *code_file, int code_line, const char *code_func,
                 fprintf(out, " job=%s", r->job);
         if (r->run_id)
                 fprintf(out, " run=%s", r->run_id);
+        if (r->scheduled_usec) {
+                if (r->scheduled_usec % 1000000)
+                        fprintf(out, " scheduled=%lld.%06lld", (long long)(r->scheduled_usec / 1000000),
+                                (long long)(r->scheduled_usec % 1000000));
+                else
+                        fprintf(out, " scheduled=%lld", (long long)(r->scheduled_usec / 1000000));
+        }
         if (r->file)
                 fprintf(out, r->line ? " file=%s:%u" : " file=%s", r->file, r->line);
         if (r->user)

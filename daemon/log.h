@@ -63,14 +63,16 @@ enum log_target log_current_target(void);
 int log_max_priority(void);
 
 /* Emits one record; FMT is the readable sentence (MESSAGE=). */
-#define log_emit(record, ...) log_emit_at(__FILE__, __LINE__, __func__, (record), __VA_ARGS__)
+/* Variadic throughout, so a compound-literal record (with its commas) can
+ * be passed inline. */
+#define log_emit(...) log_emit_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
 __attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, int code_line,
                                                        const char *code_func,
                                                        const struct log_record *record,
                                                        const char *fmt, ...);
 
 /* Plain messages. */
-#define log_msg(priority, ...) log_emit(&(struct log_record){ .priority = (priority) }, __VA_ARGS__)
+#define log_msg(prio, ...) log_emit(&(struct log_record){ .priority = (prio) }, __VA_ARGS__)
 
 /* Parses "err", "warning", "notice", "info", "debug" (or 0-7). */
 int log_level_from_string(const char *text);

@@ -1,13 +1,450 @@
-/* main-tickd.c — tickd: placeholder until the daemon lands. */
+/* main-tickd.c — tickd: options, paths, the sd-event loop, signals,
+ * reloads and shutdown. The work is done by scheduler, batch and runner;
+ * this file only wires them together. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "crontab.h"
+#include "diag.h"
+#include "log.h"
+#include "reload.h"
+#include "scheduler.h"
+#include "timespan.h"
+#include "tz.h"
+
+/* Changes in the jobs directory come in bursts (an editor writes, renames,
+ * chmods): one reload this long after the last of them. */
+#define RELOAD_DEBOUNCE_USEC (100 * 1000)
+/* After the shutdown timeout's SIGKILL, how long to wait for the runners'
+ * last records before giving up on them (they are then reported lost). */
+#define SHUTDOWN_KILL_WAIT_USEC (5 * 1000000)
+
+struct options {
+        bool user;
+        bool check;
+        char *config_dir;
+        char *state_dir;
+        char *runtime_dir;
+        enum log_target log_target;
+        int log_level;
+};
+
+struct daemon {
+        struct options *options;
+        char *jobs_dir;
+        char *runtime_dir;  /* RUNTIME_DIR/tickd */
+        sd_event *event;
+        struct scheduler *scheduler;
+        struct daemon_config config;
+        struct tz_cache *zones;
+        struct crontab_options crontab_options;
+        sd_event_source *reload_timer;
+        sd_event_source *inotify;
+        sd_event_source *shutdown_timer;
+        sd_event_source *shutdown_check;
+        bool stopping;
+        bool killed;
+};
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: tickd [OPTIONS]\n\n"
+                "Runs the jobs of the INI crontabs in CONFIG_DIR/jobs.d at their instants.\n\n"
+                "  --user               run as a user instance (XDG directories, jobs as this user)\n"
+                "  --config-dir DIR     configuration (default /etc/tickd, user: $XDG_CONFIG_HOME/tickd)\n"
+                "  --state-dir DIR      state (default /var/lib/tickd, user: $XDG_STATE_HOME/tickd)\n"
+                "  --runtime-dir DIR    runtime base; tickd uses DIR/tickd (default /run, user: $XDG_RUNTIME_DIR)\n"
+                "  --log-target TARGET  auto, journal or stderr (default auto)\n"
+                "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
+                "  --check              load the configuration, print diagnostics and exit\n"
+                "  --help               show this help\n"
+                "  --version            show the version\n\n"
+                "See tickd(8).\n");
+}
+
+static char *path_join(const char *a, const char *b)
+{
+        char *p;
+        return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
+}
+
+static char *xdg_dir(const char *variable, const char *fallback)
+{
+        const char *v = getenv(variable);
+        if (v && v[0] == '/')
+                return path_join(v, "tickd");
+        const char *home = getenv("HOME");
+        struct passwd *pw = (!home || home[0] != '/') ? getpwuid(getuid()) : NULL;
+        if (pw)
+                home = pw->pw_dir;
+        if (!home)
+                return NULL;
+        char *p;
+        return asprintf(&p, "%s/%s/tickd", home, fallback) < 0 ? NULL : p;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+        enum { OPT_USER = 256, OPT_CONFIG, OPT_STATE, OPT_RUNTIME, OPT_TARGET, OPT_LEVEL, OPT_CHECK, OPT_HELP,
+               OPT_VERSION };
+        static const struct option long_options[] = {
+                { "user", no_argument, NULL, OPT_USER },
+                { "config-dir", required_argument, NULL, OPT_CONFIG },
+                { "state-dir", required_argument, NULL, OPT_STATE },
+                { "runtime-dir", required_argument, NULL, OPT_RUNTIME },
+                { "log-target", required_argument, NULL, OPT_TARGET },
+                { "log-level", required_argument, NULL, OPT_LEVEL },
+                { "check", no_argument, NULL, OPT_CHECK },
+                { "help", no_argument, NULL, OPT_HELP },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {},
+        };
+        *o = (struct options){ .log_target = LOG_TARGET_AUTO, .log_level = -1 };
+        int c;
+        while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_USER: o->user = true; break;
+                case OPT_CONFIG: free(o->config_dir); o->config_dir = strdup(optarg); break;
+                case OPT_STATE: free(o->state_dir); o->state_dir = strdup(optarg); break;
+                case OPT_RUNTIME: free(o->runtime_dir); o->runtime_dir = strdup(optarg); break;
+                case OPT_TARGET:
+                        if (log_target_from_string(optarg, &o->log_target) < 0) {
+                                fprintf(stderr, "tickd: --log-target: '%s' is not auto, journal or stderr\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case OPT_LEVEL:
+                        o->log_level = log_level_from_string(optarg);
+                        if (o->log_level < 0) {
+                                fprintf(stderr, "tickd: --log-level: unknown level '%s'\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case OPT_CHECK: o->check = true; break;
+                case 'h':
+                case OPT_HELP: usage(stdout); return 0;
+                case OPT_VERSION: printf("tickd %s\n", TICKD_VERSION); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "tickd: unexpected argument '%s' (see tickd --help)\n", argv[optind]);
+                return 2;
+        }
+        if (!o->config_dir)
+                o->config_dir = o->user ? xdg_dir("XDG_CONFIG_HOME", ".config") : strdup("/etc/tickd");
+        if (!o->state_dir)
+                o->state_dir = o->user ? xdg_dir("XDG_STATE_HOME", ".local/state") : strdup("/var/lib/tickd");
+        if (!o->runtime_dir) {
+                const char *xdg = getenv("XDG_RUNTIME_DIR");
+                if (o->user && !(xdg && xdg[0] == '/')) {
+                        fprintf(stderr, "tickd: --user needs $XDG_RUNTIME_DIR or --runtime-dir\n");
+                        return 2;
+                }
+                o->runtime_dir = strdup(o->user ? xdg : "/run");
+        }
+        if (!o->config_dir || !o->state_dir || !o->runtime_dir) {
+                fprintf(stderr, "tickd: cannot determine the directories (set HOME or use --config-dir etc.)\n");
+                return 2;
+        }
+        return -1; /* go on */
+}
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = '\0';
+                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int load_settings(struct daemon *d)
+{
+        _cleanup_free_ char *conf = path_join(d->options->config_dir, "tickd.conf");
+        struct diagnostics diags = { 0 };
+        int r = conf ? daemon_config_load(conf, &d->config, &diags) : -ENOMEM;
+        reload_log_diagnostics(&diags);
+        diag_free(&diags);
+        if (r < 0) {
+                log_msg(LOG_ERR, "%s: cannot be used: %s", conf ? conf : "tickd.conf", strerror(-r));
+                return r;
+        }
+        d->zones = tz_cache_new(NULL);
+        if (!d->zones)
+                return -ENOMEM;
+        const struct tz *zone = NULL;
+        r = d->config.default_timezone ? tz_cache_get(d->zones, d->config.default_timezone, &zone)
+                                       : tz_cache_get_system(d->zones, &zone);
+        if (r < 0) {
+                log_msg(LOG_WARNING, "default time zone %s unusable (%s); using UTC",
+                        d->config.default_timezone ? d->config.default_timezone : "of the system", strerror(-r));
+                r = tz_cache_get(d->zones, "UTC", &zone);
+                if (r < 0)
+                        return r;
+        }
+        d->crontab_options = (struct crontab_options){
+                /* A daemon that is not root cannot run jobs as anyone else:
+                 * its crontabs must then be its own, as in user mode. */
+                .system_mode = !d->options->user && geteuid() == 0,
+                .owner_uid = geteuid(),
+                .zones = d->zones,
+                .default_zone = zone,
+                .resolve_users = false, /* look-ups happen in runners, never in the daemon */
+        };
+        return 0;
+}
+
+static int check_configuration(struct daemon *d)
+{
+        struct diagnostics diags = { 0 };
+        struct crontab_set set = { 0 };
+        d->crontab_options.resolve_users = true;
+        d->crontab_options.check_commands = true;
+        d->crontab_options.default_path = d->config.default_path;
+        int r = crontab_load_dir(d->jobs_dir, &d->crontab_options, &set, &diags);
+        size_t n_jobs = 0;
+        for (size_t i = 0; i < set.n_files; i++)
+                n_jobs += set.files[i]->n_jobs;
+        for (size_t i = 0; i < diags.count; i++)
+                if (diags.items[i].severity != DIAG_DEBUG)
+                        diag_fprint(stderr, &diags.items[i]);
+        size_t errors = diag_count(&diags, DIAG_ERROR);
+        diag_free(&diags);
+        size_t n_files = set.n_files;
+        crontab_set_free(&set);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", d->jobs_dir, strerror(-r));
+                return 1;
+        }
+        printf("%zu job(s) in %zu file(s) loaded from %s%s\n", n_jobs, n_files, d->jobs_dir,
+               errors ? "; some files have errors and would be rejected" : "");
+        return errors ? 1 : 0;
+}
+
+static void reload(struct daemon *d, const char *why)
+{
+        struct reload_result res;
+        int r = reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, &res);
+        if (r < 0) {
+                log_msg(LOG_ERR, "reload (%s): cannot read %s: %s; keeping every job", why, d->jobs_dir,
+                        strerror(-r));
+                return;
+        }
+        log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
+                 "reloaded (%s): %zu jobs; %u files loaded, %u unchanged, %u rejected, %u removed", why,
+                 scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed);
+}
+
+static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (!d->stopping)
+                reload(d, "jobs directory changed");
+        return 0;
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *event, void *userdata)
+{
+        struct daemon *d = userdata;
+        uint64_t now;
+        sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        sd_event_source_set_time(d->reload_timer, now + RELOAD_DEBOUNCE_USEC);
+        sd_event_source_set_enabled(d->reload_timer, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (!d->stopping)
+                reload(d, "SIGHUP");
+        return 0;
+}
+
+/* After every dispatch while stopping: done when the last batch is. */
+static int on_shutdown_check(sd_event_source *s, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (batch_open_count(scheduler_batches(d->scheduler)) == 0)
+                sd_event_exit(d->event, 0);
+        return 0;
+}
+
+static int on_shutdown_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (!d->killed) {
+                d->killed = true;
+                log_msg(LOG_WARNING, "shutdown timeout: killing %zu running job(s)",
+                        batch_running_count(scheduler_batches(d->scheduler)));
+                batch_kill_all(scheduler_batches(d->scheduler));
+                sd_event_source_set_time_relative(s, SHUTDOWN_KILL_WAIT_USEC);
+                sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        sd_event_exit(d->event, 0); /* scheduler_free() records what is left as lost */
+        return 0;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (d->stopping) {
+                if (!d->killed)
+                        on_shutdown_timer(d->shutdown_timer, 0, d);
+                return 0;
+        }
+        d->stopping = true;
+        struct batch_manager *m = scheduler_batches(d->scheduler);
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
+                 "stopping on %s: %zu run(s) still running", strsignal((int)si->ssi_signo), batch_running_count(m));
+        scheduler_stop(d->scheduler);
+        sd_event_source_set_enabled(d->inotify, SD_EVENT_OFF);
+        sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
+        batch_cancel_all(m);
+        int r = sd_event_add_time_relative(d->event, &d->shutdown_timer, CLOCK_MONOTONIC,
+                                           d->config.shutdown_timeout_usec, 0, on_shutdown_timer, d);
+        if (r >= 0)
+                r = sd_event_add_post(d->event, &d->shutdown_check, on_shutdown_check, d);
+        if (r < 0 || batch_open_count(m) == 0)
+                sd_event_exit(d->event, 0);
+        return 0;
+}
+
+static int daemon_setup(struct daemon *d)
+{
+        int r = sd_event_new(&d->event);
+        if (r < 0)
+                return r;
+        struct scheduler_options so = {
+                .event = d->event,
+                .state_dir = d->options->state_dir,
+                .runtime_dir = d->runtime_dir,
+                .default_path = d->config.default_path,
+                .max_concurrent = d->config.max_concurrent,
+                .relay_output = log_current_target() == LOG_TARGET_STDERR,
+        };
+        r = scheduler_new(&so, &d->scheduler);
+        if (r < 0)
+                return r;
+        if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, on_terminate, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGINT, on_terminate, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d)) < 0)
+                return r;
+        r = sd_event_add_time(d->event, &d->reload_timer, CLOCK_MONOTONIC, UINT64_MAX, 10 * 1000, on_reload_timer, d);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
+        r = sd_event_add_inotify(d->event, &d->inotify, d->jobs_dir,
+                                 IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB |
+                                         IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR,
+                                 on_inotify, d);
+        if (r < 0)
+                log_msg(LOG_WARNING, "cannot watch %s (%s): changes take effect on SIGHUP only", d->jobs_dir,
+                        strerror(-r));
+        return 0;
+}
+
+static void daemon_done(struct daemon *d)
+{
+        scheduler_free(d->scheduler);
+        sd_event_source_disable_unref(d->reload_timer);
+        sd_event_source_disable_unref(d->inotify);
+        sd_event_source_disable_unref(d->shutdown_timer);
+        sd_event_source_disable_unref(d->shutdown_check);
+        sd_event_unref(d->event);
+        tz_cache_free(d->zones);
+        daemon_config_free(&d->config);
+        free(d->jobs_dir);
+        free(d->runtime_dir);
+}
+
+static void options_free(struct options *o)
+{
+        free(o->config_dir);
+        free(o->state_dir);
+        free(o->runtime_dir);
+}
 
 int main(int argc, char **argv)
 {
-        if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-                printf("tickd %s\n", TICKD_VERSION);
-                return 0;
+        struct options options;
+        int r = parse_options(argc, argv, &options);
+        if (r >= 0) {
+                options_free(&options);
+                return r;
         }
-        fprintf(stderr, "tickd: not implemented yet\n");
-        return 1;
+        log_setup(options.log_target, options.log_level >= 0 ? options.log_level : LOG_INFO);
+        struct daemon d = { .options = &options };
+        d.jobs_dir = path_join(options.config_dir, "jobs.d");
+        d.runtime_dir = path_join(options.runtime_dir, "tickd");
+        int status = 1;
+        if (!d.jobs_dir || !d.runtime_dir || load_settings(&d) < 0)
+                goto out;
+        if (options.log_level < 0)
+                log_setup(options.log_target, d.config.log_level);
+        if (options.check) {
+                status = check_configuration(&d);
+                goto out;
+        }
+        /* sd-event's signal sources need the signals blocked; runners get an
+         * empty mask back before anything else runs. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        if ((r = mkdir_parents(options.state_dir, 0755)) < 0 || (r = mkdir_parents(d.runtime_dir, 0755)) < 0) {
+                log_msg(LOG_ERR, "cannot create the state or runtime directory: %s", strerror(-r));
+                goto out;
+        }
+        r = daemon_setup(&d);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));
+                goto out;
+        }
+        reload(&d, "start-up");
+        r = scheduler_start(d.scheduler);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot start the scheduler: %s", strerror(-r));
+                goto out;
+        }
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STARTED, .priority = LOG_INFO },
+                 "tickd %s started: %zu jobs from %s, pid %d", TICKD_VERSION, scheduler_job_count(d.scheduler),
+                 d.jobs_dir, (int)getpid());
+        r = sd_event_loop(d.event);
+        if (r < 0)
+                log_msg(LOG_ERR, "event loop failed: %s", strerror(-r));
+        status = 0;
+out:
+        daemon_done(&d);
+        if (status == 0 && !options.check)
+                log_msg(LOG_INFO, "tickd stopped");
+        options_free(&options);
+        return status;
 }

@@ -1,0 +1,411 @@
+/* runner.c — the runner process: credentials, environment, exec, timeout,
+ * one outcome record; see runner.h. Everything here runs in a child of the
+ * daemon, so it may block, look up users and wait. */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH_FD 3
+#define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
+
+_Static_assert(sizeof(struct outcome) < 512, "outcome records must stay well below PIPE_BUF");
+
+static int64_t now_usec(clockid_t clock)
+{
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void reset_signals(void)
+{
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)sigaction(sig, &dfl, NULL); /* fails harmlessly for reserved RT signals */
+        sigset_t empty;
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+}
+
+static void write_record(const struct outcome *o)
+{
+        /* One write() of less than PIPE_BUF: atomic; EINTR cannot split it. */
+        while (write(BATCH_FD, o, sizeof(*o)) < 0 && errno == EINTR)
+                ;
+}
+
+static _Noreturn void report_setup_failure(struct outcome *o, const char *stage, int error)
+{
+        o->kind = OUTCOME_FINISHED;
+        o->status = OUTCOME_SETUP_FAILED;
+        o->error = error;
+        snprintf(o->stage, sizeof(o->stage), "%s", stage);
+        o->end_usec = now_usec(CLOCK_REALTIME);
+        write_record(o);
+        _exit(0);
+}
+
+/* The job's user and group, resolved here in the runner: NSS may block or
+ * load modules, which the daemon must never do. */
+struct credentials {
+        uid_t uid;
+        gid_t gid;
+        char *name;
+        char *home;
+        char *shell;
+};
+
+static int credentials_resolve(const struct job *job, struct credentials *out, const char **stage)
+{
+        errno = 0;
+        struct passwd *pw = job->user ? getpwnam(job->user) : getpwuid(geteuid());
+        if (!pw) {
+                *stage = "user";
+                return errno ? errno : ENOENT;
+        }
+        *out = (struct credentials){ .uid = pw->pw_uid, .gid = pw->pw_gid };
+        out->name = strdup(pw->pw_name);
+        out->home = strdup(pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
+        out->shell = strdup("/bin/sh");
+        if (!out->name || !out->home || !out->shell) {
+                *stage = "user";
+                return ENOMEM;
+        }
+        if (job->group) {
+                errno = 0;
+                struct group *gr = getgrnam(job->group);
+                if (!gr) {
+                        *stage = "group";
+                        return errno ? errno : ENOENT;
+                }
+                out->gid = gr->gr_gid;
+        }
+        return 0;
+}
+
+/* The environment, from scratch: nothing of the daemon's leaks into jobs. */
+static char **environment_build(const struct runner_request *req, const struct credentials *cred)
+{
+        size_t extra = 0;
+        for (char **e = req->job->environment; e && *e; e++)
+                extra++;
+        char **env = calloc(10 + extra, sizeof(char *));
+        if (!env)
+                return NULL;
+        size_t n = 0;
+        const char *path = req->default_path ? req->default_path
+                           : cred->uid == 0  ? DEFAULT_PATH_ROOT
+                                             : DEFAULT_PATH_USER;
+        if (asprintf(&env[n++], "HOME=%s", cred->home) < 0 ||
+            asprintf(&env[n++], "USER=%s", cred->name) < 0 ||
+            asprintf(&env[n++], "LOGNAME=%s", cred->name) < 0 ||
+            asprintf(&env[n++], "SHELL=%s", cred->shell) < 0 || asprintf(&env[n++], "PATH=%s", path) < 0 ||
+            asprintf(&env[n++], "TICKD_JOB=%s", req->job->name) < 0 ||
+            asprintf(&env[n++], "TICKD_RUN_ID=%s", req->run_id) < 0)
+                return NULL;
+        if (req->failed_exit_status >= 0 && asprintf(&env[n++], "TICKD_EXIT_STATUS=%d", req->failed_exit_status) < 0)
+                return NULL;
+        /* environment= entries come last and override what came before. */
+        for (char **e = req->job->environment; e && *e; e++) {
+                size_t key_len = strcspn(*e, "=");
+                size_t i;
+                for (i = 0; i < n; i++)
+                        if (strncmp(env[i], *e, key_len) == 0 && env[i][key_len] == '=')
+                                break;
+                env[i] = *e;
+                if (i == n)
+                        n++;
+        }
+        env[n] = NULL;
+        return env;
+}
+
+struct exec_error {
+        char stage[16];
+        int error;
+};
+
+static _Noreturn void job_fail(int error_fd, const char *stage, int error)
+{
+        struct exec_error e = { .error = error };
+        snprintf(e.stage, sizeof(e.stage), "%s", stage);
+        (void)!write(error_fd, &e, sizeof(e));
+        _exit(127);
+}
+
+/* The job process: its own session, then credentials, then exec. Any
+ * failure goes to the runner through ERROR_FD (close-on-exec: a successful
+ * exec closes it, and the runner reads EOF). */
+static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred,
+                               char **env, int output_fd, int error_fd)
+{
+        if (setsid() < 0)
+                job_fail(error_fd, "setsid", errno);
+        if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(output_fd, STDERR_FILENO) < 0)
+                job_fail(error_fd, "stdio", errno);
+        /* Only stdin/stdout/stderr reach the job; error_fd closes at exec. */
+        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (req->job->has_nice && setpriority(PRIO_PROCESS, 0, req->job->nice) < 0)
+                job_fail(error_fd, "nice", errno);
+        if (cred->uid != geteuid() || cred->gid != getegid() || geteuid() == 0) {
+                if (initgroups(cred->name, cred->gid) < 0)
+                        job_fail(error_fd, "initgroups", errno);
+                if (setgid(cred->gid) < 0)
+                        job_fail(error_fd, "setgid", errno);
+                if (setuid(cred->uid) < 0)
+                        job_fail(error_fd, "setuid", errno);
+        }
+        if (getuid() != cred->uid || geteuid() != cred->uid || getgid() != cred->gid ||
+            getegid() != cred->gid)
+                job_fail(error_fd, "credentials", EPERM);
+        const char *dir = req->job->working_directory ? req->job->working_directory : cred->home;
+        if (chdir(dir) < 0)
+                job_fail(error_fd, "chdir", errno);
+        umask(req->job->umask >= 0 ? (mode_t)req->job->umask : 022);
+        char *argv[] = { "sh", "-c", (char *)(req->command ? req->command : req->job->command), NULL };
+        execve("/bin/sh", argv, env);
+        job_fail(error_fd, "exec", errno);
+}
+
+/* Where the job's stdout and stderr go: the one place to extend for the
+ * journal (sd_journal_stream_fd per job, no relay). Returns the descriptor
+ * for the job and, when lines must be relayed, the read end in *RELAY_FD. */
+static int runner_output_open(const struct runner_request *req, int *relay_fd)
+{
+        *relay_fd = -1;
+        if (!req->relay_output)
+                return open("/dev/null", O_WRONLY | O_CLOEXEC);
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        *relay_fd = p[0];
+        return p[1];
+}
+
+struct relay {
+        int fd;
+        const char *prefix;
+        char buf[4096];
+        size_t len;
+};
+
+static void relay_emit(struct relay *r, const char *text, size_t len)
+{
+        char line[4096 + 256];
+        int n = snprintf(line, sizeof(line), "%s: %.*s\n", r->prefix, (int)len, text);
+        if (n > (int)sizeof(line))
+                n = sizeof(line);
+        if (n > 0)
+                (void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+/* Reads what is there (never waits) and relays whole lines. At EOF or
+ * FLUSH, a partial last line goes out too. Returns false at EOF. */
+static bool relay_pump(struct relay *r, bool flush)
+{
+        bool open_ = true;
+        for (;;) {
+                ssize_t n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        open_ = n < 0 && errno == EAGAIN;
+                        break;
+                }
+                r->len += (size_t)n;
+                char *start = r->buf, *nl;
+                while ((nl = memchr(start, '\n', r->len - (size_t)(start - r->buf)))) {
+                        relay_emit(r, start, (size_t)(nl - start));
+                        start = nl + 1;
+                }
+                r->len -= (size_t)(start - r->buf);
+                memmove(r->buf, start, r->len);
+                if (r->len == sizeof(r->buf)) { /* a line longer than the buffer: cut, never lost */
+                        relay_emit(r, r->buf, r->len);
+                        r->len = 0;
+                }
+        }
+        if ((flush || !open_) && r->len > 0) {
+                relay_emit(r, r->buf, r->len);
+                r->len = 0;
+        }
+        return open_;
+}
+
+_Noreturn void runner_main(const struct runner_request *req)
+{
+        reset_signals();
+        /* Descriptors: 0 /dev/null, 1 /dev/null, 2 the daemon's stderr,
+         * 3 the batch pipe; nothing else survives. */
+        if (req->batch_fd != BATCH_FD) {
+                if (dup3(req->batch_fd, BATCH_FD, O_CLOEXEC) < 0)
+                        _exit(1);
+        }
+        close_range(BATCH_FD + 1, ~0U, 0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                if (null > BATCH_FD)
+                        close(null);
+        }
+        char title[16];
+        snprintf(title, sizeof(title), "tickd:%s", req->job->name);
+        prctl(PR_SET_NAME, title);
+
+        struct outcome o = { .kind = OUTCOME_STARTED, .slot = req->slot,
+                             .start_usec = now_usec(CLOCK_REALTIME) };
+        int64_t start_mono = now_usec(CLOCK_MONOTONIC);
+
+        /* SIGCHLD (the job ended) and SIGTERM/SIGINT (cancel) as readable
+         * events; the job gets an empty mask back before exec. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sig_fd < 0)
+                report_setup_failure(&o, "signalfd", errno);
+
+        struct credentials cred;
+        const char *stage = NULL;
+        int r = credentials_resolve(req->job, &cred, &stage);
+        if (r != 0)
+                report_setup_failure(&o, stage, r);
+        char **env = environment_build(req, &cred);
+        if (!env)
+                report_setup_failure(&o, "environment", ENOMEM);
+
+        int relay_fd;
+        int output_fd = runner_output_open(req, &relay_fd);
+        if (output_fd < 0)
+                report_setup_failure(&o, "output", errno);
+        int error_pipe[2];
+        if (pipe2(error_pipe, O_CLOEXEC) < 0)
+                report_setup_failure(&o, "pipe", errno);
+
+        pid_t pid = fork();
+        if (pid < 0)
+                report_setup_failure(&o, "fork", errno);
+        if (pid == 0) {
+                sigset_t empty;
+                sigemptyset(&empty);
+                sigprocmask(SIG_SETMASK, &empty, NULL);
+                job_exec(req, &cred, env, output_fd, error_pipe[1]);
+        }
+        close(output_fd);
+        close(error_pipe[1]);
+        /* The job makes itself a session and group leader (setsid); the
+         * parent must not setpgid() it, or setsid() fails with EPERM. */
+        o.pid = pid;
+        write_record(&o);
+
+        struct relay relay = { .fd = relay_fd, .prefix = req->job->name };
+        if (relay_fd >= 0)
+                fcntl(relay_fd, F_SETFL, O_NONBLOCK);
+        int64_t timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0;
+        int64_t kill_at = 0;
+        uint64_t grace = req->job->kill_grace_usec;
+        struct exec_error exec_error = { .error = 0 };
+        int error_fd = error_pipe[0];
+        int wstatus = 0;
+        struct rusage ru = { 0 };
+
+        for (;;) {
+                pid_t w = wait4(pid, &wstatus, WNOHANG, &ru);
+                if (w == pid)
+                        break;
+                int64_t now = now_usec(CLOCK_MONOTONIC);
+                if (timeout_at && now >= timeout_at && !kill_at) {
+                        o.timed_out = 1;
+                        kill(-pid, SIGTERM);
+                        kill_at = now + (int64_t)grace;
+                }
+                if (kill_at && now >= kill_at) {
+                        kill(-pid, SIGKILL);
+                        kill_at = INT64_MAX;
+                }
+                int64_t next = kill_at && kill_at != INT64_MAX ? kill_at : !kill_at ? timeout_at : 0;
+                int wait_ms = -1;
+                if (next) {
+                        int64_t ms = (next - now + 999) / 1000;
+                        wait_ms = ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+                }
+                struct pollfd fds[3] = { { .fd = sig_fd, .events = POLLIN },
+                                         { .fd = relay.fd, .events = POLLIN },
+                                         { .fd = error_fd, .events = POLLIN } };
+                if (poll(fds, 3, wait_ms) < 0 && errno != EINTR)
+                        break;
+                if (fds[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+                                if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !kill_at) {
+                                        o.cancelled = 1;
+                                        kill(-pid, SIGTERM);
+                                        kill_at = now_usec(CLOCK_MONOTONIC) + (int64_t)grace;
+                                }
+                        }
+                }
+                if (fds[1].revents & (POLLIN | POLLHUP | POLLERR) && !relay_pump(&relay, false)) {
+                        close(relay.fd);
+                        relay.fd = -1;
+                }
+                if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        ssize_t n = read(error_fd, &exec_error, sizeof(exec_error));
+                        if (n != (ssize_t)sizeof(exec_error))
+                                exec_error.error = 0;
+                        close(error_fd);
+                        error_fd = -1;
+                }
+        }
+        /* The main process is gone: relay what is buffered, but never wait
+         * for background processes that still hold the output pipe. */
+        if (relay.fd >= 0) {
+                relay_pump(&relay, true);
+                close(relay.fd);
+        }
+        if (error_fd >= 0) {
+                fcntl(error_fd, F_SETFL, O_NONBLOCK);
+                if (read(error_fd, &exec_error, sizeof(exec_error)) != (ssize_t)sizeof(exec_error))
+                        exec_error.error = 0;
+        }
+
+        o.kind = OUTCOME_FINISHED;
+        o.end_usec = now_usec(CLOCK_REALTIME);
+        o.duration_usec = now_usec(CLOCK_MONOTONIC) - start_mono;
+        o.user_usec = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+        o.system_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+        o.maxrss_kb = ru.ru_maxrss;
+        if (exec_error.error) {
+                o.status = OUTCOME_SETUP_FAILED;
+                o.error = exec_error.error;
+                snprintf(o.stage, sizeof(o.stage), "%s", exec_error.stage);
+        } else if (WIFSIGNALED(wstatus)) {
+                o.status = OUTCOME_SIGNALED;
+                o.signal = WTERMSIG(wstatus);
+        } else {
+                o.status = OUTCOME_EXITED;
+                o.code = WEXITSTATUS(wstatus);
+        }
+        write_record(&o);
+        _exit(0);
+}

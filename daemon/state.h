@@ -1,0 +1,35 @@
+/* state.h — what tickd remembers across restarts and boots.
+ *
+ * Owns two kinds of small files:
+ *   - per-job last-run stamps in the state directory (persistent = yes):
+ *     the scheduled instant of the last dispatched run, written atomically
+ *     (temporary file, fsync, rename, fsync of the directory), so a crash
+ *     leaves the old stamp or the new one, never a torn file;
+ *   - per-job @reboot markers in the runtime directory holding the boot id
+ *     (/proc/sys/kernel/random/boot_id), so an @reboot job runs once per
+ *     boot, not on every daemon restart, even if the runtime directory is
+ *     not a tmpfs.
+ * Job names become file names with every byte outside [A-Za-z0-9_.@-]
+ * (and a leading '.') escaped as %XX. Functions return 0 or a negative
+ * errno and print nothing. */
+#ifndef TICKD_STATE_H
+#define TICKD_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The stamp of JOB in DIR, in µs since the epoch; -ENOENT when none. */
+int state_stamp_read(const char *dir, const char *job, int64_t *out_usec);
+int state_stamp_write(const char *dir, const char *job, int64_t usec);
+
+/* Writes DIR/NAME atomically (exported for tests and the stamp writer). */
+int state_write_atomic(const char *dir, const char *name, const char *content);
+
+/* The current boot id (36 characters + NUL). */
+int state_boot_id(char out[static 37]);
+
+/* Whether JOB's @reboot run is still due in this boot: returns 1 (and
+ * marks it done in DIR) the first time per boot id, 0 afterwards. */
+int state_reboot_claim(const char *dir, const char *job, const char *boot_id);
+
+#endif
