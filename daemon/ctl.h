@@ -6,5 +6,7 @@
 #define TICKD_CTL_H
 
 int ctl_next(int argc, char **argv);
+int ctl_history(int argc, char **argv);
+int ctl_logs(int argc, char **argv);
 
 #endif

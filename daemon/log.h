@@ -1,11 +1,21 @@
 /* log.h — the one call site for tickd's structured records.
  *
  * Every event is a record: an event type (which maps to a fixed MESSAGE_ID
- * in the journal), a syslog priority, typed fields and a readable sentence.
- * The target is the journal (sd_journal_send, one entry per record) or
- * stderr (one line per record: "event=failed job=backup run=... code=3
- * duration=1.204s msg=..."), chosen once at start-up. Unset fields are
- * left out. */
+ * in the journal, see message-ids.h), a syslog priority, typed fields and a
+ * readable sentence. The target is the journal (sd_journal_sendv, one entry
+ * per record, fields MESSAGE, PRIORITY, MESSAGE_ID, SYSLOG_IDENTIFIER,
+ * TICKD_EVENT, TICKD_JOB, TICKD_RUN_ID, TICKD_FILE, TICKD_LINE, TICKD_USER,
+ * TICKD_SCHEDULED_USEC, TICKD_EXIT_STATUS, TICKD_SIGNAL (a name such as
+ * "SIGKILL"), TICKD_DURATION_USEC, TICKD_CPU_USEC, TICKD_MAXRSS_KB, ERRNO,
+ * CODE_FILE/CODE_LINE/CODE_FUNC) or stderr (one line per record:
+ * "event=failed job=backup run=... code=3 duration=1.204s msg=..."), chosen
+ * once at start-up. Unset fields are left out.
+ *
+ * LOG_TARGET_AUTO picks the journal when stderr is the journal stream that
+ * systemd gave us ($JOURNAL_STREAM names stderr's device:inode) or when the
+ * journal socket /run/systemd/journal/socket accepts a connection; else
+ * stderr. (Without a journald, sd_journal_send "succeeds" and drops the
+ * entry, so the socket itself is probed.) */
 #ifndef TICKD_LOG_H
 #define TICKD_LOG_H
 
@@ -39,7 +49,8 @@ enum log_event {
 
 struct log_record {
         enum log_event event;
-        int priority;             /* LOG_ERR .. LOG_DEBUG */
+        int priority;             /* LOG_ERR .. LOG_DEBUG; 0 (LOG_EMERG, which tickd
+                                   * never uses) = the event's default priority */
         const char *job;          /* TICKD_JOB */
         const char *run_id;       /* TICKD_RUN_ID */
         const char *file;         /* TICKD_FILE */
@@ -62,9 +73,10 @@ void log_setup(enum log_target target, int max_priority);
 enum log_target log_current_target(void);
 int log_max_priority(void);
 
-/* Emits one record; FMT is the readable sentence (MESSAGE=). */
-/* Variadic throughout, so a compound-literal record (with its commas) can
- * be passed inline. */
+/* Emits one record; FMT is the readable sentence (MESSAGE=):
+ * log_emit(record, fmt, ...). RECORD may be a compound literal with commas
+ * (&(struct log_record){ .event = ..., .job = ... }): the macro takes it
+ * as part of its variadic arguments. */
 #define log_emit(...) log_emit_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
 __attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, int code_line,
                                                        const char *code_func,
@@ -73,6 +85,19 @@ __attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, in
 
 /* Plain messages. */
 #define log_msg(prio, ...) log_emit(&(struct log_record){ .priority = (prio) }, __VA_ARGS__)
+
+/* The default priority of an event: failed, lost, config rejected = err;
+ * timed out, batch stuck = warning; skipped, delayed, cancelled = notice;
+ * started, succeeded, reloaded, daemon started/stopping = info. */
+int log_event_default_priority(enum log_event event);
+/* "failed", "timed-out", ... (the stderr target's event= and TICKD_EVENT=). */
+const char *log_event_name(enum log_event event);
+/* The 32-hex-digit MESSAGE_ID of EVENT, NULL for LOG_EVENT_MESSAGE. */
+const char *log_event_message_id(enum log_event event);
+/* The event whose MESSAGE_ID is ID, or -ENOENT. */
+int log_event_from_message_id(const char *id);
+/* Whether a journald is reachable from this process (the probe AUTO uses). */
+bool log_journal_detect(void);
 
 /* Parses "err", "warning", "notice", "info", "debug" (or 0-7). */
 int log_level_from_string(const char *text);

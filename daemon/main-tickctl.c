@@ -13,6 +13,8 @@ struct ctl_command {
 
 static const struct ctl_command commands[] = {
         { "next", ctl_next, "print the next fire times of a schedule expression" },
+        { "history", ctl_history, "list finished runs from the journal" },
+        { "logs", ctl_logs, "show a job's own output from the journal" },
 };
 
 static void usage(FILE *out)
