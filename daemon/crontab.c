@@ -439,14 +439,17 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 }
                 schedule_free(job->schedule);
                 job->schedule = s;
+                job->schedule_line = line;
                 set_string(ps, &job->schedule_text, v);
                 return;
         }
         case KEY_COMMAND:
                 if (!*v)
                         PARSE_ERROR(ps, line, key, "command: empty");
-                else
+                else {
                         set_string(ps, &job->command, v);
+                        job->command_line = line;
+                }
                 return;
         case KEY_DESCRIPTION:
                 if (*v)
@@ -504,6 +507,7 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 return;
         }
         case KEY_TIMEOUT:
+                job->timeout_line = line;
                 set_span(ps, line, key, v, &job->timeout_usec, true);
                 return;
         case KEY_KILL_GRACE:

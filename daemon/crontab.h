@@ -54,6 +54,11 @@ struct job {
         int nice;
         char *on_failure;         /* NULL = none; run by /bin/sh -c */
         bool enabled;
+        /* Where schedule=, command= and timeout= were set (the [defaults]
+         * line for an inherited timeout; 0 = not set), for warnings. */
+        unsigned schedule_line;
+        unsigned command_line;
+        unsigned timeout_line;
 };
 
 struct crontab_file {
@@ -129,6 +134,14 @@ int crontab_check_duplicates(const struct crontab_set *set, const struct crontab
 
 /* The job called NAME in SET, or NULL. */
 const struct job *crontab_set_find(const struct crontab_set *set, const char *name);
+
+/* Warnings for a valid job that is probably wrong, as of NOW (seconds
+ * since the epoch; tickctl check passes the clock, tests a fixed instant):
+ * next run more than a year away or never; a fixed time that falls in a
+ * DST gap or overlap of the job's zone within the next year (naming the
+ * dates); timeout longer than the interval with overlap = allow. Appends
+ * DIAG_WARNINGs at the job's lines; returns how many, or -ENOMEM. */
+int crontab_lint_job(const struct job *job, int64_t now, struct diagnostics *diags);
 
 /* Daemon settings: tickd.conf, [daemon] section. */
 struct daemon_config {

@@ -5,6 +5,7 @@
 #ifndef TICKD_CTL_H
 #define TICKD_CTL_H
 
+int ctl_check(int argc, char **argv);
 int ctl_next(int argc, char **argv);
 int ctl_history(int argc, char **argv);
 int ctl_logs(int argc, char **argv);

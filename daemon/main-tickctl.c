@@ -12,6 +12,7 @@ struct ctl_command {
 };
 
 static const struct ctl_command commands[] = {
+        { "check", ctl_check, "validate crontabs and tickd.conf (errors with FILE:LINE)" },
         { "next", ctl_next, "print the next fire times of a schedule expression" },
         { "history", ctl_history, "list finished runs from the journal" },
         { "logs", ctl_logs, "show a job's own output from the journal" },

@@ -33,6 +33,15 @@ int tz_cache_get(struct tz_cache *cache, const char *name, const struct tz **out
  * UTC when none is configured. Same errors as tz_cache_get(). */
 int tz_cache_get_system(struct tz_cache *cache, const struct tz **out);
 
+/* The same, with /etc/localtime and /etc/timezone read under ROOT (NULL or
+ * "" = "/"), for tests. */
+int tz_cache_get_system_in(struct tz_cache *cache, const char *root, const struct tz **out);
+
+/* Whether NAME is shaped like a zone name: non-empty, relative, made of
+ * [A-Za-z0-9_+-/] without empty components (so never "." or ".."). Says
+ * nothing about whether the zone is installed. */
+bool tz_name_is_valid(const char *name);
+
 const char *tz_name(const struct tz *zone);
 
 /* A span of time in which the zone's UTC offset is constant:
@@ -77,10 +86,14 @@ void tz_to_civil(const struct tz *zone, int64_t t, struct tz_civil *out);
  *   2 — DST overlap (fall back): *first is the earlier, *second the later;
  *   0 — DST gap (spring forward): the local time does not exist; *first is
  *       the first instant after the gap (the transition instant).
- * SECOND may be NULL. */
+ * SECOND may be NULL. The fields may be out of range (hour 24, day 32);
+ * they are read as the local seconds they add up to. */
 int tz_from_civil(const struct tz *zone, const struct tz_civil *civil, int64_t *first, int64_t *second);
 
-/* Pure calendar helpers shared by tz and schedule (proleptic Gregorian). */
+/* Pure calendar helpers shared by tz and schedule (proleptic Gregorian).
+ * Days are counted from 1970-01-01 (day 0). tz_days_from_civil() accepts
+ * any month (it carries into the year) and any day (it is added), and
+ * saturates at INT64_MIN/INT64_MAX where the count would not fit. */
 int64_t tz_days_from_civil(int64_t year, int month, int day);
 void tz_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
 int tz_days_in_month(int64_t year, int month);
