@@ -602,6 +602,7 @@ static int parse_text(struct parse *p, const char *text, struct tz_cache *zones,
         if (words[0][0] == '@') {
                 if (strcasecmp(words[0], "@every") == 0) {
                         const char *span = strcasestr(text, "@every") + 6;
+                        span += strspn(span, " \t\n");
                         return parse_every(p, span, s);
                 }
                 if (n > 1)
