@@ -23,6 +23,9 @@ UNAME=tkproof$$            # a user that exists only inside the container
 cp "$DEB" "$SDL_LAB/tickd.deb"
 
 finish() {
+        if [ -n "${SDL_PID:-}" ] && [ "${TICKD_PROOF_KEEP:-0}" = 1 ]; then
+                X journalctl --no-pager -o short-precise > "$SDL_LAB/journal.txt" 2>&1
+        fi
         sdl_stop
         if [ "${TICKD_PROOF_KEEP:-0}" = 1 ]; then echo "# kept $SDL_LAB" >&2; else rm -rf "$SDL_LAB"; fi
 }
@@ -78,6 +81,14 @@ check() {
 t_boot() { sdl_boot "$NAME"; }
 
 t_install() {
+        # Short timeouts keep a failing run short: the watchdog check must not
+        # take 30 s, a daemon that never sends READY=1 must not take 90 (the
+        # package's postinst starts it). Nothing else differs from the
+        # packaged units. TICKD_PROOF_DROPIN adds lines, for debugging.
+        local d="[Service]\nWatchdogSec=3s\nTimeoutStartSec=5s\nTimeoutStopSec=10s\n${TICKD_PROOF_DROPIN:-}\n"
+        Xsh "mkdir -p /etc/systemd/system/tickd.service.d /etc/systemd/user/tickd.service.d &&
+             printf '$d' > /etc/systemd/system/tickd.service.d/proof.conf &&
+             printf '$d' > /etc/systemd/user/tickd.service.d/proof.conf" || return 1
         # man-db's trigger would rebuild the whole man database: not our test.
         Xsh 'echo "man-db man-db/auto-update boolean false" | debconf-set-selections' || return 1
         X env DEBIAN_FRONTEND=noninteractive dpkg -i "$SDL_LAB/tickd.deb" >&2 || { echo "dpkg -i failed"; return 1; }
@@ -95,11 +106,13 @@ t_verify() {
         done
 }
 
+t_install_started() {
+        # postinst starts the service; give a slow start a moment.
+        until_true 5 is_active || { echo "not active after dpkg -i: ActiveState=$(show ActiveState) Result=$(show Result)"; return 1; }
+}
+
 t_start() {
-        # The watchdog check should not take 30 s: a drop-in shortens it.
-        Xsh 'mkdir -p /etc/systemd/system/tickd.service.d &&
-             printf "[Service]\nWatchdogSec=3s\n" > /etc/systemd/system/tickd.service.d/proof.conf &&
-             systemctl daemon-reload && systemctl reset-failed tickd.service' || return 1
+        X systemctl reset-failed tickd.service 2>/dev/null
         if ! X systemctl start tickd.service; then
                 echo "systemctl start tickd failed (Result=$(show Result)); tickd said: $(X journalctl -q -u tickd.service -n 2 -o cat | tr '\n' ' ')"
                 return 1
@@ -151,22 +164,33 @@ t_catalog() {
 }
 
 t_reload_broken() {
-        local since pid
+        local rc=0
+        _reload_broken || rc=1
+        # Whatever happened, the good proof.ini is back for the checks after.
+        Xsh "printf '%s' '$PROOF_INI' > /etc/tickd/jobs.d/proof.ini" && X systemctl reload tickd.service
+        return $rc
+}
+_reload_broken() {
+        local since pid errors
         pid=$(show MainPID)
         since=$(X date +%s.%N) || return 1
         # Line 3 is the error; the previous version of proof.ini must stay in force.
         Xsh "printf '[proof]\nschedule = * * * * * *\ntimeout = banana\ncommand = echo proof-broken-version\n' > /etc/tickd/jobs.d/proof.ini" || return 1
         X systemctl reload tickd.service || { echo "systemctl reload tickd failed"; return 1; }
         [ "$(show MainPID)" = "$pid" ] && is_active || { echo "reload was a restart or left tickd inactive"; return 1; }
-        journal_wait 3 -u tickd.service --since "@$since" -p err --grep 'proof\.ini:3' >/dev/null ||
-                { echo "no error naming proof.ini:3 in the journal after the reload"; return 1; }
+        # file:line, either in the sentence or as TICKD_FILE + TICKD_LINE.
+        errors=$(journal_wait 3 -u tickd.service --since "@$since" -p err -o export)
+        if ! grep -q '^MESSAGE=.*proof\.ini:3\b' <<< "$errors" &&
+           ! { grep -qx 'TICKD_FILE=/etc/tickd/jobs.d/proof.ini' <<< "$errors" && grep -qx 'TICKD_LINE=3' <<< "$errors"; }; then
+                echo "no error naming proof.ini:3 (message or TICKD_FILE/TICKD_LINE) after the reload; got: $(sed -n 's/^MESSAGE=//p' <<< "$errors" | head -2 | tr '\n' '|')"
+                return 1
+        fi
         since=$(X date +%s.%N)
         journal_wait 3 -u tickd.service --since "@$since" TICKD_JOB=proof TICKD_EXIT_STATUS=0 >/dev/null ||
                 { echo "job proof stopped running after a broken reload"; return 1; }
         if X journalctl -q -t proof --since "@$since" | grep -q proof-broken-version; then
                 echo "the broken version of proof.ini was loaded"; return 1
         fi
-        Xsh "printf '%s' '$PROOF_INI' > /etc/tickd/jobs.d/proof.ini" && X systemctl reload tickd.service
 }
 
 t_tickctl_list() {
@@ -194,12 +218,18 @@ t_tickctl_unprivileged() {
 }
 
 t_watchdog() {
-        local pid n0
+        local pid n0 up
         pid=$(show MainPID); n0=$(show NRestarts)
+        # First, a daemon that is not stopped must outlive WatchdogSec (it
+        # pings); else the check below would pass for a daemon that never pings.
+        up=$(X ps -o etimes= -p "$pid" | tr -d ' ')
+        [ "${up:-0}" -ge 4 ] || sleep $((4 - ${up:-0}))
+        [ "$(show MainPID)" = "$pid" ] && [ "$(show NRestarts)" = "$n0" ] ||
+                { echo "tickd (pid $pid) was killed without being stopped: no WATCHDOG=1 within WatchdogSec=3s"; return 1; }
         X kill -STOP "$pid" || return 1
         # WatchdogSec=3s: killed within ~3 s, restarted 100 ms later.
         until_true 10 eval '[ "$(show MainPID)" != "$pid" ] && [ "$(show MainPID)" != 0 ] && is_active' ||
-                { echo "tickd (pid $pid, SIGSTOPped) not restarted within 10 s: $(show ActiveState) $(show MainPID)"; return 1; }
+                { X kill -CONT "$pid"; echo "tickd (pid $pid, SIGSTOPped) not restarted within 10 s: $(show ActiveState) $(show MainPID)"; return 1; }
         [ "$(show NRestarts)" -gt "$n0" ] || { echo "NRestarts did not grow"; return 1; }
         X journalctl -q -u tickd.service --grep 'Watchdog timeout' >/dev/null || { echo "systemd logged no watchdog timeout"; return 1; }
 }
@@ -248,6 +278,7 @@ echo "# tickd proof in container $NAME" >&2
 check boot "" t_boot
 check install boot t_install
 check units-verify install t_verify
+check install-started install t_install_started
 check start-active install t_start
 check job-runs start-active t_job_runs
 check journal-fields job-runs t_fields
