@@ -41,6 +41,7 @@ struct batch_manager {
         struct batch *first;
         size_t n_open;
         size_t n_running;
+        size_t n_children;   /* runners forked and not yet reaped */
         uint64_t next_id;
 };
 
@@ -219,6 +220,7 @@ static int manager_on_sigchld(sd_event_source *s, const struct signalfd_siginfo 
                 pid_t pid = waitpid(-1, &status, WNOHANG);
                 if (pid <= 0)
                         break;
+                m->n_children--;
                 struct run *run = run_by_runner_pid(m, pid);
                 if (run)
                         run->runner_pid = 0;
@@ -259,11 +261,20 @@ void batch_manager_free(struct batch_manager *m)
                                 while (waitpid(run->runner_pid, NULL, 0) < 0 && errno == EINTR)
                                         ;
                                 run->runner_pid = 0;
+                                m->n_children--;
                         }
                 }
                 collector_on_io(b->io, b->fd, EPOLLIN, b); /* reads what is left, then EOF frees it */
         }
-        manager_on_sigchld(NULL, NULL, m);
+        /* Runners of batches already complete may still be exiting: wait
+         * for them, so the daemon leaves no child behind. */
+        while (m->n_children > 0) {
+                pid_t pid = waitpid(-1, NULL, 0);
+                if (pid > 0)
+                        m->n_children--;
+                else if (errno != EINTR)
+                        break;
+        }
         sd_event_source_disable_unref(m->sigchld);
         sd_event_unref(m->event);
         free(m);
@@ -341,6 +352,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                         continue;
                 }
                 run->runner_pid = pid;
+                m->n_children++;
         }
         /* The daemon must not keep a write end: the collector sees EOF only
          * when every holder has closed it, so from here on the pipe's life
