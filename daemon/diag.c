@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int diag_vadd(struct diagnostics *d, enum diag_severity severity, const char *file,
+__attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d, enum diag_severity severity, const char *file,
                      unsigned line, const char *key, const char *fmt, va_list ap)
 {
         if (d->count == d->capacity) {

@@ -680,6 +680,126 @@ START_TEST(suggestions_need_a_close_match)
 }
 END_TEST
 
+
+/* ---- warnings for valid jobs (crontab_lint_job) ---- */
+
+#define JAN_1_2026 INT64_C(1767225600) /* 2026-01-01 00:00:00 UTC */
+
+/* Loads TEXT (one job) and lints it as of NOW; returns the warnings. */
+static struct diagnostics lint(const char *text, int64_t now)
+{
+        struct crontab_file *f = load_ok(text);
+        struct diagnostics d = { 0 };
+        ck_assert_int_ge(crontab_lint_job(f->jobs[0], now, &d), 0);
+        crontab_file_free(f);
+        for (size_t i = 0; i < d.count; i++)
+                ck_assert_int_eq(d.items[i].severity, DIAG_WARNING);
+        return d;
+}
+
+START_TEST(fixed_time_in_dst_gap_and_overlap_is_named)
+{
+        struct diagnostics d = lint("[night]\nschedule = 30 2 * * *\ncommand = x\ntimezone = Europe/Berlin\n",
+                                    JAN_1_2026);
+        ck_assert_uint_eq(d.count, 2);
+        ck_assert_uint_eq(d.items[0].line, 2);
+        ck_assert_str_eq(d.items[0].key, "schedule");
+        ck_assert_str_eq(d.items[0].message,
+                         "schedule: job 'night' has a fixed time that does not exist in Europe/Berlin on 2026-03-29 "
+                         "(DST gap): it runs once, when the gap ends");
+        ck_assert_str_eq(d.items[1].message,
+                         "schedule: job 'night' has a fixed time that happens twice in Europe/Berlin on 2026-10-25 "
+                         "(DST overlap): it runs once, at the first");
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(dst_warning_follows_the_zone_rules)
+{
+        /* New York moves at 02:00 local: 01:30 repeats in November only. */
+        struct diagnostics d = lint("[a]\nschedule = 30 1 * * *\ncommand = x\ntimezone = America/New_York\n",
+                                    JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "happens twice in America/New_York on 2026-11-01"));
+        diag_free(&d);
+        /* Only Sundays in March: the gap day is a Sunday, so it is named. */
+        d = lint("[b]\nschedule = 0 2 * 3 0\ncommand = x\ntimezone = Europe/Berlin\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "does not exist in Europe/Berlin on 2026-03-29"));
+        diag_free(&d);
+}
+END_TEST
+
+static const char *const dst_quiet[] = {
+        "[a]\nschedule = */15 * * * *\ncommand = x\ntimezone = Europe/Berlin\n",  /* cadence */
+        "[a]\nschedule = 0 3 * * *\ncommand = x\ntimezone = Europe/Berlin\n",     /* 03:00 exists once */
+        "[a]\nschedule = 30 2 * * *\ncommand = x\ntimezone = UTC\n",              /* no DST */
+        "[a]\nschedule = 30 2 * * *\ncommand = x\ntimezone = Asia/Tokyo\n",
+        "[a]\nschedule = 30 2 * * 1-5\ncommand = x\ntimezone = Europe/Berlin\n",  /* transitions on Sundays */
+        "[a]\nschedule = @every 90m\ncommand = x\ntimezone = Europe/Berlin\n",
+        "[a]\nschedule = @reboot\ncommand = x\ntimezone = Europe/Berlin\n",
+        "[a]\nschedule = 30 * * * *\ncommand = x\ntimezone = Europe/Berlin\n",
+};
+
+START_TEST(no_dst_warning_for_cadence_or_safe_times)
+{
+        struct diagnostics d = lint(dst_quiet[_i], JAN_1_2026);
+        for (size_t i = 0; i < d.count; i++)
+                diag_fprint(stderr, &d.items[i]);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(next_run_more_than_a_year_away)
+{
+        struct diagnostics d = lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1772323200) /* 2026-03-01 */);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_str_eq(d.items[0].message, "schedule: job 'leap' next runs on 2028-02-29 00:00 UTC, more than a year away");
+        diag_free(&d);
+        d = lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1709078400) /* 2024-02-28 */);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(schedule_that_never_runs_again)
+{
+        struct diagnostics d = lint("[once]\nschedule = 2020-01-01 00:00\ncommand = x\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "job 'once' never runs again"));
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(timeout_longer_than_interval_with_overlap_allow)
+{
+        struct diagnostics d = lint("[pile]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\n",
+                                    JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.items[0].line, 4);
+        ck_assert_str_eq(d.items[0].message,
+                         "timeout: job 'pile' may run for 5min but starts every 1min with overlap = allow: runs can pile up");
+        diag_free(&d);
+        d = lint("[pile]\nschedule = 0 * * * *\ncommand = x\ntimeout = 2h\noverlap = allow\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(strstr(d.items[0].message, "starts every 1h with overlap = allow"));
+        diag_free(&d);
+        /* Within the interval, or another overlap policy: nothing to say. */
+        d = lint("[ok]\nschedule = 0 * * * *\ncommand = x\ntimeout = 59m\noverlap = allow\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+        d = lint("[ok]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = skip\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+        /* An inherited timeout is reported at the [defaults] line. */
+        d = lint("[defaults]\ntimeout = 1h\noverlap = allow\n[x]\nschedule = */5 * * * *\ncommand = y\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.items[0].line, 2);
+        diag_free(&d);
+}
+END_TEST
+
 /* ---- files and directories ---- */
 
 static char *tmp;
@@ -1089,6 +1209,17 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, command_program_extraction);
         tcase_add_test(tc, suggestions_need_a_close_match);
         tcase_add_test(tc, check_duplicates_against_a_set);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("warnings");
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, zones_setup, zones_teardown);
+        tcase_add_test(tc, fixed_time_in_dst_gap_and_overlap_is_named);
+        tcase_add_test(tc, dst_warning_follows_the_zone_rules);
+        tcase_add_loop_test(tc, no_dst_warning_for_cadence_or_safe_times, 0, ELEMENTSOF(dst_quiet));
+        tcase_add_test(tc, next_run_more_than_a_year_away);
+        tcase_add_test(tc, schedule_that_never_runs_again);
+        tcase_add_test(tc, timeout_longer_than_interval_with_overlap_allow);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("files");
