@@ -59,8 +59,8 @@ static bool digits(const char **s, int n, int *out)
 
 /* "@EPOCH", "YYYY-MM-DD[T ]HH:MM[:SS]" with an optional "Z" or "+HH:MM",
  * "-HH:MM", "+HHMM". Without an offset the time is local in ZONE: a time in
- * a DST overlap is its first occurrence, a time in a gap is the instant the
- * gap ends. */
+ * a DST overlap is its first occurrence, a time in a gap is the instant
+ * just before the gap ends. */
 static int parse_time(const char *text, const struct tz *zone, int64_t *out)
 {
         if (text[0] == '@') {
@@ -88,7 +88,10 @@ static int parse_time(const char *text, const struct tz *zone, int64_t *out)
         int64_t local = tz_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
         if (*s == '\0') {
                 int64_t first;
-                tz_from_civil(zone, &c, &first, NULL);
+                /* In a gap, the last instant before the gap ends: a job the
+                 * gap moves to its end is still "after" this local time. */
+                if (tz_from_civil(zone, &c, &first, NULL) == 0)
+                        first--;
                 *out = first;
                 return 0;
         }

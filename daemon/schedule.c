@@ -305,10 +305,20 @@ int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t 
          * while spans only move the local start forward, it stays valid and
          * skipping a span costs one tz_span_at(). */
         int64_t cached = 0, cached_from = INT64_MAX;
+        bool first_span = true;
         for (;;) {
                 struct tz_span span;
                 tz_span_at(zone, t, &span);
                 int64_t o = span.offset;
+
+                /* Searching from the very instant a gap ends: the previous span's
+                 * end-of-span check below never ran for this gap. */
+                if (first_span && t == span.start && span.prev_offset < o && !s->hour_wildcard &&
+                    next_local(s, t + span.prev_offset, &local) && local < t + o) {
+                        *out = (struct schedule_fire){ .at = t, .dst = SCHEDULE_DST_GAP };
+                        return 0;
+                }
+                first_span = false;
                 int64_t from = t + o;
 
                 if (from >= cached_from && from <= cached)

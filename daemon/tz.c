@@ -124,6 +124,10 @@ struct rule_date {
         int week;        /* M: 1-5 */
         int month;       /* M: 1-12 */
         int32_t time;    /* local seconds after midnight, -167h..167h */
+        /* The day of the year (0-based) the rule picks, by whether the
+         * year is a leap year and by the weekday of its January 1st:
+         * every year is one of these 14 kinds. */
+        int16_t doy[2][7];
 };
 
 struct posix_rule {
@@ -131,6 +135,7 @@ struct posix_rule {
         int32_t dst_offset;
         bool has_dst;         /* false: STD_OFFSET all the time */
         bool dst_all_year;    /* rules that keep DST across the year's end */
+        bool inner;           /* both dates inside their year: fast path */
         struct rule_date start, end;
 };
 
@@ -222,12 +227,11 @@ static const char *parse_rule_date(const char *p, struct rule_date *out)
 /* Local midnight (as local seconds) of the rule's day in YEAR. */
 static int64_t rule_day(const struct rule_date *r, int64_t year)
 {
-        int64_t jan1 = tz_days_from_civil(year, 1, 1);
         switch (r->kind) {
         case RULE_JULIAN_NO_LEAP:
-                return jan1 + r->day - 1 + (r->day >= 60 && tz_is_leap_year(year));
+                return tz_days_from_civil(year, 1, 1) + r->day - 1 + (r->day >= 60 && tz_is_leap_year(year));
         case RULE_ZERO_BASED:
-                return jan1 + r->day;
+                return tz_days_from_civil(year, 1, 1) + r->day;
         case RULE_MONTH_WEEK_DAY:
         default: {
                 int64_t first = tz_days_from_civil(year, r->month, 1);
@@ -239,10 +243,59 @@ static int64_t rule_day(const struct rule_date *r, int64_t year)
         }
 }
 
-/* The UTC instant at which rule R fires in YEAR, while OFFSET is in force. */
+/* A rule date that, shifted by up to a week, stays well inside its year:
+ * then a year's transitions never interleave with its neighbours'. */
+static bool rule_date_is_inner(const struct rule_date *r)
+{
+        if (r->kind == RULE_MONTH_WEEK_DAY)
+                return r->month >= 2 && r->month <= 11;
+        return r->day >= 10 && r->day <= 355;
+}
+
+static void rule_date_tabulate(struct rule_date *r)
+{
+        /* 28 consecutive years hold all 14 kinds. */
+        for (int64_t y = 2000; y < 2028; y++) {
+                int64_t jan1 = tz_days_from_civil(y, 1, 1);
+                r->doy[tz_is_leap_year(y)][weekday_of_days(jan1)] = (int16_t)(rule_day(r, y) - jan1);
+        }
+}
+
+struct year_kind {
+        int64_t year, jan1;
+        bool leap;
+        int weekday; /* of January 1st */
+};
+
+static void year_kind_of(int64_t year, struct year_kind *out)
+{
+        out->year = year;
+        out->jan1 = tz_days_from_civil(year, 1, 1);
+        out->leap = tz_is_leap_year(year);
+        out->weekday = weekday_of_days(out->jan1);
+}
+
+static void year_kind_step(const struct year_kind *y, int delta, struct year_kind *out)
+{
+        out->year = y->year + delta;
+        out->leap = tz_is_leap_year(out->year);
+        int len = delta > 0 ? (y->leap ? 366 : 365) : (out->leap ? 366 : 365);
+        out->jan1 = y->jan1 + delta * len;
+        out->weekday = (y->weekday + delta * len % 7 + 7) % 7;
+}
+
+/* The UTC instant at which rule R fires in year Y, while OFFSET is in force. */
+static int64_t rule_instant_in(const struct rule_date *r, const struct year_kind *y, int32_t offset)
+{
+        int64_t day = y->jan1 + r->doy[y->leap][y->weekday];
+        return sat_add(sat_mul(day, SECS_PER_DAY), (int64_t)r->time - offset);
+}
+
 static int64_t rule_instant(const struct rule_date *r, int64_t year, int32_t offset)
 {
-        return sat_add(sat_mul(rule_day(r, year), SECS_PER_DAY), (int64_t)r->time - offset);
+        struct year_kind y;
+        year_kind_of(year, &y);
+        return rule_instant_in(r, &y, offset);
 }
 
 static int parse_posix_rule(const char *s, struct posix_rule *out)
@@ -269,8 +322,8 @@ static int parse_posix_rule(const char *s, struct posix_rule *out)
         if (!*p) {
                 /* No rule: POSIX leaves it to the implementation; glibc and
                  * tzcode use the US rules. */
-                out->start = (struct rule_date){ RULE_MONTH_WEEK_DAY, 0, 2, 3, 7200 };
-                out->end = (struct rule_date){ RULE_MONTH_WEEK_DAY, 0, 1, 11, 7200 };
+                out->start = (struct rule_date){ .kind = RULE_MONTH_WEEK_DAY, .day = 0, .week = 2, .month = 3, .time = 7200 };
+                out->end = (struct rule_date){ .kind = RULE_MONTH_WEEK_DAY, .day = 0, .week = 1, .month = 11, .time = 7200 };
         } else {
                 if (*p != ',' || !(p = parse_rule_date(p + 1, &out->start)))
                         return -EBADMSG;
@@ -282,6 +335,9 @@ static int parse_posix_rule(const char *s, struct posix_rule *out)
         /* RFC 8536 3.3.1: "EST5EDT,0/0,J365/25" is DST all year: the year's
          * end meets the next year's start. Checked on a common and a leap
          * year, as tzcode does per year. */
+        rule_date_tabulate(&out->start);
+        rule_date_tabulate(&out->end);
+        out->inner = rule_date_is_inner(&out->start) && rule_date_is_inner(&out->end);
         out->dst_all_year = true;
         for (int64_t y = 2023; y <= 2024; y++) {
                 int64_t s0 = rule_instant(&out->start, y, out->std_offset);
@@ -298,6 +354,65 @@ struct rule_transition {
         bool to_dst;
 };
 
+static void rule_span_fill(const struct posix_rule *r, int64_t start, int64_t end, bool dst, struct tz_span *out)
+{
+        int32_t off = dst ? r->dst_offset : r->std_offset;
+        int32_t other = dst ? r->std_offset : r->dst_offset;
+        *out = (struct tz_span){ start, end, off, other, other, dst };
+        if (end == INT64_MAX)
+                out->next_offset = off;
+        if (start == INT64_MIN)
+                out->prev_offset = off;
+}
+
+/* Year Y's two transitions, in time order. */
+static void rule_year(const struct posix_rule *r, const struct year_kind *y, struct rule_transition out[2])
+{
+        struct rule_transition s = { rule_instant_in(&r->start, y, r->std_offset), true };
+        struct rule_transition e = { rule_instant_in(&r->end, y, r->dst_offset), false };
+        out[0] = e.at < s.at ? e : s;
+        out[1] = e.at < s.at ? s : e;
+}
+
+/* Any rule: the transitions of the years around YEAR, sorted, with those
+ * that change nothing folded away. */
+static bool rule_span_window(const struct posix_rule *r, int64_t t, int64_t year, int64_t radius,
+                             struct tz_span *out)
+{
+        struct rule_transition tr[14] = { { 0 } };
+        size_t n = 0;
+        for (int64_t y = year - radius; y <= year + radius && n + 2 <= ELEMENTSOF(tr); y++) {
+                tr[n++] = (struct rule_transition){ rule_instant(&r->start, y, r->std_offset), true };
+                tr[n++] = (struct rule_transition){ rule_instant(&r->end, y, r->dst_offset), false };
+        }
+        /* Stable insertion sort: within one instant, generation order. */
+        for (size_t i = 1; i < n; i++) {
+                struct rule_transition x = tr[i];
+                size_t j = i;
+                for (; j > 0 && tr[j - 1].at > x.at; j--)
+                        tr[j] = tr[j - 1];
+                tr[j] = x;
+        }
+        /* Keep only the transitions that change the state; one that
+         * shares its instant with the next lasts zero seconds. */
+        size_t k = 0;
+        bool initial = !tr[0].to_dst;
+        for (size_t i = 0; i < n; i++) {
+                if (k > 0 && tr[k - 1].at == tr[i].at)
+                        k--;
+                bool state = k > 0 ? tr[k - 1].to_dst : initial;
+                if (tr[i].to_dst != state)
+                        tr[k++] = tr[i];
+        }
+        if (k < 2 || t < tr[0].at || t >= tr[k - 1].at)
+                return false;
+        size_t i = 0;
+        while (tr[i + 1].at <= t)
+                i++;
+        rule_span_fill(r, tr[i].at, tr[i + 1].at, tr[i].to_dst, out);
+        return true;
+}
+
 /* Span of rule R that contains T (offsets and DST flag filled in). */
 static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *out)
 {
@@ -310,50 +425,40 @@ static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *
         int month, day;
         tz_civil_from_days(floor_div(sat_add(t, r->std_offset), SECS_PER_DAY), &year, &month, &day);
 
-        /* Transition times may be shifted by up to a week (-167h..167h),
-         * so a window of the neighbouring years always brackets T; a wider
-         * one is the fallback for rules too odd for that. */
-        for (int64_t radius = 1; radius <= 3; radius += 2) {
-                struct rule_transition tr[14];
-                size_t n = 0;
-                for (int64_t y = year - radius; y <= year + radius; y++) {
-                        tr[n++] = (struct rule_transition){ rule_instant(&r->start, y, r->std_offset), true };
-                        tr[n++] = (struct rule_transition){ rule_instant(&r->end, y, r->dst_offset), false };
+        /* The hot path: this year's two transitions and, on one side, a
+         * neighbour's; the checks send anything unusual to the window. */
+        if (r->inner) {
+                struct rule_transition cur[2], near[2];
+                struct year_kind y, other;
+                year_kind_of(year, &y);
+                rule_year(r, &y, cur);
+                if (cur[0].at < cur[1].at) {
+                        if (t >= cur[0].at && t < cur[1].at) {
+                                rule_span_fill(r, cur[0].at, cur[1].at, cur[0].to_dst, out);
+                                return;
+                        }
+                        if (t < cur[0].at) {
+                                year_kind_step(&y, -1, &other);
+                                rule_year(r, &other, near);
+                                if (near[1].at <= t && near[1].to_dst != cur[0].to_dst) {
+                                        rule_span_fill(r, near[1].at, cur[0].at, near[1].to_dst, out);
+                                        return;
+                                }
+                        } else {
+                                year_kind_step(&y, 1, &other);
+                                rule_year(r, &other, near);
+                                if (near[0].at > t && near[0].to_dst != cur[1].to_dst) {
+                                        rule_span_fill(r, cur[1].at, near[0].at, cur[1].to_dst, out);
+                                        return;
+                                }
+                        }
                 }
-                /* Stable insertion sort: within one instant, generation order. */
-                for (size_t i = 1; i < n; i++) {
-                        struct rule_transition x = tr[i];
-                        size_t j = i;
-                        for (; j > 0 && tr[j - 1].at > x.at; j--)
-                                tr[j] = tr[j - 1];
-                        tr[j] = x;
-                }
-                /* Keep only the transitions that change the state; one that
-                 * shares its instant with the next lasts zero seconds. */
-                size_t k = 0;
-                bool initial = !tr[0].to_dst;
-                for (size_t i = 0; i < n; i++) {
-                        if (k > 0 && tr[k - 1].at == tr[i].at)
-                                k--;
-                        bool state = k > 0 ? tr[k - 1].to_dst : initial;
-                        if (tr[i].to_dst != state)
-                                tr[k++] = tr[i];
-                }
-                if (k < 2 || t < tr[0].at || t >= tr[k - 1].at)
-                        continue;
-                size_t i = 0;
-                while (tr[i + 1].at <= t)
-                        i++;
-                bool dst = tr[i].to_dst;
-                int32_t off = dst ? r->dst_offset : r->std_offset;
-                int32_t other = dst ? r->std_offset : r->dst_offset;
-                *out = (struct tz_span){ tr[i].at, tr[i + 1].at, off, other, other, dst };
-                if (out->end == INT64_MAX)
-                        out->next_offset = off;
-                if (out->start == INT64_MIN)
-                        out->prev_offset = off;
-                return;
         }
+        /* Times may be shifted by up to a week (-167h..167h), so the
+         * neighbouring years bracket T; a wider window is the fallback for
+         * rules too odd even for that. */
+        if (rule_span_window(r, t, year, 1, out) || rule_span_window(r, t, year, 3, out))
+                return;
         /* Unreachable for any rule parse_posix_rule() accepts; be total. */
         *out = (struct tz_span){ INT64_MIN, INT64_MAX, r->std_offset, r->std_offset, r->std_offset, false };
 }
@@ -639,23 +744,30 @@ static int parse_block(const uint8_t *p, const struct tzif_header *h, size_t tim
         return 0;
 }
 
-/* Makes the table and the rule meet at RULE_FROM: if the rule disagrees
- * with the table's last state there (a file zic would not write), the
- * rule's state starts at RULE_FROM as one more transition. */
-static int join_rule(struct tz *zone)
+/* Makes the table and the rule meet at RULE_FROM, the file's last
+ * transition. From there on the rule is in force, as glibc and tzcode
+ * read it, even where it disagrees with the table's last entry (older
+ * zic versions wrote such files): the entry at RULE_FROM takes the rule's
+ * state, or, if that entry was folded away, one is added. */
+static void join_rule(struct tz *zone)
 {
         struct tz_span f;
         rule_span_at(&zone->rule, zone->rule_from, &f);
         size_t n = zone->n;
         if (zone->rule_from == INT64_MIN || (f.offset == zone->offset[n] && f.is_dst == zone->dst[n]))
-                return 0;
-        if (n > 0 && zone->at[n - 1] >= zone->rule_from)
-                return -EBADMSG;
+                return;
+        if (n > 0 && zone->at[n - 1] == zone->rule_from) {
+                zone->offset[n] = f.offset;
+                zone->dst[n] = f.is_dst;
+                if (zone->offset[n - 1] == f.offset && zone->dst[n - 1] == f.is_dst)
+                        zone->n--;
+                return;
+        }
+        /* parse_block() left room for one more entry. */
         zone->at[n] = zone->rule_from;
         zone->offset[n + 1] = f.offset;
         zone->dst[n + 1] = f.is_dst;
         zone->n = n + 1;
-        return 0;
 }
 
 static int tz_parse(const uint8_t *buf, size_t len, struct tz *zone)
@@ -700,7 +812,8 @@ static int tz_parse(const uint8_t *buf, size_t len, struct tz *zone)
                 return r;
         zone->has_rule = true;
         zone->rule_from = last;
-        return join_rule(zone);
+        join_rule(zone);
+        return 0;
 }
 
 static int tz_load(int dir_fd, const char *path, const char *name, struct tz **out)

@@ -87,6 +87,9 @@ static const char *const weekday_forms[][3] = {
         { "Sun", "sunday", "SUN" },
 };
 
+static const char *const zones[] = { "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                                     "Asia/Kathmandu", "Asia/Tokyo", "Pacific/Chatham" };
+
 static void gen_expression(char *buf, size_t size)
 {
         buf[0] = '\0';
@@ -134,8 +137,11 @@ static void gen_expression(char *buf, size_t size)
         size_t len = strlen(buf);
         while (len && buf[len - 1] == ' ')
                 buf[--len] = '\0';
-        if (rnd(100) < 10)
+        unsigned z = rnd(100);
+        if (z < 6)
                 append(buf, size, " UTC");
+        else if (z < 18)
+                append(buf, size, " %s", zones[rnd(sizeof(zones) / sizeof(zones[0]))]);
 }
 
 static int64_t parse_utc_line(const char *line)
@@ -146,6 +152,14 @@ static int64_t parse_utc_line(const char *line)
         if (!p || sscanf(p + 1, "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &s) != 6)
                 return INT64_MIN;
         return tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+static bool near_transition(const struct tz *zone, int64_t t)
+{
+        struct tz_span span;
+        tz_span_at(zone, t, &span);
+        return (span.start != INT64_MIN && t - span.start < 26 * 3600) ||
+               (span.end != INT64_MAX && span.end - t < 26 * 3600);
 }
 
 struct expected {
@@ -243,6 +257,14 @@ START_TEST(agrees_with_systemd_analyze)
                 for (int k = 0; k < exp[i].count; k++) {
                         int64_t at;
                         r = schedule_next(s, NULL, after, &at);
+                        /* systemd skips gap times and fires once in an overlap even
+                         * for wildcard hours; tickd's DST rules differ by design
+                         * (tickctl(1)), so a difference next to a transition ends
+                         * the comparison of this expression. */
+                        if (schedule_zone(s) && (r != 0 || at != exp[i].at[k]) &&
+                            (near_transition(schedule_zone(s), exp[i].at[k]) ||
+                             (r == 0 && near_transition(schedule_zone(s), at))))
+                                break;
                         ck_assert_msg(r == 0 && at == exp[i].at[k],
                                       "'%s' from @%" PRId64 " iteration %d: tickd %" PRId64 " (r=%d), systemd %" PRId64,
                                       exp[i].text, base, k + 1, at, r, exp[i].at[k]);

@@ -4,6 +4,7 @@
  * cases compare with glibc's localtime_r() (tests may set TZ; tz.c never). */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,8 @@ static int from_civil(const struct tz *z, int64_t year, int month, int day, int 
                               .second = second };
         return tz_from_civil(z, &c, first, second_out);
 }
+
+static void compare_with_glibc(const struct tz *z, const char *name, int64_t from, int64_t to, int64_t step);
 
 /* ---- calendar ----------------------------------------------------------- */
 
@@ -411,7 +414,7 @@ START_TEST(from_civil_round_trips)
                                              "Europe/Dublin" };
         for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
                 const struct tz *z = zone(names[n]);
-                for (int64_t t = utc(1900, 1, 1, 0, 0, 0); t < utc(2200, 1, 1, 0, 0, 0); t += 86400 * 3 + 3607) {
+                for (int64_t t = utc(1900, 1, 1, 0, 0, 0); t < utc(2200, 1, 1, 0, 0, 0); t += 86400 * 9 + 3607) {
                         struct tz_civil c;
                         tz_to_civil(z, t, &c);
                         int64_t a, b;
@@ -723,6 +726,35 @@ START_TEST(footer_dst_all_year)
 }
 END_TEST
 
+/* The footer disagrees with the table's last entry (older zic wrote
+ * America/Ojinaga so): from that entry on the footer rules, as in glibc. */
+START_TEST(footer_wins_over_last_entry)
+{
+        char *dir = harness_tmpdir();
+        struct tz_cache *c = tz_cache_new(dir);
+        const struct tz *z;
+        const int64_t times[] = { utc(2022, 10, 30, 8, 0, 0) };
+        static const uint8_t idx[] = { 1 };
+        static const struct tzif_type types[] = { { -7 * H, 0 }, { -6 * H, 0 } };
+        struct tzif_builder b;
+        tzif_build(&b, '2', times, idx, 1, types, 2, "CST6CDT,M3.2.0,M11.1.0");
+        write_zone(dir, "Ojinaga", b.buf, b.len);
+        ck_assert_int_eq(tz_cache_get(c, "Ojinaga", &z), 0);
+        assert_transition(z, times[0], -7 * H, -5 * H, true);
+        assert_transition(z, utc(2022, 11, 6, 7, 0, 0), -5 * H, -6 * H, false);
+
+        char env[PATH_MAX];
+        snprintf(env, sizeof(env), ":%s/Ojinaga", dir);
+        setenv("TZ", env, 1);
+        tzset();
+        compare_with_glibc(z, "Ojinaga", times[0] - 86400 * 3, times[0] + 86400 * 400, 3593);
+        unsetenv("TZ");
+        tzset();
+        tz_cache_free(c);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 /* ---- the system zone ---------------------------------------------------------- */
 
 START_TEST(system_zone_from_symlink)
@@ -822,6 +854,153 @@ START_TEST(matches_glibc)
 }
 END_TEST
 
+/* Every zone installed (fat files, as Debian ships them) against glibc:
+ * about 300 instants each from 1900 to 2100, then the last transitions
+ * of each table and the footer years. */
+struct zone_list {
+        char **names;
+        size_t n, allocated;
+        size_t prefix;
+};
+
+static struct zone_list *walk_list;
+
+static int collect_zone(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        if (type != FTW_F || !S_ISREG(st->st_mode))
+                return 0;
+        const char *name = path + walk_list->prefix;
+        if (strncmp(name, "right/", 6) == 0 || strncmp(name, "posix/", 6) == 0 || strchr(name, '.') ||
+            strcmp(name, "localtime") == 0 || strcmp(name, "posixrules") == 0 || strcmp(name, "Factory") == 0)
+                return 0;
+        char magic[4] = { 0 };
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        size_t got = fread(magic, 1, 4, f);
+        fclose(f);
+        if (got != 4 || memcmp(magic, "TZif", 4) != 0)
+                return 0;
+        if (walk_list->n == walk_list->allocated) {
+                walk_list->allocated = walk_list->allocated ? walk_list->allocated * 2 : 256;
+                walk_list->names = realloc(walk_list->names, walk_list->allocated * sizeof(char *));
+                ck_assert_ptr_nonnull(walk_list->names);
+        }
+        walk_list->names[walk_list->n++] = strdup(name);
+        return 0;
+}
+
+static void list_zones(const char *dir, struct zone_list *out)
+{
+        *out = (struct zone_list){ .prefix = strlen(dir) + 1 };
+        walk_list = out;
+        ck_assert_int_eq(nftw(dir, collect_zone, 16, FTW_PHYS), 0);
+        walk_list = NULL;
+}
+
+static void free_zone_list(struct zone_list *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->names[i]);
+        free(l->names);
+}
+
+START_TEST(all_zones_match_glibc)
+{
+        struct zone_list l;
+        list_zones("/usr/share/zoneinfo", &l);
+        ck_assert_uint_gt(l.n, 300);
+        char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+        for (size_t i = 0; i < l.n; i++) {
+                const struct tz *z = zone(l.names[i]);
+                char env[300];
+                snprintf(env, sizeof(env), ":%s", l.names[i]);
+                setenv("TZ", env, 1);
+                tzset();
+                compare_with_glibc(z, l.names[i], utc(1900, 1, 1, 0, 0, 0), utc(2100, 1, 1, 0, 0, 0), 21037973);
+                compare_with_glibc(z, l.names[i], utc(2030, 1, 1, 0, 0, 0), utc(2045, 1, 1, 0, 0, 0), 1209599);
+        }
+        if (saved)
+                setenv("TZ", saved, 1);
+        else
+                unsetenv("TZ");
+        tzset();
+        free(saved);
+        free_zone_list(&l);
+}
+END_TEST
+
+/* zic's "slim" output ends the table early and leaves the rest to the
+ * footer. Every slim file must read as glibc reads it; and for zones
+ * whose data this machine's zic compiles as the installed (newer) zic
+ * did, exactly as the fat files do, span for span. */
+static const char *const slim_zones[] = {
+        "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "America/Sao_Paulo",
+        "Europe/Dublin", "Asia/Tehran", "America/Santiago", "Australia/Sydney", "America/St_Johns",
+        "Africa/Cairo", "Asia/Jerusalem", "America/Nuuk", "Europe/London", "America/Havana",
+        "Antarctica/Troll", "Pacific/Auckland", "Asia/Kolkata", "Europe/Moscow", "America/Los_Angeles",
+};
+
+START_TEST(slim_files_match_fat)
+{
+        char *dir = harness_tmpdir();
+        char *argv[] = { "/usr/sbin/zic", "-b", "slim", "-d", dir, "/usr/share/zoneinfo/tzdata.zi", NULL };
+        char *err = NULL;
+        int status = harness_run(argv, NULL, NULL, &err);
+        ck_assert_msg(status == 0, "zic: %s", err ? err : "");
+        free(err);
+
+        struct tz_cache *slim = tz_cache_new(dir);
+        for (size_t i = 0; i < sizeof(slim_zones) / sizeof(slim_zones[0]); i++) {
+                const struct tz *fat = zone(slim_zones[i]), *thin;
+                ck_assert_int_eq(tz_cache_get(slim, slim_zones[i], &thin), 0);
+                for (int64_t t = utc(1850, 1, 1, 0, 0, 0); t < utc(2200, 1, 1, 0, 0, 0); t += 1000003) {
+                        struct tz_span a, b;
+                        tz_span_at(fat, t, &a);
+                        tz_span_at(thin, t, &b);
+                        ck_assert_msg(a.start == b.start && a.end == b.end && a.offset == b.offset &&
+                                              a.prev_offset == b.prev_offset && a.next_offset == b.next_offset &&
+                                              a.is_dst == b.is_dst,
+                                      "%s @%lld: fat [%lld,%lld) %d/%d/%d dst %d, slim [%lld,%lld) %d/%d/%d dst %d",
+                                      slim_zones[i], (long long)t, (long long)a.start, (long long)a.end,
+                                      a.prev_offset, a.offset, a.next_offset, a.is_dst, (long long)b.start,
+                                      (long long)b.end, b.prev_offset, b.offset, b.next_offset, b.is_dst);
+                }
+        }
+
+        struct zone_list l;
+        list_zones(dir, &l);
+        ck_assert_uint_gt(l.n, 300);
+        for (size_t i = 0; i < l.n; i++) {
+                const struct tz *thin;
+                int r = tz_cache_get(slim, l.names[i], &thin);
+                ck_assert_msg(r == 0, "slim %s: %s", l.names[i], strerror(-r));
+                char env[PATH_MAX];
+                snprintf(env, sizeof(env), ":%s/%s", dir, l.names[i]);
+                setenv("TZ", env, 1);
+                tzset();
+                compare_with_glibc(thin, l.names[i], utc(1900, 1, 1, 0, 0, 0), utc(2100, 1, 1, 0, 0, 0), 13776019);
+        }
+        unsetenv("TZ");
+        tzset();
+        free_zone_list(&l);
+        tz_cache_free(slim);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(rejects_leap_second_zones)
+{
+        const struct tz *z;
+        if (access("/usr/share/zoneinfo/right/Europe/Berlin", F_OK) == 0)
+                ck_assert_int_eq(tz_cache_get(cache, "right/Europe/Berlin", &z), -EBADMSG);
+        /* The posix/ twin of a zone is the same zone. */
+        const struct tz *p = zone("posix/Europe/Berlin"), *b = zone("Europe/Berlin");
+        for (int64_t t = 0; t < utc(2100, 1, 1, 0, 0, 0); t += 86400 * 17)
+                ck_assert_int_eq(tz_offset_at(p, t), tz_offset_at(b, t));
+}
+END_TEST
+
 static Suite *tz_suite(void)
 {
         Suite *s = suite_create("tz");
@@ -868,6 +1047,7 @@ static Suite *tz_suite(void)
         tcase_add_test(tc, reads_version_1_files);
         tcase_add_loop_test(tc, footer_rule_forms, 0, sizeof(footers) / sizeof(footers[0]));
         tcase_add_test(tc, footer_dst_all_year);
+        tcase_add_test(tc, footer_wins_over_last_entry);
         tcase_add_test(tc, system_zone_from_symlink);
         tcase_add_test(tc, system_zone_from_etc_timezone);
         tcase_add_test(tc, system_zone_defaults_to_utc);
@@ -878,6 +1058,9 @@ static Suite *tz_suite(void)
         tcase_add_checked_fixture(tc, cache_setup, cache_teardown);
         tcase_set_timeout(tc, 30);
         tcase_add_loop_test(tc, matches_glibc, 0, sizeof(glibc_zones) / sizeof(glibc_zones[0]));
+        tcase_add_test(tc, all_zones_match_glibc);
+        tcase_add_test(tc, slim_files_match_fat);
+        tcase_add_test(tc, rejects_leap_second_zones);
         suite_add_tcase(s, tc);
         return s;
 }
