@@ -7,6 +7,12 @@
 
 int ctl_check(int argc, char **argv);
 int ctl_next(int argc, char **argv);
+int ctl_list(int argc, char **argv);
+int ctl_status(int argc, char **argv);
+int ctl_run(int argc, char **argv);
+int ctl_cancel(int argc, char **argv);
+int ctl_reload(int argc, char **argv);
+int ctl_edit(int argc, char **argv);
 int ctl_history(int argc, char **argv);
 int ctl_logs(int argc, char **argv);
 

@@ -14,6 +14,12 @@ struct ctl_command {
 static const struct ctl_command commands[] = {
         { "check", ctl_check, "validate crontabs and tickd.conf (errors with FILE:LINE)" },
         { "next", ctl_next, "print the next fire times of a schedule expression" },
+        { "list", ctl_list, "list jobs with their next and last runs" },
+        { "status", ctl_status, "show the daemon's state, or one job's" },
+        { "run", ctl_run, "run a job now (--wait: exit with its status)" },
+        { "cancel", ctl_cancel, "stop a job's running runs" },
+        { "reload", ctl_reload, "reload the crontabs and report per file" },
+        { "edit", ctl_edit, "edit a crontab safely, validate, install, reload" },
         { "history", ctl_history, "list finished runs from the journal" },
         { "logs", ctl_logs, "show a job's own output from the journal" },
 };

@@ -12,9 +12,11 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "control-daemon.h"
 #include "crontab.h"
 #include "diag.h"
 #include "log.h"
@@ -46,6 +48,7 @@ struct daemon {
         char *runtime_dir;  /* RUNTIME_DIR/tickd */
         sd_event *event;
         struct scheduler *scheduler;
+        struct control_daemon *control; /* the control socket; NULL until it is up */
         struct daemon_config config;
         struct tz_cache *zones;
         struct crontab_options crontab_options;
@@ -256,6 +259,24 @@ static void reload(struct daemon *d, const char *why)
                  scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed);
 }
 
+static uint64_t realtime_now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void reload_for_control(void *userdata)
+{
+        reload(userdata, "tickctl reload");
+}
+
+static void on_run_finished(void *userdata, const struct run *run, const struct outcome *outcome)
+{
+        struct daemon *d = userdata;
+        control_daemon_finished(d->control, run, outcome);
+}
+
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
@@ -344,6 +365,8 @@ static int daemon_setup(struct daemon *d)
                 .default_path = d->config.default_path,
                 .max_concurrent = d->config.max_concurrent,
                 .relay_output = log_current_target() == LOG_TARGET_STDERR,
+                .observer = on_run_finished,
+                .observer_userdata = d,
         };
         r = scheduler_new(&so, &d->scheduler);
         if (r < 0)
@@ -368,6 +391,7 @@ static int daemon_setup(struct daemon *d)
 
 static void daemon_done(struct daemon *d)
 {
+        d->control = control_daemon_free(d->control); /* before the scheduler: it reports to it */
         scheduler_free(d->scheduler);
         sd_event_source_disable_unref(d->reload_timer);
         sd_event_source_disable_unref(d->inotify);
@@ -429,6 +453,19 @@ int main(int argc, char **argv)
                 goto out;
         }
         reload(&d, "start-up");
+        /* The control socket exists before READY=1 (tickctl may be run as
+         * soon as the unit is started). */
+        r = control_daemon_new(&(struct control_daemon_options){
+                                       .event = d.event, .scheduler = d.scheduler, .jobs_dir = d.jobs_dir,
+                                       .crontab_options = &d.crontab_options, .reload = reload_for_control,
+                                       .userdata = &d,
+                                       .control = { .runtime_dir = d.runtime_dir, .user_mode = options.user,
+                                                    .owner_uid = getuid(), .started_usec = realtime_now_usec() } },
+                               &d.control);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot create the control socket in %s: %s", d.runtime_dir, strerror(-r));
+                goto out;
+        }
         r = scheduler_start(d.scheduler);
         if (r < 0) {
                 log_msg(LOG_ERR, "cannot start the scheduler: %s", strerror(-r));

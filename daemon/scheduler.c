@@ -432,6 +432,8 @@ static int failure_status(const struct outcome *o)
 static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
 {
         struct scheduler *s = userdata;
+        if (s->options.observer)
+                s->options.observer(s->options.observer_userdata, run, o);
         if (run->on_failure)
                 goto drain;
         struct entry *e = entry_find(s, run->job_name);

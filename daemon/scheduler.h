@@ -39,6 +39,10 @@ struct scheduler_options {
         const char *default_path;  /* PATH for jobs, NULL = built-in (borrowed) */
         unsigned max_concurrent;   /* 0 = unlimited */
         bool relay_output;         /* job output to stderr as "JOB: line" */
+        /* Told of every finished run (and lost one: outcome NULL), e.g. the
+         * control socket's `tickctl run --wait`; may be NULL. */
+        batch_finished_fn observer;
+        void *observer_userdata;
 };
 
 int scheduler_new(const struct scheduler_options *options, struct scheduler **out);

@@ -1,0 +1,39 @@
+/* control-daemon.h — the daemon's side of the control socket.
+ *
+ * Implements struct control_ops (control.h) on top of the scheduler and
+ * the batch manager through their public headers only, and keeps what
+ * neither of them keeps: each job's last outcome (fed by
+ * control_daemon_finished(), which the scheduler calls for every finished
+ * run) and, per crontab, why it was rejected (worked out again when asked:
+ * a file whose identity on disk is not the loaded one is loaded again to
+ * find its first error). */
+#ifndef TICKD_CONTROL_DAEMON_H
+#define TICKD_CONTROL_DAEMON_H
+
+#include <systemd/sd-event.h>
+
+#include "batch.h"
+#include "control.h"
+#include "crontab.h"
+#include "scheduler.h"
+
+struct control_daemon;
+
+struct control_daemon_options {
+        sd_event *event;
+        struct scheduler *scheduler;
+        const char *jobs_dir;                        /* borrowed, lives as long as the bridge */
+        const struct crontab_options *crontab_options; /* borrowed */
+        void (*reload)(void *userdata);              /* the daemon's own reload */
+        void *userdata;
+        struct control_options control;              /* the socket (control_new) */
+};
+
+/* Creates the socket and starts serving. */
+int control_daemon_new(const struct control_daemon_options *options, struct control_daemon **out);
+struct control_daemon *control_daemon_free(struct control_daemon *cd);
+
+/* A batch_finished_fn: records RUN's outcome and answers its waiters. */
+void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *outcome);
+
+#endif

@@ -1,0 +1,39 @@
+/* ctl-cancel.c — tickctl cancel JOB: stop a job's running runs (SIGTERM,
+ * SIGKILL after its grace); each outcome records the cancellation. */
+#include <errno.h>
+#include <string.h>
+
+#include "control.h"
+#include "ctl-common.h"
+#include "ctl.h"
+
+int ctl_cancel(int argc, char **argv)
+{
+        struct ctl_options o;
+        int r = ctl_parse(argc, argv, 0, "cancel JOB [OPTIONS...]", &o);
+        if (r >= 0) {
+                ctl_options_free(&o);
+                return r;
+        }
+        if (o.n_args != 1) {
+                fprintf(stderr, "tickctl cancel: expected one job name\n");
+                ctl_options_free(&o);
+                return 2;
+        }
+        sd_bus *bus = NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int status;
+        r = ctl_connect(&o, false, &bus);
+        if (r >= 0) /* "not running" is a finding (exit 1); ctl_call prints it */
+                r = ctl_call(&o, bus, "CancelJob", 0, &reply, "s", o.args[0]);
+        unsigned n = 0;
+        if (r >= 0 && (r = sd_bus_message_read(reply, "u", &n)) >= 0) {
+                printf("Cancelled %u run%s of %s.\n", n, n == 1 ? "" : "s", o.args[0]);
+                status = 0;
+        } else {
+                status = ctl_exit_status(r);
+        }
+        sd_bus_flush_close_unref(bus);
+        ctl_options_free(&o);
+        return status;
+}

@@ -1,0 +1,82 @@
+/* ctl-common.h — what tickctl's daemon commands share: the common options
+ * (--config-dir, --runtime-dir, --user, --json, --no-pager), connecting to
+ * the control socket, calling a method with a readable error, and
+ * formatting times for people and JSON for programs. */
+#ifndef TICKD_CTL_COMMON_H
+#define TICKD_CTL_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <systemd/sd-bus.h>
+
+/* Exit statuses beyond ctl.h's 0 (ok), 1 (a finding) and 2 (usage or error). */
+#define CTL_EXIT_NOT_RUNNING 3 /* no daemon on the control socket */
+#define CTL_EXIT_DENIED 4      /* permission denied */
+
+/* The exit status for a negative errno from ctl_connect()/ctl_call(). */
+int ctl_exit_status(int r);
+
+/* Options a command accepts beyond the common ones. */
+enum {
+        CTL_OPT_JSON = 1 << 0,
+        CTL_OPT_ALL = 1 << 1,
+        CTL_OPT_WAIT = 1 << 2,
+};
+
+struct ctl_options {
+        const char *command;   /* "list", ... for messages */
+        bool user_mode;
+        char *config_dir;      /* /etc/tickd, $XDG_CONFIG_HOME/tickd or --config-dir */
+        char *runtime_dir;     /* tickd's own: /run/tickd, $XDG_RUNTIME_DIR/tickd or --runtime-dir DIR/tickd */
+        bool json, all, wait, no_pager;
+        bool color;            /* stdout is a terminal and NO_COLOR is unset */
+        char **args;           /* positional arguments (into argv) */
+        int n_args;
+};
+
+/* Parses ARGV (argv[0] = the command). Returns -1 to go on, else the exit
+ * status to return at once (0 after --help, 2 after a usage error).
+ * USAGE is the command's synopsis line after "tickctl". */
+int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct ctl_options *o);
+void ctl_options_free(struct ctl_options *o);
+
+/* DIR/jobs.d; malloc'd. */
+char *ctl_jobs_dir(const struct ctl_options *o);
+
+/* Connects to the daemon. Returns 0, or -ENOENT / -ECONNREFUSED when no
+ * daemon listens (with QUIET, nothing is printed), or another negative
+ * errno after printing why. */
+int ctl_connect(const struct ctl_options *o, bool quiet, sd_bus **out);
+
+/* Calls METHOD on the manager; on error prints "tickctl CMD: MESSAGE" and
+ * returns a negative errno (-EACCES for permission denied). TIMEOUT_USEC 0
+ * = sd-bus's default, UINT64_MAX = none. */
+int ctl_call(const struct ctl_options *o, sd_bus *bus, const char *method, uint64_t timeout_usec,
+             sd_bus_message **reply, const char *types, ...);
+
+/* Asks the daemon to reload and prints its per-file report (with
+ * ONLY_PATH, that file's line only). Returns 0, 1 when a shown file was
+ * rejected, or a negative errno (printed). In ctl-reload.c. */
+int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only_path);
+
+/* Starts $PAGER (default "less", with LESS=FRSXMK) when stdout is a
+ * terminal and --no-pager was not given; ctl_pager_close() waits for it. */
+void ctl_pager_open(const struct ctl_options *o);
+void ctl_pager_close(void);
+
+/* "Sun 2026-11-29 02:30:00 CET" in the local zone; "-" for 0. */
+char *ctl_format_time(uint64_t usec, char *buf, size_t size);
+/* "in 2h 3min", "5min 2s ago", "now"; "-" for 0. */
+char *ctl_format_relative(uint64_t usec, uint64_t now_usec, char *buf, size_t size);
+uint64_t ctl_now_usec(void);
+
+/* Writes S as a JSON string literal (with quotes). */
+void ctl_json_string(FILE *out, const char *s);
+
+/* Colour escapes, empty when colour is off. */
+const char *ctl_color(const struct ctl_options *o, const char *result);
+const char *ctl_color_off(const struct ctl_options *o);
+
+#endif

@@ -1,0 +1,72 @@
+/* ctl-reload.c — tickctl reload: the daemon reloads its crontabs and says,
+ * per file, whether it was loaded or rejected and why. Exit 1 when a file
+ * was rejected. */
+#include <errno.h>
+#include <string.h>
+
+#include "control.h"
+#include "ctl-common.h"
+#include "ctl.h"
+
+int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only_path)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int r = ctl_call(o, bus, "Reload", 0, &reply, NULL);
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG)) < 0)
+                return r;
+        int rejected = 0;
+        if (o->json)
+                printf("[");
+        for (unsigned i = 0;; i++) {
+                const char *path, *error;
+                int loaded;
+                unsigned jobs;
+                if ((r = sd_bus_message_read(reply, CONTROL_FILE_SIG, &path, &loaded, &error, &jobs)) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (only_path && strcmp(only_path, path) != 0)
+                        continue;
+                if (!loaded)
+                        rejected = 1;
+                if (o->json) {
+                        printf("%s\n  {\"path\": ", i ? "," : "");
+                        ctl_json_string(stdout, path);
+                        printf(", \"loaded\": %s, \"jobs\": %u, \"error\": ", loaded ? "true" : "false", jobs);
+                        ctl_json_string(stdout, error);
+                        printf("}");
+                } else if (loaded) {
+                        printf("%sloaded%s    %s (%u job%s)\n", ctl_color(o, "loaded"), ctl_color_off(o), path, jobs,
+                               jobs == 1 ? "" : "s");
+                } else {
+                        printf("%srejected%s  %s: %s\n", ctl_color(o, "rejected"), ctl_color_off(o), path, error);
+                }
+        }
+        if (o->json)
+                printf("\n]\n");
+        return rejected;
+}
+
+int ctl_reload(int argc, char **argv)
+{
+        struct ctl_options o;
+        int r = ctl_parse(argc, argv, CTL_OPT_JSON, "reload [--json] [OPTIONS...]", &o);
+        if (r >= 0) {
+                ctl_options_free(&o);
+                return r;
+        }
+        if (o.n_args > 0) {
+                fprintf(stderr, "tickctl reload: unexpected argument '%s'\n", o.args[0]);
+                ctl_options_free(&o);
+                return 2;
+        }
+        sd_bus *bus = NULL;
+        r = ctl_connect(&o, false, &bus);
+        if (r >= 0)
+                r = ctl_reload_report(&o, bus, NULL);
+        sd_bus_flush_close_unref(bus);
+        ctl_options_free(&o);
+        return r >= 0 ? r : ctl_exit_status(r);
+}
