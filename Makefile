@@ -144,7 +144,6 @@ SYSTEMD_PC := pkg-config --define-variable=prefix=$(PREFIX) \
 endif
 BINDIR               ?= $(PREFIX)/bin
 SBINDIR              ?= $(PREFIX)/sbin
-LIBEXECDIR           ?= $(PREFIX)/libexec
 MANDIR               ?= $(PREFIX)/share/man
 BASHCOMPLETIONDIR    ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR           ?= /etc
@@ -152,10 +151,8 @@ SYSTEMDSYSTEMUNITDIR ?= $(shell $(SYSTEMD_PC) --variable=systemdsystemunitdir sy
 SYSTEMDUSERUNITDIR   ?= $(shell $(SYSTEMD_PC) --variable=systemduserunitdir systemd)
 CATALOGDIR           ?= $(shell $(SYSTEMD_PC) --variable=catalogdir systemd)
 
-# The units name /usr/sbin, /usr/bin and /usr/libexec; point them at the
-# installed programs.
-UNIT_SED := -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/bin/|$(BINDIR)/|g' \
-            -e 's|/usr/libexec/|$(LIBEXECDIR)/|g'
+# The units name /usr/sbin and /usr/bin; point them at the installed programs.
+UNIT_SED := -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/bin/|$(BINDIR)/|g'
 # The journal catalog is written with the journal integration; installed
 # when it exists.
 CATALOG := $(wildcard packaging/tickd.catalog)
@@ -163,7 +160,6 @@ CATALOG := $(wildcard packaging/tickd.catalog)
 install: all
 	install -Dm0755 $(BUILD)/tickd $(DESTDIR)$(SBINDIR)/tickd
 	install -Dm0755 $(BUILD)/tickctl $(DESTDIR)$(BINDIR)/tickctl
-	install -Dm0755 packaging/tickd-reload $(DESTDIR)$(LIBEXECDIR)/tickd/tickd-reload
 	install -d $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) $(DESTDIR)$(SYSTEMDUSERUNITDIR)
 	sed $(UNIT_SED) packaging/tickd.service > $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service
 	sed $(UNIT_SED) packaging/tickd-user.service > $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service
@@ -181,13 +177,12 @@ install: all
 # (an administrator's crontabs in jobs.d stay).
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tickd $(DESTDIR)$(BINDIR)/tickctl \
-	  $(DESTDIR)$(LIBEXECDIR)/tickd/tickd-reload \
 	  $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service \
 	  $(DESTDIR)$(CATALOGDIR)/tickd.catalog $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl \
 	  $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
 	@for m in $(MANPAGES); do echo "rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
-	-rmdir $(DESTDIR)$(LIBEXECDIR)/tickd $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd 2>/dev/null
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd 2>/dev/null
 
 # install + uninstall into a scratch DESTDIR, for both prefixes: the files
 # land where expected, and uninstall leaves no file behind.
@@ -195,7 +190,7 @@ check-install: all
 	@set -e; for prefix in /usr /usr/local; do \
 	  d=$(CURDIR)/$(BUILD)/check-install; rm -rf $$d; \
 	  $(MAKE) -s install DESTDIR=$$d PREFIX=$$prefix >/dev/null; \
-	  for f in $$prefix/sbin/tickd $$prefix/bin/tickctl $$prefix/libexec/tickd/tickd-reload \
+	  for f in $$prefix/sbin/tickd $$prefix/bin/tickctl \
 	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini \
 	           $$prefix/share/bash-completion/completions/tickctl \
 	           $$($(MAKE) -s --no-print-directory print-unitdirs PREFIX=$$prefix); do \
