@@ -17,7 +17,7 @@ PKGS     := libsystemd inih check
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' \
-             -Idaemon $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+             -Idaemon $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS      = $(shell pkg-config --libs libsystemd inih 2>/dev/null) -lm
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
@@ -39,7 +39,7 @@ HEADERS      := $(wildcard daemon/*.h tests/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all check check-unit check-docs run bench fuzz deps install uninstall clean deb rpm
+.PHONY: all check check-unit check-docs run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
 all: $(BUILD)/tickd $(BUILD)/tickctl
 
 define flavour
@@ -49,9 +49,9 @@ $(1)/obj/%.o: %.c $(HEADERS)
 $(1)/libtickd.a: $(call obj,$(1),$(LIB_SRCS))
 	@rm -f $$@; ar rcs $$@ $$^
 $(1)/tickd: $(call obj,$(1),$(MAIN_TICKD)) $(1)/libtickd.a
-	$$(CC) $(2) $$^ $$(LIBS) -o $$@
+	$$(CC) $(2) $$(LDFLAGS) $$^ $$(LIBS) -o $$@
 $(1)/tickctl: $(call obj,$(1),$(MAIN_TICKCTL) $(CTL_SRCS)) $(1)/libtickd.a
-	$$(CC) $(2) $$^ $$(LIBS) -o $$@
+	$$(CC) $(2) $$(LDFLAGS) $$^ $$(LIBS) -o $$@
 $(1)/tests/%: $(1)/obj/tests/%.o $(call obj,$(1),$(HARNESS_SRCS)) $(1)/libtickd.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $(2) $$^ $$(TEST_LIBS) $$(LIBS) -o $$@
@@ -75,7 +75,7 @@ deps:
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-docs
+	$(MAKE) check-unit check-docs check-install
 
 check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl
 	@failed=0; for t in $(ASAN_TESTS); do \
@@ -125,3 +125,123 @@ fuzz: deps $(FUZZERS)
 
 clean:
 	rm -rf $(BUILD)
+
+# ==== Installation, packages and the systemd proof (packaging) ============
+# Kept in one section so that other branches' Makefile edits merge cleanly.
+#
+# Directories follow PREFIX: with PREFIX=/usr the units, the catalog and
+# the user units go where this system's systemd.pc says (Debian 12:
+# /lib/systemd/system, /usr/lib/systemd/user); with any other PREFIX
+# (/usr/local) the same layout under PREFIX, which systemd also searches
+# (/usr/local/lib/systemd/system, …/user, …/catalog). Configuration always
+# goes to /etc, where tickd reads it. Each directory can be overridden.
+SYSTEMD_PC_PREFIX := $(shell pkg-config --variable=prefix systemd 2>/dev/null)
+ifeq ($(PREFIX),$(SYSTEMD_PC_PREFIX))
+SYSTEMD_PC := pkg-config
+else
+SYSTEMD_PC := pkg-config --define-variable=prefix=$(PREFIX) \
+              --define-variable=root_prefix=$(PREFIX) --define-variable=rootprefix=$(PREFIX)
+endif
+BINDIR               ?= $(PREFIX)/bin
+SBINDIR              ?= $(PREFIX)/sbin
+MANDIR               ?= $(PREFIX)/share/man
+BASHCOMPLETIONDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR           ?= /etc
+SYSTEMDSYSTEMUNITDIR ?= $(shell $(SYSTEMD_PC) --variable=systemdsystemunitdir systemd)
+SYSTEMDUSERUNITDIR   ?= $(shell $(SYSTEMD_PC) --variable=systemduserunitdir systemd)
+CATALOGDIR           ?= $(shell $(SYSTEMD_PC) --variable=catalogdir systemd)
+
+# The units name /usr/sbin and /usr/bin; point them at the installed programs.
+UNIT_SED := -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/bin/|$(BINDIR)/|g'
+# The journal catalog is written with the journal integration; installed
+# when it exists.
+CATALOG := $(wildcard packaging/tickd.catalog)
+
+install: all
+	install -Dm0755 $(BUILD)/tickd $(DESTDIR)$(SBINDIR)/tickd
+	install -Dm0755 $(BUILD)/tickctl $(DESTDIR)$(BINDIR)/tickctl
+	install -d $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) $(DESTDIR)$(SYSTEMDUSERUNITDIR)
+	sed $(UNIT_SED) packaging/tickd.service > $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service
+	sed $(UNIT_SED) packaging/tickd-user.service > $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service
+	@for m in $(MANPAGES); do \
+	  echo "install -Dm0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
+	  install -Dm0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} || exit 1; \
+	done
+	$(if $(CATALOG),install -Dm0644 $(CATALOG) $(DESTDIR)$(CATALOGDIR)/tickd.catalog)
+	install -Dm0644 packaging/tickctl.bash-completion $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl
+	install -Dm0644 packaging/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf
+	install -Dm0644 packaging/example.ini $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
+
+# Removes exactly what install put there; directories only when empty
+# (an administrator's crontabs in jobs.d stay).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tickd $(DESTDIR)$(BINDIR)/tickctl \
+	  $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service \
+	  $(DESTDIR)$(CATALOGDIR)/tickd.catalog $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl \
+	  $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
+	@for m in $(MANPAGES); do echo "rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
+	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd 2>/dev/null
+
+# install + uninstall into a scratch DESTDIR, for both prefixes: the files
+# land where expected, and uninstall leaves no file behind.
+check-install: all
+	@set -e; for prefix in /usr /usr/local; do \
+	  d=$(CURDIR)/$(BUILD)/check-install; rm -rf $$d; \
+	  $(MAKE) -s install DESTDIR=$$d PREFIX=$$prefix >/dev/null; \
+	  for f in $$prefix/sbin/tickd $$prefix/bin/tickctl \
+	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini \
+	           $$prefix/share/bash-completion/completions/tickctl \
+	           $$($(MAKE) -s --no-print-directory print-unitdirs PREFIX=$$prefix); do \
+	    [ -f $$d$$f ] || { echo "check-install: $$prefix: $$f not installed"; exit 1; }; done; \
+	  if [ $$prefix = /usr/local ] && ! grep -q '^ExecStart=/usr/local/sbin/tickd$$' \
+	       $$d/usr/local/lib/systemd/system/tickd.service; then \
+	    echo "check-install: unit does not point at /usr/local/sbin/tickd"; exit 1; fi; \
+	  $(MAKE) -s uninstall DESTDIR=$$d PREFIX=$$prefix >/dev/null; \
+	  left=$$(find $$d ! -type d); \
+	  [ -z "$$left" ] || { echo "check-install: $$prefix: left after uninstall: $$left"; exit 1; }; \
+	  echo "check-install: PREFIX=$$prefix install/uninstall clean"; \
+	done; rm -rf $(CURDIR)/$(BUILD)/check-install
+print-unitdirs:
+	@echo $(SYSTEMDSYSTEMUNITDIR)/tickd.service $(SYSTEMDUSERUNITDIR)/tickd.service
+
+# ---- Debian package: make deb -> build/deb/tickd_VERSION_ARCH.deb ----
+# dpkg-buildpackage wants debian/ at the top of a source tree: the tree is
+# copied to build/deb-src/tickd-VERSION/ with packaging/debian as debian/.
+# lintian runs on the result and fails the build on any error.
+DEB_ARCH     := $(shell dpkg --print-architecture 2>/dev/null)
+DEB          := $(BUILD)/deb/tickd_$(VERSION)_$(DEB_ARCH).deb
+DEB_SRC      := $(BUILD)/deb-src/tickd-$(VERSION)
+PKG_INPUTS   := Makefile $(filter-out %/,$(wildcard daemon/* man/* packaging/* \
+                packaging/debian/* packaging/debian/source/*))
+
+deb: $(DEB)
+$(DEB): $(PKG_INPUTS)
+	@v=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version); \
+	[ "$$v" = "$(VERSION)" ] || { echo "make deb: debian/changelog says $$v, Makefile $(VERSION)"; exit 1; }
+	rm -rf $(BUILD)/deb-src; mkdir -p $(DEB_SRC) $(BUILD)/deb
+	tar -c --exclude=./build --exclude=./.git --exclude=./packaging/debian -f - . | tar -x -C $(DEB_SRC) -f -
+	cp -r packaging/debian $(DEB_SRC)/debian
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	lintian --allow-root --fail-on error $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).changes
+	mv $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).deb $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).changes \
+	   $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).buildinfo $(BUILD)/deb/
+	@echo "make deb: $(DEB)"
+
+# ---- RPM: make rpm -> build/rpm/RPMS/ARCH/tickd-VERSION-1.ARCH.rpm ----
+# On Debian the build requirements are not in an RPM database: --nodeps.
+rpm: $(PKG_INPUTS)
+	rm -rf $(BUILD)/rpm; mkdir -p $(BUILD)/rpm/SOURCES $(BUILD)/rpm/tar/tickd-$(VERSION)
+	tar -c --exclude=./build --exclude=./.git -f - . | tar -x -C $(BUILD)/rpm/tar/tickd-$(VERSION) -f -
+	tar -C $(BUILD)/rpm/tar -czf $(BUILD)/rpm/SOURCES/tickd-$(VERSION).tar.gz tickd-$(VERSION)
+	rpmbuild -bb --nodeps --define '_topdir $(CURDIR)/$(BUILD)/rpm' \
+	  --define 'tickd_version $(VERSION)' \
+	  $$(rpm --eval '%{?systemd_post:defined}' | grep -q defined || echo --load packaging/rpm-macros.systemd) \
+	  packaging/tickd.spec > $(BUILD)/rpm/build.log 2>&1 \
+	  || { tail -40 $(BUILD)/rpm/build.log; exit 1; }
+	@ls $(BUILD)/rpm/RPMS/*/tickd-$(VERSION)-*.rpm
+
+# The proof under a real systemd (tests/test-systemd.c runs
+# tests/systemd-proof.sh) installs the freshly built .deb.
+check-unit: $(DEB)
