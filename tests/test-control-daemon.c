@@ -94,7 +94,8 @@ static struct tickd *start(void)
 {
         struct tickd *t = tickd_start(NULL, NULL);
         tickd_write_job(t, "jobs.ini", jobs_ini);
-        ck_assert(tickd_wait_for(t, "event=reloaded", 1, 5000));
+        /* the start-up reload, then the one for jobs.ini */
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
         return t;
 }
 
@@ -125,7 +126,7 @@ START_TEST(list_and_status_show_the_daemons_jobs_and_files)
 {
         struct tickd *t = start();
         tickd_write_job(t, "broken.ini", "[broken]\nschedule = 61 * * * *\ncommand = true\n");
-        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+        ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
         struct result r = CTL(t, "list");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "hello");
@@ -168,7 +169,7 @@ START_TEST(run_wait_exits_with_the_jobs_exit_status)
 {
         struct tickd *t = start();
         struct result r = CTL(t, "run", "seven", "--wait");
-        ck_assert_int_eq(r.status, 7);
+        ck_assert_msg(r.status == 7, "status %d\n%s\n%s\nLOG:\n%s", r.status, r.out, r.err, t->log);
         ck_assert_contains(r.out, "failed (exit status 7)");
         result_free(&r);
         r = CTL(t, "run", "--wait", "hello");
@@ -326,7 +327,7 @@ START_TEST(edit_shows_errors_and_edits_again_until_valid)
         ck_assert_contains(r.out, "What now? (e)dit again, (a)bandon:");
         ck_assert_contains(r.out, "Installed ");
         result_free(&r);
-        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+        ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
         r = CTL(t, "status", "again");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "schedule: 1 * * * *");
@@ -412,7 +413,7 @@ START_TEST(an_unprivileged_user_sees_only_their_jobs_and_may_not_run_them)
         char jobs[512];
         snprintf(jobs, sizeof(jobs), "[theirs]\nschedule = @daily\ncommand = id -u\nuser = %s\n", test_user);
         tickd_write_job(t, "user.ini", jobs);
-        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+        ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
         struct result r = CTL_AS_USER(t, "list");
         ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
         ck_assert_contains(r.out, "theirs");

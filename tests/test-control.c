@@ -559,6 +559,28 @@ START_TEST(reload_reports_each_file_and_fails_on_a_rejected_one)
 }
 END_TEST
 
+START_TEST(busctl_can_call_the_interface)
+{
+        /* busctl --address= says Hello first, as to a bus daemon. */
+        if (access("/usr/bin/busctl", X_OK) < 0)
+                return; /* systemd's busctl is in DEPS; nothing to prove without it */
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        char address[600];
+        snprintf(address, sizeof(address), "--address=unix:path=%s", path);
+        char *argv[] = { "/usr/bin/busctl", address, "call", "org.tickd.Manager1", CONTROL_PATH, CONTROL_INTERFACE,
+                         "ListJobs", "b", "true", NULL };
+        char *out = NULL, *err = NULL;
+        int ws = harness_run(argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "busctl: %s", err);
+        ck_assert_contains(out, "a" CONTROL_JOB_SIG " 4 \"backup\" \"Nightly database backup\"");
+        free(out);
+        free(err);
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
 START_TEST(peers_leave_no_descriptor_behind)
 {
         struct fake *f = fake_start(false);
@@ -775,6 +797,7 @@ static Suite *control_suite(void)
         tcase_add_test(tc, cancel_reports_runs_or_not_running);
         tcase_add_test(tc, reload_reports_each_file_and_fails_on_a_rejected_one);
         tcase_add_test(tc, peers_leave_no_descriptor_behind);
+        tcase_add_test(tc, busctl_can_call_the_interface);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("authorisation");

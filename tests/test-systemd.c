@@ -30,24 +30,8 @@ struct pending {
  * started" = seen passing with a debug drop-in (TICKD_PROOF_DROPIN=
  * 'Type=simple\nWatchdogSec=0') that stands in for the missing READY=1. */
 static const struct pending pending[] = {
-        { "install-started", "READY=1: main-tickd.c does not call the notify module yet (issue 5)" },
-        { "start-active", "READY=1: main-tickd.c does not call the notify module yet (issue 5)" },
-        { "job-runs", "READY=1 only (passes once started)" },
         { "journal-fields", "READY=1, and TICKD_USER on outcomes of jobs without user= (issue 5)" },
-        { "status-text", "STATUS= from the daemon (issue 5)" },
-        { "job-output", "job stdout/stderr to the journal under the job's name (issue 5, output module)" },
-        { "journal-catalog", "packaging/tickd.catalog (issue 5)" },
-        { "reload-broken-file", "READY=1 and WATCHDOG=1 only (passes once started, without the watchdog)" },
-        { "tickctl-list", "READY=1 only (passes once started)" },
-        { "tickctl-status", "READY=1 only (passes once started)" },
-        { "tickctl-run", "READY=1 only (passes once started)" },
-        { "tickctl-history", "READY=1 only (passes once started)" },
-        { "tickctl-list-unprivileged", "READY=1 only (passes once started)" },
-        { "watchdog-restart", "WATCHDOG=1 pings: sd_event_set_watchdog (issue 5)" },
         { "restart-keeps-job", "tickd leaving jobs running on SIGTERM under KillMode=process, outcome of orphaned runners logged (issue 4)" },
-        { "upgrade-restarts", "READY=1 only (passes once started)" },
-        { "stop-clean", "READY=1 only (passes once started)" },
-        { "user-unit", "READY=1 only (passes once started)" },
 };
 
 static char *proof_out;
