@@ -1052,7 +1052,28 @@ int tz_cache_get_system_in(struct tz_cache *cache, const char *root, const struc
                 if (target[0])
                         return tz_cache_get(cache, target, out);
         }
-        return tz_cache_get(cache, "UTC", out);
+
+        /* A copy of a zone file (containers often have one), or a link to
+         * one outside any zoneinfo tree: its content, named "localtime". */
+        snprintf(path, sizeof(path), "%s/etc/localtime", root);
+        for (size_t i = 0; i < cache->n; i++)
+                if (strcmp(cache->zones[i]->name, "localtime") == 0) {
+                        *out = cache->zones[i];
+                        return 0;
+                }
+        struct tz *zone = NULL;
+        int r = tz_load(AT_FDCWD, path, "localtime", &zone);
+        if (r == -ENOENT)
+                return tz_cache_get(cache, "UTC", out);
+        if (r < 0)
+                return r;
+        r = cache_add(cache, zone);
+        if (r < 0) {
+                tz_free(zone);
+                return r;
+        }
+        *out = zone;
+        return 0;
 }
 
 int tz_cache_get_system(struct tz_cache *cache, const struct tz **out)

@@ -938,6 +938,42 @@ START_TEST(system_zone_from_etc_timezone)
 }
 END_TEST
 
+START_TEST(system_zone_from_copied_file)
+{
+        char *root = harness_tmpdir();
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/etc", root);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        FILE *in = fopen("/usr/share/zoneinfo/Australia/Lord_Howe", "re");
+        ck_assert_ptr_nonnull(in);
+        char buf[8192];
+        size_t n = fread(buf, 1, sizeof(buf), in);
+        fclose(in);
+        snprintf(path, sizeof(path), "%s/etc", root);
+        write_zone(path, "localtime", buf, n);
+        const struct tz *z, *again;
+        ck_assert_int_eq(tz_cache_get_system_in(cache, root, &z), 0);
+        ck_assert_str_eq(tz_name(z), "localtime");
+        assert_transition(z, utc(2026, 4, 4, 15, 0, 0), 11 * H, 10 * H + 30 * M, false);
+        ck_assert_int_eq(tz_cache_get_system_in(cache, root, &again), 0);
+        ck_assert_ptr_eq(z, again);
+        harness_tmpdir_remove(root);
+}
+END_TEST
+
+START_TEST(system_zone_corrupt_copy)
+{
+        char *root = harness_tmpdir();
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/etc", root);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        write_zone(path, "localtime", "garbage", 7);
+        const struct tz *z;
+        ck_assert_int_eq(tz_cache_get_system_in(cache, root, &z), -EBADMSG);
+        harness_tmpdir_remove(root);
+}
+END_TEST
+
 START_TEST(system_zone_defaults_to_utc)
 {
         char *root = harness_tmpdir();
@@ -1261,6 +1297,8 @@ static Suite *tz_suite(void)
         tcase_add_test(tc, rejects_interleaving_rules);
         tcase_add_test(tc, system_zone_from_symlink);
         tcase_add_test(tc, system_zone_from_etc_timezone);
+        tcase_add_test(tc, system_zone_from_copied_file);
+        tcase_add_test(tc, system_zone_corrupt_copy);
         tcase_add_test(tc, system_zone_defaults_to_utc);
         suite_add_tcase(s, tc);
 
