@@ -2,7 +2,7 @@
  *
  * A zone is a table of transitions (the 64-bit block of the TZif file,
  * with no-op entries folded away) plus, optionally, the POSIX TZ rule of
- * the file's footer. Instants before FOOTER_FROM use the table (binary
+ * the file's footer. Instants before RULE_FROM use the table (binary
  * search); instants from it on use the rule, which is evaluated for the
  * few years around the instant on every call: a zone costs a few KiB
  * whatever its range, and stays immutable (safe to share between threads). */
@@ -110,8 +110,8 @@ void tz_civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 
 static int weekday_of_days(int64_t days)
 {
-        int64_t w = (days + 4) % 7; /* 1970-01-01 was a Thursday */
-        return (int)(w < 0 ? w + 7 : w);
+        int64_t w = days % 7 + 4; /* 1970-01-01 was a Thursday; no overflow at the ends */
+        return (int)(w < 0 ? w + 7 : w % 7);
 }
 
 /* ---- POSIX TZ rules (the TZif footer) ---------------------------------- */
@@ -456,6 +456,36 @@ static bool rule_span_window(const struct posix_rule *r, int64_t t, int64_t year
         return true;
 }
 
+/* The hot path: year Y's two transitions and, on one side, a
+ * neighbour's. The rule alternates (rule_check_years()), so these bracket
+ * T unless its times cross into other years: then false, for the window. */
+static bool rule_span_near(const struct posix_rule *r, int64_t t, const struct year_kind *y, struct tz_span *out)
+{
+        struct rule_transition cur[2], near[2];
+        struct year_kind other;
+        rule_year(r, y, cur);
+        if (cur[0].at >= cur[1].at)
+                return false;
+        if (t >= cur[0].at && t < cur[1].at) {
+                rule_span_fill(r, cur[0].at, cur[1].at, cur[0].to_dst, out);
+                return true;
+        }
+        if (t < cur[0].at) {
+                year_kind_step(y, -1, &other);
+                rule_year(r, &other, near);
+                if (near[1].at > t || near[1].to_dst == cur[0].to_dst)
+                        return false;
+                rule_span_fill(r, near[1].at, cur[0].at, near[1].to_dst, out);
+                return true;
+        }
+        year_kind_step(y, 1, &other);
+        rule_year(r, &other, near);
+        if (near[0].at <= t || near[0].to_dst == cur[1].to_dst)
+                return false;
+        rule_span_fill(r, cur[1].at, near[0].at, cur[1].to_dst, out);
+        return true;
+}
+
 /* Span of rule R that contains T (offsets and DST flag filled in). */
 static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *out)
 {
@@ -468,36 +498,8 @@ static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *
         year_kind_at(floor_div(sat_add(t, r->std_offset), SECS_PER_DAY), &y);
         int64_t year = y.year;
 
-        /* The hot path: this year's two transitions and, on one side, a
-         * neighbour's. The rule alternates (rule_check_years()), so these
-         * bracket T unless its times cross into other years; the checks
-         * send that case to the window. */
-        {
-                struct rule_transition cur[2], near[2];
-                struct year_kind other;
-                rule_year(r, &y, cur);
-                if (cur[0].at < cur[1].at) {
-                        if (t >= cur[0].at && t < cur[1].at) {
-                                rule_span_fill(r, cur[0].at, cur[1].at, cur[0].to_dst, out);
-                                return;
-                        }
-                        if (t < cur[0].at) {
-                                year_kind_step(&y, -1, &other);
-                                rule_year(r, &other, near);
-                                if (near[1].at <= t && near[1].to_dst != cur[0].to_dst) {
-                                        rule_span_fill(r, near[1].at, cur[0].at, near[1].to_dst, out);
-                                        return;
-                                }
-                        } else {
-                                year_kind_step(&y, 1, &other);
-                                rule_year(r, &other, near);
-                                if (near[0].at > t && near[0].to_dst != cur[1].to_dst) {
-                                        rule_span_fill(r, cur[1].at, near[0].at, cur[1].to_dst, out);
-                                        return;
-                                }
-                        }
-                }
-        }
+        if (rule_span_near(r, t, &y, out))
+                return;
         /* Times may be shifted by up to a week (-167h..167h), so the
          * neighbouring years bracket T; a wider window is the fallback for
          * rules too odd even for that. */
