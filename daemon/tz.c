@@ -596,11 +596,11 @@ void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out)
         }
 
         rule_span_at(&zone->rule, t, out);
-        if (out->start <= zone->rule_from && n > 0) {
+        if (out->start <= zone->rule_from) {
                 /* The rule's span began before the table ended: the table's
-                 * last transition is where this span really starts. */
-                out->start = zone->at[n - 1];
-                out->prev_offset = zone->offset[n - 1];
+                 * last transition (if any is left) is where it really starts. */
+                out->start = n > 0 ? zone->at[n - 1] : INT64_MIN;
+                out->prev_offset = n > 0 ? zone->offset[n - 1] : out->offset;
         }
 }
 

@@ -874,6 +874,29 @@ START_TEST(rejects_interleaving_rules)
 }
 END_TEST
 
+/* A table whose only transition changes nothing: the rule governs from
+ * that instant, and the span before it reaches back to the beginning. */
+START_TEST(footer_after_folded_table)
+{
+        const int64_t times[] = { utc(2000, 1, 1, 0, 0, 0) };
+        static const uint8_t idx[] = { 0 };
+        static const struct tzif_type types[] = { { 0, 0 } };
+        struct tzif_builder b;
+        tzif_build(&b, '2', times, idx, 1, types, 1, "AAA0BBB,M3.5.0/1,M10.5.0/2");
+        struct tz *z = NULL;
+        ck_assert_int_eq(tz_new_from_tzif("Folded", b.buf, b.len, &z), 0);
+        struct tz_span s;
+        tz_span_at(z, utc(1999, 7, 1, 0, 0, 0), &s); /* the table: no DST in 1999 */
+        ck_assert(s.start == INT64_MIN && s.offset == 0 && !s.is_dst);
+        ck_assert_int_eq(s.end, utc(2000, 3, 26, 1, 0, 0));
+        tz_span_at(z, utc(2000, 2, 1, 0, 0, 0), &s); /* the rule, same span */
+        ck_assert(s.start == INT64_MIN && s.offset == 0 && s.prev_offset == 0);
+        ck_assert_int_eq(s.end, utc(2000, 3, 26, 1, 0, 0));
+        assert_transition(z, utc(2000, 3, 26, 1, 0, 0), 0, H, true);
+        tz_free(z);
+}
+END_TEST
+
 /* The footer disagrees with the table's last entry (older zic wrote
  * America/Ojinaga so): from that entry on the footer rules, as in glibc. */
 START_TEST(footer_wins_over_last_entry)
@@ -1294,6 +1317,7 @@ static Suite *tz_suite(void)
         tcase_add_loop_test(tc, footer_rule_forms, 0, sizeof(footers) / sizeof(footers[0]));
         tcase_add_test(tc, footer_dst_all_year);
         tcase_add_test(tc, footer_wins_over_last_entry);
+        tcase_add_test(tc, footer_after_folded_table);
         tcase_add_test(tc, rejects_interleaving_rules);
         tcase_add_test(tc, system_zone_from_symlink);
         tcase_add_test(tc, system_zone_from_etc_timezone);
