@@ -563,6 +563,14 @@ START_TEST(accepts_valid_names)
         ck_assert(tz_name_is_valid("UTC"));
         zone("Etc/GMT-14");
         zone("America/Argentina/Buenos_Aires");
+        /* Longer than any zone name can be (NAME_MAX). */
+        char long_name[300];
+        memset(long_name, 'A', sizeof(long_name) - 1);
+        long_name[sizeof(long_name) - 1] = '\0';
+        const struct tz *z;
+        ck_assert(!tz_name_is_valid(long_name));
+        ck_assert_int_eq(tz_cache_get(cache, long_name, &z), -EINVAL);
+        ck_assert_int_eq(tz_cache_get(cache, NULL, &z), -EINVAL);
         zone("posix/Europe/Berlin");
 }
 END_TEST
