@@ -2,7 +2,9 @@
  *
  * Reads TZif files (versions 1-4) from a zoneinfo directory, including the
  * POSIX TZ footer that extends the rules past the last listed transition,
- * so far-future years are right. A zone is immutable once loaded; a
+ * so far-future years are right (from the last transition on the footer
+ * rules, as in glibc; a footer whose years would interleave is refused).
+ * Fat and slim files read alike. A zone is immutable once loaded; a
  * struct tz_cache owns every zone it loaded and loads each name once.
  * Nothing here reads or changes the process's TZ, calls localtime() or
  * keeps globals: two zones can be used side by side from any thread.
@@ -32,8 +34,10 @@ void tz_cache_free(struct tz_cache *cache);
  * thread, or load under a lock; the zones themselves are immutable. */
 int tz_cache_get(struct tz_cache *cache, const char *name, const struct tz **out);
 
-/* The zone of the system (/etc/localtime's target, or /etc/timezone), or
- * UTC when none is configured. Same errors as tz_cache_get(). */
+/* The zone of the system: the name in /etc/localtime's link target
+ * (".../zoneinfo/NAME"), else the name in /etc/timezone, else the content
+ * of /etc/localtime (a copied zone file; named "localtime"), else UTC when
+ * none is configured. Same errors as tz_cache_get(). */
 int tz_cache_get_system(struct tz_cache *cache, const struct tz **out);
 
 /* The same, with /etc/localtime and /etc/timezone read under ROOT (NULL or
@@ -53,7 +57,9 @@ const char *tz_name(const struct tz *zone);
 int tz_new_from_tzif(const char *name, const void *data, size_t size, struct tz **out);
 void tz_free(struct tz *zone);
 
-/* A span of time in which the zone's UTC offset is constant:
+/* A span of time in which the zone's UTC offset (and DST flag) is constant;
+ * neighbouring spans differ in one of them (changes of abbreviation only
+ * are folded away):
  * [start, end), start may be INT64_MIN and end INT64_MAX. prev_offset is
  * the offset in force just before START (equal to offset when there is no
  * earlier span). Offsets are seconds east of UTC. */
