@@ -66,6 +66,7 @@ echo "memory: empty ${rss0} kB, ${RSS_JOBS} jobs ${rss1} kB: $(( (rss1 - rss0) *
 jobs_file "$SOAK_JOBS" "* * * * * *" "/bin/true" > "$WORK/soak2.ini"
 start soak2 info
 log=$WORK/soak2/log
+baseline=$(printf 'at start: fds %d, children %d, RSS %d kB' "$(fds)" "$(children)" "$(status_field VmRSS)")
 t0=$(date +%s)
 samples=""
 next_sample=$((SOAK_RUNS / 10))
@@ -87,5 +88,6 @@ skipped=$(grep -c '^event=skipped' "$log" || true)
 stuck=$(grep -c '^event=batch-stuck' "$log" || true)
 stop
 echo "soak: $SOAK_JOBS jobs a second, $done_runs runs in $(( $(date +%s) - t0 ))s; lost $lost, skipped $skipped, batch-stuck $stuck"
+echo "  $baseline"
 printf '%s' "$samples"
 echo "  $final"
