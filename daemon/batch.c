@@ -17,7 +17,7 @@
 
 /* Slack on top of timeout + kill_grace before a batch is called stuck: the
  * runner needs a moment to reap, report and exit. */
-#define STUCK_SLACK_USEC (UINT64_C(10) * 1000000)
+#define STUCK_SLACK_USEC (UINT64_C(3) * 1000000)
 
 struct batch {
         struct batch_manager *manager;

@@ -113,6 +113,9 @@ static void tickd_spawn(struct tickd *t, const char *const *prefix)
                 int null = open("/dev/null", O_RDWR);
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
+                /* Only 0, 1 and 2: descriptors the test framework left open
+                 * would otherwise be counted as tickd's. */
+                close_range(3, ~0U, 0);
                 execv(argv[0], (char **)argv);
                 _exit(127);
         }
