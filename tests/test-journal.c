@@ -52,7 +52,12 @@ static int count_entries(const char *match, int want)
         int n = 0;
         for (int attempt = 0; attempt < 150; attempt++) {
                 sd_journal *j = NULL;
-                ck_assert_int_eq(sd_journal_open_directory(&j, jd.journal_dir, 0), 0);
+                int r = sd_journal_open_directory(&j, jd.journal_dir, 0);
+                ck_assert_msg(r == 0 || r == -ENOENT, "sd_journal_open_directory: %s", strerror(-r));
+                if (r < 0) {
+                        usleep(20 * 1000);
+                        continue;
+                }
                 if (match)
                         ck_assert_int_eq(sd_journal_add_match(j, match, 0), 0);
                 n = 0;
