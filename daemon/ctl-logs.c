@@ -259,14 +259,17 @@ static int show_run(const struct logs_options *o)
 {
         struct run_window w;
         int r = find_run(o, &w);
-        _cleanup_free_ char *job_pid = w.job_pid;
-        if (r < 0)
+        if (r < 0) {
+                free(w.job_pid);
                 return r == -ENOENT ? 1 : 2;
+        }
         uint64_t from = w.start > BEFORE_START_USEC ? w.start - BEFORE_START_USEC : 0;
         uint64_t to = w.end ? w.end + AFTER_END_USEC : UINT64_MAX;
         sd_journal *j = NULL;
-        if (open_journal(o, &j) < 0)
+        if (open_journal(o, &j) < 0) {
+                free(w.job_pid);
                 return 2;
+        }
         r = journal_query_match(j, "SYSLOG_IDENTIFIER", o->job);
         /* Pass 1 learns the run's streams; pass 2 prints their lines (a
          * stream's early lines come before the line that identifies it). */
@@ -310,6 +313,7 @@ static int show_run(const struct logs_options *o)
         sd_journal_close(j);
         stream_set_free(&streams);
         stream_set_free(&seen);
+        free(w.job_pid);
         if (r < 0) {
                 fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
                 return 2;
