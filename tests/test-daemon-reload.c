@@ -182,6 +182,34 @@ START_TEST(persistent_job_catches_up_once_after_downtime)
 }
 END_TEST
 
+START_TEST(user_mode_uses_the_xdg_directories)
+{
+        char *dir = harness_tmpdir();
+        char *conf = NULL, *jobs = NULL;
+        ck_assert_int_ge(asprintf(&conf, "%s/tickd", dir), 0);
+        ck_assert_int_ge(asprintf(&jobs, "%s/tickd/jobs.d", dir), 0);
+        mkdir(conf, 0700);
+        mkdir(jobs, 0700);
+        free(harness_write_file(jobs, "mine.ini", "[mine]\nschedule = @hourly\ncommand = true\n"));
+        char *env_config = NULL;
+        ck_assert_int_ge(asprintf(&env_config, "XDG_CONFIG_HOME=%s", dir), 0);
+        char *envp[] = { env_config, "XDG_RUNTIME_DIR=/tmp", "HOME=/tmp", "PATH=/usr/bin:/bin", NULL };
+        char *argv[] = { (char *)harness_binary("tickd"), "--user", "--check", NULL };
+        char *out = NULL, *err = NULL;
+        int status = harness_run(argv, envp, &out, &err);
+        ck_assert_msg(WEXITSTATUS(status) == 0, "status %d: %s", status, err);
+        char want[4200];
+        snprintf(want, sizeof(want), "1 job(s) in 1 file(s) loaded from %s", jobs);
+        ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
+        free(out);
+        free(err);
+        free(env_config);
+        free(conf);
+        free(jobs);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 static Suite *reload_suite(void)
 {
         Suite *s = suite_create("daemon-reload");
@@ -195,6 +223,7 @@ static Suite *reload_suite(void)
         tcase_add_test(tc, check_option_reports_errors_with_file_and_line);
         tcase_add_test(tc, reboot_job_runs_once_per_boot);
         tcase_add_test(tc, persistent_job_catches_up_once_after_downtime);
+        tcase_add_test(tc, user_mode_uses_the_xdg_directories);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -236,6 +236,37 @@ START_TEST(stuck_batch_is_reported_by_name)
 }
 END_TEST
 
+START_TEST(random_delay_stays_within_its_bound)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        char *out = file_in(t, "times");
+        char job[512];
+        snprintf(job, sizeof(job),
+                 "[spread]\nschedule = */3 * * * * *\nrandom_delay = 2s\ncommand = date +%%s.%%N >> %s\n", out);
+        tickd_write_job(t, "spread.ini", job);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=spread", 3, 15000));
+        ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 10000)), 0);
+        FILE *f = fopen(out, "re");
+        ck_assert_ptr_nonnull(f);
+        double when, max_offset = 0;
+        int lines = 0;
+        while (fscanf(f, "%lf", &when) == 1) {
+                long base = (long)when - (long)when % 3;
+                double offset = when - (double)base;
+                ck_assert_msg(offset < 2.5, "ran %.3fs after its instant, past random_delay", offset);
+                if (offset > max_offset)
+                        max_offset = offset;
+                lines++;
+        }
+        fclose(f);
+        ck_assert_int_ge(lines, 3);
+        /* Three draws all under 50 ms: about 1 in 64,000 if uniform. */
+        ck_assert_msg(max_offset > 0.05, "no delay drawn (max offset %.3fs)", max_offset);
+        free(out);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
         Suite *s = suite_create("daemon");
@@ -250,6 +281,7 @@ static Suite *daemon_suite(void)
         tcase_add_test(tc, sigterm_records_the_running_job);
         tcase_add_test(tc, shutdown_timeout_kills_what_ignores_sigterm);
         tcase_add_test(tc, stuck_batch_is_reported_by_name);
+        tcase_add_test(tc, random_delay_stays_within_its_bound);
         suite_add_tcase(s, tc);
         return s;
 }

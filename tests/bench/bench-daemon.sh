@@ -5,6 +5,8 @@
 #   BENCH_IDLE_SECONDS (60)   how long to watch an idle daemon with 1,000 jobs
 #   BENCH_RSS_JOBS (10000)    jobs loaded for the memory figure
 #   BENCH_SOAK_RUNS (100000)  runs in the soak; BENCH_SOAK_JOBS (500) a tick
+#   BENCH_SOAK_MAX_SECONDS (900)  the soak stops there even if short of its
+#                             runs (slow machines), and says how far it got
 set -euo pipefail
 BUILD=${TICKD_BUILD_DIR:-build}
 TICKD=$(readlink -f "$BUILD/tickd")
@@ -12,6 +14,7 @@ IDLE_SECONDS=${BENCH_IDLE_SECONDS:-60}
 RSS_JOBS=${BENCH_RSS_JOBS:-10000}
 SOAK_RUNS=${BENCH_SOAK_RUNS:-100000}
 SOAK_JOBS=${BENCH_SOAK_JOBS:-500}
+SOAK_MAX_SECONDS=${BENCH_SOAK_MAX_SECONDS:-900}
 WORK=$(mktemp -d /tmp/tickd-bench.XXXXXX)
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
@@ -77,6 +80,10 @@ while :; do
 		next_sample=$((next_sample + SOAK_RUNS / 10))
 	fi
 	[ "$done_runs" -ge "$SOAK_RUNS" ] && break
+	if [ $(( $(date +%s) - t0 )) -ge "$SOAK_MAX_SECONDS" ]; then
+		echo "soak: time limit (${SOAK_MAX_SECONDS}s) reached at $done_runs of $SOAK_RUNS runs"
+		break
+	fi
 	sleep 1
 done
 # Quiesce: remove the jobs, let the last batch finish, then count.
