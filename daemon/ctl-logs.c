@@ -6,12 +6,15 @@
  * and the streams journald stamps on every line (_STREAM_ID; tickd opens
  * fresh streams for every run). A stream belongs to the run when one of its
  * lines was written by the run's job process (_PID = the started record's
- * TICKD_PID; such lines may even precede the started record) or was
- * stamped between the run's started and finished records. All lines of
- * those streams, from shortly before the start to shortly after the end,
- * are the run's output. Only runs of one job that overlap in time
- * (overlap = allow) can mix, through lines their children wrote in the
- * shared window. Without _STREAM_ID, the lines inside the window are shown. */
+ * TICKD_PID), or was stamped between the run's started and finished
+ * records, or when its first line came at most STREAM_EARLY_USEC before the
+ * started record and after the job's previous outcome (a job can print
+ * before its start is recorded, and such a line may lack _PID: journald
+ * learns a writer's credentials only once it has accepted the stream). All lines of those streams, from shortly
+ * before the start to shortly after the end, are the run's output. Only
+ * runs of one job that overlap in time (overlap = allow) can mix, through
+ * lines their children wrote in the shared window. Without _STREAM_ID, the
+ * lines inside the window are shown. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 /* Slack around a run's window: its job can print before the started
  * record is written, and journald can stamp a line after the outcome. */
 #define BEFORE_START_USEC (10 * 1000000ULL)
+#define STREAM_EARLY_USEC (500 * 1000ULL)
 #define AFTER_END_USEC (60 * 1000000ULL)
 
 struct logs_options {
@@ -102,12 +106,44 @@ static void print_line(FILE *out, sd_journal *j, const char *job)
 
 struct run_window {
         uint64_t start, end; /* end 0 = not finished */
+        uint64_t early;      /* streams first heard from since then may be the run's */
         char *job_pid;       /* TICKD_PID; NULL = not recorded */
 };
+
+/* Sets W->early: STREAM_EARLY_USEC before the start, but not before the
+ * job's previous outcome, whose streams are not this run's. */
+static int find_previous_end(const struct logs_options *o, struct run_window *w)
+{
+        w->early = w->start > STREAM_EARLY_USEC ? w->start - STREAM_EARLY_USEC : 0;
+        sd_journal *j = NULL;
+        int r = journal_query_open(&j, o->directory, o->user);
+        if (r >= 0)
+                r = journal_query_match_finished(j);
+        if (r >= 0)
+                r = journal_query_match(j, "TICKD_JOB", o->job);
+        if (r >= 0)
+                r = sd_journal_seek_realtime_usec(j, w->start);
+        while (r >= 0 && (r = sd_journal_previous(j)) > 0) {
+                uint64_t t;
+                _cleanup_free_ char *id = NULL;
+                if (sd_journal_get_realtime_usec(j, &t) < 0 || t >= w->start)
+                        continue;
+                if (journal_query_field(j, "TICKD_RUN_ID", &id) >= 0 && strcmp(id, o->run_id) == 0)
+                        continue;
+                if (t > w->early)
+                        w->early = t;
+                break;
+        }
+        sd_journal_close(j);
+        if (r < 0)
+                fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
+        return r < 0 ? r : 0;
+}
 
 /* Finds the run's records: its start and end, and checks it is JOB's. */
 static int find_run(const struct logs_options *o, struct run_window *w)
 {
+        *w = (struct run_window){ 0 };
         sd_journal *j = NULL;
         int r = open_journal(o, &j);
         if (r < 0)
@@ -115,7 +151,6 @@ static int find_run(const struct logs_options *o, struct run_window *w)
         r = journal_query_match(j, "TICKD_RUN_ID", o->run_id);
         bool found = false, other_job = false;
         int64_t duration = -1;
-        *w = (struct run_window){ 0 };
         while (r >= 0 && (r = sd_journal_next(j)) > 0) {
                 _cleanup_free_ char *id = NULL, *job = NULL, *dur = NULL;
                 uint64_t t;
@@ -156,7 +191,7 @@ static int find_run(const struct logs_options *o, struct run_window *w)
         /* Without a started record (rotated away), the duration gives it. */
         if (w->start == 0 && w->end && duration >= 0)
                 w->start = w->end - (uint64_t)duration;
-        return 0;
+        return find_previous_end(o, w);
 }
 
 struct stream_set {
@@ -195,8 +230,10 @@ static void stream_set_free(struct stream_set *set)
         free(set->ids);
 }
 
-/* Whether the current line belongs to the run, learning its stream. */
-static int run_line_belongs(sd_journal *j, const struct run_window *w, uint64_t t, struct stream_set *streams)
+/* Whether the current line belongs to the run, learning its stream into
+ * STREAMS (the run's) and SEEN (every stream met so far). */
+static int run_line_belongs(sd_journal *j, const struct run_window *w, uint64_t t, struct stream_set *streams,
+                            struct stream_set *seen)
 {
         _cleanup_free_ char *stream = NULL, *pid = NULL;
         bool in_window = t >= w->start && (!w->end || t <= w->end);
@@ -204,8 +241,15 @@ static int run_line_belongs(sd_journal *j, const struct run_window *w, uint64_t 
                 return in_window;
         if (stream_set_has(streams, stream))
                 return 1;
+        bool first_line = !stream_set_has(seen, stream);
+        if (first_line) {
+                char *copy = strdup(stream);
+                if (!copy || stream_set_add(seen, copy) < 0)
+                        return -ENOMEM;
+        }
+        bool early = first_line && t < w->start && t >= w->early;
         bool by_pid = w->job_pid && journal_query_field(j, "_PID", &pid) >= 0 && strcmp(pid, w->job_pid) == 0;
-        if (!by_pid && !in_window)
+        if (!by_pid && !in_window && !early)
                 return 0;
         int r = stream_set_add(streams, TAKE_PTR(stream));
         return r < 0 ? r : 1;
@@ -215,18 +259,21 @@ static int show_run(const struct logs_options *o)
 {
         struct run_window w;
         int r = find_run(o, &w);
-        if (r < 0)
+        if (r < 0) {
+                free(w.job_pid);
                 return r == -ENOENT ? 1 : 2;
-        _cleanup_free_ char *job_pid = w.job_pid;
+        }
         uint64_t from = w.start > BEFORE_START_USEC ? w.start - BEFORE_START_USEC : 0;
         uint64_t to = w.end ? w.end + AFTER_END_USEC : UINT64_MAX;
         sd_journal *j = NULL;
-        if (open_journal(o, &j) < 0)
+        if (open_journal(o, &j) < 0) {
+                free(w.job_pid);
                 return 2;
+        }
         r = journal_query_match(j, "SYSLOG_IDENTIFIER", o->job);
         /* Pass 1 learns the run's streams; pass 2 prints their lines (a
          * stream's early lines come before the line that identifies it). */
-        struct stream_set streams = { 0 };
+        struct stream_set streams = { 0 }, seen = { 0 };
         for (int pass = 1; pass <= 2 && r >= 0; pass++) {
                 if ((r = sd_journal_seek_realtime_usec(j, from)) < 0)
                         break;
@@ -240,7 +287,7 @@ static int show_run(const struct logs_options *o)
                                         continue;
                                 if (t > to)
                                         break;
-                                if ((r = run_line_belongs(j, &w, t, &streams)) < 0)
+                                if ((r = run_line_belongs(j, &w, t, &streams, &seen)) < 0)
                                         break;
                                 total += r;
                         }
@@ -254,7 +301,7 @@ static int show_run(const struct logs_options *o)
                                 continue;
                         if (t > to)
                                 break;
-                        int belongs = run_line_belongs(j, &w, t, &streams);
+                        int belongs = run_line_belongs(j, &w, t, &streams, &seen);
                         if (belongs < 0) {
                                 r = belongs;
                                 break;
@@ -265,6 +312,8 @@ static int show_run(const struct logs_options *o)
         }
         sd_journal_close(j);
         stream_set_free(&streams);
+        stream_set_free(&seen);
+        free(w.job_pid);
         if (r < 0) {
                 fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
                 return 2;

@@ -85,7 +85,7 @@ int run_record_read(sd_journal *j, struct run_record *ret)
         _cleanup_free_ char *id = NULL;
         int r = journal_query_field(j, "MESSAGE_ID", &id);
         if (r < 0)
-                return r == -ENOENT ? -ENOENT : r;
+                return r;
         int event = log_event_from_message_id(id);
         bool finished = false;
         for (size_t i = 0; i < ELEMENTSOF(finished_events); i++)

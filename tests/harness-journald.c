@@ -76,7 +76,11 @@ int journald_start(struct journald *jd)
         if (asprintf(&jd->journal_dir, "/proc/%d/root/run/log/journal", (int)jd->pid) < 0)
                 jd->journal_dir = NULL;
         for (int i = 0; i < 250; i++) {
-                if (socket_exists(jd, "stdout") && socket_exists(jd, "socket"))
+                /* The runtime journal directory appears with journald's own
+                 * first entry; readers fail with ENOENT before that. */
+                struct stat st;
+                if (socket_exists(jd, "stdout") && socket_exists(jd, "socket") && jd->journal_dir &&
+                    stat(jd->journal_dir, &st) == 0)
                         return 0;
                 if (waitpid(jd->pid, NULL, WNOHANG) == jd->pid) {
                         fprintf(stderr, "journald died; see %s/journald.log\n", jd->dir);
