@@ -75,7 +75,7 @@ deps:
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-docs check-install
+	$(MAKE) check-unit check-docs check-install rpm
 
 check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl
 	@failed=0; for t in $(ASAN_TESTS); do \
