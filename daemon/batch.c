@@ -17,7 +17,7 @@
 
 /* Slack on top of timeout + kill_grace before a batch is called stuck: the
  * runner needs a moment to reap, report and exit. */
-#define STUCK_SLACK_USEC (UINT64_C(10) * 1000000)
+#define STUCK_SLACK_USEC (UINT64_C(3) * 1000000)
 
 struct batch {
         struct batch_manager *manager;
@@ -268,6 +268,7 @@ void batch_manager_free(struct batch_manager *m)
         }
         /* Runners of batches already complete may still be exiting: wait
          * for them, so the daemon leaves no child behind. */
+        log_msg(LOG_DEBUG, "waiting for %zu exiting runner(s)", m->n_children);
         while (m->n_children > 0) {
                 pid_t pid = waitpid(-1, NULL, 0);
                 if (pid > 0)

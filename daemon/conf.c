@@ -42,8 +42,8 @@ static int conf_section(void *user, const char *name, unsigned line)
 {
         struct conf_parse *cp = user;
         cp->in_section = true;
-        cp->in_daemon = strcmp(name, "daemon") == 0;
-        if (!cp->in_daemon) {
+        cp->in_daemon = name && strcmp(name, "daemon") == 0;
+        if (name && !cp->in_daemon) {
                 static const char *const sections[] = { "daemon" };
                 if (crontab_suggest(name, sections, 1))
                         CONF_ERROR(cp, line, NULL, "unknown section [%s] (did you mean [daemon]?)", name);

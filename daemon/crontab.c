@@ -581,6 +581,10 @@ static int on_section(void *user, const char *name, unsigned line)
         ps->section_line = line;
         memset(ps->seen, 0, sizeof(ps->seen));
 
+        if (!name) {
+                ps->section_broken = true;
+                return 0;
+        }
         if (strcmp(name, "defaults") == 0) {
                 if (ps->defaults_seen)
                         PARSE_ERROR(ps, line, NULL, "[defaults] already given at line %u", ps->defaults_line);

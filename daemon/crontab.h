@@ -90,9 +90,11 @@ struct crontab_options {
 #define CRONTAB_MAX_FILE_SIZE (64 * 1024 * 1024)
 
 /* Loads one crontab. On success (no errors) returns 0 and *OUT; when the
- * file has errors returns -EINVAL and *OUT is NULL; other negative errnos
- * for files that cannot be read. Every problem is appended to DIAGS with
- * file and line. */
+ * file has errors returns -EINVAL and *OUT is NULL; -EPERM when its owner
+ * or mode is refused (checked on the opened file, so on a symlink's
+ * target); other negative errnos for files that cannot be read. Every
+ * problem is appended to DIAGS with file and line (line 0 = the whole
+ * file); warnings (check_commands) may come with a successful load. */
 int crontab_load_file(const char *path, const struct crontab_options *options,
                       struct crontab_file **out, struct diagnostics *diags);
 void crontab_file_free(struct crontab_file *file);

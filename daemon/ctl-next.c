@@ -127,7 +127,8 @@ static void print_instant(const struct tz *zone, int64_t t)
         putchar('\n');
 }
 
-/* --tz, else $TZ (an IANA name, a leading ':' allowed), else the system zone. */
+/* --tz, else $TZ (an IANA name, a leading ':' allowed, or a path to it under
+ * /usr/share/zoneinfo), else the system zone. */
 static int resolve_zone(struct tz_cache *cache, const char *name, const struct tz **zone)
 {
         const char *what = "--tz";
@@ -136,7 +137,10 @@ static int resolve_zone(struct tz_cache *cache, const char *name, const struct t
                 what = "TZ";
                 if (name && name[0] == ':')
                         name++;
-                if (!name || !name[0])
+                /* TZ=:/etc/localtime is a common way of saying "the system zone" */
+                if (name && strncmp(name, "/usr/share/zoneinfo/", 20) == 0)
+                        name += 20;
+                if (!name || !name[0] || strcmp(name, "/etc/localtime") == 0)
                         return tz_cache_get_system(cache, zone) < 0 ? usage_error("%s", "cannot load the system time zone") : 0;
         }
         int r = tz_cache_get(cache, name, zone);

@@ -125,36 +125,39 @@ static bool looks_like_key(struct reader *r, const char *s, size_t len)
 
 static void section_line(struct reader *r, const char *s, size_t len)
 {
+        char *name = NULL;
         const char *close = memchr(s, ']', len);
         if (!close) {
                 READER_ERROR(r, r->line, "section header is missing its closing ']'");
-                return;
+                goto done;
         }
         const char *rest = close + 1;
         size_t rest_len = len - (size_t)(rest - s);
         trim(&rest, &rest_len);
         if (rest_len) {
                 READER_ERROR(r, r->line, "unexpected text after ']' (comments go on their own line)");
-                return;
+                goto done;
         }
         size_t n = (size_t)(close - s - 1);
-        char *name = strndup(s + 1, n);
-        if (!name) {
+        if (!(name = strndup(s + 1, n))) {
                 r->error = -ENOMEM;
                 return;
         }
-        if (n > INIFILE_MAX_SECTION)
+        if (n > INIFILE_MAX_SECTION) {
+                READER_ERROR(r, r->line, "section name is %zu bytes long; the limit is %d", n, INIFILE_MAX_SECTION);
+                free(name);
+                name = NULL;
+        } else if (!inifile_valid_section(name)) {
                 READER_ERROR(r, r->line,
-                         "section name is %zu bytes long; the limit is %d", n, INIFILE_MAX_SECTION);
-        else if (!inifile_valid_section(name))
-                READER_ERROR(r, r->line,
-                         "invalid section name '%s': use only letters, digits, '-', '_' and '.' "
-                         "(no quotes or spaces)", name);
-        else {
-                int k = r->ops->section(r->user, name, r->line);
-                if (k < 0 && !r->error)
-                        r->error = k;
+                             "invalid section name '%s': use only letters, digits, '-', '_' and '.' "
+                             "(no quotes or spaces)", name);
+                free(name);
+                name = NULL;
         }
+done:;
+        int k = r->ops->section(r->user, name, r->line);
+        if (k < 0 && !r->error)
+                r->error = k;
         free(name);
 }
 

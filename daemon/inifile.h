@@ -31,7 +31,9 @@
 #define INIFILE_MAX_SECTION 200
 
 struct inifile_ops {
-        /* A valid "[NAME]" header. Returns 0 or a negative errno. */
+        /* A "[NAME]" header. NAME is NULL for a header with an error
+         * already reported: the keys under it belong to no valid section
+         * (and must not fall to the one before). Returns 0 or a negative errno. */
         int (*section)(void *user, const char *name, unsigned line);
         /* "KEY = VALUE" (continuations joined). Returns 0 or a negative errno. */
         int (*entry)(void *user, const char *key, const char *value, unsigned line);

@@ -20,10 +20,7 @@ void reload_log_diagnostics(const struct diagnostics *diags)
                 } else {
                         rec.priority = d->severity == DIAG_WARNING ? LOG_WARNING : LOG_DEBUG;
                 }
-                if (d->key)
-                        log_emit(&rec, "%s: %s", d->key, d->message);
-                else
-                        log_emit(&rec, "%s", d->message);
+                log_emit(&rec, "%s", d->message); /* the loader's messages name their key */
         }
 }
 

@@ -33,15 +33,18 @@ static int64_t now_usec(clockid_t clock)
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void reset_signals(void)
+/* Default dispositions for every signal, and a mask of exactly MASK. The
+ * runner keeps SIGCHLD, SIGTERM and SIGINT blocked from the daemon's mask
+ * on (it reads them through a signalfd): unblocking them even briefly
+ * would let a cancel that arrives early kill the runner and orphan its job.
+ * The job itself gets an empty mask. */
+static void reset_signals(const sigset_t *mask)
 {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void)sigaction(sig, &dfl, NULL); /* fails harmlessly for reserved RT signals */
-        sigset_t empty;
-        sigemptyset(&empty);
-        sigprocmask(SIG_SETMASK, &empty, NULL);
+        sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
 static void write_record(const struct outcome *o)
@@ -251,7 +254,12 @@ static bool relay_pump(struct relay *r, bool flush)
 
 _Noreturn void runner_main(const struct runner_request *req)
 {
-        reset_signals();
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        reset_signals(&mask);
         /* Descriptors: 0 /dev/null, 1 /dev/null, 2 the daemon's stderr,
          * 3 the batch pipe; nothing else survives. */
         if (req->batch_fd != BATCH_FD) {
@@ -276,12 +284,6 @@ _Noreturn void runner_main(const struct runner_request *req)
 
         /* SIGCHLD (the job ended) and SIGTERM/SIGINT (cancel) as readable
          * events; the job gets an empty mask back before exec. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
         int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sig_fd < 0)
                 report_setup_failure(&o, "signalfd", errno);

@@ -17,6 +17,8 @@
 /* 0001-01-01 00:00:00: earlier instants are searched from here. */
 #define LOCAL_MIN INT64_C(-62135596800)
 #define SECONDS_PER_DAY 86400
+/* More than any two UTC offsets of one zone can differ (RFC 8536: -25h..+26h). */
+#define OFFSET_SWING (3 * SECONDS_PER_DAY)
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -356,7 +358,14 @@ int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t 
                         *out = (struct schedule_fire){ .at = span.end, .dst = SCHEDULE_DST_GAP };
                         return 0;
                 }
-                t = span.end;
+                /* Nothing in [FROM, LOCAL) matches. A later instant U reaches a
+                 * local time below FROM only if the offset fell by more than
+                 * U - T, and above LOCAL only if it rose by more than
+                 * LOCAL - O - U: RFC 8536 keeps offsets within -25h..+26h, so
+                 * with OFFSET_SWING of room on both sides, the spans between
+                 * can be jumped over instead of visited one by one. */
+                int64_t jump = local - o - OFFSET_SWING;
+                t = span.end - t >= OFFSET_SWING && jump > span.end ? jump : span.end;
         }
 }
 

@@ -85,16 +85,8 @@ static void write_atomic(const char *dir, const char *name, const char *content)
         free(final);
 }
 
-struct tickd *tickd_start(const char *conf, const char *const *prefix)
+static void tickd_spawn(struct tickd *t, const char *const *prefix)
 {
-        struct tickd *t = calloc(1, sizeof(*t));
-        t->dir = harness_tmpdir();
-        t->config_dir = join(t->dir, "config");
-        t->jobs_dir = join(t->config_dir, "jobs.d");
-        mkdir(t->config_dir, 0755);
-        mkdir(t->jobs_dir, 0755);
-        if (conf)
-                free(harness_write_file(t->config_dir, "tickd.conf", conf));
         char *state = join(t->dir, "state"), *runtime = join(t->dir, "runtime");
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -121,6 +113,9 @@ struct tickd *tickd_start(const char *conf, const char *const *prefix)
                 int null = open("/dev/null", O_RDWR);
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
+                /* Only 0, 1 and 2: descriptors the test framework left open
+                 * would otherwise be counted as tickd's. */
+                close_range(3, ~0U, 0);
                 execv(argv[0], (char **)argv);
                 _exit(127);
         }
@@ -128,9 +123,31 @@ struct tickd *tickd_start(const char *conf, const char *const *prefix)
         t->err_fd = p[0];
         free(state);
         free(runtime);
-        if (!tickd_wait_for(t, "event=daemon-started", 1, 20000))
+        if (!tickd_wait_for(t, "event=daemon-started", t->starts + 1, 20000))
                 fprintf(stderr, "tickd did not start; its log:\n%s\n", t->log ? t->log : "");
+        t->starts++;
+}
+
+struct tickd *tickd_start(const char *conf, const char *const *prefix)
+{
+        struct tickd *t = calloc(1, sizeof(*t));
+        t->dir = harness_tmpdir();
+        t->config_dir = join(t->dir, "config");
+        t->jobs_dir = join(t->config_dir, "jobs.d");
+        t->err_fd = -1;
+        mkdir(t->config_dir, 0755);
+        mkdir(t->jobs_dir, 0755);
+        if (conf)
+                free(harness_write_file(t->config_dir, "tickd.conf", conf));
+        tickd_spawn(t, prefix);
         return t;
+}
+
+void tickd_restart(struct tickd *t)
+{
+        if (t->pid > 0)
+                tickd_stop(t, SIGTERM, 20000);
+        tickd_spawn(t, NULL);
 }
 
 void tickd_write_job(struct tickd *t, const char *name, const char *content)

@@ -19,12 +19,16 @@ struct tickd {
         char *dir;        /* the temporary tree */
         char *jobs_dir;
         char *config_dir;
+        int starts;       /* daemon-started records seen so far */
 };
 
 /* Starts tickd. CONF (may be NULL) is written as tickd.conf. PREFIX (may be
  * NULL) is argv to run before tickd (e.g. valgrind). Waits for the
  * daemon-started record. */
 struct tickd *tickd_start(const char *conf, const char *const *prefix);
+/* Stops tickd (if running) and starts it again on the same tree; the log
+ * goes on accumulating. */
+void tickd_restart(struct tickd *t);
 /* Writes (or replaces, atomically by rename) jobs.d/NAME. */
 void tickd_write_job(struct tickd *t, const char *name, const char *content);
 void tickd_remove_job(struct tickd *t, const char *name);

@@ -15,10 +15,12 @@
 #include "crontab-internal.h"
 #include "crontab.h"
 #include "harness.h"
+#include <ini.h>
 #include "inifile.h"
 #include "timespan.h"
 
 static struct tz_cache *zones;
+static char *file_with_line_of(size_t len);
 
 static void zones_setup(void)
 {
@@ -261,6 +263,29 @@ START_TEST(command_is_verbatim_with_semicolons_and_hashes)
         ck_assert_str_eq(f->jobs[0]->command, "cd /srv ; ./run # not a comment ; echo 'a;b' #x");
         ck_assert_str_eq(f->jobs[0]->on_failure, "logger failed ; echo \"#1\"");
         ck_assert_str_eq(f->jobs[0]->description, "50% ; done # ok");
+        crontab_file_free(f);
+}
+END_TEST
+
+START_TEST(inih_settings_cannot_change_what_we_read)
+{
+        /* Debian's libinih reads its options from globals at run time. Our
+         * reader hands inih only short synthetic lines, so even the most
+         * hostile settings leave the values whole. (Check forks each test:
+         * the change does not outlive it.) */
+        ini_max_line = 16;
+        ini_allow_inline_comments = true;
+        ini_inline_comment_prefixes = ";#";
+        ini_allow_multiline = true;
+        ini_stop_on_first_error = true;
+        char *text = file_with_line_of(300);
+        struct crontab_file *f = load_ok(text);
+        ck_assert_uint_eq(strlen(f->jobs[0]->command), 290);
+        crontab_file_free(f);
+        free(text);
+        f = load_ok("[j]\nschedule = * * * * *\ncommand = a ; b # c\n  d ; e\nenvironment = X=1 ; 2\n");
+        ck_assert_str_eq(f->jobs[0]->command, "a ; b # c\nd ; e");
+        ck_assert_str_eq(f->jobs[0]->environment[0], "X=1 ; 2");
         crontab_file_free(f);
 }
 END_TEST
@@ -549,6 +574,28 @@ START_TEST(every_error_of_a_file_is_reported)
         for (size_t i = 0; i < ELEMENTSOF(lines); i++)
                 ck_assert_uint_eq(d.items[i].line, lines[i]);
         diag_free(&d);
+}
+END_TEST
+
+START_TEST(keys_under_a_bad_header_do_not_fall_to_the_job_above)
+{
+        static const char *const texts[] = {
+                JOB "[b c]\nschedule = * * * * *\ncommand = y\n",
+                JOB "[b\nschedule = * * * * *\ncommand = y\n",
+                JOB "[b] x\nschedule = * * * * *\ncommand = y\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                struct crontab_options o = options();
+                struct diagnostics d = { 0 };
+                struct crontab_file *f;
+                ck_assert_int_eq(load_with(texts[i], &o, &f, &d), -EINVAL);
+                if (d.count != 1)
+                        for (size_t k = 0; k < d.count; k++)
+                                diag_fprint(stderr, &d.items[k]);
+                ck_assert_uint_eq(d.count, 1);
+                ck_assert_uint_eq(d.items[0].line, 4);
+                diag_free(&d);
+        }
 }
 END_TEST
 
@@ -1187,6 +1234,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, jobs_keep_file_order);
         tcase_add_test(tc, defaults_apply_to_every_job_and_jobs_override);
         tcase_add_test(tc, command_is_verbatim_with_semicolons_and_hashes);
+        tcase_add_test(tc, inih_settings_cannot_change_what_we_read);
         tcase_add_test(tc, value_keeps_equals_signs_and_quotes);
         tcase_add_test(tc, environment_later_setting_replaces);
         tcase_add_test(tc, continuation_lines_join_the_command);
@@ -1202,6 +1250,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, one_error_rejects_the_whole_file);
         tcase_add_test(tc, every_error_of_a_file_is_reported);
         tcase_add_test(tc, bad_value_does_not_also_report_missing_key);
+        tcase_add_test(tc, keys_under_a_bad_header_do_not_fall_to_the_job_above);
         tcase_add_test(tc, ten_thousand_jobs_load);
         tcase_add_test(tc, users_and_groups_are_resolved);
         tcase_add_test(tc, user_mode_jobs_run_as_the_owner_only);

@@ -59,6 +59,8 @@ static const struct cli_case cases[] = {
           0, "2026-10-04T02:30:00+11:00\n", "" },
         { "TZ with a leading colon", ":Asia/Tokyo", { "--after", "@0", "0 0 * * *" }, 0,
           "1970-01-02T00:00:00+09:00\n", "" },
+        { "TZ as a zoneinfo path", ":/usr/share/zoneinfo/Asia/Tokyo", { "--after", "@0", "0 0 * * *" }, 0,
+          "1970-01-02T00:00:00+09:00\n", "" },
         { "--tz wins over TZ", "Asia/Tokyo", { "--tz", "UTC", "--after", "@0", "0 0 * * *" }, 0,
           "1970-01-02T00:00:00+00:00\n", "" },
         { "zone in the expression wins", "Asia/Tokyo",

@@ -48,6 +48,8 @@ static struct tickd *start_with_job(const char *conf, const char *ini)
 static void stop(struct tickd *t)
 {
         int status = tickd_stop(t, SIGTERM, 20000);
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                fprintf(stderr, "tickd log:\n%s\n", t->log);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
         harness_reap_children(3000);
 }

@@ -209,6 +209,33 @@ START_TEST(shutdown_timeout_kills_what_ignores_sigterm)
 }
 END_TEST
 
+START_TEST(stuck_batch_is_reported_by_name)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        char *at = harness_cron_in(2);
+        char job[512];
+        snprintf(job, sizeof(job), "[stuck]\nschedule = %s\ncommand = sleep 30\ntimeout = 1s\nkill_grace = 1s\n", at);
+        tickd_write_job(t, "s.ini", job);
+        ck_assert(tickd_wait_for(t, "event=started job=stuck", 1, 8000));
+        pid_t runner = harness_child_by_comm(t->pid, "tickd:stuck");
+        ck_assert_int_gt(runner, 0);
+        /* A stopped runner cannot enforce the timeout: the batch outlives
+         * timeout + kill_grace, and the daemon says so. */
+        ck_assert_int_eq(kill(runner, SIGSTOP), 0);
+        ck_assert(tickd_wait_for(t, "event=batch-stuck", 1, 10000));
+        ck_assert_ptr_nonnull(strstr(strstr(t->log, "event=batch-stuck"), "waiting for: stuck"));
+        ck_assert_int_eq(kill(runner, SIGCONT), 0);
+        ck_assert(tickd_wait_for(t, "event=timed-out job=stuck", 1, 8000));
+        ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 10000)), 0);
+        int left = harness_reap_children(3000);
+        if (left)
+                system("ps -o pid,ppid,stat,comm,args --ppid $PPID >&2");
+        ck_assert_int_eq(left, 0);
+        free(at);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
         Suite *s = suite_create("daemon");
@@ -222,6 +249,7 @@ static Suite *daemon_suite(void)
         tcase_add_test(tc, killed_runner_is_lost_and_the_daemon_goes_on);
         tcase_add_test(tc, sigterm_records_the_running_job);
         tcase_add_test(tc, shutdown_timeout_kills_what_ignores_sigterm);
+        tcase_add_test(tc, stuck_batch_is_reported_by_name);
         suite_add_tcase(s, tc);
         return s;
 }

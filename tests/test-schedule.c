@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "schedule-internal.h"
 #include "schedule.h"
 #include "tz.h"
 
@@ -330,6 +331,11 @@ static const struct next_case zone_cases[] = {
           { "2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T04:00:00+01:00" } },
         { "@every 1h", "Europe/Berlin", "2026-03-29T01:30:00+01:00",
           { "2026-03-29T03:00:00+02:00", "2026-03-29T04:00:00+02:00" } },
+        /* a repetition that selects one hour still keeps real-time cadence: the
+         * second pass of the overlap fires although the next one is a year away */
+        { "30 2/24 25 10 *", "Europe/Berlin", "2026-10-25T02:40:00+02:00",
+          { "2026-10-25T02:30:00+01:00", "2027-10-25T02:30:00+02:00" } },
+        { "30 2 25 10 *", "Europe/Berlin", "2026-10-25T02:40:00+02:00", { "2027-10-25T02:30:00+02:00" } },
         /* a fixed hour range is not a wildcard */
         { "30 1-3 * * *", "Europe/Berlin", "2026-10-25T00:00:00+02:00",
           { "2026-10-25T01:30:00+02:00", "2026-10-25T02:30:00+02:00", "2026-10-25T03:30:00+01:00" } },
@@ -636,6 +642,119 @@ START_TEST(walk_is_strictly_increasing)
 }
 END_TEST
 
+
+/* ---- a brute-force reference for the DST rules ----
+ * Steps minute by minute through real time and applies DESIGN.md's rules
+ * literally: a matching local time fires at its first occurrence (fixed
+ * hour) or at every occurrence (wildcard hour); at a spring-forward
+ * transition a fixed-hour schedule fires if any skipped local time
+ * matches. It shares nothing with the engine but the parsed bitmaps. */
+static bool ref_day_matches(const struct schedule *s, const struct tz_civil *c)
+{
+        int dim = tz_days_in_month(c->year, c->month);
+        bool dom = s->from_end ? (s->mdays >> (dim + 1 - c->day)) & 1 : (s->mdays >> c->day) & 1;
+        bool dow = (s->weekdays >> c->weekday) & 1;
+        return s->day_or ? (dom || dow) : (dom && dow);
+}
+
+static bool ref_matches(const struct schedule *s, const struct tz_civil *c)
+{
+        if (s->year_count) {
+                bool any = false;
+                for (unsigned i = 0; i < s->year_count; i++)
+                        any |= c->year >= s->years[i].first && c->year <= s->years[i].last &&
+                               (c->year - s->years[i].first) % s->years[i].step == 0;
+                if (!any)
+                        return false;
+        }
+        return ((s->months >> c->month) & 1) && ref_day_matches(s, c) && ((s->hours >> c->hour) & 1) &&
+               ((s->minutes >> c->minute) & 1) && ((s->seconds >> c->second) & 1);
+}
+
+static bool ref_local_matches(const struct schedule *s, int64_t local)
+{
+        struct tz_civil c = { 0 };
+        int64_t days = local / 86400 - (local % 86400 < 0), sod = local - days * 86400;
+        tz_civil_from_days(days, &c.year, &c.month, &c.day);
+        c.hour = (int)(sod / 3600);
+        c.minute = (int)(sod / 60 % 60);
+        c.second = (int)(sod % 60);
+        c.weekday = (int)(((days % 7) + 11) % 7);
+        return ref_matches(s, &c);
+}
+
+/* Minute-granularity schedules only (seconds = {0}). */
+static bool ref_next(const struct schedule *s, const struct tz *zone, int64_t after, int64_t limit, int64_t *out)
+{
+        for (int64_t u = after - after % 60 + 60; u <= limit; u += 60) {
+                struct tz_span span;
+                tz_span_at(zone, u, &span);
+                if (!s->hour_wildcard && span.start == u && span.prev_offset < span.offset)
+                        for (int64_t l = u + span.prev_offset; l < u + span.offset; l += 60)
+                                if (ref_local_matches(s, l)) {
+                                        *out = u;
+                                        return true;
+                                }
+                struct tz_civil c;
+                tz_to_civil(zone, u, &c);
+                if (!ref_matches(s, &c))
+                        continue;
+                int64_t first, second;
+                if (!s->hour_wildcard && tz_from_civil(zone, &c, &first, &second) == 2 && first != u)
+                        continue; /* the second pass of an overlap */
+                *out = u;
+                return true;
+        }
+        return false;
+}
+
+static const char *const ref_zones[] = { "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                                         "Pacific/Chatham", "America/Santiago", "Europe/London" };
+
+static int ref_random(uint64_t *rng, int n)
+{
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        return (int)(*rng % (uint64_t)n);
+}
+
+START_TEST(agrees_with_brute_force_around_transitions)
+{
+        uint64_t rng = 0x243f6a8885a308d3ull + (uint64_t)_i * 0x9e3779b97f4a7c15ull;
+#define RND(n) ref_random(&rng, (n))
+        const struct tz *zone = zone_or_null(ref_zones[_i % 6]);
+        /* a transition between 2025 and 2040, found through the engine's zone */
+        struct tz_span span;
+        tz_span_at(zone, INT64_C(1735689600) + (int64_t)RND(15 * 365) * 86400, &span);
+        int64_t transition = span.end;
+
+        for (int k = 0; k < 40; k++) {
+                char expr[128];
+                static const char *const hours[] = { "*", "*/2", "1-3", "2", "3", "0/3", "1,2", "*/1", "0-23" };
+                static const char *const minutes[] = { "0", "30", "*/15", "*/20", "45", "0,30", "15", "*/7" };
+                const char *minute = minutes[RND(8)], *hour = hours[RND(9)], *dow = RND(3) ? "*" : "MON-FRI";
+                snprintf(expr, sizeof(expr), "%s %s * * %s", minute, hour, dow);
+                struct schedule *s = NULL;
+                ck_assert_int_eq(schedule_parse(expr, cache, &s, NULL, 0), 0);
+                int64_t after = transition - 6 * 3600 + RND(12 * 3600);
+                for (int n = 0; n < 8; n++) {
+                        int64_t want, got;
+                        if (!ref_next(s, zone, after, after + 4 * 86400, &want))
+                                break;
+                        ck_assert_int_eq(schedule_next(s, zone, after, &got), 0);
+                        char a[64], b[64], c[64];
+                        ck_assert_msg(got == want, "'%s' in %s after %s: engine %s, reference %s", expr, tz_name(zone),
+                                      format(zone, after, a, sizeof(a)), format(zone, got, b, sizeof(b)),
+                                      format(zone, want, c, sizeof(c)));
+                        after = got;
+                }
+                schedule_free(s);
+        }
+#undef RND
+}
+END_TEST
+
 static Suite *schedule_suite(void)
 {
         Suite *s = suite_create("schedule");
@@ -653,6 +772,7 @@ static Suite *schedule_suite(void)
         tcase_add_checked_fixture(tc, cache_setup, cache_teardown);
         tcase_add_loop_test(tc, zone_next, 0, sizeof(zone_cases) / sizeof(zone_cases[0]));
         tcase_add_loop_test(tc, reports_dst_kind, 0, sizeof(dst_cases) / sizeof(dst_cases[0]));
+        tcase_add_loop_test(tc, agrees_with_brute_force_around_transitions, 0, 36);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("errors");
