@@ -58,6 +58,7 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
         struct log_record rec = {
                 .job = run->job_name,
                 .run_id = run->run_id,
+                .user = run->user,
                 .scheduled_usec = run->scheduled_usec,
         };
         if (!o) {
@@ -92,7 +93,7 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
                 log_emit(&rec, "%s of %s succeeded", what, run->job_name);
         } else {
                 rec.event = LOG_EVENT_FAILED;
-                rec.priority = LOG_WARNING;
+                rec.priority = LOG_ERR;
                 if (o->status == OUTCOME_SETUP_FAILED)
                         log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
                                  o->stage, strerror(o->error));
@@ -131,8 +132,10 @@ static void batch_free(struct batch *b)
         sd_event_source_disable_unref(b->stuck);
         if (b->fd >= 0)
                 close(b->fd);
-        for (size_t i = 0; i < b->n_runs; i++)
+        for (size_t i = 0; i < b->n_runs; i++) {
                 free(b->runs[i].job_name);
+                free(b->runs[i].user);
+        }
         free(b);
 }
 
@@ -145,6 +148,7 @@ static void batch_record(struct batch *b, const struct outcome *o)
                 run->job_pid = o->pid;
                 log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED, .priority = LOG_INFO,
                                                 .job = run->job_name, .run_id = run->run_id,
+                                                .user = run->user, .job_pid = o->pid,
                                                 .scheduled_usec = run->scheduled_usec },
                          "%s of %s started as pid %d", run->on_failure ? "on_failure command" : "run",
                          run->job_name, o->pid);
@@ -328,6 +332,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                 run->scheduled_usec = req->scheduled_usec;
                 run->on_failure = req->command != NULL;
                 run->job_name = strdup(req->job->name);
+                run->user = req->job->user ? strdup(req->job->user) : NULL; /* NULL on ENOMEM: only a field lost */
                 sd_id128_t id;
                 if (req->run_id)
                         snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);

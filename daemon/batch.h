@@ -35,6 +35,7 @@ struct run {
         struct batch *batch;
         uint32_t slot;
         char *job_name;
+        char *user;                /* the job's user= (TICKD_USER), NULL = the daemon's */
         char run_id[33];
         int64_t scheduled_usec;    /* the instant it ran for (CLOCK_REALTIME), 0 = manual */
         bool on_failure;           /* an on_failure command, not the job itself */

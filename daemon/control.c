@@ -682,11 +682,21 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                  "control: accept failed: %m");
                 return 0;
         }
-        if (c->n_connections >= CONTROL_MAX_CONNECTIONS) {
-                log_emit((&(struct log_record){ .priority = LOG_WARNING }), "control: %d connections open, refusing another",
-                         CONTROL_MAX_CONNECTIONS);
-                close(peer);
-                return 0;
+        /* The system socket is open to every local user: one of them must
+         * not be able to hold every slot. Root is always let in. */
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(peer, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid != 0) {
+                size_t mine = 0;
+                for (struct connection *conn = c->connections; conn; conn = conn->next)
+                        mine += conn->uid == cred.uid;
+                if (c->n_connections >= CONTROL_MAX_CONNECTIONS || mine >= CONTROL_MAX_PER_USER) {
+                        log_emit((&(struct log_record){ .priority = LOG_WARNING }),
+                                 "control: uid %u has %zu of %zu connections open, refusing another",
+                                 (unsigned)cred.uid, mine, c->n_connections);
+                        close(peer);
+                        return 0;
+                }
         }
         int r = connection_new(c, peer);
         if (r < 0)

@@ -36,7 +36,8 @@
 #define CONTROL_PATH "/org/tickd/Manager1"
 #define CONTROL_RUN_ID_MAX 64
 #define CONTROL_NEXT_RUNS 5          /* next fire times returned by GetJob */
-#define CONTROL_MAX_CONNECTIONS 128  /* beyond this, new peers are closed at once */
+#define CONTROL_MAX_CONNECTIONS 128  /* beyond this, new peers other than root are closed at once */
+#define CONTROL_MAX_PER_USER 16      /* and beyond this many of one uid other than root */
 
 /* D-Bus signatures of the interface, shared by server and client.
  * JOB: name, description, file, schedule, zone, user, command, enabled,

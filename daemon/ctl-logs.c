@@ -2,13 +2,16 @@
  * journal identifier = the job's name) read from the journal.
  *
  * --run RUN_ID: output lines cannot carry TICKD_RUN_ID (a journal stream
- * has no custom fields), so a run's output is found through its records:
- * the window from the run's "started" record to its finished record names
- * the journal streams (_STREAM_ID) that wrote for the job in it; since tickd
- * opens fresh streams for every run, those streams' lines are the run's
- * output, including lines journald stamped slightly outside the window.
- * Only concurrent runs of one job (overlap = allow) can share a window; then
- * their streams mix. Journals without _STREAM_ID fall back to the window. */
+ * has no custom fields), so a run's lines are found through its records
+ * and the streams journald stamps on every line (_STREAM_ID; tickd opens
+ * fresh streams for every run). A stream belongs to the run when one of its
+ * lines was written by the run's job process (_PID = the started record's
+ * TICKD_PID; such lines may even precede the started record) or was
+ * stamped between the run's started and finished records. All lines of
+ * those streams, from shortly before the start to shortly after the end,
+ * are the run's output. Only runs of one job that overlap in time
+ * (overlap = allow) can mix, through lines their children wrote in the
+ * shared window. Without _STREAM_ID, the lines inside the window are shown. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,8 +22,9 @@
 #include "ctl.h"
 #include "journal-query.h"
 
-/* Slack around a run's window when collecting its streams' lines. */
-#define BEFORE_START_USEC (5 * 1000000ULL)
+/* Slack around a run's window: its job can print before the started
+ * record is written, and journald can stamp a line after the outcome. */
+#define BEFORE_START_USEC (10 * 1000000ULL)
 #define AFTER_END_USEC (60 * 1000000ULL)
 
 struct logs_options {
@@ -98,6 +102,7 @@ static void print_line(FILE *out, sd_journal *j, const char *job)
 
 struct run_window {
         uint64_t start, end; /* end 0 = not finished */
+        char *job_pid;       /* TICKD_PID; NULL = not recorded */
 };
 
 /* Finds the run's records: its start and end, and checks it is JOB's. */
@@ -122,15 +127,22 @@ static int find_run(const struct logs_options *o, struct run_window *w)
                 }
                 found = true;
                 int event = log_event_from_message_id(id);
-                if (event == LOG_EVENT_STARTED && (w->start == 0 || t < w->start))
+                if (event == LOG_EVENT_STARTED && (w->start == 0 || t < w->start)) {
                         w->start = t;
-                else if (event != LOG_EVENT_STARTED && event != LOG_EVENT_DELAYED && t > w->end) {
+                        free(w->job_pid);
+                        w->job_pid = NULL;
+                        (void)journal_query_field(j, "TICKD_PID", &w->job_pid);
+                } else if (event != LOG_EVENT_STARTED && event != LOG_EVENT_DELAYED && t > w->end) {
                         w->end = t;
                         if (journal_query_field(j, "TICKD_DURATION_USEC", &dur) >= 0)
                                 duration = strtoll(dur, NULL, 10);
                 }
         }
         sd_journal_close(j);
+        if (r < 0 || !found) {
+                free(w->job_pid);
+                w->job_pid = NULL;
+        }
         if (r < 0) {
                 fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
                 return r;
@@ -152,19 +164,51 @@ struct stream_set {
         size_t count;
 };
 
-static bool stream_set_has(const struct stream_set *s, const char *id)
+static bool stream_set_has(const struct stream_set *set, const char *id)
 {
-        for (size_t i = 0; i < s->count; i++)
-                if (strcmp(s->ids[i], id) == 0)
+        for (size_t i = 0; i < set->count; i++)
+                if (strcmp(set->ids[i], id) == 0)
                         return true;
         return false;
 }
 
-static void stream_set_free(struct stream_set *s)
+static int stream_set_add(struct stream_set *set, char *id)
 {
-        for (size_t i = 0; i < s->count; i++)
-                free(s->ids[i]);
-        free(s->ids);
+        if (stream_set_has(set, id)) {
+                free(id);
+                return 0;
+        }
+        char **more = realloc(set->ids, (set->count + 1) * sizeof(char *));
+        if (!more) {
+                free(id);
+                return -ENOMEM;
+        }
+        set->ids = more;
+        set->ids[set->count++] = id;
+        return 0;
+}
+
+static void stream_set_free(struct stream_set *set)
+{
+        for (size_t i = 0; i < set->count; i++)
+                free(set->ids[i]);
+        free(set->ids);
+}
+
+/* Whether the current line belongs to the run, learning its stream. */
+static int run_line_belongs(sd_journal *j, const struct run_window *w, uint64_t t, struct stream_set *streams)
+{
+        _cleanup_free_ char *stream = NULL, *pid = NULL;
+        bool in_window = t >= w->start && (!w->end || t <= w->end);
+        if (journal_query_field(j, "_STREAM_ID", &stream) < 0)
+                return in_window;
+        if (stream_set_has(streams, stream))
+                return 1;
+        bool by_pid = w->job_pid && journal_query_field(j, "_PID", &pid) >= 0 && strcmp(pid, w->job_pid) == 0;
+        if (!by_pid && !in_window)
+                return 0;
+        int r = stream_set_add(streams, TAKE_PTR(stream));
+        return r < 0 ? r : 1;
 }
 
 static int show_run(const struct logs_options *o)
@@ -173,78 +217,54 @@ static int show_run(const struct logs_options *o)
         int r = find_run(o, &w);
         if (r < 0)
                 return r == -ENOENT ? 1 : 2;
+        _cleanup_free_ char *job_pid = w.job_pid;
+        uint64_t from = w.start > BEFORE_START_USEC ? w.start - BEFORE_START_USEC : 0;
+        uint64_t to = w.end ? w.end + AFTER_END_USEC : UINT64_MAX;
         sd_journal *j = NULL;
         if (open_journal(o, &j) < 0)
                 return 2;
         r = journal_query_match(j, "SYSLOG_IDENTIFIER", o->job);
-        /* Pass 1: the streams that wrote inside the window. */
+        /* Pass 1 learns the run's streams; pass 2 prints their lines (a
+         * stream's early lines come before the line that identifies it). */
         struct stream_set streams = { 0 };
-        bool have_stream_ids = false;
-        if (r >= 0)
-                r = sd_journal_seek_realtime_usec(j, w.start);
-        while (r >= 0 && (r = sd_journal_next(j)) > 0) {
-                uint64_t t;
-                _cleanup_free_ char *id = NULL;
-                if (sd_journal_get_realtime_usec(j, &t) < 0 || t < w.start)
-                        continue;
-                if (w.end && t > w.end)
+        for (int pass = 1; pass <= 2 && r >= 0; pass++) {
+                if ((r = sd_journal_seek_realtime_usec(j, from)) < 0)
                         break;
-                if (journal_query_field(j, "_STREAM_ID", &id) < 0 || stream_set_has(&streams, id))
-                        continue;
-                char **more = realloc(streams.ids, (streams.count + 1) * sizeof(char *));
-                if (!more) {
-                        r = -ENOMEM;
-                        break;
+                size_t shown = 0, skip = 0;
+                if (pass == 2 && o->limit >= 0) {
+                        /* -n N: count the lines first, then skip all but N. */
+                        size_t total = 0;
+                        while ((r = sd_journal_next(j)) > 0) {
+                                uint64_t t;
+                                if (sd_journal_get_realtime_usec(j, &t) < 0 || t < from)
+                                        continue;
+                                if (t > to)
+                                        break;
+                                if ((r = run_line_belongs(j, &w, t, &streams)) < 0)
+                                        break;
+                                total += r;
+                        }
+                        if (r < 0 || (r = sd_journal_seek_realtime_usec(j, from)) < 0)
+                                break;
+                        skip = total > (size_t)o->limit ? total - (size_t)o->limit : 0;
                 }
-                streams.ids = more;
-                streams.ids[streams.count++] = TAKE_PTR(id);
-                have_stream_ids = true;
-        }
-        /* Pass 2: those streams' lines (or, without stream ids, the window). */
-        uint64_t from = w.start > BEFORE_START_USEC ? w.start - BEFORE_START_USEC : 0;
-        uint64_t to = w.end ? w.end + AFTER_END_USEC : UINT64_MAX;
-        if (!have_stream_ids)
-                from = w.start, to = w.end ? w.end : UINT64_MAX;
-        char **lines = NULL;
-        size_t count = 0;
-        if (r >= 0)
-                r = sd_journal_seek_realtime_usec(j, from);
-        while (r >= 0 && (r = sd_journal_next(j)) > 0) {
-                uint64_t t;
-                _cleanup_free_ char *id = NULL;
-                if (sd_journal_get_realtime_usec(j, &t) < 0 || t < from)
-                        continue;
-                if (t > to)
-                        break;
-                if (have_stream_ids && (journal_query_field(j, "_STREAM_ID", &id) < 0 || !stream_set_has(&streams, id)))
-                        continue;
-                char *line = NULL;
-                size_t len = 0;
-                FILE *f = open_memstream(&line, &len);
-                if (!f) {
-                        r = -ENOMEM;
-                        break;
+                while ((r = sd_journal_next(j)) > 0) {
+                        uint64_t t;
+                        if (sd_journal_get_realtime_usec(j, &t) < 0 || t < from)
+                                continue;
+                        if (t > to)
+                                break;
+                        int belongs = run_line_belongs(j, &w, t, &streams);
+                        if (belongs < 0) {
+                                r = belongs;
+                                break;
+                        }
+                        if (pass == 2 && belongs && shown++ >= skip)
+                                print_line(stdout, j, o->job);
                 }
-                print_line(f, j, o->job);
-                fclose(f);
-                char **more = realloc(lines, (count + 1) * sizeof(char *));
-                if (!more) {
-                        free(line);
-                        r = -ENOMEM;
-                        break;
-                }
-                lines = more;
-                lines[count++] = line;
         }
         sd_journal_close(j);
         stream_set_free(&streams);
-        size_t skip = o->limit >= 0 && (size_t)o->limit < count ? count - (size_t)o->limit : 0;
-        for (size_t i = 0; i < count; i++) {
-                if (i >= skip)
-                        fputs(lines[i], stdout);
-                free(lines[i]);
-        }
-        free(lines);
         if (r < 0) {
                 fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
                 return 2;

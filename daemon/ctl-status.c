@@ -10,6 +10,7 @@
 #include "control.h"
 #include "ctl-common.h"
 #include "ctl.h"
+#include "journal-query.h"
 #include "timespan.h"
 
 static void print_span_since(uint64_t since_usec, uint64_t now_usec)
@@ -154,6 +155,43 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
         return 0;
 }
 
+#define RECENT_RUNS 5
+
+/* The job's last few outcomes from the journal (older than the daemon's
+ * uptime too); nothing when there is no journal or no record. */
+static void show_recent_runs(const struct ctl_options *o, const char *name)
+{
+        sd_journal *j = NULL;
+        if (journal_query_open(&j, NULL, o->user_mode) < 0)
+                return;
+        struct run_record records[RECENT_RUNS];
+        int n = 0;
+        if (journal_query_match(j, "TICKD_JOB", name) >= 0 && sd_journal_add_conjunction(j) >= 0 &&
+            journal_query_match_finished(j) >= 0 && sd_journal_seek_tail(j) >= 0)
+                while (n < RECENT_RUNS && sd_journal_previous(j) > 0)
+                        if (run_record_read(j, &records[n]) == 0)
+                                n++;
+        sd_journal_close(j);
+        if (n == 0)
+                return;
+        printf("  Recent runs (journal):\n");
+        for (int i = 0; i < n; i++) {
+                char when[64], span[32];
+                const struct run_record *r = &records[i];
+                printf("    %s  %s%-9s%s", journal_query_format_time(r->realtime_usec, false, when, sizeof(when)),
+                       ctl_color(o, strcmp(run_record_result(r), "succeeded") == 0 ? "success" : "failed"),
+                       run_record_result(r), ctl_color_off(o));
+                if (r->exit_status >= 0)
+                        printf(" exit %lld", (long long)r->exit_status);
+                if (r->signal)
+                        printf(" SIG%s", r->signal);
+                if (r->duration_usec >= 0)
+                        printf(" %s", journal_query_format_span(r->duration_usec, span, sizeof(span)));
+                printf("  run %s\n", r->run_id ? r->run_id : "-");
+                run_record_free(&records[i]);
+        }
+}
+
 static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
 {
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
@@ -225,7 +263,8 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                 return 0;
         }
         if (!last_start) {
-                printf("  Last run: none since tickd started (see tickctl history %s)\n", jname);
+                printf("  Last run: none since tickd started\n");
+                show_recent_runs(o, jname);
                 return 0;
         }
         char outcome[64] = "";
@@ -239,6 +278,7 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
         printf("  Last run: %s (%s): %s%s%s%s, took %s\n", ctl_format_time(last_start, when, sizeof(when)),
                ctl_format_relative(last_start, now, rel, sizeof(rel)), ctl_color(o, result), result,
                ctl_color_off(o), outcome, span);
+        show_recent_runs(o, jname);
         return 0;
 }
 

@@ -225,11 +225,14 @@ static bool entry_line(struct reader *r, const char *s, size_t len)
                                  "'%s' does not take continuation lines (an indented line continues the "
                                  "value above)", r->key);
                         ok = false;
-                } else if (value_append(r, c, clen, true) < 0) {
+                } else if (value_append(r, c, clen, r->value[0] != '\0') < 0) {
+                        /* "command =" alone on its line starts the value on the next. */
                         r->error = -ENOMEM;
                         return false;
                 }
         }
+        if (!ok && r->ops->dropped)
+                r->ops->dropped(r->user, r->key, r->entry_line);
         return ok;
 }
 

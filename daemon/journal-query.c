@@ -163,6 +163,13 @@ int journal_query_parse_time(const char *text, uint64_t now_usec, uint64_t *ret_
                 *ret_usec = s * USEC_PER_SEC;
                 return 0;
         }
+        if (text[0] == '+') {
+                int r = timespan_parse(text + 1, &span);
+                if (r < 0)
+                        return r;
+                *ret_usec = now_usec + span;
+                return 0;
+        }
         if (text[0] == '-' || (len > 4 && strcmp(text + len - 4, " ago") == 0)) {
                 _cleanup_free_ char *s = text[0] == '-' ? strdup(text + 1) : strndup(text, len - 4);
                 if (!s)

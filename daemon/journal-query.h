@@ -12,8 +12,8 @@
  * into struct run_record.
  *
  * Time: --since takes "now", "today", "yesterday", "YYYY-MM-DD[ HH:MM[:SS]]",
- * "HH:MM[:SS]" (today), "@UNIX_SECONDS", "-SPAN" or "SPAN ago" (SPAN as in
- * timespan.h), in local time. */
+ * "HH:MM[:SS]" (today), "@UNIX_SECONDS", "-SPAN" or "SPAN ago", "+SPAN"
+ * (SPAN as in timespan.h), in local time. */
 #ifndef TICKD_JOURNAL_QUERY_H
 #define TICKD_JOURNAL_QUERY_H
 

@@ -210,6 +210,8 @@ static int emit_journal(const char *code_file, int code_line, const char *code_f
                 field_add(&f, "TICKD_CPU_USEC=%lld", (long long)r->cpu_usec);
                 field_add(&f, "TICKD_MAXRSS_KB=%ld", r->maxrss_kb);
         }
+        if (r->job_pid)
+                field_add(&f, "TICKD_PID=%d", r->job_pid);
         if (r->errno_value)
                 field_add(&f, "ERRNO=%d", r->errno_value);
         field_add(&f, "CODE_FILE=%s", code_file);

@@ -6,7 +6,8 @@
  * per record, fields MESSAGE, PRIORITY, MESSAGE_ID, SYSLOG_IDENTIFIER,
  * TICKD_EVENT, TICKD_JOB, TICKD_RUN_ID, TICKD_FILE, TICKD_LINE, TICKD_USER,
  * TICKD_SCHEDULED_USEC, TICKD_EXIT_STATUS, TICKD_SIGNAL (a name such as
- * "SIGKILL"), TICKD_DURATION_USEC, TICKD_CPU_USEC, TICKD_MAXRSS_KB, ERRNO,
+ * "SIGKILL"), TICKD_DURATION_USEC, TICKD_CPU_USEC, TICKD_MAXRSS_KB,
+ * TICKD_PID, ERRNO,
  * CODE_FILE/CODE_LINE/CODE_FUNC) or stderr (one line per record:
  * "event=failed job=backup run=... code=3 duration=1.204s msg=..."), chosen
  * once at start-up. Unset fields are left out.
@@ -65,6 +66,8 @@ struct log_record {
         long maxrss_kb;           /* TICKD_MAXRSS_KB */
         bool has_resources;       /* duration/cpu/maxrss are set */
         int errno_value;          /* ERRNO, 0 = unset */
+        int job_pid;              /* TICKD_PID, 0 = unset: the job's process (its own
+                                   * output lines carry it as _PID) */
 };
 
 /* Chooses the target and the most verbose priority shown. Safe to call

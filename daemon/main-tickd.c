@@ -20,6 +20,7 @@
 #include "crontab.h"
 #include "diag.h"
 #include "log.h"
+#include "notify.h"
 #include "reload.h"
 #include "scheduler.h"
 #include "timespan.h"
@@ -56,6 +57,8 @@ struct daemon {
         sd_event_source *inotify;
         sd_event_source *shutdown_timer;
         sd_event_source *shutdown_check;
+        sd_event_source *status_post;
+        char status[256];   /* the last STATUS= sent to the service manager */
         bool stopping;
         bool killed;
 };
@@ -259,6 +262,14 @@ static void reload(struct daemon *d, const char *why)
                  scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed);
 }
 
+/* A reload after start-up, framed for the service manager. */
+static void reload_notified(struct daemon *d, const char *why)
+{
+        notify_reloading();
+        reload(d, why);
+        notify_ready();
+}
+
 static uint64_t realtime_now_usec(void)
 {
         struct timespec ts;
@@ -268,7 +279,7 @@ static uint64_t realtime_now_usec(void)
 
 static void reload_for_control(void *userdata)
 {
-        reload(userdata, "tickctl reload");
+        reload_notified(userdata, "tickctl reload");
 }
 
 static void on_run_finished(void *userdata, const struct run *run, const struct outcome *outcome)
@@ -281,7 +292,7 @@ static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
         if (!d->stopping)
-                reload(d, "jobs directory changed");
+                reload_notified(d, "jobs directory changed");
         return 0;
 }
 
@@ -299,7 +310,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 {
         struct daemon *d = userdata;
         if (!d->stopping)
-                reload(d, "SIGHUP");
+                reload_notified(d, "SIGHUP");
         return 0;
 }
 
@@ -337,6 +348,7 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
                 return 0;
         }
         d->stopping = true;
+        notify_stopping();
         struct batch_manager *m = scheduler_batches(d->scheduler);
         log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
                  "stopping on %s: %zu run(s) still running", strsignal((int)si->ssi_signo), batch_running_count(m));
@@ -350,6 +362,36 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
                 r = sd_event_add_post(d->event, &d->shutdown_check, on_shutdown_check, d);
         if (r < 0 || batch_open_count(m) == 0)
                 sd_event_exit(d->event, 0);
+        return 0;
+}
+
+static void status_format(struct daemon *d, char *buf, size_t size)
+{
+        size_t running = batch_running_count(scheduler_batches(d->scheduler));
+        if (d->stopping) {
+                snprintf(buf, size, "stopping: %zu run(s) still running", running);
+                return;
+        }
+        int64_t due = 0;
+        const char *job = NULL;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (!scheduler_next_due(d->scheduler, &due, &job))
+                job = NULL;
+        notify_format_status(buf, size, (unsigned)scheduler_job_count(d->scheduler), (unsigned)running, job,
+                             (uint64_t)due, (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000);
+}
+
+/* After every dispatch: keeps STATUS= current, sending only changes. */
+static int on_status_post(sd_event_source *s, void *userdata)
+{
+        struct daemon *d = userdata;
+        char status[sizeof(d->status)];
+        status_format(d, status, sizeof(status));
+        if (strcmp(status, d->status) != 0) {
+                memcpy(d->status, status, sizeof(status));
+                notify_status(status);
+        }
         return 0;
 }
 
@@ -379,6 +421,9 @@ static int daemon_setup(struct daemon *d)
         if (r < 0)
                 return r;
         sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
+        r = sd_event_add_post(d->event, &d->status_post, on_status_post, d);
+        if (r < 0)
+                return r;
         r = sd_event_add_inotify(d->event, &d->inotify, d->jobs_dir,
                                  IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB |
                                          IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR,
@@ -397,6 +442,7 @@ static void daemon_done(struct daemon *d)
         sd_event_source_disable_unref(d->inotify);
         sd_event_source_disable_unref(d->shutdown_timer);
         sd_event_source_disable_unref(d->shutdown_check);
+        sd_event_source_disable_unref(d->status_post);
         sd_event_unref(d->event);
         tz_cache_free(d->zones);
         daemon_config_free(&d->config);
@@ -424,7 +470,8 @@ int main(int argc, char **argv)
         d.jobs_dir = path_join(options.config_dir, "jobs.d");
         d.runtime_dir = path_join(options.runtime_dir, "tickd");
         int status = 1;
-        if (!d.jobs_dir || !d.runtime_dir || load_settings(&d) < 0)
+        r = !d.jobs_dir || !d.runtime_dir ? -ENOMEM : load_settings(&d);
+        if (r < 0)
                 goto out;
         if (options.log_level < 0)
                 log_setup(options.log_target, d.config.log_level);
@@ -474,11 +521,18 @@ int main(int argc, char **argv)
         log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STARTED, .priority = LOG_INFO },
                  "tickd %s started: %zu jobs from %s, pid %d", TICKD_VERSION, scheduler_job_count(d.scheduler),
                  d.jobs_dir, (int)getpid());
+        r = notify_watchdog_setup(d.event);
+        if (r < 0)
+                log_msg(LOG_WARNING, "cannot enable the watchdog: %s", strerror(-r));
+        status_format(&d, d.status, sizeof(d.status));
+        notify_ready_status(d.status);
         r = sd_event_loop(d.event);
         if (r < 0)
                 log_msg(LOG_ERR, "event loop failed: %s", strerror(-r));
         status = 0;
 out:
+        if (status != 0 && !options.check)
+                notify_errno(r < 0 ? r : -EIO, "start-up failed");
         daemon_done(&d);
         if (status == 0 && !options.check)
                 log_msg(LOG_INFO, "tickd stopped");

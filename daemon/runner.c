@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output.h"
+
 #define BATCH_FD 3
 #define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
@@ -157,11 +159,11 @@ static _Noreturn void job_fail(int error_fd, const char *stage, int error)
  * failure goes to the runner through ERROR_FD (close-on-exec: a successful
  * exec closes it, and the runner reads EOF). */
 static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred,
-                               char **env, int output_fd, int error_fd)
+                               char **env, int output_fd, int stderr_fd, int error_fd)
 {
         if (setsid() < 0)
                 job_fail(error_fd, "setsid", errno);
-        if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(output_fd, STDERR_FILENO) < 0)
+        if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
                 job_fail(error_fd, "stdio", errno);
         /* Only stdin/stdout/stderr reach the job; error_fd closes at exec. */
         close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -187,19 +189,22 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
         job_fail(error_fd, "exec", errno);
 }
 
-/* Where the job's stdout and stderr go: the one place to extend for the
- * journal (sd_journal_stream_fd per job, no relay). Returns the descriptor
- * for the job and, when lines must be relayed, the read end in *RELAY_FD. */
-static int runner_output_open(const struct runner_request *req, int *relay_fd)
+/* Where the job's stdout and stderr go: with the journal target, two
+ * journal streams (output.h); with the stderr target, or when there is no
+ * journald after all, one pipe whose lines the runner relays. Sets the
+ * job's descriptors (equal when relayed) and, when lines must be relayed,
+ * the read end in *RELAY_FD. Returns 0 or -1 with errno set. */
+static int runner_output_open(const struct runner_request *req, int *out_fd, int *err_fd, int *relay_fd)
 {
         *relay_fd = -1;
-        if (!req->relay_output)
-                return open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (!req->relay_output && output_journal_streams(req->job->name, out_fd, err_fd) == 0)
+                return 0;
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -1;
         *relay_fd = p[0];
-        return p[1];
+        *out_fd = *err_fd = p[1];
+        return 0;
 }
 
 struct relay {
@@ -297,9 +302,8 @@ _Noreturn void runner_main(const struct runner_request *req)
         if (!env)
                 report_setup_failure(&o, "environment", ENOMEM);
 
-        int relay_fd;
-        int output_fd = runner_output_open(req, &relay_fd);
-        if (output_fd < 0)
+        int relay_fd, output_fd, stderr_fd;
+        if (runner_output_open(req, &output_fd, &stderr_fd, &relay_fd) < 0)
                 report_setup_failure(&o, "output", errno);
         int error_pipe[2];
         if (pipe2(error_pipe, O_CLOEXEC) < 0)
@@ -312,9 +316,11 @@ _Noreturn void runner_main(const struct runner_request *req)
                 sigset_t empty;
                 sigemptyset(&empty);
                 sigprocmask(SIG_SETMASK, &empty, NULL);
-                job_exec(req, &cred, env, output_fd, error_pipe[1]);
+                job_exec(req, &cred, env, output_fd, stderr_fd, error_pipe[1]);
         }
         close(output_fd);
+        if (stderr_fd != output_fd)
+                close(stderr_fd);
         close(error_pipe[1]);
         /* The job makes itself a session and group leader (setsid); the
          * parent must not setpgid() it, or setsid() fails with EPERM. */

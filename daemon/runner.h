@@ -22,10 +22,11 @@
  * group, and SIGKILL after kill_grace, then reports (cancelled = 1).
  *
  * Job output: see runner_output_open() in runner.c, the one place that
- * decides where the job's stdout and stderr go. With the stderr log target
- * the runner relays each line to its own stderr (the daemon's) as
- * "JOB: line"; the daemon never reads job output, so it can never block on
- * it. */
+ * decides where the job's stdout and stderr go. With the journal target,
+ * two journal streams named after the job (output.h). With the stderr log
+ * target, or when journald refuses the streams, the runner relays each line
+ * to its own stderr (the daemon's) as "JOB: line". The daemon never reads
+ * job output, so it can never block on it. */
 #ifndef TICKD_RUNNER_H
 #define TICKD_RUNNER_H
 

@@ -3,14 +3,14 @@
  * Every error names the field and the text at fault, so that tickctl and
  * the crontab loader can show it verbatim. Choices where implementations
  * differ (documented in tickctl(1)):
- *   - cron: a day field that starts with "*" (also "* /2") is unrestricted
- *     for the Vixie OR rule, as in Vixie cron and cronie; "5/15" means
- *     5-max/15; a weekday range may end in SUN (FRI-SUN = 5-7); any other
- *     range whose start is after its end is an error.
+ *   - cron: a day field that starts with "*" (a step on "*" too) is
+ *     unrestricted for the Vixie OR rule, as in Vixie cron and cronie;
+ *     "5/15" means 5-max/15; a weekday range may end in SUN (FRI-SUN is
+ *     5-7); any other range whose start is after its end is an error.
  *   - calendar: "M~D" and "M-~D" both count D days from the month's end;
- *     "* /N" (without the space) is accepted as MIN/N; fractions of seconds
- *     are refused (tickd works in whole seconds); two-digit years are
- *     19xx/20xx as in systemd; years run 1970-9999. */
+ *     a star with a repetition ("*" then "/N") means MIN/N; fractions of
+ *     seconds are refused (tickd works in whole seconds); two-digit years
+ *     are 19xx/20xx as in systemd; years run 1970-9999. */
 #include "schedule-internal.h"
 
 #include <ctype.h>
@@ -266,6 +266,8 @@ static int calendar_value(struct parse *p, const struct field *f, const char **s
         long v = read_number(s);
         if (v == -1)
                 return fail(p, -EINVAL, "%s: '%s' is not a number", f->name, comp);
+        if (v == -2)
+                return fail(p, -EINVAL, "%s: '%s' is out of range %d-%d", f->name, comp, f->min, f->max);
         if (**s == '.' && isdigit((unsigned char)(*s)[1]) && f == &f_second)
                 return fail(p, -EINVAL, "second: '%s': fractions of a second are not supported", comp);
         if (f == &f_year && *s - start <= 2)
@@ -359,7 +361,7 @@ static int calendar_mask(struct parse *p, const struct field *f, const char *com
 
 /* Days counted from the month's end ("~"): 1 is the last day. A repetition
  * of a single value runs towards the end of the month, as systemd does:
- * "~7/2" is the 7th, 5th, 3rd and last-but-none day from the end. */
+ * "~7/2" is the 7th, 5th, 3rd and 1st (the last) day from the end. */
 static int calendar_end_days(struct parse *p, const char *comp, uint64_t *mask)
 {
         struct cal_item items[64];

@@ -282,31 +282,13 @@ static int next_every(const struct schedule *s, int64_t after, struct schedule_f
         return 0;
 }
 
-int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after,
-                       struct schedule_fire *out)
+/* The first fire at or after T in ZONE, span by span. */
+static int next_in_zone(const struct schedule *s, const struct tz *zone, int64_t t, struct schedule_fire *out)
 {
-        if (s->kind == SCHEDULE_REBOOT)
-                return -ENOENT;
-        if (s->kind == SCHEDULE_EVERY)
-                return next_every(s, after, out);
-        if (after >= LOCAL_MAX + 2 * SECONDS_PER_DAY)
-                return -ENOENT;
-        if (s->zone)
-                zone = s->zone;
-
-        int64_t t = after + 1;
-        int64_t local;
-        if (!zone) {
-                if (!next_local(s, t, &local))
-                        return -ENOENT;
-                *out = (struct schedule_fire){ .at = local, .dst = SCHEDULE_DST_NONE };
-                return 0;
-        }
-
         /* CACHED is the first match at or after CACHED_FROM (local seconds):
          * while spans only move the local start forward, it stays valid and
          * skipping a span costs one tz_span_at(). */
-        int64_t cached = 0, cached_from = INT64_MAX;
+        int64_t cached = 0, cached_from = INT64_MAX, local;
         bool first_span = true;
         for (;;) {
                 struct tz_span span;
@@ -330,11 +312,10 @@ int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t 
                 cached = local;
                 cached_from = from;
 
-                bool after_fall_back = span.start != INT64_MIN && span.prev_offset > o;
                 if (local - o < span.end) {
                         /* Local times below START + PREV_OFFSET already happened in
                          * the previous span: a fixed-time schedule fired there. */
-                        if (after_fall_back && local < span.start + span.prev_offset) {
+                        if (span.start != INT64_MIN && span.prev_offset > o && local < span.start + span.prev_offset) {
                                 if (!s->hour_wildcard) {
                                         t = span.start + span.prev_offset - o;
                                         continue;
@@ -367,6 +348,30 @@ int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t 
                 int64_t jump = local - o - OFFSET_SWING;
                 t = span.end - t >= OFFSET_SWING && jump > span.end ? jump : span.end;
         }
+}
+
+int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after,
+                       struct schedule_fire *out)
+{
+        if (s->kind == SCHEDULE_REBOOT)
+                return -ENOENT;
+        if (s->kind == SCHEDULE_EVERY)
+                return next_every(s, after, out);
+        if (after >= LOCAL_MAX + 2 * SECONDS_PER_DAY)
+                return -ENOENT;
+        /* Far enough below year 1 that no offset reaches it, and no overflow. */
+        if (after < LOCAL_MIN - OFFSET_SWING)
+                after = LOCAL_MIN - OFFSET_SWING;
+        if (s->zone)
+                zone = s->zone;
+        if (zone)
+                return next_in_zone(s, zone, after + 1, out);
+
+        int64_t local;
+        if (!next_local(s, after + 1, &local))
+                return -ENOENT;
+        *out = (struct schedule_fire){ .at = local, .dst = SCHEDULE_DST_NONE };
+        return 0;
 }
 
 int schedule_next(const struct schedule *s, const struct tz *zone, int64_t after, int64_t *out)

@@ -135,7 +135,6 @@ struct posix_rule {
         int32_t dst_offset;
         bool has_dst;         /* false: STD_OFFSET all the time */
         bool dst_all_year;    /* rules that keep DST across the year's end */
-        bool inner;           /* both dates inside their year: fast path */
         struct rule_date start, end;
 };
 
@@ -243,15 +242,6 @@ static int64_t rule_day(const struct rule_date *r, int64_t year)
         }
 }
 
-/* A rule date that, shifted by up to a week, stays well inside its year:
- * then a year's transitions never interleave with its neighbours'. */
-static bool rule_date_is_inner(const struct rule_date *r)
-{
-        if (r->kind == RULE_MONTH_WEEK_DAY)
-                return r->month >= 2 && r->month <= 11;
-        return r->day >= 10 && r->day <= 355;
-}
-
 static void rule_date_tabulate(struct rule_date *r)
 {
         /* 28 consecutive years hold all 14 kinds. */
@@ -266,6 +256,42 @@ struct year_kind {
         bool leap;
         int weekday; /* of January 1st */
 };
+
+/* Day number of January 1st of YEAR, for |YEAR| below about 10^13 (the
+ * rule code's years, which come from instants): tz_days_from_civil()
+ * without the carries and saturation. */
+static int64_t jan1_days(int64_t year)
+{
+        int64_t y = year - 1; /* March-based: January belongs to the year before */
+        int64_t era = y / 400, yoe = y % 400;
+        if (yoe < 0) {
+                yoe += 400;
+                era--;
+        }
+        return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + 306 - 719468;
+}
+
+/* The kind of the year that holds day DAYS: an estimate from the mean
+ * year length, off by at most one, then corrected. */
+static void year_kind_at(int64_t days, struct year_kind *out)
+{
+        int64_t year = 1970 + floor_div(days * 400 + 200, 146097);
+        int64_t jan1 = jan1_days(year);
+        bool leap = tz_is_leap_year(year);
+        if (days < jan1) {
+                year--;
+                leap = tz_is_leap_year(year);
+                jan1 -= 365 + leap;
+        } else if (days >= jan1 + 365 + leap) {
+                jan1 += 365 + leap;
+                year++;
+                leap = tz_is_leap_year(year);
+        }
+        out->year = year;
+        out->jan1 = jan1;
+        out->leap = leap;
+        out->weekday = weekday_of_days(jan1);
+}
 
 static void year_kind_of(int64_t year, struct year_kind *out)
 {
@@ -296,6 +322,35 @@ static int64_t rule_instant(const struct rule_date *r, int64_t year, int32_t off
         struct year_kind y;
         year_kind_of(year, &y);
         return rule_instant_in(r, &y, offset);
+}
+
+/* Whether the rule's transitions alternate, start and end, in every
+ * year; the calendar repeats every 400 years (146097 days, a whole number
+ * of weeks), so checking one cycle checks all. RFC 8536 3.3.1's
+ * "EST5EDT,0/0,J365/25" form, where each year's end meets or passes the
+ * next year's start, is DST all year (tzcode reads it so). A rule that
+ * does neither, its times shifted so far that years interleave in some
+ * years only, has no sensible reading: zic never writes one, and tz
+ * refuses it, so spans computed around any instant agree. */
+static int rule_check_years(struct posix_rule *r)
+{
+        int64_t prev_second = INT64_MIN;
+        bool all_year = true, alternates = true, northern = true;
+        for (int64_t y = 2000; y <= 2400; y++) {
+                int64_t s = rule_instant(&r->start, y, r->std_offset);
+                int64_t e = rule_instant(&r->end, y, r->dst_offset);
+                int64_t s_next = rule_instant(&r->start, y + 1, r->std_offset);
+                if (!(s < e && e >= s_next))
+                        all_year = false;
+                if (y == 2000)
+                        northern = s < e;
+                int64_t first = northern ? s : e, second = northern ? e : s;
+                if (!(first < second && (y == 2000 || prev_second < first)))
+                        alternates = false;
+                prev_second = second;
+        }
+        r->dst_all_year = all_year;
+        return all_year || alternates ? 0 : -EBADMSG;
 }
 
 static int parse_posix_rule(const char *s, struct posix_rule *out)
@@ -332,21 +387,9 @@ static int parse_posix_rule(const char *s, struct posix_rule *out)
                 if (*p)
                         return -EBADMSG;
         }
-        /* RFC 8536 3.3.1: "EST5EDT,0/0,J365/25" is DST all year: the year's
-         * end meets the next year's start. Checked on a common and a leap
-         * year, as tzcode does per year. */
         rule_date_tabulate(&out->start);
         rule_date_tabulate(&out->end);
-        out->inner = rule_date_is_inner(&out->start) && rule_date_is_inner(&out->end);
-        out->dst_all_year = true;
-        for (int64_t y = 2023; y <= 2024; y++) {
-                int64_t s0 = rule_instant(&out->start, y, out->std_offset);
-                int64_t e0 = rule_instant(&out->end, y, out->dst_offset);
-                int64_t len = (tz_is_leap_year(y) ? 366 : 365) * SECS_PER_DAY;
-                if (!(s0 < e0 && e0 - s0 >= len))
-                        out->dst_all_year = false;
-        }
-        return 0;
+        return rule_check_years(out);
 }
 
 struct rule_transition {
@@ -421,16 +464,17 @@ static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *
                 *out = (struct tz_span){ INT64_MIN, INT64_MAX, off, off, off, r->has_dst };
                 return;
         }
-        int64_t year;
-        int month, day;
-        tz_civil_from_days(floor_div(sat_add(t, r->std_offset), SECS_PER_DAY), &year, &month, &day);
+        struct year_kind y;
+        year_kind_at(floor_div(sat_add(t, r->std_offset), SECS_PER_DAY), &y);
+        int64_t year = y.year;
 
         /* The hot path: this year's two transitions and, on one side, a
-         * neighbour's; the checks send anything unusual to the window. */
-        if (r->inner) {
+         * neighbour's. The rule alternates (rule_check_years()), so these
+         * bracket T unless its times cross into other years; the checks
+         * send that case to the window. */
+        {
                 struct rule_transition cur[2], near[2];
-                struct year_kind y, other;
-                year_kind_of(year, &y);
+                struct year_kind other;
                 rule_year(r, &y, cur);
                 if (cur[0].at < cur[1].at) {
                         if (t >= cur[0].at && t < cur[1].at) {
@@ -481,7 +525,7 @@ const char *tz_name(const struct tz *zone)
         return zone->name;
 }
 
-static void tz_free(struct tz *zone)
+void tz_free(struct tz *zone)
 {
         if (!zone)
                 return;
@@ -507,6 +551,9 @@ static void table_layout(struct tz *zone, size_t capacity)
 /* Index i such that at[i - 1] <= t < at[i] (0 = before the first). */
 static size_t table_index(const struct tz *zone, int64_t t)
 {
+        /* Past the table (the rule's years, and "now" in slim files). */
+        if (zone->n == 0 || t >= zone->at[zone->n - 1])
+                return zone->n;
         size_t lo = 0, len = zone->n;
         while (len > 0) {
                 size_t half = len / 2;
@@ -534,7 +581,7 @@ void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out)
                         out->next_offset = zone->offset[i + 1];
                 } else if (zone->has_rule) {
                         /* Between the last kept transition and RULE_FROM; the
-                         * rule agrees with the table there (see tz_load). */
+                         * rule agrees with the table there (see join_rule). */
                         struct tz_span f;
                         rule_span_at(&zone->rule, zone->rule_from, &f);
                         out->end = f.end;
@@ -570,8 +617,11 @@ void tz_to_civil(const struct tz *zone, int64_t t, struct tz_civil *out)
         struct tz_span s;
         tz_span_at(zone, t, &s);
         int64_t local = sat_add(t, s.offset);
-        int64_t days = floor_div(local, SECS_PER_DAY);
-        int64_t secs = local - days * SECS_PER_DAY;
+        int64_t days = local / SECS_PER_DAY, secs = local % SECS_PER_DAY;
+        if (secs < 0) {
+                secs += SECS_PER_DAY;
+                days--;
+        }
         tz_civil_from_days(days, &out->year, &out->month, &out->day);
         out->hour = (int)(secs / 3600);
         out->minute = (int)(secs / 60 % 60);
@@ -844,11 +894,16 @@ static int tz_load(int dir_fd, const char *path, const char *name, struct tz **o
                 got += (size_t)k;
         }
 
+        return tz_new_from_tzif(name, buf, got, out);
+}
+
+int tz_new_from_tzif(const char *name, const void *data, size_t size, struct tz **out)
+{
         struct tz *zone = calloc(1, sizeof(*zone));
         if (!zone)
                 return -ENOMEM;
         zone->name = strdup(name);
-        int r = zone->name ? tz_parse(buf, got, zone) : -ENOMEM;
+        int r = zone->name ? tz_parse(data, size, zone) : -ENOMEM;
         if (r < 0) {
                 tz_free(zone);
                 return r;

@@ -13,6 +13,7 @@
 #define TICKD_TZ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct tz;
@@ -25,8 +26,10 @@ void tz_cache_free(struct tz_cache *cache);
 /* Finds or loads zone NAME ("Europe/Berlin", "UTC"). "UTC" always works,
  * even without tzdata. Returns 0, -EINVAL for a name that is not a zone
  * name (empty, absolute, "..", bad characters), -ENOENT for a zone that is
- * not installed, or -EBADMSG for a file that is not valid TZif. The zone
- * lives as long as the cache. */
+ * not installed, or -EBADMSG for a file that is not valid TZif (or is a
+ * leap-second "right/" zone, which counts time unlike the system clock).
+ * The zone lives as long as the cache. A cache is not locked: use one per
+ * thread, or load under a lock; the zones themselves are immutable. */
 int tz_cache_get(struct tz_cache *cache, const char *name, const struct tz **out);
 
 /* The zone of the system (/etc/localtime's target, or /etc/timezone), or
@@ -43,6 +46,12 @@ int tz_cache_get_system_in(struct tz_cache *cache, const char *root, const struc
 bool tz_name_is_valid(const char *name);
 
 const char *tz_name(const struct tz *zone);
+
+/* Parses the TZif image DATA (SIZE bytes) into a zone named NAME that the
+ * caller owns and frees with tz_free(); for tools and fuzzers. Returns 0,
+ * -EBADMSG or -ENOMEM. */
+int tz_new_from_tzif(const char *name, const void *data, size_t size, struct tz **out);
+void tz_free(struct tz *zone);
 
 /* A span of time in which the zone's UTC offset is constant:
  * [start, end), start may be INT64_MIN and end INT64_MAX. prev_offset is
@@ -86,7 +95,11 @@ void tz_to_civil(const struct tz *zone, int64_t t, struct tz_civil *out);
  *   2 — DST overlap (fall back): *first is the earlier, *second the later;
  *   0 — DST gap (spring forward): the local time does not exist; *first is
  *       the first instant after the gap (the transition instant).
- * SECOND may be NULL. The fields may be out of range (hour 24, day 32);
+ * SECOND may be NULL; when the answer is not 2 it is set equal to *first.
+ * The instants of answers 1 and 2 always carry CIVIL's time; the count is complete when
+ * each span lasts longer than the offset changes at its ends, as in every
+ * real zone (the tests walk all installed ones). The fields may be out of
+ * range (hour 24, day 32);
  * they are read as the local seconds they add up to. */
 int tz_from_civil(const struct tz *zone, const struct tz_civil *civil, int64_t *first, int64_t *second);
 

@@ -112,8 +112,16 @@ int journald_enter(const struct journald *jd)
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        /* setns() moves us to the namespace's root directory; come back to
+         * where we were (the same directory is visible there), as
+         * `nsenter --wd` does, so relative paths keep working. */
+        int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         int ret = setns(fd, CLONE_NEWNS) < 0 ? -errno : 0;
+        if (ret == 0 && cwd >= 0 && fchdir(cwd) < 0)
+                ret = -errno;
         close(fd);
+        if (cwd >= 0)
+                close(cwd);
         return ret;
 }
 

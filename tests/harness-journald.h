@@ -28,7 +28,8 @@ int journald_start(struct journald *jd);
 /* SIGTERM by pid, reaps it, removes the scratch directory. Returns the
  * wait status. */
 int journald_stop(struct journald *jd);
-/* In a (single-threaded) child: joins journald's mount namespace. */
+/* In a (single-threaded) child: joins journald's mount namespace, keeping
+ * the working directory. */
 int journald_enter(const struct journald *jd);
 /* Makes journald write out everything it has received (journalctl --sync
  * inside its namespace). Returns the wait status. */

@@ -696,6 +696,58 @@ START_TEST(a_user_instance_serves_only_its_owner)
 }
 END_TEST
 
+START_TEST(one_user_cannot_hold_every_connection)
+{
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        int ready[2], done[2];
+        ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+        ck_assert_int_eq(pipe2(done, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                /* As the unprivileged user: hold CONTROL_MAX_PER_USER idle peers. */
+                close(done[1]);
+                close(ready[0]);
+                if (setgid(test_gid) < 0 || setuid(test_uid) < 0)
+                        _exit(1);
+                for (int i = 0; i < CONTROL_MAX_PER_USER; i++) {
+                        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+                        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                                _exit(2);
+                }
+                char c = 'r';
+                (void)!write(ready[1], &c, 1);
+                (void)!read(done[0], &c, 1);
+                _exit(0);
+        }
+        close(ready[1]);
+        close(done[0]);
+        char c;
+        ck_assert_int_eq(read(ready[0], &c, 1), 1);
+        for (int i = 0; i < 200 && control_connections(f->control) < CONTROL_MAX_PER_USER; i++)
+                usleep(10 * 1000);
+        ck_assert_int_eq(control_connections(f->control), CONTROL_MAX_PER_USER);
+        struct result r = CTL_AS_USER(f, "list");
+        ck_assert_int_ne(r.status, 0); /* closed at once */
+        result_free(&r);
+        r = CTL(f, "list"); /* root still gets in */
+        ck_assert_int_eq(r.status, 0);
+        result_free(&r);
+        close(done[1]);
+        close(ready[0]);
+        int ws;
+        ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+        ck_assert_int_eq(WEXITSTATUS(ws), 0);
+        for (int i = 0; i < 200 && control_connections(f->control) > 0; i++)
+                usleep(10 * 1000);
+        ck_assert_int_eq(control_connections(f->control), 0);
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
 static Suite *control_suite(void)
 {
         Suite *s = suite_create("control");
@@ -732,6 +784,7 @@ static Suite *control_suite(void)
         tcase_add_test(tc, a_user_lists_only_the_jobs_that_run_as_them);
         tcase_add_test(tc, a_user_may_not_see_run_cancel_or_reload_others_jobs);
         tcase_add_test(tc, a_user_instance_serves_only_its_owner);
+        tcase_add_test(tc, one_user_cannot_hold_every_connection);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -324,6 +324,26 @@ START_TEST(continuation_lines_join_the_command)
 }
 END_TEST
 
+START_TEST(value_may_start_on_the_continuation_line)
+{
+        struct crontab_file *f = load_ok("[j]\nschedule = * * * * *\ncommand =\n    echo a\n    echo b\n");
+        ck_assert_str_eq(f->jobs[0]->command, "echo a\necho b");
+        crontab_file_free(f);
+}
+END_TEST
+
+START_TEST(bad_continuation_does_not_also_report_missing_key)
+{
+        struct crontab_options o = options();
+        struct diagnostics d = { 0 };
+        struct crontab_file *f;
+        ck_assert_int_eq(load_with("[j]\nschedule = * * * * *\ncommand = a\n  nice = 3\n", &o, &f, &d), -EINVAL);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.items[0].line, 4);
+        diag_free(&d);
+}
+END_TEST
+
 START_TEST(repeated_key_is_not_a_continuation)
 {
         /* inih reports both the same way; we must not. */
@@ -1239,6 +1259,8 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, environment_later_setting_replaces);
         tcase_add_test(tc, continuation_lines_join_the_command);
         tcase_add_test(tc, repeated_key_is_not_a_continuation);
+        tcase_add_test(tc, value_may_start_on_the_continuation_line);
+        tcase_add_test(tc, bad_continuation_does_not_also_report_missing_key);
         tcase_add_test(tc, empty_and_comment_only_files_load_no_jobs);
         tcase_add_test(tc, crlf_line_endings);
         tcase_add_test(tc, utf8_bom_is_skipped);

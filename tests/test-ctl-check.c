@@ -182,6 +182,39 @@ START_TEST(config_dir_is_checked_like_the_daemon)
 }
 END_TEST
 
+START_TEST(user_instance_directory_and_rules)
+{
+        char *jobs, *env_xdg, *out, *err;
+        ck_assert_int_ge(asprintf(&jobs, "%s/tickd/jobs.d", tmp), 0);
+        char *parent = strndup(jobs, strlen(jobs) - strlen("/jobs.d"));
+        ck_assert_int_eq(mkdir(parent, 0755), 0);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        char *job = harness_write_file(jobs, "mine.ini", "[mine]\nschedule = @hourly\ncommand = true\n");
+        ck_assert_int_ge(asprintf(&env_xdg, "XDG_CONFIG_HOME=%s", tmp), 0);
+        char *envp[] = { env_xdg, "PATH=/usr/bin:/bin", NULL };
+        char *argv[] = { (char *)harness_binary("tickctl"), "check", "--user", "--list", NULL };
+        int status = harness_run(argv, envp, &out, &err);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+        ck_assert_msg(strncmp(out, "mine\t", 5) == 0, "got: %s", out);
+        free(out);
+        free(err);
+        /* A user's crontab writable by others is refused. */
+        ck_assert_int_eq(chmod(job, 0666), 0);
+        status = harness_run(argv, envp, &out, &err);
+        ck_assert_int_eq(WEXITSTATUS(status), 1);
+        char expected[8192];
+        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by others (mode 0666); run chmod o-w\n", job);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(err);
+        free(job);
+        free(env_xdg);
+        free(parent);
+        free(jobs);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
         char *out;
@@ -215,6 +248,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, duplicates_across_files_name_both_places);
         tcase_add_test(tc, list_prints_jobs_with_next_run);
         tcase_add_test(tc, config_dir_is_checked_like_the_daemon);
+        tcase_add_test(tc, user_instance_directory_and_rules);
         tcase_add_test(tc, usage_errors_exit_2);
         tcase_add_test(tc, missing_path_is_an_error);
         suite_add_tcase(s, tc);

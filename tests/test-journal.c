@@ -2,6 +2,7 @@
  * against a real systemd-journald in a private mount namespace. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -91,7 +92,7 @@ static void assert_no_field(sd_journal *j, const char *name)
 }
 
 /* Runs tickctl ARGS... --directory <journal> and returns its stdout. */
-__attribute__((unused)) static char *tickctl(int want_status, const char *const *args)
+static char *tickctl(int want_status, const char *const *args)
 {
         char *argv[32];
         int n = 0;
@@ -155,23 +156,17 @@ static int auto_with_journal_stream(void)
         return log_current_target() == LOG_TARGET_JOURNAL ? 0 : 1;
 }
 
-static int stream_fails_so_output_relays(void)
+static int streams_fail_without_journald(void)
 {
-        /* Forced journal target, no journald: sd_journal_stream_fd fails
-         * with -ENOENT and the job's output goes to the relay pipe. */
-        log_setup(LOG_TARGET_JOURNAL, LOG_INFO);
-        if (sd_journal_stream_fd("x", LOG_INFO, 0) != -ENOENT)
-                return 3;
-        sd_event *e = NULL;
-        if (sd_event_new(&e) < 0)
-                return 2;
-        int fd = output_open(e, "x", LOG_INFO);
-        struct stat st;
-        int ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && output_relays_open() == 1 &&
-                 (fcntl(fd, F_GETFD) & FD_CLOEXEC);
-        close(fd);
-        sd_event_unref(e); /* frees the relay with the loop */
-        return ok && output_relays_open() == 0 ? 0 : 1;
+        /* Where sd_journal_send would drop entries silently, the stream
+         * open fails, so the runner knows to relay instead; nothing leaks. */
+        int out = -1, err = -1, before = open("/dev/null", O_RDONLY | O_CLOEXEC); /* lowest free slot */
+        close(before);
+        if (output_journal_streams("x", &out, &err) != -ENOENT || out != -1 || err != -1)
+                return 1;
+        int after = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        close(after);
+        return after == before ? 0 : 2;
 }
 
 START_TEST(auto_target_is_stderr_without_journald)
@@ -186,9 +181,9 @@ START_TEST(auto_target_follows_journal_stream_on_stderr)
 }
 END_TEST
 
-START_TEST(output_relays_when_journald_refuses_the_stream)
+START_TEST(output_streams_fail_cleanly_without_journald)
 {
-        ck_assert_int_eq(without_journald(stream_fails_so_output_relays), 0);
+        ck_assert_int_eq(without_journald(streams_fail_without_journald), 0);
 }
 END_TEST
 
@@ -337,7 +332,7 @@ END_TEST
 static int write_job_output(void)
 {
         int out, err;
-        if (output_open_job(NULL, "out-job", &out, &err) < 0)
+        if (output_journal_streams("out-job", &out, &err) < 0)
                 return 1;
         struct stat st;
         if (fstat(out, &st) < 0 || !S_ISSOCK(st.st_mode) || !(fcntl(out, F_GETFD) & FD_CLOEXEC))
@@ -379,69 +374,441 @@ START_TEST(job_output_streams_carry_identifier_and_priority)
 }
 END_TEST
 
-/* A job that writes far more than a pipe holds, and keeps the pipe open:
- * the relay drains it one buffer per wake-up and the loop stays free. */
-START_TEST(relay_prefixes_lines_and_never_blocks_the_loop)
-{
-        char *dir = harness_tmpdir();
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/stderr", dir);
-        int capture = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        ck_assert_int_ge(capture, 0);
-        int saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-        ck_assert_int_eq(dup2(capture, STDERR_FILENO), STDERR_FILENO);
+/* ---- tickctl history and logs ------------------------------------- */
 
-        sd_event *e = NULL;
-        ck_assert_int_eq(sd_event_new(&e), 0);
-        int fd = output_open_relay(e, "big");
-        ck_assert_int_ge(fd, 0);
-        int gate[2];
-        ck_assert_int_eq(pipe2(gate, O_CLOEXEC), 0);
+#define T0 1764370800000000LL /* 2025-11-28 23:00:00 UTC */
+
+static void emit_run(enum log_event event, const char *job, const char *run_id, int64_t scheduled, int exit_status,
+                     int sig)
+{
+        struct log_record r = { .event = event, .job = job, .run_id = run_id, .scheduled_usec = scheduled,
+                                .has_resources = event != LOG_EVENT_SKIPPED && event != LOG_EVENT_LOST,
+                                .duration_usec = 1204000, .cpu_usec = 31400, .maxrss_kb = 999 };
+        if (sig)
+                r.signal = sig;
+        else if (exit_status >= 0)
+                r.has_exit_status = true, r.exit_status = exit_status;
+        log_emit(&r, "run %s of %s: %s", run_id, job, log_event_name(event));
+}
+
+static int emit_history(void)
+{
+        emit_run(LOG_EVENT_STARTED, "hist", "h1", T0, -1, 0);
+        emit_run(LOG_EVENT_SUCCEEDED, "hist", "h1", T0, 0, 0);
+        emit_run(LOG_EVENT_FAILED, "hist", "h2", T0 + 60000000, 3, 0);
+        emit_run(LOG_EVENT_SUCCEEDED, "other", "o1", T0 + 90000000, 0, 0);
+        emit_run(LOG_EVENT_TIMED_OUT, "hist", "h3", T0 + 120000000, -1, SIGKILL);
+        emit_run(LOG_EVENT_SKIPPED, "hist", "h4", T0 + 180000000, -1, 0);
+        emit_run(LOG_EVENT_LOST, "hist", "h5", T0 + 240000000, -1, 0);
+        log_msg(LOG_INFO, "not a run");
+        return 0;
+}
+
+static int count_lines(const char *text)
+{
+        int n = 0;
+        for (; *text; text++)
+                n += *text == '\n';
+        return n;
+}
+
+START_TEST(history_lists_runs_oldest_first_in_columns)
+{
+        setenv("TZ", "UTC", 1);
+        start_journald();
+        in_journal(emit_history);
+        ck_assert_int_eq(count_entries("TICKD_JOB=hist", 6), 6);
+
+        char *out = tickctl(0, (const char *[]){ "history", "hist", NULL });
+        /* header, 5 runs (not the started record, not "other"), blank, footer */
+        ck_assert_int_eq(count_lines(out), 8);
+        ck_assert_msg(strncmp(out, "SCHEDULED", 9) == 0, "%s", out);
+        const char *rows[] = { "succeeded", "failed", "timed-out", "skipped", "lost" };
+        const char *p = out;
+        for (size_t i = 0; i < 5; i++) {
+                p = strstr(p, rows[i]);
+                ck_assert_msg(p, "row %s missing or out of order:\n%s", rows[i], out);
+        }
+        ck_assert_ptr_nonnull(strstr(out, "Fri 2025-11-28 23:00:00 UTC  hist  succeeded  0 "));
+        ck_assert_msg(strstr(out, "failed     3        1.204s    31.4ms"), "%s", out);
+        ck_assert_ptr_nonnull(strstr(out, "timed-out  SIGKILL"));
+        ck_assert_ptr_nonnull(strstr(out, "5 runs listed."));
+        ck_assert_ptr_null(strstr(out, "other"));
+        free(out);
+
+        out = tickctl(0, (const char *[]){ "history", "-n", "2", NULL });
+        ck_assert_int_eq(count_lines(out), 5);
+        ck_assert_ptr_nonnull(strstr(out, "skipped"));
+        ck_assert_ptr_nonnull(strstr(out, "lost"));
+        free(out);
+
+        out = tickctl(0, (const char *[]){ "history", "--failed", NULL });
+        ck_assert_ptr_nonnull(strstr(out, "3 runs listed."));
+        ck_assert_ptr_null(strstr(out, "succeeded"));
+        ck_assert_ptr_null(strstr(out, "skipped"));
+        free(out);
+
+        out = tickctl(0, (const char *[]){ "history", "--since", "2000-01-01", NULL });
+        ck_assert_ptr_nonnull(strstr(out, "6 runs listed."));
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", "--since", "+1h", NULL });
+        ck_assert_ptr_nonnull(strstr(out, "0 runs listed."));
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", "--since", "-1h", NULL }); /* emitted just now */
+        ck_assert_ptr_nonnull(strstr(out, "6 runs listed."));
+        free(out);
+        free(tickctl(2, (const char *[]){ "history", "--since", "someday", NULL }));
+        out = tickctl(0, (const char *[]){ "history", "--since", "tomorrow", NULL });
+        ck_assert_ptr_nonnull(strstr(out, "0 runs listed."));
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", "--user", NULL }); /* we are uid 0, as was the sender */
+        ck_assert_ptr_nonnull(strstr(out, "6 runs listed."));
+        free(out);
+        stop_journald();
+}
+END_TEST
+
+START_TEST(history_json_is_one_object_per_run)
+{
+        start_journald();
+        in_journal(emit_history);
+        ck_assert_int_eq(count_entries("TICKD_JOB=hist", 6), 6);
+        char *out = tickctl(0, (const char *[]){ "history", "hist", "--json", "-n", "3", NULL });
+        ck_assert_int_eq(count_lines(out), 3);
+        char *first = out, *second = strchr(first, '\n') + 1, *third = strchr(second, '\n') + 1;
+        ck_assert_msg(strstr(first, "\"scheduled_usec\":1764370920000000,\"job\":\"hist\",\"run_id\":\"h3\","
+                                    "\"result\":\"timed-out\",\"exit_status\":null,\"duration_usec\":1204000,"
+                                    "\"cpu_usec\":31400,\"maxrss_kb\":999,\"signal\":\"SIGKILL\",\"user\":null}\n"),
+                      "%s", out);
+        ck_assert_ptr_nonnull(strstr(second, "\"result\":\"skipped\",\"exit_status\":null,\"duration_usec\":null"));
+        ck_assert_ptr_nonnull(strstr(third, "\"run_id\":\"h5\",\"result\":\"lost\""));
+        ck_assert_int_eq(strncmp(first, "{\"time_usec\":", 13), 0);
+        free(out);
+        stop_journald();
+}
+END_TEST
+
+static int emit_as_two_users(void)
+{
+        emit_run(LOG_EVENT_SUCCEEDED, "u-root", "u1", T0, 0, 0);
         pid_t pid = fork();
         if (pid == 0) {
-                close(gate[1]);
-                char line[100];
-                memset(line, 'x', sizeof(line) - 1);
-                line[sizeof(line) - 1] = '\n';
-                for (int i = 0; i < 4000; i++) /* 400 kB, six pipes full */
-                        if (write(fd, line, sizeof(line)) != sizeof(line))
-                                _exit(1);
-                char long_line[OUTPUT_LINE_MAX + 10];
-                memset(long_line, 'y', sizeof(long_line));
-                if (write(fd, long_line, sizeof(long_line)) != sizeof(long_line) || write(fd, "\ntail", 5) != 5)
+                if (setgid(65534) < 0 || setuid(65534) < 0)
                         _exit(1);
-                char c;
-                (void)!read(gate[0], &c, 1); /* hold the pipe open until told */
+                emit_run(LOG_EVENT_SUCCEEDED, "u-nobody", "u2", T0, 0, 0);
                 _exit(0);
         }
-        close(fd);
-        close(gate[0]);
-        /* Everything written is relayed while the writer still holds the
-         * pipe: each sd_event_run() returns after one buffer. */
-        /* "big: " + 99 x + newline, 4000 times; the long line split after
-         * OUTPUT_LINE_MAX bytes; "tail" is unterminated: it waits for EOF. */
-        off_t want = 4000 * (5 + 100) + (5 + OUTPUT_LINE_MAX + 1) + (5 + 10 + 1);
-        for (int i = 0; i < 2000 && lseek(capture, 0, SEEK_END) < want; i++)
-                ck_assert_int_ge(sd_event_run(e, 100000), 0);
-        ck_assert_int_eq(lseek(capture, 0, SEEK_END), want);
-        ck_assert_uint_eq(output_relays_open(), 1);
-        close(gate[1]);
-        for (int i = 0; i < 100 && output_relays_open() > 0; i++)
-                ck_assert_int_ge(sd_event_run(e, 100000), 0);
-        ck_assert_uint_eq(output_relays_open(), 0);
-        ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+        int status;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
 
-        dup2(saved_stderr, STDERR_FILENO);
-        close(saved_stderr);
-        char *text = calloc(1, (size_t)want + 100);
-        ck_assert_int_eq(pread(capture, text, (size_t)want + 50, 0), want + 10);
-        close(capture);
-        ck_assert_int_eq(strncmp(text, "big: xxx", 8), 0);
-        ck_assert_ptr_nonnull(strstr(text, "x\nbig: yyy"));
-        ck_assert_str_eq(text + want - 16, "big: yyyyyyyyyy\nbig: tail\n");
-        free(text);
-        sd_event_unref(e);
-        harness_tmpdir_remove(dir);
+START_TEST(history_user_reads_only_the_callers_entries)
+{
+        start_journald();
+        in_journal(emit_as_two_users);
+        ck_assert_int_eq(count_entries("TICKD_RUN_ID=u2", 1), 1);
+        char *out = tickctl(0, (const char *[]){ "history", NULL });
+        ck_assert_msg(strstr(out, "u-root") && strstr(out, "u-nobody"), "%s", out);
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", "--user", NULL }); /* as root: uid 0's entries */
+        ck_assert_msg(strstr(out, "u-root") && !strstr(out, "u-nobody"), "%s", out);
+        free(out);
+        stop_journald();
+}
+END_TEST
+
+/* Two runs of "lg", each with its own streams opened by its own process,
+ * as runners do; a third process writes as "lg" outside any run. */
+static int emit_run_with_output(const char *run_id, const char *text, bool record_runner)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                struct log_record started = { .event = LOG_EVENT_STARTED, .job = "lg", .run_id = run_id,
+                                              .job_pid = record_runner ? getpid() : 0 };
+                int out, err;
+                if (output_journal_streams("lg", &out, &err) < 0)
+                        _exit(1);
+                dprintf(out, "%s stdout\n", text); /* before its start is recorded, as can happen */
+                log_emit(&started, "started %s", run_id);
+                dprintf(err, "%s stderr\n", text);
+                close(out);
+                close(err);
+                usleep(50 * 1000); /* lines reach journald before the outcome */
+                emit_run(LOG_EVENT_SUCCEEDED, "lg", run_id, 0, 0, 0);
+                _exit(0);
+        }
+        int status;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+}
+
+static int emit_logs(void)
+{
+        if (emit_run_with_output("r1", "first", true) || emit_run_with_output("r2", "second", true))
+                return 1;
+        int out, err;
+        if (output_journal_streams("lg", &out, &err) < 0)
+                return 1;
+        dprintf(out, "stray line\n");
+        close(out);
+        close(err);
+        return 0;
+}
+
+START_TEST(logs_show_a_jobs_output_and_one_run)
+{
+        start_journald();
+        in_journal(emit_logs);
+        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=lg", 5), 5);
+        char *out = tickctl(0, (const char *[]){ "logs", "lg", NULL });
+        ck_assert_int_eq(count_lines(out), 5);
+        ck_assert_ptr_nonnull(strstr(out, " lg: first stdout\n"));
+        ck_assert(strstr(out, "first stderr") && strstr(out, "second stdout") &&
+                  strstr(out, "first stderr") < strstr(out, "second stdout"));
+        free(out);
+
+        out = tickctl(0, (const char *[]){ "logs", "lg", "-n", "2", NULL });
+        ck_assert_int_eq(count_lines(out), 2);
+        ck_assert_ptr_nonnull(strstr(out, "second stderr"));
+        ck_assert_ptr_nonnull(strstr(out, "stray line"));
+        free(out);
+
+        out = tickctl(0, (const char *[]){ "logs", "lg", "--run", "r1", NULL });
+        ck_assert_msg(count_lines(out) == 2 && strstr(out, "first stdout") && strstr(out, "first stderr"),
+                      "run r1:\n%s", out);
+        free(out);
+        out = tickctl(0, (const char *[]){ "logs", "lg", "--run", "r2", NULL });
+        ck_assert_msg(count_lines(out) == 2 && strstr(out, "second stdout") && strstr(out, "second stderr"),
+                      "run r2:\n%s", out);
+        free(out);
+
+        free(tickctl(1, (const char *[]){ "logs", "lg", "--run", "nope", NULL }));
+        free(tickctl(1, (const char *[]){ "logs", "other", "--run", "r1", NULL }));
+        free(tickctl(2, (const char *[]){ "logs", NULL }));
+        stop_journald();
+}
+END_TEST
+
+static int emit_follow_line(void)
+{
+        int out, err;
+        if (output_journal_streams("fl", &out, &err) < 0)
+                return 1;
+        dprintf(out, "late line\n");
+        close(out);
+        close(err);
+        return 0;
+}
+
+static int emit_first_line(void)
+{
+        int out, err;
+        if (output_journal_streams("fl", &out, &err) < 0)
+                return 1;
+        dprintf(out, "early line\n");
+        close(out);
+        close(err);
+        return 0;
+}
+
+START_TEST(logs_follow_prints_new_lines)
+{
+        start_journald();
+        in_journal(emit_first_line);
+        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=fl", 1), 1);
+        int p[2];
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                dup2(p[1], STDOUT_FILENO);
+                execl(harness_binary("tickctl"), "tickctl", "logs", "fl", "-f", "--directory", jd.journal_dir,
+                      (char *)NULL);
+                _exit(127);
+        }
+        close(p[1]);
+        char buf[4096] = "";
+        size_t len = 0;
+        bool added = false;
+        long long deadline = harness_now_ms() + 8000;
+        while (!strstr(buf, "late line") && harness_now_ms() < deadline) {
+                struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+                if (poll(&pfd, 1, 100) > 0) {
+                        ssize_t n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+                        if (n <= 0)
+                                break;
+                        len += (size_t)n;
+                        buf[len] = '\0';
+                }
+                if (!added && strstr(buf, "early line")) {
+                        in_journal(emit_follow_line);
+                        added = true;
+                }
+        }
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        close(p[0]);
+        ck_assert_msg(strstr(buf, "early line") && strstr(buf, "late line"), "tickctl logs -f printed:\n%s", buf);
+        stop_journald();
+}
+END_TEST
+
+/* ---- the real tickd --------------------------------------------------- */
+
+static pid_t tickd_in_journal(const char *root, const char *target)
+{
+        char config[4096], state[4096], runtime[4096];
+        snprintf(config, sizeof(config), "%s/config", root);
+        snprintf(state, sizeof(state), "%s/state", root);
+        snprintf(runtime, sizeof(runtime), "%s/runtime", root);
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (journald_enter(&jd) < 0)
+                        _exit(126);
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                execl(harness_binary("tickd"), "tickd", "--config-dir", config, "--state-dir", state,
+                      "--runtime-dir", runtime, "--log-target", target, (char *)NULL);
+                _exit(127);
+        }
+        return pid;
+}
+
+START_TEST(tickd_runs_reach_the_journal_with_their_output)
+{
+        start_journald();
+        char *root = harness_tmpdir(), jobs[4096];
+        snprintf(jobs, sizeof(jobs), "%s/config", root);
+        mkdir(jobs, 0755);
+        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", root);
+        mkdir(jobs, 0755);
+        free(harness_write_file(jobs, "e2e.ini",
+                                "[e2e]\nschedule = * * * * * *\n"
+                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n"));
+        pid_t pid = tickd_in_journal(root, "auto");
+        bool enough = count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2 ||
+                      count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2;
+        kill(pid, SIGTERM);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(enough, "tickd logged fewer than 2 failed runs to the journal");
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
+        ck_assert_int_eq(journald_sync(&jd), 0);
+
+        sd_journal *j = NULL;
+        ck_assert_int_eq(sd_journal_open_directory(&j, jd.journal_dir, 0), 0);
+        ck_assert_int_eq(sd_journal_add_match(j, "MESSAGE_ID=" TICKD_MESSAGE_FAILED, 0), 0);
+        ck_assert_int_eq(sd_journal_next(j), 1);
+        assert_field(j, "PRIORITY", "3");
+        assert_field(j, "TICKD_JOB", "e2e");
+        assert_field(j, "TICKD_EXIT_STATUS", "3");
+        assert_field(j, "SYSLOG_IDENTIFIER", "tickd");
+        char *run_id = field(j, "TICKD_RUN_ID"), *scheduled = field(j, "TICKD_SCHEDULED_USEC");
+        ck_assert_ptr_nonnull(run_id);
+        ck_assert_int_eq(strlen(run_id), 32);
+        ck_assert_ptr_nonnull(scheduled);
+        ck_assert_msg(atoll(scheduled) % 1000000 == 0, "scheduled %s is not a whole second", scheduled);
+        for (const char *name = "TICKD_DURATION_USEC\0TICKD_CPU_USEC\0TICKD_MAXRSS_KB\0CODE_FILE\0"; *name;
+             name += strlen(name) + 1) {
+                char *v = field(j, name);
+                ck_assert_msg(v != NULL, "%s missing", name);
+                free(v);
+        }
+        sd_journal_flush_matches(j);
+        ck_assert_int_eq(sd_journal_add_match(j, "MESSAGE_ID=" TICKD_MESSAGE_STARTED, 0), 0);
+        ck_assert_int_eq(sd_journal_seek_head(j), 0);
+        ck_assert_int_eq(sd_journal_next(j), 1);
+        assert_field(j, "PRIORITY", "6");
+        char *runner = field(j, "TICKD_PID");
+        ck_assert_ptr_nonnull(runner);
+        free(runner);
+        sd_journal_flush_matches(j);
+        ck_assert_int_eq(sd_journal_add_match(j, "MESSAGE_ID=" TICKD_MESSAGE_DAEMON_STARTED, 0), 0);
+        ck_assert_int_eq(sd_journal_seek_head(j), 0);
+        ck_assert_int_eq(sd_journal_next(j), 1);
+        sd_journal_close(j);
+
+        /* The job's own lines: identifier = job name, stderr at warning. */
+        char match[128];
+        snprintf(match, sizeof(match), "MESSAGE=out %s", run_id);
+        ck_assert_int_eq(count_entries(match, 1), 1);
+        ck_assert_int_eq(sd_journal_open_directory(&j, jd.journal_dir, 0), 0);
+        ck_assert_int_eq(sd_journal_add_match(j, match, 0), 0);
+        ck_assert_int_eq(sd_journal_next(j), 1);
+        assert_field(j, "SYSLOG_IDENTIFIER", "e2e");
+        assert_field(j, "PRIORITY", "6");
+        sd_journal_flush_matches(j);
+        snprintf(match, sizeof(match), "MESSAGE=err %s", run_id);
+        ck_assert_int_eq(sd_journal_add_match(j, match, 0), 0);
+        ck_assert_int_eq(sd_journal_seek_head(j), 0);
+        ck_assert_int_eq(sd_journal_next(j), 1);
+        assert_field(j, "SYSLOG_IDENTIFIER", "e2e");
+        assert_field(j, "PRIORITY", "4");
+        sd_journal_close(j);
+
+        char *out = tickctl(0, (const char *[]){ "history", "e2e", NULL });
+        ck_assert_msg(strstr(out, "  e2e  failed  3  "), "history:\n%s", out);
+        free(out);
+        out = tickctl(0, (const char *[]){ "logs", "e2e", "--run", run_id, NULL });
+        char want_out[128], want_err[128];
+        snprintf(want_out, sizeof(want_out), "e2e: out %s\n", run_id);
+        snprintf(want_err, sizeof(want_err), "e2e: err %s\n", run_id);
+        ck_assert_msg(count_lines(out) == 2 && strstr(out, want_out) && strstr(out, want_err),
+                      "logs --run %s:\n%s", run_id, out);
+        free(out);
+        free(run_id);
+        free(scheduled);
+        harness_tmpdir_remove(root);
+        stop_journald();
+}
+END_TEST
+
+/* ---- the catalog ----------------------------------------------------- */
+
+START_TEST(catalog_explains_every_message_id)
+{
+        char *root = harness_tmpdir(), dir[4096], *catalog_text = NULL;
+        snprintf(dir, sizeof(dir), "%s/usr", root);
+        mkdir(dir, 0755);
+        snprintf(dir, sizeof(dir), "%s/usr/lib", root);
+        mkdir(dir, 0755);
+        snprintf(dir, sizeof(dir), "%s/usr/lib/systemd", root);
+        mkdir(dir, 0755);
+        snprintf(dir, sizeof(dir), "%s/usr/lib/systemd/catalog", root);
+        mkdir(dir, 0755);
+        FILE *in = fopen(harness_source_path("packaging/tickd.catalog"), "re");
+        ck_assert_ptr_nonnull(in);
+        catalog_text = calloc(1, 65536);
+        size_t n = fread(catalog_text, 1, 65535, in);
+        fclose(in);
+        ck_assert_int_gt(n, 0);
+        free(harness_write_file(dir, "tickd.catalog", catalog_text));
+        free(catalog_text);
+
+        char *update[] = { "/usr/bin/journalctl", "--root", root, "--update-catalog", NULL };
+        char *err = NULL;
+        ck_assert_int_eq(harness_run(update, NULL, NULL, &err), 0);
+        ck_assert_msg(err[0] == '\0', "journalctl --update-catalog: %s", err);
+        free(err);
+        char *list[] = { "/usr/bin/journalctl", "--root", root, "--list-catalog", NULL };
+        char *out = NULL;
+        ck_assert_int_eq(harness_run(list, NULL, &out, NULL), 0);
+        int ids = 0;
+        for (int e = 0; e < _LOG_EVENT_MAX; e++) {
+                const char *id = log_event_message_id((enum log_event)e);
+                if (!id)
+                        continue;
+                char want[64];
+                snprintf(want, sizeof(want), "%s tickd: ", id);
+                ck_assert_msg(strstr(out, want), "no catalog entry for %s (%s):\n%s", id,
+                              log_event_name((enum log_event)e), out);
+                ids++;
+        }
+        ck_assert_int_eq(count_lines(out), ids); /* and nothing else */
+        free(out);
+        harness_tmpdir_remove(root);
 }
 END_TEST
 
@@ -453,7 +820,7 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, auto_target_is_stderr_without_journald);
         tcase_add_test(tc, auto_target_follows_journal_stream_on_stderr);
         tcase_add_test(tc, auto_target_is_journal_with_journald);
-        tcase_add_test(tc, output_relays_when_journald_refuses_the_stream);
+        tcase_add_test(tc, output_streams_fail_cleanly_without_journald);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("records");
@@ -463,11 +830,31 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, journalctl_reads_the_same_fields);
         suite_add_tcase(s, tc);
 
+        tc = tcase_create("tickctl");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, history_lists_runs_oldest_first_in_columns);
+        tcase_add_test(tc, history_json_is_one_object_per_run);
+        tcase_add_test(tc, history_user_reads_only_the_callers_entries);
+        tcase_add_test(tc, logs_show_a_jobs_output_and_one_run);
+        tcase_add_test(tc, logs_follow_prints_new_lines);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("tickd");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, tickd_runs_reach_the_journal_with_their_output);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("catalog");
+        tcase_add_leak_fixture(tc);
+        tcase_add_test(tc, catalog_explains_every_message_id);
+        suite_add_tcase(s, tc);
+
         tc = tcase_create("output");
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 20);
         tcase_add_test(tc, job_output_streams_carry_identifier_and_priority);
-        tcase_add_test(tc, relay_prefixes_lines_and_never_blocks_the_loop);
         suite_add_tcase(s, tc);
         return s;
 }

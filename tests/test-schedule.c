@@ -473,6 +473,7 @@ static const struct error_case error_cases[] = {
         { "*-*-0", -EINVAL, "day: 0 is out of range 1-31" },
         { "1969-01-01", -EINVAL, "year: 1969 is out of range 1970-9999" },
         { "10000-01-01", -EINVAL, "year: 10000 is out of range 1970-9999" },
+        { "*-*-* 1234567890:00", -EINVAL, "hour: '1234567890' is out of range 0-23" },
         { "*-02-30", -EINVAL, "'*-02-30' never fires" },
         { "*-04-31", -EINVAL, "'*-04-31' never fires" },
         { "Sat,Sun 2026..2030-02-29", -EINVAL, "'Sat,Sun 2026..2030-02-29' never fires" },
@@ -619,6 +620,11 @@ START_TEST(far_instants_are_bounded)
         ck_assert_int_eq(schedule_next(s, NULL, INT64_MAX - 1, &at), -ENOENT);
         ck_assert_int_eq(schedule_next(s, NULL, INT64_MIN, &at), 0);
         ck_assert_int_eq(at, INT64_C(-62135596800)); /* 0001-01-01 */
+        const struct tz *ny = zone_or_null("America/New_York");
+        ck_assert_int_eq(schedule_next(s, ny, INT64_MIN, &at), 0);
+        ck_assert_int_lt(at, INT64_C(-62135596800) + 2 * 86400);
+        ck_assert_int_eq(schedule_next(s, ny, INT64_MAX, &at), -ENOENT);
+        ck_assert_int_eq(schedule_next(s, ny, INT64_C(253402300799), &at), -ENOENT);
         schedule_free(s);
 }
 END_TEST

@@ -278,6 +278,53 @@ START_TEST(zones_without_dst)
 }
 END_TEST
 
+START_TEST(apia_skips_a_day)
+{
+        const struct tz *z = zone("Pacific/Apia");
+        int64_t t = utc(2011, 12, 30, 10, 0, 0);
+        assert_transition(z, t, -10 * H, 14 * H, true);
+        assert_civil(z, t - 1, 2011, 12, 29, 23, 59, 59, -10 * H, true);
+        assert_civil(z, t, 2011, 12, 31, 0, 0, 0, 14 * H, true);
+        /* All of 30 December never happened there. */
+        int64_t a = 0;
+        ck_assert_int_eq(from_civil(z, 2011, 12, 30, 0, 0, 0, &a, NULL), 0);
+        ck_assert_int_eq(a, t);
+        ck_assert_int_eq(from_civil(z, 2011, 12, 30, 23, 59, 59, &a, NULL), 0);
+        ck_assert_int_eq(a, t);
+        ck_assert_int_eq(from_civil(z, 2011, 12, 31, 0, 0, 0, &a, NULL), 1);
+        ck_assert_int_eq(a, t);
+}
+END_TEST
+
+/* Moscow 2011: the offset changed, the DST flag did not ("permanent
+ * summer time" was declared standard time). */
+START_TEST(moscow_2011_offset_only)
+{
+        const struct tz *z = zone("Europe/Moscow");
+        assert_transition(z, utc(2011, 3, 26, 23, 0, 0), 3 * H, 4 * H, false);
+        assert_civil(z, utc(2012, 1, 1, 0, 0, 0), 2012, 1, 1, 4, 0, 0, 4 * H, false);
+        assert_transition(z, utc(2014, 10, 25, 22, 0, 0), 4 * H, 3 * H, false);
+}
+END_TEST
+
+/* Ireland's standard time is summer time: winter is "negative DST". */
+START_TEST(dublin_negative_dst)
+{
+        const struct tz *z = zone("Europe/Dublin");
+        assert_civil(z, utc(2026, 1, 15, 12, 0, 0), 2026, 1, 15, 12, 0, 0, 0, true);
+        assert_civil(z, utc(2026, 7, 15, 12, 0, 0), 2026, 7, 15, 13, 0, 0, H, false);
+        assert_transition(z, utc(2026, 3, 29, 1, 0, 0), 0, H, false);
+        assert_transition(z, utc(2026, 10, 25, 1, 0, 0), H, 0, true);
+        assert_transition(z, utc(2100, 3, 28, 1, 0, 0), 0, H, false);
+        int64_t a = 0, b = 0;
+        ck_assert_int_eq(from_civil(z, 2026, 3, 29, 1, 30, 0, &a, NULL), 0);
+        ck_assert_int_eq(a, utc(2026, 3, 29, 1, 0, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 10, 25, 1, 30, 0, &a, &b), 2);
+        ck_assert_int_eq(a, utc(2026, 10, 25, 0, 30, 0));
+        ck_assert_int_eq(b, utc(2026, 10, 25, 1, 30, 0));
+}
+END_TEST
+
 /* Far beyond the table (fat files end in 2037): only the footer knows. */
 START_TEST(far_future_via_footer)
 {
@@ -305,6 +352,30 @@ START_TEST(far_future_via_footer)
         tz_span_at(z, utc(2401, 1, 1, 0, 0, 0), &s);
         ck_assert_int_eq(s.start, utc(2400, 9, 30, 15, 30, 0));
         ck_assert_int_eq(s.end, utc(2401, 3, 31, 15, 0, 0));
+}
+END_TEST
+
+/* The footer's year arithmetic against the general calendar helpers,
+ * out to where years have twelve digits. */
+START_TEST(footer_far_years)
+{
+        const struct tz *z = zone("Europe/Berlin");
+        static const int64_t years[] = { 2999, 3000, 12345, 100000, 1000007, 1000000003, 99999999999LL,
+                                         290000000000LL };
+        for (size_t i = 0; i < sizeof(years) / sizeof(years[0]); i++) {
+                int64_t mar = tz_days_from_civil(years[i], 3, 31);
+                mar -= ((mar + 4) % 7 + 7) % 7;
+                int64_t oct = tz_days_from_civil(years[i], 10, 31);
+                oct -= ((oct + 4) % 7 + 7) % 7;
+                assert_transition(z, mar * 86400 + H, H, 2 * H, true);
+                assert_transition(z, oct * 86400 + H, 2 * H, H, false);
+                struct tz_civil c;
+                tz_to_civil(z, mar * 86400 + H, &c);
+                ck_assert_int_eq(c.year, years[i]);
+                ck_assert_int_eq(c.month, 3);
+                ck_assert_int_eq(c.hour, 3);
+                ck_assert_int_eq(c.weekday, 0);
+        }
 }
 END_TEST
 
@@ -414,6 +485,28 @@ START_TEST(from_civil_overlap)
 }
 END_TEST
 
+/* Fields out of range count as the seconds they add up to. */
+START_TEST(from_civil_unnormalised_fields)
+{
+        const struct tz *z = zone("Europe/Berlin");
+        int64_t a = 0, b = 0;
+        ck_assert_int_eq(from_civil(z, 2026, 3, 28, 24, 0, 0, &a, NULL), 1);
+        ck_assert_int_eq(a, utc(2026, 3, 28, 23, 0, 0));
+        /* 2026-03-28 26:30 is 2026-03-29 02:30: in the gap. */
+        ck_assert_int_eq(from_civil(z, 2026, 3, 28, 26, 30, 0, &a, NULL), 0);
+        ck_assert_int_eq(a, utc(2026, 3, 29, 1, 0, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 10, 24, 26, 30, 0, &a, &b), 2);
+        ck_assert_int_eq(a, utc(2026, 10, 25, 0, 30, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 13, 1, 0, 0, 0, &a, NULL), 1);
+        ck_assert_int_eq(a, utc(2026, 12, 31, 23, 0, 0));
+        ck_assert_int_eq(from_civil(z, 2026, 2, 29, 0, 0, -1, &a, NULL), 1);
+        ck_assert_int_eq(a, utc(2026, 2, 28, 22, 59, 59));
+        /* Far outside any calendar: saturates, never overflows. */
+        ck_assert_int_ge(from_civil(z, INT64_MAX, 12, 31, 23, 59, 59, &a, NULL), 0);
+        ck_assert_int_ge(from_civil(z, INT64_MIN, 1, 1, 0, 0, 0, &a, NULL), 0);
+}
+END_TEST
+
 /* Every instant maps to a local time that maps back to (among others) it. */
 START_TEST(from_civil_round_trips)
 {
@@ -513,6 +606,8 @@ struct tzif_builder {
 
 static void put(struct tzif_builder *b, const void *p, size_t n)
 {
+        if (n == 0)
+                return;
         ck_assert(b->len + n <= sizeof(b->buf));
         memcpy(b->buf + b->len, p, n);
         b->len += n;
@@ -734,6 +829,51 @@ START_TEST(footer_dst_all_year)
 }
 END_TEST
 
+/* Times shifted so far that one year's end falls after the next year's
+ * start in some years only: no sensible reading, refused. */
+START_TEST(rejects_interleaving_rules)
+{
+        static const char *const rules[] = {
+                "AAA3BBB,M1.1.0,J365/120",
+                "AAA3BBB,J3/-30,M12.5.0/160",
+                "AAA3BBB,M12.5.0/167,M1.1.0/-100",
+        };
+        for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+                struct tzif_builder b;
+                static const struct tzif_type types[] = { { -3 * H, 0 } };
+                tzif_build(&b, '3', NULL, NULL, 0, types, 1, rules[i]);
+                struct tz *z = NULL;
+                ck_assert_int_eq(tz_new_from_tzif("Odd", b.buf, b.len, &z), -EBADMSG);
+                ck_assert_ptr_null(z);
+        }
+        /* Each year's end passing the next year's start: DST all year. */
+        struct tz *all = NULL;
+        struct tzif_builder a;
+        static const struct tzif_type dst_type[] = { { -2 * H, 1 } };
+        tzif_build(&a, '3', NULL, NULL, 0, dst_type, 1, "AAA3BBB,J1/-167,J365/167");
+        ck_assert_int_eq(tz_new_from_tzif("AllYear", a.buf, a.len, &all), 0);
+        ck_assert_int_eq(tz_offset_at(all, utc(2031, 1, 4, 1, 0, 0)), -2 * H);
+        ck_assert_int_eq(tz_offset_at(all, utc(2031, 7, 4, 1, 0, 0)), -2 * H);
+        tz_free(all);
+
+        /* A rule whose times cross into the neighbouring years but that
+         * alternates every year is fine. */
+        struct tzif_builder b;
+        static const struct tzif_type types[] = { { -3 * H, 0 } };
+        tzif_build(&b, '3', NULL, NULL, 0, types, 1, "AAA3BBB,M2.2.0/-167,M12.5.6/167");
+        struct tz *z = NULL;
+        ck_assert_int_eq(tz_new_from_tzif("Shifted", b.buf, b.len, &z), 0);
+        ck_assert_str_eq(tz_name(z), "Shifted");
+        /* 2030: the last Saturday of December is the 28th; +167h is
+         * 2031-01-03 23:00 local DST (-2h). */
+        assert_transition(z, utc(2031, 1, 4, 1, 0, 0), -2 * H, -3 * H, false);
+        struct tz_span s;
+        tz_span_at(z, utc(2031, 1, 2, 0, 0, 0), &s);
+        ck_assert(s.is_dst);
+        tz_free(z);
+}
+END_TEST
+
 /* The footer disagrees with the table's last entry (older zic wrote
  * America/Ojinaga so): from that entry on the footer rules, as in glibc. */
 START_TEST(footer_wins_over_last_entry)
@@ -835,6 +975,12 @@ static void compare_with_glibc(const struct tz *z, const char *name, int64_t fro
                               name, (long long)t, (long long)c.year, c.month, c.day, c.hour, c.minute, c.second,
                               c.offset, c.is_dst, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                               tm.tm_min, tm.tm_sec, tm.tm_gmtoff, tm.tm_isdst);
+                /* And back: the civil time resolves to T among its instants. */
+                int64_t a = 0, b = 0;
+                int n = tz_from_civil(z, &c, &a, &b);
+                expect((n == 1 && a == t) || (n == 2 && (a == t || b == t)),
+                       "%s @%lld: from_civil gave %d: %lld %lld", name, (long long)t, n, (long long)a,
+                       (long long)b);
         }
 }
 
@@ -938,6 +1084,57 @@ START_TEST(all_zones_match_glibc)
 }
 END_TEST
 
+/* Walk every span of every installed zone from 1800 to 2200: spans meet
+ * their neighbours exactly, and instants at and around each transition
+ * resolve back from their civil time. */
+static void check_span_walk(const struct tz *z, const char *name, int64_t from, int64_t to)
+{
+        struct tz_span s;
+        tz_span_at(z, from, &s);
+        for (int64_t guard = 0; s.end < to; guard++) {
+                expect(guard < 100000, "%s: endless span walk", name);
+                struct tz_span next;
+                tz_span_at(z, s.end, &next);
+                expect(next.start == s.end && next.offset == s.next_offset && next.prev_offset == s.offset,
+                       "%s: span [%lld,%lld) off %d next %d, then [%lld,%lld) off %d prev %d", name,
+                       (long long)s.start, (long long)s.end, s.offset, s.next_offset, (long long)next.start,
+                       (long long)next.end, next.offset, next.prev_offset);
+                expect(next.offset != s.offset || next.is_dst != s.is_dst, "%s: no-op transition at %lld", name,
+                       (long long)s.end);
+                const int64_t probes[] = { s.end - 1, s.end, s.end + 1, s.end - 3600, s.end + 3600 };
+                for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+                        int64_t t = probes[i], a = 0, b = 0;
+                        struct tz_civil c;
+                        tz_to_civil(z, t, &c);
+                        int n = tz_from_civil(z, &c, &a, &b);
+                        expect((n == 1 && a == t) || (n == 2 && (a == t || b == t)),
+                               "%s @%lld: from_civil gave %d: %lld %lld", name, (long long)t, n, (long long)a,
+                               (long long)b);
+                }
+                /* Just inside a gap: the transition instant. */
+                if (s.next_offset > s.offset) {
+                        struct tz_civil c;
+                        tz_to_civil(z, s.end - 1, &c);
+                        c.second += 1;
+                        int64_t a = 0;
+                        expect(tz_from_civil(z, &c, &a, NULL) == 0 && a == s.end, "%s: gap at %lld gave %lld", name,
+                               (long long)s.end, (long long)a);
+                }
+                s = next;
+        }
+}
+
+START_TEST(all_zones_span_walk)
+{
+        struct zone_list l;
+        list_zones("/usr/share/zoneinfo", &l);
+        ck_assert_uint_gt(l.n, 300);
+        for (size_t i = 0; i < l.n; i++)
+                check_span_walk(zone(l.names[i]), l.names[i], utc(1800, 1, 1, 0, 0, 0), utc(2200, 1, 1, 0, 0, 0));
+        free_zone_list(&l);
+}
+END_TEST
+
 /* zic's "slim" output ends the table early and leaves the rest to the
  * footer. Every slim file must read as glibc reads it; and for zones
  * whose data this machine's zic compiles as the installed (newer) zic
@@ -1030,8 +1227,12 @@ static Suite *tz_suite(void)
         tcase_add_test(tc, berlin_1947_double_summer_time);
         tcase_add_test(tc, sao_paulo_dst_abolished);
         tcase_add_test(tc, zones_without_dst);
+        tcase_add_test(tc, apia_skips_a_day);
+        tcase_add_test(tc, moscow_2011_offset_only);
+        tcase_add_test(tc, dublin_negative_dst);
         tcase_add_test(tc, far_future_via_footer);
         tcase_add_test(tc, table_to_footer_boundary);
+        tcase_add_test(tc, footer_far_years);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("from_civil");
@@ -1040,6 +1241,7 @@ static Suite *tz_suite(void)
         tcase_add_test(tc, from_civil_normal);
         tcase_add_loop_test(tc, from_civil_gap, 0, sizeof(gaps) / sizeof(gaps[0]));
         tcase_add_loop_test(tc, from_civil_overlap, 0, sizeof(overlaps) / sizeof(overlaps[0]));
+        tcase_add_test(tc, from_civil_unnormalised_fields);
         tcase_add_test(tc, from_civil_round_trips);
         suite_add_tcase(s, tc);
 
@@ -1056,6 +1258,7 @@ static Suite *tz_suite(void)
         tcase_add_loop_test(tc, footer_rule_forms, 0, sizeof(footers) / sizeof(footers[0]));
         tcase_add_test(tc, footer_dst_all_year);
         tcase_add_test(tc, footer_wins_over_last_entry);
+        tcase_add_test(tc, rejects_interleaving_rules);
         tcase_add_test(tc, system_zone_from_symlink);
         tcase_add_test(tc, system_zone_from_etc_timezone);
         tcase_add_test(tc, system_zone_defaults_to_utc);
@@ -1067,6 +1270,7 @@ static Suite *tz_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_loop_test(tc, matches_glibc, 0, sizeof(glibc_zones) / sizeof(glibc_zones[0]));
         tcase_add_test(tc, all_zones_match_glibc);
+        tcase_add_test(tc, all_zones_span_walk);
         tcase_add_test(tc, slim_files_match_fat);
         tcase_add_test(tc, rejects_leap_second_zones);
         suite_add_tcase(s, tc);
