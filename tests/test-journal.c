@@ -693,6 +693,10 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
         kill(pid, SIGTERM);
         int status;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        /* A job's children killed with its group at shutdown outlive their
+         * parent shell by a moment: as our orphans (subreaper) they are ours
+         * to reap. */
+        ck_assert_int_eq(harness_reap_children(500), 1); /* only journald still alive */
         ck_assert_msg(enough, "tickd logged fewer than 2 failed runs to the journal");
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
         ck_assert_int_eq(journald_sync(&jd), 0);
@@ -760,6 +764,35 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
         free(out);
         free(run_id);
         free(scheduled);
+        harness_tmpdir_remove(root);
+        stop_journald();
+}
+END_TEST
+
+/* A job that writes far more than a pipe holds, in the same batch as a
+ * quick one: neither the daemon nor the batch waits for it, and every line
+ * reaches the journal. */
+START_TEST(tickd_big_output_blocks_neither_daemon_nor_batch)
+{
+        start_journald();
+        char *root = harness_tmpdir(), jobs[4096];
+        snprintf(jobs, sizeof(jobs), "%s/config", root);
+        mkdir(jobs, 0755);
+        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", root);
+        mkdir(jobs, 0755);
+        free(harness_write_file(jobs, "big.ini",
+                                "[big]\nschedule = */3 * * * * *\ncommand = seq 1 20000\n"
+                                "[quick]\nschedule = */3 * * * * *\ncommand = true\n"));
+        pid_t pid = tickd_in_journal(root, "journal");
+        int quick = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 2);
+        kill(pid, SIGTERM);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
+        ck_assert_int_ge(quick, 2); /* both jobs of the batch succeeded */
+        ck_assert_int_eq(journald_sync(&jd), 0);
+        ck_assert_int_ge(count_entries("SYSLOG_IDENTIFIER=big", 20000), 20000);
+        ck_assert_int_eq(count_entries("MESSAGE=20000", 1), 1);
         harness_tmpdir_remove(root);
         stop_journald();
 }
@@ -844,6 +877,7 @@ static Suite *journal_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, tickd_runs_reach_the_journal_with_their_output);
+        tcase_add_test(tc, tickd_big_output_blocks_neither_daemon_nor_batch);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("catalog");

@@ -242,6 +242,10 @@ START_TEST(tickd_reports_ready_status_reload_stopping_and_pings_the_watchdog)
         ck_assert_msg(wait_for(&w, "STOPPING=1", 5000, &m), "no STOPPING=1");
         int status;
         ck_assert_int_eq(waitpid(d.pid, &status, 0), d.pid);
+        /* A job's children killed with its group at shutdown outlive their
+         * parent shell by a moment: as our orphans (subreaper) they are ours
+         * to reap. */
+        ck_assert_int_eq(harness_reap_children(2000), 0); /* none still alive */
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd status %d", status);
 
         /* WatchdogSec=1s: systemd kills a service silent for 1 s. sd-event
@@ -267,6 +271,10 @@ START_TEST(tickd_without_watchdog_sends_no_pings)
         kill(d.pid, SIGTERM);
         ck_assert(wait_for(&w, "STOPPING=1", 5000, &m));
         waitpid(d.pid, NULL, 0);
+        /* A job's children killed with its group at shutdown outlive their
+         * parent shell by a moment: as our orphans (subreaper) they are ours
+         * to reap. */
+        ck_assert_int_eq(harness_reap_children(2000), 0); /* none still alive */
         ck_assert_int_eq(w.pings, 0);
         close(fd);
         harness_tmpdir_remove(d.dir);
