@@ -2,7 +2,7 @@
  *
  * A zone is a table of transitions (the 64-bit block of the TZif file,
  * with no-op entries folded away) plus, optionally, the POSIX TZ rule of
- * the file's footer. Instants before FOOTER_FROM use the table (binary
+ * the file's footer. Instants before RULE_FROM use the table (binary
  * search); instants from it on use the rule, which is evaluated for the
  * few years around the instant on every call: a zone costs a few KiB
  * whatever its range, and stays immutable (safe to share between threads). */
@@ -110,8 +110,8 @@ void tz_civil_from_days(int64_t days, int64_t *year, int *month, int *day)
 
 static int weekday_of_days(int64_t days)
 {
-        int64_t w = (days + 4) % 7; /* 1970-01-01 was a Thursday */
-        return (int)(w < 0 ? w + 7 : w);
+        int64_t w = days % 7 + 4; /* 1970-01-01 was a Thursday; no overflow at the ends */
+        return (int)(w < 0 ? w + 7 : w % 7);
 }
 
 /* ---- POSIX TZ rules (the TZif footer) ---------------------------------- */
@@ -456,6 +456,36 @@ static bool rule_span_window(const struct posix_rule *r, int64_t t, int64_t year
         return true;
 }
 
+/* The hot path: year Y's two transitions and, on one side, a
+ * neighbour's. The rule alternates (rule_check_years()), so these bracket
+ * T unless its times cross into other years: then false, for the window. */
+static bool rule_span_near(const struct posix_rule *r, int64_t t, const struct year_kind *y, struct tz_span *out)
+{
+        struct rule_transition cur[2], near[2];
+        struct year_kind other;
+        rule_year(r, y, cur);
+        if (cur[0].at >= cur[1].at)
+                return false;
+        if (t >= cur[0].at && t < cur[1].at) {
+                rule_span_fill(r, cur[0].at, cur[1].at, cur[0].to_dst, out);
+                return true;
+        }
+        if (t < cur[0].at) {
+                year_kind_step(y, -1, &other);
+                rule_year(r, &other, near);
+                if (near[1].at > t || near[1].to_dst == cur[0].to_dst)
+                        return false;
+                rule_span_fill(r, near[1].at, cur[0].at, near[1].to_dst, out);
+                return true;
+        }
+        year_kind_step(y, 1, &other);
+        rule_year(r, &other, near);
+        if (near[0].at <= t || near[0].to_dst == cur[1].to_dst)
+                return false;
+        rule_span_fill(r, cur[1].at, near[0].at, cur[1].to_dst, out);
+        return true;
+}
+
 /* Span of rule R that contains T (offsets and DST flag filled in). */
 static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *out)
 {
@@ -468,36 +498,8 @@ static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *
         year_kind_at(floor_div(sat_add(t, r->std_offset), SECS_PER_DAY), &y);
         int64_t year = y.year;
 
-        /* The hot path: this year's two transitions and, on one side, a
-         * neighbour's. The rule alternates (rule_check_years()), so these
-         * bracket T unless its times cross into other years; the checks
-         * send that case to the window. */
-        {
-                struct rule_transition cur[2], near[2];
-                struct year_kind other;
-                rule_year(r, &y, cur);
-                if (cur[0].at < cur[1].at) {
-                        if (t >= cur[0].at && t < cur[1].at) {
-                                rule_span_fill(r, cur[0].at, cur[1].at, cur[0].to_dst, out);
-                                return;
-                        }
-                        if (t < cur[0].at) {
-                                year_kind_step(&y, -1, &other);
-                                rule_year(r, &other, near);
-                                if (near[1].at <= t && near[1].to_dst != cur[0].to_dst) {
-                                        rule_span_fill(r, near[1].at, cur[0].at, near[1].to_dst, out);
-                                        return;
-                                }
-                        } else {
-                                year_kind_step(&y, 1, &other);
-                                rule_year(r, &other, near);
-                                if (near[0].at > t && near[0].to_dst != cur[1].to_dst) {
-                                        rule_span_fill(r, cur[1].at, near[0].at, cur[1].to_dst, out);
-                                        return;
-                                }
-                        }
-                }
-        }
+        if (rule_span_near(r, t, &y, out))
+                return;
         /* Times may be shifted by up to a week (-167h..167h), so the
          * neighbouring years bracket T; a wider window is the fallback for
          * rules too odd even for that. */
@@ -594,11 +596,11 @@ void tz_span_at(const struct tz *zone, int64_t t, struct tz_span *out)
         }
 
         rule_span_at(&zone->rule, t, out);
-        if (out->start <= zone->rule_from && n > 0) {
+        if (out->start <= zone->rule_from) {
                 /* The rule's span began before the table ended: the table's
-                 * last transition is where this span really starts. */
-                out->start = zone->at[n - 1];
-                out->prev_offset = zone->offset[n - 1];
+                 * last transition (if any is left) is where it really starts. */
+                out->start = n > 0 ? zone->at[n - 1] : INT64_MIN;
+                out->prev_offset = n > 0 ? zone->offset[n - 1] : out->offset;
         }
 }
 
@@ -1052,7 +1054,28 @@ int tz_cache_get_system_in(struct tz_cache *cache, const char *root, const struc
                 if (target[0])
                         return tz_cache_get(cache, target, out);
         }
-        return tz_cache_get(cache, "UTC", out);
+
+        /* A copy of a zone file (containers often have one), or a link to
+         * one outside any zoneinfo tree: its content, named "localtime". */
+        snprintf(path, sizeof(path), "%s/etc/localtime", root);
+        for (size_t i = 0; i < cache->n; i++)
+                if (strcmp(cache->zones[i]->name, "localtime") == 0) {
+                        *out = cache->zones[i];
+                        return 0;
+                }
+        struct tz *zone = NULL;
+        int r = tz_load(AT_FDCWD, path, "localtime", &zone);
+        if (r == -ENOENT)
+                return tz_cache_get(cache, "UTC", out);
+        if (r < 0)
+                return r;
+        r = cache_add(cache, zone);
+        if (r < 0) {
+                tz_free(zone);
+                return r;
+        }
+        *out = zone;
+        return 0;
 }
 
 int tz_cache_get_system(struct tz_cache *cache, const struct tz **out)

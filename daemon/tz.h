@@ -32,8 +32,10 @@ void tz_cache_free(struct tz_cache *cache);
  * thread, or load under a lock; the zones themselves are immutable. */
 int tz_cache_get(struct tz_cache *cache, const char *name, const struct tz **out);
 
-/* The zone of the system (/etc/localtime's target, or /etc/timezone), or
- * UTC when none is configured. Same errors as tz_cache_get(). */
+/* The zone of the system: the name in /etc/localtime's link target
+ * (".../zoneinfo/NAME"), else the name in /etc/timezone, else the content
+ * of /etc/localtime (a copied zone file; named "localtime"), else UTC when
+ * none is configured. Same errors as tz_cache_get(). */
 int tz_cache_get_system(struct tz_cache *cache, const struct tz **out);
 
 /* The same, with /etc/localtime and /etc/timezone read under ROOT (NULL or

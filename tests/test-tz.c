@@ -874,6 +874,29 @@ START_TEST(rejects_interleaving_rules)
 }
 END_TEST
 
+/* A table whose only transition changes nothing: the rule governs from
+ * that instant, and the span before it reaches back to the beginning. */
+START_TEST(footer_after_folded_table)
+{
+        const int64_t times[] = { utc(2000, 1, 1, 0, 0, 0) };
+        static const uint8_t idx[] = { 0 };
+        static const struct tzif_type types[] = { { 0, 0 } };
+        struct tzif_builder b;
+        tzif_build(&b, '2', times, idx, 1, types, 1, "AAA0BBB,M3.5.0/1,M10.5.0/2");
+        struct tz *z = NULL;
+        ck_assert_int_eq(tz_new_from_tzif("Folded", b.buf, b.len, &z), 0);
+        struct tz_span s;
+        tz_span_at(z, utc(1999, 7, 1, 0, 0, 0), &s); /* the table: no DST in 1999 */
+        ck_assert(s.start == INT64_MIN && s.offset == 0 && !s.is_dst);
+        ck_assert_int_eq(s.end, utc(2000, 3, 26, 1, 0, 0));
+        tz_span_at(z, utc(2000, 2, 1, 0, 0, 0), &s); /* the rule, same span */
+        ck_assert(s.start == INT64_MIN && s.offset == 0 && s.prev_offset == 0);
+        ck_assert_int_eq(s.end, utc(2000, 3, 26, 1, 0, 0));
+        assert_transition(z, utc(2000, 3, 26, 1, 0, 0), 0, H, true);
+        tz_free(z);
+}
+END_TEST
+
 /* The footer disagrees with the table's last entry (older zic wrote
  * America/Ojinaga so): from that entry on the footer rules, as in glibc. */
 START_TEST(footer_wins_over_last_entry)
@@ -934,6 +957,42 @@ START_TEST(system_zone_from_etc_timezone)
         /* A configured zone that is not installed is an error, not UTC. */
         free(harness_write_file(path, "timezone", "Mars/Olympus_Mons\n"));
         ck_assert_int_eq(tz_cache_get_system_in(cache, root, &z), -ENOENT);
+        harness_tmpdir_remove(root);
+}
+END_TEST
+
+START_TEST(system_zone_from_copied_file)
+{
+        char *root = harness_tmpdir();
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/etc", root);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        FILE *in = fopen("/usr/share/zoneinfo/Australia/Lord_Howe", "re");
+        ck_assert_ptr_nonnull(in);
+        char buf[8192];
+        size_t n = fread(buf, 1, sizeof(buf), in);
+        fclose(in);
+        snprintf(path, sizeof(path), "%s/etc", root);
+        write_zone(path, "localtime", buf, n);
+        const struct tz *z, *again;
+        ck_assert_int_eq(tz_cache_get_system_in(cache, root, &z), 0);
+        ck_assert_str_eq(tz_name(z), "localtime");
+        assert_transition(z, utc(2026, 4, 4, 15, 0, 0), 11 * H, 10 * H + 30 * M, false);
+        ck_assert_int_eq(tz_cache_get_system_in(cache, root, &again), 0);
+        ck_assert_ptr_eq(z, again);
+        harness_tmpdir_remove(root);
+}
+END_TEST
+
+START_TEST(system_zone_corrupt_copy)
+{
+        char *root = harness_tmpdir();
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/etc", root);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        write_zone(path, "localtime", "garbage", 7);
+        const struct tz *z;
+        ck_assert_int_eq(tz_cache_get_system_in(cache, root, &z), -EBADMSG);
         harness_tmpdir_remove(root);
 }
 END_TEST
@@ -1258,9 +1317,12 @@ static Suite *tz_suite(void)
         tcase_add_loop_test(tc, footer_rule_forms, 0, sizeof(footers) / sizeof(footers[0]));
         tcase_add_test(tc, footer_dst_all_year);
         tcase_add_test(tc, footer_wins_over_last_entry);
+        tcase_add_test(tc, footer_after_folded_table);
         tcase_add_test(tc, rejects_interleaving_rules);
         tcase_add_test(tc, system_zone_from_symlink);
         tcase_add_test(tc, system_zone_from_etc_timezone);
+        tcase_add_test(tc, system_zone_from_copied_file);
+        tcase_add_test(tc, system_zone_corrupt_copy);
         tcase_add_test(tc, system_zone_defaults_to_utc);
         suite_add_tcase(s, tc);
 
