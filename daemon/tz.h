@@ -2,7 +2,9 @@
  *
  * Reads TZif files (versions 1-4) from a zoneinfo directory, including the
  * POSIX TZ footer that extends the rules past the last listed transition,
- * so far-future years are right. A zone is immutable once loaded; a
+ * so far-future years are right (from the last transition on the footer
+ * rules, as in glibc; a footer whose years would interleave is refused).
+ * Fat and slim files read alike. A zone is immutable once loaded; a
  * struct tz_cache owns every zone it loaded and loads each name once.
  * Nothing here reads or changes the process's TZ, calls localtime() or
  * keeps globals: two zones can be used side by side from any thread.
@@ -55,7 +57,9 @@ const char *tz_name(const struct tz *zone);
 int tz_new_from_tzif(const char *name, const void *data, size_t size, struct tz **out);
 void tz_free(struct tz *zone);
 
-/* A span of time in which the zone's UTC offset is constant:
+/* A span of time in which the zone's UTC offset (and DST flag) is constant;
+ * neighbouring spans differ in one of them (changes of abbreviation only
+ * are folded away):
  * [start, end), start may be INT64_MIN and end INT64_MAX. prev_offset is
  * the offset in force just before START (equal to offset when there is no
  * earlier span). Offsets are seconds east of UTC. */

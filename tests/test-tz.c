@@ -563,6 +563,14 @@ START_TEST(accepts_valid_names)
         ck_assert(tz_name_is_valid("UTC"));
         zone("Etc/GMT-14");
         zone("America/Argentina/Buenos_Aires");
+        /* Longer than any zone name can be (NAME_MAX). */
+        char long_name[300];
+        memset(long_name, 'A', sizeof(long_name) - 1);
+        long_name[sizeof(long_name) - 1] = '\0';
+        const struct tz *z;
+        ck_assert(!tz_name_is_valid(long_name));
+        ck_assert_int_eq(tz_cache_get(cache, long_name, &z), -EINVAL);
+        ck_assert_int_eq(tz_cache_get(cache, NULL, &z), -EINVAL);
         zone("posix/Europe/Berlin");
 }
 END_TEST
@@ -797,7 +805,7 @@ START_TEST(footer_rule_forms)
         const struct footer_case *f = &footers[_i];
         struct tzif_type types[] = { { f->before, 0 } };
         struct tzif_builder b;
-        tzif_build(&b, '3', times, idx, 1, types, 1, f->footer);
+        tzif_build(&b, _i % 2 ? '4' : '3', times, idx, 1, types, 1, f->footer); /* v4 reads as v3 */
         write_zone(dir, "Rule", b.buf, b.len);
         ck_assert_int_eq(tz_cache_get(c, "Rule", &z), 0);
         assert_transition(z, footer_expected(_i), f->before, f->after, true);
