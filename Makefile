@@ -75,7 +75,7 @@ deps:
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-docs check-install
+	$(MAKE) check-unit check-docs check-install rpm
 
 check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl
 	@failed=0; for t in $(ASAN_TESTS); do \
@@ -225,8 +225,7 @@ $(DEB): $(PKG_INPUTS)
 	cp -r packaging/debian $(DEB_SRC)/debian
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
 	lintian --allow-root --fail-on error $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).changes
-	mv $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).deb $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).changes \
-	   $(BUILD)/deb-src/tickd_$(VERSION)_$(DEB_ARCH).buildinfo $(BUILD)/deb/
+	rm -f $(BUILD)/deb/*; mv $(BUILD)/deb-src/tickd*_$(VERSION)_* $(BUILD)/deb/
 	@echo "make deb: $(DEB)"
 
 # ---- RPM: make rpm -> build/rpm/RPMS/ARCH/tickd-VERSION-1.ARCH.rpm ----

@@ -143,11 +143,18 @@ t_job_runs() {
 t_fields() {
         local f e=$SDL_LAB/proof.export
         for f in MESSAGE MESSAGE_ID TICKD_JOB TICKD_RUN_ID TICKD_SCHEDULED_USEC TICKD_EXIT_STATUS \
-                 TICKD_DURATION_USEC TICKD_CPU_USEC TICKD_MAXRSS_KB TICKD_USER; do
+                 TICKD_DURATION_USEC TICKD_CPU_USEC TICKD_MAXRSS_KB; do
                 grep -q "^$f=." "$e" || { echo "outcome entry has no $f"; return 1; }
         done
         [ "$(field PRIORITY < "$e")" = 6 ] || { echo "success logged at PRIORITY=$(field PRIORITY < "$e"), not 6 (info)"; return 1; }
         [ "$(field _SYSTEMD_UNIT < "$e")" = tickd.service ] || { echo "entry not from tickd.service"; return 1; }
+}
+
+# Issue 5 lists TICKD_USER among the outcome fields; proof's crontab has no
+# user= (it runs as the daemon's user, root), which is when it is missing.
+t_user_field() {
+        [ "$(field TICKD_USER < "$SDL_LAB/proof.export")" = root ] ||
+                { echo "outcome of a job without user= has TICKD_USER='$(field TICKD_USER < "$SDL_LAB/proof.export")', not root"; return 1; }
 }
 
 t_status_text() {
@@ -318,6 +325,7 @@ check install-started install t_install_started
 check start-active install t_start
 check job-runs start-active t_job_runs
 check journal-fields job-runs t_fields
+check journal-user-field job-runs t_user_field
 check status-text job-runs t_status_text
 check job-output job-runs t_job_output
 check journal-catalog job-runs t_catalog

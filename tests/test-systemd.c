@@ -25,13 +25,12 @@ struct pending {
         const char *waits_for;
 };
 
-/* Found on 2026-11-29 with daemon, journal, crontab, schedule, tz and
- * control merged; "passes once
- * started" = seen passing with a debug drop-in (TICKD_PROOF_DROPIN=
- * 'Type=simple\nWatchdogSec=0') that stands in for the missing READY=1. */
+/* As of 2026-11-29 00:45 UTC, with daemon, journal, crontab, schedule, tz
+ * and control merged, every other check passes. */
 static const struct pending pending[] = {
-        { "journal-fields", "READY=1, and TICKD_USER on outcomes of jobs without user= (issue 5)" },
-        { "restart-keeps-job", "tickd leaving jobs running on SIGTERM under KillMode=process, outcome of orphaned runners logged (issue 4)" },
+        { "journal-user-field", "TICKD_USER on outcomes of jobs without user= (issue 5)" },
+        { "restart-keeps-job", "tickd leaving running jobs alone on SIGTERM under KillMode=process and "
+                               "the outcomes of orphaned runners reaching the journal (issue 4)" },
 };
 
 static char *proof_out;
@@ -129,6 +128,7 @@ PROOF_TEST(package_starts_service_on_install, "install-started")
 PROOF_TEST(start_reaches_active, "start-active")
 PROOF_TEST(dropped_in_job_runs_without_restart, "job-runs")
 PROOF_TEST(outcome_has_documented_journal_fields, "journal-fields")
+PROOF_TEST(outcome_names_the_user, "journal-user-field")
 PROOF_TEST(status_text_names_jobs_and_next, "status-text")
 PROOF_TEST(job_output_under_its_name, "job-output")
 PROOF_TEST(catalog_text_with_journalctl_x, "journal-catalog")
@@ -175,6 +175,7 @@ static Suite *systemd_suite(void)
         tcase_add_test(tc, start_reaches_active);
         tcase_add_test(tc, dropped_in_job_runs_without_restart);
         tcase_add_test(tc, outcome_has_documented_journal_fields);
+        tcase_add_test(tc, outcome_names_the_user);
         tcase_add_test(tc, status_text_names_jobs_and_next);
         tcase_add_test(tc, job_output_under_its_name);
         tcase_add_test(tc, catalog_text_with_journalctl_x);
