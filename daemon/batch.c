@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,9 @@ struct batch_manager {
         size_t n_running;
         size_t n_children;   /* runners forked and not yet reaped */
         uint64_t next_id;
+        /* Who runs jobs without user=: looked up once here, at start-up,
+         * so records name a user without an NSS call per run. */
+        char *own_user;
 };
 
 static uint64_t mono_usec(void)
@@ -240,9 +244,15 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
         m->options = *options;
         m->event = sd_event_ref(options->event);
         m->next_id = 1;
+        struct passwd *pw = getpwuid(geteuid());
+        if (pw)
+                m->own_user = strdup(pw->pw_name);
+        else if (asprintf(&m->own_user, "%u", (unsigned)geteuid()) < 0)
+                m->own_user = NULL;
         int r = sd_event_add_signal(m->event, &m->sigchld, SIGCHLD, manager_on_sigchld, m);
         if (r < 0) {
                 sd_event_unref(m->event);
+                free(m->own_user);
                 free(m);
                 return r;
         }
@@ -282,6 +292,7 @@ void batch_manager_free(struct batch_manager *m)
         }
         sd_event_source_disable_unref(m->sigchld);
         sd_event_unref(m->event);
+        free(m->own_user);
         free(m);
 }
 
@@ -332,7 +343,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                 run->scheduled_usec = req->scheduled_usec;
                 run->on_failure = req->command != NULL;
                 run->job_name = strdup(req->job->name);
-                run->user = req->job->user ? strdup(req->job->user) : NULL; /* NULL on ENOMEM: only a field lost */
+                run->user = strdup(req->job->user ? req->job->user : b->manager->own_user ? b->manager->own_user : "?"); /* NULL on ENOMEM: only a field lost */
                 sd_id128_t id;
                 if (req->run_id)
                         snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);

@@ -28,7 +28,6 @@ struct pending {
 /* As of 2026-11-29 00:45 UTC, with daemon, journal, crontab, schedule, tz
  * and control merged, every other check passes. */
 static const struct pending pending[] = {
-        { "journal-user-field", "TICKD_USER on outcomes of jobs without user= (issue 5)" },
         { "restart-keeps-job", "tickd leaving running jobs alone on SIGTERM under KillMode=process and "
                                "the outcomes of orphaned runners reaching the journal (issue 4)" },
 };
