@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +240,26 @@ int harness_run(char *const argv[], char *const envp[], char **out, char **err)
         else
                 free(bufs[1]);
         return status;
+}
+
+void harness_user_add(const char *prefix, char *name, size_t size, uid_t *uid, gid_t *gid)
+{
+        snprintf(name, size, "%s%d", prefix, (int)getpid() % 100000);
+        char *argv[] = { "/usr/sbin/useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name, NULL };
+        int status = harness_run(argv, NULL, NULL, NULL);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "useradd %s failed", name);
+        struct passwd *pw = getpwnam(name);
+        ck_assert_ptr_nonnull(pw);
+        if (uid)
+                *uid = pw->pw_uid;
+        if (gid)
+                *gid = pw->pw_gid;
+}
+
+void harness_user_del(const char *name)
+{
+        char *argv[] = { "/usr/sbin/userdel", (char *)name, NULL };
+        harness_run(argv, NULL, NULL, NULL);
 }
 
 long long harness_now_ms(void)

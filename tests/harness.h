@@ -55,6 +55,13 @@ char *harness_write_file(const char *dir, const char *name, const char *content)
  * wait status. ENVP NULL = inherit. */
 int harness_run(char *const argv[], char *const envp[], char **out, char **err);
 
+/* Creates a system user PREFIX<pid> without a home and with a nologin
+ * shell (useradd), fails the test if that fails, and writes its name into
+ * NAME and its ids into UID/GID (either may be NULL). harness_user_del()
+ * removes it again. */
+void harness_user_add(const char *prefix, char *name, size_t size, uid_t *uid, gid_t *gid);
+void harness_user_del(const char *name);
+
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long harness_now_ms(void);
 

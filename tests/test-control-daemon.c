@@ -391,20 +391,12 @@ END_TEST
 
 static void user_setup(void)
 {
-        snprintf(test_user, sizeof(test_user), "tkcd%d", (int)getpid() % 100000);
-        char *argv[] = { "/usr/sbin/useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", test_user, NULL };
-        int ws = harness_run(argv, NULL, NULL, NULL);
-        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "useradd %s failed", test_user);
-        struct passwd *pw = getpwnam(test_user);
-        ck_assert_ptr_nonnull(pw);
-        test_uid = pw->pw_uid;
-        test_gid = pw->pw_gid;
+        harness_user_add("tkcd", test_user, sizeof(test_user), &test_uid, &test_gid);
 }
 
 static void user_teardown(void)
 {
-        char *argv[] = { "/usr/sbin/userdel", test_user, NULL };
-        harness_run(argv, NULL, NULL, NULL);
+        harness_user_del(test_user);
 }
 
 START_TEST(an_unprivileged_user_sees_only_their_jobs_and_may_not_run_them)

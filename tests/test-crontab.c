@@ -1100,19 +1100,9 @@ END_TEST
 /* Runs useradd for a fresh user; returns its uid (the name in NAME). */
 static uid_t add_user(char *name, size_t size)
 {
-        snprintf(name, size, "tkct%d", (int)getpid());
-        char *argv[] = { "/usr/sbin/useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name, NULL };
-        int status = harness_run(argv, NULL, NULL, NULL);
-        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "useradd failed");
-        struct passwd *pw = getpwnam(name);
-        ck_assert_ptr_nonnull(pw);
-        return pw->pw_uid;
-}
-
-static void del_user(const char *name)
-{
-        char *argv[] = { "/usr/sbin/userdel", (char *)name, NULL };
-        harness_run(argv, NULL, NULL, NULL);
+        uid_t uid;
+        harness_user_add("tkct", name, size, &uid, NULL);
+        return uid;
 }
 
 START_TEST(user_mode_refuses_files_of_others)
@@ -1134,7 +1124,7 @@ START_TEST(user_mode_refuses_files_of_others)
         struct diagnostics d = { 0 };
         struct crontab_set set;
         int r = crontab_load_dir(dir, &o, &set, &d);
-        del_user(name);
+        harness_user_del(name);
         ck_assert_int_eq(r, 0);
         ck_assert_uint_eq(set.n_files, 1);
         ck_assert_str_eq(set.files[0]->jobs[0]->name, "mine");
