@@ -45,6 +45,7 @@ enum log_event {
         LOG_EVENT_DAEMON_STARTED,
         LOG_EVENT_DAEMON_STOPPING,
         LOG_EVENT_CANCELLED,       /* a run was cancelled (tickctl cancel, replace) */
+        LOG_EVENT_CLOCK_CHANGED,   /* the realtime clock was set; next instants recomputed */
         _LOG_EVENT_MAX,
 };
 
@@ -90,7 +91,8 @@ __attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, in
 #define log_msg(prio, ...) log_emit(&(struct log_record){ .priority = (prio) }, __VA_ARGS__)
 
 /* The default priority of an event: failed, lost, config rejected = err;
- * timed out, batch stuck = warning; skipped, delayed, cancelled = notice;
+ * timed out, batch stuck = warning; skipped, delayed, cancelled, clock
+ * changed = notice;
  * started, succeeded, reloaded, daemon started/stopping = info. */
 int log_event_default_priority(enum log_event event);
 /* "failed", "timed-out", ... (the stderr target's event= and TICKD_EVENT=). */

@@ -11,16 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catchup.h"
 #include "log.h"
 #include "schedule.h"
 #include "state.h"
 
 #define USEC_PER_SEC_I INT64_C(1000000)
-/* Instants missed by more than this (suspend, clock stepped forward) run
- * once, and only for persistent jobs. */
-#define MISSED_LIMIT_USEC (60 * USEC_PER_SEC_I)
-/* Bound on the walk over missed instants of one job. */
-#define MISSED_WALK_MAX 100000
 #define NONE INT64_MAX
 
 struct entry {
@@ -358,50 +354,52 @@ static void waiting_drain(struct scheduler *s)
         dispatch_flush(s, requests, room);
 }
 
-static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
+/* Dispatches every job whose due time has come, once each (catchup.h
+ * decides which instant it runs for and what comes next). */
+static void run_due(struct scheduler *s)
 {
-        struct scheduler *s = userdata;
         int64_t now = realtime_usec();
         int64_t now_sec = now / USEC_PER_SEC_I;
         size_t cap = 16, n = 0;
         struct run_request *requests = malloc(cap * sizeof(*requests));
         if (!requests)
-                return 0; /* the timer stays armed in the past: we try again at once */
+                return; /* the timer stays armed in the past: we try again at once */
 
         while (s->heap_len > 0 && s->heap[0]->due_usec <= now && !s->stopped) {
                 struct entry *e = s->heap[0];
-                int64_t first = e->next_sec, latest = first, next = NONE;
-                /* Every instant missed up to now runs once, as the latest of them. */
-                for (int i = 0; i < MISSED_WALK_MAX; i++) {
-                        int64_t t;
-                        if (schedule_next(e->job->schedule, e->job->zone, latest, &t) < 0)
-                                break;
-                        if (t > now_sec) {
-                                next = t;
-                                break;
-                        }
-                        latest = t;
-                }
-                bool late = now - first * USEC_PER_SEC_I - (int64_t)e->job->random_delay_usec > MISSED_LIMIT_USEC;
-                e->last_sec = latest > e->last_sec ? latest : e->last_sec;
-                if (next == NONE)
+                struct catchup c;
+                catchup_decide(&(struct catchup_job){ .schedule = e->job->schedule, .zone = e->job->zone,
+                                                      .high_water_sec = e->last_sec,
+                                                      .random_delay_usec = (int64_t)e->job->random_delay_usec,
+                                                      .persistent = e->job->persistent },
+                               e->next_sec - 1, now, &c);
+                e->last_sec = c.high_water_sec;
+                if (c.next_sec == CATCHUP_NONE)
                         entry_schedule_after(s, e, now_sec);
                 else {
                         heap_remove(s, e);
-                        e->next_sec = next;
-                        e->due_usec = next * USEC_PER_SEC_I + (int64_t)random_below(s, e->job->random_delay_usec);
+                        e->next_sec = c.next_sec;
+                        e->due_usec = c.next_sec * USEC_PER_SEC_I +
+                                      (int64_t)random_below(s, e->job->random_delay_usec);
                         heap_push(s, e);
                 }
-                if (late && !e->job->persistent) {
+                if (c.n_due == 0)
+                        continue;
+                if (!c.run) {
                         log_emit(&(struct log_record){ .event = LOG_EVENT_SKIPPED, .priority = LOG_NOTICE,
                                                         .job = e->job->name,
-                                                        .scheduled_usec = latest * USEC_PER_SEC_I },
+                                                        .scheduled_usec = c.scheduled_sec * USEC_PER_SEC_I },
                                  "run of %s skipped: its instant passed %llds ago (clock change or suspend) and "
                                  "it is not persistent",
-                                 e->job->name, (long long)(now_sec - first));
+                                 e->job->name, (long long)(now_sec - c.first_due_sec));
                         continue;
                 }
-                int64_t scheduled = latest * USEC_PER_SEC_I;
+                int64_t scheduled = c.scheduled_sec * USEC_PER_SEC_I;
+                if (c.n_due > 1)
+                        log_emit(&(struct log_record){ .priority = LOG_INFO, .job = e->job->name,
+                                                        .scheduled_usec = scheduled },
+                                 "%s: %llu missed instants run once, as the latest",
+                                 e->job->name, (unsigned long long)c.n_due);
                 entry_stamp(s, e, scheduled);
                 if (!entry_may_start(s, e, scheduled))
                         continue;
@@ -417,6 +415,11 @@ static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
         dispatch_flush(s, requests, n);
         free(requests);
         timer_rearm(s);
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        run_due(userdata);
         return 0;
 }
 
@@ -482,18 +485,21 @@ static int on_clock_change(sd_event_source *source, int fd, uint32_t revents, vo
         int64_t old = s->clock_offset;
         clock_watch_arm(s);
         int64_t jump = s->clock_offset - old;
-        log_msg(LOG_NOTICE, "the system clock was set (%+lld.%03llds); recomputing next run times",
-                (long long)(jump / USEC_PER_SEC_I), (long long)(llabs(jump) % USEC_PER_SEC_I / 1000));
+        log_emit(&(struct log_record){ .event = LOG_EVENT_CLOCK_CHANGED },
+                 "the system clock was set (%c%lld.%03llds); recomputing next run times", jump < 0 ? '-' : '+',
+                 (long long)(llabs(jump) / USEC_PER_SEC_I), (long long)(llabs(jump) % USEC_PER_SEC_I / 1000));
         int64_t now_sec = realtime_usec() / USEC_PER_SEC_I;
         for (size_t i = 0; i < s->n_buckets; i++)
                 for (struct entry *e = s->buckets[i]; e; e = e->hash_next) {
-                        /* Past instants are left for on_timer(), which runs
-                         * them once or skips them; instants in the future
-                         * are recomputed from now (or the high-water mark,
-                         * so nothing runs twice). */
+                        /* Instants now in the past are run_due()'s: once,
+                         * or skipped when late. Instants still ahead are
+                         * recomputed from now (never before the high-water
+                         * mark, so a step backwards repeats nothing). */
                         if (e->next_sec != NONE && e->next_sec > now_sec)
-                                entry_schedule_after(s, e, now_sec - 1);
+                                entry_schedule_after(s, e, now_sec);
                 }
+        if (!s->stopped)
+                run_due(s);
         timer_rearm(s);
         return 0;
 }
