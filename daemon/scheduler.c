@@ -44,6 +44,7 @@ struct scheduler {
         sd_event_source *clock_watch;
         int clock_fd;
         int64_t clock_offset;     /* realtime - monotonic at the last look, µs */
+        bool started;             /* scheduler_start() ran: @reboot jobs loaded later run at load */
         bool stopped;
         uint64_t random_state;
 
@@ -504,6 +505,19 @@ static int on_clock_change(sd_event_source *source, int fd, uint32_t revents, vo
         return 0;
 }
 
+/* An @reboot job runs once per boot: the first time it is loaded in this
+ * boot (at start-up, or by a later reload), as its marker says. */
+static void entry_reboot(struct scheduler *s, struct entry *e, const char *boot_id, int64_t now,
+                         struct run_request *requests, size_t *n)
+{
+        int r = boot_id ? state_reboot_claim(s->options.runtime_dir, e->job->name, boot_id) : -ENOENT;
+        if (r < 0)
+                log_msg(LOG_WARNING, "@reboot job %s: cannot keep its marker in %s: %s", e->job->name,
+                        s->options.runtime_dir, strerror(-r));
+        if (r != 0)
+                dispatch_add(s, e, now, requests, n);
+}
+
 /* ---- the table ---- */
 
 static struct entry *entry_new(struct scheduler *s, struct job *job)
@@ -554,6 +568,32 @@ static ssize_t file_index(const struct scheduler *s, const char *path)
         return -1;
 }
 
+/* @reboot jobs loaded after start-up (a reload) run now if this boot has
+ * not run them yet; before start-up, scheduler_start() sees to them. */
+static void scheduler_reboot_loaded(struct scheduler *s, struct entry **loaded, size_t n_loaded, int64_t now)
+{
+        if (!s->started || s->stopped)
+                return;
+        size_t k = 0;
+        for (size_t i = 0; i < n_loaded; i++)
+                if (loaded[i]->job->enabled && schedule_kind(loaded[i]->job->schedule) == SCHEDULE_REBOOT)
+                        loaded[k++] = loaded[i];
+        if (k == 0)
+                return;
+        char boot_id[37];
+        bool have_boot_id = state_boot_id(boot_id) == 0;
+        struct run_request *requests = calloc(k, sizeof(*requests));
+        if (!requests) {
+                log_msg(LOG_ERR, "out of memory: %zu @reboot job(s) not started", k);
+                return;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < k; i++)
+                entry_reboot(s, loaded[i], have_boot_id ? boot_id : NULL, now, requests, &n);
+        dispatch_flush(s, requests, n);
+        free(requests);
+}
+
 int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_file *file, const char **conflict)
 {
         ssize_t idx = file_index(s, path);
@@ -573,7 +613,12 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
                         s->files = f;
                 }
         }
-        int64_t now_sec = realtime_usec() / USEC_PER_SEC_I;
+        int64_t now = realtime_usec(), now_sec = now / USEC_PER_SEC_I;
+        /* New or retimed jobs: the @reboot ones among them may be due. */
+        size_t n_reboot = 0;
+        struct entry **reboot_due = calloc((file ? file->n_jobs : 0) + 1, sizeof(*reboot_due));
+        if (!reboot_due)
+                return -ENOMEM;
         /* Jobs that stay take their new definition and keep their timing
          * unless the timing changed; jobs gone from the file are dropped. */
         if (old)
@@ -591,8 +636,10 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
                         }
                         bool keep_timing = same_timing(e->job, replacement);
                         e->job = replacement;
-                        if (!keep_timing && !s->stopped)
+                        if (!keep_timing && !s->stopped) {
                                 entry_schedule_after(s, e, now_sec);
+                                reboot_due[n_reboot++] = e;
+                        }
                 }
         for (size_t j = 0; file && j < file->n_jobs; j++) {
                 if (entry_find(s, file->jobs[j]->name))
@@ -603,9 +650,13 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
                         continue;
                 }
                 e->last_sec = now_sec - 1;
-                if (!s->stopped)
+                if (!s->stopped) {
                         entry_schedule_after(s, e, now_sec);
+                        reboot_due[n_reboot++] = e;
+                }
         }
+        scheduler_reboot_loaded(s, reboot_due, n_reboot, now);
+        free(reboot_due);
         if (old) {
                 crontab_file_free(old);
                 if (file)
@@ -743,13 +794,7 @@ int scheduler_start(struct scheduler *s)
                         if (!e->job->enabled)
                                 continue;
                         if (schedule_kind(e->job->schedule) == SCHEDULE_REBOOT) {
-                                int r = have_boot_id ? state_reboot_claim(s->options.runtime_dir, e->job->name, boot_id)
-                                                     : -ENOENT;
-                                if (r < 0)
-                                        log_msg(LOG_WARNING, "@reboot job %s: cannot keep its marker in %s: %s",
-                                                e->job->name, s->options.runtime_dir, strerror(-r));
-                                if (r != 0)
-                                        dispatch_add(s, e, now, requests, &n);
+                                entry_reboot(s, e, have_boot_id ? boot_id : NULL, now, requests, &n);
                                 continue;
                         }
                         int64_t stamp;
@@ -769,6 +814,7 @@ int scheduler_start(struct scheduler *s)
                 }
         dispatch_flush(s, requests, n);
         free(requests);
+        s->started = true;
         timer_rearm(s);
         return 0;
 }

@@ -14,7 +14,8 @@
  *
  * Also owns the overlap policies (skip, allow, queue, replace),
  * max_concurrent (excess runs wait in order), random_delay, on_failure,
- * persistent stamps and @reboot markers (state.h).
+ * persistent stamps and @reboot markers (state.h): an @reboot job runs
+ * once per boot, at start-up or when a reload first loads it.
  *
  * Files are swapped whole by the reloader: scheduler_set_file() replaces
  * one file's jobs. Runs in progress are never touched by a change of the

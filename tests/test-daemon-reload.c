@@ -141,15 +141,54 @@ START_TEST(reboot_job_runs_once_per_boot)
         struct tickd *t = tickd_start(NULL, NULL);
         tickd_write_job(t, "r.ini", "[boot]\nschedule = @reboot\ncommand = echo booted\n");
         ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
-        /* A reload does not run @reboot jobs: they belong to start-up. */
-        tickd_restart(t);
+        /* Loaded by a reload, in a boot that has not run it: it runs now. */
         ck_assert(tickd_wait_for(t, "boot: booted\n", 1, 8000));
         ck_assert(tickd_wait_for(t, "event=succeeded job=boot ", 1, 5000));
         /* Started again in the same boot: not again. */
         tickd_restart(t);
         tickd_pump(t, 1500);
+        ck_assert_int_eq(tickd_count(t, "boot: booted\n"), 1);
+        /* Nor when its file changes (same job), or it is removed and added
+         * back by reloads. */
+        tickd_write_job(t, "r.ini", "[boot]\nschedule = @reboot\ncommand = echo booted\ndescription = x\n");
+        ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
+        tickd_remove_job(t, "r.ini");
+        ck_assert(tickd_wait_for(t, "event=reloaded", 4, 5000));
+        tickd_write_job(t, "r.ini", "[boot]\nschedule = @reboot\ncommand = echo booted\n");
+        ck_assert(tickd_wait_for(t, "event=reloaded", 5, 5000));
+        tickd_pump(t, 1500);
         stop(t);
         ck_assert_int_eq(tickd_count(t, "boot: booted\n"), 1);
+        ck_assert_int_eq(tickd_count(t, "event=started job=boot "), 1);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(reboot_job_added_to_a_changed_file_runs_once)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        tickd_write_job(t, "m.ini", "[daily]\nschedule = @daily\ncommand = true\n");
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+        /* The changed file adds an @reboot job and retimes another into one. */
+        tickd_write_job(t, "m.ini",
+                        "[daily]\nschedule = @reboot\ncommand = echo retimed\n\n"
+                        "[added]\nschedule = @reboot\ncommand = echo added\n");
+        ck_assert(tickd_wait_for(t, "added: added\n", 1, 8000));
+        ck_assert(tickd_wait_for(t, "daily: retimed\n", 1, 8000));
+        /* A marker per job in the runtime directory. */
+        char marker[4200];
+        struct stat st;
+        snprintf(marker, sizeof(marker), "%s/runtime/tickd/added.reboot", t->dir);
+        ck_assert_int_eq(stat(marker, &st), 0);
+        snprintf(marker, sizeof(marker), "%s/runtime/tickd/daily.reboot", t->dir);
+        ck_assert_int_eq(stat(marker, &st), 0);
+        tickd_restart(t);
+        ck_assert_int_eq(kill(t->pid, SIGHUP), 0);
+        ck_assert(tickd_wait_for(t, "reloaded (SIGHUP)", 1, 5000));
+        tickd_pump(t, 1500);
+        stop(t);
+        ck_assert_int_eq(tickd_count(t, "event=started job=added "), 1);
+        ck_assert_int_eq(tickd_count(t, "event=started job=daily "), 1);
         tickd_free(t);
 }
 END_TEST
@@ -222,6 +261,7 @@ static Suite *reload_suite(void)
         tcase_add_test(tc, running_job_survives_its_removal);
         tcase_add_test(tc, check_option_reports_errors_with_file_and_line);
         tcase_add_test(tc, reboot_job_runs_once_per_boot);
+        tcase_add_test(tc, reboot_job_added_to_a_changed_file_runs_once);
         tcase_add_test(tc, persistent_job_catches_up_once_after_downtime);
         tcase_add_test(tc, user_mode_uses_the_xdg_directories);
         suite_add_tcase(s, tc);
