@@ -19,6 +19,7 @@
 #include "control-daemon.h"
 #include "crontab.h"
 #include "diag.h"
+#include "inifile.h"
 #include "log.h"
 #include "notify.h"
 #include "reload.h"
@@ -185,30 +186,92 @@ static int mkdir_parents(const char *path, mode_t mode)
         return 0;
 }
 
-static int load_settings(struct daemon *d)
+/* tickd.conf into NEXT, with its default zone resolved into *ZONE. Errors
+ * are logged with file:line. At start-up an unknown default_timezone falls
+ * back to UTC (the daemon must come up); on a reload it rejects the file,
+ * like any other error, and the settings in force stay. */
+static int settings_read(struct daemon *d, bool starting, struct daemon_config *next, const struct tz **zone)
 {
         _cleanup_free_ char *conf = path_join(d->options->config_dir, "tickd.conf");
         struct diagnostics diags = { 0 };
-        int r = conf ? daemon_config_load(conf, &d->config, &diags) : -ENOMEM;
+        int r = conf ? daemon_config_load(conf, next, &diags) : -ENOMEM;
         reload_log_diagnostics(&diags);
         diag_free(&diags);
-        if (r < 0) {
-                log_msg(LOG_ERR, "%s: cannot be used: %s", conf ? conf : "tickd.conf", strerror(-r));
-                return r;
+        if (r >= 0 && !d->zones && !(d->zones = tz_cache_new(NULL)))
+                r = -ENOMEM;
+        if (r >= 0) {
+                r = next->default_timezone ? tz_cache_get(d->zones, next->default_timezone, zone)
+                                           : tz_cache_get_system(d->zones, zone);
+                if (r < 0 && !starting && next->default_timezone)
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },
+                                 "%s: default_timezone: %s: %s", conf, next->default_timezone, strerror(-r));
+                else if (r < 0) {
+                        log_msg(LOG_WARNING, "default time zone %s unusable (%s); using UTC",
+                                next->default_timezone ? next->default_timezone : "of the system", strerror(-r));
+                        r = tz_cache_get(d->zones, "UTC", zone);
+                }
         }
-        d->zones = tz_cache_new(NULL);
-        if (!d->zones)
-                return -ENOMEM;
+        if (r < 0) {
+                if (starting)
+                        log_msg(LOG_ERR, "%s: cannot be used: %s", conf ? conf : "tickd.conf", strerror(-r));
+                else
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },
+                                 "%s rejected; the previous settings stay in force", conf ? conf : "tickd.conf");
+                daemon_config_free(next);
+        }
+        return r;
+}
+
+/* Puts NEXT (taken) in force. The scheduler and its batch manager borrow
+ * config.default_path: it lives in one buffer of the longest possible
+ * value for the daemon's whole life, rewritten in place (the daemon is
+ * single-threaded; runners forked earlier have their own copy). Returns
+ * whether jobs must be read again (their default zone changed). */
+static bool settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
+{
+        char *path = d->config.default_path;
+        if (!d->scheduler) { /* start-up: make the buffer */
+                path = malloc(INIFILE_MAX_LINE + 1);
+                if (!path)
+                        abort(); /* start-up only; nothing to keep running */
+                path[0] = '\0';
+                d->config.default_path = NULL;
+        } else {
+                if (next->max_concurrent != d->config.max_concurrent ||
+                    strcmp(next->default_path, path) != 0 || zone != d->crontab_options.default_zone ||
+                    next->log_level != d->config.log_level ||
+                    next->shutdown_timeout_usec != d->config.shutdown_timeout_usec)
+                        log_msg(LOG_INFO,
+                                "tickd.conf: settings in force: max_concurrent=%u path=%s default_timezone=%s "
+                                "log_level=%d shutdown_timeout=%.3fs",
+                                next->max_concurrent, next->default_path, tz_name(zone), next->log_level,
+                                (double)next->shutdown_timeout_usec / 1e6);
+                d->config.default_path = NULL;
+        }
+        snprintf(path, INIFILE_MAX_LINE + 1, "%s", next->default_path);
+        free(next->default_path);
+        next->default_path = path;
+        bool zone_changed = d->crontab_options.default_zone && zone != d->crontab_options.default_zone;
+        daemon_config_free(&d->config);
+        d->config = *next;
+        *next = (struct daemon_config){ 0 };
+        d->crontab_options.default_zone = zone;
+        if (d->scheduler) {
+                scheduler_set_max_concurrent(d->scheduler, d->config.max_concurrent);
+                if (d->options->log_level < 0) /* --log-level wins over tickd.conf */
+                        log_setup(log_current_target(), d->config.log_level);
+        }
+        return zone_changed;
+}
+
+static int load_settings(struct daemon *d)
+{
+        struct daemon_config next = { 0 };
         const struct tz *zone = NULL;
-        r = d->config.default_timezone ? tz_cache_get(d->zones, d->config.default_timezone, &zone)
-                                       : tz_cache_get_system(d->zones, &zone);
-        if (r < 0) {
-                log_msg(LOG_WARNING, "default time zone %s unusable (%s); using UTC",
-                        d->config.default_timezone ? d->config.default_timezone : "of the system", strerror(-r));
-                r = tz_cache_get(d->zones, "UTC", &zone);
-                if (r < 0)
-                        return r;
-        }
+        int r = settings_read(d, true, &next, &zone);
+        if (r < 0)
+                return r;
+        settings_apply(d, &next, zone);
         d->crontab_options = (struct crontab_options){
                 /* A daemon that is not root cannot run jobs as anyone else:
                  * its crontabs must then be its own, as in user mode. */
@@ -248,25 +311,39 @@ static int check_configuration(struct daemon *d)
         return errors ? 1 : 0;
 }
 
-static void reload(struct daemon *d, const char *why)
+/* Jobs (and, after start-up, tickd.conf first: its settings apply to the
+ * jobs read after it) from disk. */
+static void reload(struct daemon *d, const char *why, bool settings)
 {
+        bool reread = false;
+        const char *settings_note = "";
+        if (settings) {
+                struct daemon_config next = { 0 };
+                const struct tz *zone = NULL;
+                if (settings_read(d, false, &next, &zone) < 0)
+                        settings_note = "; tickd.conf rejected";
+                else
+                        reread = settings_apply(d, &next, zone);
+        }
         struct reload_result res;
-        int r = reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, &res);
+        int r = reread ? reload_jobs_all(d->scheduler, d->jobs_dir, &d->crontab_options, &res)
+                       : reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, &res);
         if (r < 0) {
                 log_msg(LOG_ERR, "reload (%s): cannot read %s: %s; keeping every job", why, d->jobs_dir,
                         strerror(-r));
                 return;
         }
         log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
-                 "reloaded (%s): %zu jobs; %u files loaded, %u unchanged, %u rejected, %u removed", why,
-                 scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed);
+                 "reloaded (%s): %zu jobs; %u files loaded, %u unchanged, %u rejected, %u removed%s", why,
+                 scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed,
+                 settings_note);
 }
 
 /* A reload after start-up, framed for the service manager. */
 static void reload_notified(struct daemon *d, const char *why)
 {
         notify_reloading();
-        reload(d, why);
+        reload(d, why, true);
         notify_ready();
 }
 
@@ -499,7 +576,7 @@ int main(int argc, char **argv)
                 log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));
                 goto out;
         }
-        reload(&d, "start-up");
+        reload(&d, "start-up", false);
         /* The control socket exists before READY=1 (tickctl may be run as
          * soon as the unit is started). */
         r = control_daemon_new(&(struct control_daemon_options){

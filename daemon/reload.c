@@ -33,11 +33,11 @@ static bool file_unchanged(const struct crontab_file *old, const char *path)
                st.st_mtim.tv_sec == old->mtime.tv_sec && st.st_mtim.tv_nsec == old->mtime.tv_nsec;
 }
 
-static void load_one(struct scheduler *s, const char *path, const struct crontab_options *options,
+static void load_one(struct scheduler *s, const char *path, const struct crontab_options *options, bool all,
                      struct reload_result *result)
 {
         const struct crontab_file *old = scheduler_get_file(s, path);
-        if (file_unchanged(old, path)) {
+        if (!all && file_unchanged(old, path)) {
                 result->unchanged++;
                 return;
         }
@@ -73,8 +73,8 @@ static void load_one(struct scheduler *s, const char *path, const struct crontab
         result->loaded++;
 }
 
-int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
-                struct reload_result *result)
+static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options, bool all,
+                      struct reload_result *result)
 {
         *result = (struct reload_result){ 0 };
         struct diagnostics diags = { 0 };
@@ -85,7 +85,7 @@ int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_
         if (r < 0 && r != -ENOENT)
                 return r;
         for (char **p = paths; p && *p; p++)
-                load_one(s, *p, options, result);
+                load_one(s, *p, options, all, result);
         /* Files gone from the directory. */
         _cleanup_free_ const char **loaded = scheduler_file_paths(s);
         for (const char **l = loaded; l && *l; l++) {
@@ -101,4 +101,16 @@ int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_
         }
         crontab_paths_free(paths);
         return 0;
+}
+
+int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
+                struct reload_result *result)
+{
+        return reload_dir(s, jobs_dir, options, false, result);
+}
+
+int reload_jobs_all(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
+                    struct reload_result *result)
+{
+        return reload_dir(s, jobs_dir, options, true, result);
 }

@@ -26,6 +26,11 @@ struct reload_result {
 int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
                 struct reload_result *result);
 
+/* The same, but every file is read again, changed on disk or not: the
+ * settings they are read with (the default time zone) changed. */
+int reload_jobs_all(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
+                    struct reload_result *result);
+
 /* Logs every item of DIAGS: errors as config-rejected records. */
 void reload_log_diagnostics(const struct diagnostics *diags);
 

@@ -698,6 +698,12 @@ bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char
         return true;
 }
 
+void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent)
+{
+        s->options.max_concurrent = max_concurrent;
+        waiting_drain(s);
+}
+
 int scheduler_run_now(struct scheduler *s, const char *name)
 {
         struct entry *e = entry_find(s, name);

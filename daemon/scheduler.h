@@ -68,6 +68,11 @@ int scheduler_start(struct scheduler *s);
 /* Shutdown: dispatches nothing more (queued and waiting runs are dropped). */
 void scheduler_stop(struct scheduler *s);
 
+/* A new max_concurrent (tickd.conf reloaded; 0 = unlimited). Runs in
+ * progress are untouched; runs waiting for a slot start at once if the
+ * new bound has room for them. */
+void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent);
+
 /* Runs JOB now (tickctl run), under its overlap policy. -ENOENT if unknown. */
 int scheduler_run_now(struct scheduler *s, const char *job);
 
