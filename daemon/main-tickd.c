@@ -229,14 +229,8 @@ static int settings_read(struct daemon *d, bool starting, struct daemon_config *
  * whether jobs must be read again (their default zone changed). */
 static bool settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
 {
-        char *path = d->config.default_path;
-        if (!d->scheduler) { /* start-up: make the buffer */
-                path = malloc(INIFILE_MAX_LINE + 1);
-                if (!path)
-                        abort(); /* start-up only; nothing to keep running */
-                path[0] = '\0';
-                d->config.default_path = NULL;
-        } else {
+        char *path = d->config.default_path; /* the buffer (load_settings() made it) */
+        if (d->scheduler) {
                 if (next->max_concurrent != d->config.max_concurrent ||
                     strcmp(next->default_path, path) != 0 || zone != d->crontab_options.default_zone ||
                     next->log_level != d->config.log_level ||
@@ -246,8 +240,8 @@ static bool settings_apply(struct daemon *d, struct daemon_config *next, const s
                                 "log_level=%d shutdown_timeout=%.3fs",
                                 next->max_concurrent, next->default_path, tz_name(zone), next->log_level,
                                 (double)next->shutdown_timeout_usec / 1e6);
-                d->config.default_path = NULL;
         }
+        d->config.default_path = NULL;
         snprintf(path, INIFILE_MAX_LINE + 1, "%s", next->default_path);
         free(next->default_path);
         next->default_path = path;
@@ -271,6 +265,11 @@ static int load_settings(struct daemon *d)
         int r = settings_read(d, true, &next, &zone);
         if (r < 0)
                 return r;
+        d->config.default_path = calloc(1, INIFILE_MAX_LINE + 1);
+        if (!d->config.default_path) {
+                daemon_config_free(&next);
+                return -ENOMEM;
+        }
         settings_apply(d, &next, zone);
         d->crontab_options = (struct crontab_options){
                 /* A daemon that is not root cannot run jobs as anyone else:

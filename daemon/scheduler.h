@@ -9,8 +9,10 @@
  * nor skip; instants missed by more than a minute (suspend, a clock jumped
  * forward) are run once, and only for persistent jobs. No job ever runs
  * twice for the same scheduled instant (a high-water mark per job), so a
- * clock stepped backwards repeats nothing. A TFD_TIMER_CANCEL_ON_SET
- * timerfd reports clock steps; every next instant is then recomputed.
+ * clock stepped backwards repeats nothing; catchup.h holds that rule. A
+ * TFD_TIMER_CANCEL_ON_SET timerfd reports clock steps: each is logged
+ * (clock-changed), every next instant is recomputed, and what fell due in
+ * a step forward is dispatched at once.
  *
  * Also owns the overlap policies (skip, allow, queue, replace),
  * max_concurrent (excess runs wait in order), random_delay, on_failure,

@@ -155,6 +155,41 @@ START_TEST(default_timezone_changes_on_reload)
 }
 END_TEST
 
+START_TEST(unknown_default_timezone_on_reload_is_rejected)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        write_conf(t, "[daemon]\nmax_concurrent = 2\ndefault_timezone = Mars/Olympus_Mons\n");
+        size_t mark = t->log_len;
+        sighup_and_wait(t);
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "default_timezone: Mars/Olympus_Mons: "));
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "rejected; the previous settings stay in force"));
+        ck_assert_ptr_null(strstr(t->log + mark, "settings in force"));
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(tickctl_reload_reads_tickd_conf_again)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        write_conf(t, "[daemon]\nmax_concurrent = 2\nshutdown_timeout = 7s\n");
+        char runtime[4200];
+        snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
+        char *argv[] = { (char *)harness_binary("tickctl"), "reload", "--config-dir", t->config_dir,
+                         "--runtime-dir", runtime, "--no-pager", NULL };
+        char *out = NULL, *err = NULL;
+        int status = harness_run(argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickctl reload: %d\n%s%s", status, out, err);
+        free(out);
+        free(err);
+        ck_assert(tickd_wait_for(t, "reloaded (tickctl reload)", 1, 5000));
+        ck_assert_ptr_nonnull(strstr(t->log, "settings in force: max_concurrent=2 "));
+        ck_assert_ptr_nonnull(strstr(t->log, "shutdown_timeout=7.000s"));
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
         Suite *s = suite_create("daemon-conf");
@@ -164,6 +199,8 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, max_concurrent_changes_on_reload);
         tcase_add_test(tc, broken_conf_is_rejected_and_the_settings_in_force_stay);
         tcase_add_test(tc, default_timezone_changes_on_reload);
+        tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
+        tcase_add_test(tc, tickctl_reload_reads_tickd_conf_again);
         suite_add_tcase(s, tc);
         return s;
 }
