@@ -240,6 +240,18 @@ rpm: $(PKG_INPUTS)
 	  packaging/tickd.spec > $(BUILD)/rpm/build.log 2>&1 \
 	  || { tail -40 $(BUILD)/rpm/build.log; exit 1; }
 	@ls $(BUILD)/rpm/RPMS/*/tickd-$(VERSION)-*.rpm
+	@# Installable: the files land where the spec says, the systemd scriptlets
+	@# are there, and it installs into (and erases from) an empty RPM database.
+	@# --nodeps/--noscripts: Debian's RPM database knows no libc or systemd.
+	@r=$$(ls $(BUILD)/rpm/RPMS/*/tickd-$(VERSION)-*.rpm | head -1); root=$(CURDIR)/$(BUILD)/rpm/root; \
+	  for f in /usr/sbin/tickd /usr/bin/tickctl /usr/lib/systemd/system/tickd.service /etc/tickd/tickd.conf; do \
+	    rpm -qpl $$r | grep -qx $$f || { echo "make rpm: $$f is not in $$r"; exit 1; }; done; \
+	  rpm -qp --scripts $$r | grep -q 'systemctl' || { echo "make rpm: no systemd scriptlets in $$r"; exit 1; }; \
+	  rm -rf $$root && mkdir -p $$root && rpm --root $$root --initdb && \
+	  rpm --root $$root -i --nodeps --noscripts $$r && test -x $$root/usr/sbin/tickd && \
+	  rpm --root $$root -q tickd && rpm --root $$root -e --nodeps --noscripts tickd && \
+	  test ! -e $$root/usr/sbin/tickd || { echo "make rpm: $$r does not install and erase cleanly"; exit 1; }; \
+	  rm -rf $$root; echo "make rpm: $$r installs and erases cleanly (scratch root)"
 
 # The proof under a real systemd (tests/test-systemd.c runs
 # tests/systemd-proof.sh) installs the freshly built .deb.
