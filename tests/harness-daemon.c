@@ -182,7 +182,7 @@ static struct tickd *tickd_new(const char *conf, const char *const *env)
         while (env && env[n])
                 n++;
         t->env = calloc(n + 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; env && env[i]; i++)
                 t->env[i] = strdup(env[i]);
         return t;
 }
