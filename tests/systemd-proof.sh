@@ -330,6 +330,24 @@ t_user_unit() {
                 { echo "no outcome of the user's job in the journal"; return 1; }
 }
 
+# The user instance keeps its jobs across a restart too (it asks the user
+# manager over $XDG_RUNTIME_DIR/systemd/private).
+t_user_restart() {
+        local uid jpid rid out
+        uid=$(X id -u "$UNAME") || return 1
+        X runuser -u "$UNAME" -- sh -c "printf '[ulong]\nschedule = * * * * * *\ncommand = sleep 3.7\n' > \$HOME/.config/tickd/jobs.d/ulong.ini" ||
+                return 1
+        find_ulong() { jpid=$(X pgrep -o -u "$uid" -f "^sleep 3.7$"); [ -n "$jpid" ]; }
+        until_true 5 find_ulong || { echo "the user's job ulong did not start"; return 1; }
+        rid=$(X cat /proc/$jpid/environ | tr '\0' '\n' | sed -n 's/^TICKD_RUN_ID=//p')
+        X runuser -u "$UNAME" -- sh -c 'rm $HOME/.config/tickd/jobs.d/ulong.ini'
+        out=$(X runuser -u "$UNAME" -- env XDG_RUNTIME_DIR=/run/user/$uid systemctl --user restart tickd.service 2>&1) ||
+                { echo "systemctl --user restart tickd: $out"; return 1; }
+        X kill -0 "$jpid" 2>/dev/null || { echo "the user instance's restart killed job ulong (pid $jpid)"; return 1; }
+        journal_wait 6 _SYSTEMD_USER_UNIT=tickd.service _UID="$uid" TICKD_RUN_ID="$rid" TICKD_EXIT_STATUS=0 >/dev/null ||
+                { echo "the outcome of run $rid (job ulong, across the user restart) never reached the journal"; return 1; }
+}
+
 echo "# tickd proof in container $NAME" >&2
 check boot "" t_boot
 check install boot t_install
@@ -353,6 +371,7 @@ check restart-keeps-job start-active t_restart_keeps_job
 check upgrade-restarts start-active t_upgrade
 check stop-clean start-active t_stop
 check user-unit install t_user_unit
+check user-restart-keeps-job user-unit t_user_restart
 check purge install t_purge
 finish; trap - EXIT
 left=""

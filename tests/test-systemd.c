@@ -137,6 +137,7 @@ PROOF_TEST(tickctl_history_as_root, "tickctl-history")
 PROOF_TEST(tickctl_list_unprivileged_sees_own_jobs, "tickctl-list-unprivileged")
 PROOF_TEST(watchdog_kills_and_restarts_stopped_daemon, "watchdog-restart")
 PROOF_TEST(restart_keeps_running_job_and_logs_it, "restart-keeps-job")
+PROOF_TEST(user_restart_keeps_running_job_and_logs_it, "user-restart-keeps-job")
 PROOF_TEST(upgrade_restarts_service, "upgrade-restarts")
 PROOF_TEST(stop_cancels_running_job_and_exits_cleanly, "stop-clean")
 PROOF_TEST(user_unit_runs_users_job, "user-unit")
@@ -184,6 +185,7 @@ static Suite *systemd_suite(void)
         tcase_add_test(tc, tickctl_list_unprivileged_sees_own_jobs);
         tcase_add_test(tc, watchdog_kills_and_restarts_stopped_daemon);
         tcase_add_test(tc, restart_keeps_running_job_and_logs_it);
+        tcase_add_test(tc, user_restart_keeps_running_job_and_logs_it);
         tcase_add_test(tc, upgrade_restarts_service);
         tcase_add_test(tc, stop_cancels_running_job_and_exits_cleanly);
         tcase_add_test(tc, user_unit_runs_users_job);
