@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -190,6 +191,29 @@ START_TEST(tickctl_reload_reads_tickd_conf_again)
 }
 END_TEST
 
+START_TEST(path_changes_on_reload)
+{
+        /* A program found only in a directory that the new path adds. */
+        char *bin = harness_tmpdir();
+        char *prog = harness_write_file(bin, "tickd-conf-hello", "#!/bin/sh\necho hello from $0\n");
+        ck_assert_int_eq(chmod(prog, 0755), 0);
+        struct tickd *t = tickd_start("[daemon]\npath = /usr/bin:/bin\n", NULL);
+        tickd_write_job(t, "h.ini", "[h]\nschedule = * * * * * *\ncommand = tickd-conf-hello\n");
+        ck_assert(tickd_wait_for(t, "event=failed job=h ", 1, 8000)); /* 127: not found */
+        char conf[4300];
+        snprintf(conf, sizeof(conf), "[daemon]\npath = %s:/usr/bin:/bin\n", bin);
+        write_conf(t, conf);
+        sighup_and_wait(t);
+        char want[4300];
+        snprintf(want, sizeof(want), "h: hello from %s/tickd-conf-hello\n", bin);
+        ck_assert_msg(tickd_wait_for(t, want, 1, 8000), "the new path was not used:\n%s", t->log);
+        stop(t);
+        tickd_free(t);
+        free(prog);
+        harness_tmpdir_remove(bin);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
         Suite *s = suite_create("daemon-conf");
@@ -201,6 +225,7 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, default_timezone_changes_on_reload);
         tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
         tcase_add_test(tc, tickctl_reload_reads_tickd_conf_again);
+        tcase_add_test(tc, path_changes_on_reload);
         suite_add_tcase(s, tc);
         return s;
 }
