@@ -3,6 +3,7 @@
 #include "control-daemon.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -306,16 +307,6 @@ static int for_each_batch(void *userdata, control_batch_fn each, void *ctx)
 
 /* ---- run, cancel, reload ---- */
 
-static void visit_newest(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *missing, size_t n)
-{
-        struct visit_ctx *v = userdata;
-        for (size_t i = 0; i < n; i++)
-                if (!missing[i]->on_failure && strcmp(missing[i]->job_name, v->find_job) == 0 && id >= v->newest_id) {
-                        v->newest_id = id;
-                        snprintf(v->run_id, sizeof(v->run_id), "%s", missing[i]->run_id);
-                }
-}
-
 static const struct job *find_job(struct control_daemon *cd, const char *name)
 {
         struct scheduler *s = cd->options.scheduler;
@@ -336,25 +327,24 @@ static int run_job(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_
         if (!job)
                 return -ENOENT;
         enum overlap_policy overlap = job->overlap;
-        struct batch_manager *batches = scheduler_batches(cd->options.scheduler);
-        struct visit_ctx before = { .find_job = name };
-        batch_foreach(batches, visit_newest, &before);
-        int r = scheduler_run_now(cd->options.scheduler, name);
+        char id[SCHEDULER_RUN_ID_MAX] = "";
+        int r = scheduler_run_now_id(cd->options.scheduler, name, id);
         if (r < 0)
                 return r;
-        struct visit_ctx after = { .find_job = name };
-        batch_foreach(batches, visit_newest, &after);
-        /* batch_spawn() is synchronous: a run started now is in the newest
-         * batch. No new run means it was skipped, queued behind the running
-         * one, or waits for a max_concurrent slot. */
-        if (r > 0 && after.run_id[0] && strcmp(after.run_id, before.run_id) != 0) {
-                snprintf(run_id, CONTROL_RUN_ID_MAX, "%s", after.run_id);
-                return 0;
+        snprintf(run_id, CONTROL_RUN_ID_MAX, "%s", id);
+        switch (r) {
+        case SCHEDULER_RUN_STARTED: return 0;
+        case SCHEDULER_RUN_QUEUED: return CONTROL_RUN_QUEUED;
+        case SCHEDULER_RUN_WAITING: return CONTROL_RUN_WAITING;
+        default: /* skipped: only skip, queue and replace ever skip */
+                return overlap == OVERLAP_SKIP ? -EBUSY : -EALREADY;
         }
-        if (r == 0 && overlap == OVERLAP_SKIP)
-                return -EBUSY;
-        run_id[0] = '\0'; /* accepted, but no run yet */
-        return 0;
+}
+
+static void on_dropped(void *userdata, const char *job, const char *run_id, const char *reason)
+{
+        struct control_daemon *cd = userdata;
+        control_run_dropped(cd->control, job, run_id, reason);
 }
 
 static int cancel_job(void *userdata, const char *name)
@@ -395,6 +385,7 @@ int control_daemon_new(const struct control_daemon_options *options, struct cont
                 free(cd);
                 return r;
         }
+        scheduler_set_dropped(options->scheduler, on_dropped, cd);
         *out = cd;
         return 0;
 }
@@ -403,6 +394,7 @@ struct control_daemon *control_daemon_free(struct control_daemon *cd)
 {
         if (!cd)
                 return NULL;
+        scheduler_set_dropped(cd->options.scheduler, NULL, NULL);
         control_free(cd->control);
         for (size_t i = 0; i < cd->n_last; i++)
                 free(cd->last[i].job);

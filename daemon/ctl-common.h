@@ -14,6 +14,10 @@
 /* Exit statuses beyond ctl.h's 0 (ok), 1 (a finding) and 2 (usage or error). */
 #define CTL_EXIT_NOT_RUNNING 3 /* no daemon on the control socket */
 #define CTL_EXIT_DENIED 4      /* permission denied */
+/* run --wait: the run was refused or dropped before it started (overlap =
+ * skip, the job removed by a reload, tickd stopping). EX_TEMPFAIL of
+ * sysexits.h: try again later. */
+#define CTL_EXIT_DROPPED 75
 
 /* The exit status for a negative errno from ctl_connect()/ctl_call(). */
 int ctl_exit_status(int r);
@@ -55,6 +59,10 @@ int ctl_connect(const struct ctl_options *o, bool quiet, sd_bus **out);
  * = sd-bus's default, UINT64_MAX = none. */
 int ctl_call(const struct ctl_options *o, sd_bus *bus, const char *method, uint64_t timeout_usec,
              sd_bus_message **reply, const char *types, ...);
+/* What ctl_call() does with a failed call R (ERROR may be unset): prints it
+ * and maps the daemon's errors to -EACCES, -ENXIO (no such job), -ESRCH
+ * (not running), -EBUSY (skipped) and -ECANCELED (a queued run dropped). */
+int ctl_call_failed(const struct ctl_options *o, const char *method, int r, const sd_bus_error *error);
 
 /* Asks the daemon to reload and prints its per-file report (with
  * ONLY_PATH, that file's line only). Returns 0, 1 when a shown file was
