@@ -10,22 +10,15 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "control-last.h"
 #include "log.h"
 #include "schedule.h"
 #include "timespan.h"
 
-struct last_outcome {
-        char *job;
-        char run_id[CONTROL_RUN_ID_MAX];
-        char result[24];
-        struct control_outcome outcome; /* strings point into this struct */
-};
-
 struct control_daemon {
         struct control_daemon_options options;
         struct control *control;
-        struct last_outcome *last;  /* one per job that has run since start-up */
-        size_t n_last, cap_last;
+        struct control_last *last;  /* each job's last outcome, kept across restarts */
 };
 
 static uint64_t now_usec(void)
@@ -33,14 +26,6 @@ static uint64_t now_usec(void)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static struct last_outcome *last_find(struct control_daemon *cd, const char *job)
-{
-        for (size_t i = 0; i < cd->n_last; i++)
-                if (strcmp(cd->last[i].job, job) == 0)
-                        return &cd->last[i];
-        return NULL;
 }
 
 static const char *result_name(const struct outcome *o)
@@ -73,29 +58,11 @@ void control_daemon_finished(void *userdata, const struct run *run, const struct
                 .end_usec = o && o->end_usec > 0 ? (uint64_t)o->end_usec : now_usec(),
         };
         if (!run->on_failure) {
-                struct last_outcome *l = last_find(cd, run->job_name);
-                if (!l && cd->n_last == cd->cap_last) {
-                        size_t cap = cd->cap_last ? cd->cap_last * 2 : 16;
-                        struct last_outcome *a = realloc(cd->last, cap * sizeof(*a));
-                        if (a) {
-                                cd->last = a;
-                                cd->cap_last = cap;
-                        }
-                }
-                if (!l && cd->n_last < cd->cap_last) {
-                        char *name = strdup(run->job_name);
-                        if (name) {
-                                l = &cd->last[cd->n_last++];
-                                *l = (struct last_outcome){ .job = name };
-                        }
-                }
-                if (l) {
-                        snprintf(l->run_id, sizeof(l->run_id), "%s", run->run_id);
-                        snprintf(l->result, sizeof(l->result), "%s", co.result);
-                        l->outcome = co;
-                        l->outcome.run_id = l->run_id;
-                        l->outcome.result = l->result;
-                }
+                int r = control_last_set(cd->last, run->job_name, &co);
+                if (r < 0)
+                        log_emit((&(struct log_record){ .priority = LOG_WARNING, .job = run->job_name,
+                                                        .errno_value = -r }),
+                                 "cannot keep the last outcome of %s: %s", run->job_name, strerror(-r));
         }
         control_run_finished(cd->control, run->job_name, &co);
 }
@@ -118,12 +85,11 @@ static int for_each_job(void *userdata, control_job_fn each, void *ctx)
                         int64_t next = 0;
                         if (!j->enabled || schedule_next(j->schedule, j->zone, now, &next) < 0)
                                 next = 0;
-                        struct last_outcome *l = last_find(cd, j->name);
                         struct control_job cj = {
                                 .job = j,
                                 .uid = (uid_t)-1,
                                 .next_usec = (uint64_t)next * USEC_PER_SEC,
-                                .last = l ? &l->outcome : NULL,
+                                .last = control_last_get(cd->last, j->name),
                                 .running = (unsigned)batch_running_count_job(batches, j->name),
                         };
                         int r = each(&cj, ctx);
@@ -380,8 +346,14 @@ int control_daemon_new(const struct control_daemon_options *options, struct cont
         if (!cd)
                 return -ENOMEM;
         cd->options = *options;
-        int r = control_new(options->event, &options->control, &ops, cd, &cd->control);
+        int r = control_last_new(options->event, scheduler_state_dir(options->scheduler), &cd->last);
         if (r < 0) {
+                free(cd);
+                return r;
+        }
+        r = control_new(options->event, &options->control, &ops, cd, &cd->control);
+        if (r < 0) {
+                control_last_free(cd->last);
                 free(cd);
                 return r;
         }
@@ -396,9 +368,7 @@ struct control_daemon *control_daemon_free(struct control_daemon *cd)
                 return NULL;
         scheduler_set_dropped(cd->options.scheduler, NULL, NULL);
         control_free(cd->control);
-        for (size_t i = 0; i < cd->n_last; i++)
-                free(cd->last[i].job);
-        free(cd->last);
+        control_last_free(cd->last);
         free(cd);
         return NULL;
 }

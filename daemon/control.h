@@ -93,7 +93,7 @@ struct control_job {
          * daemon's own user. */
         uid_t uid;
         uint64_t next_usec;                   /* 0 = none */
-        const struct control_outcome *last;   /* NULL = no run since start-up */
+        const struct control_outcome *last;   /* NULL = none recorded (kept across restarts) */
         unsigned running;                     /* runs in progress */
 };
 

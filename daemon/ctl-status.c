@@ -263,7 +263,7 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                 return 0;
         }
         if (!last_start) {
-                printf("  Last run: none since tickd started\n");
+                printf("  Last run: none recorded\n");
                 show_recent_runs(o, jname);
                 return 0;
         }

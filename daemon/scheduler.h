@@ -90,5 +90,7 @@ void scheduler_set_dropped(struct scheduler *s, scheduler_dropped_fn fn, void *u
 bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job);
 
 struct batch_manager *scheduler_batches(struct scheduler *s);
+/* The state directory of the options (borrowed). */
+const char *scheduler_state_dir(const struct scheduler *s);
 
 #endif

@@ -289,6 +289,51 @@ START_TEST(run_wait_refused_by_overlap_skip_exits_75)
 }
 END_TEST
 
+/* The line of `tickctl list` that names JOB. */
+static char *list_line(const char *out, const char *job)
+{
+        char needle[64];
+        snprintf(needle, sizeof(needle), " %s ", job);
+        const char *p = strstr(out, needle);
+        ck_assert_msg(p != NULL, "no %s in:\n%s", job, out);
+        const char *start = p;
+        while (start > out && start[-1] != '\n')
+                start--;
+        return strndup(start, strcspn(start, "\n"));
+}
+
+START_TEST(last_outcomes_survive_a_restart)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "run", "seven", "--wait");
+        ck_assert_int_eq(r.status, 7);
+        ctl_result_free(&r);
+        tickd_restart(t);
+        ck_assert(tickd_wait_for(t, "event=daemon-started", 2, 10000));
+        r = CTL(t, "list");
+        ck_assert_int_eq(r.status, 0);
+        char *seven = list_line(r.out, "seven"), *hello = list_line(r.out, "hello");
+        ck_assert_contains(seven, "failed (7)");
+        ck_assert_not_contains(hello, "failed"); /* never run */
+        free(seven);
+        free(hello);
+        ctl_result_free(&r);
+        r = CTL(t, "status", "seven");
+        ck_assert_contains(r.out, "Last run: ");
+        ck_assert_contains(r.out, "failed, exit status 7");
+        ctl_result_free(&r);
+        r = CTL(t, "list", "--json");
+        const char *obj = strstr(r.out, "\"name\": \"seven\"");
+        ck_assert_ptr_nonnull(obj);
+        char *seven_json = strndup(obj, strcspn(obj, "}"));
+        ck_assert_contains(seven_json, "\"last_result\": \"failed\", \"last_exit_status\": 7");
+        ck_assert_not_contains(seven_json, "\"last_usec\": 0,"); /* LAST is the run's start */
+        free(seven_json);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
 START_TEST(cancel_stops_a_long_job_and_its_outcome_says_so)
 {
         struct tickd *t = start();
@@ -537,6 +582,7 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, run_wait_exits_with_the_jobs_exit_status);
         tcase_add_test(tc, cancel_stops_a_long_job_and_its_outcome_says_so);
         tcase_add_test(tc, reload_reports_per_file_and_fails_on_a_rejected_one);
+        tcase_add_test(tc, last_outcomes_survive_a_restart);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("run-wait");
