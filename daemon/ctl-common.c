@@ -235,6 +235,41 @@ int ctl_call(const struct ctl_options *o, sd_bus *bus, const char *method, uint6
         return r;
 }
 
+int ctl_parse_args(int argc, char **argv, unsigned extra, const char *usage, int min_args, int max_args,
+                   const char *args, struct ctl_options *o)
+{
+        int r = ctl_parse(argc, argv, extra, usage, o);
+        if (r < 0 && o->n_args >= min_args && o->n_args <= max_args)
+                return -1;
+        if (r < 0) {
+                if (max_args == 0)
+                        fprintf(stderr, "tickctl %s: unexpected argument '%s'\n", o->command, o->args[0]);
+                else
+                        fprintf(stderr, "tickctl %s: expected %s (see tickctl %s --help)\n", o->command, args,
+                                o->command);
+                r = 2;
+        }
+        ctl_options_free(o);
+        return r;
+}
+
+void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
+                    const char *error, unsigned jobs)
+{
+        if (o->json) {
+                printf("%s{\"path\": ", prefix);
+                ctl_json_string(stdout, path);
+                printf(", \"loaded\": %s, \"jobs\": %u, \"error\": ", loaded ? "true" : "false", jobs);
+                ctl_json_string(stdout, error);
+                printf("}");
+        } else if (loaded) {
+                printf("%s%sloaded%s    %s (%u job%s)\n", prefix, ctl_color(o, "loaded"), ctl_color_off(o), path, jobs,
+                       jobs == 1 ? "" : "s");
+        } else {
+                printf("%s%srejected%s  %s: %s\n", prefix, ctl_color(o, "rejected"), ctl_color_off(o), path, error);
+        }
+}
+
 int ctl_exit_status(int r)
 {
         if (r >= 0)

@@ -45,6 +45,11 @@ struct ctl_options {
  * USAGE is the command's synopsis line after "tickctl". */
 int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct ctl_options *o);
 void ctl_options_free(struct ctl_options *o);
+/* ctl_parse(), then checks that MIN_ARGS to MAX_ARGS positional arguments
+ * were given (ARGS says which, for the message: "one job name"). Returns
+ * -1 to go on, else the exit status to return at once (O is then freed). */
+int ctl_parse_args(int argc, char **argv, unsigned extra, const char *usage, int min_args, int max_args,
+                   const char *args, struct ctl_options *o);
 
 /* DIR/jobs.d; malloc'd. */
 char *ctl_jobs_dir(const struct ctl_options *o);
@@ -68,6 +73,12 @@ int ctl_call_failed(const struct ctl_options *o, const char *method, int r, cons
  * ONLY_PATH, that file's line only). Returns 0, 1 when a shown file was
  * rejected, or a negative errno (printed). In ctl-reload.c. */
 int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only_path);
+
+/* One crontab's state as reload and status show it, after PREFIX (JSON:
+ * the separator; text: the indentation): a JSON object, or
+ * "loaded    PATH (N jobs)" / "rejected  PATH: ERROR" and a newline. */
+void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
+                    const char *error, unsigned jobs);
 
 /* Starts $PAGER (default "less", with LESS=FRSXMK) when stdout is a
  * terminal and --no-pager was not given; ctl_pager_close() waits for it. */

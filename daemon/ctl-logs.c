@@ -14,7 +14,17 @@
  * before the start to shortly after the end, are the run's output. Only
  * runs of one job that overlap in time (overlap = allow) can mix, through
  * lines their children wrote in the shared window. Without _STREAM_ID, the
- * lines inside the window are shown. */
+ * lines inside the window are shown.
+ *
+ * Not exact, and selecting by the pid of the runner (which opens the
+ * streams) would not make it so: journald reads streams with
+ * SCM_CREDENTIALS and stamps each line with the pid of the process that
+ * wrote it, not of the one that connected the stream (seen with Debian
+ * 12's journald 252: a job's line carries the job's pid, its children's
+ * lines their own). An exact selection needs one entry per stream that the
+ * runner writes itself (its _STREAM_ID then names the run's streams), or
+ * the runner relaying output with TICKD_RUN_ID: a change of the runner's
+ * output, not made here. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -130,16 +130,10 @@ static int print_outcome(const struct ctl_options *o, const char *name, const ch
 int ctl_run(int argc, char **argv)
 {
         struct ctl_options o;
-        int r = ctl_parse(argc, argv, CTL_OPT_WAIT | CTL_OPT_JSON, "run JOB [--wait] [OPTIONS...]", &o);
-        if (r >= 0) {
-                ctl_options_free(&o);
+        int r = ctl_parse_args(argc, argv, CTL_OPT_WAIT | CTL_OPT_JSON, "run JOB [--wait] [OPTIONS...]", 1, 1,
+                               "one job name", &o);
+        if (r >= 0)
                 return r;
-        }
-        if (o.n_args != 1) {
-                fprintf(stderr, "tickctl run: expected one job name (see tickctl run --help)\n");
-                ctl_options_free(&o);
-                return 2;
-        }
         const char *name = o.args[0];
         sd_bus *bus = NULL;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;

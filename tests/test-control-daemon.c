@@ -184,15 +184,22 @@ static void printed_run_id(const char *out, const char *job, char id[33])
         ck_assert_int_eq(sscanf(p + strlen(prefix), "%32[0-9a-f]", id), 1);
 }
 
-START_TEST(run_wait_on_a_queued_run_waits_for_that_runs_outcome)
+/* Starts q, then `run q --wait` in WAITER, queued behind it. */
+static void wait_for_a_queued_run(struct tickd *t, struct ctl_job *waiter)
 {
-        struct tickd *t = start_with(NULL, queue_ini);
         struct ctl_result r = CTL(t, "run", "q");
         ck_assert_int_eq(r.status, 0);
         ctl_result_free(&r);
-        struct ctl_job waiter;
-        SPAWN_CTL(t, &waiter, "run", "q", "--wait");
+        SPAWN_CTL(t, waiter, "run", "q", "--wait");
         ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of q", 1, 5000));
+}
+
+START_TEST(run_wait_on_a_queued_run_waits_for_that_runs_outcome)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        struct ctl_result r;
         /* Still waiting while the first run runs (it takes a second). */
         ck_assert(tickd_count(t, "event=failed job=q") == 0);
         ck_assert(harness_ctl_running(&waiter));
@@ -241,11 +248,9 @@ END_TEST
 START_TEST(run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped)
 {
         struct tickd *t = start_with(NULL, queue_ini);
-        struct ctl_result r = CTL(t, "run", "q");
-        ctl_result_free(&r);
         struct ctl_job waiter;
-        SPAWN_CTL(t, &waiter, "run", "q", "--wait");
-        ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of q", 1, 5000));
+        wait_for_a_queued_run(t, &waiter);
+        struct ctl_result r;
         tickd_write_job(t, "jobs.ini", "[m]\nschedule = @daily\ncommand = exit 4\n");
         r = harness_ctl_finish(&waiter, 10000);
         ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
@@ -258,11 +263,9 @@ END_TEST
 START_TEST(run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped)
 {
         struct tickd *t = start_with(NULL, queue_ini);
-        struct ctl_result r = CTL(t, "run", "q");
-        ctl_result_free(&r);
         struct ctl_job waiter;
-        SPAWN_CTL(t, &waiter, "run", "q", "--wait");
-        ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of q", 1, 5000));
+        wait_for_a_queued_run(t, &waiter);
+        struct ctl_result r;
         ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
         r = harness_ctl_finish(&waiter, 10000);
         ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
