@@ -373,7 +373,10 @@ static void waiting_drain(struct scheduler *s)
         if (room == 0)
                 return;
         struct run_request requests[room];
-        char run_ids[room][SCHEDULER_RUN_ID_MAX]; /* the waiting array moves before the flush */
+        /* The waiting array moves before the flush: the ids move out first. */
+        char (*run_ids)[SCHEDULER_RUN_ID_MAX] = malloc(room * SCHEDULER_RUN_ID_MAX);
+        if (!run_ids)
+                return; /* they keep waiting, until the next run finishes */
         for (size_t i = 0; i < room; i++) {
                 memcpy(run_ids[i], s->waiting[i].run_id, SCHEDULER_RUN_ID_MAX);
                 requests[i] = (struct run_request){ .job = s->waiting[i].entry->job,
@@ -384,6 +387,7 @@ static void waiting_drain(struct scheduler *s)
         memmove(s->waiting, s->waiting + room, (s->n_waiting - room) * sizeof(*s->waiting));
         s->n_waiting -= room;
         dispatch_flush(s, requests, room);
+        free(run_ids);
 }
 
 static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
@@ -681,7 +685,7 @@ int scheduler_run_now(struct scheduler *s, const char *name)
 {
         char run_id[SCHEDULER_RUN_ID_MAX];
         int r = scheduler_run_now_id(s, name, run_id);
-        return r > 1 ? 1 : r;
+        return r == SCHEDULER_RUN_QUEUED ? 0 : r > 0 ? 1 : r;
 }
 
 int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[static SCHEDULER_RUN_ID_MAX])
