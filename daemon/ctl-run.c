@@ -84,15 +84,21 @@ static int call_and_wait(const struct ctl_options *o, sd_bus *bus, const char *n
         return r;
 }
 
+/* The JSON object's first members, for started and finished runs alike. */
+static void print_json_run(const char *name, const char *run_id, const char *result)
+{
+        printf("{\"job\": ");
+        ctl_json_string(stdout, name);
+        printf(", \"run_id\": ");
+        ctl_json_string(stdout, run_id);
+        printf(", \"result\": ");
+        ctl_json_string(stdout, result);
+}
+
 static void print_started(const struct ctl_options *o, const char *name, const char *run_id, const char *result)
 {
         if (o->json) {
-                printf("{\"job\": ");
-                ctl_json_string(stdout, name);
-                printf(", \"run_id\": ");
-                ctl_json_string(stdout, run_id);
-                printf(", \"result\": ");
-                ctl_json_string(stdout, result);
+                print_json_run(name, run_id, result);
                 printf("}\n");
         } else if (strcmp(result, "queued") == 0) {
                 printf("Queued %s, run %s: it starts when the job's running run finishes.\n", name, run_id);
@@ -109,12 +115,7 @@ static int print_outcome(const struct ctl_options *o, const char *name, const ch
         char span[64];
         timespan_format(duration / 1000 * 1000, span, sizeof(span));
         if (o->json) {
-                printf("{\"job\": ");
-                ctl_json_string(stdout, name);
-                printf(", \"run_id\": ");
-                ctl_json_string(stdout, run_id);
-                printf(", \"result\": ");
-                ctl_json_string(stdout, result);
+                print_json_run(name, run_id, result);
                 printf(", \"exit_status\": %d, \"signal\": %d, \"duration_usec\": %llu}\n", exit_status, sig,
                        (unsigned long long)duration);
         } else if (sig > 0) {

@@ -245,17 +245,24 @@ START_TEST(run_wait_on_a_run_waiting_for_a_slot_waits_for_its_outcome)
 }
 END_TEST
 
+/* WAITER (run --wait) exits 75 and says why its run never started. */
+static void assert_dropped(struct ctl_job *waiter, const char *reason)
+{
+        struct ctl_result r = harness_ctl_finish(waiter, 10000);
+        ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
+        char want[256];
+        snprintf(want, sizeof(want), "was dropped before it started: %s", reason);
+        ck_assert_contains(r.err, want);
+        ctl_result_free(&r);
+}
+
 START_TEST(run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped)
 {
         struct tickd *t = start_with(NULL, queue_ini);
         struct ctl_job waiter;
         wait_for_a_queued_run(t, &waiter);
-        struct ctl_result r;
         tickd_write_job(t, "jobs.ini", "[m]\nschedule = @daily\ncommand = exit 4\n");
-        r = harness_ctl_finish(&waiter, 10000);
-        ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
-        ck_assert_contains(r.err, "was dropped before it started: the job was removed by a reload");
-        ctl_result_free(&r);
+        assert_dropped(&waiter, "the job was removed by a reload");
         stop(t);
 }
 END_TEST
@@ -265,12 +272,8 @@ START_TEST(run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped)
         struct tickd *t = start_with(NULL, queue_ini);
         struct ctl_job waiter;
         wait_for_a_queued_run(t, &waiter);
-        struct ctl_result r;
         ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
-        r = harness_ctl_finish(&waiter, 10000);
-        ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
-        ck_assert_contains(r.err, "was dropped before it started: tickd is stopping");
-        ctl_result_free(&r);
+        assert_dropped(&waiter, "tickd is stopping");
         tickd_free(t);
         ck_assert_int_eq(harness_reap_children(2000), 0);
 }

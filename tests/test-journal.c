@@ -682,18 +682,27 @@ static pid_t tickd_in_journal(const char *root, const char *target)
         return pid;
 }
 
+/* A temporary tree (*ROOT) with jobs.d/NAME = INI, and tickd on it with
+ * --log-target TARGET, logging to our journald. */
+static pid_t tickd_with_job(char **root, const char *target, const char *name, const char *ini)
+{
+        *root = harness_tmpdir();
+        char jobs[4096];
+        snprintf(jobs, sizeof(jobs), "%s/config", *root);
+        mkdir(jobs, 0755);
+        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", *root);
+        mkdir(jobs, 0755);
+        free(harness_write_file(jobs, name, ini));
+        return tickd_in_journal(*root, target);
+}
+
 START_TEST(tickd_runs_reach_the_journal_with_their_output)
 {
         start_journald();
-        char *root = harness_tmpdir(), jobs[4096];
-        snprintf(jobs, sizeof(jobs), "%s/config", root);
-        mkdir(jobs, 0755);
-        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", root);
-        mkdir(jobs, 0755);
-        free(harness_write_file(jobs, "e2e.ini",
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "auto", "e2e.ini",
                                 "[e2e]\nschedule = * * * * * *\n"
-                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n"));
-        pid_t pid = tickd_in_journal(root, "auto");
+                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n");
         bool enough = count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2 ||
                       count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2;
         kill(pid, SIGTERM);
@@ -796,17 +805,12 @@ static int lines_with(const char *out, const char *needle)
 START_TEST(tickd_logs_run_separates_overlapping_runs)
 {
         start_journald();
-        char *root = harness_tmpdir(), jobs[4096];
-        snprintf(jobs, sizeof(jobs), "%s/config", root);
-        mkdir(jobs, 0755);
-        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", root);
-        mkdir(jobs, 0755);
-        free(harness_write_file(jobs, "ov.ini",
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "journal", "ov.ini",
                                 "[ov]\nschedule = * * * * * *\noverlap = allow\n"
                                 "command = for i in 1 2 3 4; do echo \"$TICKD_RUN_ID out $i\"; "
                                 "echo \"$TICKD_RUN_ID err $i\" >&2; sleep 0.4; done; "
-                                "(echo \"$TICKD_RUN_ID child\") & wait\n"));
-        pid_t pid = tickd_in_journal(root, "journal");
+                                "(echo \"$TICKD_RUN_ID child\") & wait\n");
         int done = 0;
         for (long long deadline = harness_now_ms() + 20000; done < 3 && harness_now_ms() < deadline;)
                 done = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 3);
@@ -859,15 +863,10 @@ END_TEST
 START_TEST(tickd_big_output_blocks_neither_daemon_nor_batch)
 {
         start_journald();
-        char *root = harness_tmpdir(), jobs[4096];
-        snprintf(jobs, sizeof(jobs), "%s/config", root);
-        mkdir(jobs, 0755);
-        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", root);
-        mkdir(jobs, 0755);
-        free(harness_write_file(jobs, "big.ini",
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "journal", "big.ini",
                                 "[big]\nschedule = */3 * * * * *\ncommand = seq 1 20000\n"
-                                "[quick]\nschedule = */3 * * * * *\ncommand = true\n"));
-        pid_t pid = tickd_in_journal(root, "journal");
+                                "[quick]\nschedule = */3 * * * * *\ncommand = true\n");
         int quick = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 2);
         kill(pid, SIGTERM);
         int status;
