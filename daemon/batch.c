@@ -9,16 +9,49 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-id128.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fdstore.h"
+#include "inifile.h"
 #include "log.h"
 
 /* Slack on top of timeout + kill_grace before a batch is called stuck: the
  * runner needs a moment to reap, report and exit. */
 #define STUCK_SLACK_USEC (UINT64_C(3) * 1000000)
+
+/* A batch's image: what the next instance needs to adopt the batch after a
+ * restart (fdstore.h). It lives in a memfd that the fd store holds next to
+ * the batch pipe; the daemon writes through a shared mapping as runs start
+ * and finish, so the stored copy is current even when the daemon dies
+ * without a word. */
+#define IMAGE_MAGIC UINT64_C(0x3176746162646b74) /* "tkdbatv1" */
+
+struct image_run {
+        int32_t runner_pid;
+        int32_t job_pid;
+        int64_t scheduled_usec;
+        uint8_t on_failure;
+        uint8_t finished;
+        uint8_t cancel_requested;
+        uint8_t unused;
+        char run_id[33];
+        char job_name[INIFILE_MAX_SECTION + 1];
+        char user[72];
+};
+
+struct image {
+        uint64_t magic;
+        uint64_t id;
+        uint64_t created_usec;  /* CLOCK_MONOTONIC: one clock for every process of a boot */
+        uint32_t n_runs;
+        uint32_t run_size;      /* sizeof(struct image_run), checked on adoption */
+        struct image_run runs[];
+};
 
 struct batch {
         struct batch_manager *manager;
@@ -28,6 +61,9 @@ struct batch {
         sd_event_source *io;
         sd_event_source *stuck;
         uint64_t created_usec; /* CLOCK_MONOTONIC */
+        struct image *image;   /* mapped while the batch is in the fd store */
+        size_t image_size;
+        bool adopted;          /* started by the previous instance: its runners are not our children */
         size_t n_runs;
         size_t n_finished;
         size_t buf_len;
@@ -43,6 +79,8 @@ struct batch_manager {
         size_t n_open;
         size_t n_running;
         size_t n_children;   /* runners forked and not yet reaped */
+        size_t n_stored;     /* batches in the fd store (two descriptors each) */
+        bool store_full_logged;
         uint64_t next_id;
         /* Who runs jobs without user=: looked up once here, at start-up,
          * so records name a user without an NSS call per run. */
@@ -54,6 +92,93 @@ static uint64_t mono_usec(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void store_names(uint64_t id, char pipe_name[static 48], char runs_name[static 48])
+{
+        snprintf(pipe_name, 48, "tickd-pipe-%llu", (unsigned long long)id);
+        snprintf(runs_name, 48, "tickd-runs-%llu", (unsigned long long)id);
+}
+
+/* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)
+ * into its batch's image. */
+static void image_sync(const struct run *run)
+{
+        const struct batch *b = run->batch;
+        if (!b->image)
+                return;
+        struct image_run *ir = &b->image->runs[run->slot];
+        ir->runner_pid = run->runner_pid;
+        ir->job_pid = run->job_pid;
+        ir->cancel_requested = run->cancel_requested;
+        ir->finished = run->finished;
+}
+
+/* Puts a freshly dispatched batch in the fd store: its image (a memfd)
+ * and its pipe's read end. Without a store, or when the store is full,
+ * the batch simply does not survive a restart. */
+static void batch_store(struct batch *b)
+{
+        struct batch_manager *m = b->manager;
+        unsigned size = fdstore_size();
+        if (size == 0)
+                return;
+        if ((m->n_stored + 1) * 2 > size) {
+                if (!m->store_full_logged)
+                        log_msg(LOG_WARNING,
+                                "the fd store is full (%u descriptors, %zu open batches): new batches would not "
+                                "survive a restart of tickd until older ones complete",
+                                size, m->n_stored);
+                m->store_full_logged = true;
+                return;
+        }
+        size_t image_size = sizeof(struct image) + b->n_runs * sizeof(struct image_run);
+        int fd = memfd_create("tickd-batch", MFD_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, (off_t)image_size) < 0) {
+                log_msg(LOG_WARNING, "batch %llu cannot be stored for a restart: %s", (unsigned long long)b->id,
+                        strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        struct image *image = mmap(NULL, image_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (image == MAP_FAILED) {
+                log_msg(LOG_WARNING, "batch %llu cannot be stored for a restart: %s", (unsigned long long)b->id,
+                        strerror(errno));
+                close(fd);
+                return;
+        }
+        *image = (struct image){ .magic = IMAGE_MAGIC, .id = b->id, .created_usec = b->created_usec,
+                                 .n_runs = (uint32_t)b->n_runs, .run_size = sizeof(struct image_run) };
+        for (size_t i = 0; i < b->n_runs; i++) {
+                const struct run *run = &b->runs[i];
+                struct image_run *ir = &image->runs[i];
+                ir->scheduled_usec = run->scheduled_usec;
+                ir->on_failure = run->on_failure;
+                snprintf(ir->run_id, sizeof(ir->run_id), "%s", run->run_id);
+                snprintf(ir->job_name, sizeof(ir->job_name), "%s", run->job_name ? run->job_name : "?");
+                snprintf(ir->user, sizeof(ir->user), "%s", run->user ? run->user : "");
+        }
+        b->image = image;
+        b->image_size = image_size;
+        for (size_t i = 0; i < b->n_runs; i++)
+                image_sync(&b->runs[i]);
+        char pipe_name[48], runs_name[48];
+        store_names(b->id, pipe_name, runs_name);
+        int r = fdstore_put(fd, runs_name);
+        if (r > 0)
+                r = fdstore_put(b->fd, pipe_name);
+        close(fd);
+        if (r <= 0) {
+                log_msg(LOG_WARNING, "batch %llu cannot be stored for a restart: %s", (unsigned long long)b->id,
+                        r < 0 ? strerror(-r) : "no fd store");
+                fdstore_remove(runs_name);
+                munmap(image, image_size);
+                b->image = NULL;
+                return;
+        }
+        m->n_stored++;
+        m->store_full_logged = false;
 }
 
 static void run_log_outcome(const struct run *run, const struct outcome *o)
@@ -116,15 +241,28 @@ static void run_finish(struct batch *b, struct run *run, const struct outcome *o
         b->n_finished++;
         b->manager->n_running--;
         run_log_outcome(run, o);
+        image_sync(run);
         if (b->manager->options.finished)
                 b->manager->options.finished(b->manager->options.userdata, run, o);
 }
 
-static void batch_free(struct batch *b)
+/* Frees B. KEEP_STORED (a restart): its fd store entries stay for the
+ * next instance; otherwise they are dropped. */
+static void batch_release(struct batch *b, bool keep_stored)
 {
         if (!b)
                 return;
         struct batch_manager *m = b->manager;
+        if (b->image) {
+                if (!keep_stored) {
+                        char pipe_name[48], runs_name[48];
+                        store_names(b->id, pipe_name, runs_name);
+                        fdstore_remove(pipe_name);
+                        fdstore_remove(runs_name);
+                }
+                munmap(b->image, b->image_size);
+                m->n_stored--;
+        }
         if (b->prev)
                 b->prev->next = b->next;
         else
@@ -143,6 +281,8 @@ static void batch_free(struct batch *b)
         free(b);
 }
 
+static void batch_free(struct batch *b) { batch_release(b, false); }
+
 static void batch_record(struct batch *b, const struct outcome *o)
 {
         if (o->slot >= b->n_runs)
@@ -150,6 +290,7 @@ static void batch_record(struct batch *b, const struct outcome *o)
         struct run *run = &b->runs[o->slot];
         if (o->kind == OUTCOME_STARTED) {
                 run->job_pid = o->pid;
+                image_sync(run);
                 log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED, .priority = LOG_INFO,
                                                 .job = run->job_name, .run_id = run->run_id,
                                                 .user = run->user, .job_pid = o->pid,
@@ -164,7 +305,10 @@ static void batch_record(struct batch *b, const struct outcome *o)
 }
 
 /* The collector: records until EOF. EOF means every runner of the batch
- * has exited (only they held the write end), so the batch is complete. */
+ * has exited (only they held the write end), so the batch is complete.
+ * Reads are whole records: runners write whole records atomically and
+ * every read asks for a multiple of the record size, so a batch handed to
+ * the next instance never has half a record consumed. */
 static int collector_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct batch *b = userdata;
@@ -212,7 +356,7 @@ static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
 static struct run *run_by_runner_pid(struct batch_manager *m, pid_t pid)
 {
         for (struct batch *b = m->first; b; b = b->next)
-                for (size_t i = 0; i < b->n_runs; i++)
+                for (size_t i = 0; !b->adopted && i < b->n_runs; i++)
                         if (b->runs[i].runner_pid == pid)
                                 return &b->runs[i];
         return NULL;
@@ -230,8 +374,10 @@ static int manager_on_sigchld(sd_event_source *s, const struct signalfd_siginfo 
                         break;
                 m->n_children--;
                 struct run *run = run_by_runner_pid(m, pid);
-                if (run)
+                if (run) {
                         run->runner_pid = 0;
+                        image_sync(run);
+                }
         }
         return 0;
 }
@@ -270,14 +416,18 @@ void batch_manager_free(struct batch_manager *m)
                  * reaped here, and their runs recorded as lost. */
                 for (size_t i = 0; i < b->n_runs; i++) {
                         struct run *run = &b->runs[i];
-                        if (run->runner_pid > 0) {
+                        if (run->runner_pid > 0 && !run->finished) {
                                 kill(run->runner_pid, SIGKILL);
-                                while (waitpid(run->runner_pid, NULL, 0) < 0 && errno == EINTR)
+                                /* An adopted runner is not our child: the
+                                 * blocking read below waits for its end. */
+                                while (!b->adopted && waitpid(run->runner_pid, NULL, 0) < 0 && errno == EINTR)
                                         ;
+                                if (!b->adopted)
+                                        m->n_children--;
                                 run->runner_pid = 0;
-                                m->n_children--;
                         }
                 }
+                fcntl(b->fd, F_SETFL, 0);
                 collector_on_io(b->io, b->fd, EPOLLIN, b); /* reads what is left, then EOF frees it */
         }
         /* Runners of batches already complete may still be exiting: wait
@@ -404,6 +554,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                         }
                 }
         }
+        batch_store(b);
         return (int)n;
 }
 
@@ -416,6 +567,7 @@ size_t batch_cancel_job(struct batch_manager *m, const char *job_name)
                         if (run->finished || run->on_failure || strcmp(run->job_name, job_name) != 0)
                                 continue;
                         run->cancel_requested = true;
+                        image_sync(run);
                         if (run->runner_pid > 0)
                                 kill(run->runner_pid, SIGTERM);
                         count++;
@@ -431,6 +583,7 @@ void batch_cancel_all(struct batch_manager *m)
                         if (run->finished)
                                 continue;
                         run->cancel_requested = true;
+                        image_sync(run);
                         if (run->runner_pid > 0)
                                 kill(run->runner_pid, SIGTERM);
                 }
@@ -450,6 +603,137 @@ void batch_kill_all(struct batch_manager *m)
                 }
 }
 
+void batch_manager_detach(struct batch_manager *m)
+{
+        while (m->first)
+                batch_release(m->first, true);
+        m->n_running = 0;
+        m->n_children = 0; /* orphans now: the service manager reaps them */
+}
+
+/* Rebuilds one batch of the previous instance from its image; PIPE_FD < 0
+ * when the pipe did not come with it (every unfinished run is then lost).
+ * Takes both descriptors. */
+static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int pipe_fd)
+{
+        char pipe_name[48], runs_name[48];
+        store_names(id, pipe_name, runs_name);
+        struct stat st;
+        struct image *image = MAP_FAILED;
+        if (fstat(image_fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct image))
+                image = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, image_fd, 0);
+        close(image_fd);
+        if (image == MAP_FAILED || image->magic != IMAGE_MAGIC || image->id != id ||
+            image->run_size != sizeof(struct image_run) || image->n_runs == 0 ||
+            sizeof(struct image) + (size_t)image->n_runs * sizeof(struct image_run) > (size_t)st.st_size) {
+                log_msg(LOG_ERR, "stored batch %llu from the previous instance is unreadable; the outcomes of its "
+                        "runs cannot be recorded", (unsigned long long)id);
+                if (image != MAP_FAILED)
+                        munmap(image, (size_t)st.st_size);
+                if (pipe_fd >= 0)
+                        close(pipe_fd);
+                fdstore_remove(pipe_name);
+                fdstore_remove(runs_name);
+                return;
+        }
+        size_t n = image->n_runs;
+        struct batch *b = calloc(1, sizeof(*b) + n * sizeof(struct run));
+        if (!b) {
+                log_msg(LOG_ERR, "cannot adopt batch %llu: %s", (unsigned long long)id, strerror(ENOMEM));
+                munmap(image, (size_t)st.st_size);
+                if (pipe_fd >= 0)
+                        close(pipe_fd);
+                return; /* left in the store: a later instance may have the memory */
+        }
+        *b = (struct batch){ .manager = m, .id = id, .fd = pipe_fd, .created_usec = image->created_usec,
+                             .image = image, .image_size = (size_t)st.st_size, .adopted = true, .n_runs = n };
+        b->next = m->first;
+        if (b->next)
+                b->next->prev = b;
+        m->first = b;
+        m->n_open++;
+        m->n_stored++;
+        if (id >= m->next_id)
+                m->next_id = id + 1;
+        for (size_t i = 0; i < n; i++) {
+                const struct image_run *ir = &image->runs[i];
+                struct run *run = &b->runs[i];
+                run->batch = b;
+                run->slot = (uint32_t)i;
+                run->job_name = strndup(ir->job_name, sizeof(ir->job_name));
+                run->user = ir->user[0] ? strndup(ir->user, sizeof(ir->user)) : NULL;
+                memcpy(run->run_id, ir->run_id, sizeof(run->run_id) - 1);
+                run->scheduled_usec = ir->scheduled_usec;
+                run->on_failure = ir->on_failure;
+                run->runner_pid = ir->runner_pid;
+                run->job_pid = ir->job_pid;
+                run->cancel_requested = ir->cancel_requested;
+                run->finished = ir->finished;
+                if (!run->job_name)
+                        run->job_name = strdup("?"); /* only the name is lost, never the batch */
+                if (run->finished) {
+                        b->n_finished++;
+                        continue;
+                }
+                m->n_running++;
+                if (pipe_fd >= 0)
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED, .priority = LOG_INFO,
+                                                        .job = run->job_name, .run_id = run->run_id,
+                                                        .user = run->user, .job_pid = run->job_pid,
+                                                        .scheduled_usec = run->scheduled_usec },
+                                 "%s of %s (pid %d) taken over from the previous instance of tickd",
+                                 run->on_failure ? "on_failure command" : "run", run->job_name, run->job_pid);
+        }
+        int r = pipe_fd < 0 ? -EBADF : fcntl(pipe_fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &b->io, pipe_fd, EPOLLIN, collector_on_io, b);
+        if (r < 0) {
+                if (pipe_fd >= 0)
+                        log_msg(LOG_ERR, "cannot watch adopted batch %llu: %s", (unsigned long long)id,
+                                strerror(-r));
+                for (size_t i = 0; i < n; i++)
+                        run_finish(b, &b->runs[i], NULL); /* lost, by name */
+                batch_free(b);
+        }
+}
+
+size_t batch_manager_adopt(struct batch_manager *m, struct fdstore_passed *passed)
+{
+        size_t before = m->n_running;
+        for (size_t i = 0; i < passed->n; i++) {
+                unsigned long long id;
+                char tail;
+                if (passed->fds[i] < 0 || sscanf(passed->names[i], "tickd-runs-%llu%c", &id, &tail) != 1)
+                        continue;
+                char pipe_name[48], runs_name[48];
+                store_names(id, pipe_name, runs_name);
+                int pipe_fd = -1;
+                for (size_t j = 0; j < passed->n; j++)
+                        if (passed->fds[j] >= 0 && strcmp(passed->names[j], pipe_name) == 0) {
+                                pipe_fd = passed->fds[j];
+                                passed->fds[j] = -1;
+                        }
+                int image_fd = passed->fds[i];
+                passed->fds[i] = -1;
+                batch_adopt(m, id, image_fd, pipe_fd);
+        }
+        for (size_t i = 0; i < passed->n; i++) {
+                if (passed->fds[i] < 0)
+                        continue;
+                if (strncmp(passed->names[i], "tickd-", 6) == 0) {
+                        log_msg(LOG_WARNING, "stored descriptor %s has no batch image; dropping it", passed->names[i]);
+                        fdstore_remove(passed->names[i]);
+                } else {
+                        log_msg(LOG_WARNING, "ignoring passed descriptor %d named %s", passed->fds[i],
+                                passed->names[i]);
+                }
+                close(passed->fds[i]);
+                passed->fds[i] = -1;
+        }
+        return m->n_running - before;
+}
+
+bool batch_all_stored(const struct batch_manager *m) { return m->n_stored == m->n_open; }
 size_t batch_open_count(const struct batch_manager *m) { return m->n_open; }
 size_t batch_running_count(const struct batch_manager *m) { return m->n_running; }
 

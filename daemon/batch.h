@@ -13,7 +13,14 @@
  * caller must have blocked SIGCHLD), knows every open batch (age, runs not
  * yet reported) and warns once (batch-stuck) when a batch outlives the
  * deadlines of its jobs. It logs each run's start and outcome; the owner
- * gets a callback for its own bookkeeping (overlap, stamps, on_failure). */
+ * gets a callback for its own bookkeeping (overlap, stamps, on_failure).
+ *
+ * Restarts (fdstore.h): when the service manager offers a descriptor
+ * store, every batch is stored there at dispatch (its pipe and an image of
+ * its runs, kept current), and taken out when it completes. A daemon that
+ * is restarted, or crashes and is restarted, leaves its runners running;
+ * the next instance adopts the stored batches and records their outcomes,
+ * including those written while no daemon was running. */
 #ifndef TICKD_BATCH_H
 #define TICKD_BATCH_H
 
@@ -24,6 +31,7 @@
 #include <systemd/sd-event.h>
 
 #include "crontab.h"
+#include "fdstore.h"
 #include "runner.h"
 
 struct batch;
@@ -75,6 +83,18 @@ void batch_manager_free(struct batch_manager *m);
  * number of runs dispatched (a failed fork is reported as a FAILED outcome
  * straight away), or a negative errno when no batch could be made. */
 int batch_spawn(struct batch_manager *m, const struct run_request *requests, size_t n);
+
+/* Restart: forgets every open batch without signalling its runners or
+ * waiting for them (they are not killed, and become the service manager's
+ * children). Batches in the fd store stay there for the next instance. */
+void batch_manager_detach(struct batch_manager *m);
+/* Whether every open batch is in the fd store (so a detach loses none). */
+bool batch_all_stored(const struct batch_manager *m);
+/* Start-up after a restart: adopts the batches the previous instance left
+ * in the fd store (named tickd-pipe-ID and tickd-runs-ID in PASSED; the
+ * descriptors it takes are set to -1, the other tickd-* ones are dropped
+ * from the store). Logs each adopted run; returns how many still run. */
+size_t batch_manager_adopt(struct batch_manager *m, struct fdstore_passed *passed);
 
 /* Asks a run to stop: SIGTERM to its runner (which forwards to the job's
  * group and SIGKILLs it after kill_grace). Finds runs by job name; returns

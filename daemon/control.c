@@ -390,6 +390,7 @@ static uint64_t rss_kb(void)
         unsigned long size, resident;
         if (!f || fscanf(f, "%lu %lu", &size, &resident) != 2)
                 return 0;
+        // cppcheck-suppress resourceLeak ; f is closed by its cleanup attribute
         return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 

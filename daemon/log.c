@@ -43,6 +43,7 @@ static const struct {
         [LOG_EVENT_DAEMON_STARTED] = { "daemon-started", TICKD_MESSAGE_DAEMON_STARTED, LOG_INFO },
         [LOG_EVENT_DAEMON_STOPPING] = { "daemon-stopping", TICKD_MESSAGE_DAEMON_STOPPING, LOG_INFO },
         [LOG_EVENT_CANCELLED] = { "cancelled", TICKD_MESSAGE_CANCELLED, LOG_NOTICE },
+        [LOG_EVENT_ADOPTED] = { "adopted", TICKD_MESSAGE_ADOPTED, LOG_INFO },
 };
 
 int log_event_default_priority(enum log_event event) { return events[event].priority; }

@@ -45,6 +45,7 @@ enum log_event {
         LOG_EVENT_DAEMON_STARTED,
         LOG_EVENT_DAEMON_STOPPING,
         LOG_EVENT_CANCELLED,       /* a run was cancelled (tickctl cancel, replace) */
+        LOG_EVENT_ADOPTED,         /* a run started by the previous instance, taken over after a restart */
         _LOG_EVENT_MAX,
 };
 

@@ -19,6 +19,7 @@
 #include "control-daemon.h"
 #include "crontab.h"
 #include "diag.h"
+#include "fdstore.h"
 #include "log.h"
 #include "notify.h"
 #include "reload.h"
@@ -339,6 +340,24 @@ static int on_shutdown_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* SIGTERM under a service manager that keeps our batches (fdstore.h):
+ * for a restart (systemctl restart, a package upgrade) running jobs go on
+ * and the next instance records their outcomes; for a stop they are
+ * cancelled as everywhere else. A manager that cannot be asked is taken
+ * to restart us: the jobs then go on rather than being killed. */
+static bool stop_is_restart(struct daemon *d, struct batch_manager *m)
+{
+        if (fdstore_size() == 0 || batch_running_count(m) == 0)
+                return false;
+        if (!batch_all_stored(m)) {
+                log_msg(LOG_WARNING, "some open batches are not in the fd store: stopping their jobs");
+                return false;
+        }
+        enum fdstore_stop_kind kind = fdstore_stop_kind(d->options->user);
+        log_msg(LOG_DEBUG, "the service manager's job on this unit: %s", fdstore_stop_kind_to_string(kind));
+        return kind == FDSTORE_STOP_RESTART || kind == FDSTORE_STOP_UNKNOWN;
+}
+
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         struct daemon *d = userdata;
@@ -350,11 +369,22 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         d->stopping = true;
         notify_stopping();
         struct batch_manager *m = scheduler_batches(d->scheduler);
-        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
-                 "stopping on %s: %zu run(s) still running", strsignal((int)si->ssi_signo), batch_running_count(m));
         scheduler_stop(d->scheduler);
         sd_event_source_set_enabled(d->inotify, SD_EVENT_OFF);
         sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
+        if (stop_is_restart(d, m)) {
+                log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
+                         "stopping for a restart on %s: %zu run(s) go on, for the next instance to take over",
+                         strsignal((int)si->ssi_signo), batch_running_count(m));
+                batch_manager_detach(m);
+                int r = fdstore_sync();
+                if (r < 0)
+                        log_msg(LOG_WARNING, "the service manager did not confirm the fd store: %s", strerror(-r));
+                sd_event_exit(d->event, 0);
+                return 0;
+        }
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
+                 "stopping on %s: %zu run(s) still running", strsignal((int)si->ssi_signo), batch_running_count(m));
         batch_cancel_all(m);
         int r = sd_event_add_time_relative(d->event, &d->shutdown_timer, CLOCK_MONOTONIC,
                                            d->config.shutdown_timeout_usec, 0, on_shutdown_timer, d);
@@ -499,6 +529,14 @@ int main(int argc, char **argv)
                 log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));
                 goto out;
         }
+        /* Runs the previous instance left going (a restart) count for
+         * overlap from the first reload on. */
+        struct fdstore_passed passed;
+        if (fdstore_passed_take(&passed) > 0) {
+                size_t adopted = batch_manager_adopt(scheduler_batches(d.scheduler), &passed);
+                log_msg(LOG_INFO, "took over %zu running run(s) from the previous instance", adopted);
+        }
+        fdstore_passed_free(&passed);
         reload(&d, "start-up");
         /* The control socket exists before READY=1 (tickctl may be run as
          * soon as the unit is started). */

@@ -964,6 +964,7 @@ void tz_cache_free(struct tz_cache *cache)
 bool tz_name_is_valid(const char *name)
 {
         size_t len = strlen(name);
+        // cppcheck-suppress arrayIndexOutOfBoundsCond ; len <= ZONE_NAME_MAX is strlen(name), in bounds
         if (len == 0 || len > ZONE_NAME_MAX || name[0] == '/' || name[len - 1] == '/')
                 return false;
         for (const char *p = name; *p; p++) {
@@ -1052,6 +1053,7 @@ int tz_cache_get_system_in(struct tz_cache *cache, const char *root, const struc
         if (f && fgets(target, sizeof(target), f)) {
                 target[strcspn(target, " \t\r\n")] = '\0';
                 if (target[0])
+                        // cppcheck-suppress resourceLeak ; f is closed by its cleanup attribute
                         return tz_cache_get(cache, target, out);
         }
 

@@ -85,7 +85,34 @@ static void write_atomic(const char *dir, const char *name, const char *content)
         free(final);
 }
 
-static void tickd_spawn(struct tickd *t, const char *const *prefix)
+/* In the child: FDS to 3, 4, ... (not close-on-exec) and the variables
+ * that name them; everything else above 2 is closed. */
+static void pass_fds(const int *fds, const char *const *names, size_t n)
+{
+        int high[64];
+        if (n > 64)
+                _exit(126);
+        for (size_t i = 0; i < n; i++)
+                high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 100);
+        close_range(3, 99, 0);
+        char list[4096] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (high[i] < 0 || dup2(high[i], 3 + (int)i) < 0)
+                        _exit(126);
+                len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ":" : "", names[i]);
+        }
+        close_range(3 + (unsigned)n, ~0U, 0);
+        char count[16], pid[16];
+        snprintf(count, sizeof(count), "%zu", n);
+        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+        setenv("LISTEN_FDS", count, 1);
+        setenv("LISTEN_PID", pid, 1);
+        setenv("LISTEN_FDNAMES", list, 1);
+}
+
+static void tickd_spawn_fds(struct tickd *t, const char *const *prefix, const int *fds, const char *const *names,
+                            size_t n_fds)
 {
         char *state = join(t->dir, "state"), *runtime = join(t->dir, "runtime");
         int p[2];
@@ -113,9 +140,14 @@ static void tickd_spawn(struct tickd *t, const char *const *prefix)
                 int null = open("/dev/null", O_RDWR);
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
-                /* Only 0, 1 and 2: descriptors the test framework left open
-                 * would otherwise be counted as tickd's. */
-                close_range(3, ~0U, 0);
+                for (char **e = t->env; e && *e; e++)
+                        putenv(*e);
+                /* Only 0, 1 and 2 (and what is passed): descriptors the test
+                 * framework left open would otherwise be counted as tickd's. */
+                if (n_fds)
+                        pass_fds(fds, names, n_fds);
+                else
+                        close_range(3, ~0U, 0);
                 execv(argv[0], (char **)argv);
                 _exit(127);
         }
@@ -128,7 +160,14 @@ static void tickd_spawn(struct tickd *t, const char *const *prefix)
         t->starts++;
 }
 
-struct tickd *tickd_start(const char *conf, const char *const *prefix)
+static void tickd_spawn(struct tickd *t, const char *const *prefix) { tickd_spawn_fds(t, prefix, NULL, NULL, 0); }
+
+void tickd_respawn_with_fds(struct tickd *t, const int *fds, const char *const *names, size_t n)
+{
+        tickd_spawn_fds(t, NULL, fds, names, n);
+}
+
+static struct tickd *tickd_new(const char *conf, const char *const *env)
 {
         struct tickd *t = calloc(1, sizeof(*t));
         t->dir = harness_tmpdir();
@@ -139,7 +178,26 @@ struct tickd *tickd_start(const char *conf, const char *const *prefix)
         mkdir(t->jobs_dir, 0755);
         if (conf)
                 free(harness_write_file(t->config_dir, "tickd.conf", conf));
+        size_t n = 0;
+        while (env && env[n])
+                n++;
+        t->env = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; env && env[i]; i++)
+                t->env[i] = strdup(env[i]);
+        return t;
+}
+
+struct tickd *tickd_start(const char *conf, const char *const *prefix)
+{
+        struct tickd *t = tickd_new(conf, NULL);
         tickd_spawn(t, prefix);
+        return t;
+}
+
+struct tickd *tickd_start_env(const char *conf, const char *const *env)
+{
+        struct tickd *t = tickd_new(conf, env);
+        tickd_spawn(t, NULL);
         return t;
 }
 
@@ -182,8 +240,15 @@ int tickd_stop(struct tickd *t, int sig, int timeout_ms)
                 }
         }
         t->pid = 0;
-        while (t->err_fd >= 0)
+        /* Its stderr ends with it, unless runners it left running for a
+         * successor (a restart) still hold it. */
+        long long eof_deadline = harness_now_ms() + 2000;
+        while (t->err_fd >= 0 && harness_now_ms() < eof_deadline)
                 tickd_pump(t, 100);
+        if (t->err_fd >= 0) {
+                close(t->err_fd);
+                t->err_fd = -1;
+        }
         return status;
 }
 
@@ -194,6 +259,9 @@ void tickd_free(struct tickd *t)
         if (t->err_fd >= 0)
                 close(t->err_fd);
         free(t->log);
+        for (char **e = t->env; e && *e; e++)
+                free(*e);
+        free(t->env);
         free(t->jobs_dir);
         free(t->config_dir);
         harness_tmpdir_remove(t->dir);

@@ -20,15 +20,23 @@ struct tickd {
         char *jobs_dir;
         char *config_dir;
         int starts;       /* daemon-started records seen so far */
+        char **env;       /* added to tickd's environment at every start */
 };
 
 /* Starts tickd. CONF (may be NULL) is written as tickd.conf. PREFIX (may be
  * NULL) is argv to run before tickd (e.g. valgrind). Waits for the
  * daemon-started record. */
 struct tickd *tickd_start(const char *conf, const char *const *prefix);
+/* tickd_start() with ENV ("NAME=value", NULL-terminated) added to tickd's
+ * environment at this and every later start. */
+struct tickd *tickd_start_env(const char *conf, const char *const *env);
 /* Stops tickd (if running) and starts it again on the same tree; the log
  * goes on accumulating. */
 void tickd_restart(struct tickd *t);
+/* Starts tickd again (after it exited) with FDS passed as a service manager
+ * passes its fd store: at 3, 4, ..., with $LISTEN_FDS, $LISTEN_PID and
+ * $LISTEN_FDNAMES (NAMES joined by ':'). */
+void tickd_respawn_with_fds(struct tickd *t, const int *fds, const char *const *names, size_t n);
 /* Writes (or replaces, atomically by rename) jobs.d/NAME. */
 void tickd_write_job(struct tickd *t, const char *name, const char *content);
 void tickd_remove_job(struct tickd *t, const char *name);

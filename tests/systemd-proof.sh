@@ -272,8 +272,12 @@ t_restart_keeps_job() {
         is_active || { echo "tickd not active after restart"; return 1; }
         X kill -0 "$jpid" 2>/dev/null || { echo "the restart killed the running job (pid $jpid)"; return 1; }
         until_true 5 eval '! X kill -0 $jpid 2>/dev/null' || { echo "job long did not finish"; return 1; }
+        journal_wait 5 -u tickd.service TICKD_RUN_ID="$rid" MESSAGE_ID=981d87e6c9e342e7bb7d3811bfdfd0c3 >/dev/null ||
+                { echo "the new instance did not log that it took run $rid over"; return 1; }
         journal_wait 5 -u tickd.service TICKD_RUN_ID="$rid" TICKD_EXIT_STATUS=0 >/dev/null ||
                 { echo "the outcome of run $rid (job long, across the restart) never reached the journal"; return 1; }
+        local by; by=$(X journalctl -q -u tickd.service TICKD_RUN_ID="$rid" TICKD_EXIT_STATUS=0 -o export | field _PID)
+        [ "$by" = "$(show MainPID)" ] || { echo "run $rid's outcome was logged by pid $by, not the new tickd"; return 1; }
         X journalctl -q -t long -o cat | grep -q long-done || { echo "job long's output is not in the journal"; return 1; }
 }
 
@@ -294,7 +298,16 @@ t_purge() {
 }
 
 t_stop() {
+        # A stop (unlike a restart) cancels running jobs and records them.
+        local jpid rid
+        Xsh "printf '[halt]\nschedule = * * * * * *\ncommand = exec sleep 61\n' > /etc/tickd/jobs.d/halt.ini" || return 1
+        until_true 5 eval 'jpid=$(X pgrep -o -f "^sleep 61$")' || { echo "job halt did not start"; return 1; }
+        rid=$(X cat /proc/$jpid/environ | tr '\0' '\n' | sed -n 's/^TICKD_RUN_ID=//p')
         X systemctl stop tickd.service || return 1
+        X rm -f /etc/tickd/jobs.d/halt.ini
+        ! X kill -0 "$jpid" 2>/dev/null || { echo "systemctl stop left job halt (pid $jpid) running"; return 1; }
+        journal_wait 3 -u tickd.service TICKD_RUN_ID="$rid" MESSAGE_ID=2764989117934936b04da056b739a357 >/dev/null ||
+                { echo "no cancelled record for run $rid of job halt"; return 1; }
         local s r c
         s=$(show ActiveState); r=$(show Result); c=$(show ExecMainStatus)
         [ "$s" = inactive ] && [ "$r" = success ] && [ "$c" = 0 ] ||
@@ -315,6 +328,24 @@ t_user_unit() {
                 { echo "the user's job did not run as $uid within 5 s"; return 1; }
         journal_wait 3 _SYSTEMD_USER_UNIT=tickd.service _UID="$uid" TICKD_JOB=mine >/dev/null ||
                 { echo "no outcome of the user's job in the journal"; return 1; }
+}
+
+# The user instance keeps its jobs across a restart too (it asks the user
+# manager over $XDG_RUNTIME_DIR/systemd/private).
+t_user_restart() {
+        local uid jpid rid out
+        uid=$(X id -u "$UNAME") || return 1
+        X runuser -u "$UNAME" -- sh -c "printf '[ulong]\nschedule = * * * * * *\ncommand = sleep 3.7\n' > \$HOME/.config/tickd/jobs.d/ulong.ini" ||
+                return 1
+        find_ulong() { jpid=$(X pgrep -o -u "$uid" -f "^sleep 3.7$"); [ -n "$jpid" ]; }
+        until_true 5 find_ulong || { echo "the user's job ulong did not start"; return 1; }
+        rid=$(X cat /proc/$jpid/environ | tr '\0' '\n' | sed -n 's/^TICKD_RUN_ID=//p')
+        X runuser -u "$UNAME" -- sh -c 'rm $HOME/.config/tickd/jobs.d/ulong.ini'
+        out=$(X runuser -u "$UNAME" -- env XDG_RUNTIME_DIR=/run/user/$uid systemctl --user restart tickd.service 2>&1) ||
+                { echo "systemctl --user restart tickd: $out"; return 1; }
+        X kill -0 "$jpid" 2>/dev/null || { echo "the user instance's restart killed job ulong (pid $jpid)"; return 1; }
+        journal_wait 6 _SYSTEMD_USER_UNIT=tickd.service _UID="$uid" TICKD_RUN_ID="$rid" TICKD_EXIT_STATUS=0 >/dev/null ||
+                { echo "the outcome of run $rid (job ulong, across the user restart) never reached the journal"; return 1; }
 }
 
 echo "# tickd proof in container $NAME" >&2
@@ -340,6 +371,7 @@ check restart-keeps-job start-active t_restart_keeps_job
 check upgrade-restarts start-active t_upgrade
 check stop-clean start-active t_stop
 check user-unit install t_user_unit
+check user-restart-keeps-job user-unit t_user_restart
 check purge install t_purge
 finish; trap - EXIT
 left=""
