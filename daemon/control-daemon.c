@@ -3,28 +3,22 @@
 #include "control-daemon.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "cleanup.h"
+#include "control-last.h"
 #include "log.h"
 #include "schedule.h"
 #include "timespan.h"
 
-struct last_outcome {
-        char *job;
-        char run_id[CONTROL_RUN_ID_MAX];
-        char result[24];
-        struct control_outcome outcome; /* strings point into this struct */
-};
-
 struct control_daemon {
         struct control_daemon_options options;
         struct control *control;
-        struct last_outcome *last;  /* one per job that has run since start-up */
-        size_t n_last, cap_last;
+        struct control_last *last;  /* each job's last outcome, kept across restarts */
 };
 
 static uint64_t now_usec(void)
@@ -32,14 +26,6 @@ static uint64_t now_usec(void)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static struct last_outcome *last_find(struct control_daemon *cd, const char *job)
-{
-        for (size_t i = 0; i < cd->n_last; i++)
-                if (strcmp(cd->last[i].job, job) == 0)
-                        return &cd->last[i];
-        return NULL;
 }
 
 static const char *result_name(const struct outcome *o)
@@ -72,29 +58,11 @@ void control_daemon_finished(void *userdata, const struct run *run, const struct
                 .end_usec = o && o->end_usec > 0 ? (uint64_t)o->end_usec : now_usec(),
         };
         if (!run->on_failure) {
-                struct last_outcome *l = last_find(cd, run->job_name);
-                if (!l && cd->n_last == cd->cap_last) {
-                        size_t cap = cd->cap_last ? cd->cap_last * 2 : 16;
-                        struct last_outcome *a = realloc(cd->last, cap * sizeof(*a));
-                        if (a) {
-                                cd->last = a;
-                                cd->cap_last = cap;
-                        }
-                }
-                if (!l && cd->n_last < cd->cap_last) {
-                        char *name = strdup(run->job_name);
-                        if (name) {
-                                l = &cd->last[cd->n_last++];
-                                *l = (struct last_outcome){ .job = name };
-                        }
-                }
-                if (l) {
-                        snprintf(l->run_id, sizeof(l->run_id), "%s", run->run_id);
-                        snprintf(l->result, sizeof(l->result), "%s", co.result);
-                        l->outcome = co;
-                        l->outcome.run_id = l->run_id;
-                        l->outcome.result = l->result;
-                }
+                int r = control_last_set(cd->last, run->job_name, &co);
+                if (r < 0)
+                        log_emit((&(struct log_record){ .priority = LOG_WARNING, .job = run->job_name,
+                                                        .errno_value = -r }),
+                                 "cannot keep the last outcome of %s: %s", run->job_name, strerror(-r));
         }
         control_run_finished(cd->control, run->job_name, &co);
 }
@@ -117,12 +85,11 @@ static int for_each_job(void *userdata, control_job_fn each, void *ctx)
                         int64_t next = 0;
                         if (!j->enabled || schedule_next(j->schedule, j->zone, now, &next) < 0)
                                 next = 0;
-                        struct last_outcome *l = last_find(cd, j->name);
                         struct control_job cj = {
                                 .job = j,
                                 .uid = (uid_t)-1,
                                 .next_usec = (uint64_t)next * USEC_PER_SEC,
-                                .last = l ? &l->outcome : NULL,
+                                .last = control_last_get(cd->last, j->name),
                                 .running = (unsigned)batch_running_count_job(batches, j->name),
                         };
                         int r = each(&cj, ctx);
@@ -306,16 +273,6 @@ static int for_each_batch(void *userdata, control_batch_fn each, void *ctx)
 
 /* ---- run, cancel, reload ---- */
 
-static void visit_newest(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *missing, size_t n)
-{
-        struct visit_ctx *v = userdata;
-        for (size_t i = 0; i < n; i++)
-                if (!missing[i]->on_failure && strcmp(missing[i]->job_name, v->find_job) == 0 && id >= v->newest_id) {
-                        v->newest_id = id;
-                        snprintf(v->run_id, sizeof(v->run_id), "%s", missing[i]->run_id);
-                }
-}
-
 static const struct job *find_job(struct control_daemon *cd, const char *name)
 {
         struct scheduler *s = cd->options.scheduler;
@@ -336,25 +293,24 @@ static int run_job(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_
         if (!job)
                 return -ENOENT;
         enum overlap_policy overlap = job->overlap;
-        struct batch_manager *batches = scheduler_batches(cd->options.scheduler);
-        struct visit_ctx before = { .find_job = name };
-        batch_foreach(batches, visit_newest, &before);
-        int r = scheduler_run_now(cd->options.scheduler, name);
+        char id[SCHEDULER_RUN_ID_MAX] = "";
+        int r = scheduler_run_now_id(cd->options.scheduler, name, id);
         if (r < 0)
                 return r;
-        struct visit_ctx after = { .find_job = name };
-        batch_foreach(batches, visit_newest, &after);
-        /* batch_spawn() is synchronous: a run started now is in the newest
-         * batch. No new run means it was skipped, queued behind the running
-         * one, or waits for a max_concurrent slot. */
-        if (r > 0 && after.run_id[0] && strcmp(after.run_id, before.run_id) != 0) {
-                snprintf(run_id, CONTROL_RUN_ID_MAX, "%s", after.run_id);
-                return 0;
+        snprintf(run_id, CONTROL_RUN_ID_MAX, "%s", id);
+        switch (r) {
+        case SCHEDULER_RUN_STARTED: return 0;
+        case SCHEDULER_RUN_QUEUED: return CONTROL_RUN_QUEUED;
+        case SCHEDULER_RUN_WAITING: return CONTROL_RUN_WAITING;
+        default: /* skipped: only skip, queue and replace ever skip */
+                return overlap == OVERLAP_SKIP ? -EBUSY : -EALREADY;
         }
-        if (r == 0 && overlap == OVERLAP_SKIP)
-                return -EBUSY;
-        run_id[0] = '\0'; /* accepted, but no run yet */
-        return 0;
+}
+
+static void on_dropped(void *userdata, const char *job, const char *run_id, const char *reason)
+{
+        struct control_daemon *cd = userdata;
+        control_run_dropped(cd->control, job, run_id, reason);
 }
 
 static int cancel_job(void *userdata, const char *name)
@@ -390,11 +346,18 @@ int control_daemon_new(const struct control_daemon_options *options, struct cont
         if (!cd)
                 return -ENOMEM;
         cd->options = *options;
-        int r = control_new(options->event, &options->control, &ops, cd, &cd->control);
+        int r = control_last_new(options->event, scheduler_state_dir(options->scheduler), &cd->last);
         if (r < 0) {
                 free(cd);
                 return r;
         }
+        r = control_new(options->event, &options->control, &ops, cd, &cd->control);
+        if (r < 0) {
+                control_last_free(cd->last);
+                free(cd);
+                return r;
+        }
+        scheduler_set_dropped(options->scheduler, on_dropped, cd);
         *out = cd;
         return 0;
 }
@@ -403,10 +366,9 @@ struct control_daemon *control_daemon_free(struct control_daemon *cd)
 {
         if (!cd)
                 return NULL;
+        scheduler_set_dropped(cd->options.scheduler, NULL, NULL);
         control_free(cd->control);
-        for (size_t i = 0; i < cd->n_last; i++)
-                free(cd->last[i].job);
-        free(cd->last);
+        control_last_free(cd->last);
         free(cd);
         return NULL;
 }

@@ -4,7 +4,7 @@
  * the batch manager through their public headers only, and keeps what
  * neither of them keeps: each job's last outcome (fed by
  * control_daemon_finished(), which the scheduler calls for every finished
- * run) and, per crontab, why it was rejected (worked out again when asked:
+ * run; kept in the state directory across restarts, control-last.h) and, per crontab, why it was rejected (worked out again when asked:
  * a file whose identity on disk is not the loaded one is loaded again to
  * find its first error). */
 #ifndef TICKD_CONTROL_DAEMON_H

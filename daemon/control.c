@@ -484,14 +484,26 @@ static int method_run_job(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, CONTROL_ERROR_BUSY,
                                          "job '%s' is already running and its overlap policy is skip", name);
+        if (r == -EALREADY)
+                return sd_bus_error_setf(error, CONTROL_ERROR_BUSY,
+                                         "job '%s' is already running and a run of it is already queued", name);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot run job '%s': %m", name);
+        const char *state = r == CONTROL_RUN_QUEUED ? "queued" : r == CONTROL_RUN_WAITING ? "waiting" : "started";
         log_emit((&(struct log_record){ .priority = LOG_INFO, .job = name, .run_id = run_id[0] ? run_id : NULL }),
-                 "control: uid %u %s a run of %s", (unsigned)conn->uid, run_id[0] ? "started" : "queued", name);
-        if (!run_id[0]) /* queued behind the running one or for a free slot: nothing to wait for yet */
-                return sd_bus_reply_method_return(m, "ssiit", "", "queued", -1, 0, UINT64_C(0));
-        if (!wait)
-                return sd_bus_reply_method_return(m, "ssiit", run_id, "started", -1, 0, UINT64_C(0));
+                 "control: uid %u %s a run of %s%s", (unsigned)conn->uid, r == 0 ? "started" : "queued", name,
+                 r == CONTROL_RUN_WAITING ? " (waiting for a max_concurrent slot)" : "");
+        if (!wait || (r != 0 && !run_id[0])) /* a pending run without a name cannot be waited for */
+                return sd_bus_reply_method_return(m, "ssiit", run_id, state, -1, 0, UINT64_C(0));
+        if (r != 0) {
+                /* The reply waits for the outcome; the peer hears now why it waits. */
+                __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *signal = NULL;
+                if ((r = sd_bus_message_new_signal(conn->bus, &signal, CONTROL_PATH, CONTROL_INTERFACE,
+                                                   "RunWaiting")) < 0 ||
+                    (r = sd_bus_message_append(signal, "sss", name, run_id, state)) < 0 ||
+                    (r = sd_bus_send(conn->bus, signal, NULL)) < 0)
+                        return r;
+        }
         for (size_t i = 0; i < RECENT_MAX; i++) {
                 const struct recent *done = &c->recent[i];
                 if (strcmp(done->run_id, run_id) == 0)
@@ -806,6 +818,27 @@ struct control *control_free(struct control *c)
         sd_event_unref(c->event);
         free(c);
         return NULL;
+}
+
+void control_run_dropped(struct control *c, const char *job, const char *run_id, const char *reason)
+{
+        if (!c || !run_id || !run_id[0])
+                return;
+        for (struct waiter **p = &c->waiters; *p;) {
+                struct waiter *w = *p;
+                if (strcmp(w->run_id, run_id) != 0) {
+                        p = &w->next;
+                        continue;
+                }
+                *p = w->next;
+                int r = sd_bus_reply_method_errorf(w->call, CONTROL_ERROR_DROPPED,
+                                                   "the queued run %s of %s was dropped before it started: %s",
+                                                   run_id, job, reason);
+                if (r < 0)
+                        log_emit((&(struct log_record){ .priority = LOG_DEBUG, .job = job, .run_id = run_id }),
+                                 "control: cannot tell the waiter of a dropped run: %s", strerror(-r));
+                waiter_free(w);
+        }
 }
 
 void control_run_finished(struct control *c, const char *job, const struct control_outcome *o)

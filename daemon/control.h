@@ -58,13 +58,21 @@
  *                               t rss_kb, a FILE, a RUN, a BATCH
  *   RunJob(s name, b wait)   -> s run_id, s result, i exit_status,
  *                               i signal, t duration_usec
- *                               (without wait: result "started", -1, 0, 0;
- *                               a run that waits: "", "queued", -1, 0, 0)
+ *                               (without wait: result "started", or for a
+ *                               run that has to wait "queued" (behind the
+ *                               job's running run) or "waiting" (for a
+ *                               max_concurrent slot); -1, 0, 0. With wait,
+ *                               the outcome; a run that has to wait first
+ *                               gets the signal below, and CONTROL_ERROR_DROPPED
+ *                               if it never starts)
+ * Signals (sent to the RunJob(wait) caller only):
+ *   RunWaiting(s name, s run_id, s state)  state "queued" or "waiting"
  *   CancelJob(s name)        -> u runs signalled
  *   Reload()                 -> a FILE */
 #define CONTROL_ERROR_NO_SUCH_JOB "org.tickd.Error.NoSuchJob"
 #define CONTROL_ERROR_NOT_RUNNING "org.tickd.Error.NotRunning"
 #define CONTROL_ERROR_BUSY "org.tickd.Error.Busy"
+#define CONTROL_ERROR_DROPPED "org.tickd.Error.RunDropped"
 
 /* One finished run. Results: "success", "failed", "timeout", "lost",
  * "cancelled", "exec-failed", "credentials-failed". */
@@ -85,7 +93,7 @@ struct control_job {
          * daemon's own user. */
         uid_t uid;
         uint64_t next_usec;                   /* 0 = none */
-        const struct control_outcome *last;   /* NULL = no run since start-up */
+        const struct control_outcome *last;   /* NULL = none recorded (kept across restarts) */
         unsigned running;                     /* runs in progress */
 };
 
@@ -128,10 +136,13 @@ struct control_ops {
         int (*for_each_run)(void *userdata, control_run_fn each, void *ctx);
         int (*for_each_batch)(void *userdata, control_batch_fn each, void *ctx);
         /* Starts a run of NAME now, outside its schedule, with its overlap
-         * policy; writes the run id, or "" when the run was accepted but
-         * waits (overlap = queue, max_concurrent). Returns 0, -ENOENT (no such job),
-         * -EBUSY (skipped: it is running and overlap = skip), or another
-         * negative errno. */
+         * policy, and writes its id. Returns 0 (started), CONTROL_RUN_QUEUED
+         * (behind the job's running run: overlap = queue/replace) or
+         * CONTROL_RUN_WAITING (for a max_concurrent slot): such a run ends
+         * with control_run_finished() or control_run_dropped(); -ENOENT
+         * (no such job), -EBUSY (skipped: it is running and overlap = skip),
+         * -EALREADY (skipped: a run is already queued), or another negative
+         * errno. */
         int (*run_job)(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_MAX]);
         /* Cancels NAME's running runs (SIGTERM, SIGKILL after the grace).
          * Returns how many, -ENOENT (no such job) or -ESRCH (not running). */
@@ -158,6 +169,12 @@ int control_new(sd_event *event, const struct control_options *options,
 /* Closes every connection (pending waits get an error) and removes the
  * socket. NULL is allowed. */
 struct control *control_free(struct control *c);
+
+enum { CONTROL_RUN_QUEUED = 1, CONTROL_RUN_WAITING = 2 };
+
+/* Tells the RunJob(wait) caller of a queued or waiting run RUN_ID of JOB
+ * that it will never start, and why (REASON, a short phrase). */
+void control_run_dropped(struct control *c, const char *job, const char *run_id, const char *reason);
 
 /* Tells waiting RunJob callers that run OUTCOME->run_id of JOB finished. */
 void control_run_finished(struct control *c, const char *job, const struct control_outcome *outcome);

@@ -10,16 +10,9 @@
 int ctl_cancel(int argc, char **argv)
 {
         struct ctl_options o;
-        int r = ctl_parse(argc, argv, 0, "cancel JOB [OPTIONS...]", &o);
-        if (r >= 0) {
-                ctl_options_free(&o);
+        int r = ctl_parse_args(argc, argv, 0, "cancel JOB [OPTIONS...]", 1, 1, "one job name", &o);
+        if (r >= 0)
                 return r;
-        }
-        if (o.n_args != 1) {
-                fprintf(stderr, "tickctl cancel: expected one job name\n");
-                ctl_options_free(&o);
-                return 2;
-        }
         sd_bus *bus = NULL;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         int status;

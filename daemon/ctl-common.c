@@ -194,6 +194,27 @@ int ctl_connect(const struct ctl_options *o, bool quiet, sd_bus **out)
         return 0;
 }
 
+int ctl_call_failed(const struct ctl_options *o, const char *method, int r, const sd_bus_error *error)
+{
+        if (!sd_bus_error_is_set(error)) {
+                fprintf(stderr, "tickctl %s: %s failed: %s\n", o->command, method, strerror(-r));
+                return r;
+        }
+        fprintf(stderr, "tickctl %s: %s\n", o->command, error->message ? error->message : error->name);
+        static const struct {
+                const char *name;
+                int errno_value;
+        } map[] = {
+                { SD_BUS_ERROR_ACCESS_DENIED, -EACCES }, { CONTROL_ERROR_NO_SUCH_JOB, -ENXIO },
+                { CONTROL_ERROR_NOT_RUNNING, -ESRCH },   { CONTROL_ERROR_BUSY, -EBUSY },
+                { CONTROL_ERROR_DROPPED, -ECANCELED },
+        };
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+                if (sd_bus_error_has_name(error, map[i].name))
+                        return map[i].errno_value;
+        return r;
+}
+
 int ctl_call(const struct ctl_options *o, sd_bus *bus, const char *method, uint64_t timeout_usec,
              sd_bus_message **reply, const char *types, ...)
 {
@@ -208,23 +229,45 @@ int ctl_call(const struct ctl_options *o, sd_bus *bus, const char *method, uint6
         }
         if (r >= 0)
                 r = sd_bus_call(bus, m, timeout_usec, &error, reply);
-        if (r < 0) {
-                if (sd_bus_error_is_set(&error)) {
-                        fprintf(stderr, "tickctl %s: %s\n", o->command, error.message ? error.message : error.name);
-                        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
-                                r = -EACCES;
-                        else if (sd_bus_error_has_name(&error, CONTROL_ERROR_NO_SUCH_JOB))
-                                r = -ENXIO;
-                        else if (sd_bus_error_has_name(&error, CONTROL_ERROR_NOT_RUNNING))
-                                r = -ESRCH;
-                        else if (sd_bus_error_has_name(&error, CONTROL_ERROR_BUSY))
-                                r = -EBUSY;
-                } else {
-                        fprintf(stderr, "tickctl %s: %s failed: %s\n", o->command, method, strerror(-r));
-                }
-        }
+        if (r < 0)
+                r = ctl_call_failed(o, method, r, &error);
         sd_bus_error_free(&error);
         return r;
+}
+
+int ctl_parse_args(int argc, char **argv, unsigned extra, const char *usage, int min_args, int max_args,
+                   const char *args, struct ctl_options *o)
+{
+        int r = ctl_parse(argc, argv, extra, usage, o);
+        if (r < 0 && o->n_args >= min_args && o->n_args <= max_args)
+                return -1;
+        if (r < 0) {
+                if (max_args == 0)
+                        fprintf(stderr, "tickctl %s: unexpected argument '%s'\n", o->command, o->args[0]);
+                else
+                        fprintf(stderr, "tickctl %s: expected %s (see tickctl %s --help)\n", o->command, args,
+                                o->command);
+                r = 2;
+        }
+        ctl_options_free(o);
+        return r;
+}
+
+void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
+                    const char *error, unsigned jobs)
+{
+        if (o->json) {
+                printf("%s{\"path\": ", prefix);
+                ctl_json_string(stdout, path);
+                printf(", \"loaded\": %s, \"jobs\": %u, \"error\": ", loaded ? "true" : "false", jobs);
+                ctl_json_string(stdout, error);
+                printf("}");
+        } else if (loaded) {
+                printf("%s%sloaded%s    %s (%u job%s)\n", prefix, ctl_color(o, "loaded"), ctl_color_off(o), path, jobs,
+                       jobs == 1 ? "" : "s");
+        } else {
+                printf("%s%srejected%s  %s: %s\n", prefix, ctl_color(o, "rejected"), ctl_color_off(o), path, error);
+        }
 }
 
 int ctl_exit_status(int r)

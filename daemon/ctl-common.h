@@ -14,6 +14,10 @@
 /* Exit statuses beyond ctl.h's 0 (ok), 1 (a finding) and 2 (usage or error). */
 #define CTL_EXIT_NOT_RUNNING 3 /* no daemon on the control socket */
 #define CTL_EXIT_DENIED 4      /* permission denied */
+/* run --wait: the run was refused or dropped before it started (overlap =
+ * skip, the job removed by a reload, tickd stopping). EX_TEMPFAIL of
+ * sysexits.h: try again later. */
+#define CTL_EXIT_DROPPED 75
 
 /* The exit status for a negative errno from ctl_connect()/ctl_call(). */
 int ctl_exit_status(int r);
@@ -41,6 +45,11 @@ struct ctl_options {
  * USAGE is the command's synopsis line after "tickctl". */
 int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct ctl_options *o);
 void ctl_options_free(struct ctl_options *o);
+/* ctl_parse(), then checks that MIN_ARGS to MAX_ARGS positional arguments
+ * were given (ARGS says which, for the message: "one job name"). Returns
+ * -1 to go on, else the exit status to return at once (O is then freed). */
+int ctl_parse_args(int argc, char **argv, unsigned extra, const char *usage, int min_args, int max_args,
+                   const char *args, struct ctl_options *o);
 
 /* DIR/jobs.d; malloc'd. */
 char *ctl_jobs_dir(const struct ctl_options *o);
@@ -55,11 +64,21 @@ int ctl_connect(const struct ctl_options *o, bool quiet, sd_bus **out);
  * = sd-bus's default, UINT64_MAX = none. */
 int ctl_call(const struct ctl_options *o, sd_bus *bus, const char *method, uint64_t timeout_usec,
              sd_bus_message **reply, const char *types, ...);
+/* What ctl_call() does with a failed call R (ERROR may be unset): prints it
+ * and maps the daemon's errors to -EACCES, -ENXIO (no such job), -ESRCH
+ * (not running), -EBUSY (skipped) and -ECANCELED (a queued run dropped). */
+int ctl_call_failed(const struct ctl_options *o, const char *method, int r, const sd_bus_error *error);
 
 /* Asks the daemon to reload and prints its per-file report (with
  * ONLY_PATH, that file's line only). Returns 0, 1 when a shown file was
  * rejected, or a negative errno (printed). In ctl-reload.c. */
 int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only_path);
+
+/* One crontab's state as reload and status show it, after PREFIX (JSON:
+ * the separator; text: the indentation): a JSON object, or
+ * "loaded    PATH (N jobs)" / "rejected  PATH: ERROR" and a newline. */
+void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
+                    const char *error, unsigned jobs);
 
 /* Starts $PAGER (default "less", with LESS=FRSXMK) when stdout is a
  * terminal and --no-pager was not given; ctl_pager_close() waits for it. */

@@ -457,16 +457,9 @@ static int edit(const struct ctl_options *o, const char *dir, const char *name)
 int ctl_edit(int argc, char **argv)
 {
         struct ctl_options o;
-        int r = ctl_parse(argc, argv, 0, "edit [FILE] [OPTIONS...]", &o);
-        if (r >= 0) {
-                ctl_options_free(&o);
+        int r = ctl_parse_args(argc, argv, 0, "edit [FILE] [OPTIONS...]", 0, 1, "at most one file", &o);
+        if (r >= 0)
                 return r;
-        }
-        if (o.n_args > 1) {
-                fprintf(stderr, "tickctl edit: at most one file\n");
-                ctl_options_free(&o);
-                return 2;
-        }
         if (!o.user_mode && geteuid() != 0) {
                 fprintf(stderr, "tickctl edit: permission denied: editing system crontabs needs root "
                                 "(use --user for your own)\n");

@@ -319,16 +319,10 @@ static void print_table(const struct ctl_options *o, const struct table *t)
 int ctl_list(int argc, char **argv)
 {
         struct ctl_options o;
-        int r = ctl_parse(argc, argv, CTL_OPT_JSON | CTL_OPT_ALL, "list [--all] [--json] [OPTIONS...]", &o);
-        if (r >= 0) {
-                ctl_options_free(&o);
+        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON | CTL_OPT_ALL, "list [--all] [--json] [OPTIONS...]", 0, 0,
+                               NULL, &o);
+        if (r >= 0)
                 return r;
-        }
-        if (o.n_args > 0) {
-                fprintf(stderr, "tickctl list: unexpected argument '%s'\n", o.args[0]);
-                ctl_options_free(&o);
-                return 2;
-        }
         struct table t = {};
         sd_bus *bus = NULL;
         r = ctl_connect(&o, true, &bus);

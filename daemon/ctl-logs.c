@@ -10,11 +10,23 @@
  * records, or when its first line came at most STREAM_EARLY_USEC before the
  * started record and after the job's previous outcome (a job can print
  * before its start is recorded, and such a line may lack _PID: journald
- * learns a writer's credentials only once it has accepted the stream). All lines of those streams, from shortly
- * before the start to shortly after the end, are the run's output. Only
- * runs of one job that overlap in time (overlap = allow) can mix, through
- * lines their children wrote in the shared window. Without _STREAM_ID, the
- * lines inside the window are shown. */
+ * learns a writer's credentials only once it has accepted the stream);
+ * but never when the job process of another run of the job (that run's
+ * TICKD_PID) wrote to it: it is that run's. All lines of those streams,
+ * from shortly before the start to shortly after the end, are the run's
+ * output. Runs of one job that overlap in time (overlap = allow) can still
+ * mix through a stream that only their children wrote to. Without
+ * _STREAM_ID, the lines inside the window are shown.
+ *
+ * Not exact, and selecting by the pid of the runner (which opens the
+ * streams) would not make it so: journald reads streams with
+ * SCM_CREDENTIALS and stamps each line with the pid of the process that
+ * wrote it, not of the one that connected the stream (seen with Debian
+ * 12's journald 252: a job's line carries the job's pid, its children's
+ * lines their own). An exact selection needs one entry per stream that the
+ * runner writes itself (its _STREAM_ID then names the run's streams), or
+ * the runner relaying output with TICKD_RUN_ID: a change of the runner's
+ * output, not made here. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -104,11 +116,58 @@ static void print_line(FILE *out, sd_journal *j, const char *job)
         fprintf(out, "%s %s: %s\n", journal_query_format_time(t, false, when, sizeof(when)), job, message);
 }
 
+struct stream_set {
+        char **ids;
+        size_t count;
+};
+
+static bool stream_set_has(const struct stream_set *set, const char *id)
+{
+        for (size_t i = 0; i < set->count; i++)
+                if (strcmp(set->ids[i], id) == 0)
+                        return true;
+        return false;
+}
+
+static int stream_set_add(struct stream_set *set, char *id)
+{
+        if (stream_set_has(set, id)) {
+                free(id);
+                return 0;
+        }
+        char **more = realloc(set->ids, (set->count + 1) * sizeof(char *));
+        if (!more) {
+                free(id);
+                return -ENOMEM;
+        }
+        set->ids = more;
+        set->ids[set->count++] = id;
+        return 0;
+}
+
+static void stream_set_free(struct stream_set *set)
+{
+        for (size_t i = 0; i < set->count; i++)
+                free(set->ids[i]);
+        free(set->ids);
+}
+
 struct run_window {
         uint64_t start, end; /* end 0 = not finished */
         uint64_t early;      /* streams first heard from since then may be the run's */
         char *job_pid;       /* TICKD_PID; NULL = not recorded */
+        struct stream_set other_pids; /* TICKD_PID of the job's other runs around the window */
+        struct stream_set foreign;    /* streams one of those wrote to: never this run's */
 };
+
+static void run_window_free(struct run_window *w)
+{
+        free(w->job_pid);
+        w->job_pid = NULL;
+        stream_set_free(&w->other_pids);
+        stream_set_free(&w->foreign);
+        w->other_pids = w->foreign = (struct stream_set){ 0 };
+}
 
 /* Sets W->early: STREAM_EARLY_USEC before the start, but not before the
  * job's previous outcome, whose streams are not this run's. */
@@ -133,6 +192,44 @@ static int find_previous_end(const struct logs_options *o, struct run_window *w)
                 if (t > w->early)
                         w->early = t;
                 break;
+        }
+        sd_journal_close(j);
+        if (r < 0)
+                fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
+        return r < 0 ? r : 0;
+}
+
+/* The job processes of JOB's other runs that started around the window
+ * (overlap = allow): a stream one of them wrote to is theirs. */
+static int find_other_runs(const struct logs_options *o, struct run_window *w)
+{
+        uint64_t from = w->start > BEFORE_START_USEC ? w->start - BEFORE_START_USEC : 0;
+        uint64_t to = w->end ? w->end + AFTER_END_USEC : UINT64_MAX;
+        sd_journal *j = NULL;
+        int r = journal_query_open(&j, o->directory, o->user);
+        if (r >= 0)
+                r = journal_query_match(j, "MESSAGE_ID", log_event_message_id(LOG_EVENT_STARTED));
+        if (r >= 0)
+                r = journal_query_match(j, "TICKD_JOB", o->job);
+        if (r >= 0)
+                r = sd_journal_seek_realtime_usec(j, from);
+        while (r >= 0 && (r = sd_journal_next(j)) > 0) {
+                uint64_t t;
+                char *pid = NULL;
+                _cleanup_free_ char *id = NULL;
+                if (sd_journal_get_realtime_usec(j, &t) < 0 || t < from)
+                        continue;
+                if (t > to)
+                        break;
+                if (journal_query_field(j, "TICKD_RUN_ID", &id) < 0 || strcmp(id, o->run_id) == 0 ||
+                    journal_query_field(j, "TICKD_PID", &pid) < 0)
+                        continue;
+                if (w->job_pid && strcmp(pid, w->job_pid) == 0) {
+                        free(pid);
+                        continue;
+                }
+                if ((r = stream_set_add(&w->other_pids, pid)) < 0)
+                        break;
         }
         sd_journal_close(j);
         if (r < 0)
@@ -191,54 +288,26 @@ static int find_run(const struct logs_options *o, struct run_window *w)
         /* Without a started record (rotated away), the duration gives it. */
         if (w->start == 0 && w->end && duration >= 0)
                 w->start = w->end - (uint64_t)duration;
-        return find_previous_end(o, w);
-}
-
-struct stream_set {
-        char **ids;
-        size_t count;
-};
-
-static bool stream_set_has(const struct stream_set *set, const char *id)
-{
-        for (size_t i = 0; i < set->count; i++)
-                if (strcmp(set->ids[i], id) == 0)
-                        return true;
-        return false;
-}
-
-static int stream_set_add(struct stream_set *set, char *id)
-{
-        if (stream_set_has(set, id)) {
-                free(id);
-                return 0;
-        }
-        char **more = realloc(set->ids, (set->count + 1) * sizeof(char *));
-        if (!more) {
-                free(id);
-                return -ENOMEM;
-        }
-        set->ids = more;
-        set->ids[set->count++] = id;
-        return 0;
-}
-
-static void stream_set_free(struct stream_set *set)
-{
-        for (size_t i = 0; i < set->count; i++)
-                free(set->ids[i]);
-        free(set->ids);
+        r = find_previous_end(o, w);
+        return r < 0 ? r : find_other_runs(o, w);
 }
 
 /* Whether the current line belongs to the run, learning its stream into
  * STREAMS (the run's) and SEEN (every stream met so far). */
-static int run_line_belongs(sd_journal *j, const struct run_window *w, uint64_t t, struct stream_set *streams,
+static int run_line_belongs(sd_journal *j, struct run_window *w, uint64_t t, struct stream_set *streams,
                             struct stream_set *seen)
 {
         _cleanup_free_ char *stream = NULL, *pid = NULL;
         bool in_window = t >= w->start && (!w->end || t <= w->end);
         if (journal_query_field(j, "_STREAM_ID", &stream) < 0)
                 return in_window;
+        if (stream_set_has(&w->foreign, stream))
+                return 0;
+        bool has_pid = journal_query_field(j, "_PID", &pid) >= 0;
+        if (has_pid && stream_set_has(&w->other_pids, pid)) {
+                char *copy = strdup(stream);
+                return !copy || stream_set_add(&w->foreign, copy) < 0 ? -ENOMEM : 0;
+        }
         if (stream_set_has(streams, stream))
                 return 1;
         bool first_line = !stream_set_has(seen, stream);
@@ -248,7 +317,7 @@ static int run_line_belongs(sd_journal *j, const struct run_window *w, uint64_t 
                         return -ENOMEM;
         }
         bool early = first_line && t < w->start && t >= w->early;
-        bool by_pid = w->job_pid && journal_query_field(j, "_PID", &pid) >= 0 && strcmp(pid, w->job_pid) == 0;
+        bool by_pid = w->job_pid && has_pid && strcmp(pid, w->job_pid) == 0;
         if (!by_pid && !in_window && !early)
                 return 0;
         int r = stream_set_add(streams, TAKE_PTR(stream));
@@ -260,14 +329,14 @@ static int show_run(const struct logs_options *o)
         struct run_window w;
         int r = find_run(o, &w);
         if (r < 0) {
-                free(w.job_pid);
+                run_window_free(&w);
                 return r == -ENOENT ? 1 : 2;
         }
         uint64_t from = w.start > BEFORE_START_USEC ? w.start - BEFORE_START_USEC : 0;
         uint64_t to = w.end ? w.end + AFTER_END_USEC : UINT64_MAX;
         sd_journal *j = NULL;
         if (open_journal(o, &j) < 0) {
-                free(w.job_pid);
+                run_window_free(&w);
                 return 2;
         }
         r = journal_query_match(j, "SYSLOG_IDENTIFIER", o->job);
@@ -313,7 +382,7 @@ static int show_run(const struct logs_options *o)
         sd_journal_close(j);
         stream_set_free(&streams);
         stream_set_free(&seen);
-        free(w.job_pid);
+        run_window_free(&w);
         if (r < 0) {
                 fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
                 return 2;

@@ -31,18 +31,7 @@ int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only
                         continue;
                 if (!loaded)
                         rejected = 1;
-                if (o->json) {
-                        printf("%s\n  {\"path\": ", i ? "," : "");
-                        ctl_json_string(stdout, path);
-                        printf(", \"loaded\": %s, \"jobs\": %u, \"error\": ", loaded ? "true" : "false", jobs);
-                        ctl_json_string(stdout, error);
-                        printf("}");
-                } else if (loaded) {
-                        printf("%sloaded%s    %s (%u job%s)\n", ctl_color(o, "loaded"), ctl_color_off(o), path, jobs,
-                               jobs == 1 ? "" : "s");
-                } else {
-                        printf("%srejected%s  %s: %s\n", ctl_color(o, "rejected"), ctl_color_off(o), path, error);
-                }
+                ctl_print_file(o, o->json ? (i ? ",\n  " : "\n  ") : "", path, loaded, error, jobs);
         }
         if (o->json)
                 printf("\n]\n");
@@ -52,16 +41,9 @@ int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only
 int ctl_reload(int argc, char **argv)
 {
         struct ctl_options o;
-        int r = ctl_parse(argc, argv, CTL_OPT_JSON, "reload [--json] [OPTIONS...]", &o);
-        if (r >= 0) {
-                ctl_options_free(&o);
+        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON, "reload [--json] [OPTIONS...]", 0, 0, NULL, &o);
+        if (r >= 0)
                 return r;
-        }
-        if (o.n_args > 0) {
-                fprintf(stderr, "tickctl reload: unexpected argument '%s'\n", o.args[0]);
-                ctl_options_free(&o);
-                return 2;
-        }
         sd_bus *bus = NULL;
         r = ctl_connect(&o, false, &bus);
         if (r >= 0)

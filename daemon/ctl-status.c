@@ -61,18 +61,7 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                         return r;
                 if (r == 0)
                         break;
-                if (o->json) {
-                        printf("%s{\"path\": ", i ? ", " : "");
-                        ctl_json_string(stdout, path);
-                        printf(", \"loaded\": %s, \"jobs\": %u, \"error\": ", loaded ? "true" : "false", jobs);
-                        ctl_json_string(stdout, error);
-                        printf("}");
-                } else if (loaded) {
-                        printf("  %sloaded%s    %s (%u job%s)\n", ctl_color(o, "loaded"), ctl_color_off(o), path, jobs,
-                               jobs == 1 ? "" : "s");
-                } else {
-                        printf("  %srejected%s  %s: %s\n", ctl_color(o, "rejected"), ctl_color_off(o), path, error);
-                }
+                ctl_print_file(o, o->json ? (i ? ", " : "") : "  ", path, loaded, error, jobs);
         }
         if ((r = sd_bus_message_exit_container(reply)) < 0)
                 return r;
@@ -263,7 +252,7 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                 return 0;
         }
         if (!last_start) {
-                printf("  Last run: none since tickd started\n");
+                printf("  Last run: none recorded\n");
                 show_recent_runs(o, jname);
                 return 0;
         }
@@ -285,16 +274,10 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
 int ctl_status(int argc, char **argv)
 {
         struct ctl_options o;
-        int r = ctl_parse(argc, argv, CTL_OPT_JSON, "status [JOB] [--json] [OPTIONS...]", &o);
-        if (r >= 0) {
-                ctl_options_free(&o);
+        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON, "status [JOB] [--json] [OPTIONS...]", 0, 1,
+                               "at most one job name", &o);
+        if (r >= 0)
                 return r;
-        }
-        if (o.n_args > 1) {
-                fprintf(stderr, "tickctl status: at most one job name\n");
-                ctl_options_free(&o);
-                return 2;
-        }
         sd_bus *bus = NULL;
         r = ctl_connect(&o, false, &bus);
         if (r >= 0) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -29,11 +30,13 @@ struct entry {
         unsigned running;
         bool queued;              /* overlap = queue/replace: one run waits for the running one */
         int64_t queued_usec;
+        char queued_run_id[SCHEDULER_RUN_ID_MAX]; /* a run_now() run's id, "" = a scheduled one */
 };
 
 struct waiting {                  /* a run held back by max_concurrent */
         struct entry *entry;
         int64_t scheduled_usec;
+        char run_id[SCHEDULER_RUN_ID_MAX]; /* as queued_run_id */
 };
 
 struct scheduler {
@@ -60,7 +63,17 @@ struct scheduler {
 
         struct waiting *waiting;
         size_t n_waiting, waiting_cap;
+
+        scheduler_dropped_fn dropped;
+        void *dropped_userdata;
 };
+
+/* A run_now() run that will never start: its waiter must hear of it. */
+static void run_dropped(struct scheduler *s, const char *job, const char *run_id, const char *reason)
+{
+        if (s->dropped && run_id && run_id[0])
+                s->dropped(s->dropped_userdata, job, run_id, reason);
+}
 
 static int64_t realtime_usec(void)
 {
@@ -280,8 +293,8 @@ static bool entry_may_start(struct scheduler *s, struct entry *e, int64_t schedu
 
 /* Adds E to REQUESTS unless max_concurrent holds it back (then it waits
  * its turn, in order). */
-static void dispatch_add(struct scheduler *s, struct entry *e, int64_t scheduled_usec,
-                         struct run_request *requests, size_t *n)
+static void dispatch_add_id(struct scheduler *s, struct entry *e, int64_t scheduled_usec, const char *run_id,
+                            struct run_request *requests, size_t *n)
 {
         unsigned max = s->options.max_concurrent;
         if (max && batch_running_count(s->batches) + *n >= max) {
@@ -290,12 +303,14 @@ static void dispatch_add(struct scheduler *s, struct entry *e, int64_t scheduled
                         struct waiting *w = realloc(s->waiting, cap * sizeof(*w));
                         if (!w) {
                                 log_msg(LOG_ERR, "out of memory: run of %s dropped", e->job->name);
+                                run_dropped(s, e->job->name, run_id, "out of memory");
                                 return;
                         }
                         s->waiting = w;
                         s->waiting_cap = cap;
                 }
-                s->waiting[s->n_waiting++] = (struct waiting){ e, scheduled_usec };
+                s->waiting[s->n_waiting] = (struct waiting){ .entry = e, .scheduled_usec = scheduled_usec };
+                snprintf(s->waiting[s->n_waiting++].run_id, SCHEDULER_RUN_ID_MAX, "%s", run_id ? run_id : "");
                 e->running++; /* it counts as running for its overlap policy */
                 log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED, .priority = LOG_NOTICE,
                                                 .job = e->job->name, .scheduled_usec = scheduled_usec },
@@ -303,14 +318,21 @@ static void dispatch_add(struct scheduler *s, struct entry *e, int64_t scheduled
                 return;
         }
         requests[(*n)++] = (struct run_request){ .job = e->job, .scheduled_usec = scheduled_usec,
-                                                 .failed_exit_status = -1 };
+                                                 .failed_exit_status = -1,
+                                                 .run_id = run_id && run_id[0] ? run_id : NULL };
         e->running++;
 }
 
-static void dispatch_flush(struct scheduler *s, struct run_request *requests, size_t n)
+static void dispatch_add(struct scheduler *s, struct entry *e, int64_t scheduled_usec,
+                         struct run_request *requests, size_t *n)
+{
+        dispatch_add_id(s, e, scheduled_usec, NULL, requests, n);
+}
+
+static int dispatch_flush(struct scheduler *s, struct run_request *requests, size_t n)
 {
         if (n == 0)
-                return;
+                return 0;
         int r = batch_spawn(s->batches, requests, n);
         if (r < 0) {
                 log_msg(LOG_ERR, "cannot start a batch of %zu runs: %s", n, strerror(-r));
@@ -318,8 +340,10 @@ static void dispatch_flush(struct scheduler *s, struct run_request *requests, si
                         struct entry *e = entry_find(s, requests[i].job->name);
                         if (e && e->running)
                                 e->running--;
+                        run_dropped(s, requests[i].job->name, requests[i].run_id, "cannot start a batch");
                 }
         }
+        return r;
 }
 
 static void entry_stamp(struct scheduler *s, struct entry *e, int64_t scheduled_usec)
@@ -346,13 +370,21 @@ static void waiting_drain(struct scheduler *s)
         if (room == 0)
                 return;
         struct run_request requests[room];
-        for (size_t i = 0; i < room; i++)
+        /* The waiting array moves before the flush: the ids move out first. */
+        char (*run_ids)[SCHEDULER_RUN_ID_MAX] = malloc(room * SCHEDULER_RUN_ID_MAX);
+        if (!run_ids)
+                return; /* they keep waiting, until the next run finishes */
+        for (size_t i = 0; i < room; i++) {
+                memcpy(run_ids[i], s->waiting[i].run_id, SCHEDULER_RUN_ID_MAX);
                 requests[i] = (struct run_request){ .job = s->waiting[i].entry->job,
                                                     .scheduled_usec = s->waiting[i].scheduled_usec,
-                                                    .failed_exit_status = -1 };
+                                                    .failed_exit_status = -1,
+                                                    .run_id = run_ids[i][0] ? run_ids[i] : NULL };
+        }
         memmove(s->waiting, s->waiting + room, (s->n_waiting - room) * sizeof(*s->waiting));
         s->n_waiting -= room;
         dispatch_flush(s, requests, room);
+        free(run_ids);
 }
 
 /* Dispatches every job whose due time has come, once each (catchup.h
@@ -456,9 +488,12 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
         }
         if (e && e->queued && e->running == 0) {
                 e->queued = false;
+                char run_id[SCHEDULER_RUN_ID_MAX];
+                memcpy(run_id, e->queued_run_id, sizeof(run_id));
+                e->queued_run_id[0] = '\0';
                 struct run_request req;
                 size_t n = 0;
-                dispatch_add(s, e, e->queued_usec, &req, &n);
+                dispatch_add_id(s, e, e->queued_usec, run_id, &req, &n);
                 dispatch_flush(s, &req, n);
         }
 drain:
@@ -543,11 +578,15 @@ static void waiting_forget(struct scheduler *s, struct entry *e)
         for (size_t i = 0; i < s->n_waiting; i++)
                 if (s->waiting[i].entry != e)
                         s->waiting[k++] = s->waiting[i];
+                else
+                        run_dropped(s, e->job->name, s->waiting[i].run_id, "the job was removed by a reload");
         s->n_waiting = k;
 }
 
 static void entry_free(struct scheduler *s, struct entry *e)
 {
+        if (e->queued)
+                run_dropped(s, e->job->name, e->queued_run_id, "the job was removed by a reload");
         heap_remove(s, e);
         waiting_forget(s, e);
         table_unlink(s, e);
@@ -688,6 +727,7 @@ const char **scheduler_file_paths(const struct scheduler *s)
 
 size_t scheduler_job_count(const struct scheduler *s) { return s->n_entries; }
 struct batch_manager *scheduler_batches(struct scheduler *s) { return s->batches; }
+const char *scheduler_state_dir(const struct scheduler *s) { return s->options.state_dir; }
 
 bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job)
 {
@@ -706,18 +746,45 @@ void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent)
 
 int scheduler_run_now(struct scheduler *s, const char *name)
 {
+        char run_id[SCHEDULER_RUN_ID_MAX];
+        int r = scheduler_run_now_id(s, name, run_id);
+        return r == SCHEDULER_RUN_QUEUED ? 0 : r > 0 ? 1 : r;
+}
+
+int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[static SCHEDULER_RUN_ID_MAX])
+{
         struct entry *e = entry_find(s, name);
         if (!e)
                 return -ENOENT;
         if (s->stopped)
                 return -ESHUTDOWN;
-        if (!entry_may_start(s, e, 0))
-                return 0;
+        /* The id is chosen here, not by the batch, so that a run which
+         * has to wait can be named (and waited for) before it starts. */
+        sd_id128_t id;
+        int r = sd_id128_randomize(&id);
+        if (r < 0)
+                return r;
+        sd_id128_to_string(id, run_id);
+        bool was_queued = e->queued;
+        if (!entry_may_start(s, e, 0)) {
+                if (was_queued || !e->queued)
+                        return 0;
+                memcpy(e->queued_run_id, run_id, SCHEDULER_RUN_ID_MAX);
+                return SCHEDULER_RUN_QUEUED;
+        }
         struct run_request req;
         size_t n = 0;
-        dispatch_add(s, e, 0, &req, &n);
-        dispatch_flush(s, &req, n);
-        return 1;
+        dispatch_add_id(s, e, 0, run_id, &req, &n);
+        if (n == 0)
+                return SCHEDULER_RUN_WAITING;
+        r = dispatch_flush(s, &req, n);
+        return r < 0 ? r : SCHEDULER_RUN_STARTED;
+}
+
+void scheduler_set_dropped(struct scheduler *s, scheduler_dropped_fn fn, void *userdata)
+{
+        s->dropped = fn;
+        s->dropped_userdata = userdata;
 }
 
 /* ---- life cycle ---- */
@@ -828,9 +895,17 @@ int scheduler_start(struct scheduler *s)
 void scheduler_stop(struct scheduler *s)
 {
         s->stopped = true;
-        for (size_t i = 0; i < s->n_waiting; i++)
+        for (size_t i = 0; i < s->n_waiting; i++) {
                 if (s->waiting[i].entry->running)
                         s->waiting[i].entry->running--;
+                run_dropped(s, s->waiting[i].entry->job->name, s->waiting[i].run_id, "tickd is stopping");
+        }
         s->n_waiting = 0;
+        for (size_t i = 0; i < s->n_buckets; i++)
+                for (struct entry *e = s->buckets[i]; e; e = e->hash_next)
+                        if (e->queued && e->queued_run_id[0]) {
+                                run_dropped(s, e->job->name, e->queued_run_id, "tickd is stopping");
+                                e->queued_run_id[0] = '\0';
+                        }
         timer_rearm(s);
 }

@@ -78,10 +78,27 @@ void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent);
 /* Runs JOB now (tickctl run), under its overlap policy. -ENOENT if unknown. */
 int scheduler_run_now(struct scheduler *s, const char *job);
 
+/* The same, and names the run (RUN_ID, also when it has to wait): returns
+ * SCHEDULER_RUN_STARTED, SCHEDULER_RUN_QUEUED (overlap = queue/replace:
+ * behind the running run), SCHEDULER_RUN_WAITING (for a max_concurrent
+ * slot), 0 when it was skipped (overlap = skip, or a run is already
+ * queued), or a negative errno (-ENOENT, -ESHUTDOWN). */
+#define SCHEDULER_RUN_ID_MAX 33
+enum { SCHEDULER_RUN_STARTED = 1, SCHEDULER_RUN_QUEUED = 2, SCHEDULER_RUN_WAITING = 3 };
+int scheduler_run_now_id(struct scheduler *s, const char *job, char run_id[static SCHEDULER_RUN_ID_MAX]);
+
+/* Told when a run named by scheduler_run_now_id() that was queued or
+ * waiting will never start (the job was removed by a reload, the
+ * scheduler stopped, no memory); REASON is a short phrase. */
+typedef void (*scheduler_dropped_fn)(void *userdata, const char *job, const char *run_id, const char *reason);
+void scheduler_set_dropped(struct scheduler *s, scheduler_dropped_fn fn, void *userdata);
+
 /* The next due instant (µs, CLOCK_REALTIME) and its job, for status;
  * returns false when nothing is scheduled. */
 bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job);
 
 struct batch_manager *scheduler_batches(struct scheduler *s);
+/* The state directory of the options (borrowed). */
+const char *scheduler_state_dir(const struct scheduler *s);
 
 #endif

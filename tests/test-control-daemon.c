@@ -15,63 +15,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness-ctl.h"
 #include "harness-daemon.h"
 #include "harness.h"
-
-struct result {
-        int status;
-        char *out, *err;
-};
-
-static void result_free(struct result *r)
-{
-        free(r->out);
-        free(r->err);
-}
 
 static char test_user[32];
 static uid_t test_uid;
 static gid_t test_gid;
 
-/* tickctl ARGS --config-dir --runtime-dir --no-pager; through PREFIX
- * (setpriv, or a shell feeding answers) when given. */
-static struct result run_ctl(const struct tickd *t, const char *const *prefix, const char *const *args)
+/* tickctl ARGS with the instance's --config-dir and --runtime-dir, through
+ * PREFIX (setpriv, or a shell feeding answers) when given. */
+static struct ctl_result run_ctl(const struct tickd *t, const char *const *prefix, const char *const *args)
 {
         char runtime[512];
         snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
-        const char *argv[40];
-        int n = 0;
-        for (; prefix && *prefix; prefix++)
-                argv[n++] = *prefix;
-        argv[n++] = harness_binary("tickctl");
-        for (; *args; args++)
-                argv[n++] = *args;
-        argv[n++] = "--config-dir";
-        argv[n++] = t->config_dir;
-        argv[n++] = "--runtime-dir";
-        argv[n++] = runtime;
-        argv[n++] = "--no-pager";
-        argv[n] = NULL;
-        struct result r = {};
-        int ws = harness_run((char *const *)argv, NULL, &r.out, &r.err);
-        r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        return r;
+        return harness_ctl(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir }, prefix,
+                           args);
 }
 
 #define CTL(t, ...) run_ctl((t), NULL, (const char *const[]){ __VA_ARGS__, NULL })
-
-static struct result ctl_as_user(const struct tickd *t, const char *const *args)
-{
-        char uid[16], gid[16];
-        snprintf(uid, sizeof(uid), "%u", (unsigned)test_uid);
-        snprintf(gid, sizeof(gid), "%u", (unsigned)test_gid);
-        const char *prefix[] = { "/usr/bin/setpriv", "--reuid", uid, "--regid", gid, "--clear-groups", NULL };
-        return run_ctl(t, prefix, args);
-}
-#define CTL_AS_USER(t, ...) ctl_as_user((t), (const char *const[]){ __VA_ARGS__, NULL })
+#define CTL_AS_USER(t, ...) run_ctl((t), harness_ctl_as(test_uid, test_gid), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* tickctl edit with EDITOR=SCRIPT and ANSWERS on its stdin. */
-static struct result ctl_edit(const struct tickd *t, const char *script, const char *answers, const char *file)
+static struct ctl_result ctl_edit(const struct tickd *t, const char *script, const char *answers, const char *file)
 {
         setenv("EDITOR", script, 1);
         unsetenv("VISUAL");
@@ -80,11 +46,6 @@ static struct result ctl_edit(const struct tickd *t, const char *script, const c
                                  NULL };
         return run_ctl(t, prefix, (const char *const[]){ "edit", file, NULL });
 }
-
-#define ck_assert_contains(haystack, needle) \
-        ck_assert_msg(strstr((haystack), (needle)) != NULL, "expected \"%s\" in:\n%s", (needle), (haystack))
-#define ck_assert_not_contains(haystack, needle) \
-        ck_assert_msg(strstr((haystack), (needle)) == NULL, "did not expect \"%s\" in:\n%s", (needle), (haystack))
 
 static const char jobs_ini[] = "[hello]\nschedule = @daily\ncommand = echo hi\n\n"
                                "[seven]\nschedule = @daily\ncommand = exit 7\n\n"
@@ -127,15 +88,15 @@ START_TEST(list_and_status_show_the_daemons_jobs_and_files)
         struct tickd *t = start();
         tickd_write_job(t, "broken.ini", "[broken]\nschedule = 61 * * * *\ncommand = true\n");
         ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
-        struct result r = CTL(t, "list");
+        struct ctl_result r = CTL(t, "list");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "hello");
         ck_assert_contains(r.out, "@daily");
         ck_assert_contains(r.out, "3 jobs listed.");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(t, "list", "--all");
         ck_assert_contains(r.out, "/broken.ini:2: schedule");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(t, "status");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "loaded    ");
@@ -143,7 +104,7 @@ START_TEST(list_and_status_show_the_daemons_jobs_and_files)
         ck_assert_contains(r.out, "rejected  ");
         ck_assert_contains(r.out, "61 is out of range");
         ck_assert_contains(r.out, "Open batches:\n  none");
-        result_free(&r);
+        ctl_result_free(&r);
         stop(t);
 }
 END_TEST
@@ -152,15 +113,15 @@ START_TEST(list_works_from_the_files_when_tickd_is_down)
 {
         struct tickd *t = start();
         ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
-        struct result r = CTL(t, "list");
+        struct ctl_result r = CTL(t, "list");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.err, "tickd is not running (no socket at ");
         ck_assert_contains(r.out, "seven");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(t, "status");
         ck_assert_int_eq(r.status, 3);
         ck_assert_contains(r.err, "tickd is not running");
-        result_free(&r);
+        ctl_result_free(&r);
         tickd_free(t);
 }
 END_TEST
@@ -168,23 +129,213 @@ END_TEST
 START_TEST(run_wait_exits_with_the_jobs_exit_status)
 {
         struct tickd *t = start();
-        struct result r = CTL(t, "run", "seven", "--wait");
+        struct ctl_result r = CTL(t, "run", "seven", "--wait");
         ck_assert_msg(r.status == 7, "status %d\n%s\n%s\nLOG:\n%s", r.status, r.out, r.err, t->log);
         ck_assert_contains(r.out, "failed (exit status 7)");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(t, "run", "--wait", "hello");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "success (exit status 0)");
-        result_free(&r);
+        ctl_result_free(&r);
         ck_assert(tickd_wait_for(t, "event=succeeded job=hello", 1, 5000));
         r = CTL(t, "status", "seven");
         ck_assert_contains(r.out, "Last run: ");
         ck_assert_contains(r.out, "failed, exit status 7");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(t, "run", "nosuch");
         ck_assert_int_eq(r.status, 2);
         ck_assert_contains(r.err, "no such job 'nosuch'");
-        result_free(&r);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+/* ---- run --wait on a run that has to wait ---- */
+
+static const char queue_ini[] = "[q]\nschedule = @daily\ncommand = sleep 1; exit 5\noverlap = queue\n\n"
+                                "[sk]\nschedule = @daily\ncommand = sleep 2\n\n"
+                                "[m]\nschedule = @daily\ncommand = exit 4\n";
+
+static struct tickd *start_with(const char *conf, const char *ini)
+{
+        struct tickd *t = tickd_start(conf, NULL);
+        tickd_write_job(t, "jobs.ini", ini);
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+        return t;
+}
+
+/* tickctl ARGS in the background. */
+static void spawn_ctl(const struct tickd *t, struct ctl_job *job, const char *const *args)
+{
+        char runtime[512];
+        snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
+        harness_ctl_spawn(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir }, t->dir, job,
+                          args);
+}
+#define SPAWN_CTL(t, job, ...) spawn_ctl((t), (job), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* The run id tickctl printed in "JOB run ID: result". */
+static void printed_run_id(const char *out, const char *job, char id[33])
+{
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "%s run ", job);
+        const char *p = strstr(out, prefix);
+        ck_assert_msg(p != NULL, "no run id in:\n%s", out);
+        ck_assert_int_eq(sscanf(p + strlen(prefix), "%32[0-9a-f]", id), 1);
+}
+
+/* Starts q, then `run q --wait` in WAITER, queued behind it. */
+static void wait_for_a_queued_run(struct tickd *t, struct ctl_job *waiter)
+{
+        struct ctl_result r = CTL(t, "run", "q");
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        SPAWN_CTL(t, waiter, "run", "q", "--wait");
+        ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of q", 1, 5000));
+}
+
+START_TEST(run_wait_on_a_queued_run_waits_for_that_runs_outcome)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        struct ctl_result r;
+        /* Still waiting while the first run runs (it takes a second). */
+        ck_assert(tickd_count(t, "event=failed job=q") == 0);
+        ck_assert(harness_ctl_running(&waiter));
+        r = harness_ctl_finish(&waiter, 10000);
+        ck_assert_msg(r.status == 5, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.err, "is queued: it starts when the job's running run finishes");
+        ck_assert_contains(r.out, "failed (exit status 5)");
+        /* The outcome is the queued run's, the second one. */
+        tickd_pump(t, 0);
+        ck_assert_int_eq(tickd_count(t, "event=failed job=q"), 2);
+        char id[33], line[128];
+        printed_run_id(r.out, "q", id);
+        snprintf(line, sizeof(line), "event=started job=q run=%s", id);
+        const char *first = strstr(t->log, "event=started job=q run=");
+        ck_assert_ptr_nonnull(first);
+        ck_assert_msg(strstr(t->log, line) > first, "run %s is not the second run of q:\n%s", id, t->log);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(run_wait_on_a_run_waiting_for_a_slot_waits_for_its_outcome)
+{
+        struct tickd *t = start_with("[daemon]\nmax_concurrent = 1\n", queue_ini);
+        struct ctl_result r = CTL(t, "run", "sk");
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        struct ctl_job waiter;
+        SPAWN_CTL(t, &waiter, "run", "m", "--wait");
+        ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of m (waiting for a max_concurrent slot)", 1, 5000));
+        ck_assert(harness_ctl_running(&waiter));
+        r = harness_ctl_finish(&waiter, 10000);
+        ck_assert_msg(r.status == 4, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.err, "is waiting: it starts when a max_concurrent slot is free");
+        ck_assert_contains(r.out, "failed (exit status 4)");
+        /* It ran after sk, in the slot sk freed. */
+        tickd_pump(t, 0);
+        const char *sk_done = strstr(t->log, "event=succeeded job=sk");
+        const char *m_started = strstr(t->log, "event=started job=m");
+        ck_assert(sk_done && m_started && m_started > sk_done);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+/* WAITER (run --wait) exits 75 and says why its run never started. */
+static void assert_dropped(struct ctl_job *waiter, const char *reason)
+{
+        struct ctl_result r = harness_ctl_finish(waiter, 10000);
+        ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
+        char want[256];
+        snprintf(want, sizeof(want), "was dropped before it started: %s", reason);
+        ck_assert_contains(r.err, want);
+        ctl_result_free(&r);
+}
+
+START_TEST(run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        tickd_write_job(t, "jobs.ini", "[m]\nschedule = @daily\ncommand = exit 4\n");
+        assert_dropped(&waiter, "the job was removed by a reload");
+        stop(t);
+}
+END_TEST
+
+START_TEST(run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
+        assert_dropped(&waiter, "tickd is stopping");
+        tickd_free(t);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
+START_TEST(run_wait_refused_by_overlap_skip_exits_75)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_result r = CTL(t, "run", "sk");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "sk", "--wait");
+        ck_assert_int_eq(r.status, 75);
+        ck_assert_contains(r.err, "job 'sk' is already running and its overlap policy is skip");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "sk"); /* without --wait: a finding */
+        ck_assert_int_eq(r.status, 1);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+/* The line of `tickctl list` that names JOB. */
+static char *list_line(const char *out, const char *job)
+{
+        char needle[64];
+        snprintf(needle, sizeof(needle), " %s ", job);
+        const char *p = strstr(out, needle);
+        ck_assert_msg(p != NULL, "no %s in:\n%s", job, out);
+        const char *start = p;
+        while (start > out && start[-1] != '\n')
+                start--;
+        return strndup(start, strcspn(start, "\n"));
+}
+
+START_TEST(last_outcomes_survive_a_restart)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "run", "seven", "--wait");
+        ck_assert_int_eq(r.status, 7);
+        ctl_result_free(&r);
+        tickd_restart(t);
+        ck_assert(tickd_wait_for(t, "event=daemon-started", 2, 10000));
+        r = CTL(t, "list");
+        ck_assert_int_eq(r.status, 0);
+        char *seven = list_line(r.out, "seven"), *hello = list_line(r.out, "hello");
+        ck_assert_contains(seven, "failed (7)");
+        ck_assert_not_contains(hello, "failed"); /* never run */
+        free(seven);
+        free(hello);
+        ctl_result_free(&r);
+        r = CTL(t, "status", "seven");
+        ck_assert_contains(r.out, "Last run: ");
+        ck_assert_contains(r.out, "failed, exit status 7");
+        ctl_result_free(&r);
+        r = CTL(t, "list", "--json");
+        const char *obj = strstr(r.out, "\"name\": \"seven\"");
+        ck_assert_ptr_nonnull(obj);
+        char *seven_json = strndup(obj, strcspn(obj, "}"));
+        ck_assert_contains(seven_json, "\"last_result\": \"failed\", \"last_exit_status\": 7");
+        ck_assert_not_contains(seven_json, "\"last_usec\": 0,"); /* LAST is the run's start */
+        free(seven_json);
+        ctl_result_free(&r);
         stop(t);
 }
 END_TEST
@@ -192,28 +343,28 @@ END_TEST
 START_TEST(cancel_stops_a_long_job_and_its_outcome_says_so)
 {
         struct tickd *t = start();
-        struct result r = CTL(t, "run", "long");
+        struct ctl_result r = CTL(t, "run", "long");
         ck_assert_int_eq(r.status, 0);
-        result_free(&r);
+        ctl_result_free(&r);
         ck_assert(tickd_wait_for(t, "event=started job=long", 1, 5000));
         r = CTL(t, "list");
         ck_assert_contains(r.out, "yes"); /* RUNNING */
-        result_free(&r);
+        ctl_result_free(&r);
         long long t0 = harness_now_ms();
         r = CTL(t, "cancel", "long");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "Cancelled 1 run of long.");
-        result_free(&r);
+        ctl_result_free(&r);
         ck_assert(tickd_wait_for(t, "event=cancelled job=long", 1, 5000));
         ck_assert_int_lt(harness_now_ms() - t0, 5000);
         r = CTL(t, "status", "long");
         ck_assert_contains(r.out, "Last run: ");
         ck_assert_contains(r.out, "cancelled");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(t, "cancel", "long");
         ck_assert_int_eq(r.status, 1);
         ck_assert_contains(r.err, "job 'long' is not running");
-        result_free(&r);
+        ctl_result_free(&r);
         stop(t);
 }
 END_TEST
@@ -221,16 +372,16 @@ END_TEST
 START_TEST(reload_reports_per_file_and_fails_on_a_rejected_one)
 {
         struct tickd *t = start();
-        struct result r = CTL(t, "reload");
+        struct ctl_result r = CTL(t, "reload");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "loaded    ");
-        result_free(&r);
+        ctl_result_free(&r);
         tickd_write_job(t, "zz.ini", "[zz]\nschedule = @daily\ncommand = true\nbogus = 1\n");
         r = CTL(t, "reload");
         ck_assert_int_eq(r.status, 1);
         ck_assert_contains(r.out, "rejected  ");
         ck_assert_contains(r.out, "zz.ini:4: ");
-        result_free(&r);
+        ctl_result_free(&r);
         stop(t);
 }
 END_TEST
@@ -238,8 +389,8 @@ END_TEST
 START_TEST(a_thousand_lists_leave_the_daemons_descriptors_unchanged)
 {
         struct tickd *t = start();
-        struct result r = CTL(t, "list"); /* sd-event's timer descriptors exist from the first peer on */
-        result_free(&r);
+        struct ctl_result r = CTL(t, "list"); /* sd-event's timer descriptors exist from the first peer on */
+        ctl_result_free(&r);
         int fds_before, children, zombies;
         harness_proc_counts(t->pid, &fds_before, &children, &zombies);
         /* The unsanitized tickctl when it is built (make check builds both):
@@ -267,7 +418,7 @@ START_TEST(a_thousand_lists_leave_the_daemons_descriptors_unchanged)
         posix_spawn_file_actions_destroy(&actions);
         r = CTL(t, "list", "--json");
         ck_assert_contains(r.out, "\"name\": \"hello\"");
-        result_free(&r);
+        ctl_result_free(&r);
         int fds_after = 0;
         for (int i = 0; i < 100; i++) {
                 harness_proc_counts(t->pid, &fds_after, &children, &zombies);
@@ -286,13 +437,13 @@ START_TEST(edit_installs_a_valid_file_and_the_daemon_takes_it)
 {
         struct tickd *t = start();
         char *editor = script(t, "editor.sh", "cat > \"$1\" <<'X'\n[edited]\nschedule = @hourly\ncommand = true\nX\n");
-        struct result r = ctl_edit(t, editor, "", "edited");
+        struct ctl_result r = ctl_edit(t, editor, "", "edited");
         ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
         ck_assert_contains(r.out, "Installed ");
         ck_assert_contains(r.out, "edited.ini (1 job)");
         ck_assert_contains(r.out, "Next runs:");
         ck_assert_contains(r.out, "edited ");
-        result_free(&r);
+        ctl_result_free(&r);
         char path[600];
         snprintf(path, sizeof(path), "%s/edited.ini", t->jobs_dir);
         struct stat st;
@@ -301,7 +452,7 @@ START_TEST(edit_installs_a_valid_file_and_the_daemon_takes_it)
         ck_assert_int_eq(st.st_uid, 0);
         r = CTL(t, "list");
         ck_assert_contains(r.out, "edited");
-        result_free(&r);
+        ctl_result_free(&r);
         free(editor);
         stop(t);
 }
@@ -319,19 +470,19 @@ START_TEST(edit_shows_errors_and_edits_again_until_valid)
                  "else printf '[again]\\nschedule = 1 * * * *\\ncommand = true\\n' > \"$1\"; fi\n",
                  counter, counter);
         char *editor = script(t, "editor.sh", body);
-        struct result r = ctl_edit(t, editor, "e\n", "again.ini");
+        struct ctl_result r = ctl_edit(t, editor, "e\n", "again.ini");
         ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
         char where[700];
         snprintf(where, sizeof(where), "%s/again.ini:2: error: ", t->jobs_dir);
         ck_assert_contains(r.err, where); /* the target's name, not the temporary copy's */
         ck_assert_contains(r.out, "What now? (e)dit again, (a)bandon:");
         ck_assert_contains(r.out, "Installed ");
-        result_free(&r);
+        ctl_result_free(&r);
         ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
         r = CTL(t, "status", "again");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "schedule: 1 * * * *");
-        result_free(&r);
+        ctl_result_free(&r);
         free(editor);
         stop(t);
 }
@@ -341,10 +492,10 @@ START_TEST(edit_abandoned_leaves_nothing_behind)
 {
         struct tickd *t = start();
         char *editor = script(t, "editor.sh", "printf '[x]\\nschedule = nope\\ncommand = true\\n' > \"$1\"\n");
-        struct result r = ctl_edit(t, editor, "a\n", "x");
+        struct ctl_result r = ctl_edit(t, editor, "a\n", "x");
         ck_assert_int_eq(r.status, 1);
         ck_assert_contains(r.out, "Abandoned");
-        result_free(&r);
+        ctl_result_free(&r);
         char path[600];
         snprintf(path, sizeof(path), "%s/x.ini", t->jobs_dir);
         ck_assert_int_eq(access(path, F_OK), -1);
@@ -365,7 +516,7 @@ START_TEST(edit_refuses_to_overwrite_a_file_changed_during_the_edit)
                  "printf '[mine]\\nschedule = @daily\\ncommand = true\\n' > \"$1\"\n",
                  target, target, target);
         char *editor = script(t, "editor.sh", body);
-        struct result r = ctl_edit(t, editor, "", "jobs.ini");
+        struct ctl_result r = ctl_edit(t, editor, "", "jobs.ini");
         ck_assert_int_eq(r.status, 1);
         ck_assert_contains(r.err, "was changed by someone else while you edited it");
         /* theirs stays; ours is kept aside, not lost */
@@ -381,7 +532,7 @@ START_TEST(edit_refuses_to_overwrite_a_file_changed_during_the_edit)
         ck_assert_int_eq(sscanf(kept + strlen("Your version is in "), "%511s", kept_path), 1);
         ck_assert_int_eq(access(kept_path, F_OK), 0);
         unlink(kept_path);
-        result_free(&r);
+        ctl_result_free(&r);
         free(editor);
         stop(t);
 }
@@ -406,21 +557,21 @@ START_TEST(an_unprivileged_user_sees_only_their_jobs_and_may_not_run_them)
         snprintf(jobs, sizeof(jobs), "[theirs]\nschedule = @daily\ncommand = id -u\nuser = %s\n", test_user);
         tickd_write_job(t, "user.ini", jobs);
         ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
-        struct result r = CTL_AS_USER(t, "list");
+        struct ctl_result r = CTL_AS_USER(t, "list");
         ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
         ck_assert_contains(r.out, "theirs");
         ck_assert_not_contains(r.out, "hello");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(t, "run", "theirs");
         ck_assert_int_eq(r.status, 4);
         ck_assert_contains(r.err, "permission denied");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(t, "reload");
         ck_assert_int_eq(r.status, 4);
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(t, "status", "hello");
         ck_assert_int_eq(r.status, 4);
-        result_free(&r);
+        ctl_result_free(&r);
         ck_assert(tickd_wait_for(t, "permission denied", 3, 2000));
         stop(t);
 }
@@ -437,6 +588,17 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, run_wait_exits_with_the_jobs_exit_status);
         tcase_add_test(tc, cancel_stops_a_long_job_and_its_outcome_says_so);
         tcase_add_test(tc, reload_reports_per_file_and_fails_on_a_rejected_one);
+        tcase_add_test(tc, last_outcomes_survive_a_restart);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("run-wait");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, run_wait_on_a_queued_run_waits_for_that_runs_outcome);
+        tcase_add_test(tc, run_wait_on_a_run_waiting_for_a_slot_waits_for_its_outcome);
+        tcase_add_test(tc, run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped);
+        tcase_add_test(tc, run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped);
+        tcase_add_test(tc, run_wait_refused_by_overlap_skip_exits_75);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("edit");

@@ -20,6 +20,7 @@
 #include <systemd/sd-bus.h>
 
 #include "control.h"
+#include "harness-ctl.h"
 #include "harness.h"
 #include "schedule.h"
 
@@ -242,55 +243,17 @@ static void fake_stop(struct fake *f)
 
 /* ---- running tickctl ---- */
 
-struct result {
-        int status; /* exit status, or 128+signal */
-        char *out, *err;
-};
-
-static void result_free(struct result *r)
-{
-        free(r->out);
-        free(r->err);
-}
-
-/* tickctl ARGS... --runtime-dir DIR/run --no-pager, as AS_USER when set. */
-static struct result ctl_as(const struct fake *f, bool as_user, const char *const *args)
+/* tickctl ARGS... --runtime-dir DIR/run --no-pager, as the test user when AS_USER. */
+static struct ctl_result ctl_as(const struct fake *f, bool as_user, const char *const *args)
 {
         char base[512];
         snprintf(base, sizeof(base), "%s/run", f->dir);
-        char uid[16], gid[16];
-        snprintf(uid, sizeof(uid), "%u", (unsigned)test_uid);
-        snprintf(gid, sizeof(gid), "%u", (unsigned)test_gid);
-        const char *argv[32];
-        int n = 0;
-        if (as_user) {
-                argv[n++] = "/usr/bin/setpriv";
-                argv[n++] = "--reuid";
-                argv[n++] = uid;
-                argv[n++] = "--regid";
-                argv[n++] = gid;
-                argv[n++] = "--clear-groups";
-        }
-        argv[n++] = harness_binary("tickctl");
-        for (; *args; args++)
-                argv[n++] = *args;
-        argv[n++] = "--runtime-dir";
-        argv[n++] = base;
-        argv[n++] = "--no-pager";
-        argv[n] = NULL;
-        struct result r = {};
-        int ws = harness_run((char *const *)argv, NULL, &r.out, &r.err);
-        r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        return r;
+        return harness_ctl(&(struct ctl_target){ .runtime_base = base }, as_user ? harness_ctl_as(test_uid, test_gid) : NULL,
+                           args);
 }
 
 #define CTL(f, ...) ctl_as((f), false, (const char *const[]){ __VA_ARGS__, NULL })
 #define CTL_AS_USER(f, ...) ctl_as((f), true, (const char *const[]){ __VA_ARGS__, NULL })
-
-#define ck_assert_contains(haystack, needle) \
-        ck_assert_msg(strstr((haystack), (needle)) != NULL, "expected \"%s\" in:\n%s", (needle), (haystack))
-#define ck_assert_not_contains(haystack, needle) \
-        ck_assert_msg(strstr((haystack), (needle)) == NULL, "did not expect \"%s\" in:\n%s", (needle), (haystack))
 
 /* ---- socket life cycle ---- */
 
@@ -362,14 +325,14 @@ START_TEST(commands_say_when_tickd_is_not_running)
 {
         struct fake *f = fake_start(false);
         f->control = control_free(f->control);
-        struct result r = CTL(f, "status");
+        struct ctl_result r = CTL(f, "status");
         ck_assert_int_eq(r.status, 3);
         ck_assert_contains(r.err, "tickd is not running (no socket at ");
         ck_assert_contains(r.err, "/run/tickd/control");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(f, "run", "backup");
         ck_assert_int_eq(r.status, 3);
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -379,7 +342,7 @@ END_TEST
 START_TEST(list_shows_every_enabled_job_with_next_and_last_runs)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "list");
+        struct ctl_result r = CTL(f, "list");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "NEXT");
         ck_assert_contains(r.out, "LEFT");
@@ -391,7 +354,7 @@ START_TEST(list_shows_every_enabled_job_with_next_and_last_runs)
         ck_assert_contains(r.out, "in ");
         ck_assert_not_contains(r.out, "old");
         ck_assert_contains(r.out, "3 jobs listed.");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -399,12 +362,12 @@ END_TEST
 START_TEST(list_all_adds_disabled_jobs_and_rejected_files)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "list", "--all");
+        struct ctl_result r = CTL(f, "list", "--all");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "old (disabled)");
         ck_assert_contains(r.out, "rejected /etc/tickd/jobs.d/b.ini: ");
         ck_assert_contains(r.out, "61 is out of range");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -412,13 +375,13 @@ END_TEST
 START_TEST(list_json_is_one_array_of_jobs)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "list", "--json");
+        struct ctl_result r = CTL(f, "list", "--json");
         ck_assert_int_eq(r.status, 0);
         ck_assert_msg(r.out[0] == '[', "%s", r.out);
         ck_assert_contains(r.out, "{\"name\": \"backup\", \"schedule\": \"30 2 * * *\"");
         ck_assert_contains(r.out, "\"last_result\": \"failed\", \"last_exit_status\": 3");
         ck_assert_contains(r.out, "\"running\": 1}");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -426,7 +389,7 @@ END_TEST
 START_TEST(status_shows_files_runs_batches_and_resources)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "status");
+        struct ctl_result r = CTL(f, "status");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "tickd " TICKD_VERSION " (system instance)");
         ck_assert_contains(r.out, "Up: ");
@@ -438,7 +401,7 @@ START_TEST(status_shows_files_runs_batches_and_resources)
         ck_assert_contains(r.out, "waiting for: backup, sync");
         ck_assert_contains(r.out, "Open descriptors: ");
         ck_assert_contains(r.out, "Memory (RSS): ");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -446,7 +409,7 @@ END_TEST
 START_TEST(status_of_a_job_shows_definition_next_runs_and_last_outcome)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "status", "backup");
+        struct ctl_result r = CTL(f, "status", "backup");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "backup - Nightly database backup");
         ck_assert_contains(r.out, "schedule: 30 2 * * *");
@@ -455,11 +418,11 @@ START_TEST(status_of_a_job_shows_definition_next_runs_and_last_outcome)
         ck_assert_contains(r.out, "02:30:00");
         ck_assert_contains(r.out, "Last run: ");
         ck_assert_contains(r.out, "failed, exit status 3, took 2s");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(f, "status", "nosuch");
         ck_assert_int_eq(r.status, 2);
         ck_assert_contains(r.err, "no such job 'nosuch'");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -467,10 +430,10 @@ END_TEST
 START_TEST(run_starts_a_run_and_prints_its_id)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "run", "backup");
+        struct ctl_result r = CTL(f, "run", "backup");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "Started backup, run run-backup-1.");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -478,14 +441,14 @@ END_TEST
 START_TEST(run_wait_exits_with_the_jobs_exit_status)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "run", "fails", "--wait");
+        struct ctl_result r = CTL(f, "run", "fails", "--wait");
         ck_assert_int_eq(r.status, 3);
         ck_assert_contains(r.out, "fails run run-fails-1: failed (exit status 3) after 1s 500ms");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(f, "run", "--wait", "backup");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "success (exit status 0)");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -493,14 +456,14 @@ END_TEST
 START_TEST(run_of_an_unknown_or_busy_job_fails_clearly)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "run", "nosuch");
+        struct ctl_result r = CTL(f, "run", "nosuch");
         ck_assert_int_eq(r.status, 2);
         ck_assert_contains(r.err, "no such job 'nosuch'");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(f, "run", "busy");
         ck_assert_int_eq(r.status, 1);
         ck_assert_contains(r.err, "already running");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -534,14 +497,14 @@ END_TEST
 START_TEST(cancel_reports_runs_or_not_running)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "cancel", "backup");
+        struct ctl_result r = CTL(f, "cancel", "backup");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "Cancelled 1 run of backup.");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(f, "cancel", "fails");
         ck_assert_int_eq(r.status, 1);
         ck_assert_contains(r.err, "job 'fails' is not running");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -549,11 +512,11 @@ END_TEST
 START_TEST(reload_reports_each_file_and_fails_on_a_rejected_one)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL(f, "reload");
+        struct ctl_result r = CTL(f, "reload");
         ck_assert_int_eq(r.status, 1);
         ck_assert_contains(r.out, "loaded    /etc/tickd/jobs.d/a.ini (3 jobs)");
         ck_assert_contains(r.out, "rejected  /etc/tickd/jobs.d/b.ini: /etc/tickd/jobs.d/b.ini:3: schedule:");
-        result_free(&r);
+        ctl_result_free(&r);
         ck_assert_int_eq(f->reloads, 1);
         fake_stop(f);
 }
@@ -588,14 +551,14 @@ START_TEST(peers_leave_no_descriptor_behind)
         struct leak_counts before, after;
         /* The first peer makes sd-event create its monotonic timerfd (for
          * sd-bus's timeouts), which lives as long as the loop: count after it. */
-        struct result warm = CTL(f, "list");
+        struct ctl_result warm = CTL(f, "list");
         ck_assert_int_eq(warm.status, 0);
-        result_free(&warm);
+        ctl_result_free(&warm);
         leak_counts_read(&before);
         for (int i = 0; i < 50; i++) {
-                struct result r = CTL(f, "list", "--json");
+                struct ctl_result r = CTL(f, "list", "--json");
                 ck_assert_int_eq(r.status, 0);
-                result_free(&r);
+                ctl_result_free(&r);
         }
         /* peers that connect and hang up without a word */
         for (int i = 0; i < 50; i++) {
@@ -642,19 +605,19 @@ static void user_teardown(void)
 START_TEST(a_user_lists_only_the_jobs_that_run_as_them)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL_AS_USER(f, "list", "--all");
+        struct ctl_result r = CTL_AS_USER(f, "list", "--all");
         ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
         ck_assert_contains(r.out, "report");
         ck_assert_not_contains(r.out, "backup");
         ck_assert_not_contains(r.out, "rejected");
         ck_assert_contains(r.out, "1 job listed.");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(f, "status");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.out, "report  run run-report-1");
         ck_assert_not_contains(r.out, "run-backup-1");
         ck_assert_not_contains(r.out, "b.ini");
-        result_free(&r);
+        ctl_result_free(&r);
         fake_stop(f);
 }
 END_TEST
@@ -662,22 +625,22 @@ END_TEST
 START_TEST(a_user_may_not_see_run_cancel_or_reload_others_jobs)
 {
         struct fake *f = fake_start(false);
-        struct result r = CTL_AS_USER(f, "status", "backup");
+        struct ctl_result r = CTL_AS_USER(f, "status", "backup");
         ck_assert_int_eq(r.status, 4);
         ck_assert_contains(r.err, "permission denied");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(f, "run", "backup");
         ck_assert_int_eq(r.status, 4);
         ck_assert_contains(r.err, "permission denied: run job 'backup' needs root");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(f, "cancel", "backup");
         ck_assert_int_eq(r.status, 4);
         ck_assert_contains(r.err, "permission denied");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(f, "reload");
         ck_assert_int_eq(r.status, 4);
         ck_assert_contains(r.err, "permission denied: reload needs root");
-        result_free(&r);
+        ctl_result_free(&r);
         ck_assert_int_eq(f->runs_started, 0);
         ck_assert_int_eq(f->cancels, 0);
         ck_assert_int_eq(f->reloads, 0);
@@ -693,18 +656,18 @@ START_TEST(a_user_instance_serves_only_its_owner)
         char *path = control_socket_path(f->runtime_dir);
         ck_assert_int_eq(chmod(path, 0666), 0);
         ck_assert_int_eq(chmod(f->runtime_dir, 0755), 0);
-        struct result r = CTL(f, "list"); /* root is not the owner */
+        struct ctl_result r = CTL(f, "list"); /* root is not the owner */
         ck_assert_int_eq(r.status, 4);
         ck_assert_contains(r.err, "permission denied");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(f, "list", "--all");
         ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
         ck_assert_contains(r.out, "backup"); /* the owner sees every job */
         ck_assert_contains(r.out, "rejected");
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL_AS_USER(f, "run", "backup");
         ck_assert_int_eq(r.status, 0);
-        result_free(&r);
+        ctl_result_free(&r);
         free(path);
         fake_stop(f);
 }
@@ -743,12 +706,12 @@ START_TEST(one_user_cannot_hold_every_connection)
         for (int i = 0; i < 200 && control_connections(f->control) < CONTROL_MAX_PER_USER; i++)
                 usleep(10 * 1000);
         ck_assert_int_eq(control_connections(f->control), CONTROL_MAX_PER_USER);
-        struct result r = CTL_AS_USER(f, "list");
+        struct ctl_result r = CTL_AS_USER(f, "list");
         ck_assert_int_ne(r.status, 0); /* closed at once */
-        result_free(&r);
+        ctl_result_free(&r);
         r = CTL(f, "list"); /* root still gets in */
         ck_assert_int_eq(r.status, 0);
-        result_free(&r);
+        ctl_result_free(&r);
         close(done[1]);
         close(ready[0]);
         int ws;

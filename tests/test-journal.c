@@ -682,18 +682,27 @@ static pid_t tickd_in_journal(const char *root, const char *target)
         return pid;
 }
 
+/* A temporary tree (*ROOT) with jobs.d/NAME = INI, and tickd on it with
+ * --log-target TARGET, logging to our journald. */
+static pid_t tickd_with_job(char **root, const char *target, const char *name, const char *ini)
+{
+        *root = harness_tmpdir();
+        char jobs[4096];
+        snprintf(jobs, sizeof(jobs), "%s/config", *root);
+        mkdir(jobs, 0755);
+        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", *root);
+        mkdir(jobs, 0755);
+        free(harness_write_file(jobs, name, ini));
+        return tickd_in_journal(*root, target);
+}
+
 START_TEST(tickd_runs_reach_the_journal_with_their_output)
 {
         start_journald();
-        char *root = harness_tmpdir(), jobs[4096];
-        snprintf(jobs, sizeof(jobs), "%s/config", root);
-        mkdir(jobs, 0755);
-        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", root);
-        mkdir(jobs, 0755);
-        free(harness_write_file(jobs, "e2e.ini",
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "auto", "e2e.ini",
                                 "[e2e]\nschedule = * * * * * *\n"
-                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n"));
-        pid_t pid = tickd_in_journal(root, "auto");
+                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n");
         bool enough = count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2 ||
                       count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2;
         kill(pid, SIGTERM);
@@ -775,21 +784,89 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
 }
 END_TEST
 
+/* Lines of OUT that contain NEEDLE. */
+static int lines_with(const char *out, const char *needle)
+{
+        int n = 0;
+        for (const char *line = out; *line;) {
+                size_t len = strcspn(line, "\n");
+                char *copy = strndup(line, len);
+                n += strstr(copy, needle) != NULL;
+                free(copy);
+                line += len + (line[len] == '\n');
+        }
+        return n;
+}
+
+/* Runs of one job that overlap (overlap = allow, one a second, each
+ * printing for 1.6 s, and a line from a background child): their output
+ * interleaves in the journal, and `logs --run` shows each run its own
+ * lines only, the child's included. */
+START_TEST(tickd_logs_run_separates_overlapping_runs)
+{
+        start_journald();
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "journal", "ov.ini",
+                                "[ov]\nschedule = * * * * * *\noverlap = allow\n"
+                                "command = for i in 1 2 3 4; do echo \"$TICKD_RUN_ID out $i\"; "
+                                "echo \"$TICKD_RUN_ID err $i\" >&2; sleep 0.4; done; "
+                                "(echo \"$TICKD_RUN_ID child\") & wait\n");
+        int done = 0;
+        for (long long deadline = harness_now_ms() + 20000; done < 3 && harness_now_ms() < deadline;)
+                done = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 3);
+        kill(pid, SIGTERM);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        harness_reap_children(2000);
+        ck_assert_msg(done >= 3, "only %d runs of ov succeeded", done);
+        ck_assert_int_eq(journald_sync(&jd), 0);
+
+        sd_journal *j = NULL;
+        ck_assert_int_eq(sd_journal_open_directory(&j, jd.journal_dir, 0), 0);
+        ck_assert_int_eq(sd_journal_add_match(j, "MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 0), 0);
+        char *ids[3];
+        for (int i = 0; i < 3; i++) {
+                ck_assert_int_eq(sd_journal_next(j), 1);
+                ids[i] = field(j, "TICKD_RUN_ID");
+                ck_assert_ptr_nonnull(ids[i]);
+        }
+        sd_journal_close(j);
+
+        /* The runs did interleave: another run's line between the first
+         * and the last line of the first run. */
+        char *all = tickctl(0, (const char *[]){ "logs", "ov", NULL });
+        const char *first = strstr(all, ids[0]), *last = NULL;
+        for (const char *p = first; p; p = strstr(p + 1, ids[0]))
+                last = p;
+        ck_assert_ptr_nonnull(first);
+        ck_assert_msg(strstr(first, ids[1]) && strstr(first, ids[1]) < last, "runs did not overlap:\n%s", all);
+        free(all);
+
+        for (int i = 0; i < 3; i++) {
+                char *out = tickctl(0, (const char *[]){ "logs", "ov", "--run", ids[i], NULL });
+                ck_assert_msg(count_lines(out) == 9 && lines_with(out, ids[i]) == 9 && strstr(out, " child\n"),
+                              "logs --run %s:\n%s", ids[i], out);
+                free(out);
+                out = tickctl(0, (const char *[]){ "logs", "ov", "--run", ids[i], "-n", "2", NULL });
+                ck_assert_msg(count_lines(out) == 2 && lines_with(out, ids[i]) == 2, "-n 2:\n%s", out);
+                free(out);
+                free(ids[i]);
+        }
+        harness_tmpdir_remove(root);
+        stop_journald();
+}
+END_TEST
+
 /* A job that writes far more than a pipe holds, in the same batch as a
  * quick one: neither the daemon nor the batch waits for it, and every line
  * reaches the journal. */
 START_TEST(tickd_big_output_blocks_neither_daemon_nor_batch)
 {
         start_journald();
-        char *root = harness_tmpdir(), jobs[4096];
-        snprintf(jobs, sizeof(jobs), "%s/config", root);
-        mkdir(jobs, 0755);
-        snprintf(jobs, sizeof(jobs), "%s/config/jobs.d", root);
-        mkdir(jobs, 0755);
-        free(harness_write_file(jobs, "big.ini",
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "journal", "big.ini",
                                 "[big]\nschedule = */3 * * * * *\ncommand = seq 1 20000\n"
-                                "[quick]\nschedule = */3 * * * * *\ncommand = true\n"));
-        pid_t pid = tickd_in_journal(root, "journal");
+                                "[quick]\nschedule = */3 * * * * *\ncommand = true\n");
         int quick = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 2);
         kill(pid, SIGTERM);
         int status;
@@ -929,6 +1006,7 @@ static Suite *journal_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, tickd_runs_reach_the_journal_with_their_output);
         tcase_add_test(tc, tickd_big_output_blocks_neither_daemon_nor_batch);
+        tcase_add_test(tc, tickd_logs_run_separates_overlapping_runs);
         tcase_add_test(tc, tickd_relays_job_output_when_journald_refuses_streams);
         suite_add_tcase(s, tc);
 
