@@ -189,6 +189,7 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
                 .run_id = run->run_id,
                 .user = run->user,
                 .scheduled_usec = run->scheduled_usec,
+                .on_failure = run->on_failure,
         };
         if (!o) {
                 rec.event = LOG_EVENT_LOST;
@@ -294,7 +295,8 @@ static void batch_record(struct batch *b, const struct outcome *o)
                 log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED, .priority = LOG_INFO,
                                                 .job = run->job_name, .run_id = run->run_id,
                                                 .user = run->user, .job_pid = o->pid,
-                                                .scheduled_usec = run->scheduled_usec },
+                                                .scheduled_usec = run->scheduled_usec,
+                                                .on_failure = run->on_failure },
                          "%s of %s started as pid %d", run->on_failure ? "on_failure command" : "run",
                          run->job_name, o->pid);
                 if (run->cancel_requested && run->runner_pid > 0)

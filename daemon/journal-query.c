@@ -90,7 +90,10 @@ int run_record_read(sd_journal *j, struct run_record *ret)
         bool finished = false;
         for (size_t i = 0; i < ELEMENTSOF(finished_events); i++)
                 finished |= event == (int)finished_events[i];
-        if (!finished)
+        /* An on_failure command's record shares its run's id, but it is not
+         * a run of the job: history and the last outcome skip it. */
+        _cleanup_free_ char *handler = NULL;
+        if (!finished || journal_query_field(j, "TICKD_ON_FAILURE", &handler) >= 0)
                 return -ENOENT;
         struct run_record rec = {
                 .event = (enum log_event)event,

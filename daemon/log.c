@@ -127,6 +127,8 @@ static void emit_stderr(const struct log_record *r, const char *message)
         }
         if (r->file)
                 fprintf(out, r->line ? " file=%s:%u" : " file=%s", r->file, r->line);
+        if (r->on_failure)
+                fprintf(out, " on_failure=1");
         if (r->user)
                 fprintf(out, " user=%s", r->user);
         if (r->has_exit_status)
@@ -214,6 +216,8 @@ static int emit_journal(const char *code_file, int code_line, const char *code_f
         }
         if (r->job_pid)
                 field_add(&f, "TICKD_PID=%d", r->job_pid);
+        if (r->on_failure)
+                field_add(&f, "TICKD_ON_FAILURE=1");
         if (r->errno_value)
                 field_add(&f, "ERRNO=%d", r->errno_value);
         field_add(&f, "CODE_FILE=%s", code_file);

@@ -68,8 +68,9 @@ struct log_record {
         long maxrss_kb;           /* TICKD_MAXRSS_KB */
         bool has_resources;       /* duration/cpu/maxrss are set */
         int errno_value;          /* ERRNO, 0 = unset */
-        int job_pid;              /* TICKD_PID, 0 = unset: the job's process (its own
-                                   * output lines carry it as _PID) */
+        int job_pid;              /* TICKD_PID, 0 = unset: the job's main process */
+        bool on_failure;          /* TICKD_ON_FAILURE=1: a record of the job's on_failure
+                                   * command, not a run of the job itself */
 };
 
 /* Chooses the target and the most verbose priority shown. Safe to call

@@ -189,72 +189,30 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
         job_fail(error_fd, "exec", errno);
 }
 
-/* Where the job's stdout and stderr go: with the journal target, two
- * journal streams (output.h); with the stderr target, or when there is no
- * journald after all, one pipe whose lines the runner relays. Sets the
- * job's descriptors (equal when relayed) and, when lines must be relayed,
- * the read end in *RELAY_FD. Returns 0 or -1 with errno set. */
-static int runner_output_open(const struct runner_request *req, int *out_fd, int *err_fd, int *relay_fd)
+/* The job's main process is gone, but something it started still holds
+ * its output pipes: a child of the runner relays what they still carry
+ * until they close, so the run's outcome goes out now and no line is lost.
+ * It holds nothing of the batch's: the batch completes without it. */
+static void output_hand_off(struct output *out, int sig_fd, int error_fd, const char *job)
 {
-        *relay_fd = -1;
-        if (!req->relay_output && output_journal_streams(req->job->name, out_fd, err_fd) == 0)
-                return 0;
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -1;
-        *relay_fd = p[0];
-        *out_fd = *err_fd = p[1];
-        return 0;
-}
-
-struct relay {
-        int fd;
-        const char *prefix;
-        char buf[4096];
-        size_t len;
-};
-
-static void relay_emit(struct relay *r, const char *text, size_t len)
-{
-        char line[4096 + 256];
-        int n = snprintf(line, sizeof(line), "%s: %.*s\n", r->prefix, (int)len, text);
-        if (n > (int)sizeof(line))
-                n = sizeof(line);
-        if (n > 0)
-                (void)!write(STDERR_FILENO, line, (size_t)n);
-}
-
-/* Reads what is there (never waits) and relays whole lines. At EOF or
- * FLUSH, a partial last line goes out too. Returns false at EOF. */
-static bool relay_pump(struct relay *r, bool flush)
-{
-        bool open_ = true;
-        for (;;) {
-                ssize_t n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        open_ = n < 0 && errno == EAGAIN;
-                        break;
-                }
-                r->len += (size_t)n;
-                char *start = r->buf, *nl;
-                while ((nl = memchr(start, '\n', r->len - (size_t)(start - r->buf)))) {
-                        relay_emit(r, start, (size_t)(nl - start));
-                        start = nl + 1;
-                }
-                r->len -= (size_t)(start - r->buf);
-                memmove(r->buf, start, r->len);
-                if (r->len == sizeof(r->buf)) { /* a line longer than the buffer: cut, never lost */
-                        relay_emit(r, r->buf, r->len);
-                        r->len = 0;
-                }
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(BATCH_FD);
+                close(sig_fd);
+                if (error_fd >= 0)
+                        close(error_fd);
+                sigset_t empty;
+                sigemptyset(&empty);
+                sigprocmask(SIG_SETMASK, &empty, NULL);
+                char title[16];
+                snprintf(title, sizeof(title), "tickd-out:%s", job);
+                prctl(PR_SET_NAME, title);
+                output_drain(out);
+                output_free(out, true);
+                _exit(0);
         }
-        if ((flush || !open_) && r->len > 0) {
-                relay_emit(r, r->buf, r->len);
-                r->len = 0;
-        }
-        return open_;
+        /* Without a relay (fork failed) the rest is lost; what is read goes out. */
+        output_free(out, pid < 0);
 }
 
 _Noreturn void runner_main(const struct runner_request *req)
@@ -302,9 +260,11 @@ _Noreturn void runner_main(const struct runner_request *req)
         if (!env)
                 report_setup_failure(&o, "environment", ENOMEM);
 
-        int relay_fd, output_fd, stderr_fd;
-        if (runner_output_open(req, &output_fd, &stderr_fd, &relay_fd) < 0)
-                report_setup_failure(&o, "output", errno);
+        struct output *out = NULL;
+        int output_fd, stderr_fd;
+        r = output_open(req->job->name, req->run_id, !req->relay_output, &out, &output_fd, &stderr_fd);
+        if (r < 0)
+                report_setup_failure(&o, "output", -r);
         int error_pipe[2];
         if (pipe2(error_pipe, O_CLOEXEC) < 0)
                 report_setup_failure(&o, "pipe", errno);
@@ -327,9 +287,6 @@ _Noreturn void runner_main(const struct runner_request *req)
         o.pid = pid;
         write_record(&o);
 
-        struct relay relay = { .fd = relay_fd, .prefix = req->job->name };
-        if (relay_fd >= 0)
-                fcntl(relay_fd, F_SETFL, O_NONBLOCK);
         int64_t timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0;
         int64_t kill_at = 0;
         uint64_t grace = req->job->kill_grace_usec;
@@ -358,10 +315,10 @@ _Noreturn void runner_main(const struct runner_request *req)
                         int64_t ms = (next - now + 999) / 1000;
                         wait_ms = ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
                 }
-                struct pollfd fds[3] = { { .fd = sig_fd, .events = POLLIN },
-                                         { .fd = relay.fd, .events = POLLIN },
-                                         { .fd = error_fd, .events = POLLIN } };
-                if (poll(fds, 3, wait_ms) < 0 && errno != EINTR)
+                struct pollfd fds[2 + OUTPUT_POLLFDS_MAX] = { { .fd = sig_fd, .events = POLLIN },
+                                                              { .fd = error_fd, .events = POLLIN } };
+                size_t n_fds = 2 + output_pollfds(out, fds + 2);
+                if (poll(fds, n_fds, wait_ms) < 0 && errno != EINTR)
                         break;
                 if (fds[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
@@ -373,11 +330,12 @@ _Noreturn void runner_main(const struct runner_request *req)
                                 }
                         }
                 }
-                if (fds[1].revents & (POLLIN | POLLHUP | POLLERR) && !relay_pump(&relay, false)) {
-                        close(relay.fd);
-                        relay.fd = -1;
-                }
-                if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+                for (size_t i = 2; i < n_fds; i++)
+                        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                                output_pump(out);
+                                break;
+                        }
+                if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
                         ssize_t n = read(error_fd, &exec_error, sizeof(exec_error));
                         if (n != (ssize_t)sizeof(exec_error))
                                 exec_error.error = 0;
@@ -385,12 +343,12 @@ _Noreturn void runner_main(const struct runner_request *req)
                         error_fd = -1;
                 }
         }
-        /* The main process is gone: relay what is buffered, but never wait
-         * for background processes that still hold the output pipe. */
-        if (relay.fd >= 0) {
-                relay_pump(&relay, true);
-                close(relay.fd);
-        }
+        /* The main process is gone: what it wrote is in the pipes. Background
+         * processes that still hold them must not hold the run open. */
+        if (output_pump(out))
+                output_hand_off(out, sig_fd, error_fd, req->job->name);
+        else
+                output_free(out, true);
         if (error_fd >= 0) {
                 fcntl(error_fd, F_SETFL, O_NONBLOCK);
                 if (read(error_fd, &exec_error, sizeof(exec_error)) != (ssize_t)sizeof(exec_error))

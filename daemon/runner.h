@@ -21,11 +21,13 @@
  * SIGTERM to the runner means "cancel": it forwards SIGTERM to the job's
  * group, and SIGKILL after kill_grace, then reports (cancelled = 1).
  *
- * Job output: see runner_output_open() in runner.c, the one place that
- * decides where the job's stdout and stderr go. With the journal target,
- * two journal streams named after the job (output.h). With the stderr log
- * target, or when journald refuses the streams, the runner relays each line
- * to its own stderr (the daemon's) as "JOB: line". The daemon never reads
+ * Job output: the job writes into pipes the runner reads (output.h): each
+ * line goes to the journal as its own entry, named after the job and
+ * carrying the run's TICKD_RUN_ID, or, with the stderr log target or no
+ * journald, to the runner's stderr (the daemon's) as "JOB: line". When the
+ * job's main process exits while something it left behind still holds the
+ * pipes, a child of the runner takes them over, so the outcome is not held
+ * up and no line is lost. The daemon never reads
  * job output, so it can never block on it. */
 #ifndef TICKD_RUNNER_H
 #define TICKD_RUNNER_H

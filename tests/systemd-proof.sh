@@ -169,6 +169,16 @@ t_job_output() {
                 { echo "journalctl -t proof shows no proof-stdout-line"; return 1; }
         local p; p=$(journal_wait 3 -t proof --grep proof-stderr-line -n 1 -o export | field PRIORITY)
         [ "$p" = 4 ] || { echo "job stderr at PRIORITY='$p', not 4 (warning)"; return 1; }
+        # Each line names its run: the run of the outcome we saw has both lines,
+        # and tickctl logs --run shows exactly them.
+        local run; run=$(field TICKD_RUN_ID < "$SDL_LAB/proof.export")
+        local lines; lines=$(journal_wait 3 -t proof "TICKD_RUN_ID=$run" -o cat) ||
+                { echo "journalctl -t proof TICKD_RUN_ID=$run shows nothing"; return 1; }
+        [ "$lines" = $'proof-stdout-line\nproof-stderr-line' ] ||
+                { echo "run $run's output lines in the journal: '$lines'"; return 1; }
+        local out; out=$(X tickctl logs proof --run "$run" 2>&1) || { echo "tickctl logs --run: $out"; return 1; }
+        [ "$(grep -c 'proof: proof-std...-line$' <<< "$out")" = 2 ] ||
+                { echo "tickctl logs proof --run $run printed: $out"; return 1; }
 }
 
 t_catalog() {

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "harness-journald.h"
 #include "harness.h"
 #include "log.h"
@@ -161,17 +163,48 @@ static int auto_with_journal_stream(void)
         return log_current_target() == LOG_TARGET_JOURNAL ? 0 : 1;
 }
 
-static int streams_fail_without_journald(void)
+/* Relays TEXT_OUT and TEXT_ERR as job JOB's run RUN_ID would: written into
+ * the job's ends of the pipes, then read, cut and sent by output.c. */
+static int relay_output(const char *job, const char *run_id, bool to_journal, const char *text_out,
+                        size_t out_len, const char *text_err, bool *ret_journal)
 {
-        /* Where sd_journal_send would drop entries silently, the stream
-         * open fails, so the runner knows to relay instead; nothing leaks. */
-        int out = -1, err = -1, before = open("/dev/null", O_RDONLY | O_CLOEXEC); /* lowest free slot */
-        close(before);
-        if (output_journal_streams("x", &out, &err) != -ENOENT || out != -1 || err != -1)
+        struct output *o = NULL;
+        int out, err;
+        if (output_open(job, run_id, to_journal, &o, &out, &err) < 0)
                 return 1;
+        *ret_journal = output_to_journal(o);
+        bool ok = write(out, text_out, out_len) == (ssize_t)out_len &&
+                  write(err, text_err, strlen(text_err)) == (ssize_t)strlen(text_err);
+        close(out);
+        if (err != out)
+                close(err);
+        output_drain(o);
+        output_free(o, true);
+        return ok ? 0 : 2;
+}
+
+static int output_falls_back_without_journald(void)
+{
+        /* Where sd_journal_send would drop lines silently, output.c finds no
+         * journald and relays to stderr instead, one pipe for both streams
+         * so their order stays; nothing leaks. */
+        int before = open("/dev/null", O_RDONLY | O_CLOEXEC); /* lowest free slot */
+        close(before);
+        int capture = memfd_create("stderr", MFD_CLOEXEC);
+        if (capture < 0 || dup2(capture, STDERR_FILENO) < 0)
+                return 1;
+        bool journal = true;
+        if (relay_output("x", "r", true, "hello\n", 6, "oops\ntail", &journal) != 0 || journal)
+                return 2;
+        char text[256] = "";
+        ssize_t n = pread(capture, text, sizeof(text) - 1, 0);
+        text[n > 0 ? n : 0] = '\0';
+        if (strcmp(text, "x: hello\nx: oops\nx: tail\n") != 0)
+                return 3;
+        close(capture);
         int after = open("/dev/null", O_RDONLY | O_CLOEXEC);
         close(after);
-        return after == before ? 0 : 2;
+        return after == before ? 0 : 4;
 }
 
 START_TEST(auto_target_is_stderr_without_journald)
@@ -186,9 +219,9 @@ START_TEST(auto_target_follows_journal_stream_on_stderr)
 }
 END_TEST
 
-START_TEST(output_streams_fail_cleanly_without_journald)
+START_TEST(output_falls_back_to_stderr_without_journald)
 {
-        ck_assert_int_eq(without_journald(streams_fail_without_journald), 0);
+        ck_assert_int_eq(without_journald(output_falls_back_without_journald), 0);
 }
 END_TEST
 
@@ -334,46 +367,78 @@ END_TEST
 
 /* ---- job output ------------------------------------------------------- */
 
+/* Lines as a job writes them: a priority prefix that must stay text, a NUL
+ * (journald's other line end), a line longer than OUTPUT_LINE_MAX, and a
+ * last line without its newline. */
 static int write_job_output(void)
 {
-        int out, err;
-        if (output_journal_streams("out-job", &out, &err) < 0)
-                return 1;
-        struct stat st;
-        if (fstat(out, &st) < 0 || !S_ISSOCK(st.st_mode) || !(fcntl(out, F_GETFD) & FD_CLOEXEC))
-                return 2;
-        dprintf(out, "hello from stdout\n<3>not a priority\n");
-        dprintf(err, "oops from stderr\n");
-        close(out);
-        close(err);
+        static char text[OUTPUT_LINE_MAX + 200];
+        int n = snprintf(text, sizeof(text), "hello from stdout\n<3>not a priority\na");
+        text[n++] = '\0';
+        text[n++] = 'b';
+        text[n++] = '\n';
+        memset(text + n, 'x', OUTPUT_LINE_MAX + 10);
+        n += OUTPUT_LINE_MAX + 10;
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "\nlast words");
+        bool journal = false;
+        int r = relay_output("out-job", "run-1", true, text, (size_t)n, "oops from stderr\n", &journal);
+        return r != 0 ? r : journal ? 0 : 3;
+}
+
+static const struct {
+        const char *message; /* NULL: the long line's pieces */
+        const char *priority, *stream;
+} want_lines[] = {
+        { "hello from stdout", "6", "stdout" }, { "<3>not a priority", "6", "stdout" },
+        { "a", "6", "stdout" },                 { "b", "6", "stdout" },
+        { NULL, "6", "stdout" },                { NULL, "6", "stdout" },
+        { "last words", "6", "stdout" },        { "oops from stderr", "4", "stderr" },
+};
+
+/* Which of want_lines MESSAGE is; fails the test for a line not there. */
+static size_t want_line_index(const char *message)
+{
+        if (strspn(message, "x") == strlen(message))
+                return 4;
+        for (size_t i = 0; i < ELEMENTSOF(want_lines); i++)
+                if (want_lines[i].message && strcmp(want_lines[i].message, message) == 0)
+                        return i;
+        ck_abort_msg("unexpected line '%.80s'", message);
         return 0;
 }
 
-START_TEST(job_output_streams_carry_identifier_and_priority)
+START_TEST(job_output_lines_carry_identifier_priority_and_run)
 {
         start_journald();
         in_journal(write_job_output);
-        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=out-job", 3), 3);
+        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=out-job", 8), 8);
         sd_journal *j = NULL;
         ck_assert_int_eq(sd_journal_open_directory(&j, jd.journal_dir, 0), 0);
+        ck_assert_int_eq(sd_journal_set_data_threshold(j, 0), 0);
         ck_assert_int_eq(sd_journal_add_match(j, "SYSLOG_IDENTIFIER=out-job", 0), 0);
-        int seen = 0;
+        bool seen[ELEMENTSOF(want_lines)] = { false };
+        size_t long_pieces = 0, entries = 0;
         while (sd_journal_next(j) > 0) {
-                char *message = field(j, "MESSAGE"), *priority = field(j, "PRIORITY");
+                char *message = field(j, "MESSAGE");
                 ck_assert_ptr_nonnull(message);
-                if (strcmp(message, "hello from stdout") == 0 || strcmp(message, "<3>not a priority") == 0) {
-                        ck_assert_str_eq(priority, "6");
-                        seen++;
-                } else if (strcmp(message, "oops from stderr") == 0) {
-                        ck_assert_str_eq(priority, "4");
-                        seen++;
-                } else
-                        ck_abort_msg("unexpected line '%s'", message);
-                assert_field(j, "_TRANSPORT", "stdout");
+                size_t i = want_line_index(message);
+                if (!want_lines[i].message) {
+                        /* cut at the limit, the rest its own line: nothing lost */
+                        ck_assert_uint_eq(strlen(message), long_pieces++ == 0 ? OUTPUT_LINE_MAX : 10);
+                } else {
+                        ck_assert_msg(!seen[i], "line '%s' twice", message);
+                        seen[i] = true;
+                }
+                assert_field(j, "PRIORITY", want_lines[i].priority);
+                assert_field(j, "TICKD_OUTPUT", want_lines[i].stream);
+                assert_field(j, "TICKD_RUN_ID", "run-1");
+                assert_field(j, "_TRANSPORT", "journal");
+                assert_no_field(j, "TICKD_JOB"); /* `journalctl TICKD_JOB=` lists runs, not lines */
                 free(message);
-                free(priority);
+                entries++;
         }
-        ck_assert_int_eq(seen, 3);
+        ck_assert_uint_eq(entries, 8);
+        ck_assert_uint_eq(long_pieces, 2);
         sd_journal_close(j);
         stop_journald();
 }
@@ -401,6 +466,11 @@ static int emit_history(void)
         emit_run(LOG_EVENT_STARTED, "hist", "h1", T0, -1, 0);
         emit_run(LOG_EVENT_SUCCEEDED, "hist", "h1", T0, 0, 0);
         emit_run(LOG_EVENT_FAILED, "hist", "h2", T0 + 60000000, 3, 0);
+        /* h2's on_failure command: a record with h2's id, but not a run */
+        log_emit(&(struct log_record){ .event = LOG_EVENT_SUCCEEDED, .job = "hist", .run_id = "h2",
+                                       .scheduled_usec = T0 + 60000000, .on_failure = true,
+                                       .has_exit_status = true },
+                 "on_failure command of hist succeeded");
         emit_run(LOG_EVENT_SUCCEEDED, "other", "o1", T0 + 90000000, 0, 0);
         emit_run(LOG_EVENT_TIMED_OUT, "hist", "h3", T0 + 120000000, -1, SIGKILL);
         emit_run(LOG_EVENT_SKIPPED, "hist", "h4", T0 + 180000000, -1, 0);
@@ -422,10 +492,11 @@ START_TEST(history_lists_runs_oldest_first_in_columns)
         setenv("TZ", "UTC", 1);
         start_journald();
         in_journal(emit_history);
-        ck_assert_int_eq(count_entries("TICKD_JOB=hist", 6), 6);
+        ck_assert_int_eq(count_entries("TICKD_JOB=hist", 7), 7);
 
         char *out = tickctl(0, (const char *[]){ "history", "hist", NULL });
-        /* header, 5 runs (not the started record, not "other"), blank, footer */
+        /* header, 5 runs (not the started record, not on_failure's, not
+         * "other"), blank, footer */
         ck_assert_int_eq(count_lines(out), 8);
         ck_assert_msg(strncmp(out, "SCHEDULED", 9) == 0, "%s", out);
         const char *rows[] = { "succeeded", "failed", "timed-out", "skipped", "lost" };
@@ -477,7 +548,7 @@ START_TEST(history_json_is_one_object_per_run)
 {
         start_journald();
         in_journal(emit_history);
-        ck_assert_int_eq(count_entries("TICKD_JOB=hist", 6), 6);
+        ck_assert_int_eq(count_entries("TICKD_JOB=hist", 7), 7);
         char *out = tickctl(0, (const char *[]){ "history", "hist", "--json", "-n", "3", NULL });
         ck_assert_int_eq(count_lines(out), 3);
         char *first = out, *second = strchr(first, '\n') + 1, *third = strchr(second, '\n') + 1;
@@ -523,43 +594,27 @@ START_TEST(history_user_reads_only_the_callers_entries)
 }
 END_TEST
 
-/* Two runs of "lg", each with its own streams opened by its own process,
- * as runners do; a third process writes as "lg" outside any run. */
-static int emit_run_with_output(const char *run_id, const char *text, bool record_runner)
+/* Two runs of "lg" with their output, as runners relay it; then a line
+ * another program logs under the identifier "lg", which is not the job's. */
+static int emit_run_with_output(const char *run_id, const char *text)
 {
-        pid_t pid = fork();
-        if (pid == 0) {
-                struct log_record started = { .event = LOG_EVENT_STARTED, .job = "lg", .run_id = run_id,
-                                              .job_pid = record_runner ? getpid() : 0 };
-                int out, err;
-                if (output_journal_streams("lg", &out, &err) < 0)
-                        _exit(1);
-                dprintf(out, "%s stdout\n", text); /* before its start is recorded, as can happen */
-                log_emit(&started, "started %s", run_id);
-                dprintf(err, "%s stderr\n", text);
-                close(out);
-                close(err);
-                usleep(50 * 1000); /* lines reach journald before the outcome */
-                emit_run(LOG_EVENT_SUCCEEDED, "lg", run_id, 0, 0, 0);
-                _exit(0);
-        }
-        int status;
-        waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+        char out[64], err[64];
+        snprintf(out, sizeof(out), "%s stdout\n", text);
+        snprintf(err, sizeof(err), "%s stderr\n", text);
+        struct log_record started = { .event = LOG_EVENT_STARTED, .job = "lg", .run_id = run_id };
+        log_emit(&started, "started %s", run_id);
+        bool journal = false;
+        if (relay_output("lg", run_id, true, out, strlen(out), err, &journal) != 0 || !journal)
+                return 1;
+        emit_run(LOG_EVENT_SUCCEEDED, "lg", run_id, 0, 0, 0);
+        return 0;
 }
 
 static int emit_logs(void)
 {
-        /* r2 records no TICKD_PID: its early stdout line is found by time. */
-        if (emit_run_with_output("r1", "first", true) || emit_run_with_output("r2", "second", false))
+        if (emit_run_with_output("r1", "first") || emit_run_with_output("r2", "second"))
                 return 1;
-        int out, err;
-        if (output_journal_streams("lg", &out, &err) < 0)
-                return 1;
-        dprintf(out, "stray line\n");
-        close(out);
-        close(err);
-        return 0;
+        return sd_journal_send("MESSAGE=not the job's", "SYSLOG_IDENTIFIER=lg", "TICKD_RUN_ID=r1", NULL) < 0;
 }
 
 START_TEST(logs_show_a_jobs_output_and_one_run)
@@ -568,16 +623,15 @@ START_TEST(logs_show_a_jobs_output_and_one_run)
         in_journal(emit_logs);
         ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=lg", 5), 5);
         char *out = tickctl(0, (const char *[]){ "logs", "lg", NULL });
-        ck_assert_int_eq(count_lines(out), 5);
+        ck_assert_msg(count_lines(out) == 4 && !strstr(out, "not the job's"), "logs lg:\n%s", out);
         ck_assert_ptr_nonnull(strstr(out, " lg: first stdout\n"));
         ck_assert(strstr(out, "first stderr") && strstr(out, "second stdout") &&
                   strstr(out, "first stderr") < strstr(out, "second stdout"));
         free(out);
 
         out = tickctl(0, (const char *[]){ "logs", "lg", "-n", "2", NULL });
-        ck_assert_int_eq(count_lines(out), 2);
-        ck_assert_ptr_nonnull(strstr(out, "second stderr"));
-        ck_assert_ptr_nonnull(strstr(out, "stray line"));
+        ck_assert_msg(count_lines(out) == 2 && strstr(out, "second stdout") && strstr(out, "second stderr"),
+                      "logs lg -n 2:\n%s", out);
         free(out);
 
         out = tickctl(0, (const char *[]){ "logs", "lg", "--run", "r1", NULL });
@@ -598,24 +652,14 @@ END_TEST
 
 static int emit_follow_line(void)
 {
-        int out, err;
-        if (output_journal_streams("fl", &out, &err) < 0)
-                return 1;
-        dprintf(out, "late line\n");
-        close(out);
-        close(err);
-        return 0;
+        bool journal = false;
+        return relay_output("fl", "f2", true, "late line\n", 10, "", &journal) || !journal;
 }
 
 static int emit_first_line(void)
 {
-        int out, err;
-        if (output_journal_streams("fl", &out, &err) < 0)
-                return 1;
-        dprintf(out, "early line\n");
-        close(out);
-        close(err);
-        return 0;
+        bool journal = false;
+        return relay_output("fl", "f1", true, "early line\n", 11, "", &journal) || !journal;
 }
 
 START_TEST(logs_follow_prints_new_lines)
@@ -702,7 +746,8 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
         char *root = NULL;
         pid_t pid = tickd_with_job(&root, "auto", "e2e.ini",
                                 "[e2e]\nschedule = * * * * * *\n"
-                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n");
+                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n"
+                                "on_failure = echo \"handled $TICKD_EXIT_STATUS\"\n");
         bool enough = count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2 ||
                       count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2;
         kill(pid, SIGTERM);
@@ -758,6 +803,8 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
         ck_assert_int_eq(sd_journal_next(j), 1);
         assert_field(j, "SYSLOG_IDENTIFIER", "e2e");
         assert_field(j, "PRIORITY", "6");
+        assert_field(j, "TICKD_RUN_ID", run_id);
+        assert_field(j, "TICKD_OUTPUT", "stdout");
         sd_journal_flush_matches(j);
         snprintf(match, sizeof(match), "MESSAGE=err %s", run_id);
         ck_assert_int_eq(sd_journal_add_match(j, match, 0), 0);
@@ -765,6 +812,8 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
         ck_assert_int_eq(sd_journal_next(j), 1);
         assert_field(j, "SYSLOG_IDENTIFIER", "e2e");
         assert_field(j, "PRIORITY", "4");
+        assert_field(j, "TICKD_RUN_ID", run_id);
+        assert_field(j, "TICKD_OUTPUT", "stderr");
         sd_journal_close(j);
 
         char *out = tickctl(0, (const char *[]){ "history", "e2e", NULL });
@@ -774,7 +823,9 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
         char want_out[128], want_err[128];
         snprintf(want_out, sizeof(want_out), "e2e: out %s\n", run_id);
         snprintf(want_err, sizeof(want_err), "e2e: err %s\n", run_id);
-        ck_assert_msg(count_lines(out) == 2 && strstr(out, want_out) && strstr(out, want_err),
+        /* on_failure's output belongs to the run it handled */
+        ck_assert_msg(count_lines(out) == 3 && strstr(out, want_out) && strstr(out, want_err) &&
+                              strstr(out, "e2e: handled 3\n"),
                       "logs --run %s:\n%s", run_id, out);
         free(out);
         free(run_id);
@@ -799,9 +850,9 @@ static int lines_with(const char *out, const char *needle)
 }
 
 /* Runs of one job that overlap (overlap = allow, one a second, each
- * printing for 1.6 s, and a line from a background child): their output
- * interleaves in the journal, and `logs --run` shows each run its own
- * lines only, the child's included. */
+ * printing for 1.6 s, then leaving a background child that prints after
+ * the run has ended): their output interleaves in the journal, and
+ * `logs --run` shows each run its own lines only, the child's included. */
 START_TEST(tickd_logs_run_separates_overlapping_runs)
 {
         start_journald();
@@ -810,7 +861,7 @@ START_TEST(tickd_logs_run_separates_overlapping_runs)
                                 "[ov]\nschedule = * * * * * *\noverlap = allow\n"
                                 "command = for i in 1 2 3 4; do echo \"$TICKD_RUN_ID out $i\"; "
                                 "echo \"$TICKD_RUN_ID err $i\" >&2; sleep 0.4; done; "
-                                "(echo \"$TICKD_RUN_ID child\") & wait\n");
+                                "(sleep 0.5; echo \"$TICKD_RUN_ID child\") &\n");
         int done = 0;
         for (long long deadline = harness_now_ms() + 20000; done < 3 && harness_now_ms() < deadline;)
                 done = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 3);
@@ -841,6 +892,28 @@ START_TEST(tickd_logs_run_separates_overlapping_runs)
         ck_assert_ptr_nonnull(first);
         ck_assert_msg(strstr(first, ids[1]) && strstr(first, ids[1]) < last, "runs did not overlap:\n%s", all);
         free(all);
+
+        /* The child's line came after its run's outcome: the run did not
+         * wait for it, and its output still reached the journal. */
+        char match[128];
+        snprintf(match, sizeof(match), "MESSAGE=%s child", ids[0]);
+        ck_assert_int_eq(count_entries(match, 1), 1);
+        uint64_t child_at = 0, finished_at = 0;
+        ck_assert_int_eq(sd_journal_open_directory(&j, jd.journal_dir, 0), 0);
+        ck_assert_int_eq(sd_journal_add_match(j, match, 0), 0);
+        ck_assert_int_eq(sd_journal_next(j), 1);
+        ck_assert_int_eq(sd_journal_get_realtime_usec(j, &child_at), 0);
+        assert_field(j, "TICKD_RUN_ID", ids[0]);
+        sd_journal_flush_matches(j);
+        snprintf(match, sizeof(match), "TICKD_RUN_ID=%s", ids[0]);
+        ck_assert_int_eq(sd_journal_add_match(j, "MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 0), 0);
+        ck_assert_int_eq(sd_journal_add_match(j, match, 0), 0);
+        ck_assert_int_eq(sd_journal_seek_head(j), 0);
+        ck_assert_int_eq(sd_journal_next(j), 1);
+        ck_assert_int_eq(sd_journal_get_realtime_usec(j, &finished_at), 0);
+        sd_journal_close(j);
+        ck_assert_msg(child_at > finished_at, "child line at %llu, run finished at %llu",
+                      (unsigned long long)child_at, (unsigned long long)finished_at);
 
         for (int i = 0; i < 3; i++) {
                 char *out = tickctl(0, (const char *[]){ "logs", "ov", "--run", ids[i], NULL });
@@ -981,7 +1054,7 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, auto_target_is_stderr_without_journald);
         tcase_add_test(tc, auto_target_follows_journal_stream_on_stderr);
         tcase_add_test(tc, auto_target_is_journal_with_journald);
-        tcase_add_test(tc, output_streams_fail_cleanly_without_journald);
+        tcase_add_test(tc, output_falls_back_to_stderr_without_journald);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("records");
@@ -1018,7 +1091,7 @@ static Suite *journal_suite(void)
         tc = tcase_create("output");
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 20);
-        tcase_add_test(tc, job_output_streams_carry_identifier_and_priority);
+        tcase_add_test(tc, job_output_lines_carry_identifier_priority_and_run);
         suite_add_tcase(s, tc);
         return s;
 }
