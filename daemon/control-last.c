@@ -139,6 +139,21 @@ int control_last_new(sd_event *event, const char *state_dir, struct control_last
         return 0;
 }
 
+int control_last_read(const char *state_dir, struct control_last **out)
+{
+        struct control_last *l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->state_dir = state_dir;
+        int r = load(l);
+        if (r < 0) {
+                control_last_free(l);
+                return r;
+        }
+        *out = l;
+        return 0;
+}
+
 struct control_last *control_last_free(struct control_last *l)
 {
         if (!l)

@@ -34,6 +34,9 @@ struct control_last;
 /* Loads STATE_DIR/last-outcomes (STATE_DIR NULL: nothing is kept on disk;
  * it is borrowed and must outlive the table). */
 int control_last_new(sd_event *event, const char *state_dir, struct control_last **out);
+/* Loads STATE_DIR/last-outcomes for reading only (tickctl, with no daemon
+ * to ask): no timer, never written. A missing file is an empty table. */
+int control_last_read(const char *state_dir, struct control_last **out);
 /* Writes the table if it changed since the last write, then frees it. */
 struct control_last *control_last_free(struct control_last *l);
 

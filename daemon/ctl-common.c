@@ -23,6 +23,7 @@
 enum {
         ARG_CONFIG_DIR = 0x100,
         ARG_RUNTIME_DIR,
+        ARG_STATE_DIR,
         ARG_USER,
         ARG_JSON,
         ARG_ALL,
@@ -63,6 +64,7 @@ static void print_usage(FILE *out, const char *usage, unsigned extra)
         fprintf(out, "  --user              talk to the user instance\n"
                      "  --config-dir DIR    configuration directory (as tickd's)\n"
                      "  --runtime-dir DIR   runtime base: the socket is DIR/tickd/control (as tickd's)\n"
+                     "  --state-dir DIR     tickd's state directory, read when it is not running\n"
                      "  --no-pager          do not pipe the output into a pager\n"
                      "  -h, --help          show this help\n");
 }
@@ -72,6 +74,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
         static const struct option long_options[] = {
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "user", no_argument, NULL, ARG_USER },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "all", no_argument, NULL, ARG_ALL },
@@ -82,7 +85,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
         };
         const char *command = argv[0];
         *o = (struct ctl_options){ .command = command };
-        const char *config_dir = NULL, *runtime_dir = NULL;
+        const char *config_dir = NULL, *runtime_dir = NULL, *state_dir = NULL;
         optind = 0; /* reset, and let getopt permute: options may follow arguments */
         int c;
         opterr = 0;
@@ -91,6 +94,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 switch (c) {
                 case ARG_CONFIG_DIR: config_dir = optarg; break;
                 case ARG_RUNTIME_DIR: runtime_dir = optarg; break;
+                case ARG_STATE_DIR: state_dir = optarg; break;
                 case ARG_USER: o->user_mode = true; break;
                 case ARG_JSON: o->json = true; allowed = extra & CTL_OPT_JSON; break;
                 case 'a':
@@ -115,6 +119,12 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 o->config_dir = xdg_dir("XDG_CONFIG_HOME", ".config");
         else
                 o->config_dir = strdup("/etc/tickd");
+        if (state_dir)
+                o->state_dir = strdup(state_dir);
+        else if (o->user_mode)
+                o->state_dir = xdg_dir("XDG_STATE_HOME", ".local/state");
+        else
+                o->state_dir = strdup("/var/lib/tickd");
         /* As tickd: --runtime-dir names the base, tickd's files are in BASE/tickd. */
         if (!runtime_dir && o->user_mode) {
                 runtime_dir = getenv("XDG_RUNTIME_DIR");
@@ -125,7 +135,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
         }
         if (asprintf(&o->runtime_dir, "%s/tickd", runtime_dir ? runtime_dir : "/run") < 0)
                 o->runtime_dir = NULL;
-        if (!o->config_dir || !o->runtime_dir) {
+        if (!o->config_dir || !o->runtime_dir || !o->state_dir) {
                 fprintf(stderr, "tickctl %s: out of memory\n", command);
                 return 2;
         }
@@ -137,7 +147,8 @@ void ctl_options_free(struct ctl_options *o)
 {
         free(o->config_dir);
         free(o->runtime_dir);
-        o->config_dir = o->runtime_dir = NULL;
+        free(o->state_dir);
+        o->config_dir = o->runtime_dir = o->state_dir = NULL;
 }
 
 char *ctl_jobs_dir(const struct ctl_options *o)

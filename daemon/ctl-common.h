@@ -1,5 +1,5 @@
 /* ctl-common.h — what tickctl's daemon commands share: the common options
- * (--config-dir, --runtime-dir, --user, --json, --no-pager), connecting to
+ * (--config-dir, --runtime-dir, --state-dir, --user, --json, --no-pager), connecting to
  * the control socket, calling a method with a readable error, and
  * formatting times for people and JSON for programs. */
 #ifndef TICKD_CTL_COMMON_H
@@ -34,6 +34,7 @@ struct ctl_options {
         bool user_mode;
         char *config_dir;      /* /etc/tickd, $XDG_CONFIG_HOME/tickd or --config-dir */
         char *runtime_dir;     /* tickd's own: /run/tickd, $XDG_RUNTIME_DIR/tickd or --runtime-dir DIR/tickd */
+        char *state_dir;       /* /var/lib/tickd, $XDG_STATE_HOME/tickd or --state-dir (offline list) */
         bool json, all, wait, no_pager;
         bool color;            /* stdout is a terminal and NO_COLOR is unset */
         char **args;           /* positional arguments (into argv) */

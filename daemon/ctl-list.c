@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "control-last.h"
 #include "control.h"
 #include "crontab.h"
 #include "ctl-common.h"
@@ -138,7 +139,31 @@ static char *first_error(const struct diagnostics *d)
         return NULL;
 }
 
-/* Without the daemon: what the files say, next runs computed here. */
+/* The last outcomes tickd kept in its state directory (control-last.h),
+ * when we may read it: root for the system instance (the directory is
+ * 0700), the user for their own. Without it the LAST columns stay empty. */
+static void add_last_outcomes(const struct ctl_options *o, struct table *t)
+{
+        struct control_last *last = NULL;
+        if (control_last_read(o->state_dir, &last) < 0)
+                return;
+        for (size_t i = 0; i < t->n_rows; i++) {
+                struct row *row = &t->rows[i];
+                const struct control_outcome *lo = control_last_get(last, row->name);
+                if (!lo || !lo->result || !*lo->result)
+                        continue;
+                char *result = strdup(lo->result);
+                if (!result)
+                        break;
+                free(row->result);
+                row->result = result;
+                row->exit_status = lo->exit_status, row->signal = lo->signal, row->last_usec = lo->start_usec;
+        }
+        control_last_free(last);
+}
+
+/* Without the daemon: what the files say, last outcomes from the state
+ * directory, next runs computed here. */
 static int fetch_offline(const struct ctl_options *o, struct table *t)
 {
         _cleanup_free_ char *dir = ctl_jobs_dir(o);
@@ -203,6 +228,8 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
         diag_free(&diags);
         tz_cache_free(zones);
         t->offline = true;
+        if (r >= 0)
+                add_last_outcomes(o, t);
         return r;
 }
 

@@ -201,9 +201,10 @@ static void output_hand_off(struct output *out, int sig_fd, int error_fd, const 
                 close(sig_fd);
                 if (error_fd >= 0)
                         close(error_fd);
-                sigset_t empty;
-                sigemptyset(&empty);
-                sigprocmask(SIG_SETMASK, &empty, NULL);
+                sigset_t only_pipe; /* as the runner's: EPIPE, not SIGPIPE */
+                sigemptyset(&only_pipe);
+                sigaddset(&only_pipe, SIGPIPE);
+                sigprocmask(SIG_SETMASK, &only_pipe, NULL);
                 char title[16];
                 snprintf(title, sizeof(title), "tickd-out:%s", job);
                 prctl(PR_SET_NAME, title);
@@ -223,6 +224,14 @@ _Noreturn void runner_main(const struct runner_request *req)
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         reset_signals(&mask);
+        /* A closed stderr (the daemon's) must cost relayed lines, never the
+         * runner and with it the run's outcome: EPIPE, not SIGPIPE. Blocked,
+         * not ignored, so the job (empty mask, default dispositions) gets
+         * SIGPIPE as usual. */
+        sigset_t pipe_mask;
+        sigemptyset(&pipe_mask);
+        sigaddset(&pipe_mask, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &pipe_mask, NULL);
         /* Descriptors: 0 /dev/null, 1 /dev/null, 2 the daemon's stderr,
          * 3 the batch pipe; nothing else survives. */
         if (req->batch_fd != BATCH_FD) {

@@ -21,7 +21,8 @@ void ctl_result_free(struct ctl_result *r)
         r->out = r->err = NULL;
 }
 
-/* PREFIX... tickctl ARGS... --runtime-dir ... [--config-dir ...] --no-pager into ARGV. */
+/* PREFIX... tickctl ARGS... --runtime-dir ... [--config-dir ...] [--state-dir ...]
+ * --no-pager into ARGV. */
 static void build_argv(const struct ctl_target *target, const char *const *prefix, const char *const *args,
                        const char *argv[ARGS_MAX])
 {
@@ -30,12 +31,16 @@ static void build_argv(const struct ctl_target *target, const char *const *prefi
                 argv[n++] = *prefix;
         argv[n++] = harness_binary("tickctl");
         for (; *args; args++) {
-                ck_assert_int_lt(n, ARGS_MAX - 7);
+                ck_assert_int_lt(n, ARGS_MAX - 9);
                 argv[n++] = *args;
         }
         if (target->config_dir) {
                 argv[n++] = "--config-dir";
                 argv[n++] = target->config_dir;
+        }
+        if (target->state_dir) {
+                argv[n++] = "--state-dir";
+                argv[n++] = target->state_dir;
         }
         argv[n++] = "--runtime-dir";
         argv[n++] = target->runtime_base;

@@ -1,7 +1,8 @@
 /* harness-ctl.h — running tickctl from the tests and checking its output.
  *
  * Every call adds the options that point tickctl at the instance under
- * test (--runtime-dir, --config-dir when given, --no-pager), may run it
+ * test (--runtime-dir, --config-dir and --state-dir when given,
+ * --no-pager), may run it
  * through a PREFIX (setpriv as an unprivileged user, a shell feeding its
  * stdin), and captures its exit status (128 + N after signal N), stdout
  * and stderr. harness_ctl_spawn() starts it in the background for calls
@@ -18,6 +19,7 @@
 struct ctl_target {
         const char *runtime_base;  /* --runtime-dir: tickd's runtime base (the socket is in BASE/tickd) */
         const char *config_dir;    /* --config-dir, NULL = none */
+        const char *state_dir;     /* --state-dir, NULL = none */
 };
 
 struct ctl_result {

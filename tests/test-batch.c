@@ -265,6 +265,35 @@ static pid_t child_by_comm(const char *comm)
         return found;
 }
 
+/* With the stderr target, the runner relays job output to its stderr. When
+ * that is a pipe nobody reads any more, the lines are lost, but not the
+ * runner and so not the run's outcome. */
+START_TEST(relaying_to_a_closed_stderr_keeps_the_outcome)
+{
+        struct fixture f;
+        fixture_open(&f);
+        void (*old_handler)(int) = signal(SIGPIPE, SIG_IGN); /* our own log lines meet EPIPE too */
+        int p[2];
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        close(p[0]);
+        int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        ck_assert_int_ge(saved, 0);
+        ck_assert_int_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+        close(p[1]);
+        struct job job = make_job("talker", "echo one; echo two >&2; sleep 0.2; echo three");
+        spawn(&f, &job, 1);
+        run_until_closed(&f, 5000);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        signal(SIGPIPE, old_handler);
+        const struct outcome *o = outcome_of(&f, "talker");
+        ck_assert_msg(o != NULL, "the run was lost: its runner died writing to the closed stderr");
+        ck_assert_int_eq(o->status, OUTCOME_EXITED);
+        ck_assert_int_eq(o->code, 0);
+        fixture_close(&f);
+}
+END_TEST
+
 START_TEST(killed_runner_is_reported_lost)
 {
         struct fixture f;
@@ -300,6 +329,7 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, timeout_kills_the_whole_group);
         tcase_add_test(tc, background_process_does_not_hold_the_batch);
         tcase_add_test(tc, killed_runner_is_reported_lost);
+        tcase_add_test(tc, relaying_to_a_closed_stderr_keeps_the_outcome);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -23,14 +23,16 @@ static char test_user[32];
 static uid_t test_uid;
 static gid_t test_gid;
 
-/* tickctl ARGS with the instance's --config-dir and --runtime-dir, through
+/* tickctl ARGS with the instance's --config-dir, --state-dir and --runtime-dir, through
  * PREFIX (setpriv, or a shell feeding answers) when given. */
 static struct ctl_result run_ctl(const struct tickd *t, const char *const *prefix, const char *const *args)
 {
-        char runtime[512];
+        char runtime[512], state[512];
         snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
-        return harness_ctl(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir }, prefix,
-                           args);
+        snprintf(state, sizeof(state), "%s/state", t->dir);
+        return harness_ctl(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir,
+                                                 .state_dir = state },
+                           prefix, args);
 }
 
 #define CTL(t, ...) run_ctl((t), NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -112,11 +114,20 @@ END_TEST
 START_TEST(list_works_from_the_files_when_tickd_is_down)
 {
         struct tickd *t = start();
+        struct ctl_result r = CTL(t, "run", "seven", "--wait");
+        ck_assert_int_eq(r.status, 7);
+        ctl_result_free(&r);
         ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
-        struct ctl_result r = CTL(t, "list");
+        r = CTL(t, "list");
         ck_assert_int_eq(r.status, 0);
         ck_assert_contains(r.err, "tickd is not running (no socket at ");
         ck_assert_contains(r.out, "seven");
+        /* the last outcome tickd kept in its state directory */
+        ck_assert_contains(r.out, "failed (7)");
+        ctl_result_free(&r);
+        r = CTL(t, "list", "--json");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "\"last_result\": \"failed\"");
         ctl_result_free(&r);
         r = CTL(t, "status");
         ck_assert_int_eq(r.status, 3);
