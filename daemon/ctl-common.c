@@ -69,6 +69,16 @@ static void print_usage(FILE *out, const char *usage, unsigned extra)
                      "  -h, --help          show this help\n");
 }
 
+/* GIVEN (an option's value), else the user's or the system's directory,
+ * as tickd chooses them; malloc'd. */
+static char *choose_dir(const char *given, bool user, const char *xdg_variable, const char *home_rel,
+                        const char *system_dir)
+{
+        if (given)
+                return strdup(given);
+        return user ? xdg_dir(xdg_variable, home_rel) : strdup(system_dir);
+}
+
 int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct ctl_options *o)
 {
         static const struct option long_options[] = {
@@ -113,18 +123,8 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
         }
         o->args = argv + optind;
         o->n_args = argc - optind;
-        if (config_dir)
-                o->config_dir = strdup(config_dir);
-        else if (o->user_mode)
-                o->config_dir = xdg_dir("XDG_CONFIG_HOME", ".config");
-        else
-                o->config_dir = strdup("/etc/tickd");
-        if (state_dir)
-                o->state_dir = strdup(state_dir);
-        else if (o->user_mode)
-                o->state_dir = xdg_dir("XDG_STATE_HOME", ".local/state");
-        else
-                o->state_dir = strdup("/var/lib/tickd");
+        o->config_dir = choose_dir(config_dir, o->user_mode, "XDG_CONFIG_HOME", ".config", "/etc/tickd");
+        o->state_dir = choose_dir(state_dir, o->user_mode, "XDG_STATE_HOME", ".local/state", "/var/lib/tickd");
         /* As tickd: --runtime-dir names the base, tickd's files are in BASE/tickd. */
         if (!runtime_dir && o->user_mode) {
                 runtime_dir = getenv("XDG_RUNTIME_DIR");

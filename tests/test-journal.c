@@ -564,22 +564,27 @@ START_TEST(history_json_is_one_object_per_run)
 }
 END_TEST
 
+/* The system instance's runs (as root) and a user instance's (as nobody),
+ * each with output of a job both call "shared". */
 static int emit_as_two_users(void)
 {
+        bool journal = false;
         emit_run(LOG_EVENT_SUCCEEDED, "u-root", "u1", T0, 0, 0);
+        if (relay_output("shared", "s1", true, "from root\n", 10, "", &journal) || !journal)
+                return 1;
         pid_t pid = fork();
         if (pid == 0) {
                 if (setgid(65534) < 0 || setuid(65534) < 0)
                         _exit(1);
                 emit_run(LOG_EVENT_SUCCEEDED, "u-nobody", "u2", T0, 0, 0);
-                _exit(0);
+                _exit(relay_output("shared", "s2", true, "from nobody\n", 12, "", &journal) || !journal);
         }
         int status;
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-START_TEST(history_user_reads_only_the_callers_entries)
+START_TEST(history_and_logs_user_read_only_the_callers_entries)
 {
         start_journald();
         in_journal(emit_as_two_users);
@@ -589,6 +594,13 @@ START_TEST(history_user_reads_only_the_callers_entries)
         free(out);
         out = tickctl(0, (const char *[]){ "history", "--user", NULL }); /* as root: uid 0's entries */
         ck_assert_msg(strstr(out, "u-root") && !strstr(out, "u-nobody"), "%s", out);
+        free(out);
+        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=shared", 2), 2);
+        out = tickctl(0, (const char *[]){ "logs", "shared", NULL });
+        ck_assert_msg(strstr(out, "from root") && strstr(out, "from nobody"), "%s", out);
+        free(out);
+        out = tickctl(0, (const char *[]){ "logs", "shared", "--user", NULL });
+        ck_assert_msg(count_lines(out) == 1 && strstr(out, "shared: from root\n"), "logs --user:\n%s", out);
         free(out);
         stop_journald();
 }
@@ -1069,7 +1081,7 @@ static Suite *journal_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, history_lists_runs_oldest_first_in_columns);
         tcase_add_test(tc, history_json_is_one_object_per_run);
-        tcase_add_test(tc, history_user_reads_only_the_callers_entries);
+        tcase_add_test(tc, history_and_logs_user_read_only_the_callers_entries);
         tcase_add_test(tc, logs_show_a_jobs_output_and_one_run);
         tcase_add_test(tc, logs_follow_prints_new_lines);
         suite_add_tcase(s, tc);
