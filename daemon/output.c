@@ -113,10 +113,12 @@ static void stream_init(struct output *o, struct output_stream *s, int fd, int p
 int output_open(const char *job, const char *run_id, bool to_journal, struct output **ret, int *job_stdout,
                 int *job_stderr)
 {
-        struct output *o = calloc(1, sizeof(*o));
+        /* Not calloc: the line buffers need no zeroing, and a fresh page is
+         * only touched (and faulted in) when output fills it. */
+        struct output *o = malloc(sizeof(*o));
         if (!o)
                 return -ENOMEM;
-        *o = (struct output){ .job = job, .run_id = run_id, .journal_fd = -1 };
+        o->job = job, o->run_id = run_id, o->journal_fd = -1, o->n_streams = 0;
         if (to_journal)
                 o->journal_fd = journal_connect(); /* negative: no journald, relay to stderr */
         if (o->journal_fd < 0)

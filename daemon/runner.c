@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "output.h"
 
 #define BATCH_FD 3
@@ -75,7 +76,33 @@ struct credentials {
         char *name;
         char *home;
         char *shell;
+        bool change;    /* the job must switch to them (or is root: its groups are set anyway) */
+        gid_t *groups;  /* with CHANGE: the supplementary groups, as initgroups() would set them */
+        int n_groups;
 };
+
+/* initgroups() in two halves: the look-up (NSS: may block or load modules)
+ * here in the runner, setgroups() in the job process, which must do
+ * nothing but system calls (see job_exec()). */
+/* noinline: its locals must not become runner_main()'s, which vfork()s (-Wclobbered). */
+__attribute__((noinline)) static int credentials_groups(struct credentials *c)
+{
+        int n = 32;
+        for (;;) {
+                gid_t *groups = realloc(c->groups, (size_t)n * sizeof(gid_t));
+                if (!groups)
+                        return ENOMEM;
+                c->groups = groups;
+                int want = n;
+                if (getgrouplist(c->name, c->gid, groups, &want) >= 0) {
+                        c->n_groups = want;
+                        return 0;
+                }
+                if (want <= n) /* no growth asked for: a failure, not a short buffer */
+                        return errno ? errno : EIO;
+                n = want;
+        }
+}
 
 static int credentials_resolve(const struct job *job, struct credentials *out, const char **stage)
 {
@@ -101,6 +128,14 @@ static int credentials_resolve(const struct job *job, struct credentials *out, c
                         return errno ? errno : ENOENT;
                 }
                 out->gid = gr->gr_gid;
+        }
+        out->change = out->uid != geteuid() || out->gid != getegid() || geteuid() == 0;
+        if (out->change) {
+                int r = credentials_groups(out);
+                if (r != 0) {
+                        *stage = "initgroups";
+                        return r;
+                }
         }
         return 0;
 }
@@ -142,65 +177,78 @@ static char **environment_build(const struct runner_request *req, const struct c
         return env;
 }
 
+static const char *command_of(const struct runner_request *req)
+{
+        return req->command ? req->command : req->job->command;
+}
+
 struct exec_error {
         char stage[16];
         int error;
 };
 
-static _Noreturn void job_fail(int error_fd, const char *stage, int error)
+/* In the vfork() child: ERROR is the runner's memory, read once the child
+ * has exited. */
+static _Noreturn void job_fail(struct exec_error *error, const char *stage, int error_number)
 {
-        struct exec_error e = { .error = error };
-        snprintf(e.stage, sizeof(e.stage), "%s", stage);
-        (void)!write(error_fd, &e, sizeof(e));
+        snprintf(error->stage, sizeof(error->stage), "%s", stage);
+        error->error = error_number;
         _exit(127);
 }
 
-/* The job process: its own session, then credentials, then exec. Any
- * failure goes to the runner through ERROR_FD (close-on-exec: a successful
- * exec closes it, and the runner reads EOF). */
+/* The job process: its own session, then credentials, then exec. It runs
+ * in a vfork() child, sharing the runner's memory until it execs or exits,
+ * so it only makes system calls and writes to its own stack and to ERROR:
+ * everything it needs (user, groups, environment, argv) was looked up and
+ * built beforehand. A failure is reported in ERROR, which the runner reads
+ * once vfork() returns (the child has exec'd or exited by then). */
 static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred,
-                               char **env, int output_fd, int stderr_fd, int error_fd)
+                               char **env, char **direct_argv, int output_fd, int stderr_fd,
+                               struct exec_error *error)
 {
         if (setsid() < 0)
-                job_fail(error_fd, "setsid", errno);
+                job_fail(error, "setsid", errno);
         if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
-                job_fail(error_fd, "stdio", errno);
-        /* Only stdin/stdout/stderr reach the job; error_fd closes at exec. */
+                job_fail(error, "stdio", errno);
+        /* Only stdin/stdout/stderr reach the job. */
         close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
         if (req->job->has_nice && setpriority(PRIO_PROCESS, 0, req->job->nice) < 0)
-                job_fail(error_fd, "nice", errno);
-        if (cred->uid != geteuid() || cred->gid != getegid() || geteuid() == 0) {
-                if (initgroups(cred->name, cred->gid) < 0)
-                        job_fail(error_fd, "initgroups", errno);
+                job_fail(error, "nice", errno);
+        if (cred->change) {
+                if (setgroups((size_t)cred->n_groups, cred->groups) < 0)
+                        job_fail(error, "initgroups", errno);
                 if (setgid(cred->gid) < 0)
-                        job_fail(error_fd, "setgid", errno);
+                        job_fail(error, "setgid", errno);
                 if (setuid(cred->uid) < 0)
-                        job_fail(error_fd, "setuid", errno);
+                        job_fail(error, "setuid", errno);
         }
         if (getuid() != cred->uid || geteuid() != cred->uid || getgid() != cred->gid ||
             getegid() != cred->gid)
-                job_fail(error_fd, "credentials", EPERM);
+                job_fail(error, "credentials", EPERM);
         const char *dir = req->job->working_directory ? req->job->working_directory : cred->home;
         if (chdir(dir) < 0)
-                job_fail(error_fd, "chdir", errno);
+                job_fail(error, "chdir", errno);
         umask(req->job->umask >= 0 ? (mode_t)req->job->umask : 022);
-        char *argv[] = { "sh", "-c", (char *)(req->command ? req->command : req->job->command), NULL };
+        /* A path and plain words: what the shell would exec (command.h).
+         * If that fails, the shell runs the command and reports why, with
+         * its usual message and exit status. */
+        if (direct_argv)
+                execve(direct_argv[0], direct_argv, env);
+        char *argv[] = { "sh", "-c", (char *)command_of(req), NULL };
         execve("/bin/sh", argv, env);
-        job_fail(error_fd, "exec", errno);
+        job_fail(error, "exec", errno);
 }
 
 /* The job's main process is gone, but something it started still holds
  * its output pipes: a child of the runner relays what they still carry
  * until they close, so the run's outcome goes out now and no line is lost.
  * It holds nothing of the batch's: the batch completes without it. */
-static void output_hand_off(struct output *out, int sig_fd, int error_fd, const char *job)
+static void output_hand_off(struct output *out, int sig_fd, const char *job)
 {
         pid_t pid = fork();
         if (pid == 0) {
                 close(BATCH_FD);
                 close(sig_fd);
-                if (error_fd >= 0)
-                        close(error_fd);
                 sigset_t only_pipe; /* as the runner's: EPIPE, not SIGPIPE */
                 sigemptyset(&only_pipe);
                 sigaddset(&only_pipe, SIGPIPE);
@@ -274,23 +322,28 @@ _Noreturn void runner_main(const struct runner_request *req)
         r = output_open(req->job->name, req->run_id, !req->relay_output, &out, &output_fd, &stderr_fd);
         if (r < 0)
                 report_setup_failure(&o, "output", -r);
-        int error_pipe[2];
-        if (pipe2(error_pipe, O_CLOEXEC) < 0)
-                report_setup_failure(&o, "pipe", errno);
+        struct exec_error *exec_error = calloc(1, sizeof(*exec_error));
+        if (!exec_error)
+                report_setup_failure(&o, "exec", ENOMEM);
+        char **direct_argv = NULL;
+        (void)command_split_simple(command_of(req), &direct_argv); /* -ENOMEM: the shell it is */
 
-        pid_t pid = fork();
+        /* vfork: no copy of the runner's page tables (a copy of the
+         * daemon's) for a process that is about to exec; the runner waits
+         * the few system calls until it has. */
+        pid_t pid = vfork();
         if (pid < 0)
                 report_setup_failure(&o, "fork", errno);
         if (pid == 0) {
                 sigset_t empty;
                 sigemptyset(&empty);
                 sigprocmask(SIG_SETMASK, &empty, NULL);
-                job_exec(req, &cred, env, output_fd, stderr_fd, error_pipe[1]);
+                job_exec(req, &cred, env, direct_argv, output_fd, stderr_fd, exec_error);
         }
         close(output_fd);
         if (stderr_fd != output_fd)
                 close(stderr_fd);
-        close(error_pipe[1]);
+        command_argv_free(direct_argv);
         /* The job makes itself a session and group leader (setsid); the
          * parent must not setpgid() it, or setsid() fails with EPERM. */
         o.pid = pid;
@@ -299,8 +352,6 @@ _Noreturn void runner_main(const struct runner_request *req)
         int64_t timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0;
         int64_t kill_at = 0;
         uint64_t grace = req->job->kill_grace_usec;
-        struct exec_error exec_error = { .error = 0 };
-        int error_fd = error_pipe[0];
         int wstatus = 0;
         struct rusage ru = { 0 };
 
@@ -324,9 +375,8 @@ _Noreturn void runner_main(const struct runner_request *req)
                         int64_t ms = (next - now + 999) / 1000;
                         wait_ms = ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
                 }
-                struct pollfd fds[2 + OUTPUT_POLLFDS_MAX] = { { .fd = sig_fd, .events = POLLIN },
-                                                              { .fd = error_fd, .events = POLLIN } };
-                size_t n_fds = 2 + output_pollfds(out, fds + 2);
+                struct pollfd fds[1 + OUTPUT_POLLFDS_MAX] = { { .fd = sig_fd, .events = POLLIN } };
+                size_t n_fds = 1 + output_pollfds(out, fds + 1);
                 if (poll(fds, n_fds, wait_ms) < 0 && errno != EINTR)
                         break;
                 if (fds[0].revents & POLLIN) {
@@ -339,30 +389,18 @@ _Noreturn void runner_main(const struct runner_request *req)
                                 }
                         }
                 }
-                for (size_t i = 2; i < n_fds; i++)
+                for (size_t i = 1; i < n_fds; i++)
                         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
                                 output_pump(out);
                                 break;
                         }
-                if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-                        ssize_t n = read(error_fd, &exec_error, sizeof(exec_error));
-                        if (n != (ssize_t)sizeof(exec_error))
-                                exec_error.error = 0;
-                        close(error_fd);
-                        error_fd = -1;
-                }
         }
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
         if (output_pump(out))
-                output_hand_off(out, sig_fd, error_fd, req->job->name);
+                output_hand_off(out, sig_fd, req->job->name);
         else
                 output_free(out, true);
-        if (error_fd >= 0) {
-                fcntl(error_fd, F_SETFL, O_NONBLOCK);
-                if (read(error_fd, &exec_error, sizeof(exec_error)) != (ssize_t)sizeof(exec_error))
-                        exec_error.error = 0;
-        }
 
         o.kind = OUTCOME_FINISHED;
         o.end_usec = now_usec(CLOCK_REALTIME);
@@ -370,10 +408,10 @@ _Noreturn void runner_main(const struct runner_request *req)
         o.user_usec = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
         o.system_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
         o.maxrss_kb = ru.ru_maxrss;
-        if (exec_error.error) {
+        if (exec_error->error) {
                 o.status = OUTCOME_SETUP_FAILED;
-                o.error = exec_error.error;
-                snprintf(o.stage, sizeof(o.stage), "%s", exec_error.stage);
+                o.error = exec_error->error;
+                snprintf(o.stage, sizeof(o.stage), "%s", exec_error->stage);
         } else if (WIFSIGNALED(wstatus)) {
                 o.status = OUTCOME_SIGNALED;
                 o.signal = WTERMSIG(wstatus);

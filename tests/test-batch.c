@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +136,50 @@ START_TEST(reports_exit_status_signal_and_setup_failure)
         ck_assert_int_eq(o->code, 127);
         fixture_close(&f);
         ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
+/* Commands that are a path and plain words run without a shell
+ * (command.h); when that exec fails, the shell runs them after all, so
+ * the outcome is what `sh -c` gives: a script without "#!" is run by the
+ * shell, a file that is not executable exits 126, one not found 127. */
+START_TEST(direct_exec_falls_back_to_the_shell)
+{
+        char *dir = harness_tmpdir();
+        char *no_shebang = harness_write_file(dir, "no-shebang", "exit 5\n");
+        char *not_exec = harness_write_file(dir, "not-exec", "#!/bin/sh\nexit 0\n");
+        char *args = harness_write_file(dir, "args", "#!/bin/sh\necho \"$#:$1:$2\" > \"$3\"\n");
+        ck_assert_int_eq(chmod(no_shebang, 0755), 0);
+        ck_assert_int_eq(chmod(args, 0755), 0);
+        char args_cmd[4096], out[1024];
+        snprintf(out, sizeof(out), "%s/args.out", dir);
+        snprintf(args_cmd, sizeof(args_cmd), "  %s  one\t--two=2 %s ", args, out);
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = {
+                make_job("no-shebang", no_shebang),
+                make_job("not-exec", not_exec),
+                make_job("missing", "/nonexistent/dir/program --flag"),
+                make_job("args", args_cmd),
+        };
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        run_until_closed(&f, 5000);
+        ck_assert_int_eq(outcome_of(&f, "no-shebang")->code, 5);
+        ck_assert_int_eq(outcome_of(&f, "not-exec")->code, 126);
+        ck_assert_int_eq(outcome_of(&f, "missing")->code, 127);
+        ck_assert_int_eq(outcome_of(&f, "args")->status, OUTCOME_EXITED);
+        ck_assert_int_eq(outcome_of(&f, "args")->code, 0);
+        fixture_close(&f);
+        FILE *fp = fopen(out, "re");
+        ck_assert_ptr_nonnull(fp);
+        char line[256] = "";
+        ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
+        fclose(fp);
+        ck_assert_str_eq(line, "3:one:--two=2\n"); /* words split as the shell would */
+        free(no_shebang);
+        free(not_exec);
+        free(args);
+        harness_tmpdir_remove(dir);
 }
 END_TEST
 
@@ -326,6 +371,7 @@ static Suite *batch_suite(void)
         tcase_set_timeout(tc, 20);
         tcase_add_test(tc, reports_exit_status_signal_and_setup_failure);
         tcase_add_test(tc, environment_is_built_from_scratch);
+        tcase_add_test(tc, direct_exec_falls_back_to_the_shell);
         tcase_add_test(tc, timeout_kills_the_whole_group);
         tcase_add_test(tc, background_process_does_not_hold_the_batch);
         tcase_add_test(tc, killed_runner_is_reported_lost);

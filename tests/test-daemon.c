@@ -182,6 +182,10 @@ START_TEST(sigterm_records_the_running_job)
         const char *rec = strstr(t->log, "event=cancelled job=long");
         ck_assert_ptr_nonnull(rec);
         ck_assert_ptr_nonnull(strstr(rec, "signal=TERM"));
+        /* The shell dies first; its sleep, killed with it, and the relay
+         * that took over the output pipes it still held end a moment
+         * later, as our orphans (subreaper): they must end, and be reaped. */
+        ck_assert_int_eq(harness_reap_children(3000), 0);
         free(at);
         tickd_free(t);
 }
