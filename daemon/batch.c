@@ -392,6 +392,7 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
         m->options = *options;
         m->event = sd_event_ref(options->event);
         m->next_id = 1;
+        runner_preload_nss("/etc/nsswitch.conf");
         struct passwd *pw = getpwuid(geteuid());
         if (pw)
                 m->own_user = strdup(pw->pw_name);

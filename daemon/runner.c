@@ -3,6 +3,7 @@
  * daemon, so it may block, look up users and wait. */
 #include "runner.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -262,6 +263,34 @@ static void output_hand_off(struct output *out, int sig_fd, const char *job)
         }
         /* Without a relay (fork failed) the rest is lost; what is read goes out. */
         output_free(out, pid < 0);
+}
+
+void runner_preload_nss(const char *nsswitch_conf)
+{
+        FILE *f = fopen(nsswitch_conf, "re");
+        if (!f)
+                return;
+        char *line = NULL;
+        size_t size = 0;
+        while (getline(&line, &size, f) > 0) {
+                char *rest = line;
+                char *database = strsep(&rest, ":");
+                if (!rest || (strcmp(database, "passwd") != 0 && strcmp(database, "group") != 0 &&
+                              strcmp(database, "initgroups") != 0))
+                        continue;
+                for (char *word; (word = strsep(&rest, " \t\n"));) {
+                        /* skip "[NOTFOUND=return]" actions, comments and built-in modules */
+                        if (*word == '#')
+                                break;
+                        if (!*word || *word == '[' || strcmp(word, "files") == 0 || strcmp(word, "dns") == 0)
+                                continue;
+                        char soname[128];
+                        snprintf(soname, sizeof(soname), "libnss_%s.so.2", word);
+                        (void)dlopen(soname, RTLD_LAZY | RTLD_NODELETE); /* kept for the daemon's life */
+                }
+        }
+        free(line);
+        fclose(f);
 }
 
 _Noreturn void runner_main(const struct runner_request *req)

@@ -82,6 +82,14 @@ struct runner_request {
         bool relay_output;         /* stderr target: prefix job output lines with the job name */
 };
 
+/* Loads the NSS modules that NSSWITCH_CONF (/etc/nsswitch.conf) names for passwd, group
+ * and initgroups (libnss_NAME.so.2; glibc's own "files" needs none), once,
+ * in the daemon: every runner is a fork of it and then finds them loaded,
+ * instead of mapping and relocating them again for its user and group
+ * look-ups. Makes no look-up itself, so it cannot block on a name service;
+ * a module that does not load is left to the runners, as before. */
+void runner_preload_nss(const char *nsswitch_conf);
+
 /* In the freshly forked child: runs the job and exits. Never returns. */
 _Noreturn void runner_main(const struct runner_request *request);
 

@@ -2,6 +2,7 @@
  * built in code: every outcome kind, the group kill on timeout, a job that
  * leaves a background process, a runner that dies without reporting. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "cleanup.h"
 #include "harness.h"
 #include "log.h"
+#include "runner.h"
 
 #define MAX_SEEN 64
 
@@ -179,6 +181,30 @@ START_TEST(direct_exec_falls_back_to_the_shell)
         free(no_shebang);
         free(not_exec);
         free(args);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* The NSS modules nsswitch.conf names for users and groups are loaded once,
+ * in the daemon, so runners (its forks) need not load them each time.
+ * compat and hesiod ship with glibc; nothing in this process loads them. */
+START_TEST(nss_modules_are_loaded_once_for_all_runners)
+{
+        char *dir = harness_tmpdir();
+        char *conf = harness_write_file(dir, "nsswitch.conf",
+                                        "# users\npasswd:  files compat\n"
+                                        "group:\t[NOTFOUND=return] hesiod # systemd\n"
+                                        "hosts: files dns\n");
+        ck_assert_ptr_null(dlopen("libnss_compat.so.2", RTLD_LAZY | RTLD_NOLOAD));
+        ck_assert_ptr_null(dlopen("libnss_hesiod.so.2", RTLD_LAZY | RTLD_NOLOAD));
+        runner_preload_nss(conf);
+        void *compat = dlopen("libnss_compat.so.2", RTLD_LAZY | RTLD_NOLOAD);
+        void *hesiod = dlopen("libnss_hesiod.so.2", RTLD_LAZY | RTLD_NOLOAD);
+        ck_assert_msg(compat && hesiod, "compat %p, hesiod %p", compat, hesiod);
+        dlclose(compat); /* the NOLOAD references; the modules stay (RTLD_NODELETE) */
+        dlclose(hesiod);
+        runner_preload_nss("/nonexistent/nsswitch.conf"); /* nothing to load, nothing fails */
+        free(conf);
         harness_tmpdir_remove(dir);
 }
 END_TEST
@@ -372,6 +398,7 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, reports_exit_status_signal_and_setup_failure);
         tcase_add_test(tc, environment_is_built_from_scratch);
         tcase_add_test(tc, direct_exec_falls_back_to_the_shell);
+        tcase_add_test(tc, nss_modules_are_loaded_once_for_all_runners);
         tcase_add_test(tc, timeout_kills_the_whole_group);
         tcase_add_test(tc, background_process_does_not_hold_the_batch);
         tcase_add_test(tc, killed_runner_is_reported_lost);
