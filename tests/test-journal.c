@@ -662,30 +662,36 @@ START_TEST(logs_show_a_jobs_output_and_one_run)
 }
 END_TEST
 
+/* Two runs of "fl" print; the follower must see run f1's lines as they
+ * come, and with --run f1 none of run f2's. f2's lines go first, so by the
+ * time f1's late line shows, a leaked f2 line would have shown too. */
 static int emit_follow_line(void)
 {
         bool journal = false;
-        return relay_output("fl", "f2", true, "late line\n", 10, "", &journal) || !journal;
+        return relay_output("fl", "f2", true, "other run late\n", 15, "", &journal) || !journal ||
+               relay_output("fl", "f1", true, "late line\n", 10, "", &journal) || !journal;
 }
 
 static int emit_first_line(void)
 {
         bool journal = false;
-        return relay_output("fl", "f1", true, "early line\n", 11, "", &journal) || !journal;
+        return relay_output("fl", "f2", true, "other run early\n", 16, "", &journal) || !journal ||
+               relay_output("fl", "f1", true, "early line\n", 11, "", &journal) || !journal;
 }
 
 START_TEST(logs_follow_prints_new_lines)
 {
+        bool one_run = _i == 1;
         start_journald();
         in_journal(emit_first_line);
-        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=fl", 1), 1);
+        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=fl", 2), 2);
         int p[2];
         ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
         pid_t pid = fork();
         if (pid == 0) {
                 dup2(p[1], STDOUT_FILENO);
                 execl(harness_binary("tickctl"), "tickctl", "logs", "fl", "-f", "--directory", jd.journal_dir,
-                      (char *)NULL);
+                      one_run ? "--run" : (char *)NULL, "f1", (char *)NULL);
                 _exit(127);
         }
         close(p[1]);
@@ -711,6 +717,11 @@ START_TEST(logs_follow_prints_new_lines)
         waitpid(pid, NULL, 0);
         close(p[0]);
         ck_assert_msg(strstr(buf, "early line") && strstr(buf, "late line"), "tickctl logs -f printed:\n%s", buf);
+        if (one_run)
+                ck_assert_msg(!strstr(buf, "other run"), "tickctl logs -f --run f1 printed:\n%s", buf);
+        else
+                ck_assert_msg(strstr(buf, "other run early") && strstr(buf, "other run late"),
+                              "tickctl logs -f printed:\n%s", buf);
         stop_journald();
 }
 END_TEST
@@ -1083,7 +1094,7 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, history_json_is_one_object_per_run);
         tcase_add_test(tc, history_and_logs_user_read_only_the_callers_entries);
         tcase_add_test(tc, logs_show_a_jobs_output_and_one_run);
-        tcase_add_test(tc, logs_follow_prints_new_lines);
+        tcase_add_loop_test(tc, logs_follow_prints_new_lines, 0, 2); /* 1: with --run */
         suite_add_tcase(s, tc);
 
         tc = tcase_create("tickd");
