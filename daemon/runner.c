@@ -279,11 +279,12 @@ void runner_preload_nss(const char *nsswitch_conf)
                               strcmp(database, "initgroups") != 0))
                         continue;
                 for (char *word; (word = strsep(&rest, " \t\n"));) {
-                        /* skip "[NOTFOUND=return]" actions, comments and built-in modules */
+                        /* "[NOTFOUND=return]" actions, comments and built-in modules */
                         if (*word == '#')
                                 break;
-                        if (!*word || *word == '[' || strcmp(word, "files") == 0 || strcmp(word, "dns") == 0)
-                                continue;
+                        if (!*word || *word == '[' || strchr(word, '/') || strcmp(word, "files") == 0 ||
+                            strcmp(word, "dns") == 0)
+                                continue; /* a '/' would make dlopen() take a path */
                         char soname[128];
                         snprintf(soname, sizeof(soname), "libnss_%s.so.2", word);
                         (void)dlopen(soname, RTLD_LAZY | RTLD_NODELETE); /* kept for the daemon's life */

@@ -193,7 +193,7 @@ START_TEST(nss_modules_are_loaded_once_for_all_runners)
         char *dir = harness_tmpdir();
         char *conf = harness_write_file(dir, "nsswitch.conf",
                                         "# users\npasswd:  files compat\n"
-                                        "group:\t[NOTFOUND=return] hesiod # systemd\n"
+                                        "group:\t[NOTFOUND=return] ../hesiod hesiod # systemd\n"
                                         "hosts: files dns\n");
         ck_assert_ptr_null(dlopen("libnss_compat.so.2", RTLD_LAZY | RTLD_NOLOAD));
         ck_assert_ptr_null(dlopen("libnss_hesiod.so.2", RTLD_LAZY | RTLD_NOLOAD));
