@@ -88,17 +88,27 @@ static int send_journal(const struct output_stream *s, const char *line, size_t 
         }
 }
 
+/* Errors that say no journald listens on the other end any more. */
+static bool journal_gone(int error)
+{
+        return error == ECONNREFUSED || error == ENOTCONN || error == ENOENT || error == EPIPE;
+}
+
 static void emit_line(void *userdata, const char *line, size_t len)
 {
         struct output_stream *s = userdata;
         struct output *o = s->owner;
-        if (o->journal_fd >= 0 && send_journal(s, line, len) < 0) {
-                /* journald went away: what follows goes to stderr, not nowhere. */
+        int r = o->journal_fd >= 0 ? send_journal(s, line, len) : -EBADF;
+        if (r == 0)
+                return;
+        /* Not sent: the line goes to stderr, not nowhere. If journald went
+         * away, so does every line after it; another error (a datagram too
+         * large for this machine's limits) costs only this line. */
+        if (o->journal_fd >= 0 && journal_gone(-r)) {
                 close(o->journal_fd);
                 o->journal_fd = -1;
         }
-        if (o->journal_fd < 0)
-                send_stderr(o, line, len);
+        send_stderr(o, line, len);
 }
 
 static void stream_init(struct output *o, struct output_stream *s, int fd, int priority, const char *name)

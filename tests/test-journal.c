@@ -385,6 +385,62 @@ static int write_job_output(void)
         return r != 0 ? r : journal ? 0 : 3;
 }
 
+/* journald goes away in the middle of a run: the line before that is in
+ * the journal, the line after it on stderr as "JOB: line", none lost. */
+START_TEST(output_falls_back_when_journald_goes_away)
+{
+        start_journald();
+        int go[2], done[2];
+        ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
+        ck_assert_int_eq(pipe2(done, O_CLOEXEC), 0);
+        int capture = memfd_create("stderr", MFD_CLOEXEC);
+        ck_assert_int_ge(capture, 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                struct output *o = NULL;
+                int out, err;
+                char c = 'x';
+                if (journald_enter(&jd) < 0 || dup2(capture, STDERR_FILENO) < 0)
+                        _exit(90);
+                if (output_open("gone", "g1", true, &o, &out, &err) < 0 || !output_to_journal(o))
+                        _exit(91);
+                if (write(out, "before\n", 7) != 7)
+                        _exit(92);
+                output_pump(o); /* sent now: the pipe held the whole line */
+                if (write(go[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+                        _exit(93);
+                if (write(out, "after\n", 6) != 6)
+                        _exit(94);
+                close(out);
+                if (err != out)
+                        close(err);
+                output_drain(o);
+                bool still_journal = output_to_journal(o);
+                output_free(o, true);
+                _exit(still_journal ? 95 : 0);
+        }
+        close(go[1]);
+        close(done[0]);
+        char c;
+        ck_assert_int_eq(read(go[0], &c, 1), 1);
+        ck_assert_int_eq(journald_sync(&jd), 0);
+        ck_assert_int_eq(count_entries("MESSAGE=before", 1), 1);
+        stop_journald();
+        ck_assert_int_eq(write(done[1], &c, 1), 1);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        close(go[0]);
+        close(done[1]);
+        char text[256] = "";
+        ssize_t n = pread(capture, text, sizeof(text) - 1, 0);
+        text[n > 0 ? n : 0] = '\0';
+        close(capture);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+        ck_assert_str_eq(text, "gone: after\n");
+}
+END_TEST
+
 static const struct {
         const char *message; /* NULL: the long line's pieces */
         const char *priority, *stream;
@@ -1115,6 +1171,7 @@ static Suite *journal_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 20);
         tcase_add_test(tc, job_output_lines_carry_identifier_priority_and_run);
+        tcase_add_test(tc, output_falls_back_when_journald_goes_away);
         suite_add_tcase(s, tc);
         return s;
 }
