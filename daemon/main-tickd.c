@@ -56,7 +56,9 @@ struct daemon {
         struct tz_cache *zones;
         struct crontab_options crontab_options;
         sd_event_source *reload_timer;
-        sd_event_source *inotify;
+        const char *reload_reason; /* why the armed reload_timer will reload */
+        sd_event_source *inotify;       /* the jobs directory */
+        sd_event_source *conf_inotify;  /* the configuration directory, for tickd.conf */
         sd_event_source *shutdown_timer;
         sd_event_source *shutdown_check;
         sd_event_source *status_post;
@@ -368,18 +370,36 @@ static void on_run_finished(void *userdata, const struct run *run, const struct 
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
+        const char *reason = d->reload_reason ? d->reload_reason : "jobs directory changed";
+        d->reload_reason = NULL;
         if (!d->stopping)
-                reload_notified(d, "jobs directory changed");
+                reload_notified(d, reason);
         return 0;
 }
 
-static int on_inotify(sd_event_source *s, const struct inotify_event *event, void *userdata)
+/* A change seen: reload once things have been quiet for a moment (an
+ * editor's save, a package's unpack are several events). */
+static void reload_soon(struct daemon *d, const char *reason)
 {
-        struct daemon *d = userdata;
+        d->reload_reason = d->reload_reason && strcmp(d->reload_reason, reason) != 0 ? "configuration changed"
+                                                                                       : reason;
         uint64_t now;
         sd_event_now(d->event, CLOCK_MONOTONIC, &now);
         sd_event_source_set_time(d->reload_timer, now + RELOAD_DEBOUNCE_USEC);
         sd_event_source_set_enabled(d->reload_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *event, void *userdata)
+{
+        reload_soon(userdata, "jobs directory changed");
+        return 0;
+}
+
+static int on_conf_inotify(sd_event_source *s, const struct inotify_event *event, void *userdata)
+{
+        /* The directory also holds jobs.d and editors' temporary files. */
+        if (event->len > 0 && strcmp(event->name, "tickd.conf") == 0)
+                reload_soon(userdata, "tickd.conf changed");
         return 0;
 }
 
@@ -447,6 +467,7 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         struct batch_manager *m = scheduler_batches(d->scheduler);
         scheduler_stop(d->scheduler);
         sd_event_source_set_enabled(d->inotify, SD_EVENT_OFF);
+        sd_event_source_set_enabled(d->conf_inotify, SD_EVENT_OFF);
         sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
         if (stop_is_restart(d, m)) {
                 log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
@@ -537,6 +558,13 @@ static int daemon_setup(struct daemon *d)
         if (r < 0)
                 log_msg(LOG_WARNING, "cannot watch %s (%s): changes take effect on SIGHUP only", d->jobs_dir,
                         strerror(-r));
+        r = sd_event_add_inotify(d->event, &d->conf_inotify, d->options->config_dir,
+                                 IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB |
+                                         IN_ONLYDIR,
+                                 on_conf_inotify, d);
+        if (r < 0)
+                log_msg(LOG_WARNING, "cannot watch %s (%s): tickd.conf changes take effect on SIGHUP only",
+                        d->options->config_dir, strerror(-r));
         return 0;
 }
 
@@ -546,6 +574,7 @@ static void daemon_done(struct daemon *d)
         scheduler_free(d->scheduler);
         sd_event_source_disable_unref(d->reload_timer);
         sd_event_source_disable_unref(d->inotify);
+        sd_event_source_disable_unref(d->conf_inotify);
         sd_event_source_disable_unref(d->shutdown_timer);
         sd_event_source_disable_unref(d->shutdown_check);
         sd_event_source_disable_unref(d->status_post);

@@ -1,6 +1,7 @@
 /* test-daemon-conf.c — end to end: tickd.conf is read again on reload
- * (SIGHUP, tickctl reload); its settings take effect, and a broken one is
- * rejected whole with file:line while the settings in force stay. */
+ * (SIGHUP, tickctl reload, or a change of the file itself); its settings
+ * take effect, and a broken one is rejected whole with file:line while the
+ * settings in force stay. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,26 @@ START_TEST(max_concurrent_changes_on_reload)
         at = wait_batch(t, mark);
         ck_assert_int_eq(max_running(t->log + at), 3);
         ck_assert_int_eq(count_from(t->log + mark, "event=delayed "), 0);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+/* No SIGHUP: saving tickd.conf is enough, as for a crontab. A file next to
+ * it (an editor's temporary, say) is not. */
+START_TEST(saving_tickd_conf_reloads)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        tickd_write_job(t, "c.ini", THREE_JOBS);
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000)); /* start-up, then c.ini */
+        free(harness_write_file(t->config_dir, "tickd.conf.swp", "not a configuration\n"));
+        usleep(500 * 1000);
+        ck_assert_int_eq(tickd_count(t, "reloaded (tickd.conf changed)"), 0);
+        write_conf(t, "[daemon]\nmax_concurrent = 3\n");
+        ck_assert_msg(tickd_wait_for(t, "reloaded (tickd.conf changed)", 1, 5000), "no reload:\n%s", t->log);
+        ck_assert_ptr_nonnull(strstr(t->log, "settings in force: max_concurrent=3 "));
+        size_t at = wait_batch(t, t->log_len);
+        ck_assert_int_eq(max_running(t->log + at), 3);
         stop(t);
         tickd_free(t);
 }
@@ -221,6 +242,7 @@ static Suite *conf_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, max_concurrent_changes_on_reload);
+        tcase_add_test(tc, saving_tickd_conf_reloads);
         tcase_add_test(tc, broken_conf_is_rejected_and_the_settings_in_force_stay);
         tcase_add_test(tc, default_timezone_changes_on_reload);
         tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
