@@ -220,7 +220,7 @@ int ctl_call_failed(const struct ctl_options *o, const char *method, int r, cons
                 { CONTROL_ERROR_NOT_RUNNING, -ESRCH },   { CONTROL_ERROR_BUSY, -EBUSY },
                 { CONTROL_ERROR_DROPPED, -ECANCELED },
         };
-        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
                 if (sd_bus_error_has_name(error, map[i].name))
                         return map[i].errno_value;
         return r;

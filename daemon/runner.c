@@ -243,17 +243,17 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
 /* The job's main process is gone, but something it started still holds
  * its output pipes: a child of the runner relays what they still carry
  * until they close, so the run's outcome goes out now and no line is lost.
- * It holds nothing of the batch's: the batch completes without it. */
-static void output_hand_off(struct output *out, int sig_fd, const char *job)
+ * It holds nothing of the batch's: the batch completes without it.
+ * SIG_FD and SIG_MASK are the runner's signalfd and the signals it takes
+ * through it, which the relay takes the default way again (SIGPIPE stays
+ * blocked, as in the runner). */
+static void output_hand_off(struct output *out, int sig_fd, const sigset_t *sig_mask, const char *job)
 {
         pid_t pid = fork();
         if (pid == 0) {
                 close(BATCH_FD);
                 close(sig_fd);
-                sigset_t only_pipe; /* as the runner's: EPIPE, not SIGPIPE */
-                sigemptyset(&only_pipe);
-                sigaddset(&only_pipe, SIGPIPE);
-                sigprocmask(SIG_SETMASK, &only_pipe, NULL);
+                sigprocmask(SIG_UNBLOCK, sig_mask, NULL);
                 char title[16];
                 snprintf(title, sizeof(title), "tickd-out:%s", job);
                 prctl(PR_SET_NAME, title);
@@ -428,7 +428,7 @@ _Noreturn void runner_main(const struct runner_request *req)
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
         if (output_pump(out))
-                output_hand_off(out, sig_fd, req->job->name);
+                output_hand_off(out, sig_fd, &mask, req->job->name);
         else
                 output_free(out, true);
 

@@ -1035,7 +1035,7 @@ END_TEST
 
 /* With no journald, the job's output is not lost: the runner relays it to
  * tickd's stderr, line by line, prefixed with the job's name. */
-START_TEST(tickd_relays_job_output_when_journald_refuses_streams)
+START_TEST(tickd_relays_job_output_to_stderr_without_journald)
 {
         char *root = harness_tmpdir(), path[4096], config[4096], state[4096], runtime[4096];
         snprintf(config, sizeof(config), "%s/config", root);
@@ -1159,7 +1159,7 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, tickd_runs_reach_the_journal_with_their_output);
         tcase_add_test(tc, tickd_big_output_blocks_neither_daemon_nor_batch);
         tcase_add_test(tc, tickd_logs_run_separates_overlapping_runs);
-        tcase_add_test(tc, tickd_relays_job_output_when_journald_refuses_streams);
+        tcase_add_test(tc, tickd_relays_job_output_to_stderr_without_journald);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("catalog");
