@@ -17,23 +17,27 @@ PKGS     := libsystemd inih check
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' \
-             -Idaemon $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+             -Idaemon -Itests $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS      = $(shell pkg-config --libs libsystemd inih 2>/dev/null) -lm
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# Sources: every daemon/*.c is library code except the two mains and the
-# tickctl commands (ctl-*.c), which only tickctl links.
-MAIN_TICKD   := daemon/main-tickd.c
-MAIN_TICKCTL := daemon/main-tickctl.c
-CTL_SRCS     := $(wildcard daemon/ctl-*.c)
-LIB_SRCS     := $(filter-out $(MAIN_TICKD) $(MAIN_TICKCTL) $(CTL_SRCS),$(wildcard daemon/*.c))
-TEST_SRCS    := $(wildcard tests/test-*.c)
-HARNESS_SRCS := $(wildcard tests/harness*.c)
+# Sources, by where they sit (docs/ARCHITECTURE.md): daemon/core (pure,
+# both binaries), daemon/shared (I/O both binaries need), daemon/tickd (the
+# daemon), daemon/tickctl (the client). libtickd.a holds core, shared and
+# the daemon's modules (tests link it); tickctl links core and shared only.
+CORE_SRCS    := $(wildcard daemon/core/*.c)
+SHARED_SRCS  := $(wildcard daemon/shared/*.c)
+MAIN_TICKD   := daemon/tickd/main.c
+TICKD_SRCS   := $(filter-out $(MAIN_TICKD),$(wildcard daemon/tickd/*.c))
+TICKCTL_SRCS := $(wildcard daemon/tickctl/*.c)
+LIB_SRCS     := $(CORE_SRCS) $(SHARED_SRCS) $(TICKD_SRCS)
+TEST_SRCS    := $(wildcard tests/*/test-*.c)
+HARNESS_SRCS := $(wildcard tests/harness/harness*.c)
 BENCH_SRCS   := $(wildcard tests/bench/bench-*.c)
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz-*.c)
-HEADERS      := $(wildcard daemon/*.h tests/*.h)
+HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 
 # Two flavours of every object: plain (build/) and sanitized (build/asan/).
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
@@ -50,7 +54,7 @@ $(1)/libtickd.a: $(call obj,$(1),$(LIB_SRCS))
 	@rm -f $$@; ar rcs $$@ $$^
 $(1)/tickd: $(call obj,$(1),$(MAIN_TICKD)) $(1)/libtickd.a
 	$$(CC) $(2) $$(LDFLAGS) $$^ $$(LIBS) -o $$@
-$(1)/tickctl: $(call obj,$(1),$(MAIN_TICKCTL) $(CTL_SRCS)) $(1)/libtickd.a
+$(1)/tickctl: $(call obj,$(1),$(TICKCTL_SRCS) $(CORE_SRCS) $(SHARED_SRCS))
 	$$(CC) $(2) $$(LDFLAGS) $$^ $$(LIBS) -o $$@
 $(1)/tests/%: $(1)/obj/tests/%.o $(call obj,$(1),$(HARNESS_SRCS)) $(1)/libtickd.a
 	@mkdir -p $$(dir $$@)
@@ -119,7 +123,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(LIB_SRCS)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' -Idaemon -g -O1 \
+	clang -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' -Idaemon -Itests -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  $< $(FUZZ_LIB_SRCS) $(LIBS) -o $@
 fuzz: deps $(FUZZERS)
@@ -219,7 +223,7 @@ print-unitdirs:
 DEB_ARCH     := $(shell dpkg --print-architecture 2>/dev/null)
 DEB          := $(BUILD)/deb/tickd_$(VERSION)_$(DEB_ARCH).deb
 DEB_SRC      := $(BUILD)/deb-src/tickd-$(VERSION)
-PKG_INPUTS   := Makefile $(filter-out %/,$(wildcard daemon/* man/* packaging/* \
+PKG_INPUTS   := Makefile $(filter-out %/,$(wildcard daemon/*/* man/* packaging/* \
                 packaging/debian/* packaging/debian/source/*))
 
 deb: $(DEB)

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crontab.h"
+#include "core/crontab.h"
 
 #define JOBS 10000
 #define ROUNDS 15

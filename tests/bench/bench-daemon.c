@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "log.h"
+#include "tickd/batch.h"
+#include "shared/log.h"
 
 static double now_ms(void)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "schedule.h"
-#include "tz.h"
+#include "core/schedule.h"
+#include "core/tz.h"
 
 #define CALLS 200000
 

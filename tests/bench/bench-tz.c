@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "tz.h"
+#include "core/tz.h"
 
 #define CALLS 2000000
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "crontab.h"
+#include "core/crontab.h"
 
 static struct tz_cache *zones;
 

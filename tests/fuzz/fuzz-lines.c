@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lines.h"
+#include "core/lines.h"
 
 struct lines {
         char text[8192]; /* each line, then a 0x01 separator */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tz.h"
+#include "core/tz.h"
 
 #define require(cond)          \
         do {                   \

@@ -1,0 +1,269 @@
+/* conf.c — tickd.conf, the daemon's settings; see crontab.h. Same INI
+ * syntax and strictness as the crontabs (inifile). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "core/crontab-internal.h"
+#include "core/inifile.h"
+#include "core/timespan.h"
+
+#define DEFAULT_SHUTDOWN_TIMEOUT_USEC (UINT64_C(90) * USEC_PER_SEC)
+
+static const char *const conf_keys[] = {
+        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level",
+};
+
+static const char *const level_names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+struct conf_parse {
+        const char *file;
+        struct daemon_config *config;
+        struct diagnostics *diags;
+        bool in_daemon;
+        bool in_section;
+        unsigned seen[ELEMENTSOF(conf_keys)];
+        int error;
+};
+
+#define CONF_ERROR(cp, at, key, ...)                                                                   \
+        do {                                                                                       \
+                if (diag_add_key((cp)->diags, DIAG_ERROR, (cp)->file, (at), (key), __VA_ARGS__) < 0) \
+                        (cp)->error = -ENOMEM;                                                     \
+        } while (0)
+
+static int conf_section(void *user, const char *name, unsigned line)
+{
+        struct conf_parse *cp = user;
+        cp->in_section = true;
+        cp->in_daemon = name && strcmp(name, "daemon") == 0;
+        if (name && !cp->in_daemon) {
+                static const char *const sections[] = { "daemon" };
+                if (crontab_suggest(name, sections, 1))
+                        CONF_ERROR(cp, line, NULL, "unknown section [%s] (did you mean [daemon]?)", name);
+                else
+                        CONF_ERROR(cp, line, NULL, "unknown section [%s]: tickd.conf has only [daemon]", name);
+        }
+        return cp->error;
+}
+
+static bool valid_zone_name(const char *v)
+{
+        if (!*v || *v == '/' || strstr(v, ".."))
+                return false;
+        for (const char *c = v; *c; c++)
+                if (!isalnum((unsigned char)*c) && !strchr("/_-+", *c))
+                        return false;
+        return true;
+}
+
+static bool valid_path_list(const char *v)
+{
+        if (!*v)
+                return false;
+        for (const char *d = v; *d;) {
+                size_t n = strcspn(d, ":");
+                if (n == 0 || d[0] != '/')
+                        return false;
+                d += n;
+                if (*d == ':')
+                        d++;
+        }
+        return true;
+}
+
+static int replace_string(char **field, const char *v)
+{
+        char *copy = strdup(v);
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static void conf_value(struct conf_parse *cp, size_t id, const char *key, const char *v, unsigned line)
+{
+        struct daemon_config *c = cp->config;
+        char *end;
+
+        switch (id) {
+        case 0:
+                if (!valid_zone_name(v))
+                        CONF_ERROR(cp, line, key, "default_timezone: '%s' is not a time zone name (like Europe/Berlin or UTC)", v);
+                else if (replace_string(&c->default_timezone, v) < 0)
+                        cp->error = -ENOMEM;
+                return;
+        case 1: {
+                uint64_t usec;
+                if (timespan_parse(v, &usec) < 0)
+                        CONF_ERROR(cp, line, key, "shutdown_timeout: '%s' is not a time span (examples: 90s, 2min)", v);
+                else
+                        c->shutdown_timeout_usec = usec;
+                return;
+        }
+        case 2: {
+                errno = 0;
+                unsigned long n = strtoul(v, &end, 10);
+                if (!isdigit((unsigned char)*v) || *end || errno || n > 1000000)
+                        CONF_ERROR(cp, line, key, "max_concurrent: '%s' is not a number from 0 (unlimited) to 1000000", v);
+                else
+                        c->max_concurrent = (unsigned)n;
+                return;
+        }
+        case 3:
+                if (!valid_path_list(v))
+                        CONF_ERROR(cp, line, key, "path: '%s' is not a list of absolute directories separated by ':'", v);
+                else if (replace_string(&c->default_path, v) < 0)
+                        cp->error = -ENOMEM;
+                return;
+        case 4:
+                for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
+                        if (strcasecmp(v, level_names[i]) == 0 || (v[0] == (char)('0' + i) && !v[1])) {
+                                c->log_level = (int)i;
+                                return;
+                        }
+                if (strcasecmp(v, "error") == 0)
+                        c->log_level = LOG_ERR;
+                else if (strcasecmp(v, "warn") == 0)
+                        c->log_level = LOG_WARNING;
+                else
+                        CONF_ERROR(cp, line, key, "log_level: '%s' is not one of emerg, alert, crit, err, warning, "
+                                                  "notice, info, debug (or 0-7)", v);
+                return;
+        }
+}
+
+static int conf_entry(void *user, const char *key, const char *value, unsigned line)
+{
+        struct conf_parse *cp = user;
+        size_t id;
+        for (id = 0; id < ELEMENTSOF(conf_keys); id++)
+                if (strcmp(key, conf_keys[id]) == 0)
+                        break;
+        if (id == ELEMENTSOF(conf_keys)) {
+                const char *s = crontab_suggest(key, conf_keys, ELEMENTSOF(conf_keys));
+                if (s)
+                        CONF_ERROR(cp, line, key, "unknown key '%s' (did you mean '%s'?)", key, s);
+                else
+                        CONF_ERROR(cp, line, key, "unknown key '%s'", key);
+                return cp->error;
+        }
+        if (!cp->in_section) {
+                CONF_ERROR(cp, line, key, "'%s' is outside any section: put it under [daemon]", key);
+                return cp->error;
+        }
+        if (!cp->in_daemon)
+                return cp->error;
+        if (cp->seen[id]) {
+                CONF_ERROR(cp, line, key, "'%s' already set at line %u", key, cp->seen[id]);
+                return cp->error;
+        }
+        cp->seen[id] = line;
+        conf_value(cp, id, key, value, line);
+        return cp->error;
+}
+
+static bool conf_continuable(void *user, const char *key) { return false; }
+
+static bool conf_known_key(void *user, const char *key)
+{
+        for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++)
+                if (strcmp(key, conf_keys[i]) == 0)
+                        return true;
+        return false;
+}
+
+static int config_defaults(struct daemon_config *out)
+{
+        *out = (struct daemon_config){
+                .shutdown_timeout_usec = DEFAULT_SHUTDOWN_TIMEOUT_USEC,
+                .log_level = LOG_INFO,
+        };
+        return (out->default_path = strdup(CRONTAB_DEFAULT_PATH)) ? 0 : -ENOMEM;
+}
+
+int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
+                              struct diagnostics *diags)
+{
+        int r = config_defaults(out);
+        if (r < 0)
+                return r;
+        struct diagnostics found = { 0 };
+        struct conf_parse cp = { .file = name, .config = out, .diags = &found };
+        static const struct inifile_ops ops = {
+                .section = conf_section, .entry = conf_entry, .continuable = conf_continuable,
+                .known_key = conf_known_key,
+        };
+        r = inifile_parse(name, buf, len, &ops, &cp, &found);
+        if (r >= 0 && cp.error)
+                r = cp.error;
+        if (r >= 0 && diag_count(&found, DIAG_ERROR))
+                r = -EINVAL;
+        int k = diag_move(diags, &found);
+        diag_free(&found);
+        if (r >= 0 && k < 0)
+                r = k;
+        if (r < 0) {
+                /* A rejected file leaves the defaults, as if it were absent. */
+                daemon_config_free(out);
+                int d = config_defaults(out);
+                return d < 0 ? d : r;
+        }
+        return 0;
+}
+
+int daemon_config_load(const char *path, struct daemon_config *out, struct diagnostics *diags)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return config_defaults(out);
+                int r = -errno;
+                diag_add(diags, DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
+                int d = config_defaults(out);
+                return d < 0 ? d : r;
+        }
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
+        for (;;) {
+                if (len == cap) {
+                        if (cap >= 1024 * 1024) {
+                                diag_add(diags, DIAG_ERROR, path, 0, "file is larger than 1 MiB");
+                                int d = config_defaults(out);
+                                return d < 0 ? d : -EFBIG;
+                        }
+                        cap = cap ? cap * 2 : 4096;
+                        char *bigger = realloc(buf, cap);
+                        if (!bigger)
+                                return -ENOMEM;
+                        buf = bigger;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int r = -errno;
+                        diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
+                        int d = config_defaults(out);
+                        return d < 0 ? d : r;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        return daemon_config_load_buffer(path, buf ? buf : "", len, out, diags);
+}
+
+void daemon_config_free(struct daemon_config *config)
+{
+        free(config->default_timezone);
+        free(config->default_path);
+        *config = (struct daemon_config){ 0 };
+}

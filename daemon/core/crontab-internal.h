@@ -1,0 +1,36 @@
+/* crontab-internal.h — helpers shared by the crontab module's files
+ * (crontab.c, crontab-dir.c, crontab-command.c) and its tests; not part of
+ * the contract other modules code against. */
+#ifndef TICKD_CRONTAB_INTERNAL_H
+#define TICKD_CRONTAB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "core/crontab.h"
+
+/* Levenshtein distance, case-insensitive; SIZE_MAX for words over 64 bytes. */
+size_t crontab_edit_distance(const char *a, const char *b);
+/* The candidate closest to WORD when it is close enough to be a typo. */
+const char *crontab_suggest(const char *word, const char *const *candidates, size_t n);
+
+/* The owner and mode rules of OPTIONS for the file or directory described
+ * by ST (already opened or stat()ed through any symlink). Appends an error
+ * naming PATH and returns -EPERM when refused; 0 when fine. */
+int crontab_check_owner(const char *path, const struct stat *st, const struct crontab_options *options,
+                        bool is_dir, struct diagnostics *diags);
+
+/* Whether the program JOB's command starts cannot be run by the job's
+ * user: returns 1 and a sentence in WHY when it is not found or not
+ * executable, 0 when it is fine or cannot be told (shell syntax, a
+ * builtin, an unknown user). */
+int crontab_command_problem(const struct job *job, const struct crontab_options *options, char *why,
+                            size_t size);
+
+/* The first program COMMAND runs, when it is a plain word: skips leading
+ * NAME=value assignments and "exec"/"command"; returns false for shell
+ * syntax (quotes, expansions, redirections, keywords, builtins). */
+bool crontab_command_program(const char *command, char *out, size_t size);
+
+#endif

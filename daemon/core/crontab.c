@@ -1,0 +1,851 @@
+/* crontab.c — one INI crontab into validated jobs; see crontab.h.
+ *
+ * Lines come from inifile (our reader in front of inih); this file gives
+ * the keys their meaning. [defaults] must come first: it is parsed into a
+ * template job that every job of the file starts as. */
+#include "core/crontab.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "core/crontab-internal.h"
+#include "core/inifile.h"
+#include "core/timespan.h"
+
+enum key_id {
+        KEY_SCHEDULE,
+        KEY_COMMAND,
+        KEY_DESCRIPTION,
+        KEY_USER,
+        KEY_GROUP,
+        KEY_TIMEZONE,
+        KEY_TIMEOUT,
+        KEY_KILL_GRACE,
+        KEY_OVERLAP,
+        KEY_RANDOM_DELAY,
+        KEY_PERSISTENT,
+        KEY_ENVIRONMENT,
+        KEY_WORKING_DIRECTORY,
+        KEY_UMASK,
+        KEY_NICE,
+        KEY_ON_FAILURE,
+        KEY_ENABLED,
+        _KEY_MAX,
+};
+
+static const struct key_info {
+        const char *name;
+        bool repeatable;   /* environment= adds one variable per line */
+        bool continuable;  /* indented lines continue the value */
+        bool per_job_only; /* not allowed in [defaults] */
+} keys[_KEY_MAX] = {
+        [KEY_SCHEDULE] = { .name = "schedule", .per_job_only = true },
+        [KEY_COMMAND] = { .name = "command", .continuable = true, .per_job_only = true },
+        [KEY_DESCRIPTION] = { .name = "description", .continuable = true, .per_job_only = true },
+        [KEY_USER] = { .name = "user" },
+        [KEY_GROUP] = { .name = "group" },
+        [KEY_TIMEZONE] = { .name = "timezone" },
+        [KEY_TIMEOUT] = { .name = "timeout" },
+        [KEY_KILL_GRACE] = { .name = "kill_grace" },
+        [KEY_OVERLAP] = { .name = "overlap" },
+        [KEY_RANDOM_DELAY] = { .name = "random_delay" },
+        [KEY_PERSISTENT] = { .name = "persistent" },
+        [KEY_ENVIRONMENT] = { .name = "environment", .repeatable = true },
+        [KEY_WORKING_DIRECTORY] = { .name = "working_directory" },
+        [KEY_UMASK] = { .name = "umask" },
+        [KEY_NICE] = { .name = "nice" },
+        [KEY_ON_FAILURE] = { .name = "on_failure", .continuable = true },
+        [KEY_ENABLED] = { .name = "enabled" },
+};
+
+/* Names people reach for from other schedulers. */
+static const struct {
+        const char *alias;
+        enum key_id key;
+} aliases[] = {
+        { "cmd", KEY_COMMAND },          { "exec", KEY_COMMAND },
+        { "execstart", KEY_COMMAND },    { "run", KEY_COMMAND },
+        { "tz", KEY_TIMEZONE },          { "time_zone", KEY_TIMEZONE },
+        { "env", KEY_ENVIRONMENT },      { "cwd", KEY_WORKING_DIRECTORY },
+        { "workdir", KEY_WORKING_DIRECTORY }, { "directory", KEY_WORKING_DIRECTORY },
+        { "when", KEY_SCHEDULE },        { "cron", KEY_SCHEDULE },
+        { "oncalendar", KEY_SCHEDULE },  { "onfailure", KEY_ON_FAILURE },
+        { "randomizeddelaysec", KEY_RANDOM_DELAY }, { "timeoutsec", KEY_TIMEOUT },
+};
+
+static int key_lookup(const char *name)
+{
+        for (int i = 0; i < _KEY_MAX; i++)
+                if (strcmp(keys[i].name, name) == 0)
+                        return i;
+        return -1;
+}
+
+size_t crontab_edit_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return SIZE_MAX;
+        size_t row[65];
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j];
+                        size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+                        size_t best = diag + cost;
+                        if (up + 1 < best)
+                                best = up + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diag = up;
+                }
+        }
+        return row[lb];
+}
+
+const char *crontab_suggest(const char *word, const char *const *candidates, size_t n)
+{
+        const char *best = NULL;
+        size_t best_distance = SIZE_MAX;
+        for (size_t i = 0; i < n; i++) {
+                size_t d = crontab_edit_distance(word, candidates[i]);
+                if (d < best_distance)
+                        best = candidates[i], best_distance = d;
+        }
+        size_t len = strlen(word);
+        size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+        return best_distance <= limit ? best : NULL;
+}
+
+static const char *key_suggestion(const char *name)
+{
+        char folded[64];
+        size_t n = 0;
+        for (const char *c = name; *c && n < sizeof(folded) - 1; c++)
+                if (*c != '-' && *c != '_')
+                        folded[n++] = (char)tolower((unsigned char)*c);
+        folded[n] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+                if (strcmp(folded, aliases[i].alias) == 0)
+                        return keys[aliases[i].key].name;
+        const char *names[_KEY_MAX];
+        for (int i = 0; i < _KEY_MAX; i++)
+                names[i] = keys[i].name;
+        /* "Working-Directory" is one edit per '-' away; compare with it replaced. */
+        char underscored[64];
+        snprintf(underscored, sizeof(underscored), "%s", name);
+        for (char *c = underscored; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        return crontab_suggest(underscored, names, _KEY_MAX);
+}
+
+/* ---- jobs ---- */
+
+/* Frees what JOB owns, not JOB itself. */
+static void job_release(struct job *job)
+{
+        free(job->name);
+        free(job->file);
+        free(job->description);
+        free(job->schedule_text);
+        schedule_free(job->schedule);
+        free(job->command);
+        free(job->user);
+        free(job->group);
+        free(job->timezone);
+        if (job->environment)
+                for (char **e = job->environment; *e; e++)
+                        free(*e);
+        free(job->environment);
+        free(job->working_directory);
+        free(job->on_failure);
+}
+
+void job_free(struct job *job)
+{
+        if (!job)
+                return;
+        job_release(job);
+        free(job);
+}
+
+static void job_init_defaults(struct job *job, const struct tz *zone)
+{
+        *job = (struct job){
+                .zone = zone,
+                .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC,
+                .overlap = OVERLAP_SKIP,
+                .umask = -1,
+                .enabled = true,
+        };
+}
+
+static int dup_string(char **to, const char *from)
+{
+        if (!from) {
+                *to = NULL;
+                return 0;
+        }
+        return (*to = strdup(from)) ? 0 : -ENOMEM;
+}
+
+/* A new job that starts as TEMPLATE (the file's [defaults]). */
+static struct job *job_from_template(const struct job *template)
+{
+        struct job *job = malloc(sizeof(*job));
+        if (!job)
+                return NULL;
+        *job = *template;
+        job->name = job->file = job->description = job->schedule_text = job->command = NULL;
+        job->schedule = NULL;
+        if (dup_string(&job->user, template->user) < 0 || dup_string(&job->group, template->group) < 0 ||
+            dup_string(&job->timezone, template->timezone) < 0 ||
+            dup_string(&job->working_directory, template->working_directory) < 0 ||
+            dup_string(&job->on_failure, template->on_failure) < 0)
+                goto fail;
+        job->environment = NULL;
+        if (template->environment) {
+                size_t n = 0;
+                while (template->environment[n])
+                        n++;
+                job->environment = calloc(n + 1, sizeof(char *));
+                if (!job->environment)
+                        goto fail;
+                for (size_t i = 0; i < n; i++)
+                        if (!(job->environment[i] = strdup(template->environment[i])))
+                                goto fail;
+        }
+        return job;
+fail:
+        job_free(job);
+        return NULL;
+}
+
+void crontab_file_free(struct crontab_file *file)
+{
+        if (!file)
+                return;
+        for (size_t i = 0; i < file->n_jobs; i++)
+                job_free(file->jobs[i]);
+        free(file->jobs);
+        free(file->path);
+        free(file);
+}
+
+/* ---- the parse ---- */
+
+/* A small memo of name-service answers: a file tends to name the same
+ * user on every job, and 10,000 look-ups would dominate the load. */
+struct nss_memo {
+        char *name;
+        bool is_group;
+        bool found;
+        uid_t uid;
+};
+
+struct parse {
+        const char *file;
+        const struct crontab_options *options;
+        struct diagnostics *diags;
+        struct crontab_file *out;
+        size_t jobs_cap;
+        struct job defaults;   /* the template; owns its strings */
+        bool defaults_seen;
+        unsigned defaults_line;
+        bool job_seen;
+        /* The section being read. */
+        bool in_section;
+        bool section_broken;   /* bad header: keys are checked, no job is made */
+        struct job *job;       /* NULL in [defaults] or a broken section */
+        unsigned section_line;
+        unsigned seen[_KEY_MAX]; /* line where each key was set, 0 = not yet */
+        struct nss_memo memo[8];
+        size_t n_memo;
+        int error;             /* -ENOMEM and the like */
+};
+
+#define PARSE_DIAG(ps, severity, at, key, ...)                                                     \
+        do {                                                                                   \
+                if (diag_add_key((ps)->diags, (severity), (ps)->file, (at), (key), __VA_ARGS__) < 0) \
+                        (ps)->error = -ENOMEM;                                                 \
+        } while (0)
+#define PARSE_ERROR(ps, at, key, ...) PARSE_DIAG(ps, DIAG_ERROR, at, key, __VA_ARGS__)
+
+static bool parse_boolean(const char *v, bool *out)
+{
+        static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(v, yes[i]) == 0)
+                        return *out = true, true;
+                if (strcasecmp(v, no[i]) == 0)
+                        return *out = false, true;
+        }
+        return false;
+}
+
+static bool valid_account_name(const char *v)
+{
+        if (!*v || *v == '-' || strlen(v) > 64)
+                return false;
+        for (const char *c = v; *c; c++)
+                if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.' && !(*c == '$' && !c[1]))
+                        return false;
+        return true;
+}
+
+static bool valid_env_name(const char *v, size_t n)
+{
+        if (n == 0 || isdigit((unsigned char)v[0]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)v[i]) && v[i] != '_')
+                        return false;
+        return true;
+}
+
+/* Name-service look-up with the memo: returns 1 found, 0 not found, <0 error. */
+static int nss_lookup(struct parse *ps, const char *name, bool is_group, uid_t *uid)
+{
+        for (size_t i = 0; i < ps->n_memo; i++)
+                if (ps->memo[i].is_group == is_group && strcmp(ps->memo[i].name, name) == 0) {
+                        *uid = ps->memo[i].uid;
+                        return ps->memo[i].found;
+                }
+        char buf[16384];
+        int r;
+        bool found;
+        uid_t id = 0;
+        if (is_group) {
+                struct group gr, *res = NULL;
+                r = getgrnam_r(name, &gr, buf, sizeof(buf), &res);
+                found = res != NULL;
+                if (found)
+                        id = gr.gr_gid;
+        } else {
+                struct passwd pw, *res = NULL;
+                r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+                found = res != NULL;
+                if (found)
+                        id = pw.pw_uid;
+        }
+        if (!found && r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM)
+                return -r;
+        if (ps->n_memo < ELEMENTSOF(ps->memo)) {
+                char *copy = strdup(name);
+                if (copy)
+                        ps->memo[ps->n_memo++] = (struct nss_memo){ copy, is_group, found, id };
+        }
+        *uid = id;
+        return found;
+}
+
+static int set_string(struct parse *ps, char **field, const char *value)
+{
+        char *copy = strdup(value);
+        if (!copy)
+                return ps->error = -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static void set_span(struct parse *ps, unsigned line, const char *key, const char *v, uint64_t *out,
+                     bool infinity_is_zero)
+{
+        if (infinity_is_zero && (strcmp(v, "infinity") == 0 || strcmp(v, "none") == 0)) {
+                *out = 0;
+                return;
+        }
+        int r = timespan_parse(v, out);
+        if (r == -ERANGE)
+                PARSE_ERROR(ps, line, key, "%s: '%s' is too long a time span", key, v);
+        else if (r < 0)
+                PARSE_ERROR(ps, line, key, "%s: '%s' is not a time span (examples: 90s, 15m, 2h 30min, 1d)",
+                            key, v);
+}
+
+static void set_environment(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        const char *eq = strchr(v, '=');
+        if (!eq || !valid_env_name(v, (size_t)(eq - v))) {
+                PARSE_ERROR(ps, line, "environment",
+                            "environment: '%s' is not NAME=value (NAME: letters, digits and '_', "
+                            "not starting with a digit)", v);
+                return;
+        }
+        size_t name_len = (size_t)(eq - v) + 1, n = 0;
+        char *copy = strdup(v);
+        if (!copy) {
+                ps->error = -ENOMEM;
+                return;
+        }
+        if (job->environment)
+                for (; job->environment[n]; n++)
+                        if (strncmp(job->environment[n], v, name_len) == 0) {
+                                /* A later setting of a variable replaces the earlier one. */
+                                free(job->environment[n]);
+                                job->environment[n] = copy;
+                                return;
+                        }
+        char **env = realloc(job->environment, (n + 2) * sizeof(char *));
+        if (!env) {
+                free(copy);
+                ps->error = -ENOMEM;
+                return;
+        }
+        env[n] = copy;
+        env[n + 1] = NULL;
+        job->environment = env;
+}
+
+static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
+{
+        const char *key = keys[id].name;
+        const struct crontab_options *o = ps->options;
+        char err[256];
+        int r;
+
+        switch (id) {
+        case KEY_SCHEDULE: {
+                struct schedule *s = NULL;
+                err[0] = '\0';
+                if (!*v) {
+                        PARSE_ERROR(ps, line, key, "schedule: empty (examples: '30 2 * * *', "
+                                                   "'Mon..Fri *-*-* 09:00', '@every 15m')");
+                        return;
+                }
+                r = schedule_parse(v, o->zones, &s, err, sizeof(err));
+                if (r == -ENOMEM) {
+                        ps->error = r;
+                        return;
+                }
+                if (r < 0) {
+                        PARSE_ERROR(ps, line, key, "schedule: '%s': %s", v, err[0] ? err : "invalid expression");
+                        return;
+                }
+                schedule_free(job->schedule);
+                job->schedule = s;
+                job->schedule_line = line;
+                set_string(ps, &job->schedule_text, v);
+                return;
+        }
+        case KEY_COMMAND:
+                if (!*v)
+                        PARSE_ERROR(ps, line, key, "command: empty");
+                else {
+                        set_string(ps, &job->command, v);
+                        job->command_line = line;
+                }
+                return;
+        case KEY_DESCRIPTION:
+                if (*v)
+                        set_string(ps, &job->description, v);
+                return;
+        case KEY_ON_FAILURE:
+                if (*v)
+                        set_string(ps, &job->on_failure, v);
+                else {
+                        free(job->on_failure);
+                        job->on_failure = NULL;
+                }
+                return;
+        case KEY_USER:
+        case KEY_GROUP: {
+                bool is_group = id == KEY_GROUP;
+                if (!valid_account_name(v)) {
+                        PARSE_ERROR(ps, line, key, "%s: '%s' is not a valid %s name", key, v, key);
+                        return;
+                }
+                if (o->resolve_users) {
+                        uid_t uid;
+                        r = nss_lookup(ps, v, is_group, &uid);
+                        if (r < 0)
+                                PARSE_ERROR(ps, line, key, "%s: cannot look up '%s': %s", key, v, strerror(-r));
+                        else if (r == 0)
+                                PARSE_ERROR(ps, line, key, "%s: %s '%s' does not exist", key, key, v);
+                        else if (!is_group && !o->system_mode && uid != o->owner_uid)
+                                PARSE_ERROR(ps, line, key,
+                                            "user: '%s' is not the owner of this user instance (uid %u): "
+                                            "a user's jobs run as that user only", v, (unsigned)o->owner_uid);
+                        if (r <= 0)
+                                return;
+                }
+                set_string(ps, is_group ? &job->group : &job->user, v);
+                return;
+        }
+        case KEY_TIMEZONE: {
+                const struct tz *zone;
+                r = tz_cache_get(o->zones, v, &zone);
+                if (r == -ENOMEM)
+                        ps->error = r;
+                else if (r == -EINVAL)
+                        PARSE_ERROR(ps, line, key, "timezone: '%s' is not a time zone name "
+                                                   "(like Europe/Berlin or UTC)", v);
+                else if (r == -ENOENT)
+                        PARSE_ERROR(ps, line, key, "timezone: unknown time zone '%s' (not in the zoneinfo "
+                                                   "database)", v);
+                else if (r < 0)
+                        PARSE_ERROR(ps, line, key, "timezone: cannot load '%s': %s", v, strerror(-r));
+                else {
+                        job->zone = zone;
+                        set_string(ps, &job->timezone, v);
+                }
+                return;
+        }
+        case KEY_TIMEOUT:
+                job->timeout_line = line;
+                set_span(ps, line, key, v, &job->timeout_usec, true);
+                return;
+        case KEY_KILL_GRACE:
+                set_span(ps, line, key, v, &job->kill_grace_usec, false);
+                return;
+        case KEY_RANDOM_DELAY:
+                set_span(ps, line, key, v, &job->random_delay_usec, false);
+                return;
+        case KEY_OVERLAP: {
+                static const char *const names[] = { [OVERLAP_SKIP] = "skip", [OVERLAP_ALLOW] = "allow",
+                                                     [OVERLAP_QUEUE] = "queue", [OVERLAP_REPLACE] = "replace" };
+                for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                        if (strcmp(v, names[i]) == 0) {
+                                job->overlap = (enum overlap_policy)i;
+                                return;
+                        }
+                const char *s = crontab_suggest(v, names, ELEMENTSOF(names));
+                PARSE_ERROR(ps, line, key, "overlap: '%s' is not one of skip, allow, queue, replace%s%s%s", v,
+                            s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+                return;
+        }
+        case KEY_PERSISTENT:
+        case KEY_ENABLED:
+                if (!parse_boolean(v, id == KEY_ENABLED ? &job->enabled : &job->persistent))
+                        PARSE_ERROR(ps, line, key, "%s: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)",
+                                    key, v);
+                return;
+        case KEY_ENVIRONMENT:
+                set_environment(ps, job, line, v);
+                return;
+        case KEY_WORKING_DIRECTORY:
+                if (v[0] != '/')
+                        PARSE_ERROR(ps, line, key, "working_directory: '%s' is not an absolute path", v);
+                else
+                        set_string(ps, &job->working_directory, v);
+                return;
+        case KEY_UMASK: {
+                char *end;
+                errno = 0;
+                long m = strtol(v, &end, 8);
+                if (!*v || *end || errno || m < 0 || m > 0777 || !isdigit((unsigned char)v[0]))
+                        PARSE_ERROR(ps, line, key, "umask: '%s' is not an octal mode from 0000 to 0777", v);
+                else
+                        job->umask = (int)m;
+                return;
+        }
+        case KEY_NICE: {
+                char *end;
+                errno = 0;
+                long n = strtol(v, &end, 10);
+                if (!*v || *end || errno || n < -20 || n > 19)
+                        PARSE_ERROR(ps, line, key, "nice: '%s' is not a number from -20 to 19", v);
+                else
+                        job->nice = (int)n, job->has_nice = true;
+                return;
+        }
+        case _KEY_MAX:
+                break;
+        }
+        assert(!"unreachable");
+}
+
+static void section_end(struct parse *ps);
+
+static int on_section(void *user, const char *name, unsigned line)
+{
+        struct parse *ps = user;
+        section_end(ps);
+        ps->in_section = true;
+        ps->section_broken = false;
+        ps->section_line = line;
+        memset(ps->seen, 0, sizeof(ps->seen));
+
+        if (!name) {
+                ps->section_broken = true;
+                return 0;
+        }
+        if (strcmp(name, "defaults") == 0) {
+                if (ps->defaults_seen)
+                        PARSE_ERROR(ps, line, NULL, "[defaults] already given at line %u", ps->defaults_line);
+                else if (ps->job_seen)
+                        PARSE_ERROR(ps, line, NULL, "[defaults] must come before the first job");
+                ps->defaults_seen = true;
+                ps->defaults_line = line;
+                return ps->error;
+        }
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+                PARSE_ERROR(ps, line, NULL, "invalid job name '%s'", name);
+                ps->section_broken = true;
+                return ps->error;
+        }
+        ps->job_seen = true;
+        struct job *job = job_from_template(&ps->defaults);
+        if (!job || !(job->name = strdup(name)) || !(job->file = strdup(ps->file))) {
+                job_free(job);
+                return ps->error = -ENOMEM;
+        }
+        job->line = line;
+        ps->job = job;
+        return 0;
+}
+
+static int on_entry(void *user, const char *key, const char *value, unsigned line)
+{
+        struct parse *ps = user;
+        int id = key_lookup(key);
+
+        if (id < 0) {
+                const char *s = key_suggestion(key);
+                if (s)
+                        PARSE_ERROR(ps, line, key, "unknown key '%s' (did you mean '%s'?)", key, s);
+                else
+                        PARSE_ERROR(ps, line, key, "unknown key '%s'", key);
+                return ps->error;
+        }
+        if (!ps->in_section) {
+                PARSE_ERROR(ps, line, key, "'%s' is outside any section: start a job with a [NAME] line", key);
+                return ps->error;
+        }
+        bool in_defaults = !ps->job && !ps->section_broken;
+        if (in_defaults && keys[id].per_job_only) {
+                PARSE_ERROR(ps, line, key, "'%s' cannot be set in [defaults]: it belongs to each job", key);
+                return ps->error;
+        }
+        if (ps->seen[id] && !keys[id].repeatable) {
+                PARSE_ERROR(ps, line, key, "'%s' already set at line %u", key, ps->seen[id]);
+                return ps->error;
+        }
+        ps->seen[id] = line;
+        struct job scratch;
+        struct job *target = ps->job ? ps->job : in_defaults ? &ps->defaults : NULL;
+        if (!target) {
+                /* A broken section: still check the value, then drop it. */
+                job_init_defaults(&scratch, ps->defaults.zone);
+                target = &scratch;
+        }
+        set_value(ps, target, (enum key_id)id, value, line);
+        if (target == &scratch)
+                job_release(&scratch);
+        return ps->error;
+}
+
+static bool on_continuable(void *user, const char *key)
+{
+        int id = key_lookup(key);
+        return id >= 0 && keys[id].continuable;
+}
+
+static bool on_known_key(void *user, const char *key)
+{
+        return key_lookup(key) >= 0;
+}
+
+static void on_dropped(void *user, const char *key, unsigned line)
+{
+        struct parse *ps = user;
+        int id = key ? key_lookup(key) : -1;
+        if (id >= 0 && !ps->seen[id])
+                ps->seen[id] = line;
+}
+
+static void section_end(struct parse *ps)
+{
+        struct job *job = TAKE_PTR(ps->job);
+        if (!job)
+                return;
+        if (!ps->seen[KEY_SCHEDULE])
+                PARSE_ERROR(ps, job->line, "schedule", "job '%s' has no schedule", job->name);
+        if (!ps->seen[KEY_COMMAND])
+                PARSE_ERROR(ps, job->line, "command", "job '%s' has no command", job->name);
+        if (job->command && ps->options->check_commands) {
+                char why[512];
+                if (crontab_command_problem(job, ps->options, why, sizeof(why)) > 0)
+                        PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_COMMAND], "command", "command: %s", why);
+        }
+        if (ps->out->n_jobs == ps->jobs_cap) {
+                size_t cap = ps->jobs_cap ? ps->jobs_cap * 2 : 16;
+                struct job **jobs = realloc(ps->out->jobs, cap * sizeof(*jobs));
+                if (!jobs) {
+                        job_free(job);
+                        ps->error = -ENOMEM;
+                        return;
+                }
+                ps->out->jobs = jobs;
+                ps->jobs_cap = cap;
+        }
+        ps->out->jobs[ps->out->n_jobs++] = job;
+}
+
+static int compare_jobs_by_name(const void *a, const void *b)
+{
+        const struct job *x = *(const struct job *const *)a, *y = *(const struct job *const *)b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Each repeated [NAME] is an error at its later header, naming the first. */
+static void check_duplicate_names(struct parse *ps)
+{
+        size_t n = ps->out->n_jobs;
+        if (n < 2)
+                return;
+        struct job **sorted = malloc(n * sizeof(*sorted));
+        if (!sorted) {
+                ps->error = -ENOMEM;
+                return;
+        }
+        memcpy(sorted, ps->out->jobs, n * sizeof(*sorted));
+        qsort(sorted, n, sizeof(*sorted), compare_jobs_by_name);
+        for (size_t i = 1, first = 0; i < n; i++) {
+                if (strcmp(sorted[i]->name, sorted[first]->name) != 0) {
+                        first = i;
+                        continue;
+                }
+                PARSE_ERROR(ps, sorted[i]->line, NULL, "job '%s' already defined at %s:%u", sorted[i]->name,
+                            ps->file, sorted[first]->line);
+        }
+        free(sorted);
+}
+
+static void parse_free(struct parse *ps)
+{
+        job_release(&ps->defaults);
+        job_free(ps->job);
+        for (size_t i = 0; i < ps->n_memo; i++)
+                free(ps->memo[i].name);
+}
+
+int crontab_load_buffer(const char *name, const char *buf, size_t len, const struct crontab_options *options,
+                        struct crontab_file **out, struct diagnostics *diags)
+{
+        assert(options && options->zones && out && diags);
+        *out = NULL;
+
+        const struct tz *zone = options->default_zone;
+        if (!zone) {
+                int r = tz_cache_get(options->zones, "UTC", &zone);
+                if (r < 0)
+                        return r;
+        }
+        struct crontab_file *file = calloc(1, sizeof(*file));
+        if (!file || !(file->path = strdup(name))) {
+                free(file);
+                return -ENOMEM;
+        }
+        struct diagnostics found = { 0 };
+        struct parse ps = { .file = name, .options = options, .diags = &found, .out = file };
+        job_init_defaults(&ps.defaults, zone);
+
+        static const struct inifile_ops ops = {
+                .section = on_section, .entry = on_entry, .continuable = on_continuable, .known_key = on_known_key,
+                .dropped = on_dropped,
+        };
+        int r = inifile_parse(name, buf, len, &ops, &ps, &found);
+        if (r >= 0 && !ps.error) {
+                section_end(&ps);
+                check_duplicate_names(&ps);
+        }
+        if (r >= 0 && ps.error)
+                r = ps.error;
+        parse_free(&ps);
+        if (r >= 0 && diag_count(&found, DIAG_ERROR) > 0)
+                r = -EINVAL;
+        int k = diag_move(diags, &found);
+        diag_free(&found);
+        if (r >= 0 && k < 0)
+                r = k;
+        if (r < 0) {
+                crontab_file_free(file);
+                return r;
+        }
+        *out = file;
+        return 0;
+}
+
+int crontab_load_file(const char *path, const struct crontab_options *options, struct crontab_file **out,
+                      struct diagnostics *diags)
+{
+        *out = NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int r = -errno;
+                diag_add(diags, DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
+                return r;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                diag_add(diags, DIAG_ERROR, path, 0, "cannot stat: %s", strerror(errno));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                diag_add(diags, DIAG_ERROR, path, 0, "not a regular file");
+                return -EINVAL;
+        }
+        /* The checks look at what was opened (a symlink's target), not at the name. */
+        if (!options->ignore_ownership && crontab_check_owner(path, &st, options, false, diags) < 0)
+                return -EPERM;
+        if (st.st_size > CRONTAB_MAX_FILE_SIZE) {
+                diag_add(diags, DIAG_ERROR, path, 0, "file is %lld bytes; the limit is %d",
+                         (long long)st.st_size, CRONTAB_MAX_FILE_SIZE);
+                return -EFBIG;
+        }
+        size_t cap = (size_t)st.st_size + 1, len = 0;
+        _cleanup_free_ char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == cap) {
+                        if (cap > CRONTAB_MAX_FILE_SIZE) {
+                                diag_add(diags, DIAG_ERROR, path, 0, "file grew past %d bytes while read",
+                                         CRONTAB_MAX_FILE_SIZE);
+                                return -EFBIG;
+                        }
+                        char *bigger = realloc(buf, cap * 2);
+                        if (!bigger)
+                                return -ENOMEM;
+                        buf = bigger;
+                        cap *= 2;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int r = -errno;
+                        diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        int r = crontab_load_buffer(path, buf, len, options, out, diags);
+        if (r < 0)
+                return r;
+        (*out)->dev = st.st_dev;
+        (*out)->ino = st.st_ino;
+        (*out)->size = st.st_size;
+        (*out)->mtime = st.st_mtim;
+        return 0;
+}

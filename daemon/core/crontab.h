@@ -1,0 +1,165 @@
+/* crontab.h — INI crontabs and tickd.conf into validated definitions.
+ *
+ * Owns the file format of DESIGN.md ("The INI crontab"): one job per
+ * section, [defaults], every key, inih with our own line reader (exact line
+ * numbers, over-long lines are errors, values verbatim — no inline
+ * comments). A file with any error is rejected whole. The loader returns
+ * data and diagnostics; it prints nothing and runs nothing.
+ *
+ * Ownership: a struct crontab_file owns its jobs; a job owns its strings
+ * and its schedule. Zones come from the tz_cache in the options and live
+ * as long as it does. */
+#ifndef TICKD_CRONTAB_H
+#define TICKD_CRONTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "core/diag.h"
+#include "core/schedule.h"
+#include "core/tz.h"
+
+enum overlap_policy {
+        OVERLAP_SKIP,    /* default: log that the run was skipped */
+        OVERLAP_ALLOW,
+        OVERLAP_QUEUE,   /* run once when the previous finishes; at most one queued */
+        OVERLAP_REPLACE, /* kill the running one, then start */
+};
+
+#define JOB_DEFAULT_KILL_GRACE_USEC (UINT64_C(10) * 1000000)
+
+struct job {
+        char *name;               /* the section name; unique across files */
+        char *file;               /* the crontab it came from */
+        unsigned line;            /* the line of its [section] header */
+        char *description;        /* may be NULL */
+        char *schedule_text;      /* verbatim, for display */
+        struct schedule *schedule;
+        char *command;            /* run by /bin/sh -c, verbatim */
+        char *user;               /* NULL = the daemon's own user */
+        char *group;              /* NULL = the user's primary group */
+        char *timezone;           /* NULL = the daemon's default zone */
+        const struct tz *zone;    /* resolved; never NULL after a load */
+        uint64_t timeout_usec;    /* 0 = none */
+        uint64_t kill_grace_usec;
+        enum overlap_policy overlap;
+        uint64_t random_delay_usec;
+        bool persistent;
+        char **environment;       /* NULL-terminated "NAME=value" list, in file order */
+        char *working_directory;  /* NULL = the user's home */
+        int umask;                /* -1 = 022 */
+        bool has_nice;
+        int nice;
+        char *on_failure;         /* NULL = none; run by /bin/sh -c */
+        bool enabled;
+        /* Where schedule=, command= and timeout= were set (the [defaults]
+         * line for an inherited timeout; 0 = not set), for warnings. */
+        unsigned schedule_line;
+        unsigned command_line;
+        unsigned timeout_line;
+};
+
+struct crontab_file {
+        char *path;
+        /* Identity of what was read, so a reload can tell an unchanged file. */
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+        struct job **jobs;
+        size_t n_jobs;
+};
+
+struct crontab_options {
+        bool system_mode;               /* root-owned, not group/world-writable files only */
+        uid_t owner_uid;                /* user mode: files must belong to this user */
+        struct tz_cache *zones;
+        const struct tz *default_zone;  /* for jobs without timezone= */
+        bool resolve_users;             /* check that user=/group= exist (NSS look-up) */
+        bool check_commands;            /* warn when the command's program is not found */
+        const char *default_path;       /* PATH for check_commands; NULL = CRONTAB_DEFAULT_PATH */
+        /* Skip the owner and mode checks (tickctl check on a file that is
+         * not installed yet). The daemon never sets this. */
+        bool ignore_ownership;
+};
+
+#define CRONTAB_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Crontabs larger than this are refused (a 10,000-job file is ~1 MiB). */
+#define CRONTAB_MAX_FILE_SIZE (64 * 1024 * 1024)
+
+/* Loads one crontab. On success (no errors) returns 0 and *OUT; when the
+ * file has errors returns -EINVAL and *OUT is NULL; -EPERM when its owner
+ * or mode is refused (checked on the opened file, so on a symlink's
+ * target); other negative errnos for files that cannot be read. Every
+ * problem is appended to DIAGS with file and line (line 0 = the whole
+ * file); warnings (check_commands) may come with a successful load. */
+int crontab_load_file(const char *path, const struct crontab_options *options,
+                      struct crontab_file **out, struct diagnostics *diags);
+void crontab_file_free(struct crontab_file *file);
+
+/* Like crontab_load_file() for LEN bytes in memory, named NAME in
+ * diagnostics and in the jobs; no owner or mode checks, identity fields 0. */
+int crontab_load_buffer(const char *name, const char *buf, size_t len,
+                        const struct crontab_options *options, struct crontab_file **out,
+                        struct diagnostics *diags);
+void job_free(struct job *job);
+
+/* The crontab paths of DIR in name order: *.ini only, skipping dotfiles,
+ * editor backups and package-manager leftovers (reported as DIAG_DEBUG).
+ * Refuses (DIAG_ERROR) a directory with wrong owner or mode in system mode.
+ * *OUT is a NULL-terminated array the caller frees with crontab_paths_free(). */
+int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out,
+                     struct diagnostics *diags);
+void crontab_paths_free(char **paths);
+
+/* The crontabs of a directory that loaded without errors, in name order. */
+struct crontab_set {
+        struct crontab_file **files;
+        size_t n_files;
+};
+
+/* Lists DIR and loads every crontab in it. A file with errors is left out
+ * (its errors are in DIAGS); so is a file that defines a job already
+ * defined by an earlier file ("job 'x' already defined at FILE:LINE").
+ * Returns 0 when the directory could be listed (whatever the files held),
+ * a negative errno when it could not or was refused (then *OUT is empty). */
+int crontab_load_dir(const char *dir, const struct crontab_options *options, struct crontab_set *out,
+                     struct diagnostics *diags);
+void crontab_set_free(struct crontab_set *set);
+
+/* Appends an error for each job of FILE whose name a job of SET already
+ * uses, naming both places. Returns how many (0 = FILE may join SET). */
+int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file,
+                             struct diagnostics *diags);
+
+/* The job called NAME in SET, or NULL. */
+const struct job *crontab_set_find(const struct crontab_set *set, const char *name);
+
+/* Warnings for a valid job that is probably wrong, as of NOW (seconds
+ * since the epoch; tickctl check passes the clock, tests a fixed instant):
+ * next run more than a year away or never; a fixed time that falls in a
+ * DST gap or overlap of the job's zone within the next year (naming the
+ * dates); timeout longer than the interval with overlap = allow. Appends
+ * DIAG_WARNINGs at the job's lines; returns how many, or -ENOMEM. */
+int crontab_lint_job(const struct job *job, int64_t now, struct diagnostics *diags);
+
+/* Daemon settings: tickd.conf, [daemon] section. */
+struct daemon_config {
+        char *default_timezone;        /* NULL = the system zone */
+        uint64_t shutdown_timeout_usec; /* default 90s */
+        unsigned max_concurrent;        /* 0 = unlimited */
+        char *default_path;             /* PATH for jobs; never NULL after a load */
+        int log_level;                  /* syslog priority, default LOG_INFO */
+};
+
+/* A missing file yields the defaults and returns 0. A file with errors
+ * returns -EINVAL with the errors in DIAGS and *OUT holding the defaults.
+ * Either way *OUT must be released with daemon_config_free(). */
+int daemon_config_load(const char *path, struct daemon_config *out, struct diagnostics *diags);
+int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
+                              struct diagnostics *diags);
+void daemon_config_free(struct daemon_config *config);
+
+#endif

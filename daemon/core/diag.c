@@ -1,0 +1,100 @@
+/* diag.c — diagnostics list; see diag.h. */
+#include "core/diag.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d, enum diag_severity severity, const char *file,
+                     unsigned line, const char *key, const char *fmt, va_list ap)
+{
+        if (d->count == d->capacity) {
+                size_t cap = d->capacity ? d->capacity * 2 : 8;
+                struct diagnostic *items = realloc(d->items, cap * sizeof(*items));
+                if (!items)
+                        return -ENOMEM;
+                d->items = items;
+                d->capacity = cap;
+        }
+        struct diagnostic *item = &d->items[d->count];
+        *item = (struct diagnostic){ .severity = severity, .line = line };
+        if (vasprintf(&item->message, fmt, ap) < 0)
+                return -ENOMEM;
+        if ((file && !(item->file = strdup(file))) || (key && !(item->key = strdup(key)))) {
+                free(item->file);
+                free(item->message);
+                return -ENOMEM;
+        }
+        d->count++;
+        return 0;
+}
+
+int diag_add(struct diagnostics *d, enum diag_severity severity, const char *file, unsigned line,
+             const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = diag_vadd(d, severity, file, line, NULL, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int diag_add_key(struct diagnostics *d, enum diag_severity severity, const char *file, unsigned line,
+                 const char *key, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = diag_vadd(d, severity, file, line, key, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+size_t diag_count(const struct diagnostics *d, enum diag_severity severity)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < d->count; i++)
+                n += d->items[i].severity == severity;
+        return n;
+}
+
+int diag_move(struct diagnostics *to, struct diagnostics *from)
+{
+        if (to->count + from->count > to->capacity) {
+                size_t cap = to->count + from->count;
+                struct diagnostic *items = realloc(to->items, cap * sizeof(*items));
+                if (!items)
+                        return -ENOMEM;
+                to->items = items;
+                to->capacity = cap;
+        }
+        if (from->count)
+                memcpy(to->items + to->count, from->items, from->count * sizeof(*from->items));
+        to->count += from->count;
+        free(from->items);
+        *from = (struct diagnostics){ 0 };
+        return 0;
+}
+
+void diag_fprint(FILE *out, const struct diagnostic *item)
+{
+        static const char *const names[] = { "error", "warning", "debug" };
+        const char *severity = names[item->severity];
+
+        if (item->file && item->line)
+                fprintf(out, "%s:%u: %s: %s\n", item->file, item->line, severity, item->message);
+        else if (item->file)
+                fprintf(out, "%s: %s: %s\n", item->file, severity, item->message);
+        else
+                fprintf(out, "%s: %s\n", severity, item->message);
+}
+
+void diag_free(struct diagnostics *d)
+{
+        for (size_t i = 0; i < d->count; i++) {
+                free(d->items[i].file);
+                free(d->items[i].key);
+                free(d->items[i].message);
+        }
+        free(d->items);
+        *d = (struct diagnostics){ 0 };
+}

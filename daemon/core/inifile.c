@@ -1,0 +1,334 @@
+/* inifile.c — INI lines through inih with our own reader; see inifile.h. */
+#include "core/inifile.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The one line inih ever sees: it makes inih call our handler once, for
+ * the entry the reader has just completed. Short enough for any
+ * INI_MAX_LINE, free of comment characters and leading blanks. */
+static const char SYNTHETIC_ENTRY[] = "entry=1\n";
+
+struct reader {
+        const char *file;
+        const char *p, *end;
+        unsigned line; /* number of the last raw line read */
+        const struct inifile_ops *ops;
+        void *user;
+        struct diagnostics *diags;
+        int error; /* first negative errno from a callback or allocation */
+        /* The entry handed to inih, applied by handler(). */
+        char *key;
+        size_t key_cap;
+        char *value;
+        size_t value_cap;
+        unsigned entry_line;
+        bool entry_ready;
+};
+
+static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+bool inifile_valid_section(const char *name)
+{
+        size_t n = strlen(name);
+        if (n == 0 || n > INIFILE_MAX_SECTION)
+                return false;
+        for (const char *c = name; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      *c == '-' || *c == '_' || *c == '.'))
+                        return false;
+        return true;
+}
+
+/* The next raw line, without its "\n" or "\r\n"; false at the end. */
+static bool next_line(struct reader *r, const char **start, size_t *len)
+{
+        if (r->p >= r->end)
+                return false;
+        const char *s = r->p;
+        const char *nl = memchr(s, '\n', (size_t)(r->end - s));
+        const char *e = nl ? nl : r->end;
+        r->p = nl ? nl + 1 : r->end;
+        r->line++;
+        if (r->line == 1 && e - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+                s += 3;
+        if (e > s && e[-1] == '\r')
+                e--;
+        *start = s;
+        *len = (size_t)(e - s);
+        return true;
+}
+
+/* Peeks whether the next raw line continues a value: it starts with a
+ * blank and holds something other than a comment. */
+static bool next_is_continuation(const struct reader *r)
+{
+        const char *s = r->p;
+        if (s >= r->end || !is_blank(*s))
+                return false;
+        while (s < r->end && is_blank(*s))
+                s++;
+        return s < r->end && *s != '\n' && *s != '\r' && *s != '#' && *s != ';';
+}
+
+static void trim(const char **s, size_t *len)
+{
+        while (*len && is_blank(**s))
+                (*s)++, (*len)--;
+        while (*len && is_blank((*s)[*len - 1]))
+                (*len)--;
+}
+
+#define READER_ERROR(r, at, ...)                                                                \
+        do {                                                                                    \
+                if (diag_add((r)->diags, DIAG_ERROR, (r)->file, (at), __VA_ARGS__) < 0 && !(r)->error) \
+                        (r)->error = -ENOMEM;                                                   \
+        } while (0)
+
+static int value_append(struct reader *r, const char *s, size_t len, bool newline)
+{
+        size_t have = r->value ? strlen(r->value) : 0;
+        size_t need = have + newline + len + 1;
+        if (need > r->value_cap) {
+                size_t cap = need < 256 ? 256 : need * 2;
+                char *v = realloc(r->value, cap);
+                if (!v)
+                        return -ENOMEM;
+                r->value = v;
+                r->value_cap = cap;
+        }
+        if (newline)
+                r->value[have++] = '\n';
+        memcpy(r->value + have, s, len);
+        r->value[have + len] = '\0';
+        return 0;
+}
+
+/* Whether TEXT (a trimmed continuation line) reads "known_key = ...". */
+static bool looks_like_key(struct reader *r, const char *s, size_t len)
+{
+        const char *eq = memchr(s, '=', len);
+        if (!eq)
+                return false;
+        size_t klen = (size_t)(eq - s);
+        while (klen && is_blank(s[klen - 1]))
+                klen--;
+        char key[64];
+        if (klen == 0 || klen >= sizeof(key))
+                return false;
+        memcpy(key, s, klen);
+        key[klen] = '\0';
+        return r->ops->known_key(r->user, key);
+}
+
+static void section_line(struct reader *r, const char *s, size_t len)
+{
+        char *name = NULL;
+        const char *close = memchr(s, ']', len);
+        if (!close) {
+                READER_ERROR(r, r->line, "section header is missing its closing ']'");
+                goto done;
+        }
+        const char *rest = close + 1;
+        size_t rest_len = len - (size_t)(rest - s);
+        trim(&rest, &rest_len);
+        if (rest_len) {
+                READER_ERROR(r, r->line, "unexpected text after ']' (comments go on their own line)");
+                goto done;
+        }
+        size_t n = (size_t)(close - s - 1);
+        if (!(name = strndup(s + 1, n))) {
+                r->error = -ENOMEM;
+                return;
+        }
+        if (n > INIFILE_MAX_SECTION) {
+                READER_ERROR(r, r->line, "section name is %zu bytes long; the limit is %d", n, INIFILE_MAX_SECTION);
+                free(name);
+                name = NULL;
+        } else if (!inifile_valid_section(name)) {
+                READER_ERROR(r, r->line,
+                             "invalid section name '%s': use only letters, digits, '-', '_' and '.' "
+                             "(no quotes or spaces)", name);
+                free(name);
+                name = NULL;
+        }
+done:;
+        int k = r->ops->section(r->user, name, r->line);
+        if (k < 0 && !r->error)
+                r->error = k;
+        free(name);
+}
+
+/* A "KEY = VALUE" line and its continuations: sets the reader's entry.
+ * Returns true when an entry is ready for inih. */
+static bool entry_line(struct reader *r, const char *s, size_t len)
+{
+        const char *eq = memchr(s, '=', len);
+        if (!eq) {
+                READER_ERROR(r, r->line, "expected 'KEY = VALUE', a '[NAME]' header or a comment");
+                return false;
+        }
+        const char *k = s;
+        size_t klen = (size_t)(eq - s);
+        trim(&k, &klen);
+        const char *v = eq + 1;
+        size_t vlen = len - (size_t)(v - s);
+        trim(&v, &vlen);
+        if (klen == 0) {
+                READER_ERROR(r, r->line, "missing key before '='");
+                return false;
+        }
+        /* The key and value buffers are reused from entry to entry: a
+         * 10,000-job file has ~50,000 entries. */
+        if (klen + 1 > r->key_cap) {
+                char *bigger = realloc(r->key, klen + 64);
+                if (!bigger) {
+                        r->error = -ENOMEM;
+                        return false;
+                }
+                r->key = bigger;
+                r->key_cap = klen + 64;
+        }
+        memcpy(r->key, k, klen);
+        r->key[klen] = '\0';
+        if (r->value)
+                r->value[0] = '\0';
+        if (value_append(r, v, vlen, false) < 0) {
+                r->error = -ENOMEM;
+                return false;
+        }
+        r->entry_line = r->line;
+        bool ok = true;
+        while (next_is_continuation(r)) {
+                const char *c;
+                size_t clen;
+                next_line(r, &c, &clen);
+                if (clen > INIFILE_MAX_LINE) {
+                        READER_ERROR(r, r->line,
+                                 "line is %zu bytes long; the limit is %d", clen, INIFILE_MAX_LINE);
+                        ok = false;
+                        continue;
+                }
+                trim(&c, &clen);
+                if (memchr(c, '\0', clen)) {
+                        READER_ERROR(r, r->line, "line contains a NUL byte");
+                        ok = false;
+                } else if (looks_like_key(r, c, clen)) {
+                        READER_ERROR(r, r->line,
+                                 "indented line looks like a key: keys start at the beginning of a line "
+                                 "(an indented line continues the value above)");
+                        ok = false;
+                } else if (!r->ops->continuable(r->user, r->key)) {
+                        READER_ERROR(r, r->line,
+                                 "'%s' does not take continuation lines (an indented line continues the "
+                                 "value above)", r->key);
+                        ok = false;
+                } else if (value_append(r, c, clen, r->value[0] != '\0') < 0) {
+                        /* "command =" alone on its line starts the value on the next. */
+                        r->error = -ENOMEM;
+                        return false;
+                }
+        }
+        if (!ok && r->ops->dropped)
+                r->ops->dropped(r->user, r->key, r->entry_line);
+        return ok;
+}
+
+/* Tells the caller which key a dropped line held, if any. */
+static void dropped_line(struct reader *r, const char *s, size_t len)
+{
+        if (!r->ops->dropped)
+                return;
+        while (len && is_blank(*s))
+                s++, len--;
+        size_t n = 0;
+        while (n < len && n < 64 && s[n] != '=' && s[n] != '\0')
+                n++;
+        bool has_key = n < len && s[n] == '=';
+        char key[65];
+        while (n && is_blank(s[n - 1]))
+                n--;
+        memcpy(key, s, n);
+        key[n] = '\0';
+        has_key = has_key && n > 0;
+        r->ops->dropped(r->user, has_key ? key : NULL, r->line);
+}
+
+static char *reader_next(char *str, int num, void *stream)
+{
+        struct reader *r = stream;
+        const char *s;
+        size_t len;
+
+        while (!r->error && next_line(r, &s, &len)) {
+                if (len > INIFILE_MAX_LINE) {
+                        READER_ERROR(r, r->line,
+                                 "line is %zu bytes long; the limit is %d", len, INIFILE_MAX_LINE);
+                        dropped_line(r, s, len);
+                        continue;
+                }
+                if (memchr(s, '\0', len)) {
+                        READER_ERROR(r, r->line, "line contains a NUL byte");
+                        dropped_line(r, s, len);
+                        continue;
+                }
+                bool indented = len && is_blank(*s);
+                trim(&s, &len);
+                if (len == 0 || *s == '#' || *s == ';')
+                        continue;
+                if (indented) {
+                        READER_ERROR(r, r->line,
+                                 "line starts with white space: keys and headers start at the beginning of a "
+                                 "line (an indented line continues the value of the key line above it)");
+                        continue;
+                }
+                if (*s == '[') {
+                        section_line(r, s, len);
+                        continue;
+                }
+                if (entry_line(r, s, len)) {
+                        if ((size_t)num < sizeof(SYNTHETIC_ENTRY)) {
+                                r->error = -ENOBUFS;
+                                return NULL;
+                        }
+                        memcpy(str, SYNTHETIC_ENTRY, sizeof(SYNTHETIC_ENTRY));
+                        r->entry_ready = true;
+                        return str;
+                }
+        }
+        return NULL;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+        struct reader *r = user;
+        if (!r->entry_ready || strcmp(name, "entry") != 0) {
+                /* Only our synthetic line can get here. */
+                if (!r->error)
+                        r->error = -EPROTO;
+                return 1;
+        }
+        r->entry_ready = false;
+        int k = r->ops->entry(r->user, r->key, r->value, r->entry_line);
+        if (k < 0 && !r->error)
+                r->error = k;
+        return 1;
+}
+
+int inifile_parse(const char *file, const char *buf, size_t len, const struct inifile_ops *ops,
+                  void *user, struct diagnostics *diags)
+{
+        struct reader r = {
+                .file = file, .p = buf, .end = buf + len, .ops = ops, .user = user, .diags = diags,
+        };
+        int k = ini_parse_stream(reader_next, &r, handler, &r);
+        free(r.key);
+        free(r.value);
+        if (r.error)
+                return r.error;
+        if (k == -2)
+                return -ENOMEM;
+        return k == 0 ? 0 : -EPROTO;
+}

@@ -1,0 +1,47 @@
+/* schedule-internal.h — the parsed form of a schedule, shared by the parser
+ * (schedule-parse.c) and the engine (schedule.c). Not a public contract.
+ *
+ * A schedule is plain data: one bitmap per field, a few year ranges, and
+ * flags. Matching a civil date or time is a handful of bit operations, and
+ * "the next matching value" is a count-trailing-zeros. */
+#ifndef TICKD_SCHEDULE_INTERNAL_H
+#define TICKD_SCHEDULE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/schedule.h"
+
+#define SCHEDULE_YEAR_MIN 1970
+#define SCHEDULE_YEAR_MAX 9999
+#define SCHEDULE_MAX_YEAR_RANGES 8
+
+struct schedule_years {
+        uint16_t first, last, step; /* first, first+step, ... <= last */
+};
+
+struct schedule {
+        uint8_t kind;             /* enum schedule_kind */
+        bool day_or;              /* cron: dom and dow both restricted, a day matches if either does */
+        bool from_end;            /* calendar "~": mdays counts days from the end of the month */
+        bool hour_wildcard;       /* hour is "*" or a repetition: real-time cadence across DST */
+        uint8_t year_count;       /* 0 = every year */
+        uint8_t weekdays;         /* bit 0 = Sunday .. bit 6 = Saturday */
+        uint16_t months;          /* bits 1..12 */
+        uint32_t mdays;           /* bits 1..31: day of month, or with from_end the k-th last day */
+        uint32_t hours;           /* bits 0..23 */
+        uint64_t minutes;         /* bits 0..59 */
+        uint64_t seconds;         /* bits 0..59 */
+        uint32_t weekday_days[7]; /* [weekday of the 1st] -> days 1..31 whose weekday is in weekdays */
+        uint32_t end_days[4];     /* from_end: [days in month - 28] -> days 1..31 that mdays selects */
+        uint64_t period;          /* @every, seconds */
+        struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
+        const struct tz *zone;    /* named in the expression, or NULL */
+};
+
+/* Fills the derived fields (weekday_days) once the fields are set, and
+ * checks the expression can fire at all; returns false when it never can. */
+bool schedule_finish(struct schedule *s);
+
+#endif

@@ -1,0 +1,67 @@
+/* control-protocol.h — the control interface as both ends see it.
+ *
+ * What tickctl (the client) and tickd's control server (tickd/control.h)
+ * must agree on: the socket's name under the runtime directory, the D-Bus
+ * interface, object path, method signatures and error names, and the
+ * shape of one finished run. Nothing here knows the daemon's internals. */
+#ifndef TICKD_CONTROL_PROTOCOL_H
+#define TICKD_CONTROL_PROTOCOL_H
+
+#include <stdint.h>
+
+#define CONTROL_SOCKET_NAME "control"
+#define CONTROL_INTERFACE "org.tickd.Manager1"
+#define CONTROL_PATH "/org/tickd/Manager1"
+#define CONTROL_RUN_ID_MAX 64
+#define CONTROL_NEXT_RUNS 5          /* next fire times returned by GetJob */
+
+/* D-Bus signatures of the interface, shared by server and client.
+ * JOB: name, description, file, schedule, zone, user, command, enabled,
+ *      next_usec, last_start_usec, last_end_usec, last_result,
+ *      last_exit_status (-1 none), last_signal (0 none), running. */
+#define CONTROL_JOB_SIG "(sssssssbtttsiiu)"
+/* FILE: path, loaded, first error ("" when loaded), jobs. */
+#define CONTROL_FILE_SIG "(sbsu)"
+/* RUN: job, run id, pid, start_usec. */
+#define CONTROL_RUN_SIG "(ssut)"
+/* BATCH: id, created_usec, jobs, missing job names. */
+#define CONTROL_BATCH_SIG "(ttuas)"
+/* Methods (in -> out):
+ *   ListJobs(b all)          -> a JOB          (all: disabled jobs too)
+ *   ListFiles()              -> a FILE
+ *   GetJob(s name)           -> JOB, a(ss) definition, at next runs
+ *   GetStatus()              -> s version, t started_usec, u jobs, u fds,
+ *                               t rss_kb, a FILE, a RUN, a BATCH
+ *   RunJob(s name, b wait)   -> s run_id, s result, i exit_status,
+ *                               i signal, t duration_usec
+ *                               (without wait: result "started", or for a
+ *                               run that has to wait "queued" (behind the
+ *                               job's running run) or "waiting" (for a
+ *                               max_concurrent slot); -1, 0, 0. With wait,
+ *                               the outcome; a run that has to wait first
+ *                               gets the signal below, and CONTROL_ERROR_DROPPED
+ *                               if it never starts)
+ * Signals (sent to the RunJob(wait) caller only):
+ *   RunWaiting(s name, s run_id, s state)  state "queued" or "waiting"
+ *   CancelJob(s name)        -> u runs signalled
+ *   Reload()                 -> a FILE */
+#define CONTROL_ERROR_NO_SUCH_JOB "org.tickd.Error.NoSuchJob"
+#define CONTROL_ERROR_NOT_RUNNING "org.tickd.Error.NotRunning"
+#define CONTROL_ERROR_BUSY "org.tickd.Error.Busy"
+#define CONTROL_ERROR_DROPPED "org.tickd.Error.RunDropped"
+
+/* One finished run. Results: "success", "failed", "timeout", "lost",
+ * "cancelled", "exec-failed", "credentials-failed". */
+struct control_outcome {
+        const char *run_id;
+        const char *result;
+        int exit_status;     /* -1 when it did not exit normally */
+        int signal;          /* 0 = none */
+        uint64_t start_usec; /* CLOCK_REALTIME */
+        uint64_t end_usec;
+};
+
+/* The socket path under RUNTIME_DIR; malloc'd, NULL on ENOMEM. */
+char *control_socket_path(const char *runtime_dir);
+
+#endif

@@ -1,0 +1,238 @@
+/* ctl-check.c — tickctl check: validate crontabs before tickd sees them.
+ *
+ *   tickctl check [--quiet] [--list] [--verbose] [--user] [--config-dir DIR] [PATH...]
+ *
+ * PATHs are crontab files or jobs directories (default: the configured jobs
+ * directory, checked with the daemon's owner and mode rules, together with
+ * tickd.conf beside it); a PATH ending in ".conf" is checked as tickd.conf.
+ * Prints "FILE:LINE: error: MESSAGE" and "warning:" lines; exits 0 without
+ * errors, 1 with, 2 on usage errors. Works offline. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "core/crontab.h"
+#include "tickctl/commands.h"
+
+struct check {
+        struct crontab_options options;
+        struct crontab_set set; /* accepted files, for duplicates across them */
+        struct diagnostics diags;
+        bool list;
+        int64_t now;
+        size_t n_files;
+        int error; /* -ENOMEM and the like */
+};
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: tickctl check [--quiet] [--list] [--verbose] [--user] [--config-dir DIR] [PATH...]\n"
+                "\n"
+                "Checks crontab files or jobs directories (default: the configured jobs\n"
+                "directory and tickd.conf). Prints FILE:LINE: error|warning: MESSAGE.\n"
+                "\n"
+                "  -q, --quiet           print nothing; only the exit status tells\n"
+                "  -l, --list            also print each job that would load and its next run\n"
+                "  -v, --verbose         also say which files were ignored\n"
+                "      --user            the user instance's directory ($XDG_CONFIG_HOME/tickd)\n"
+                "      --config-dir DIR  the configuration directory (DIR/jobs.d, DIR/tickd.conf)\n"
+                "\n"
+                "Exit status: 0 no errors, 1 errors found, 2 usage error.\n");
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void print_job(const struct job *job, int64_t now)
+{
+        const struct tz *zone = schedule_zone(job->schedule) ? schedule_zone(job->schedule) : job->zone;
+        char when[80] = "never";
+        int64_t next;
+        if (schedule_kind(job->schedule) == SCHEDULE_REBOOT)
+                snprintf(when, sizeof(when), "at start-up");
+        else if (schedule_next(job->schedule, zone, now, &next) == 0) {
+                struct tz_civil c;
+                tz_to_civil(zone, next, &c);
+                int off = c.offset < 0 ? -c.offset : c.offset;
+                snprintf(when, sizeof(when), "%04" PRId64 "-%02d-%02d %02d:%02d:%02d %c%02d:%02d", c.year, c.month,
+                         c.day, c.hour, c.minute, c.second, c.offset < 0 ? '-' : '+', off / 3600, off / 60 % 60);
+        }
+        printf("%s\t%s\t%s\t%s%s\n", job->name, when, tz_name(zone), job->schedule_text,
+               job->enabled ? "" : "\t(disabled)");
+}
+
+static void check_file(struct check *c, const char *path)
+{
+        c->n_files++;
+        if (has_suffix(path, ".conf")) {
+                struct daemon_config config;
+                int r = daemon_config_load(path, &config, &c->diags);
+                daemon_config_free(&config);
+                if (r == -ENOMEM)
+                        c->error = r;
+                return;
+        }
+        struct crontab_file *file;
+        int r = crontab_load_file(path, &c->options, &file, &c->diags);
+        if (r == -ENOMEM)
+                c->error = r;
+        if (r < 0)
+                return;
+        r = crontab_check_duplicates(&c->set, file, &c->diags);
+        if (r != 0) {
+                if (r < 0)
+                        c->error = r;
+                crontab_file_free(file);
+                return;
+        }
+        for (size_t i = 0; i < file->n_jobs; i++)
+                if (crontab_lint_job(file->jobs[i], c->now, &c->diags) < 0)
+                        c->error = -ENOMEM;
+        struct crontab_file **files = realloc(c->set.files, (c->set.n_files + 1) * sizeof(*files));
+        if (!files) {
+                crontab_file_free(file);
+                c->error = -ENOMEM;
+                return;
+        }
+        c->set.files = files;
+        c->set.files[c->set.n_files++] = file;
+}
+
+static void check_path(struct check *c, const char *path)
+{
+        struct stat st;
+        if (stat(path, &st) < 0) {
+                diag_add(&c->diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
+                return;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                check_file(c, path);
+                return;
+        }
+        char **paths;
+        if (crontab_list_dir(path, &c->options, &paths, &c->diags) < 0)
+                return;
+        for (char **p = paths; *p; p++)
+                check_file(c, *p);
+        crontab_paths_free(paths);
+}
+
+/* The configuration directory: DIR, the user's, or /etc/tickd. */
+static char *config_dir(const char *given, bool user)
+{
+        if (given)
+                return strdup(given);
+        if (!user)
+                return strdup("/etc/tickd");
+        const char *xdg = getenv("XDG_CONFIG_HOME");
+        char *dir = NULL;
+        if (xdg && xdg[0] == '/')
+                return asprintf(&dir, "%s/tickd", xdg) < 0 ? NULL : dir;
+        const char *home = getenv("HOME");
+        if (!home || home[0] != '/')
+                return NULL;
+        return asprintf(&dir, "%s/.config/tickd", home) < 0 ? NULL : dir;
+}
+
+int ctl_check(int argc, char **argv)
+{
+        enum { OPT_USER = 256, OPT_CONFIG_DIR };
+        static const struct option long_options[] = {
+                { "quiet", no_argument, NULL, 'q' },       { "list", no_argument, NULL, 'l' },
+                { "verbose", no_argument, NULL, 'v' },     { "user", no_argument, NULL, OPT_USER },
+                { "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
+                { "help", no_argument, NULL, 'h' },        {},
+        };
+        bool quiet = false, list = false, verbose = false, user = false;
+        const char *given_dir = NULL;
+        int opt;
+
+        optind = 1;
+        while ((opt = getopt_long(argc, argv, "+qlvh", long_options, NULL)) != -1)
+                switch (opt) {
+                case 'q': quiet = true; break;
+                case 'l': list = true; break;
+                case 'v': verbose = true; break;
+                case OPT_USER: user = true; break;
+                case OPT_CONFIG_DIR: given_dir = optarg; break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 2;
+                }
+
+        _cleanup_free_ char *dir = config_dir(given_dir, user);
+        if (!dir) {
+                fprintf(stderr, "tickctl check: cannot tell the configuration directory (set HOME or use --config-dir)\n");
+                return 2;
+        }
+        _cleanup_free_ char *conf_path = NULL, *jobs_dir = NULL;
+        if (asprintf(&conf_path, "%s/tickd.conf", dir) < 0 || asprintf(&jobs_dir, "%s/jobs.d", dir) < 0)
+                return 2;
+
+        struct check c = { .list = list, .now = (int64_t)time(NULL) };
+        struct daemon_config config;
+        /* tickd.conf gives the default zone and PATH; checked with the
+         * configured directory, read quietly otherwise. */
+        struct diagnostics conf_diags = { 0 };
+        daemon_config_load(conf_path, &config, &conf_diags);
+        bool default_paths = optind == argc;
+        if (default_paths)
+                diag_move(&c.diags, &conf_diags);
+        diag_free(&conf_diags);
+
+        struct tz_cache *zones = tz_cache_new(NULL);
+        if (!zones) {
+                daemon_config_free(&config);
+                return 2;
+        }
+        const struct tz *zone = NULL;
+        if (config.default_timezone && tz_cache_get(zones, config.default_timezone, &zone) < 0)
+                diag_add(&c.diags, default_paths ? DIAG_ERROR : DIAG_WARNING, conf_path, 0,
+                         "default_timezone: unknown time zone '%s'", config.default_timezone);
+        if (!zone && tz_cache_get_system(zones, &zone) < 0)
+                tz_cache_get(zones, "UTC", &zone);
+
+        c.options = (struct crontab_options){
+                .system_mode = !user,
+                .owner_uid = getuid(),
+                .zones = zones,
+                .default_zone = zone,
+                .resolve_users = true,
+                .check_commands = true,
+                .default_path = config.default_path,
+                /* A draft named on the command line is checked for content only. */
+                .ignore_ownership = !default_paths,
+        };
+        if (default_paths)
+                check_path(&c, jobs_dir);
+        for (int i = optind; i < argc; i++)
+                check_path(&c, argv[i]);
+
+        size_t errors = diag_count(&c.diags, DIAG_ERROR);
+        if (!quiet) {
+                for (size_t i = 0; i < c.diags.count; i++)
+                        if (c.diags.items[i].severity != DIAG_DEBUG || verbose)
+                                diag_fprint(stdout, &c.diags.items[i]);
+                if (list)
+                        for (size_t i = 0; i < c.set.n_files; i++)
+                                for (size_t j = 0; j < c.set.files[i]->n_jobs; j++)
+                                        print_job(c.set.files[i]->jobs[j], c.now);
+        }
+        if (c.error && !quiet)
+                fprintf(stderr, "tickctl check: %s\n", strerror(-c.error));
+        crontab_set_free(&c.set);
+        diag_free(&c.diags);
+        tz_cache_free(zones);
+        daemon_config_free(&config);
+        return c.error ? 2 : errors ? 1 : 0;
+}

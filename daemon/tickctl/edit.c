@@ -1,0 +1,474 @@
+/* ctl-edit.c — tickctl edit [FILE]: the visudo / crontab -e workflow.
+ *
+ * The crontab is copied to a private temporary file and edited there, so
+ * the daemon never sees a half-written file; the result is validated with
+ * the loader (and against the job names of the other files) until it is
+ * right or abandoned; then it is installed atomically (temp file in the
+ * same directory, fsync, rename) and the daemon reloads. Two edits at once
+ * are kept apart by an flock on the jobs directory, and a file changed
+ * underneath by anyone else (another editor, a package) is noticed before
+ * the rename instead of being silently overwritten. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "shared/control-protocol.h"
+#include "core/crontab.h"
+#include "tickctl/common.h"
+#include "tickctl/commands.h"
+#include "core/schedule.h"
+#include "core/timespan.h"
+#include "core/tz.h"
+
+#define MAX_CRONTAB_SIZE (4u << 20)
+
+static const char new_file_template[] =
+        "# tickd crontab: one job per [section]; see tickd.crontab(5).\n"
+        "#\n"
+        "# [backup]\n"
+        "# schedule = 30 2 * * *\n"
+        "# command  = /usr/local/bin/backup\n";
+
+struct snapshot {
+        bool exists;
+        char *data;
+        size_t size;
+        struct stat st;
+};
+
+static void snapshot_free(struct snapshot *s)
+{
+        free(s->data);
+        *s = (struct snapshot){};
+}
+
+static int read_all(int fd, char **out, size_t *size)
+{
+        size_t cap = 4096, len = 0;
+        char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == cap) {
+                        if (cap >= MAX_CRONTAB_SIZE) {
+                                free(buf);
+                                return -EFBIG;
+                        }
+                        char *bigger = realloc(buf, cap * 2 + 1);
+                        if (!bigger) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = bigger;
+                        cap *= 2;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int r = -errno;
+                        free(buf);
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        *out = buf;
+        *size = len;
+        return 0;
+}
+
+static int snapshot_take(const char *path, struct snapshot *s)
+{
+        *s = (struct snapshot){};
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &s->st) < 0)
+                return -errno;
+        if (!S_ISREG(s->st.st_mode))
+                return -EISDIR;
+        s->exists = true;
+        return read_all(fd, &s->data, &s->size);
+}
+
+/* Same file, same content: nobody changed it while we edited. */
+static bool snapshot_same(const struct snapshot *a, const struct snapshot *b)
+{
+        if (a->exists != b->exists)
+                return false;
+        if (!a->exists)
+                return true;
+        return a->st.st_ino == b->st.st_ino && a->st.st_dev == b->st.st_dev &&
+               a->st.st_mtim.tv_sec == b->st.st_mtim.tv_sec && a->st.st_mtim.tv_nsec == b->st.st_mtim.tv_nsec &&
+               a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
+}
+
+static int write_all(int fd, const char *data, size_t size)
+{
+        while (size > 0) {
+                ssize_t n = write(fd, data, size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                data += n;
+                size -= (size_t)n;
+        }
+        return 0;
+}
+
+/* $VISUAL, $EDITOR or vi, through the shell so "code --wait" works. */
+static int run_editor(const char *path)
+{
+        const char *editor = getenv("VISUAL");
+        if (!editor || !*editor)
+                editor = getenv("EDITOR");
+        if (!editor || !*editor)
+                editor = "vi";
+        /* As git does: the variable is shell text, the file its argument. */
+        _cleanup_free_ char *command = NULL;
+        if (asprintf(&command, "%s \"$1\"", editor) < 0)
+                return -ENOMEM;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                execl("/bin/sh", "sh", "-c", command, "sh", path, (char *)NULL);
+                _exit(127);
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* 'e' edit again, 'a' abandon; EOF abandons. Read from stdin, so a test
+ * (or a script) can answer with lines. */
+static char ask(void)
+{
+        char line[64];
+        for (;;) {
+                printf("What now? (e)dit again, (a)bandon: ");
+                fflush(stdout);
+                if (!fgets(line, sizeof(line), stdin)) {
+                        printf("\n");
+                        return 'a';
+                }
+                char c = line[0];
+                if (c == 'e' || c == 'E')
+                        return 'e';
+                if (c == 'a' || c == 'A' || c == 'q' || c == 'Q')
+                        return 'a';
+        }
+}
+
+struct validation {
+        struct tz_cache *zones;
+        struct crontab_options options;
+        struct crontab_file *file;
+};
+
+static void print_diags(const struct diagnostics *d, const char *temp, const char *target)
+{
+        for (size_t i = 0; i < d->count; i++) {
+                struct diagnostic item = d->items[i];
+                if (item.severity == DIAG_DEBUG)
+                        continue;
+                /* Name the file the person is editing, not our temporary copy. */
+                if (!item.file || strcmp(item.file, temp) == 0)
+                        item.file = (char *)target;
+                diag_fprint(stderr, &item);
+        }
+}
+
+/* Loads TEMP as if it were TARGET; also refuses job names that another
+ * crontab of the directory already uses. Returns the number of errors. */
+static size_t validate(struct validation *v, const char *dir, const char *temp, const char *target)
+{
+        struct diagnostics d = {};
+        crontab_file_free(v->file);
+        v->file = NULL;
+        int r = crontab_load_file(temp, &v->options, &v->file, &d);
+        if (r < 0 && diag_count(&d, DIAG_ERROR) == 0)
+                diag_add(&d, DIAG_ERROR, target, 0, "cannot load: %s", strerror(-r));
+        char **paths = NULL;
+        struct diagnostics ignored = {};
+        if (v->file && crontab_list_dir(dir, &v->options, &paths, &ignored) >= 0) {
+                for (char **p = paths; *p; p++) {
+                        if (strcmp(*p, target) == 0)
+                                continue;
+                        struct crontab_file *other = NULL;
+                        struct diagnostics other_diags = {};
+                        if (crontab_load_file(*p, &v->options, &other, &other_diags) >= 0) {
+                                for (size_t i = 0; i < v->file->n_jobs; i++)
+                                        for (size_t k = 0; k < other->n_jobs; k++)
+                                                if (strcmp(v->file->jobs[i]->name, other->jobs[k]->name) == 0)
+                                                        diag_add(&d, DIAG_ERROR, target, v->file->jobs[i]->line,
+                                                                 "job '%s' is already defined in %s",
+                                                                 v->file->jobs[i]->name, *p);
+                        }
+                        crontab_file_free(other);
+                        diag_free(&other_diags);
+                }
+                crontab_paths_free(paths);
+        }
+        diag_free(&ignored);
+        print_diags(&d, temp, target);
+        size_t errors = diag_count(&d, DIAG_ERROR);
+        diag_free(&d);
+        if (errors) {
+                crontab_file_free(v->file);
+                v->file = NULL;
+        }
+        return errors;
+}
+
+/* Temp file in the target's directory, fsync, owner and mode, rename,
+ * fsync of the directory: the daemon sees the old file or the new one. */
+static int install(const struct ctl_options *o, int dir_fd, const char *dir, const char *name, const char *data,
+                   size_t size, const struct snapshot *original)
+{
+        _cleanup_free_ char *temp = NULL;
+        if (asprintf(&temp, "%s/.%s.tickctl-XXXXXX", dir, name) < 0)
+                return -ENOMEM;
+        int fd = mkostemp(temp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        mode_t mode = original->exists ? (original->st.st_mode & 0755) : (o->user_mode ? 0600 : 0644);
+        int r = write_all(fd, data, size);
+        if (r == 0 && !o->user_mode && fchown(fd, 0, 0) < 0)
+                r = -errno;
+        if (r == 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        _cleanup_free_ char *target = NULL;
+        if (r == 0 && asprintf(&target, "%s/%s", dir, name) < 0)
+                r = -ENOMEM;
+        if (r == 0 && rename(temp, target) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(temp);
+                return r;
+        }
+        fsync(dir_fd);
+        return 0;
+}
+
+static void print_next_runs(const struct crontab_file *file)
+{
+        if (!file || file->n_jobs == 0) {
+                printf("No jobs in this file.\n");
+                return;
+        }
+        uint64_t now = ctl_now_usec();
+        printf("Next runs:\n");
+        for (size_t i = 0; i < file->n_jobs; i++) {
+                const struct job *j = file->jobs[i];
+                int64_t next = 0;
+                char when[64], rel[64];
+                if (!j->enabled) {
+                        printf("  %-20s disabled\n", j->name);
+                } else if (schedule_next(j->schedule, j->zone, (int64_t)(now / USEC_PER_SEC), &next) < 0) {
+                        printf("  %-20s never (%s)\n", j->name, j->schedule_text);
+                } else {
+                        uint64_t at = (uint64_t)next * USEC_PER_SEC;
+                        printf("  %-20s %s (%s)\n", j->name, ctl_format_time(at, when, sizeof(when)),
+                               ctl_format_relative(at, now, rel, sizeof(rel)));
+                }
+        }
+}
+
+/* FILE: a path when it has a '/', else a name in the jobs directory
+ * (".ini" added when missing). */
+static int resolve_target(const struct ctl_options *o, const char *arg, char **dir, char **name)
+{
+        if (strchr(arg, '/')) {
+                const char *slash = strrchr(arg, '/');
+                *dir = slash == arg ? strdup("/") : strndup(arg, (size_t)(slash - arg));
+                *name = strdup(slash + 1);
+        } else {
+                *dir = ctl_jobs_dir(o);
+                size_t len = strlen(arg);
+                bool has_ext = len > 4 && strcmp(arg + len - 4, ".ini") == 0;
+                if (asprintf(name, has_ext ? "%s" : "%s.ini", arg) < 0)
+                        *name = NULL;
+        }
+        if (!*dir || !*name)
+                return -ENOMEM;
+        if (!**name || (*name)[0] == '.' || strlen(*name) < 5 || strcmp(*name + strlen(*name) - 4, ".ini") != 0) {
+                fprintf(stderr, "tickctl edit: '%s': a crontab is a *.ini file that does not start with '.'\n", arg);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int reload_daemon(const struct ctl_options *o, const char *target)
+{
+        sd_bus *bus = NULL;
+        int r = ctl_connect(o, true, &bus);
+        if (r == -ENOENT || r == -ECONNREFUSED) {
+                printf("tickd is not running; the change takes effect when it starts.\n");
+                return 0;
+        }
+        if (r < 0)
+                return 0; /* installed; ctl_connect said why the daemon was not told */
+        printf("Reloading tickd: ");
+        r = ctl_reload_report(o, bus, target);
+        sd_bus_flush_close_unref(bus);
+        return r < 0 ? 0 : r;
+}
+
+static int edit(const struct ctl_options *o, const char *dir, const char *name)
+{
+        _cleanup_free_ char *target = NULL;
+        if (asprintf(&target, "%s/%s", dir, name) < 0)
+                return 2;
+        if (mkdir(dir, o->user_mode ? 0700 : 0755) < 0 && errno != EEXIST) {
+                fprintf(stderr, "tickctl edit: cannot create %s: %m\n", dir);
+                return 2;
+        }
+        _cleanup_close_ int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0) {
+                fprintf(stderr, "tickctl edit: cannot open %s: %m\n", dir);
+                return 2;
+        }
+        /* One tickctl edit per directory at a time (the lock goes with the
+         * descriptor, which the editor does not inherit). */
+        if (flock(dir_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        fprintf(stderr, "tickctl edit: %s is being edited by another tickctl edit; try again later\n",
+                                dir);
+                else
+                        fprintf(stderr, "tickctl edit: cannot lock %s: %m\n", dir);
+                return 2;
+        }
+        struct snapshot original;
+        int r = snapshot_take(target, &original);
+        if (r < 0) {
+                fprintf(stderr, "tickctl edit: cannot read %s: %s\n", target, strerror(-r));
+                return 2;
+        }
+        const char *initial = original.exists ? original.data : new_file_template;
+        size_t initial_size = original.exists ? original.size : strlen(new_file_template);
+
+        const char *tmpdir = getenv("TMPDIR");
+        _cleanup_free_ char *temp = NULL;
+        if (asprintf(&temp, "%s/tickctl-edit-XXXXXX.ini", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
+                snapshot_free(&original);
+                return 2;
+        }
+        int temp_fd = mkostemps(temp, 4, O_CLOEXEC); /* mode 0600: private */
+        if (temp_fd < 0 || write_all(temp_fd, initial, initial_size) < 0 || close(temp_fd) < 0) {
+                fprintf(stderr, "tickctl edit: cannot write a temporary copy %s: %m\n", temp);
+                if (temp_fd >= 0)
+                        unlink(temp);
+                snapshot_free(&original);
+                return 2;
+        }
+
+        struct validation v = { .zones = tz_cache_new(NULL) };
+        const struct tz *system_zone = NULL;
+        if (v.zones && tz_cache_get_system(v.zones, &system_zone) < 0)
+                tz_cache_get(v.zones, "UTC", &system_zone);
+        v.options = (struct crontab_options){
+                .system_mode = !o->user_mode,
+                .owner_uid = getuid(),
+                .zones = v.zones,
+                .default_zone = system_zone,
+        };
+        int status = 0;
+        char *data = NULL;
+        size_t size = 0;
+        bool keep_temp = false;
+        for (;;) {
+                r = run_editor(temp);
+                if (r != 0) {
+                        fprintf(stderr, "tickctl edit: the editor failed (status %d); %s left unchanged\n", r,
+                                target);
+                        status = 1;
+                        break;
+                }
+                free(data);
+                data = NULL;
+                _cleanup_close_ int fd = open(temp, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || (r = read_all(fd, &data, &size)) < 0) {
+                        fprintf(stderr, "tickctl edit: cannot read back %s\n", temp);
+                        status = 2;
+                        break;
+                }
+                if (size == initial_size && memcmp(data, initial, size) == 0) {
+                        printf("No changes; %s left as it was.\n", target);
+                        break;
+                }
+                if (validate(&v, dir, temp, target) == 0) {
+                        struct snapshot now;
+                        if ((r = snapshot_take(target, &now)) < 0 || !snapshot_same(&original, &now)) {
+                                fprintf(stderr,
+                                        "tickctl edit: %s was changed by someone else while you edited it; "
+                                        "not overwriting it. Your version is in %s\n",
+                                        target, temp);
+                                snapshot_free(&now);
+                                keep_temp = true;
+                                status = 1;
+                                break;
+                        }
+                        snapshot_free(&now);
+                        if ((r = install(o, dir_fd, dir, name, data, size, &original)) < 0) {
+                                fprintf(stderr, "tickctl edit: cannot install %s: %s; your version is in %s\n",
+                                        target, strerror(-r), temp);
+                                keep_temp = true;
+                                status = 2;
+                                break;
+                        }
+                        printf("Installed %s.\n", target);
+                        status = reload_daemon(o, target);
+                        print_next_runs(v.file);
+                        break;
+                }
+                if (ask() == 'a') {
+                        printf("Abandoned; %s left unchanged.\n", target);
+                        status = 1;
+                        break;
+                }
+        }
+        if (!keep_temp)
+                unlink(temp);
+        free(data);
+        crontab_file_free(v.file);
+        tz_cache_free(v.zones);
+        snapshot_free(&original);
+        return status;
+}
+
+int ctl_edit(int argc, char **argv)
+{
+        struct ctl_options o;
+        int r = ctl_parse_args(argc, argv, 0, "edit [FILE] [OPTIONS...]", 0, 1, "at most one file", &o);
+        if (r >= 0)
+                return r;
+        if (!o.user_mode && geteuid() != 0) {
+                fprintf(stderr, "tickctl edit: permission denied: editing system crontabs needs root "
+                                "(use --user for your own)\n");
+                ctl_options_free(&o);
+                return CTL_EXIT_DENIED;
+        }
+        _cleanup_free_ char *dir = NULL, *name = NULL;
+        r = resolve_target(&o, o.n_args ? o.args[0] : "jobs.ini", &dir, &name);
+        int status = r < 0 ? 2 : edit(&o, dir, name);
+        ctl_options_free(&o);
+        return status;
+}

@@ -1,0 +1,247 @@
+/* ctl-history.c — tickctl history: one line per finished run, read from the
+ * journal with sd-journal, newest last. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/cleanup.h"
+#include "tickctl/commands.h"
+#include "tickctl/journal-query.h"
+
+struct history_options {
+        const char *job;
+        const char *directory;
+        long limit; /* -1 = all */
+        uint64_t since_usec;
+        bool failed_only, json, user;
+};
+
+static void history_usage(FILE *out)
+{
+        fprintf(out, "Usage: tickctl history [JOB] [-n N] [--since TIME] [--failed] [--json]\n"
+                     "                       [--user] [--directory DIR]\n");
+}
+
+static int history_parse(int argc, char **argv, struct history_options *o)
+{
+        static const struct option longopts[] = {
+                { "lines", required_argument, NULL, 'n' },  { "since", required_argument, NULL, 'S' },
+                { "failed", no_argument, NULL, 'F' },       { "json", no_argument, NULL, 'J' },
+                { "user", no_argument, NULL, 'U' },         { "directory", required_argument, NULL, 'D' },
+                { "help", no_argument, NULL, 'h' },         {},
+        };
+        *o = (struct history_options){ .limit = -1 };
+        int c;
+        while ((c = getopt_long(argc, argv, "n:D:h", longopts, NULL)) >= 0) {
+                char *end;
+                switch (c) {
+                case 'n':
+                        o->limit = strtol(optarg, &end, 10);
+                        if (end == optarg || *end || o->limit < 0) {
+                                fprintf(stderr, "tickctl history: -n wants a count, not '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case 'S': {
+                        struct timespec now;
+                        clock_gettime(CLOCK_REALTIME, &now);
+                        uint64_t now_usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+                        if (journal_query_parse_time(optarg, now_usec, &o->since_usec) < 0) {
+                                fprintf(stderr, "tickctl history: --since: cannot parse time '%s'\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                }
+                case 'F': o->failed_only = true; break;
+                case 'J': o->json = true; break;
+                case 'U': o->user = true; break;
+                case 'D': o->directory = optarg; break;
+                case 'h': history_usage(stdout); return 1;
+                default: history_usage(stderr); return -EINVAL;
+                }
+        }
+        if (optind < argc)
+                o->job = argv[optind++];
+        if (optind < argc) {
+                history_usage(stderr);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void print_json(const struct run_record *r)
+{
+        printf("{\"time_usec\":%llu,\"scheduled_usec\":", (unsigned long long)r->realtime_usec);
+        if (r->scheduled_usec >= 0)
+                printf("%lld", (long long)r->scheduled_usec);
+        else
+                fputs("null", stdout);
+        fputs(",\"job\":", stdout);
+        journal_query_json_string(stdout, r->job);
+        fputs(",\"run_id\":", stdout);
+        journal_query_json_string(stdout, r->run_id);
+        fputs(",\"result\":", stdout);
+        journal_query_json_string(stdout, run_record_result(r));
+        const struct { const char *key; int64_t value; } numbers[] = {
+                { "exit_status", r->exit_status },   { "duration_usec", r->duration_usec },
+                { "cpu_usec", r->cpu_usec },         { "maxrss_kb", r->maxrss_kb },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(numbers); i++) {
+                if (numbers[i].value >= 0)
+                        printf(",\"%s\":%lld", numbers[i].key, (long long)numbers[i].value);
+                else
+                        printf(",\"%s\":null", numbers[i].key);
+        }
+        fputs(",\"signal\":", stdout);
+        journal_query_json_string(stdout, r->signal);
+        fputs(",\"user\":", stdout);
+        journal_query_json_string(stdout, r->user);
+        fputs("}\n", stdout);
+}
+
+#define COLUMNS 6
+
+static void row_cells(const struct run_record *r, char cells[COLUMNS][64])
+{
+        /* A run started by hand has no scheduled instant: show when it ended. */
+        uint64_t when = r->scheduled_usec > 0 ? (uint64_t)r->scheduled_usec : r->realtime_usec;
+        journal_query_format_time(when, true, cells[0], 64);
+        snprintf(cells[1], 64, "%s", r->job ? r->job : "-");
+        snprintf(cells[2], 64, "%s", run_record_result(r));
+        if (r->signal)
+                snprintf(cells[3], 64, "%s", r->signal);
+        else if (r->exit_status >= 0)
+                snprintf(cells[3], 64, "%lld", (long long)r->exit_status);
+        else
+                snprintf(cells[3], 64, "-");
+        journal_query_format_span(r->duration_usec, cells[4], 64);
+        journal_query_format_span(r->cpu_usec, cells[5], 64);
+}
+
+static void print_cell(const char *text, size_t width, bool last)
+{
+        if (last)
+                printf("%s\n", text);
+        else
+                printf("%-*s  ", (int)width, text);
+}
+
+static void print_table(const struct run_record *runs, size_t count)
+{
+        static const char *const headers[COLUMNS] = { "SCHEDULED", "JOB", "RESULT", "EXIT", "DURATION", "CPU" };
+        size_t width[COLUMNS];
+        char cells[COLUMNS][64];
+        for (int c = 0; c < COLUMNS; c++)
+                width[c] = strlen(headers[c]);
+        for (size_t i = 0; i < count; i++) {
+                row_cells(&runs[i], cells);
+                for (int c = 0; c < COLUMNS; c++)
+                        if (strlen(cells[c]) > width[c])
+                                width[c] = strlen(cells[c]);
+        }
+        for (int c = 0; c < COLUMNS; c++)
+                print_cell(headers[c], width[c], c == COLUMNS - 1);
+        for (size_t i = 0; i < count; i++) {
+                row_cells(&runs[i], cells);
+                for (int c = 0; c < COLUMNS; c++)
+                        print_cell(cells[c], width[c], c == COLUMNS - 1);
+        }
+        printf("\n%zu run%s listed.\n", count, count == 1 ? "" : "s");
+}
+
+/* Reads the matching runs oldest first, keeping only the newest LIMIT in a
+ * ring, so memory stays bounded by -n however long the journal is. */
+static int history_collect(sd_journal *j, const struct history_options *o, struct run_record **ret,
+                           size_t *ret_count)
+{
+        size_t capacity = o->limit >= 0 ? (size_t)o->limit : 64, count = 0, first = 0;
+        struct run_record *ring = calloc(capacity ? capacity : 1, sizeof(*ring));
+        if (!ring)
+                return -ENOMEM;
+        int r = o->since_usec ? sd_journal_seek_realtime_usec(j, o->since_usec) : sd_journal_seek_head(j);
+        while (r >= 0 && (r = sd_journal_next(j)) > 0) {
+                struct run_record rec;
+                if (run_record_read(j, &rec) < 0)
+                        continue;
+                if ((o->failed_only && !run_record_is_failure(&rec)) || capacity == 0) {
+                        run_record_free(&rec);
+                        continue;
+                }
+                if (count < capacity) {
+                        ring[(first + count++) % capacity] = rec;
+                } else if (o->limit >= 0) {
+                        run_record_free(&ring[first]);
+                        ring[first] = rec;
+                        first = (first + 1) % capacity;
+                } else {
+                        struct run_record *bigger = realloc(ring, 2 * capacity * sizeof(*ring));
+                        if (!bigger) {
+                                run_record_free(&rec);
+                                r = -ENOMEM;
+                                break;
+                        }
+                        ring = bigger;
+                        capacity *= 2;
+                        ring[count++] = rec; /* first stays 0 while growing */
+                }
+        }
+        /* Unroll the ring into time order. */
+        struct run_record *out = calloc(count ? count : 1, sizeof(*out));
+        for (size_t i = 0; i < count; i++) {
+                if (out)
+                        out[i] = ring[(first + i) % capacity];
+                else
+                        run_record_free(&ring[(first + i) % capacity]);
+        }
+        free(ring);
+        if (!out)
+                return -ENOMEM;
+        if (r < 0) {
+                for (size_t i = 0; i < count; i++)
+                        run_record_free(&out[i]);
+                free(out);
+                return r;
+        }
+        *ret = out;
+        *ret_count = count;
+        return 0;
+}
+
+int ctl_history(int argc, char **argv)
+{
+        struct history_options o;
+        int r = history_parse(argc, argv, &o);
+        if (r != 0)
+                return r > 0 ? 0 : 2;
+        sd_journal *j = NULL;
+        r = journal_query_open(&j, o.directory, o.user);
+        if (r < 0) {
+                fprintf(stderr, "tickctl history: cannot open the journal%s%s: %s\n", o.directory ? " in " : "",
+                        o.directory ? o.directory : "", strerror(-r));
+                return 2;
+        }
+        r = journal_query_match_finished(j);
+        if (r >= 0 && o.job)
+                r = journal_query_match(j, "TICKD_JOB", o.job);
+        struct run_record *runs = NULL;
+        size_t count = 0;
+        if (r >= 0)
+                r = history_collect(j, &o, &runs, &count);
+        sd_journal_close(j);
+        if (r < 0) {
+                fprintf(stderr, "tickctl history: reading the journal: %s\n", strerror(-r));
+                return 2;
+        }
+        if (o.json)
+                for (size_t i = 0; i < count; i++)
+                        print_json(&runs[i]);
+        else
+                print_table(runs, count);
+        for (size_t i = 0; i < count; i++)
+                run_record_free(&runs[i]);
+        free(runs);
+        return 0;
+}

@@ -1,0 +1,378 @@
+/* ctl-list.c — tickctl list: every job, its schedule and its next and last
+ * runs, the way `systemctl list-timers` shows timers. From the daemon when
+ * it runs; from the files (no last runs then) when it does not. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "shared/control-last.h"
+#include "shared/control-protocol.h"
+#include "core/crontab.h"
+#include "tickctl/common.h"
+#include "tickctl/commands.h"
+#include "core/schedule.h"
+#include "core/timespan.h"
+#include "core/tz.h"
+
+struct row {
+        char *name, *schedule, *zone, *user, *file, *result, *description;
+        bool enabled;
+        uint64_t next_usec, last_usec;
+        int exit_status, signal;
+        unsigned running;
+};
+
+struct rejected {
+        char *path, *error;
+};
+
+struct table {
+        struct row *rows;
+        size_t n_rows;
+        struct rejected *rejected;
+        size_t n_rejected;
+        bool offline;
+};
+
+static void table_free(struct table *t)
+{
+        for (size_t i = 0; i < t->n_rows; i++) {
+                struct row *r = &t->rows[i];
+                free(r->name), free(r->schedule), free(r->zone), free(r->user), free(r->file);
+                free(r->result), free(r->description);
+        }
+        for (size_t i = 0; i < t->n_rejected; i++)
+                free(t->rejected[i].path), free(t->rejected[i].error);
+        free(t->rows);
+        free(t->rejected);
+}
+
+static struct row *table_add(struct table *t)
+{
+        struct row *rows = realloc(t->rows, (t->n_rows + 1) * sizeof(*rows));
+        if (!rows)
+                return NULL;
+        t->rows = rows;
+        struct row *r = &rows[t->n_rows++];
+        *r = (struct row){ .exit_status = -1 };
+        return r;
+}
+
+static int table_add_rejected(struct table *t, const char *path, const char *error)
+{
+        struct rejected *a = realloc(t->rejected, (t->n_rejected + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        t->rejected = a;
+        a[t->n_rejected++] = (struct rejected){ strdup(path), strdup(error ? error : "") };
+        return 0;
+}
+
+static char *dup0(const char *s) { return strdup(s ? s : ""); }
+
+static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *t)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int r = ctl_call(o, bus, "ListJobs", 0, &reply, "b", (int)o->all);
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_JOB_SIG)) < 0)
+                return r;
+        for (;;) {
+                const char *name, *description, *file, *schedule, *zone, *user, *command, *result;
+                int enabled, exit_status, sig;
+                uint64_t next, last_start, last_end;
+                unsigned running;
+                r = sd_bus_message_read(reply, CONTROL_JOB_SIG, &name, &description, &file, &schedule, &zone, &user,
+                                        &command, &enabled, &next, &last_start, &last_end, &result, &exit_status,
+                                        &sig, &running);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                struct row *row = table_add(t);
+                if (!row)
+                        return -ENOMEM;
+                row->name = dup0(name), row->schedule = dup0(schedule), row->zone = dup0(zone);
+                row->user = dup0(user), row->file = dup0(file), row->result = dup0(result);
+                row->description = dup0(description);
+                row->enabled = enabled, row->next_usec = next, row->last_usec = last_start;
+                row->exit_status = exit_status, row->signal = sig, row->running = running;
+        }
+        if (!o->all)
+                return 0;
+        sd_bus_message_unref(reply);
+        reply = NULL;
+        if ((r = ctl_call(o, bus, "ListFiles", 0, &reply, NULL)) < 0)
+                return r;
+        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG)) < 0)
+                return r;
+        for (;;) {
+                const char *path, *error;
+                int loaded;
+                unsigned n_jobs;
+                r = sd_bus_message_read(reply, CONTROL_FILE_SIG, &path, &loaded, &error, &n_jobs);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (!loaded && (r = table_add_rejected(t, path, error)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static char *first_error(const struct diagnostics *d)
+{
+        for (size_t i = 0; i < d->count; i++) {
+                const struct diagnostic *it = &d->items[i];
+                if (it->severity != DIAG_ERROR)
+                        continue;
+                char *s = NULL;
+                if (asprintf(&s, "%s:%u: %s", it->file ? it->file : "", it->line, it->message) < 0)
+                        return NULL;
+                return s;
+        }
+        return NULL;
+}
+
+/* The last outcomes tickd kept in its state directory (control-last.h),
+ * when we may read it: root for the system instance (the directory is
+ * 0700), the user for their own. Without it the LAST columns stay empty. */
+static void add_last_outcomes(const struct ctl_options *o, struct table *t)
+{
+        struct control_last *last = NULL;
+        if (control_last_read(o->state_dir, &last) < 0)
+                return;
+        for (size_t i = 0; i < t->n_rows; i++) {
+                struct row *row = &t->rows[i];
+                const struct control_outcome *lo = control_last_get(last, row->name);
+                if (!lo || !lo->result || !*lo->result)
+                        continue;
+                char *result = strdup(lo->result);
+                if (!result)
+                        break;
+                free(row->result);
+                row->result = result;
+                row->exit_status = lo->exit_status, row->signal = lo->signal, row->last_usec = lo->start_usec;
+        }
+        control_last_free(last);
+}
+
+/* Without the daemon: what the files say, last outcomes from the state
+ * directory, next runs computed here. */
+static int fetch_offline(const struct ctl_options *o, struct table *t)
+{
+        _cleanup_free_ char *dir = ctl_jobs_dir(o);
+        struct tz_cache *zones = tz_cache_new(NULL);
+        if (!dir || !zones) {
+                tz_cache_free(zones);
+                return -ENOMEM;
+        }
+        const struct tz *system_zone = NULL;
+        if (tz_cache_get_system(zones, &system_zone) < 0)
+                tz_cache_get(zones, "UTC", &system_zone);
+        struct crontab_options options = {
+                .system_mode = !o->user_mode,
+                .owner_uid = getuid(),
+                .zones = zones,
+                .default_zone = system_zone,
+        };
+        struct diagnostics diags = {};
+        char **paths = NULL;
+        int r = crontab_list_dir(dir, &options, &paths, &diags);
+        if (r < 0) {
+                _cleanup_free_ char *e = first_error(&diags);
+                fprintf(stderr, "tickctl %s: cannot read %s: %s\n", o->command, dir, e ? e : strerror(-r));
+                diag_free(&diags);
+                tz_cache_free(zones);
+                return r;
+        }
+        int64_t now = (int64_t)(ctl_now_usec() / USEC_PER_SEC);
+        for (char **p = paths; *p && r >= 0; p++) {
+                struct diagnostics file_diags = {};
+                struct crontab_file *file = NULL;
+                if (crontab_load_file(*p, &options, &file, &file_diags) < 0) {
+                        _cleanup_free_ char *e = first_error(&file_diags);
+                        if (o->all)
+                                r = table_add_rejected(t, *p, e);
+                        diag_free(&file_diags);
+                        continue;
+                }
+                diag_free(&file_diags);
+                for (size_t i = 0; i < file->n_jobs && r >= 0; i++) {
+                        const struct job *j = file->jobs[i];
+                        if (!j->enabled && !o->all)
+                                continue;
+                        struct row *row = table_add(t);
+                        if (!row) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        int64_t next = 0;
+                        if (!j->enabled || schedule_next(j->schedule, j->zone, now, &next) < 0)
+                                next = 0;
+                        row->name = dup0(j->name), row->schedule = dup0(j->schedule_text);
+                        row->zone = dup0(j->zone ? tz_name(j->zone) : j->timezone);
+                        row->user = dup0(j->user), row->file = dup0(j->file), row->result = dup0("");
+                        row->description = dup0(j->description);
+                        row->enabled = j->enabled;
+                        row->next_usec = (uint64_t)next * USEC_PER_SEC;
+                }
+                crontab_file_free(file);
+        }
+        crontab_paths_free(paths);
+        diag_free(&diags);
+        tz_cache_free(zones);
+        t->offline = true;
+        if (r >= 0)
+                add_last_outcomes(o, t);
+        return r;
+}
+
+static int row_compare(const void *a, const void *b)
+{
+        const struct row *x = a, *y = b;
+        /* Soonest first; jobs that will not fire last, by name. */
+        if (x->next_usec != y->next_usec) {
+                if (!x->next_usec || !y->next_usec)
+                        return x->next_usec ? -1 : 1;
+                return x->next_usec < y->next_usec ? -1 : 1;
+        }
+        return strcmp(x->name, y->name);
+}
+
+static void format_result(const struct row *r, char *buf, size_t size)
+{
+        if (!r->result || !*r->result) {
+                snprintf(buf, size, "-");
+        } else if (r->signal > 0) {
+                const char *name = sigabbrev_np(r->signal);
+                snprintf(buf, size, "%s (SIG%s)", r->result, name ? name : "?");
+        } else if (r->exit_status > 0) {
+                snprintf(buf, size, "%s (%d)", r->result, r->exit_status);
+        } else {
+                snprintf(buf, size, "%s", r->result);
+        }
+}
+
+static void print_json(const struct table *t)
+{
+        printf("[");
+        for (size_t i = 0; i < t->n_rows; i++) {
+                const struct row *r = &t->rows[i];
+                printf("%s\n  {\"name\": ", i ? "," : "");
+                ctl_json_string(stdout, r->name);
+                printf(", \"schedule\": ");
+                ctl_json_string(stdout, r->schedule);
+                printf(", \"zone\": ");
+                ctl_json_string(stdout, r->zone);
+                printf(", \"user\": ");
+                ctl_json_string(stdout, r->user);
+                printf(", \"file\": ");
+                ctl_json_string(stdout, r->file);
+                printf(", \"enabled\": %s, \"next_usec\": %llu, \"last_usec\": %llu, \"last_result\": ",
+                       r->enabled ? "true" : "false", (unsigned long long)r->next_usec,
+                       (unsigned long long)r->last_usec);
+                ctl_json_string(stdout, r->result);
+                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"running\": %u}", r->exit_status, r->signal,
+                       r->running);
+        }
+        printf("%s]\n", t->n_rows ? "\n" : "");
+        if (t->n_rejected) {
+                /* rejected files go to stderr: the JSON stays one array of jobs */
+                for (size_t i = 0; i < t->n_rejected; i++)
+                        fprintf(stderr, "rejected: %s: %s\n", t->rejected[i].path, t->rejected[i].error);
+        }
+}
+
+#define N_COLUMNS 9
+
+static void print_table(const struct ctl_options *o, const struct table *t)
+{
+        static const char *const headers[N_COLUMNS] = { "NEXT", "LEFT", "LAST", "PASSED", "NAME",
+                                                         "SCHEDULE", "ZONE", "RESULT", "RUNNING" };
+        uint64_t now = ctl_now_usec();
+        size_t n = t->n_rows;
+        char(*cells)[N_COLUMNS][128] = calloc(n ? n : 1, sizeof(*cells));
+        if (!cells)
+                return;
+        size_t width[N_COLUMNS];
+        for (int c = 0; c < N_COLUMNS; c++)
+                width[c] = strlen(headers[c]);
+        for (size_t i = 0; i < n; i++) {
+                const struct row *r = &t->rows[i];
+                ctl_format_time(r->next_usec, cells[i][0], sizeof(cells[i][0]));
+                ctl_format_relative(r->next_usec, now, cells[i][1], sizeof(cells[i][1]));
+                ctl_format_time(r->last_usec, cells[i][2], sizeof(cells[i][2]));
+                ctl_format_relative(r->last_usec, now, cells[i][3], sizeof(cells[i][3]));
+                snprintf(cells[i][4], sizeof(cells[i][4]), "%s%s", r->name, r->enabled ? "" : " (disabled)");
+                snprintf(cells[i][5], sizeof(cells[i][5]), "%s", r->schedule);
+                snprintf(cells[i][6], sizeof(cells[i][6]), "%s", *r->zone ? r->zone : "-");
+                format_result(r, cells[i][7], sizeof(cells[i][7]));
+                snprintf(cells[i][8], sizeof(cells[i][8]), "%s", r->running ? "yes" : (t->offline ? "-" : "no"));
+                for (int c = 0; c < N_COLUMNS; c++)
+                        if (strlen(cells[i][c]) > width[c])
+                                width[c] = strlen(cells[i][c]);
+        }
+        for (int c = 0; c < N_COLUMNS; c++) {
+                if (c + 1 < N_COLUMNS)
+                        printf("%-*s  ", (int)width[c], headers[c]);
+                else
+                        printf("%s\n", headers[c]);
+        }
+        for (size_t i = 0; i < n; i++)
+                for (int c = 0; c < N_COLUMNS; c++) {
+                        const char *on = c == 7 ? ctl_color(o, t->rows[i].result) : "";
+                        const char *off = *on ? ctl_color_off(o) : "";
+                        if (c + 1 < N_COLUMNS)
+                                printf("%s%-*s%s  ", on, (int)width[c], cells[i][c], off);
+                        else
+                                printf("%s\n", cells[i][c]);
+                }
+        free(cells);
+        printf("\n%zu job%s listed.", n, n == 1 ? "" : "s");
+        if (!o->all)
+                printf(" Pass --all to see disabled jobs and rejected files.");
+        printf("\n");
+        for (size_t i = 0; i < t->n_rejected; i++)
+                printf("%srejected%s %s: %s\n", ctl_color(o, "rejected"), ctl_color_off(o), t->rejected[i].path,
+                       t->rejected[i].error);
+}
+
+int ctl_list(int argc, char **argv)
+{
+        struct ctl_options o;
+        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON | CTL_OPT_ALL, "list [--all] [--json] [OPTIONS...]", 0, 0,
+                               NULL, &o);
+        if (r >= 0)
+                return r;
+        struct table t = {};
+        sd_bus *bus = NULL;
+        r = ctl_connect(&o, true, &bus);
+        if (r == -ENOENT || r == -ECONNREFUSED) {
+                _cleanup_free_ char *path = control_socket_path(o.runtime_dir);
+                fprintf(stderr, "tickctl list: tickd is not running (no socket at %s); listing from the files\n",
+                        path ? path : o.runtime_dir);
+                r = fetch_offline(&o, &t);
+        } else if (r >= 0) {
+                r = fetch_online(&o, bus, &t);
+                sd_bus_flush_close_unref(bus);
+        }
+        int status = ctl_exit_status(r);
+        if (r >= 0) {
+                qsort(t.rows, t.n_rows, sizeof(*t.rows), row_compare);
+                ctl_pager_open(&o);
+                if (o.json)
+                        print_json(&t);
+                else
+                        print_table(&o, &t);
+                ctl_pager_close();
+        }
+        table_free(&t);
+        ctl_options_free(&o);
+        return status;
+}

@@ -1,0 +1,54 @@
+/* ctl-reload.c — tickctl reload: the daemon reloads its crontabs and says,
+ * per file, whether it was loaded or rejected and why. Exit 1 when a file
+ * was rejected. */
+#include <errno.h>
+#include <string.h>
+
+#include "shared/control-protocol.h"
+#include "tickctl/common.h"
+#include "tickctl/commands.h"
+
+int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only_path)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int r = ctl_call(o, bus, "Reload", 0, &reply, NULL);
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG)) < 0)
+                return r;
+        int rejected = 0;
+        if (o->json)
+                printf("[");
+        for (unsigned i = 0;; i++) {
+                const char *path, *error;
+                int loaded;
+                unsigned jobs;
+                if ((r = sd_bus_message_read(reply, CONTROL_FILE_SIG, &path, &loaded, &error, &jobs)) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (only_path && strcmp(only_path, path) != 0)
+                        continue;
+                if (!loaded)
+                        rejected = 1;
+                ctl_print_file(o, o->json ? (i ? ",\n  " : "\n  ") : "", path, loaded, error, jobs);
+        }
+        if (o->json)
+                printf("\n]\n");
+        return rejected;
+}
+
+int ctl_reload(int argc, char **argv)
+{
+        struct ctl_options o;
+        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON, "reload [--json] [OPTIONS...]", 0, 0, NULL, &o);
+        if (r >= 0)
+                return r;
+        sd_bus *bus = NULL;
+        r = ctl_connect(&o, false, &bus);
+        if (r >= 0)
+                r = ctl_reload_report(&o, bus, NULL);
+        sd_bus_flush_close_unref(bus);
+        ctl_options_free(&o);
+        return r >= 0 ? r : ctl_exit_status(r);
+}

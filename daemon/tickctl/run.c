@@ -1,0 +1,162 @@
+/* ctl-run.c — tickctl run JOB [--wait]: run a job now, outside its
+ * schedule, with its runner and overlap policy; with --wait, exit as the
+ * job did. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "shared/control-protocol.h"
+#include "tickctl/common.h"
+#include "tickctl/commands.h"
+#include "core/timespan.h"
+
+/* The job's own exit status; 128+N for a signal, as a shell reports it. */
+static int outcome_status(const char *result, int exit_status, int sig)
+{
+        if (sig > 0)
+                return 128 + sig;
+        if (exit_status >= 0)
+                return exit_status;
+        return strcmp(result, "success") == 0 ? 0 : 1;
+}
+
+struct wait_state {
+        const char *name;
+        bool done;
+        sd_bus_message *reply;
+        sd_bus_error error;
+};
+
+/* The daemon says why the run does not start at once, before its outcome. */
+static int on_run_waiting(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        if (!sd_bus_message_is_signal(m, CONTROL_INTERFACE, "RunWaiting"))
+                return 0;
+        const char *job, *run_id, *state;
+        if (sd_bus_message_read(m, "sss", &job, &run_id, &state) < 0)
+                return 0;
+        fprintf(stderr, "%s run %s is %s: %s; waiting for it.\n", job, run_id, state,
+                strcmp(state, "queued") == 0 ? "it starts when the job's running run finishes"
+                                             : "it starts when a max_concurrent slot is free");
+        return 1;
+}
+
+static int on_run_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        struct wait_state *st = userdata;
+        st->done = true;
+        if (sd_bus_message_is_method_error(m, NULL))
+                sd_bus_error_copy(&st->error, sd_bus_message_get_error(m));
+        else
+                st->reply = sd_bus_message_ref(m);
+        return 1;
+}
+
+/* RunJob(name, wait = true): the reply may come hours later, and a
+ * RunWaiting signal before it, which sd_bus_call() would hold back. */
+static int call_and_wait(const struct ctl_options *o, sd_bus *bus, const char *name, sd_bus_message **reply)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
+        struct wait_state st = { .name = name, .error = SD_BUS_ERROR_NULL };
+        int r = sd_bus_message_new_method_call(bus, &m, NULL, CONTROL_PATH, CONTROL_INTERFACE, "RunJob");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", name, 1);
+        if (r >= 0)
+                r = sd_bus_add_filter(bus, NULL, on_run_waiting, &st);
+        if (r >= 0)
+                r = sd_bus_call_async(bus, NULL, m, on_run_reply, &st, UINT64_MAX);
+        while (r >= 0 && !st.done) {
+                r = sd_bus_process(bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+        }
+        if (r >= 0 && sd_bus_error_is_set(&st.error))
+                r = sd_bus_error_get_errno(&st.error) ? -sd_bus_error_get_errno(&st.error) : -EIO;
+        if (r < 0)
+                r = ctl_call_failed(o, "RunJob", r, &st.error);
+        else
+                *reply = st.reply, st.reply = NULL;
+        sd_bus_message_unref(st.reply);
+        sd_bus_error_free(&st.error);
+        return r;
+}
+
+/* The JSON object's first members, for started and finished runs alike. */
+static void print_json_run(const char *name, const char *run_id, const char *result)
+{
+        printf("{\"job\": ");
+        ctl_json_string(stdout, name);
+        printf(", \"run_id\": ");
+        ctl_json_string(stdout, run_id);
+        printf(", \"result\": ");
+        ctl_json_string(stdout, result);
+}
+
+static void print_started(const struct ctl_options *o, const char *name, const char *run_id, const char *result)
+{
+        if (o->json) {
+                print_json_run(name, run_id, result);
+                printf("}\n");
+        } else if (strcmp(result, "queued") == 0) {
+                printf("Queued %s, run %s: it starts when the job's running run finishes.\n", name, run_id);
+        } else if (strcmp(result, "waiting") == 0) {
+                printf("Queued %s, run %s: it starts when a max_concurrent slot is free.\n", name, run_id);
+        } else {
+                printf("Started %s, run %s.\n", name, run_id);
+        }
+}
+
+static int print_outcome(const struct ctl_options *o, const char *name, const char *run_id, const char *result,
+                         int exit_status, int sig, uint64_t duration)
+{
+        char span[64];
+        timespan_format(duration / 1000 * 1000, span, sizeof(span));
+        if (o->json) {
+                print_json_run(name, run_id, result);
+                printf(", \"exit_status\": %d, \"signal\": %d, \"duration_usec\": %llu}\n", exit_status, sig,
+                       (unsigned long long)duration);
+        } else if (sig > 0) {
+                printf("%s run %s: %s%s%s (signal SIG%s) after %s\n", name, run_id, ctl_color(o, result), result,
+                       ctl_color_off(o), sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", span);
+        } else {
+                printf("%s run %s: %s%s%s (exit status %d) after %s\n", name, run_id, ctl_color(o, result), result,
+                       ctl_color_off(o), exit_status, span);
+        }
+        return outcome_status(result, exit_status, sig);
+}
+
+int ctl_run(int argc, char **argv)
+{
+        struct ctl_options o;
+        int r = ctl_parse_args(argc, argv, CTL_OPT_WAIT | CTL_OPT_JSON, "run JOB [--wait] [OPTIONS...]", 1, 1,
+                               "one job name", &o);
+        if (r >= 0)
+                return r;
+        const char *name = o.args[0];
+        sd_bus *bus = NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int status = 0;
+        r = ctl_connect(&o, false, &bus);
+        if (r >= 0)
+                r = o.wait ? call_and_wait(&o, bus, name, &reply)
+                           : ctl_call(&o, bus, "RunJob", 0, &reply, "sb", name, 0);
+        const char *run_id, *result;
+        int exit_status, sig;
+        uint64_t duration;
+        if (r >= 0 && (r = sd_bus_message_read(reply, "ssiit", &run_id, &result, &exit_status, &sig, &duration)) < 0)
+                fprintf(stderr, "tickctl run: bad reply: %s\n", strerror(-r));
+        if (r < 0)
+                /* With --wait, a run that never started is neither a job's
+                 * status nor a tickctl error. */
+                status = o.wait && (r == -EBUSY || r == -ECANCELED) ? CTL_EXIT_DROPPED : ctl_exit_status(r);
+        else if (!o.wait)
+                print_started(&o, name, run_id, result);
+        else
+                status = print_outcome(&o, name, run_id, result, exit_status, sig, duration);
+        sd_bus_flush_close_unref(bus);
+        ctl_options_free(&o);
+        return status;
+}

@@ -1,0 +1,291 @@
+/* ctl-status.c — tickctl status [JOB]: the daemon (version, uptime, files,
+ * runs, open batches, descriptors, memory), or one job (definition, next
+ * runs, last outcome). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cleanup.h"
+#include "shared/control-protocol.h"
+#include "tickctl/common.h"
+#include "tickctl/commands.h"
+#include "tickctl/journal-query.h"
+#include "core/timespan.h"
+
+static void print_span_since(uint64_t since_usec, uint64_t now_usec)
+{
+        char buf[64];
+        ctl_format_relative(since_usec, now_usec, buf, sizeof(buf));
+        printf("%s", buf);
+}
+
+static int show_daemon(const struct ctl_options *o, sd_bus *bus)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int r = ctl_call(o, bus, "GetStatus", 0, &reply, NULL);
+        if (r < 0)
+                return r;
+        const char *version;
+        uint64_t started, rss;
+        unsigned n_jobs, fds;
+        if ((r = sd_bus_message_read(reply, "stuut", &version, &started, &n_jobs, &fds, &rss)) < 0)
+                return r;
+        uint64_t now = ctl_now_usec();
+        char when[64], span[64];
+        _cleanup_free_ char *socket_path = control_socket_path(o->runtime_dir);
+        if (o->json) {
+                printf("{\"version\": ");
+                ctl_json_string(stdout, version);
+                printf(", \"instance\": \"%s\", \"started_usec\": %llu, \"jobs\": %u, \"fds\": %u, \"rss_kb\": %llu",
+                       o->user_mode ? "user" : "system", (unsigned long long)started, n_jobs, fds,
+                       (unsigned long long)rss);
+        } else {
+                printf("tickd %s (%s instance)\n", version, o->user_mode ? "user" : "system");
+                printf("  Socket: %s\n", socket_path ? socket_path : "?");
+                timespan_format(now > started ? (now - started) / USEC_PER_SEC * USEC_PER_SEC : 0, span, sizeof(span));
+                printf("  Up: %s (since %s)\n", strcmp(span, "0") == 0 ? "0s" : span, ctl_format_time(started, when, sizeof(when)));
+                printf("  Jobs: %u\n", n_jobs);
+                printf("  Open descriptors: %u\n  Memory (RSS): %llu KiB\n", fds, (unsigned long long)rss);
+        }
+
+        /* files */
+        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG)) < 0)
+                return r;
+        printf(o->json ? ", \"files\": [" : "Config files:\n");
+        for (unsigned i = 0;; i++) {
+                const char *path, *error;
+                int loaded;
+                unsigned jobs;
+                if ((r = sd_bus_message_read(reply, CONTROL_FILE_SIG, &path, &loaded, &error, &jobs)) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                ctl_print_file(o, o->json ? (i ? ", " : "") : "  ", path, loaded, error, jobs);
+        }
+        if ((r = sd_bus_message_exit_container(reply)) < 0)
+                return r;
+
+        /* runs */
+        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_RUN_SIG)) < 0)
+                return r;
+        printf(o->json ? "], \"runs\": [" : "Running:\n");
+        unsigned n_runs = 0;
+        for (;; n_runs++) {
+                const char *job, *run_id;
+                unsigned pid;
+                uint64_t start;
+                if ((r = sd_bus_message_read(reply, CONTROL_RUN_SIG, &job, &run_id, &pid, &start)) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (o->json) {
+                        printf("%s{\"job\": ", n_runs ? ", " : "");
+                        ctl_json_string(stdout, job);
+                        printf(", \"run_id\": ");
+                        ctl_json_string(stdout, run_id);
+                        printf(", \"pid\": %u, \"start_usec\": %llu}", pid, (unsigned long long)start);
+                } else {
+                        printf("  %s  run %s  pid %u  started %s (", job, run_id, pid,
+                               ctl_format_time(start, when, sizeof(when)));
+                        print_span_since(start, now);
+                        printf(")\n");
+                }
+        }
+        if (!o->json && n_runs == 0)
+                printf("  none\n");
+        if ((r = sd_bus_message_exit_container(reply)) < 0)
+                return r;
+
+        /* batches */
+        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_BATCH_SIG)) < 0)
+                return r;
+        printf(o->json ? "], \"batches\": [" : "Open batches:\n");
+        unsigned n_batches = 0;
+        for (;; n_batches++) {
+                uint64_t id, created;
+                unsigned jobs;
+                if ((r = sd_bus_message_enter_container(reply, 'r', "ttuas")) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if ((r = sd_bus_message_read(reply, "ttu", &id, &created, &jobs)) < 0 ||
+                    (r = sd_bus_message_enter_container(reply, 'a', "s")) < 0)
+                        return r;
+                if (o->json) {
+                        printf("%s{\"id\": %llu, \"created_usec\": %llu, \"jobs\": %u, \"missing\": [",
+                               n_batches ? ", " : "", (unsigned long long)id, (unsigned long long)created, jobs);
+                } else {
+                        printf("  #%llu opened ", (unsigned long long)id);
+                        print_span_since(created, now);
+                        printf(", %u job%s, waiting for:", jobs, jobs == 1 ? "" : "s");
+                }
+                for (unsigned k = 0;; k++) {
+                        const char *name;
+                        if ((r = sd_bus_message_read(reply, "s", &name)) < 0)
+                                return r;
+                        if (r == 0)
+                                break;
+                        if (o->json) {
+                                printf("%s", k ? ", " : "");
+                                ctl_json_string(stdout, name);
+                        } else {
+                                printf("%s %s", k ? "," : "", name);
+                        }
+                }
+                printf(o->json ? "]}" : "\n");
+                if ((r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_exit_container(reply)) < 0)
+                        return r;
+        }
+        if (!o->json && n_batches == 0)
+                printf("  none\n");
+        if (o->json)
+                printf("]}\n");
+        return 0;
+}
+
+#define RECENT_RUNS 5
+
+/* The job's last few outcomes from the journal (older than the daemon's
+ * uptime too); nothing when there is no journal or no record. */
+static void show_recent_runs(const struct ctl_options *o, const char *name)
+{
+        sd_journal *j = NULL;
+        if (journal_query_open(&j, NULL, o->user_mode) < 0)
+                return;
+        struct run_record records[RECENT_RUNS];
+        int n = 0;
+        if (journal_query_match(j, "TICKD_JOB", name) >= 0 && sd_journal_add_conjunction(j) >= 0 &&
+            journal_query_match_finished(j) >= 0 && sd_journal_seek_tail(j) >= 0)
+                while (n < RECENT_RUNS && sd_journal_previous(j) > 0)
+                        if (run_record_read(j, &records[n]) == 0)
+                                n++;
+        sd_journal_close(j);
+        if (n == 0)
+                return;
+        printf("  Recent runs (journal):\n");
+        for (int i = 0; i < n; i++) {
+                char when[64], span[32];
+                const struct run_record *r = &records[i];
+                printf("    %s  %s%-9s%s", journal_query_format_time(r->realtime_usec, false, when, sizeof(when)),
+                       ctl_color(o, strcmp(run_record_result(r), "succeeded") == 0 ? "success" : "failed"),
+                       run_record_result(r), ctl_color_off(o));
+                if (r->exit_status >= 0)
+                        printf(" exit %lld", (long long)r->exit_status);
+                if (r->signal)
+                        printf(" SIG%s", r->signal);
+                if (r->duration_usec >= 0)
+                        printf(" %s", journal_query_format_span(r->duration_usec, span, sizeof(span)));
+                printf("  run %s\n", r->run_id ? r->run_id : "-");
+                run_record_free(&records[i]);
+        }
+}
+
+static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int r = ctl_call(o, bus, "GetJob", 0, &reply, "s", name);
+        if (r < 0)
+                return r;
+        const char *jname, *description, *file, *schedule, *zone, *user, *command, *result;
+        int enabled, exit_status, sig;
+        uint64_t next, last_start, last_end;
+        unsigned running;
+        if ((r = sd_bus_message_read(reply, CONTROL_JOB_SIG, &jname, &description, &file, &schedule, &zone, &user,
+                                     &command, &enabled, &next, &last_start, &last_end, &result, &exit_status, &sig,
+                                     &running)) < 0)
+                return r;
+        uint64_t now = ctl_now_usec();
+        char when[64], rel[64];
+        if (o->json) {
+                printf("{\"name\": ");
+                ctl_json_string(stdout, jname);
+                printf(", \"enabled\": %s, \"running\": %u, \"next_usec\": %llu, \"last_start_usec\": %llu, "
+                       "\"last_end_usec\": %llu, \"last_result\": ",
+                       enabled ? "true" : "false", running, (unsigned long long)next, (unsigned long long)last_start,
+                       (unsigned long long)last_end);
+                ctl_json_string(stdout, result);
+                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", exit_status, sig);
+        } else {
+                printf("%s%s%s%s\n", jname, *description ? " - " : "", description,
+                       enabled ? "" : " (disabled)");
+                printf("  State: %s\n", running ? "running" : "waiting");
+        }
+        if ((r = sd_bus_message_enter_container(reply, 'a', "(ss)")) < 0)
+                return r;
+        for (unsigned i = 0;; i++) {
+                const char *key, *value;
+                if ((r = sd_bus_message_read(reply, "(ss)", &key, &value)) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (o->json) {
+                        printf("%s[", i ? ", " : "");
+                        ctl_json_string(stdout, key);
+                        printf(", ");
+                        ctl_json_string(stdout, value);
+                        printf("]");
+                } else if (strcmp(key, "description") != 0 && strcmp(key, "enabled") != 0) {
+                        printf("  %s: %s\n", key, value);
+                }
+        }
+        if ((r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_enter_container(reply, 'a', "t")) < 0)
+                return r;
+        printf(o->json ? "], \"next_runs_usec\": [" : "  Next runs:\n");
+        for (unsigned i = 0;; i++) {
+                uint64_t t;
+                if ((r = sd_bus_message_read(reply, "t", &t)) < 0)
+                        return r;
+                if (r == 0) {
+                        if (i == 0 && !o->json)
+                                printf("    none\n");
+                        break;
+                }
+                if (o->json)
+                        printf("%s%llu", i ? ", " : "", (unsigned long long)t);
+                else
+                        printf("    %s (%s)\n", ctl_format_time(t, when, sizeof(when)),
+                               ctl_format_relative(t, now, rel, sizeof(rel)));
+        }
+        if (o->json) {
+                printf("]}\n");
+                return 0;
+        }
+        if (!last_start) {
+                printf("  Last run: none recorded\n");
+                show_recent_runs(o, jname);
+                return 0;
+        }
+        char outcome[64] = "";
+        if (sig > 0)
+                snprintf(outcome, sizeof(outcome), ", signal SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+        else if (exit_status >= 0)
+                snprintf(outcome, sizeof(outcome), ", exit status %d", exit_status);
+        char span[64] = "?";
+        if (last_end > last_start)
+                timespan_format((last_end - last_start) / 1000 * 1000, span, sizeof(span));
+        printf("  Last run: %s (%s): %s%s%s%s, took %s\n", ctl_format_time(last_start, when, sizeof(when)),
+               ctl_format_relative(last_start, now, rel, sizeof(rel)), ctl_color(o, result), result,
+               ctl_color_off(o), outcome, span);
+        show_recent_runs(o, jname);
+        return 0;
+}
+
+int ctl_status(int argc, char **argv)
+{
+        struct ctl_options o;
+        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON, "status [JOB] [--json] [OPTIONS...]", 0, 1,
+                               "at most one job name", &o);
+        if (r >= 0)
+                return r;
+        sd_bus *bus = NULL;
+        r = ctl_connect(&o, false, &bus);
+        if (r >= 0) {
+                ctl_pager_open(&o);
+                r = o.n_args ? show_job(&o, bus, o.args[0]) : show_daemon(&o, bus);
+                ctl_pager_close();
+                sd_bus_flush_close_unref(bus);
+        }
+        ctl_options_free(&o);
+        return ctl_exit_status(r);
+}

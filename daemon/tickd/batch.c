@@ -1,0 +1,765 @@
+/* batch.c — batches, runners' reaping and the collector; see batch.h. */
+#include "tickd/batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-id128.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tickd/fdstore.h"
+#include "core/inifile.h"
+#include "shared/log.h"
+
+/* Slack on top of timeout + kill_grace before a batch is called stuck: the
+ * runner needs a moment to reap, report and exit. */
+#define STUCK_SLACK_USEC (UINT64_C(3) * 1000000)
+
+/* A batch's image: what the next instance needs to adopt the batch after a
+ * restart (fdstore.h). It lives in a memfd that the fd store holds next to
+ * the batch pipe; the daemon writes through a shared mapping as runs start
+ * and finish, so the stored copy is current even when the daemon dies
+ * without a word. */
+#define IMAGE_MAGIC UINT64_C(0x3176746162646b74) /* "tkdbatv1" */
+
+struct image_run {
+        int32_t runner_pid;
+        int32_t job_pid;
+        int64_t scheduled_usec;
+        uint8_t on_failure;
+        uint8_t finished;
+        uint8_t cancel_requested;
+        uint8_t unused;
+        char run_id[33];
+        char job_name[INIFILE_MAX_SECTION + 1];
+        char user[72];
+};
+
+struct image {
+        uint64_t magic;
+        uint64_t id;
+        uint64_t created_usec;  /* CLOCK_MONOTONIC: one clock for every process of a boot */
+        uint32_t n_runs;
+        uint32_t run_size;      /* sizeof(struct image_run), checked on adoption */
+        struct image_run runs[];
+};
+
+struct batch {
+        struct batch_manager *manager;
+        struct batch *prev, *next;
+        uint64_t id;
+        int fd;
+        sd_event_source *io;
+        sd_event_source *stuck;
+        uint64_t created_usec; /* CLOCK_MONOTONIC */
+        struct image *image;   /* mapped while the batch is in the fd store */
+        size_t image_size;
+        bool adopted;          /* started by the previous instance: its runners are not our children */
+        size_t n_runs;
+        size_t n_finished;
+        size_t buf_len;
+        unsigned char buf[sizeof(struct outcome)];
+        struct run runs[];
+};
+
+struct batch_manager {
+        struct batch_manager_options options;
+        sd_event *event;
+        sd_event_source *sigchld;
+        struct batch *first;
+        size_t n_open;
+        size_t n_running;
+        size_t n_children;   /* runners forked and not yet reaped */
+        size_t n_stored;     /* batches in the fd store (two descriptors each) */
+        bool store_full_logged;
+        uint64_t next_id;
+        /* Who runs jobs without user=: looked up once here, at start-up,
+         * so records name a user without an NSS call per run. */
+        char *own_user;
+};
+
+static uint64_t mono_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void store_names(uint64_t id, char pipe_name[static 48], char runs_name[static 48])
+{
+        snprintf(pipe_name, 48, "tickd-pipe-%llu", (unsigned long long)id);
+        snprintf(runs_name, 48, "tickd-runs-%llu", (unsigned long long)id);
+}
+
+/* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)
+ * into its batch's image. */
+static void image_sync(const struct run *run)
+{
+        const struct batch *b = run->batch;
+        if (!b->image)
+                return;
+        struct image_run *ir = &b->image->runs[run->slot];
+        ir->runner_pid = run->runner_pid;
+        ir->job_pid = run->job_pid;
+        ir->cancel_requested = run->cancel_requested;
+        ir->finished = run->finished;
+}
+
+/* Puts a freshly dispatched batch in the fd store: its image (a memfd)
+ * and its pipe's read end. Without a store, or when the store is full,
+ * the batch simply does not survive a restart. */
+static void batch_store(struct batch *b)
+{
+        struct batch_manager *m = b->manager;
+        unsigned size = fdstore_size();
+        if (size == 0)
+                return;
+        if ((m->n_stored + 1) * 2 > size) {
+                if (!m->store_full_logged)
+                        log_msg(LOG_WARNING,
+                                "the fd store is full (%u descriptors, %zu open batches): new batches would not "
+                                "survive a restart of tickd until older ones complete",
+                                size, m->n_stored);
+                m->store_full_logged = true;
+                return;
+        }
+        size_t image_size = sizeof(struct image) + b->n_runs * sizeof(struct image_run);
+        int fd = memfd_create("tickd-batch", MFD_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, (off_t)image_size) < 0) {
+                log_msg(LOG_WARNING, "batch %llu cannot be stored for a restart: %s", (unsigned long long)b->id,
+                        strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        struct image *image = mmap(NULL, image_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (image == MAP_FAILED) {
+                log_msg(LOG_WARNING, "batch %llu cannot be stored for a restart: %s", (unsigned long long)b->id,
+                        strerror(errno));
+                close(fd);
+                return;
+        }
+        *image = (struct image){ .magic = IMAGE_MAGIC, .id = b->id, .created_usec = b->created_usec,
+                                 .n_runs = (uint32_t)b->n_runs, .run_size = sizeof(struct image_run) };
+        for (size_t i = 0; i < b->n_runs; i++) {
+                const struct run *run = &b->runs[i];
+                struct image_run *ir = &image->runs[i];
+                ir->scheduled_usec = run->scheduled_usec;
+                ir->on_failure = run->on_failure;
+                snprintf(ir->run_id, sizeof(ir->run_id), "%s", run->run_id);
+                snprintf(ir->job_name, sizeof(ir->job_name), "%s", run->job_name ? run->job_name : "?");
+                snprintf(ir->user, sizeof(ir->user), "%s", run->user ? run->user : "");
+        }
+        b->image = image;
+        b->image_size = image_size;
+        for (size_t i = 0; i < b->n_runs; i++)
+                image_sync(&b->runs[i]);
+        char pipe_name[48], runs_name[48];
+        store_names(b->id, pipe_name, runs_name);
+        int r = fdstore_put(fd, runs_name);
+        if (r > 0)
+                r = fdstore_put(b->fd, pipe_name);
+        close(fd);
+        if (r <= 0) {
+                log_msg(LOG_WARNING, "batch %llu cannot be stored for a restart: %s", (unsigned long long)b->id,
+                        r < 0 ? strerror(-r) : "no fd store");
+                fdstore_remove(runs_name);
+                munmap(image, image_size);
+                b->image = NULL;
+                return;
+        }
+        m->n_stored++;
+        m->store_full_logged = false;
+}
+
+static void run_log_outcome(const struct run *run, const struct outcome *o)
+{
+        const char *what = run->on_failure ? "on_failure command" : "run";
+        struct log_record rec = {
+                .job = run->job_name,
+                .run_id = run->run_id,
+                .user = run->user,
+                .scheduled_usec = run->scheduled_usec,
+                .on_failure = run->on_failure,
+        };
+        if (!o) {
+                rec.event = LOG_EVENT_LOST;
+                rec.priority = LOG_ERR;
+                log_emit(&rec, "%s of %s lost: its runner exited without reporting", what, run->job_name);
+                return;
+        }
+        rec.has_resources = true;
+        rec.duration_usec = o->duration_usec;
+        rec.cpu_usec = o->user_usec + o->system_usec;
+        rec.maxrss_kb = o->maxrss_kb;
+        if (o->status == OUTCOME_EXITED) {
+                rec.has_exit_status = true;
+                rec.exit_status = o->code;
+        } else if (o->status == OUTCOME_SIGNALED) {
+                rec.signal = o->signal;
+        } else {
+                rec.errno_value = o->error;
+        }
+        if (o->timed_out) {
+                rec.event = LOG_EVENT_TIMED_OUT;
+                rec.priority = LOG_WARNING;
+                log_emit(&rec, "%s of %s timed out and was killed", what, run->job_name);
+        } else if (o->cancelled) {
+                rec.event = LOG_EVENT_CANCELLED;
+                rec.priority = LOG_NOTICE;
+                log_emit(&rec, "%s of %s was cancelled", what, run->job_name);
+        } else if (o->status == OUTCOME_EXITED && o->code == 0) {
+                rec.event = LOG_EVENT_SUCCEEDED;
+                rec.priority = LOG_INFO;
+                log_emit(&rec, "%s of %s succeeded", what, run->job_name);
+        } else {
+                rec.event = LOG_EVENT_FAILED;
+                rec.priority = LOG_ERR;
+                if (o->status == OUTCOME_SETUP_FAILED)
+                        log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
+                                 o->stage, strerror(o->error));
+                else if (o->status == OUTCOME_SIGNALED)
+                        log_emit(&rec, "%s of %s was killed by signal %d", what, run->job_name, o->signal);
+                else
+                        log_emit(&rec, "%s of %s failed with exit status %d", what, run->job_name, o->code);
+        }
+}
+
+static void run_finish(struct batch *b, struct run *run, const struct outcome *o)
+{
+        if (run->finished)
+                return;
+        run->finished = true;
+        b->n_finished++;
+        b->manager->n_running--;
+        run_log_outcome(run, o);
+        image_sync(run);
+        if (b->manager->options.finished)
+                b->manager->options.finished(b->manager->options.userdata, run, o);
+}
+
+/* Frees B. KEEP_STORED (a restart): its fd store entries stay for the
+ * next instance; otherwise they are dropped. */
+static void batch_release(struct batch *b, bool keep_stored)
+{
+        if (!b)
+                return;
+        struct batch_manager *m = b->manager;
+        if (b->image) {
+                if (!keep_stored) {
+                        char pipe_name[48], runs_name[48];
+                        store_names(b->id, pipe_name, runs_name);
+                        fdstore_remove(pipe_name);
+                        fdstore_remove(runs_name);
+                }
+                munmap(b->image, b->image_size);
+                m->n_stored--;
+        }
+        if (b->prev)
+                b->prev->next = b->next;
+        else
+                m->first = b->next;
+        if (b->next)
+                b->next->prev = b->prev;
+        m->n_open--;
+        sd_event_source_disable_unref(b->io);
+        sd_event_source_disable_unref(b->stuck);
+        if (b->fd >= 0)
+                close(b->fd);
+        for (size_t i = 0; i < b->n_runs; i++) {
+                free(b->runs[i].job_name);
+                free(b->runs[i].user);
+        }
+        free(b);
+}
+
+static void batch_free(struct batch *b) { batch_release(b, false); }
+
+static void batch_record(struct batch *b, const struct outcome *o)
+{
+        if (o->slot >= b->n_runs)
+                return; /* cannot happen with our runners; never trust an index blindly */
+        struct run *run = &b->runs[o->slot];
+        if (o->kind == OUTCOME_STARTED) {
+                run->job_pid = o->pid;
+                image_sync(run);
+                log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED, .priority = LOG_INFO,
+                                                .job = run->job_name, .run_id = run->run_id,
+                                                .user = run->user, .job_pid = o->pid,
+                                                .scheduled_usec = run->scheduled_usec,
+                                                .on_failure = run->on_failure },
+                         "%s of %s started as pid %d", run->on_failure ? "on_failure command" : "run",
+                         run->job_name, o->pid);
+                if (run->cancel_requested && run->runner_pid > 0)
+                        kill(run->runner_pid, SIGTERM);
+        } else if (o->kind == OUTCOME_FINISHED) {
+                run_finish(b, run, o);
+        }
+}
+
+/* The collector: records until EOF. EOF means every runner of the batch
+ * has exited (only they held the write end), so the batch is complete.
+ * Reads are whole records: runners write whole records atomically and
+ * every read asks for a multiple of the record size, so a batch handed to
+ * the next instance never has half a record consumed. */
+static int collector_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct batch *b = userdata;
+        for (;;) {
+                unsigned char chunk[sizeof(struct outcome) * 32];
+                memcpy(chunk, b->buf, b->buf_len);
+                ssize_t n = read(fd, chunk + b->buf_len, sizeof(chunk) - b->buf_len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                if (n <= 0)
+                        break; /* EOF (or a read error, which we treat the same way) */
+                size_t total = b->buf_len + (size_t)n, off = 0;
+                for (; total - off >= sizeof(struct outcome); off += sizeof(struct outcome)) {
+                        struct outcome o;
+                        memcpy(&o, chunk + off, sizeof(o));
+                        batch_record(b, &o);
+                }
+                b->buf_len = total - off;
+                memcpy(b->buf, chunk + off, b->buf_len);
+        }
+        for (size_t i = 0; i < b->n_runs; i++)
+                run_finish(b, &b->runs[i], NULL);
+        batch_free(b);
+        return 0;
+}
+
+static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct batch *b = userdata;
+        char names[512] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < b->n_runs && len < sizeof(names) - 1; i++)
+                if (!b->runs[i].finished)
+                        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? "," : "",
+                                                b->runs[i].job_name);
+        log_emit(&(struct log_record){ .event = LOG_EVENT_BATCH_STUCK, .priority = LOG_WARNING },
+                 "batch %llu has been open %llus, past its jobs' deadlines; waiting for: %s",
+                 (unsigned long long)b->id, (unsigned long long)((mono_usec() - b->created_usec) / 1000000),
+                 names);
+        return 0;
+}
+
+static struct run *run_by_runner_pid(struct batch_manager *m, pid_t pid)
+{
+        for (struct batch *b = m->first; b; b = b->next)
+                for (size_t i = 0; !b->adopted && i < b->n_runs; i++)
+                        if (b->runs[i].runner_pid == pid)
+                                return &b->runs[i];
+        return NULL;
+}
+
+/* Every child of the daemon is a runner: reap them all, so no zombie is
+ * ever left, whatever state their batch is in. */
+static int manager_on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct batch_manager *m = userdata;
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, WNOHANG);
+                if (pid <= 0)
+                        break;
+                m->n_children--;
+                struct run *run = run_by_runner_pid(m, pid);
+                if (run) {
+                        run->runner_pid = 0;
+                        image_sync(run);
+                }
+        }
+        return 0;
+}
+
+int batch_manager_new(const struct batch_manager_options *options, struct batch_manager **out)
+{
+        struct batch_manager *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->options = *options;
+        m->event = sd_event_ref(options->event);
+        m->next_id = 1;
+        runner_preload_nss("/etc/nsswitch.conf");
+        struct passwd *pw = getpwuid(geteuid());
+        if (pw)
+                m->own_user = strdup(pw->pw_name);
+        else if (asprintf(&m->own_user, "%u", (unsigned)geteuid()) < 0)
+                m->own_user = NULL;
+        int r = sd_event_add_signal(m->event, &m->sigchld, SIGCHLD, manager_on_sigchld, m);
+        if (r < 0) {
+                sd_event_unref(m->event);
+                free(m->own_user);
+                free(m);
+                return r;
+        }
+        *out = m;
+        return 0;
+}
+
+void batch_manager_free(struct batch_manager *m)
+{
+        if (!m)
+                return;
+        while (m->first) {
+                struct batch *b = m->first;
+                /* Shutdown's last word: runners still alive are killed and
+                 * reaped here, and their runs recorded as lost. */
+                for (size_t i = 0; i < b->n_runs; i++) {
+                        struct run *run = &b->runs[i];
+                        if (run->runner_pid > 0 && !run->finished) {
+                                kill(run->runner_pid, SIGKILL);
+                                /* An adopted runner is not our child: the
+                                 * blocking read below waits for its end. */
+                                while (!b->adopted && waitpid(run->runner_pid, NULL, 0) < 0 && errno == EINTR)
+                                        ;
+                                if (!b->adopted)
+                                        m->n_children--;
+                                run->runner_pid = 0;
+                        }
+                }
+                fcntl(b->fd, F_SETFL, 0);
+                collector_on_io(b->io, b->fd, EPOLLIN, b); /* reads what is left, then EOF frees it */
+        }
+        /* Runners of batches already complete may still be exiting: wait
+         * for them, so the daemon leaves no child behind. */
+        log_msg(LOG_DEBUG, "waiting for %zu exiting runner(s)", m->n_children);
+        while (m->n_children > 0) {
+                pid_t pid = waitpid(-1, NULL, 0);
+                if (pid > 0)
+                        m->n_children--;
+                else if (errno != EINTR)
+                        break;
+        }
+        sd_event_source_disable_unref(m->sigchld);
+        sd_event_unref(m->event);
+        free(m->own_user);
+        free(m);
+}
+
+static void request_deadline(const struct job *job, uint64_t *deadline, bool *bounded)
+{
+        if (!job->timeout_usec) {
+                *bounded = false;
+                return;
+        }
+        uint64_t d = job->timeout_usec + job->kill_grace_usec;
+        if (d > *deadline)
+                *deadline = d;
+}
+
+int batch_spawn(struct batch_manager *m, const struct run_request *requests, size_t n)
+{
+        if (n == 0)
+                return 0;
+        struct batch *b = calloc(1, sizeof(*b) + n * sizeof(struct run));
+        if (!b)
+                return -ENOMEM;
+        b->manager = m;
+        b->n_runs = n;
+        b->fd = -1;
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                free(b);
+                return -errno;
+        }
+        b->id = m->next_id++;
+        b->created_usec = mono_usec();
+        b->next = m->first;
+        if (b->next)
+                b->next->prev = b;
+        m->first = b;
+        m->n_open++;
+        b->fd = p[0];
+
+        uint64_t deadline = 0;
+        bool bounded = true;
+        size_t fork_failed = 0;
+        int fork_errno = 0;
+        for (size_t i = 0; i < n; i++) {
+                const struct run_request *req = &requests[i];
+                struct run *run = &b->runs[i];
+                run->batch = b;
+                run->slot = (uint32_t)i;
+                run->scheduled_usec = req->scheduled_usec;
+                run->on_failure = req->command != NULL;
+                run->job_name = strdup(req->job->name);
+                run->user = strdup(req->job->user ? req->job->user : b->manager->own_user ? b->manager->own_user : "?"); /* NULL on ENOMEM: only a field lost */
+                sd_id128_t id;
+                if (req->run_id)
+                        snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
+                else if (sd_id128_randomize(&id) >= 0)
+                        sd_id128_to_string(id, run->run_id);
+                request_deadline(req->job, &deadline, &bounded);
+                m->n_running++;
+                pid_t pid = run->job_name ? fork() : -1;
+                if (pid == 0)
+                        runner_main(&(struct runner_request){
+                                .job = req->job,
+                                .slot = (uint32_t)i,
+                                .batch_fd = p[1],
+                                .run_id = run->run_id,
+                                .command = req->command,
+                                .default_path = m->options.default_path,
+                                .failed_exit_status = req->failed_exit_status,
+                                .relay_output = m->options.relay_output,
+                        });
+                if (pid < 0) {
+                        fork_errno = run->job_name ? errno : ENOMEM;
+                        fork_failed++;
+                        continue;
+                }
+                run->runner_pid = pid;
+                m->n_children++;
+        }
+        /* The daemon must not keep a write end: the collector sees EOF only
+         * when every holder has closed it, so from here on the pipe's life
+         * is exactly the runners' lives, and the batch always completes. */
+        close(p[1]);
+
+        int r = fcntl(b->fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &b->io, b->fd, EPOLLIN, collector_on_io, b);
+        if (r < 0) {
+                /* Without a collector, read synchronously: the daemon blocks
+                 * for this batch, but never leaks it. */
+                log_msg(LOG_ERR, "cannot watch batch %llu: %s; collecting it synchronously",
+                        (unsigned long long)b->id, strerror(-r));
+                fcntl(b->fd, F_SETFL, 0);
+                collector_on_io(NULL, b->fd, EPOLLIN, b);
+                return (int)n;
+        }
+        if (bounded && deadline)
+                (void)sd_event_add_time_relative(m->event, &b->stuck, CLOCK_MONOTONIC, deadline + STUCK_SLACK_USEC,
+                                                 0, batch_on_stuck, b);
+        if (fork_failed) {
+                for (size_t i = 0; i < n; i++) {
+                        struct run *run = &b->runs[i];
+                        if (run->runner_pid == 0 && !run->finished) {
+                                struct outcome o = { .kind = OUTCOME_FINISHED, .slot = (uint32_t)i,
+                                                     .status = OUTCOME_SETUP_FAILED, .error = fork_errno };
+                                strcpy(o.stage, "fork");
+                                if (!run->job_name)
+                                        run->job_name = strdup("?");
+                                run_finish(b, run, &o);
+                        }
+                }
+        }
+        batch_store(b);
+        return (int)n;
+}
+
+size_t batch_cancel_job(struct batch_manager *m, const char *job_name)
+{
+        size_t count = 0;
+        for (struct batch *b = m->first; b; b = b->next)
+                for (size_t i = 0; i < b->n_runs; i++) {
+                        struct run *run = &b->runs[i];
+                        if (run->finished || run->on_failure || strcmp(run->job_name, job_name) != 0)
+                                continue;
+                        run->cancel_requested = true;
+                        image_sync(run);
+                        if (run->runner_pid > 0)
+                                kill(run->runner_pid, SIGTERM);
+                        count++;
+                }
+        return count;
+}
+
+void batch_cancel_all(struct batch_manager *m)
+{
+        for (struct batch *b = m->first; b; b = b->next)
+                for (size_t i = 0; i < b->n_runs; i++) {
+                        struct run *run = &b->runs[i];
+                        if (run->finished)
+                                continue;
+                        run->cancel_requested = true;
+                        image_sync(run);
+                        if (run->runner_pid > 0)
+                                kill(run->runner_pid, SIGTERM);
+                }
+}
+
+void batch_kill_all(struct batch_manager *m)
+{
+        for (struct batch *b = m->first; b; b = b->next)
+                for (size_t i = 0; i < b->n_runs; i++) {
+                        struct run *run = &b->runs[i];
+                        if (run->finished)
+                                continue;
+                        if (run->job_pid > 0)
+                                kill(-run->job_pid, SIGKILL);
+                        else if (run->runner_pid > 0)
+                                kill(run->runner_pid, SIGKILL);
+                }
+}
+
+void batch_manager_detach(struct batch_manager *m)
+{
+        while (m->first)
+                batch_release(m->first, true);
+        m->n_running = 0;
+        m->n_children = 0; /* orphans now: the service manager reaps them */
+}
+
+/* Rebuilds one batch of the previous instance from its image; PIPE_FD < 0
+ * when the pipe did not come with it (every unfinished run is then lost).
+ * Takes both descriptors. */
+static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int pipe_fd)
+{
+        char pipe_name[48], runs_name[48];
+        store_names(id, pipe_name, runs_name);
+        struct stat st;
+        struct image *image = MAP_FAILED;
+        if (fstat(image_fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct image))
+                image = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, image_fd, 0);
+        close(image_fd);
+        if (image == MAP_FAILED || image->magic != IMAGE_MAGIC || image->id != id ||
+            image->run_size != sizeof(struct image_run) || image->n_runs == 0 ||
+            sizeof(struct image) + (size_t)image->n_runs * sizeof(struct image_run) > (size_t)st.st_size) {
+                log_msg(LOG_ERR, "stored batch %llu from the previous instance is unreadable; the outcomes of its "
+                        "runs cannot be recorded", (unsigned long long)id);
+                if (image != MAP_FAILED)
+                        munmap(image, (size_t)st.st_size);
+                if (pipe_fd >= 0)
+                        close(pipe_fd);
+                fdstore_remove(pipe_name);
+                fdstore_remove(runs_name);
+                return;
+        }
+        size_t n = image->n_runs;
+        struct batch *b = calloc(1, sizeof(*b) + n * sizeof(struct run));
+        if (!b) {
+                log_msg(LOG_ERR, "cannot adopt batch %llu: %s", (unsigned long long)id, strerror(ENOMEM));
+                munmap(image, (size_t)st.st_size);
+                if (pipe_fd >= 0)
+                        close(pipe_fd);
+                return; /* left in the store: a later instance may have the memory */
+        }
+        *b = (struct batch){ .manager = m, .id = id, .fd = pipe_fd, .created_usec = image->created_usec,
+                             .image = image, .image_size = (size_t)st.st_size, .adopted = true, .n_runs = n };
+        b->next = m->first;
+        if (b->next)
+                b->next->prev = b;
+        m->first = b;
+        m->n_open++;
+        m->n_stored++;
+        if (id >= m->next_id)
+                m->next_id = id + 1;
+        for (size_t i = 0; i < n; i++) {
+                const struct image_run *ir = &image->runs[i];
+                struct run *run = &b->runs[i];
+                run->batch = b;
+                run->slot = (uint32_t)i;
+                run->job_name = strndup(ir->job_name, sizeof(ir->job_name));
+                run->user = ir->user[0] ? strndup(ir->user, sizeof(ir->user)) : NULL;
+                memcpy(run->run_id, ir->run_id, sizeof(run->run_id) - 1);
+                run->scheduled_usec = ir->scheduled_usec;
+                run->on_failure = ir->on_failure;
+                run->runner_pid = ir->runner_pid;
+                run->job_pid = ir->job_pid;
+                run->cancel_requested = ir->cancel_requested;
+                run->finished = ir->finished;
+                if (!run->job_name)
+                        run->job_name = strdup("?"); /* only the name is lost, never the batch */
+                if (run->finished) {
+                        b->n_finished++;
+                        continue;
+                }
+                m->n_running++;
+                if (pipe_fd >= 0)
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED, .priority = LOG_INFO,
+                                                        .job = run->job_name, .run_id = run->run_id,
+                                                        .user = run->user, .job_pid = run->job_pid,
+                                                        .scheduled_usec = run->scheduled_usec },
+                                 "%s of %s (pid %d) taken over from the previous instance of tickd",
+                                 run->on_failure ? "on_failure command" : "run", run->job_name, run->job_pid);
+        }
+        int r = pipe_fd < 0 ? -EBADF : fcntl(pipe_fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &b->io, pipe_fd, EPOLLIN, collector_on_io, b);
+        if (r < 0) {
+                if (pipe_fd >= 0)
+                        log_msg(LOG_ERR, "cannot watch adopted batch %llu: %s", (unsigned long long)id,
+                                strerror(-r));
+                for (size_t i = 0; i < n; i++)
+                        run_finish(b, &b->runs[i], NULL); /* lost, by name */
+                batch_free(b);
+        }
+}
+
+size_t batch_manager_adopt(struct batch_manager *m, struct fdstore_passed *passed)
+{
+        size_t before = m->n_running;
+        for (size_t i = 0; i < passed->n; i++) {
+                unsigned long long id;
+                char tail;
+                if (passed->fds[i] < 0 || sscanf(passed->names[i], "tickd-runs-%llu%c", &id, &tail) != 1)
+                        continue;
+                char pipe_name[48], runs_name[48];
+                store_names(id, pipe_name, runs_name);
+                int pipe_fd = -1;
+                for (size_t j = 0; j < passed->n; j++)
+                        if (passed->fds[j] >= 0 && strcmp(passed->names[j], pipe_name) == 0) {
+                                pipe_fd = passed->fds[j];
+                                passed->fds[j] = -1;
+                        }
+                int image_fd = passed->fds[i];
+                passed->fds[i] = -1;
+                batch_adopt(m, id, image_fd, pipe_fd);
+        }
+        for (size_t i = 0; i < passed->n; i++) {
+                if (passed->fds[i] < 0)
+                        continue;
+                if (strncmp(passed->names[i], "tickd-", 6) == 0) {
+                        log_msg(LOG_WARNING, "stored descriptor %s has no batch image; dropping it", passed->names[i]);
+                        fdstore_remove(passed->names[i]);
+                } else {
+                        log_msg(LOG_WARNING, "ignoring passed descriptor %d named %s", passed->fds[i],
+                                passed->names[i]);
+                }
+                close(passed->fds[i]);
+                passed->fds[i] = -1;
+        }
+        return m->n_running - before;
+}
+
+bool batch_all_stored(const struct batch_manager *m) { return m->n_stored == m->n_open; }
+size_t batch_open_count(const struct batch_manager *m) { return m->n_open; }
+size_t batch_running_count(const struct batch_manager *m) { return m->n_running; }
+
+size_t batch_running_count_job(const struct batch_manager *m, const char *job_name)
+{
+        size_t count = 0;
+        for (const struct batch *b = m->first; b; b = b->next)
+                for (size_t i = 0; i < b->n_runs; i++)
+                        if (!b->runs[i].finished && !b->runs[i].on_failure &&
+                            strcmp(b->runs[i].job_name, job_name) == 0)
+                                count++;
+        return count;
+}
+
+void batch_foreach(const struct batch_manager *m, batch_visit_fn fn, void *userdata)
+{
+        uint64_t now = mono_usec();
+        for (const struct batch *b = m->first; b; b = b->next) {
+                const struct run *missing[b->n_runs - b->n_finished + 1];
+                size_t k = 0;
+                for (size_t i = 0; i < b->n_runs; i++)
+                        if (!b->runs[i].finished)
+                                missing[k++] = &b->runs[i];
+                fn(userdata, b->id, now - b->created_usec, missing, k);
+        }
+}

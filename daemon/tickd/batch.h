@@ -1,0 +1,118 @@
+/* batch.h — one tick's pipe, its runners and the collector that reads it.
+ *
+ * Owns the core of DESIGN.md ("The story behind the core"): a batch is the
+ * set of runs dispatched together. It has one pipe (O_CLOEXEC); every
+ * runner holds the write end; the daemon closes its own copy as soon as the
+ * last runner is forked. The collector is an sd-event io source on the read
+ * end: it reads fixed-size records (runner.h) until EOF — which the kernel
+ * delivers exactly when the last runner has exited — then closes the read
+ * end and frees the batch. A run whose runner died without a FINISHED
+ * record is reported lost, by name. So no batch can outlive its runners.
+ *
+ * The manager also reaps runners (a SIGCHLD source and a waitpid loop; the
+ * caller must have blocked SIGCHLD), knows every open batch (age, runs not
+ * yet reported) and warns once (batch-stuck) when a batch outlives the
+ * deadlines of its jobs. It logs each run's start and outcome; the owner
+ * gets a callback for its own bookkeeping (overlap, stamps, on_failure).
+ *
+ * Restarts (fdstore.h): when the service manager offers a descriptor
+ * store, every batch is stored there at dispatch (its pipe and an image of
+ * its runs, kept current), and taken out when it completes. A daemon that
+ * is restarted, or crashes and is restarted, leaves its runners running;
+ * the next instance adopts the stored batches and records their outcomes,
+ * including those written while no daemon was running. */
+#ifndef TICKD_BATCH_H
+#define TICKD_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "core/crontab.h"
+#include "tickd/fdstore.h"
+#include "tickd/runner.h"
+
+struct batch;
+struct batch_manager;
+
+/* One run, owned by its batch. JOB_NAME is a copy: a reload may free the
+ * job while it runs, and its outcome is still recorded under its name. */
+struct run {
+        struct batch *batch;
+        uint32_t slot;
+        char *job_name;
+        char *user;                /* the job's user= (TICKD_USER), NULL = the daemon's */
+        char run_id[33];
+        int64_t scheduled_usec;    /* the instant it ran for (CLOCK_REALTIME), 0 = manual */
+        bool on_failure;           /* an on_failure command, not the job itself */
+        pid_t runner_pid;          /* 0 once reaped (or never forked) */
+        pid_t job_pid;             /* from the STARTED record; 0 before */
+        bool finished;             /* FINISHED record received, or lost */
+        bool cancel_requested;
+};
+
+/* What to run: JOB (borrowed for the duration of batch_spawn() only). */
+struct run_request {
+        const struct job *job;
+        int64_t scheduled_usec;
+        const char *command;       /* NULL = job->command */
+        int failed_exit_status;    /* on_failure: the status that triggered it; -1 otherwise */
+        const char *run_id;        /* on_failure: the failed run's id; NULL = a fresh one */
+};
+
+/* Called for every FINISHED record, and with OUTCOME NULL for a lost run,
+ * after the outcome is logged. The run (and its batch) stays valid during
+ * the call only. */
+typedef void (*batch_finished_fn)(void *userdata, const struct run *run, const struct outcome *outcome);
+
+struct batch_manager_options {
+        sd_event *event;
+        const char *default_path;  /* PATH for jobs; NULL = built-in (borrowed) */
+        bool relay_output;         /* job output to stderr, prefixed "JOB: " */
+        batch_finished_fn finished;
+        void *userdata;
+};
+
+int batch_manager_new(const struct batch_manager_options *options, struct batch_manager **out);
+/* Frees every open batch without waiting (the runners are not signalled). */
+void batch_manager_free(struct batch_manager *m);
+
+/* Forks one runner per request, all sharing one new batch. Returns the
+ * number of runs dispatched (a failed fork is reported as a FAILED outcome
+ * straight away), or a negative errno when no batch could be made. */
+int batch_spawn(struct batch_manager *m, const struct run_request *requests, size_t n);
+
+/* Restart: forgets every open batch without signalling its runners or
+ * waiting for them (they are not killed, and become the service manager's
+ * children). Batches in the fd store stay there for the next instance. */
+void batch_manager_detach(struct batch_manager *m);
+/* Whether every open batch is in the fd store (so a detach loses none). */
+bool batch_all_stored(const struct batch_manager *m);
+/* Start-up after a restart: adopts the batches the previous instance left
+ * in the fd store (named tickd-pipe-ID and tickd-runs-ID in PASSED; the
+ * descriptors it takes are set to -1, the other tickd-* ones are dropped
+ * from the store). Logs each adopted run; returns how many still run. */
+size_t batch_manager_adopt(struct batch_manager *m, struct fdstore_passed *passed);
+
+/* Asks a run to stop: SIGTERM to its runner (which forwards to the job's
+ * group and SIGKILLs it after kill_grace). Finds runs by job name; returns
+ * how many were signalled. */
+size_t batch_cancel_job(struct batch_manager *m, const char *job_name);
+/* Shutdown: SIGTERM every running runner (cancel). */
+void batch_cancel_all(struct batch_manager *m);
+/* Shutdown, when time is up: SIGKILL every job group still running, and
+ * the runners that never reported their job. */
+void batch_kill_all(struct batch_manager *m);
+
+/* Introspection for status and tests. */
+size_t batch_open_count(const struct batch_manager *m);
+size_t batch_running_count(const struct batch_manager *m); /* runs not finished */
+size_t batch_running_count_job(const struct batch_manager *m, const char *job_name);
+/* Calls FN for every open batch: its id, age in µs and the runs not yet finished. */
+typedef void (*batch_visit_fn)(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *missing,
+                               size_t n_missing);
+void batch_foreach(const struct batch_manager *m, batch_visit_fn fn, void *userdata);
+
+#endif

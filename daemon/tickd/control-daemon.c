@@ -1,0 +1,374 @@
+/* control-daemon.c — control_ops over the scheduler and batches; see
+ * control-daemon.h. */
+#include "tickd/control-daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/cleanup.h"
+#include "shared/control-last.h"
+#include "shared/log.h"
+#include "core/schedule.h"
+#include "core/timespan.h"
+
+struct control_daemon {
+        struct control_daemon_options options;
+        struct control *control;
+        struct control_last *last;  /* each job's last outcome, kept across restarts */
+};
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static const char *result_name(const struct outcome *o)
+{
+        if (!o)
+                return "lost";
+        if (o->cancelled)
+                return "cancelled";
+        if (o->timed_out)
+                return "timeout";
+        switch (o->status) {
+        case OUTCOME_EXITED: return o->code == 0 ? "success" : "failed";
+        case OUTCOME_SIGNALED: return "failed";
+        case OUTCOME_SETUP_FAILED: return strcmp(o->stage, "exec") == 0 ? "exec-failed" : "setup-failed";
+        default: return "failed";
+        }
+}
+
+void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *o)
+{
+        struct control_daemon *cd = userdata;
+        if (!cd)
+                return;
+        struct control_outcome co = {
+                .run_id = run->run_id,
+                .result = result_name(o),
+                .exit_status = o && o->status == OUTCOME_EXITED ? o->code : -1,
+                .signal = o && o->status == OUTCOME_SIGNALED ? o->signal : 0,
+                .start_usec = o && o->start_usec > 0 ? (uint64_t)o->start_usec : 0,
+                .end_usec = o && o->end_usec > 0 ? (uint64_t)o->end_usec : now_usec(),
+        };
+        if (!run->on_failure) {
+                int r = control_last_set(cd->last, run->job_name, &co);
+                if (r < 0)
+                        log_emit((&(struct log_record){ .priority = LOG_WARNING, .job = run->job_name,
+                                                        .errno_value = -r }),
+                                 "cannot keep the last outcome of %s: %s", run->job_name, strerror(-r));
+        }
+        control_run_finished(cd->control, run->job_name, &co);
+}
+
+/* ---- jobs ---- */
+
+static int for_each_job(void *userdata, control_job_fn each, void *ctx)
+{
+        struct control_daemon *cd = userdata;
+        struct scheduler *s = cd->options.scheduler;
+        _cleanup_free_ const char **paths = scheduler_file_paths(s);
+        if (!paths)
+                return scheduler_job_count(s) ? -ENOMEM : 0;
+        int64_t now = (int64_t)(now_usec() / USEC_PER_SEC);
+        struct batch_manager *batches = scheduler_batches(s);
+        for (const char **p = paths; *p; p++) {
+                const struct crontab_file *file = scheduler_get_file(s, *p);
+                for (size_t i = 0; file && i < file->n_jobs; i++) {
+                        const struct job *j = file->jobs[i];
+                        int64_t next = 0;
+                        if (!j->enabled || schedule_next(j->schedule, j->zone, now, &next) < 0)
+                                next = 0;
+                        struct control_job cj = {
+                                .job = j,
+                                .uid = (uid_t)-1,
+                                .next_usec = (uint64_t)next * USEC_PER_SEC,
+                                .last = control_last_get(cd->last, j->name),
+                                .running = (unsigned)batch_running_count_job(batches, j->name),
+                        };
+                        int r = each(&cj, ctx);
+                        if (r != 0)
+                                return r < 0 ? r : 0;
+                }
+        }
+        return 0;
+}
+
+/* ---- files ---- */
+
+static bool same_identity(const struct crontab_file *f, const char *path)
+{
+        struct stat st;
+        return f && stat(path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino && st.st_size == f->size &&
+               st.st_mtim.tv_sec == f->mtime.tv_sec && st.st_mtim.tv_nsec == f->mtime.tv_nsec;
+}
+
+static char *first_error(const struct diagnostics *d)
+{
+        for (size_t i = 0; i < d->count; i++) {
+                const struct diagnostic *it = &d->items[i];
+                if (it->severity != DIAG_ERROR)
+                        continue;
+                char *s = NULL;
+                /* Some messages already start with their key ("schedule: ..."). */
+                size_t klen = it->key ? strlen(it->key) : 0;
+                bool keyed = it->key && !(strncmp(it->message, it->key, klen) == 0 && it->message[klen] == ':');
+                int n = keyed ? asprintf(&s, "%s:%u: %s: %s", it->file ? it->file : "", it->line, it->key, it->message)
+                                : asprintf(&s, "%s:%u: %s", it->file ? it->file : "", it->line, it->message);
+                return n < 0 ? NULL : s;
+        }
+        return NULL;
+}
+
+/* Why PATH is not what the scheduler holds: its first error, or the job
+ * name it shares with another file. */
+static char *rejection_reason(struct control_daemon *cd, const char *path)
+{
+        struct diagnostics d = {};
+        struct crontab_file *file = NULL;
+        char *reason = NULL;
+        if (crontab_load_file(path, cd->options.crontab_options, &file, &d) < 0) {
+                reason = first_error(&d);
+        } else {
+                struct scheduler *s = cd->options.scheduler;
+                _cleanup_free_ const char **paths = scheduler_file_paths(s);
+                for (const char **p = paths; p && *p && !reason; p++) {
+                        if (strcmp(*p, path) == 0)
+                                continue;
+                        const struct crontab_file *other = scheduler_get_file(s, *p);
+                        for (size_t i = 0; other && i < other->n_jobs && !reason; i++)
+                                for (size_t k = 0; k < file->n_jobs && !reason; k++)
+                                        if (strcmp(other->jobs[i]->name, file->jobs[k]->name) == 0 &&
+                                            asprintf(&reason, "%s:%u: job '%s' is already defined in %s", path,
+                                                     file->jobs[k]->line, file->jobs[k]->name, *p) < 0)
+                                                reason = NULL;
+                }
+        }
+        crontab_file_free(file);
+        diag_free(&d);
+        return reason ? reason : strdup("changed on disk since the last reload");
+}
+
+static int for_each_file(void *userdata, control_file_fn each, void *ctx)
+{
+        struct control_daemon *cd = userdata;
+        struct scheduler *s = cd->options.scheduler;
+        struct diagnostics d = {};
+        char **paths = NULL;
+        int r = crontab_list_dir(cd->options.jobs_dir, cd->options.crontab_options, &paths, &d);
+        if (r < 0) {
+                _cleanup_free_ char *reason = first_error(&d);
+                struct control_file f = { .path = cd->options.jobs_dir, .loaded = false,
+                                          .error = reason ? reason : strerror(-r) };
+                diag_free(&d);
+                r = each(&f, ctx);
+                return r < 0 ? r : 0;
+        }
+        diag_free(&d);
+        for (char **p = paths; *p; p++) {
+                const struct crontab_file *file = scheduler_get_file(s, *p);
+                struct control_file f = { .path = *p, .loaded = same_identity(file, *p),
+                                          .n_jobs = file ? (unsigned)file->n_jobs : 0 };
+                _cleanup_free_ char *reason = NULL;
+                if (!f.loaded) {
+                        reason = rejection_reason(cd, *p);
+                        /* A file changed on disk that loads cleanly is only waiting for the reload. */
+                        f.loaded = reason && strcmp(reason, "changed on disk since the last reload") == 0 && file;
+                        f.error = reason;
+                }
+                r = each(&f, ctx);
+                if (r != 0)
+                        break;
+        }
+        crontab_paths_free(paths);
+        return r < 0 ? r : 0;
+}
+
+/* ---- runs and batches ---- */
+
+struct visit_ctx {
+        control_run_fn each_run;
+        control_batch_fn each_batch;
+        void *ctx;
+        int r;
+        uint64_t now;
+        const char *find_job;   /* newest_run(): the job to look for */
+        uint64_t newest_id;
+        char run_id[CONTROL_RUN_ID_MAX];
+};
+
+static const char *run_user(struct control_daemon *cd, const char *job)
+{
+        /* The job's current definition: who the run is accounted to. */
+        struct scheduler *s = cd->options.scheduler;
+        _cleanup_free_ const char **paths = scheduler_file_paths(s);
+        for (const char **p = paths; p && *p; p++) {
+                const struct crontab_file *f = scheduler_get_file(s, *p);
+                for (size_t i = 0; f && i < f->n_jobs; i++)
+                        if (strcmp(f->jobs[i]->name, job) == 0)
+                                return f->jobs[i]->user;
+        }
+        return NULL;
+}
+
+struct run_visit {
+        struct control_daemon *cd;
+        struct visit_ctx *v;
+};
+
+static void visit_runs(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *missing, size_t n)
+{
+        struct run_visit *rv = userdata;
+        struct visit_ctx *v = rv->v;
+        for (size_t i = 0; i < n && v->r == 0; i++) {
+                const struct run *run = missing[i];
+                struct control_run cr = { .job = run->job_name, .user = run_user(rv->cd, run->job_name),
+                                          .uid = (uid_t)-1, .run_id = run->run_id,
+                                          .pid = run->job_pid ? run->job_pid : run->runner_pid,
+                                          .start_usec = v->now - age_usec };
+                v->r = v->each_run(&cr, v->ctx);
+        }
+}
+
+static int for_each_run(void *userdata, control_run_fn each, void *ctx)
+{
+        struct control_daemon *cd = userdata;
+        struct visit_ctx v = { .each_run = each, .ctx = ctx, .now = now_usec() };
+        struct run_visit rv = { cd, &v };
+        batch_foreach(scheduler_batches(cd->options.scheduler), visit_runs, &rv);
+        return v.r < 0 ? v.r : 0;
+}
+
+static void visit_batch(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *missing, size_t n)
+{
+        struct visit_ctx *v = userdata;
+        if (v->r != 0)
+                return;
+        const char **names = calloc(n ? n : 1, sizeof(*names));
+        if (!names) {
+                v->r = -ENOMEM;
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                names[i] = missing[i]->job_name;
+        struct control_batch b = { .id = id, .created_usec = v->now - age_usec, .n_jobs = (unsigned)n,
+                                   .missing = names, .n_missing = n };
+        v->r = v->each_batch(&b, v->ctx);
+        free(names);
+}
+
+static int for_each_batch(void *userdata, control_batch_fn each, void *ctx)
+{
+        struct control_daemon *cd = userdata;
+        struct visit_ctx v = { .each_batch = each, .ctx = ctx, .now = now_usec() };
+        batch_foreach(scheduler_batches(cd->options.scheduler), visit_batch, &v);
+        return v.r < 0 ? v.r : 0;
+}
+
+/* ---- run, cancel, reload ---- */
+
+static const struct job *find_job(struct control_daemon *cd, const char *name)
+{
+        struct scheduler *s = cd->options.scheduler;
+        _cleanup_free_ const char **paths = scheduler_file_paths(s);
+        for (const char **p = paths; p && *p; p++) {
+                const struct crontab_file *f = scheduler_get_file(s, *p);
+                for (size_t i = 0; f && i < f->n_jobs; i++)
+                        if (strcmp(f->jobs[i]->name, name) == 0)
+                                return f->jobs[i];
+        }
+        return NULL;
+}
+
+static int run_job(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_MAX])
+{
+        struct control_daemon *cd = userdata;
+        const struct job *job = find_job(cd, name);
+        if (!job)
+                return -ENOENT;
+        enum overlap_policy overlap = job->overlap;
+        char id[SCHEDULER_RUN_ID_MAX] = "";
+        int r = scheduler_run_now_id(cd->options.scheduler, name, id);
+        if (r < 0)
+                return r;
+        snprintf(run_id, CONTROL_RUN_ID_MAX, "%s", id);
+        switch (r) {
+        case SCHEDULER_RUN_STARTED: return 0;
+        case SCHEDULER_RUN_QUEUED: return CONTROL_RUN_QUEUED;
+        case SCHEDULER_RUN_WAITING: return CONTROL_RUN_WAITING;
+        default: /* skipped: only skip, queue and replace ever skip */
+                return overlap == OVERLAP_SKIP ? -EBUSY : -EALREADY;
+        }
+}
+
+static void on_dropped(void *userdata, const char *job, const char *run_id, const char *reason)
+{
+        struct control_daemon *cd = userdata;
+        control_run_dropped(cd->control, job, run_id, reason);
+}
+
+static int cancel_job(void *userdata, const char *name)
+{
+        struct control_daemon *cd = userdata;
+        struct batch_manager *batches = scheduler_batches(cd->options.scheduler);
+        size_t n = batch_cancel_job(batches, name);
+        if (n > 0)
+                return (int)n;
+        return find_job(cd, name) ? -ESRCH : -ENOENT;
+}
+
+static int reload(void *userdata)
+{
+        struct control_daemon *cd = userdata;
+        cd->options.reload(cd->options.userdata);
+        return 0;
+}
+
+static const struct control_ops ops = {
+        .for_each_job = for_each_job,
+        .for_each_file = for_each_file,
+        .for_each_run = for_each_run,
+        .for_each_batch = for_each_batch,
+        .run_job = run_job,
+        .cancel_job = cancel_job,
+        .reload = reload,
+};
+
+int control_daemon_new(const struct control_daemon_options *options, struct control_daemon **out)
+{
+        struct control_daemon *cd = calloc(1, sizeof(*cd));
+        if (!cd)
+                return -ENOMEM;
+        cd->options = *options;
+        int r = control_last_new(options->event, scheduler_state_dir(options->scheduler), &cd->last);
+        if (r < 0) {
+                free(cd);
+                return r;
+        }
+        r = control_new(options->event, &options->control, &ops, cd, &cd->control);
+        if (r < 0) {
+                control_last_free(cd->last);
+                free(cd);
+                return r;
+        }
+        scheduler_set_dropped(options->scheduler, on_dropped, cd);
+        *out = cd;
+        return 0;
+}
+
+struct control_daemon *control_daemon_free(struct control_daemon *cd)
+{
+        if (!cd)
+                return NULL;
+        scheduler_set_dropped(cd->options.scheduler, NULL, NULL);
+        control_free(cd->control);
+        control_last_free(cd->last);
+        free(cd);
+        return NULL;
+}

@@ -1,0 +1,39 @@
+/* control-daemon.h — the daemon's side of the control socket.
+ *
+ * Implements struct control_ops (control.h) on top of the scheduler and
+ * the batch manager through their public headers only, and keeps what
+ * neither of them keeps: each job's last outcome (fed by
+ * control_daemon_finished(), which the scheduler calls for every finished
+ * run; kept in the state directory across restarts, control-last.h) and, per crontab, why it was rejected (worked out again when asked:
+ * a file whose identity on disk is not the loaded one is loaded again to
+ * find its first error). */
+#ifndef TICKD_CONTROL_DAEMON_H
+#define TICKD_CONTROL_DAEMON_H
+
+#include <systemd/sd-event.h>
+
+#include "tickd/batch.h"
+#include "tickd/control.h"
+#include "core/crontab.h"
+#include "tickd/scheduler.h"
+
+struct control_daemon;
+
+struct control_daemon_options {
+        sd_event *event;
+        struct scheduler *scheduler;
+        const char *jobs_dir;                        /* borrowed, lives as long as the bridge */
+        const struct crontab_options *crontab_options; /* borrowed */
+        void (*reload)(void *userdata);              /* the daemon's own reload */
+        void *userdata;
+        struct control_options control;              /* the socket (control_new) */
+};
+
+/* Creates the socket and starts serving. */
+int control_daemon_new(const struct control_daemon_options *options, struct control_daemon **out);
+struct control_daemon *control_daemon_free(struct control_daemon *cd);
+
+/* A batch_finished_fn: records RUN's outcome and answers its waiters. */
+void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *outcome);
+
+#endif

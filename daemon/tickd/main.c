@@ -1,0 +1,684 @@
+/* main-tickd.c — tickd: options, paths, the sd-event loop, signals,
+ * reloads and shutdown. The work is done by scheduler, batch and runner;
+ * this file only wires them together. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cleanup.h"
+#include "tickd/control-daemon.h"
+#include "core/crontab.h"
+#include "core/diag.h"
+#include "tickd/fdstore.h"
+#include "core/inifile.h"
+#include "shared/log.h"
+#include "tickd/notify.h"
+#include "tickd/reload.h"
+#include "tickd/scheduler.h"
+#include "core/timespan.h"
+#include "core/tz.h"
+
+/* Changes in the jobs directory come in bursts (an editor writes, renames,
+ * chmods): one reload this long after the last of them. */
+#define RELOAD_DEBOUNCE_USEC (100 * 1000)
+/* After the shutdown timeout's SIGKILL, how long to wait for the runners'
+ * last records before giving up on them (they are then reported lost). */
+#define SHUTDOWN_KILL_WAIT_USEC (5 * 1000000)
+
+struct options {
+        bool user;
+        bool check;
+        char *config_dir;
+        char *state_dir;
+        char *runtime_dir;
+        enum log_target log_target;
+        int log_level;
+};
+
+struct daemon {
+        struct options *options;
+        char *jobs_dir;
+        char *runtime_dir;  /* RUNTIME_DIR/tickd */
+        sd_event *event;
+        struct scheduler *scheduler;
+        struct control_daemon *control; /* the control socket; NULL until it is up */
+        struct daemon_config config;
+        struct tz_cache *zones;
+        struct crontab_options crontab_options;
+        sd_event_source *reload_timer;
+        const char *reload_reason; /* why the armed reload_timer will reload */
+        sd_event_source *inotify;       /* the jobs directory */
+        sd_event_source *conf_inotify;  /* the configuration directory, for tickd.conf */
+        sd_event_source *shutdown_timer;
+        sd_event_source *shutdown_check;
+        sd_event_source *status_post;
+        char status[256];   /* the last STATUS= sent to the service manager */
+        bool stopping;
+        bool killed;
+};
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: tickd [OPTIONS]\n\n"
+                "Runs the jobs of the INI crontabs in CONFIG_DIR/jobs.d at their instants.\n\n"
+                "  --user               run as a user instance (XDG directories, jobs as this user)\n"
+                "  --config-dir DIR     configuration (default /etc/tickd, user: $XDG_CONFIG_HOME/tickd)\n"
+                "  --state-dir DIR      state (default /var/lib/tickd, user: $XDG_STATE_HOME/tickd)\n"
+                "  --runtime-dir DIR    runtime base; tickd uses DIR/tickd (default /run, user: $XDG_RUNTIME_DIR)\n"
+                "  --log-target TARGET  auto, journal or stderr (default auto)\n"
+                "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
+                "  --check              load the configuration, print diagnostics and exit\n"
+                "  --help               show this help\n"
+                "  --version            show the version\n\n"
+                "See tickd(8).\n");
+}
+
+static char *path_join(const char *a, const char *b)
+{
+        char *p;
+        return asprintf(&p, "%s/%s", a, b) < 0 ? NULL : p;
+}
+
+static char *xdg_dir(const char *variable, const char *fallback)
+{
+        const char *v = getenv(variable);
+        if (v && v[0] == '/')
+                return path_join(v, "tickd");
+        const char *home = getenv("HOME");
+        struct passwd *pw = (!home || home[0] != '/') ? getpwuid(getuid()) : NULL;
+        if (pw)
+                home = pw->pw_dir;
+        if (!home)
+                return NULL;
+        char *p;
+        return asprintf(&p, "%s/%s/tickd", home, fallback) < 0 ? NULL : p;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+        enum { OPT_USER = 256, OPT_CONFIG, OPT_STATE, OPT_RUNTIME, OPT_TARGET, OPT_LEVEL, OPT_CHECK, OPT_HELP,
+               OPT_VERSION };
+        static const struct option long_options[] = {
+                { "user", no_argument, NULL, OPT_USER },
+                { "config-dir", required_argument, NULL, OPT_CONFIG },
+                { "state-dir", required_argument, NULL, OPT_STATE },
+                { "runtime-dir", required_argument, NULL, OPT_RUNTIME },
+                { "log-target", required_argument, NULL, OPT_TARGET },
+                { "log-level", required_argument, NULL, OPT_LEVEL },
+                { "check", no_argument, NULL, OPT_CHECK },
+                { "help", no_argument, NULL, OPT_HELP },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {},
+        };
+        *o = (struct options){ .log_target = LOG_TARGET_AUTO, .log_level = -1 };
+        int c;
+        while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_USER: o->user = true; break;
+                case OPT_CONFIG: free(o->config_dir); o->config_dir = strdup(optarg); break;
+                case OPT_STATE: free(o->state_dir); o->state_dir = strdup(optarg); break;
+                case OPT_RUNTIME: free(o->runtime_dir); o->runtime_dir = strdup(optarg); break;
+                case OPT_TARGET:
+                        if (log_target_from_string(optarg, &o->log_target) < 0) {
+                                fprintf(stderr, "tickd: --log-target: '%s' is not auto, journal or stderr\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case OPT_LEVEL:
+                        o->log_level = log_level_from_string(optarg);
+                        if (o->log_level < 0) {
+                                fprintf(stderr, "tickd: --log-level: unknown level '%s'\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case OPT_CHECK: o->check = true; break;
+                case 'h':
+                case OPT_HELP: usage(stdout); return 0;
+                case OPT_VERSION: printf("tickd %s\n", TICKD_VERSION); return 0;
+                default: usage(stderr); return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "tickd: unexpected argument '%s' (see tickd --help)\n", argv[optind]);
+                return 2;
+        }
+        if (!o->config_dir)
+                o->config_dir = o->user ? xdg_dir("XDG_CONFIG_HOME", ".config") : strdup("/etc/tickd");
+        if (!o->state_dir)
+                o->state_dir = o->user ? xdg_dir("XDG_STATE_HOME", ".local/state") : strdup("/var/lib/tickd");
+        if (!o->runtime_dir) {
+                const char *xdg = getenv("XDG_RUNTIME_DIR");
+                if (o->user && !(xdg && xdg[0] == '/')) {
+                        fprintf(stderr, "tickd: --user needs $XDG_RUNTIME_DIR or --runtime-dir\n");
+                        return 2;
+                }
+                o->runtime_dir = strdup(o->user ? xdg : "/run");
+        }
+        if (!o->config_dir || !o->state_dir || !o->runtime_dir) {
+                fprintf(stderr, "tickd: cannot determine the directories (set HOME or use --config-dir etc.)\n");
+                return 2;
+        }
+        return -1; /* go on */
+}
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = '\0';
+                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* tickd.conf into NEXT, with its default zone resolved into *ZONE. Errors
+ * are logged with file:line. At start-up an unknown default_timezone falls
+ * back to UTC (the daemon must come up); on a reload it rejects the file,
+ * like any other error, and the settings in force stay. */
+static int settings_read(struct daemon *d, bool starting, struct daemon_config *next, const struct tz **zone)
+{
+        _cleanup_free_ char *conf = path_join(d->options->config_dir, "tickd.conf");
+        struct diagnostics diags = { 0 };
+        int r = conf ? daemon_config_load(conf, next, &diags) : -ENOMEM;
+        reload_log_diagnostics(&diags);
+        diag_free(&diags);
+        if (r >= 0 && !d->zones && !(d->zones = tz_cache_new(NULL)))
+                r = -ENOMEM;
+        if (r >= 0) {
+                r = next->default_timezone ? tz_cache_get(d->zones, next->default_timezone, zone)
+                                           : tz_cache_get_system(d->zones, zone);
+                if (r < 0 && !starting && next->default_timezone)
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },
+                                 "%s: default_timezone: %s: %s", conf, next->default_timezone, strerror(-r));
+                else if (r < 0) {
+                        log_msg(LOG_WARNING, "default time zone %s unusable (%s); using UTC",
+                                next->default_timezone ? next->default_timezone : "of the system", strerror(-r));
+                        r = tz_cache_get(d->zones, "UTC", zone);
+                }
+        }
+        if (r < 0) {
+                if (starting)
+                        log_msg(LOG_ERR, "%s: cannot be used: %s", conf ? conf : "tickd.conf", strerror(-r));
+                else
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },
+                                 "%s rejected; the previous settings stay in force", conf ? conf : "tickd.conf");
+                daemon_config_free(next);
+        }
+        return r;
+}
+
+/* Puts NEXT (taken) in force. The scheduler and its batch manager borrow
+ * config.default_path: it lives in one buffer of the longest possible
+ * value for the daemon's whole life, rewritten in place (the daemon is
+ * single-threaded; runners forked earlier have their own copy). Returns
+ * whether jobs must be read again (their default zone changed). */
+static bool settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
+{
+        char *path = d->config.default_path; /* the buffer (load_settings() made it) */
+        if (d->scheduler) {
+                if (next->max_concurrent != d->config.max_concurrent ||
+                    strcmp(next->default_path, path) != 0 || zone != d->crontab_options.default_zone ||
+                    next->log_level != d->config.log_level ||
+                    next->shutdown_timeout_usec != d->config.shutdown_timeout_usec)
+                        log_msg(LOG_INFO,
+                                "tickd.conf: settings in force: max_concurrent=%u path=%s default_timezone=%s "
+                                "log_level=%d shutdown_timeout=%.3fs",
+                                next->max_concurrent, next->default_path, tz_name(zone), next->log_level,
+                                (double)next->shutdown_timeout_usec / 1e6);
+        }
+        d->config.default_path = NULL;
+        snprintf(path, INIFILE_MAX_LINE + 1, "%s", next->default_path);
+        free(next->default_path);
+        next->default_path = path;
+        bool zone_changed = d->crontab_options.default_zone && zone != d->crontab_options.default_zone;
+        daemon_config_free(&d->config);
+        d->config = *next;
+        *next = (struct daemon_config){ 0 };
+        d->crontab_options.default_zone = zone;
+        if (d->scheduler) {
+                scheduler_set_max_concurrent(d->scheduler, d->config.max_concurrent);
+                if (d->options->log_level < 0) /* --log-level wins over tickd.conf */
+                        log_setup(log_current_target(), d->config.log_level);
+        }
+        return zone_changed;
+}
+
+static int load_settings(struct daemon *d)
+{
+        struct daemon_config next = { 0 };
+        const struct tz *zone = NULL;
+        int r = settings_read(d, true, &next, &zone);
+        if (r < 0)
+                return r;
+        d->config.default_path = calloc(1, INIFILE_MAX_LINE + 1);
+        if (!d->config.default_path) {
+                daemon_config_free(&next);
+                return -ENOMEM;
+        }
+        settings_apply(d, &next, zone);
+        d->crontab_options = (struct crontab_options){
+                /* A daemon that is not root cannot run jobs as anyone else:
+                 * its crontabs must then be its own, as in user mode. */
+                .system_mode = !d->options->user && geteuid() == 0,
+                .owner_uid = geteuid(),
+                .zones = d->zones,
+                .default_zone = zone,
+                .resolve_users = false, /* look-ups happen in runners, never in the daemon */
+        };
+        return 0;
+}
+
+static int check_configuration(struct daemon *d)
+{
+        struct diagnostics diags = { 0 };
+        struct crontab_set set = { 0 };
+        d->crontab_options.resolve_users = true;
+        d->crontab_options.check_commands = true;
+        d->crontab_options.default_path = d->config.default_path;
+        int r = crontab_load_dir(d->jobs_dir, &d->crontab_options, &set, &diags);
+        size_t n_jobs = 0;
+        for (size_t i = 0; i < set.n_files; i++)
+                n_jobs += set.files[i]->n_jobs;
+        for (size_t i = 0; i < diags.count; i++)
+                if (diags.items[i].severity != DIAG_DEBUG)
+                        diag_fprint(stderr, &diags.items[i]);
+        size_t errors = diag_count(&diags, DIAG_ERROR);
+        diag_free(&diags);
+        size_t n_files = set.n_files;
+        crontab_set_free(&set);
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", d->jobs_dir, strerror(-r));
+                return 1;
+        }
+        printf("%zu job(s) in %zu file(s) loaded from %s%s\n", n_jobs, n_files, d->jobs_dir,
+               errors ? "; some files have errors and would be rejected" : "");
+        return errors ? 1 : 0;
+}
+
+/* Jobs (and, after start-up, tickd.conf first: its settings apply to the
+ * jobs read after it) from disk. */
+static void reload(struct daemon *d, const char *why, bool settings)
+{
+        bool reread = false;
+        const char *settings_note = "";
+        if (settings) {
+                struct daemon_config next = { 0 };
+                const struct tz *zone = NULL;
+                if (settings_read(d, false, &next, &zone) < 0)
+                        settings_note = "; tickd.conf rejected";
+                else
+                        reread = settings_apply(d, &next, zone);
+        }
+        struct reload_result res;
+        int r = reread ? reload_jobs_all(d->scheduler, d->jobs_dir, &d->crontab_options, &res)
+                       : reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, &res);
+        if (r < 0) {
+                log_msg(LOG_ERR, "reload (%s): cannot read %s: %s; keeping every job", why, d->jobs_dir,
+                        strerror(-r));
+                return;
+        }
+        log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
+                 "reloaded (%s): %zu jobs; %u files loaded, %u unchanged, %u rejected, %u removed%s", why,
+                 scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed,
+                 settings_note);
+}
+
+/* A reload after start-up, framed for the service manager. */
+static void reload_notified(struct daemon *d, const char *why)
+{
+        notify_reloading();
+        reload(d, why, true);
+        notify_ready();
+}
+
+static uint64_t realtime_now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void reload_for_control(void *userdata)
+{
+        reload_notified(userdata, "tickctl reload");
+}
+
+static void on_run_finished(void *userdata, const struct run *run, const struct outcome *outcome)
+{
+        struct daemon *d = userdata;
+        control_daemon_finished(d->control, run, outcome);
+}
+
+static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+        const char *reason = d->reload_reason ? d->reload_reason : "jobs directory changed";
+        d->reload_reason = NULL;
+        if (!d->stopping)
+                reload_notified(d, reason);
+        return 0;
+}
+
+/* A change seen: reload once things have been quiet for a moment (an
+ * editor's save, a package's unpack are several events). */
+static void reload_soon(struct daemon *d, const char *reason)
+{
+        d->reload_reason = d->reload_reason && strcmp(d->reload_reason, reason) != 0 ? "configuration changed"
+                                                                                       : reason;
+        uint64_t now;
+        sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        sd_event_source_set_time(d->reload_timer, now + RELOAD_DEBOUNCE_USEC);
+        sd_event_source_set_enabled(d->reload_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_inotify(sd_event_source *s, const struct inotify_event *event, void *userdata)
+{
+        reload_soon(userdata, "jobs directory changed");
+        return 0;
+}
+
+static int on_conf_inotify(sd_event_source *s, const struct inotify_event *event, void *userdata)
+{
+        /* The directory also holds jobs.d and editors' temporary files. */
+        if (event->len > 0 && strcmp(event->name, "tickd.conf") == 0)
+                reload_soon(userdata, "tickd.conf changed");
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (!d->stopping)
+                reload_notified(d, "SIGHUP");
+        return 0;
+}
+
+/* After every dispatch while stopping: done when the last batch is. */
+static int on_shutdown_check(sd_event_source *s, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (batch_open_count(scheduler_batches(d->scheduler)) == 0)
+                sd_event_exit(d->event, 0);
+        return 0;
+}
+
+static int on_shutdown_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (!d->killed) {
+                d->killed = true;
+                log_msg(LOG_WARNING, "shutdown timeout: killing %zu running job(s)",
+                        batch_running_count(scheduler_batches(d->scheduler)));
+                batch_kill_all(scheduler_batches(d->scheduler));
+                sd_event_source_set_time_relative(s, SHUTDOWN_KILL_WAIT_USEC);
+                sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        sd_event_exit(d->event, 0); /* scheduler_free() records what is left as lost */
+        return 0;
+}
+
+/* SIGTERM under a service manager that keeps our batches (fdstore.h):
+ * for a restart (systemctl restart, a package upgrade) running jobs go on
+ * and the next instance records their outcomes; for a stop they are
+ * cancelled as everywhere else. A manager that cannot be asked is taken
+ * to restart us: the jobs then go on rather than being killed. */
+static bool stop_is_restart(struct daemon *d, struct batch_manager *m)
+{
+        if (fdstore_size() == 0 || batch_running_count(m) == 0)
+                return false;
+        if (!batch_all_stored(m)) {
+                log_msg(LOG_WARNING, "some open batches are not in the fd store: stopping their jobs");
+                return false;
+        }
+        enum fdstore_stop_kind kind = fdstore_stop_kind(d->options->user);
+        log_msg(LOG_DEBUG, "the service manager's job on this unit: %s", fdstore_stop_kind_to_string(kind));
+        return kind == FDSTORE_STOP_RESTART || kind == FDSTORE_STOP_UNKNOWN;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (d->stopping) {
+                if (!d->killed)
+                        on_shutdown_timer(d->shutdown_timer, 0, d);
+                return 0;
+        }
+        d->stopping = true;
+        notify_stopping();
+        struct batch_manager *m = scheduler_batches(d->scheduler);
+        scheduler_stop(d->scheduler);
+        sd_event_source_set_enabled(d->inotify, SD_EVENT_OFF);
+        sd_event_source_set_enabled(d->conf_inotify, SD_EVENT_OFF);
+        sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
+        if (stop_is_restart(d, m)) {
+                log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
+                         "stopping for a restart on %s: %zu run(s) go on, for the next instance to take over",
+                         strsignal((int)si->ssi_signo), batch_running_count(m));
+                batch_manager_detach(m);
+                int r = fdstore_sync();
+                if (r < 0)
+                        log_msg(LOG_WARNING, "the service manager did not confirm the fd store: %s", strerror(-r));
+                sd_event_exit(d->event, 0);
+                return 0;
+        }
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STOPPING, .priority = LOG_INFO },
+                 "stopping on %s: %zu run(s) still running", strsignal((int)si->ssi_signo), batch_running_count(m));
+        batch_cancel_all(m);
+        int r = sd_event_add_time_relative(d->event, &d->shutdown_timer, CLOCK_MONOTONIC,
+                                           d->config.shutdown_timeout_usec, 0, on_shutdown_timer, d);
+        if (r >= 0)
+                r = sd_event_add_post(d->event, &d->shutdown_check, on_shutdown_check, d);
+        if (r < 0 || batch_open_count(m) == 0)
+                sd_event_exit(d->event, 0);
+        return 0;
+}
+
+static void status_format(struct daemon *d, char *buf, size_t size)
+{
+        size_t running = batch_running_count(scheduler_batches(d->scheduler));
+        if (d->stopping) {
+                snprintf(buf, size, "stopping: %zu run(s) still running", running);
+                return;
+        }
+        int64_t due = 0;
+        const char *job = NULL;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (!scheduler_next_due(d->scheduler, &due, &job))
+                job = NULL;
+        notify_format_status(buf, size, (unsigned)scheduler_job_count(d->scheduler), (unsigned)running, job,
+                             (uint64_t)due, (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000);
+}
+
+/* After every dispatch: keeps STATUS= current, sending only changes. */
+static int on_status_post(sd_event_source *s, void *userdata)
+{
+        struct daemon *d = userdata;
+        char status[sizeof(d->status)];
+        status_format(d, status, sizeof(status));
+        if (strcmp(status, d->status) != 0) {
+                memcpy(d->status, status, sizeof(status));
+                notify_status(status);
+        }
+        return 0;
+}
+
+static int daemon_setup(struct daemon *d)
+{
+        int r = sd_event_new(&d->event);
+        if (r < 0)
+                return r;
+        struct scheduler_options so = {
+                .event = d->event,
+                .state_dir = d->options->state_dir,
+                .runtime_dir = d->runtime_dir,
+                .default_path = d->config.default_path,
+                .max_concurrent = d->config.max_concurrent,
+                .relay_output = log_current_target() == LOG_TARGET_STDERR,
+                .observer = on_run_finished,
+                .observer_userdata = d,
+        };
+        r = scheduler_new(&so, &d->scheduler);
+        if (r < 0)
+                return r;
+        if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, on_terminate, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGINT, on_terminate, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d)) < 0)
+                return r;
+        r = sd_event_add_time(d->event, &d->reload_timer, CLOCK_MONOTONIC, UINT64_MAX, 10 * 1000, on_reload_timer, d);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
+        r = sd_event_add_post(d->event, &d->status_post, on_status_post, d);
+        if (r < 0)
+                return r;
+        r = sd_event_add_inotify(d->event, &d->inotify, d->jobs_dir,
+                                 IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB |
+                                         IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR,
+                                 on_inotify, d);
+        if (r < 0)
+                log_msg(LOG_WARNING, "cannot watch %s (%s): changes take effect on SIGHUP only", d->jobs_dir,
+                        strerror(-r));
+        r = sd_event_add_inotify(d->event, &d->conf_inotify, d->options->config_dir,
+                                 IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB |
+                                         IN_ONLYDIR,
+                                 on_conf_inotify, d);
+        if (r < 0)
+                log_msg(LOG_WARNING, "cannot watch %s (%s): tickd.conf changes take effect on SIGHUP only",
+                        d->options->config_dir, strerror(-r));
+        return 0;
+}
+
+static void daemon_done(struct daemon *d)
+{
+        d->control = control_daemon_free(d->control); /* before the scheduler: it reports to it */
+        scheduler_free(d->scheduler);
+        sd_event_source_disable_unref(d->reload_timer);
+        sd_event_source_disable_unref(d->inotify);
+        sd_event_source_disable_unref(d->conf_inotify);
+        sd_event_source_disable_unref(d->shutdown_timer);
+        sd_event_source_disable_unref(d->shutdown_check);
+        sd_event_source_disable_unref(d->status_post);
+        sd_event_unref(d->event);
+        tz_cache_free(d->zones);
+        daemon_config_free(&d->config);
+        free(d->jobs_dir);
+        free(d->runtime_dir);
+}
+
+static void options_free(struct options *o)
+{
+        free(o->config_dir);
+        free(o->state_dir);
+        free(o->runtime_dir);
+}
+
+int main(int argc, char **argv)
+{
+        struct options options;
+        int r = parse_options(argc, argv, &options);
+        if (r >= 0) {
+                options_free(&options);
+                return r;
+        }
+        log_setup(options.log_target, options.log_level >= 0 ? options.log_level : LOG_INFO);
+        struct daemon d = { .options = &options };
+        d.jobs_dir = path_join(options.config_dir, "jobs.d");
+        d.runtime_dir = path_join(options.runtime_dir, "tickd");
+        int status = 1;
+        r = !d.jobs_dir || !d.runtime_dir ? -ENOMEM : load_settings(&d);
+        if (r < 0)
+                goto out;
+        if (options.log_level < 0)
+                log_setup(options.log_target, d.config.log_level);
+        if (options.check) {
+                status = check_configuration(&d);
+                goto out;
+        }
+        /* sd-event's signal sources need the signals blocked; runners get an
+         * empty mask back before anything else runs. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        if ((r = mkdir_parents(options.state_dir, 0755)) < 0 || (r = mkdir_parents(d.runtime_dir, 0755)) < 0) {
+                log_msg(LOG_ERR, "cannot create the state or runtime directory: %s", strerror(-r));
+                goto out;
+        }
+        r = daemon_setup(&d);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));
+                goto out;
+        }
+        /* Runs the previous instance left going (a restart) count for
+         * overlap from the first reload on. */
+        struct fdstore_passed passed;
+        if (fdstore_passed_take(&passed) > 0) {
+                size_t adopted = batch_manager_adopt(scheduler_batches(d.scheduler), &passed);
+                log_msg(LOG_INFO, "took over %zu running run(s) from the previous instance", adopted);
+        }
+        fdstore_passed_free(&passed);
+        reload(&d, "start-up", false);
+        /* The control socket exists before READY=1 (tickctl may be run as
+         * soon as the unit is started). */
+        r = control_daemon_new(&(struct control_daemon_options){
+                                       .event = d.event, .scheduler = d.scheduler, .jobs_dir = d.jobs_dir,
+                                       .crontab_options = &d.crontab_options, .reload = reload_for_control,
+                                       .userdata = &d,
+                                       .control = { .runtime_dir = d.runtime_dir, .user_mode = options.user,
+                                                    .owner_uid = getuid(), .started_usec = realtime_now_usec() } },
+                               &d.control);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot create the control socket in %s: %s", d.runtime_dir, strerror(-r));
+                goto out;
+        }
+        r = scheduler_start(d.scheduler);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot start the scheduler: %s", strerror(-r));
+                goto out;
+        }
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STARTED, .priority = LOG_INFO },
+                 "tickd %s started: %zu jobs from %s, pid %d", TICKD_VERSION, scheduler_job_count(d.scheduler),
+                 d.jobs_dir, (int)getpid());
+        r = notify_watchdog_setup(d.event);
+        if (r < 0)
+                log_msg(LOG_WARNING, "cannot enable the watchdog: %s", strerror(-r));
+        status_format(&d, d.status, sizeof(d.status));
+        notify_ready_status(d.status);
+        r = sd_event_loop(d.event);
+        if (r < 0)
+                log_msg(LOG_ERR, "event loop failed: %s", strerror(-r));
+        status = 0;
+out:
+        if (status != 0 && !options.check)
+                notify_errno(r < 0 ? r : -EIO, "start-up failed");
+        daemon_done(&d);
+        if (status == 0 && !options.check)
+                log_msg(LOG_INFO, "tickd stopped");
+        options_free(&options);
+        return status;
+}

@@ -1,0 +1,37 @@
+/* reload.h — the jobs directory into the scheduler, file by file.
+ *
+ * Owns the reload policy of DESIGN.md: each crontab is judged alone. A
+ * file that is unchanged on disk (same device, inode, size and mtime) is
+ * not read again; a changed file that loads cleanly replaces its previous
+ * version; a file with errors is rejected whole and its previous version
+ * stays in force; a file gone from the directory takes its jobs with it.
+ * Every diagnostic is logged with file:line (config-rejected records for
+ * errors), and one "reloaded" record sums up the result. Runs in progress
+ * are never touched (the scheduler's contract). */
+#ifndef TICKD_RELOAD_H
+#define TICKD_RELOAD_H
+
+#include "core/crontab.h"
+#include "tickd/scheduler.h"
+
+struct reload_result {
+        unsigned loaded;    /* files read and taken (new or changed) */
+        unsigned unchanged;
+        unsigned rejected;  /* files with errors; their old version (if any) stays */
+        unsigned removed;
+};
+
+/* Returns 0 (see RESULT), or a negative errno when the directory itself
+ * cannot be listed: then nothing changes. */
+int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
+                struct reload_result *result);
+
+/* The same, but every file is read again, changed on disk or not: the
+ * settings they are read with (the default time zone) changed. */
+int reload_jobs_all(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
+                    struct reload_result *result);
+
+/* Logs every item of DIAGS: errors as config-rejected records. */
+void reload_log_diagnostics(const struct diagnostics *diags);
+
+#endif

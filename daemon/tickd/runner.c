@@ -1,0 +1,454 @@
+/* runner.c — the runner process: credentials, environment, exec, timeout,
+ * one outcome record; see runner.h. Everything here runs in a child of the
+ * daemon, so it may block, look up users and wait. */
+#include "tickd/runner.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/command.h"
+#include "tickd/output.h"
+
+#define BATCH_FD 3
+#define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
+
+_Static_assert(sizeof(struct outcome) < 512, "outcome records must stay well below PIPE_BUF");
+
+static int64_t now_usec(clockid_t clock)
+{
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Default dispositions for every signal, and a mask of exactly MASK. The
+ * runner keeps SIGCHLD, SIGTERM and SIGINT blocked from the daemon's mask
+ * on (it reads them through a signalfd): unblocking them even briefly
+ * would let a cancel that arrives early kill the runner and orphan its job.
+ * The job itself gets an empty mask. */
+static void reset_signals(const sigset_t *mask)
+{
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)sigaction(sig, &dfl, NULL); /* fails harmlessly for reserved RT signals */
+        sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+static void write_record(const struct outcome *o)
+{
+        /* One write() of less than PIPE_BUF: atomic; EINTR cannot split it. */
+        while (write(BATCH_FD, o, sizeof(*o)) < 0 && errno == EINTR)
+                ;
+}
+
+static _Noreturn void report_setup_failure(struct outcome *o, const char *stage, int error)
+{
+        o->kind = OUTCOME_FINISHED;
+        o->status = OUTCOME_SETUP_FAILED;
+        o->error = error;
+        snprintf(o->stage, sizeof(o->stage), "%s", stage);
+        o->end_usec = now_usec(CLOCK_REALTIME);
+        write_record(o);
+        _exit(0);
+}
+
+/* The job's user and group, resolved here in the runner: NSS may block or
+ * load modules, which the daemon must never do. */
+struct credentials {
+        uid_t uid;
+        gid_t gid;
+        char *name;
+        char *home;
+        char *shell;
+        bool change;    /* the job must switch to them (or is root: its groups are set anyway) */
+        gid_t *groups;  /* with CHANGE: the supplementary groups, as initgroups() would set them */
+        int n_groups;
+};
+
+/* initgroups() in two halves: the look-up (NSS: may block or load modules)
+ * here in the runner, setgroups() in the job process, which must do
+ * nothing but system calls (see job_exec()). */
+/* noinline: its locals must not become runner_main()'s, which vfork()s (-Wclobbered). */
+__attribute__((noinline)) static int credentials_groups(struct credentials *c)
+{
+        int n = 32;
+        for (;;) {
+                gid_t *groups = realloc(c->groups, (size_t)n * sizeof(gid_t));
+                if (!groups)
+                        return ENOMEM;
+                c->groups = groups;
+                int want = n;
+                if (getgrouplist(c->name, c->gid, groups, &want) >= 0) {
+                        c->n_groups = want;
+                        return 0;
+                }
+                if (want <= n) /* no growth asked for: a failure, not a short buffer */
+                        return errno ? errno : EIO;
+                n = want;
+        }
+}
+
+static int credentials_resolve(const struct job *job, struct credentials *out, const char **stage)
+{
+        errno = 0;
+        struct passwd *pw = job->user ? getpwnam(job->user) : getpwuid(geteuid());
+        if (!pw) {
+                *stage = "user";
+                return errno ? errno : ENOENT;
+        }
+        *out = (struct credentials){ .uid = pw->pw_uid, .gid = pw->pw_gid };
+        out->name = strdup(pw->pw_name);
+        out->home = strdup(pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
+        out->shell = strdup("/bin/sh");
+        if (!out->name || !out->home || !out->shell) {
+                *stage = "user";
+                return ENOMEM;
+        }
+        if (job->group) {
+                errno = 0;
+                struct group *gr = getgrnam(job->group);
+                if (!gr) {
+                        *stage = "group";
+                        return errno ? errno : ENOENT;
+                }
+                out->gid = gr->gr_gid;
+        }
+        out->change = out->uid != geteuid() || out->gid != getegid() || geteuid() == 0;
+        if (out->change) {
+                int r = credentials_groups(out);
+                if (r != 0) {
+                        *stage = "initgroups";
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* The environment, from scratch: nothing of the daemon's leaks into jobs. */
+static char **environment_build(const struct runner_request *req, const struct credentials *cred)
+{
+        size_t extra = 0;
+        for (char **e = req->job->environment; e && *e; e++)
+                extra++;
+        char **env = calloc(10 + extra, sizeof(char *));
+        if (!env)
+                return NULL;
+        size_t n = 0;
+        const char *path = req->default_path ? req->default_path
+                           : cred->uid == 0  ? DEFAULT_PATH_ROOT
+                                             : DEFAULT_PATH_USER;
+        if (asprintf(&env[n++], "HOME=%s", cred->home) < 0 ||
+            asprintf(&env[n++], "USER=%s", cred->name) < 0 ||
+            asprintf(&env[n++], "LOGNAME=%s", cred->name) < 0 ||
+            asprintf(&env[n++], "SHELL=%s", cred->shell) < 0 || asprintf(&env[n++], "PATH=%s", path) < 0 ||
+            asprintf(&env[n++], "TICKD_JOB=%s", req->job->name) < 0 ||
+            asprintf(&env[n++], "TICKD_RUN_ID=%s", req->run_id) < 0)
+                return NULL;
+        if (req->failed_exit_status >= 0 && asprintf(&env[n++], "TICKD_EXIT_STATUS=%d", req->failed_exit_status) < 0)
+                return NULL;
+        /* environment= entries come last and override what came before. */
+        for (char **e = req->job->environment; e && *e; e++) {
+                size_t key_len = strcspn(*e, "=");
+                size_t i;
+                for (i = 0; i < n; i++)
+                        if (strncmp(env[i], *e, key_len) == 0 && env[i][key_len] == '=')
+                                break;
+                env[i] = *e;
+                if (i == n)
+                        n++;
+        }
+        env[n] = NULL;
+        return env;
+}
+
+static const char *command_of(const struct runner_request *req)
+{
+        return req->command ? req->command : req->job->command;
+}
+
+struct exec_error {
+        char stage[16];
+        int error;
+};
+
+/* In the vfork() child: ERROR is the runner's memory, read once the child
+ * has exited. */
+static _Noreturn void job_fail(struct exec_error *error, const char *stage, int error_number)
+{
+        snprintf(error->stage, sizeof(error->stage), "%s", stage);
+        error->error = error_number;
+        _exit(127);
+}
+
+/* The job process: its own session, then credentials, then exec. It runs
+ * in a vfork() child, sharing the runner's memory until it execs or exits,
+ * so it only makes system calls and writes to its own stack and to ERROR:
+ * everything it needs (user, groups, environment, argv) was looked up and
+ * built beforehand. A failure is reported in ERROR, which the runner reads
+ * once vfork() returns (the child has exec'd or exited by then). */
+static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred,
+                               char **env, char **direct_argv, int output_fd, int stderr_fd,
+                               struct exec_error *error)
+{
+        if (setsid() < 0)
+                job_fail(error, "setsid", errno);
+        if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
+                job_fail(error, "stdio", errno);
+        /* Only stdin/stdout/stderr reach the job. */
+        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (req->job->has_nice && setpriority(PRIO_PROCESS, 0, req->job->nice) < 0)
+                job_fail(error, "nice", errno);
+        if (cred->change) {
+                if (setgroups((size_t)cred->n_groups, cred->groups) < 0)
+                        job_fail(error, "initgroups", errno);
+                if (setgid(cred->gid) < 0)
+                        job_fail(error, "setgid", errno);
+                if (setuid(cred->uid) < 0)
+                        job_fail(error, "setuid", errno);
+        }
+        if (getuid() != cred->uid || geteuid() != cred->uid || getgid() != cred->gid ||
+            getegid() != cred->gid)
+                job_fail(error, "credentials", EPERM);
+        const char *dir = req->job->working_directory ? req->job->working_directory : cred->home;
+        if (chdir(dir) < 0)
+                job_fail(error, "chdir", errno);
+        umask(req->job->umask >= 0 ? (mode_t)req->job->umask : 022);
+        /* A path and plain words: what the shell would exec (command.h).
+         * If that fails, the shell runs the command and reports why, with
+         * its usual message and exit status. */
+        if (direct_argv)
+                execve(direct_argv[0], direct_argv, env);
+        char *argv[] = { "sh", "-c", (char *)command_of(req), NULL };
+        execve("/bin/sh", argv, env);
+        job_fail(error, "exec", errno);
+}
+
+/* The job's main process is gone, but something it started still holds
+ * its output pipes: a child of the runner relays what they still carry
+ * until they close, so the run's outcome goes out now and no line is lost.
+ * It holds nothing of the batch's: the batch completes without it.
+ * SIG_FD and SIG_MASK are the runner's signalfd and the signals it takes
+ * through it, which the relay takes the default way again (SIGPIPE stays
+ * blocked, as in the runner). */
+static void output_hand_off(struct output *out, int sig_fd, const sigset_t *sig_mask, const char *job)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(BATCH_FD);
+                close(sig_fd);
+                sigprocmask(SIG_UNBLOCK, sig_mask, NULL);
+                char title[16];
+                snprintf(title, sizeof(title), "tickd-out:%s", job);
+                prctl(PR_SET_NAME, title);
+                output_drain(out);
+                output_free(out, true);
+                _exit(0);
+        }
+        /* Without a relay (fork failed) the rest is lost; what is read goes out. */
+        output_free(out, pid < 0);
+}
+
+void runner_preload_nss(const char *nsswitch_conf)
+{
+        FILE *f = fopen(nsswitch_conf, "re");
+        if (!f)
+                return;
+        char *line = NULL;
+        size_t size = 0;
+        while (getline(&line, &size, f) > 0) {
+                char *rest = line;
+                char *database = strsep(&rest, ":");
+                if (!rest || (strcmp(database, "passwd") != 0 && strcmp(database, "group") != 0 &&
+                              strcmp(database, "initgroups") != 0))
+                        continue;
+                for (char *word; (word = strsep(&rest, " \t\n"));) {
+                        /* "[NOTFOUND=return]" actions, comments and built-in modules */
+                        if (*word == '#')
+                                break;
+                        if (!*word || *word == '[' || strchr(word, '/') || strcmp(word, "files") == 0 ||
+                            strcmp(word, "dns") == 0)
+                                continue; /* a '/' would make dlopen() take a path */
+                        char soname[128];
+                        snprintf(soname, sizeof(soname), "libnss_%s.so.2", word);
+                        (void)dlopen(soname, RTLD_LAZY | RTLD_NODELETE); /* kept for the daemon's life */
+                }
+        }
+        free(line);
+        fclose(f);
+}
+
+_Noreturn void runner_main(const struct runner_request *req)
+{
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        reset_signals(&mask);
+        /* A closed stderr (the daemon's) must cost relayed lines, never the
+         * runner and with it the run's outcome: EPIPE, not SIGPIPE. Blocked,
+         * not ignored, so the job (empty mask, default dispositions) gets
+         * SIGPIPE as usual. */
+        sigset_t pipe_mask;
+        sigemptyset(&pipe_mask);
+        sigaddset(&pipe_mask, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &pipe_mask, NULL);
+        /* Descriptors: 0 /dev/null, 1 /dev/null, 2 the daemon's stderr,
+         * 3 the batch pipe; nothing else survives. */
+        if (req->batch_fd != BATCH_FD) {
+                if (dup3(req->batch_fd, BATCH_FD, O_CLOEXEC) < 0)
+                        _exit(1);
+        }
+        close_range(BATCH_FD + 1, ~0U, 0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                if (null > BATCH_FD)
+                        close(null);
+        }
+        char title[16];
+        snprintf(title, sizeof(title), "tickd:%s", req->job->name);
+        prctl(PR_SET_NAME, title);
+
+        struct outcome o = { .kind = OUTCOME_STARTED, .slot = req->slot,
+                             .start_usec = now_usec(CLOCK_REALTIME) };
+        int64_t start_mono = now_usec(CLOCK_MONOTONIC);
+
+        /* SIGCHLD (the job ended) and SIGTERM/SIGINT (cancel) as readable
+         * events; the job gets an empty mask back before exec. */
+        int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sig_fd < 0)
+                report_setup_failure(&o, "signalfd", errno);
+
+        struct credentials cred;
+        const char *stage = NULL;
+        int r = credentials_resolve(req->job, &cred, &stage);
+        if (r != 0)
+                report_setup_failure(&o, stage, r);
+        char **env = environment_build(req, &cred);
+        if (!env)
+                report_setup_failure(&o, "environment", ENOMEM);
+
+        struct output *out = NULL;
+        int output_fd, stderr_fd;
+        r = output_open(req->job->name, req->run_id, !req->relay_output, &out, &output_fd, &stderr_fd);
+        if (r < 0)
+                report_setup_failure(&o, "output", -r);
+        struct exec_error *exec_error = calloc(1, sizeof(*exec_error));
+        if (!exec_error)
+                report_setup_failure(&o, "exec", ENOMEM);
+        char **direct_argv = NULL;
+        (void)command_split_simple(command_of(req), &direct_argv); /* -ENOMEM: the shell it is */
+
+        /* vfork: no copy of the runner's page tables (a copy of the
+         * daemon's) for a process that is about to exec; the runner waits
+         * the few system calls until it has. */
+        pid_t pid = vfork();
+        if (pid < 0)
+                report_setup_failure(&o, "fork", errno);
+        if (pid == 0) {
+                sigset_t empty;
+                sigemptyset(&empty);
+                sigprocmask(SIG_SETMASK, &empty, NULL);
+                job_exec(req, &cred, env, direct_argv, output_fd, stderr_fd, exec_error);
+        }
+        close(output_fd);
+        if (stderr_fd != output_fd)
+                close(stderr_fd);
+        command_argv_free(direct_argv);
+        /* The job makes itself a session and group leader (setsid); the
+         * parent must not setpgid() it, or setsid() fails with EPERM. */
+        o.pid = pid;
+        write_record(&o);
+
+        int64_t timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0;
+        int64_t kill_at = 0;
+        uint64_t grace = req->job->kill_grace_usec;
+        int wstatus = 0;
+        struct rusage ru = { 0 };
+
+        for (;;) {
+                pid_t w = wait4(pid, &wstatus, WNOHANG, &ru);
+                if (w == pid)
+                        break;
+                int64_t now = now_usec(CLOCK_MONOTONIC);
+                if (timeout_at && now >= timeout_at && !kill_at) {
+                        o.timed_out = 1;
+                        kill(-pid, SIGTERM);
+                        kill_at = now + (int64_t)grace;
+                }
+                if (kill_at && now >= kill_at) {
+                        kill(-pid, SIGKILL);
+                        kill_at = INT64_MAX;
+                }
+                int64_t next = kill_at && kill_at != INT64_MAX ? kill_at : !kill_at ? timeout_at : 0;
+                int wait_ms = -1;
+                if (next) {
+                        int64_t ms = (next - now + 999) / 1000;
+                        wait_ms = ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+                }
+                struct pollfd fds[1 + OUTPUT_POLLFDS_MAX] = { { .fd = sig_fd, .events = POLLIN } };
+                size_t n_fds = 1 + output_pollfds(out, fds + 1);
+                if (poll(fds, n_fds, wait_ms) < 0 && errno != EINTR)
+                        break;
+                if (fds[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+                                if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !kill_at) {
+                                        o.cancelled = 1;
+                                        kill(-pid, SIGTERM);
+                                        kill_at = now_usec(CLOCK_MONOTONIC) + (int64_t)grace;
+                                }
+                        }
+                }
+                for (size_t i = 1; i < n_fds; i++)
+                        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                                output_pump(out);
+                                break;
+                        }
+        }
+        /* The main process is gone: what it wrote is in the pipes. Background
+         * processes that still hold them must not hold the run open. */
+        if (output_pump(out))
+                output_hand_off(out, sig_fd, &mask, req->job->name);
+        else
+                output_free(out, true);
+
+        o.kind = OUTCOME_FINISHED;
+        o.end_usec = now_usec(CLOCK_REALTIME);
+        o.duration_usec = now_usec(CLOCK_MONOTONIC) - start_mono;
+        o.user_usec = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+        o.system_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+        o.maxrss_kb = ru.ru_maxrss;
+        if (exec_error->error) {
+                o.status = OUTCOME_SETUP_FAILED;
+                o.error = exec_error->error;
+                snprintf(o.stage, sizeof(o.stage), "%s", exec_error->stage);
+        } else if (WIFSIGNALED(wstatus)) {
+                o.status = OUTCOME_SIGNALED;
+                o.signal = WTERMSIG(wstatus);
+        } else {
+                o.status = OUTCOME_EXITED;
+                o.code = WEXITSTATUS(wstatus);
+        }
+        write_record(&o);
+        _exit(0);
+}

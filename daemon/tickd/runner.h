@@ -1,0 +1,96 @@
+/* runner.h — one run of one job, inside the forked runner process.
+ *
+ * Owns everything between the daemon's fork() and the outcome record:
+ * default signal dispositions and an empty mask, only the descriptors it
+ * needs (close_range), stdin from /dev/null, the user and group look-up
+ * (name-service calls happen here, never in the daemon), a second fork for
+ * the job in its own session and process group, credentials dropped in the
+ * order initgroups, setgid, setuid (each checked: a failure is an outcome),
+ * an environment built from scratch, working directory, umask, nice, exec
+ * of /bin/sh -c COMMAND, the timeout (SIGTERM to the job's group, SIGKILL
+ * after kill_grace), and wait4() for the job's resource usage.
+ *
+ * The runner writes exactly two fixed-size records to the batch pipe: a
+ * STARTED record once the job is forked (the daemon learns the job's
+ * process group, to kill it at shutdown) and a FINISHED record with the
+ * outcome. Both are smaller than PIPE_BUF, so each write is atomic and the
+ * records of many runners sharing one pipe never interleave. The job never
+ * inherits the batch pipe: a job that leaves a background process behind
+ * cannot hold its batch open.
+ *
+ * SIGTERM to the runner means "cancel": it forwards SIGTERM to the job's
+ * group, and SIGKILL after kill_grace, then reports (cancelled = 1).
+ *
+ * Job output: the job writes into pipes the runner reads (output.h): each
+ * line goes to the journal as its own entry, named after the job and
+ * carrying the run's TICKD_RUN_ID, or, with the stderr log target or no
+ * journald, to the runner's stderr (the daemon's) as "JOB: line". When the
+ * job's main process exits while something it left behind still holds the
+ * pipes, a child of the runner takes them over, so the outcome is not held
+ * up and no line is lost. The daemon never reads
+ * job output, so it can never block on it. */
+#ifndef TICKD_RUNNER_H
+#define TICKD_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/crontab.h"
+
+enum outcome_kind {
+        OUTCOME_STARTED = 1,
+        OUTCOME_FINISHED = 2,
+};
+
+enum outcome_status {
+        OUTCOME_EXITED = 1,       /* code is the exit status */
+        OUTCOME_SIGNALED = 2,     /* signal killed the job */
+        OUTCOME_SETUP_FAILED = 3, /* stage + error: user look-up, credentials, chdir, exec, fork */
+};
+
+/* One record on the batch pipe. Plain data, fixed size, < PIPE_BUF. */
+struct outcome {
+        uint32_t kind;            /* enum outcome_kind */
+        uint32_t slot;            /* index of the run in its batch */
+        int32_t pid;              /* the job's pid = its process group; 0 if never forked */
+        int32_t status;           /* enum outcome_status (FINISHED only) */
+        int32_t code;             /* exit status */
+        int32_t signal;           /* terminating signal */
+        int32_t error;            /* errno of a setup failure */
+        uint8_t timed_out;
+        uint8_t cancelled;        /* the daemon asked the run to stop (shutdown, replace) */
+        char stage[22];           /* where a setup failure happened: "user", "setuid", "exec", … */
+        int64_t start_usec;       /* CLOCK_REALTIME */
+        int64_t end_usec;         /* CLOCK_REALTIME */
+        int64_t duration_usec;    /* CLOCK_MONOTONIC difference */
+        int64_t user_usec;
+        int64_t system_usec;
+        int64_t maxrss_kb;
+};
+
+/* What the runner needs; all pointers stay valid in the child (it is a
+ * copy of the daemon's memory). */
+struct runner_request {
+        const struct job *job;
+        uint32_t slot;
+        int batch_fd;              /* write end of the batch pipe */
+        const char *run_id;
+        const char *command;       /* NULL = job->command (on_failure uses its own) */
+        const char *default_path;  /* PATH for the job; NULL = built-in */
+        int failed_exit_status;    /* on_failure: TICKD_EXIT_STATUS; ignored when < 0 */
+        bool relay_output;         /* stderr target: prefix job output lines with the job name */
+};
+
+/* Loads the NSS modules that NSSWITCH_CONF (/etc/nsswitch.conf) names for passwd, group
+ * and initgroups (libnss_NAME.so.2; glibc's own "files" needs none), once,
+ * in the daemon: every runner is a fork of it and then finds them loaded,
+ * instead of mapping and relocating them again for its user and group
+ * look-ups. Makes no look-up itself, so it cannot block on a name service;
+ * a module that does not load is left to the runners, as before. */
+void runner_preload_nss(const char *nsswitch_conf);
+
+/* In the freshly forked child: runs the job and exits. Never returns. */
+_Noreturn void runner_main(const struct runner_request *request);
+
+#endif

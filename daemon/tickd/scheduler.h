@@ -1,0 +1,104 @@
+/* scheduler.h — the job table, the timer queue and dispatch.
+ *
+ * Owns the loaded crontab files and their jobs (by name), a binary
+ * min-heap of the jobs' next due instants, and ONE sd-event CLOCK_REALTIME
+ * timer armed at the earliest of them: between due instants the daemon
+ * does not wake up. On expiry every job due at that instant is dispatched
+ * in one batch (batch.h). A job's next instant is computed from the instant
+ * it was scheduled for, never from "now", so late wake-ups neither drift
+ * nor skip; instants missed by more than a minute (suspend, a clock jumped
+ * forward) are run once, and only for persistent jobs. No job ever runs
+ * twice for the same scheduled instant (a high-water mark per job), so a
+ * clock stepped backwards repeats nothing; catchup.h holds that rule. A
+ * TFD_TIMER_CANCEL_ON_SET timerfd reports clock steps: each is logged
+ * (clock-changed), every next instant is recomputed, and what fell due in
+ * a step forward is dispatched at once.
+ *
+ * Also owns the overlap policies (skip, allow, queue, replace),
+ * max_concurrent (excess runs wait in order), random_delay, on_failure,
+ * persistent stamps and @reboot markers (state.h): an @reboot job runs
+ * once per boot, at start-up or when a reload first loads it.
+ *
+ * Files are swapped whole by the reloader: scheduler_set_file() replaces
+ * one file's jobs. Runs in progress are never touched by a change of the
+ * table: they carry their job's name and are accounted under it. */
+#ifndef TICKD_SCHEDULER_H
+#define TICKD_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "tickd/batch.h"
+#include "core/crontab.h"
+
+struct scheduler;
+
+struct scheduler_options {
+        sd_event *event;
+        const char *state_dir;     /* stamps; must exist (borrowed) */
+        const char *runtime_dir;   /* @reboot markers; must exist (borrowed) */
+        const char *default_path;  /* PATH for jobs, NULL = built-in (borrowed) */
+        unsigned max_concurrent;   /* 0 = unlimited */
+        bool relay_output;         /* job output to stderr as "JOB: line" */
+        /* Told of every finished run (and lost one: outcome NULL), e.g. the
+         * control socket's `tickctl run --wait`; may be NULL. */
+        batch_finished_fn observer;
+        void *observer_userdata;
+};
+
+int scheduler_new(const struct scheduler_options *options, struct scheduler **out);
+/* Frees the table and every batch (runners still alive are killed). */
+void scheduler_free(struct scheduler *s);
+
+/* Replaces the jobs that came from PATH with those of FILE (taking
+ * ownership), or removes them when FILE is NULL. A job of FILE whose name
+ * belongs to another file makes the whole file rejected: returns -EEXIST,
+ * sets *CONFLICT to that name (valid until FILE is freed), and leaves the
+ * table and FILE (still the caller's) unchanged. */
+int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_file *file, const char **conflict);
+/* The file loaded from PATH, or NULL. */
+const struct crontab_file *scheduler_get_file(const struct scheduler *s, const char *path);
+/* The paths of all loaded files; a NULL-terminated array to free() (the
+ * strings are borrowed from the table). */
+const char **scheduler_file_paths(const struct scheduler *s);
+size_t scheduler_job_count(const struct scheduler *s);
+
+/* Start-up: persistent catch-up and @reboot runs, then arms the timer. */
+int scheduler_start(struct scheduler *s);
+/* Shutdown: dispatches nothing more (queued and waiting runs are dropped). */
+void scheduler_stop(struct scheduler *s);
+
+/* A new max_concurrent (tickd.conf reloaded; 0 = unlimited). Runs in
+ * progress are untouched; runs waiting for a slot start at once if the
+ * new bound has room for them. */
+void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent);
+
+/* Runs JOB now (tickctl run), under its overlap policy. -ENOENT if unknown. */
+int scheduler_run_now(struct scheduler *s, const char *job);
+
+/* The same, and names the run (RUN_ID, also when it has to wait): returns
+ * SCHEDULER_RUN_STARTED, SCHEDULER_RUN_QUEUED (overlap = queue/replace:
+ * behind the running run), SCHEDULER_RUN_WAITING (for a max_concurrent
+ * slot), 0 when it was skipped (overlap = skip, or a run is already
+ * queued), or a negative errno (-ENOENT, -ESHUTDOWN). */
+#define SCHEDULER_RUN_ID_MAX 33
+enum { SCHEDULER_RUN_STARTED = 1, SCHEDULER_RUN_QUEUED = 2, SCHEDULER_RUN_WAITING = 3 };
+int scheduler_run_now_id(struct scheduler *s, const char *job, char run_id[static SCHEDULER_RUN_ID_MAX]);
+
+/* Told when a run named by scheduler_run_now_id() that was queued or
+ * waiting will never start (the job was removed by a reload, the
+ * scheduler stopped, no memory); REASON is a short phrase. */
+typedef void (*scheduler_dropped_fn)(void *userdata, const char *job, const char *run_id, const char *reason);
+void scheduler_set_dropped(struct scheduler *s, scheduler_dropped_fn fn, void *userdata);
+
+/* The next due instant (µs, CLOCK_REALTIME) and its job, for status;
+ * returns false when nothing is scheduled. */
+bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job);
+
+struct batch_manager *scheduler_batches(struct scheduler *s);
+/* The state directory of the options (borrowed). */
+const char *scheduler_state_dir(const struct scheduler *s);
+
+#endif

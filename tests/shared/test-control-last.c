@@ -1,0 +1,144 @@
+/* test-control-last.c — the last outcome of each job, kept in the state
+ * directory across restarts: round trip, damaged lines, writes only when
+ * something changed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-event.h>
+
+#include "shared/control-last.h"
+#include "harness/harness-ctl.h"
+#include "harness/harness.h"
+
+static char *dir;
+static sd_event *event;
+
+static void setup(void)
+{
+        dir = harness_tmpdir();
+        ck_assert_ptr_nonnull(dir);
+        ck_assert_int_ge(sd_event_new(&event), 0);
+}
+
+static void teardown(void)
+{
+        event = sd_event_unref(event);
+        harness_tmpdir_remove(dir);
+}
+
+static char *file_text(void)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_LAST_FILE);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        char *text = calloc(1, 4096);
+        ck_assert_ptr_nonnull(text);
+        (void)!fread(text, 1, 4095, f);
+        fclose(f);
+        return text;
+}
+
+START_TEST(outcomes_read_back_after_a_restart)
+{
+        struct control_last *l;
+        ck_assert_int_eq(control_last_new(event, dir, &l), 0);
+        ck_assert_int_eq(control_last_set(l, "backup", &(struct control_outcome){
+                                 .run_id = "r1", .result = "failed", .exit_status = 7,
+                                 .start_usec = 1700000000000001, .end_usec = 1700000002000002 }), 0);
+        ck_assert_int_eq(control_last_set(l, "with space", &(struct control_outcome){
+                                 .run_id = "r2", .result = "cancelled", .exit_status = -1, .signal = 15,
+                                 .start_usec = 5, .end_usec = 6 }), 0);
+        ck_assert_int_eq(control_last_set(l, "backup", &(struct control_outcome){
+                                 .run_id = "r3", .result = "success", .exit_status = 0,
+                                 .start_usec = 1700000010000000, .end_usec = 1700000011000000 }), 0);
+        l = control_last_free(l); /* writes */
+
+        ck_assert_int_eq(control_last_new(event, dir, &l), 0);
+        const struct control_outcome *o = control_last_get(l, "backup");
+        ck_assert_ptr_nonnull(o);
+        ck_assert_str_eq(o->run_id, "r3");
+        ck_assert_str_eq(o->result, "success");
+        ck_assert_int_eq(o->exit_status, 0);
+        ck_assert_uint_eq(o->start_usec, 1700000010000000);
+        ck_assert_uint_eq(o->end_usec, 1700000011000000);
+        o = control_last_get(l, "with space");
+        ck_assert_ptr_nonnull(o);
+        ck_assert_str_eq(o->result, "cancelled");
+        ck_assert_int_eq(o->exit_status, -1);
+        ck_assert_int_eq(o->signal, 15);
+        ck_assert_ptr_null(control_last_get(l, "never"));
+        control_last_free(l);
+}
+END_TEST
+
+START_TEST(damaged_lines_are_skipped)
+{
+        char *path = harness_write_file(dir, CONTROL_LAST_FILE,
+                                        "failed 3 0 10 20 r1 good\n"
+                                        "garbage\n"
+                                        "failed x 0 10 20 r2 bad\n"
+                                        "success 0 0 10 20 r3\n"
+                                        "success 0 0 30 40 r4 also good");
+        struct control_last *l;
+        ck_assert_int_eq(control_last_new(event, dir, &l), 0);
+        ck_assert_ptr_nonnull(control_last_get(l, "good"));
+        ck_assert_ptr_nonnull(control_last_get(l, "also good"));
+        ck_assert_ptr_null(control_last_get(l, "bad"));
+        ck_assert_ptr_null(control_last_get(l, "r3"));
+        control_last_free(l);
+        free(path);
+}
+END_TEST
+
+START_TEST(nothing_is_written_without_a_change)
+{
+        struct control_last *l;
+        ck_assert_int_eq(control_last_new(event, dir, &l), 0);
+        control_last_free(l);
+        ck_assert_ptr_null(file_text());
+}
+END_TEST
+
+START_TEST(changes_are_written_after_the_delay_in_one_write)
+{
+        struct control_last *l;
+        ck_assert_int_eq(control_last_new(event, dir, &l), 0);
+        char name[16];
+        for (int i = 0; i < 100; i++) {
+                snprintf(name, sizeof(name), "job%d", i);
+                ck_assert_int_eq(control_last_set(l, name, &(struct control_outcome){
+                                         .run_id = "r", .result = "success", .start_usec = 1, .end_usec = 2 }), 0);
+        }
+        ck_assert_ptr_null(file_text()); /* not yet: one write for the whole burst */
+        /* The event loop writes it once the delay is over. */
+        long long deadline = harness_now_ms() + 5000;
+        char *text = NULL;
+        while (!(text = file_text()) && harness_now_ms() < deadline)
+                ck_assert_int_ge(sd_event_run(event, 100 * 1000), 0);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_contains(text, "success 0 0 1 2 r job99\n");
+        free(text);
+        control_last_free(l);
+}
+END_TEST
+
+static Suite *control_last_suite(void)
+{
+        Suite *s = suite_create("control-last");
+        TCase *tc = tcase_create("file");
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, outcomes_read_back_after_a_restart);
+        tcase_add_test(tc, damaged_lines_are_skipped);
+        tcase_add_test(tc, nothing_is_written_without_a_change);
+        tcase_add_test(tc, changes_are_written_after_the_delay_in_one_write);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(control_last_suite)

@@ -1,0 +1,258 @@
+/* test-ctl-check.c — `tickctl check`: output lines and exit codes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/harness.h"
+
+static char *tmp;
+
+static void tmp_setup(void) { tmp = harness_tmpdir(); }
+static void tmp_teardown(void)
+{
+        harness_tmpdir_remove(tmp);
+        tmp = NULL;
+}
+
+/* Runs tickctl check with up to 6 arguments; returns the exit status. */
+static int check(char **out, const char *a1, const char *a2, const char *a3, const char *a4)
+{
+        char *argv[8] = { (char *)harness_binary("tickctl"), "check" };
+        int n = 2;
+        const char *args[] = { a1, a2, a3, a4 };
+        for (size_t i = 0; i < 4 && args[i]; i++)
+                argv[n++] = (char *)args[i];
+        char *err = NULL;
+        int status = harness_run(argv, NULL, out, &err);
+        ck_assert_msg(WIFEXITED(status), "tickctl check did not exit");
+        /* Sanitizer reports would land here. */
+        ck_assert_msg(!strstr(err, "Sanitizer"), "%s", err);
+        free(err);
+        return WEXITSTATUS(status);
+}
+
+START_TEST(example_configuration_is_accepted)
+{
+        char *out;
+        char jobs[4096], conf[4096];
+        snprintf(jobs, sizeof(jobs), "%s", harness_source_path("config/jobs.d"));
+        snprintf(conf, sizeof(conf), "%s", harness_source_path("config/tickd.conf"));
+        ck_assert_int_eq(check(&out, jobs, conf, NULL, NULL), 0);
+        /* Not a single error or warning in what we ship. */
+        ck_assert_str_eq(out, "");
+        free(out);
+        ck_assert_int_eq(check(&out, "--list", jobs, NULL, NULL), 0);
+        ck_assert(strstr(out, "hello\t"));
+        ck_assert(strstr(out, "\t*/5 * * * * *\n"));
+        ck_assert(strstr(out, "nightly-report\t"));
+        ck_assert(strstr(out, "(disabled)"));
+        free(out);
+}
+END_TEST
+
+START_TEST(errors_are_printed_file_line_and_exit_1)
+{
+        char *path = harness_write_file(tmp, "a.ini",
+                                        "[a]\nschedule = * * * * *\ncommand = true\nshedule = 1\n"
+                                        "[b]\nschedule = * * * * *\ncommand = true\ntimeout = 2 parsecs\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s:4: error: unknown key 'shedule' (did you mean 'schedule'?)\n"
+                 "%s:8: error: timeout: '2 parsecs' is not a time span (examples: 90s, 15m, 2h 30min, 1d)\n",
+                 path, path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(check(&out, "--quiet", path, NULL, NULL), 1);
+        ck_assert_str_eq(out, "");
+        free(out);
+        free(path);
+}
+END_TEST
+
+START_TEST(warnings_alone_exit_0)
+{
+        char *path = harness_write_file(tmp, "w.ini", "[w]\nschedule = @every 1m\ncommand = tickd-no-such-prog\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 0);
+        snprintf(expected, sizeof(expected),
+                 "%s:3: warning: command: program 'tickd-no-such-prog' not found in PATH "
+                 "(/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)\n",
+                 path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(path);
+}
+END_TEST
+
+START_TEST(duplicates_across_files_name_both_places)
+{
+        char *dir;
+        ck_assert_int_ge(asprintf(&dir, "%s/jobs.d", tmp), 0);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        char *a = harness_write_file(dir, "a.ini", "[same]\nschedule = @hourly\ncommand = true\n");
+        char *b = harness_write_file(dir, "b.ini", "# b\n[same]\nschedule = @daily\ncommand = true\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, dir, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected), "%s:2: error: job 'same' already defined at %s:1\n", b, a);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(a);
+        free(b);
+        free(dir);
+}
+END_TEST
+
+START_TEST(list_prints_jobs_with_next_run)
+{
+        char *path = harness_write_file(tmp, "l.ini",
+                                        "[yearly-utc]\nschedule = @yearly\ncommand = true\ntimezone = UTC\n"
+                                        "[berlin]\nschedule = 0 12 1 1 *\ncommand = true\ntimezone = Europe/Berlin\n"
+                                        "[boot]\nschedule = @reboot\ncommand = true\nenabled = no\n");
+        char *out;
+        ck_assert_int_eq(check(&out, "--list", path, NULL, NULL), 0);
+        char year[8];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        if (tm.tm_yday == 0) {
+                /* On New Year's Day the next run may still be this year. */
+                free(out);
+                free(path);
+                return;
+        }
+        snprintf(year, sizeof(year), "%d", tm.tm_year + 1900 + 1);
+        char expected[512];
+        snprintf(expected, sizeof(expected),
+                 "yearly-utc\t%s-01-01 00:00:00 +00:00\tUTC\t@yearly\n"
+                 "berlin\t%s-01-01 12:00:00 +01:00\tEurope/Berlin\t0 12 1 1 *\n"
+                 "boot\tat start-up\t",
+                 year, year);
+        ck_assert_msg(strncmp(out, expected, strlen(expected)) == 0, "got:\n%s", out);
+        ck_assert(strstr(out, "@reboot\t(disabled)\n"));
+        free(out);
+        free(path);
+}
+END_TEST
+
+START_TEST(config_dir_is_checked_like_the_daemon)
+{
+        char *jobs, *out;
+        ck_assert_int_ge(asprintf(&jobs, "%s/jobs.d", tmp), 0);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        ck_assert_int_eq(chown(jobs, 0, 0), 0);
+        char *job = harness_write_file(jobs, "a.ini", "[a]\nschedule = @hourly\ncommand = true\n");
+        ck_assert_int_eq(chown(job, 0, 0), 0);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+
+        /* The daemon would refuse a group-writable crontab: so does check. */
+        ck_assert_int_eq(chmod(job, 0664), 0);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        char expected[8192];
+        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by its group (mode 0664); run chmod go-w\n",
+                 job);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(chmod(job, 0644), 0);
+
+        /* tickd.conf beside jobs.d is checked too. */
+        char *conf = harness_write_file(tmp, "tickd.conf", "[daemon]\nmax_concurent = 4\n");
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected), "%s:2: error: unknown key 'max_concurent' (did you mean 'max_concurrent'?)\n",
+                 conf);
+        ck_assert_str_eq(out, expected);
+        free(out);
+
+        /* --verbose says what was ignored. */
+        unlink(conf);
+        free(harness_write_file(jobs, "a.ini~", "junk"));
+        ck_assert_int_eq(check(&out, "--verbose", "--config-dir", tmp, NULL), 0);
+        snprintf(expected, sizeof(expected), "%s: debug: ignored a.ini~: editor backup\n", jobs);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(conf);
+        free(job);
+        free(jobs);
+}
+END_TEST
+
+START_TEST(user_instance_directory_and_rules)
+{
+        char *jobs, *env_xdg, *out, *err;
+        ck_assert_int_ge(asprintf(&jobs, "%s/tickd/jobs.d", tmp), 0);
+        char *parent = strndup(jobs, strlen(jobs) - strlen("/jobs.d"));
+        ck_assert_int_eq(mkdir(parent, 0755), 0);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        char *job = harness_write_file(jobs, "mine.ini", "[mine]\nschedule = @hourly\ncommand = true\n");
+        ck_assert_int_ge(asprintf(&env_xdg, "XDG_CONFIG_HOME=%s", tmp), 0);
+        char *envp[] = { env_xdg, "PATH=/usr/bin:/bin", NULL };
+        char *argv[] = { (char *)harness_binary("tickctl"), "check", "--user", "--list", NULL };
+        int status = harness_run(argv, envp, &out, &err);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+        ck_assert_msg(strncmp(out, "mine\t", 5) == 0, "got: %s", out);
+        free(out);
+        free(err);
+        /* A user's crontab writable by others is refused. */
+        ck_assert_int_eq(chmod(job, 0666), 0);
+        status = harness_run(argv, envp, &out, &err);
+        ck_assert_int_eq(WEXITSTATUS(status), 1);
+        char expected[8192];
+        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by others (mode 0666); run chmod o-w\n", job);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(err);
+        free(job);
+        free(env_xdg);
+        free(parent);
+        free(jobs);
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2)
+{
+        char *out;
+        ck_assert_int_eq(check(&out, "--bogus", NULL, NULL, NULL), 2);
+        free(out);
+        ck_assert_int_eq(check(&out, "--help", NULL, NULL, NULL), 0);
+        ck_assert(strstr(out, "Usage: tickctl check"));
+        free(out);
+}
+END_TEST
+
+START_TEST(missing_path_is_an_error)
+{
+        char *out;
+        ck_assert_int_eq(check(&out, "/nonexistent/tickd.ini", NULL, NULL, NULL), 1);
+        ck_assert_str_eq(out, "/nonexistent/tickd.ini: error: cannot read: No such file or directory\n");
+        free(out);
+}
+END_TEST
+
+static Suite *ctl_check_suite(void)
+{
+        Suite *s = suite_create("ctl-check");
+        TCase *tc = tcase_create("cli");
+        tcase_set_timeout(tc, 30);
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+        tcase_add_test(tc, example_configuration_is_accepted);
+        tcase_add_test(tc, errors_are_printed_file_line_and_exit_1);
+        tcase_add_test(tc, warnings_alone_exit_0);
+        tcase_add_test(tc, duplicates_across_files_name_both_places);
+        tcase_add_test(tc, list_prints_jobs_with_next_run);
+        tcase_add_test(tc, config_dir_is_checked_like_the_daemon);
+        tcase_add_test(tc, user_instance_directory_and_rules);
+        tcase_add_test(tc, usage_errors_exit_2);
+        tcase_add_test(tc, missing_path_is_an_error);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(ctl_check_suite)

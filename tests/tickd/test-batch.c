@@ -1,0 +1,410 @@
+/* test-batch.c — batches, runners and the collector, in process, with jobs
+ * built in code: every outcome kind, the group kill on timeout, a job that
+ * leaves a background process, a runner that dies without reporting. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tickd/batch.h"
+#include "core/cleanup.h"
+#include "harness/harness.h"
+#include "shared/log.h"
+#include "tickd/runner.h"
+
+#define MAX_SEEN 64
+
+struct seen {
+        size_t count;
+        bool lost[MAX_SEEN];
+        struct outcome outcomes[MAX_SEEN];
+        char names[MAX_SEEN][32];
+};
+
+static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
+{
+        struct seen *seen = userdata;
+        ck_assert_uint_lt(seen->count, MAX_SEEN);
+        snprintf(seen->names[seen->count], sizeof(seen->names[0]), "%s", run->job_name);
+        seen->lost[seen->count] = o == NULL;
+        if (o)
+                seen->outcomes[seen->count] = *o;
+        seen->count++;
+}
+
+static struct job make_job(const char *name, const char *command)
+{
+        return (struct job){ .name = (char *)name, .command = (char *)command, .umask = -1,
+                             .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC, .enabled = true };
+}
+
+struct fixture {
+        sd_event *event;
+        struct batch_manager *manager;
+        struct seen seen;
+        sigset_t old_mask;
+};
+
+static void fixture_open(struct fixture *f)
+{
+        memset(f, 0, sizeof(*f));
+        log_setup(LOG_TARGET_STDERR, LOG_WARNING);
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &f->old_mask);
+        ck_assert_int_ge(sd_event_new(&f->event), 0);
+        ck_assert_int_eq(batch_manager_new(&(struct batch_manager_options){ .event = f->event, .relay_output = true,
+                                                                            .finished = on_finished,
+                                                                            .userdata = &f->seen },
+                                           &f->manager),
+                         0);
+}
+
+static void fixture_close(struct fixture *f)
+{
+        batch_manager_free(f->manager);
+        sd_event_unref(f->event);
+        sigprocmask(SIG_SETMASK, &f->old_mask, NULL);
+}
+
+/* Runs the loop until every batch is closed; returns the milliseconds it took. */
+static long long run_until_closed(struct fixture *f, int limit_ms)
+{
+        long long start = harness_now_ms();
+        while (batch_open_count(f->manager) > 0) {
+                ck_assert_msg(harness_now_ms() - start < limit_ms, "batch still open after %d ms", limit_ms);
+                ck_assert_int_ge(sd_event_run(f->event, 100 * 1000), 0);
+        }
+        return harness_now_ms() - start;
+}
+
+static void spawn(struct fixture *f, const struct job *jobs, size_t n)
+{
+        struct run_request req[16];
+        for (size_t i = 0; i < n; i++)
+                req[i] = (struct run_request){ .job = &jobs[i], .scheduled_usec = 1, .failed_exit_status = -1 };
+        ck_assert_int_eq(batch_spawn(f->manager, req, n), (int)n);
+}
+
+static const struct outcome *outcome_of(const struct fixture *f, const char *name)
+{
+        for (size_t i = 0; i < f->seen.count; i++)
+                if (strcmp(f->seen.names[i], name) == 0)
+                        return f->seen.lost[i] ? NULL : &f->seen.outcomes[i];
+        ck_abort_msg("no outcome for %s", name);
+        return NULL;
+}
+
+START_TEST(reports_exit_status_signal_and_setup_failure)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = {
+                make_job("ok", "true"),
+                make_job("three", "exit 3"),
+                make_job("killed", "kill -KILL $$"),
+                make_job("nodir", "true"),
+                make_job("notfound", "/nonexistent/program"),
+        };
+        jobs[3].working_directory = "/nonexistent-dir";
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        ck_assert_uint_eq(batch_open_count(f.manager), 1);
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 5);
+        const struct outcome *o = outcome_of(&f, "ok");
+        ck_assert_int_eq(o->status, OUTCOME_EXITED);
+        ck_assert_int_eq(o->code, 0);
+        ck_assert_int_gt(o->pid, 0);
+        o = outcome_of(&f, "three");
+        ck_assert_int_eq(o->status, OUTCOME_EXITED);
+        ck_assert_int_eq(o->code, 3);
+        o = outcome_of(&f, "killed");
+        ck_assert_int_eq(o->status, OUTCOME_SIGNALED);
+        ck_assert_int_eq(o->signal, SIGKILL);
+        o = outcome_of(&f, "nodir");
+        ck_assert_int_eq(o->status, OUTCOME_SETUP_FAILED);
+        ck_assert_str_eq(o->stage, "chdir");
+        ck_assert_int_eq(o->error, ENOENT);
+        o = outcome_of(&f, "notfound");
+        ck_assert_int_eq(o->status, OUTCOME_EXITED);
+        ck_assert_int_eq(o->code, 127);
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
+/* Commands that are a path and plain words run without a shell
+ * (command.h); when that exec fails, the shell runs them after all, so
+ * the outcome is what `sh -c` gives: a script without "#!" is run by the
+ * shell, a file that is not executable exits 126, one not found 127. */
+START_TEST(direct_exec_falls_back_to_the_shell)
+{
+        char *dir = harness_tmpdir();
+        char *no_shebang = harness_write_file(dir, "no-shebang", "exit 5\n");
+        char *not_exec = harness_write_file(dir, "not-exec", "#!/bin/sh\nexit 0\n");
+        char *args = harness_write_file(dir, "args", "#!/bin/sh\necho \"$#:$1:$2\" > \"$3\"\n");
+        ck_assert_int_eq(chmod(no_shebang, 0755), 0);
+        ck_assert_int_eq(chmod(args, 0755), 0);
+        char args_cmd[4096], out[1024];
+        snprintf(out, sizeof(out), "%s/args.out", dir);
+        snprintf(args_cmd, sizeof(args_cmd), "  %s  one\t--two=2 %s ", args, out);
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = {
+                make_job("no-shebang", no_shebang),
+                make_job("not-exec", not_exec),
+                make_job("missing", "/nonexistent/dir/program --flag"),
+                make_job("args", args_cmd),
+        };
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        run_until_closed(&f, 5000);
+        ck_assert_int_eq(outcome_of(&f, "no-shebang")->code, 5);
+        ck_assert_int_eq(outcome_of(&f, "not-exec")->code, 126);
+        ck_assert_int_eq(outcome_of(&f, "missing")->code, 127);
+        ck_assert_int_eq(outcome_of(&f, "args")->status, OUTCOME_EXITED);
+        ck_assert_int_eq(outcome_of(&f, "args")->code, 0);
+        fixture_close(&f);
+        FILE *fp = fopen(out, "re");
+        ck_assert_ptr_nonnull(fp);
+        char line[256] = "";
+        ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
+        fclose(fp);
+        ck_assert_str_eq(line, "3:one:--two=2\n"); /* words split as the shell would */
+        free(no_shebang);
+        free(not_exec);
+        free(args);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* The NSS modules nsswitch.conf names for users and groups are loaded once,
+ * in the daemon, so runners (its forks) need not load them each time.
+ * compat and hesiod ship with glibc; nothing in this process loads them. */
+START_TEST(nss_modules_are_loaded_once_for_all_runners)
+{
+        char *dir = harness_tmpdir();
+        char *conf = harness_write_file(dir, "nsswitch.conf",
+                                        "# users\npasswd:  files compat\n"
+                                        "group:\t[NOTFOUND=return] ../hesiod hesiod # systemd\n"
+                                        "hosts: files dns\n");
+        ck_assert_ptr_null(dlopen("libnss_compat.so.2", RTLD_LAZY | RTLD_NOLOAD));
+        ck_assert_ptr_null(dlopen("libnss_hesiod.so.2", RTLD_LAZY | RTLD_NOLOAD));
+        runner_preload_nss(conf);
+        void *compat = dlopen("libnss_compat.so.2", RTLD_LAZY | RTLD_NOLOAD);
+        void *hesiod = dlopen("libnss_hesiod.so.2", RTLD_LAZY | RTLD_NOLOAD);
+        ck_assert_msg(compat && hesiod, "compat %p, hesiod %p", compat, hesiod);
+        dlclose(compat); /* the NOLOAD references; the modules stay (RTLD_NODELETE) */
+        dlclose(hesiod);
+        runner_preload_nss("/nonexistent/nsswitch.conf"); /* nothing to load, nothing fails */
+        free(conf);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(environment_is_built_from_scratch)
+{
+        char *dir = harness_tmpdir();
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "/usr/bin/env > %s/env; umask > %s/umask", dir, dir);
+        setenv("TICKD_TEST_LEAK", "leaked", 1);
+        struct fixture f;
+        fixture_open(&f);
+        char *env[] = { "FOO=bar", "PATH=/custom", NULL };
+        struct job job = make_job("envjob", cmd);
+        job.environment = env;
+        job.working_directory = dir;
+        job.umask = 027;
+        spawn(&f, &job, 1);
+        run_until_closed(&f, 5000);
+        ck_assert_int_eq(outcome_of(&f, "envjob")->code, 0);
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+        char *out = NULL;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/env", dir);
+        char *argv[] = { "/bin/cat", path, NULL };
+        harness_run(argv, NULL, &out, NULL);
+        ck_assert_ptr_nonnull(strstr(out, "TICKD_JOB=envjob\n"));
+        ck_assert_ptr_nonnull(strstr(out, "TICKD_RUN_ID="));
+        ck_assert_ptr_nonnull(strstr(out, "FOO=bar\n"));
+        ck_assert_ptr_nonnull(strstr(out, "PATH=/custom\n"));
+        ck_assert_ptr_nonnull(strstr(out, "LOGNAME="));
+        ck_assert_ptr_null(strstr(out, "TICKD_TEST_LEAK"));
+        free(out);
+        snprintf(path, sizeof(path), "%s/umask", dir);
+        harness_run(argv, NULL, &out, NULL);
+        ck_assert_str_eq(out, "0027\n");
+        free(out);
+        unsetenv("TICKD_TEST_LEAK");
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(timeout_kills_the_whole_group)
+{
+        char *dir = harness_tmpdir();
+        char cmd[512];
+        /* The child records its pid; the group kill must take it too. */
+        snprintf(cmd, sizeof(cmd), "sleep 30 & echo $! > %s/child; wait", dir);
+        struct fixture f;
+        fixture_open(&f);
+        struct job job = make_job("slow", cmd);
+        job.timeout_usec = 300 * 1000;
+        job.kill_grace_usec = 300 * 1000;
+        spawn(&f, &job, 1);
+        long long ms = run_until_closed(&f, 5000);
+        ck_assert_int_lt(ms, 2000);
+        const struct outcome *o = outcome_of(&f, "slow");
+        ck_assert_int_eq(o->timed_out, 1);
+        ck_assert_int_eq(o->status, OUTCOME_SIGNALED);
+        ck_assert_int_eq(o->signal, SIGTERM);
+        fixture_close(&f);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/child", dir);
+        FILE *fp = fopen(path, "re");
+        ck_assert_ptr_nonnull(fp);
+        int child = 0;
+        ck_assert_int_eq(fscanf(fp, "%d", &child), 1);
+        fclose(fp);
+        /* The orphaned sleep was reparented to us (subreaper) and killed. */
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+        ck_assert_int_eq(kill(child, 0) < 0 ? errno : 0, ESRCH);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(background_process_does_not_hold_the_batch)
+{
+        char *dir = harness_tmpdir();
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "sleep 300 & echo $! > %s/bg; echo started", dir);
+        struct fixture f;
+        fixture_open(&f);
+        struct job job = make_job("daemonises", cmd);
+        spawn(&f, &job, 1);
+        long long ms = run_until_closed(&f, 3000);
+        ck_assert_int_lt(ms, 1500);
+        ck_assert_int_eq(outcome_of(&f, "daemonises")->code, 0);
+        fixture_close(&f);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/bg", dir);
+        FILE *fp = fopen(path, "re");
+        int bg = 0;
+        ck_assert_ptr_nonnull(fp);
+        ck_assert_int_eq(fscanf(fp, "%d", &bg), 1);
+        fclose(fp);
+        ck_assert_int_eq(kill(bg, 0), 0); /* still running: the batch did not wait for it */
+        kill(bg, SIGKILL);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* The pid of our child whose comm is COMM, or 0. */
+static pid_t child_by_comm(const char *comm)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        pid_t found = 0;
+        while (d && !found && (e = readdir(d))) {
+                char path[300], buf[512];
+                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+                FILE *fp = fopen(path, "re");
+                if (!fp)
+                        continue;
+                size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+                fclose(fp);
+                buf[n] = '\0';
+                char *open_ = strchr(buf, '('), *close_ = strrchr(buf, ')');
+                int ppid;
+                if (!open_ || !close_ || sscanf(close_ + 1, " %*c %d", &ppid) != 1 || ppid != getpid())
+                        continue;
+                *close_ = '\0';
+                if (strcmp(open_ + 1, comm) == 0)
+                        found = atoi(e->d_name);
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* With the stderr target, the runner relays job output to its stderr. When
+ * that is a pipe nobody reads any more, the lines are lost, but not the
+ * runner and so not the run's outcome. */
+START_TEST(relaying_to_a_closed_stderr_keeps_the_outcome)
+{
+        struct fixture f;
+        fixture_open(&f);
+        void (*old_handler)(int) = signal(SIGPIPE, SIG_IGN); /* our own log lines meet EPIPE too */
+        int p[2];
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        close(p[0]);
+        int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        ck_assert_int_ge(saved, 0);
+        ck_assert_int_eq(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+        close(p[1]);
+        struct job job = make_job("talker", "echo one; echo two >&2; sleep 0.2; echo three");
+        spawn(&f, &job, 1);
+        run_until_closed(&f, 5000);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        signal(SIGPIPE, old_handler);
+        const struct outcome *o = outcome_of(&f, "talker");
+        ck_assert_msg(o != NULL, "the run was lost: its runner died writing to the closed stderr");
+        ck_assert_int_eq(o->status, OUTCOME_EXITED);
+        ck_assert_int_eq(o->code, 0);
+        fixture_close(&f);
+}
+END_TEST
+
+START_TEST(killed_runner_is_reported_lost)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("victim", "sleep 0.5"), make_job("bystander", "true") };
+        spawn(&f, jobs, 2);
+        pid_t runner = 0;
+        for (int tries = 0; tries < 200 && !runner; tries++) {
+                runner = child_by_comm("tickd:victim");
+                if (!runner)
+                        usleep(5 * 1000);
+        }
+        ck_assert_int_gt(runner, 0);
+        kill(runner, SIGKILL);
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 2);
+        ck_assert_ptr_null(outcome_of(&f, "victim"));
+        ck_assert_int_eq(outcome_of(&f, "bystander")->code, 0);
+        fixture_close(&f);
+        /* The orphaned "sleep 0.5" comes back to us (subreaper) and ends. */
+        ck_assert_int_eq(harness_reap_children(3000), 0);
+}
+END_TEST
+
+static Suite *batch_suite(void)
+{
+        Suite *s = suite_create("batch");
+        TCase *tc = tcase_create("runs");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 20);
+        tcase_add_test(tc, reports_exit_status_signal_and_setup_failure);
+        tcase_add_test(tc, environment_is_built_from_scratch);
+        tcase_add_test(tc, direct_exec_falls_back_to_the_shell);
+        tcase_add_test(tc, nss_modules_are_loaded_once_for_all_runners);
+        tcase_add_test(tc, timeout_kills_the_whole_group);
+        tcase_add_test(tc, background_process_does_not_hold_the_batch);
+        tcase_add_test(tc, killed_runner_is_reported_lost);
+        tcase_add_test(tc, relaying_to_a_closed_stderr_keeps_the_outcome);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(batch_suite)

@@ -1,0 +1,639 @@
+/* test-control-daemon.c — tickctl against the real tickd: each command's
+ * output and exit status, run --wait, cancel, edit driven by scripted
+ * editors, authorisation of an unprivileged user, and no descriptor growth
+ * in the daemon over 1,000 `tickctl list` calls. */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/harness-ctl.h"
+#include "harness/harness-daemon.h"
+#include "harness/harness.h"
+
+static char test_user[32];
+static uid_t test_uid;
+static gid_t test_gid;
+
+/* tickctl ARGS with the instance's --config-dir, --state-dir and --runtime-dir, through
+ * PREFIX (setpriv, or a shell feeding answers) when given. */
+static struct ctl_result run_ctl(const struct tickd *t, const char *const *prefix, const char *const *args)
+{
+        char runtime[512], state[512];
+        snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
+        snprintf(state, sizeof(state), "%s/state", t->dir);
+        return harness_ctl(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir,
+                                                 .state_dir = state },
+                           prefix, args);
+}
+
+#define CTL(t, ...) run_ctl((t), NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define CTL_AS_USER(t, ...) run_ctl((t), harness_ctl_as(test_uid, test_gid), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* tickctl edit with EDITOR=SCRIPT and ANSWERS on its stdin. */
+static struct ctl_result ctl_edit(const struct tickd *t, const char *script, const char *answers, const char *file)
+{
+        setenv("EDITOR", script, 1);
+        unsetenv("VISUAL");
+        setenv("TICKCTL_TEST_ANSWERS", answers, 1);
+        const char *prefix[] = { "/bin/sh", "-c", "printf '%s' \"$TICKCTL_TEST_ANSWERS\" | exec \"$@\"", "sh",
+                                 NULL };
+        return run_ctl(t, prefix, (const char *const[]){ "edit", file, NULL });
+}
+
+static const char jobs_ini[] = "[hello]\nschedule = @daily\ncommand = echo hi\n\n"
+                               "[seven]\nschedule = @daily\ncommand = exit 7\n\n"
+                               "[long]\nschedule = @daily\ncommand = sleep 60\nkill_grace = 2s\n";
+
+static struct tickd *start(void)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        tickd_write_job(t, "jobs.ini", jobs_ini);
+        /* the start-up reload, then the one for jobs.ini */
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+        return t;
+}
+
+static void stop(struct tickd *t)
+{
+        ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
+        tickd_free(t);
+        /* A cancelled job's processes die together; the ones whose shell
+         * died first are orphans this subreaper adopts: reap them. */
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+
+static char *script(const struct tickd *t, const char *name, const char *body)
+{
+        char *path;
+        ck_assert_int_ge(asprintf(&path, "%s/%s", t->dir, name), 0);
+        FILE *f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "#!/bin/sh\n%s", body);
+        fclose(f);
+        ck_assert_int_eq(chmod(path, 0755), 0);
+        return path;
+}
+
+/* ---- commands ---- */
+
+START_TEST(list_and_status_show_the_daemons_jobs_and_files)
+{
+        struct tickd *t = start();
+        tickd_write_job(t, "broken.ini", "[broken]\nschedule = 61 * * * *\ncommand = true\n");
+        ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
+        struct ctl_result r = CTL(t, "list");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "hello");
+        ck_assert_contains(r.out, "@daily");
+        ck_assert_contains(r.out, "3 jobs listed.");
+        ctl_result_free(&r);
+        r = CTL(t, "list", "--all");
+        ck_assert_contains(r.out, "/broken.ini:2: schedule");
+        ctl_result_free(&r);
+        r = CTL(t, "status");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "loaded    ");
+        ck_assert_contains(r.out, "jobs.ini (3 jobs)");
+        ck_assert_contains(r.out, "rejected  ");
+        ck_assert_contains(r.out, "61 is out of range");
+        ck_assert_contains(r.out, "Open batches:\n  none");
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(list_works_from_the_files_when_tickd_is_down)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "run", "seven", "--wait");
+        ck_assert_int_eq(r.status, 7);
+        ctl_result_free(&r);
+        ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
+        r = CTL(t, "list");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.err, "tickd is not running (no socket at ");
+        ck_assert_contains(r.out, "seven");
+        /* the last outcome tickd kept in its state directory */
+        ck_assert_contains(r.out, "failed (7)");
+        ctl_result_free(&r);
+        r = CTL(t, "list", "--json");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "\"last_result\": \"failed\"");
+        ctl_result_free(&r);
+        r = CTL(t, "status");
+        ck_assert_int_eq(r.status, 3);
+        ck_assert_contains(r.err, "tickd is not running");
+        ctl_result_free(&r);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(run_wait_exits_with_the_jobs_exit_status)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "run", "seven", "--wait");
+        ck_assert_msg(r.status == 7, "status %d\n%s\n%s\nLOG:\n%s", r.status, r.out, r.err, t->log);
+        ck_assert_contains(r.out, "failed (exit status 7)");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "--wait", "hello");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "success (exit status 0)");
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=hello", 1, 5000));
+        r = CTL(t, "status", "seven");
+        ck_assert_contains(r.out, "Last run: ");
+        ck_assert_contains(r.out, "failed, exit status 7");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "nosuch");
+        ck_assert_int_eq(r.status, 2);
+        ck_assert_contains(r.err, "no such job 'nosuch'");
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+/* ---- run --wait on a run that has to wait ---- */
+
+static const char queue_ini[] = "[q]\nschedule = @daily\ncommand = sleep 1; exit 5\noverlap = queue\n\n"
+                                "[sk]\nschedule = @daily\ncommand = sleep 2\n\n"
+                                "[m]\nschedule = @daily\ncommand = exit 4\n";
+
+static struct tickd *start_with(const char *conf, const char *ini)
+{
+        struct tickd *t = tickd_start(conf, NULL);
+        tickd_write_job(t, "jobs.ini", ini);
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+        return t;
+}
+
+/* tickctl ARGS in the background. */
+static void spawn_ctl(const struct tickd *t, struct ctl_job *job, const char *const *args)
+{
+        char runtime[512];
+        snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
+        harness_ctl_spawn(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir }, t->dir, job,
+                          args);
+}
+#define SPAWN_CTL(t, job, ...) spawn_ctl((t), (job), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* The run id tickctl printed in "JOB run ID: result". */
+static void printed_run_id(const char *out, const char *job, char id[33])
+{
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "%s run ", job);
+        const char *p = strstr(out, prefix);
+        ck_assert_msg(p != NULL, "no run id in:\n%s", out);
+        ck_assert_int_eq(sscanf(p + strlen(prefix), "%32[0-9a-f]", id), 1);
+}
+
+/* Starts q, then `run q --wait` in WAITER, queued behind it. */
+static void wait_for_a_queued_run(struct tickd *t, struct ctl_job *waiter)
+{
+        struct ctl_result r = CTL(t, "run", "q");
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        SPAWN_CTL(t, waiter, "run", "q", "--wait");
+        ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of q", 1, 5000));
+}
+
+START_TEST(run_wait_on_a_queued_run_waits_for_that_runs_outcome)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        struct ctl_result r;
+        /* Still waiting while the first run runs (it takes a second). */
+        ck_assert(tickd_count(t, "event=failed job=q") == 0);
+        ck_assert(harness_ctl_running(&waiter));
+        r = harness_ctl_finish(&waiter, 10000);
+        ck_assert_msg(r.status == 5, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.err, "is queued: it starts when the job's running run finishes");
+        ck_assert_contains(r.out, "failed (exit status 5)");
+        /* The outcome is the queued run's, the second one. */
+        tickd_pump(t, 0);
+        ck_assert_int_eq(tickd_count(t, "event=failed job=q"), 2);
+        char id[33], line[128];
+        printed_run_id(r.out, "q", id);
+        snprintf(line, sizeof(line), "event=started job=q run=%s", id);
+        const char *first = strstr(t->log, "event=started job=q run=");
+        ck_assert_ptr_nonnull(first);
+        ck_assert_msg(strstr(t->log, line) > first, "run %s is not the second run of q:\n%s", id, t->log);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(run_wait_on_a_run_waiting_for_a_slot_waits_for_its_outcome)
+{
+        struct tickd *t = start_with("[daemon]\nmax_concurrent = 1\n", queue_ini);
+        struct ctl_result r = CTL(t, "run", "sk");
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        struct ctl_job waiter;
+        SPAWN_CTL(t, &waiter, "run", "m", "--wait");
+        ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of m (waiting for a max_concurrent slot)", 1, 5000));
+        ck_assert(harness_ctl_running(&waiter));
+        r = harness_ctl_finish(&waiter, 10000);
+        ck_assert_msg(r.status == 4, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.err, "is waiting: it starts when a max_concurrent slot is free");
+        ck_assert_contains(r.out, "failed (exit status 4)");
+        /* It ran after sk, in the slot sk freed. */
+        tickd_pump(t, 0);
+        const char *sk_done = strstr(t->log, "event=succeeded job=sk");
+        const char *m_started = strstr(t->log, "event=started job=m");
+        ck_assert(sk_done && m_started && m_started > sk_done);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+/* WAITER (run --wait) exits 75 and says why its run never started. */
+static void assert_dropped(struct ctl_job *waiter, const char *reason)
+{
+        struct ctl_result r = harness_ctl_finish(waiter, 10000);
+        ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
+        char want[256];
+        snprintf(want, sizeof(want), "was dropped before it started: %s", reason);
+        ck_assert_contains(r.err, want);
+        ctl_result_free(&r);
+}
+
+START_TEST(run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        tickd_write_job(t, "jobs.ini", "[m]\nschedule = @daily\ncommand = exit 4\n");
+        assert_dropped(&waiter, "the job was removed by a reload");
+        stop(t);
+}
+END_TEST
+
+START_TEST(run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
+        assert_dropped(&waiter, "tickd is stopping");
+        tickd_free(t);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
+START_TEST(run_wait_refused_by_overlap_skip_exits_75)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_result r = CTL(t, "run", "sk");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "sk", "--wait");
+        ck_assert_int_eq(r.status, 75);
+        ck_assert_contains(r.err, "job 'sk' is already running and its overlap policy is skip");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "sk"); /* without --wait: a finding */
+        ck_assert_int_eq(r.status, 1);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+/* The line of `tickctl list` that names JOB. */
+static char *list_line(const char *out, const char *job)
+{
+        char needle[64];
+        snprintf(needle, sizeof(needle), " %s ", job);
+        const char *p = strstr(out, needle);
+        ck_assert_msg(p != NULL, "no %s in:\n%s", job, out);
+        const char *start = p;
+        while (start > out && start[-1] != '\n')
+                start--;
+        return strndup(start, strcspn(start, "\n"));
+}
+
+START_TEST(last_outcomes_survive_a_restart)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "run", "seven", "--wait");
+        ck_assert_int_eq(r.status, 7);
+        ctl_result_free(&r);
+        tickd_restart(t);
+        ck_assert(tickd_wait_for(t, "event=daemon-started", 2, 10000));
+        r = CTL(t, "list");
+        ck_assert_int_eq(r.status, 0);
+        char *seven = list_line(r.out, "seven"), *hello = list_line(r.out, "hello");
+        ck_assert_contains(seven, "failed (7)");
+        ck_assert_not_contains(hello, "failed"); /* never run */
+        free(seven);
+        free(hello);
+        ctl_result_free(&r);
+        r = CTL(t, "status", "seven");
+        ck_assert_contains(r.out, "Last run: ");
+        ck_assert_contains(r.out, "failed, exit status 7");
+        ctl_result_free(&r);
+        r = CTL(t, "list", "--json");
+        const char *obj = strstr(r.out, "\"name\": \"seven\"");
+        ck_assert_ptr_nonnull(obj);
+        char *seven_json = strndup(obj, strcspn(obj, "}"));
+        ck_assert_contains(seven_json, "\"last_result\": \"failed\", \"last_exit_status\": 7");
+        ck_assert_not_contains(seven_json, "\"last_usec\": 0,"); /* LAST is the run's start */
+        free(seven_json);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(cancel_stops_a_long_job_and_its_outcome_says_so)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "run", "long");
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "event=started job=long", 1, 5000));
+        r = CTL(t, "list");
+        ck_assert_contains(r.out, "yes"); /* RUNNING */
+        ctl_result_free(&r);
+        long long t0 = harness_now_ms();
+        r = CTL(t, "cancel", "long");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "Cancelled 1 run of long.");
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "event=cancelled job=long", 1, 5000));
+        ck_assert_int_lt(harness_now_ms() - t0, 5000);
+        r = CTL(t, "status", "long");
+        ck_assert_contains(r.out, "Last run: ");
+        ck_assert_contains(r.out, "cancelled");
+        ctl_result_free(&r);
+        r = CTL(t, "cancel", "long");
+        ck_assert_int_eq(r.status, 1);
+        ck_assert_contains(r.err, "job 'long' is not running");
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(reload_reports_per_file_and_fails_on_a_rejected_one)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "reload");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "loaded    ");
+        ctl_result_free(&r);
+        tickd_write_job(t, "zz.ini", "[zz]\nschedule = @daily\ncommand = true\nbogus = 1\n");
+        r = CTL(t, "reload");
+        ck_assert_int_eq(r.status, 1);
+        ck_assert_contains(r.out, "rejected  ");
+        ck_assert_contains(r.out, "zz.ini:4: ");
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(a_thousand_lists_leave_the_daemons_descriptors_unchanged)
+{
+        struct tickd *t = start();
+        struct ctl_result r = CTL(t, "list"); /* sd-event's timer descriptors exist from the first peer on */
+        ctl_result_free(&r);
+        int fds_before, children, zombies;
+        harness_proc_counts(t->pid, &fds_before, &children, &zombies);
+        /* The unsanitized tickctl when it is built (make check builds both):
+         * the sanitized one's start-up would make this loop take minutes.
+         * The daemon is still the sanitized one. */
+        char plain[PATH_MAX];
+        snprintf(plain, sizeof(plain), "%s", harness_source_path("build/tickctl"));
+        if (access(plain, X_OK) < 0)
+                snprintf(plain, sizeof(plain), "%s", harness_binary("tickctl"));
+        char runtime[512];
+        snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
+        char *argv[] = { plain, "list", "--json", "--runtime-dir", runtime, NULL };
+        /* posix_spawn (vfork): forking this sanitized process 1,000 times
+         * would cost more than the calls themselves. */
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        for (int i = 0; i < 1000; i++) {
+                pid_t pid;
+                ck_assert_int_eq(posix_spawn(&pid, plain, &actions, NULL, argv, environ), 0);
+                int ws;
+                ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+                ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "call %d failed", i);
+        }
+        posix_spawn_file_actions_destroy(&actions);
+        r = CTL(t, "list", "--json");
+        ck_assert_contains(r.out, "\"name\": \"hello\"");
+        ctl_result_free(&r);
+        int fds_after = 0;
+        for (int i = 0; i < 100; i++) {
+                harness_proc_counts(t->pid, &fds_after, &children, &zombies);
+                if (fds_after == fds_before)
+                        break;
+                usleep(10 * 1000);
+        }
+        ck_assert_int_eq(fds_after, fds_before);
+        stop(t);
+}
+END_TEST
+
+/* ---- edit ---- */
+
+START_TEST(edit_installs_a_valid_file_and_the_daemon_takes_it)
+{
+        struct tickd *t = start();
+        char *editor = script(t, "editor.sh", "cat > \"$1\" <<'X'\n[edited]\nschedule = @hourly\ncommand = true\nX\n");
+        struct ctl_result r = ctl_edit(t, editor, "", "edited");
+        ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.out, "Installed ");
+        ck_assert_contains(r.out, "edited.ini (1 job)");
+        ck_assert_contains(r.out, "Next runs:");
+        ck_assert_contains(r.out, "edited ");
+        ctl_result_free(&r);
+        char path[600];
+        snprintf(path, sizeof(path), "%s/edited.ini", t->jobs_dir);
+        struct stat st;
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0644);
+        ck_assert_int_eq(st.st_uid, 0);
+        r = CTL(t, "list");
+        ck_assert_contains(r.out, "edited");
+        ctl_result_free(&r);
+        free(editor);
+        stop(t);
+}
+END_TEST
+
+START_TEST(edit_shows_errors_and_edits_again_until_valid)
+{
+        struct tickd *t = start();
+        char counter[600];
+        snprintf(counter, sizeof(counter), "%s/count", t->dir);
+        char body[2048];
+        snprintf(body, sizeof(body),
+                 "n=$(cat %s 2>/dev/null || echo 0); echo $((n+1)) > %s\n"
+                 "if [ \"$n\" = 0 ]; then printf '[again]\\nschedule = 61 * * * *\\ncommand = true\\n' > \"$1\";\n"
+                 "else printf '[again]\\nschedule = 1 * * * *\\ncommand = true\\n' > \"$1\"; fi\n",
+                 counter, counter);
+        char *editor = script(t, "editor.sh", body);
+        struct ctl_result r = ctl_edit(t, editor, "e\n", "again.ini");
+        ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
+        char where[700];
+        snprintf(where, sizeof(where), "%s/again.ini:2: error: ", t->jobs_dir);
+        ck_assert_contains(r.err, where); /* the target's name, not the temporary copy's */
+        ck_assert_contains(r.out, "What now? (e)dit again, (a)bandon:");
+        ck_assert_contains(r.out, "Installed ");
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
+        r = CTL(t, "status", "again");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "schedule: 1 * * * *");
+        ctl_result_free(&r);
+        free(editor);
+        stop(t);
+}
+END_TEST
+
+START_TEST(edit_abandoned_leaves_nothing_behind)
+{
+        struct tickd *t = start();
+        char *editor = script(t, "editor.sh", "printf '[x]\\nschedule = nope\\ncommand = true\\n' > \"$1\"\n");
+        struct ctl_result r = ctl_edit(t, editor, "a\n", "x");
+        ck_assert_int_eq(r.status, 1);
+        ck_assert_contains(r.out, "Abandoned");
+        ctl_result_free(&r);
+        char path[600];
+        snprintf(path, sizeof(path), "%s/x.ini", t->jobs_dir);
+        ck_assert_int_eq(access(path, F_OK), -1);
+        free(editor);
+        stop(t);
+}
+END_TEST
+
+START_TEST(edit_refuses_to_overwrite_a_file_changed_during_the_edit)
+{
+        struct tickd *t = start();
+        char target[600];
+        snprintf(target, sizeof(target), "%s/jobs.ini", t->jobs_dir);
+        char body[2048];
+        /* Someone else's change lands while our editor runs. */
+        snprintf(body, sizeof(body),
+                 "printf '[theirs]\\nschedule = @daily\\ncommand = true\\n' > %s.new && mv %s.new %s\n"
+                 "printf '[mine]\\nschedule = @daily\\ncommand = true\\n' > \"$1\"\n",
+                 target, target, target);
+        char *editor = script(t, "editor.sh", body);
+        struct ctl_result r = ctl_edit(t, editor, "", "jobs.ini");
+        ck_assert_int_eq(r.status, 1);
+        ck_assert_contains(r.err, "was changed by someone else while you edited it");
+        /* theirs stays; ours is kept aside, not lost */
+        FILE *f = fopen(target, "re");
+        char content[256] = "";
+        ck_assert_ptr_nonnull(f);
+        (void)!fread(content, 1, sizeof(content) - 1, f);
+        fclose(f);
+        ck_assert_contains(content, "[theirs]");
+        const char *kept = strstr(r.err, "Your version is in ");
+        ck_assert_ptr_nonnull(kept);
+        char kept_path[512];
+        ck_assert_int_eq(sscanf(kept + strlen("Your version is in "), "%511s", kept_path), 1);
+        ck_assert_int_eq(access(kept_path, F_OK), 0);
+        unlink(kept_path);
+        ctl_result_free(&r);
+        free(editor);
+        stop(t);
+}
+END_TEST
+
+/* ---- authorisation ---- */
+
+static void user_setup(void)
+{
+        harness_user_add("tkcd", test_user, sizeof(test_user), &test_uid, &test_gid);
+}
+
+static void user_teardown(void)
+{
+        harness_user_del(test_user);
+}
+
+START_TEST(an_unprivileged_user_sees_only_their_jobs_and_may_not_run_them)
+{
+        struct tickd *t = start();
+        char jobs[512];
+        snprintf(jobs, sizeof(jobs), "[theirs]\nschedule = @daily\ncommand = id -u\nuser = %s\n", test_user);
+        tickd_write_job(t, "user.ini", jobs);
+        ck_assert(tickd_wait_for(t, "event=reloaded", 3, 5000));
+        struct ctl_result r = CTL_AS_USER(t, "list");
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        ck_assert_contains(r.out, "theirs");
+        ck_assert_not_contains(r.out, "hello");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(t, "run", "theirs");
+        ck_assert_int_eq(r.status, 4);
+        ck_assert_contains(r.err, "permission denied");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(t, "reload");
+        ck_assert_int_eq(r.status, 4);
+        ctl_result_free(&r);
+        r = CTL_AS_USER(t, "status", "hello");
+        ck_assert_int_eq(r.status, 4);
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "permission denied", 3, 2000));
+        stop(t);
+}
+END_TEST
+
+static Suite *control_daemon_suite(void)
+{
+        Suite *s = suite_create("control-daemon");
+        TCase *tc = tcase_create("commands");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, list_and_status_show_the_daemons_jobs_and_files);
+        tcase_add_test(tc, list_works_from_the_files_when_tickd_is_down);
+        tcase_add_test(tc, run_wait_exits_with_the_jobs_exit_status);
+        tcase_add_test(tc, cancel_stops_a_long_job_and_its_outcome_says_so);
+        tcase_add_test(tc, reload_reports_per_file_and_fails_on_a_rejected_one);
+        tcase_add_test(tc, last_outcomes_survive_a_restart);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("run-wait");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, run_wait_on_a_queued_run_waits_for_that_runs_outcome);
+        tcase_add_test(tc, run_wait_on_a_run_waiting_for_a_slot_waits_for_its_outcome);
+        tcase_add_test(tc, run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped);
+        tcase_add_test(tc, run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped);
+        tcase_add_test(tc, run_wait_refused_by_overlap_skip_exits_75);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("edit");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, edit_installs_a_valid_file_and_the_daemon_takes_it);
+        tcase_add_test(tc, edit_shows_errors_and_edits_again_until_valid);
+        tcase_add_test(tc, edit_abandoned_leaves_nothing_behind);
+        tcase_add_test(tc, edit_refuses_to_overwrite_a_file_changed_during_the_edit);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("authorisation");
+        tcase_add_unchecked_fixture(tc, user_setup, user_teardown);
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, an_unprivileged_user_sees_only_their_jobs_and_may_not_run_them);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("descriptors");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 180);
+        tcase_add_test(tc, a_thousand_lists_leave_the_daemons_descriptors_unchanged);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(control_daemon_suite)

@@ -1,0 +1,770 @@
+/* test-control.c — the control server against a fake daemon (struct
+ * control_ops in this process), driven by the real tickctl binary: output,
+ * exit statuses, socket life cycle, authorisation from peer credentials,
+ * and no descriptor left behind by a peer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+
+#include "tickd/control.h"
+#include "harness/harness-ctl.h"
+#include "harness/harness.h"
+#include "core/schedule.h"
+
+/* ---- the fake daemon ---- */
+
+#define N_JOBS 4
+
+struct fake {
+        struct job jobs[N_JOBS];
+        struct control_job views[N_JOBS];
+        struct control_outcome last_backup;
+        struct control *control;
+        sd_event *event;
+        sd_event_source *stop_source;
+        sd_event_source *finish_timer;
+        int stop_fd;
+        pthread_t thread;
+        char *dir;          /* temporary directory; the runtime base is DIR/run */
+        char *runtime_dir;  /* DIR/run/tickd */
+        char pending_run[CONTROL_RUN_ID_MAX];
+        char pending_job[32];
+        int pending_exit;
+        int runs_started;
+        int cancels;
+        int reloads;
+        unsigned run_serial;
+};
+
+static char test_user[32]; /* the unprivileged user, created once per suite */
+static uid_t test_uid;
+static gid_t test_gid;
+
+static int fake_for_each_job(void *userdata, control_job_fn each, void *ctx)
+{
+        struct fake *f = userdata;
+        for (int i = 0; i < N_JOBS; i++) {
+                int r = each(&f->views[i], ctx);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        return 0;
+}
+
+static int fake_for_each_file(void *userdata, control_file_fn each, void *ctx)
+{
+        const struct control_file files[] = {
+                { .path = "/etc/tickd/jobs.d/a.ini", .loaded = true, .n_jobs = 3 },
+                { .path = "/etc/tickd/jobs.d/b.ini", .loaded = false,
+                  .error = "/etc/tickd/jobs.d/b.ini:3: schedule: minute: 61 is out of range 0-59" },
+        };
+        for (size_t i = 0; i < 2; i++) {
+                int r = each(&files[i], ctx);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        return 0;
+}
+
+static int fake_for_each_run(void *userdata, control_run_fn each, void *ctx)
+{
+        struct control_run run = { .job = "backup", .run_id = "run-backup-1", .pid = 4242,
+                                   .start_usec = UINT64_C(1700000000000000), .uid = (uid_t)-1 };
+        struct control_run other = { .job = "report", .user = test_user, .run_id = "run-report-1", .pid = 4343,
+                                     .start_usec = UINT64_C(1700000000000000), .uid = (uid_t)-1 };
+        int r = each(&run, ctx);
+        if (r == 0)
+                r = each(&other, ctx);
+        return r < 0 ? r : 0;
+}
+
+static int fake_for_each_batch(void *userdata, control_batch_fn each, void *ctx)
+{
+        const char *const missing[] = { "backup", "sync" };
+        struct control_batch b = { .id = 7, .created_usec = UINT64_C(1700000000000000), .n_jobs = 3,
+                                   .missing = missing, .n_missing = 2 };
+        int r = each(&b, ctx);
+        return r < 0 ? r : 0;
+}
+
+static int on_finish(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct fake *f = userdata;
+        struct control_outcome o = { .run_id = f->pending_run,
+                                     .result = f->pending_exit == 0 ? "success" : "failed",
+                                     .exit_status = f->pending_exit,
+                                     .start_usec = UINT64_C(1700000000000000),
+                                     .end_usec = UINT64_C(1700000001500000) };
+        control_run_finished(f->control, f->pending_job, &o);
+        f->finish_timer = sd_event_source_disable_unref(f->finish_timer);
+        return 0;
+}
+
+static int fake_run_job(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_MAX])
+{
+        struct fake *f = userdata;
+        if (strcmp(name, "busy") == 0)
+                return -EBUSY;
+        int exit_status;
+        if (strcmp(name, "backup") == 0)
+                exit_status = 0;
+        else if (strcmp(name, "fails") == 0)
+                exit_status = 3;
+        else
+                return -ENOENT;
+        f->runs_started++;
+        snprintf(run_id, CONTROL_RUN_ID_MAX, "run-%s-%u", name, ++f->run_serial);
+        /* The outcome comes later, from the loop, as a collector's would. */
+        snprintf(f->pending_run, sizeof(f->pending_run), "%s", run_id);
+        snprintf(f->pending_job, sizeof(f->pending_job), "%s", name);
+        f->pending_exit = exit_status;
+        sd_event_source_disable_unref(f->finish_timer);
+        f->finish_timer = NULL;
+        uint64_t now;
+        sd_event_now(f->event, CLOCK_MONOTONIC, &now);
+        return sd_event_add_time(f->event, &f->finish_timer, CLOCK_MONOTONIC, now + 200 * 1000, 0, on_finish, f);
+}
+
+static int fake_cancel_job(void *userdata, const char *name)
+{
+        struct fake *f = userdata;
+        if (strcmp(name, "backup") == 0) {
+                f->cancels++;
+                return 1;
+        }
+        return strcmp(name, "fails") == 0 || strcmp(name, "busy") == 0 ? -ESRCH : -ENOENT;
+}
+
+static int fake_reload(void *userdata)
+{
+        struct fake *f = userdata;
+        f->reloads++;
+        return 0;
+}
+
+static const struct control_ops fake_ops = {
+        .for_each_job = fake_for_each_job,
+        .for_each_file = fake_for_each_file,
+        .for_each_run = fake_for_each_run,
+        .for_each_batch = fake_for_each_batch,
+        .run_job = fake_run_job,
+        .cancel_job = fake_cancel_job,
+        .reload = fake_reload,
+};
+
+static void fake_job(struct job *j, const char *name, const char *schedule, const char *user, bool enabled)
+{
+        char err[256];
+        *j = (struct job){ .name = (char *)name, .file = "/etc/tickd/jobs.d/a.ini", .line = 1,
+                           .schedule_text = (char *)schedule, .command = "/bin/true", .user = (char *)user,
+                           .timezone = "UTC", .umask = -1, .enabled = enabled,
+                           .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC };
+        ck_assert_int_eq(schedule_parse(schedule, NULL, &j->schedule, err, sizeof(err)), 0);
+}
+
+static int on_stop(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static void *serve(void *userdata)
+{
+        struct fake *f = userdata;
+        sd_event_loop(f->event);
+        return NULL;
+}
+
+static struct fake *fake_start(bool user_mode)
+{
+        struct fake *f = calloc(1, sizeof(*f));
+        ck_assert_ptr_nonnull(f);
+        fake_job(&f->jobs[0], "backup", "30 2 * * *", NULL, true);
+        fake_job(&f->jobs[1], "report", "*/5 * * * *", test_user, true);
+        fake_job(&f->jobs[2], "fails", "@hourly", NULL, true);
+        fake_job(&f->jobs[3], "old", "@daily", NULL, false);
+        f->jobs[0].description = "Nightly database backup";
+        f->last_backup = (struct control_outcome){ .run_id = "run-backup-0", .result = "failed", .exit_status = 3,
+                                                   .start_usec = UINT64_C(1700000000000000),
+                                                   .end_usec = UINT64_C(1700000002000000) };
+        for (int i = 0; i < N_JOBS; i++)
+                f->views[i] = (struct control_job){ .job = &f->jobs[i], .uid = (uid_t)-1,
+                                                    .next_usec = UINT64_C(4000000000000000) + (uint64_t)i };
+        f->views[0].last = &f->last_backup;
+        f->views[0].running = 1;
+
+        f->dir = harness_tmpdir();
+        ck_assert_ptr_nonnull(f->dir);
+        char base[512];
+        snprintf(base, sizeof(base), "%s/run", f->dir);
+        ck_assert_int_eq(mkdir(base, 0755), 0);
+        ck_assert_int_ge(asprintf(&f->runtime_dir, "%s/tickd", base), 0);
+
+        ck_assert_int_ge(sd_event_new(&f->event), 0);
+        f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        ck_assert_int_ge(f->stop_fd, 0);
+        ck_assert_int_ge(sd_event_add_io(f->event, &f->stop_source, f->stop_fd, EPOLLIN, on_stop, f), 0);
+        struct control_options options = { .runtime_dir = f->runtime_dir, .user_mode = user_mode,
+                                           .owner_uid = user_mode ? test_uid : 0,
+                                           .started_usec = UINT64_C(1700000000000000) };
+        ck_assert_int_eq(control_new(f->event, &options, &fake_ops, f, &f->control), 0);
+        ck_assert_int_eq(pthread_create(&f->thread, NULL, serve, f), 0);
+        return f;
+}
+
+static void fake_stop(struct fake *f)
+{
+        uint64_t one = 1;
+        ck_assert_int_eq(write(f->stop_fd, &one, sizeof(one)), sizeof(one));
+        ck_assert_int_eq(pthread_join(f->thread, NULL), 0);
+        f->control = control_free(f->control);
+        sd_event_source_disable_unref(f->finish_timer);
+        sd_event_source_disable_unref(f->stop_source);
+        close(f->stop_fd);
+        sd_event_unref(f->event);
+        for (int i = 0; i < N_JOBS; i++)
+                schedule_free(f->jobs[i].schedule);
+        free(f->runtime_dir);
+        harness_tmpdir_remove(f->dir);
+        free(f);
+}
+
+/* ---- running tickctl ---- */
+
+/* tickctl ARGS... --runtime-dir DIR/run --no-pager, as the test user when AS_USER. */
+static struct ctl_result ctl_as(const struct fake *f, bool as_user, const char *const *args)
+{
+        char base[512];
+        snprintf(base, sizeof(base), "%s/run", f->dir);
+        return harness_ctl(&(struct ctl_target){ .runtime_base = base }, as_user ? harness_ctl_as(test_uid, test_gid) : NULL,
+                           args);
+}
+
+#define CTL(f, ...) ctl_as((f), false, (const char *const[]){ __VA_ARGS__, NULL })
+#define CTL_AS_USER(f, ...) ctl_as((f), true, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* ---- socket life cycle ---- */
+
+START_TEST(socket_is_world_accessible_on_the_system_instance)
+{
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        struct stat st;
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert(S_ISSOCK(st.st_mode));
+        ck_assert_int_eq(st.st_mode & 07777, 0666);
+        fake_stop(f);
+        free(path);
+}
+END_TEST
+
+START_TEST(socket_is_private_on_a_user_instance)
+{
+        struct fake *f = fake_start(true);
+        char *path = control_socket_path(f->runtime_dir);
+        struct stat st;
+        ck_assert_int_eq(lstat(path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0600);
+        fake_stop(f);
+        free(path);
+}
+END_TEST
+
+START_TEST(socket_is_removed_on_exit)
+{
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        ck_assert_int_eq(access(path, F_OK), 0);
+        f->control = control_free(f->control);
+        ck_assert_int_eq(access(path, F_OK), -1);
+        ck_assert_int_eq(errno, ENOENT);
+        fake_stop(f);
+        free(path);
+}
+END_TEST
+
+START_TEST(stale_socket_from_a_crash_is_replaced)
+{
+        char *dir = harness_tmpdir();
+        char *path = control_socket_path(dir);
+        /* A crashed daemon leaves a bound socket nobody listens on. */
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        close(fd);
+        sd_event *e;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        struct control *c = NULL;
+        struct control_options options = { .runtime_dir = dir };
+        ck_assert_int_eq(control_new(e, &options, &fake_ops, NULL, &c), 0);
+        /* ... but a live one is not taken over. */
+        struct control *second = NULL;
+        ck_assert_int_eq(control_new(e, &options, &fake_ops, NULL, &second), -EADDRINUSE);
+        ck_assert_ptr_null(second);
+        control_free(c);
+        sd_event_unref(e);
+        free(path);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(commands_say_when_tickd_is_not_running)
+{
+        struct fake *f = fake_start(false);
+        f->control = control_free(f->control);
+        struct ctl_result r = CTL(f, "status");
+        ck_assert_int_eq(r.status, 3);
+        ck_assert_contains(r.err, "tickd is not running (no socket at ");
+        ck_assert_contains(r.err, "/run/tickd/control");
+        ctl_result_free(&r);
+        r = CTL(f, "run", "backup");
+        ck_assert_int_eq(r.status, 3);
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+/* ---- commands, as root ---- */
+
+START_TEST(list_shows_every_enabled_job_with_next_and_last_runs)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "list");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "NEXT");
+        ck_assert_contains(r.out, "LEFT");
+        ck_assert_contains(r.out, "backup");
+        ck_assert_contains(r.out, "30 2 * * *");
+        ck_assert_contains(r.out, "report");
+        ck_assert_contains(r.out, "failed (3)");
+        ck_assert_contains(r.out, " ago");
+        ck_assert_contains(r.out, "in ");
+        ck_assert_not_contains(r.out, "old");
+        ck_assert_contains(r.out, "3 jobs listed.");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(list_all_adds_disabled_jobs_and_rejected_files)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "list", "--all");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "old (disabled)");
+        ck_assert_contains(r.out, "rejected /etc/tickd/jobs.d/b.ini: ");
+        ck_assert_contains(r.out, "61 is out of range");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(list_json_is_one_array_of_jobs)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "list", "--json");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_msg(r.out[0] == '[', "%s", r.out);
+        ck_assert_contains(r.out, "{\"name\": \"backup\", \"schedule\": \"30 2 * * *\"");
+        ck_assert_contains(r.out, "\"last_result\": \"failed\", \"last_exit_status\": 3");
+        ck_assert_contains(r.out, "\"running\": 1}");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(status_shows_files_runs_batches_and_resources)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "status");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "tickd " TICKD_VERSION " (system instance)");
+        ck_assert_contains(r.out, "Up: ");
+        ck_assert_contains(r.out, "Jobs: 4");
+        ck_assert_contains(r.out, "loaded    /etc/tickd/jobs.d/a.ini (3 jobs)");
+        ck_assert_contains(r.out, "rejected  /etc/tickd/jobs.d/b.ini: ");
+        ck_assert_contains(r.out, "backup  run run-backup-1  pid 4242");
+        ck_assert_contains(r.out, "#7 opened ");
+        ck_assert_contains(r.out, "waiting for: backup, sync");
+        ck_assert_contains(r.out, "Open descriptors: ");
+        ck_assert_contains(r.out, "Memory (RSS): ");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(status_of_a_job_shows_definition_next_runs_and_last_outcome)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "status", "backup");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "backup - Nightly database backup");
+        ck_assert_contains(r.out, "schedule: 30 2 * * *");
+        ck_assert_contains(r.out, "overlap: skip");
+        ck_assert_contains(r.out, "Next runs:");
+        ck_assert_contains(r.out, "02:30:00");
+        ck_assert_contains(r.out, "Last run: ");
+        ck_assert_contains(r.out, "failed, exit status 3, took 2s");
+        ctl_result_free(&r);
+        r = CTL(f, "status", "nosuch");
+        ck_assert_int_eq(r.status, 2);
+        ck_assert_contains(r.err, "no such job 'nosuch'");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(run_starts_a_run_and_prints_its_id)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "run", "backup");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "Started backup, run run-backup-1.");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(run_wait_exits_with_the_jobs_exit_status)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "run", "fails", "--wait");
+        ck_assert_int_eq(r.status, 3);
+        ck_assert_contains(r.out, "fails run run-fails-1: failed (exit status 3) after 1s 500ms");
+        ctl_result_free(&r);
+        r = CTL(f, "run", "--wait", "backup");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "success (exit status 0)");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(run_of_an_unknown_or_busy_job_fails_clearly)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "run", "nosuch");
+        ck_assert_int_eq(r.status, 2);
+        ck_assert_contains(r.err, "no such job 'nosuch'");
+        ctl_result_free(&r);
+        r = CTL(f, "run", "busy");
+        ck_assert_int_eq(r.status, 1);
+        ck_assert_contains(r.err, "already running");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(a_waiter_that_hangs_up_is_dropped)
+{
+        struct fake *f = fake_start(false);
+        /* tickctl run --wait killed before the outcome: the server must drop
+         * the waiter and the connection when the outcome comes. */
+        char base[512];
+        snprintf(base, sizeof(base), "%s/run", f->dir);
+        pid_t pid = fork();
+        if (pid == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                dup2(null, STDOUT_FILENO);
+                execl(harness_binary("tickctl"), "tickctl", "run", "fails", "--wait", "--runtime-dir", base,
+                      (char *)NULL);
+                _exit(127);
+        }
+        usleep(100 * 1000);
+        kill(pid, SIGKILL);
+        ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+        usleep(300 * 1000); /* the outcome arrives (200 ms after the start) */
+        for (int i = 0; i < 100 && control_connections(f->control) > 0; i++)
+                usleep(10 * 1000);
+        ck_assert_int_eq(control_connections(f->control), 0);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(cancel_reports_runs_or_not_running)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "cancel", "backup");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "Cancelled 1 run of backup.");
+        ctl_result_free(&r);
+        r = CTL(f, "cancel", "fails");
+        ck_assert_int_eq(r.status, 1);
+        ck_assert_contains(r.err, "job 'fails' is not running");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(reload_reports_each_file_and_fails_on_a_rejected_one)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "reload");
+        ck_assert_int_eq(r.status, 1);
+        ck_assert_contains(r.out, "loaded    /etc/tickd/jobs.d/a.ini (3 jobs)");
+        ck_assert_contains(r.out, "rejected  /etc/tickd/jobs.d/b.ini: /etc/tickd/jobs.d/b.ini:3: schedule:");
+        ctl_result_free(&r);
+        ck_assert_int_eq(f->reloads, 1);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(busctl_can_call_the_interface)
+{
+        /* busctl --address= says Hello first, as to a bus daemon. */
+        if (access("/usr/bin/busctl", X_OK) < 0)
+                return; /* systemd's busctl is in DEPS; nothing to prove without it */
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        char address[600];
+        snprintf(address, sizeof(address), "--address=unix:path=%s", path);
+        char *argv[] = { "/usr/bin/busctl", address, "call", "org.tickd.Manager1", CONTROL_PATH, CONTROL_INTERFACE,
+                         "ListJobs", "b", "true", NULL };
+        char *out = NULL, *err = NULL;
+        int ws = harness_run(argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "busctl: %s", err);
+        ck_assert_contains(out, "a" CONTROL_JOB_SIG " 4 \"backup\" \"Nightly database backup\"");
+        free(out);
+        free(err);
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(peers_leave_no_descriptor_behind)
+{
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        struct leak_counts before, after;
+        /* The first peer makes sd-event create its monotonic timerfd (for
+         * sd-bus's timeouts), which lives as long as the loop: count after it. */
+        struct ctl_result warm = CTL(f, "list");
+        ck_assert_int_eq(warm.status, 0);
+        ctl_result_free(&warm);
+        leak_counts_read(&before);
+        for (int i = 0; i < 50; i++) {
+                struct ctl_result r = CTL(f, "list", "--json");
+                ck_assert_int_eq(r.status, 0);
+                ctl_result_free(&r);
+        }
+        /* peers that connect and hang up without a word */
+        for (int i = 0; i < 50; i++) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+                ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+                if (i % 2)
+                        (void)!write(fd, "\0AUTH EXTERNAL 30\r\n", 19);
+                close(fd);
+        }
+        /* The server accepts and notices hang-ups asynchronously: give it
+         * up to 2 s to settle, then there must be nothing left. */
+        for (int i = 0; i < 200; i++) {
+                leak_counts_read(&after);
+                if (control_connections(f->control) == 0 && after.fds == before.fds)
+                        break;
+                usleep(10 * 1000);
+        }
+        ck_assert_int_eq(control_connections(f->control), 0);
+        ck_assert_int_eq(after.fds, before.fds);
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
+/* ---- authorisation, as an unprivileged user ---- */
+
+static void user_setup(void)
+{
+        if (test_user[0])
+                return;
+        harness_user_add("tkctl", test_user, sizeof(test_user), &test_uid, &test_gid);
+}
+
+static void user_teardown(void)
+{
+        if (!test_user[0])
+                return;
+        harness_user_del(test_user);
+        test_user[0] = '\0';
+}
+
+START_TEST(a_user_lists_only_the_jobs_that_run_as_them)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL_AS_USER(f, "list", "--all");
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        ck_assert_contains(r.out, "report");
+        ck_assert_not_contains(r.out, "backup");
+        ck_assert_not_contains(r.out, "rejected");
+        ck_assert_contains(r.out, "1 job listed.");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(f, "status");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "report  run run-report-1");
+        ck_assert_not_contains(r.out, "run-backup-1");
+        ck_assert_not_contains(r.out, "b.ini");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(a_user_may_not_see_run_cancel_or_reload_others_jobs)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL_AS_USER(f, "status", "backup");
+        ck_assert_int_eq(r.status, 4);
+        ck_assert_contains(r.err, "permission denied");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(f, "run", "backup");
+        ck_assert_int_eq(r.status, 4);
+        ck_assert_contains(r.err, "permission denied: run job 'backup' needs root");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(f, "cancel", "backup");
+        ck_assert_int_eq(r.status, 4);
+        ck_assert_contains(r.err, "permission denied");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(f, "reload");
+        ck_assert_int_eq(r.status, 4);
+        ck_assert_contains(r.err, "permission denied: reload needs root");
+        ctl_result_free(&r);
+        ck_assert_int_eq(f->runs_started, 0);
+        ck_assert_int_eq(f->cancels, 0);
+        ck_assert_int_eq(f->reloads, 0);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(a_user_instance_serves_only_its_owner)
+{
+        struct fake *f = fake_start(true);
+        /* The socket is 0600 and owned by root here; open it up so the
+         * check that answers is the daemon's, not the file mode's. */
+        char *path = control_socket_path(f->runtime_dir);
+        ck_assert_int_eq(chmod(path, 0666), 0);
+        ck_assert_int_eq(chmod(f->runtime_dir, 0755), 0);
+        struct ctl_result r = CTL(f, "list"); /* root is not the owner */
+        ck_assert_int_eq(r.status, 4);
+        ck_assert_contains(r.err, "permission denied");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(f, "list", "--all");
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        ck_assert_contains(r.out, "backup"); /* the owner sees every job */
+        ck_assert_contains(r.out, "rejected");
+        ctl_result_free(&r);
+        r = CTL_AS_USER(f, "run", "backup");
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(one_user_cannot_hold_every_connection)
+{
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        int ready[2], done[2];
+        ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+        ck_assert_int_eq(pipe2(done, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                /* As the unprivileged user: hold CONTROL_MAX_PER_USER idle peers. */
+                close(done[1]);
+                close(ready[0]);
+                if (setgid(test_gid) < 0 || setuid(test_uid) < 0)
+                        _exit(1);
+                for (int i = 0; i < CONTROL_MAX_PER_USER; i++) {
+                        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+                        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                                _exit(2);
+                }
+                char c = 'r';
+                (void)!write(ready[1], &c, 1);
+                (void)!read(done[0], &c, 1);
+                _exit(0);
+        }
+        close(ready[1]);
+        close(done[0]);
+        char c;
+        ck_assert_int_eq(read(ready[0], &c, 1), 1);
+        for (int i = 0; i < 200 && control_connections(f->control) < CONTROL_MAX_PER_USER; i++)
+                usleep(10 * 1000);
+        ck_assert_int_eq(control_connections(f->control), CONTROL_MAX_PER_USER);
+        struct ctl_result r = CTL_AS_USER(f, "list");
+        ck_assert_int_ne(r.status, 0); /* closed at once */
+        ctl_result_free(&r);
+        r = CTL(f, "list"); /* root still gets in */
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        close(done[1]);
+        close(ready[0]);
+        int ws;
+        ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+        ck_assert_int_eq(WEXITSTATUS(ws), 0);
+        for (int i = 0; i < 200 && control_connections(f->control) > 0; i++)
+                usleep(10 * 1000);
+        ck_assert_int_eq(control_connections(f->control), 0);
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
+static Suite *control_suite(void)
+{
+        Suite *s = suite_create("control");
+        TCase *tc = tcase_create("socket");
+        tcase_add_leak_fixture(tc);
+        tcase_add_test(tc, socket_is_world_accessible_on_the_system_instance);
+        tcase_add_test(tc, socket_is_private_on_a_user_instance);
+        tcase_add_test(tc, socket_is_removed_on_exit);
+        tcase_add_test(tc, stale_socket_from_a_crash_is_replaced);
+        tcase_add_test(tc, commands_say_when_tickd_is_not_running);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("commands");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, list_shows_every_enabled_job_with_next_and_last_runs);
+        tcase_add_test(tc, list_all_adds_disabled_jobs_and_rejected_files);
+        tcase_add_test(tc, list_json_is_one_array_of_jobs);
+        tcase_add_test(tc, status_shows_files_runs_batches_and_resources);
+        tcase_add_test(tc, status_of_a_job_shows_definition_next_runs_and_last_outcome);
+        tcase_add_test(tc, run_starts_a_run_and_prints_its_id);
+        tcase_add_test(tc, run_wait_exits_with_the_jobs_exit_status);
+        tcase_add_test(tc, run_of_an_unknown_or_busy_job_fails_clearly);
+        tcase_add_test(tc, a_waiter_that_hangs_up_is_dropped);
+        tcase_add_test(tc, cancel_reports_runs_or_not_running);
+        tcase_add_test(tc, reload_reports_each_file_and_fails_on_a_rejected_one);
+        tcase_add_test(tc, peers_leave_no_descriptor_behind);
+        tcase_add_test(tc, busctl_can_call_the_interface);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("authorisation");
+        tcase_add_unchecked_fixture(tc, user_setup, user_teardown);
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, a_user_lists_only_the_jobs_that_run_as_them);
+        tcase_add_test(tc, a_user_may_not_see_run_cancel_or_reload_others_jobs);
+        tcase_add_test(tc, a_user_instance_serves_only_its_owner);
+        tcase_add_test(tc, one_user_cannot_hold_every_connection);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(control_suite)

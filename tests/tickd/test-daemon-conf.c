@@ -1,0 +1,255 @@
+/* test-daemon-conf.c — end to end: tickd.conf is read again on reload
+ * (SIGHUP, tickctl reload, or a change of the file itself); its settings
+ * take effect, and a broken one is rejected whole with file:line while the
+ * settings in force stay. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/harness-daemon.h"
+#include "harness/harness.h"
+
+#define THREE_JOBS                                                           \
+        "[c1]\nschedule = */6 * * * * *\ncommand = sleep 1\n\n"              \
+        "[c2]\nschedule = */6 * * * * *\ncommand = sleep 1\n\n"              \
+        "[c3]\nschedule = */6 * * * * *\ncommand = sleep 1\n"
+
+static void stop(struct tickd *t)
+{
+        int status = tickd_stop(t, SIGTERM, 20000);
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                fprintf(stderr, "tickd log:\n%s\n", t->log);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
+        harness_reap_children(3000);
+}
+
+static int count_from(const char *log, const char *needle)
+{
+        int n = 0;
+        for (const char *p = log; (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
+/* The most runs of the c* jobs running at once in LOG, counting only runs
+ * that started in it. */
+static int max_running(const char *log)
+{
+        int running = 0, max = 0;
+        for (const char *line = log; line && *line;) {
+                const char *nl = strchr(line, '\n');
+                if (strncmp(line, "event=started job=c", 19) == 0 && ++running > max)
+                        max = running;
+                if (strncmp(line, "event=succeeded job=c", 21) == 0 && running > 0)
+                        running--;
+                line = nl ? nl + 1 : NULL;
+        }
+        return max;
+}
+
+/* Waits for one whole batch of the three jobs after log offset FROM (one
+ * started, then three succeeded); returns the offset of its first start. */
+static size_t wait_batch(struct tickd *t, size_t from)
+{
+        long long deadline = harness_now_ms() + 20000;
+        const char *first;
+        while (!(first = strstr(t->log + from, "event=started job=c")) && harness_now_ms() < deadline)
+                tickd_pump(t, 100);
+        ck_assert_msg(first, "no batch started:\n%s", t->log + from);
+        size_t at = (size_t)(first - t->log);
+        while (count_from(t->log + at, "event=succeeded job=c") < 3 && harness_now_ms() < deadline)
+                tickd_pump(t, 100);
+        ck_assert_msg(count_from(t->log + at, "event=succeeded job=c") >= 3, "batch incomplete:\n%s", t->log + at);
+        return at;
+}
+
+static void write_conf(struct tickd *t, const char *content)
+{
+        char tmp[4200], final[4200];
+        snprintf(tmp, sizeof(tmp), "%s/tickd.conf.tmp", t->config_dir);
+        snprintf(final, sizeof(final), "%s/tickd.conf", t->config_dir);
+        free(harness_write_file(t->config_dir, "tickd.conf.tmp", content));
+        ck_assert_int_eq(rename(tmp, final), 0);
+}
+
+static void sighup_and_wait(struct tickd *t)
+{
+        int before = tickd_count(t, "reloaded (SIGHUP)");
+        ck_assert_int_eq(kill(t->pid, SIGHUP), 0);
+        ck_assert(tickd_wait_for(t, "reloaded (SIGHUP)", before + 1, 5000));
+}
+
+START_TEST(max_concurrent_changes_on_reload)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        tickd_write_job(t, "c.ini", THREE_JOBS);
+        size_t at = wait_batch(t, 0);
+        ck_assert_int_eq(max_running(t->log + at), 1);
+        ck_assert_int_ge(count_from(t->log, "event=delayed job=c"), 2); /* logged before the batch starts */
+
+        write_conf(t, "[daemon]\nmax_concurrent = 3\n");
+        sighup_and_wait(t);
+        ck_assert_ptr_nonnull(strstr(t->log, "settings in force: max_concurrent=3 "));
+        size_t mark = t->log_len;
+        at = wait_batch(t, mark);
+        ck_assert_int_eq(max_running(t->log + at), 3);
+        ck_assert_int_eq(count_from(t->log + mark, "event=delayed "), 0);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+/* No SIGHUP: saving tickd.conf is enough, as for a crontab. A file next to
+ * it (an editor's temporary, say) is not. */
+START_TEST(saving_tickd_conf_reloads)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        tickd_write_job(t, "c.ini", THREE_JOBS);
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000)); /* start-up, then c.ini */
+        free(harness_write_file(t->config_dir, "tickd.conf.swp", "not a configuration\n"));
+        usleep(500 * 1000);
+        ck_assert_int_eq(tickd_count(t, "reloaded (tickd.conf changed)"), 0);
+        write_conf(t, "[daemon]\nmax_concurrent = 3\n");
+        ck_assert_msg(tickd_wait_for(t, "reloaded (tickd.conf changed)", 1, 5000), "no reload:\n%s", t->log);
+        ck_assert_ptr_nonnull(strstr(t->log, "settings in force: max_concurrent=3 "));
+        size_t at = wait_batch(t, t->log_len);
+        ck_assert_int_eq(max_running(t->log + at), 3);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(broken_conf_is_rejected_and_the_settings_in_force_stay)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        tickd_write_job(t, "c.ini", THREE_JOBS);
+        wait_batch(t, 0);
+
+        /* Valid line first, then a bad one: nothing of the file is taken. */
+        write_conf(t, "[daemon]\nmax_concurrent = 3\nshutdown_timeout = soon\n");
+        size_t mark = t->log_len;
+        sighup_and_wait(t);
+        const char *rejected = strstr(t->log + mark, "event=config-rejected file=");
+        ck_assert_msg(rejected, "no config-rejected record:\n%s", t->log + mark);
+        ck_assert_ptr_nonnull(strstr(rejected, "tickd.conf:3 msg=\"shutdown_timeout: "));
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "rejected; the previous settings stay in force"));
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "1 unchanged, 0 rejected, 0 removed; tickd.conf rejected"));
+        ck_assert_ptr_null(strstr(t->log + mark, "settings in force"));
+
+        /* Still one at a time, and every job still there. */
+        mark = t->log_len;
+        size_t at = wait_batch(t, mark);
+        ck_assert_int_eq(max_running(t->log + at), 1);
+        ck_assert_int_ge(count_from(t->log + mark, "event=delayed job=c"), 2);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(default_timezone_changes_on_reload)
+{
+        /* A job at a fixed time of day, without timezone=: some seconds from
+         * now in Tokyo (UTC+9, no DST), so hours away in UTC. */
+        struct tickd *t = tickd_start("[daemon]\ndefault_timezone = UTC\n", NULL);
+        time_t at = time(NULL) + 9 * 3600 + 6;
+        struct tm tm;
+        gmtime_r(&at, &tm);
+        char ini[256];
+        snprintf(ini, sizeof(ini), "[tokyo]\nschedule = %d %d %d * * *\ncommand = echo konnichiwa\n", tm.tm_sec,
+                 tm.tm_min, tm.tm_hour);
+        tickd_write_job(t, "tokyo.ini", ini);
+        ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
+
+        write_conf(t, "[daemon]\ndefault_timezone = Asia/Tokyo\n");
+        sighup_and_wait(t);
+        ck_assert_ptr_nonnull(strstr(t->log, "default_timezone=Asia/Tokyo "));
+        /* Every file is read again under the new zone. */
+        ck_assert_ptr_nonnull(strstr(t->log, "reloaded (SIGHUP): 1 jobs; 1 files loaded, 0 unchanged"));
+        ck_assert_msg(tickd_wait_for(t, "tokyo: konnichiwa\n", 1, 10000), "the job did not run in Tokyo time:\n%s",
+                      t->log);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(unknown_default_timezone_on_reload_is_rejected)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        write_conf(t, "[daemon]\nmax_concurrent = 2\ndefault_timezone = Mars/Olympus_Mons\n");
+        size_t mark = t->log_len;
+        sighup_and_wait(t);
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "default_timezone: Mars/Olympus_Mons: "));
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "rejected; the previous settings stay in force"));
+        ck_assert_ptr_null(strstr(t->log + mark, "settings in force"));
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(tickctl_reload_reads_tickd_conf_again)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        write_conf(t, "[daemon]\nmax_concurrent = 2\nshutdown_timeout = 7s\n");
+        char runtime[4200];
+        snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
+        char *argv[] = { (char *)harness_binary("tickctl"), "reload", "--config-dir", t->config_dir,
+                         "--runtime-dir", runtime, "--no-pager", NULL };
+        char *out = NULL, *err = NULL;
+        int status = harness_run(argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickctl reload: %d\n%s%s", status, out, err);
+        free(out);
+        free(err);
+        ck_assert(tickd_wait_for(t, "reloaded (tickctl reload)", 1, 5000));
+        ck_assert_ptr_nonnull(strstr(t->log, "settings in force: max_concurrent=2 "));
+        ck_assert_ptr_nonnull(strstr(t->log, "shutdown_timeout=7.000s"));
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+START_TEST(path_changes_on_reload)
+{
+        /* A program found only in a directory that the new path adds. */
+        char *bin = harness_tmpdir();
+        char *prog = harness_write_file(bin, "tickd-conf-hello", "#!/bin/sh\necho hello from $0\n");
+        ck_assert_int_eq(chmod(prog, 0755), 0);
+        struct tickd *t = tickd_start("[daemon]\npath = /usr/bin:/bin\n", NULL);
+        tickd_write_job(t, "h.ini", "[h]\nschedule = * * * * * *\ncommand = tickd-conf-hello\n");
+        ck_assert(tickd_wait_for(t, "event=failed job=h ", 1, 8000)); /* 127: not found */
+        char conf[4300];
+        snprintf(conf, sizeof(conf), "[daemon]\npath = %s:/usr/bin:/bin\n", bin);
+        write_conf(t, conf);
+        sighup_and_wait(t);
+        char want[4300];
+        snprintf(want, sizeof(want), "h: hello from %s/tickd-conf-hello\n", bin);
+        ck_assert_msg(tickd_wait_for(t, want, 1, 8000), "the new path was not used:\n%s", t->log);
+        stop(t);
+        tickd_free(t);
+        free(prog);
+        harness_tmpdir_remove(bin);
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+        Suite *s = suite_create("daemon-conf");
+        TCase *tc = tcase_create("reload");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, max_concurrent_changes_on_reload);
+        tcase_add_test(tc, saving_tickd_conf_reloads);
+        tcase_add_test(tc, broken_conf_is_rejected_and_the_settings_in_force_stay);
+        tcase_add_test(tc, default_timezone_changes_on_reload);
+        tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
+        tcase_add_test(tc, tickctl_reload_reads_tickd_conf_again);
+        tcase_add_test(tc, path_changes_on_reload);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(conf_suite)

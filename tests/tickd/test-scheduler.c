@@ -1,0 +1,148 @@
+/* test-scheduler.c — the scheduler in process, with real runners:
+ * scheduler_run_now() (tickctl run) for an unknown job, under overlap =
+ * skip and allow, and once the scheduler is stopped. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tickd/batch.h"
+#include "core/crontab.h"
+#include "core/diag.h"
+#include "harness/harness.h"
+#include "shared/log.h"
+#include "tickd/scheduler.h"
+#include "core/tz.h"
+
+#define CRONTAB                                                                                 \
+        "[slow]\nschedule = @yearly\ncommand = sleep 1\n\n"                                    \
+        "[together]\nschedule = @yearly\ncommand = sleep 1\noverlap = allow\n"
+
+static struct {
+        sd_event *event;
+        struct tz_cache *zones;
+        struct scheduler *scheduler;
+        char *dir;
+        sigset_t old_mask;
+        int finished_slow, finished_together, lost;
+} f;
+
+static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
+{
+        if (!o)
+                f.lost++;
+        else if (strcmp(run->job_name, "slow") == 0)
+                f.finished_slow++;
+        else if (strcmp(run->job_name, "together") == 0)
+                f.finished_together++;
+}
+
+static void setup(void)
+{
+        memset(&f, 0, sizeof(f));
+        log_setup(LOG_TARGET_STDERR, LOG_WARNING);
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, &f.old_mask);
+        f.dir = harness_tmpdir();
+        ck_assert_int_ge(sd_event_new(&f.event), 0);
+        f.zones = tz_cache_new(NULL);
+        ck_assert_ptr_nonnull(f.zones);
+        const struct tz *utc = NULL;
+        ck_assert_int_eq(tz_cache_get(f.zones, "UTC", &utc), 0);
+        struct crontab_options options = { .owner_uid = geteuid(), .zones = f.zones, .default_zone = utc };
+        struct diagnostics diags = { 0 };
+        struct crontab_file *file = NULL;
+        ck_assert_int_eq(crontab_load_buffer("jobs.ini", CRONTAB, strlen(CRONTAB), &options, &file, &diags), 0);
+        diag_free(&diags);
+        ck_assert_int_eq(scheduler_new(&(struct scheduler_options){ .event = f.event, .state_dir = f.dir,
+                                                                    .runtime_dir = f.dir, .observer = on_finished },
+                                       &f.scheduler),
+                         0);
+        const char *conflict = NULL;
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "jobs.ini", file, &conflict), 0);
+        ck_assert_int_eq(scheduler_start(f.scheduler), 0);
+}
+
+static void teardown(void)
+{
+        scheduler_free(f.scheduler);
+        tz_cache_free(f.zones);
+        sd_event_unref(f.event);
+        harness_tmpdir_remove(f.dir);
+        sigprocmask(SIG_SETMASK, &f.old_mask, NULL);
+}
+
+static void run_until_idle(int limit_ms)
+{
+        long long start = harness_now_ms();
+        while (batch_open_count(scheduler_batches(f.scheduler)) > 0) {
+                ck_assert_msg(harness_now_ms() - start < limit_ms, "runs still open after %d ms", limit_ms);
+                ck_assert_int_ge(sd_event_run(f.event, 100 * 1000), 0);
+        }
+}
+
+START_TEST(run_now_of_an_unknown_job_is_enoent)
+{
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "nope"), -ENOENT);
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, ""), -ENOENT);
+        ck_assert_uint_eq(batch_open_count(scheduler_batches(f.scheduler)), 0);
+}
+END_TEST
+
+START_TEST(run_now_skips_while_the_previous_run_runs_under_overlap_skip)
+{
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "slow"), 1);
+        ck_assert_uint_eq(batch_running_count(scheduler_batches(f.scheduler)), 1);
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "slow"), 0); /* skipped, not queued */
+        ck_assert_uint_eq(batch_running_count(scheduler_batches(f.scheduler)), 1);
+        run_until_idle(10000);
+        ck_assert_int_eq(f.finished_slow, 1);
+        /* Once it is over, it may run again. */
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "slow"), 1);
+        run_until_idle(10000);
+        ck_assert_int_eq(f.finished_slow, 2);
+        ck_assert_int_eq(f.lost, 0);
+        harness_reap_children(2000);
+}
+END_TEST
+
+START_TEST(run_now_starts_a_second_run_under_overlap_allow)
+{
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "together"), 1);
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "together"), 1);
+        ck_assert_uint_eq(batch_running_count(scheduler_batches(f.scheduler)), 2);
+        run_until_idle(10000);
+        ck_assert_int_eq(f.finished_together, 2);
+        harness_reap_children(2000);
+}
+END_TEST
+
+START_TEST(run_now_after_stop_is_refused)
+{
+        scheduler_stop(f.scheduler);
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "slow"), -ESHUTDOWN);
+        ck_assert_int_eq(scheduler_run_now(f.scheduler, "nope"), -ENOENT);
+        ck_assert_uint_eq(batch_open_count(scheduler_batches(f.scheduler)), 0);
+}
+END_TEST
+
+static Suite *scheduler_suite(void)
+{
+        Suite *s = suite_create("scheduler");
+        TCase *tc = tcase_create("run-now");
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, run_now_of_an_unknown_job_is_enoent);
+        tcase_add_test(tc, run_now_skips_while_the_previous_run_runs_under_overlap_skip);
+        tcase_add_test(tc, run_now_starts_a_second_run_under_overlap_allow);
+        tcase_add_test(tc, run_now_after_stop_is_refused);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(scheduler_suite)
