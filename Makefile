@@ -43,7 +43,7 @@ HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all check check-unit check-docs lint run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
+.PHONY: all check check-unit check-docs lint lint-layers run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
 all: $(BUILD)/tickd $(BUILD)/tickctl
 
 define flavour
@@ -93,9 +93,19 @@ check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl
 
 # Static analysis; a false positive gets an inline
 # `// cppcheck-suppress ID ; why` on the line before it.
-lint:
+lint: lint-layers
 	cppcheck --quiet --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE -Idaemon -Itests \
 	  --suppress=missingIncludeSystem --inline-suppr --error-exitcode=1 daemon/ tests/
+
+# The layers only look down (docs/ARCHITECTURE.md): core includes core;
+# shared includes core and shared; tickctl never includes tickd.
+lint-layers:
+	@bad=$$(grep -Hn '#include "\(shared\|tickd\|tickctl\)/' daemon/core/*.[ch]; \
+	        grep -Hn '#include "\(tickd\|tickctl\)/' daemon/shared/*.[ch]; \
+	        grep -Hn '#include "tickd/' daemon/tickctl/*.[ch]; \
+	        grep -Hn '#include "tickctl/' daemon/tickd/*.[ch]); \
+	if [ -n "$$bad" ]; then echo "$$bad"; echo "lint-layers: an include looks up or across (docs/ARCHITECTURE.md)"; exit 1; fi; \
+	echo "lint-layers: every include looks down"
 
 MANPAGES := $(wildcard man/*.[1-8])
 check-docs:

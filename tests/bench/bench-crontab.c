@@ -1,6 +1,6 @@
 /* bench-crontab.c — loading a crontab of 10,000 jobs: wall time per load
  * (from memory and from a file) and heap bytes held per loaded job.
- * Targets (DESIGN.md): <= 50 ms per load, <= 1 KiB per job. Prints the
+ * Targets (docs/ARCHITECTURE.md): <= 50 ms per load, <= 1 KiB per job. Prints the
  * figures and whether each target is met; it does not fail the build. */
 #include <malloc.h>
 #include <stdio.h>

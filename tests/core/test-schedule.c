@@ -602,7 +602,7 @@ END_TEST
 
 START_TEST(schedule_is_small)
 {
-        /* DESIGN.md: at most 1 KiB per loaded job, schedule included. */
+        /* docs/ARCHITECTURE.md: at most 1 KiB per loaded job, schedule included. */
         struct schedule *s = NULL;
         ck_assert_int_eq(schedule_parse("0 0 * * *", cache, &s, NULL, 0), 0);
         ck_assert_uint_le(malloc_usable_size(s), 256);
@@ -666,7 +666,7 @@ END_TEST
 
 
 /* ---- a brute-force reference for the DST rules ----
- * Steps minute by minute through real time and applies DESIGN.md's rules
+ * Steps minute by minute through real time and applies the DST rules of docs/ARCHITECTURE.md
  * literally: a matching local time fires at its first occurrence (fixed
  * hour) or at every occurrence (wildcard hour); at a spring-forward
  * transition a fixed-hour schedule fires if any skipped local time
