@@ -43,7 +43,7 @@ HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all check check-unit check-docs lint lint-layers run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
+.PHONY: all check check-clock suite-summary check-unit check-docs lint lint-layers run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
 all: $(BUILD)/tickd $(BUILD)/tickctl
 
 define flavour
@@ -81,15 +81,35 @@ check: deps
 	$(MAKE) all
 	$(MAKE) lint check-unit check-docs check-install rpm
 
+# Suites run CHECK_JOBS at a time (most of their time is spent waiting on
+# processes and timers), each in its own mount namespace over a private
+# copy of /etc (tests/run-suite.sh). test-clock steps the real-time clock:
+# it is not part of make check but of make check-clock, run alone.
+CHECK_JOBS  ?= 3
+CLOCK_TESTS := tickd/test-clock
+# The longest suites first, so the parallel run ends sooner.
+SLOW_TESTS  := integration/test-systemd tickd/test-daemon-soak tickd/test-daemon tickd/test-control-daemon
+UNIT_TESTS  := $(filter $(SLOW_TESTS),$(TESTS)) $(filter-out $(SLOW_TESTS) $(CLOCK_TESTS),$(TESTS))
+SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) \
+               ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
 check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl
-	@failed=0; for t in $(ASAN_TESTS); do \
-	  echo "== $$t"; \
-	  TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) \
-	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $$t || failed=$$((failed+1)); \
-	done; \
-	if [ $$failed -ne 0 ]; then echo "check: $$failed test suite(s) failed"; exit 1; fi
+	@rm -rf $(BUILD)/asan/logs
+	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(addprefix suite/,$(UNIT_TESTS)); \
+	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
+
+check-clock: $(addprefix $(BUILD)/asan/tests/,$(CLOCK_TESTS)) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl
+	@rm -rf $(BUILD)/asan/logs
+	@$(MAKE) --no-print-directory $(addprefix suite/,$(CLOCK_TESTS)); \
+	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
+
+suite/%:
+	@$(SUITE_ENV) tests/run-suite.sh $(BUILD)/asan/tests/$* $(BUILD)/asan/logs/$*.log
+
+suite-summary:
+	@cat $(BUILD)/asan/logs/*/*.log | awk -F'[:,] *' '/^[0-9]+%: Checks: / { c += $$3; f += $$5; e += $$7; n++ } \
+	  END { printf "check: %d suites, %d checks, %d passed, %d failed, %d errors\n", n, c, c - f - e, f, e }'
 
 # Static analysis; a false positive gets an inline
 # `// cppcheck-suppress ID ; why` on the line before it.
