@@ -775,9 +775,11 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
         parse_free(&ps);
         if (r >= 0 && diag_count(&found, DIAG_ERROR) > 0)
                 r = -EINVAL;
+        /* Diagnostics that cannot be handed over are lost: then the
+         * answer is -ENOMEM, not a rejection that cannot say why. */
         int k = diag_move(diags, &found);
         diag_free(&found);
-        if (r >= 0 && k < 0)
+        if (k < 0)
                 r = k;
         if (r < 0) {
                 crontab_file_free(file);
