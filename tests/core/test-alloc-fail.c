@@ -21,11 +21,11 @@
  * of the link, libtickd.a's included, come to the __wrap_ functions below.
  * Covered: every allocation the loaders make themselves — the crontab
  * loader (crontab.c, inifile.c, diag.c, schedule-parse.c, tz.c's zone
- * loading and cache), the tickd.conf loader (conf.c) and the schedule
- * parser with zones. Not covered: allocations made inside shared
- * libraries — libc's own (vasprintf's buffer is failed as a whole, at the
- * call; NSS look-ups' internals), and inih's (it allocates nothing for
- * ini_parse_stream, which is all the loaders use). */
+ * loading and cache), the jobs directory (crontab-dir.c), the tickd.conf
+ * loader (conf.c) and the schedule parser with zones; fopen and fdopendir
+ * fail as wholes. Not covered: allocations made inside shared libraries —
+ * libc's own (NSS look-ups' internals, closedir's and fclose's frees) and
+ * inih's (libinih is a shared library; its failures are not simulated). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
