@@ -58,10 +58,17 @@ $(1)/tickctl: $(call obj,$(1),$(TICKCTL_SRCS) $(CORE_SRCS) $(SHARED_SRCS))
 	$$(CC) $(2) $$(LDFLAGS) $$^ $$(LIBS) -o $$@
 $(1)/tests/%: $(1)/obj/tests/%.o $(call obj,$(1),$(HARNESS_SRCS)) $(1)/libtickd.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(2) $$^ $$(TEST_LIBS) $$(LIBS) -o $$@
+	$$(CC) $(2) $$(TEST_LDFLAGS) $$^ $$(TEST_LIBS) $$(LIBS) -o $$@
 endef
 $(eval $(call flavour,$(BUILD),))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS)))
+
+# The allocation-failure sweep (tests/core/test-alloc-fail.c): the linker
+# sends the allocation calls of every object in that one test binary
+# (libtickd.a's included) to the test's counting wrappers, __wrap_NAME.
+ALLOC_FAIL_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=free \
+                   -Wl,--wrap=asprintf,--wrap=vasprintf,--wrap=fopen,--wrap=fdopendir
+$(BUILD)/tests/core/test-alloc-fail $(BUILD)/asan/tests/core/test-alloc-fail: private TEST_LDFLAGS := $(ALLOC_FAIL_WRAP)
 
 TESTS      := $(patsubst tests/%.c,%,$(TEST_SRCS))
 ASAN_TESTS := $(addprefix $(BUILD)/asan/tests/,$(TESTS))

@@ -206,9 +206,10 @@ int daemon_config_load_buffer(const char *name, const char *buf, size_t len, str
                 r = cp.error;
         if (r >= 0 && diag_count(&found, DIAG_ERROR))
                 r = -EINVAL;
+        /* Lost diagnostics make it -ENOMEM, not a rejection without a reason. */
         int k = diag_move(diags, &found);
         diag_free(&found);
-        if (r >= 0 && k < 0)
+        if (k < 0)
                 r = k;
         if (r < 0) {
                 /* A rejected file leaves the defaults, as if it were absent. */
@@ -241,8 +242,11 @@ int daemon_config_load(const char *path, struct daemon_config *out, struct diagn
                         }
                         cap = cap ? cap * 2 : 4096;
                         char *bigger = realloc(buf, cap);
-                        if (!bigger)
-                                return -ENOMEM;
+                        if (!bigger) {
+                                /* *OUT is filled on every return, as promised. */
+                                int d = config_defaults(out);
+                                return d < 0 ? d : -ENOMEM;
+                        }
                         buf = bigger;
                 }
                 ssize_t n = read(fd, buf + len, cap - len);

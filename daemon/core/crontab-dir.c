@@ -114,17 +114,23 @@ int crontab_list_dir(const char *dir, const struct crontab_options *options, cha
         while ((errno = 0, e = readdir(d))) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                         continue;
+                /* A file left out must say so: a lost diagnostic is -ENOMEM. */
                 const char *why = ignore_reason(e->d_name);
                 if (why) {
-                        diag_add(diags, DIAG_DEBUG, dir, 0, "ignored %s: %s", e->d_name, why);
+                        if ((r = diag_add(diags, DIAG_DEBUG, dir, 0, "ignored %s: %s", e->d_name, why)) < 0)
+                                break;
                         continue;
                 }
                 if (fstatat(dirfd(d), e->d_name, &st, 0) < 0) {
-                        diag_add(diags, DIAG_ERROR, dir, 0, "cannot read %s: %s", e->d_name, strerror(errno));
+                        if ((r = diag_add(diags, DIAG_ERROR, dir, 0, "cannot read %s: %s", e->d_name,
+                                          strerror(errno))) < 0)
+                                break;
                         continue;
                 }
                 if (!S_ISREG(st.st_mode)) {
-                        diag_add(diags, DIAG_WARNING, dir, 0, "ignored %s: not a regular file", e->d_name);
+                        if ((r = diag_add(diags, DIAG_WARNING, dir, 0, "ignored %s: not a regular file",
+                                          e->d_name)) < 0)
+                                break;
                         continue;
                 }
                 if (n + 1 >= cap) {
@@ -202,8 +208,11 @@ int crontab_check_duplicates(const struct crontab_set *set, const struct crontab
                 const struct job **hit = bsearch(&key, known, n, sizeof(*known), compare_job_names);
                 if (!hit)
                         continue;
-                diag_add_key(diags, DIAG_ERROR, file->path, key->line, NULL, "job '%s' already defined at %s:%u",
-                             key->name, (*hit)->file, (*hit)->line);
+                if (diag_add_key(diags, DIAG_ERROR, file->path, key->line, NULL, "job '%s' already defined at %s:%u",
+                                 key->name, (*hit)->file, (*hit)->line) < 0) {
+                        found = -ENOMEM; /* a rejection that could not say why */
+                        break;
+                }
                 found++;
         }
         free(known);

@@ -203,7 +203,10 @@ static int dup_string(char **to, const char *from)
         return (*to = strdup(from)) ? 0 : -ENOMEM;
 }
 
-/* A new job that starts as TEMPLATE (the file's [defaults]). */
+/* A new job that starts as TEMPLATE (the file's [defaults]). The plain
+ * fields are copied; every string field is cleared before any copy is
+ * made, so that a job_free() on the way out frees only the job's own
+ * copies, never the template's strings (which the template still owns). */
 static struct job *job_from_template(const struct job *template)
 {
         struct job *job = malloc(sizeof(*job));
@@ -211,13 +214,14 @@ static struct job *job_from_template(const struct job *template)
                 return NULL;
         *job = *template;
         job->name = job->file = job->description = job->schedule_text = job->command = NULL;
+        job->user = job->group = job->timezone = job->working_directory = job->on_failure = NULL;
+        job->environment = NULL;
         job->schedule = NULL;
         if (dup_string(&job->user, template->user) < 0 || dup_string(&job->group, template->group) < 0 ||
             dup_string(&job->timezone, template->timezone) < 0 ||
             dup_string(&job->working_directory, template->working_directory) < 0 ||
             dup_string(&job->on_failure, template->on_failure) < 0)
                 goto fail;
-        job->environment = NULL;
         if (template->environment) {
                 size_t n = 0;
                 while (template->environment[n])
@@ -771,9 +775,11 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
         parse_free(&ps);
         if (r >= 0 && diag_count(&found, DIAG_ERROR) > 0)
                 r = -EINVAL;
+        /* Diagnostics that cannot be handed over are lost: then the
+         * answer is -ENOMEM, not a rejection that cannot say why. */
         int k = diag_move(diags, &found);
         diag_free(&found);
-        if (r >= 0 && k < 0)
+        if (k < 0)
                 r = k;
         if (r < 0) {
                 crontab_file_free(file);

@@ -130,7 +130,8 @@ int crontab_load_dir(const char *dir, const struct crontab_options *options, str
 void crontab_set_free(struct crontab_set *set);
 
 /* Appends an error for each job of FILE whose name a job of SET already
- * uses, naming both places. Returns how many (0 = FILE may join SET). */
+ * uses, naming both places. Returns how many (0 = FILE may join SET), or
+ * -ENOMEM (FILE must not join: an error may have gone unrecorded). */
 int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file,
                              struct diagnostics *diags);
 

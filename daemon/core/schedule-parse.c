@@ -485,8 +485,10 @@ static int calendar_zone(struct parse *p, const char *name, struct tz_cache *zon
         int r = tz_cache_get(zones, name, &s->zone);
         if (r == -ENOENT)
                 return fail(p, -ENOENT, "zone: unknown time zone '%s'", name);
+        if (r == -ENOMEM)
+                return fail(p, r, "zone: '%s': out of memory", name);
         if (r < 0)
-                return fail(p, r == -ENOMEM ? r : -EINVAL, "zone: '%s' is not a valid time zone", name);
+                return fail(p, -EINVAL, "zone: '%s' is not a valid time zone", name);
         return 0;
 }
 

@@ -72,8 +72,9 @@ struct batch {
 };
 
 struct batch_manager {
-        struct batch_manager_options options;
+        struct batch_manager_options options; /* .default_path unused: see default_path */
         sd_event *event;
+        char *default_path;  /* our copy; NULL = the runner's built-in PATH */
         sd_event_source *sigchld;
         struct batch *first;
         size_t n_open;
@@ -390,6 +391,11 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
         if (!m)
                 return -ENOMEM;
         m->options = *options;
+        m->options.default_path = NULL;
+        if (options->default_path && !(m->default_path = strdup(options->default_path))) {
+                free(m);
+                return -ENOMEM;
+        }
         m->event = sd_event_ref(options->event);
         m->next_id = 1;
         runner_preload_nss("/etc/nsswitch.conf");
@@ -402,6 +408,7 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
         if (r < 0) {
                 sd_event_unref(m->event);
                 free(m->own_user);
+                free(m->default_path);
                 free(m);
                 return r;
         }
@@ -446,7 +453,18 @@ void batch_manager_free(struct batch_manager *m)
         sd_event_source_disable_unref(m->sigchld);
         sd_event_unref(m->event);
         free(m->own_user);
+        free(m->default_path);
         free(m);
+}
+
+int batch_manager_set_default_path(struct batch_manager *m, const char *path)
+{
+        char *copy = NULL;
+        if (path && !(copy = strdup(path)))
+                return -ENOMEM;
+        free(m->default_path);
+        m->default_path = copy;
+        return 0;
 }
 
 static void request_deadline(const struct job *job, uint64_t *deadline, bool *bounded)
@@ -512,7 +530,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                                 .batch_fd = p[1],
                                 .run_id = run->run_id,
                                 .command = req->command,
-                                .default_path = m->options.default_path,
+                                .default_path = m->default_path,
                                 .failed_exit_status = req->failed_exit_status,
                                 .relay_output = m->options.relay_output,
                         });

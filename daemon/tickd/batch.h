@@ -69,7 +69,7 @@ typedef void (*batch_finished_fn)(void *userdata, const struct run *run, const s
 
 struct batch_manager_options {
         sd_event *event;
-        const char *default_path;  /* PATH for jobs; NULL = built-in (borrowed) */
+        const char *default_path;  /* PATH for jobs; NULL = built-in (copied) */
         bool relay_output;         /* job output to stderr, prefixed "JOB: " */
         batch_finished_fn finished;
         void *userdata;
@@ -78,6 +78,10 @@ struct batch_manager_options {
 int batch_manager_new(const struct batch_manager_options *options, struct batch_manager **out);
 /* Frees every open batch without waiting (the runners are not signalled). */
 void batch_manager_free(struct batch_manager *m);
+
+/* A new PATH for the runs dispatched from now on (NULL = built-in); the
+ * manager keeps its own copy. On -ENOMEM the previous PATH stays. */
+int batch_manager_set_default_path(struct batch_manager *m, const char *path);
 
 /* Forks one runner per request, all sharing one new batch. Returns the
  * number of runs dispatched (a failed fork is reported as a FAILED outcome

@@ -20,7 +20,6 @@
 #include "core/crontab.h"
 #include "core/diag.h"
 #include "tickd/fdstore.h"
-#include "core/inifile.h"
 #include "shared/log.h"
 #include "tickd/notify.h"
 #include "tickd/reload.h"
@@ -225,18 +224,22 @@ static int settings_read(struct daemon *d, bool starting, struct daemon_config *
         return r;
 }
 
-/* Puts NEXT (taken) in force. The scheduler and its batch manager borrow
- * config.default_path: it lives in one buffer of the longest possible
- * value for the daemon's whole life, rewritten in place (the daemon is
- * single-threaded; runners forked earlier have their own copy). Returns
- * whether jobs must be read again (their default zone changed). */
-static bool settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
+/* Puts NEXT (taken) in force. The scheduler keeps its own copy of the
+ * PATH; making it is the one step that can fail, so it comes first: on
+ * failure NEXT is released and the settings in force stay. Returns 1 when
+ * jobs must be read again (their default zone changed), 0 when not, or a
+ * negative errno. */
+static int settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
 {
-        char *path = d->config.default_path; /* the buffer (load_settings() made it) */
         if (d->scheduler) {
+                int r = scheduler_set_default_path(d->scheduler, next->default_path);
+                if (r < 0) {
+                        daemon_config_free(next);
+                        return r;
+                }
                 if (next->max_concurrent != d->config.max_concurrent ||
-                    strcmp(next->default_path, path) != 0 || zone != d->crontab_options.default_zone ||
-                    next->log_level != d->config.log_level ||
+                    strcmp(next->default_path, d->config.default_path) != 0 ||
+                    zone != d->crontab_options.default_zone || next->log_level != d->config.log_level ||
                     next->shutdown_timeout_usec != d->config.shutdown_timeout_usec)
                         log_msg(LOG_INFO,
                                 "tickd.conf: settings in force: max_concurrent=%u path=%s default_timezone=%s "
@@ -244,10 +247,6 @@ static bool settings_apply(struct daemon *d, struct daemon_config *next, const s
                                 next->max_concurrent, next->default_path, tz_name(zone), next->log_level,
                                 (double)next->shutdown_timeout_usec / 1e6);
         }
-        d->config.default_path = NULL;
-        snprintf(path, INIFILE_MAX_LINE + 1, "%s", next->default_path);
-        free(next->default_path);
-        next->default_path = path;
         bool zone_changed = d->crontab_options.default_zone && zone != d->crontab_options.default_zone;
         daemon_config_free(&d->config);
         d->config = *next;
@@ -268,12 +267,9 @@ static int load_settings(struct daemon *d)
         int r = settings_read(d, true, &next, &zone);
         if (r < 0)
                 return r;
-        d->config.default_path = calloc(1, INIFILE_MAX_LINE + 1);
-        if (!d->config.default_path) {
-                daemon_config_free(&next);
-                return -ENOMEM;
-        }
-        settings_apply(d, &next, zone);
+        r = settings_apply(d, &next, zone); /* no scheduler yet: nothing to copy, cannot fail */
+        if (r < 0)
+                return r;
         d->crontab_options = (struct crontab_options){
                 /* A daemon that is not root cannot run jobs as anyone else:
                  * its crontabs must then be its own, as in user mode. */
@@ -322,10 +318,13 @@ static void reload(struct daemon *d, const char *why, bool settings)
         if (settings) {
                 struct daemon_config next = { 0 };
                 const struct tz *zone = NULL;
-                if (settings_read(d, false, &next, &zone) < 0)
+                int k = settings_read(d, false, &next, &zone);
+                if (k >= 0 && (k = settings_apply(d, &next, zone)) < 0)
+                        log_msg(LOG_ERR, "tickd.conf: cannot put its settings in force: %s", strerror(-k));
+                if (k < 0)
                         settings_note = "; tickd.conf rejected";
                 else
-                        reread = settings_apply(d, &next, zone);
+                        reread = k > 0;
         }
         struct reload_result res;
         int r = reread ? reload_jobs_all(d->scheduler, d->jobs_dir, &d->crontab_options, &res)

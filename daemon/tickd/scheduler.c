@@ -744,6 +744,11 @@ void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent)
         waiting_drain(s);
 }
 
+int scheduler_set_default_path(struct scheduler *s, const char *path)
+{
+        return batch_manager_set_default_path(s->batches, path);
+}
+
 int scheduler_run_now(struct scheduler *s, const char *name)
 {
         char run_id[SCHEDULER_RUN_ID_MAX];
@@ -795,6 +800,7 @@ int scheduler_new(const struct scheduler_options *options, struct scheduler **ou
         if (!s)
                 return -ENOMEM;
         s->options = *options;
+        s->options.default_path = NULL; /* the batch manager keeps the copy */
         s->event = sd_event_ref(options->event);
         s->clock_fd = -1;
         sd_id128_t seed;

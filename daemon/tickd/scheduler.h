@@ -39,7 +39,7 @@ struct scheduler_options {
         sd_event *event;
         const char *state_dir;     /* stamps; must exist (borrowed) */
         const char *runtime_dir;   /* @reboot markers; must exist (borrowed) */
-        const char *default_path;  /* PATH for jobs, NULL = built-in (borrowed) */
+        const char *default_path;  /* PATH for jobs, NULL = built-in (copied) */
         unsigned max_concurrent;   /* 0 = unlimited */
         bool relay_output;         /* job output to stderr as "JOB: line" */
         /* Told of every finished run (and lost one: outcome NULL), e.g. the
@@ -74,6 +74,11 @@ void scheduler_stop(struct scheduler *s);
  * progress are untouched; runs waiting for a slot start at once if the
  * new bound has room for them. */
 void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent);
+
+/* A new PATH for jobs (tickd.conf reloaded; NULL = built-in), copied: the
+ * runs dispatched from now on get it, runs in progress keep theirs.
+ * Returns 0, or -ENOMEM with the previous PATH still in force. */
+int scheduler_set_default_path(struct scheduler *s, const char *path);
 
 /* Runs JOB now (tickctl run), under its overlap policy. -ENOENT if unknown. */
 int scheduler_run_now(struct scheduler *s, const char *job);
