@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cleanup.h"
 #include "shared/log.h"
 #include "shared/state.h"
 
@@ -71,16 +72,41 @@ static void store(struct last *it, const struct control_outcome *o)
         it->outcome.result = it->result;
 }
 
+/* Before the outcome words were the journal's event names, this file held
+ * other words for the same outcomes; a file written then still reads. */
+static const struct {
+        const char *word;
+        enum log_event event;
+} earlier_words[] = {
+        { "success", LOG_EVENT_SUCCEEDED },
+        { "timeout", LOG_EVENT_TIMED_OUT },
+        { "exec-failed", LOG_EVENT_FAILED },
+        { "setup-failed", LOG_EVENT_FAILED },
+};
+
+/* The outcome word WORD stands for, NULL when it is none. */
+static const char *outcome_word(const char *word)
+{
+        for (size_t i = 0; i < ELEMENTSOF(earlier_words); i++)
+                if (strcmp(earlier_words[i].word, word) == 0)
+                        return log_event_name(earlier_words[i].event);
+        int event = log_event_from_name(word);
+        return event >= 0 && log_event_is_outcome(event) ? log_event_name(event) : NULL;
+}
+
 /* One line of the file; false when it is damaged. */
 static bool parse_line(struct control_last *l, char *line)
 {
-        char result[24], run_id[CONTROL_RUN_ID_MAX];
+        char word[24], run_id[CONTROL_RUN_ID_MAX];
         int exit_status, sig, job_at = -1;
         uint64_t start, end;
         line[strcspn(line, "\n")] = '\0';
-        if (sscanf(line, "%23s %d %d %" SCNu64 " %" SCNu64 " %63s %n", result, &exit_status, &sig, &start, &end,
+        if (sscanf(line, "%23s %d %d %" SCNu64 " %" SCNu64 " %63s %n", word, &exit_status, &sig, &start, &end,
                    run_id, &job_at) != 6 ||
             job_at < 0 || !line[job_at])
+                return false;
+        const char *result = outcome_word(word);
+        if (!result)
                 return false;
         struct last *it = find_or_add(l, line + job_at);
         if (!it)

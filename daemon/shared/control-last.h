@@ -4,7 +4,9 @@
  * RESULT) and `tickctl status JOB` show, and its copy in the state
  * directory, STATE_DIR/last-outcomes: one line per job,
  *     RESULT EXIT_STATUS SIGNAL START_USEC END_USEC RUN_ID JOB
- * (the job's name last: it may hold spaces, never a newline).
+ * (the job's name last: it may hold spaces, never a newline). RESULT is
+ * an outcome word (log_event_is_outcome()); the words of earlier versions
+ * ("success", "timeout", "exec-failed", "setup-failed") read as today's.
  *
  * Why a file of our own and not the journal read back at start-up: it
  * works with --log-target stderr (no journal at all), and it costs one
@@ -18,7 +20,8 @@
  * idle daemon writes nothing. A crash loses at most the outcomes of that
  * last second (the journal has them). The file holds one line per job
  * name ever run: it grows only with new names, never with runs. A missing
- * or unreadable file is an empty table; a damaged line is skipped. */
+ * or unreadable file is an empty table; a damaged line (or one whose
+ * RESULT is no outcome word) is skipped. */
 #ifndef TICKD_CONTROL_LAST_H
 #define TICKD_CONTROL_LAST_H
 

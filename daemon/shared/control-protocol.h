@@ -50,8 +50,10 @@
 #define CONTROL_ERROR_BUSY "org.tickd.Error.Busy"
 #define CONTROL_ERROR_DROPPED "org.tickd.Error.RunDropped"
 
-/* One finished run. Results: "success", "failed", "timeout", "lost",
- * "cancelled", "exec-failed", "credentials-failed". */
+/* One finished run. RESULT is the name of the journal event that recorded
+ * it (log.h): "succeeded", "failed" (a non-zero exit, a signal, or a run
+ * that could not be set up or executed), "timed-out", "cancelled" or
+ * "lost". */
 struct control_outcome {
         const char *run_id;
         const char *result;

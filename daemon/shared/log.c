@@ -24,25 +24,28 @@
 static enum log_target current_target = LOG_TARGET_STDERR;
 static int max_priority = LOG_INFO;
 
+/* The one table of event names. A finished run's (OUTCOME) is also the
+ * word for that outcome in every other output (log.h). */
 static const struct {
         const char *name;
         const char *message_id;
         int priority;
+        bool outcome;
 } events[_LOG_EVENT_MAX] = {
         [LOG_EVENT_MESSAGE] = { "message", NULL, LOG_INFO },
         [LOG_EVENT_STARTED] = { "started", TICKD_MESSAGE_STARTED, LOG_INFO },
-        [LOG_EVENT_SUCCEEDED] = { "succeeded", TICKD_MESSAGE_SUCCEEDED, LOG_INFO },
-        [LOG_EVENT_FAILED] = { "failed", TICKD_MESSAGE_FAILED, LOG_ERR },
-        [LOG_EVENT_TIMED_OUT] = { "timed-out", TICKD_MESSAGE_TIMED_OUT, LOG_WARNING },
+        [LOG_EVENT_SUCCEEDED] = { "succeeded", TICKD_MESSAGE_SUCCEEDED, LOG_INFO, true },
+        [LOG_EVENT_FAILED] = { "failed", TICKD_MESSAGE_FAILED, LOG_ERR, true },
+        [LOG_EVENT_TIMED_OUT] = { "timed-out", TICKD_MESSAGE_TIMED_OUT, LOG_WARNING, true },
         [LOG_EVENT_SKIPPED] = { "skipped", TICKD_MESSAGE_SKIPPED, LOG_NOTICE },
         [LOG_EVENT_DELAYED] = { "delayed", TICKD_MESSAGE_DELAYED, LOG_NOTICE },
-        [LOG_EVENT_LOST] = { "lost", TICKD_MESSAGE_LOST, LOG_ERR },
+        [LOG_EVENT_LOST] = { "lost", TICKD_MESSAGE_LOST, LOG_ERR, true },
         [LOG_EVENT_CONFIG_REJECTED] = { "config-rejected", TICKD_MESSAGE_CONFIG_REJECTED, LOG_ERR },
         [LOG_EVENT_BATCH_STUCK] = { "batch-stuck", TICKD_MESSAGE_BATCH_STUCK, LOG_WARNING },
         [LOG_EVENT_RELOADED] = { "reloaded", TICKD_MESSAGE_RELOADED, LOG_INFO },
         [LOG_EVENT_DAEMON_STARTED] = { "daemon-started", TICKD_MESSAGE_DAEMON_STARTED, LOG_INFO },
         [LOG_EVENT_DAEMON_STOPPING] = { "daemon-stopping", TICKD_MESSAGE_DAEMON_STOPPING, LOG_INFO },
-        [LOG_EVENT_CANCELLED] = { "cancelled", TICKD_MESSAGE_CANCELLED, LOG_NOTICE },
+        [LOG_EVENT_CANCELLED] = { "cancelled", TICKD_MESSAGE_CANCELLED, LOG_NOTICE, true },
         [LOG_EVENT_CLOCK_CHANGED] = { "clock-changed", TICKD_MESSAGE_CLOCK_CHANGED, LOG_NOTICE },
         [LOG_EVENT_ADOPTED] = { "adopted", TICKD_MESSAGE_ADOPTED, LOG_INFO },
 };
@@ -50,6 +53,15 @@ static const struct {
 int log_event_default_priority(enum log_event event) { return events[event].priority; }
 const char *log_event_name(enum log_event event) { return events[event].name; }
 const char *log_event_message_id(enum log_event event) { return events[event].message_id; }
+bool log_event_is_outcome(enum log_event event) { return events[event].outcome; }
+
+int log_event_from_name(const char *name)
+{
+        for (int e = 0; e < _LOG_EVENT_MAX; e++)
+                if (strcmp(events[e].name, name) == 0)
+                        return e;
+        return -ENOENT;
+}
 
 int log_event_from_message_id(const char *id)
 {

@@ -97,8 +97,16 @@ __attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, in
  * changed = notice;
  * started, succeeded, reloaded, daemon started/stopping = info. */
 int log_event_default_priority(enum log_event event);
-/* "failed", "timed-out", ... (the stderr target's event= and TICKD_EVENT=). */
+/* "failed", "timed-out", ... (the stderr target's event= and TICKD_EVENT=).
+ * A finished run's event name is also its outcome's one word everywhere
+ * else: tickctl list, run, status and history, their JSON, the control
+ * protocol's results and STATE_DIR/last-outcomes. */
 const char *log_event_name(enum log_event event);
+/* Whether EVENT records how a started run ended: succeeded, failed,
+ * timed-out, cancelled or lost. */
+bool log_event_is_outcome(enum log_event event);
+/* The event named NAME, or -ENOENT. */
+int log_event_from_name(const char *name);
 /* The 32-hex-digit MESSAGE_ID of EVENT, NULL for LOG_EVENT_MESSAGE. */
 const char *log_event_message_id(enum log_event event);
 /* The event whose MESSAGE_ID is ID, or -ENOENT. */

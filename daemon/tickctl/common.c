@@ -18,6 +18,7 @@
 
 #include "core/cleanup.h"
 #include "shared/control-protocol.h"
+#include "shared/log.h"
 #include "core/timespan.h"
 
 enum {
@@ -423,7 +424,7 @@ const char *ctl_color(const struct ctl_options *o, const char *result)
 {
         if (!o->color || !result || !*result)
                 return "";
-        if (strcmp(result, "success") == 0 || strcmp(result, "loaded") == 0)
+        if (log_event_from_name(result) == LOG_EVENT_SUCCEEDED || strcmp(result, "loaded") == 0)
                 return "\033[0;32m";
         if (strcmp(result, "started") == 0 || strcmp(result, "running") == 0)
                 return "\033[0;34m";

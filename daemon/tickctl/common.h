@@ -95,7 +95,9 @@ uint64_t ctl_now_usec(void);
 /* Writes S as a JSON string literal (with quotes). */
 void ctl_json_string(FILE *out, const char *s);
 
-/* Colour escapes, empty when colour is off. */
+/* Colour escapes, empty when colour is off: green for an outcome that
+ * succeeded (log.h) and a loaded file, blue for a run started or running,
+ * red for anything else. */
 const char *ctl_color(const struct ctl_options *o, const char *result);
 const char *ctl_color_off(const struct ctl_options *o);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "shared/control-protocol.h"
+#include "shared/log.h"
 #include "tickctl/common.h"
 #include "tickctl/commands.h"
 #include "core/timespan.h"
@@ -20,7 +21,7 @@ static int outcome_status(const char *result, int exit_status, int sig)
                 return 128 + sig;
         if (exit_status >= 0)
                 return exit_status;
-        return strcmp(result, "success") == 0 ? 0 : 1;
+        return log_event_from_name(result) == LOG_EVENT_SUCCEEDED ? 0 : 1;
 }
 
 struct wait_state {
@@ -121,9 +122,12 @@ static int print_outcome(const struct ctl_options *o, const char *name, const ch
         } else if (sig > 0) {
                 printf("%s run %s: %s%s%s (signal SIG%s) after %s\n", name, run_id, ctl_color(o, result), result,
                        ctl_color_off(o), sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", span);
-        } else {
+        } else if (exit_status >= 0) {
                 printf("%s run %s: %s%s%s (exit status %d) after %s\n", name, run_id, ctl_color(o, result), result,
                        ctl_color_off(o), exit_status, span);
+        } else { /* it never ran (setup or exec failed), or it was lost */
+                printf("%s run %s: %s%s%s after %s\n", name, run_id, ctl_color(o, result), result, ctl_color_off(o),
+                       span);
         }
         return outcome_status(result, exit_status, sig);
 }

@@ -168,7 +168,7 @@ static void show_recent_runs(const struct ctl_options *o, const char *name)
                 char when[64], span[32];
                 const struct run_record *r = &records[i];
                 printf("    %s  %s%-9s%s", journal_query_format_time(r->realtime_usec, false, when, sizeof(when)),
-                       ctl_color(o, strcmp(run_record_result(r), "succeeded") == 0 ? "success" : "failed"),
+                       ctl_color(o, run_record_result(r)),
                        run_record_result(r), ctl_color_off(o));
                 if (r->exit_status >= 0)
                         printf(" exit %lld", (long long)r->exit_status);

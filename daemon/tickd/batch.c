@@ -182,10 +182,26 @@ static void batch_store(struct batch *b)
         m->store_full_logged = false;
 }
 
+enum log_event batch_outcome_event(const struct outcome *o)
+{
+        /* The runner sets at most one of timed_out and cancelled: whichever
+         * asked the job to stop first. */
+        if (!o)
+                return LOG_EVENT_LOST;
+        if (o->timed_out)
+                return LOG_EVENT_TIMED_OUT;
+        if (o->cancelled)
+                return LOG_EVENT_CANCELLED;
+        if (o->status == OUTCOME_EXITED && o->code == 0)
+                return LOG_EVENT_SUCCEEDED;
+        return LOG_EVENT_FAILED;
+}
+
 static void run_log_outcome(const struct run *run, const struct outcome *o)
 {
         const char *what = run->on_failure ? "on_failure command" : "run";
         struct log_record rec = {
+                .event = batch_outcome_event(o),
                 .job = run->job_name,
                 .run_id = run->run_id,
                 .user = run->user,
@@ -193,8 +209,6 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
                 .on_failure = run->on_failure,
         };
         if (!o) {
-                rec.event = LOG_EVENT_LOST;
-                rec.priority = LOG_ERR;
                 log_emit(&rec, "%s of %s lost: its runner exited without reporting", what, run->job_name);
                 return;
         }
@@ -210,21 +224,17 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
         } else {
                 rec.errno_value = o->error;
         }
-        if (o->timed_out) {
-                rec.event = LOG_EVENT_TIMED_OUT;
-                rec.priority = LOG_WARNING;
+        switch (rec.event) {
+        case LOG_EVENT_TIMED_OUT:
                 log_emit(&rec, "%s of %s timed out and was killed", what, run->job_name);
-        } else if (o->cancelled) {
-                rec.event = LOG_EVENT_CANCELLED;
-                rec.priority = LOG_NOTICE;
+                break;
+        case LOG_EVENT_CANCELLED:
                 log_emit(&rec, "%s of %s was cancelled", what, run->job_name);
-        } else if (o->status == OUTCOME_EXITED && o->code == 0) {
-                rec.event = LOG_EVENT_SUCCEEDED;
-                rec.priority = LOG_INFO;
+                break;
+        case LOG_EVENT_SUCCEEDED:
                 log_emit(&rec, "%s of %s succeeded", what, run->job_name);
-        } else {
-                rec.event = LOG_EVENT_FAILED;
-                rec.priority = LOG_ERR;
+                break;
+        default:
                 if (o->status == OUTCOME_SETUP_FAILED)
                         log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
                                  o->stage, strerror(o->error));

@@ -31,6 +31,7 @@
 #include <systemd/sd-event.h>
 
 #include "core/crontab.h"
+#include "shared/log.h"
 #include "tickd/fdstore.h"
 #include "tickd/runner.h"
 
@@ -61,6 +62,13 @@ struct run_request {
         int failed_exit_status;    /* on_failure: the status that triggered it; -1 otherwise */
         const char *run_id;        /* on_failure: the failed run's id; NULL = a fresh one */
 };
+
+/* The one classification of a finished run, OUTCOME NULL for a lost one:
+ * LOG_EVENT_SUCCEEDED, _FAILED (a non-zero exit, a signal, a setup or exec
+ * failure), _TIMED_OUT, _CANCELLED or _LOST. Its record carries this event,
+ * and its name (log_event_name()) is the outcome's word wherever it is
+ * shown, so the journal, the control protocol and last-outcomes agree. */
+enum log_event batch_outcome_event(const struct outcome *outcome);
 
 /* Called for every FINISHED record, and with OUTCOME NULL for a lost run,
  * after the outcome is logged. The run (and its batch) stays valid during

@@ -28,22 +28,6 @@ static uint64_t now_usec(void)
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static const char *result_name(const struct outcome *o)
-{
-        if (!o)
-                return "lost";
-        if (o->cancelled)
-                return "cancelled";
-        if (o->timed_out)
-                return "timeout";
-        switch (o->status) {
-        case OUTCOME_EXITED: return o->code == 0 ? "success" : "failed";
-        case OUTCOME_SIGNALED: return "failed";
-        case OUTCOME_SETUP_FAILED: return strcmp(o->stage, "exec") == 0 ? "exec-failed" : "setup-failed";
-        default: return "failed";
-        }
-}
-
 void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *o)
 {
         struct control_daemon *cd = userdata;
@@ -51,7 +35,7 @@ void control_daemon_finished(void *userdata, const struct run *run, const struct
                 return;
         struct control_outcome co = {
                 .run_id = run->run_id,
-                .result = result_name(o),
+                .result = log_event_name(batch_outcome_event(o)),
                 .exit_status = o && o->status == OUTCOME_EXITED ? o->code : -1,
                 .signal = o && o->status == OUTCOME_SIGNALED ? o->signal : 0,
                 .start_usec = o && o->start_usec > 0 ? (uint64_t)o->start_usec : 0,

@@ -477,7 +477,8 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
                 e->running--;
         if (s->stopped)
                 return;
-        bool failed = o && !o->cancelled && !(o->status == OUTCOME_EXITED && o->code == 0 && !o->timed_out);
+        enum log_event end = batch_outcome_event(o);
+        bool failed = end == LOG_EVENT_FAILED || end == LOG_EVENT_TIMED_OUT;
         if (e && failed && e->job->on_failure) {
                 struct run_request req = { .job = e->job, .scheduled_usec = run->scheduled_usec,
                                            .command = e->job->on_failure,

@@ -914,6 +914,92 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
 }
 END_TEST
 
+/* The value of "KEY": "VALUE" (or "KEY":"VALUE") in the JSON object of OUT
+ * that starts at AT, as a static copy. */
+static const char *json_value(const char *at, const char *key)
+{
+        static char value[64];
+        char needle[64];
+        snprintf(needle, sizeof(needle), "\"%s\":", key);
+        const char *p = strstr(at, needle);
+        ck_assert_msg(p != NULL, "no %s in:\n%s", key, at);
+        p += strlen(needle);
+        p += strspn(p, " \"");
+        snprintf(value, sizeof(value), "%.*s", (int)strcspn(p, "\""), p);
+        return value;
+}
+
+/* The outcome word of JOB's newest run in `tickctl history --json`. */
+static char *history_last_word(const char *job)
+{
+        char *out = tickctl(0, (const char *[]){ "history", job, "--json", "-n", "1", NULL });
+        char *word = strdup(json_value(out, "result"));
+        free(out);
+        return word;
+}
+
+/* The last outcome of JOB in `tickctl list --json` with no daemon running
+ * (from the state directory's last-outcomes). */
+static char *list_last_word(const char *root, const char *job)
+{
+        char config[4096], state[4096], runtime[4096];
+        snprintf(config, sizeof(config), "%s/config", root);
+        snprintf(state, sizeof(state), "%s/state", root);
+        snprintf(runtime, sizeof(runtime), "%s/runtime", root);
+        char *argv[] = { (char *)harness_binary("tickctl"), "list", "--json", "--config-dir", config,
+                         "--state-dir", state, "--runtime-dir", runtime, NULL };
+        char *out = NULL, *err = NULL;
+        int status = harness_run(argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickctl list: %d: %s", status, err);
+        char name[64];
+        snprintf(name, sizeof(name), "\"name\": \"%s\"", job);
+        const char *obj = strstr(out, name);
+        ck_assert_msg(obj != NULL, "no %s in:\n%s", job, out);
+        char *word = strdup(json_value(obj, "last_result"));
+        free(out);
+        free(err);
+        return word;
+}
+
+/* The journal's record of a run and the last outcome tickd kept for
+ * `list` and `status` name it with the same word. */
+START_TEST(tickd_history_and_list_name_an_outcome_alike)
+{
+        start_journald();
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "journal", "words.ini",
+                                   "[ok]\nschedule = * * * * * *\ncommand = true\n\n"
+                                   "[slow]\nschedule = * * * * * *\ncommand = sleep 10\noverlap = allow\n"
+                                   "timeout = 1s\nkill_grace = 1s\n");
+        bool enough = count_entries("MESSAGE_ID=" TICKD_MESSAGE_TIMED_OUT, 1) >= 1 ||
+                      count_entries("MESSAGE_ID=" TICKD_MESSAGE_TIMED_OUT, 1) >= 1;
+        kill(pid, SIGTERM);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_int_eq(harness_reap_children(2000), 1); /* only journald still alive */
+        ck_assert_msg(enough, "tickd logged no timed-out run to the journal");
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
+        ck_assert_int_eq(journald_sync(&jd), 0);
+
+        char *out = tickctl(0, (const char *[]){ "history", "--json", NULL });
+        ck_assert_msg(strstr(out, "\"job\":\"ok\",\"run_id\":") && strstr(out, "\"result\":\"succeeded\""),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "\"result\":\"timed-out\""), "%s", out);
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", "slow", NULL });
+        ck_assert_msg(strstr(out, "  slow  timed-out  SIGTERM  "), "%s", out);
+        free(out);
+        for (const char *job = "ok\0slow\0"; *job; job += strlen(job) + 1) {
+                char *journal = history_last_word(job), *kept = list_last_word(root, job);
+                ck_assert_msg(strcmp(journal, kept) == 0, "%s: history says %s, list says %s", job, journal, kept);
+                free(journal);
+                free(kept);
+        }
+        harness_tmpdir_remove(root);
+        stop_journald();
+}
+END_TEST
+
 /* Lines of OUT that contain NEEDLE. */
 static int lines_with(const char *out, const char *needle)
 {
@@ -1157,6 +1243,7 @@ static Suite *journal_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, tickd_runs_reach_the_journal_with_their_output);
+        tcase_add_test(tc, tickd_history_and_list_name_an_outcome_alike);
         tcase_add_test(tc, tickd_big_output_blocks_neither_daemon_nor_batch);
         tcase_add_test(tc, tickd_logs_run_separates_overlapping_runs);
         tcase_add_test(tc, tickd_relays_job_output_to_stderr_without_journald);

@@ -146,7 +146,7 @@ START_TEST(run_wait_exits_with_the_jobs_exit_status)
         ctl_result_free(&r);
         r = CTL(t, "run", "--wait", "hello");
         ck_assert_int_eq(r.status, 0);
-        ck_assert_contains(r.out, "success (exit status 0)");
+        ck_assert_contains(r.out, "succeeded (exit status 0)");
         ctl_result_free(&r);
         ck_assert(tickd_wait_for(t, "event=succeeded job=hello", 1, 5000));
         r = CTL(t, "status", "seven");
@@ -157,6 +157,87 @@ START_TEST(run_wait_exits_with_the_jobs_exit_status)
         ck_assert_int_eq(r.status, 2);
         ck_assert_contains(r.err, "no such job 'nosuch'");
         ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+/* Every outcome has one word, the journal event's that recorded it
+ * (TICKD_EVENT, event=), in list, status and run --wait, text and JSON. */
+static const char outcomes_ini[] = "[ok]\nschedule = @daily\ncommand = true\n\n"
+                                   "[three]\nschedule = @daily\ncommand = exit 3\n\n"
+                                   "[slow]\nschedule = @daily\ncommand = sleep 30\ntimeout = 1s\nkill_grace = 1s\n\n"
+                                   "[nodir]\nschedule = @daily\ncommand = true\n"
+                                   "working_directory = /nonexistent/tickd-test\n";
+
+static struct tickd *start_with(const char *conf, const char *ini);
+
+/* `run JOB --wait` (text, then JSON on a second run) exits STATUS; both
+ * name WORD, and so does the record the daemon wrote. */
+static void assert_run_wait_says(struct tickd *t, const char *job, int status, const char *word)
+{
+        struct ctl_result r = CTL(t, "run", job, "--wait");
+        ck_assert_msg(r.status == status, "%s: status %d\n%s%s", job, r.status, r.out, r.err);
+        char want[96];
+        snprintf(want, sizeof(want), ": %s ", word);
+        ck_assert_contains(r.out, want);
+        ctl_result_free(&r);
+        r = CTL(t, "run", job, "--wait", "--json");
+        snprintf(want, sizeof(want), "\"result\": \"%s\"", word);
+        ck_assert_contains(r.out, want);
+        ctl_result_free(&r);
+        snprintf(want, sizeof(want), "event=%s job=%s ", word, job);
+        ck_assert_msg(tickd_wait_for(t, want, 2, 5000), "no %s in:\n%s", want, t->log);
+}
+
+/* `status JOB` (text and JSON) and JOB's `list` line and object say WORD. */
+static void assert_last_outcome_says(struct tickd *t, const char *job, const char *word)
+{
+        char want[96];
+        struct ctl_result r = CTL(t, "status", job);
+        snprintf(want, sizeof(want), "): %s", word);
+        ck_assert_contains(r.out, want);
+        ctl_result_free(&r);
+        snprintf(want, sizeof(want), "\"last_result\": \"%s\"", word);
+        r = CTL(t, "status", job, "--json");
+        ck_assert_contains(r.out, want);
+        ctl_result_free(&r);
+        r = CTL(t, "list", "--json");
+        snprintf(want, sizeof(want), "\"name\": \"%s\"", job);
+        const char *obj = strstr(r.out, want);
+        ck_assert_msg(obj != NULL, "no %s in:\n%s", job, r.out);
+        char *one = strndup(obj, strcspn(obj, "}"));
+        snprintf(want, sizeof(want), "\"last_result\": \"%s\"", word);
+        ck_assert_contains(one, want);
+        free(one);
+        ctl_result_free(&r);
+        r = CTL(t, "list");
+        snprintf(want, sizeof(want), " %s ", job);
+        const char *line = strstr(r.out, want);
+        ck_assert_msg(line != NULL, "no %s in:\n%s", job, r.out);
+        char *row = strndup(line, strcspn(line, "\n"));
+        snprintf(want, sizeof(want), "  %s", word);
+        ck_assert_contains(row, want);
+        free(row);
+        ctl_result_free(&r);
+}
+
+START_TEST(every_output_names_an_outcome_as_the_journal_does)
+{
+        struct tickd *t = start_with(NULL, outcomes_ini);
+        assert_run_wait_says(t, "ok", 0, "succeeded");
+        assert_run_wait_says(t, "three", 3, "failed");
+        assert_run_wait_says(t, "slow", 128 + SIGTERM, "timed-out");
+        /* A run that could not be set up is a failure in the journal, so
+         * everywhere: it has neither an exit status nor a signal. */
+        assert_run_wait_says(t, "nodir", 1, "failed");
+        struct ctl_result r = CTL(t, "run", "nodir", "--wait");
+        ck_assert_contains(r.out, "nodir run ");
+        ck_assert_contains(r.out, ": failed after ");
+        ctl_result_free(&r);
+        assert_last_outcome_says(t, "ok", "succeeded");
+        assert_last_outcome_says(t, "three", "failed");
+        assert_last_outcome_says(t, "slow", "timed-out");
+        assert_last_outcome_says(t, "nodir", "failed");
         stop(t);
 }
 END_TEST
@@ -600,6 +681,7 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, cancel_stops_a_long_job_and_its_outcome_says_so);
         tcase_add_test(tc, reload_reports_per_file_and_fails_on_a_rejected_one);
         tcase_add_test(tc, last_outcomes_survive_a_restart);
+        tcase_add_test(tc, every_output_names_an_outcome_as_the_journal_does);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("run-wait");

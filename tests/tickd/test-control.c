@@ -104,7 +104,7 @@ static int on_finish(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct fake *f = userdata;
         struct control_outcome o = { .run_id = f->pending_run,
-                                     .result = f->pending_exit == 0 ? "success" : "failed",
+                                     .result = f->pending_exit == 0 ? "succeeded" : "failed",
                                      .exit_status = f->pending_exit,
                                      .start_usec = UINT64_C(1700000000000000),
                                      .end_usec = UINT64_C(1700000001500000) };
@@ -447,7 +447,7 @@ START_TEST(run_wait_exits_with_the_jobs_exit_status)
         ctl_result_free(&r);
         r = CTL(f, "run", "--wait", "backup");
         ck_assert_int_eq(r.status, 0);
-        ck_assert_contains(r.out, "success (exit status 0)");
+        ck_assert_contains(r.out, "backup run run-backup-2: succeeded (exit status 0)");
         ctl_result_free(&r);
         fake_stop(f);
 }
