@@ -815,7 +815,7 @@ int crontab_load_file(const char *path, const struct crontab_options *options, s
         int r = fileio_read_all(fd, CRONTAB_MAX_FILE_SIZE, &buf, &len);
         if (r == -EFBIG)
                 diag_add(diags, DIAG_ERROR, path, 0, "file grew past %d bytes while read", CRONTAB_MAX_FILE_SIZE);
-        else if (r < 0)
+        else if (r < 0 && r != -ENOMEM)
                 diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(-r));
         if (r < 0)
                 return r;
