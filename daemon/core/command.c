@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strv.h"
+
 #define PLAIN "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,:+=@%"
 #define BLANK " \t"
 
@@ -38,18 +40,11 @@ int command_split_simple(const char *command, char ***ret_argv)
                 size_t len = strspn(p, PLAIN);
                 argv[n] = strndup(p, len);
                 if (!argv[n++]) {
-                        command_argv_free(argv);
+                        strv_free(argv);
                         return -ENOMEM;
                 }
                 p += len;
         }
         *ret_argv = argv;
         return 1;
-}
-
-void command_argv_free(char **argv)
-{
-        for (char **a = argv; a && *a; a++)
-                free(*a);
-        free(argv);
 }

@@ -21,9 +21,8 @@
 #define TICKD_COMMAND_H
 
 /* Sets *RET_ARGV to the words of COMMAND (a NULL-terminated array, freed
- * with command_argv_free()) and returns 1 when it needs no shell; returns
+ * with strv_free()) and returns 1 when it needs no shell; returns
  * 0 (and *RET_ARGV = NULL) when it does, -ENOMEM when out of memory. */
 int command_split_simple(const char *command, char ***ret_argv);
-void command_argv_free(char **argv);
 
 #endif

@@ -11,10 +11,12 @@
 
 #include "core/cleanup.h"
 #include "core/crontab-internal.h"
+#include "core/fileio.h"
 #include "core/inifile.h"
 #include "core/timespan.h"
 
 #define DEFAULT_SHUTDOWN_TIMEOUT_USEC (UINT64_C(90) * USEC_PER_SEC)
+#define CONF_MAX_FILE_SIZE (1024 * 1024) /* "larger than 1 MiB" in its message */
 
 static const char *const conf_keys[] = {
         "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level",
@@ -232,37 +234,18 @@ int daemon_config_load(const char *path, struct daemon_config *out, struct diagn
                 return d < 0 ? d : r;
         }
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0, cap = 0;
-        for (;;) {
-                if (len == cap) {
-                        if (cap >= 1024 * 1024) {
-                                diag_add(diags, DIAG_ERROR, path, 0, "file is larger than 1 MiB");
-                                int d = config_defaults(out);
-                                return d < 0 ? d : -EFBIG;
-                        }
-                        cap = cap ? cap * 2 : 4096;
-                        char *bigger = realloc(buf, cap);
-                        if (!bigger) {
-                                /* *OUT is filled on every return, as promised. */
-                                int d = config_defaults(out);
-                                return d < 0 ? d : -ENOMEM;
-                        }
-                        buf = bigger;
-                }
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int r = -errno;
-                        diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
-                        int d = config_defaults(out);
-                        return d < 0 ? d : r;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
+        size_t len = 0;
+        int r = fileio_read_all(fd, CONF_MAX_FILE_SIZE, &buf, &len);
+        if (r < 0) {
+                /* *OUT is filled on every return, as promised. */
+                if (r == -EFBIG)
+                        diag_add(diags, DIAG_ERROR, path, 0, "file is larger than 1 MiB");
+                else if (r != -ENOMEM)
+                        diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(-r));
+                int d = config_defaults(out);
+                return d < 0 ? d : r;
         }
-        return daemon_config_load_buffer(path, buf ? buf : "", len, out, diags);
+        return daemon_config_load_buffer(path, buf, len, out, diags);
 }
 
 void daemon_config_free(struct daemon_config *config)

@@ -11,6 +11,7 @@
 
 #include "core/cleanup.h"
 #include "core/crontab-internal.h"
+#include "core/strv.h"
 
 int crontab_check_owner(const char *path, const struct stat *st, const struct crontab_options *o, bool is_dir,
                         struct diagnostics *diags)
@@ -70,15 +71,6 @@ static const char *ignore_reason(const char *name)
 static int compare_strings(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void crontab_paths_free(char **paths)
-{
-        if (!paths)
-                return;
-        for (char **p = paths; *p; p++)
-                free(*p);
-        free(paths);
 }
 
 int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out,
@@ -154,7 +146,7 @@ int crontab_list_dir(const char *dir, const struct crontab_options *options, cha
         if (r < 0) {
                 if (paths)
                         paths[n] = NULL;
-                crontab_paths_free(paths);
+                strv_free(paths);
                 return r;
         }
         if (!paths && !(paths = calloc(1, sizeof(char *))))
@@ -231,7 +223,7 @@ int crontab_load_dir(const char *dir, const struct crontab_options *options, str
         while (paths[n])
                 n++;
         if (n && !(out->files = calloc(n, sizeof(*out->files)))) {
-                crontab_paths_free(paths);
+                strv_free(paths);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
@@ -252,7 +244,7 @@ int crontab_load_dir(const char *dir, const struct crontab_options *options, str
                 }
                 out->files[out->n_files++] = file;
         }
-        crontab_paths_free(paths);
+        strv_free(paths);
         if (r == -ENOMEM) {
                 crontab_set_free(out);
                 return r;

@@ -18,7 +18,9 @@
 
 #include "core/cleanup.h"
 #include "core/crontab-internal.h"
+#include "core/fileio.h"
 #include "core/inifile.h"
+#include "core/strv.h"
 #include "core/timespan.h"
 
 enum key_id {
@@ -167,10 +169,7 @@ static void job_release(struct job *job)
         free(job->user);
         free(job->group);
         free(job->timezone);
-        if (job->environment)
-                for (char **e = job->environment; *e; e++)
-                        free(*e);
-        free(job->environment);
+        strv_free(job->environment);
         free(job->working_directory);
         free(job->on_failure);
 }
@@ -817,41 +816,18 @@ int crontab_load_file(const char *path, const struct crontab_options *options, s
                          (long long)st.st_size, CRONTAB_MAX_FILE_SIZE);
                 return -EFBIG;
         }
-        size_t cap = (size_t)st.st_size + 1, len = 0;
-        _cleanup_free_ char *buf = malloc(cap);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (len == cap) {
-                        if (cap > CRONTAB_MAX_FILE_SIZE) {
-                                diag_add(diags, DIAG_ERROR, path, 0, "file grew past %d bytes while read",
-                                         CRONTAB_MAX_FILE_SIZE);
-                                return -EFBIG;
-                        }
-                        char *bigger = realloc(buf, cap * 2);
-                        if (!bigger)
-                                return -ENOMEM;
-                        buf = bigger;
-                        cap *= 2;
-                }
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int r = -errno;
-                        diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
-                        return r;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        int r = crontab_load_buffer(path, buf, len, options, out, diags);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = fileio_read_all(fd, CRONTAB_MAX_FILE_SIZE, &buf, &len);
+        if (r == -EFBIG)
+                diag_add(diags, DIAG_ERROR, path, 0, "file grew past %d bytes while read", CRONTAB_MAX_FILE_SIZE);
+        else if (r < 0 && r != -ENOMEM)
+                diag_add(diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(-r));
         if (r < 0)
                 return r;
-        (*out)->dev = st.st_dev;
-        (*out)->ino = st.st_ino;
-        (*out)->size = st.st_size;
-        (*out)->mtime = st.st_mtim;
+        r = crontab_load_buffer(path, buf, len, options, out, diags);
+        if (r < 0)
+                return r;
+        (*out)->identity = file_identity_of(&st);
         return 0;
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/diag.h"
+#include "core/fileio.h"
 #include "core/schedule.h"
 #include "core/tz.h"
 
@@ -63,11 +64,8 @@ struct job {
 
 struct crontab_file {
         char *path;
-        /* Identity of what was read, so a reload can tell an unchanged file. */
-        dev_t dev;
-        ino_t ino;
-        off_t size;
-        struct timespec mtime;
+        /* What was read, so a reload can tell an unchanged file. */
+        struct file_identity identity;
         struct job **jobs;
         size_t n_jobs;
 };
@@ -109,10 +107,9 @@ void job_free(struct job *job);
 /* The crontab paths of DIR in name order: *.ini only, skipping dotfiles,
  * editor backups and package-manager leftovers (reported as DIAG_DEBUG).
  * Refuses (DIAG_ERROR) a directory with wrong owner or mode in system mode.
- * *OUT is a NULL-terminated array the caller frees with crontab_paths_free(). */
+ * *OUT is a NULL-terminated array the caller frees with strv_free() (strv.h). */
 int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out,
                      struct diagnostics *diags);
-void crontab_paths_free(char **paths);
 
 /* The crontabs of a directory that loaded without errors, in name order. */
 struct crontab_set {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/fileio.h"
 
 #define SECS_PER_DAY 86400
 #define TZIF_MAX_SIZE (1024 * 1024)
@@ -880,23 +881,12 @@ static int tz_load(int dir_fd, const char *path, const char *name, struct tz **o
                 return -ENOENT;
         if (!S_ISREG(st.st_mode) || st.st_size > TZIF_MAX_SIZE)
                 return -EBADMSG;
-        size_t size = (size_t)st.st_size;
-        _cleanup_free_ uint8_t *buf = malloc(size + 1);
-        if (!buf)
-                return -ENOMEM;
-        size_t got = 0;
-        while (got < size) {
-                ssize_t k = read(fd, buf + got, size - got);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                got += (size_t)k;
-        }
-
-        return tz_new_from_tzif(name, buf, got, out);
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        int r = fileio_read_all(fd, TZIF_MAX_SIZE, &buf, &size);
+        if (r < 0)
+                return r == -EFBIG ? -EBADMSG : r;
+        return tz_new_from_tzif(name, buf, size, out);
 }
 
 int tz_new_from_tzif(const char *name, const void *data, size_t size, struct tz **out)

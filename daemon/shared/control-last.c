@@ -101,7 +101,7 @@ static bool parse_line(struct control_last *l, char *line)
         int exit_status, sig, job_at = -1;
         uint64_t start, end;
         line[strcspn(line, "\n")] = '\0';
-        if (sscanf(line, "%23s %d %d %" SCNu64 " %" SCNu64 " %63s %n", word, &exit_status, &sig, &start, &end,
+        if (sscanf(line, "%23s %d %d %" SCNu64 " %" SCNu64 " %32s %n", word, &exit_status, &sig, &start, &end,
                    run_id, &job_at) != 6 ||
             job_at < 0 || !line[job_at])
                 return false;

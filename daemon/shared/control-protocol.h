@@ -12,7 +12,12 @@
 #define CONTROL_SOCKET_NAME "control"
 #define CONTROL_INTERFACE "org.tickd.Manager1"
 #define CONTROL_PATH "/org/tickd/Manager1"
-#define CONTROL_RUN_ID_MAX 64
+/* A run id with its NUL: tickd names runs with sd_id128 strings (32 hex
+ * digits, SD_ID128_STRING_MAX). Every copy of a run id is this size: the
+ * scheduler's, a batch's, the server's, the last-outcomes file's; the
+ * batch image handed to the next instance stores it too, so changing it
+ * changes that format. */
+#define CONTROL_RUN_ID_MAX 33
 #define CONTROL_NEXT_RUNS 5          /* next fire times returned by GetJob */
 
 /* D-Bus signatures of the interface, shared by server and client.

@@ -19,6 +19,7 @@
 
 #include "core/cleanup.h"
 #include "core/crontab.h"
+#include "core/strv.h"
 #include "tickctl/commands.h"
 
 struct check {
@@ -125,7 +126,7 @@ static void check_path(struct check *c, const char *path)
                 return;
         for (char **p = paths; *p; p++)
                 check_file(c, *p);
-        crontab_paths_free(paths);
+        strv_free(paths);
 }
 
 /* The configuration directory: DIR, the user's, or /etc/tickd. */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/json.h"
 #include "shared/control-protocol.h"
 #include "shared/log.h"
 #include "core/timespan.h"
@@ -270,9 +271,9 @@ void ctl_print_file(const struct ctl_options *o, const char *prefix, const char 
 {
         if (o->json) {
                 printf("%s{\"path\": ", prefix);
-                ctl_json_string(stdout, path);
+                json_write_string(stdout, path);
                 printf(", \"loaded\": %s, \"jobs\": %u, \"error\": ", loaded ? "true" : "false", jobs);
-                ctl_json_string(stdout, error);
+                json_write_string(stdout, error);
                 printf("}");
         } else if (loaded) {
                 printf("%s%sloaded%s    %s (%u job%s)\n", prefix, ctl_color(o, "loaded"), ctl_color_off(o), path, jobs,
@@ -340,13 +341,6 @@ void ctl_pager_close(void)
         pager_pid = 0;
 }
 
-uint64_t ctl_now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
 char *ctl_format_time(uint64_t usec, char *buf, size_t size)
 {
         if (usec == 0) {
@@ -398,26 +392,6 @@ char *ctl_format_relative(uint64_t usec, uint64_t now_usec, char *buf, size_t si
         }
         snprintf(buf, size, future ? "in %s" : "%s ago", span);
         return buf;
-}
-
-void ctl_json_string(FILE *out, const char *s)
-{
-        fputc('"', out);
-        for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-                switch (*p) {
-                case '"': fputs("\\\"", out); break;
-                case '\\': fputs("\\\\", out); break;
-                case '\n': fputs("\\n", out); break;
-                case '\t': fputs("\\t", out); break;
-                case '\r': fputs("\\r", out); break;
-                default:
-                        if (*p < 0x20)
-                                fprintf(out, "\\u%04x", *p);
-                        else
-                                fputc(*p, out);
-                }
-        }
-        fputc('"', out);
 }
 
 const char *ctl_color(const struct ctl_options *o, const char *result)

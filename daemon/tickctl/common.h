@@ -1,7 +1,7 @@
 /* ctl-common.h — what tickctl's daemon commands share: the common options
  * (--config-dir, --runtime-dir, --state-dir, --user, --json, --no-pager), connecting to
  * the control socket, calling a method with a readable error, and
- * formatting times for people and JSON for programs. */
+ * formatting times for people (JSON strings are core/json.h's). */
 #ifndef TICKD_CTL_COMMON_H
 #define TICKD_CTL_COMMON_H
 
@@ -90,10 +90,6 @@ void ctl_pager_close(void);
 char *ctl_format_time(uint64_t usec, char *buf, size_t size);
 /* "in 2h 3min", "5min 2s ago", "now"; "-" for 0. */
 char *ctl_format_relative(uint64_t usec, uint64_t now_usec, char *buf, size_t size);
-uint64_t ctl_now_usec(void);
-
-/* Writes S as a JSON string literal (with quotes). */
-void ctl_json_string(FILE *out, const char *s);
 
 /* Colour escapes, empty when colour is off: green for an outcome that
  * succeeded (log.h) and a loaded file, blue for a run started or running,

@@ -18,11 +18,14 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "shared/clock.h"
 #include "shared/control-protocol.h"
 #include "core/crontab.h"
+#include "core/fileio.h"
 #include "tickctl/common.h"
 #include "tickctl/commands.h"
 #include "core/schedule.h"
+#include "core/strv.h"
 #include "core/timespan.h"
 #include "core/tz.h"
 
@@ -48,44 +51,6 @@ static void snapshot_free(struct snapshot *s)
         *s = (struct snapshot){};
 }
 
-static int read_all(int fd, char **out, size_t *size)
-{
-        size_t cap = 4096, len = 0;
-        char *buf = malloc(cap + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                if (len == cap) {
-                        if (cap >= MAX_CRONTAB_SIZE) {
-                                free(buf);
-                                return -EFBIG;
-                        }
-                        char *bigger = realloc(buf, cap * 2 + 1);
-                        if (!bigger) {
-                                free(buf);
-                                return -ENOMEM;
-                        }
-                        buf = bigger;
-                        cap *= 2;
-                }
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int r = -errno;
-                        free(buf);
-                        return r;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        buf[len] = '\0';
-        *out = buf;
-        *size = len;
-        return 0;
-}
-
 static int snapshot_take(const char *path, struct snapshot *s)
 {
         *s = (struct snapshot){};
@@ -97,7 +62,7 @@ static int snapshot_take(const char *path, struct snapshot *s)
         if (!S_ISREG(s->st.st_mode))
                 return -EISDIR;
         s->exists = true;
-        return read_all(fd, &s->data, &s->size);
+        return fileio_read_all(fd, MAX_CRONTAB_SIZE, &s->data, &s->size);
 }
 
 /* Same file, same content: nobody changed it while we edited. */
@@ -107,9 +72,8 @@ static bool snapshot_same(const struct snapshot *a, const struct snapshot *b)
                 return false;
         if (!a->exists)
                 return true;
-        return a->st.st_ino == b->st.st_ino && a->st.st_dev == b->st.st_dev &&
-               a->st.st_mtim.tv_sec == b->st.st_mtim.tv_sec && a->st.st_mtim.tv_nsec == b->st.st_mtim.tv_nsec &&
-               a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
+        struct file_identity x = file_identity_of(&a->st), y = file_identity_of(&b->st);
+        return file_identity_equal(&x, &y) && a->size == b->size && memcmp(a->data, b->data, a->size) == 0;
 }
 
 static int write_all(int fd, const char *data, size_t size)
@@ -221,7 +185,7 @@ static size_t validate(struct validation *v, const char *dir, const char *temp, 
                         crontab_file_free(other);
                         diag_free(&other_diags);
                 }
-                crontab_paths_free(paths);
+                strv_free(paths);
         }
         diag_free(&ignored);
         print_diags(&d, temp, target);
@@ -274,7 +238,7 @@ static void print_next_runs(const struct crontab_file *file)
                 printf("No jobs in this file.\n");
                 return;
         }
-        uint64_t now = ctl_now_usec();
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
         printf("Next runs:\n");
         for (size_t i = 0; i < file->n_jobs; i++) {
                 const struct job *j = file->jobs[i];
@@ -405,7 +369,7 @@ static int edit(const struct ctl_options *o, const char *dir, const char *name)
                 free(data);
                 data = NULL;
                 _cleanup_close_ int fd = open(temp, O_RDONLY | O_CLOEXEC);
-                if (fd < 0 || (r = read_all(fd, &data, &size)) < 0) {
+                if (fd < 0 || (r = fileio_read_all(fd, MAX_CRONTAB_SIZE, &data, &size)) < 0) {
                         fprintf(stderr, "tickctl edit: cannot read back %s\n", temp);
                         status = 2;
                         break;

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "core/cleanup.h"
+#include "shared/clock.h"
+#include "core/json.h"
 #include "tickctl/commands.h"
 #include "tickctl/journal-query.h"
 
@@ -46,10 +48,7 @@ static int history_parse(int argc, char **argv, struct history_options *o)
                         }
                         break;
                 case 'S': {
-                        struct timespec now;
-                        clock_gettime(CLOCK_REALTIME, &now);
-                        uint64_t now_usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
-                        if (journal_query_parse_time(optarg, now_usec, &o->since_usec) < 0) {
+                        if (journal_query_parse_time(optarg, clock_now_usec(CLOCK_REALTIME), &o->since_usec) < 0) {
                                 fprintf(stderr, "tickctl history: --since: cannot parse time '%s'\n", optarg);
                                 return -EINVAL;
                         }
@@ -80,11 +79,11 @@ static void print_json(const struct run_record *r)
         else
                 fputs("null", stdout);
         fputs(",\"job\":", stdout);
-        journal_query_json_string(stdout, r->job);
+        json_write_string(stdout, r->job);
         fputs(",\"run_id\":", stdout);
-        journal_query_json_string(stdout, r->run_id);
+        json_write_string(stdout, r->run_id);
         fputs(",\"result\":", stdout);
-        journal_query_json_string(stdout, run_record_result(r));
+        json_write_string(stdout, run_record_result(r));
         const struct { const char *key; int64_t value; } numbers[] = {
                 { "exit_status", r->exit_status },   { "duration_usec", r->duration_usec },
                 { "cpu_usec", r->cpu_usec },         { "maxrss_kb", r->maxrss_kb },
@@ -96,9 +95,9 @@ static void print_json(const struct run_record *r)
                         printf(",\"%s\":null", numbers[i].key);
         }
         fputs(",\"signal\":", stdout);
-        journal_query_json_string(stdout, r->signal);
+        json_write_string(stdout, r->signal);
         fputs(",\"user\":", stdout);
-        journal_query_json_string(stdout, r->user);
+        json_write_string(stdout, r->user);
         fputs("}\n", stdout);
 }
 

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -243,26 +244,4 @@ char *journal_query_format_span(int64_t usec, char *buf, size_t size)
         else
                 timespan_format((uint64_t)(usec / 1000000) * USEC_PER_SEC, buf, size);
         return buf;
-}
-
-void journal_query_json_string(FILE *out, const char *str)
-{
-        if (!str) {
-                fputs("null", out);
-                return;
-        }
-        fputc('"', out);
-        for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(out, "\\%c", *p);
-                else if (*p == '\n')
-                        fputs("\\n", out);
-                else if (*p == '\t')
-                        fputs("\\t", out);
-                else if (*p < 0x20)
-                        fprintf(out, "\\u%04x", *p);
-                else
-                        fputc(*p, out);
-        }
-        fputc('"', out);
 }

@@ -19,7 +19,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <systemd/sd-journal.h>
 
 #include "shared/log.h"
@@ -58,7 +57,5 @@ int journal_query_parse_time(const char *text, uint64_t now_usec, uint64_t *ret_
 char *journal_query_format_time(uint64_t realtime_usec, bool with_zone, char *buf, size_t size);
 /* "812us", "31.4ms", "1.204s", "2min 5s", "-" for a negative span. Returns BUF. */
 char *journal_query_format_span(int64_t usec, char *buf, size_t size);
-/* STR as a JSON string literal, quotes included (NULL prints null). */
-void journal_query_json_string(FILE *out, const char *str);
 
 #endif

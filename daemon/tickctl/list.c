@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "shared/clock.h"
 #include "shared/control-last.h"
 #include "shared/control-protocol.h"
 #include "core/crontab.h"
+#include "core/json.h"
 #include "tickctl/common.h"
 #include "tickctl/commands.h"
 #include "core/schedule.h"
+#include "core/strv.h"
 #include "core/timespan.h"
 #include "core/tz.h"
 
@@ -191,7 +194,7 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
                 tz_cache_free(zones);
                 return r;
         }
-        int64_t now = (int64_t)(ctl_now_usec() / USEC_PER_SEC);
+        int64_t now = (int64_t)(clock_now_usec(CLOCK_REALTIME) / USEC_PER_SEC);
         for (char **p = paths; *p && r >= 0; p++) {
                 struct diagnostics file_diags = {};
                 struct crontab_file *file = NULL;
@@ -224,7 +227,7 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
                 }
                 crontab_file_free(file);
         }
-        crontab_paths_free(paths);
+        strv_free(paths);
         diag_free(&diags);
         tz_cache_free(zones);
         t->offline = true;
@@ -265,19 +268,19 @@ static void print_json(const struct table *t)
         for (size_t i = 0; i < t->n_rows; i++) {
                 const struct row *r = &t->rows[i];
                 printf("%s\n  {\"name\": ", i ? "," : "");
-                ctl_json_string(stdout, r->name);
+                json_write_string(stdout, r->name);
                 printf(", \"schedule\": ");
-                ctl_json_string(stdout, r->schedule);
+                json_write_string(stdout, r->schedule);
                 printf(", \"zone\": ");
-                ctl_json_string(stdout, r->zone);
+                json_write_string(stdout, r->zone);
                 printf(", \"user\": ");
-                ctl_json_string(stdout, r->user);
+                json_write_string(stdout, r->user);
                 printf(", \"file\": ");
-                ctl_json_string(stdout, r->file);
+                json_write_string(stdout, r->file);
                 printf(", \"enabled\": %s, \"next_usec\": %llu, \"last_usec\": %llu, \"last_result\": ",
                        r->enabled ? "true" : "false", (unsigned long long)r->next_usec,
                        (unsigned long long)r->last_usec);
-                ctl_json_string(stdout, r->result);
+                json_write_string(stdout, r->result);
                 printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"running\": %u}", r->exit_status, r->signal,
                        r->running);
         }
@@ -295,7 +298,7 @@ static void print_table(const struct ctl_options *o, const struct table *t)
 {
         static const char *const headers[N_COLUMNS] = { "NEXT", "LEFT", "LAST", "PASSED", "NAME",
                                                          "SCHEDULE", "ZONE", "RESULT", "RUNNING" };
-        uint64_t now = ctl_now_usec();
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
         size_t n = t->n_rows;
         char(*cells)[N_COLUMNS][128] = calloc(n ? n : 1, sizeof(*cells));
         if (!cells)

@@ -13,6 +13,7 @@
 #include "tickctl/common.h"
 #include "tickctl/commands.h"
 #include "core/timespan.h"
+#include "core/json.h"
 
 /* The job's own exit status; 128+N for a signal, as a shell reports it. */
 static int outcome_status(const char *result, int exit_status, int sig)
@@ -89,11 +90,11 @@ static int call_and_wait(const struct ctl_options *o, sd_bus *bus, const char *n
 static void print_json_run(const char *name, const char *run_id, const char *result)
 {
         printf("{\"job\": ");
-        ctl_json_string(stdout, name);
+        json_write_string(stdout, name);
         printf(", \"run_id\": ");
-        ctl_json_string(stdout, run_id);
+        json_write_string(stdout, run_id);
         printf(", \"result\": ");
-        ctl_json_string(stdout, result);
+        json_write_string(stdout, result);
 }
 
 static void print_started(const struct ctl_options *o, const char *name, const char *run_id, const char *result)

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/cleanup.h"
+#include "shared/clock.h"
+#include "core/json.h"
 #include "shared/control-protocol.h"
 #include "tickctl/common.h"
 #include "tickctl/commands.h"
@@ -31,12 +33,12 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
         unsigned n_jobs, fds;
         if ((r = sd_bus_message_read(reply, "stuut", &version, &started, &n_jobs, &fds, &rss)) < 0)
                 return r;
-        uint64_t now = ctl_now_usec();
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
         char when[64], span[64];
         _cleanup_free_ char *socket_path = control_socket_path(o->runtime_dir);
         if (o->json) {
                 printf("{\"version\": ");
-                ctl_json_string(stdout, version);
+                json_write_string(stdout, version);
                 printf(", \"instance\": \"%s\", \"started_usec\": %llu, \"jobs\": %u, \"fds\": %u, \"rss_kb\": %llu",
                        o->user_mode ? "user" : "system", (unsigned long long)started, n_jobs, fds,
                        (unsigned long long)rss);
@@ -81,9 +83,9 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                         break;
                 if (o->json) {
                         printf("%s{\"job\": ", n_runs ? ", " : "");
-                        ctl_json_string(stdout, job);
+                        json_write_string(stdout, job);
                         printf(", \"run_id\": ");
-                        ctl_json_string(stdout, run_id);
+                        json_write_string(stdout, run_id);
                         printf(", \"pid\": %u, \"start_usec\": %llu}", pid, (unsigned long long)start);
                 } else {
                         printf("  %s  run %s  pid %u  started %s (", job, run_id, pid,
@@ -128,7 +130,7 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                                 break;
                         if (o->json) {
                                 printf("%s", k ? ", " : "");
-                                ctl_json_string(stdout, name);
+                                json_write_string(stdout, name);
                         } else {
                                 printf("%s %s", k ? "," : "", name);
                         }
@@ -195,16 +197,16 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                                      &command, &enabled, &next, &last_start, &last_end, &result, &exit_status, &sig,
                                      &running)) < 0)
                 return r;
-        uint64_t now = ctl_now_usec();
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
         char when[64], rel[64];
         if (o->json) {
                 printf("{\"name\": ");
-                ctl_json_string(stdout, jname);
+                json_write_string(stdout, jname);
                 printf(", \"enabled\": %s, \"running\": %u, \"next_usec\": %llu, \"last_start_usec\": %llu, "
                        "\"last_end_usec\": %llu, \"last_result\": ",
                        enabled ? "true" : "false", running, (unsigned long long)next, (unsigned long long)last_start,
                        (unsigned long long)last_end);
-                ctl_json_string(stdout, result);
+                json_write_string(stdout, result);
                 printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", exit_status, sig);
         } else {
                 printf("%s%s%s%s\n", jname, *description ? " - " : "", description,
@@ -221,9 +223,9 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                         break;
                 if (o->json) {
                         printf("%s[", i ? ", " : "");
-                        ctl_json_string(stdout, key);
+                        json_write_string(stdout, key);
                         printf(", ");
-                        ctl_json_string(stdout, value);
+                        json_write_string(stdout, value);
                         printf("]");
                 } else if (strcmp(key, "description") != 0 && strcmp(key, "enabled") != 0) {
                         printf("  %s: %s\n", key, value);

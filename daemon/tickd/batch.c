@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tickd/fdstore.h"
+#include "shared/clock.h"
 #include "core/inifile.h"
 #include "shared/log.h"
 
@@ -39,10 +40,12 @@ struct image_run {
         uint8_t finished;
         uint8_t cancel_requested;
         uint8_t unused;
-        char run_id[33];
+        char run_id[CONTROL_RUN_ID_MAX];
         char job_name[INIFILE_MAX_SECTION + 1];
         char user[72];
 };
+
+_Static_assert(CONTROL_RUN_ID_MAX == SD_ID128_STRING_MAX, "a run id in the image is one sd_id128 string");
 
 struct image {
         uint64_t magic;
@@ -87,13 +90,6 @@ struct batch_manager {
          * so records name a user without an NSS call per run. */
         char *own_user;
 };
-
-static uint64_t mono_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void store_names(uint64_t id, char pipe_name[static 48], char runs_name[static 48])
 {
@@ -361,7 +357,7 @@ static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
                                                 b->runs[i].job_name);
         log_emit(&(struct log_record){ .event = LOG_EVENT_BATCH_STUCK, .priority = LOG_WARNING },
                  "batch %llu has been open %llus, past its jobs' deadlines; waiting for: %s",
-                 (unsigned long long)b->id, (unsigned long long)((mono_usec() - b->created_usec) / 1000000),
+                 (unsigned long long)b->id, (unsigned long long)((clock_now_usec(CLOCK_MONOTONIC) - b->created_usec) / 1000000),
                  names);
         return 0;
 }
@@ -504,7 +500,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                 return -errno;
         }
         b->id = m->next_id++;
-        b->created_usec = mono_usec();
+        b->created_usec = clock_now_usec(CLOCK_MONOTONIC);
         b->next = m->first;
         if (b->next)
                 b->next->prev = b;
@@ -781,7 +777,7 @@ size_t batch_running_count_job(const struct batch_manager *m, const char *job_na
 
 void batch_foreach(const struct batch_manager *m, batch_visit_fn fn, void *userdata)
 {
-        uint64_t now = mono_usec();
+        uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
         for (const struct batch *b = m->first; b; b = b->next) {
                 const struct run *missing[b->n_runs - b->n_finished + 1];
                 size_t k = 0;

@@ -33,6 +33,7 @@
 #include "core/crontab.h"
 #include "shared/log.h"
 #include "tickd/fdstore.h"
+#include "shared/control-protocol.h"
 #include "tickd/runner.h"
 
 struct batch;
@@ -45,7 +46,7 @@ struct run {
         uint32_t slot;
         char *job_name;
         char *user;                /* the job's user= (TICKD_USER), NULL = the daemon's */
-        char run_id[33];
+        char run_id[CONTROL_RUN_ID_MAX];
         int64_t scheduled_usec;    /* the instant it ran for (CLOCK_REALTIME), 0 = manual */
         bool on_failure;           /* an on_failure command, not the job itself */
         pid_t runner_pid;          /* 0 once reaped (or never forked) */

@@ -6,13 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "core/cleanup.h"
+#include "core/fileio.h"
+#include "shared/clock.h"
 #include "shared/control-last.h"
 #include "shared/log.h"
 #include "core/schedule.h"
+#include "core/strv.h"
 #include "core/timespan.h"
 
 struct control_daemon {
@@ -21,11 +23,6 @@ struct control_daemon {
         struct control_last *last;  /* each job's last outcome, kept across restarts */
 };
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
 void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *o)
@@ -39,7 +36,7 @@ void control_daemon_finished(void *userdata, const struct run *run, const struct
                 .exit_status = o && o->status == OUTCOME_EXITED ? o->code : -1,
                 .signal = o && o->status == OUTCOME_SIGNALED ? o->signal : 0,
                 .start_usec = o && o->start_usec > 0 ? (uint64_t)o->start_usec : 0,
-                .end_usec = o && o->end_usec > 0 ? (uint64_t)o->end_usec : now_usec(),
+                .end_usec = o && o->end_usec > 0 ? (uint64_t)o->end_usec : clock_now_usec(CLOCK_REALTIME),
         };
         if (!run->on_failure) {
                 int r = control_last_set(cd->last, run->job_name, &co);
@@ -60,7 +57,7 @@ static int for_each_job(void *userdata, control_job_fn each, void *ctx)
         _cleanup_free_ const char **paths = scheduler_file_paths(s);
         if (!paths)
                 return scheduler_job_count(s) ? -ENOMEM : 0;
-        int64_t now = (int64_t)(now_usec() / USEC_PER_SEC);
+        int64_t now = (int64_t)(clock_now_usec(CLOCK_REALTIME) / USEC_PER_SEC);
         struct batch_manager *batches = scheduler_batches(s);
         for (const char **p = paths; *p; p++) {
                 const struct crontab_file *file = scheduler_get_file(s, *p);
@@ -85,13 +82,6 @@ static int for_each_job(void *userdata, control_job_fn each, void *ctx)
 }
 
 /* ---- files ---- */
-
-static bool same_identity(const struct crontab_file *f, const char *path)
-{
-        struct stat st;
-        return f && stat(path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino && st.st_size == f->size &&
-               st.st_mtim.tv_sec == f->mtime.tv_sec && st.st_mtim.tv_nsec == f->mtime.tv_nsec;
-}
 
 static char *first_error(const struct diagnostics *d)
 {
@@ -157,7 +147,7 @@ static int for_each_file(void *userdata, control_file_fn each, void *ctx)
         diag_free(&d);
         for (char **p = paths; *p; p++) {
                 const struct crontab_file *file = scheduler_get_file(s, *p);
-                struct control_file f = { .path = *p, .loaded = same_identity(file, *p),
+                struct control_file f = { .path = *p, .loaded = file && file_identity_unchanged(&file->identity, *p),
                                           .n_jobs = file ? (unsigned)file->n_jobs : 0 };
                 _cleanup_free_ char *reason = NULL;
                 if (!f.loaded) {
@@ -170,7 +160,7 @@ static int for_each_file(void *userdata, control_file_fn each, void *ctx)
                 if (r != 0)
                         break;
         }
-        crontab_paths_free(paths);
+        strv_free(paths);
         return r < 0 ? r : 0;
 }
 
@@ -223,7 +213,7 @@ static void visit_runs(void *userdata, uint64_t id, uint64_t age_usec, const str
 static int for_each_run(void *userdata, control_run_fn each, void *ctx)
 {
         struct control_daemon *cd = userdata;
-        struct visit_ctx v = { .each_run = each, .ctx = ctx, .now = now_usec() };
+        struct visit_ctx v = { .each_run = each, .ctx = ctx, .now = clock_now_usec(CLOCK_REALTIME) };
         struct run_visit rv = { cd, &v };
         batch_foreach(scheduler_batches(cd->options.scheduler), visit_runs, &rv);
         return v.r < 0 ? v.r : 0;
@@ -250,7 +240,7 @@ static void visit_batch(void *userdata, uint64_t id, uint64_t age_usec, const st
 static int for_each_batch(void *userdata, control_batch_fn each, void *ctx)
 {
         struct control_daemon *cd = userdata;
-        struct visit_ctx v = { .each_batch = each, .ctx = ctx, .now = now_usec() };
+        struct visit_ctx v = { .each_batch = each, .ctx = ctx, .now = clock_now_usec(CLOCK_REALTIME) };
         batch_foreach(scheduler_batches(cd->options.scheduler), visit_batch, &v);
         return v.r < 0 ? v.r : 0;
 }
@@ -277,7 +267,7 @@ static int run_job(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_
         if (!job)
                 return -ENOENT;
         enum overlap_policy overlap = job->overlap;
-        char id[SCHEDULER_RUN_ID_MAX] = "";
+        char id[CONTROL_RUN_ID_MAX] = "";
         int r = scheduler_run_now_id(cd->options.scheduler, name, id);
         if (r < 0)
                 return r;

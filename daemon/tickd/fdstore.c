@@ -12,17 +12,11 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/strv.h"
 
 #define SYSTEMD_SERVICE "org.freedesktop.systemd1"
 #define BUS_TIMEOUT_USEC (2 * 1000000)
 #define BARRIER_TIMEOUT_USEC (5 * 1000000)
-
-static void strv_free(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
 
 unsigned fdstore_size(void)
 {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "shared/clock.h"
 #include "tickd/control-daemon.h"
 #include "core/crontab.h"
 #include "core/diag.h"
@@ -348,13 +349,6 @@ static void reload_notified(struct daemon *d, const char *why)
         notify_ready();
 }
 
-static uint64_t realtime_now_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void reload_for_control(void *userdata)
 {
         reload_notified(userdata, "tickctl reload");
@@ -500,12 +494,10 @@ static void status_format(struct daemon *d, char *buf, size_t size)
         }
         int64_t due = 0;
         const char *job = NULL;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
         if (!scheduler_next_due(d->scheduler, &due, &job))
                 job = NULL;
         notify_format_status(buf, size, (unsigned)scheduler_job_count(d->scheduler), (unsigned)running, job,
-                             (uint64_t)due, (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000);
+                             (uint64_t)due, clock_now_usec(CLOCK_REALTIME));
 }
 
 /* After every dispatch: keeps STATUS= current, sending only changes. */
@@ -649,7 +641,7 @@ int main(int argc, char **argv)
                                        .crontab_options = &d.crontab_options, .reload = reload_for_control,
                                        .userdata = &d,
                                        .control = { .runtime_dir = d.runtime_dir, .user_mode = options.user,
-                                                    .owner_uid = getuid(), .started_usec = realtime_now_usec() } },
+                                                    .owner_uid = getuid(), .started_usec = clock_now_usec(CLOCK_REALTIME) } },
                                &d.control);
         if (r < 0) {
                 log_msg(LOG_ERR, "cannot create the control socket in %s: %s", d.runtime_dir, strerror(-r));

@@ -8,6 +8,8 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "shared/clock.h"
+
 int notify_ready(void) { return sd_notify(0, "READY=1"); }
 int notify_stopping(void) { return sd_notify(0, "STOPPING=1"); }
 
@@ -17,11 +19,7 @@ int notify_ready_status(const char *text) { return sd_notifyf(0, "READY=1\nSTATU
 
 int notify_reloading(void)
 {
-        struct timespec ts;
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-                return -errno;
-        unsigned long long usec = (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
-        return sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", usec);
+        return sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)clock_now_usec(CLOCK_MONOTONIC));
 }
 
 int notify_errno(int error, const char *text)

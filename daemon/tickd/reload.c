@@ -4,9 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/cleanup.h"
+#include "core/fileio.h"
+#include "core/strv.h"
 #include "shared/log.h"
 
 void reload_log_diagnostics(const struct diagnostics *diags)
@@ -24,20 +25,11 @@ void reload_log_diagnostics(const struct diagnostics *diags)
         }
 }
 
-static bool file_unchanged(const struct crontab_file *old, const char *path)
-{
-        struct stat st;
-        if (!old || stat(path, &st) < 0)
-                return false;
-        return st.st_dev == old->dev && st.st_ino == old->ino && st.st_size == old->size &&
-               st.st_mtim.tv_sec == old->mtime.tv_sec && st.st_mtim.tv_nsec == old->mtime.tv_nsec;
-}
-
 static void load_one(struct scheduler *s, const char *path, const struct crontab_options *options, bool all,
                      struct reload_result *result)
 {
         const struct crontab_file *old = scheduler_get_file(s, path);
-        if (!all && file_unchanged(old, path)) {
+        if (!all && old && file_identity_unchanged(&old->identity, path)) {
                 result->unchanged++;
                 return;
         }
@@ -99,7 +91,7 @@ static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct cr
                                 result->removed++;
                 }
         }
-        crontab_paths_free(paths);
+        strv_free(paths);
         return 0;
 }
 

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "core/command.h"
+#include "core/strv.h"
+#include "shared/clock.h"
 #include "tickd/output.h"
 
 #define BATCH_FD 3
@@ -29,13 +31,6 @@
 #define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
 
 _Static_assert(sizeof(struct outcome) < 512, "outcome records must stay well below PIPE_BUF");
-
-static int64_t now_usec(clockid_t clock)
-{
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Default dispositions for every signal, and a mask of exactly MASK. The
  * runner keeps SIGCHLD, SIGTERM and SIGINT blocked from the daemon's mask
@@ -64,7 +59,7 @@ static _Noreturn void report_setup_failure(struct outcome *o, const char *stage,
         o->status = OUTCOME_SETUP_FAILED;
         o->error = error;
         snprintf(o->stage, sizeof(o->stage), "%s", stage);
-        o->end_usec = now_usec(CLOCK_REALTIME);
+        o->end_usec = (int64_t)clock_now_usec(CLOCK_REALTIME);
         write_record(o);
         _exit(0);
 }
@@ -329,8 +324,8 @@ _Noreturn void runner_main(const struct runner_request *req)
         prctl(PR_SET_NAME, title);
 
         struct outcome o = { .kind = OUTCOME_STARTED, .slot = req->slot,
-                             .start_usec = now_usec(CLOCK_REALTIME) };
-        int64_t start_mono = now_usec(CLOCK_MONOTONIC);
+                             .start_usec = (int64_t)clock_now_usec(CLOCK_REALTIME) };
+        int64_t start_mono = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
 
         /* SIGCHLD (the job ended) and SIGTERM/SIGINT (cancel) as readable
          * events; the job gets an empty mask back before exec. */
@@ -373,7 +368,7 @@ _Noreturn void runner_main(const struct runner_request *req)
         close(output_fd);
         if (stderr_fd != output_fd)
                 close(stderr_fd);
-        command_argv_free(direct_argv);
+        strv_free(direct_argv);
         /* The job makes itself a session and group leader (setsid); the
          * parent must not setpgid() it, or setsid() fails with EPERM. */
         o.pid = pid;
@@ -389,7 +384,7 @@ _Noreturn void runner_main(const struct runner_request *req)
                 pid_t w = wait4(pid, &wstatus, WNOHANG, &ru);
                 if (w == pid)
                         break;
-                int64_t now = now_usec(CLOCK_MONOTONIC);
+                int64_t now = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
                 if (timeout_at && now >= timeout_at && !kill_at) {
                         o.timed_out = 1;
                         kill(-pid, SIGTERM);
@@ -415,7 +410,7 @@ _Noreturn void runner_main(const struct runner_request *req)
                                 if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !kill_at) {
                                         o.cancelled = 1;
                                         kill(-pid, SIGTERM);
-                                        kill_at = now_usec(CLOCK_MONOTONIC) + (int64_t)grace;
+                                        kill_at = (int64_t)clock_now_usec(CLOCK_MONOTONIC) + (int64_t)grace;
                                 }
                         }
                 }
@@ -433,8 +428,8 @@ _Noreturn void runner_main(const struct runner_request *req)
                 output_free(out, true);
 
         o.kind = OUTCOME_FINISHED;
-        o.end_usec = now_usec(CLOCK_REALTIME);
-        o.duration_usec = now_usec(CLOCK_MONOTONIC) - start_mono;
+        o.end_usec = (int64_t)clock_now_usec(CLOCK_REALTIME);
+        o.duration_usec = (int64_t)clock_now_usec(CLOCK_MONOTONIC) - start_mono;
         o.user_usec = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
         o.system_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
         o.maxrss_kb = ru.ru_maxrss;

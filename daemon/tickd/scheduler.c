@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/catchup.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "core/schedule.h"
 #include "shared/state.h"
@@ -30,13 +31,13 @@ struct entry {
         unsigned running;
         bool queued;              /* overlap = queue/replace: one run waits for the running one */
         int64_t queued_usec;
-        char queued_run_id[SCHEDULER_RUN_ID_MAX]; /* a run_now() run's id, "" = a scheduled one */
+        char queued_run_id[CONTROL_RUN_ID_MAX]; /* a run_now() run's id, "" = a scheduled one */
 };
 
 struct waiting {                  /* a run held back by max_concurrent */
         struct entry *entry;
         int64_t scheduled_usec;
-        char run_id[SCHEDULER_RUN_ID_MAX]; /* as queued_run_id */
+        char run_id[CONTROL_RUN_ID_MAX]; /* as queued_run_id */
 };
 
 struct scheduler {
@@ -75,19 +76,9 @@ static void run_dropped(struct scheduler *s, const char *job, const char *run_id
                 s->dropped(s->dropped_userdata, job, run_id, reason);
 }
 
-static int64_t realtime_usec(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * USEC_PER_SEC_I + ts.tv_nsec / 1000;
-}
-
 static int64_t clock_offset_now(void)
 {
-        struct timespec rt, mono;
-        clock_gettime(CLOCK_REALTIME, &rt);
-        clock_gettime(CLOCK_MONOTONIC, &mono);
-        return ((int64_t)rt.tv_sec - mono.tv_sec) * USEC_PER_SEC_I + (rt.tv_nsec - mono.tv_nsec) / 1000;
+        return (int64_t)clock_now_usec(CLOCK_REALTIME) - (int64_t)clock_now_usec(CLOCK_MONOTONIC);
 }
 
 static uint64_t random_below(struct scheduler *s, uint64_t bound)
@@ -310,7 +301,7 @@ static void dispatch_add_id(struct scheduler *s, struct entry *e, int64_t schedu
                         s->waiting_cap = cap;
                 }
                 s->waiting[s->n_waiting] = (struct waiting){ .entry = e, .scheduled_usec = scheduled_usec };
-                snprintf(s->waiting[s->n_waiting++].run_id, SCHEDULER_RUN_ID_MAX, "%s", run_id ? run_id : "");
+                snprintf(s->waiting[s->n_waiting++].run_id, CONTROL_RUN_ID_MAX, "%s", run_id ? run_id : "");
                 e->running++; /* it counts as running for its overlap policy */
                 log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED, .priority = LOG_NOTICE,
                                                 .job = e->job->name, .scheduled_usec = scheduled_usec },
@@ -371,11 +362,11 @@ static void waiting_drain(struct scheduler *s)
                 return;
         struct run_request requests[room];
         /* The waiting array moves before the flush: the ids move out first. */
-        char (*run_ids)[SCHEDULER_RUN_ID_MAX] = malloc(room * SCHEDULER_RUN_ID_MAX);
+        char (*run_ids)[CONTROL_RUN_ID_MAX] = malloc(room * CONTROL_RUN_ID_MAX);
         if (!run_ids)
                 return; /* they keep waiting, until the next run finishes */
         for (size_t i = 0; i < room; i++) {
-                memcpy(run_ids[i], s->waiting[i].run_id, SCHEDULER_RUN_ID_MAX);
+                memcpy(run_ids[i], s->waiting[i].run_id, CONTROL_RUN_ID_MAX);
                 requests[i] = (struct run_request){ .job = s->waiting[i].entry->job,
                                                     .scheduled_usec = s->waiting[i].scheduled_usec,
                                                     .failed_exit_status = -1,
@@ -391,7 +382,7 @@ static void waiting_drain(struct scheduler *s)
  * decides which instant it runs for and what comes next). */
 static void run_due(struct scheduler *s)
 {
-        int64_t now = realtime_usec();
+        int64_t now = (int64_t)clock_now_usec(CLOCK_REALTIME);
         int64_t now_sec = now / USEC_PER_SEC_I;
         size_t cap = 16, n = 0;
         struct run_request *requests = malloc(cap * sizeof(*requests));
@@ -489,7 +480,7 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
         }
         if (e && e->queued && e->running == 0) {
                 e->queued = false;
-                char run_id[SCHEDULER_RUN_ID_MAX];
+                char run_id[CONTROL_RUN_ID_MAX];
                 memcpy(run_id, e->queued_run_id, sizeof(run_id));
                 e->queued_run_id[0] = '\0';
                 struct run_request req;
@@ -525,7 +516,7 @@ static int on_clock_change(sd_event_source *source, int fd, uint32_t revents, vo
         log_emit(&(struct log_record){ .event = LOG_EVENT_CLOCK_CHANGED },
                  "the system clock was set (%c%lld.%03llds); recomputing next run times", jump < 0 ? '-' : '+',
                  (long long)(llabs(jump) / USEC_PER_SEC_I), (long long)(llabs(jump) % USEC_PER_SEC_I / 1000));
-        int64_t now_sec = realtime_usec() / USEC_PER_SEC_I;
+        int64_t now_sec = (int64_t)clock_now_usec(CLOCK_REALTIME) / USEC_PER_SEC_I;
         for (size_t i = 0; i < s->n_buckets; i++)
                 for (struct entry *e = s->buckets[i]; e; e = e->hash_next) {
                         /* Instants now in the past are run_due()'s: once,
@@ -653,7 +644,7 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
                         s->files = f;
                 }
         }
-        int64_t now = realtime_usec(), now_sec = now / USEC_PER_SEC_I;
+        int64_t now = (int64_t)clock_now_usec(CLOCK_REALTIME), now_sec = now / USEC_PER_SEC_I;
         /* New or retimed jobs: the @reboot ones among them may be due. */
         size_t n_reboot = 0;
         struct entry **reboot_due = calloc((file ? file->n_jobs : 0) + 1, sizeof(*reboot_due));
@@ -752,12 +743,12 @@ int scheduler_set_default_path(struct scheduler *s, const char *path)
 
 int scheduler_run_now(struct scheduler *s, const char *name)
 {
-        char run_id[SCHEDULER_RUN_ID_MAX];
+        char run_id[CONTROL_RUN_ID_MAX];
         int r = scheduler_run_now_id(s, name, run_id);
         return r == SCHEDULER_RUN_QUEUED ? 0 : r > 0 ? 1 : r;
 }
 
-int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[static SCHEDULER_RUN_ID_MAX])
+int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[static CONTROL_RUN_ID_MAX])
 {
         struct entry *e = entry_find(s, name);
         if (!e)
@@ -775,7 +766,7 @@ int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[stat
         if (!entry_may_start(s, e, 0)) {
                 if (was_queued || !e->queued)
                         return 0;
-                memcpy(e->queued_run_id, run_id, SCHEDULER_RUN_ID_MAX);
+                memcpy(e->queued_run_id, run_id, CONTROL_RUN_ID_MAX);
                 return SCHEDULER_RUN_QUEUED;
         }
         struct run_request req;
@@ -806,7 +797,7 @@ int scheduler_new(const struct scheduler_options *options, struct scheduler **ou
         s->clock_fd = -1;
         sd_id128_t seed;
         if (sd_id128_randomize(&seed) < 0)
-                seed.qwords[0] = (uint64_t)realtime_usec();
+                seed.qwords[0] = clock_now_usec(CLOCK_REALTIME);
         s->random_state = seed.qwords[0] | 1;
         int r = batch_manager_new(&(struct batch_manager_options){ .event = options->event,
                                                                    .default_path = options->default_path,
@@ -861,7 +852,7 @@ void scheduler_free(struct scheduler *s)
 
 int scheduler_start(struct scheduler *s)
 {
-        int64_t now = realtime_usec();
+        int64_t now = (int64_t)clock_now_usec(CLOCK_REALTIME);
         int64_t now_sec = now / USEC_PER_SEC_I;
         char boot_id[37];
         bool have_boot_id = state_boot_id(boot_id) == 0;

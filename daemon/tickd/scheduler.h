@@ -32,6 +32,7 @@
 
 #include "tickd/batch.h"
 #include "core/crontab.h"
+#include "shared/control-protocol.h"
 
 struct scheduler;
 
@@ -88,9 +89,8 @@ int scheduler_run_now(struct scheduler *s, const char *job);
  * behind the running run), SCHEDULER_RUN_WAITING (for a max_concurrent
  * slot), 0 when it was skipped (overlap = skip, or a run is already
  * queued), or a negative errno (-ENOENT, -ESHUTDOWN). */
-#define SCHEDULER_RUN_ID_MAX 33
 enum { SCHEDULER_RUN_STARTED = 1, SCHEDULER_RUN_QUEUED = 2, SCHEDULER_RUN_WAITING = 3 };
-int scheduler_run_now_id(struct scheduler *s, const char *job, char run_id[static SCHEDULER_RUN_ID_MAX]);
+int scheduler_run_now_id(struct scheduler *s, const char *job, char run_id[static CONTROL_RUN_ID_MAX]);
 
 /* Told when a run named by scheduler_run_now_id() that was queued or
  * waiting will never start (the job was removed by a reload, the

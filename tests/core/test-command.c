@@ -4,6 +4,7 @@
 
 #include "core/cleanup.h"
 #include "core/command.h"
+#include "core/strv.h"
 #include "harness/harness.h"
 
 static const struct {
@@ -62,7 +63,7 @@ START_TEST(splits_only_what_needs_no_shell)
                 strcat(joined, *a);
         }
         ck_assert_str_eq(joined, cases[_i].words);
-        command_argv_free(argv);
+        strv_free(argv);
 }
 END_TEST
 

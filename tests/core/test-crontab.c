@@ -14,6 +14,7 @@
 #include "core/cleanup.h"
 #include "core/crontab-internal.h"
 #include "core/crontab.h"
+#include "core/strv.h"
 #include "harness/harness.h"
 #include <ini.h>
 #include "core/inifile.h"
@@ -898,8 +899,8 @@ START_TEST(load_file_records_identity)
         ck_assert_int_eq(stat(path, &st), 0);
         ck_assert_str_eq(f->path, path);
         ck_assert_str_eq(f->jobs[0]->file, path);
-        ck_assert(f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size);
-        ck_assert_int_eq(f->mtime.tv_sec, st.st_mtim.tv_sec);
+        ck_assert(f->identity.dev == st.st_dev && f->identity.ino == st.st_ino && f->identity.size == st.st_size);
+        ck_assert_int_eq(f->identity.mtime.tv_sec, st.st_mtim.tv_sec);
         crontab_file_free(f);
         ck_assert_int_eq(crontab_load_file("/nonexistent/x.ini", &o, &f, &d), -ENOENT);
         ck_assert_uint_eq(d.count, 1);
@@ -1014,7 +1015,7 @@ START_TEST(list_dir_orders_and_skips_leftovers)
                 ck_assert_str_eq(strrchr(paths[i], '/') + 1, expected[i]);
         }
         ck_assert_ptr_null(paths[ELEMENTSOF(expected)]);
-        crontab_paths_free(paths);
+        strv_free(paths);
         ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 0);
         ck_assert_uint_eq(diag_count(&d, DIAG_DEBUG), 8);
         ck_assert_uint_eq(diag_count(&d, DIAG_WARNING), 1);

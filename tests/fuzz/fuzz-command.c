@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/command.h"
+#include "core/strv.h"
 
 #define PLAIN "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,:+=@%"
 
@@ -56,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 free(normal);
                 free(joined);
         }
-        command_argv_free(argv);
+        strv_free(argv);
         free(text);
         return 0;
 }
