@@ -23,8 +23,6 @@ struct control_daemon {
         struct control_last *last;  /* each job's last outcome, kept across restarts */
 };
 
-}
-
 void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *o)
 {
         struct control_daemon *cd = userdata;
