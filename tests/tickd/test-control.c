@@ -648,6 +648,54 @@ START_TEST(a_user_may_not_see_run_cancel_or_reload_others_jobs)
 }
 END_TEST
 
+/* The server logs to this process's stderr: a pipe stands in for it
+ * between stderr_capture_begin() and stderr_capture_end(). */
+static int stderr_capture_begin(int *saved)
+{
+        int fds[2];
+        ck_assert_int_eq(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+        fflush(stderr);
+        *saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        ck_assert_int_ge(*saved, 0);
+        ck_assert_int_ge(dup2(fds[1], STDERR_FILENO), 0);
+        close(fds[1]);
+        return fds[0];
+}
+
+static char *stderr_capture_end(int fd, int saved)
+{
+        fflush(stderr);
+        ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+        close(saved);
+        char *text = calloc(1, 65536);
+        ck_assert_ptr_nonnull(text);
+        size_t len = 0;
+        ssize_t n;
+        while ((n = read(fd, text + len, 65535 - len)) > 0)
+                len += (size_t)n;
+        close(fd);
+        return text;
+}
+
+START_TEST(a_users_hostile_job_name_is_logged_as_one_escaped_line)
+{
+        /* An unprivileged peer must not be able to forge a record (a newline
+         * and a new event) or send terminal escapes to the log's reader. */
+        struct fake *f = fake_start(false);
+        int saved;
+        int fd = stderr_capture_begin(&saved);
+        struct ctl_result r = CTL_AS_USER(f, "run", "backup\n event=succeeded job=backup \"\\\x1b[2J");
+        char *log = stderr_capture_end(fd, saved);
+        ck_assert_int_eq(r.status, 4);
+        ctl_result_free(&r);
+        ck_assert_msg(strchr(log, '\n') == log + strlen(log) - 1, "not one line: %s", log);
+        ck_assert_ptr_null(strchr(log, '\x1b'));
+        ck_assert_contains(log, "may not run job 'backup\\n event=succeeded job=backup \\\"\\\\\\x1b[2J'\"\n");
+        free(log);
+        fake_stop(f);
+}
+END_TEST
+
 START_TEST(a_user_instance_serves_only_its_owner)
 {
         struct fake *f = fake_start(true);
@@ -761,6 +809,7 @@ static Suite *control_suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, a_user_lists_only_the_jobs_that_run_as_them);
         tcase_add_test(tc, a_user_may_not_see_run_cancel_or_reload_others_jobs);
+        tcase_add_test(tc, a_users_hostile_job_name_is_logged_as_one_escaped_line);
         tcase_add_test(tc, a_user_instance_serves_only_its_owner);
         tcase_add_test(tc, one_user_cannot_hold_every_connection);
         suite_add_tcase(s, tc);
