@@ -544,6 +544,31 @@ START_TEST(busctl_can_call_the_interface)
 }
 END_TEST
 
+START_TEST(dbus_send_that_pipelines_its_call_after_begin_is_answered)
+{
+        /* libdbus sends its first call right behind BEGIN, often in the same
+         * read as it; several calls make the race near certain to happen. */
+        if (access("/usr/bin/dbus-send", X_OK) < 0)
+                return; /* dbus-bin is in DEPS; nothing to prove without it */
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        char address[600];
+        snprintf(address, sizeof(address), "--peer=unix:path=%s", path);
+        char *argv[] = { "/usr/bin/dbus-send", address, "--print-reply", "--reply-timeout=2000", CONTROL_PATH,
+                         CONTROL_INTERFACE ".ListJobs", "boolean:true", NULL };
+        for (int i = 0; i < 5; i++) {
+                char *out = NULL, *err = NULL;
+                int ws = harness_run(argv, NULL, &out, &err);
+                ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "dbus-send, call %d: %s", i + 1, err);
+                ck_assert_contains(out, "string \"Nightly database backup\"");
+                free(out);
+                free(err);
+        }
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
 START_TEST(peers_leave_no_descriptor_behind)
 {
         struct fake *f = fake_start(false);
@@ -801,6 +826,7 @@ static Suite *control_suite(void)
         tcase_add_test(tc, reload_reports_each_file_and_fails_on_a_rejected_one);
         tcase_add_test(tc, peers_leave_no_descriptor_behind);
         tcase_add_test(tc, busctl_can_call_the_interface);
+        tcase_add_test(tc, dbus_send_that_pipelines_its_call_after_begin_is_answered);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("authorisation");
