@@ -62,6 +62,8 @@ struct control {
         sd_event *event;
         sd_event_source *listen_source;
         sd_event_source *handshake_source; /* post source, on while a peer is in its handshake */
+        sd_event_source *accept_retry;     /* one-shot: accepting again after a pause */
+        bool accept_starved;               /* accept() ran out of descriptors or memory */
         int listen_fd;
         char *path;
         dev_t dev;
@@ -729,15 +731,56 @@ static int connection_new(struct control *c, int fd)
         return check_handshakes(c);
 }
 
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct control *c = userdata;
+        int r = sd_event_source_set_enabled(c->listen_source, SD_EVENT_ON);
+        if (r < 0)
+                log_emit((&(struct log_record){ .priority = LOG_ERR, .errno_value = -r }),
+                         "control: cannot accept connections again: %s", strerror(-r));
+        return 0;
+}
+
+/* accept() failed for want of descriptors or memory: the peer stays in the
+ * backlog and the socket readable, so retrying at once would spin. Stop
+ * listening for a moment instead; say so once per episode, not per try. */
+static void accept_pause(struct control *c, int error)
+{
+        if (!c->accept_starved)
+                log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = error }),
+                         "control: cannot accept connections: %s; retrying every %d ms until it can",
+                         strerror(error), CONTROL_ACCEPT_RETRY_MSEC);
+        c->accept_starved = true;
+        uint64_t delay = (uint64_t)CONTROL_ACCEPT_RETRY_MSEC * 1000;
+        int r;
+        if (!c->accept_retry)
+                r = sd_event_add_time_relative(c->event, &c->accept_retry, CLOCK_MONOTONIC, delay, 0,
+                                               on_accept_retry, c);
+        else if ((r = sd_event_source_set_time_relative(c->accept_retry, delay)) >= 0)
+                r = sd_event_source_set_enabled(c->accept_retry, SD_EVENT_ONESHOT);
+        /* Without the timer nothing would listen again: keep spinning then. */
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->listen_source, SD_EVENT_OFF);
+        if (r < 0)
+                log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = -r }),
+                         "control: cannot pause accepting: %s", strerror(-r));
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct control *c = userdata;
         int peer = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (peer < 0) {
-                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                        accept_pause(c, errno);
+                else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                         log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = errno }),
                                  "control: accept failed: %m");
                 return 0;
+        }
+        if (c->accept_starved) {
+                c->accept_starved = false;
+                log_emit((&(struct log_record){ .priority = LOG_NOTICE }), "control: accepting connections again");
         }
         /* The system socket is open to every local user: one of them must
          * not be able to hold every slot. Root is always let in. */
@@ -856,6 +899,7 @@ struct control *control_free(struct control *c)
                 connection_free(c->connections);
         sd_event_source_disable_unref(c->listen_source);
         sd_event_source_disable_unref(c->handshake_source);
+        sd_event_source_disable_unref(c->accept_retry);
         if (c->listen_fd >= 0) {
                 close(c->listen_fd);
                 /* Only our own socket: a successor may already have bound a new one. */
