@@ -40,41 +40,41 @@ static const char forged_escaped[] = "\"x\\\" \\\\ \\n event=succeeded job=x\\r\
 
 START_TEST(a_hostile_job_name_and_message_stay_one_escaped_line)
 {
-        char *line = capture(&(struct log_record){ .event = LOG_EVENT_FAILED, .job = forged, .user = forged,
+        char *text = capture(&(struct log_record){ .event = LOG_EVENT_FAILED, .job = forged, .user = forged,
                                                    .run_id = "r1", .has_exit_status = true, .exit_status = 1 },
                              forged);
         char want[1024];
         snprintf(want, sizeof(want), "event=failed job=%s run=r1 user=%s code=1 msg=%s\n", forged_escaped,
                  forged_escaped, forged_escaped);
-        ck_assert_str_eq(line, want);
-        free(line);
+        ck_assert_str_eq(text, want);
+        free(text);
 }
 END_TEST
 
 START_TEST(a_job_name_with_a_space_cannot_add_a_field)
 {
-        char *line = capture(&(struct log_record){ .event = LOG_EVENT_STARTED, .job = "x event=succeeded" }, "m");
-        ck_assert_str_eq(line, "event=started job=\"x event=succeeded\" msg=\"m\"\n");
-        free(line);
+        char *text = capture(&(struct log_record){ .event = LOG_EVENT_STARTED, .job = "x event=succeeded" }, "m");
+        ck_assert_str_eq(text, "event=started job=\"x event=succeeded\" msg=\"m\"\n");
+        free(text);
 }
 END_TEST
 
 START_TEST(plain_values_stay_bare)
 {
-        char *line = capture(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .job = "backup-1.daily",
+        char *text = capture(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .job = "backup-1.daily",
                                                    .file = "/etc/tickd/jobs.d/a.ini", .line = 3 },
                              "say \"hi\"");
-        ck_assert_str_eq(line, "event=config-rejected job=backup-1.daily file=/etc/tickd/jobs.d/a.ini:3 "
+        ck_assert_str_eq(text, "event=config-rejected job=backup-1.daily file=/etc/tickd/jobs.d/a.ini:3 "
                                "msg=\"say \\\"hi\\\"\"\n");
-        free(line);
+        free(text);
 }
 END_TEST
 
 START_TEST(an_empty_value_is_quoted)
 {
-        char *line = capture(&(struct log_record){ .event = LOG_EVENT_STARTED, .job = "" }, "");
-        ck_assert_str_eq(line, "event=started job=\"\" msg=\"\"\n");
-        free(line);
+        char *text = capture(&(struct log_record){ .event = LOG_EVENT_STARTED, .job = "" }, "");
+        ck_assert_str_eq(text, "event=started job=\"\" msg=\"\"\n");
+        free(text);
 }
 END_TEST
 
