@@ -11,7 +11,7 @@ BUILD    := build
 # installs whichever are missing (and does nothing when all are present).
 DEPS := build-essential pkg-config libsystemd-dev libinih-dev check mandoc \
         clang libclang-rt-14-dev valgrind systemd tzdata procps util-linux \
-        bsdutils passwd debhelper dpkg-dev fakeroot lintian rpm cppcheck
+        bsdutils passwd dbus-bin debhelper dpkg-dev fakeroot lintian rpm cppcheck
 
 PKGS     := libsystemd inih check
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter

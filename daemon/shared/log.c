@@ -116,6 +116,63 @@ static void print_usec(FILE *out, const char *key, int64_t usec)
         fprintf(out, " %s=%lld.%06llds", key, (long long)(usec / 1000000), (long long)(usec % 1000000));
 }
 
+/* Whether VALUE can stand bare after "key=": anything that could end the
+ * field (a space), open a quoted one, or end the line needs quoting. */
+static bool value_is_bare(const char *value)
+{
+        if (!value[0])
+                return false;
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+                if (*p <= ' ' || *p == '"' || *p == '\\' || *p == '=' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+/* Writes VALUE inside double quotes so that it cannot end the line or
+ * the field, nor carry terminal escapes: a job name or a message may come
+ * from an unprivileged peer of the control socket. */
+static void print_quoted(FILE *out, const char *value)
+{
+        fputc('"', out);
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+                switch (*p) {
+                case '"': fputs("\\\"", out); break;
+                case '\\': fputs("\\\\", out); break;
+                case '\n': fputs("\\n", out); break;
+                case '\r': fputs("\\r", out); break;
+                case '\t': fputs("\\t", out); break;
+                default:
+                        if (*p < ' ' || *p == 0x7f)
+                                fprintf(out, "\\x%02x", *p);
+                        else
+                                fputc(*p, out);
+                }
+        }
+        fputc('"', out);
+}
+
+/* " KEY=VALUE", VALUE bare when that is unambiguous, else quoted. */
+static void print_field(FILE *out, const char *key, const char *value)
+{
+        fprintf(out, " %s=", key);
+        if (value_is_bare(value))
+                fputs(value, out);
+        else
+                print_quoted(out, value);
+}
+
+static void print_file(FILE *out, const char *file, unsigned line)
+{
+        _cleanup_free_ char *where = NULL;
+        if (!line) {
+                print_field(out, "file", file);
+                return;
+        }
+        if (asprintf(&where, "%s:%u", file, line) < 0)
+                where = NULL;
+        print_field(out, "file", where ? where : file);
+}
+
 static void emit_stderr(const struct log_record *r, const char *message)
 {
         /* One line per record, built in a memory stream and written with one
@@ -127,9 +184,9 @@ static void emit_stderr(const struct log_record *r, const char *message)
                 return;
         fprintf(out, "event=%s", events[r->event].name);
         if (r->job)
-                fprintf(out, " job=%s", r->job);
+                print_field(out, "job", r->job);
         if (r->run_id)
-                fprintf(out, " run=%s", r->run_id);
+                print_field(out, "run", r->run_id);
         if (r->scheduled_usec) {
                 if (r->scheduled_usec % 1000000)
                         fprintf(out, " scheduled=%lld.%06lld", (long long)(r->scheduled_usec / 1000000),
@@ -138,11 +195,11 @@ static void emit_stderr(const struct log_record *r, const char *message)
                         fprintf(out, " scheduled=%lld", (long long)(r->scheduled_usec / 1000000));
         }
         if (r->file)
-                fprintf(out, r->line ? " file=%s:%u" : " file=%s", r->file, r->line);
+                print_file(out, r->file, r->line);
         if (r->on_failure)
                 fprintf(out, " on_failure=1");
         if (r->user)
-                fprintf(out, " user=%s", r->user);
+                print_field(out, "user", r->user);
         if (r->has_exit_status)
                 fprintf(out, " code=%d", r->exit_status);
         if (r->signal)
@@ -154,7 +211,9 @@ static void emit_stderr(const struct log_record *r, const char *message)
         }
         if (r->errno_value)
                 fprintf(out, " errno=%s", strerrorname_np(r->errno_value) ? strerrorname_np(r->errno_value) : "?");
-        fprintf(out, " msg=\"%s\"\n", message);
+        fputs(" msg=", out);
+        print_quoted(out, message);
+        fputc('\n', out);
         fclose(out);
         fwrite(line, 1, len, stderr);
         fflush(stderr);

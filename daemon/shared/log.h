@@ -10,7 +10,10 @@
  * TICKD_PID, ERRNO,
  * CODE_FILE/CODE_LINE/CODE_FUNC) or stderr (one line per record:
  * "event=failed job=backup run=... code=3 duration=1.204s msg=..."), chosen
- * once at start-up. Unset fields are left out.
+ * once at start-up. Unset fields are left out. On stderr a value that is
+ * empty or holds a space, '"', '\\', '=' or a control character is quoted
+ * and escaped (\", \\, \n, \r, \t, \xNN; msg= always), so no value can end
+ * the line or add a field (tickd.8, LOGGING).
  *
  * LOG_TARGET_AUTO picks the journal when stderr is the journal stream that
  * systemd gave us ($JOURNAL_STREAM names stderr's device:inode) or when the

@@ -141,7 +141,8 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 fprintf(stderr, "tickctl %s: out of memory\n", command);
                 return 2;
         }
-        o->color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !o->json;
+        o->terminal = isatty(STDOUT_FILENO);
+        o->color = o->terminal && !getenv("NO_COLOR") && !o->json;
         return -1;
 }
 
@@ -266,6 +267,54 @@ int ctl_parse_args(int argc, char **argv, unsigned extra, const char *usage, int
         return r;
 }
 
+/* How many bytes at P make a control character to escape: C0 but tab,
+ * DEL, or a C1 control in UTF-8 (U+0080..U+009F, which some terminals
+ * take as CSI and the like); 0 for any other character. */
+static size_t control_length(const unsigned char *p)
+{
+        if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+                return 1;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+                return 2;
+        return 0;
+}
+
+void ctl_put_text(FILE *out, const char *text, bool terminal)
+{
+        if (!terminal) {
+                fputs(text, out);
+                return;
+        }
+        for (const unsigned char *p = (const unsigned char *)text; *p;) {
+                size_t n = control_length(p);
+                if (n == 0)
+                        fputc(*p++, out);
+                for (; n > 0; n--)
+                        fprintf(out, "\\x%02x", *p++);
+        }
+}
+
+const char *ctl_text(const char *text, bool terminal, char *buf, size_t size)
+{
+        if (!terminal || !text)
+                return text;
+        size_t len = 0;
+        for (const unsigned char *p = (const unsigned char *)text; *p;) {
+                char piece[9];
+                size_t n = control_length(p), m = 0;
+                if (n == 0)
+                        piece[m++] = (char)*p++;
+                for (; n > 0; n--)
+                        m += (size_t)snprintf(piece + m, sizeof(piece) - m, "\\x%02x", *p++);
+                if (len + m >= size)
+                        break;
+                memcpy(buf + len, piece, m);
+                len += m;
+        }
+        buf[len] = '\0';
+        return buf;
+}
+
 void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
                     const char *error, unsigned jobs)
 {
@@ -276,10 +325,15 @@ void ctl_print_file(const struct ctl_options *o, const char *prefix, const char 
                 json_write_string(stdout, error);
                 printf("}");
         } else if (loaded) {
-                printf("%s%sloaded%s    %s (%u job%s)\n", prefix, ctl_color(o, "loaded"), ctl_color_off(o), path, jobs,
-                       jobs == 1 ? "" : "s");
+                printf("%s%sloaded%s    ", prefix, ctl_color(o, "loaded"), ctl_color_off(o));
+                ctl_put_text(stdout, path, o->terminal);
+                printf(" (%u job%s)\n", jobs, jobs == 1 ? "" : "s");
         } else {
-                printf("%s%srejected%s  %s: %s\n", prefix, ctl_color(o, "rejected"), ctl_color_off(o), path, error);
+                printf("%s%srejected%s  ", prefix, ctl_color(o, "rejected"), ctl_color_off(o));
+                ctl_put_text(stdout, path, o->terminal);
+                fputs(": ", stdout);
+                ctl_put_text(stdout, error, o->terminal);
+                fputc('\n', stdout);
         }
 }
 

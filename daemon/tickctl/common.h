@@ -37,6 +37,7 @@ struct ctl_options {
         char *state_dir;       /* /var/lib/tickd, $XDG_STATE_HOME/tickd or --state-dir (offline list) */
         bool json, all, wait, no_pager;
         bool color;            /* stdout is a terminal and NO_COLOR is unset */
+        bool terminal;         /* stdout was a terminal (before any pager): see ctl_text() */
         char **args;           /* positional arguments (into argv) */
         int n_args;
 };
@@ -90,6 +91,15 @@ void ctl_pager_close(void);
 char *ctl_format_time(uint64_t usec, char *buf, size_t size);
 /* "in 2h 3min", "5min 2s ago", "now"; "-" for 0. */
 char *ctl_format_relative(uint64_t usec, uint64_t now_usec, char *buf, size_t size);
+
+/* Text from the journal or the daemon (job names, job output) for a
+ * terminal: with TERMINAL, each control character but tab (C0, DEL, and
+ * C1 as UTF-8) is written as \xNN, so none reaches the terminal as an
+ * escape sequence; without it the bytes go out as they are, for pipes.
+ * ctl_put_text() writes TEXT to OUT; ctl_text() returns TEXT itself, or
+ * its escaped form in BUF (cut to SIZE). */
+void ctl_put_text(FILE *out, const char *text, bool terminal);
+const char *ctl_text(const char *text, bool terminal, char *buf, size_t size);
 
 /* Colour escapes, empty when colour is off: green for an outcome that
  * succeeded (log.h) and a loaded file, blue for a run started or running,

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/cleanup.h"
 #include "shared/clock.h"
 #include "core/json.h"
 #include "tickctl/commands.h"
+#include "tickctl/common.h"
 #include "tickctl/journal-query.h"
 
 struct history_options {
@@ -19,6 +21,7 @@ struct history_options {
         long limit; /* -1 = all */
         uint64_t since_usec;
         bool failed_only, json, user;
+        bool terminal; /* stdout is one: control characters in names are escaped */
 };
 
 static void history_usage(FILE *out)
@@ -35,7 +38,7 @@ static int history_parse(int argc, char **argv, struct history_options *o)
                 { "user", no_argument, NULL, 'U' },         { "directory", required_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },         {},
         };
-        *o = (struct history_options){ .limit = -1 };
+        *o = (struct history_options){ .limit = -1, .terminal = isatty(STDOUT_FILENO) };
         int c;
         while ((c = getopt_long(argc, argv, "n:D:h", longopts, NULL)) >= 0) {
                 char *end;
@@ -103,15 +106,16 @@ static void print_json(const struct run_record *r)
 
 #define COLUMNS 6
 
-static void row_cells(const struct run_record *r, char cells[COLUMNS][64])
+static void row_cells(const struct run_record *r, bool terminal, char cells[COLUMNS][64])
 {
         /* A run started by hand has no scheduled instant: show when it ended. */
         uint64_t when = r->scheduled_usec > 0 ? (uint64_t)r->scheduled_usec : r->realtime_usec;
         journal_query_format_time(when, true, cells[0], 64);
-        snprintf(cells[1], 64, "%s", r->job ? r->job : "-");
+        char text[64];
+        snprintf(cells[1], 64, "%s", r->job ? ctl_text(r->job, terminal, text, sizeof(text)) : "-");
         snprintf(cells[2], 64, "%s", run_record_result(r));
         if (r->signal)
-                snprintf(cells[3], 64, "%s", r->signal);
+                snprintf(cells[3], 64, "%s", ctl_text(r->signal, terminal, text, sizeof(text)));
         else if (r->exit_status >= 0)
                 snprintf(cells[3], 64, "%lld", (long long)r->exit_status);
         else
@@ -128,7 +132,7 @@ static void print_cell(const char *text, size_t width, bool last)
                 printf("%-*s  ", (int)width, text);
 }
 
-static void print_table(const struct run_record *runs, size_t count)
+static void print_table(const struct run_record *runs, size_t count, bool terminal)
 {
         static const char *const headers[COLUMNS] = { "SCHEDULED", "JOB", "RESULT", "EXIT", "DURATION", "CPU" };
         size_t width[COLUMNS];
@@ -136,7 +140,7 @@ static void print_table(const struct run_record *runs, size_t count)
         for (int c = 0; c < COLUMNS; c++)
                 width[c] = strlen(headers[c]);
         for (size_t i = 0; i < count; i++) {
-                row_cells(&runs[i], cells);
+                row_cells(&runs[i], terminal, cells);
                 for (int c = 0; c < COLUMNS; c++)
                         if (strlen(cells[c]) > width[c])
                                 width[c] = strlen(cells[c]);
@@ -144,7 +148,7 @@ static void print_table(const struct run_record *runs, size_t count)
         for (int c = 0; c < COLUMNS; c++)
                 print_cell(headers[c], width[c], c == COLUMNS - 1);
         for (size_t i = 0; i < count; i++) {
-                row_cells(&runs[i], cells);
+                row_cells(&runs[i], terminal, cells);
                 for (int c = 0; c < COLUMNS; c++)
                         print_cell(cells[c], width[c], c == COLUMNS - 1);
         }
@@ -238,7 +242,7 @@ int ctl_history(int argc, char **argv)
                 for (size_t i = 0; i < count; i++)
                         print_json(&runs[i]);
         else
-                print_table(runs, count);
+                print_table(runs, count, o.terminal);
         for (size_t i = 0; i < count; i++)
                 run_record_free(&runs[i]);
         free(runs);

@@ -11,15 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/cleanup.h"
 #include "tickctl/commands.h"
+#include "tickctl/common.h"
 #include "tickctl/journal-query.h"
 
 struct logs_options {
         const char *job, *run_id, *directory;
         long limit; /* -1 = all */
         bool follow, user;
+        bool terminal; /* stdout is one: a job's control characters are escaped */
 };
 
 static void logs_usage(FILE *out)
@@ -35,7 +38,7 @@ static int logs_parse(int argc, char **argv, struct logs_options *o)
                 { "directory", required_argument, NULL, 'D' }, { "help", no_argument, NULL, 'h' },
                 {},
         };
-        *o = (struct logs_options){ .limit = -1 };
+        *o = (struct logs_options){ .limit = -1, .terminal = isatty(STDOUT_FILENO) };
         int c;
         while ((c = getopt_long(argc, argv, "n:fD:h", longopts, NULL)) >= 0) {
                 char *end;
@@ -74,7 +77,7 @@ static int open_journal(const struct logs_options *o, sd_journal **ret)
         return r;
 }
 
-static void print_line(FILE *out, sd_journal *j, const char *job)
+static void print_line(FILE *out, sd_journal *j, const struct logs_options *o)
 {
         _cleanup_free_ char *message = NULL;
         uint64_t t = 0;
@@ -82,7 +85,11 @@ static void print_line(FILE *out, sd_journal *j, const char *job)
         if (journal_query_field(j, "MESSAGE", &message) < 0)
                 return;
         (void)sd_journal_get_realtime_usec(j, &t);
-        fprintf(out, "%s %s: %s\n", journal_query_format_time(t, false, when, sizeof(when)), job, message);
+        fprintf(out, "%s ", journal_query_format_time(t, false, when, sizeof(when)));
+        ctl_put_text(out, o->job, o->terminal);
+        fputs(": ", out);
+        ctl_put_text(out, message, o->terminal);
+        fputc('\n', out);
 }
 
 /* Whether RUN_ID names a run of JOB: its records say so, or its output
@@ -133,12 +140,12 @@ static int show(const struct logs_options *o)
                 /* Position on the N-th newest line, or on the oldest. */
                 r = sd_journal_seek_tail(j);
                 if (r >= 0 && o->limit > 0 && (r = sd_journal_previous_skip(j, (uint64_t)o->limit)) > 0)
-                        print_line(stdout, j, o->job);
+                        print_line(stdout, j, o);
         } else if (r >= 0)
                 r = sd_journal_seek_head(j);
         for (;;) {
                 while (r >= 0 && (r = sd_journal_next(j)) > 0)
-                        print_line(stdout, j, o->job);
+                        print_line(stdout, j, o);
                 if (r < 0 || !o->follow)
                         break;
                 fflush(stdout);

@@ -88,7 +88,9 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                         json_write_string(stdout, run_id);
                         printf(", \"pid\": %u, \"start_usec\": %llu}", pid, (unsigned long long)start);
                 } else {
-                        printf("  %s  run %s  pid %u  started %s (", job, run_id, pid,
+                        char text[2][256];
+                        printf("  %s  run %s  pid %u  started %s (", ctl_text(job, o->terminal, text[0], 256),
+                               ctl_text(run_id, o->terminal, text[1], 256), pid,
                                ctl_format_time(start, when, sizeof(when)));
                         print_span_since(start, now);
                         printf(")\n");
@@ -132,7 +134,8 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                                 printf("%s", k ? ", " : "");
                                 json_write_string(stdout, name);
                         } else {
-                                printf("%s %s", k ? "," : "", name);
+                                printf("%s ", k ? "," : "");
+                                ctl_put_text(stdout, name, o->terminal);
                         }
                 }
                 printf(o->json ? "]}" : "\n");
@@ -174,11 +177,15 @@ static void show_recent_runs(const struct ctl_options *o, const char *name)
                        run_record_result(r), ctl_color_off(o));
                 if (r->exit_status >= 0)
                         printf(" exit %lld", (long long)r->exit_status);
-                if (r->signal)
-                        printf(" SIG%s", r->signal);
+                if (r->signal) {
+                        fputs(" SIG", stdout);
+                        ctl_put_text(stdout, r->signal, o->terminal);
+                }
                 if (r->duration_usec >= 0)
                         printf(" %s", journal_query_format_span(r->duration_usec, span, sizeof(span)));
-                printf("  run %s\n", r->run_id ? r->run_id : "-");
+                fputs("  run ", stdout);
+                ctl_put_text(stdout, r->run_id ? r->run_id : "-", o->terminal);
+                fputc('\n', stdout);
                 run_record_free(&records[i]);
         }
 }
@@ -209,8 +216,10 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                 json_write_string(stdout, result);
                 printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", exit_status, sig);
         } else {
-                printf("%s%s%s%s\n", jname, *description ? " - " : "", description,
-                       enabled ? "" : " (disabled)");
+                ctl_put_text(stdout, jname, o->terminal);
+                fputs(*description ? " - " : "", stdout);
+                ctl_put_text(stdout, description, o->terminal);
+                printf("%s\n", enabled ? "" : " (disabled)");
                 printf("  State: %s\n", running ? "running" : "waiting");
         }
         if ((r = sd_bus_message_enter_container(reply, 'a', "(ss)")) < 0)
@@ -228,7 +237,9 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                         json_write_string(stdout, value);
                         printf("]");
                 } else if (strcmp(key, "description") != 0 && strcmp(key, "enabled") != 0) {
-                        printf("  %s: %s\n", key, value);
+                        printf("  %s: ", key);
+                        ctl_put_text(stdout, value, o->terminal);
+                        fputc('\n', stdout);
                 }
         }
         if ((r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_enter_container(reply, 'a', "t")) < 0)

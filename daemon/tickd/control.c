@@ -42,6 +42,7 @@ struct connection {
         pid_t pid;
         char *user_name; /* looked up once, when a call needs it */
         bool looked_up;
+        bool ready;      /* its SASL handshake is over (see on_handshake_check) */
         unsigned serial;
 };
 
@@ -60,6 +61,9 @@ struct control {
         unsigned recent_next;
         sd_event *event;
         sd_event_source *listen_source;
+        sd_event_source *handshake_source; /* post source, on while a peer is in its handshake */
+        sd_event_source *accept_retry;     /* one-shot: accepting again after a pause */
+        bool accept_starved;               /* accept() ran out of descriptors or memory */
         int listen_fd;
         char *path;
         dev_t dev;
@@ -633,6 +637,55 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return 0;
 }
 
+/* Processes CONN until sd-bus has nothing left to do: its bus may end up
+ * closed (CONN freed, or about to be by on_message). */
+static void connection_drain(struct connection *conn)
+{
+        sd_bus *bus = sd_bus_ref(conn->bus);
+        int r = 0;
+        while (sd_bus_is_open(bus) > 0 && (r = sd_bus_process(bus, NULL)) > 0)
+                ;
+        if (r < 0 && sd_bus_is_open(bus) > 0) {
+                log_emit((&(struct log_record){ .priority = LOG_DEBUG, .errno_value = -r }),
+                         "control: dropping a peer: %s", strerror(-r));
+                connection_free(conn);
+        }
+        sd_bus_unref(bus);
+}
+
+/* sd-bus (252 at least) reads BEGIN and whatever the peer sent behind it
+ * in one go; a call that came in that same read stays unparsed in its
+ * buffer, and sd-bus waits for the socket to become readable again, which
+ * it never does while the peer waits for its answer (libdbus's dbus-send
+ * writes BEGIN and its call back to back). So after each loop iteration,
+ * a peer whose handshake has just ended is processed until it has nothing
+ * left, and the source stays on only while some handshake is under way. */
+static int check_handshakes(struct control *c)
+{
+        bool pending = false;
+        for (struct connection *conn = c->connections, *next; conn; conn = next) {
+                next = conn->next; /* processing CONN frees at most CONN */
+                if (conn->ready)
+                        continue;
+                if (sd_bus_is_ready(conn->bus) <= 0) {
+                        pending = true;
+                        continue;
+                }
+                conn->ready = true;
+                connection_drain(conn);
+        }
+        return sd_event_source_set_enabled(c->handshake_source, pending ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static int on_handshake_check(sd_event_source *s, void *userdata)
+{
+        int r = check_handshakes(userdata);
+        if (r < 0)
+                log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = -r }),
+                         "control: cannot watch handshakes: %s", strerror(-r));
+        return 0;
+}
+
 /* Takes FD: it is closed on failure. */
 static int connection_new(struct control *c, int fd)
 {
@@ -674,7 +727,43 @@ static int connection_new(struct control *c, int fd)
                 conn->next->prev = conn;
         c->connections = conn;
         c->n_connections++;
+        /* The whole handshake may already have been read by sd_bus_start(). */
+        return check_handshakes(c);
+}
+
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct control *c = userdata;
+        int r = sd_event_source_set_enabled(c->listen_source, SD_EVENT_ON);
+        if (r < 0)
+                log_emit((&(struct log_record){ .priority = LOG_ERR, .errno_value = -r }),
+                         "control: cannot accept connections again: %s", strerror(-r));
         return 0;
+}
+
+/* accept() failed for want of descriptors or memory: the peer stays in the
+ * backlog and the socket readable, so retrying at once would spin. Stop
+ * listening for a moment instead; say so once per episode, not per try. */
+static void accept_pause(struct control *c, int error)
+{
+        if (!c->accept_starved)
+                log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = error }),
+                         "control: cannot accept connections: %s; retrying every %d ms until it can",
+                         strerror(error), CONTROL_ACCEPT_RETRY_MSEC);
+        c->accept_starved = true;
+        uint64_t delay = (uint64_t)CONTROL_ACCEPT_RETRY_MSEC * 1000;
+        int r;
+        if (!c->accept_retry)
+                r = sd_event_add_time_relative(c->event, &c->accept_retry, CLOCK_MONOTONIC, delay, 0,
+                                               on_accept_retry, c);
+        else if ((r = sd_event_source_set_time_relative(c->accept_retry, delay)) >= 0)
+                r = sd_event_source_set_enabled(c->accept_retry, SD_EVENT_ONESHOT);
+        /* Without the timer nothing would listen again: keep spinning then. */
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->listen_source, SD_EVENT_OFF);
+        if (r < 0)
+                log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = -r }),
+                         "control: cannot pause accepting: %s", strerror(-r));
 }
 
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -682,10 +771,16 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         struct control *c = userdata;
         int peer = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (peer < 0) {
-                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                        accept_pause(c, errno);
+                else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                         log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = errno }),
                                  "control: accept failed: %m");
                 return 0;
+        }
+        if (c->accept_starved) {
+                c->accept_starved = false;
+                log_emit((&(struct log_record){ .priority = LOG_NOTICE }), "control: accepting connections again");
         }
         /* The system socket is open to every local user: one of them must
          * not be able to hold every slot. Root is always let in. */
@@ -783,6 +878,10 @@ int control_new(sd_event *event, const struct control_options *options, const st
                 r = make_socket(c, options->runtime_dir);
         if (r == 0)
                 r = sd_event_add_io(event, &c->listen_source, c->listen_fd, EPOLLIN, on_accept, c);
+        if (r == 0)
+                r = sd_event_add_post(event, &c->handshake_source, on_handshake_check, c);
+        if (r == 0)
+                r = sd_event_source_set_enabled(c->handshake_source, SD_EVENT_OFF);
         if (r < 0) {
                 control_free(c);
                 return r;
@@ -799,6 +898,8 @@ struct control *control_free(struct control *c)
         while (c->connections)
                 connection_free(c->connections);
         sd_event_source_disable_unref(c->listen_source);
+        sd_event_source_disable_unref(c->handshake_source);
+        sd_event_source_disable_unref(c->accept_retry);
         if (c->listen_fd >= 0) {
                 close(c->listen_fd);
                 /* Only our own socket: a successor may already have bound a new one. */

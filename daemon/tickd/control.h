@@ -34,6 +34,7 @@
 
 #define CONTROL_MAX_CONNECTIONS 128  /* beyond this, new peers other than root are closed at once */
 #define CONTROL_MAX_PER_USER 16      /* and beyond this many of one uid other than root */
+#define CONTROL_ACCEPT_RETRY_MSEC 200 /* pause after accept() ran out of descriptors or memory */
 
 struct control_job {
         const struct job *job;                /* the definition as loaded */

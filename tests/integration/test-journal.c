@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-journal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
@@ -782,6 +784,86 @@ START_TEST(logs_follow_prints_new_lines)
 }
 END_TEST
 
+/* A job's output and a job's name with terminal escapes in them: clear
+ * the screen, set the window title, ring the bell, a C1 CSI (UTF-8). */
+#define HOSTILE_OUTPUT "a\tb \x1b[2J\x1b]0;owned\x07 \xc2\x9b" "31m\n"
+#define HOSTILE_JOB "evil\x1b[31m"
+
+static int emit_hostile(void)
+{
+        bool journal = false;
+        if (relay_output("esc", "e1", true, HOSTILE_OUTPUT, strlen(HOSTILE_OUTPUT), "", &journal) || !journal)
+                return 1;
+        emit_run(LOG_EVENT_SUCCEEDED, HOSTILE_JOB, "e2", T0, 0, 0);
+        return 0;
+}
+
+/* Runs tickctl ARGS... --directory <journal> with a pseudo-terminal (raw
+ * mode, so no CR is added) as its stdout, and returns what it wrote there. */
+static char *tickctl_on_terminal(const char *const *args)
+{
+        int master, slave;
+        ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+        struct termios raw;
+        ck_assert_int_eq(tcgetattr(slave, &raw), 0);
+        cfmakeraw(&raw);
+        ck_assert_int_eq(tcsetattr(slave, TCSANOW, &raw), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                char *argv[32];
+                int n = 0;
+                argv[n++] = (char *)harness_binary("tickctl");
+                for (; *args; args++)
+                        argv[n++] = (char *)*args;
+                argv[n++] = "--directory";
+                argv[n++] = jd.journal_dir;
+                argv[n] = NULL;
+                dup2(slave, STDOUT_FILENO);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        close(slave);
+        char *out = calloc(1, 65536);
+        ck_assert_ptr_nonnull(out);
+        size_t len = 0;
+        ssize_t n;
+        /* read() fails with EIO once the child, the last holder of the slave, exits. */
+        while (len < 65535 && (n = read(master, out + len, 65535 - len)) > 0)
+                len += (size_t)n;
+        close(master);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickctl %s: status %d", args[0], status);
+        return out;
+}
+
+START_TEST(logs_and_history_escape_control_characters_on_a_terminal_only)
+{
+        start_journald();
+        in_journal(emit_hostile);
+        ck_assert_int_eq(count_entries("SYSLOG_IDENTIFIER=esc", 1), 1);
+        ck_assert_int_eq(count_entries("TICKD_RUN_ID=e2", 1), 1);
+
+        char *out = tickctl_on_terminal((const char *[]){ "logs", "esc", NULL });
+        ck_assert_msg(!strchr(out, '\x1b') && !strchr(out, '\x07') && !strstr(out, "\xc2\x9b"), "logs:\n%s", out);
+        ck_assert_msg(strstr(out, " esc: a\tb \\x1b[2J\\x1b]0;owned\\x07 \\xc2\\x9b31m\n"), "logs:\n%s", out);
+        free(out);
+        out = tickctl_on_terminal((const char *[]){ "history", NULL });
+        ck_assert_msg(!strchr(out, '\x1b') && strstr(out, "evil\\x1b[31m"), "history:\n%s", out);
+        free(out);
+
+        /* Into a pipe the bytes are the job's own. */
+        out = tickctl(0, (const char *[]){ "logs", "esc", NULL });
+        ck_assert_msg(strstr(out, " esc: a\tb \x1b[2J\x1b]0;owned\x07 \xc2\x9b" "31m\n"), "logs:\n%s", out);
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", NULL });
+        ck_assert_msg(strstr(out, HOSTILE_JOB), "history:\n%s", out);
+        free(out);
+        stop_journald();
+}
+END_TEST
+
 /* ---- the real tickd --------------------------------------------------- */
 
 static pid_t tickd_in_journal(const char *root, const char *target)
@@ -1237,6 +1319,7 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, history_and_logs_user_read_only_the_callers_entries);
         tcase_add_test(tc, logs_show_a_jobs_output_and_one_run);
         tcase_add_loop_test(tc, logs_follow_prints_new_lines, 0, 2); /* 1: with --run */
+        tcase_add_test(tc, logs_and_history_escape_control_characters_on_a_terminal_only);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("tickd");

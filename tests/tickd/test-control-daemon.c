@@ -2,6 +2,7 @@
  * output and exit status, run --wait, cancel, edit driven by scripted
  * editors, authorisation of an unprivileged user, and no descriptor growth
  * in the daemon over 1,000 `tickctl list` calls. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -11,10 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/cleanup.h"
 #include "harness/harness-ctl.h"
 #include "harness/harness-daemon.h"
 #include "harness/harness.h"
@@ -669,6 +674,88 @@ START_TEST(an_unprivileged_user_sees_only_their_jobs_and_may_not_run_them)
 }
 END_TEST
 
+/* ---- running out of descriptors ---- */
+
+static int highest_fd(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+        DIR *d = opendir(path);
+        ck_assert_ptr_nonnull(d);
+        int top = -1;
+        struct dirent *e;
+        while ((e = readdir(d)))
+                if (e->d_name[0] != '.' && atoi(e->d_name) > top)
+                        top = atoi(e->d_name);
+        closedir(d);
+        return top;
+}
+
+/* User plus system CPU time of PID, in milliseconds. */
+static long long cpu_ms(pid_t pid)
+{
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')');
+        unsigned long long utime, stime;
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime), 2);
+        return (long long)((utime + stime) * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+static int connect_control(const struct tickd *t)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/runtime/tickd/control", t->dir);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        return fd;
+}
+
+START_TEST(accept_out_of_descriptors_pauses_rather_than_spinning)
+{
+        struct tickd *t = start();
+        /* The first peer makes sd-event create what it keeps for every later one. */
+        struct ctl_result r = CTL(t, "list");
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        /* No descriptor above the highest one in use: once the gaps below it
+         * are filled, accept() fails with EMFILE while peers wait. */
+        struct rlimit was;
+        ck_assert_int_eq(prlimit(t->pid, RLIMIT_NOFILE, NULL, &was), 0);
+        struct rlimit low = { .rlim_cur = (rlim_t)highest_fd(t->pid) + 1, .rlim_max = was.rlim_max };
+        ck_assert_int_eq(prlimit(t->pid, RLIMIT_NOFILE, &low, NULL), 0);
+        int peers[16];
+        for (size_t i = 0; i < ELEMENTSOF(peers); i++)
+                peers[i] = connect_control(t);
+        ck_assert_msg(tickd_wait_for(t, "errno=EMFILE", 1, 3000), "no EMFILE:\n%s", t->log);
+
+        long long before = cpu_ms(t->pid);
+        long long until = harness_now_ms() + 1000;
+        while (harness_now_ms() < until)
+                tickd_pump(t, 50); /* a spinning daemon must not block on a full stderr */
+        long long used = cpu_ms(t->pid) - before;
+        ck_assert_msg(used < 200, "tickd used %lld ms of CPU in 1 s while out of descriptors", used);
+        ck_assert_int_eq(tickd_count(t, "errno=EMFILE"), 1);
+
+        /* Peers that hang up free their descriptors: a new one is served. */
+        for (size_t i = 0; i < ELEMENTSOF(peers); i++)
+                close(peers[i]);
+        r = CTL(t, "list");
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "control: accepting connections again", 1, 2000));
+        ck_assert_int_eq(prlimit(t->pid, RLIMIT_NOFILE, &was, NULL), 0);
+        stop(t);
+}
+END_TEST
+
 static Suite *control_daemon_suite(void)
 {
         Suite *s = suite_create("control-daemon");
@@ -714,6 +801,12 @@ static Suite *control_daemon_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 180);
         tcase_add_test(tc, a_thousand_lists_leave_the_daemons_descriptors_unchanged);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("accept");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, accept_out_of_descriptors_pauses_rather_than_spinning);
         suite_add_tcase(s, tc);
         return s;
 }

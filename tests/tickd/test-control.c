@@ -544,6 +544,31 @@ START_TEST(busctl_can_call_the_interface)
 }
 END_TEST
 
+START_TEST(dbus_send_that_pipelines_its_call_after_begin_is_answered)
+{
+        /* libdbus sends its first call right behind BEGIN, often in the same
+         * read as it; several calls make the race near certain to happen. */
+        if (access("/usr/bin/dbus-send", X_OK) < 0)
+                return; /* dbus-bin is in DEPS; nothing to prove without it */
+        struct fake *f = fake_start(false);
+        char *path = control_socket_path(f->runtime_dir);
+        char address[600];
+        snprintf(address, sizeof(address), "--peer=unix:path=%s", path);
+        char *argv[] = { "/usr/bin/dbus-send", address, "--print-reply", "--reply-timeout=2000", CONTROL_PATH,
+                         CONTROL_INTERFACE ".ListJobs", "boolean:true", NULL };
+        for (int i = 0; i < 5; i++) {
+                char *out = NULL, *err = NULL;
+                int ws = harness_run(argv, NULL, &out, &err);
+                ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "dbus-send, call %d: %s", i + 1, err);
+                ck_assert_contains(out, "string \"Nightly database backup\"");
+                free(out);
+                free(err);
+        }
+        free(path);
+        fake_stop(f);
+}
+END_TEST
+
 START_TEST(peers_leave_no_descriptor_behind)
 {
         struct fake *f = fake_start(false);
@@ -644,6 +669,54 @@ START_TEST(a_user_may_not_see_run_cancel_or_reload_others_jobs)
         ck_assert_int_eq(f->runs_started, 0);
         ck_assert_int_eq(f->cancels, 0);
         ck_assert_int_eq(f->reloads, 0);
+        fake_stop(f);
+}
+END_TEST
+
+/* The server logs to this process's stderr: a pipe stands in for it
+ * between stderr_capture_begin() and stderr_capture_end(). */
+static int stderr_capture_begin(int *saved)
+{
+        int fds[2];
+        ck_assert_int_eq(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+        fflush(stderr);
+        *saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        ck_assert_int_ge(*saved, 0);
+        ck_assert_int_ge(dup2(fds[1], STDERR_FILENO), 0);
+        close(fds[1]);
+        return fds[0];
+}
+
+static char *stderr_capture_end(int fd, int saved)
+{
+        fflush(stderr);
+        ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+        close(saved);
+        char *text = calloc(1, 65536);
+        ck_assert_ptr_nonnull(text);
+        size_t len = 0;
+        ssize_t n;
+        while ((n = read(fd, text + len, 65535 - len)) > 0)
+                len += (size_t)n;
+        close(fd);
+        return text;
+}
+
+START_TEST(a_users_hostile_job_name_is_logged_as_one_escaped_line)
+{
+        /* An unprivileged peer must not be able to forge a record (a newline
+         * and a new event) or send terminal escapes to the log's reader. */
+        struct fake *f = fake_start(false);
+        int saved;
+        int fd = stderr_capture_begin(&saved);
+        struct ctl_result r = CTL_AS_USER(f, "run", "backup\n event=succeeded job=backup \"\\\x1b[2J");
+        char *log = stderr_capture_end(fd, saved);
+        ck_assert_int_eq(r.status, 4);
+        ctl_result_free(&r);
+        ck_assert_msg(strchr(log, '\n') == log + strlen(log) - 1, "not one line: %s", log);
+        ck_assert_ptr_null(strchr(log, '\x1b'));
+        ck_assert_contains(log, "may not run job 'backup\\n event=succeeded job=backup \\\"\\\\\\x1b[2J'\"\n");
+        free(log);
         fake_stop(f);
 }
 END_TEST
@@ -753,6 +826,7 @@ static Suite *control_suite(void)
         tcase_add_test(tc, reload_reports_each_file_and_fails_on_a_rejected_one);
         tcase_add_test(tc, peers_leave_no_descriptor_behind);
         tcase_add_test(tc, busctl_can_call_the_interface);
+        tcase_add_test(tc, dbus_send_that_pipelines_its_call_after_begin_is_answered);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("authorisation");
@@ -761,6 +835,7 @@ static Suite *control_suite(void)
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, a_user_lists_only_the_jobs_that_run_as_them);
         tcase_add_test(tc, a_user_may_not_see_run_cancel_or_reload_others_jobs);
+        tcase_add_test(tc, a_users_hostile_job_name_is_logged_as_one_escaped_line);
         tcase_add_test(tc, a_user_instance_serves_only_its_owner);
         tcase_add_test(tc, one_user_cannot_hold_every_connection);
         suite_add_tcase(s, tc);
