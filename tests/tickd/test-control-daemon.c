@@ -249,16 +249,42 @@ END_TEST
 
 /* ---- run --wait on a run that has to wait ---- */
 
-static const char queue_ini[] = "[q]\nschedule = @daily\ncommand = sleep 1; exit 5\noverlap = queue\n\n"
-                                "[sk]\nschedule = @daily\ncommand = sleep 2\n\n"
+/* q and sk run until the test opens their gate (a file): how long they run
+ * is up to the test, never up to how fast a loaded machine starts tickctl. */
+static const char queue_ini[] = "[q]\nschedule = @daily\ncommand = until [ -e @DIR@/gate ]; do sleep 0.05; done; exit 5\n"
+                                "overlap = queue\n\n"
+                                "[sk]\nschedule = @daily\ncommand = until [ -e @DIR@/gate ]; do sleep 0.05; done\n\n"
                                 "[m]\nschedule = @daily\ncommand = exit 4\n";
 
+/* Starts tickd with CONF and INI, in which each @DIR@ is the test's directory. */
 static struct tickd *start_with(const char *conf, const char *ini)
 {
         struct tickd *t = tickd_start(conf, NULL);
-        tickd_write_job(t, "jobs.ini", ini);
+        char text[4096];
+        size_t n = 0;
+        for (const char *p = ini; *p && n < sizeof(text) - 1;) {
+                if (strncmp(p, "@DIR@", 5) == 0) {
+                        n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", t->dir);
+                        p += 5;
+                } else {
+                        text[n++] = *p++;
+                }
+        }
+        ck_assert_uint_lt(n, sizeof(text) - 1);
+        text[n] = '\0';
+        tickd_write_job(t, "jobs.ini", text);
         ck_assert(tickd_wait_for(t, "event=reloaded", 2, 5000));
         return t;
+}
+
+/* Lets q and sk finish. */
+static void open_gate(const struct tickd *t)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/gate", t->dir);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
 }
 
 /* tickctl ARGS in the background. */
@@ -297,9 +323,10 @@ START_TEST(run_wait_on_a_queued_run_waits_for_that_runs_outcome)
         struct ctl_job waiter;
         wait_for_a_queued_run(t, &waiter);
         struct ctl_result r;
-        /* Still waiting while the first run runs (it takes a second). */
+        /* Still waiting while the first run runs (until the gate opens). */
         ck_assert(tickd_count(t, "event=failed job=q") == 0);
         ck_assert(harness_ctl_running(&waiter));
+        open_gate(t);
         r = harness_ctl_finish(&waiter, 10000);
         ck_assert_msg(r.status == 5, "status %d\n%s\n%s", r.status, r.out, r.err);
         ck_assert_contains(r.err, "is queued: it starts when the job's running run finishes");
@@ -328,6 +355,7 @@ START_TEST(run_wait_on_a_run_waiting_for_a_slot_waits_for_its_outcome)
         SPAWN_CTL(t, &waiter, "run", "m", "--wait");
         ck_assert(tickd_wait_for(t, "control: uid 0 queued a run of m (waiting for a max_concurrent slot)", 1, 5000));
         ck_assert(harness_ctl_running(&waiter));
+        open_gate(t);
         r = harness_ctl_finish(&waiter, 10000);
         ck_assert_msg(r.status == 4, "status %d\n%s\n%s", r.status, r.out, r.err);
         ck_assert_contains(r.err, "is waiting: it starts when a max_concurrent slot is free");
