@@ -208,7 +208,7 @@ static int next_parse_options(int argc, char **argv, struct next_args *args)
  * WORDS joined by spaces, or NULL when out of memory. */
 static char *join_words(char **words, int n_words)
 {
-        size_t len = 0; /* each word's length and a space or the final NUL */
+        size_t len = 1; /* the NUL; each word adds its length and a space */
         for (int i = 0; i < n_words; i++)
                 len += strlen(words[i]) + 1;
         char *text = malloc(len);
