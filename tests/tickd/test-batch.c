@@ -396,14 +396,16 @@ END_TEST
  * outside, with no hook in the runner: poll() fails with EINVAL when it is
  * given more descriptors than RLIMIT_NOFILE allows, and prlimit(2) lowers
  * the runner's limit under it once the job has started (the runner opens
- * nothing more after that, so only poll() notices). The job's output line
- * wakes the runner into its next poll(). */
+ * nothing more after that, so only poll() notices). */
 START_TEST(failed_poll_kills_the_job_and_reports_the_stage)
 {
         char *dir = harness_tmpdir();
         char cmd[1024], started[512];
         snprintf(started, sizeof(started), "%s/started", dir);
-        snprintf(cmd, sizeof(cmd), "touch %s; sleep 0.3; echo tick; exec sleep 5", started);
+        /* A line every 0.2 s (for 5 s at most): whenever the limit lands,
+         * a line soon wakes the runner into a poll() that fails. */
+        snprintf(cmd, sizeof(cmd), "touch %s; i=0; while [ $i -lt 25 ]; do sleep 0.2; echo tick; i=$((i+1)); done",
+                 started);
         struct fixture f;
         fixture_open(&f);
         struct job job = make_job("unwatched", cmd);
