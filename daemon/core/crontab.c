@@ -415,37 +415,126 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
         job->environment = env;
 }
 
-static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
+static void set_schedule(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        const char *key = keys[KEY_SCHEDULE].name;
+        struct schedule *s = NULL;
+        char err[256] = "";
+        if (!*v) {
+                PARSE_ERROR(ps, line, key, "schedule: empty (examples: '30 2 * * *', "
+                                           "'Mon..Fri *-*-* 09:00', '@every 15m')");
+                return;
+        }
+        int r = schedule_parse(v, ps->options->zones, &s, err, sizeof(err));
+        if (r == -ENOMEM) {
+                ps->error = r;
+                return;
+        }
+        if (r < 0) {
+                PARSE_ERROR(ps, line, key, "schedule: '%s': %s", v, err[0] ? err : "invalid expression");
+                return;
+        }
+        schedule_free(job->schedule);
+        job->schedule = s;
+        job->schedule_line = line;
+        set_string(ps, &job->schedule_text, v);
+}
+
+/* user= and group=: a valid name and, when the options ask for it, one
+ * the name service knows (a user instance's jobs: its owner only). */
+static void set_account(struct parse *ps, struct job *job, unsigned line, enum key_id id, const char *v)
 {
         const char *key = keys[id].name;
         const struct crontab_options *o = ps->options;
-        char err[256];
-        int r;
-
-        switch (id) {
-        case KEY_SCHEDULE: {
-                struct schedule *s = NULL;
-                err[0] = '\0';
-                if (!*v) {
-                        PARSE_ERROR(ps, line, key, "schedule: empty (examples: '30 2 * * *', "
-                                                   "'Mon..Fri *-*-* 09:00', '@every 15m')");
-                        return;
-                }
-                r = schedule_parse(v, o->zones, &s, err, sizeof(err));
-                if (r == -ENOMEM) {
-                        ps->error = r;
-                        return;
-                }
-                if (r < 0) {
-                        PARSE_ERROR(ps, line, key, "schedule: '%s': %s", v, err[0] ? err : "invalid expression");
-                        return;
-                }
-                schedule_free(job->schedule);
-                job->schedule = s;
-                job->schedule_line = line;
-                set_string(ps, &job->schedule_text, v);
+        bool is_group = id == KEY_GROUP;
+        if (!valid_account_name(v)) {
+                PARSE_ERROR(ps, line, key, "%s: '%s' is not a valid %s name", key, v, key);
                 return;
         }
+        if (o->resolve_users) {
+                uid_t uid;
+                int r = nss_lookup(ps, v, is_group, &uid);
+                if (r < 0)
+                        PARSE_ERROR(ps, line, key, "%s: cannot look up '%s': %s", key, v, strerror(-r));
+                else if (r == 0)
+                        PARSE_ERROR(ps, line, key, "%s: %s '%s' does not exist", key, key, v);
+                else if (!is_group && !o->system_mode && uid != o->owner_uid)
+                        PARSE_ERROR(ps, line, key,
+                                    "user: '%s' is not the owner of this user instance (uid %u): "
+                                    "a user's jobs run as that user only", v, (unsigned)o->owner_uid);
+                if (r <= 0)
+                        return;
+        }
+        set_string(ps, is_group ? &job->group : &job->user, v);
+}
+
+static void set_timezone(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        const char *key = keys[KEY_TIMEZONE].name;
+        const struct tz *zone;
+        int r = tz_cache_get(ps->options->zones, v, &zone);
+        if (r == -ENOMEM)
+                ps->error = r;
+        else if (r == -EINVAL)
+                PARSE_ERROR(ps, line, key, "timezone: '%s' is not a time zone name "
+                                           "(like Europe/Berlin or UTC)", v);
+        else if (r == -ENOENT)
+                PARSE_ERROR(ps, line, key, "timezone: unknown time zone '%s' (not in the zoneinfo "
+                                           "database)", v);
+        else if (r < 0)
+                PARSE_ERROR(ps, line, key, "timezone: cannot load '%s': %s", v, strerror(-r));
+        else {
+                job->zone = zone;
+                set_string(ps, &job->timezone, v);
+        }
+}
+
+static void set_overlap(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        static const char *const names[] = { [OVERLAP_SKIP] = "skip", [OVERLAP_ALLOW] = "allow",
+                                             [OVERLAP_QUEUE] = "queue", [OVERLAP_REPLACE] = "replace" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strcmp(v, names[i]) == 0) {
+                        job->overlap = (enum overlap_policy)i;
+                        return;
+                }
+        const char *s = crontab_suggest(v, names, ELEMENTSOF(names));
+        PARSE_ERROR(ps, line, keys[KEY_OVERLAP].name,
+                    "overlap: '%s' is not one of skip, allow, queue, replace%s%s%s", v,
+                    s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+}
+
+static void set_umask(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        char *end;
+        errno = 0;
+        long m = strtol(v, &end, 8);
+        if (!*v || *end || errno || m < 0 || m > 0777 || !isdigit((unsigned char)v[0]))
+                PARSE_ERROR(ps, line, keys[KEY_UMASK].name, "umask: '%s' is not an octal mode from 0000 to 0777",
+                            v);
+        else
+                job->umask = (int)m;
+}
+
+static void set_nice(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        char *end;
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || errno || n < -20 || n > 19)
+                PARSE_ERROR(ps, line, keys[KEY_NICE].name, "nice: '%s' is not a number from -20 to 19", v);
+        else
+                job->nice = (int)n, job->has_nice = true;
+}
+
+static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
+{
+        const char *key = keys[id].name;
+
+        switch (id) {
+        case KEY_SCHEDULE:
+                set_schedule(ps, job, line, v);
+                return;
         case KEY_COMMAND:
                 if (!*v)
                         PARSE_ERROR(ps, line, key, "command: empty");
@@ -467,48 +556,12 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 }
                 return;
         case KEY_USER:
-        case KEY_GROUP: {
-                bool is_group = id == KEY_GROUP;
-                if (!valid_account_name(v)) {
-                        PARSE_ERROR(ps, line, key, "%s: '%s' is not a valid %s name", key, v, key);
-                        return;
-                }
-                if (o->resolve_users) {
-                        uid_t uid;
-                        r = nss_lookup(ps, v, is_group, &uid);
-                        if (r < 0)
-                                PARSE_ERROR(ps, line, key, "%s: cannot look up '%s': %s", key, v, strerror(-r));
-                        else if (r == 0)
-                                PARSE_ERROR(ps, line, key, "%s: %s '%s' does not exist", key, key, v);
-                        else if (!is_group && !o->system_mode && uid != o->owner_uid)
-                                PARSE_ERROR(ps, line, key,
-                                            "user: '%s' is not the owner of this user instance (uid %u): "
-                                            "a user's jobs run as that user only", v, (unsigned)o->owner_uid);
-                        if (r <= 0)
-                                return;
-                }
-                set_string(ps, is_group ? &job->group : &job->user, v);
+        case KEY_GROUP:
+                set_account(ps, job, line, id, v);
                 return;
-        }
-        case KEY_TIMEZONE: {
-                const struct tz *zone;
-                r = tz_cache_get(o->zones, v, &zone);
-                if (r == -ENOMEM)
-                        ps->error = r;
-                else if (r == -EINVAL)
-                        PARSE_ERROR(ps, line, key, "timezone: '%s' is not a time zone name "
-                                                   "(like Europe/Berlin or UTC)", v);
-                else if (r == -ENOENT)
-                        PARSE_ERROR(ps, line, key, "timezone: unknown time zone '%s' (not in the zoneinfo "
-                                                   "database)", v);
-                else if (r < 0)
-                        PARSE_ERROR(ps, line, key, "timezone: cannot load '%s': %s", v, strerror(-r));
-                else {
-                        job->zone = zone;
-                        set_string(ps, &job->timezone, v);
-                }
+        case KEY_TIMEZONE:
+                set_timezone(ps, job, line, v);
                 return;
-        }
         case KEY_TIMEOUT:
                 job->timeout_line = line;
                 set_span(ps, line, key, v, &job->timeout_usec, true);
@@ -519,19 +572,9 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_RANDOM_DELAY:
                 set_span(ps, line, key, v, &job->random_delay_usec, false);
                 return;
-        case KEY_OVERLAP: {
-                static const char *const names[] = { [OVERLAP_SKIP] = "skip", [OVERLAP_ALLOW] = "allow",
-                                                     [OVERLAP_QUEUE] = "queue", [OVERLAP_REPLACE] = "replace" };
-                for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                        if (strcmp(v, names[i]) == 0) {
-                                job->overlap = (enum overlap_policy)i;
-                                return;
-                        }
-                const char *s = crontab_suggest(v, names, ELEMENTSOF(names));
-                PARSE_ERROR(ps, line, key, "overlap: '%s' is not one of skip, allow, queue, replace%s%s%s", v,
-                            s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+        case KEY_OVERLAP:
+                set_overlap(ps, job, line, v);
                 return;
-        }
         case KEY_PERSISTENT:
         case KEY_ENABLED:
                 if (!parse_boolean(v, id == KEY_ENABLED ? &job->enabled : &job->persistent))
@@ -547,26 +590,12 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 else
                         set_string(ps, &job->working_directory, v);
                 return;
-        case KEY_UMASK: {
-                char *end;
-                errno = 0;
-                long m = strtol(v, &end, 8);
-                if (!*v || *end || errno || m < 0 || m > 0777 || !isdigit((unsigned char)v[0]))
-                        PARSE_ERROR(ps, line, key, "umask: '%s' is not an octal mode from 0000 to 0777", v);
-                else
-                        job->umask = (int)m;
+        case KEY_UMASK:
+                set_umask(ps, job, line, v);
                 return;
-        }
-        case KEY_NICE: {
-                char *end;
-                errno = 0;
-                long n = strtol(v, &end, 10);
-                if (!*v || *end || errno || n < -20 || n > 19)
-                        PARSE_ERROR(ps, line, key, "nice: '%s' is not a number from -20 to 19", v);
-                else
-                        job->nice = (int)n, job->has_nice = true;
+        case KEY_NICE:
+                set_nice(ps, job, line, v);
                 return;
-        }
         case _KEY_MAX:
                 break;
         }

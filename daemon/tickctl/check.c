@@ -146,7 +146,14 @@ static char *config_dir(const char *given, bool user)
         return asprintf(&dir, "%s/.config/tickd", home) < 0 ? NULL : dir;
 }
 
-int ctl_check(int argc, char **argv)
+struct check_args {
+        bool quiet, list, verbose, user;
+        const char *given_dir; /* --config-dir */
+};
+
+/* The options into *ARGS, leaving optind at the first PATH. Returns -1 to
+ * go on, else the command's exit status (--help, a usage error). */
+static int check_parse_options(int argc, char **argv, struct check_args *args)
 {
         enum { OPT_USER = 256, OPT_CONFIG_DIR };
         static const struct option long_options[] = {
@@ -155,23 +162,63 @@ int ctl_check(int argc, char **argv)
                 { "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
                 { "help", no_argument, NULL, 'h' },        {},
         };
-        bool quiet = false, list = false, verbose = false, user = false;
-        const char *given_dir = NULL;
+        *args = (struct check_args){ 0 };
         int opt;
 
         optind = 1;
         while ((opt = getopt_long(argc, argv, "+qlvh", long_options, NULL)) != -1)
                 switch (opt) {
-                case 'q': quiet = true; break;
-                case 'l': list = true; break;
-                case 'v': verbose = true; break;
-                case OPT_USER: user = true; break;
-                case OPT_CONFIG_DIR: given_dir = optarg; break;
+                case 'q': args->quiet = true; break;
+                case 'l': args->list = true; break;
+                case 'v': args->verbose = true; break;
+                case OPT_USER: args->user = true; break;
+                case OPT_CONFIG_DIR: args->given_dir = optarg; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
+        return -1;
+}
 
-        _cleanup_free_ char *dir = config_dir(given_dir, user);
+/* tickd.conf's default zone, else the system's, else UTC. An unknown
+ * default_timezone is an error when tickd.conf is among what is checked
+ * (STRICT), a warning otherwise. */
+static const struct tz *check_default_zone(struct check *c, struct tz_cache *zones,
+                                           const struct daemon_config *config, const char *conf_path, bool strict)
+{
+        const struct tz *zone = NULL;
+        if (config->default_timezone && tz_cache_get(zones, config->default_timezone, &zone) < 0)
+                diag_add(&c->diags, strict ? DIAG_ERROR : DIAG_WARNING, conf_path, 0,
+                         "default_timezone: unknown time zone '%s'", config->default_timezone);
+        if (!zone && tz_cache_get_system(zones, &zone) < 0)
+                tz_cache_get(zones, "UTC", &zone);
+        return zone;
+}
+
+/* The diagnostics (debug ones with --verbose) and, with --list, each job
+ * that would load; nothing with --quiet. */
+static void check_report(const struct check *c, const struct check_args *args)
+{
+        if (args->quiet)
+                return;
+        for (size_t i = 0; i < c->diags.count; i++)
+                if (c->diags.items[i].severity != DIAG_DEBUG || args->verbose)
+                        diag_fprint(stdout, &c->diags.items[i]);
+        if (args->list)
+                for (size_t i = 0; i < c->set.n_files; i++)
+                        for (size_t j = 0; j < c->set.files[i]->n_jobs; j++)
+                                print_job(c->set.files[i]->jobs[j], c->now);
+        if (c->error)
+                fprintf(stderr, "tickctl check: %s\n", strerror(-c->error));
+}
+
+int ctl_check(int argc, char **argv)
+{
+        struct check_args args;
+        int r = check_parse_options(argc, argv, &args);
+        if (r >= 0)
+                return r;
+
+        _cleanup_free_ char *dir = config_dir(args.given_dir, args.user);
         if (!dir) {
                 fprintf(stderr, "tickctl check: cannot tell the configuration directory (set HOME or use --config-dir)\n");
                 return 2;
@@ -180,7 +227,7 @@ int ctl_check(int argc, char **argv)
         if (asprintf(&conf_path, "%s/tickd.conf", dir) < 0 || asprintf(&jobs_dir, "%s/jobs.d", dir) < 0)
                 return 2;
 
-        struct check c = { .list = list, .now = (int64_t)time(NULL) };
+        struct check c = { .list = args.list, .now = (int64_t)time(NULL) };
         struct daemon_config config;
         /* tickd.conf gives the default zone and PATH; checked with the
          * configured directory, read quietly otherwise. */
@@ -196,18 +243,11 @@ int ctl_check(int argc, char **argv)
                 daemon_config_free(&config);
                 return 2;
         }
-        const struct tz *zone = NULL;
-        if (config.default_timezone && tz_cache_get(zones, config.default_timezone, &zone) < 0)
-                diag_add(&c.diags, default_paths ? DIAG_ERROR : DIAG_WARNING, conf_path, 0,
-                         "default_timezone: unknown time zone '%s'", config.default_timezone);
-        if (!zone && tz_cache_get_system(zones, &zone) < 0)
-                tz_cache_get(zones, "UTC", &zone);
-
         c.options = (struct crontab_options){
-                .system_mode = !user,
+                .system_mode = !args.user,
                 .owner_uid = getuid(),
                 .zones = zones,
-                .default_zone = zone,
+                .default_zone = check_default_zone(&c, zones, &config, conf_path, default_paths),
                 .resolve_users = true,
                 .check_commands = true,
                 .default_path = config.default_path,
@@ -220,17 +260,7 @@ int ctl_check(int argc, char **argv)
                 check_path(&c, argv[i]);
 
         size_t errors = diag_count(&c.diags, DIAG_ERROR);
-        if (!quiet) {
-                for (size_t i = 0; i < c.diags.count; i++)
-                        if (c.diags.items[i].severity != DIAG_DEBUG || verbose)
-                                diag_fprint(stdout, &c.diags.items[i]);
-                if (list)
-                        for (size_t i = 0; i < c.set.n_files; i++)
-                                for (size_t j = 0; j < c.set.files[i]->n_jobs; j++)
-                                        print_job(c.set.files[i]->jobs[j], c.now);
-        }
-        if (c.error && !quiet)
-                fprintf(stderr, "tickctl check: %s\n", strerror(-c.error));
+        check_report(&c, &args);
         crontab_set_free(&c.set);
         diag_free(&c.diags);
         tz_cache_free(zones);

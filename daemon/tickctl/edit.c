@@ -296,125 +296,177 @@ static int reload_daemon(const struct ctl_options *o, const char *target)
         return r < 0 ? 0 : r;
 }
 
-static int edit(const struct ctl_options *o, const char *dir, const char *name)
+/* DIR, created when missing, open and locked: one tickctl edit per
+ * directory at a time (the lock goes with the descriptor, which the editor
+ * does not inherit). Returns the descriptor, or -1 having said why. */
+static int open_locked_dir(const struct ctl_options *o, const char *dir)
 {
-        _cleanup_free_ char *target = NULL;
-        if (asprintf(&target, "%s/%s", dir, name) < 0)
-                return 2;
         if (mkdir(dir, o->user_mode ? 0700 : 0755) < 0 && errno != EEXIST) {
                 fprintf(stderr, "tickctl edit: cannot create %s: %m\n", dir);
-                return 2;
+                return -1;
         }
         _cleanup_close_ int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0) {
                 fprintf(stderr, "tickctl edit: cannot open %s: %m\n", dir);
-                return 2;
+                return -1;
         }
-        /* One tickctl edit per directory at a time (the lock goes with the
-         * descriptor, which the editor does not inherit). */
         if (flock(dir_fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
                         fprintf(stderr, "tickctl edit: %s is being edited by another tickctl edit; try again later\n",
                                 dir);
                 else
                         fprintf(stderr, "tickctl edit: cannot lock %s: %m\n", dir);
+                return -1;
+        }
+        return TAKE_FD(dir_fd);
+}
+
+/* A private copy (mode 0600) of DATA under $TMPDIR, for the editor: its
+ * path, or NULL having said why. */
+static char *write_temp_copy(const char *data, size_t size)
+{
+        const char *tmpdir = getenv("TMPDIR");
+        char *temp = NULL;
+        if (asprintf(&temp, "%s/tickctl-edit-XXXXXX.ini", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
+                return NULL;
+        int temp_fd = mkostemps(temp, 4, O_CLOEXEC);
+        if (temp_fd < 0 || write_all(temp_fd, data, size) < 0 || close(temp_fd) < 0) {
+                fprintf(stderr, "tickctl edit: cannot write a temporary copy %s: %m\n", temp);
+                if (temp_fd >= 0)
+                        unlink(temp);
+                free(temp);
+                return NULL;
+        }
+        return temp;
+}
+
+/* Loads as the daemon would, in the system zone (or UTC). */
+static void validation_init(struct validation *v, bool user_mode)
+{
+        *v = (struct validation){ .zones = tz_cache_new(NULL) };
+        const struct tz *system_zone = NULL;
+        if (v->zones && tz_cache_get_system(v->zones, &system_zone) < 0)
+                tz_cache_get(v->zones, "UTC", &system_zone);
+        v->options = (struct crontab_options){
+                .system_mode = !user_mode,
+                .owner_uid = getuid(),
+                .zones = v->zones,
+                .default_zone = system_zone,
+        };
+}
+
+/* One edit of TARGET (NAME in DIR) through the private copy TEMP. */
+struct edit_session {
+        const struct ctl_options *o;
+        const char *dir, *name, *target, *temp;
+        int dir_fd;               /* DIR, locked */
+        struct snapshot original; /* TARGET when the edit began */
+        const char *initial;      /* what the editor was first given */
+        size_t initial_size;
+        struct validation v;
+        char *data;               /* TEMP as last read back */
+        size_t size;
+        bool keep_temp;           /* TEMP holds the person's only copy of their work */
+};
+
+static int edit_read_back(struct edit_session *e)
+{
+        free(e->data);
+        e->data = NULL;
+        _cleanup_close_ int fd = open(e->temp, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fileio_read_all(fd, MAX_CRONTAB_SIZE, &e->data, &e->size) < 0) {
+                fprintf(stderr, "tickctl edit: cannot read back %s\n", e->temp);
+                return -1;
+        }
+        return 0;
+}
+
+/* The edited text is valid: installs it, unless TARGET changed since the
+ * edit began, and has the daemon reload. Returns the exit status. */
+static int edit_install(struct edit_session *e)
+{
+        struct snapshot now;
+        int r = snapshot_take(e->target, &now);
+        bool unchanged = r >= 0 && snapshot_same(&e->original, &now);
+        snapshot_free(&now);
+        if (!unchanged) {
+                fprintf(stderr,
+                        "tickctl edit: %s was changed by someone else while you edited it; "
+                        "not overwriting it. Your version is in %s\n",
+                        e->target, e->temp);
+                e->keep_temp = true;
+                return 1;
+        }
+        r = install(e->o, e->dir_fd, e->dir, e->name, e->data, e->size, &e->original);
+        if (r < 0) {
+                fprintf(stderr, "tickctl edit: cannot install %s: %s; your version is in %s\n", e->target,
+                        strerror(-r), e->temp);
+                e->keep_temp = true;
                 return 2;
         }
-        struct snapshot original;
-        int r = snapshot_take(target, &original);
+        printf("Installed %s.\n", e->target);
+        int status = reload_daemon(e->o, e->target);
+        print_next_runs(e->v.file);
+        return status;
+}
+
+/* Editor, check, editor again, until the text is valid, unchanged or
+ * abandoned. Returns the exit status. */
+static int edit_until_valid(struct edit_session *e)
+{
+        for (;;) {
+                int r = run_editor(e->temp);
+                if (r != 0) {
+                        fprintf(stderr, "tickctl edit: the editor failed (status %d); %s left unchanged\n", r,
+                                e->target);
+                        return 1;
+                }
+                if (edit_read_back(e) < 0)
+                        return 2;
+                if (e->size == e->initial_size && memcmp(e->data, e->initial, e->size) == 0) {
+                        printf("No changes; %s left as it was.\n", e->target);
+                        return 0;
+                }
+                if (validate(&e->v, e->dir, e->temp, e->target) == 0)
+                        return edit_install(e);
+                if (ask() == 'a') {
+                        printf("Abandoned; %s left unchanged.\n", e->target);
+                        return 1;
+                }
+        }
+}
+
+static int edit(const struct ctl_options *o, const char *dir, const char *name)
+{
+        _cleanup_free_ char *target = NULL;
+        if (asprintf(&target, "%s/%s", dir, name) < 0)
+                return 2;
+        _cleanup_close_ int dir_fd = open_locked_dir(o, dir);
+        if (dir_fd < 0)
+                return 2;
+        struct edit_session e = { .o = o, .dir = dir, .name = name, .target = target, .dir_fd = dir_fd };
+        int r = snapshot_take(target, &e.original);
         if (r < 0) {
                 fprintf(stderr, "tickctl edit: cannot read %s: %s\n", target, strerror(-r));
                 return 2;
         }
-        const char *initial = original.exists ? original.data : new_file_template;
-        size_t initial_size = original.exists ? original.size : strlen(new_file_template);
-
-        const char *tmpdir = getenv("TMPDIR");
-        _cleanup_free_ char *temp = NULL;
-        if (asprintf(&temp, "%s/tickctl-edit-XXXXXX.ini", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
-                snapshot_free(&original);
+        e.initial = e.original.exists ? e.original.data : new_file_template;
+        e.initial_size = e.original.exists ? e.original.size : strlen(new_file_template);
+        _cleanup_free_ char *temp = write_temp_copy(e.initial, e.initial_size);
+        if (!temp) {
+                snapshot_free(&e.original);
                 return 2;
         }
-        int temp_fd = mkostemps(temp, 4, O_CLOEXEC); /* mode 0600: private */
-        if (temp_fd < 0 || write_all(temp_fd, initial, initial_size) < 0 || close(temp_fd) < 0) {
-                fprintf(stderr, "tickctl edit: cannot write a temporary copy %s: %m\n", temp);
-                if (temp_fd >= 0)
-                        unlink(temp);
-                snapshot_free(&original);
-                return 2;
-        }
+        e.temp = temp;
+        validation_init(&e.v, o->user_mode);
 
-        struct validation v = { .zones = tz_cache_new(NULL) };
-        const struct tz *system_zone = NULL;
-        if (v.zones && tz_cache_get_system(v.zones, &system_zone) < 0)
-                tz_cache_get(v.zones, "UTC", &system_zone);
-        v.options = (struct crontab_options){
-                .system_mode = !o->user_mode,
-                .owner_uid = getuid(),
-                .zones = v.zones,
-                .default_zone = system_zone,
-        };
-        int status = 0;
-        char *data = NULL;
-        size_t size = 0;
-        bool keep_temp = false;
-        for (;;) {
-                r = run_editor(temp);
-                if (r != 0) {
-                        fprintf(stderr, "tickctl edit: the editor failed (status %d); %s left unchanged\n", r,
-                                target);
-                        status = 1;
-                        break;
-                }
-                free(data);
-                data = NULL;
-                _cleanup_close_ int fd = open(temp, O_RDONLY | O_CLOEXEC);
-                if (fd < 0 || (r = fileio_read_all(fd, MAX_CRONTAB_SIZE, &data, &size)) < 0) {
-                        fprintf(stderr, "tickctl edit: cannot read back %s\n", temp);
-                        status = 2;
-                        break;
-                }
-                if (size == initial_size && memcmp(data, initial, size) == 0) {
-                        printf("No changes; %s left as it was.\n", target);
-                        break;
-                }
-                if (validate(&v, dir, temp, target) == 0) {
-                        struct snapshot now;
-                        if ((r = snapshot_take(target, &now)) < 0 || !snapshot_same(&original, &now)) {
-                                fprintf(stderr,
-                                        "tickctl edit: %s was changed by someone else while you edited it; "
-                                        "not overwriting it. Your version is in %s\n",
-                                        target, temp);
-                                snapshot_free(&now);
-                                keep_temp = true;
-                                status = 1;
-                                break;
-                        }
-                        snapshot_free(&now);
-                        if ((r = install(o, dir_fd, dir, name, data, size, &original)) < 0) {
-                                fprintf(stderr, "tickctl edit: cannot install %s: %s; your version is in %s\n",
-                                        target, strerror(-r), temp);
-                                keep_temp = true;
-                                status = 2;
-                                break;
-                        }
-                        printf("Installed %s.\n", target);
-                        status = reload_daemon(o, target);
-                        print_next_runs(v.file);
-                        break;
-                }
-                if (ask() == 'a') {
-                        printf("Abandoned; %s left unchanged.\n", target);
-                        status = 1;
-                        break;
-                }
-        }
-        if (!keep_temp)
+        int status = edit_until_valid(&e);
+        if (!e.keep_temp)
                 unlink(temp);
-        free(data);
-        crontab_file_free(v.file);
-        tz_cache_free(v.zones);
-        snapshot_free(&original);
+        free(e.data);
+        crontab_file_free(e.v.file);
+        tz_cache_free(e.v.zones);
+        snapshot_free(&e.original);
         return status;
 }
 

@@ -151,7 +151,15 @@ static int resolve_zone(struct tz_cache *cache, const char *name, const struct t
         return 0;
 }
 
-int ctl_next(int argc, char **argv)
+struct next_args {
+        const char *zone_name;  /* --tz; NULL: $TZ or the system zone */
+        const char *after_text; /* --after; NULL: now */
+        long count;
+};
+
+/* The options into *ARGS, leaving optind at EXPRESSION. Returns -1 to go
+ * on, else the command's exit status (--help, a usage error). */
+static int next_parse_options(int argc, char **argv, struct next_args *args)
 {
         static const struct option options[] = {
                 { "tz", required_argument, NULL, 'z' },
@@ -160,8 +168,7 @@ int ctl_next(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *zone_name = NULL, *after_text = NULL;
-        long count = 1;
+        *args = (struct next_args){ .count = 1 };
         int c;
 
         optind = 0;
@@ -169,16 +176,16 @@ int ctl_next(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "hn:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'z':
-                        zone_name = optarg;
+                        args->zone_name = optarg;
                         break;
                 case 'a':
-                        after_text = optarg;
+                        args->after_text = optarg;
                         break;
                 case 'n': {
                         char *end;
                         errno = 0;
-                        count = strtol(optarg, &end, 10);
-                        if (errno || end == optarg || *end || count < 1 || count > MAX_COUNT) {
+                        args->count = strtol(optarg, &end, 10);
+                        if (errno || end == optarg || *end || args->count < 1 || args->count > MAX_COUNT) {
                                 fprintf(stderr, "tickctl next: --count: '%s' is not a number from 1 to %d\n", optarg,
                                         MAX_COUNT);
                                 return 2;
@@ -194,26 +201,62 @@ int ctl_next(int argc, char **argv)
         }
         if (optind >= argc)
                 return usage_error("%s", "missing EXPRESSION (see tickctl(1))");
+        return -1;
+}
 
-        /* The expression may come as one quoted word or as several. */
-        size_t len = 0;
-        for (int i = optind; i < argc; i++)
-                len += strlen(argv[i]) + 1;
-        _cleanup_free_ char *text = malloc(len);
+/* The expression may come as one quoted word or as several: N_WORDS
+ * WORDS joined by spaces, or NULL when out of memory. */
+static char *join_words(char **words, int n_words)
+{
+        size_t len = 1; /* the NUL; each word adds its length and a space */
+        for (int i = 0; i < n_words; i++)
+                len += strlen(words[i]) + 1;
+        char *text = malloc(len);
+        if (!text)
+                return NULL;
+        text[0] = '\0';
+        for (int i = 0; i < n_words; i++) {
+                if (i > 0)
+                        strcat(text, " ");
+                strcat(text, words[i]);
+        }
+        return text;
+}
+
+/* COUNT fire times of S after AFTER, in ZONE; fewer when S ends (but at
+ * least one). TEXT is S as written, for the error. */
+static int print_fire_times(const struct schedule *s, const struct tz *zone, int64_t after, long count,
+                            const char *text)
+{
+        for (long i = 0; i < count; i++) {
+                int64_t at;
+                if (schedule_next(s, zone, after, &at) < 0) {
+                        if (i > 0)
+                                break;
+                        fprintf(stderr, "tickctl next: '%s' never fires after the given time\n", text);
+                        return 1;
+                }
+                print_instant(zone, at);
+                after = at;
+        }
+        return fflush(stdout) == 0 ? 0 : 2;
+}
+
+int ctl_next(int argc, char **argv)
+{
+        struct next_args args;
+        int r = next_parse_options(argc, argv, &args);
+        if (r >= 0)
+                return r;
+        _cleanup_free_ char *text = join_words(argv + optind, argc - optind);
         if (!text)
                 return usage_error("%s", "out of memory");
-        text[0] = '\0';
-        for (int i = optind; i < argc; i++) {
-                if (i > optind)
-                        strcat(text, " ");
-                strcat(text, argv[i]);
-        }
 
         __attribute__((cleanup(cleanup_tz_cache))) struct tz_cache *cache = tz_cache_new(NULL);
         if (!cache)
                 return usage_error("%s", "out of memory");
         const struct tz *zone = NULL;
-        int r = resolve_zone(cache, zone_name, &zone);
+        r = resolve_zone(cache, args.zone_name, &zone);
         if (r)
                 return r;
 
@@ -232,20 +275,8 @@ int ctl_next(int argc, char **argv)
                 zone = schedule_zone(s);
 
         int64_t after = (int64_t)time(NULL);
-        if (after_text && parse_time(after_text, zone, &after) < 0)
+        if (args.after_text && parse_time(args.after_text, zone, &after) < 0)
                 return usage_error("--after: '%s' is not @EPOCH or an ISO 8601 time (YYYY-MM-DD HH:MM[:SS][+HH:MM])",
-                                   after_text);
-
-        for (long i = 0; i < count; i++) {
-                int64_t at;
-                if (schedule_next(s, zone, after, &at) < 0) {
-                        if (i > 0)
-                                break;
-                        fprintf(stderr, "tickctl next: '%s' never fires after the given time\n", text);
-                        return 1;
-                }
-                print_instant(zone, at);
-                after = at;
-        }
-        return fflush(stdout) == 0 ? 0 : 2;
+                                   args.after_text);
+        return print_fire_times(s, zone, after, args.count, text);
 }

@@ -583,6 +583,85 @@ static void options_free(struct options *o)
         free(o->runtime_dir);
 }
 
+/* sd-event's signal sources need the signals blocked; runners get an
+ * empty mask back before anything else runs. */
+static void block_daemon_signals(void)
+{
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+/* Runs the previous instance left going (a restart) count for overlap
+ * from the first reload on. */
+static void adopt_previous_runs(struct daemon *d)
+{
+        struct fdstore_passed passed;
+        if (fdstore_passed_take(&passed) > 0) {
+                size_t adopted = batch_manager_adopt(scheduler_batches(d->scheduler), &passed);
+                log_msg(LOG_INFO, "took over %zu running run(s) from the previous instance", adopted);
+        }
+        fdstore_passed_free(&passed);
+}
+
+static int open_control(struct daemon *d)
+{
+        int r = control_daemon_new(&(struct control_daemon_options){
+                                           .event = d->event, .scheduler = d->scheduler, .jobs_dir = d->jobs_dir,
+                                           .crontab_options = &d->crontab_options, .reload = reload_for_control,
+                                           .userdata = d,
+                                           .control = { .runtime_dir = d->runtime_dir,
+                                                        .user_mode = d->options->user, .owner_uid = getuid(),
+                                                        .started_usec = clock_now_usec(CLOCK_REALTIME) } },
+                                   &d->control);
+        if (r < 0)
+                log_msg(LOG_ERR, "cannot create the control socket in %s: %s", d->runtime_dir, strerror(-r));
+        return r;
+}
+
+/* From loaded settings to READY=1: directories, the event loop, runs a
+ * previous instance left, the first load, the control socket (before
+ * READY=1: tickctl may be run as soon as the unit is started), the
+ * scheduler. Returns 0 or a negative errno, logged. */
+static int daemon_start(struct daemon *d)
+{
+        block_daemon_signals();
+        int r;
+        if ((r = mkdir_parents(d->options->state_dir, 0755)) < 0 || (r = mkdir_parents(d->runtime_dir, 0755)) < 0) {
+                log_msg(LOG_ERR, "cannot create the state or runtime directory: %s", strerror(-r));
+                return r;
+        }
+        r = daemon_setup(d);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));
+                return r;
+        }
+        adopt_previous_runs(d);
+        reload(d, "start-up", false);
+        r = open_control(d);
+        if (r < 0)
+                return r;
+        r = scheduler_start(d->scheduler);
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot start the scheduler: %s", strerror(-r));
+                return r;
+        }
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STARTED, .priority = LOG_INFO },
+                 "tickd %s started: %zu jobs from %s, pid %d", TICKD_VERSION, scheduler_job_count(d->scheduler),
+                 d->jobs_dir, (int)getpid());
+        r = notify_watchdog_setup(d->event);
+        if (r < 0)
+                log_msg(LOG_WARNING, "cannot enable the watchdog: %s", strerror(-r));
+        status_format(d, d->status, sizeof(d->status));
+        notify_ready_status(d->status);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct options options;
@@ -605,61 +684,9 @@ int main(int argc, char **argv)
                 status = check_configuration(&d);
                 goto out;
         }
-        /* sd-event's signal sources need the signals blocked; runners get an
-         * empty mask back before anything else runs. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        signal(SIGPIPE, SIG_IGN);
-
-        if ((r = mkdir_parents(options.state_dir, 0755)) < 0 || (r = mkdir_parents(d.runtime_dir, 0755)) < 0) {
-                log_msg(LOG_ERR, "cannot create the state or runtime directory: %s", strerror(-r));
-                goto out;
-        }
-        r = daemon_setup(&d);
-        if (r < 0) {
-                log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));
-                goto out;
-        }
-        /* Runs the previous instance left going (a restart) count for
-         * overlap from the first reload on. */
-        struct fdstore_passed passed;
-        if (fdstore_passed_take(&passed) > 0) {
-                size_t adopted = batch_manager_adopt(scheduler_batches(d.scheduler), &passed);
-                log_msg(LOG_INFO, "took over %zu running run(s) from the previous instance", adopted);
-        }
-        fdstore_passed_free(&passed);
-        reload(&d, "start-up", false);
-        /* The control socket exists before READY=1 (tickctl may be run as
-         * soon as the unit is started). */
-        r = control_daemon_new(&(struct control_daemon_options){
-                                       .event = d.event, .scheduler = d.scheduler, .jobs_dir = d.jobs_dir,
-                                       .crontab_options = &d.crontab_options, .reload = reload_for_control,
-                                       .userdata = &d,
-                                       .control = { .runtime_dir = d.runtime_dir, .user_mode = options.user,
-                                                    .owner_uid = getuid(), .started_usec = clock_now_usec(CLOCK_REALTIME) } },
-                               &d.control);
-        if (r < 0) {
-                log_msg(LOG_ERR, "cannot create the control socket in %s: %s", d.runtime_dir, strerror(-r));
-                goto out;
-        }
-        r = scheduler_start(d.scheduler);
-        if (r < 0) {
-                log_msg(LOG_ERR, "cannot start the scheduler: %s", strerror(-r));
-                goto out;
-        }
-        log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STARTED, .priority = LOG_INFO },
-                 "tickd %s started: %zu jobs from %s, pid %d", TICKD_VERSION, scheduler_job_count(d.scheduler),
-                 d.jobs_dir, (int)getpid());
-        r = notify_watchdog_setup(d.event);
+        r = daemon_start(&d);
         if (r < 0)
-                log_msg(LOG_WARNING, "cannot enable the watchdog: %s", strerror(-r));
-        status_format(&d, d.status, sizeof(d.status));
-        notify_ready_status(d.status);
+                goto out;
         r = sd_event_loop(d.event);
         if (r < 0)
                 log_msg(LOG_ERR, "event loop failed: %s", strerror(-r));

@@ -80,7 +80,7 @@ struct credentials {
 /* initgroups() in two halves: the look-up (NSS: may block or load modules)
  * here in the runner, setgroups() in the job process, which must do
  * nothing but system calls (see job_exec()). */
-/* noinline: its locals must not become runner_main()'s, which vfork()s (-Wclobbered). */
+/* noinline: its locals must not become a vfork()ing caller's (-Wclobbered). */
 __attribute__((noinline)) static int credentials_groups(struct credentials *c)
 {
         int n = 32;
@@ -289,14 +289,15 @@ void runner_preload_nss(const char *nsswitch_conf)
         fclose(f);
 }
 
-_Noreturn void runner_main(const struct runner_request *req)
+/* The runner's signals: SIGCHLD, SIGTERM and SIGINT into *MASK, blocked,
+ * to be read through a signalfd; SIGPIPE blocked too. */
+static void runner_take_signals(sigset_t *mask)
 {
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        reset_signals(&mask);
+        sigemptyset(mask);
+        sigaddset(mask, SIGCHLD);
+        sigaddset(mask, SIGTERM);
+        sigaddset(mask, SIGINT);
+        reset_signals(mask);
         /* A closed stderr (the daemon's) must cost relayed lines, never the
          * runner and with it the run's outcome: EPIPE, not SIGPIPE. Blocked,
          * not ignored, so the job (empty mask, default dispositions) gets
@@ -305,10 +306,14 @@ _Noreturn void runner_main(const struct runner_request *req)
         sigemptyset(&pipe_mask);
         sigaddset(&pipe_mask, SIGPIPE);
         sigprocmask(SIG_BLOCK, &pipe_mask, NULL);
-        /* Descriptors: 0 /dev/null, 1 /dev/null, 2 the daemon's stderr,
-         * 3 the batch pipe; nothing else survives. */
-        if (req->batch_fd != BATCH_FD) {
-                if (dup3(req->batch_fd, BATCH_FD, O_CLOEXEC) < 0)
+}
+
+/* Descriptors: 0 /dev/null, 1 /dev/null, 2 the daemon's stderr, 3 the
+ * batch pipe; nothing else survives. */
+static void runner_take_descriptors(int batch_fd)
+{
+        if (batch_fd != BATCH_FD) {
+                if (dup3(batch_fd, BATCH_FD, O_CLOEXEC) < 0)
                         _exit(1);
         }
         close_range(BATCH_FD + 1, ~0U, 0);
@@ -319,6 +324,181 @@ _Noreturn void runner_main(const struct runner_request *req)
                 if (null > BATCH_FD)
                         close(null);
         }
+}
+
+/* Everything the job process needs, looked up and built before vfork(). */
+struct launch {
+        struct credentials cred;
+        char **env;
+        char **direct_argv;       /* NULL: through the shell */
+        struct output *out;
+        int output_fd, stderr_fd; /* the job's ends of the output pipes */
+        struct exec_error *exec_error;
+};
+
+/* Fills L, or reports the stage that failed and exits. */
+static void launch_prepare(const struct runner_request *req, struct launch *l, struct outcome *o)
+{
+        const char *stage = NULL;
+        int r = credentials_resolve(req->job, &l->cred, &stage);
+        if (r != 0)
+                report_setup_failure(o, stage, r);
+        l->env = environment_build(req, &l->cred);
+        if (!l->env)
+                report_setup_failure(o, "environment", ENOMEM);
+        r = output_open(req->job->name, req->run_id, !req->relay_output, &l->out, &l->output_fd, &l->stderr_fd);
+        if (r < 0)
+                report_setup_failure(o, "output", -r);
+        l->exec_error = calloc(1, sizeof(*l->exec_error));
+        if (!l->exec_error)
+                report_setup_failure(o, "exec", ENOMEM);
+        l->direct_argv = NULL;
+        (void)command_split_simple(command_of(req), &l->direct_argv); /* -ENOMEM: the shell it is */
+}
+
+/* Starts the job; returns its pid, which is also its process group (the
+ * job makes itself a session and group leader with setsid(); the runner
+ * must not setpgid() it, or setsid() fails with EPERM). vfork: no copy of
+ * the runner's page tables (a copy of the daemon's) for a process that is
+ * about to exec; the runner waits the few system calls until it has. */
+static pid_t job_spawn(const struct runner_request *req, struct launch *l, struct outcome *o)
+{
+        pid_t pid = vfork();
+        if (pid < 0)
+                report_setup_failure(o, "fork", errno);
+        if (pid == 0) {
+                sigset_t empty;
+                sigemptyset(&empty);
+                sigprocmask(SIG_SETMASK, &empty, NULL);
+                job_exec(req, &l->cred, l->env, l->direct_argv, l->output_fd, l->stderr_fd, l->exec_error);
+        }
+        close(l->output_fd);
+        if (l->stderr_fd != l->output_fd)
+                close(l->stderr_fd);
+        strv_free(l->direct_argv);
+        l->direct_argv = NULL;
+        return pid;
+}
+
+/* A running job as the runner watches it: its deadlines and the events
+ * that end it. */
+struct watch {
+        pid_t pid;
+        int sig_fd;
+        struct output *out;
+        int64_t timeout_at;       /* CLOCK_MONOTONIC; 0: none */
+        int64_t kill_at;          /* SIGTERM sent, SIGKILL due; INT64_MAX: sent; 0: neither */
+        uint64_t grace;
+};
+
+/* SIGTERM to the job's group now, SIGKILL after the grace period. */
+static void watch_stop_job(struct watch *w, int64_t now)
+{
+        kill(-w->pid, SIGTERM);
+        w->kill_at = now + (int64_t)w->grace;
+}
+
+/* Acts on deadlines that have passed; returns how long poll() may wait
+ * for the next one, in milliseconds (-1: none). */
+static int watch_deadlines(struct watch *w, struct outcome *o)
+{
+        int64_t now = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
+        if (w->timeout_at && now >= w->timeout_at && !w->kill_at) {
+                o->timed_out = 1;
+                watch_stop_job(w, now);
+        }
+        if (w->kill_at && now >= w->kill_at) {
+                kill(-w->pid, SIGKILL);
+                w->kill_at = INT64_MAX;
+        }
+        int64_t next = w->kill_at && w->kill_at != INT64_MAX ? w->kill_at : !w->kill_at ? w->timeout_at : 0;
+        if (!next)
+                return -1;
+        int64_t ms = (next - now + 999) / 1000;
+        return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+/* SIGTERM or SIGINT to the runner: the daemon cancels the run. */
+static void watch_read_signals(struct watch *w, struct outcome *o)
+{
+        struct signalfd_siginfo si;
+        while (read(w->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+                if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !w->kill_at) {
+                        o->cancelled = 1;
+                        watch_stop_job(w, (int64_t)clock_now_usec(CLOCK_MONOTONIC));
+                }
+        }
+}
+
+/* Waits until the job's main process has ended, enforcing its timeout and
+ * cancels and relaying its output meanwhile; returns 0 with *WSTATUS and
+ * *RU filled, or the negative errno of a poll() that failed. */
+static int watch_until_exit(struct watch *w, struct outcome *o, int *wstatus, struct rusage *ru)
+{
+        for (;;) {
+                if (wait4(w->pid, wstatus, WNOHANG, ru) == w->pid)
+                        return 0;
+                int wait_ms = watch_deadlines(w, o);
+                struct pollfd fds[1 + OUTPUT_POLLFDS_MAX] = { { .fd = w->sig_fd, .events = POLLIN } };
+                size_t n_fds = 1 + output_pollfds(w->out, fds + 1);
+                if (poll(fds, n_fds, wait_ms) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (fds[0].revents & POLLIN)
+                        watch_read_signals(w, o);
+                for (size_t i = 1; i < n_fds; i++)
+                        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                                output_pump(w->out);
+                                break;
+                        }
+        }
+}
+
+/* The runner cannot watch the job any more: it could neither enforce a
+ * timeout nor relay output, and the job's status is not known yet. The job
+ * must not outlive its run unwatched, so its group is killed and reaped. */
+static void watch_abandon(struct watch *w, int *wstatus, struct rusage *ru)
+{
+        kill(-w->pid, SIGKILL);
+        while (wait4(w->pid, wstatus, 0, ru) < 0 && errno == EINTR)
+                ;
+}
+
+/* The FINISHED record: resources, then why the job ended. WATCH_ERROR is
+ * the errno of a failed poll() (0: the runner saw the job end). */
+static void outcome_finish(struct outcome *o, int64_t start_mono, const struct rusage *ru, int wstatus,
+                           const struct exec_error *exec_error, int watch_error)
+{
+        o->kind = OUTCOME_FINISHED;
+        o->end_usec = (int64_t)clock_now_usec(CLOCK_REALTIME);
+        o->duration_usec = (int64_t)clock_now_usec(CLOCK_MONOTONIC) - start_mono;
+        o->user_usec = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
+        o->system_usec = (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+        o->maxrss_kb = ru->ru_maxrss;
+        if (exec_error->error) {
+                o->status = OUTCOME_SETUP_FAILED;
+                o->error = exec_error->error;
+                snprintf(o->stage, sizeof(o->stage), "%s", exec_error->stage);
+        } else if (watch_error) {
+                o->status = OUTCOME_SETUP_FAILED;
+                o->error = watch_error;
+                snprintf(o->stage, sizeof(o->stage), "poll");
+        } else if (WIFSIGNALED(wstatus)) {
+                o->status = OUTCOME_SIGNALED;
+                o->signal = WTERMSIG(wstatus);
+        } else {
+                o->status = OUTCOME_EXITED;
+                o->code = WEXITSTATUS(wstatus);
+        }
+}
+
+_Noreturn void runner_main(const struct runner_request *req)
+{
+        sigset_t mask;
+        runner_take_signals(&mask);
+        runner_take_descriptors(req->batch_fd);
         char title[16];
         snprintf(title, sizeof(title), "tickd:%s", req->job->name);
         prctl(PR_SET_NAME, title);
@@ -333,117 +513,26 @@ _Noreturn void runner_main(const struct runner_request *req)
         if (sig_fd < 0)
                 report_setup_failure(&o, "signalfd", errno);
 
-        struct credentials cred;
-        const char *stage = NULL;
-        int r = credentials_resolve(req->job, &cred, &stage);
-        if (r != 0)
-                report_setup_failure(&o, stage, r);
-        char **env = environment_build(req, &cred);
-        if (!env)
-                report_setup_failure(&o, "environment", ENOMEM);
-
-        struct output *out = NULL;
-        int output_fd, stderr_fd;
-        r = output_open(req->job->name, req->run_id, !req->relay_output, &out, &output_fd, &stderr_fd);
-        if (r < 0)
-                report_setup_failure(&o, "output", -r);
-        struct exec_error *exec_error = calloc(1, sizeof(*exec_error));
-        if (!exec_error)
-                report_setup_failure(&o, "exec", ENOMEM);
-        char **direct_argv = NULL;
-        (void)command_split_simple(command_of(req), &direct_argv); /* -ENOMEM: the shell it is */
-
-        /* vfork: no copy of the runner's page tables (a copy of the
-         * daemon's) for a process that is about to exec; the runner waits
-         * the few system calls until it has. */
-        pid_t pid = vfork();
-        if (pid < 0)
-                report_setup_failure(&o, "fork", errno);
-        if (pid == 0) {
-                sigset_t empty;
-                sigemptyset(&empty);
-                sigprocmask(SIG_SETMASK, &empty, NULL);
-                job_exec(req, &cred, env, direct_argv, output_fd, stderr_fd, exec_error);
-        }
-        close(output_fd);
-        if (stderr_fd != output_fd)
-                close(stderr_fd);
-        strv_free(direct_argv);
-        /* The job makes itself a session and group leader (setsid); the
-         * parent must not setpgid() it, or setsid() fails with EPERM. */
-        o.pid = pid;
+        struct launch launch;
+        launch_prepare(req, &launch, &o);
+        o.pid = job_spawn(req, &launch, &o);
         write_record(&o);
 
-        int64_t timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0;
-        int64_t kill_at = 0;
-        uint64_t grace = req->job->kill_grace_usec;
+        struct watch w = { .pid = o.pid, .sig_fd = sig_fd, .out = launch.out, .grace = req->job->kill_grace_usec,
+                           .timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0 };
         int wstatus = 0;
         struct rusage ru = { 0 };
-
-        for (;;) {
-                pid_t w = wait4(pid, &wstatus, WNOHANG, &ru);
-                if (w == pid)
-                        break;
-                int64_t now = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
-                if (timeout_at && now >= timeout_at && !kill_at) {
-                        o.timed_out = 1;
-                        kill(-pid, SIGTERM);
-                        kill_at = now + (int64_t)grace;
-                }
-                if (kill_at && now >= kill_at) {
-                        kill(-pid, SIGKILL);
-                        kill_at = INT64_MAX;
-                }
-                int64_t next = kill_at && kill_at != INT64_MAX ? kill_at : !kill_at ? timeout_at : 0;
-                int wait_ms = -1;
-                if (next) {
-                        int64_t ms = (next - now + 999) / 1000;
-                        wait_ms = ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
-                }
-                struct pollfd fds[1 + OUTPUT_POLLFDS_MAX] = { { .fd = sig_fd, .events = POLLIN } };
-                size_t n_fds = 1 + output_pollfds(out, fds + 1);
-                if (poll(fds, n_fds, wait_ms) < 0 && errno != EINTR)
-                        break;
-                if (fds[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
-                                if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !kill_at) {
-                                        o.cancelled = 1;
-                                        kill(-pid, SIGTERM);
-                                        kill_at = (int64_t)clock_now_usec(CLOCK_MONOTONIC) + (int64_t)grace;
-                                }
-                        }
-                }
-                for (size_t i = 1; i < n_fds; i++)
-                        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-                                output_pump(out);
-                                break;
-                        }
-        }
+        int r = watch_until_exit(&w, &o, &wstatus, &ru);
+        if (r < 0)
+                watch_abandon(&w, &wstatus, &ru);
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
-        if (output_pump(out))
-                output_hand_off(out, sig_fd, &mask, req->job->name);
+        if (output_pump(launch.out))
+                output_hand_off(launch.out, sig_fd, &mask, req->job->name);
         else
-                output_free(out, true);
+                output_free(launch.out, true);
 
-        o.kind = OUTCOME_FINISHED;
-        o.end_usec = (int64_t)clock_now_usec(CLOCK_REALTIME);
-        o.duration_usec = (int64_t)clock_now_usec(CLOCK_MONOTONIC) - start_mono;
-        o.user_usec = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
-        o.system_usec = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-        o.maxrss_kb = ru.ru_maxrss;
-        if (exec_error->error) {
-                o.status = OUTCOME_SETUP_FAILED;
-                o.error = exec_error->error;
-                snprintf(o.stage, sizeof(o.stage), "%s", exec_error->stage);
-        } else if (WIFSIGNALED(wstatus)) {
-                o.status = OUTCOME_SIGNALED;
-                o.signal = WTERMSIG(wstatus);
-        } else {
-                o.status = OUTCOME_EXITED;
-                o.code = WEXITSTATUS(wstatus);
-        }
+        outcome_finish(&o, start_mono, &ru, wstatus, launch.exec_error, -r);
         write_record(&o);
         _exit(0);
 }

@@ -21,6 +21,12 @@
  * SIGTERM to the runner means "cancel": it forwards SIGTERM to the job's
  * group, and SIGKILL after kill_grace, then reports (cancelled = 1).
  *
+ * A runner that can no longer wait for events (poll() fails, as when its
+ * descriptor limit was lowered under it) could neither enforce the timeout
+ * nor take a cancel, and has not seen the job end: it kills the job's
+ * group, reaps it and reports a setup failure at stage "poll", never the
+ * exit status of a run it did not see finish.
+ *
  * Job output: the job writes into pipes the runner reads (output.h): each
  * line goes to the journal as its own entry, named after the job and
  * carrying the run's TICKD_RUN_ID, or, with the stderr log target or no
@@ -46,7 +52,7 @@ enum outcome_kind {
 enum outcome_status {
         OUTCOME_EXITED = 1,       /* code is the exit status */
         OUTCOME_SIGNALED = 2,     /* signal killed the job */
-        OUTCOME_SETUP_FAILED = 3, /* stage + error: user look-up, credentials, chdir, exec, fork */
+        OUTCOME_SETUP_FAILED = 3, /* stage + error: user look-up, credentials, chdir, exec, fork, poll */
 };
 
 /* One record on the batch pipe. Plain data, fixed size, < PIPE_BUF. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -389,6 +390,50 @@ START_TEST(killed_runner_is_reported_lost)
 }
 END_TEST
 
+/* A runner whose poll() fails while its job runs can no longer enforce the
+ * timeout, take a cancel or relay output, and does not know how the job
+ * ended: it must not report success. The cause here is a real one, from
+ * outside, with no hook in the runner: poll() fails with EINVAL when it is
+ * given more descriptors than RLIMIT_NOFILE allows, and prlimit(2) lowers
+ * the runner's limit under it once the job has started (the runner opens
+ * nothing more after that, so only poll() notices). */
+START_TEST(failed_poll_kills_the_job_and_reports_the_stage)
+{
+        char *dir = harness_tmpdir();
+        char cmd[1024], started[512];
+        snprintf(started, sizeof(started), "%s/started", dir);
+        /* A line every 0.2 s (for 5 s at most): whenever the limit lands,
+         * a line soon wakes the runner into a poll() that fails. */
+        snprintf(cmd, sizeof(cmd), "touch %s; i=0; while [ $i -lt 25 ]; do sleep 0.2; echo tick; i=$((i+1)); done",
+                 started);
+        struct fixture f;
+        fixture_open(&f);
+        struct job job = make_job("unwatched", cmd);
+        spawn(&f, &job, 1);
+        pid_t runner = 0;
+        for (int tries = 0; tries < 400 && (!runner || access(started, F_OK) < 0); tries++) {
+                if (!runner)
+                        runner = child_by_comm("tickd:unwatched");
+                usleep(5 * 1000);
+        }
+        ck_assert_int_gt(runner, 0);
+        ck_assert_int_eq(access(started, F_OK), 0);
+        struct rlimit limit;
+        ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &limit), 0);
+        limit.rlim_cur = 1; /* below the signalfd and an output pipe the runner polls */
+        ck_assert_int_eq(prlimit(runner, RLIMIT_NOFILE, &limit, NULL), 0);
+        long long ms = run_until_closed(&f, 5000);
+        const struct outcome *o = outcome_of(&f, "unwatched");
+        ck_assert_int_eq(o->status, OUTCOME_SETUP_FAILED);
+        ck_assert_str_eq(o->stage, "poll");
+        ck_assert_int_eq(o->error, EINVAL);
+        ck_assert_int_lt(ms, 2000); /* the job was killed, not waited for */
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
         Suite *s = suite_create("batch");
@@ -403,6 +448,7 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, background_process_does_not_hold_the_batch);
         tcase_add_test(tc, killed_runner_is_reported_lost);
         tcase_add_test(tc, relaying_to_a_closed_stderr_keeps_the_outcome);
+        tcase_add_test(tc, failed_poll_kills_the_job_and_reports_the_stage);
         suite_add_tcase(s, tc);
         return s;
 }
