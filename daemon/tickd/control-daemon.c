@@ -44,11 +44,11 @@ static const char *result_name(const struct outcome *o)
         }
 }
 
-void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *o)
+/* A run finished (OUTCOME NULL: lost): its job's last outcome (an
+ * on_failure command's is not one), then its RunJob(wait) callers. */
+static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
 {
         struct control_daemon *cd = userdata;
-        if (!cd)
-                return;
         struct control_outcome co = {
                 .run_id = run->run_id,
                 .result = result_name(o),
@@ -357,7 +357,11 @@ int control_daemon_new(const struct control_daemon_options *options, struct cont
                 free(cd);
                 return r;
         }
-        scheduler_set_dropped(options->scheduler, on_dropped, cd);
+        /* Every finished and every dropped run: last outcomes and the
+         * RunJob(wait) callers. */
+        scheduler_set_listener(options->scheduler, &(struct scheduler_listener){ .finished = on_finished,
+                                                                                 .dropped = on_dropped,
+                                                                                 .userdata = cd });
         *out = cd;
         return 0;
 }
@@ -366,7 +370,7 @@ struct control_daemon *control_daemon_free(struct control_daemon *cd)
 {
         if (!cd)
                 return NULL;
-        scheduler_set_dropped(cd->options.scheduler, NULL, NULL);
+        scheduler_set_listener(cd->options.scheduler, NULL);
         control_free(cd->control);
         control_last_free(cd->last);
         free(cd);
