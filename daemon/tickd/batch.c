@@ -1,4 +1,5 @@
-/* batch.c — batches, runners' reaping and the collector; see batch.h. */
+/* batch.c — batches: spawning, reaping runners, the fd store, adoption
+ * after a restart; their collectors are collector.c's. See batch.h. */
 #include "tickd/batch.h"
 
 #include <errno.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,10 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tickd/fdstore.h"
 #include "shared/clock.h"
 #include "core/inifile.h"
 #include "shared/log.h"
+#include "tickd/batch-internal.h"
+#include "tickd/collector.h"
+#include "tickd/fdstore.h"
 
 /* Slack on top of timeout + kill_grace before a batch is called stuck: the
  * runner needs a moment to reap, report and exit. */
@@ -56,40 +58,6 @@ struct image {
         struct image_run runs[];
 };
 
-struct batch {
-        struct batch_manager *manager;
-        struct batch *prev, *next;
-        uint64_t id;
-        int fd;
-        sd_event_source *io;
-        sd_event_source *stuck;
-        uint64_t created_usec; /* CLOCK_MONOTONIC */
-        struct image *image;   /* mapped while the batch is in the fd store */
-        size_t image_size;
-        bool adopted;          /* started by the previous instance: its runners are not our children */
-        size_t n_runs;
-        size_t n_finished;
-        size_t buf_len;
-        unsigned char buf[sizeof(struct outcome)];
-        struct run runs[];
-};
-
-struct batch_manager {
-        struct batch_manager_options options; /* .default_path unused: see default_path */
-        sd_event *event;
-        char *default_path;  /* our copy; NULL = the runner's built-in PATH */
-        sd_event_source *sigchld;
-        struct batch *first;
-        size_t n_open;
-        size_t n_running;
-        size_t n_children;   /* runners forked and not yet reaped */
-        size_t n_stored;     /* batches in the fd store (two descriptors each) */
-        bool store_full_logged;
-        uint64_t next_id;
-        /* Who runs jobs without user=: looked up once here, at start-up,
-         * so records name a user without an NSS call per run. */
-        char *own_user;
-};
 
 static void store_names(uint64_t id, char pipe_name[static 48], char runs_name[static 48])
 {
@@ -97,9 +65,7 @@ static void store_names(uint64_t id, char pipe_name[static 48], char runs_name[s
         snprintf(runs_name, 48, "tickd-runs-%llu", (unsigned long long)id);
 }
 
-/* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)
- * into its batch's image. */
-static void image_sync(const struct run *run)
+void batch_image_sync(const struct run *run)
 {
         const struct batch *b = run->batch;
         if (!b->image)
@@ -159,7 +125,7 @@ static void batch_store(struct batch *b)
         b->image = image;
         b->image_size = image_size;
         for (size_t i = 0; i < b->n_runs; i++)
-                image_sync(&b->runs[i]);
+                batch_image_sync(&b->runs[i]);
         char pipe_name[48], runs_name[48];
         store_names(b->id, pipe_name, runs_name);
         int r = fdstore_put(fd, runs_name);
@@ -176,82 +142,6 @@ static void batch_store(struct batch *b)
         }
         m->n_stored++;
         m->store_full_logged = false;
-}
-
-enum log_event batch_outcome_event(const struct outcome *o)
-{
-        /* The runner sets at most one of timed_out and cancelled: whichever
-         * asked the job to stop first. */
-        if (!o)
-                return LOG_EVENT_LOST;
-        if (o->timed_out)
-                return LOG_EVENT_TIMED_OUT;
-        if (o->cancelled)
-                return LOG_EVENT_CANCELLED;
-        if (o->status == OUTCOME_EXITED && o->code == 0)
-                return LOG_EVENT_SUCCEEDED;
-        return LOG_EVENT_FAILED;
-}
-
-static void run_log_outcome(const struct run *run, const struct outcome *o)
-{
-        const char *what = run->on_failure ? "on_failure command" : "run";
-        struct log_record rec = {
-                .event = batch_outcome_event(o),
-                .job = run->job_name,
-                .run_id = run->run_id,
-                .user = run->user,
-                .scheduled_usec = run->scheduled_usec,
-                .on_failure = run->on_failure,
-        };
-        if (!o) {
-                log_emit(&rec, "%s of %s lost: its runner exited without reporting", what, run->job_name);
-                return;
-        }
-        rec.has_resources = true;
-        rec.duration_usec = o->duration_usec;
-        rec.cpu_usec = o->user_usec + o->system_usec;
-        rec.maxrss_kb = o->maxrss_kb;
-        if (o->status == OUTCOME_EXITED) {
-                rec.has_exit_status = true;
-                rec.exit_status = o->code;
-        } else if (o->status == OUTCOME_SIGNALED) {
-                rec.signal = o->signal;
-        } else {
-                rec.errno_value = o->error;
-        }
-        switch (rec.event) {
-        case LOG_EVENT_TIMED_OUT:
-                log_emit(&rec, "%s of %s timed out and was killed", what, run->job_name);
-                break;
-        case LOG_EVENT_CANCELLED:
-                log_emit(&rec, "%s of %s was cancelled", what, run->job_name);
-                break;
-        case LOG_EVENT_SUCCEEDED:
-                log_emit(&rec, "%s of %s succeeded", what, run->job_name);
-                break;
-        default:
-                if (o->status == OUTCOME_SETUP_FAILED)
-                        log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
-                                 o->stage, strerror(o->error));
-                else if (o->status == OUTCOME_SIGNALED)
-                        log_emit(&rec, "%s of %s was killed by signal %d", what, run->job_name, o->signal);
-                else
-                        log_emit(&rec, "%s of %s failed with exit status %d", what, run->job_name, o->code);
-        }
-}
-
-static void run_finish(struct batch *b, struct run *run, const struct outcome *o)
-{
-        if (run->finished)
-                return;
-        run->finished = true;
-        b->n_finished++;
-        b->manager->n_running--;
-        run_log_outcome(run, o);
-        image_sync(run);
-        if (b->manager->options.finished)
-                b->manager->options.finished(b->manager->options.userdata, run, o);
 }
 
 /* Frees B. KEEP_STORED (a restart): its fd store entries stay for the
@@ -289,62 +179,7 @@ static void batch_release(struct batch *b, bool keep_stored)
         free(b);
 }
 
-static void batch_free(struct batch *b) { batch_release(b, false); }
-
-static void batch_record(struct batch *b, const struct outcome *o)
-{
-        if (o->slot >= b->n_runs)
-                return; /* cannot happen with our runners; never trust an index blindly */
-        struct run *run = &b->runs[o->slot];
-        if (o->kind == OUTCOME_STARTED) {
-                run->job_pid = o->pid;
-                image_sync(run);
-                log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED, .priority = LOG_INFO,
-                                                .job = run->job_name, .run_id = run->run_id,
-                                                .user = run->user, .job_pid = o->pid,
-                                                .scheduled_usec = run->scheduled_usec,
-                                                .on_failure = run->on_failure },
-                         "%s of %s started as pid %d", run->on_failure ? "on_failure command" : "run",
-                         run->job_name, o->pid);
-                if (run->cancel_requested && run->runner_pid > 0)
-                        kill(run->runner_pid, SIGTERM);
-        } else if (o->kind == OUTCOME_FINISHED) {
-                run_finish(b, run, o);
-        }
-}
-
-/* The collector: records until EOF. EOF means every runner of the batch
- * has exited (only they held the write end), so the batch is complete.
- * Reads are whole records: runners write whole records atomically and
- * every read asks for a multiple of the record size, so a batch handed to
- * the next instance never has half a record consumed. */
-static int collector_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        struct batch *b = userdata;
-        for (;;) {
-                unsigned char chunk[sizeof(struct outcome) * 32];
-                memcpy(chunk, b->buf, b->buf_len);
-                ssize_t n = read(fd, chunk + b->buf_len, sizeof(chunk) - b->buf_len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return 0;
-                if (n <= 0)
-                        break; /* EOF (or a read error, which we treat the same way) */
-                size_t total = b->buf_len + (size_t)n, off = 0;
-                for (; total - off >= sizeof(struct outcome); off += sizeof(struct outcome)) {
-                        struct outcome o;
-                        memcpy(&o, chunk + off, sizeof(o));
-                        batch_record(b, &o);
-                }
-                b->buf_len = total - off;
-                memcpy(b->buf, chunk + off, b->buf_len);
-        }
-        for (size_t i = 0; i < b->n_runs; i++)
-                run_finish(b, &b->runs[i], NULL);
-        batch_free(b);
-        return 0;
-}
+void batch_free(struct batch *b) { batch_release(b, false); }
 
 static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -385,7 +220,7 @@ static int manager_on_sigchld(sd_event_source *s, const struct signalfd_siginfo 
                 struct run *run = run_by_runner_pid(m, pid);
                 if (run) {
                         run->runner_pid = 0;
-                        image_sync(run);
+                        batch_image_sync(run);
                 }
         }
         return 0;
@@ -443,8 +278,7 @@ void batch_manager_free(struct batch_manager *m)
                                 run->runner_pid = 0;
                         }
                 }
-                fcntl(b->fd, F_SETFL, 0);
-                collector_on_io(b->io, b->fd, EPOLLIN, b); /* reads what is left, then EOF frees it */
+                collector_drain(b); /* reads what is left, then EOF frees it */
         }
         /* Runners of batches already complete may still be exiting: wait
          * for them, so the daemon leaves no child behind. */
@@ -484,6 +318,44 @@ static void request_deadline(const struct job *job, uint64_t *deadline, bool *bo
                 *deadline = d;
 }
 
+/* Fills run I of B from REQ and forks its runner, which reports on
+ * WRITE_FD. Returns 0, or the errno of a fork that failed (the run then
+ * has no runner). */
+static int run_start(struct batch *b, size_t i, const struct run_request *req, int write_fd)
+{
+        struct batch_manager *m = b->manager;
+        struct run *run = &b->runs[i];
+        run->batch = b;
+        run->slot = (uint32_t)i;
+        run->scheduled_usec = req->scheduled_usec;
+        run->on_failure = req->command != NULL;
+        run->job_name = strdup(req->job->name);
+        run->user = strdup(req->job->user ? req->job->user : m->own_user ? m->own_user : "?"); /* NULL on ENOMEM: only a field lost */
+        sd_id128_t id;
+        if (req->run_id)
+                snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
+        else if (sd_id128_randomize(&id) >= 0)
+                sd_id128_to_string(id, run->run_id);
+        m->n_running++;
+        pid_t pid = run->job_name ? fork() : -1;
+        if (pid == 0)
+                runner_main(&(struct runner_request){
+                        .job = req->job,
+                        .slot = (uint32_t)i,
+                        .batch_fd = write_fd,
+                        .run_id = run->run_id,
+                        .command = req->command,
+                        .default_path = m->default_path,
+                        .failed_exit_status = req->failed_exit_status,
+                        .relay_output = m->options.relay_output,
+                });
+        if (pid < 0)
+                return run->job_name ? errno : ENOMEM;
+        run->runner_pid = pid;
+        m->n_children++;
+        return 0;
+}
+
 int batch_spawn(struct batch_manager *m, const struct run_request *requests, size_t n)
 {
         if (n == 0)
@@ -513,56 +385,25 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
         size_t fork_failed = 0;
         int fork_errno = 0;
         for (size_t i = 0; i < n; i++) {
-                const struct run_request *req = &requests[i];
-                struct run *run = &b->runs[i];
-                run->batch = b;
-                run->slot = (uint32_t)i;
-                run->scheduled_usec = req->scheduled_usec;
-                run->on_failure = req->command != NULL;
-                run->job_name = strdup(req->job->name);
-                run->user = strdup(req->job->user ? req->job->user : b->manager->own_user ? b->manager->own_user : "?"); /* NULL on ENOMEM: only a field lost */
-                sd_id128_t id;
-                if (req->run_id)
-                        snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
-                else if (sd_id128_randomize(&id) >= 0)
-                        sd_id128_to_string(id, run->run_id);
-                request_deadline(req->job, &deadline, &bounded);
-                m->n_running++;
-                pid_t pid = run->job_name ? fork() : -1;
-                if (pid == 0)
-                        runner_main(&(struct runner_request){
-                                .job = req->job,
-                                .slot = (uint32_t)i,
-                                .batch_fd = p[1],
-                                .run_id = run->run_id,
-                                .command = req->command,
-                                .default_path = m->default_path,
-                                .failed_exit_status = req->failed_exit_status,
-                                .relay_output = m->options.relay_output,
-                        });
-                if (pid < 0) {
-                        fork_errno = run->job_name ? errno : ENOMEM;
+                request_deadline(requests[i].job, &deadline, &bounded);
+                int e = run_start(b, i, &requests[i], p[1]);
+                if (e) {
+                        fork_errno = e;
                         fork_failed++;
-                        continue;
                 }
-                run->runner_pid = pid;
-                m->n_children++;
         }
         /* The daemon must not keep a write end: the collector sees EOF only
          * when every holder has closed it, so from here on the pipe's life
          * is exactly the runners' lives, and the batch always completes. */
         close(p[1]);
 
-        int r = fcntl(b->fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
-        if (r >= 0)
-                r = sd_event_add_io(m->event, &b->io, b->fd, EPOLLIN, collector_on_io, b);
+        int r = collector_watch(b);
         if (r < 0) {
                 /* Without a collector, read synchronously: the daemon blocks
                  * for this batch, but never leaks it. */
                 log_msg(LOG_ERR, "cannot watch batch %llu: %s; collecting it synchronously",
                         (unsigned long long)b->id, strerror(-r));
-                fcntl(b->fd, F_SETFL, 0);
-                collector_on_io(NULL, b->fd, EPOLLIN, b);
+                collector_drain(b);
                 return (int)n;
         }
         if (bounded && deadline)
@@ -577,7 +418,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                                 strcpy(o.stage, "fork");
                                 if (!run->job_name)
                                         run->job_name = strdup("?");
-                                run_finish(b, run, &o);
+                                collector_run_finished(b, run, &o);
                         }
                 }
         }
@@ -594,7 +435,7 @@ size_t batch_cancel_job(struct batch_manager *m, const char *job_name)
                         if (run->finished || run->on_failure || strcmp(run->job_name, job_name) != 0)
                                 continue;
                         run->cancel_requested = true;
-                        image_sync(run);
+                        batch_image_sync(run);
                         if (run->runner_pid > 0)
                                 kill(run->runner_pid, SIGTERM);
                         count++;
@@ -610,7 +451,7 @@ void batch_cancel_all(struct batch_manager *m)
                         if (run->finished)
                                 continue;
                         run->cancel_requested = true;
-                        image_sync(run);
+                        batch_image_sync(run);
                         if (run->runner_pid > 0)
                                 kill(run->runner_pid, SIGTERM);
                 }
@@ -711,15 +552,13 @@ static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int 
                                  "%s of %s (pid %d) taken over from the previous instance of tickd",
                                  run->on_failure ? "on_failure command" : "run", run->job_name, run->job_pid);
         }
-        int r = pipe_fd < 0 ? -EBADF : fcntl(pipe_fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
-        if (r >= 0)
-                r = sd_event_add_io(m->event, &b->io, pipe_fd, EPOLLIN, collector_on_io, b);
+        int r = pipe_fd < 0 ? -EBADF : collector_watch(b);
         if (r < 0) {
                 if (pipe_fd >= 0)
                         log_msg(LOG_ERR, "cannot watch adopted batch %llu: %s", (unsigned long long)id,
                                 strerror(-r));
                 for (size_t i = 0; i < n; i++)
-                        run_finish(b, &b->runs[i], NULL); /* lost, by name */
+                        collector_run_finished(b, &b->runs[i], NULL); /* lost, by name */
                 batch_free(b);
         }
 }

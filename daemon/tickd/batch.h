@@ -1,19 +1,19 @@
-/* batch.h — one tick's pipe, its runners and the collector that reads it.
+/* batch.h — one tick's pipe, its runners and its collector.
  *
  * Owns the core of DESIGN.md ("The story behind the core"): a batch is the
  * set of runs dispatched together. It has one pipe (O_CLOEXEC); every
  * runner holds the write end; the daemon closes its own copy as soon as the
- * last runner is forked. The collector is an sd-event io source on the read
- * end: it reads fixed-size records (runner.h) until EOF — which the kernel
- * delivers exactly when the last runner has exited — then closes the read
- * end and frees the batch. A run whose runner died without a FINISHED
- * record is reported lost, by name. So no batch can outlive its runners.
+ * last runner is forked. Each batch's collector (collector.h) reads the
+ * read end until EOF — which the kernel delivers exactly when the last
+ * runner has exited — then reports the runs that never finished as lost,
+ * by name, and frees the batch. So no batch can outlive its runners.
  *
- * The manager also reaps runners (a SIGCHLD source and a waitpid loop; the
- * caller must have blocked SIGCHLD), knows every open batch (age, runs not
- * yet reported) and warns once (batch-stuck) when a batch outlives the
- * deadlines of its jobs. It logs each run's start and outcome; the owner
- * gets a callback for its own bookkeeping (overlap, stamps, on_failure).
+ * batch.c spawns batches, reaps runners (a SIGCHLD source and a waitpid
+ * loop; the caller must have blocked SIGCHLD), knows every open batch (age,
+ * runs not yet reported) and warns once (batch-stuck) when a batch
+ * outlives the deadlines of its jobs. The collector logs each run's start
+ * and outcome and then tells the owner (batch_finished_fn); collector.h
+ * lists everything a finished run reaches, in order.
  *
  * Restarts (fdstore.h): when the service manager offers a descriptor
  * store, every batch is stored there at dispatch (its pipe and an image of
@@ -64,16 +64,9 @@ struct run_request {
         const char *run_id;        /* on_failure: the failed run's id; NULL = a fresh one */
 };
 
-/* The one classification of a finished run, OUTCOME NULL for a lost one:
- * LOG_EVENT_SUCCEEDED, _FAILED (a non-zero exit, a signal, a setup or exec
- * failure), _TIMED_OUT, _CANCELLED or _LOST. Its record carries this event,
- * and its name (log_event_name()) is the outcome's word wherever it is
- * shown, so the journal, the control protocol and last-outcomes agree. */
-enum log_event batch_outcome_event(const struct outcome *outcome);
-
-/* Called for every FINISHED record, and with OUTCOME NULL for a lost run,
- * after the outcome is logged. The run (and its batch) stays valid during
- * the call only. */
+/* Called by the collector for every FINISHED record, and with OUTCOME
+ * NULL for a lost run, after the outcome is logged. The run (and its
+ * batch) stays valid during the call only. */
 typedef void (*batch_finished_fn)(void *userdata, const struct run *run, const struct outcome *outcome);
 
 struct batch_manager_options {

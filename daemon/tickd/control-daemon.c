@@ -13,6 +13,7 @@
 #include "shared/clock.h"
 #include "shared/control-last.h"
 #include "shared/log.h"
+#include "tickd/collector.h"
 #include "core/schedule.h"
 #include "core/strv.h"
 #include "core/timespan.h"
@@ -23,14 +24,14 @@ struct control_daemon {
         struct control_last *last;  /* each job's last outcome, kept across restarts */
 };
 
-void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *o)
+/* A run finished (OUTCOME NULL: lost): its job's last outcome (an
+ * on_failure command's is not one), then its RunJob(wait) callers. */
+static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
 {
         struct control_daemon *cd = userdata;
-        if (!cd)
-                return;
         struct control_outcome co = {
                 .run_id = run->run_id,
-                .result = log_event_name(batch_outcome_event(o)),
+                .result = log_event_name(collector_outcome_event(o)),
                 .exit_status = o && o->status == OUTCOME_EXITED ? o->code : -1,
                 .signal = o && o->status == OUTCOME_SIGNALED ? o->signal : 0,
                 .start_usec = o && o->start_usec > 0 ? (uint64_t)o->start_usec : 0,
@@ -329,7 +330,11 @@ int control_daemon_new(const struct control_daemon_options *options, struct cont
                 free(cd);
                 return r;
         }
-        scheduler_set_dropped(options->scheduler, on_dropped, cd);
+        /* Every finished and every dropped run: last outcomes and the
+         * RunJob(wait) callers. */
+        scheduler_set_listener(options->scheduler, &(struct scheduler_listener){ .finished = on_finished,
+                                                                                 .dropped = on_dropped,
+                                                                                 .userdata = cd });
         *out = cd;
         return 0;
 }
@@ -338,7 +343,7 @@ struct control_daemon *control_daemon_free(struct control_daemon *cd)
 {
         if (!cd)
                 return NULL;
-        scheduler_set_dropped(cd->options.scheduler, NULL, NULL);
+        scheduler_set_listener(cd->options.scheduler, NULL);
         control_free(cd->control);
         control_last_free(cd->last);
         free(cd);

@@ -2,11 +2,15 @@
  *
  * Implements struct control_ops (control.h) on top of the scheduler and
  * the batch manager through their public headers only, and keeps what
- * neither of them keeps: each job's last outcome (fed by
- * control_daemon_finished(), which the scheduler calls for every finished
- * run; kept in the state directory across restarts, control-last.h) and, per crontab, why it was rejected (worked out again when asked:
- * a file whose identity on disk is not the loaded one is loaded again to
- * find its first error). */
+ * neither of them keeps: each job's last outcome (kept in the state
+ * directory across restarts, control-last.h) and, per crontab, why it was
+ * rejected (worked out again when asked: a file whose identity on disk is
+ * not the loaded one is loaded again to find its first error).
+ *
+ * It is the scheduler's listener (scheduler_set_listener()) from
+ * control_daemon_new() to control_daemon_free(): every finished run
+ * becomes its job's last outcome and answers its RunJob(wait) callers;
+ * every dropped run answers them too. */
 #ifndef TICKD_CONTROL_DAEMON_H
 #define TICKD_CONTROL_DAEMON_H
 
@@ -32,8 +36,5 @@ struct control_daemon_options {
 /* Creates the socket and starts serving. */
 int control_daemon_new(const struct control_daemon_options *options, struct control_daemon **out);
 struct control_daemon *control_daemon_free(struct control_daemon *cd);
-
-/* A batch_finished_fn: records RUN's outcome and answers its waiters. */
-void control_daemon_finished(void *userdata, const struct run *run, const struct outcome *outcome);
 
 #endif

@@ -354,12 +354,6 @@ static void reload_for_control(void *userdata)
         reload_notified(userdata, "tickctl reload");
 }
 
-static void on_run_finished(void *userdata, const struct run *run, const struct outcome *outcome)
-{
-        struct daemon *d = userdata;
-        control_daemon_finished(d->control, run, outcome);
-}
-
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
@@ -525,8 +519,6 @@ static int daemon_setup(struct daemon *d)
                 .default_path = d->config.default_path,
                 .max_concurrent = d->config.max_concurrent,
                 .relay_output = log_current_target() == LOG_TARGET_STDERR,
-                .observer = on_run_finished,
-                .observer_userdata = d,
         };
         r = scheduler_new(&so, &d->scheduler);
         if (r < 0)

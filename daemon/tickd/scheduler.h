@@ -1,10 +1,12 @@
-/* scheduler.h — the job table, the timer queue and dispatch.
+/* scheduler.h — the job table, the timer queue, the timer and the clock.
  *
- * Owns the loaded crontab files and their jobs (by name), a binary
- * min-heap of the jobs' next due instants, and ONE sd-event CLOCK_REALTIME
- * timer armed at the earliest of them: between due instants the daemon
- * does not wake up. On expiry every job due at that instant is dispatched
- * in one batch (batch.h). A job's next instant is computed from the instant
+ * Owns the loaded crontab files and their jobs (by name), a min-heap of
+ * the jobs' next due instants (core/heap.h), and ONE sd-event
+ * CLOCK_REALTIME timer armed at the earliest of them: between due
+ * instants the daemon does not wake up. On expiry every job due at that
+ * instant is offered to the admission policy (admission.h) and what it
+ * admits starts in one batch (batch.h), in the order the jobs were loaded
+ * (file order; jobs a later reload adds come after). A job's next instant is computed from the instant
  * it was scheduled for, never from "now", so late wake-ups neither drift
  * nor skip; instants missed by more than a minute (suspend, a clock jumped
  * forward) are run once, and only for persistent jobs. No job ever runs
@@ -14,10 +16,12 @@
  * (clock-changed), every next instant is recomputed, and what fell due in
  * a step forward is dispatched at once.
  *
- * Also owns the overlap policies (skip, allow, queue, replace),
- * max_concurrent (excess runs wait in order), random_delay, on_failure,
- * persistent stamps and @reboot markers (state.h): an @reboot job runs
- * once per boot, at start-up or when a reload first loads it.
+ * Also owns random_delay, persistent stamps and @reboot markers
+ * (state.h): an @reboot job runs once per boot, at start-up or when a
+ * reload first loads it. What becomes of a due run (overlap, waiting for
+ * a max_concurrent slot, on_failure, queued and dropped runs) is the
+ * admission module's; the scheduler keeps its per-job state in the table
+ * and hands it every finished run (see scheduler_set_listener()).
  *
  * Files are swapped whole by the reloader: scheduler_set_file() replaces
  * one file's jobs. Runs in progress are never touched by a change of the
@@ -43,10 +47,6 @@ struct scheduler_options {
         const char *default_path;  /* PATH for jobs, NULL = built-in (copied) */
         unsigned max_concurrent;   /* 0 = unlimited */
         bool relay_output;         /* job output to stderr as "JOB: line" */
-        /* Told of every finished run (and lost one: outcome NULL), e.g. the
-         * control socket's `tickctl run --wait`; may be NULL. */
-        batch_finished_fn observer;
-        void *observer_userdata;
 };
 
 int scheduler_new(const struct scheduler_options *options, struct scheduler **out);
@@ -92,11 +92,20 @@ int scheduler_run_now(struct scheduler *s, const char *job);
 enum { SCHEDULER_RUN_STARTED = 1, SCHEDULER_RUN_QUEUED = 2, SCHEDULER_RUN_WAITING = 3 };
 int scheduler_run_now_id(struct scheduler *s, const char *job, char run_id[static CONTROL_RUN_ID_MAX]);
 
-/* Told when a run named by scheduler_run_now_id() that was queued or
- * waiting will never start (the job was removed by a reload, the
- * scheduler stopped, no memory); REASON is a short phrase. */
+/* Who hears of runs besides the scheduler itself: the control socket
+ * (control-daemon.h). FINISHED is told of every run that finished, or was
+ * lost (outcome NULL), after its journal record and before the completion
+ * policy acts on it. DROPPED is told when a run named by
+ * scheduler_run_now_id() that was queued or waiting will never start (the
+ * job was removed by a reload, the scheduler stopped, no memory); REASON
+ * is a short phrase. Either may be NULL; LISTENER NULL sets none. */
 typedef void (*scheduler_dropped_fn)(void *userdata, const char *job, const char *run_id, const char *reason);
-void scheduler_set_dropped(struct scheduler *s, scheduler_dropped_fn fn, void *userdata);
+struct scheduler_listener {
+        batch_finished_fn finished;
+        scheduler_dropped_fn dropped;
+        void *userdata;
+};
+void scheduler_set_listener(struct scheduler *s, const struct scheduler_listener *listener);
 
 /* The next due instant (µs, CLOCK_REALTIME) and its job, for status;
  * returns false when nothing is scheduled. */

@@ -1,6 +1,7 @@
 /* test-scheduler.c — the scheduler in process, with real runners:
  * scheduler_run_now() (tickctl run) for an unknown job, under overlap =
- * skip and allow, and once the scheduler is stopped. */
+ * skip and allow, and once the scheduler is stopped; jobs due at the same
+ * instant start in file order. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "tickd/batch.h"
 #include "core/crontab.h"
 #include "core/diag.h"
+#include "core/cleanup.h"
 #include "harness/harness.h"
 #include "shared/log.h"
 #include "tickd/scheduler.h"
@@ -59,9 +61,10 @@ static void setup(void)
         ck_assert_int_eq(crontab_load_buffer("jobs.ini", CRONTAB, strlen(CRONTAB), &options, &file, &diags), 0);
         diag_free(&diags);
         ck_assert_int_eq(scheduler_new(&(struct scheduler_options){ .event = f.event, .state_dir = f.dir,
-                                                                    .runtime_dir = f.dir, .observer = on_finished },
+                                                                    .runtime_dir = f.dir },
                                        &f.scheduler),
                          0);
+        scheduler_set_listener(f.scheduler, &(struct scheduler_listener){ .finished = on_finished });
         const char *conflict = NULL;
         ck_assert_int_eq(scheduler_set_file(f.scheduler, "jobs.ini", file, &conflict), 0);
         ck_assert_int_eq(scheduler_start(f.scheduler), 0);
@@ -121,6 +124,64 @@ START_TEST(run_now_starts_a_second_run_under_overlap_allow)
 }
 END_TEST
 
+/* Names neither sorted nor in hash order; each runs every second. */
+static const char *const in_file_order[] = { "kilo", "charlie", "xray", "alpha", "quebec", "mike", "echo", "bravo" };
+
+struct dispatched {
+        uint64_t batch_id;
+        size_t n;
+        const char *names[16];
+};
+
+static void record_batch(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *runs, size_t n)
+{
+        struct dispatched *d = userdata;
+        if (id != d->batch_id)
+                return;
+        for (size_t i = 0; i < n && d->n < ELEMENTSOF(d->names); i++)
+                d->names[d->n++] = runs[i]->job_name; /* valid while the batch is open */
+}
+
+/* Runs the loop until batch ID is open, and checks its runs' order. */
+static void check_batch_in_file_order(uint64_t id)
+{
+        struct dispatched d = { .batch_id = id };
+        long long start = harness_now_ms();
+        while (d.n == 0) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "no batch %llu after 5 s", (unsigned long long)id);
+                ck_assert_int_ge(sd_event_run(f.event, 100 * 1000), 0);
+                batch_foreach(scheduler_batches(f.scheduler), record_batch, &d);
+        }
+        ck_assert_uint_eq(d.n, ELEMENTSOF(in_file_order));
+        for (size_t i = 0; i < d.n; i++)
+                ck_assert_str_eq(d.names[i], in_file_order[i]);
+}
+
+START_TEST(jobs_due_at_the_same_instant_start_in_file_order)
+{
+        char text[2048] = "";
+        for (size_t i = 0; i < ELEMENTSOF(in_file_order); i++)
+                snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                         "[%s]\nschedule = * * * * * *\ncommand = sleep 3\noverlap = allow\n\n", in_file_order[i]);
+        const struct tz *utc = NULL;
+        ck_assert_int_eq(tz_cache_get(f.zones, "UTC", &utc), 0);
+        struct crontab_options options = { .owner_uid = geteuid(), .zones = f.zones, .default_zone = utc };
+        struct diagnostics diags = { 0 };
+        struct crontab_file *file = NULL;
+        ck_assert_int_eq(crontab_load_buffer("order.ini", text, strlen(text), &options, &file, &diags), 0);
+        diag_free(&diags);
+        const char *conflict = NULL;
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "order.ini", file, &conflict), 0);
+        /* The first tick, and the next: re-armed jobs keep their order. */
+        check_batch_in_file_order(1);
+        check_batch_in_file_order(2);
+        scheduler_stop(f.scheduler);
+        batch_cancel_all(scheduler_batches(f.scheduler));
+        run_until_idle(10000);
+        harness_reap_children(2000);
+}
+END_TEST
+
 START_TEST(run_now_after_stop_is_refused)
 {
         scheduler_stop(f.scheduler);
@@ -141,6 +202,7 @@ static Suite *scheduler_suite(void)
         tcase_add_test(tc, run_now_skips_while_the_previous_run_runs_under_overlap_skip);
         tcase_add_test(tc, run_now_starts_a_second_run_under_overlap_allow);
         tcase_add_test(tc, run_now_after_stop_is_refused);
+        tcase_add_test(tc, jobs_due_at_the_same_instant_start_in_file_order);
         suite_add_tcase(s, tc);
         return s;
 }
