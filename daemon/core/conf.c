@@ -1,5 +1,7 @@
-/* conf.c — tickd.conf, the daemon's settings; see crontab.h. Same INI
+/* conf.c — tickd.conf, the daemon's settings; see conf.h. Same INI
  * syntax and strictness as the crontabs (inifile). */
+#include "core/conf.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

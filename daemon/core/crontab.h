@@ -1,6 +1,6 @@
-/* crontab.h — INI crontabs and tickd.conf into validated definitions.
+/* crontab.h — INI crontabs into validated job definitions.
  *
- * Owns the file format of DESIGN.md ("The INI crontab"): one job per
+ * Owns the crontab format (man/tickd.crontab.5, docs/ARCHITECTURE.md): one job per
  * section, [defaults], every key, inih with our own line reader (exact line
  * numbers, over-long lines are errors, values verbatim — no inline
  * comments). A file with any error is rejected whole. The loader returns
@@ -142,22 +142,5 @@ const struct job *crontab_set_find(const struct crontab_set *set, const char *na
  * dates); timeout longer than the interval with overlap = allow. Appends
  * DIAG_WARNINGs at the job's lines; returns how many, or -ENOMEM. */
 int crontab_lint_job(const struct job *job, int64_t now, struct diagnostics *diags);
-
-/* Daemon settings: tickd.conf, [daemon] section. */
-struct daemon_config {
-        char *default_timezone;        /* NULL = the system zone */
-        uint64_t shutdown_timeout_usec; /* default 90s */
-        unsigned max_concurrent;        /* 0 = unlimited */
-        char *default_path;             /* PATH for jobs; never NULL after a load */
-        int log_level;                  /* syslog priority, default LOG_INFO */
-};
-
-/* A missing file yields the defaults and returns 0. A file with errors
- * returns -EINVAL with the errors in DIAGS and *OUT holding the defaults.
- * Either way *OUT must be released with daemon_config_free(). */
-int daemon_config_load(const char *path, struct daemon_config *out, struct diagnostics *diags);
-int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
-                              struct diagnostics *diags);
-void daemon_config_free(struct daemon_config *config);
 
 #endif

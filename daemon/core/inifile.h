@@ -2,7 +2,7 @@
  *
  * inih (ini_parse_stream) is driven through our own reader, which sees
  * every raw line first. That closes the traps of Debian's libinih r55
- * (DESIGN.md "inih traps"): the reader tracks exact line numbers, reports
+ * (docs/ARCHITECTURE.md, "inih traps"): the reader tracks exact line numbers, reports
  * a line longer than INIFILE_MAX_LINE as an error on that line (never
  * splits or cuts it), keeps values verbatim (a ';' or '#' inside a value
  * is data, not a comment), joins continuation lines itself so they cannot

@@ -11,7 +11,7 @@
  *             "*-*-01 00:00", "*:0/15", "*-02-~1", "hourly", an optional
  *             trailing IANA zone that overrides the job's zone.
  *
- * Every expression is evaluated in a time zone. DST rules (DESIGN.md):
+ * Every expression is evaluated in a time zone. DST rules (docs/ARCHITECTURE.md):
  *   - a fixed-time expression (its hour is not a wildcard or a repetition)
  *     whose local time falls in a spring-forward gap fires once, at the
  *     first instant after the gap;

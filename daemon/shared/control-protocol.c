@@ -1,3 +1,4 @@
+/* control-protocol.c — the one function of the control protocol both ends call. */
 #include "shared/control-protocol.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* ctl-cancel.c — tickctl cancel JOB: stop a job's running runs (SIGTERM,
+/* cancel.c — tickctl cancel JOB: stop a job's running runs (SIGTERM,
  * SIGKILL after its grace); each outcome records the cancellation. */
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* ctl-check.c — tickctl check: validate crontabs before tickd sees them.
+/* check.c — tickctl check: validate crontabs before tickd sees them.
  *
  *   tickctl check [--quiet] [--list] [--verbose] [--user] [--config-dir DIR] [PATH...]
  *
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/conf.h"
 #include "core/crontab.h"
 #include "core/strv.h"
 #include "tickctl/commands.h"

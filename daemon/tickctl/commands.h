@@ -1,5 +1,5 @@
-/* ctl.h — tickctl's commands. Each lives in its own daemon/ctl-NAME.c and
- * is listed in main-tickctl.c's table. A command gets argv with argv[0] =
+/* commands.h — tickctl's commands. Each lives in its own daemon/tickctl/NAME.c and
+ * is listed in main.c's table. A command gets argv with argv[0] =
  * its name, prints its own output and errors, and returns the process exit
  * status (0 ok, 1 a finding such as a failed check, 2 usage or I/O error). */
 #ifndef TICKD_CTL_H

@@ -1,5 +1,5 @@
-/* ctl-common.c — options, connection, calls and formatting shared by the
- * tickctl commands that talk to tickd; see ctl-common.h. */
+/* common.c — options, connection, calls and formatting shared by the
+ * tickctl commands that talk to tickd; see common.h. */
 #include "tickctl/common.h"
 
 #include <errno.h>

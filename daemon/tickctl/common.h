@@ -1,4 +1,4 @@
-/* ctl-common.h — what tickctl's daemon commands share: the common options
+/* common.h — what tickctl's daemon commands share: the common options
  * (--config-dir, --runtime-dir, --state-dir, --user, --json, --no-pager), connecting to
  * the control socket, calling a method with a readable error, and
  * formatting times for people (JSON strings are core/json.h's). */
@@ -73,7 +73,7 @@ int ctl_call_failed(const struct ctl_options *o, const char *method, int r, cons
 
 /* Asks the daemon to reload and prints its per-file report (with
  * ONLY_PATH, that file's line only). Returns 0, 1 when a shown file was
- * rejected, or a negative errno (printed). In ctl-reload.c. */
+ * rejected, or a negative errno (printed). In reload.c. */
 int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only_path);
 
 /* One crontab's state as reload and status show it, after PREFIX (JSON:

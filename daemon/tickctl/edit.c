@@ -1,4 +1,4 @@
-/* ctl-edit.c — tickctl edit [FILE]: the visudo / crontab -e workflow.
+/* edit.c — tickctl edit [FILE]: the visudo / crontab -e workflow.
  *
  * The crontab is copied to a private temporary file and edited there, so
  * the daemon never sees a half-written file; the result is validated with

@@ -1,4 +1,4 @@
-/* ctl-history.c — tickctl history: one line per finished run, read from the
+/* history.c — tickctl history: one line per finished run, read from the
  * journal with sd-journal, newest last. */
 #include <errno.h>
 #include <getopt.h>

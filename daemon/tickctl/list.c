@@ -1,4 +1,4 @@
-/* ctl-list.c — tickctl list: every job, its schedule and its next and last
+/* list.c — tickctl list: every job, its schedule and its next and last
  * runs, the way `systemctl list-timers` shows timers. From the daemon when
  * it runs; from the files (no last runs then) when it does not. */
 #include <errno.h>

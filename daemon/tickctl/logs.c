@@ -1,4 +1,4 @@
-/* ctl-logs.c — tickctl logs: a job's own output (its stdout and stderr)
+/* logs.c — tickctl logs: a job's own output (its stdout and stderr)
  * read back from the journal.
  *
  * A job's output lines are the entries with SYSLOG_IDENTIFIER= the job's

@@ -1,4 +1,4 @@
-/* main-tickctl.c — tickctl: one binary, one sub-command per ctl-*.c file. */
+/* main.c — tickctl: one binary, one sub-command per file of daemon/tickctl/. */
 #include <stdio.h>
 #include <string.h>
 

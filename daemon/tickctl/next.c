@@ -1,4 +1,4 @@
-/* ctl-next.c — tickctl next: print the next fire times of a schedule.
+/* next.c — tickctl next: print the next fire times of a schedule.
  *
  *   tickctl next [--tz ZONE] [--after TIME] [--count N] EXPRESSION...
  *

@@ -1,4 +1,4 @@
-/* ctl-reload.c — tickctl reload: the daemon reloads its crontabs and says,
+/* reload.c — tickctl reload: the daemon reloads its crontabs and says,
  * per file, whether it was loaded or rejected and why. Exit 1 when a file
  * was rejected. */
 #include <errno.h>

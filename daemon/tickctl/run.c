@@ -1,4 +1,4 @@
-/* ctl-run.c — tickctl run JOB [--wait]: run a job now, outside its
+/* run.c — tickctl run JOB [--wait]: run a job now, outside its
  * schedule, with its runner and overlap policy; with --wait, exit as the
  * job did. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* ctl-status.c — tickctl status [JOB]: the daemon (version, uptime, files,
+/* status.c — tickctl status [JOB]: the daemon (version, uptime, files,
  * runs, open batches, descriptors, memory), or one job (definition, next
  * runs, last outcome). */
 #include <errno.h>
@@ -22,37 +22,38 @@ static void print_span_since(uint64_t since_usec, uint64_t now_usec)
         printf("%s", buf);
 }
 
-static int show_daemon(const struct ctl_options *o, sd_bus *bus)
+/* Version, uptime, jobs, descriptors, memory: GetStatus's leading fields. */
+static int show_daemon_summary(const struct ctl_options *o, sd_bus_message *reply, uint64_t now)
 {
-        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-        int r = ctl_call(o, bus, "GetStatus", 0, &reply, NULL);
-        if (r < 0)
-                return r;
         const char *version;
         uint64_t started, rss;
         unsigned n_jobs, fds;
-        if ((r = sd_bus_message_read(reply, "stuut", &version, &started, &n_jobs, &fds, &rss)) < 0)
+        int r = sd_bus_message_read(reply, "stuut", &version, &started, &n_jobs, &fds, &rss);
+        if (r < 0)
                 return r;
-        uint64_t now = clock_now_usec(CLOCK_REALTIME);
-        char when[64], span[64];
-        _cleanup_free_ char *socket_path = control_socket_path(o->runtime_dir);
         if (o->json) {
                 printf("{\"version\": ");
                 json_write_string(stdout, version);
                 printf(", \"instance\": \"%s\", \"started_usec\": %llu, \"jobs\": %u, \"fds\": %u, \"rss_kb\": %llu",
                        o->user_mode ? "user" : "system", (unsigned long long)started, n_jobs, fds,
                        (unsigned long long)rss);
-        } else {
-                printf("tickd %s (%s instance)\n", version, o->user_mode ? "user" : "system");
-                printf("  Socket: %s\n", socket_path ? socket_path : "?");
-                timespan_format(now > started ? (now - started) / USEC_PER_SEC * USEC_PER_SEC : 0, span, sizeof(span));
-                printf("  Up: %s (since %s)\n", strcmp(span, "0") == 0 ? "0s" : span, ctl_format_time(started, when, sizeof(when)));
-                printf("  Jobs: %u\n", n_jobs);
-                printf("  Open descriptors: %u\n  Memory (RSS): %llu KiB\n", fds, (unsigned long long)rss);
+                return 0;
         }
+        char when[64], span[64];
+        _cleanup_free_ char *socket_path = control_socket_path(o->runtime_dir);
+        printf("tickd %s (%s instance)\n", version, o->user_mode ? "user" : "system");
+        printf("  Socket: %s\n", socket_path ? socket_path : "?");
+        timespan_format(now > started ? (now - started) / USEC_PER_SEC * USEC_PER_SEC : 0, span, sizeof(span));
+        printf("  Up: %s (since %s)\n", strcmp(span, "0") == 0 ? "0s" : span, ctl_format_time(started, when, sizeof(when)));
+        printf("  Jobs: %u\n", n_jobs);
+        printf("  Open descriptors: %u\n  Memory (RSS): %llu KiB\n", fds, (unsigned long long)rss);
+        return 0;
+}
 
-        /* files */
-        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG)) < 0)
+static int show_daemon_files(const struct ctl_options *o, sd_bus_message *reply)
+{
+        int r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG);
+        if (r < 0)
                 return r;
         printf(o->json ? ", \"files\": [" : "Config files:\n");
         for (unsigned i = 0;; i++) {
@@ -65,11 +66,13 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                         break;
                 ctl_print_file(o, o->json ? (i ? ", " : "") : "  ", path, loaded, error, jobs);
         }
-        if ((r = sd_bus_message_exit_container(reply)) < 0)
-                return r;
+        return sd_bus_message_exit_container(reply);
+}
 
-        /* runs */
-        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_RUN_SIG)) < 0)
+static int show_daemon_runs(const struct ctl_options *o, sd_bus_message *reply, uint64_t now)
+{
+        int r = sd_bus_message_enter_container(reply, 'a', CONTROL_RUN_SIG);
+        if (r < 0)
                 return r;
         printf(o->json ? "], \"runs\": [" : "Running:\n");
         unsigned n_runs = 0;
@@ -88,7 +91,7 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
                         json_write_string(stdout, run_id);
                         printf(", \"pid\": %u, \"start_usec\": %llu}", pid, (unsigned long long)start);
                 } else {
-                        char text[2][256];
+                        char text[2][256], when[64];
                         printf("  %s  run %s  pid %u  started %s (", ctl_text(job, o->terminal, text[0], 256),
                                ctl_text(run_id, o->terminal, text[1], 256), pid,
                                ctl_format_time(start, when, sizeof(when)));
@@ -98,52 +101,75 @@ static int show_daemon(const struct ctl_options *o, sd_bus *bus)
         }
         if (!o->json && n_runs == 0)
                 printf("  none\n");
-        if ((r = sd_bus_message_exit_container(reply)) < 0)
-                return r;
+        return sd_bus_message_exit_container(reply);
+}
 
-        /* batches */
-        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_BATCH_SIG)) < 0)
+/* One open batch (the BATCH struct of CONTROL_BATCH_SIG, entered). */
+static int show_daemon_batch(const struct ctl_options *o, sd_bus_message *reply, unsigned index, uint64_t now)
+{
+        uint64_t id, created;
+        unsigned jobs;
+        int r;
+        if ((r = sd_bus_message_read(reply, "ttu", &id, &created, &jobs)) < 0 ||
+            (r = sd_bus_message_enter_container(reply, 'a', "s")) < 0)
+                return r;
+        if (o->json) {
+                printf("%s{\"id\": %llu, \"created_usec\": %llu, \"jobs\": %u, \"missing\": [",
+                       index ? ", " : "", (unsigned long long)id, (unsigned long long)created, jobs);
+        } else {
+                printf("  #%llu opened ", (unsigned long long)id);
+                print_span_since(created, now);
+                printf(", %u job%s, waiting for:", jobs, jobs == 1 ? "" : "s");
+        }
+        for (unsigned k = 0;; k++) {
+                const char *name;
+                if ((r = sd_bus_message_read(reply, "s", &name)) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (o->json) {
+                        printf("%s", k ? ", " : "");
+                        json_write_string(stdout, name);
+                } else {
+                        printf("%s ", k ? "," : "");
+                        ctl_put_text(stdout, name, o->terminal);
+                }
+        }
+        printf(o->json ? "]}" : "\n");
+        return sd_bus_message_exit_container(reply);
+}
+
+static int show_daemon_batches(const struct ctl_options *o, sd_bus_message *reply, uint64_t now)
+{
+        int r = sd_bus_message_enter_container(reply, 'a', CONTROL_BATCH_SIG);
+        if (r < 0)
                 return r;
         printf(o->json ? "], \"batches\": [" : "Open batches:\n");
         unsigned n_batches = 0;
         for (;; n_batches++) {
-                uint64_t id, created;
-                unsigned jobs;
                 if ((r = sd_bus_message_enter_container(reply, 'r', "ttuas")) < 0)
                         return r;
                 if (r == 0)
                         break;
-                if ((r = sd_bus_message_read(reply, "ttu", &id, &created, &jobs)) < 0 ||
-                    (r = sd_bus_message_enter_container(reply, 'a', "s")) < 0)
-                        return r;
-                if (o->json) {
-                        printf("%s{\"id\": %llu, \"created_usec\": %llu, \"jobs\": %u, \"missing\": [",
-                               n_batches ? ", " : "", (unsigned long long)id, (unsigned long long)created, jobs);
-                } else {
-                        printf("  #%llu opened ", (unsigned long long)id);
-                        print_span_since(created, now);
-                        printf(", %u job%s, waiting for:", jobs, jobs == 1 ? "" : "s");
-                }
-                for (unsigned k = 0;; k++) {
-                        const char *name;
-                        if ((r = sd_bus_message_read(reply, "s", &name)) < 0)
-                                return r;
-                        if (r == 0)
-                                break;
-                        if (o->json) {
-                                printf("%s", k ? ", " : "");
-                                json_write_string(stdout, name);
-                        } else {
-                                printf("%s ", k ? "," : "");
-                                ctl_put_text(stdout, name, o->terminal);
-                        }
-                }
-                printf(o->json ? "]}" : "\n");
-                if ((r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_exit_container(reply)) < 0)
+                if ((r = show_daemon_batch(o, reply, n_batches, now)) < 0 ||
+                    (r = sd_bus_message_exit_container(reply)) < 0)
                         return r;
         }
         if (!o->json && n_batches == 0)
                 printf("  none\n");
+        return sd_bus_message_exit_container(reply);
+}
+
+static int show_daemon(const struct ctl_options *o, sd_bus *bus)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int r = ctl_call(o, bus, "GetStatus", 0, &reply, NULL);
+        if (r < 0)
+                return r;
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
+        if ((r = show_daemon_summary(o, reply, now)) < 0 || (r = show_daemon_files(o, reply)) < 0 ||
+            (r = show_daemon_runs(o, reply, now)) < 0 || (r = show_daemon_batches(o, reply, now)) < 0)
+                return r;
         if (o->json)
                 printf("]}\n");
         return 0;
@@ -190,39 +216,40 @@ static void show_recent_runs(const struct ctl_options *o, const char *name)
         }
 }
 
-static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
-{
-        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-        int r = ctl_call(o, bus, "GetJob", 0, &reply, "s", name);
-        if (r < 0)
-                return r;
-        const char *jname, *description, *file, *schedule, *zone, *user, *command, *result;
-        int enabled, exit_status, sig;
+/* What GetJob says of a job besides its definition and next runs. */
+struct job_summary {
+        const char *name, *description, *file, *schedule, *zone, *user, *command, *result;
+        int enabled, exit_status, signal;
         uint64_t next, last_start, last_end;
         unsigned running;
-        if ((r = sd_bus_message_read(reply, CONTROL_JOB_SIG, &jname, &description, &file, &schedule, &zone, &user,
-                                     &command, &enabled, &next, &last_start, &last_end, &result, &exit_status, &sig,
-                                     &running)) < 0)
-                return r;
-        uint64_t now = clock_now_usec(CLOCK_REALTIME);
-        char when[64], rel[64];
+};
+
+static void show_job_header(const struct ctl_options *o, const struct job_summary *j)
+{
         if (o->json) {
                 printf("{\"name\": ");
-                json_write_string(stdout, jname);
+                json_write_string(stdout, j->name);
                 printf(", \"enabled\": %s, \"running\": %u, \"next_usec\": %llu, \"last_start_usec\": %llu, "
                        "\"last_end_usec\": %llu, \"last_result\": ",
-                       enabled ? "true" : "false", running, (unsigned long long)next, (unsigned long long)last_start,
-                       (unsigned long long)last_end);
-                json_write_string(stdout, result);
-                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", exit_status, sig);
-        } else {
-                ctl_put_text(stdout, jname, o->terminal);
-                fputs(*description ? " - " : "", stdout);
-                ctl_put_text(stdout, description, o->terminal);
-                printf("%s\n", enabled ? "" : " (disabled)");
-                printf("  State: %s\n", running ? "running" : "waiting");
+                       j->enabled ? "true" : "false", j->running, (unsigned long long)j->next,
+                       (unsigned long long)j->last_start, (unsigned long long)j->last_end);
+                json_write_string(stdout, j->result);
+                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", j->exit_status,
+                       j->signal);
+                return;
         }
-        if ((r = sd_bus_message_enter_container(reply, 'a', "(ss)")) < 0)
+        ctl_put_text(stdout, j->name, o->terminal);
+        fputs(*j->description ? " - " : "", stdout);
+        ctl_put_text(stdout, j->description, o->terminal);
+        printf("%s\n", j->enabled ? "" : " (disabled)");
+        printf("  State: %s\n", j->running ? "running" : "waiting");
+}
+
+/* The definition, key by key (description and enabled are in the header). */
+static int show_job_definition(const struct ctl_options *o, sd_bus_message *reply)
+{
+        int r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        if (r < 0)
                 return r;
         for (unsigned i = 0;; i++) {
                 const char *key, *value;
@@ -242,11 +269,18 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                         fputc('\n', stdout);
                 }
         }
-        if ((r = sd_bus_message_exit_container(reply)) < 0 || (r = sd_bus_message_enter_container(reply, 'a', "t")) < 0)
+        return sd_bus_message_exit_container(reply);
+}
+
+static int show_job_next_runs(const struct ctl_options *o, sd_bus_message *reply, uint64_t now)
+{
+        int r = sd_bus_message_enter_container(reply, 'a', "t");
+        if (r < 0)
                 return r;
         printf(o->json ? "], \"next_runs_usec\": [" : "  Next runs:\n");
         for (unsigned i = 0;; i++) {
                 uint64_t t;
+                char when[64], rel[64];
                 if ((r = sd_bus_message_read(reply, "t", &t)) < 0)
                         return r;
                 if (r == 0) {
@@ -260,27 +294,50 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
                         printf("    %s (%s)\n", ctl_format_time(t, when, sizeof(when)),
                                ctl_format_relative(t, now, rel, sizeof(rel)));
         }
+        return sd_bus_message_exit_container(reply);
+}
+
+static void show_job_last_run(const struct ctl_options *o, const struct job_summary *j, uint64_t now)
+{
+        if (!j->last_start) {
+                printf("  Last run: none recorded\n");
+                return;
+        }
+        char outcome[64] = "";
+        if (j->signal > 0)
+                snprintf(outcome, sizeof(outcome), ", signal SIG%s",
+                         sigabbrev_np(j->signal) ? sigabbrev_np(j->signal) : "?");
+        else if (j->exit_status >= 0)
+                snprintf(outcome, sizeof(outcome), ", exit status %d", j->exit_status);
+        char span[64] = "?", when[64], rel[64];
+        if (j->last_end > j->last_start)
+                timespan_format((j->last_end - j->last_start) / 1000 * 1000, span, sizeof(span));
+        printf("  Last run: %s (%s): %s%s%s%s, took %s\n", ctl_format_time(j->last_start, when, sizeof(when)),
+               ctl_format_relative(j->last_start, now, rel, sizeof(rel)), ctl_color(o, j->result), j->result,
+               ctl_color_off(o), outcome, span);
+}
+
+static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
+{
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        int r = ctl_call(o, bus, "GetJob", 0, &reply, "s", name);
+        if (r < 0)
+                return r;
+        struct job_summary j;
+        if ((r = sd_bus_message_read(reply, CONTROL_JOB_SIG, &j.name, &j.description, &j.file, &j.schedule, &j.zone,
+                                     &j.user, &j.command, &j.enabled, &j.next, &j.last_start, &j.last_end, &j.result,
+                                     &j.exit_status, &j.signal, &j.running)) < 0)
+                return r;
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
+        show_job_header(o, &j);
+        if ((r = show_job_definition(o, reply)) < 0 || (r = show_job_next_runs(o, reply, now)) < 0)
+                return r;
         if (o->json) {
                 printf("]}\n");
                 return 0;
         }
-        if (!last_start) {
-                printf("  Last run: none recorded\n");
-                show_recent_runs(o, jname);
-                return 0;
-        }
-        char outcome[64] = "";
-        if (sig > 0)
-                snprintf(outcome, sizeof(outcome), ", signal SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
-        else if (exit_status >= 0)
-                snprintf(outcome, sizeof(outcome), ", exit status %d", exit_status);
-        char span[64] = "?";
-        if (last_end > last_start)
-                timespan_format((last_end - last_start) / 1000 * 1000, span, sizeof(span));
-        printf("  Last run: %s (%s): %s%s%s%s, took %s\n", ctl_format_time(last_start, when, sizeof(when)),
-               ctl_format_relative(last_start, now, rel, sizeof(rel)), ctl_color(o, result), result,
-               ctl_color_off(o), outcome, span);
-        show_recent_runs(o, jname);
+        show_job_last_run(o, &j, now);
+        show_recent_runs(o, j.name);
         return 0;
 }
 

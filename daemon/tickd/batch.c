@@ -239,6 +239,11 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
         }
         m->event = sd_event_ref(options->event);
         m->next_id = 1;
+        /* The two name-service calls the daemon itself makes (runner.h:
+         * every per-run look-up happens in the runner), once, at start-up,
+         * before the loop runs: the NSS modules are loaded here so that
+         * runners, forked from us, do not map them per run; and our own
+         * user's name, for the records of jobs without user=. */
         runner_preload_nss("/etc/nsswitch.conf");
         struct passwd *pw = getpwuid(geteuid());
         if (pw)

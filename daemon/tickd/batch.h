@@ -1,7 +1,7 @@
 /* batch.h — one tick's pipe, its runners and its collector.
  *
- * Owns the core of DESIGN.md ("The story behind the core"): a batch is the
- * set of runs dispatched together. It has one pipe (O_CLOEXEC); every
+ * Owns the invariant of docs/ARCHITECTURE.md ("The invariant everything
+ * is built around"): a batch is the set of runs dispatched together. It has one pipe (O_CLOEXEC); every
  * runner holds the write end; the daemon closes its own copy as soon as the
  * last runner is forked. Each batch's collector (collector.h) reads the
  * read end until EOF — which the kernel delivers exactly when the last

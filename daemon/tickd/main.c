@@ -1,4 +1,4 @@
-/* main-tickd.c — tickd: options, paths, the sd-event loop, signals,
+/* main.c — tickd: options, paths, the sd-event loop, signals,
  * reloads and shutdown. The work is done by scheduler, batch and runner;
  * this file only wires them together. */
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "core/cleanup.h"
 #include "shared/clock.h"
 #include "tickd/control-daemon.h"
+#include "core/conf.h"
 #include "core/crontab.h"
 #include "core/diag.h"
 #include "tickd/fdstore.h"

@@ -1,6 +1,6 @@
 /* reload.h — the jobs directory into the scheduler, file by file.
  *
- * Owns the reload policy of DESIGN.md: each crontab is judged alone. A
+ * Owns the reload policy (docs/ARCHITECTURE.md, step 1 of one run): each crontab is judged alone. A
  * file that is unchanged on disk (same device, inode, size and mtime) is
  * not read again; a changed file that loads cleanly replaces its previous
  * version; a file with errors is rejected whole and its previous version

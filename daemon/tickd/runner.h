@@ -3,8 +3,9 @@
  * Owns everything between the daemon's fork() and the outcome record:
  * default signal dispositions and an empty mask, only the descriptors it
  * needs (close_range), stdin from /dev/null, the user and group look-up
- * (name-service calls happen here, never in the daemon), a second fork for
- * the job in its own session and process group, credentials dropped in the
+ * (a run's name-service calls happen here, never in the daemon; the
+ * daemon's only look-ups are two at start-up, in batch_manager_new()), a
+ * second fork for the job in its own session and process group, credentials dropped in the
  * order initgroups, setgid, setuid (each checked: a failure is an outcome),
  * an environment built from scratch, working directory, umask, nice, exec
  * of /bin/sh -c COMMAND, the timeout (SIGTERM to the job's group, SIGKILL

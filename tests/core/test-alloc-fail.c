@@ -35,6 +35,7 @@
 #include <syslog.h>
 
 #include "core/cleanup.h"
+#include "core/conf.h"
 #include "core/crontab.h"
 #include "core/schedule.h"
 #include "core/tz.h"

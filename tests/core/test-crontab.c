@@ -13,6 +13,7 @@
 
 #include "core/cleanup.h"
 #include "core/crontab-internal.h"
+#include "core/conf.h"
 #include "core/crontab.h"
 #include "core/strv.h"
 #include "harness/harness.h"

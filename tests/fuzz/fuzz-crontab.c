@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/conf.h"
 #include "core/crontab.h"
 
 static struct tz_cache *zones;

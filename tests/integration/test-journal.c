@@ -51,10 +51,13 @@ static void in_journal(int (*fn)(void))
 
 /* Entries matching MATCH (NULL = all) once at least WANT are there (journald
  * takes stream lines asynchronously), up to 3 s. */
+/* Entries matching MATCH, polled until there are WANT or 10 s have passed
+ * (a loaded machine may take seconds to relay 20,000 lines; the wait ends
+ * as soon as they are there). */
 static int count_entries(const char *match, int want)
 {
         int n = 0;
-        for (int attempt = 0; attempt < 150; attempt++) {
+        for (int attempt = 0; attempt < 500; attempt++) {
                 sd_journal *j = NULL;
                 int r = sd_journal_open_directory(&j, jd.journal_dir, 0);
                 ck_assert_msg(r == 0 || r == -ENOENT, "sd_journal_open_directory: %s", strerror(-r));
