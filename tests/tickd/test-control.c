@@ -874,6 +874,12 @@ START_TEST(a_long_job_name_is_refused_without_being_echoed)
         }
         ck_assert_int_eq(f->runs_started, 0);
         ck_assert_int_eq(f->cancels, 0);
+        name[300] = '\0';
+        struct ctl_result r = CTL(f, "status", name);
+        ck_assert_int_eq(r.status, 2);
+        ck_assert_contains(r.err, "invalid job name: longer than 200 bytes");
+        ck_assert_ptr_null(strstr(r.err, name + 100)); /* not echoed, not even in part */
+        ctl_result_free(&r);
         free(name);
         sd_bus_flush_close_unref(bus);
         fake_stop(f);
