@@ -367,7 +367,8 @@ int ctl_list(int argc, char **argv)
         }
         int status = ctl_exit_status(r);
         if (r >= 0) {
-                qsort(t.rows, t.n_rows, sizeof(*t.rows), row_compare);
+                if (t.n_rows > 0) /* rows is NULL when nothing is listed */
+                        qsort(t.rows, t.n_rows, sizeof(*t.rows), row_compare);
                 ctl_pager_open(&o);
                 if (o.json)
                         print_json(&t);

@@ -2,7 +2,9 @@
  * control-daemon.h. */
 #include "tickd/control-daemon.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,105 @@
 #include "core/strv.h"
 #include "core/timespan.h"
 
+/* /etc/passwd as last read: user names to uids, sorted by name. */
+struct passwd_entry {
+        char *name;
+        uid_t uid;
+};
+
+struct passwd_cache {
+        struct file_identity identity;
+        bool read;
+        struct passwd_entry *entries;
+        size_t n;
+};
+
 struct control_daemon {
         struct control_daemon_options options;
         struct control *control;
         struct control_last *last;  /* each job's last outcome, kept across restarts */
+        struct passwd_cache passwd;
 };
+
+/* ---- who a job runs as ---- */
+
+#define PASSWD_FILE "/etc/passwd"
+
+static void passwd_cache_clear(struct passwd_cache *pc)
+{
+        for (size_t i = 0; i < pc->n; i++)
+                free(pc->entries[i].name);
+        free(pc->entries);
+        *pc = (struct passwd_cache){ 0 };
+}
+
+static int passwd_entry_compare(const void *a, const void *b)
+{
+        return strcmp(((const struct passwd_entry *)a)->name, ((const struct passwd_entry *)b)->name);
+}
+
+static int passwd_cache_read(struct passwd_cache *pc, FILE *f)
+{
+        struct passwd pw, *result;
+        char buf[4096];
+        size_t cap = 0;
+        while (fgetpwent_r(f, &pw, buf, sizeof(buf), &result) == 0 && result) {
+                if (pc->n == cap) {
+                        size_t next = cap ? cap * 2 : 64;
+                        struct passwd_entry *e = reallocarray(pc->entries, next, sizeof(*e));
+                        if (!e)
+                                return -ENOMEM;
+                        pc->entries = e;
+                        cap = next;
+                }
+                if (!(pc->entries[pc->n].name = strdup(pw.pw_name)))
+                        return -ENOMEM;
+                pc->entries[pc->n++].uid = pw.pw_uid;
+        }
+        qsort(pc->entries, pc->n, sizeof(*pc->entries), passwd_entry_compare);
+        return 0;
+}
+
+/* Re-reads PASSWD_FILE when it changed since the last read. */
+static void passwd_cache_refresh(struct passwd_cache *pc)
+{
+        if (pc->read && file_identity_unchanged(&pc->identity, PASSWD_FILE))
+                return;
+        passwd_cache_clear(pc);
+        _cleanup_fclose_ FILE *f = fopen(PASSWD_FILE, "re");
+        struct stat st;
+        if (!f || fstat(fileno(f), &st) < 0)
+                return; /* every name stays unresolved until the file is there */
+        pc->identity = file_identity_of(&st);
+        pc->read = true;
+        int r = passwd_cache_read(pc, f);
+        if (r < 0) {
+                log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = -r }),
+                         "control: cannot read %s: %s", PASSWD_FILE, strerror(-r));
+                passwd_cache_clear(pc);
+        }
+}
+
+/* The uid USER (a job's user=) names, for the socket's authorisation, or
+ * (uid_t)-1. This runs on the event loop, so it never asks the name
+ * service (an LDAP or sssd server could stall it at any user's request):
+ * a number is taken as is and a name is looked up in PASSWD_FILE, a local
+ * file. A name only the name service knows stays unresolved, and the
+ * server shows such a job to root alone (control.h). */
+static uid_t job_uid(struct control_daemon *cd, const char *user)
+{
+        if (!user)
+                return (uid_t)-1; /* the daemon's own user: the server knows it */
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(user, &end, 10);
+        if (isdigit((unsigned char)user[0]) && *end == '\0' && errno == 0 && n < (unsigned long)(uid_t)-1)
+                return (uid_t)n;
+        struct passwd_entry key = { .name = (char *)user }, *found = NULL;
+        if (cd->passwd.n > 0)
+                found = bsearch(&key, cd->passwd.entries, cd->passwd.n, sizeof(key), passwd_entry_compare);
+        return found ? found->uid : (uid_t)-1;
+}
 
 /* A run finished (OUTCOME NULL: lost): its job's last outcome (an
  * on_failure command's is not one), then its RunJob(wait) callers. */
@@ -58,6 +154,7 @@ static int for_each_job(void *userdata, control_job_fn each, void *ctx)
                 return scheduler_job_count(s) ? -ENOMEM : 0;
         int64_t now = (int64_t)(clock_now_usec(CLOCK_REALTIME) / USEC_PER_SEC);
         struct batch_manager *batches = scheduler_batches(s);
+        passwd_cache_refresh(&cd->passwd);
         for (const char **p = paths; *p; p++) {
                 const struct crontab_file *file = scheduler_get_file(s, *p);
                 for (size_t i = 0; file && i < file->n_jobs; i++) {
@@ -67,7 +164,7 @@ static int for_each_job(void *userdata, control_job_fn each, void *ctx)
                                 next = 0;
                         struct control_job cj = {
                                 .job = j,
-                                .uid = (uid_t)-1,
+                                .uid = job_uid(cd, j->user),
                                 .next_usec = (uint64_t)next * USEC_PER_SEC,
                                 .last = control_last_get(cd->last, j->name),
                                 .running = (unsigned)batch_running_count_job(batches, j->name),
@@ -201,8 +298,9 @@ static void visit_runs(void *userdata, uint64_t id, uint64_t age_usec, const str
         struct visit_ctx *v = rv->v;
         for (size_t i = 0; i < n && v->r == 0; i++) {
                 const struct run *run = missing[i];
-                struct control_run cr = { .job = run->job_name, .user = run_user(rv->cd, run->job_name),
-                                          .uid = (uid_t)-1, .run_id = run->run_id,
+                const char *user = run_user(rv->cd, run->job_name);
+                struct control_run cr = { .job = run->job_name, .user = user,
+                                          .uid = job_uid(rv->cd, user), .run_id = run->run_id,
                                           .pid = run->job_pid ? run->job_pid : run->runner_pid,
                                           .start_usec = v->now - age_usec };
                 v->r = v->each_run(&cr, v->ctx);
@@ -214,6 +312,7 @@ static int for_each_run(void *userdata, control_run_fn each, void *ctx)
         struct control_daemon *cd = userdata;
         struct visit_ctx v = { .each_run = each, .ctx = ctx, .now = clock_now_usec(CLOCK_REALTIME) };
         struct run_visit rv = { cd, &v };
+        passwd_cache_refresh(&cd->passwd);
         batch_foreach(scheduler_batches(cd->options.scheduler), visit_runs, &rv);
         return v.r < 0 ? v.r : 0;
 }
@@ -346,6 +445,7 @@ struct control_daemon *control_daemon_free(struct control_daemon *cd)
         scheduler_set_listener(cd->options.scheduler, NULL);
         control_free(cd->control);
         control_last_free(cd->last);
+        passwd_cache_clear(&cd->passwd);
         free(cd);
         return NULL;
 }

@@ -6,7 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,8 @@
 #include <systemd/sd-id128.h>
 
 #include "core/cleanup.h"
+#include "core/inifile.h"
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "core/schedule.h"
 #include "core/timespan.h"
@@ -40,8 +42,6 @@ struct connection {
         sd_bus *bus;
         uid_t uid;
         pid_t pid;
-        char *user_name; /* looked up once, when a call needs it */
-        bool looked_up;
         bool ready;      /* its SASL handshake is over (see on_handshake_check) */
         unsigned serial;
 };
@@ -56,8 +56,22 @@ struct recent {
         uint64_t duration_usec;
 };
 
+/* Warnings a peer can cause (denied calls, dropped peers, refused
+ * connections), counted per uid in windows of CONTROL_LOG_INTERVAL_SEC:
+ * beyond CONTROL_LOG_BURST in one window they are counted, not written,
+ * and one line says how many were suppressed when the window ends. */
+#define LOG_LIMIT_SLOTS 16
+struct log_limit {
+        uid_t uid;
+        uint64_t window_start; /* CLOCK_MONOTONIC; 0 = a free slot */
+        unsigned emitted;
+        unsigned suppressed;
+};
+
 struct control {
         struct recent recent[RECENT_MAX];
+        struct log_limit limits[LOG_LIMIT_SLOTS];
+        sd_event_source *limit_timer;      /* one-shot: the end of the first window with suppressed lines */
         unsigned recent_next;
         sd_event *event;
         sd_event_source *listen_source;
@@ -97,20 +111,10 @@ static bool may_connect(const struct connection *conn)
         return !conn->control->options.user_mode || conn->uid == conn->control->options.owner_uid;
 }
 
-static const char *peer_user_name(struct connection *conn)
-{
-        if (!conn->looked_up) {
-                conn->looked_up = true;
-                struct passwd pw, *result = NULL;
-                char buf[4096];
-                if (getpwuid_r(conn->uid, &pw, buf, sizeof(buf), &result) == 0 && result)
-                        conn->user_name = strdup(pw.pw_name);
-        }
-        return conn->user_name;
-}
-
-/* Whether a job running as (USER, UID) is the peer's own. A job without
- * user= runs as the daemon's user: root on the system instance. */
+/* Whether a job running as (USER, UID) is the peer's own, by number only:
+ * the loop never asks the name service. A job without user= runs as the
+ * daemon's user (root on the system instance); one whose user= the daemon
+ * could not resolve (UID (uid_t)-1) is root's business alone. */
 static bool runs_as_peer(struct connection *conn, const char *user, uid_t uid)
 {
         if (is_privileged(conn))
@@ -119,22 +123,99 @@ static bool runs_as_peer(struct connection *conn, const char *user, uid_t uid)
                 return false;
         if (uid != (uid_t)-1)
                 return uid == conn->uid;
-        if (!user)
-                return conn->uid == 0;
-        char *end;
-        errno = 0;
-        unsigned long n = strtoul(user, &end, 10);
-        if (isdigit((unsigned char)user[0]) && *end == '\0' && errno == 0)
-                return (uid_t)n == conn->uid;
-        const char *name = peer_user_name(conn);
-        return name && strcmp(name, user) == 0;
+        return !user && conn->uid == 0;
+}
+
+/* ---- rate-limited warnings ---- */
+
+static uint64_t loop_now(const struct control *c)
+{
+        uint64_t now = 0;
+        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0)
+                now = clock_now_usec(CLOCK_MONOTONIC);
+        return now ? now : 1; /* 0 marks a free slot */
+}
+
+static void limit_summarise(struct log_limit *l)
+{
+        if (l->suppressed > 0)
+                log_emit((&(struct log_record){ .priority = LOG_WARNING }),
+                         "control: uid %u: suppressed %u more messages in %d s", (unsigned)l->uid, l->suppressed,
+                         CONTROL_LOG_INTERVAL_SEC);
+        *l = (struct log_limit){ 0 };
+}
+
+static const uint64_t limit_interval = (uint64_t)CONTROL_LOG_INTERVAL_SEC * USEC_PER_SEC;
+
+static int on_limit_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Arms the timer for the earliest window with suppressed lines. */
+static void limit_arm(struct control *c)
+{
+        uint64_t first = 0;
+        for (size_t i = 0; i < LOG_LIMIT_SLOTS; i++)
+                if (c->limits[i].suppressed > 0 && (!first || c->limits[i].window_start < first))
+                        first = c->limits[i].window_start;
+        int r = 0;
+        if (!first)
+                r = sd_event_source_set_enabled(c->limit_timer, SD_EVENT_OFF);
+        else if (!c->limit_timer)
+                r = sd_event_add_time(c->event, &c->limit_timer, CLOCK_MONOTONIC, first + limit_interval, 0,
+                                      on_limit_timer, c);
+        else if ((r = sd_event_source_set_time(c->limit_timer, first + limit_interval)) >= 0)
+                r = sd_event_source_set_enabled(c->limit_timer, SD_EVENT_ONESHOT);
+        if (r < 0) /* the summary then waits for that uid's next message */
+                log_emit((&(struct log_record){ .priority = LOG_DEBUG, .errno_value = -r }),
+                         "control: cannot arm the summary timer: %s", strerror(-r));
+}
+
+static int on_limit_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct control *c = userdata;
+        uint64_t now = loop_now(c);
+        for (size_t i = 0; i < LOG_LIMIT_SLOTS; i++)
+                if (c->limits[i].window_start && now - c->limits[i].window_start >= limit_interval)
+                        limit_summarise(&c->limits[i]);
+        limit_arm(c);
+        return 0;
+}
+
+/* Whether a warning caused by UID may be written now. */
+static bool log_allowed(struct control *c, uid_t uid)
+{
+        uint64_t now = loop_now(c);
+        struct log_limit *l = NULL, *oldest = &c->limits[0];
+        for (size_t i = 0; i < LOG_LIMIT_SLOTS && !l; i++) {
+                struct log_limit *it = &c->limits[i];
+                if (it->window_start && it->uid == uid)
+                        l = it;
+                else if (!it->window_start || (oldest->window_start && it->window_start < oldest->window_start))
+                        oldest = it;
+        }
+        if (l && now - l->window_start >= limit_interval)
+                limit_summarise(l);
+        if (!l || !l->window_start) {
+                if (!l) {
+                        l = oldest;
+                        limit_summarise(l); /* more uids than slots: the oldest window ends early */
+                }
+                *l = (struct log_limit){ .uid = uid, .window_start = now };
+        }
+        if (l->emitted < CONTROL_LOG_BURST) {
+                l->emitted++;
+                return true;
+        }
+        if (l->suppressed++ == 0)
+                limit_arm(c);
+        return false;
 }
 
 static int deny(struct connection *conn, sd_bus_error *error, const char *what)
 {
-        log_emit((&(struct log_record){ .priority = LOG_WARNING }),
-                 "control: permission denied: uid %u (pid %d) may not %s", (unsigned)conn->uid,
-                 (int)conn->pid, what);
+        if (log_allowed(conn->control, conn->uid))
+                log_emit((&(struct log_record){ .priority = LOG_WARNING }),
+                         "control: permission denied: uid %u (pid %d) may not %s", (unsigned)conn->uid,
+                         (int)conn->pid, what);
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "permission denied: %s needs %s", what,
                                  conn->control->options.user_mode ? "the instance's owner" : "root");
 }
@@ -337,6 +418,17 @@ static int no_such_job(sd_bus_error *error, const char *name)
         return sd_bus_error_setf(error, CONTROL_ERROR_NO_SUCH_JOB, "no such job '%s'", name);
 }
 
+/* A name longer than any crontab can define is refused before anything
+ * else looks at it, and never echoed, neither in the reply nor in the log:
+ * sd-bus accepts strings of up to 128 MiB. */
+static int check_name(sd_bus_error *error, const char *name)
+{
+        if (strnlen(name, INIFILE_MAX_SECTION + 1) > INIFILE_MAX_SECTION)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "invalid job name: longer than %d bytes", INIFILE_MAX_SECTION);
+        return 0;
+}
+
 static int method_get_job(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
         struct connection *conn = userdata;
@@ -345,7 +437,7 @@ static int method_get_job(sd_bus_message *m, void *userdata, sd_bus_error *error
         int r = sd_bus_message_read(m, "s", &name);
         if (r < 0)
                 return r;
-        if ((r = check_connect(conn, error, "show jobs")) < 0)
+        if ((r = check_name(error, name)) < 0 || (r = check_connect(conn, error, "show jobs")) < 0)
                 return r;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         if ((r = sd_bus_message_new_method_return(m, &reply)) < 0)
@@ -353,16 +445,14 @@ static int method_get_job(sd_bus_message *m, void *userdata, sd_bus_error *error
         struct get_job_ctx ctx = { .conn = conn, .name = name, .reply = reply };
         if ((r = c->ops->for_each_job(c->userdata, get_job_one, &ctx)) < 0)
                 return r;
-        if (!ctx.found)
-                return no_such_job(error, name);
-        if (!ctx.visible) {
-                char what[300];
-                snprintf(what, sizeof(what), "show job '%s' (it does not run as you)", name);
+        /* A job the peer may not see does not exist for it: the answer
+         * must not tell whether another user's job has that name. */
+        if (ctx.found && !ctx.visible && log_allowed(c, conn->uid))
                 log_emit((&(struct log_record){ .priority = LOG_WARNING, .job = name }),
                          "control: permission denied: uid %u (pid %d) may not show job %s", (unsigned)conn->uid,
                          (int)conn->pid, name);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "permission denied: %s", what);
-        }
+        if (!ctx.found || !ctx.visible)
+                return no_such_job(error, name);
         return sd_bus_send(NULL, reply, NULL);
 }
 
@@ -471,7 +561,7 @@ static int method_run_job(sd_bus_message *m, void *userdata, sd_bus_error *error
         int r = sd_bus_message_read(m, "sb", &name, &wait);
         if (r < 0)
                 return r;
-        if ((r = require_privilege(conn, error, "run", name)) < 0)
+        if ((r = check_name(error, name)) < 0 || (r = require_privilege(conn, error, "run", name)) < 0)
                 return r;
         char run_id[CONTROL_RUN_ID_MAX] = "";
         r = c->ops->run_job(c->userdata, name, run_id);
@@ -526,7 +616,7 @@ static int method_cancel_job(sd_bus_message *m, void *userdata, sd_bus_error *er
         int r = sd_bus_message_read(m, "s", &name);
         if (r < 0)
                 return r;
-        if ((r = require_privilege(conn, error, "cancel", name)) < 0)
+        if ((r = check_name(error, name)) < 0 || (r = require_privilege(conn, error, "cancel", name)) < 0)
                 return r;
         r = c->ops->cancel_job(c->userdata, name);
         if (r == -ENOENT)
@@ -620,9 +710,27 @@ static void connection_free(struct connection *conn)
                 conn->next->prev = conn->prev;
         c->n_connections--;
         sd_bus_detach_event(conn->bus);
-        sd_bus_flush_close_unref(conn->bus);
-        free(conn->user_name);
+        /* No flush: it would wait, unbounded, for a peer that does not read. */
+        sd_bus_close_unref(conn->bus);
         free(conn);
+}
+
+/* sd-bus keeps every reply the peer has not read yet in its write queue,
+ * with no bound of its own: a peer that sends calls and never reads would
+ * grow the daemon without limit. So before each call is dispatched, a
+ * peer with CONTROL_MAX_UNREAD_REPLIES replies still queued (beyond what
+ * the kernel's socket buffer holds) is dropped. Returns 1 when it was. */
+static int connection_check_backlog(struct connection *conn)
+{
+        uint64_t queued = 0;
+        if (sd_bus_get_n_queued_write(conn->bus, &queued) < 0 || queued < CONTROL_MAX_UNREAD_REPLIES)
+                return 0;
+        if (log_allowed(conn->control, conn->uid))
+                log_emit((&(struct log_record){ .priority = LOG_WARNING }),
+                         "control: uid %u (pid %d) does not read its replies (%" PRIu64 " unread): "
+                         "closing its connection", (unsigned)conn->uid, (int)conn->pid, queued);
+        connection_free(conn);
+        return 1;
 }
 
 /* sd-bus synthesises org.freedesktop.DBus.Local.Disconnected when the
@@ -630,11 +738,12 @@ static void connection_free(struct connection *conn)
  * with it the descriptor, is released. */
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
+        struct connection *conn = userdata;
         if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Disconnected")) {
-                connection_free(userdata);
+                connection_free(conn);
                 return 1;
         }
-        return 0;
+        return connection_check_backlog(conn);
 }
 
 /* Processes CONN until sd-bus has nothing left to do: its bus may end up
@@ -791,9 +900,10 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 for (struct connection *conn = c->connections; conn; conn = conn->next)
                         mine += conn->uid == cred.uid;
                 if (c->n_connections >= CONTROL_MAX_CONNECTIONS || mine >= CONTROL_MAX_PER_USER) {
-                        log_emit((&(struct log_record){ .priority = LOG_WARNING }),
-                                 "control: uid %u has %zu of %zu connections open, refusing another",
-                                 (unsigned)cred.uid, mine, c->n_connections);
+                        if (log_allowed(c, cred.uid))
+                                log_emit((&(struct log_record){ .priority = LOG_WARNING }),
+                                         "control: uid %u has %zu of %zu connections open, refusing another",
+                                         (unsigned)cred.uid, mine, c->n_connections);
                         close(peer);
                         return 0;
                 }
@@ -900,6 +1010,9 @@ struct control *control_free(struct control *c)
         sd_event_source_disable_unref(c->listen_source);
         sd_event_source_disable_unref(c->handshake_source);
         sd_event_source_disable_unref(c->accept_retry);
+        for (size_t i = 0; i < LOG_LIMIT_SLOTS; i++)
+                limit_summarise(&c->limits[i]);
+        sd_event_source_disable_unref(c->limit_timer);
         if (c->listen_fd >= 0) {
                 close(c->listen_fd);
                 /* Only our own socket: a successor may already have bound a new one. */

@@ -11,7 +11,19 @@
  *                    root only;
  *   user instance    only the uid that owns the instance.
  * A refused call gets org.freedesktop.DBus.Error.AccessDenied
- * ("permission denied: ...") and a log record.
+ * ("permission denied: ...") and a log record; a job the peer may not see
+ * is answered as one that does not exist (CONTROL_ERROR_NO_SUCH_JOB), so
+ * no user can tell which names other users' jobs have. Authorisation
+ * compares uids only: the server never asks the name service (it runs on
+ * the event loop, and any user could make it wait on LDAP or sssd).
+ *
+ * Limits, since every local user can connect to the system socket: a job
+ * name longer than INIFILE_MAX_SECTION is refused with
+ * org.freedesktop.DBus.Error.InvalidArgs and not echoed; a peer that lets
+ * CONTROL_MAX_UNREAD_REPLIES replies pile up unread is disconnected; the
+ * warnings a peer can cause (denied calls, dropped or refused connections)
+ * are at most CONTROL_LOG_BURST per uid in CONTROL_LOG_INTERVAL_SEC, then
+ * one line counts the rest.
  *
  * The server knows nothing of the daemon's internals: it reaches daemon
  * state only through struct control_ops, which the daemon implements.
@@ -35,13 +47,16 @@
 #define CONTROL_MAX_CONNECTIONS 128  /* beyond this, new peers other than root are closed at once */
 #define CONTROL_MAX_PER_USER 16      /* and beyond this many of one uid other than root */
 #define CONTROL_ACCEPT_RETRY_MSEC 200 /* pause after accept() ran out of descriptors or memory */
+#define CONTROL_MAX_UNREAD_REPLIES 64 /* queued in the daemon, beyond the kernel's socket buffer */
+#define CONTROL_LOG_BURST 10          /* warnings per uid per interval, */
+#define CONTROL_LOG_INTERVAL_SEC 5    /* then one line: "suppressed N more messages" */
 
 struct control_job {
         const struct job *job;                /* the definition as loaded */
         /* Who the job runs as, for authorisation: UID when the daemon knows
-         * it, else (uid_t)-1 and the server compares job->user (a name or a
-         * number) with the peer's user name; a job without user= runs as the
-         * daemon's own user. */
+         * it without the name service, else (uid_t)-1: then a job without
+         * user= runs as the daemon's own user, and one whose user= could not
+         * be resolved is shown to the privileged peer only. */
         uid_t uid;
         uint64_t next_usec;                   /* 0 = none */
         const struct control_outcome *last;   /* NULL = none recorded (kept across restarts) */

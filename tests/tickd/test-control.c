@@ -84,7 +84,7 @@ static int fake_for_each_run(void *userdata, control_run_fn each, void *ctx)
         struct control_run run = { .job = "backup", .run_id = "run-backup-1", .pid = 4242,
                                    .start_usec = UINT64_C(1700000000000000), .uid = (uid_t)-1 };
         struct control_run other = { .job = "report", .user = test_user, .run_id = "run-report-1", .pid = 4343,
-                                     .start_usec = UINT64_C(1700000000000000), .uid = (uid_t)-1 };
+                                     .start_usec = UINT64_C(1700000000000000), .uid = test_uid };
         int r = each(&run, ctx);
         if (r == 0)
                 r = each(&other, ctx);
@@ -202,6 +202,7 @@ static struct fake *fake_start(bool user_mode)
         for (int i = 0; i < N_JOBS; i++)
                 f->views[i] = (struct control_job){ .job = &f->jobs[i], .uid = (uid_t)-1,
                                                     .next_usec = UINT64_C(4000000000000000) + (uint64_t)i };
+        f->views[1].uid = test_uid; /* resolved by the daemon, as control-daemon.c does */
         f->views[0].last = &f->last_backup;
         f->views[0].running = 1;
 
@@ -651,8 +652,8 @@ START_TEST(a_user_may_not_see_run_cancel_or_reload_others_jobs)
 {
         struct fake *f = fake_start(false);
         struct ctl_result r = CTL_AS_USER(f, "status", "backup");
-        ck_assert_int_eq(r.status, 4);
-        ck_assert_contains(r.err, "permission denied");
+        ck_assert_int_eq(r.status, 2);
+        ck_assert_contains(r.err, "no such job 'backup'");
         ctl_result_free(&r);
         r = CTL_AS_USER(f, "run", "backup");
         ck_assert_int_eq(r.status, 4);
@@ -798,6 +799,252 @@ START_TEST(one_user_cannot_hold_every_connection)
 }
 END_TEST
 
+START_TEST(a_user_cannot_tell_whether_a_hidden_job_exists)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result hidden = CTL_AS_USER(f, "status", "backup"); /* root's job */
+        struct ctl_result missing = CTL_AS_USER(f, "status", "nosuch");
+        ck_assert_int_eq(hidden.status, missing.status);
+        ck_assert_contains(hidden.err, "no such job 'backup'");
+        ck_assert_contains(missing.err, "no such job 'nosuch'");
+        ck_assert_not_contains(hidden.err, "permission");
+        ctl_result_free(&hidden);
+        ctl_result_free(&missing);
+        fake_stop(f);
+}
+END_TEST
+
+START_TEST(a_job_whose_user_the_daemon_could_not_resolve_is_shown_to_root_only)
+{
+        /* user= names the test user, but the daemon found no uid for it
+         * without the name service: the server must not ask NSS itself. */
+        struct fake *f = fake_start(false);
+        f->views[1].uid = (uid_t)-1;
+        struct ctl_result r = CTL_AS_USER(f, "list", "--all");
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        ck_assert_not_contains(r.out, "report");
+        ctl_result_free(&r);
+        r = CTL(f, "list");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "report");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
+/* A p2p sd-bus client on F's socket. */
+static sd_bus *client_connect(const struct fake *f)
+{
+        char *path = control_socket_path(f->runtime_dir);
+        char *address = NULL;
+        sd_bus *bus = NULL;
+        if (path && asprintf(&address, "unix:path=%s", path) >= 0 && sd_bus_new(&bus) >= 0 &&
+            (sd_bus_set_address(bus, address) < 0 || sd_bus_start(bus) < 0))
+                bus = sd_bus_flush_close_unref(bus);
+        free(address);
+        free(path);
+        return bus;
+}
+
+START_TEST(a_long_job_name_is_refused_without_being_echoed)
+{
+        struct fake *f = fake_start(false);
+        sd_bus *bus = client_connect(f);
+        ck_assert_ptr_nonnull(bus);
+        size_t len = 1024 * 1024;
+        char *name = malloc(len + 1);
+        ck_assert_ptr_nonnull(name);
+        memset(name, 'a', len);
+        name[len] = '\0';
+        const char *const methods[] = { "GetJob", "RunJob", "CancelJob" };
+        for (size_t i = 0; i < 3; i++) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                int r = i == 1 ? sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_INTERFACE, methods[i], &error,
+                                                    &reply, "sb", name, 0)
+                               : sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_INTERFACE, methods[i], &error,
+                                                    &reply, "s", name);
+                ck_assert_int_lt(r, 0);
+                ck_assert_msg(sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS), "%s: %s", methods[i],
+                              error.name);
+                ck_assert_msg(strlen(error.message) < 100, "%s: %zu bytes", methods[i], strlen(error.message));
+                ck_assert_contains(error.message, "longer than 200 bytes");
+                sd_bus_error_free(&error);
+                sd_bus_message_unref(reply);
+        }
+        ck_assert_int_eq(f->runs_started, 0);
+        ck_assert_int_eq(f->cancels, 0);
+        name[300] = '\0';
+        struct ctl_result r = CTL(f, "status", name);
+        ck_assert_int_eq(r.status, 2);
+        ck_assert_contains(r.err, "invalid job name: longer than 200 bytes");
+        ck_assert_ptr_null(strstr(r.err, name + 100)); /* not echoed, not even in part */
+        ctl_result_free(&r);
+        free(name);
+        sd_bus_flush_close_unref(bus);
+        fake_stop(f);
+}
+END_TEST
+
+static long vm_rss_kb(void)
+{
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        long kb = -1;
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kb;
+}
+
+/* These tests measure the resident size: ASan's quarantine would keep up
+ * to 256 MB of freed memory resident and hide whether it was freed. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+        return "quarantine_size_mb=4";
+}
+
+#define FLOOD_CALLS 200000
+#define FLOOD_GROWTH_KB (64 * 1024)
+
+/* In a child, as the test user: sends FLOOD_CALLS ListJobs calls and never
+ * reads a reply. Exits 0 when the server hung up on it, 3 when it could
+ * send them all, 4 when it could not connect; SIGALRM bounds it. */
+static void flood(const struct fake *f)
+{
+        alarm(60);
+        if (setgid(test_gid) < 0 || setuid(test_uid) < 0)
+                _exit(1);
+        sd_bus *bus = client_connect(f);
+        if (!bus)
+                _exit(4);
+        for (int i = 0; i < FLOOD_CALLS; i++) {
+                sd_bus_message *m = NULL;
+                uint64_t cookie;
+                if (sd_bus_message_new_method_call(bus, &m, NULL, CONTROL_PATH, CONTROL_INTERFACE, "ListJobs") < 0 ||
+                    sd_bus_message_append(m, "b", 1) < 0)
+                        _exit(5);
+                int r = sd_bus_send(bus, m, &cookie); /* a cookie: a reply is expected */
+                sd_bus_message_unref(m);
+                if (r >= 0 && i % 1000 == 999)
+                        r = sd_bus_flush(bus);
+                if (r < 0)
+                        _exit(0);
+        }
+        _exit(sd_bus_flush(bus) < 0 ? 0 : 3);
+}
+
+START_TEST(a_peer_that_never_reads_its_replies_is_dropped_and_its_memory_freed)
+{
+        struct fake *f = fake_start(false);
+        struct ctl_result r = CTL(f, "list"); /* the server's own allocations, before measuring */
+        ck_assert_int_eq(r.status, 0);
+        ctl_result_free(&r);
+        long start = vm_rss_kb(), peak = start;
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+                flood(f);
+        int ws = 0;
+        bool served = false;
+        long long deadline = harness_now_ms() + 60000;
+        while (waitpid(pid, &ws, WNOHANG) == 0 && harness_now_ms() < deadline) {
+                long now = vm_rss_kb();
+                peak = now > peak ? now : peak;
+                if (peak - start > FLOOD_GROWTH_KB) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &ws, 0);
+                        break;
+                }
+                if (!served) { /* another client is served while the flood goes on */
+                        r = CTL(f, "list");
+                        ck_assert_int_eq(r.status, 0);
+                        ck_assert_contains(r.out, "backup");
+                        ctl_result_free(&r);
+                        served = true;
+                }
+                usleep(20 * 1000);
+        }
+        ck_assert_msg(peak - start <= FLOOD_GROWTH_KB, "grew by %ld kB while flooded", peak - start);
+        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "flooder: wait status %#x (3: never dropped)", ws);
+        for (int i = 0; i < 200 && control_connections(f->control) > 0; i++)
+                usleep(10 * 1000);
+        ck_assert_int_eq(control_connections(f->control), 0);
+        r = CTL_AS_USER(f, "list"); /* the flooder's user is not shut out */
+        ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+        ck_assert_contains(r.out, "report");
+        ctl_result_free(&r);
+        long after = vm_rss_kb();
+        ck_assert_msg(after - start <= FLOOD_GROWTH_KB / 4, "still %ld kB above the start (peak %+ld kB)",
+                      after - start, peak - start);
+        fake_stop(f);
+}
+END_TEST
+
+/* Sums the counts of "suppressed N more messages" lines in LOG. */
+static unsigned suppressed_total(const char *log)
+{
+        unsigned total = 0, n;
+        for (const char *p = log; (p = strstr(p, "suppressed ")); p++)
+                if (sscanf(p, "suppressed %u more messages", &n) == 1)
+                        total += n;
+        return total;
+}
+
+static unsigned count_lines(const char *log, const char *needle)
+{
+        unsigned n = 0;
+        for (const char *p = log; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+#define DENIED_CALLS 1000
+
+START_TEST(a_burst_of_denied_calls_logs_a_bounded_number_of_lines)
+{
+        struct fake *f = fake_start(false);
+        int saved;
+        int fd = stderr_capture_begin(&saved);
+        ck_assert_int_ge(fcntl(fd, F_SETPIPE_SZ, 1024 * 1024), 0); /* room for the unfixed server's lines */
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                alarm(60);
+                if (setgid(test_gid) < 0 || setuid(test_uid) < 0)
+                        _exit(1);
+                sd_bus *bus = client_connect(f);
+                if (!bus)
+                        _exit(4);
+                for (int i = 0; i < DENIED_CALLS; i++) {
+                        sd_bus_error error = SD_BUS_ERROR_NULL;
+                        int r = sd_bus_call_method(bus, NULL, CONTROL_PATH, CONTROL_INTERFACE, "RunJob", &error, NULL,
+                                                   "sb", "backup", 0);
+                        bool denied = r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED);
+                        sd_bus_error_free(&error);
+                        if (!denied)
+                                _exit(2);
+                }
+                _exit(0);
+        }
+        int ws;
+        ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+        /* The summary comes when the window ends. */
+        sleep(CONTROL_LOG_INTERVAL_SEC + 1);
+        char *log = stderr_capture_end(fd, saved);
+        ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "client: wait status %#x", ws);
+        unsigned written = count_lines(log, "permission denied"), suppressed = suppressed_total(log);
+        ck_assert_msg(written <= 3 * CONTROL_LOG_BURST, "%u lines for %d denied calls", written, DENIED_CALLS);
+        ck_assert_uint_eq(written + suppressed, DENIED_CALLS);
+        free(log);
+        ck_assert_int_eq(f->runs_started, 0);
+        fake_stop(f);
+}
+END_TEST
+
 static Suite *control_suite(void)
 {
         Suite *s = suite_create("control");
@@ -832,12 +1079,17 @@ static Suite *control_suite(void)
         tc = tcase_create("authorisation");
         tcase_add_unchecked_fixture(tc, user_setup, user_teardown);
         tcase_add_leak_fixture(tc);
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 120);
         tcase_add_test(tc, a_user_lists_only_the_jobs_that_run_as_them);
         tcase_add_test(tc, a_user_may_not_see_run_cancel_or_reload_others_jobs);
         tcase_add_test(tc, a_users_hostile_job_name_is_logged_as_one_escaped_line);
         tcase_add_test(tc, a_user_instance_serves_only_its_owner);
         tcase_add_test(tc, one_user_cannot_hold_every_connection);
+        tcase_add_test(tc, a_user_cannot_tell_whether_a_hidden_job_exists);
+        tcase_add_test(tc, a_job_whose_user_the_daemon_could_not_resolve_is_shown_to_root_only);
+        tcase_add_test(tc, a_long_job_name_is_refused_without_being_echoed);
+        tcase_add_test(tc, a_peer_that_never_reads_its_replies_is_dropped_and_its_memory_freed);
+        tcase_add_test(tc, a_burst_of_denied_calls_logs_a_bounded_number_of_lines);
         suite_add_tcase(s, tc);
         return s;
 }
