@@ -2,6 +2,8 @@
 #include "core/diag.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +88,26 @@ void diag_fprint(FILE *out, const struct diagnostic *item)
                 fprintf(out, "%s: %s: %s\n", item->file, severity, item->message);
         else
                 fprintf(out, "%s: %s\n", severity, item->message);
+}
+
+char *diag_first_error(const struct diagnostics *d)
+{
+        for (size_t i = 0; i < d->count; i++) {
+                const struct diagnostic *it = &d->items[i];
+                if (it->severity != DIAG_ERROR)
+                        continue;
+                size_t key_len = it->key ? strlen(it->key) : 0;
+                bool keyed = it->key && !(strncmp(it->message, it->key, key_len) == 0 && it->message[key_len] == ':');
+                char line[16] = "";
+                if (it->line)
+                        snprintf(line, sizeof(line), ":%u", it->line);
+                char *s = NULL;
+                if (asprintf(&s, "%s%s: %s%s%s", it->file ? it->file : "", line, keyed ? it->key : "",
+                             keyed ? ": " : "", it->message) < 0)
+                        return NULL;
+                return s;
+        }
+        return NULL;
 }
 
 void diag_free(struct diagnostics *d)

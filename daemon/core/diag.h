@@ -41,6 +41,11 @@ size_t diag_count(const struct diagnostics *d, enum diag_severity severity);
 int diag_move(struct diagnostics *to, struct diagnostics *from);
 /* "FILE:LINE: error: MESSAGE" (FILE: when line is 0; MESSAGE alone without a file). */
 void diag_fprint(FILE *out, const struct diagnostic *item);
+/* The first error as one line, "FILE:LINE: KEY: MESSAGE" (no LINE when it
+ * is 0, no KEY when there is none or MESSAGE already starts with it), for
+ * a table cell such as `tickctl list --all`'s; malloc'd, NULL when D holds
+ * no error or on ENOMEM. */
+char *diag_first_error(const struct diagnostics *d);
 void diag_free(struct diagnostics *d);
 
 #endif

@@ -128,20 +128,6 @@ static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *
         return 0;
 }
 
-static char *first_error(const struct diagnostics *d)
-{
-        for (size_t i = 0; i < d->count; i++) {
-                const struct diagnostic *it = &d->items[i];
-                if (it->severity != DIAG_ERROR)
-                        continue;
-                char *s = NULL;
-                if (asprintf(&s, "%s:%u: %s", it->file ? it->file : "", it->line, it->message) < 0)
-                        return NULL;
-                return s;
-        }
-        return NULL;
-}
-
 /* The last outcomes tickd kept in its state directory (control-last.h),
  * when we may read it: root for the system instance (the directory is
  * 0700), the user for their own. Without it the LAST columns stay empty. */
@@ -188,7 +174,7 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
         char **paths = NULL;
         int r = crontab_list_dir(dir, &options, &paths, &diags);
         if (r < 0) {
-                _cleanup_free_ char *e = first_error(&diags);
+                _cleanup_free_ char *e = diag_first_error(&diags);
                 fprintf(stderr, "tickctl %s: cannot read %s: %s\n", o->command, dir, e ? e : strerror(-r));
                 diag_free(&diags);
                 tz_cache_free(zones);
@@ -199,7 +185,7 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
                 struct diagnostics file_diags = {};
                 struct crontab_file *file = NULL;
                 if (crontab_load_file(*p, &options, &file, &file_diags) < 0) {
-                        _cleanup_free_ char *e = first_error(&file_diags);
+                        _cleanup_free_ char *e = diag_first_error(&file_diags);
                         if (o->all)
                                 r = table_add_rejected(t, *p, e);
                         diag_free(&file_diags);

@@ -179,23 +179,6 @@ static int for_each_job(void *userdata, control_job_fn each, void *ctx)
 
 /* ---- files ---- */
 
-static char *first_error(const struct diagnostics *d)
-{
-        for (size_t i = 0; i < d->count; i++) {
-                const struct diagnostic *it = &d->items[i];
-                if (it->severity != DIAG_ERROR)
-                        continue;
-                char *s = NULL;
-                /* Some messages already start with their key ("schedule: ..."). */
-                size_t klen = it->key ? strlen(it->key) : 0;
-                bool keyed = it->key && !(strncmp(it->message, it->key, klen) == 0 && it->message[klen] == ':');
-                int n = keyed ? asprintf(&s, "%s:%u: %s: %s", it->file ? it->file : "", it->line, it->key, it->message)
-                                : asprintf(&s, "%s:%u: %s", it->file ? it->file : "", it->line, it->message);
-                return n < 0 ? NULL : s;
-        }
-        return NULL;
-}
-
 /* Why PATH is not what the scheduler holds: its first error, or the job
  * name it shares with another file. */
 static char *rejection_reason(struct control_daemon *cd, const char *path)
@@ -204,7 +187,7 @@ static char *rejection_reason(struct control_daemon *cd, const char *path)
         struct crontab_file *file = NULL;
         char *reason = NULL;
         if (crontab_load_file(path, cd->options.crontab_options, &file, &d) < 0) {
-                reason = first_error(&d);
+                reason = diag_first_error(&d);
         } else {
                 struct scheduler *s = cd->options.scheduler;
                 _cleanup_free_ const char **paths = scheduler_file_paths(s);
@@ -233,7 +216,7 @@ static int for_each_file(void *userdata, control_file_fn each, void *ctx)
         char **paths = NULL;
         int r = crontab_list_dir(cd->options.jobs_dir, cd->options.crontab_options, &paths, &d);
         if (r < 0) {
-                _cleanup_free_ char *reason = first_error(&d);
+                _cleanup_free_ char *reason = diag_first_error(&d);
                 struct control_file f = { .path = cd->options.jobs_dir, .loaded = false,
                                           .error = reason ? reason : strerror(-r) };
                 diag_free(&d);
