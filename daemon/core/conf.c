@@ -224,16 +224,46 @@ int daemon_config_load_buffer(const char *name, const char *buf, size_t len, str
         return 0;
 }
 
-int daemon_config_load(const char *path, struct daemon_config *out, struct diagnostics *diags)
+/* Opens tickd.conf for reading as RULE allows; -ENOENT silently. */
+static int conf_open(const char *path, const struct crontab_options *rule, struct diagnostics *diags)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO put in its place must not hang the daemon. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
-                if (errno == ENOENT)
-                        return config_defaults(out);
                 int r = -errno;
-                diag_add(diags, DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
+                if (r != -ENOENT)
+                        diag_add(diags, DIAG_ERROR, path, 0, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        struct stat st;
+        int r = 0;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                diag_add(diags, DIAG_ERROR, path, 0, "cannot stat: %s", strerror(-r));
+        } else if (!S_ISREG(st.st_mode)) {
+                diag_add(diags, DIAG_ERROR, path, 0, "not a regular file");
+                r = -EINVAL;
+        } else if (rule && !rule->ignore_ownership) {
+                /* Its path= is the PATH of root's jobs: the crontabs' rule,
+                 * on what was opened (a symlink's target). */
+                r = crontab_check_owner(path, &st, rule, false, diags);
+        }
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+int daemon_config_load(const char *path, const struct crontab_options *rule, struct daemon_config *out,
+                       struct diagnostics *diags)
+{
+        _cleanup_close_ int fd = conf_open(path, rule, diags);
+        if (fd < 0) {
                 int d = config_defaults(out);
-                return d < 0 ? d : r;
+                if (fd == -ENOENT || d < 0)
+                        return d;
+                return fd;
         }
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/crontab.h"
 #include "core/diag.h"
 
 /* Daemon settings: tickd.conf, [daemon] section. */
@@ -23,9 +24,13 @@ struct daemon_config {
 };
 
 /* A missing file yields the defaults and returns 0. A file with errors
- * returns -EINVAL with the errors in DIAGS and *OUT holding the defaults.
- * Either way *OUT must be released with daemon_config_free(). */
-int daemon_config_load(const char *path, struct daemon_config *out, struct diagnostics *diags);
+ * returns -EINVAL with the errors in DIAGS and *OUT holding the defaults;
+ * one that RULE refuses, -EPERM: the crontabs' owner and mode rule
+ * (system_mode, owner_uid; see crontab_load_file()), on the file a
+ * symlink leads to. RULE NULL (or its ignore_ownership) checks content
+ * only. Either way *OUT must be released with daemon_config_free(). */
+int daemon_config_load(const char *path, const struct crontab_options *rule, struct daemon_config *out,
+                       struct diagnostics *diags);
 int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
                               struct diagnostics *diags);
 void daemon_config_free(struct daemon_config *config);

@@ -17,30 +17,23 @@ int crontab_check_owner(const char *path, const struct stat *st, const struct cr
                         struct diagnostics *diags)
 {
         const char *what = is_dir ? "directory" : "file";
-        unsigned mode = st->st_mode & 07777;
-
-        if (o->system_mode) {
-                if (st->st_uid != 0) {
-                        diag_add(diags, DIAG_ERROR, path, 0, "refused: %s is owned by uid %u, not root",
-                                 what, (unsigned)st->st_uid);
-                        return -EPERM;
-                }
-                if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-                        diag_add(diags, DIAG_ERROR, path, 0,
-                                 "refused: %s is writable by %s (mode %04o); run chmod go-w", what,
-                                 (st->st_mode & S_IWGRP) ? "its group" : "others", mode);
-                        return -EPERM;
-                }
-                return 0;
+        if (o->system_mode && st->st_uid != 0) {
+                diag_add(diags, DIAG_ERROR, path, 0, "refused: %s is owned by uid %u, not root", what,
+                         (unsigned)st->st_uid);
+                return -EPERM;
         }
-        if (st->st_uid != o->owner_uid) {
+        if (!o->system_mode && st->st_uid != o->owner_uid) {
                 diag_add(diags, DIAG_ERROR, path, 0, "refused: %s is owned by uid %u, not by uid %u (this instance's user)",
                          what, (unsigned)st->st_uid, (unsigned)o->owner_uid);
                 return -EPERM;
         }
-        if (st->st_mode & S_IWOTH) {
-                diag_add(diags, DIAG_ERROR, path, 0, "refused: %s is writable by others (mode %04o); run chmod o-w",
-                         what, mode);
+        /* Whoever may write it decides what runs as its owner: a group is
+         * trusted no more than others, in either mode. */
+        if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+                const char *who = !(st->st_mode & S_IWOTH) ? "group" : !(st->st_mode & S_IWGRP) ? "others"
+                                                                                                 : "group and others";
+                diag_add(diags, DIAG_ERROR, path, 0, "refused: %s is writable by %s (mode %04o); run chmod go-w", what,
+                         who, (unsigned)(st->st_mode & 07777));
                 return -EPERM;
         }
         return 0;

@@ -15,12 +15,6 @@ size_t crontab_edit_distance(const char *a, const char *b);
 /* The candidate closest to WORD when it is close enough to be a typo. */
 const char *crontab_suggest(const char *word, const char *const *candidates, size_t n);
 
-/* The owner and mode rules of OPTIONS for the file or directory described
- * by ST (already opened or stat()ed through any symlink). Appends an error
- * naming PATH and returns -EPERM when refused; 0 when fine. */
-int crontab_check_owner(const char *path, const struct stat *st, const struct crontab_options *options,
-                        bool is_dir, struct diagnostics *diags);
-
 /* Whether the program JOB's command starts cannot be run by the job's
  * user: returns 1 and a sentence in WHY when it is not found or not
  * executable, 0 when it is fine or cannot be told (shell syntax, a

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -71,8 +72,9 @@ struct crontab_file {
 };
 
 struct crontab_options {
-        bool system_mode;               /* root-owned, not group/world-writable files only */
+        bool system_mode;               /* root-owned files only */
         uid_t owner_uid;                /* user mode: files must belong to this user */
+        /* In both modes files writable by group or others are refused. */
         struct tz_cache *zones;
         const struct tz *default_zone;  /* for jobs without timezone= */
         bool resolve_users;             /* check that user=/group= exist (NSS look-up) */
@@ -103,6 +105,16 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len,
                         const struct crontab_options *options, struct crontab_file **out,
                         struct diagnostics *diags);
 void job_free(struct job *job);
+
+/* The owner and mode rule of OPTIONS (its ignore_ownership aside) for the
+ * file or directory described by ST, opened or stat()ed through any
+ * symlink: the system instance's are owned by root, a user instance's by
+ * OPTIONS->owner_uid, and neither may be writable by group or others.
+ * tickd holds its crontabs, jobs directory, tickd.conf, state and runtime
+ * directories to it. Appends an error naming PATH and exactly what is
+ * wrong and returns -EPERM when refused; 0 when fine. */
+int crontab_check_owner(const char *path, const struct stat *st, const struct crontab_options *options,
+                        bool is_dir, struct diagnostics *diags);
 
 /* The crontab paths of DIR in name order: *.ini only, skipping dotfiles,
  * editor backups and package-manager leftovers (reported as DIAG_DEBUG).

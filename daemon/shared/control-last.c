@@ -120,9 +120,15 @@ static int load(struct control_last *l)
 {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", l->state_dir, CONTROL_LAST_FILE);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return errno == ENOENT ? 0 : -errno;
+        int fd = state_open_file(l->state_dir, CONTROL_LAST_FILE);
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd;
+        FILE *f = fdopen(fd, "r");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
         char *line = NULL;
         size_t size = 0;
         unsigned damaged = 0;
@@ -155,7 +161,8 @@ int control_last_new(sd_event *event, const char *state_dir, struct control_last
                         r = sd_event_source_set_enabled(l->save_timer, SD_EVENT_OFF);
                 int lr = r >= 0 ? load(l) : 0;
                 if (lr < 0) /* not fatal: the table starts empty */
-                        log_msg(LOG_WARNING, "cannot read %s/%s: %s", state_dir, CONTROL_LAST_FILE, strerror(-lr));
+                        log_msg(LOG_WARNING, "cannot read %s/%s: %s", state_dir, CONTROL_LAST_FILE,
+                                control_last_strerror(lr));
         }
         if (r < 0) {
                 control_last_free(l);
@@ -163,6 +170,15 @@ int control_last_new(sd_event *event, const char *state_dir, struct control_last
         }
         *out = l;
         return 0;
+}
+
+const char *control_last_strerror(int r)
+{
+        if (r == -ELOOP)
+                return "a symbolic link, not followed";
+        if (r == -EBADFD)
+                return "not a regular file";
+        return strerror(-r);
 }
 
 int control_last_read(const char *state_dir, struct control_last **out)

@@ -38,8 +38,13 @@ struct control_last;
  * it is borrowed and must outlive the table). */
 int control_last_new(sd_event *event, const char *state_dir, struct control_last **out);
 /* Loads STATE_DIR/last-outcomes for reading only (tickctl, with no daemon
- * to ask): no timer, never written. A missing file is an empty table. */
+ * to ask): no timer, never written. A missing file is an empty table; a
+ * symlink (-ELOOP) or anything but a regular file (-EBADFD) is refused
+ * (state_open_file()), as is a directory the caller may not read (-EACCES:
+ * the system instance's is root's alone). */
 int control_last_read(const char *state_dir, struct control_last **out);
+/* What control_last_read()'s error R means, for a message. */
+const char *control_last_strerror(int r);
 /* Writes the table if it changed since the last write, then frees it. */
 struct control_last *control_last_free(struct control_last *l);
 

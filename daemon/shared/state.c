@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
@@ -25,14 +26,30 @@ static void escape_name(const char *job, const char *suffix, char *out, size_t s
         snprintf(out + n, size - n, "%s", suffix);
 }
 
-static int read_small(const char *dir, const char *name, char *buf, size_t size)
+int state_open_file(const char *dir, const char *name)
 {
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
-        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* Whatever else may have been put there: a symlink is not followed
+         * and a FIFO cannot block open() or read(). */
+        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
+        struct stat st;
+        int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EBADFD;
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static int read_small(const char *dir, const char *name, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = state_open_file(dir, name);
+        if (fd < 0)
+                return fd;
         ssize_t n = read(fd, buf, size - 1);
         if (n < 0)
                 return -errno;
@@ -47,7 +64,8 @@ int state_write_atomic(const char *dir, const char *name, const char *content)
                 return -errno;
         char tmp[300];
         snprintf(tmp, sizeof(tmp), ".#%.200s.%d", name, (int)getpid());
-        _cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        _cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                                        0600);
         if (fd < 0)
                 return -errno;
         size_t len = strlen(content);

@@ -9,6 +9,8 @@
  *     (/proc/sys/kernel/random/boot_id), so an @reboot job runs once per
  *     boot, not on every daemon restart, even if the runtime directory is
  *     not a tmpfs.
+ * Both directories are tickd's alone (tickd checks them at start-up);
+ * its files are mode 0600 and read with state_open_file().
  * Job names become file names with every byte outside [A-Za-z0-9_.@-]
  * (and a leading '.') escaped as %XX. Functions return 0 or a negative
  * errno and print nothing. */
@@ -22,7 +24,13 @@
 int state_stamp_read(const char *dir, const char *job, int64_t *out_usec);
 int state_stamp_write(const char *dir, const char *job, int64_t usec);
 
-/* Writes DIR/NAME atomically (exported for tests and the stamp writer). */
+/* Opens DIR/NAME for reading as a state file: never through a symlink
+ * (-ELOOP), never blocking, and only a regular file (-EBADFD otherwise).
+ * Returns the descriptor (O_CLOEXEC) or a negative errno. */
+int state_open_file(const char *dir, const char *name);
+
+/* Writes DIR/NAME atomically, mode 0600 (exported for tests and the stamp
+ * writer). */
 int state_write_atomic(const char *dir, const char *name, const char *content);
 
 /* The current boot id (36 characters + NUL). */

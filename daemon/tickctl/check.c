@@ -79,7 +79,8 @@ static void check_file(struct check *c, const char *path)
         c->n_files++;
         if (has_suffix(path, ".conf")) {
                 struct daemon_config config;
-                int r = daemon_config_load(path, &config, &c->diags);
+                int r = daemon_config_load(path, c->options.ignore_ownership ? NULL : &c->options, &config,
+                                           &c->diags);
                 daemon_config_free(&config);
                 if (r == -ENOMEM)
                         c->error = r;
@@ -233,8 +234,10 @@ int ctl_check(int argc, char **argv)
         /* tickd.conf gives the default zone and PATH; checked with the
          * configured directory, read quietly otherwise. */
         struct diagnostics conf_diags = { 0 };
-        daemon_config_load(conf_path, &config, &conf_diags);
         bool default_paths = optind == argc;
+        /* The configured one is held to the daemon's owner and mode rule. */
+        struct crontab_options rule = { .system_mode = !args.user, .owner_uid = getuid() };
+        daemon_config_load(conf_path, default_paths ? &rule : NULL, &config, &conf_diags);
         if (default_paths)
                 diag_move(&c.diags, &conf_diags);
         diag_free(&conf_diags);

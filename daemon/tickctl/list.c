@@ -130,12 +130,18 @@ static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *
 
 /* The last outcomes tickd kept in its state directory (control-last.h),
  * when we may read it: root for the system instance (the directory is
- * 0700), the user for their own. Without it the LAST columns stay empty. */
+ * 0700), the user for their own. Without it the LAST columns stay empty,
+ * and stderr says why: an empty column alone would read as "never ran". */
 static void add_last_outcomes(const struct ctl_options *o, struct table *t)
 {
         struct control_last *last = NULL;
-        if (control_last_read(o->state_dir, &last) < 0)
+        int r = control_last_read(o->state_dir, &last);
+        if (r < 0) {
+                fprintf(stderr, "tickctl %s: last outcomes not shown: %s/%s: %s%s\n", o->command, o->state_dir,
+                        CONTROL_LAST_FILE, control_last_strerror(r),
+                        r == -EACCES && !o->user_mode ? " (tickd's state directory is root's alone)" : "");
                 return;
+        }
         for (size_t i = 0; i < t->n_rows; i++) {
                 struct row *row = &t->rows[i];
                 const struct control_outcome *lo = control_last_get(last, row->name);

@@ -2,6 +2,7 @@
  * reloads and shutdown. The work is done by scheduler, batch and runner;
  * this file only wires them together. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -173,6 +174,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         return -1; /* go on */
 }
 
+/* PATH with MODE, and its missing parents with 0755. */
 static int mkdir_parents(const char *path, mode_t mode)
 {
         _cleanup_free_ char *p = strdup(path);
@@ -181,12 +183,46 @@ static int mkdir_parents(const char *path, mode_t mode)
         for (char *s = p + 1; *s; s++)
                 if (*s == '/') {
                         *s = '\0';
-                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
                                 return -errno;
                         *s = '/';
                 }
         if (mkdir(p, mode) < 0 && errno != EEXIST)
                 return -errno;
+        return 0;
+}
+
+/* The state or runtime directory PATH, made with MODE when missing. One
+ * that exists must pass the crontabs' owner rule (ours, writable by us
+ * alone): a stamp or marker planted in it would steer which jobs run, and
+ * a FIFO hang us. Access beyond MODE is taken away (the state directory
+ * holds every job's outcomes). Logs why it refuses. */
+static int directory_prepare(const struct daemon *d, const char *path, mode_t mode)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r = mkdir_parents(path, mode);
+        if (r >= 0 && (fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                r = -errno;
+        if (r >= 0 && fstat(fd, &st) < 0)
+                r = -errno;
+        if (r < 0) {
+                log_msg(LOG_ERR, "cannot create or open %s: %s", path, strerror(-r));
+                return r;
+        }
+        struct diagnostics diags = { 0 };
+        r = crontab_check_owner(path, &st, &d->crontab_options, true, &diags);
+        if (r < 0)
+                log_msg(LOG_ERR, "%s: %s", path, diags.count ? diags.items[0].message : "refused");
+        diag_free(&diags);
+        if (r < 0)
+                return r;
+        if ((st.st_mode & 0777 & ~mode) && fchmod(fd, st.st_mode & 07777 & mode) < 0) {
+                r = -errno;
+                log_msg(LOG_ERR, "cannot make %s mode %04o: %s", path, (unsigned)(st.st_mode & 07777 & mode),
+                        strerror(-r));
+                return r;
+        }
         return 0;
 }
 
@@ -198,7 +234,7 @@ static int settings_read(struct daemon *d, bool starting, struct daemon_config *
 {
         _cleanup_free_ char *conf = path_join(d->options->config_dir, "tickd.conf");
         struct diagnostics diags = { 0 };
-        int r = conf ? daemon_config_load(conf, next, &diags) : -ENOMEM;
+        int r = conf ? daemon_config_load(conf, &d->crontab_options, next, &diags) : -ENOMEM;
         reload_log_diagnostics(&diags);
         diag_free(&diags);
         if (r >= 0 && !d->zones && !(d->zones = tz_cache_new(NULL)))
@@ -264,6 +300,14 @@ static int settings_apply(struct daemon *d, struct daemon_config *next, const st
 
 static int load_settings(struct daemon *d)
 {
+        /* The owner rule first: tickd.conf is held to it as the crontabs are. */
+        d->crontab_options = (struct crontab_options){
+                /* A daemon that is not root cannot run jobs as anyone else:
+                 * its crontabs must then be its own, as in user mode. */
+                .system_mode = !d->options->user && geteuid() == 0,
+                .owner_uid = geteuid(),
+                .resolve_users = false, /* look-ups happen in runners, never in the daemon */
+        };
         struct daemon_config next = { 0 };
         const struct tz *zone = NULL;
         int r = settings_read(d, true, &next, &zone);
@@ -272,15 +316,7 @@ static int load_settings(struct daemon *d)
         r = settings_apply(d, &next, zone); /* no scheduler yet: nothing to copy, cannot fail */
         if (r < 0)
                 return r;
-        d->crontab_options = (struct crontab_options){
-                /* A daemon that is not root cannot run jobs as anyone else:
-                 * its crontabs must then be its own, as in user mode. */
-                .system_mode = !d->options->user && geteuid() == 0,
-                .owner_uid = geteuid(),
-                .zones = d->zones,
-                .default_zone = zone,
-                .resolve_users = false, /* look-ups happen in runners, never in the daemon */
-        };
+        d->crontab_options.zones = d->zones;
         return 0;
 }
 
@@ -625,10 +661,9 @@ static int daemon_start(struct daemon *d)
 {
         block_daemon_signals();
         int r;
-        if ((r = mkdir_parents(d->options->state_dir, 0755)) < 0 || (r = mkdir_parents(d->runtime_dir, 0755)) < 0) {
-                log_msg(LOG_ERR, "cannot create the state or runtime directory: %s", strerror(-r));
+        if ((r = directory_prepare(d, d->options->state_dir, 0700)) < 0 ||
+            (r = directory_prepare(d, d->runtime_dir, d->options->user ? 0700 : 0755)) < 0)
                 return r;
-        }
         r = daemon_setup(d);
         if (r < 0) {
                 log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));

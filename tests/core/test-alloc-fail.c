@@ -463,7 +463,7 @@ static int load_conf(const void *input, struct text *t)
         memset(&config, 0xa5, sizeof(config));
         struct diagnostics diags = { 0 };
         injector_start();
-        int r = daemon_config_load(input, &config, &diags);
+        int r = daemon_config_load(input, NULL, &config, &diags);
         injector_stop();
         put(t, "r=%d tz=%s timeout=%llu max=%u path=%s level=%d\n", r, or_none(config.default_timezone),
             (unsigned long long)config.shutdown_timeout_usec, config.max_concurrent, or_none(config.default_path),

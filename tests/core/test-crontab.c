@@ -948,7 +948,7 @@ START_TEST(system_mode_refuses_unsafe_files)
 
         ck_assert_int_eq(chmod(path, 0664), 0);
         ck_assert_int_eq(load_system(path, msg, sizeof(msg)), -EPERM);
-        ck_assert_str_eq(msg, "refused: file is writable by its group (mode 0664); run chmod go-w");
+        ck_assert_str_eq(msg, "refused: file is writable by group (mode 0664); run chmod go-w");
         ck_assert_int_eq(chmod(path, 0646), 0);
         ck_assert_int_eq(load_system(path, msg, sizeof(msg)), -EPERM);
         ck_assert_str_eq(msg, "refused: file is writable by others (mode 0646); run chmod go-w");
@@ -981,7 +981,7 @@ START_TEST(symlinks_are_followed_and_targets_checked)
         ck_assert_int_eq(load_system(link, msg, sizeof(msg)), 0);
         ck_assert_int_eq(chmod(target, 0666), 0);
         ck_assert_int_eq(load_system(link, msg, sizeof(msg)), -EPERM);
-        ck_assert_str_eq(msg, "refused: file is writable by its group (mode 0666); run chmod go-w");
+        ck_assert_str_eq(msg, "refused: file is writable by group and others (mode 0666); run chmod go-w");
         free(target);
 }
 END_TEST
@@ -1042,7 +1042,7 @@ START_TEST(system_mode_refuses_unsafe_directory)
         ck_assert_int_eq(chown(dir, 0, 0), 0);
         ck_assert_int_eq(chmod(dir, 0775), 0);
         ck_assert_int_eq(crontab_list_dir(dir, &o, &paths, &d), -EPERM);
-        ck_assert_str_eq(d.items[0].message, "refused: directory is writable by its group (mode 0775); run chmod go-w");
+        ck_assert_str_eq(d.items[0].message, "refused: directory is writable by group (mode 0775); run chmod go-w");
         ck_assert_str_eq(d.items[0].file, dir);
         diag_free(&d);
         ck_assert_int_eq(chmod(dir, 0755), 0);
@@ -1115,10 +1115,13 @@ START_TEST(user_mode_refuses_files_of_others)
         char *mine = write_job(dir, "a.ini", "mine");
         char *theirs = write_job(dir, "b.ini", "theirs");
         char *open_to_all = write_job(dir, "c.ini", "open");
+        char *open_to_group = write_job(dir, "d.ini", "group");
         ck_assert_int_eq(chown(dir, uid, 0), 0);
         ck_assert_int_eq(chown(mine, uid, 0), 0);
         ck_assert_int_eq(chown(open_to_all, uid, 0), 0);
         ck_assert_int_eq(chmod(open_to_all, 0666), 0);
+        ck_assert_int_eq(chown(open_to_group, uid, 0), 0);
+        ck_assert_int_eq(chmod(open_to_group, 0664), 0);
         struct crontab_options o = options();
         o.system_mode = false;
         o.owner_uid = uid;
@@ -1130,18 +1133,21 @@ START_TEST(user_mode_refuses_files_of_others)
         ck_assert_int_eq(r, 0);
         ck_assert_uint_eq(set.n_files, 1);
         ck_assert_str_eq(set.files[0]->jobs[0]->name, "mine");
-        ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 2);
+        ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 3);
         char expected[256];
         snprintf(expected, sizeof(expected), "refused: file is owned by uid 0, not by uid %u (this instance's user)",
                  (unsigned)uid);
         ck_assert_str_eq(d.items[0].message, expected);
         ck_assert_str_eq(d.items[0].file, theirs);
-        ck_assert_str_eq(d.items[1].message, "refused: file is writable by others (mode 0666); run chmod o-w");
+        ck_assert_str_eq(d.items[1].message, "refused: file is writable by group and others (mode 0666); run chmod go-w");
+        /* The user's group may hold others: trusted no more than they are. */
+        ck_assert_str_eq(d.items[2].message, "refused: file is writable by group (mode 0664); run chmod go-w");
         crontab_set_free(&set);
         diag_free(&d);
         free(mine);
         free(theirs);
         free(open_to_all);
+        free(open_to_group);
         free(dir);
 }
 END_TEST
@@ -1167,7 +1173,7 @@ START_TEST(config_missing_file_gives_defaults)
 {
         struct daemon_config c;
         struct diagnostics d = { 0 };
-        ck_assert_int_eq(daemon_config_load("/nonexistent/tickd.conf", &c, &d), 0);
+        ck_assert_int_eq(daemon_config_load("/nonexistent/tickd.conf", NULL, &c, &d), 0);
         ck_assert_uint_eq(d.count, 0);
         ck_assert_ptr_null(c.default_timezone);
         ck_assert_uint_eq(c.shutdown_timeout_usec, 90 * USEC_PER_SEC);
@@ -1186,7 +1192,7 @@ START_TEST(config_reads_every_key)
                                         "path = /opt/bin:/usr/bin\nlog_level = debug\n");
         struct daemon_config c;
         struct diagnostics d = { 0 };
-        ck_assert_int_eq(daemon_config_load(path, &c, &d), 0);
+        ck_assert_int_eq(daemon_config_load(path, NULL, &c, &d), 0);
         ck_assert_str_eq(c.default_timezone, "Europe/Berlin");
         ck_assert_uint_eq(c.shutdown_timeout_usec, 120 * USEC_PER_SEC);
         ck_assert_uint_eq(c.max_concurrent, 8);
@@ -1214,6 +1220,97 @@ static const struct {
         { "[daemon]\nlog_level = info\nlog_level = debug\n", 3, "'log_level' already set at line 2" },
         { "[daemon]\npath = /bin\n  :/usr/bin\n", 3, "'path' does not take continuation lines" },
 };
+
+/* Loads PATH as tickd.conf under RULE; returns the result and the first
+ * message, and checks that a refused file leaves the defaults. */
+static int load_conf_as(const char *path, const struct crontab_options *rule, char *message, size_t size)
+{
+        struct daemon_config c;
+        struct diagnostics d = { 0 };
+        int r = daemon_config_load(path, rule, &c, &d);
+        snprintf(message, size, "%s", d.count ? d.items[0].message : "");
+        if (d.count)
+                ck_assert_str_eq(d.items[0].file, path);
+        ck_assert_str_eq(c.default_path, r < 0 ? CRONTAB_DEFAULT_PATH : "/opt/evil:/usr/bin");
+        daemon_config_free(&c);
+        diag_free(&d);
+        return r;
+}
+
+/* tickd.conf's path= is the PATH of root's jobs: it is held to the
+ * crontabs' rule, with the same messages. */
+START_TEST(config_of_the_system_instance_must_be_roots_alone)
+{
+        char msg[512];
+        char *path = harness_write_file(tmp, "tickd.conf", "[daemon]\npath = /opt/evil:/usr/bin\n");
+        struct crontab_options rule = options();
+        ck_assert_int_eq(load_conf_as(path, &rule, msg, sizeof(msg)), 0);
+        ck_assert_int_eq(chmod(path, 0666), 0);
+        ck_assert_int_eq(load_conf_as(path, &rule, msg, sizeof(msg)), -EPERM);
+        ck_assert_str_eq(msg, "refused: file is writable by group and others (mode 0666); run chmod go-w");
+        ck_assert_int_eq(chmod(path, 0620), 0);
+        ck_assert_int_eq(load_conf_as(path, &rule, msg, sizeof(msg)), -EPERM);
+        ck_assert_str_eq(msg, "refused: file is writable by group (mode 0620); run chmod go-w");
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert_int_eq(chown(path, 12345, 0), 0);
+        ck_assert_int_eq(load_conf_as(path, &rule, msg, sizeof(msg)), -EPERM);
+        ck_assert_str_eq(msg, "refused: file is owned by uid 12345, not root");
+        /* Content only when asked (tickctl check on a draft). */
+        ck_assert_int_eq(load_conf_as(path, NULL, msg, sizeof(msg)), 0);
+        rule.ignore_ownership = true;
+        ck_assert_int_eq(load_conf_as(path, &rule, msg, sizeof(msg)), 0);
+        free(path);
+}
+END_TEST
+
+START_TEST(config_symlink_to_an_unsafe_file_is_refused)
+{
+        char msg[512], link[4200];
+        char *target = harness_write_file(tmp, "elsewhere", "[daemon]\npath = /opt/evil:/usr/bin\n");
+        snprintf(link, sizeof(link), "%s/tickd.conf", tmp);
+        ck_assert_int_eq(symlink(target, link), 0);
+        struct crontab_options rule = options();
+        ck_assert_int_eq(load_conf_as(link, &rule, msg, sizeof(msg)), 0); /* the link's own 0777 does not count */
+        ck_assert_int_eq(chown(target, 12345, 0), 0);
+        ck_assert_int_eq(load_conf_as(link, &rule, msg, sizeof(msg)), -EPERM);
+        ck_assert_str_eq(msg, "refused: file is owned by uid 12345, not root");
+        free(target);
+}
+END_TEST
+
+START_TEST(config_of_a_user_instance_must_be_the_users_alone)
+{
+        char msg[512], group_msg[512], name[64];
+        uid_t uid = add_user(name, sizeof(name));
+        char *path = harness_write_file(tmp, "tickd.conf", "[daemon]\npath = /opt/evil:/usr/bin\n");
+        struct crontab_options rule = { .system_mode = false, .owner_uid = uid };
+        int mine = load_conf_as(path, &rule, msg, sizeof(msg));
+        char expected[256];
+        snprintf(expected, sizeof(expected), "refused: file is owned by uid 0, not by uid %u (this instance's user)",
+                 (unsigned)uid);
+        ck_assert_int_eq(chown(path, uid, 0), 0);
+        ck_assert_int_eq(chmod(path, 0664), 0);
+        int group = load_conf_as(path, &rule, group_msg, sizeof(group_msg));
+        harness_user_del(name);
+        ck_assert_int_eq(mine, -EPERM);
+        ck_assert_str_eq(msg, expected);
+        ck_assert_int_eq(group, -EPERM);
+        ck_assert_str_eq(group_msg, "refused: file is writable by group (mode 0664); run chmod go-w");
+        free(path);
+}
+END_TEST
+
+/* A FIFO in its place is refused at once: it would hang the daemon. */
+START_TEST(config_that_is_no_regular_file_is_refused)
+{
+        char msg[512], path[4200];
+        snprintf(path, sizeof(path), "%s/tickd.conf", tmp);
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        struct crontab_options rule = options();
+        ck_assert_int_eq(load_conf_as(path, &rule, msg, sizeof(msg)), -EINVAL);
+        ck_assert_str_eq(msg, "not a regular file");
+}
+END_TEST
 
 START_TEST(config_errors_name_their_line)
 {
@@ -1300,6 +1397,10 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, user_mode_refuses_files_of_others);
         tcase_add_test(tc, config_missing_file_gives_defaults);
         tcase_add_test(tc, config_reads_every_key);
+        tcase_add_test(tc, config_of_the_system_instance_must_be_roots_alone);
+        tcase_add_test(tc, config_symlink_to_an_unsafe_file_is_refused);
+        tcase_add_test(tc, config_of_a_user_instance_must_be_the_users_alone);
+        tcase_add_test(tc, config_that_is_no_regular_file_is_refused);
         tcase_add_loop_test(tc, config_errors_name_their_line, 0, ELEMENTSOF(config_errors));
         suite_add_tcase(s, tc);
         return s;

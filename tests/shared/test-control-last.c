@@ -2,6 +2,7 @@
  * directory across restarts: round trip, damaged lines, the earlier
  * versions' outcome words read as today's, writes only when something
  * changed. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,54 @@ START_TEST(changes_are_written_after_the_delay_in_one_write)
 }
 END_TEST
 
+START_TEST(the_file_is_private)
+{
+        struct control_last *l;
+        ck_assert_int_eq(control_last_new(event, dir, &l), 0);
+        ck_assert_int_eq(control_last_set(l, "a", &(struct control_outcome){
+                                 .run_id = "r1", .result = "succeeded", .start_usec = 1, .end_usec = 2 }), 0);
+        control_last_free(l);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_LAST_FILE);
+        struct stat st;
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, 0600);
+}
+END_TEST
+
+/* A symbolic link in the state directory is not followed: its target,
+ * which may be anyone's file, is not read as our outcomes. */
+START_TEST(a_symlink_is_not_followed)
+{
+        char *elsewhere = harness_tmpdir();
+        char *target = harness_write_file(elsewhere, "planted", "failed 3 0 10 20 r1 planted\n");
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_LAST_FILE);
+        ck_assert_int_eq(symlink(target, path), 0);
+        struct control_last *l = NULL;
+        ck_assert_int_eq(control_last_read(dir, &l), -ELOOP);
+        ck_assert_ptr_null(l);
+        free(target);
+        harness_tmpdir_remove(elsewhere);
+}
+END_TEST
+
+/* Nor does a FIFO block the reader (the daemon at start-up, tickctl list). */
+START_TEST(a_fifo_is_refused_without_blocking)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_LAST_FILE);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        struct control_last *l = NULL;
+        ck_assert_int_eq(control_last_read(dir, &l), -EBADFD);
+        ck_assert_ptr_null(l);
+        /* The daemon starts with an empty table instead. */
+        ck_assert_int_eq(control_last_new(event, dir, &l), 0);
+        ck_assert_ptr_null(control_last_get(l, "anything"));
+        control_last_free(l);
+}
+END_TEST
+
 static Suite *control_last_suite(void)
 {
         Suite *s = suite_create("control-last");
@@ -187,6 +236,14 @@ static Suite *control_last_suite(void)
         tcase_add_test(tc, an_old_file_is_rewritten_with_todays_words);
         tcase_add_test(tc, nothing_is_written_without_a_change);
         tcase_add_test(tc, changes_are_written_after_the_delay_in_one_write);
+        tcase_add_test(tc, the_file_is_private);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("planted");
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_set_timeout(tc, 5); /* a FIFO used to block for ever */
+        tcase_add_test(tc, a_symlink_is_not_followed);
+        tcase_add_test(tc, a_fifo_is_refused_without_blocking);
         suite_add_tcase(s, tc);
         return s;
 }

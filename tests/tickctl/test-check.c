@@ -155,7 +155,7 @@ START_TEST(config_dir_is_checked_like_the_daemon)
         ck_assert_int_eq(chmod(job, 0664), 0);
         ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
         char expected[8192];
-        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by its group (mode 0664); run chmod go-w\n",
+        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by group (mode 0664); run chmod go-w\n",
                  job);
         ck_assert_str_eq(out, expected);
         free(out);
@@ -204,13 +204,58 @@ START_TEST(user_instance_directory_and_rules)
         status = harness_run(argv, envp, &out, &err);
         ck_assert_int_eq(WEXITSTATUS(status), 1);
         char expected[8192];
-        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by others (mode 0666); run chmod o-w\n", job);
+        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by group and others (mode 0666); run chmod go-w\n", job);
         ck_assert_str_eq(out, expected);
         free(out);
         free(err);
         free(job);
         free(env_xdg);
         free(parent);
+        free(jobs);
+}
+END_TEST
+
+/* tickd.conf sets the PATH of root's jobs: the daemon refuses it unless
+ * root owns it and only root can write it, through a symlink or not, and
+ * tickctl check says so, exactly. */
+START_TEST(tickd_conf_owner_and_mode_are_checked)
+{
+        char name[64], *jobs, *out, expected[8192];
+        uid_t uid;
+        harness_user_add("tkcf", name, sizeof(name), &uid, NULL);
+        ck_assert_int_ge(asprintf(&jobs, "%s/jobs.d", tmp), 0);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        char *conf = harness_write_file(tmp, "tickd.conf", "[daemon]\npath = /usr/bin:/bin\n");
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+
+        ck_assert_int_eq(chmod(conf, 0666), 0);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s: error: refused: file is writable by group and others (mode 0666); run chmod go-w\n", conf);
+        ck_assert_str_eq(out, expected);
+        free(out);
+
+        ck_assert_int_eq(chmod(conf, 0644), 0);
+        ck_assert_int_eq(chown(conf, uid, 0), 0);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected), "%s: error: refused: file is owned by uid %u, not root\n", conf,
+                 (unsigned)uid);
+        ck_assert_str_eq(out, expected);
+        free(out);
+
+        /* A root-owned symlink to the user's file is the user's file. */
+        char theirs[4200];
+        snprintf(theirs, sizeof(theirs), "%s/theirs.conf", tmp);
+        ck_assert_int_eq(rename(conf, theirs), 0);
+        ck_assert_int_eq(symlink(theirs, conf), 0);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        ck_assert_msg(strstr(out, ": error: refused: file is owned by uid "), "got: %s", out);
+        ck_assert_msg(strncmp(out, conf, strlen(conf)) == 0, "got: %s", out);
+        free(out);
+        harness_user_del(name);
+        free(conf);
         free(jobs);
 }
 END_TEST
@@ -249,6 +294,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, list_prints_jobs_with_next_run);
         tcase_add_test(tc, config_dir_is_checked_like_the_daemon);
         tcase_add_test(tc, user_instance_directory_and_rules);
+        tcase_add_test(tc, tickd_conf_owner_and_mode_are_checked);
         tcase_add_test(tc, usage_errors_exit_2);
         tcase_add_test(tc, missing_path_is_an_error);
         suite_add_tcase(s, tc);

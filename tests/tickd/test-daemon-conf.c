@@ -3,6 +3,7 @@
  * take effect, and a broken one is rejected whole with file:line while the
  * settings in force stay. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,145 @@ START_TEST(path_changes_on_reload)
 }
 END_TEST
 
+/* Replaces tickd.conf in one step with a file of MODE owned by UID, so
+ * no reload can see it in between. */
+static void write_conf_as(struct tickd *t, const char *content, mode_t mode, uid_t uid)
+{
+        char tmp[4200], final[4200];
+        snprintf(tmp, sizeof(tmp), "%s/tickd.conf.tmp", t->config_dir);
+        snprintf(final, sizeof(final), "%s/tickd.conf", t->config_dir);
+        free(harness_write_file(t->config_dir, "tickd.conf.tmp", content));
+        ck_assert_int_eq(chmod(tmp, mode), 0);
+        ck_assert_int_eq(chown(tmp, uid, 0), 0);
+        ck_assert_int_eq(rename(tmp, final), 0);
+}
+
+/* Runs tickd (or tickd --check with CHECK) on the tree DIR (config, state,
+ * runtime) and waits at most 10 s for it to exit on its own: a daemon that
+ * starts is stopped by timeout(1), status 124. Returns the exit status. */
+static int run_tickd(const char *dir, bool check, char **err)
+{
+        char config[4200], state[4200], runtime[4200];
+        snprintf(config, sizeof(config), "%s/config", dir);
+        snprintf(state, sizeof(state), "%s/state", dir);
+        snprintf(runtime, sizeof(runtime), "%s/runtime", dir);
+        char *argv[] = { "/usr/bin/timeout", "10", (char *)harness_binary("tickd"), "--config-dir", config,
+                         "--state-dir", state, "--runtime-dir", runtime, "--log-target", "stderr",
+                         check ? "--check" : NULL, NULL };
+        int status = harness_run(argv, NULL, NULL, err);
+        ck_assert(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+static char *make_tree(void)
+{
+        char *dir = harness_tmpdir(), path[4200];
+        snprintf(path, sizeof(path), "%s/config", dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/config/jobs.d", dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        return dir;
+}
+
+/* tickd.conf sets root's jobs' PATH: whoever may write it runs code as
+ * root. At start-up such a file is refused like any broken tickd.conf:
+ * tickd does not start, and says which file and what is wrong. */
+START_TEST(unsafe_tickd_conf_stops_start_up)
+{
+        char name[64], config_dir[4200], *err;
+        uid_t uid;
+        harness_user_add("tkdc", name, sizeof(name), &uid, NULL);
+        char *dir = make_tree();
+        snprintf(config_dir, sizeof(config_dir), "%s/config", dir);
+        char *conf = harness_write_file(config_dir, "tickd.conf", "[daemon]\npath = /tmp:/usr/bin:/bin\n");
+        ck_assert_int_eq(chmod(conf, 0666), 0);
+        ck_assert_int_eq(run_tickd(dir, false, &err), 1);
+        ck_assert_msg(strstr(err, conf) && strstr(err, "refused: file is writable by group and others (mode 0666)"),
+                      "got: %s", err);
+        free(err);
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1); /* tickd --check */
+        ck_assert_msg(strstr(err, "refused: file is writable by group and others (mode 0666)"), "got: %s", err);
+        free(err);
+
+        ck_assert_int_eq(chmod(conf, 0644), 0);
+        ck_assert_int_eq(chown(conf, uid, 0), 0);
+        ck_assert_int_eq(run_tickd(dir, false, &err), 1);
+        char want[128];
+        snprintf(want, sizeof(want), "refused: file is owned by uid %u, not root", (unsigned)uid);
+        ck_assert_msg(strstr(err, conf) && strstr(err, want), "got: %s", err);
+        free(err);
+        harness_user_del(name);
+        free(conf);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* On a reload the file is rejected with its name and the reason, and the
+ * settings in force stay. */
+START_TEST(unsafe_tickd_conf_on_reload_is_rejected)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        write_conf_as(t, "[daemon]\nmax_concurrent = 3\n", 0666, 0);
+        size_t mark = t->log_len;
+        sighup_and_wait(t);
+        char want[4300];
+        snprintf(want, sizeof(want), "event=config-rejected file=%s/tickd.conf", t->config_dir);
+        const char *rejected = strstr(t->log + mark, want);
+        ck_assert_msg(rejected, "no config-rejected record:\n%s", t->log + mark);
+        ck_assert_ptr_nonnull(strstr(rejected, "refused: file is writable by group and others (mode 0666)"));
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "rejected; the previous settings stay in force"));
+        ck_assert_ptr_null(strstr(t->log + mark, "settings in force: "));
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
+/* Directories others own or may write are not used: a planted marker or
+ * stamp would steer which jobs run. tickd refuses to start. */
+START_TEST(untrusted_state_or_runtime_directory_stops_start_up)
+{
+        char name[64], path[4200], *err;
+        uid_t uid;
+        harness_user_add("tkdd", name, sizeof(name), &uid, NULL);
+        char *dir = make_tree();
+        snprintf(path, sizeof(path), "%s/state", dir);
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+        ck_assert_int_eq(chown(path, uid, 0), 0);
+        ck_assert_int_eq(run_tickd(dir, false, &err), 1);
+        char want[4400];
+        snprintf(want, sizeof(want), "%s: refused: directory is owned by uid %u, not root", path, (unsigned)uid);
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+
+        snprintf(path, sizeof(path), "%s/runtime", dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/runtime/tickd", dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        ck_assert_int_eq(chmod(path, 01777), 0);
+        ck_assert_int_eq(run_tickd(dir, false, &err), 1);
+        snprintf(want, sizeof(want), "%s: refused: directory is writable by group and others (mode 1777)", path);
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+        harness_user_del(name);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* The state directory holds every job's last outcome: root's alone. */
+START_TEST(state_directory_is_created_private)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/state", t->dir);
+        struct stat st;
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_uint_eq(st.st_mode & 07777, 0700);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
         Suite *s = suite_create("daemon-conf");
@@ -248,6 +388,14 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
         tcase_add_test(tc, tickctl_reload_reads_tickd_conf_again);
         tcase_add_test(tc, path_changes_on_reload);
+        tcase_add_test(tc, unsafe_tickd_conf_on_reload_is_rejected);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("trust");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, unsafe_tickd_conf_stops_start_up);
+        tcase_add_test(tc, untrusted_state_or_runtime_directory_stops_start_up);
+        tcase_add_test(tc, state_directory_is_created_private);
         suite_add_tcase(s, tc);
         return s;
 }

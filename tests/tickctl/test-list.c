@@ -1,0 +1,87 @@
+/* test-list.c — `tickctl list` without a daemon: the jobs from the files,
+ * and the last outcomes from the state directory when the caller may read
+ * it (root's alone on the system instance), or a clear note why not. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/harness.h"
+
+static char *tmp;
+
+static void tmp_setup(void) { tmp = harness_tmpdir(); }
+static void tmp_teardown(void)
+{
+        harness_tmpdir_remove(tmp);
+        tmp = NULL;
+}
+
+/* Runs `tickctl list` on TMP's tree, as root (UID 0) or as UID:GID through
+ * setpriv(1); returns the exit status. */
+static int list_as(uid_t uid, gid_t gid, char **out, char **err)
+{
+        char config[4200], state[4200], runtime[4200], reuid[32], regid[32];
+        snprintf(config, sizeof(config), "%s/config", tmp);
+        snprintf(state, sizeof(state), "%s/state", tmp);
+        snprintf(runtime, sizeof(runtime), "%s/runtime", tmp); /* no socket there: offline */
+        snprintf(reuid, sizeof(reuid), "--reuid=%u", (unsigned)uid);
+        snprintf(regid, sizeof(regid), "--regid=%u", (unsigned)gid);
+        char *argv[] = { "/usr/bin/setpriv", reuid, regid, "--clear-groups", (char *)harness_binary("tickctl"),
+                         "list", "--config-dir", config, "--state-dir", state, "--runtime-dir", runtime,
+                         "--no-pager", NULL };
+        int status = harness_run(argv, NULL, out, err);
+        ck_assert(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+START_TEST(unreadable_last_outcomes_are_explained)
+{
+        char name[64], path[4200];
+        uid_t uid;
+        gid_t gid;
+        harness_user_add("tkls", name, sizeof(name), &uid, &gid);
+        ck_assert_int_eq(chmod(tmp, 0755), 0);
+        snprintf(path, sizeof(path), "%s/config", tmp);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/config/jobs.d", tmp);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        free(harness_write_file(path, "a.ini", "[a]\nschedule = @hourly\ncommand = true\n"));
+        snprintf(path, sizeof(path), "%s/state", tmp);
+        ck_assert_int_eq(mkdir(path, 0700), 0); /* as tickd makes it */
+        free(harness_write_file(path, "last-outcomes", "failed 3 0 10 20 r1 a\n"));
+
+        char *out, *err;
+        ck_assert_int_eq(list_as(0, 0, &out, &err), 0);
+        ck_assert_msg(strstr(out, "failed"), "root sees the outcome: %s", out);
+        ck_assert_msg(!strstr(err, "last outcomes"), "%s", err);
+        free(out);
+        free(err);
+
+        ck_assert_int_eq(list_as(uid, gid, &out, &err), 0);
+        harness_user_del(name);
+        ck_assert_msg(strstr(out, "a ") && !strstr(out, "failed"), "got: %s", out);
+        char want[4400];
+        snprintf(want, sizeof(want), "tickctl list: last outcomes not shown: %s/last-outcomes: Permission denied",
+                 path);
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(out);
+        free(err);
+}
+END_TEST
+
+static Suite *ctl_list_suite(void)
+{
+        Suite *s = suite_create("ctl-list");
+        TCase *tc = tcase_create("offline");
+        tcase_set_timeout(tc, 30);
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+        tcase_add_test(tc, unreadable_last_outcomes_are_explained);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+TEST_MAIN(ctl_list_suite)
