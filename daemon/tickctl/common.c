@@ -337,6 +337,30 @@ void ctl_print_file(const struct ctl_options *o, const char *prefix, const char 
         }
 }
 
+int ctl_print_files(const struct ctl_options *o, sd_bus_message *reply, const char *only_path, const char *first,
+                    const char *next)
+{
+        int r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG);
+        if (r < 0)
+                return r;
+        int rejected = 0;
+        for (unsigned printed = 0;;) {
+                const char *path, *error;
+                int loaded;
+                unsigned jobs;
+                if ((r = sd_bus_message_read(reply, CONTROL_FILE_SIG, &path, &loaded, &error, &jobs)) < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (only_path && strcmp(only_path, path) != 0)
+                        continue;
+                rejected += !loaded;
+                ctl_print_file(o, printed++ ? next : first, path, loaded, error, jobs);
+        }
+        r = sd_bus_message_exit_container(reply);
+        return r < 0 ? r : rejected;
+}
+
 int ctl_exit_status(int r)
 {
         if (r >= 0)

@@ -81,6 +81,12 @@ int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only
  * "loaded    PATH (N jobs)" / "rejected  PATH: ERROR" and a newline. */
 void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
                     const char *error, unsigned jobs);
+/* Every crontab of REPLY's array of CONTROL_FILE_SIG (ListFiles, Reload,
+ * GetStatus), each with ctl_print_file() after FIRST (the first printed)
+ * or NEXT; with ONLY_PATH, that file alone. Returns how many printed were
+ * rejected, or a negative errno. */
+int ctl_print_files(const struct ctl_options *o, sd_bus_message *reply, const char *only_path, const char *first,
+                    const char *next);
 
 /* Starts $PAGER (default "less", with LESS=FRSXMK) when stdout is a
  * terminal and --no-pager was not given; ctl_pager_close() waits for it. */

@@ -2,7 +2,6 @@
  * per file, whether it was loaded or rejected and why. Exit 1 when a file
  * was rejected. */
 #include <errno.h>
-#include <string.h>
 
 #include "shared/control-protocol.h"
 #include "tickctl/common.h"
@@ -14,28 +13,14 @@ int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only
         int r = ctl_call(o, bus, "Reload", 0, &reply, NULL);
         if (r < 0)
                 return r;
-        if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG)) < 0)
-                return r;
-        int rejected = 0;
         if (o->json)
                 printf("[");
-        for (unsigned i = 0;; i++) {
-                const char *path, *error;
-                int loaded;
-                unsigned jobs;
-                if ((r = sd_bus_message_read(reply, CONTROL_FILE_SIG, &path, &loaded, &error, &jobs)) < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                if (only_path && strcmp(only_path, path) != 0)
-                        continue;
-                if (!loaded)
-                        rejected = 1;
-                ctl_print_file(o, o->json ? (i ? ",\n  " : "\n  ") : "", path, loaded, error, jobs);
-        }
+        int rejected = ctl_print_files(o, reply, only_path, o->json ? "\n  " : "", o->json ? ",\n  " : "");
+        if (rejected < 0)
+                return rejected;
         if (o->json)
                 printf("\n]\n");
-        return rejected;
+        return rejected > 0;
 }
 
 int ctl_reload(int argc, char **argv)

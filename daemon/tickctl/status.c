@@ -52,21 +52,9 @@ static int show_daemon_summary(const struct ctl_options *o, sd_bus_message *repl
 
 static int show_daemon_files(const struct ctl_options *o, sd_bus_message *reply)
 {
-        int r = sd_bus_message_enter_container(reply, 'a', CONTROL_FILE_SIG);
-        if (r < 0)
-                return r;
         printf(o->json ? ", \"files\": [" : "Config files:\n");
-        for (unsigned i = 0;; i++) {
-                const char *path, *error;
-                int loaded;
-                unsigned jobs;
-                if ((r = sd_bus_message_read(reply, CONTROL_FILE_SIG, &path, &loaded, &error, &jobs)) < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                ctl_print_file(o, o->json ? (i ? ", " : "") : "  ", path, loaded, error, jobs);
-        }
-        return sd_bus_message_exit_container(reply);
+        int r = ctl_print_files(o, reply, NULL, o->json ? "" : "  ", o->json ? ", " : "  ");
+        return r < 0 ? r : 0;
 }
 
 static int show_daemon_runs(const struct ctl_options *o, sd_bus_message *reply, uint64_t now)

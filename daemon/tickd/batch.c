@@ -342,6 +342,12 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
         else if (sd_id128_randomize(&id) >= 0)
                 sd_id128_to_string(id, run->run_id);
         m->n_running++;
+        /* Every signal blocked across fork(): until the runner has reset its
+         * dispositions (runner.c), a signal must not run one of the daemon's
+         * handlers in it; one that arrives stays pending for the runner. */
+        sigset_t all, old;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, &old);
         pid_t pid = run->job_name ? fork() : -1;
         if (pid == 0)
                 runner_main(&(struct runner_request){
@@ -354,8 +360,10 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
                         .failed_exit_status = req->failed_exit_status,
                         .relay_output = m->options.relay_output,
                 });
+        int fork_errno = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0)
-                return run->job_name ? errno : ENOMEM;
+                return run->job_name ? fork_errno : ENOMEM;
         run->runner_pid = pid;
         m->n_children++;
         return 0;

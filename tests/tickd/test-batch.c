@@ -434,6 +434,64 @@ START_TEST(failed_poll_kills_the_job_and_reports_the_stage)
 }
 END_TEST
 
+/* A handler of the daemon's (here: the test's) must never run in a
+ * runner: a signal that reaches a runner before it has reset its
+ * dispositions would otherwise run the daemon's code in the runner — under
+ * Check, whose SIGTERM handler kills its whole process group, that killed
+ * the test itself. The daemon blocks every signal around fork(), the runner
+ * resets dispositions, then unblocks. */
+static int handler_fd = -1;
+
+static void record_handler_pid(int sig)
+{
+        pid_t pid = getpid();
+        (void)!write(handler_fd, &pid, sizeof(pid));
+}
+
+static void signal_every_runner(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *runs,
+                                size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (runs[i]->runner_pid > 0)
+                        kill(runs[i]->runner_pid, SIGTERM);
+}
+
+START_TEST(a_signal_to_a_new_runner_never_runs_a_handler_of_the_daemon)
+{
+        int p[2];
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+        handler_fd = p[1];
+        struct sigaction sa = { .sa_handler = record_handler_pid }, old;
+        ck_assert_int_eq(sigaction(SIGTERM, &sa, &old), 0);
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[16];
+        char names[16][16];
+        for (size_t i = 0; i < ELEMENTSOF(jobs); i++) {
+                snprintf(names[i], sizeof(names[i]), "job%zu", i);
+                jobs[i] = make_job(names[i], "sleep 10");
+        }
+        for (int round = 0; round < 4; round++) {
+                spawn(&f, jobs, ELEMENTSOF(jobs));
+                /* At once: the newest runners are still starting. */
+                batch_foreach(f.manager, signal_every_runner, NULL);
+                run_until_closed(&f, 20000);
+        }
+        pid_t ran_in = 0;
+        ck_assert_msg(read(p[0], &ran_in, sizeof(ran_in)) < 0, "the daemon's SIGTERM handler ran in runner %d",
+                      (int)ran_in);
+        ck_assert_uint_eq(f.seen.count, 4 * ELEMENTSOF(jobs));
+        for (size_t i = 0; i < f.seen.count; i++)
+                ck_assert_msg(!f.seen.lost[i] && f.seen.outcomes[i].cancelled, "run %zu of %s was not cancelled", i,
+                              f.seen.names[i]);
+        fixture_close(&f);
+        sigaction(SIGTERM, &old, NULL);
+        close(p[0]);
+        close(p[1]);
+        harness_reap_children(2000);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
         Suite *s = suite_create("batch");
@@ -449,6 +507,7 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, killed_runner_is_reported_lost);
         tcase_add_test(tc, relaying_to_a_closed_stderr_keeps_the_outcome);
         tcase_add_test(tc, failed_poll_kills_the_job_and_reports_the_stage);
+        tcase_add_test(tc, a_signal_to_a_new_runner_never_runs_a_handler_of_the_daemon);
         suite_add_tcase(s, tc);
         return s;
 }
