@@ -48,6 +48,7 @@ static const struct {
         [LOG_EVENT_CANCELLED] = { "cancelled", TICKD_MESSAGE_CANCELLED, LOG_NOTICE, true },
         [LOG_EVENT_CLOCK_CHANGED] = { "clock-changed", TICKD_MESSAGE_CLOCK_CHANGED, LOG_NOTICE },
         [LOG_EVENT_ADOPTED] = { "adopted", TICKD_MESSAGE_ADOPTED, LOG_INFO },
+        [LOG_EVENT_DROPPED] = { "dropped", TICKD_MESSAGE_DROPPED, LOG_WARNING, true },
 };
 
 int log_event_default_priority(enum log_event event) { return events[event].priority; }

@@ -50,6 +50,7 @@ enum log_event {
         LOG_EVENT_CANCELLED,       /* a run was cancelled (tickctl cancel, replace) */
         LOG_EVENT_CLOCK_CHANGED,   /* the realtime clock was set; next instants recomputed */
         LOG_EVENT_ADOPTED,         /* a run started by the previous instance, taken over after a restart */
+        LOG_EVENT_DROPPED,         /* a run that was given an id will never start (its only final record) */
         _LOG_EVENT_MAX,
 };
 
@@ -96,7 +97,7 @@ __attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, in
 #define log_msg(prio, ...) log_emit(&(struct log_record){ .priority = (prio) }, __VA_ARGS__)
 
 /* The default priority of an event: failed, lost, config rejected = err;
- * timed out, batch stuck = warning; skipped, delayed, cancelled, clock
+ * timed out, dropped, batch stuck = warning; skipped, delayed, cancelled, clock
  * changed = notice;
  * started, succeeded, reloaded, daemon started/stopping = info. */
 int log_event_default_priority(enum log_event event);
@@ -105,8 +106,9 @@ int log_event_default_priority(enum log_event event);
  * else: tickctl list, run, status and history, their JSON, the control
  * protocol's results and STATE_DIR/last-outcomes. */
 const char *log_event_name(enum log_event event);
-/* Whether EVENT records how a started run ended: succeeded, failed,
- * timed-out, cancelled or lost. */
+/* Whether EVENT is a run's final record: how a started run ended
+ * (succeeded, failed, timed-out, cancelled, lost) or that a run given an
+ * id will never start (dropped). */
 bool log_event_is_outcome(enum log_event event);
 /* The event named NAME, or -ENOENT. */
 int log_event_from_name(const char *name);

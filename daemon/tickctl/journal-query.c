@@ -43,7 +43,7 @@ int journal_query_match(sd_journal *j, const char *field, const char *value)
 
 static const enum log_event finished_events[] = {
         LOG_EVENT_SUCCEEDED, LOG_EVENT_FAILED, LOG_EVENT_TIMED_OUT,
-        LOG_EVENT_SKIPPED,   LOG_EVENT_LOST,   LOG_EVENT_CANCELLED,
+        LOG_EVENT_SKIPPED,   LOG_EVENT_LOST,   LOG_EVENT_CANCELLED, LOG_EVENT_DROPPED,
 };
 
 int journal_query_match_finished(sd_journal *j)
@@ -128,7 +128,8 @@ const char *run_record_result(const struct run_record *r) { return log_event_nam
 
 bool run_record_is_failure(const struct run_record *r)
 {
-        return r->event == LOG_EVENT_FAILED || r->event == LOG_EVENT_TIMED_OUT || r->event == LOG_EVENT_LOST;
+        return r->event == LOG_EVENT_FAILED || r->event == LOG_EVENT_TIMED_OUT || r->event == LOG_EVENT_LOST ||
+               r->event == LOG_EVENT_DROPPED;
 }
 
 static int parse_clock(const char *p, struct tm *tm)

@@ -8,7 +8,7 @@
  * splits files per user or not.
  *
  * Reading: field values as C strings, and the run records (the finished
- * events: succeeded, failed, timed out, skipped, lost, cancelled) decoded
+ * events: succeeded, failed, timed out, skipped, lost, cancelled, dropped) decoded
  * into struct run_record.
  *
  * Time: --since takes "now", "today", "yesterday", "YYYY-MM-DD[ HH:MM[:SS]]",
@@ -49,7 +49,7 @@ int run_record_read(sd_journal *j, struct run_record *ret);
 void run_record_free(struct run_record *r);
 /* "succeeded", "failed", ... (the RESULT column). */
 const char *run_record_result(const struct run_record *r);
-/* Whether it counts for --failed: failed, timed out, lost. */
+/* Whether it counts for --failed: failed, timed out, lost, dropped. */
 bool run_record_is_failure(const struct run_record *r);
 
 int journal_query_parse_time(const char *text, uint64_t now_usec, uint64_t *ret_usec);

@@ -1,43 +1,73 @@
 /* admission.c — overlap, max_concurrent, on_failure, queued and waiting
- * runs; see admission.h. */
+ * runs, and batches that cannot be started; see admission.h. */
 #include "tickd/admission.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-id128.h>
+#include <time.h>
 
+#include "shared/clock.h"
 #include "shared/log.h"
 #include "tickd/collector.h"
 
-struct waiting {                  /* a run held back by max_concurrent */
+#define RETRY_FIRST_USEC (UINT64_C(1) * 1000000)
+#define RETRY_MAX_USEC (UINT64_C(16) * 1000000)
+
+/* A run admitted and not dispatched yet: in the batch being gathered, or
+ * waiting for a max_concurrent slot or for a retry. */
+struct pending {
         struct admission_job *job;
         int64_t scheduled_usec;
-        char run_id[CONTROL_RUN_ID_MAX]; /* "" = a scheduled run */
+        char run_id[CONTROL_RUN_ID_MAX];
+        uint64_t failed_usec;     /* CLOCK_MONOTONIC of its first failed dispatch, 0 = none */
+        int error;                /* the errno of that failure */
 };
 
 /* The runs admitted since the last flush: one batch to be. */
 struct gathered {
-        struct run_request *requests;
-        char (*run_ids)[CONTROL_RUN_ID_MAX];
+        struct pending *runs;
+        struct run_request *requests; /* built from RUNS at the flush */
         size_t n, cap;
 };
 
 struct admission {
         struct admission_options options;
         bool stopped;
-        admission_dropped_fn dropped;
-        void *dropped_userdata;
         struct gathered batch;
-        struct waiting *waiting;
+        struct pending *waiting;
         size_t n_waiting, waiting_cap;
+        sd_event_source *retry;   /* armed while a failed batch's runs wait to be retried */
+        uint64_t retry_usec;      /* the next back-off, 0 = none yet */
 };
 
-/* A tickctl run run that will never start: its waiter must hear of it. */
-static void run_dropped(struct admission *a, const char *job, const char *run_id, const char *reason)
+static void run_id_new(char out[static CONTROL_RUN_ID_MAX])
 {
-        if (a->dropped && run_id && run_id[0])
-                a->dropped(a->dropped_userdata, job, run_id, reason);
+        sd_id128_t id;
+        if (sd_id128_randomize(&id) >= 0)
+                sd_id128_to_string(id, out);
+        else
+                out[0] = '\0'; /* the batch names it when it starts */
+}
+
+/* A run that will never start: its one final record, then the owner (the
+ * scheduler: a persistent job's instant, tickctl run --wait callers). */
+static void run_dropped(struct admission *a, const char *job, const char *run_id, int64_t scheduled_usec,
+                        int error, const char *reason)
+{
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DROPPED, .job = job, .run_id = run_id,
+                                        .scheduled_usec = scheduled_usec, .errno_value = error },
+                 "run of %s dropped before it started: %s%s%s", job, reason, error ? ": " : "",
+                 error ? strerror(error) : "");
+        if (a->options.dropped)
+                a->options.dropped(a->options.userdata, job, run_id, scheduled_usec, reason);
+}
+
+static void pending_dropped(struct admission *a, const struct pending *p, const char *reason)
+{
+        run_dropped(a, p->job->job->name, p->run_id, p->scheduled_usec, p->error, reason);
 }
 
 static int gathered_reserve(struct gathered *g, size_t more)
@@ -47,24 +77,23 @@ static int gathered_reserve(struct gathered *g, size_t more)
         size_t cap = g->cap ? g->cap : 16;
         while (cap < g->n + more)
                 cap *= 2;
+        struct pending *runs = realloc(g->runs, cap * sizeof(*runs));
+        if (!runs)
+                return -ENOMEM;
+        g->runs = runs;
         struct run_request *requests = realloc(g->requests, cap * sizeof(*requests));
         if (!requests)
                 return -ENOMEM;
         g->requests = requests;
-        char (*run_ids)[CONTROL_RUN_ID_MAX] = realloc(g->run_ids, cap * sizeof(*run_ids));
-        if (!run_ids)
-                return -ENOMEM;
-        g->run_ids = run_ids;
         g->cap = cap;
         return 0;
 }
 
-/* Adds a run to the batch being gathered; the caller has reserved room. */
-static void gathered_add(struct gathered *g, const struct job *job, int64_t scheduled_usec, const char *run_id)
+static void gathered_free(struct gathered *g)
 {
-        snprintf(g->run_ids[g->n], CONTROL_RUN_ID_MAX, "%s", run_id ? run_id : "");
-        g->requests[g->n++] = (struct run_request){ .job = job, .scheduled_usec = scheduled_usec,
-                                                    .failed_exit_status = -1 };
+        free(g->runs);
+        free(g->requests);
+        *g = (struct gathered){ 0 };
 }
 
 int admission_new(const struct admission_options *options, struct admission **out)
@@ -87,27 +116,21 @@ void admission_free(struct admission *a)
 {
         if (!a)
                 return;
-        free(a->batch.requests);
-        free(a->batch.run_ids);
+        gathered_free(&a->batch);
         free(a->waiting);
+        sd_event_source_disable_unref(a->retry);
         free(a);
-}
-
-void admission_set_dropped(struct admission *a, admission_dropped_fn fn, void *userdata)
-{
-        a->dropped = fn;
-        a->dropped_userdata = userdata;
 }
 
 /* The overlap policy: whether a run of JOB may start while others run.
  * Queues the run when the policy says so (and cancels the running one
  * under replace). */
-static bool may_start(struct admission *a, struct admission_job *j, int64_t scheduled_usec)
+static bool may_start(struct admission *a, struct admission_job *j, int64_t scheduled_usec, const char *run_id)
 {
         if (j->running == 0)
                 return true;
         const char *name = j->job->name;
-        struct log_record rec = { .job = name, .scheduled_usec = scheduled_usec };
+        struct log_record rec = { .job = name, .run_id = run_id, .scheduled_usec = scheduled_usec };
         switch (j->job->overlap) {
         case OVERLAP_ALLOW:
                 return true;
@@ -122,6 +145,7 @@ static bool may_start(struct admission *a, struct admission_job *j, int64_t sche
                 }
                 j->queued = true;
                 j->queued_usec = scheduled_usec;
+                snprintf(j->queued_run_id, sizeof(j->queued_run_id), "%s", run_id);
                 if (j->job->overlap == OVERLAP_REPLACE) {
                         rec.event = LOG_EVENT_MESSAGE;
                         rec.priority = LOG_NOTICE;
@@ -142,19 +166,20 @@ static bool may_start(struct admission *a, struct admission_job *j, int64_t sche
         }
 }
 
-static bool wait_for_slot(struct admission *a, struct admission_job *j, int64_t scheduled_usec, const char *run_id)
+/* Makes room for N more waiting runs. */
+static int waiting_reserve(struct admission *a, size_t n)
 {
-        if (a->n_waiting == a->waiting_cap) {
-                size_t cap = a->waiting_cap ? a->waiting_cap * 2 : 16;
-                struct waiting *w = realloc(a->waiting, cap * sizeof(*w));
-                if (!w)
-                        return false;
-                a->waiting = w;
-                a->waiting_cap = cap;
-        }
-        a->waiting[a->n_waiting] = (struct waiting){ .job = j, .scheduled_usec = scheduled_usec };
-        snprintf(a->waiting[a->n_waiting++].run_id, CONTROL_RUN_ID_MAX, "%s", run_id ? run_id : "");
-        return true;
+        if (a->n_waiting + n <= a->waiting_cap)
+                return 0;
+        size_t cap = a->waiting_cap ? a->waiting_cap * 2 : 16;
+        while (cap < a->n_waiting + n)
+                cap *= 2;
+        struct pending *w = realloc(a->waiting, cap * sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        a->waiting = w;
+        a->waiting_cap = cap;
+        return 0;
 }
 
 /* Past the overlap policy: into the batch being gathered, unless
@@ -164,43 +189,115 @@ static enum admission_result admit(struct admission *a, struct admission_job *j,
 {
         const char *name = j->job->name;
         unsigned max = a->options.max_concurrent;
+        struct pending p = { .job = j, .scheduled_usec = scheduled_usec };
+        snprintf(p.run_id, sizeof(p.run_id), "%s", run_id);
         if (max && batch_running_count(a->options.batches) + a->batch.n >= max) {
-                if (!wait_for_slot(a, j, scheduled_usec, run_id)) {
-                        log_msg(LOG_ERR, "out of memory: run of %s dropped", name);
-                        run_dropped(a, name, run_id, "out of memory");
+                if (waiting_reserve(a, 1) < 0) {
+                        run_dropped(a, name, run_id, scheduled_usec, ENOMEM, "no memory to wait for a slot");
                         return ADMISSION_WAITING;
                 }
+                a->waiting[a->n_waiting++] = p;
                 j->running++; /* it counts as running for its overlap policy */
                 log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED, .priority = LOG_NOTICE, .job = name,
-                                                .scheduled_usec = scheduled_usec },
+                                                .run_id = run_id, .scheduled_usec = scheduled_usec },
                          "run of %s delayed: max_concurrent=%u runs are running", name, max);
                 return ADMISSION_WAITING;
         }
         if (gathered_reserve(&a->batch, 1) < 0) {
-                log_msg(LOG_ERR, "out of memory: run of %s dropped", name);
-                run_dropped(a, name, run_id, "out of memory");
+                run_dropped(a, name, run_id, scheduled_usec, ENOMEM, "no memory to start it");
                 return ADMISSION_WAITING;
         }
-        gathered_add(&a->batch, j->job, scheduled_usec, run_id);
+        a->batch.runs[a->batch.n++] = p;
         j->running++;
         return ADMISSION_ADMITTED;
 }
 
 enum admission_result admission_admit(struct admission *a, struct admission_job *j, int64_t scheduled_usec)
 {
-        return admit(a, j, scheduled_usec, NULL);
+        char run_id[CONTROL_RUN_ID_MAX];
+        run_id_new(run_id);
+        return admit(a, j, scheduled_usec, run_id);
 }
 
 enum admission_result admission_offer(struct admission *a, struct admission_job *j, int64_t scheduled_usec,
                                       const char *run_id)
 {
+        char id[CONTROL_RUN_ID_MAX];
+        if (run_id && run_id[0])
+                snprintf(id, sizeof(id), "%s", run_id);
+        else
+                run_id_new(id);
         bool was_queued = j->queued;
-        if (may_start(a, j, scheduled_usec))
-                return admit(a, j, scheduled_usec, run_id);
-        if (was_queued || !j->queued)
-                return ADMISSION_SKIPPED;
-        snprintf(j->queued_run_id, sizeof(j->queued_run_id), "%s", run_id ? run_id : "");
-        return ADMISSION_QUEUED;
+        if (may_start(a, j, scheduled_usec, id))
+                return admit(a, j, scheduled_usec, id);
+        return was_queued || !j->queued ? ADMISSION_SKIPPED : ADMISSION_QUEUED;
+}
+
+static void waiting_drain(struct admission *a);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        waiting_drain(userdata);
+        return 0;
+}
+
+/* The next retry of runs whose batch could not be started, backing off. */
+static void retry_arm(struct admission *a)
+{
+        a->retry_usec = !a->retry_usec ? RETRY_FIRST_USEC
+                        : a->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : a->retry_usec * 2;
+        int r;
+        if (!a->options.event)
+                return; /* a run that finishes still starts them */
+        if (a->retry) {
+                r = sd_event_source_set_time_relative(a->retry, a->retry_usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(a->retry, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time_relative(a->options.event, &a->retry, CLOCK_MONOTONIC, a->retry_usec, 0,
+                                               on_retry, a);
+        }
+        if (r < 0)
+                log_msg(LOG_ERR, "cannot arm the retry of runs that could not start: %s; they start when a run "
+                        "finishes", strerror(-r));
+}
+
+/* No batch could be made for G's runs (ERROR). Each is recorded by its
+ * run id and goes back to the head of the waiting runs, in order, to be
+ * retried; one that has failed for ADMISSION_RETRY_LIMIT_USEC is dropped. */
+static void batch_failed(struct admission *a, struct gathered *g, int error)
+{
+        uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
+        bool room = !a->stopped && waiting_reserve(a, g->n) >= 0;
+        size_t k = 0;
+        for (size_t i = 0; i < g->n; i++) {
+                struct pending p = g->runs[i];
+                const char *name = p.job->job->name;
+                p.error = error;
+                if (!room || (p.failed_usec && now - p.failed_usec >= ADMISSION_RETRY_LIMIT_USEC)) {
+                        if (p.job->running)
+                                p.job->running--;
+                        pending_dropped(a, &p, a->stopped ? "tickd is stopping"
+                                               : !room    ? "its batch could not be started, and no memory to retry"
+                                                          : "its batch could not be started for a minute");
+                        continue;
+                }
+                if (!p.failed_usec) {
+                        p.failed_usec = now;
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED, .priority = LOG_WARNING,
+                                                        .job = name, .run_id = p.run_id,
+                                                        .scheduled_usec = p.scheduled_usec, .errno_value = error },
+                                 "run of %s delayed: its batch could not be started: %s; retrying for up to a "
+                                 "minute", name, strerror(error));
+                }
+                g->runs[k++] = p;
+        }
+        if (k == 0)
+                return;
+        memmove(a->waiting + k, a->waiting, a->n_waiting * sizeof(*a->waiting));
+        memcpy(a->waiting, g->runs, k * sizeof(*g->runs));
+        a->n_waiting += k;
+        retry_arm(a);
 }
 
 int admission_flush(struct admission *a)
@@ -212,21 +309,23 @@ int admission_flush(struct admission *a)
          * the completion policy then gathers and flushes a batch of its
          * own: this one is out of its way first. */
         a->batch = (struct gathered){ 0 };
-        for (size_t i = 0; i < g.n; i++)
-                g.requests[i].run_id = g.run_ids[i][0] ? g.run_ids[i] : NULL;
+        for (size_t i = 0; i < g.n; i++) {
+                const struct pending *p = &g.runs[i];
+                g.requests[i] = (struct run_request){ .job = p->job->job, .scheduled_usec = p->scheduled_usec,
+                                                      .failed_exit_status = -1,
+                                                      .run_id = p->run_id[0] ? p->run_id : NULL };
+        }
         int r = batch_spawn(a->options.batches, g.requests, g.n);
         if (r < 0) {
-                log_msg(LOG_ERR, "cannot start a batch of %zu runs: %s", g.n, strerror(-r));
-                for (size_t i = 0; i < g.n; i++) {
-                        struct admission_job *j = a->options.find(a->options.userdata, g.requests[i].job->name);
-                        if (j && j->running)
-                                j->running--;
-                        run_dropped(a, g.requests[i].job->name, g.requests[i].run_id, "cannot start a batch");
-                }
+                batch_failed(a, &g, -r);
+        } else {
+                a->retry_usec = 0;
+                for (size_t i = 0; a->options.dispatched && i < g.n; i++)
+                        a->options.dispatched(a->options.userdata, g.runs[i].job->job->name,
+                                              g.runs[i].scheduled_usec);
         }
-        if (a->batch.requests) {
-                free(g.requests);
-                free(g.run_ids);
+        if (a->batch.runs) {
+                gathered_free(&g);
         } else {
                 g.n = 0;
                 a->batch = g; /* kept for the next batch */
@@ -234,7 +333,7 @@ int admission_flush(struct admission *a)
         return r;
 }
 
-/* Runs waiting for a free slot (max_concurrent) start, in order. */
+/* Runs waiting for a free slot (max_concurrent) or a retry start, in order. */
 static void waiting_drain(struct admission *a)
 {
         if (a->stopped || a->n_waiting == 0)
@@ -246,8 +345,8 @@ static void waiting_drain(struct admission *a)
                 room = a->n_waiting;
         if (room == 0 || gathered_reserve(&a->batch, room) < 0)
                 return; /* out of memory: they keep waiting, until the next run finishes */
-        for (size_t i = 0; i < room; i++)
-                gathered_add(&a->batch, a->waiting[i].job->job, a->waiting[i].scheduled_usec, a->waiting[i].run_id);
+        memcpy(a->batch.runs + a->batch.n, a->waiting, room * sizeof(*a->waiting));
+        a->batch.n += room;
         memmove(a->waiting, a->waiting + room, (a->n_waiting - room) * sizeof(*a->waiting));
         a->n_waiting -= room;
         admission_flush(a);
@@ -275,7 +374,9 @@ static void start_on_failure(struct admission *a, const struct admission_job *j,
                                    .run_id = run->run_id };
         int r = batch_spawn(a->options.batches, &req, 1);
         if (r < 0)
-                log_msg(LOG_ERR, "cannot start on_failure of %s: %s", run->job_name, strerror(-r));
+                log_emit(&(struct log_record){ .priority = LOG_ERR, .job = run->job_name, .run_id = run->run_id,
+                                                .errno_value = -r, .on_failure = true },
+                         "cannot start on_failure of %s: %s", run->job_name, strerror(-r));
 }
 
 static void start_queued(struct admission *a, struct admission_job *j)
@@ -317,33 +418,34 @@ void admission_set_max_concurrent(struct admission *a, unsigned max_concurrent)
 void admission_forget(struct admission *a, struct admission_job *j)
 {
         static const char reason[] = "the job was removed by a reload";
-        if (j->queued)
-                run_dropped(a, j->job->name, j->queued_run_id, reason);
+        admission_drop_queued(a, j, reason);
         size_t k = 0;
         for (size_t i = 0; i < a->n_waiting; i++)
                 if (a->waiting[i].job != j)
                         a->waiting[k++] = a->waiting[i];
                 else
-                        run_dropped(a, j->job->name, a->waiting[i].run_id, reason);
+                        pending_dropped(a, &a->waiting[i], reason);
         a->n_waiting = k;
 }
 
 void admission_stop(struct admission *a)
 {
         a->stopped = true;
+        sd_event_source_set_enabled(a->retry, SD_EVENT_OFF);
         for (size_t i = 0; i < a->n_waiting; i++) {
                 struct admission_job *j = a->waiting[i].job;
                 if (j->running)
                         j->running--;
-                run_dropped(a, j->job->name, a->waiting[i].run_id, "tickd is stopping");
+                pending_dropped(a, &a->waiting[i], "tickd is stopping");
         }
         a->n_waiting = 0;
 }
 
 void admission_drop_queued(struct admission *a, struct admission_job *j, const char *reason)
 {
-        if (j->queued && j->queued_run_id[0]) {
-                run_dropped(a, j->job->name, j->queued_run_id, reason);
-                j->queued_run_id[0] = '\0';
-        }
+        if (!j->queued)
+                return;
+        j->queued = false;
+        run_dropped(a, j->job->name, j->queued_run_id, j->queued_usec, 0, reason);
+        j->queued_run_id[0] = '\0';
 }

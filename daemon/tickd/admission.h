@@ -10,16 +10,26 @@
  * on_failure after a failure, the queued run once its job is idle, and
  * the waiting runs the free slots have room for.
  *
+ * Every run offered gets its run id here, before anything becomes of it
+ * (a run named by tickctl run keeps its own), and every id ends with
+ * exactly one final record: the run's outcome once it started
+ * (collector.h), or a `dropped` record written here when it never will
+ * (its job removed by a reload, tickd stopping, no memory, or a batch that
+ * could not be started for a minute). A batch that cannot be started
+ * (pipe(), memory) is not lost: each of its runs is recorded `delayed`
+ * with the error and goes back to the head of the waiting runs, which are
+ * retried after 1, 2, 4, 8, 16, 16... seconds (and whenever a run
+ * finishes) for up to ADMISSION_RETRY_LIMIT_USEC, then dropped with that error.
+ *
  * Its state per job is a struct admission_job that the scheduler's job
  * table keeps (one per job name, found again through options.find); it
- * owns the batch being gathered and the runs waiting for a slot. A run
- * named by tickctl run (a run id) that will now never start is reported
- * to the dropped function. */
+ * owns the batch being gathered and the runs waiting for a slot. */
 #ifndef TICKD_ADMISSION_H
 #define TICKD_ADMISSION_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "core/crontab.h"
 #include "shared/control-protocol.h"
@@ -34,24 +44,32 @@ struct admission_job {
         unsigned running;
         bool queued;               /* overlap = queue/replace: one run waits for the running one */
         int64_t queued_usec;
-        char queued_run_id[CONTROL_RUN_ID_MAX]; /* "" = a scheduled run */
+        char queued_run_id[CONTROL_RUN_ID_MAX];
 };
 
+/* How long the runs of a batch that cannot be started are retried. */
+#define ADMISSION_RETRY_LIMIT_USEC (UINT64_C(60) * 1000000)
+
 typedef struct admission_job *(*admission_find_fn)(void *userdata, const char *job_name);
-typedef void (*admission_dropped_fn)(void *userdata, const char *job, const char *run_id, const char *reason);
+/* A run that will never start, after its `dropped` record is written. */
+typedef void (*admission_dropped_fn)(void *userdata, const char *job, const char *run_id, int64_t scheduled_usec,
+                                     const char *reason);
+/* The runs of a batch were dispatched (its runners forked, or their fork
+ * failures recorded): each one's instant is taken care of. */
+typedef void (*admission_dispatched_fn)(void *userdata, const char *job, int64_t scheduled_usec);
 
 struct admission_options {
+        sd_event *event;               /* for the retry timer */
         struct batch_manager *batches; /* borrowed; outlives the admission */
         unsigned max_concurrent;       /* 0 = unlimited */
         admission_find_fn find;        /* a job's state by name, NULL when it is gone */
+        admission_dropped_fn dropped;  /* may be NULL */
+        admission_dispatched_fn dispatched; /* may be NULL */
         void *userdata;
 };
 
 int admission_new(const struct admission_options *options, struct admission **out);
 void admission_free(struct admission *a);
-
-/* Where dropped runs are reported (NULL: nowhere). */
-void admission_set_dropped(struct admission *a, admission_dropped_fn fn, void *userdata);
 
 /* What became of an offered run. */
 enum admission_result {
@@ -62,7 +80,7 @@ enum admission_result {
 };
 
 /* Offers a run of JOB for SCHEDULED_USEC (0 = manual), named RUN_ID (NULL
- * or "" = a scheduled run, named when it starts), under the job's overlap
+ * or "" = a scheduled run, named here), under the job's overlap
  * policy and max_concurrent. Runs due together are offered one after the
  * other and then flushed, so they start as one batch, in offer order. */
 enum admission_result admission_offer(struct admission *a, struct admission_job *job, int64_t scheduled_usec,
@@ -72,8 +90,8 @@ enum admission_result admission_offer(struct admission *a, struct admission_job 
  * Returns ADMISSION_ADMITTED or ADMISSION_WAITING. */
 enum admission_result admission_admit(struct admission *a, struct admission_job *job, int64_t scheduled_usec);
 /* Starts the batch gathered since the last flush. Returns the number of
- * runs started, or a negative errno when no batch could be made (logged;
- * the runs are dropped). */
+ * runs started, or a negative errno when no batch could be made (each run
+ * is recorded `delayed` with the error and retried, see above). */
 int admission_flush(struct admission *a);
 
 /* A run finished, or was lost (OUTCOME NULL): the completion policy. */
@@ -83,11 +101,11 @@ void admission_run_finished(struct admission *a, const struct run *run, const st
 void admission_set_max_concurrent(struct admission *a, unsigned max_concurrent);
 
 /* JOB leaves the table (a reload removed it): its queued run and its
- * runs waiting for a slot are dropped. */
+ * runs waiting for a slot (or a retry) are dropped. */
 void admission_forget(struct admission *a, struct admission_job *job);
-/* Shutdown: nothing starts from now on; runs waiting for a slot are
- * dropped here, and the caller drops each job's queued run with
- * admission_drop_queued(). */
+/* Shutdown: nothing starts from now on; runs waiting for a slot (or a
+ * retry) are dropped here, and the caller drops each job's queued run
+ * with admission_drop_queued(). */
 void admission_stop(struct admission *a);
 void admission_drop_queued(struct admission *a, struct admission_job *job, const char *reason);
 

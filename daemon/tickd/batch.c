@@ -363,7 +363,7 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
         int fork_errno = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0)
-                return run->job_name ? fork_errno : ENOMEM;
+                return run->fork_error = run->job_name ? fork_errno : ENOMEM;
         run->runner_pid = pid;
         m->n_children++;
         return 0;
@@ -396,14 +396,10 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
         uint64_t deadline = 0;
         bool bounded = true;
         size_t fork_failed = 0;
-        int fork_errno = 0;
         for (size_t i = 0; i < n; i++) {
                 request_deadline(requests[i].job, &deadline, &bounded);
-                int e = run_start(b, i, &requests[i], p[1]);
-                if (e) {
-                        fork_errno = e;
+                if (run_start(b, i, &requests[i], p[1]) != 0)
                         fork_failed++;
-                }
         }
         /* The daemon must not keep a write end: the collector sees EOF only
          * when every holder has closed it, so from here on the pipe's life
@@ -427,7 +423,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                         struct run *run = &b->runs[i];
                         if (run->runner_pid == 0 && !run->finished) {
                                 struct outcome o = { .kind = OUTCOME_FINISHED, .slot = (uint32_t)i,
-                                                     .status = OUTCOME_SETUP_FAILED, .error = fork_errno };
+                                                     .status = OUTCOME_SETUP_FAILED, .error = run->fork_error };
                                 strcpy(o.stage, "fork");
                                 if (!run->job_name)
                                         run->job_name = strdup("?");

@@ -53,6 +53,7 @@ struct run {
         pid_t job_pid;             /* from the STARTED record; 0 before */
         bool finished;             /* FINISHED record received, or lost */
         bool cancel_requested;
+        int fork_error;            /* the errno of a runner that could not be forked, 0 = none */
 };
 
 /* What to run: JOB (borrowed for the duration of batch_spawn() only). */

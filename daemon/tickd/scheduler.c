@@ -171,15 +171,49 @@ static void entry_schedule_after(struct scheduler *s, struct entry *e, int64_t a
 
 /* ---- dispatch ---- */
 
-static void entry_stamp(struct scheduler *s, struct entry *e, int64_t scheduled_usec)
+static void entry_stamp(struct scheduler *s, struct entry *e, int64_t usec)
 {
-        if (!e->job->persistent)
-                return;
-        int r = state_stamp_write(s->options.state_dir, e->job->name, scheduled_usec);
+        int r = state_stamp_write(s->options.state_dir, e->job->name, usec);
         if (r < 0)
                 log_emit(&(struct log_record){ .priority = LOG_WARNING, .job = e->job->name, .errno_value = -r },
                          "cannot write the stamp of %s in %s: %s", e->job->name, s->options.state_dir,
                          strerror(-r));
+}
+
+/* Whether the stamp rules apply to a run of E for SCHEDULED_USEC: a
+ * persistent job's scheduled instant (not a run by hand, not @reboot). */
+static bool entry_stamped(const struct entry *e, int64_t scheduled_usec)
+{
+        return e && e->job->persistent && scheduled_usec > 0 && schedule_kind(e->job->schedule) != SCHEDULE_REBOOT;
+}
+
+/* A persistent job's instant is stamped when its run is dispatched, not
+ * when it falls due: a run that waits for a slot (or a retry) and never
+ * starts leaves the stamp before its instant, so the next start makes it
+ * up (entry_catch_up()). */
+static void on_dispatched(void *userdata, const char *job, int64_t scheduled_usec)
+{
+        struct scheduler *s = userdata;
+        struct entry *e = entry_find(s, job);
+        if (entry_stamped(e, scheduled_usec))
+                entry_stamp(s, e, scheduled_usec);
+}
+
+/* A run that will never start. At shutdown, a persistent job's instant
+ * is left for the next start to make up: a job that has no stamp yet gets
+ * one just before that instant, which entry_catch_up() reads as missed
+ * (an older stamp says so already). */
+static void on_dropped(void *userdata, const char *job, const char *run_id, int64_t scheduled_usec,
+                       const char *reason)
+{
+        struct scheduler *s = userdata;
+        struct entry *e = entry_find(s, job);
+        int64_t stamp;
+        if (s->stopped && entry_stamped(e, scheduled_usec) &&
+            state_stamp_read(s->options.state_dir, job, &stamp) == -ENOENT)
+                entry_stamp(s, e, scheduled_usec - USEC_PER_SEC_I);
+        if (s->listener.dropped)
+                s->listener.dropped(s->listener.userdata, job, run_id, reason);
 }
 
 /* Dispatches every job whose due time has come, once each (catchup.h
@@ -219,7 +253,6 @@ static void run_due(struct scheduler *s)
                                                         .scheduled_usec = scheduled },
                                  "%s: %llu missed instants run once, as the latest",
                                  e->job->name, (unsigned long long)c.n_due);
-                entry_stamp(s, e, scheduled);
                 admission_offer(s->admission, &e->admission, scheduled, NULL);
         }
         admission_flush(s->admission);
@@ -534,7 +567,6 @@ int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[stat
 void scheduler_set_listener(struct scheduler *s, const struct scheduler_listener *listener)
 {
         s->listener = listener ? *listener : (struct scheduler_listener){ 0 };
-        admission_set_dropped(s->admission, s->listener.dropped, s->listener.userdata);
 }
 
 /* ---- life cycle ---- */
@@ -559,9 +591,12 @@ int scheduler_new(const struct scheduler_options *options, struct scheduler **ou
                                                                    .userdata = s },
                                   &s->batches);
         if (r >= 0)
-                r = admission_new(&(struct admission_options){ .batches = s->batches,
+                r = admission_new(&(struct admission_options){ .event = s->event,
+                                                               .batches = s->batches,
                                                                .max_concurrent = options->max_concurrent,
                                                                .find = admission_job_find,
+                                                               .dropped = on_dropped,
+                                                               .dispatched = on_dispatched,
                                                                .userdata = s },
                                   &s->admission);
         if (r >= 0)

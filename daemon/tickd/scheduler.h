@@ -95,10 +95,11 @@ int scheduler_run_now_id(struct scheduler *s, const char *job, char run_id[stati
 /* Who hears of runs besides the scheduler itself: the control socket
  * (control-daemon.h). FINISHED is told of every run that finished, or was
  * lost (outcome NULL), after its journal record and before the completion
- * policy acts on it. DROPPED is told when a run named by
- * scheduler_run_now_id() that was queued or waiting will never start (the
- * job was removed by a reload, the scheduler stopped, no memory); REASON
- * is a short phrase. Either may be NULL; LISTENER NULL sets none. */
+ * policy acts on it. DROPPED is told when a run that was queued or waiting
+ * (for a slot or a retry) will never start (the job was removed by a
+ * reload, the scheduler stopped, no memory, its batch could not be
+ * started for a minute), after its `dropped` record; REASON is a short
+ * phrase. Either may be NULL; LISTENER NULL sets none. */
 typedef void (*scheduler_dropped_fn)(void *userdata, const char *job, const char *run_id, const char *reason);
 struct scheduler_listener {
         batch_finished_fn finished;

@@ -605,6 +605,32 @@ START_TEST(history_lists_runs_oldest_first_in_columns)
 }
 END_TEST
 
+static int emit_dropped(void)
+{
+        emit_run(LOG_EVENT_SUCCEEDED, "drop", "d1", T0, 0, 0);
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DROPPED, .job = "drop", .run_id = "d2",
+                                       .scheduled_usec = T0 + 60000000 },
+                 "run of drop dropped before it started: tickd is stopping");
+        return 0;
+}
+
+START_TEST(history_shows_a_dropped_run_as_a_failure)
+{
+        setenv("TZ", "UTC", 1);
+        start_journald();
+        in_journal(emit_dropped);
+        ck_assert_int_eq(count_entries("TICKD_JOB=drop", 2), 2);
+        char *out = tickctl(0, (const char *[]){ "history", "drop", NULL });
+        ck_assert_msg(strstr(out, "Fri 2025-11-28 23:01:00 UTC  drop  dropped"), "%s", out);
+        ck_assert_ptr_nonnull(strstr(out, "2 runs listed."));
+        free(out);
+        out = tickctl(0, (const char *[]){ "history", "drop", "--failed", NULL });
+        ck_assert_msg(strstr(out, "dropped") && strstr(out, "1 run listed."), "%s", out);
+        free(out);
+        stop_journald();
+}
+END_TEST
+
 START_TEST(history_json_is_one_object_per_run)
 {
         start_journald();
@@ -1319,6 +1345,7 @@ static Suite *journal_suite(void)
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, history_lists_runs_oldest_first_in_columns);
         tcase_add_test(tc, history_json_is_one_object_per_run);
+        tcase_add_test(tc, history_shows_a_dropped_run_as_a_failure);
         tcase_add_test(tc, history_and_logs_user_read_only_the_callers_entries);
         tcase_add_test(tc, logs_show_a_jobs_output_and_one_run);
         tcase_add_loop_test(tc, logs_follow_prints_new_lines, 0, 2); /* 1: with --run */
