@@ -73,6 +73,7 @@ struct batch_manager_options {
         sd_event *event;
         const char *default_path;  /* PATH for jobs; NULL = built-in (copied) */
         bool relay_output;         /* job output to stderr, prefixed "JOB: " */
+        const char *runs_dir;      /* run records (orphans.h), made if missing; NULL = none (copied) */
         batch_finished_fn finished;
         void *userdata;
 };
