@@ -127,14 +127,17 @@ static int record_parse_line(struct orphan_record *rec, const char *key, const c
 {
         struct outcome *o = &rec->outcome;
         int64_t v = 0;
-        if (strcmp(key, "job") == 0)
-                return snprintf(rec->job_name, sizeof(rec->job_name), "%s", value) < (int)sizeof(rec->job_name) ? 0 : -EBADMSG;
-        if (strcmp(key, "run_id") == 0)
-                return snprintf(rec->run_id, sizeof(rec->run_id), "%s", value) < (int)sizeof(rec->run_id) ? 0 : -EBADMSG;
-        if (strcmp(key, "user") == 0)
-                return snprintf(rec->user, sizeof(rec->user), "%s", value), 0;
-        if (strcmp(key, "boot_id") == 0)
-                return snprintf(rec->boot_id, sizeof(rec->boot_id), "%s", value), 0;
+        struct { const char *key; char *buf; size_t size; } strings[] = {
+                { "job", rec->job_name, sizeof(rec->job_name) }, { "run_id", rec->run_id, sizeof(rec->run_id) },
+                { "user", rec->user, sizeof(rec->user) }, { "boot_id", rec->boot_id, sizeof(rec->boot_id) },
+        };
+        for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+                if (strcmp(key, strings[i].key) == 0) {
+                        if (strlen(value) >= strings[i].size)
+                                return -EBADMSG;
+                        memcpy(strings[i].buf, value, strlen(value) + 1);
+                        return 0;
+                }
         if (strcmp(key, "stage") == 0) {
                 memcpy(o->stage, value, strnlen(value, sizeof(o->stage)));
                 return 0;
