@@ -25,6 +25,7 @@ struct batch {
         struct image *image;   /* mapped while the batch is in the fd store */
         size_t image_size;
         bool adopted;          /* started by the previous instance: its runners are not our children */
+        bool orphan;           /* one run a killed instance left (orphans.h): FD is its runner's pidfd */
         size_t n_runs;
         size_t n_finished;
         size_t buf_len;
@@ -47,11 +48,16 @@ struct batch_manager {
         /* Who runs jobs without user=: looked up once here, at start-up,
          * so records name a user without an NSS call per run. */
         char *own_user;
+        /* STATE_DIR/runs (orphans.h), NULL and -1 without one. */
+        char *runs_dir;
+        int runs_fd;
 };
 
 /* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)
  * into its batch's image in the fd store, if it has one. */
 void batch_image_sync(const struct run *run);
+/* Gives B a place among M's open batches (B->manager). */
+void batch_link(struct batch *b);
 /* Closes B's pipe, takes it out of the fd store and the manager, frees it. */
 void batch_free(struct batch *b);
 

@@ -22,6 +22,7 @@
 #include "tickd/batch-internal.h"
 #include "tickd/collector.h"
 #include "tickd/fdstore.h"
+#include "tickd/orphans.h"
 
 /* Slack on top of timeout + kill_grace before a batch is called stuck: the
  * runner needs a moment to reap, report and exit. */
@@ -181,6 +182,16 @@ static void batch_release(struct batch *b, bool keep_stored)
 
 void batch_free(struct batch *b) { batch_release(b, false); }
 
+void batch_link(struct batch *b)
+{
+        struct batch_manager *m = b->manager;
+        b->next = m->first;
+        if (b->next)
+                b->next->prev = b;
+        m->first = b;
+        m->n_open++;
+}
+
 static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct batch *b = userdata;
@@ -226,6 +237,38 @@ static int manager_on_sigchld(sd_event_source *s, const struct signalfd_siginfo 
         return 0;
 }
 
+/* Where runners keep their run records (orphans.h). Without it runs are
+ * still run; they just cannot outlive a killed daemon on the record. */
+static void manager_open_runs_dir(struct batch_manager *m, const char *dir)
+{
+        if (!dir)
+                return;
+        int fd = -1;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                fd = -errno;
+        else if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                fd = -errno;
+        if (fd >= 0 && (m->runs_dir = strdup(dir))) {
+                m->runs_fd = fd;
+                return;
+        }
+        log_msg(LOG_WARNING, "cannot keep run records in %s: %s; runs will not be recorded if tickd is killed "
+                "while they run", dir, strerror(fd < 0 ? -fd : ENOMEM));
+        if (fd >= 0)
+                close(fd);
+}
+
+static void manager_free_fields(struct batch_manager *m)
+{
+        if (m->runs_fd >= 0)
+                close(m->runs_fd);
+        free(m->runs_dir);
+        sd_event_unref(m->event);
+        free(m->own_user);
+        free(m->default_path);
+        free(m);
+}
+
 int batch_manager_new(const struct batch_manager_options *options, struct batch_manager **out)
 {
         struct batch_manager *m = calloc(1, sizeof(*m));
@@ -233,12 +276,15 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
                 return -ENOMEM;
         m->options = *options;
         m->options.default_path = NULL;
+        m->options.runs_dir = NULL; /* see runs_dir */
         if (options->default_path && !(m->default_path = strdup(options->default_path))) {
                 free(m);
                 return -ENOMEM;
         }
         m->event = sd_event_ref(options->event);
         m->next_id = 1;
+        m->runs_fd = -1;
+        manager_open_runs_dir(m, options->runs_dir);
         /* The two name-service calls the daemon itself makes (runner.h:
          * every per-run look-up happens in the runner), once, at start-up,
          * before the loop runs: the NSS modules are loaded here so that
@@ -252,10 +298,7 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
                 m->own_user = NULL;
         int r = sd_event_add_signal(m->event, &m->sigchld, SIGCHLD, manager_on_sigchld, m);
         if (r < 0) {
-                sd_event_unref(m->event);
-                free(m->own_user);
-                free(m->default_path);
-                free(m);
+                manager_free_fields(m);
                 return r;
         }
         *out = m;
@@ -283,7 +326,10 @@ void batch_manager_free(struct batch_manager *m)
                                 run->runner_pid = 0;
                         }
                 }
-                collector_drain(b); /* reads what is left, then EOF frees it */
+                if (b->orphan)
+                        orphans_finish(b); /* its runner was not ours: its record says */
+                else
+                        collector_drain(b); /* reads what is left, then EOF frees it */
         }
         /* Runners of batches already complete may still be exiting: wait
          * for them, so the daemon leaves no child behind. */
@@ -296,10 +342,7 @@ void batch_manager_free(struct batch_manager *m)
                         break;
         }
         sd_event_source_disable_unref(m->sigchld);
-        sd_event_unref(m->event);
-        free(m->own_user);
-        free(m->default_path);
-        free(m);
+        manager_free_fields(m);
 }
 
 int batch_manager_set_default_path(struct batch_manager *m, const char *path)
@@ -359,6 +402,9 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
                         .default_path = m->default_path,
                         .failed_exit_status = req->failed_exit_status,
                         .relay_output = m->options.relay_output,
+                        .runs_dir = m->runs_dir,
+                        .user = run->user,
+                        .scheduled_usec = req->scheduled_usec,
                 });
         int fork_errno = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -386,11 +432,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
         }
         b->id = m->next_id++;
         b->created_usec = clock_now_usec(CLOCK_MONOTONIC);
-        b->next = m->first;
-        if (b->next)
-                b->next->prev = b;
-        m->first = b;
-        m->n_open++;
+        batch_link(b);
         b->fd = p[0];
 
         uint64_t deadline = 0;
@@ -524,11 +566,7 @@ static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int 
         }
         *b = (struct batch){ .manager = m, .id = id, .fd = pipe_fd, .created_usec = image->created_usec,
                              .image = image, .image_size = (size_t)st.st_size, .adopted = true, .n_runs = n };
-        b->next = m->first;
-        if (b->next)
-                b->next->prev = b;
-        m->first = b;
-        m->n_open++;
+        batch_link(b);
         m->n_stored++;
         if (id >= m->next_id)
                 m->next_id = id + 1;
@@ -608,7 +646,14 @@ size_t batch_manager_adopt(struct batch_manager *m, struct fdstore_passed *passe
         return m->n_running - before;
 }
 
-bool batch_all_stored(const struct batch_manager *m) { return m->n_stored == m->n_open; }
+/* An orphan batch keeps its record in the state directory: it survives. */
+bool batch_all_stored(const struct batch_manager *m)
+{
+        size_t n_orphans = 0;
+        for (const struct batch *b = m->first; b; b = b->next)
+                n_orphans += b->orphan;
+        return m->n_stored + n_orphans == m->n_open;
+}
 size_t batch_open_count(const struct batch_manager *m) { return m->n_open; }
 size_t batch_running_count(const struct batch_manager *m) { return m->n_running; }
 

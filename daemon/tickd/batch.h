@@ -20,7 +20,10 @@
  * its runs, kept current), and taken out when it completes. A daemon that
  * is restarted, or crashes and is restarted, leaves its runners running;
  * the next instance adopts the stored batches and records their outcomes,
- * including those written while no daemon was running. */
+ * including those written while no daemon was running. Without a store,
+ * the runs' records in the state directory do the same (orphans.h): each
+ * run a killed instance left becomes a batch of its own (orphan), watched
+ * through its runner's pidfd. */
 #ifndef TICKD_BATCH_H
 #define TICKD_BATCH_H
 
@@ -74,6 +77,7 @@ struct batch_manager_options {
         sd_event *event;
         const char *default_path;  /* PATH for jobs; NULL = built-in (copied) */
         bool relay_output;         /* job output to stderr, prefixed "JOB: " */
+        const char *runs_dir;      /* run records (orphans.h), made if missing; NULL = none (copied) */
         batch_finished_fn finished;
         void *userdata;
 };

@@ -11,6 +11,7 @@
 
 #include "shared/log.h"
 #include "tickd/batch-internal.h"
+#include "tickd/orphans.h"
 
 enum log_event collector_outcome_event(const struct outcome *o)
 {
@@ -38,6 +39,11 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
                 .scheduled_usec = run->scheduled_usec,
                 .on_failure = run->on_failure,
         };
+        if (!o && run->batch->orphan) {
+                log_emit(&rec, "%s of %s lost: tickd was killed while it ran; its outcome is unknown", what,
+                         run->job_name);
+                return;
+        }
         if (!o) {
                 log_emit(&rec, "%s of %s lost: its runner exited without reporting", what, run->job_name);
                 return;
@@ -84,7 +90,8 @@ void collector_run_finished(struct batch *b, struct run *run, const struct outco
         struct batch_manager *m = b->manager;
         m->n_running--;
         run_log_outcome(run, o);  /* 1. the journal record */
-        batch_image_sync(run);    /* 2. the stored image: not reported again after a restart */
+        batch_image_sync(run);    /* 2. the stored image and the run record: not reported again */
+        orphans_forget(run);
         if (m->options.finished)  /* 3. the owner: in tickd, control and then the completion policy */
                 m->options.finished(m->options.userdata, run, o);
 }

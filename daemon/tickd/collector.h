@@ -12,8 +12,9 @@
  * collector_run_finished() and nowhere else. Its consumers, in order:
  *   1. the journal: its record (succeeded, failed, timed-out, cancelled,
  *      lost), written here;
- *   2. the batch's image in the fd store, so that a restarted tickd does
- *      not report the run again (batch.c);
+ *   2. the batch's image in the fd store and the run's record in the
+ *      state directory (orphans.h), so that a restarted tickd does not
+ *      report the run again (batch.c, orphans.c);
  *   3. the batch manager's owner (batch_manager_options.finished). In
  *      tickd that is the scheduler, whose on_run_finished() hands it, in
  *      this order, to

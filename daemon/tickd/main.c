@@ -25,6 +25,7 @@
 #include "tickd/fdstore.h"
 #include "shared/log.h"
 #include "tickd/notify.h"
+#include "tickd/orphans.h"
 #include "tickd/reload.h"
 #include "tickd/scheduler.h"
 #include "core/timespan.h"
@@ -626,8 +627,9 @@ static void block_daemon_signals(void)
         signal(SIGPIPE, SIG_IGN);
 }
 
-/* Runs the previous instance left going (a restart) count for overlap
- * from the first reload on. */
+/* Runs the previous instance left going (a restart, or a kill) count for
+ * overlap from the first reload on. The fd store first: what it hands
+ * over is recorded from its pipes, the run records cover the rest. */
 static void adopt_previous_runs(struct daemon *d)
 {
         struct fdstore_passed passed;
@@ -636,6 +638,9 @@ static void adopt_previous_runs(struct daemon *d)
                 log_msg(LOG_INFO, "took over %zu running run(s) from the previous instance", adopted);
         }
         fdstore_passed_free(&passed);
+        size_t orphans = orphans_adopt(scheduler_batches(d->scheduler));
+        if (orphans > 0)
+                log_msg(LOG_INFO, "watching %zu run(s) left by an instance of tickd that was killed", orphans);
 }
 
 static int open_control(struct daemon *d)

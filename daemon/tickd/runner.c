@@ -24,6 +24,7 @@
 #include "core/command.h"
 #include "core/strv.h"
 #include "shared/clock.h"
+#include "tickd/orphans.h"
 #include "tickd/output.h"
 
 #define BATCH_FD 3
@@ -46,21 +47,53 @@ static void reset_signals(const sigset_t *mask)
         sigprocmask(SIG_SETMASK, mask, NULL);
 }
 
-static void write_record(const struct outcome *o)
+/* Returns 0 or the negative errno of the write. */
+static int write_record(const struct outcome *o)
 {
         /* One write() of less than PIPE_BUF: atomic; EINTR cannot split it. */
-        while (write(BATCH_FD, o, sizeof(*o)) < 0 && errno == EINTR)
-                ;
+        while (write(BATCH_FD, o, sizeof(*o)) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return 0;
 }
 
-static _Noreturn void report_setup_failure(struct outcome *o, const char *stage, int error)
+/* The run's record in the state directory (orphans.h), with the outcome
+ * when FINISHED is not NULL. Best effort: without it the run is recorded
+ * as always, only not after a SIGKILL of the daemon. */
+static void run_record_write(const struct runner_request *req, const struct outcome *o, const struct outcome *finished)
+{
+        if (!req->runs_dir)
+                return;
+        struct orphan_record rec = { .on_failure = req->command != NULL, .scheduled_usec = req->scheduled_usec,
+                                     .start_usec = o->start_usec, .job_pid = o->pid };
+        snprintf(rec.job_name, sizeof(rec.job_name), "%s", req->job->name);
+        snprintf(rec.run_id, sizeof(rec.run_id), "%s", req->run_id);
+        snprintf(rec.user, sizeof(rec.user), "%s", req->user ? req->user : "");
+        if (finished) {
+                rec.has_outcome = true;
+                rec.outcome = *finished;
+        }
+        (void)orphans_record_write(req->runs_dir, &rec);
+}
+
+/* No reader on the pipe (EPIPE) means the daemon is gone and no service
+ * manager keeps the pipe for the next one: the record in the state
+ * directory carries the outcome instead. */
+static void write_finished(const struct runner_request *req, const struct outcome *o)
+{
+        if (write_record(o) == -EPIPE)
+                run_record_write(req, o, o);
+}
+
+static _Noreturn void report_setup_failure(const struct runner_request *req, struct outcome *o, const char *stage,
+                                           int error)
 {
         o->kind = OUTCOME_FINISHED;
         o->status = OUTCOME_SETUP_FAILED;
         o->error = error;
         snprintf(o->stage, sizeof(o->stage), "%s", stage);
         o->end_usec = (int64_t)clock_now_usec(CLOCK_REALTIME);
-        write_record(o);
+        write_finished(req, o);
         _exit(0);
 }
 
@@ -342,16 +375,16 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
         const char *stage = NULL;
         int r = credentials_resolve(req->job, &l->cred, &stage);
         if (r != 0)
-                report_setup_failure(o, stage, r);
+                report_setup_failure(req, o, stage, r);
         l->env = environment_build(req, &l->cred);
         if (!l->env)
-                report_setup_failure(o, "environment", ENOMEM);
+                report_setup_failure(req, o, "environment", ENOMEM);
         r = output_open(req->job->name, req->run_id, !req->relay_output, &l->out, &l->output_fd, &l->stderr_fd);
         if (r < 0)
-                report_setup_failure(o, "output", -r);
+                report_setup_failure(req, o, "output", -r);
         l->exec_error = calloc(1, sizeof(*l->exec_error));
         if (!l->exec_error)
-                report_setup_failure(o, "exec", ENOMEM);
+                report_setup_failure(req, o, "exec", ENOMEM);
         l->direct_argv = NULL;
         (void)command_split_simple(command_of(req), &l->direct_argv); /* -ENOMEM: the shell it is */
 }
@@ -365,7 +398,7 @@ static pid_t job_spawn(const struct runner_request *req, struct launch *l, struc
 {
         pid_t pid = vfork();
         if (pid < 0)
-                report_setup_failure(o, "fork", errno);
+                report_setup_failure(req, o, "fork", errno);
         if (pid == 0) {
                 sigset_t empty;
                 sigemptyset(&empty);
@@ -511,12 +544,13 @@ _Noreturn void runner_main(const struct runner_request *req)
          * events; the job gets an empty mask back before exec. */
         int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sig_fd < 0)
-                report_setup_failure(&o, "signalfd", errno);
+                report_setup_failure(req, &o, "signalfd", errno);
 
         struct launch launch;
         launch_prepare(req, &launch, &o);
         o.pid = job_spawn(req, &launch, &o);
-        write_record(&o);
+        run_record_write(req, &o, NULL);
+        (void)write_record(&o); /* a STARTED record nobody reads costs nothing */
 
         struct watch w = { .pid = o.pid, .sig_fd = sig_fd, .out = launch.out, .grace = req->job->kill_grace_usec,
                            .timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0 };
@@ -533,6 +567,6 @@ _Noreturn void runner_main(const struct runner_request *req)
                 output_free(launch.out, true);
 
         outcome_finish(&o, start_mono, &ru, wstatus, launch.exec_error, -r);
-        write_record(&o);
+        write_finished(req, &o);
         _exit(0);
 }

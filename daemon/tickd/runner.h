@@ -19,6 +19,12 @@
  * inherits the batch pipe: a job that leaves a background process behind
  * cannot hold its batch open.
  *
+ * With RUNS_DIR, the runner also keeps its run's record there (orphans.h):
+ * written once the job is started, and again with the outcome when the
+ * FINISHED record finds no reader (EPIPE: the daemon was killed and no
+ * descriptor store holds the pipe), so that the next instance records the
+ * run's real outcome. A record that cannot be written costs only that.
+ *
  * SIGTERM to the runner means "cancel": it forwards SIGTERM to the job's
  * group, and SIGKILL after kill_grace, then reports (cancelled = 1).
  *
@@ -87,6 +93,9 @@ struct runner_request {
         const char *default_path;  /* PATH for the job; NULL = built-in */
         int failed_exit_status;    /* on_failure: TICKD_EXIT_STATUS; ignored when < 0 */
         bool relay_output;         /* stderr target: prefix job output lines with the job name */
+        const char *runs_dir;      /* where the run's record goes (orphans.h); NULL = none */
+        const char *user;          /* for the record: TICKD_USER */
+        int64_t scheduled_usec;    /* for the record */
 };
 
 /* Loads the NSS modules that NSSWITCH_CONF (/etc/nsswitch.conf) names for passwd, group

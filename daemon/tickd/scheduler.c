@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "shared/log.h"
 #include "shared/state.h"
 #include "tickd/admission.h"
+#include "tickd/orphans.h"
 
 #define USEC_PER_SEC_I INT64_C(1000000)
 #define NONE INT64_MAX
@@ -584,8 +586,11 @@ int scheduler_new(const struct scheduler_options *options, struct scheduler **ou
         if (sd_id128_randomize(&seed) < 0)
                 seed.qwords[0] = clock_now_usec(CLOCK_REALTIME);
         s->random_state = seed.qwords[0] | 1;
+        char runs_dir[PATH_MAX];
+        snprintf(runs_dir, sizeof(runs_dir), "%s/%s", options->state_dir, ORPHANS_DIR);
         int r = batch_manager_new(&(struct batch_manager_options){ .event = options->event,
                                                                    .default_path = options->default_path,
+                                                                   .runs_dir = options->state_dir ? runs_dir : NULL,
                                                                    .relay_output = options->relay_output,
                                                                    .finished = on_run_finished,
                                                                    .userdata = s },
