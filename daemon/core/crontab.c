@@ -397,6 +397,8 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
                             "not starting with a digit)", v);
                 return;
         }
+        if (ps->environment_full)
+                return; /* reported once; the rest need no scan */
         size_t name_len = (size_t)(eq - v) + 1, n = 0;
         char *copy = strdup(v);
         if (!copy) {
