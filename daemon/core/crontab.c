@@ -122,13 +122,18 @@ const char *crontab_suggest(const char *word, const char *const *candidates, siz
 {
         const char *best = NULL;
         size_t best_distance = SIZE_MAX;
+        size_t len = strlen(word);
+        size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
         for (size_t i = 0; i < n; i++) {
+                /* The distance is at least the difference in length: most
+                 * words (a fuzzer's, a garbled file's) need no table. */
+                size_t clen = strlen(candidates[i]);
+                if ((len > clen ? len - clen : clen - len) > limit)
+                        continue;
                 size_t d = crontab_edit_distance(word, candidates[i]);
                 if (d < best_distance)
                         best = candidates[i], best_distance = d;
         }
-        size_t len = strlen(word);
-        size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
         return best_distance <= limit ? best : NULL;
 }
 
@@ -276,6 +281,8 @@ struct parse {
         struct job *job;       /* NULL in [defaults] or a broken section */
         unsigned section_line;
         unsigned seen[_KEY_MAX]; /* line where each key was set, 0 = not yet */
+        bool environment_full;   /* the section's "too many variables" is reported */
+        size_t n_entries;        /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
         struct nss_memo memo[8];
         size_t n_memo;
         int error;             /* -ENOMEM and the like */
@@ -390,12 +397,15 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
                             "not starting with a digit)", v);
                 return;
         }
+        if (ps->environment_full)
+                return; /* reported once; the rest need no scan */
         size_t name_len = (size_t)(eq - v) + 1, n = 0;
         char *copy = strdup(v);
         if (!copy) {
                 ps->error = -ENOMEM;
                 return;
         }
+        /* Linear in the file: CRONTAB_MAX_ENVIRONMENT bounds this scan. */
         if (job->environment)
                 for (; job->environment[n]; n++)
                         if (strncmp(job->environment[n], v, name_len) == 0) {
@@ -404,6 +414,15 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
                                 job->environment[n] = copy;
                                 return;
                         }
+        if (n >= CRONTAB_MAX_ENVIRONMENT) {
+                free(copy);
+                if (!ps->environment_full)
+                        PARSE_ERROR(ps, line, "environment",
+                                    "environment: more than %d variables (the limit per job, [defaults] "
+                                    "included)", CRONTAB_MAX_ENVIRONMENT);
+                ps->environment_full = true;
+                return;
+        }
         char **env = realloc(job->environment, (n + 2) * sizeof(char *));
         if (!env) {
                 free(copy);
@@ -451,6 +470,14 @@ static void set_account(struct parse *ps, struct job *job, unsigned line, enum k
                 PARSE_ERROR(ps, line, key, "%s: '%s' is not a valid %s name", key, v, key);
                 return;
         }
+        /* Without a look-up (the daemon makes none) a user instance still
+         * knows root is never its own user, and its own name when given. */
+        if (!is_group && !o->system_mode &&
+            ((strcmp(v, "root") == 0 && o->owner_uid != 0) || (o->owner_name && strcmp(v, o->owner_name) != 0))) {
+                PARSE_ERROR(ps, line, key, "user mode: jobs run as the instance's user only; user = %s is not "
+                                           "allowed", v);
+                return;
+        }
         if (o->resolve_users) {
                 uid_t uid;
                 int r = nss_lookup(ps, v, is_group, &uid);
@@ -458,10 +485,12 @@ static void set_account(struct parse *ps, struct job *job, unsigned line, enum k
                         PARSE_ERROR(ps, line, key, "%s: cannot look up '%s': %s", key, v, strerror(-r));
                 else if (r == 0)
                         PARSE_ERROR(ps, line, key, "%s: %s '%s' does not exist", key, key, v);
-                else if (!is_group && !o->system_mode && uid != o->owner_uid)
-                        PARSE_ERROR(ps, line, key,
-                                    "user: '%s' is not the owner of this user instance (uid %u): "
-                                    "a user's jobs run as that user only", v, (unsigned)o->owner_uid);
+                else if (!is_group && !o->system_mode && uid != o->owner_uid) {
+                        PARSE_ERROR(ps, line, key, "user mode: jobs run as the instance's user only; user = %s "
+                                                   "is not allowed (the instance's uid is %u)",
+                                    v, (unsigned)o->owner_uid);
+                        return;
+                }
                 if (r <= 0)
                         return;
         }
@@ -604,13 +633,51 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
 
 static void section_end(struct parse *ps);
 
+/* Counts one header or entry; past CRONTAB_MAX_ENTRIES reports the file
+ * and returns 1 (stop reading: what follows is not worth reading). */
+static int count_entry(struct parse *ps, unsigned line)
+{
+        if (++ps->n_entries <= CRONTAB_MAX_ENTRIES)
+                return 0;
+        PARSE_ERROR(ps, line, NULL, "more than %d sections and keys in one file (the limit): split it into "
+                                    "several files", CRONTAB_MAX_ENTRIES);
+        return ps->error ? ps->error : 1;
+}
+
+/* The byte offset (from 1) of the first byte of S that is not valid
+ * UTF-8, or 0: sd-bus refuses such strings, so tickctl list would fail
+ * for every job. Overlong forms, surrogates and code points past
+ * U+10FFFF are invalid. */
+static size_t utf8_invalid_at(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        for (size_t i = 0; p[i];) {
+                unsigned c = p[i];
+                size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+                if (n == 0 || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+                        return i + 1;
+                for (size_t k = 1; k < n; k++)
+                        if ((p[i + k] & 0xc0) != 0x80)
+                                return i + 1;
+                if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] >= 0xa0) ||
+                    (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] >= 0x90))
+                        return i + 1;
+                i += n;
+        }
+        return 0;
+}
+
 static int on_section(void *user, const char *name, unsigned line)
 {
         struct parse *ps = user;
+        int k = count_entry(ps, line);
+        if (k != 0)
+                return k;
         section_end(ps);
         ps->in_section = true;
         ps->section_broken = false;
         ps->section_line = line;
+        ps->environment_full = false;
         memset(ps->seen, 0, sizeof(ps->seen));
 
         if (!name) {
@@ -645,10 +712,14 @@ static int on_section(void *user, const char *name, unsigned line)
 static int on_entry(void *user, const char *key, const char *value, unsigned line)
 {
         struct parse *ps = user;
+        int k = count_entry(ps, line);
+        if (k != 0)
+                return k;
         int id = key_lookup(key);
 
         if (id < 0) {
-                const char *s = key_suggestion(key);
+                /* Past the diagnostics limit the message is only counted. */
+                const char *s = diag_full(ps->diags) ? NULL : key_suggestion(key);
                 if (s)
                         PARSE_ERROR(ps, line, key, "unknown key '%s' (did you mean '%s'?)", key, s);
                 else
@@ -669,6 +740,11 @@ static int on_entry(void *user, const char *key, const char *value, unsigned lin
                 return ps->error;
         }
         ps->seen[id] = line;
+        size_t bad = utf8_invalid_at(value);
+        if (bad) {
+                PARSE_ERROR(ps, line, key, "%s: not valid UTF-8 at byte %zu of the value", key, bad);
+                return ps->error;
+        }
         struct job scratch;
         struct job *target = ps->job ? ps->job : in_defaults ? &ps->defaults : NULL;
         if (!target) {
@@ -785,7 +861,7 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
                 free(file);
                 return -ENOMEM;
         }
-        struct diagnostics found = { 0 };
+        struct diagnostics found = { .limit = CRONTAB_MAX_DIAGNOSTICS };
         struct parse ps = { .file = name, .options = options, .diags = &found, .out = file };
         job_init_defaults(&ps.defaults, zone);
 
@@ -801,6 +877,8 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
         if (r >= 0 && ps.error)
                 r = ps.error;
         parse_free(&ps);
+        if (r >= 0 && diag_add_dropped_summary(&found, name) < 0)
+                r = -ENOMEM;
         if (r >= 0 && diag_count(&found, DIAG_ERROR) > 0)
                 r = -EINVAL;
         /* Diagnostics that cannot be handed over are lost: then the

@@ -74,6 +74,7 @@ struct crontab_file {
 struct crontab_options {
         bool system_mode;               /* root-owned files only */
         uid_t owner_uid;                /* user mode: files must belong to this user */
+        const char *owner_name;         /* user mode: its name when known (user= may name only it) */
         /* In both modes files writable by group or others are refused. */
         struct tz_cache *zones;
         const struct tz *default_zone;  /* for jobs without timezone= */
@@ -86,8 +87,18 @@ struct crontab_options {
 };
 
 #define CRONTAB_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-/* Crontabs larger than this are refused (a 10,000-job file is ~1 MiB). */
-#define CRONTAB_MAX_FILE_SIZE (64 * 1024 * 1024)
+/* What one file may cost, so that no file can hold up the daemon's loop
+ * (the loader is linear in the file; these bound the file):
+ * crontabs larger than this are refused (a 10,000-job file is ~1.6 MiB); */
+#define CRONTAB_MAX_FILE_SIZE (16 * 1024 * 1024)
+/* at most this many section headers and KEY = VALUE lines (a 10,000-job
+ * file has ~60,000): the file is rejected at the line past the limit; */
+#define CRONTAB_MAX_ENTRIES 200000
+/* at most this many environment variables per job, [defaults]' included; */
+#define CRONTAB_MAX_ENVIRONMENT 256
+/* at most this many diagnostics kept per file; the rest are counted in a
+ * final "… and N more errors". */
+#define CRONTAB_MAX_DIAGNOSTICS 100
 
 /* Loads one crontab. On success (no errors) returns 0 and *OUT; when the
  * file has errors returns -EINVAL and *OUT is NULL; -EPERM when its owner

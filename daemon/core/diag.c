@@ -10,6 +10,13 @@
 __attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d, enum diag_severity severity, const char *file,
                      unsigned line, const char *key, const char *fmt, va_list ap)
 {
+        if (diag_full(d)) {
+                if (severity == DIAG_ERROR)
+                        d->dropped_errors++;
+                else
+                        d->dropped_others++;
+                return 0;
+        }
         if (d->count == d->capacity) {
                 size_t cap = d->capacity ? d->capacity * 2 : 8;
                 struct diagnostic *items = realloc(d->items, cap * sizeof(*items));
@@ -57,6 +64,28 @@ size_t diag_count(const struct diagnostics *d, enum diag_severity severity)
         for (size_t i = 0; i < d->count; i++)
                 n += d->items[i].severity == severity;
         return n;
+}
+
+bool diag_full(const struct diagnostics *d)
+{
+        return d->limit && d->count >= d->limit;
+}
+
+int diag_add_dropped_summary(struct diagnostics *d, const char *file)
+{
+        size_t n = d->dropped_errors + d->dropped_others;
+        if (n == 0)
+                return 0;
+        bool errors = d->dropped_errors > 0;
+        size_t limit = d->limit;
+        d->limit = 0;
+        int r = diag_add(d, errors ? DIAG_ERROR : DIAG_WARNING, file, 0, "\u2026 and %zu more %s", n,
+                         !errors ? (n == 1 ? "warning" : "warnings")
+                         : d->dropped_others ? "errors and warnings" : n == 1 ? "error" : "errors");
+        d->limit = limit;
+        if (r == 0)
+                d->dropped_errors = d->dropped_others = 0;
+        return r;
 }
 
 int diag_move(struct diagnostics *to, struct diagnostics *from)

@@ -7,6 +7,7 @@
 #define TICKD_DIAG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,6 +29,11 @@ struct diagnostics {
         struct diagnostic *items;
         size_t count;
         size_t capacity;
+        /* When not 0, at most this many items are kept: later ones are
+         * only counted (a 100,000-line file of errors must cost neither
+         * 100,000 messages nor 100,000 log records). */
+        size_t limit;
+        size_t dropped_errors, dropped_others;
 };
 
 /* Appends a diagnostic; returns 0 or -ENOMEM. */
@@ -37,6 +43,13 @@ __attribute__((format(printf, 6, 7))) int diag_add_key(struct diagnostics *d, en
                                                        const char *file, unsigned line, const char *key,
                                                        const char *fmt, ...);
 size_t diag_count(const struct diagnostics *d, enum diag_severity severity);
+/* Whether D keeps no more items (its limit is reached): a caller may skip
+ * the work of composing one (a suggestion). */
+bool diag_full(const struct diagnostics *d);
+/* When items were dropped, appends "… and N more errors" under FILE at
+ * line 0 (past the limit), an error if any dropped item was one, and
+ * clears the counts. Returns 0 or -ENOMEM. */
+int diag_add_dropped_summary(struct diagnostics *d, const char *file);
 /* Moves every item of FROM to the end of TO; FROM is left empty. */
 int diag_move(struct diagnostics *to, struct diagnostics *from);
 /* "FILE:LINE: error: MESSAGE" (FILE: when line is 0; MESSAGE alone without a file). */

@@ -23,9 +23,10 @@ struct reader {
         char *key;
         size_t key_cap;
         char *value;
-        size_t value_cap;
+        size_t value_len, value_cap;
         unsigned entry_line;
         bool entry_ready;
+        bool stop; /* the entry callback asked to read no further */
 };
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -87,9 +88,11 @@ static void trim(const char **s, size_t *len)
                         (r)->error = -ENOMEM;                                                   \
         } while (0)
 
+/* Appends in amortised constant time per byte: the length is kept, never
+ * recounted (a million continuation lines were quadratic). */
 static int value_append(struct reader *r, const char *s, size_t len, bool newline)
 {
-        size_t have = r->value ? strlen(r->value) : 0;
+        size_t have = r->value_len;
         size_t need = have + newline + len + 1;
         if (need > r->value_cap) {
                 size_t cap = need < 256 ? 256 : need * 2;
@@ -103,6 +106,7 @@ static int value_append(struct reader *r, const char *s, size_t len, bool newlin
                 r->value[have++] = '\n';
         memcpy(r->value + have, s, len);
         r->value[have + len] = '\0';
+        r->value_len = have + len;
         return 0;
 }
 
@@ -158,6 +162,8 @@ done:;
         int k = r->ops->section(r->user, name, r->line);
         if (k < 0 && !r->error)
                 r->error = k;
+        else if (k > 0)
+                r->stop = true;
         free(name);
 }
 
@@ -195,16 +201,19 @@ static bool entry_line(struct reader *r, const char *s, size_t len)
         r->key[klen] = '\0';
         if (r->value)
                 r->value[0] = '\0';
+        r->value_len = 0;
         if (value_append(r, v, vlen, false) < 0) {
                 r->error = -ENOMEM;
                 return false;
         }
         r->entry_line = r->line;
-        bool ok = true;
+        bool ok = true, too_long = false;
         while (next_is_continuation(r)) {
                 const char *c;
                 size_t clen;
                 next_line(r, &c, &clen);
+                if (too_long)
+                        continue; /* reported once, at the line that crossed the limit */
                 if (clen > INIFILE_MAX_LINE) {
                         READER_ERROR(r, r->line,
                                  "line is %zu bytes long; the limit is %d", clen, INIFILE_MAX_LINE);
@@ -225,7 +234,12 @@ static bool entry_line(struct reader *r, const char *s, size_t len)
                                  "'%s' does not take continuation lines (an indented line continues the "
                                  "value above)", r->key);
                         ok = false;
-                } else if (value_append(r, c, clen, r->value[0] != '\0') < 0) {
+                } else if (r->value_len + 1 + clen > INIFILE_MAX_VALUE) {
+                        READER_ERROR(r, r->line, "'%s' is longer than %d bytes with its continuation lines",
+                                     r->key, INIFILE_MAX_VALUE);
+                        ok = false;
+                        too_long = true;
+                } else if (value_append(r, c, clen, r->value_len != 0) < 0) {
                         /* "command =" alone on its line starts the value on the next. */
                         r->error = -ENOMEM;
                         return false;
@@ -262,7 +276,7 @@ static char *reader_next(char *str, int num, void *stream)
         const char *s;
         size_t len;
 
-        while (!r->error && next_line(r, &s, &len)) {
+        while (!r->error && !r->stop && next_line(r, &s, &len)) {
                 if (len > INIFILE_MAX_LINE) {
                         READER_ERROR(r, r->line,
                                  "line is %zu bytes long; the limit is %d", len, INIFILE_MAX_LINE);
@@ -314,6 +328,8 @@ static int handler(void *user, const char *section, const char *name, const char
         int k = r->ops->entry(r->user, r->key, r->value, r->entry_line);
         if (k < 0 && !r->error)
                 r->error = k;
+        else if (k > 0)
+                r->stop = true;
         return 1;
 }
 

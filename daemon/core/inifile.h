@@ -26,6 +26,9 @@
 
 /* Longest line accepted, in bytes, without its line end. */
 #define INIFILE_MAX_LINE 4096
+/* Longest value, continuation lines joined: a million continuation
+ * lines must cost one error, not a value that grows without bound. */
+#define INIFILE_MAX_VALUE 65536
 /* Longest section name (it becomes a job name, a file name in the state
  * directory and a journal field). */
 #define INIFILE_MAX_SECTION 200
@@ -33,9 +36,12 @@
 struct inifile_ops {
         /* A "[NAME]" header. NAME is NULL for a header with an error
          * already reported: the keys under it belong to no valid section
-         * (and must not fall to the one before). Returns 0 or a negative errno. */
+         * (and must not fall to the one before). Returns 0, 1 to stop
+         * reading (as entry below) or a negative errno. */
         int (*section)(void *user, const char *name, unsigned line);
-        /* "KEY = VALUE" (continuations joined). Returns 0 or a negative errno. */
+        /* "KEY = VALUE" (continuations joined). Returns 0, 1 to stop reading
+         * (the file is over a limit; the callback reported it), or a
+         * negative errno. */
         int (*entry)(void *user, const char *key, const char *value, unsigned line);
         /* Whether KEY is a known key that takes continuation lines. */
         bool (*continuable)(void *user, const char *key);

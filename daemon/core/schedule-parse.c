@@ -560,6 +560,8 @@ static int parse_every(struct parse *p, const char *span, struct schedule *s)
 {
         uint64_t usec;
         int r = timespan_parse(span, &usec);
+        if (r == -ERANGE || (r == 0 && usec > SCHEDULE_EVERY_MAX_SEC * USEC_PER_SEC))
+                return fail(p, -EINVAL, "every: '%s' is longer than the maximum, 10y", span);
         if (r < 0)
                 return fail(p, -EINVAL, "every: '%s' is not a time span", span);
         if (usec % USEC_PER_SEC)

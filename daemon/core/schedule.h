@@ -35,6 +35,10 @@
 
 struct schedule;
 
+/* The longest @every period: ten years of 365.25 days. Longer periods are
+ * rejected (a period past the range of time_t sent next runs backwards). */
+#define SCHEDULE_EVERY_MAX_SEC UINT64_C(315576000)
+
 enum schedule_kind {
         SCHEDULE_CRON,
         SCHEDULE_CALENDAR,

@@ -110,6 +110,8 @@ int timespan_parse(const char *text, uint64_t *out_usec)
         }
         if (!any)
                 return -EINVAL;
+        if (total > TIMESPAN_MAX_USEC)
+                return -ERANGE;
         *out_usec = total;
         return 0;
 }

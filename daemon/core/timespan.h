@@ -13,8 +13,13 @@
 #define USEC_PER_SEC UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)
 
+/* The longest span accepted, about 146,000 years: any span added to any
+ * instant before then still fits a signed 64-bit count of microseconds
+ * (584542y fits uint64_t but sent next runs backwards). */
+#define TIMESPAN_MAX_USEC ((uint64_t)INT64_MAX / 2)
+
 /* Parses TEXT into microseconds. Returns 0, -EINVAL for text that is not a
- * span (including an empty one), or -ERANGE on overflow. */
+ * span (including an empty one), or -ERANGE for one over TIMESPAN_MAX_USEC. */
 int timespan_parse(const char *text, uint64_t *out_usec);
 
 /* Writes USEC in the shortest exact form ("2h 30min", "0"), always

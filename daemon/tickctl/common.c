@@ -81,6 +81,15 @@ static char *choose_dir(const char *given, bool user, const char *xdg_variable, 
         return user ? xdg_dir(xdg_variable, home_rel) : strdup(system_dir);
 }
 
+const char *ctl_refused_option(char **argv, char *buf, size_t size)
+{
+        if (optopt > 0 && optopt < 256 && optopt != '?') {
+                snprintf(buf, size, "-%c", optopt);
+                return buf;
+        }
+        return argv[optind - 1];
+}
+
 int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct ctl_options *o)
 {
         static const struct option long_options[] = {
@@ -118,7 +127,10 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 default: allowed = false; break;
                 }
                 if (!allowed) {
-                        fprintf(stderr, "tickctl %s: unknown option '%s'\n", command, argv[optind - 1]);
+                        char buf[8];
+                        const char *bad = c == '?' ? ctl_refused_option(argv, buf, sizeof(buf)) : argv[optind - 1];
+                        fprintf(stderr, "tickctl %s: unknown option '%s'; to pass an argument that starts with "
+                                        "'-', put -- before it\n", command, bad);
                         print_usage(stderr, usage, extra);
                         return 2;
                 }

@@ -42,6 +42,12 @@ struct ctl_options {
         int n_args;
 };
 
+/* The option getopt_long() just refused, as written: "-x" for a short
+ * option (inside a cluster such as "-1 * * * *" getopt has not moved past
+ * the word yet, so argv[optind - 1] would name the word before), else the
+ * whole word. BUF holds the short form. */
+const char *ctl_refused_option(char **argv, char *buf, size_t size);
+
 /* Parses ARGV (argv[0] = the command). Returns -1 to go on, else the exit
  * status to return at once (0 after --help, 2 after a usage error).
  * USAGE is the command's synopsis line after "tickctl". */

@@ -16,6 +16,7 @@
 
 #include "core/cleanup.h"
 #include "tickctl/commands.h"
+#include "tickctl/common.h"
 #include "core/schedule.h"
 #include "core/tz.h"
 
@@ -173,7 +174,9 @@ static int next_parse_options(int argc, char **argv, struct next_args *args)
 
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "hn:", options, NULL)) >= 0) {
+        /* The leading ':' tells a missing value from an unknown option;
+         * "--" ends the options (getopt), so an expression may start with '-'. */
+        while ((c = getopt_long(argc, argv, ":hn:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'z':
                         args->zone_name = optarg;
@@ -195,8 +198,13 @@ static int next_parse_options(int argc, char **argv, struct next_args *args)
                 case 'h':
                         printf("Usage: tickctl next [--tz ZONE] [--after TIME] [--count N] EXPRESSION\n");
                         return 0;
-                default:
-                        return usage_error("unknown or incomplete option '%s' (see tickctl(1))", argv[optind - 1]);
+                case ':':
+                        return usage_error("option '%s' needs a value (see tickctl(1))", argv[optind - 1]);
+                default: {
+                        char buf[8];
+                        return usage_error("unknown option '%s'; to pass an expression that starts with '-', "
+                                           "put -- before it", ctl_refused_option(argv, buf, sizeof(buf)));
+                }
                 }
         }
         if (optind >= argc)

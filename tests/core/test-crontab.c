@@ -1,5 +1,6 @@
 /* test-crontab.c — the INI crontab loader and tickd.conf. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -684,7 +685,7 @@ START_TEST(user_mode_jobs_run_as_the_owner_only)
         o.system_mode = false;
         o.owner_uid = 4242;
         o.resolve_users = true;
-        assert_error_with(JOB "user = root\n", &o, 4, "user: 'root' is not the owner of this user instance");
+        assert_error_with(JOB "user = root\n", &o, 4, "user mode: jobs run as the instance's user only; user = root is not allowed");
 }
 END_TEST
 
@@ -1329,6 +1330,233 @@ START_TEST(config_errors_name_their_line)
 }
 END_TEST
 
+/* ---- what one file may cost (CRONTAB_MAX_*) ---- */
+
+/* A growing text buffer for the generated files below. */
+struct text {
+        char *buf;
+        size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3))) static void text_add(struct text *t, const char *fmt, ...)
+{
+        char piece[256];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(piece, sizeof(piece), fmt, ap);
+        va_end(ap);
+        ck_assert(n >= 0 && (size_t)n < sizeof(piece));
+        if (t->len + (size_t)n + 1 > t->cap) {
+                t->cap = (t->len + (size_t)n + 1) * 2;
+                t->buf = realloc(t->buf, t->cap);
+                ck_assert_ptr_nonnull(t->buf);
+        }
+        memcpy(t->buf + t->len, piece, (size_t)n + 1);
+        t->len += (size_t)n;
+}
+
+/* Appends PIECE COUNT times, with one allocation. */
+static void text_repeat(struct text *t, const char *piece, size_t count)
+{
+        size_t n = strlen(piece);
+        t->cap = t->len + n * count + 1;
+        t->buf = realloc(t->buf, t->cap);
+        ck_assert_ptr_nonnull(t->buf);
+        for (size_t i = 0; i < count; i++, t->len += n)
+                memcpy(t->buf + t->len, piece, n);
+        t->buf[t->len] = '\0';
+}
+
+/* Loads T; returns the result, with the diagnostics in D. */
+static int load_text(const struct text *t, struct diagnostics *d)
+{
+        struct crontab_options o = options();
+        struct crontab_file *f = (void *)1;
+        int r = crontab_load_buffer("t.ini", t->buf, t->len, &o, &f, d);
+        if (r == 0)
+                crontab_file_free(f);
+        else
+                ck_assert_ptr_null(f);
+        return r;
+}
+
+static const struct diagnostic *find_error(const struct diagnostics *d, unsigned line, const char *expected)
+{
+        for (size_t i = 0; i < d->count; i++)
+                if (d->items[i].severity == DIAG_ERROR && d->items[i].line == line &&
+                    strcmp(d->items[i].file, "t.ini") == 0 && strstr(d->items[i].message, expected))
+                        return &d->items[i];
+        for (size_t i = 0; i < d->count && i < 10; i++)
+                diag_fprint(stderr, &d->items[i]);
+        ck_abort_msg("no error at t.ini:%u containing \"%s\"", line, expected);
+        return NULL;
+}
+
+/* 100,000 distinct variables took 28 s (each line scanned the ones
+ * before); past the per-job limit the file is refused, once, at the line
+ * of the first variable too many. */
+START_TEST(hundred_thousand_environment_lines_hit_the_variable_limit)
+{
+        struct text t = { 0 };
+        text_add(&t, JOB);
+        for (int i = 0; i < 100000; i++)
+                text_add(&t, "environment = VAR_%d=%d\n", i, i);
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(load_text(&t, &d), -EINVAL);
+        find_error(&d, 4 + CRONTAB_MAX_ENVIRONMENT, "environment: more than 256 variables");
+        ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 1);
+        diag_free(&d);
+        free(t.buf);
+}
+END_TEST
+
+START_TEST(environment_limit_counts_defaults_and_replacements_do_not_count)
+{
+        struct text t = { 0 };
+        text_add(&t, "[defaults]\n");
+        for (int i = 0; i < CRONTAB_MAX_ENVIRONMENT - 1; i++)
+                text_add(&t, "environment = D_%d=1\n", i);
+        text_add(&t, JOB "environment = D_0=2\nenvironment = OWN=1\nenvironment = OWN=2\n");
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(load_text(&t, &d), 0);
+        diag_free(&d);
+        text_add(&t, "environment = ONE_TOO_MANY=1\n");
+        ck_assert_int_eq(load_text(&t, &d), -EINVAL);
+        find_error(&d, (unsigned)CRONTAB_MAX_ENVIRONMENT + 7, "more than 256 variables");
+        diag_free(&d);
+        free(t.buf);
+}
+END_TEST
+
+/* A million continuation lines took 16 s (each one recounted the value);
+ * the joined value is bounded, and crossing the bound is one error. */
+START_TEST(million_continuation_lines_hit_the_value_limit)
+{
+        struct text t = { 0 };
+        text_add(&t, "[j]\nschedule = * * * * *\ncommand = x\n");
+        text_repeat(&t, " y\n", 1000000);
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(load_text(&t, &d), -EINVAL);
+        /* "x" then "\ny" per line: line 3 + k holds the k-th; 1 + 2k bytes. */
+        unsigned crossing = 3 + (INIFILE_MAX_VALUE - 1) / 2 + 1;
+        find_error(&d, crossing, "'command' is longer than 65536 bytes with its continuation lines");
+        ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 1);
+        diag_free(&d);
+        free(t.buf);
+}
+END_TEST
+
+START_TEST(value_just_under_the_limit_is_whole)
+{
+        struct text t = { 0 };
+        text_add(&t, "[j]\nschedule = * * * * *\ncommand = x\n");
+        text_repeat(&t, " y\n", (INIFILE_MAX_VALUE - 1) / 2);
+        struct crontab_options o = options();
+        struct diagnostics d = { 0 };
+        struct crontab_file *f;
+        ck_assert_int_eq(crontab_load_buffer("t.ini", t.buf, t.len, &o, &f, &d), 0);
+        ck_assert_uint_eq(strlen(f->jobs[0]->command), INIFILE_MAX_VALUE - 1);
+        crontab_file_free(f);
+        diag_free(&d);
+        free(t.buf);
+}
+END_TEST
+
+START_TEST(file_over_the_entry_limit_is_refused_at_that_line)
+{
+        struct text t = { 0 };
+        text_add(&t, "[defaults]\n");
+        for (int i = 0; i < CRONTAB_MAX_ENTRIES; i++)
+                text_add(&t, "environment = SAME=%d\n", i);
+        struct diagnostics d = { 0 };
+        /* The header and 199,999 entries: at the limit, loaded. */
+        t.len -= strlen("environment = SAME=199999\n");
+        ck_assert_int_eq(load_text(&t, &d), 0);
+        diag_free(&d);
+        t.len += strlen("environment = SAME=199999\n");
+        text_add(&t, "bad line after the limit\n");
+        ck_assert_int_eq(load_text(&t, &d), -EINVAL);
+        find_error(&d, CRONTAB_MAX_ENTRIES + 1, "more than 200000 sections and keys in one file");
+        /* Nothing past the limit is read, so nothing past it is reported. */
+        ck_assert_uint_eq(d.count, 1);
+        diag_free(&d);
+        free(t.buf);
+}
+END_TEST
+
+START_TEST(diagnostics_are_capped_with_a_count_of_the_rest)
+{
+        struct text t = { 0 };
+        for (int i = 0; i < 1000; i++)
+                text_add(&t, "not a key line %d\n", i);
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(load_text(&t, &d), -EINVAL);
+        ck_assert_uint_eq(d.count, CRONTAB_MAX_DIAGNOSTICS + 1);
+        ck_assert_uint_eq(d.items[CRONTAB_MAX_DIAGNOSTICS - 1].line, CRONTAB_MAX_DIAGNOSTICS);
+        const struct diagnostic *last = &d.items[CRONTAB_MAX_DIAGNOSTICS];
+        ck_assert_int_eq(last->severity, DIAG_ERROR);
+        ck_assert_str_eq(last->file, "t.ini");
+        ck_assert_uint_eq(last->line, 0);
+        ck_assert_str_eq(last->message, "\u2026 and 900 more errors");
+        diag_free(&d);
+        free(t.buf);
+}
+END_TEST
+
+/* sd-bus refuses a string that is not UTF-8: one such value made every
+ * tickctl list fail. */
+static const struct {
+        const char *line;
+        unsigned byte;
+} bad_utf8[] = {
+        { "description = caf\xc3", 4 },          /* truncated sequence */
+        { "description = ab\xff", 3 },           /* never valid */
+        { "on_failure = echo \xc0\xaf", 6 },        /* overlong '/' */
+        { "on_failure = echo \xed\xa0\x80", 6 },    /* a surrogate */
+        { "on_failure = x \xf4\x90\x80\x80", 3 }, /* past U+10FFFF */
+        { "environment = A=\x80", 3 },
+        { "working_directory = /srv/\xe2\x82", 6 },
+};
+
+START_TEST(invalid_utf8_is_refused_at_its_line_and_byte)
+{
+        char *text;
+        ck_assert_int_ge(asprintf(&text, JOB "%s\n", bad_utf8[_i].line), 0);
+        char expected[64];
+        snprintf(expected, sizeof(expected), "not valid UTF-8 at byte %u of the value", bad_utf8[_i].byte);
+        assert_error(text, 4, expected);
+        free(text);
+}
+END_TEST
+
+START_TEST(valid_utf8_is_kept)
+{
+        struct crontab_file *f = load_ok(JOB "description = Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9d\x84\x9e\n");
+        ck_assert_str_eq(f->jobs[0]->description, "Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9d\x84\x9e");
+        crontab_file_free(f);
+}
+END_TEST
+
+/* The daemon makes no look-ups: user mode must still refuse root. */
+START_TEST(user_mode_refuses_root_without_a_lookup)
+{
+        struct crontab_options o = options();
+        o.system_mode = false;
+        o.owner_uid = 4242;
+        assert_error_with(JOB "user = root\n", &o, 4,
+                          "user mode: jobs run as the instance's user only; user = root is not allowed");
+        o.owner_name = "alice";
+        assert_error_with(JOB "user = bob\n", &o, 4,
+                          "user mode: jobs run as the instance's user only; user = bob is not allowed");
+        struct diagnostics d = { 0 };
+        struct crontab_file *f;
+        ck_assert_int_eq(load_with(JOB "user = alice\n", &o, &f, &d), 0);
+        ck_assert_str_eq(f->jobs[0]->user, "alice");
+        crontab_file_free(f);
+        diag_free(&d);
+}
+END_TEST
+
 static Suite *crontab_suite(void)
 {
         Suite *s = suite_create("crontab");
@@ -1402,6 +1630,20 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, config_of_a_user_instance_must_be_the_users_alone);
         tcase_add_test(tc, config_that_is_no_regular_file_is_refused);
         tcase_add_loop_test(tc, config_errors_name_their_line, 0, ELEMENTSOF(config_errors));
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("limits");
+        tcase_add_leak_fixture(tc);
+        tcase_add_checked_fixture(tc, zones_setup, zones_teardown);
+        tcase_add_loop_test(tc, invalid_utf8_is_refused_at_its_line_and_byte, 0, ELEMENTSOF(bad_utf8));
+        tcase_add_test(tc, valid_utf8_is_kept);
+        tcase_add_test(tc, user_mode_refuses_root_without_a_lookup);
+        tcase_add_test(tc, hundred_thousand_environment_lines_hit_the_variable_limit);
+        tcase_add_test(tc, environment_limit_counts_defaults_and_replacements_do_not_count);
+        tcase_add_test(tc, million_continuation_lines_hit_the_value_limit);
+        tcase_add_test(tc, value_just_under_the_limit_is_whole);
+        tcase_add_test(tc, file_over_the_entry_limit_is_refused_at_that_line);
+        tcase_add_test(tc, diagnostics_are_capped_with_a_count_of_the_rest);
         suite_add_tcase(s, tc);
         return s;
 }

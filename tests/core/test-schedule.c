@@ -479,6 +479,8 @@ static const struct error_case error_cases[] = {
         { "@every 0", -EINVAL, "every: '0' is shorter than 1s" },
         { "@every 1500ms", -EINVAL, "every: '1500ms' is not a whole number of seconds" },
         { "@every soon", -EINVAL, "every: 'soon' is not a time span" },
+        { "@every 584542y", -EINVAL, "every: '584542y' is longer than the maximum, 10y" },
+        { "@every 10y 1s", -EINVAL, "every: '10y 1s' is longer than the maximum, 10y" },
         { "", -EINVAL, "expression is empty" },
         { "   ", -EINVAL, "expression is empty" },
         { "*-*-* 25:00", -EINVAL, "hour: 25 is out of range 0-23" },

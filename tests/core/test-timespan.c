@@ -48,6 +48,13 @@ START_TEST(rejects_overflow)
         uint64_t usec;
         ck_assert_int_eq(timespan_parse("99999999999999999999", &usec), -ERANGE);
         ck_assert_int_eq(timespan_parse("999999999999y", &usec), -ERANGE);
+        /* Fits uint64_t, but not an instant plus it in int64_t microseconds. */
+        usec = 42;
+        ck_assert_int_eq(timespan_parse("584542y", &usec), -ERANGE);
+        ck_assert_int_eq(timespan_parse("146000y 1000y", &usec), -ERANGE);
+        ck_assert_uint_eq(usec, 42);
+        ck_assert_int_eq(timespan_parse("100000y", &usec), 0);
+        ck_assert_uint_le(usec, TIMESPAN_MAX_USEC);
 }
 END_TEST
 

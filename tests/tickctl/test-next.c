@@ -93,7 +93,15 @@ static const struct cli_case cases[] = {
         { "non-numeric --count", "UTC", { "--count", "lots", "@daily" }, 2, "", NULL },
         { "missing expression", "UTC", { "--after", "@0" }, 2, "",
           "tickctl next: missing EXPRESSION (see tickctl(1))\n" },
-        { "unknown option", "UTC", { "--frobnicate", "@daily" }, 2, "", NULL },
+        { "unknown option", "UTC", { "--frobnicate", "@daily" }, 2, "",
+          "tickctl next: unknown option '--frobnicate'; to pass an expression that starts with '-', put -- "
+          "before it\n" },
+        /* getopt reads "-1 * * * *" as a cluster of short options */
+        { "expression starting with '-'", "UTC", { "-1 * * * *" }, 2, "",
+          "tickctl next: unknown option '-1'; to pass an expression that starts with '-', put -- before it\n" },
+        { "-- ends the options", "UTC", { "--after", "@0", "--", "--count", "@daily" }, 1, "", NULL },
+        { "expression after --", "UTC", { "--after", "@0", "--", "*/15", "*", "*", "*", "*" }, 0,
+          "1970-01-01T00:15:00+00:00\n", "" },
         { "missing option value", "UTC", { "@daily", "--tz" }, 2, "", NULL },
 };
 
