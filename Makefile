@@ -11,7 +11,7 @@ BUILD    := build
 # installs whichever are missing (and does nothing when all are present).
 DEPS := build-essential pkg-config libsystemd-dev libinih-dev check mandoc \
         clang libclang-rt-14-dev valgrind systemd tzdata procps util-linux \
-        bsdutils passwd dbus-bin debhelper dpkg-dev fakeroot lintian rpm cppcheck
+        bsdutils passwd dbus-bin debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
 
 PKGS     := libsystemd inih check
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
@@ -43,7 +43,7 @@ HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all check check-clock suite-summary check-unit check-docs lint lint-layers run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
+.PHONY: all check check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
 all: $(BUILD)/tickd $(BUILD)/tickctl
 
 define flavour
@@ -120,7 +120,7 @@ suite-summary:
 
 # Static analysis; a false positive gets an inline
 # `// cppcheck-suppress ID ; why` on the line before it.
-lint: lint-layers
+lint: lint-layers lint-format
 	cppcheck --quiet --enable=warning,performance,portability --std=c11 -D_GNU_SOURCE -Idaemon -Itests \
 	  --suppress=missingIncludeSystem --inline-suppr --error-exitcode=1 daemon/ tests/
 
@@ -133,6 +133,12 @@ lint-layers:
 	        grep -Hn '#include "tickctl/' daemon/tickd/*.[ch]); \
 	if [ -n "$$bad" ]; then echo "$$bad"; echo "lint-layers: an include looks up or across (docs/ARCHITECTURE.md)"; exit 1; fi; \
 	echo "lint-layers: every include looks down"
+
+# Every C file as .clang-format (the house style) has it: clang-format 14,
+# Debian 12's. `clang-format -i --style=file FILE` mends one.
+FORMAT_SRCS = $(wildcard daemon/*/*.[ch] tests/*/*.[ch] tests/bench/*.c tests/fuzz/*.c)
+lint-format:
+	@clang-format --dry-run --Werror --style=file $(FORMAT_SRCS) && echo "lint-format: every C file is formatted as .clang-format says"
 
 MANPAGES := $(wildcard man/*.[1-8])
 check-docs:

@@ -11,14 +11,15 @@ static int64_t floor_div(int64_t a, int64_t b)
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-int catchup_decide(const struct catchup_job *job, int64_t previous_now_sec, int64_t now_usec,
-                   struct catchup *out)
+int catchup_decide(const struct catchup_job *job, int64_t previous_now_sec, int64_t now_usec, struct catchup *out)
 {
         int64_t now_sec = floor_div(now_usec, USEC_PER_SEC_I);
         int64_t from = job->high_water_sec > previous_now_sec ? job->high_water_sec : previous_now_sec;
         int r = 0;
-        *out = (struct catchup){ .first_due_sec = CATCHUP_NONE, .scheduled_sec = CATCHUP_NONE,
-                                 .high_water_sec = job->high_water_sec, .next_sec = CATCHUP_NONE };
+        *out = (struct catchup){ .first_due_sec = CATCHUP_NONE,
+                                 .scheduled_sec = CATCHUP_NONE,
+                                 .high_water_sec = job->high_water_sec,
+                                 .next_sec = CATCHUP_NONE };
 
         /* Walk the due instants; only the first and the latest matter. */
         int64_t t = from, next;

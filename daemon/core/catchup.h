@@ -35,20 +35,20 @@
 
 struct catchup_job {
         const struct schedule *schedule;
-        const struct tz *zone;        /* the job's zone (NULL = UTC) */
-        int64_t high_water_sec;       /* instants <= this never run again; INT64_MIN = none */
-        int64_t random_delay_usec;    /* its bound: a run is late only past its delay too */
+        const struct tz *zone;     /* the job's zone (NULL = UTC) */
+        int64_t high_water_sec;    /* instants <= this never run again; INT64_MIN = none */
+        int64_t random_delay_usec; /* its bound: a run is late only past its delay too */
         bool persistent;
 };
 
 struct catchup {
-        bool run;                     /* run once now, for scheduled_sec */
-        bool late;                    /* instants were due more than a minute late */
-        uint64_t n_due;               /* instants that fell due (0: none; > 1: a jump or suspend) */
-        int64_t first_due_sec;        /* the earliest due instant, CATCHUP_NONE if none */
-        int64_t scheduled_sec;        /* the latest due instant (what a run is for), CATCHUP_NONE if none */
-        int64_t high_water_sec;       /* the job's new high-water mark */
-        int64_t next_sec;             /* the next instant to wait for, CATCHUP_NONE if none */
+        bool run;               /* run once now, for scheduled_sec */
+        bool late;              /* instants were due more than a minute late */
+        uint64_t n_due;         /* instants that fell due (0: none; > 1: a jump or suspend) */
+        int64_t first_due_sec;  /* the earliest due instant, CATCHUP_NONE if none */
+        int64_t scheduled_sec;  /* the latest due instant (what a run is for), CATCHUP_NONE if none */
+        int64_t high_water_sec; /* the job's new high-water mark */
+        int64_t next_sec;       /* the next instant to wait for, CATCHUP_NONE if none */
 };
 
 /* Decides for JOB. PREVIOUS_NOW_SEC: the second up to which the job's
@@ -58,7 +58,6 @@ struct catchup {
  * *OUT still holds a usable decision: run once for the last one walked,
  * next instant computed from now). */
 #define CATCHUP_WALK_MAX 100000
-int catchup_decide(const struct catchup_job *job, int64_t previous_now_sec, int64_t now_usec,
-                   struct catchup *out);
+int catchup_decide(const struct catchup_job *job, int64_t previous_now_sec, int64_t now_usec, struct catchup *out);
 
 #endif

@@ -26,12 +26,22 @@ static inline void cleanup_fclose(FILE **f)
                 fclose(*f);
 }
 
-#define _cleanup_free_ __attribute__((cleanup(cleanup_free)))
-#define _cleanup_close_ __attribute__((cleanup(cleanup_close)))
+#define _cleanup_free_   __attribute__((cleanup(cleanup_free)))
+#define _cleanup_close_  __attribute__((cleanup(cleanup_close)))
 #define _cleanup_fclose_ __attribute__((cleanup(cleanup_fclose)))
 
-#define TAKE_PTR(p) ({ __typeof__(p) taken_ = (p); (p) = NULL; taken_; })
-#define TAKE_FD(fd) ({ int taken_ = (fd); (fd) = -1; taken_; })
+#define TAKE_PTR(p)                         \
+        ({                                  \
+                __typeof__(p) taken_ = (p); \
+                (p) = NULL;                 \
+                taken_;                     \
+        })
+#define TAKE_FD(fd)                \
+        ({                         \
+                int taken_ = (fd); \
+                (fd) = -1;         \
+                taken_;            \
+        })
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -18,7 +18,7 @@
 #include "core/timespan.h"
 
 #define DEFAULT_SHUTDOWN_TIMEOUT_USEC (UINT64_C(90) * USEC_PER_SEC)
-#define CONF_MAX_FILE_SIZE (1024 * 1024) /* "larger than 1 MiB" in its message */
+#define CONF_MAX_FILE_SIZE            (1024 * 1024) /* "larger than 1 MiB" in its message */
 
 static const char *const conf_keys[] = {
         "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level",
@@ -36,10 +36,10 @@ struct conf_parse {
         int error;
 };
 
-#define CONF_ERROR(cp, at, key, ...)                                                                   \
-        do {                                                                                       \
+#define CONF_ERROR(cp, at, key, ...)                                                                 \
+        do {                                                                                         \
                 if (diag_add_key((cp)->diags, DIAG_ERROR, (cp)->file, (at), (key), __VA_ARGS__) < 0) \
-                        (cp)->error = -ENOMEM;                                                     \
+                        (cp)->error = -ENOMEM;                                                       \
         } while (0)
 
 static int conf_section(void *user, const char *name, unsigned line)
@@ -100,7 +100,8 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
         switch (id) {
         case 0:
                 if (!valid_zone_name(v))
-                        CONF_ERROR(cp, line, key, "default_timezone: '%s' is not a time zone name (like Europe/Berlin or UTC)", v);
+                        CONF_ERROR(cp, line, key,
+                                   "default_timezone: '%s' is not a time zone name (like Europe/Berlin or UTC)", v);
                 else if (replace_string(&c->default_timezone, v) < 0)
                         cp->error = -ENOMEM;
                 return;
@@ -116,14 +117,16 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                 errno = 0;
                 unsigned long n = strtoul(v, &end, 10);
                 if (!isdigit((unsigned char)*v) || *end || errno || n > 1000000)
-                        CONF_ERROR(cp, line, key, "max_concurrent: '%s' is not a number from 0 (unlimited) to 1000000", v);
+                        CONF_ERROR(cp, line, key, "max_concurrent: '%s' is not a number from 0 (unlimited) to 1000000",
+                                   v);
                 else
                         c->max_concurrent = (unsigned)n;
                 return;
         }
         case 3:
                 if (!valid_path_list(v))
-                        CONF_ERROR(cp, line, key, "path: '%s' is not a list of absolute directories separated by ':'", v);
+                        CONF_ERROR(cp, line, key, "path: '%s' is not a list of absolute directories separated by ':'",
+                                   v);
                 else if (replace_string(&c->default_path, v) < 0)
                         cp->error = -ENOMEM;
                 return;
@@ -138,8 +141,10 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                 else if (strcasecmp(v, "warn") == 0)
                         c->log_level = LOG_WARNING;
                 else
-                        CONF_ERROR(cp, line, key, "log_level: '%s' is not one of emerg, alert, crit, err, warning, "
-                                                  "notice, info, debug (or 0-7)", v);
+                        CONF_ERROR(cp, line, key,
+                                   "log_level: '%s' is not one of emerg, alert, crit, err, warning, "
+                                   "notice, info, debug (or 0-7)",
+                                   v);
                 return;
         }
 }
@@ -202,7 +207,9 @@ int daemon_config_load_buffer(const char *name, const char *buf, size_t len, str
         struct diagnostics found = { 0 };
         struct conf_parse cp = { .file = name, .config = out, .diags = &found };
         static const struct inifile_ops ops = {
-                .section = conf_section, .entry = conf_entry, .continuable = conf_continuable,
+                .section = conf_section,
+                .entry = conf_entry,
+                .continuable = conf_continuable,
                 .known_key = conf_known_key,
         };
         r = inifile_parse(name, buf, len, &ops, &cp, &found);

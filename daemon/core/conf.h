@@ -16,7 +16,7 @@
 
 /* Daemon settings: tickd.conf, [daemon] section. */
 struct daemon_config {
-        char *default_timezone;        /* NULL = the system zone */
+        char *default_timezone;         /* NULL = the system zone */
         uint64_t shutdown_timeout_usec; /* default 90s */
         unsigned max_concurrent;        /* 0 = unlimited */
         char *default_path;             /* PATH for jobs; never NULL after a load */

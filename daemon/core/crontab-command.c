@@ -14,11 +14,12 @@
 
 /* Words the shell handles itself: nothing to look up in PATH. */
 static const char *const shell_words[] = {
-        "!", ".", ":", "[", "[[", "alias", "bg", "break", "case", "cd", "continue", "do", "done", "echo",
-        "elif", "else", "esac", "eval", "exit", "export", "false", "fg", "fi", "for", "function", "getopts",
-        "hash", "if", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "select", "set",
-        "shift", "source", "test", "then", "time", "times", "trap", "true", "type", "ulimit", "umask",
-        "unalias", "unset", "until", "wait", "while", "{", "}",
+        "!",        ".",      ":",    "[",     "[[",       "alias",   "bg",     "break",  "case",  "cd",
+        "continue", "do",     "done", "echo",  "elif",     "else",    "esac",   "eval",   "exit",  "export",
+        "false",    "fg",     "fi",   "for",   "function", "getopts", "hash",   "if",     "jobs",  "kill",
+        "local",    "printf", "pwd",  "read",  "readonly", "return",  "select", "set",    "shift", "source",
+        "test",     "then",   "time", "times", "trap",     "true",    "type",   "ulimit", "umask", "unalias",
+        "unset",    "until",  "wait", "while", "{",        "}",
 };
 
 static bool is_shell_word(const char *w)
@@ -93,8 +94,8 @@ static bool can_execute(const struct stat *st, const struct credentials *c)
 }
 
 /* The job's user and its groups; false when they cannot be told. */
-static bool job_credentials(const struct job *job, const struct crontab_options *o, struct credentials *c,
-                            char *name, size_t size)
+static bool job_credentials(const struct job *job, const struct crontab_options *o, struct credentials *c, char *name,
+                            size_t size)
 {
         char buf[16384];
         struct passwd pw, *res = NULL;

@@ -23,15 +23,17 @@ int crontab_check_owner(const char *path, const struct stat *st, const struct cr
                 return -EPERM;
         }
         if (!o->system_mode && st->st_uid != o->owner_uid) {
-                diag_add(diags, DIAG_ERROR, path, 0, "refused: %s is owned by uid %u, not by uid %u (this instance's user)",
-                         what, (unsigned)st->st_uid, (unsigned)o->owner_uid);
+                diag_add(diags, DIAG_ERROR, path, 0,
+                         "refused: %s is owned by uid %u, not by uid %u (this instance's user)", what,
+                         (unsigned)st->st_uid, (unsigned)o->owner_uid);
                 return -EPERM;
         }
         /* Whoever may write it decides what runs as its owner: a group is
          * trusted no more than others, in either mode. */
         if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-                const char *who = !(st->st_mode & S_IWOTH) ? "group" : !(st->st_mode & S_IWGRP) ? "others"
-                                                                                                 : "group and others";
+                const char *who = !(st->st_mode & S_IWOTH)   ? "group"
+                                  : !(st->st_mode & S_IWGRP) ? "others"
+                                                             : "group and others";
                 diag_add(diags, DIAG_ERROR, path, 0, "refused: %s is writable by %s (mode %04o); run chmod go-w", what,
                          who, (unsigned)(st->st_mode & 07777));
                 return -EPERM;
@@ -50,8 +52,8 @@ static const char *ignore_reason(const char *name)
 {
         if (name[0] == '.')
                 return "hidden file";
-        if (has_suffix(name, "~") || has_suffix(name, ".swp") || has_suffix(name, ".swo") ||
-            has_suffix(name, ".swx") || (name[0] == '#' && has_suffix(name, "#")))
+        if (has_suffix(name, "~") || has_suffix(name, ".swp") || has_suffix(name, ".swo") || has_suffix(name, ".swx") ||
+            (name[0] == '#' && has_suffix(name, "#")))
                 return "editor backup";
         if (strstr(name, ".dpkg-") || strstr(name, ".rpm") || has_suffix(name, ".ucf-dist") ||
             has_suffix(name, ".ucf-old") || has_suffix(name, ".ucf-new"))
@@ -61,13 +63,9 @@ static const char *ignore_reason(const char *name)
         return NULL;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int compare_strings(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out,
-                     struct diagnostics *diags)
+int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out, struct diagnostics *diags)
 {
         *out = NULL;
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -113,8 +111,8 @@ int crontab_list_dir(const char *dir, const struct crontab_options *options, cha
                         continue;
                 }
                 if (!S_ISREG(st.st_mode)) {
-                        if ((r = diag_add(diags, DIAG_WARNING, dir, 0, "ignored %s: not a regular file",
-                                          e->d_name)) < 0)
+                        if ((r = diag_add(diags, DIAG_WARNING, dir, 0, "ignored %s: not a regular file", e->d_name)) <
+                            0)
                                 break;
                         continue;
                 }
@@ -171,8 +169,7 @@ static int compare_job_names(const void *a, const void *b)
         return strcmp((*(const struct job *const *)a)->name, (*(const struct job *const *)b)->name);
 }
 
-int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file,
-                             struct diagnostics *diags)
+int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file, struct diagnostics *diags)
 {
         size_t total = 0;
         for (size_t i = 0; i < set->n_files; i++)

@@ -19,8 +19,7 @@ const char *crontab_suggest(const char *word, const char *const *candidates, siz
  * user: returns 1 and a sentence in WHY when it is not found or not
  * executable, 0 when it is fine or cannot be told (shell syntax, a
  * builtin, an unknown user). */
-int crontab_command_problem(const struct job *job, const struct crontab_options *options, char *why,
-                            size_t size);
+int crontab_command_problem(const struct job *job, const struct crontab_options *options, char *why, size_t size);
 
 /* The first program COMMAND runs, when it is a plain word: skips leading
  * NAME=value assignments and "exec"/"command"; returns false for shell

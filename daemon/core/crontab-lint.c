@@ -8,7 +8,7 @@
 #include "core/crontab.h"
 #include "core/timespan.h"
 
-#define DAY (INT64_C(86400))
+#define DAY  (INT64_C(86400))
 #define YEAR (366 * DAY)
 /* Fires examined per DST overlap; more means a cadence, not a fixed time. */
 #define OVERLAP_FIRE_LIMIT 4096
@@ -24,8 +24,8 @@ static void dates_add(struct dates *d, const struct tz *zone, int64_t t)
         tz_to_civil(zone, t, &c);
         size_t len = strlen(d->text);
         if (len + 16 < sizeof(d->text))
-                snprintf(d->text + len, sizeof(d->text) - len, "%s%04" PRId64 "-%02d-%02d", d->n ? ", " : "",
-                         c.year, c.month, c.day);
+                snprintf(d->text + len, sizeof(d->text) - len, "%s%04" PRId64 "-%02d-%02d", d->n ? ", " : "", c.year,
+                         c.month, c.day);
         d->n++;
 }
 
@@ -170,8 +170,8 @@ int crontab_lint_job(const struct job *job, int64_t now, struct diagnostics *dia
                         char t[64], i[64];
                         timespan_format(job->timeout_usec, t, sizeof(t));
                         timespan_format((uint64_t)interval * USEC_PER_SEC, i, sizeof(i));
-                        if (diag_add_key(diags, DIAG_WARNING, job->file, job->timeout_line ? job->timeout_line : job->line,
-                                         "timeout",
+                        if (diag_add_key(diags, DIAG_WARNING, job->file,
+                                         job->timeout_line ? job->timeout_line : job->line, "timeout",
                                          "timeout: job '%s' may run for %s but starts every %s with overlap = allow: "
                                          "runs can pile up",
                                          job->name, t, i) < 0)

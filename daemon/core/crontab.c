@@ -74,14 +74,22 @@ static const struct {
         const char *alias;
         enum key_id key;
 } aliases[] = {
-        { "cmd", KEY_COMMAND },          { "exec", KEY_COMMAND },
-        { "execstart", KEY_COMMAND },    { "run", KEY_COMMAND },
-        { "tz", KEY_TIMEZONE },          { "time_zone", KEY_TIMEZONE },
-        { "env", KEY_ENVIRONMENT },      { "cwd", KEY_WORKING_DIRECTORY },
-        { "workdir", KEY_WORKING_DIRECTORY }, { "directory", KEY_WORKING_DIRECTORY },
-        { "when", KEY_SCHEDULE },        { "cron", KEY_SCHEDULE },
-        { "oncalendar", KEY_SCHEDULE },  { "onfailure", KEY_ON_FAILURE },
-        { "randomizeddelaysec", KEY_RANDOM_DELAY }, { "timeoutsec", KEY_TIMEOUT },
+        { "cmd", KEY_COMMAND },
+        { "exec", KEY_COMMAND },
+        { "execstart", KEY_COMMAND },
+        { "run", KEY_COMMAND },
+        { "tz", KEY_TIMEZONE },
+        { "time_zone", KEY_TIMEZONE },
+        { "env", KEY_ENVIRONMENT },
+        { "cwd", KEY_WORKING_DIRECTORY },
+        { "workdir", KEY_WORKING_DIRECTORY },
+        { "directory", KEY_WORKING_DIRECTORY },
+        { "when", KEY_SCHEDULE },
+        { "cron", KEY_SCHEDULE },
+        { "oncalendar", KEY_SCHEDULE },
+        { "onfailure", KEY_ON_FAILURE },
+        { "randomizeddelaysec", KEY_RANDOM_DELAY },
+        { "timeoutsec", KEY_TIMEOUT },
 };
 
 static int key_lookup(const char *name)
@@ -271,27 +279,27 @@ struct parse {
         struct diagnostics *diags;
         struct crontab_file *out;
         size_t jobs_cap;
-        struct job defaults;   /* the template; owns its strings */
+        struct job defaults; /* the template; owns its strings */
         bool defaults_seen;
         unsigned defaults_line;
         bool job_seen;
         /* The section being read. */
         bool in_section;
-        bool section_broken;   /* bad header: keys are checked, no job is made */
-        struct job *job;       /* NULL in [defaults] or a broken section */
+        bool section_broken; /* bad header: keys are checked, no job is made */
+        struct job *job;     /* NULL in [defaults] or a broken section */
         unsigned section_line;
         unsigned seen[_KEY_MAX]; /* line where each key was set, 0 = not yet */
         bool environment_full;   /* the section's "too many variables" is reported */
         size_t n_entries;        /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
         struct nss_memo memo[8];
         size_t n_memo;
-        int error;             /* -ENOMEM and the like */
+        int error; /* -ENOMEM and the like */
 };
 
-#define PARSE_DIAG(ps, severity, at, key, ...)                                                     \
-        do {                                                                                   \
+#define PARSE_DIAG(ps, severity, at, key, ...)                                                       \
+        do {                                                                                         \
                 if (diag_add_key((ps)->diags, (severity), (ps)->file, (at), (key), __VA_ARGS__) < 0) \
-                        (ps)->error = -ENOMEM;                                                 \
+                        (ps)->error = -ENOMEM;                                                       \
         } while (0)
 #define PARSE_ERROR(ps, at, key, ...) PARSE_DIAG(ps, DIAG_ERROR, at, key, __VA_ARGS__)
 
@@ -384,8 +392,7 @@ static void set_span(struct parse *ps, unsigned line, const char *key, const cha
         if (r == -ERANGE)
                 PARSE_ERROR(ps, line, key, "%s: '%s' is too long a time span", key, v);
         else if (r < 0)
-                PARSE_ERROR(ps, line, key, "%s: '%s' is not a time span (examples: 90s, 15m, 2h 30min, 1d)",
-                            key, v);
+                PARSE_ERROR(ps, line, key, "%s: '%s' is not a time span (examples: 90s, 15m, 2h 30min, 1d)", key, v);
 }
 
 static void set_environment(struct parse *ps, struct job *job, unsigned line, const char *v)
@@ -394,7 +401,8 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
         if (!eq || !valid_env_name(v, (size_t)(eq - v))) {
                 PARSE_ERROR(ps, line, "environment",
                             "environment: '%s' is not NAME=value (NAME: letters, digits and '_', "
-                            "not starting with a digit)", v);
+                            "not starting with a digit)",
+                            v);
                 return;
         }
         if (ps->environment_full)
@@ -419,7 +427,8 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
                 if (!ps->environment_full)
                         PARSE_ERROR(ps, line, "environment",
                                     "environment: more than %d variables (the limit per job, [defaults] "
-                                    "included)", CRONTAB_MAX_ENVIRONMENT);
+                                    "included)",
+                                    CRONTAB_MAX_ENVIRONMENT);
                 ps->environment_full = true;
                 return;
         }
@@ -440,8 +449,9 @@ static void set_schedule(struct parse *ps, struct job *job, unsigned line, const
         struct schedule *s = NULL;
         char err[256] = "";
         if (!*v) {
-                PARSE_ERROR(ps, line, key, "schedule: empty (examples: '30 2 * * *', "
-                                           "'Mon..Fri *-*-* 09:00', '@every 15m')");
+                PARSE_ERROR(ps, line, key,
+                            "schedule: empty (examples: '30 2 * * *', "
+                            "'Mon..Fri *-*-* 09:00', '@every 15m')");
                 return;
         }
         int r = schedule_parse(v, ps->options->zones, &s, err, sizeof(err));
@@ -474,8 +484,10 @@ static void set_account(struct parse *ps, struct job *job, unsigned line, enum k
          * knows root is never its own user, and its own name when given. */
         if (!is_group && !o->system_mode &&
             ((strcmp(v, "root") == 0 && o->owner_uid != 0) || (o->owner_name && strcmp(v, o->owner_name) != 0))) {
-                PARSE_ERROR(ps, line, key, "user mode: jobs run as the instance's user only; user = %s is not "
-                                           "allowed", v);
+                PARSE_ERROR(ps, line, key,
+                            "user mode: jobs run as the instance's user only; user = %s is not "
+                            "allowed",
+                            v);
                 return;
         }
         if (o->resolve_users) {
@@ -486,8 +498,9 @@ static void set_account(struct parse *ps, struct job *job, unsigned line, enum k
                 else if (r == 0)
                         PARSE_ERROR(ps, line, key, "%s: %s '%s' does not exist", key, key, v);
                 else if (!is_group && !o->system_mode && uid != o->owner_uid) {
-                        PARSE_ERROR(ps, line, key, "user mode: jobs run as the instance's user only; user = %s "
-                                                   "is not allowed (the instance's uid is %u)",
+                        PARSE_ERROR(ps, line, key,
+                                    "user mode: jobs run as the instance's user only; user = %s "
+                                    "is not allowed (the instance's uid is %u)",
                                     v, (unsigned)o->owner_uid);
                         return;
                 }
@@ -505,11 +518,15 @@ static void set_timezone(struct parse *ps, struct job *job, unsigned line, const
         if (r == -ENOMEM)
                 ps->error = r;
         else if (r == -EINVAL)
-                PARSE_ERROR(ps, line, key, "timezone: '%s' is not a time zone name "
-                                           "(like Europe/Berlin or UTC)", v);
+                PARSE_ERROR(ps, line, key,
+                            "timezone: '%s' is not a time zone name "
+                            "(like Europe/Berlin or UTC)",
+                            v);
         else if (r == -ENOENT)
-                PARSE_ERROR(ps, line, key, "timezone: unknown time zone '%s' (not in the zoneinfo "
-                                           "database)", v);
+                PARSE_ERROR(ps, line, key,
+                            "timezone: unknown time zone '%s' (not in the zoneinfo "
+                            "database)",
+                            v);
         else if (r < 0)
                 PARSE_ERROR(ps, line, key, "timezone: cannot load '%s': %s", v, strerror(-r));
         else {
@@ -520,17 +537,18 @@ static void set_timezone(struct parse *ps, struct job *job, unsigned line, const
 
 static void set_overlap(struct parse *ps, struct job *job, unsigned line, const char *v)
 {
-        static const char *const names[] = { [OVERLAP_SKIP] = "skip", [OVERLAP_ALLOW] = "allow",
-                                             [OVERLAP_QUEUE] = "queue", [OVERLAP_REPLACE] = "replace" };
+        static const char *const names[] = { [OVERLAP_SKIP] = "skip",
+                                             [OVERLAP_ALLOW] = "allow",
+                                             [OVERLAP_QUEUE] = "queue",
+                                             [OVERLAP_REPLACE] = "replace" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (strcmp(v, names[i]) == 0) {
                         job->overlap = (enum overlap_policy)i;
                         return;
                 }
         const char *s = crontab_suggest(v, names, ELEMENTSOF(names));
-        PARSE_ERROR(ps, line, keys[KEY_OVERLAP].name,
-                    "overlap: '%s' is not one of skip, allow, queue, replace%s%s%s", v,
-                    s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+        PARSE_ERROR(ps, line, keys[KEY_OVERLAP].name, "overlap: '%s' is not one of skip, allow, queue, replace%s%s%s",
+                    v, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
 }
 
 static void set_umask(struct parse *ps, struct job *job, unsigned line, const char *v)
@@ -539,8 +557,7 @@ static void set_umask(struct parse *ps, struct job *job, unsigned line, const ch
         errno = 0;
         long m = strtol(v, &end, 8);
         if (!*v || *end || errno || m < 0 || m > 0777 || !isdigit((unsigned char)v[0]))
-                PARSE_ERROR(ps, line, keys[KEY_UMASK].name, "umask: '%s' is not an octal mode from 0000 to 0777",
-                            v);
+                PARSE_ERROR(ps, line, keys[KEY_UMASK].name, "umask: '%s' is not an octal mode from 0000 to 0777", v);
         else
                 job->umask = (int)m;
 }
@@ -561,9 +578,7 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         const char *key = keys[id].name;
 
         switch (id) {
-        case KEY_SCHEDULE:
-                set_schedule(ps, job, line, v);
-                return;
+        case KEY_SCHEDULE: set_schedule(ps, job, line, v); return;
         case KEY_COMMAND:
                 if (!*v)
                         PARSE_ERROR(ps, line, key, "command: empty");
@@ -585,48 +600,31 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 }
                 return;
         case KEY_USER:
-        case KEY_GROUP:
-                set_account(ps, job, line, id, v);
-                return;
-        case KEY_TIMEZONE:
-                set_timezone(ps, job, line, v);
-                return;
+        case KEY_GROUP: set_account(ps, job, line, id, v); return;
+        case KEY_TIMEZONE: set_timezone(ps, job, line, v); return;
         case KEY_TIMEOUT:
                 job->timeout_line = line;
                 set_span(ps, line, key, v, &job->timeout_usec, true);
                 return;
-        case KEY_KILL_GRACE:
-                set_span(ps, line, key, v, &job->kill_grace_usec, false);
-                return;
-        case KEY_RANDOM_DELAY:
-                set_span(ps, line, key, v, &job->random_delay_usec, false);
-                return;
-        case KEY_OVERLAP:
-                set_overlap(ps, job, line, v);
-                return;
+        case KEY_KILL_GRACE: set_span(ps, line, key, v, &job->kill_grace_usec, false); return;
+        case KEY_RANDOM_DELAY: set_span(ps, line, key, v, &job->random_delay_usec, false); return;
+        case KEY_OVERLAP: set_overlap(ps, job, line, v); return;
         case KEY_PERSISTENT:
         case KEY_ENABLED:
                 if (!parse_boolean(v, id == KEY_ENABLED ? &job->enabled : &job->persistent))
-                        PARSE_ERROR(ps, line, key, "%s: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)",
-                                    key, v);
+                        PARSE_ERROR(ps, line, key, "%s: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)", key,
+                                    v);
                 return;
-        case KEY_ENVIRONMENT:
-                set_environment(ps, job, line, v);
-                return;
+        case KEY_ENVIRONMENT: set_environment(ps, job, line, v); return;
         case KEY_WORKING_DIRECTORY:
                 if (v[0] != '/')
                         PARSE_ERROR(ps, line, key, "working_directory: '%s' is not an absolute path", v);
                 else
                         set_string(ps, &job->working_directory, v);
                 return;
-        case KEY_UMASK:
-                set_umask(ps, job, line, v);
-                return;
-        case KEY_NICE:
-                set_nice(ps, job, line, v);
-                return;
-        case _KEY_MAX:
-                break;
+        case KEY_UMASK: set_umask(ps, job, line, v); return;
+        case KEY_NICE: set_nice(ps, job, line, v); return;
+        case _KEY_MAX: break;
         }
         assert(!"unreachable");
 }
@@ -639,8 +637,10 @@ static int count_entry(struct parse *ps, unsigned line)
 {
         if (++ps->n_entries <= CRONTAB_MAX_ENTRIES)
                 return 0;
-        PARSE_ERROR(ps, line, NULL, "more than %d sections and keys in one file (the limit): split it into "
-                                    "several files", CRONTAB_MAX_ENTRIES);
+        PARSE_ERROR(ps, line, NULL,
+                    "more than %d sections and keys in one file (the limit): split it into "
+                    "several files",
+                    CRONTAB_MAX_ENTRIES);
         return ps->error ? ps->error : 1;
 }
 
@@ -764,10 +764,7 @@ static bool on_continuable(void *user, const char *key)
         return id >= 0 && keys[id].continuable;
 }
 
-static bool on_known_key(void *user, const char *key)
-{
-        return key_lookup(key) >= 0;
-}
+static bool on_known_key(void *user, const char *key) { return key_lookup(key) >= 0; }
 
 static void on_dropped(void *user, const char *key, unsigned line)
 {
@@ -830,8 +827,8 @@ static void check_duplicate_names(struct parse *ps)
                         first = i;
                         continue;
                 }
-                PARSE_ERROR(ps, sorted[i]->line, NULL, "job '%s' already defined at %s:%u", sorted[i]->name,
-                            ps->file, sorted[first]->line);
+                PARSE_ERROR(ps, sorted[i]->line, NULL, "job '%s' already defined at %s:%u", sorted[i]->name, ps->file,
+                            sorted[first]->line);
         }
         free(sorted);
 }
@@ -866,7 +863,10 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
         job_init_defaults(&ps.defaults, zone);
 
         static const struct inifile_ops ops = {
-                .section = on_section, .entry = on_entry, .continuable = on_continuable, .known_key = on_known_key,
+                .section = on_section,
+                .entry = on_entry,
+                .continuable = on_continuable,
+                .known_key = on_known_key,
                 .dropped = on_dropped,
         };
         int r = inifile_parse(name, buf, len, &ops, &ps, &found);
@@ -919,8 +919,8 @@ int crontab_load_file(const char *path, const struct crontab_options *options, s
         if (!options->ignore_ownership && crontab_check_owner(path, &st, options, false, diags) < 0)
                 return -EPERM;
         if (st.st_size > CRONTAB_MAX_FILE_SIZE) {
-                diag_add(diags, DIAG_ERROR, path, 0, "file is %lld bytes; the limit is %d",
-                         (long long)st.st_size, CRONTAB_MAX_FILE_SIZE);
+                diag_add(diags, DIAG_ERROR, path, 0, "file is %lld bytes; the limit is %d", (long long)st.st_size,
+                         CRONTAB_MAX_FILE_SIZE);
                 return -EFBIG;
         }
         _cleanup_free_ char *buf = NULL;

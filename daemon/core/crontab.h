@@ -24,7 +24,7 @@
 #include "core/tz.h"
 
 enum overlap_policy {
-        OVERLAP_SKIP,    /* default: log that the run was skipped */
+        OVERLAP_SKIP, /* default: log that the run was skipped */
         OVERLAP_ALLOW,
         OVERLAP_QUEUE,   /* run once when the previous finishes; at most one queued */
         OVERLAP_REPLACE, /* kill the running one, then start */
@@ -33,28 +33,28 @@ enum overlap_policy {
 #define JOB_DEFAULT_KILL_GRACE_USEC (UINT64_C(10) * 1000000)
 
 struct job {
-        char *name;               /* the section name; unique across files */
-        char *file;               /* the crontab it came from */
-        unsigned line;            /* the line of its [section] header */
-        char *description;        /* may be NULL */
-        char *schedule_text;      /* verbatim, for display */
+        char *name;          /* the section name; unique across files */
+        char *file;          /* the crontab it came from */
+        unsigned line;       /* the line of its [section] header */
+        char *description;   /* may be NULL */
+        char *schedule_text; /* verbatim, for display */
         struct schedule *schedule;
-        char *command;            /* run by /bin/sh -c, verbatim */
-        char *user;               /* NULL = the daemon's own user */
-        char *group;              /* NULL = the user's primary group */
-        char *timezone;           /* NULL = the daemon's default zone */
-        const struct tz *zone;    /* resolved; never NULL after a load */
-        uint64_t timeout_usec;    /* 0 = none */
+        char *command;         /* run by /bin/sh -c, verbatim */
+        char *user;            /* NULL = the daemon's own user */
+        char *group;           /* NULL = the user's primary group */
+        char *timezone;        /* NULL = the daemon's default zone */
+        const struct tz *zone; /* resolved; never NULL after a load */
+        uint64_t timeout_usec; /* 0 = none */
         uint64_t kill_grace_usec;
         enum overlap_policy overlap;
         uint64_t random_delay_usec;
         bool persistent;
-        char **environment;       /* NULL-terminated "NAME=value" list, in file order */
-        char *working_directory;  /* NULL = the user's home */
-        int umask;                /* -1 = 022 */
+        char **environment;      /* NULL-terminated "NAME=value" list, in file order */
+        char *working_directory; /* NULL = the user's home */
+        int umask;               /* -1 = 022 */
         bool has_nice;
         int nice;
-        char *on_failure;         /* NULL = none; run by /bin/sh -c */
+        char *on_failure; /* NULL = none; run by /bin/sh -c */
         bool enabled;
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
@@ -72,15 +72,15 @@ struct crontab_file {
 };
 
 struct crontab_options {
-        bool system_mode;               /* root-owned files only */
-        uid_t owner_uid;                /* user mode: files must belong to this user */
-        const char *owner_name;         /* user mode: its name when known (user= may name only it) */
+        bool system_mode;       /* root-owned files only */
+        uid_t owner_uid;        /* user mode: files must belong to this user */
+        const char *owner_name; /* user mode: its name when known (user= may name only it) */
         /* In both modes files writable by group or others are refused. */
         struct tz_cache *zones;
-        const struct tz *default_zone;  /* for jobs without timezone= */
-        bool resolve_users;             /* check that user=/group= exist (NSS look-up) */
-        bool check_commands;            /* warn when the command's program is not found */
-        const char *default_path;       /* PATH for check_commands; NULL = CRONTAB_DEFAULT_PATH */
+        const struct tz *default_zone; /* for jobs without timezone= */
+        bool resolve_users;            /* check that user=/group= exist (NSS look-up) */
+        bool check_commands;           /* warn when the command's program is not found */
+        const char *default_path;      /* PATH for check_commands; NULL = CRONTAB_DEFAULT_PATH */
         /* Skip the owner and mode checks (tickctl check on a file that is
          * not installed yet). The daemon never sets this. */
         bool ignore_ownership;
@@ -106,15 +106,14 @@ struct crontab_options {
  * target); other negative errnos for files that cannot be read. Every
  * problem is appended to DIAGS with file and line (line 0 = the whole
  * file); warnings (check_commands) may come with a successful load. */
-int crontab_load_file(const char *path, const struct crontab_options *options,
-                      struct crontab_file **out, struct diagnostics *diags);
+int crontab_load_file(const char *path, const struct crontab_options *options, struct crontab_file **out,
+                      struct diagnostics *diags);
 void crontab_file_free(struct crontab_file *file);
 
 /* Like crontab_load_file() for LEN bytes in memory, named NAME in
  * diagnostics and in the jobs; no owner or mode checks, identity fields 0. */
-int crontab_load_buffer(const char *name, const char *buf, size_t len,
-                        const struct crontab_options *options, struct crontab_file **out,
-                        struct diagnostics *diags);
+int crontab_load_buffer(const char *name, const char *buf, size_t len, const struct crontab_options *options,
+                        struct crontab_file **out, struct diagnostics *diags);
 void job_free(struct job *job);
 
 /* The owner and mode rule of OPTIONS (its ignore_ownership aside) for the
@@ -124,15 +123,14 @@ void job_free(struct job *job);
  * tickd holds its crontabs, jobs directory, tickd.conf, state and runtime
  * directories to it. Appends an error naming PATH and exactly what is
  * wrong and returns -EPERM when refused; 0 when fine. */
-int crontab_check_owner(const char *path, const struct stat *st, const struct crontab_options *options,
-                        bool is_dir, struct diagnostics *diags);
+int crontab_check_owner(const char *path, const struct stat *st, const struct crontab_options *options, bool is_dir,
+                        struct diagnostics *diags);
 
 /* The crontab paths of DIR in name order: *.ini only, skipping dotfiles,
  * editor backups and package-manager leftovers (reported as DIAG_DEBUG).
  * Refuses (DIAG_ERROR) a directory with wrong owner or mode in system mode.
  * *OUT is a NULL-terminated array the caller frees with strv_free() (strv.h). */
-int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out,
-                     struct diagnostics *diags);
+int crontab_list_dir(const char *dir, const struct crontab_options *options, char ***out, struct diagnostics *diags);
 
 /* The crontabs of a directory that loaded without errors, in name order. */
 struct crontab_set {
@@ -152,8 +150,7 @@ void crontab_set_free(struct crontab_set *set);
 /* Appends an error for each job of FILE whose name a job of SET already
  * uses, naming both places. Returns how many (0 = FILE may join SET), or
  * -ENOMEM (FILE must not join: an error may have gone unrecorded). */
-int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file,
-                             struct diagnostics *diags);
+int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file, struct diagnostics *diags);
 
 /* The job called NAME in SET, or NULL. */
 const struct job *crontab_set_find(const struct crontab_set *set, const char *name);

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d, enum diag_severity severity, const char *file,
-                     unsigned line, const char *key, const char *fmt, va_list ap)
+__attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d, enum diag_severity severity,
+                                                           const char *file, unsigned line, const char *key,
+                                                           const char *fmt, va_list ap)
 {
         if (diag_full(d)) {
                 if (severity == DIAG_ERROR)
@@ -38,8 +39,7 @@ __attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d
         return 0;
 }
 
-int diag_add(struct diagnostics *d, enum diag_severity severity, const char *file, unsigned line,
-             const char *fmt, ...)
+int diag_add(struct diagnostics *d, enum diag_severity severity, const char *file, unsigned line, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -48,8 +48,8 @@ int diag_add(struct diagnostics *d, enum diag_severity severity, const char *fil
         return r;
 }
 
-int diag_add_key(struct diagnostics *d, enum diag_severity severity, const char *file, unsigned line,
-                 const char *key, const char *fmt, ...)
+int diag_add_key(struct diagnostics *d, enum diag_severity severity, const char *file, unsigned line, const char *key,
+                 const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -66,10 +66,7 @@ size_t diag_count(const struct diagnostics *d, enum diag_severity severity)
         return n;
 }
 
-bool diag_full(const struct diagnostics *d)
-{
-        return d->limit && d->count >= d->limit;
-}
+bool diag_full(const struct diagnostics *d) { return d->limit && d->count >= d->limit; }
 
 int diag_add_dropped_summary(struct diagnostics *d, const char *file)
 {
@@ -80,8 +77,10 @@ int diag_add_dropped_summary(struct diagnostics *d, const char *file)
         size_t limit = d->limit;
         d->limit = 0;
         int r = diag_add(d, errors ? DIAG_ERROR : DIAG_WARNING, file, 0, "\u2026 and %zu more %s", n,
-                         !errors ? (n == 1 ? "warning" : "warnings")
-                         : d->dropped_others ? "errors and warnings" : n == 1 ? "error" : "errors");
+                         !errors             ? (n == 1 ? "warning" : "warnings")
+                         : d->dropped_others ? "errors and warnings"
+                         : n == 1            ? "error"
+                                             : "errors");
         d->limit = limit;
         if (r == 0)
                 d->dropped_errors = d->dropped_others = 0;

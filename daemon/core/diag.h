@@ -37,8 +37,8 @@ struct diagnostics {
 };
 
 /* Appends a diagnostic; returns 0 or -ENOMEM. */
-__attribute__((format(printf, 5, 6))) int diag_add(struct diagnostics *d, enum diag_severity severity,
-                                                   const char *file, unsigned line, const char *fmt, ...);
+__attribute__((format(printf, 5, 6))) int diag_add(struct diagnostics *d, enum diag_severity severity, const char *file,
+                                                   unsigned line, const char *fmt, ...);
 __attribute__((format(printf, 6, 7))) int diag_add_key(struct diagnostics *d, enum diag_severity severity,
                                                        const char *file, unsigned line, const char *key,
                                                        const char *fmt, ...);

@@ -50,8 +50,9 @@ int fileio_read_all(int fd, size_t max_size, char **ret_data, size_t *ret_size)
 
 struct file_identity file_identity_of(const struct stat *st)
 {
-        return (struct file_identity){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-                                       .mtime = st->st_mtim };
+        return (struct file_identity){
+                .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim
+        };
 }
 
 bool file_identity_equal(const struct file_identity *a, const struct file_identity *b)

@@ -88,10 +88,7 @@ void heap_remove(struct heap *h, struct heap_node *node)
         fix(h, last);
 }
 
-struct heap_node *heap_top(const struct heap *h)
-{
-        return h->len ? h->nodes[0] : NULL;
-}
+struct heap_node *heap_top(const struct heap *h) { return h->len ? h->nodes[0] : NULL; }
 
 void heap_done(struct heap *h)
 {

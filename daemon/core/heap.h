@@ -19,7 +19,7 @@
 struct heap_node {
         int64_t due;
         uint64_t seq;
-        size_t index;           /* HEAP_NONE when not in a heap */
+        size_t index; /* HEAP_NONE when not in a heap */
 };
 
 struct heap {
@@ -28,8 +28,14 @@ struct heap {
         uint64_t next_seq;
 };
 
-#define HEAP_NODE_INIT { .index = HEAP_NONE }
-#define HEAP_INIT { 0 }
+#define HEAP_NODE_INIT             \
+        {                          \
+                .index = HEAP_NONE \
+        }
+#define HEAP_INIT \
+        {         \
+                0 \
+        }
 
 /* Frees the array and leaves H empty. The nodes are not touched: their
  * owners may already have freed them. */

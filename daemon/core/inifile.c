@@ -37,8 +37,8 @@ bool inifile_valid_section(const char *name)
         if (n == 0 || n > INIFILE_MAX_SECTION)
                 return false;
         for (const char *c = name; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      *c == '-' || *c == '_' || *c == '.'))
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+                      *c == '_' || *c == '.'))
                         return false;
         return true;
 }
@@ -82,10 +82,10 @@ static void trim(const char **s, size_t *len)
                 (*len)--;
 }
 
-#define READER_ERROR(r, at, ...)                                                                \
-        do {                                                                                    \
+#define READER_ERROR(r, at, ...)                                                                       \
+        do {                                                                                           \
                 if (diag_add((r)->diags, DIAG_ERROR, (r)->file, (at), __VA_ARGS__) < 0 && !(r)->error) \
-                        (r)->error = -ENOMEM;                                                   \
+                        (r)->error = -ENOMEM;                                                          \
         } while (0)
 
 /* Appends in amortised constant time per byte: the length is kept, never
@@ -154,7 +154,8 @@ static void section_line(struct reader *r, const char *s, size_t len)
         } else if (!inifile_valid_section(name)) {
                 READER_ERROR(r, r->line,
                              "invalid section name '%s': use only letters, digits, '-', '_' and '.' "
-                             "(no quotes or spaces)", name);
+                             "(no quotes or spaces)",
+                             name);
                 free(name);
                 name = NULL;
         }
@@ -215,8 +216,7 @@ static bool entry_line(struct reader *r, const char *s, size_t len)
                 if (too_long)
                         continue; /* reported once, at the line that crossed the limit */
                 if (clen > INIFILE_MAX_LINE) {
-                        READER_ERROR(r, r->line,
-                                 "line is %zu bytes long; the limit is %d", clen, INIFILE_MAX_LINE);
+                        READER_ERROR(r, r->line, "line is %zu bytes long; the limit is %d", clen, INIFILE_MAX_LINE);
                         ok = false;
                         continue;
                 }
@@ -226,17 +226,18 @@ static bool entry_line(struct reader *r, const char *s, size_t len)
                         ok = false;
                 } else if (looks_like_key(r, c, clen)) {
                         READER_ERROR(r, r->line,
-                                 "indented line looks like a key: keys start at the beginning of a line "
-                                 "(an indented line continues the value above)");
+                                     "indented line looks like a key: keys start at the beginning of a line "
+                                     "(an indented line continues the value above)");
                         ok = false;
                 } else if (!r->ops->continuable(r->user, r->key)) {
                         READER_ERROR(r, r->line,
-                                 "'%s' does not take continuation lines (an indented line continues the "
-                                 "value above)", r->key);
+                                     "'%s' does not take continuation lines (an indented line continues the "
+                                     "value above)",
+                                     r->key);
                         ok = false;
                 } else if (r->value_len + 1 + clen > INIFILE_MAX_VALUE) {
-                        READER_ERROR(r, r->line, "'%s' is longer than %d bytes with its continuation lines",
-                                     r->key, INIFILE_MAX_VALUE);
+                        READER_ERROR(r, r->line, "'%s' is longer than %d bytes with its continuation lines", r->key,
+                                     INIFILE_MAX_VALUE);
                         ok = false;
                         too_long = true;
                 } else if (value_append(r, c, clen, r->value_len != 0) < 0) {
@@ -278,8 +279,7 @@ static char *reader_next(char *str, int num, void *stream)
 
         while (!r->error && !r->stop && next_line(r, &s, &len)) {
                 if (len > INIFILE_MAX_LINE) {
-                        READER_ERROR(r, r->line,
-                                 "line is %zu bytes long; the limit is %d", len, INIFILE_MAX_LINE);
+                        READER_ERROR(r, r->line, "line is %zu bytes long; the limit is %d", len, INIFILE_MAX_LINE);
                         dropped_line(r, s, len);
                         continue;
                 }
@@ -294,8 +294,8 @@ static char *reader_next(char *str, int num, void *stream)
                         continue;
                 if (indented) {
                         READER_ERROR(r, r->line,
-                                 "line starts with white space: keys and headers start at the beginning of a "
-                                 "line (an indented line continues the value of the key line above it)");
+                                     "line starts with white space: keys and headers start at the beginning of a "
+                                     "line (an indented line continues the value of the key line above it)");
                         continue;
                 }
                 if (*s == '[') {
@@ -333,11 +333,16 @@ static int handler(void *user, const char *section, const char *name, const char
         return 1;
 }
 
-int inifile_parse(const char *file, const char *buf, size_t len, const struct inifile_ops *ops,
-                  void *user, struct diagnostics *diags)
+int inifile_parse(const char *file, const char *buf, size_t len, const struct inifile_ops *ops, void *user,
+                  struct diagnostics *diags)
 {
         struct reader r = {
-                .file = file, .p = buf, .end = buf + len, .ops = ops, .user = user, .diags = diags,
+                .file = file,
+                .p = buf,
+                .end = buf + len,
+                .ops = ops,
+                .user = user,
+                .diags = diags,
         };
         int k = ini_parse_stream(reader_next, &r, handler, &r);
         free(r.key);

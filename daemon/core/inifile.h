@@ -57,8 +57,8 @@ struct inifile_ops {
  * an error). Syntax errors are appended to DIAGS under FILE. Returns 0
  * (even when there were syntax errors: count them in DIAGS) or a negative
  * errno from a callback or from inih. */
-int inifile_parse(const char *file, const char *buf, size_t len, const struct inifile_ops *ops,
-                  void *user, struct diagnostics *diags);
+int inifile_parse(const char *file, const char *buf, size_t len, const struct inifile_ops *ops, void *user,
+                  struct diagnostics *diags);
 
 /* Whether NAME is a valid section name. */
 bool inifile_valid_section(const char *name);

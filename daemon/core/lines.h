@@ -14,9 +14,9 @@
 typedef void (*line_emit_fn)(void *userdata, const char *line, size_t len);
 
 struct line_buffer {
-        char *data;  /* caller's storage, SIZE bytes */
+        char *data; /* caller's storage, SIZE bytes */
         size_t size;
-        size_t len;  /* bytes held: the start of an unfinished line */
+        size_t len; /* bytes held: the start of an unfinished line */
 };
 
 /* Where new bytes go: line_buffer_space() bytes at line_buffer_tail(). Never

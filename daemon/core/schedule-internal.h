@@ -13,8 +13,8 @@
 
 #include "core/schedule.h"
 
-#define SCHEDULE_YEAR_MIN 1970
-#define SCHEDULE_YEAR_MAX 9999
+#define SCHEDULE_YEAR_MIN        1970
+#define SCHEDULE_YEAR_MAX        9999
 #define SCHEDULE_MAX_YEAR_RANGES 8
 
 struct schedule_years {
@@ -37,7 +37,7 @@ struct schedule {
         uint32_t end_days[4];     /* from_end: [days in month - 28] -> days 1..31 that mdays selects */
         uint64_t period;          /* @every, seconds */
         struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
-        const struct tz *zone;    /* named in the expression, or NULL */
+        const struct tz *zone; /* named in the expression, or NULL */
 };
 
 /* Fills the derived fields (weekday_days) once the fields are set, and

@@ -24,7 +24,7 @@
 #include "core/timespan.h"
 
 #define MAX_WORDS 8
-#define MAX_TEXT 1024
+#define MAX_TEXT  1024
 
 struct parse {
         char *err;
@@ -48,10 +48,10 @@ struct field {
         const char *const *names; /* 3-letter names of min, min+1, ... */
 };
 
-static const char *const month_names[] = { "jan", "feb", "mar", "apr", "may", "jun",
-                                           "jul", "aug", "sep", "oct", "nov", "dec", NULL };
+static const char *const month_names[] = { "jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                           "aug", "sep", "oct", "nov", "dec", NULL };
 static const char *const weekday_names[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL };
-static const char *const weekday_long[] = { "sunday",   "monday", "tuesday", "wednesday",
+static const char *const weekday_long[] = { "sunday",   "monday", "tuesday",  "wednesday",
                                             "thursday", "friday", "saturday", NULL };
 
 static const struct field f_second = { "second", 0, 59, NULL };
@@ -80,8 +80,7 @@ static long read_number(const char **s)
 }
 
 /* A cron value: a number or a 3-letter name. END is the end of the item. */
-static int cron_value(struct parse *p, const struct field *f, const char **s, const char *item, int *out,
-                      bool *by_name)
+static int cron_value(struct parse *p, const struct field *f, const char **s, const char *item, int *out, bool *by_name)
 {
         const char *start = *s;
         long v = read_number(s);
@@ -96,15 +95,14 @@ static int cron_value(struct parse *p, const struct field *f, const char **s, co
                                 *by_name = true;
                                 return 0;
                         }
-                return fail(p, -EINVAL, "%s: '%.*s' is not a name (%s-%s)", f->name,
-                            (int)strcspn(start, "-/,"), start, f->names[0],
-                            f->names[f->max - f->min - (f == &f_wday ? 1 : 0)]);
+                return fail(p, -EINVAL, "%s: '%.*s' is not a name (%s-%s)", f->name, (int)strcspn(start, "-/,"), start,
+                            f->names[0], f->names[f->max - f->min - (f == &f_wday ? 1 : 0)]);
         }
         if (v < 0)
                 return fail(p, -EINVAL, "%s: '%s' is not a number", f->name, item);
         if (v < f->min || v > f->max)
-                return fail(p, -EINVAL, "%s: %.*s is out of range %d-%d", f->name, (int)(*s - start), start,
-                            f->min, f->max);
+                return fail(p, -EINVAL, "%s: %.*s is out of range %d-%d", f->name, (int)(*s - start), start, f->min,
+                            f->max);
         *out = (int)v;
         return 0;
 }
@@ -232,7 +230,8 @@ static int calendar_weekdays(struct parse *p, const char *text, uint8_t *out)
                 size_t len = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
                 int lo = weekday_by_name(s, len), hi;
                 if (lo < 0)
-                        return fail(p, -EINVAL, "weekday: '%.*s' is not a weekday name", (int)(len ? len : strcspn(s, ",.")), s);
+                        return fail(p, -EINVAL, "weekday: '%.*s' is not a weekday name",
+                                    (int)(len ? len : strcspn(s, ",.")), s);
                 s += len;
                 hi = lo;
                 if (strncmp(s, "..", 2) == 0) {
@@ -240,7 +239,8 @@ static int calendar_weekdays(struct parse *p, const char *text, uint8_t *out)
                         len = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
                         hi = weekday_by_name(s, len);
                         if (hi < 0)
-                                return fail(p, -EINVAL, "weekday: '%.*s' is not a weekday name", (int)(len ? len : strcspn(s, ",.")), s);
+                                return fail(p, -EINVAL, "weekday: '%.*s' is not a weekday name",
+                                            (int)(len ? len : strcspn(s, ",.")), s);
                         s += len;
                         /* systemd weeks run Monday to Sunday: "Sat..Sun" is a range, "Sun..Mon" is not. */
                         int lo_m = (lo + 6) % 7, hi_m = (hi + 6) % 7;
@@ -495,10 +495,14 @@ static int calendar_zone(struct parse *p, const char *name, struct tz_cache *zon
 static const struct {
         const char *name, *expansion;
 } shorthands[] = {
-        { "minutely", "*-*-* *:*:00" },          { "hourly", "*-*-* *:00:00" },
-        { "daily", "*-*-* 00:00:00" },           { "monthly", "*-*-01 00:00:00" },
-        { "weekly", "Mon *-*-* 00:00:00" },      { "yearly", "*-01-01 00:00:00" },
-        { "annually", "*-01-01 00:00:00" },      { "quarterly", "*-01,04,07,10-01 00:00:00" },
+        { "minutely", "*-*-* *:*:00" },
+        { "hourly", "*-*-* *:00:00" },
+        { "daily", "*-*-* 00:00:00" },
+        { "monthly", "*-*-01 00:00:00" },
+        { "weekly", "Mon *-*-* 00:00:00" },
+        { "yearly", "*-01-01 00:00:00" },
+        { "annually", "*-01-01 00:00:00" },
+        { "quarterly", "*-01,04,07,10-01 00:00:00" },
         { "semiannually", "*-01,07-01 00:00:00" },
 };
 
@@ -548,7 +552,9 @@ static int parse_calendar(struct parse *p, char **words, int n, struct tz_cache 
                 return fail(p, -EINVAL, "calendar: '%s' is neither a weekday, a date nor a time", words[0]);
         if (i < n && (isdigit((unsigned char)words[i][0]) || words[i][0] == '*'))
                 return fail(p, -EINVAL, "calendar: unexpected '%s'%s", words[i],
-                            have_time ? " after the time" : have_date ? " after the date" : "");
+                            have_time   ? " after the time"
+                            : have_date ? " after the date"
+                                        : "");
         if (i < n - 1)
                 return fail(p, -EINVAL, "calendar: unexpected '%s'", words[i + 1]);
         if (i == n - 1)

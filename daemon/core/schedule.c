@@ -15,7 +15,7 @@
 /* 9999-12-31 23:59:59 as local seconds: the search gives up after it. */
 #define LOCAL_MAX INT64_C(253402300799)
 /* 0001-01-01 00:00:00: earlier instants are searched from here. */
-#define LOCAL_MIN INT64_C(-62135596800)
+#define LOCAL_MIN       INT64_C(-62135596800)
 #define SECONDS_PER_DAY 86400
 /* More than any two UTC offsets of one zone can differ (RFC 8536: -25h..+26h). */
 #define OFFSET_SWING (3 * SECONDS_PER_DAY)
@@ -51,15 +51,9 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
         *y = yoe + era * 400 + (*m <= 2);
 }
 
-static int weekday_of_days(int64_t days)
-{
-        return (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
-}
+static int weekday_of_days(int64_t days) { return (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */ }
 
-static bool leap_year(int64_t y)
-{
-        return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+static bool leap_year(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static int month_days(int64_t y, int m)
 {
@@ -252,25 +246,13 @@ bool schedule_finish(struct schedule *s)
         return next_date(s, &y, &m, &d, SCHEDULE_YEAR_MIN + 400);
 }
 
-void schedule_free(struct schedule *s)
-{
-        free(s);
-}
+void schedule_free(struct schedule *s) { free(s); }
 
-enum schedule_kind schedule_kind(const struct schedule *s)
-{
-        return (enum schedule_kind)s->kind;
-}
+enum schedule_kind schedule_kind(const struct schedule *s) { return (enum schedule_kind)s->kind; }
 
-const struct tz *schedule_zone(const struct schedule *s)
-{
-        return s->zone;
-}
+const struct tz *schedule_zone(const struct schedule *s) { return s->zone; }
 
-uint64_t schedule_period(const struct schedule *s)
-{
-        return s->kind == SCHEDULE_EVERY ? s->period : 0;
-}
+uint64_t schedule_period(const struct schedule *s) { return s->kind == SCHEDULE_EVERY ? s->period : 0; }
 
 static int next_every(const struct schedule *s, int64_t after, struct schedule_fire *out)
 {
@@ -323,8 +305,8 @@ static int next_in_zone(const struct schedule *s, const struct tz *zone, int64_t
                                 *out = (struct schedule_fire){ .at = local - o, .dst = SCHEDULE_DST_OVERLAP };
                                 return 0;
                         }
-                        bool before_fall_back = span.end != INT64_MAX && span.next_offset < o &&
-                                                local >= span.end + span.next_offset;
+                        bool before_fall_back =
+                                span.end != INT64_MAX && span.next_offset < o && local >= span.end + span.next_offset;
                         *out = (struct schedule_fire){
                                 .at = local - o,
                                 .dst = before_fall_back ? SCHEDULE_DST_OVERLAP : SCHEDULE_DST_NONE,
@@ -350,8 +332,7 @@ static int next_in_zone(const struct schedule *s, const struct tz *zone, int64_t
         }
 }
 
-int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after,
-                       struct schedule_fire *out)
+int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after, struct schedule_fire *out)
 {
         if (s->kind == SCHEDULE_REBOOT)
                 return -ENOENT;

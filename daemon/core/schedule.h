@@ -52,8 +52,7 @@ enum schedule_kind {
  * zone) and writes a one-line message naming the field and the bad text
  * into ERR, e.g. "minute: 61 is out of range 0-59". An expression that can
  * never fire ("0 0 30 2 *", "*-02-30") is rejected: "never fires". */
-int schedule_parse(const char *text, struct tz_cache *zones, struct schedule **out,
-                   char *err, size_t err_size);
+int schedule_parse(const char *text, struct tz_cache *zones, struct schedule **out, char *err, size_t err_size);
 
 void schedule_free(struct schedule *s);
 
@@ -73,7 +72,7 @@ enum schedule_dst {
 };
 
 struct schedule_fire {
-        int64_t at;             /* seconds since the epoch, UTC */
+        int64_t at; /* seconds since the epoch, UTC */
         enum schedule_dst dst;
 };
 
@@ -81,7 +80,6 @@ struct schedule_fire {
  * own zone if it names one, else in ZONE (NULL = UTC). Returns 0, -ENOENT
  * when there is none (a bounded search: past year 9999, or @reboot). */
 int schedule_next(const struct schedule *s, const struct tz *zone, int64_t after, int64_t *out);
-int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after,
-                       struct schedule_fire *out);
+int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after, struct schedule_fire *out);
 
 #endif

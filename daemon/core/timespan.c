@@ -119,9 +119,8 @@ int timespan_parse(const char *text, uint64_t *out_usec)
 char *timespan_format(uint64_t usec, char *buf, size_t size)
 {
         static const struct span_unit shown[] = {
-                { "d", 86400 * USEC_PER_SEC }, { "h", 3600 * USEC_PER_SEC },
-                { "min", 60 * USEC_PER_SEC },  { "s", USEC_PER_SEC },
-                { "ms", USEC_PER_MSEC },       { "us", 1 },
+                { "d", 86400 * USEC_PER_SEC }, { "h", 3600 * USEC_PER_SEC }, { "min", 60 * USEC_PER_SEC },
+                { "s", USEC_PER_SEC },         { "ms", USEC_PER_MSEC },      { "us", 1 },
         };
         size_t used = 0;
 
@@ -137,8 +136,8 @@ char *timespan_format(uint64_t usec, char *buf, size_t size)
                 if (n == 0)
                         continue;
                 usec -= n * shown[i].usec;
-                int w = snprintf(buf + used, size - used, "%s%llu%s", used ? " " : "",
-                                 (unsigned long long)n, shown[i].name);
+                int w = snprintf(buf + used, size - used, "%s%llu%s", used ? " " : "", (unsigned long long)n,
+                                 shown[i].name);
                 if (w < 0 || (size_t)w >= size - used)
                         break;
                 used += (size_t)w;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_SEC  UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)
 
 /* The longest span accepted, about 146,000 years: any span added to any

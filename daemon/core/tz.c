@@ -20,7 +20,7 @@
 #include "core/cleanup.h"
 #include "core/fileio.h"
 
-#define SECS_PER_DAY 86400
+#define SECS_PER_DAY  86400
 #define TZIF_MAX_SIZE (1024 * 1024)
 #define ZONE_NAME_MAX 255
 
@@ -48,10 +48,7 @@ static int64_t sat_mul(int64_t a, int64_t b)
         return r;
 }
 
-bool tz_is_leap_year(int64_t year)
-{
-        return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
+bool tz_is_leap_year(int64_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 int tz_days_in_month(int64_t year, int month)
 {
@@ -121,10 +118,10 @@ enum rule_kind { RULE_JULIAN_NO_LEAP, RULE_ZERO_BASED, RULE_MONTH_WEEK_DAY };
 
 struct rule_date {
         enum rule_kind kind;
-        int day;         /* J: 1-365; n: 0-365; M: weekday 0-6 */
-        int week;        /* M: 1-5 */
-        int month;       /* M: 1-12 */
-        int32_t time;    /* local seconds after midnight, -167h..167h */
+        int day;      /* J: 1-365; n: 0-365; M: weekday 0-6 */
+        int week;     /* M: 1-5 */
+        int month;    /* M: 1-12 */
+        int32_t time; /* local seconds after midnight, -167h..167h */
         /* The day of the year (0-based) the rule picks, by whether the
          * year is a leap year and by the weekday of its January 1st:
          * every year is one of these 14 kinds. */
@@ -132,10 +129,10 @@ struct rule_date {
 };
 
 struct posix_rule {
-        int32_t std_offset;   /* seconds east */
+        int32_t std_offset; /* seconds east */
         int32_t dst_offset;
-        bool has_dst;         /* false: STD_OFFSET all the time */
-        bool dst_all_year;    /* rules that keep DST across the year's end */
+        bool has_dst;      /* false: STD_OFFSET all the time */
+        bool dst_all_year; /* rules that keep DST across the year's end */
         struct rule_date start, end;
 };
 
@@ -144,8 +141,8 @@ static const char *parse_name(const char *p)
         const char *s = p;
         if (*p == '<') {
                 for (p++; *p != '>'; p++)
-                        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                              (*p >= '0' && *p <= '9') || *p == '+' || *p == '-'))
+                        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                              *p == '+' || *p == '-'))
                                 return NULL;
                 return p - s >= 2 ? p + 1 : NULL; /* at least one character inside */
         }
@@ -230,8 +227,7 @@ static int64_t rule_day(const struct rule_date *r, int64_t year)
         switch (r->kind) {
         case RULE_JULIAN_NO_LEAP:
                 return tz_days_from_civil(year, 1, 1) + r->day - 1 + (r->day >= 60 && tz_is_leap_year(year));
-        case RULE_ZERO_BASED:
-                return tz_days_from_civil(year, 1, 1) + r->day;
+        case RULE_ZERO_BASED: return tz_days_from_civil(year, 1, 1) + r->day;
         case RULE_MONTH_WEEK_DAY:
         default: {
                 int64_t first = tz_days_from_civil(year, r->month, 1);
@@ -378,8 +374,12 @@ static int parse_posix_rule(const char *s, struct posix_rule *out)
         if (!*p) {
                 /* No rule: POSIX leaves it to the implementation; glibc and
                  * tzcode use the US rules. */
-                out->start = (struct rule_date){ .kind = RULE_MONTH_WEEK_DAY, .day = 0, .week = 2, .month = 3, .time = 7200 };
-                out->end = (struct rule_date){ .kind = RULE_MONTH_WEEK_DAY, .day = 0, .week = 1, .month = 11, .time = 7200 };
+                out->start = (struct rule_date){
+                        .kind = RULE_MONTH_WEEK_DAY, .day = 0, .week = 2, .month = 3, .time = 7200
+                };
+                out->end = (struct rule_date){
+                        .kind = RULE_MONTH_WEEK_DAY, .day = 0, .week = 1, .month = 11, .time = 7200
+                };
         } else {
                 if (*p != ',' || !(p = parse_rule_date(p + 1, &out->start)))
                         return -EBADMSG;
@@ -420,8 +420,7 @@ static void rule_year(const struct posix_rule *r, const struct year_kind *y, str
 
 /* Any rule: the transitions of the years around YEAR, sorted, with those
  * that change nothing folded away. */
-static bool rule_span_window(const struct posix_rule *r, int64_t t, int64_t year, int64_t radius,
-                             struct tz_span *out)
+static bool rule_span_window(const struct posix_rule *r, int64_t t, int64_t year, int64_t radius, struct tz_span *out)
 {
         struct rule_transition tr[14] = { { 0 } };
         size_t n = 0;
@@ -514,19 +513,16 @@ static void rule_span_at(const struct posix_rule *r, int64_t t, struct tz_span *
 
 struct tz {
         char *name;
-        size_t n;          /* transitions */
-        int64_t *at;       /* [n], strictly increasing */
-        int32_t *offset;   /* [n + 1]: offset[0] before at[0], offset[i + 1] from at[i] */
-        uint8_t *dst;      /* [n + 1], likewise */
+        size_t n;        /* transitions */
+        int64_t *at;     /* [n], strictly increasing */
+        int32_t *offset; /* [n + 1]: offset[0] before at[0], offset[i + 1] from at[i] */
+        uint8_t *dst;    /* [n + 1], likewise */
         bool has_rule;
         int64_t rule_from; /* the rule governs instants >= RULE_FROM */
         struct posix_rule rule;
 };
 
-const char *tz_name(const struct tz *zone)
-{
-        return zone->name;
-}
+const char *tz_name(const struct tz *zone) { return zone->name; }
 
 void tz_free(struct tz *zone)
 {
@@ -707,10 +703,7 @@ static uint32_t be32(const uint8_t *p)
         return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int64_t be64(const uint8_t *p)
-{
-        return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
-}
+static int64_t be64(const uint8_t *p) { return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4)); }
 
 static int parse_header(const uint8_t *p, size_t len, struct tzif_header *h)
 {
@@ -728,9 +721,8 @@ static int parse_header(const uint8_t *p, size_t len, struct tzif_header *h)
         h->timecnt = be32(p + 32);
         h->typecnt = be32(p + 36);
         h->charcnt = be32(p + 40);
-        if (h->typecnt == 0 || h->typecnt > 256 || h->timecnt > TZIF_MAX_SIZE ||
-            h->leapcnt > TZIF_MAX_SIZE || h->charcnt > TZIF_MAX_SIZE ||
-            (h->isutcnt != 0 && h->isutcnt != h->typecnt) ||
+        if (h->typecnt == 0 || h->typecnt > 256 || h->timecnt > TZIF_MAX_SIZE || h->leapcnt > TZIF_MAX_SIZE ||
+            h->charcnt > TZIF_MAX_SIZE || (h->isutcnt != 0 && h->isutcnt != h->typecnt) ||
             (h->isstdcnt != 0 && h->isstdcnt != h->typecnt))
                 return -EBADMSG;
         return 0;

@@ -101,8 +101,8 @@ static bool parse_line(struct control_last *l, char *line)
         int exit_status, sig, job_at = -1;
         uint64_t start, end;
         line[strcspn(line, "\n")] = '\0';
-        if (sscanf(line, "%23s %d %d %" SCNu64 " %" SCNu64 " %32s %n", word, &exit_status, &sig, &start, &end,
-                   run_id, &job_at) != 6 ||
+        if (sscanf(line, "%23s %d %d %" SCNu64 " %" SCNu64 " %32s %n", word, &exit_status, &sig, &start, &end, run_id,
+                   &job_at) != 6 ||
             job_at < 0 || !line[job_at])
                 return false;
         const char *result = outcome_word(word);
@@ -111,8 +111,12 @@ static bool parse_line(struct control_last *l, char *line)
         struct last *it = find_or_add(l, line + job_at);
         if (!it)
                 return false;
-        store(it, &(struct control_outcome){ .run_id = run_id, .result = result, .exit_status = exit_status,
-                                             .signal = sig, .start_usec = start, .end_usec = end });
+        store(it, &(struct control_outcome){ .run_id = run_id,
+                                             .result = result,
+                                             .exit_status = exit_status,
+                                             .signal = sig,
+                                             .start_usec = start,
+                                             .end_usec = end });
         return true;
 }
 

@@ -29,7 +29,7 @@
 
 #include "shared/control-protocol.h"
 
-#define CONTROL_LAST_FILE "last-outcomes"
+#define CONTROL_LAST_FILE            "last-outcomes"
 #define CONTROL_LAST_SAVE_DELAY_USEC (1000 * 1000)
 
 struct control_last;

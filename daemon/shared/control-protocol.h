@@ -10,15 +10,15 @@
 #include <stdint.h>
 
 #define CONTROL_SOCKET_NAME "control"
-#define CONTROL_INTERFACE "org.tickd.Manager1"
-#define CONTROL_PATH "/org/tickd/Manager1"
+#define CONTROL_INTERFACE   "org.tickd.Manager1"
+#define CONTROL_PATH        "/org/tickd/Manager1"
 /* A run id with its NUL: tickd names runs with sd_id128 strings (32 hex
  * digits, SD_ID128_STRING_MAX). Every copy of a run id is this size: the
  * scheduler's, a batch's, the server's, the last-outcomes file's; the
  * batch image handed to the next instance stores it too, so changing it
  * changes that format. */
 #define CONTROL_RUN_ID_MAX 33
-#define CONTROL_NEXT_RUNS 5          /* next fire times returned by GetJob */
+#define CONTROL_NEXT_RUNS  5 /* next fire times returned by GetJob */
 
 /* D-Bus signatures of the interface, shared by server and client.
  * JOB: name, description, file, schedule, zone, user, command, enabled,
@@ -52,8 +52,8 @@
  *   Reload()                 -> a FILE */
 #define CONTROL_ERROR_NO_SUCH_JOB "org.tickd.Error.NoSuchJob"
 #define CONTROL_ERROR_NOT_RUNNING "org.tickd.Error.NotRunning"
-#define CONTROL_ERROR_BUSY "org.tickd.Error.Busy"
-#define CONTROL_ERROR_DROPPED "org.tickd.Error.RunDropped"
+#define CONTROL_ERROR_BUSY        "org.tickd.Error.Busy"
+#define CONTROL_ERROR_DROPPED     "org.tickd.Error.RunDropped"
 
 /* One finished run. RESULT is the name of the journal event that recorded
  * it (log.h): "succeeded", "failed" (a non-zero exit, a signal, or a run

@@ -96,10 +96,7 @@ static bool journal_socket_connectable(void)
         return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 }
 
-bool log_journal_detect(void)
-{
-        return stderr_is_journal_stream() || journal_socket_connectable();
-}
+bool log_journal_detect(void) { return stderr_is_journal_stream() || journal_socket_connectable(); }
 
 void log_setup(enum log_target target, int priority)
 {
@@ -254,8 +251,8 @@ static void fields_free(struct fields *f)
                 free(f->iov[i].iov_base);
 }
 
-static int emit_journal(const char *code_file, int code_line, const char *code_func,
-                        const struct log_record *r, int priority, const char *message)
+static int emit_journal(const char *code_file, int code_line, const char *code_func, const struct log_record *r,
+                        int priority, const char *message)
 {
         struct fields f = { .count = 0 };
         field_add(&f, "MESSAGE=%s", message);
@@ -300,8 +297,8 @@ static int emit_journal(const char *code_file, int code_line, const char *code_f
         return ret;
 }
 
-void log_emit_at(const char *code_file, int code_line, const char *code_func,
-                 const struct log_record *r, const char *fmt, ...)
+void log_emit_at(const char *code_file, int code_line, const char *code_func, const struct log_record *r,
+                 const char *fmt, ...)
 {
         int priority = r->priority > 0 ? r->priority : events[r->event].priority;
         if (priority > max_priority)
@@ -324,8 +321,7 @@ void log_emit_at(const char *code_file, int code_line, const char *code_func,
 
 int log_level_from_string(const char *text)
 {
-        static const char *const names[] = { "emerg", "alert", "crit", "err",
-                                             "warning", "notice", "info", "debug" };
+        static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
         for (int i = 0; i < 8; i++)
                 if (strcasecmp(text, names[i]) == 0)
                         return i;

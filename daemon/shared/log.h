@@ -28,16 +28,16 @@
 #include <syslog.h>
 
 enum log_target {
-        LOG_TARGET_AUTO,    /* the journal when it is there, else stderr */
+        LOG_TARGET_AUTO, /* the journal when it is there, else stderr */
         LOG_TARGET_JOURNAL,
         LOG_TARGET_STDERR,
 };
 
 enum log_event {
-        LOG_EVENT_MESSAGE,         /* plain daemon message, no MESSAGE_ID */
-        LOG_EVENT_STARTED,         /* a run started */
-        LOG_EVENT_SUCCEEDED,       /* exit 0 */
-        LOG_EVENT_FAILED,          /* non-zero exit, signal, exec or credential failure */
+        LOG_EVENT_MESSAGE,   /* plain daemon message, no MESSAGE_ID */
+        LOG_EVENT_STARTED,   /* a run started */
+        LOG_EVENT_SUCCEEDED, /* exit 0 */
+        LOG_EVENT_FAILED,    /* non-zero exit, signal, exec or credential failure */
         LOG_EVENT_TIMED_OUT,
         LOG_EVENT_SKIPPED,         /* overlap = skip */
         LOG_EVENT_DELAYED,         /* max_concurrent reached, or queued behind itself */
@@ -47,33 +47,33 @@ enum log_event {
         LOG_EVENT_RELOADED,
         LOG_EVENT_DAEMON_STARTED,
         LOG_EVENT_DAEMON_STOPPING,
-        LOG_EVENT_CANCELLED,       /* a run was cancelled (tickctl cancel, replace) */
-        LOG_EVENT_CLOCK_CHANGED,   /* the realtime clock was set; next instants recomputed */
-        LOG_EVENT_ADOPTED,         /* a run started by the previous instance, taken over after a restart */
-        LOG_EVENT_DROPPED,         /* a run that was given an id will never start (its only final record) */
+        LOG_EVENT_CANCELLED,     /* a run was cancelled (tickctl cancel, replace) */
+        LOG_EVENT_CLOCK_CHANGED, /* the realtime clock was set; next instants recomputed */
+        LOG_EVENT_ADOPTED,       /* a run started by the previous instance, taken over after a restart */
+        LOG_EVENT_DROPPED,       /* a run that was given an id will never start (its only final record) */
         _LOG_EVENT_MAX,
 };
 
 struct log_record {
         enum log_event event;
-        int priority;             /* LOG_ERR .. LOG_DEBUG; 0 (LOG_EMERG, which tickd
+        int priority;           /* LOG_ERR .. LOG_DEBUG; 0 (LOG_EMERG, which tickd
                                    * never uses) = the event's default priority */
-        const char *job;          /* TICKD_JOB */
-        const char *run_id;       /* TICKD_RUN_ID */
-        const char *file;         /* TICKD_FILE */
-        unsigned line;            /* with file: TICKD_LINE */
-        const char *user;         /* TICKD_USER */
-        int64_t scheduled_usec;   /* TICKD_SCHEDULED_USEC, 0 = unset */
+        const char *job;        /* TICKD_JOB */
+        const char *run_id;     /* TICKD_RUN_ID */
+        const char *file;       /* TICKD_FILE */
+        unsigned line;          /* with file: TICKD_LINE */
+        const char *user;       /* TICKD_USER */
+        int64_t scheduled_usec; /* TICKD_SCHEDULED_USEC, 0 = unset */
         bool has_exit_status;
-        int exit_status;          /* TICKD_EXIT_STATUS */
-        int signal;               /* TICKD_SIGNAL, 0 = unset */
-        int64_t duration_usec;    /* TICKD_DURATION_USEC, 0 = unset (use has_ fields if 0 matters) */
-        int64_t cpu_usec;         /* TICKD_CPU_USEC */
-        long maxrss_kb;           /* TICKD_MAXRSS_KB */
-        bool has_resources;       /* duration/cpu/maxrss are set */
-        int errno_value;          /* ERRNO, 0 = unset */
-        int job_pid;              /* TICKD_PID, 0 = unset: the job's main process */
-        bool on_failure;          /* TICKD_ON_FAILURE=1: a record of the job's on_failure
+        int exit_status;       /* TICKD_EXIT_STATUS */
+        int signal;            /* TICKD_SIGNAL, 0 = unset */
+        int64_t duration_usec; /* TICKD_DURATION_USEC, 0 = unset (use has_ fields if 0 matters) */
+        int64_t cpu_usec;      /* TICKD_CPU_USEC */
+        long maxrss_kb;        /* TICKD_MAXRSS_KB */
+        bool has_resources;    /* duration/cpu/maxrss are set */
+        int errno_value;       /* ERRNO, 0 = unset */
+        int job_pid;           /* TICKD_PID, 0 = unset: the job's main process */
+        bool on_failure;       /* TICKD_ON_FAILURE=1: a record of the job's on_failure
                                    * command, not a run of the job itself */
 };
 
@@ -88,10 +88,8 @@ int log_max_priority(void);
  * (&(struct log_record){ .event = ..., .job = ... }): the macro takes it
  * as part of its variadic arguments. */
 #define log_emit(...) log_emit_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
-__attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, int code_line,
-                                                       const char *code_func,
-                                                       const struct log_record *record,
-                                                       const char *fmt, ...);
+__attribute__((format(printf, 5, 6))) void log_emit_at(const char *code_file, int code_line, const char *code_func,
+                                                       const struct log_record *record, const char *fmt, ...);
 
 /* Plain messages. */
 #define log_msg(prio, ...) log_emit(&(struct log_record){ .priority = (prio) }, __VA_ARGS__)

@@ -64,8 +64,8 @@ int state_write_atomic(const char *dir, const char *name, const char *content)
                 return -errno;
         char tmp[300];
         snprintf(tmp, sizeof(tmp), ".#%.200s.%d", name, (int)getpid());
-        _cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-                                        0600);
+        _cleanup_close_ int fd =
+                openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
         if (fd < 0)
                 return -errno;
         size_t len = strlen(content);

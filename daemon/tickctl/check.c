@@ -35,19 +35,18 @@ struct check {
 
 static void usage(FILE *out)
 {
-        fprintf(out,
-                "Usage: tickctl check [--quiet] [--list] [--verbose] [--user] [--config-dir DIR] [PATH...]\n"
-                "\n"
-                "Checks crontab files or jobs directories (default: the configured jobs\n"
-                "directory and tickd.conf). Prints FILE:LINE: error|warning: MESSAGE.\n"
-                "\n"
-                "  -q, --quiet           print nothing; only the exit status tells\n"
-                "  -l, --list            also print each job that would load and its next run\n"
-                "  -v, --verbose         also say which files were ignored\n"
-                "      --user            the user instance's directory ($XDG_CONFIG_HOME/tickd)\n"
-                "      --config-dir DIR  the configuration directory (DIR/jobs.d, DIR/tickd.conf)\n"
-                "\n"
-                "Exit status: 0 no errors, 1 errors found, 2 usage error.\n");
+        fprintf(out, "Usage: tickctl check [--quiet] [--list] [--verbose] [--user] [--config-dir DIR] [PATH...]\n"
+                     "\n"
+                     "Checks crontab files or jobs directories (default: the configured jobs\n"
+                     "directory and tickd.conf). Prints FILE:LINE: error|warning: MESSAGE.\n"
+                     "\n"
+                     "  -q, --quiet           print nothing; only the exit status tells\n"
+                     "  -l, --list            also print each job that would load and its next run\n"
+                     "  -v, --verbose         also say which files were ignored\n"
+                     "      --user            the user instance's directory ($XDG_CONFIG_HOME/tickd)\n"
+                     "      --config-dir DIR  the configuration directory (DIR/jobs.d, DIR/tickd.conf)\n"
+                     "\n"
+                     "Exit status: 0 no errors, 1 errors found, 2 usage error.\n");
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -79,8 +78,7 @@ static void check_file(struct check *c, const char *path)
         c->n_files++;
         if (has_suffix(path, ".conf")) {
                 struct daemon_config config;
-                int r = daemon_config_load(path, c->options.ignore_ownership ? NULL : &c->options, &config,
-                                           &c->diags);
+                int r = daemon_config_load(path, c->options.ignore_ownership ? NULL : &c->options, &config, &c->diags);
                 daemon_config_free(&config);
                 if (r == -ENOMEM)
                         c->error = r;
@@ -159,10 +157,13 @@ static int check_parse_options(int argc, char **argv, struct check_args *args)
 {
         enum { OPT_USER = 256, OPT_CONFIG_DIR };
         static const struct option long_options[] = {
-                { "quiet", no_argument, NULL, 'q' },       { "list", no_argument, NULL, 'l' },
-                { "verbose", no_argument, NULL, 'v' },     { "user", no_argument, NULL, OPT_USER },
+                { "quiet", no_argument, NULL, 'q' },
+                { "list", no_argument, NULL, 'l' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "user", no_argument, NULL, OPT_USER },
                 { "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
-                { "help", no_argument, NULL, 'h' },        {},
+                { "help", no_argument, NULL, 'h' },
+                {},
         };
         *args = (struct check_args){ 0 };
         int opt;
@@ -184,8 +185,8 @@ static int check_parse_options(int argc, char **argv, struct check_args *args)
 /* tickd.conf's default zone, else the system's, else UTC. An unknown
  * default_timezone is an error when tickd.conf is among what is checked
  * (STRICT), a warning otherwise. */
-static const struct tz *check_default_zone(struct check *c, struct tz_cache *zones,
-                                           const struct daemon_config *config, const char *conf_path, bool strict)
+static const struct tz *check_default_zone(struct check *c, struct tz_cache *zones, const struct daemon_config *config,
+                                           const char *conf_path, bool strict)
 {
         const struct tz *zone = NULL;
         if (config->default_timezone && tz_cache_get(zones, config->default_timezone, &zone) < 0)
@@ -222,7 +223,8 @@ int ctl_check(int argc, char **argv)
 
         _cleanup_free_ char *dir = config_dir(args.given_dir, args.user);
         if (!dir) {
-                fprintf(stderr, "tickctl check: cannot tell the configuration directory (set HOME or use --config-dir)\n");
+                fprintf(stderr,
+                        "tickctl check: cannot tell the configuration directory (set HOME or use --config-dir)\n");
                 return 2;
         }
         _cleanup_free_ char *conf_path = NULL, *jobs_dir = NULL;

@@ -117,10 +117,19 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 case ARG_RUNTIME_DIR: runtime_dir = optarg; break;
                 case ARG_STATE_DIR: state_dir = optarg; break;
                 case ARG_USER: o->user_mode = true; break;
-                case ARG_JSON: o->json = true; allowed = extra & CTL_OPT_JSON; break;
+                case ARG_JSON:
+                        o->json = true;
+                        allowed = extra & CTL_OPT_JSON;
+                        break;
                 case 'a':
-                case ARG_ALL: o->all = true; allowed = extra & CTL_OPT_ALL; break;
-                case ARG_WAIT: o->wait = true; allowed = extra & CTL_OPT_WAIT; break;
+                case ARG_ALL:
+                        o->all = true;
+                        allowed = extra & CTL_OPT_ALL;
+                        break;
+                case ARG_WAIT:
+                        o->wait = true;
+                        allowed = extra & CTL_OPT_WAIT;
+                        break;
                 case ARG_NO_PAGER: o->no_pager = true; break;
                 case 'h':
                 case ARG_HELP: print_usage(stdout, usage, extra); return 0;
@@ -129,8 +138,10 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 if (!allowed) {
                         char buf[8];
                         const char *bad = c == '?' ? ctl_refused_option(argv, buf, sizeof(buf)) : argv[optind - 1];
-                        fprintf(stderr, "tickctl %s: unknown option '%s'; to pass an argument that starts with "
-                                        "'-', put -- before it\n", command, bad);
+                        fprintf(stderr,
+                                "tickctl %s: unknown option '%s'; to pass an argument that starts with "
+                                "'-', put -- before it\n",
+                                command, bad);
                         print_usage(stderr, usage, extra);
                         return 2;
                 }
@@ -327,8 +338,8 @@ const char *ctl_text(const char *text, bool terminal, char *buf, size_t size)
         return buf;
 }
 
-void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
-                    const char *error, unsigned jobs)
+void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded, const char *error,
+                    unsigned jobs)
 {
         if (o->json) {
                 printf("%s{\"path\": ", prefix);
@@ -462,7 +473,9 @@ char *ctl_format_relative(uint64_t usec, uint64_t now_usec, char *buf, size_t si
                 uint64_t usec;
                 const char *name;
         } units[] = {
-                { 86400 * USEC_PER_SEC, "d" }, { 3600 * USEC_PER_SEC, "h" }, { 60 * USEC_PER_SEC, "min" },
+                { 86400 * USEC_PER_SEC, "d" },
+                { 3600 * USEC_PER_SEC, "h" },
+                { 60 * USEC_PER_SEC, "min" },
                 { USEC_PER_SEC, "s" },
         };
         char span[64] = "";

@@ -13,7 +13,7 @@
 
 /* Exit statuses beyond ctl.h's 0 (ok), 1 (a finding) and 2 (usage or error). */
 #define CTL_EXIT_NOT_RUNNING 3 /* no daemon on the control socket */
-#define CTL_EXIT_DENIED 4      /* permission denied */
+#define CTL_EXIT_DENIED      4 /* permission denied */
 /* run --wait: the run was refused or dropped before it started (overlap =
  * skip, the job removed by a reload, tickd stopping). EX_TEMPFAIL of
  * sysexits.h: try again later. */
@@ -30,15 +30,15 @@ enum {
 };
 
 struct ctl_options {
-        const char *command;   /* "list", ... for messages */
+        const char *command; /* "list", ... for messages */
         bool user_mode;
-        char *config_dir;      /* /etc/tickd, $XDG_CONFIG_HOME/tickd or --config-dir */
-        char *runtime_dir;     /* tickd's own: /run/tickd, $XDG_RUNTIME_DIR/tickd or --runtime-dir DIR/tickd */
-        char *state_dir;       /* /var/lib/tickd, $XDG_STATE_HOME/tickd or --state-dir (offline list) */
+        char *config_dir;  /* /etc/tickd, $XDG_CONFIG_HOME/tickd or --config-dir */
+        char *runtime_dir; /* tickd's own: /run/tickd, $XDG_RUNTIME_DIR/tickd or --runtime-dir DIR/tickd */
+        char *state_dir;   /* /var/lib/tickd, $XDG_STATE_HOME/tickd or --state-dir (offline list) */
         bool json, all, wait, no_pager;
-        bool color;            /* stdout is a terminal and NO_COLOR is unset */
-        bool terminal;         /* stdout was a terminal (before any pager): see ctl_text() */
-        char **args;           /* positional arguments (into argv) */
+        bool color;    /* stdout is a terminal and NO_COLOR is unset */
+        bool terminal; /* stdout was a terminal (before any pager): see ctl_text() */
+        char **args;   /* positional arguments (into argv) */
         int n_args;
 };
 
@@ -85,8 +85,8 @@ int ctl_reload_report(const struct ctl_options *o, sd_bus *bus, const char *only
 /* One crontab's state as reload and status show it, after PREFIX (JSON:
  * the separator; text: the indentation): a JSON object, or
  * "loaded    PATH (N jobs)" / "rejected  PATH: ERROR" and a newline. */
-void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded,
-                    const char *error, unsigned jobs);
+void ctl_print_file(const struct ctl_options *o, const char *prefix, const char *path, bool loaded, const char *error,
+                    unsigned jobs);
 /* Every crontab of REPLY's array of CONTROL_FILE_SIG (ListFiles, Reload,
  * GetStatus), each with ctl_print_file() after FIRST (the first printed)
  * or NEXT; with ONLY_PATH, that file alone. Returns how many printed were

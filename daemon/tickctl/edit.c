@@ -31,12 +31,11 @@
 
 #define MAX_CRONTAB_SIZE (4u << 20)
 
-static const char new_file_template[] =
-        "# tickd crontab: one job per [section]; see tickd.crontab(5).\n"
-        "#\n"
-        "# [backup]\n"
-        "# schedule = 30 2 * * *\n"
-        "# command  = /usr/local/bin/backup\n";
+static const char new_file_template[] = "# tickd crontab: one job per [section]; see tickd.crontab(5).\n"
+                                        "#\n"
+                                        "# [backup]\n"
+                                        "# schedule = 30 2 * * *\n"
+                                        "# command  = /usr/local/bin/backup\n";
 
 struct snapshot {
         bool exists;
@@ -364,9 +363,9 @@ struct edit_session {
         const char *initial;      /* what the editor was first given */
         size_t initial_size;
         struct validation v;
-        char *data;               /* TEMP as last read back */
+        char *data; /* TEMP as last read back */
         size_t size;
-        bool keep_temp;           /* TEMP holds the person's only copy of their work */
+        bool keep_temp; /* TEMP holds the person's only copy of their work */
 };
 
 static int edit_read_back(struct edit_session *e)
@@ -399,8 +398,8 @@ static int edit_install(struct edit_session *e)
         }
         r = install(e->o, e->dir_fd, e->dir, e->name, e->data, e->size, &e->original);
         if (r < 0) {
-                fprintf(stderr, "tickctl edit: cannot install %s: %s; your version is in %s\n", e->target,
-                        strerror(-r), e->temp);
+                fprintf(stderr, "tickctl edit: cannot install %s: %s; your version is in %s\n", e->target, strerror(-r),
+                        e->temp);
                 e->keep_temp = true;
                 return 2;
         }

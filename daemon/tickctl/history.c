@@ -33,10 +33,10 @@ static void history_usage(FILE *out)
 static int history_parse(int argc, char **argv, struct history_options *o)
 {
         static const struct option longopts[] = {
-                { "lines", required_argument, NULL, 'n' },  { "since", required_argument, NULL, 'S' },
-                { "failed", no_argument, NULL, 'F' },       { "json", no_argument, NULL, 'J' },
-                { "user", no_argument, NULL, 'U' },         { "directory", required_argument, NULL, 'D' },
-                { "help", no_argument, NULL, 'h' },         {},
+                { "lines", required_argument, NULL, 'n' }, { "since", required_argument, NULL, 'S' },
+                { "failed", no_argument, NULL, 'F' },      { "json", no_argument, NULL, 'J' },
+                { "user", no_argument, NULL, 'U' },        { "directory", required_argument, NULL, 'D' },
+                { "help", no_argument, NULL, 'h' },        {},
         };
         *o = (struct history_options){ .limit = -1, .terminal = isatty(STDOUT_FILENO) };
         int c;
@@ -87,9 +87,14 @@ static void print_json(const struct run_record *r)
         json_write_string(stdout, r->run_id);
         fputs(",\"result\":", stdout);
         json_write_string(stdout, run_record_result(r));
-        const struct { const char *key; int64_t value; } numbers[] = {
-                { "exit_status", r->exit_status },   { "duration_usec", r->duration_usec },
-                { "cpu_usec", r->cpu_usec },         { "maxrss_kb", r->maxrss_kb },
+        const struct {
+                const char *key;
+                int64_t value;
+        } numbers[] = {
+                { "exit_status", r->exit_status },
+                { "duration_usec", r->duration_usec },
+                { "cpu_usec", r->cpu_usec },
+                { "maxrss_kb", r->maxrss_kb },
         };
         for (size_t i = 0; i < ELEMENTSOF(numbers); i++) {
                 if (numbers[i].value >= 0)
@@ -157,8 +162,7 @@ static void print_table(const struct run_record *runs, size_t count, bool termin
 
 /* Reads the matching runs oldest first, keeping only the newest LIMIT in a
  * ring, so memory stays bounded by -n however long the journal is. */
-static int history_collect(sd_journal *j, const struct history_options *o, struct run_record **ret,
-                           size_t *ret_count)
+static int history_collect(sd_journal *j, const struct history_options *o, struct run_record **ret, size_t *ret_count)
 {
         size_t capacity = o->limit >= 0 ? (size_t)o->limit : 64, count = 0, first = 0;
         struct run_record *ring = calloc(capacity ? capacity : 1, sizeof(*ring));

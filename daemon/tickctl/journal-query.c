@@ -16,8 +16,7 @@
 int journal_query_open(sd_journal **ret, const char *directory, bool user)
 {
         sd_journal *j = NULL;
-        int r = directory ? sd_journal_open_directory(&j, directory, 0)
-                          : sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        int r = directory ? sd_journal_open_directory(&j, directory, 0) : sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
         if (r < 0)
                 return r;
         if (user) {
@@ -42,8 +41,8 @@ int journal_query_match(sd_journal *j, const char *field, const char *value)
 }
 
 static const enum log_event finished_events[] = {
-        LOG_EVENT_SUCCEEDED, LOG_EVENT_FAILED, LOG_EVENT_TIMED_OUT,
-        LOG_EVENT_SKIPPED,   LOG_EVENT_LOST,   LOG_EVENT_CANCELLED, LOG_EVENT_DROPPED,
+        LOG_EVENT_SUCCEEDED, LOG_EVENT_FAILED,    LOG_EVENT_TIMED_OUT, LOG_EVENT_SKIPPED,
+        LOG_EVENT_LOST,      LOG_EVENT_CANCELLED, LOG_EVENT_DROPPED,
 };
 
 int journal_query_match_finished(sd_journal *j)

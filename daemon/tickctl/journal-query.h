@@ -36,8 +36,8 @@ int journal_query_field(sd_journal *j, const char *field, char **ret);
 
 /* One finished run, as `tickctl history` shows it. Absent numbers are -1. */
 struct run_record {
-        uint64_t realtime_usec;   /* when the record was written */
-        int64_t scheduled_usec;   /* TICKD_SCHEDULED_USEC */
+        uint64_t realtime_usec; /* when the record was written */
+        int64_t scheduled_usec; /* TICKD_SCHEDULED_USEC */
         enum log_event event;
         char *job, *run_id, *user, *signal;
         int64_t exit_status, duration_usec, cpu_usec, maxrss_kb;

@@ -90,8 +90,8 @@ static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *
                 uint64_t next, last_start, last_end;
                 unsigned running;
                 r = sd_bus_message_read(reply, CONTROL_JOB_SIG, &name, &description, &file, &schedule, &zone, &user,
-                                        &command, &enabled, &next, &last_start, &last_end, &result, &exit_status,
-                                        &sig, &running);
+                                        &command, &enabled, &next, &last_start, &last_end, &result, &exit_status, &sig,
+                                        &running);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -288,8 +288,8 @@ static void print_json(const struct table *t)
 
 static void print_table(const struct ctl_options *o, const struct table *t)
 {
-        static const char *const headers[N_COLUMNS] = { "NEXT", "LEFT", "LAST", "PASSED", "NAME",
-                                                         "SCHEDULE", "ZONE", "RESULT", "RUNNING" };
+        static const char *const headers[N_COLUMNS] = { "NEXT",     "LEFT", "LAST",   "PASSED", "NAME",
+                                                        "SCHEDULE", "ZONE", "RESULT", "RUNNING" };
         uint64_t now = clock_now_usec(CLOCK_REALTIME);
         size_t n = t->n_rows;
         char(*cells)[N_COLUMNS][128] = calloc(n ? n : 1, sizeof(*cells));
@@ -341,8 +341,8 @@ static void print_table(const struct ctl_options *o, const struct table *t)
 int ctl_list(int argc, char **argv)
 {
         struct ctl_options o;
-        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON | CTL_OPT_ALL, "list [--all] [--json] [OPTIONS...]", 0, 0,
-                               NULL, &o);
+        int r = ctl_parse_args(argc, argv, CTL_OPT_JSON | CTL_OPT_ALL, "list [--all] [--json] [OPTIONS...]", 0, 0, NULL,
+                               &o);
         if (r >= 0)
                 return r;
         struct table t = {};

@@ -33,9 +33,12 @@ static void logs_usage(FILE *out)
 static int logs_parse(int argc, char **argv, struct logs_options *o)
 {
         static const struct option longopts[] = {
-                { "lines", required_argument, NULL, 'n' }, { "run", required_argument, NULL, 'R' },
-                { "follow", no_argument, NULL, 'f' },      { "user", no_argument, NULL, 'U' },
-                { "directory", required_argument, NULL, 'D' }, { "help", no_argument, NULL, 'h' },
+                { "lines", required_argument, NULL, 'n' },
+                { "run", required_argument, NULL, 'R' },
+                { "follow", no_argument, NULL, 'f' },
+                { "user", no_argument, NULL, 'U' },
+                { "directory", required_argument, NULL, 'D' },
+                { "help", no_argument, NULL, 'h' },
                 {},
         };
         *o = (struct logs_options){ .limit = -1, .terminal = isatty(STDOUT_FILENO) };
@@ -116,8 +119,9 @@ static int check_run(const struct logs_options *o)
                 return 2;
         }
         if (!found) {
-                fprintf(stderr, other_job ? "tickctl logs: run %s is not a run of %s\n"
-                                          : "tickctl logs: no run %s of %s in the journal\n",
+                fprintf(stderr,
+                        other_job ? "tickctl logs: run %s is not a run of %s\n"
+                                  : "tickctl logs: no run %s of %s in the journal\n",
                         o->run_id, o->job);
                 return 1;
         }

@@ -76,16 +76,17 @@ static int parse_time(const char *text, const struct tz *zone, int64_t *out)
         struct tz_civil c = { 0 };
         const char *s = text;
         int year, month, day, hour, minute, second = 0;
-        if (!digits(&s, 4, &year) || *s++ != '-' || !digits(&s, 2, &month) || *s++ != '-' ||
-            !digits(&s, 2, &day) || (*s != 'T' && *s != ' ') || !++s || !digits(&s, 2, &hour) ||
-            *s++ != ':' || !digits(&s, 2, &minute))
+        if (!digits(&s, 4, &year) || *s++ != '-' || !digits(&s, 2, &month) || *s++ != '-' || !digits(&s, 2, &day) ||
+            (*s != 'T' && *s != ' ') || !++s || !digits(&s, 2, &hour) || *s++ != ':' || !digits(&s, 2, &minute))
                 return -EINVAL;
         if (*s == ':' && (++s, !digits(&s, 2, &second)))
                 return -EINVAL;
-        if (month < 1 || month > 12 || day < 1 || day > tz_days_in_month(year, month) || hour > 23 ||
-            minute > 59 || second > 59)
+        if (month < 1 || month > 12 || day < 1 || day > tz_days_in_month(year, month) || hour > 23 || minute > 59 ||
+            second > 59)
                 return -EINVAL;
-        c = (struct tz_civil){ .year = year, .month = month, .day = day, .hour = hour, .minute = minute, .second = second };
+        c = (struct tz_civil){
+                .year = year, .month = month, .day = day, .hour = hour, .minute = minute, .second = second
+        };
         int64_t local = tz_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
         if (*s == '\0') {
                 int64_t first;
@@ -121,8 +122,8 @@ static void print_instant(const struct tz *zone, int64_t t)
         struct tz_civil c;
         tz_to_civil(zone, t, &c);
         int32_t off = c.offset < 0 ? -c.offset : c.offset;
-        printf("%04" PRId64 "-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", c.year, c.month, c.day, c.hour, c.minute,
-               c.second, c.offset < 0 ? '-' : '+', off / 3600, off / 60 % 60);
+        printf("%04" PRId64 "-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", c.year, c.month, c.day, c.hour, c.minute, c.second,
+               c.offset < 0 ? '-' : '+', off / 3600, off / 60 % 60);
         if (off % 60)
                 printf(":%02d", off % 60);
         putchar('\n');
@@ -142,7 +143,9 @@ static int resolve_zone(struct tz_cache *cache, const char *name, const struct t
                 if (name && strncmp(name, "/usr/share/zoneinfo/", 20) == 0)
                         name += 20;
                 if (!name || !name[0] || strcmp(name, "/etc/localtime") == 0)
-                        return tz_cache_get_system(cache, zone) < 0 ? usage_error("%s", "cannot load the system time zone") : 0;
+                        return tz_cache_get_system(cache, zone) < 0
+                                       ? usage_error("%s", "cannot load the system time zone")
+                                       : 0;
         }
         int r = tz_cache_get(cache, name, zone);
         if (r == -ENOENT)
@@ -178,12 +181,8 @@ static int next_parse_options(int argc, char **argv, struct next_args *args)
          * "--" ends the options (getopt), so an expression may start with '-'. */
         while ((c = getopt_long(argc, argv, ":hn:", options, NULL)) >= 0) {
                 switch (c) {
-                case 'z':
-                        args->zone_name = optarg;
-                        break;
-                case 'a':
-                        args->after_text = optarg;
-                        break;
+                case 'z': args->zone_name = optarg; break;
+                case 'a': args->after_text = optarg; break;
                 case 'n': {
                         char *end;
                         errno = 0;
@@ -195,15 +194,13 @@ static int next_parse_options(int argc, char **argv, struct next_args *args)
                         }
                         break;
                 }
-                case 'h':
-                        printf("Usage: tickctl next [--tz ZONE] [--after TIME] [--count N] EXPRESSION\n");
-                        return 0;
-                case ':':
-                        return usage_error("option '%s' needs a value (see tickctl(1))", argv[optind - 1]);
+                case 'h': printf("Usage: tickctl next [--tz ZONE] [--after TIME] [--count N] EXPRESSION\n"); return 0;
+                case ':': return usage_error("option '%s' needs a value (see tickctl(1))", argv[optind - 1]);
                 default: {
                         char buf[8];
                         return usage_error("unknown option '%s'; to pass an expression that starts with '-', "
-                                           "put -- before it", ctl_refused_option(argv, buf, sizeof(buf)));
+                                           "put -- before it",
+                                           ctl_refused_option(argv, buf, sizeof(buf)));
                 }
                 }
         }

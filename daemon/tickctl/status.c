@@ -44,7 +44,8 @@ static int show_daemon_summary(const struct ctl_options *o, sd_bus_message *repl
         printf("tickd %s (%s instance)\n", version, o->user_mode ? "user" : "system");
         printf("  Socket: %s\n", socket_path ? socket_path : "?");
         timespan_format(now > started ? (now - started) / USEC_PER_SEC * USEC_PER_SEC : 0, span, sizeof(span));
-        printf("  Up: %s (since %s)\n", strcmp(span, "0") == 0 ? "0s" : span, ctl_format_time(started, when, sizeof(when)));
+        printf("  Up: %s (since %s)\n", strcmp(span, "0") == 0 ? "0s" : span,
+               ctl_format_time(started, when, sizeof(when)));
         printf("  Jobs: %u\n", n_jobs);
         printf("  Open descriptors: %u\n  Memory (RSS): %llu KiB\n", fds, (unsigned long long)rss);
         return 0;
@@ -102,8 +103,8 @@ static int show_daemon_batch(const struct ctl_options *o, sd_bus_message *reply,
             (r = sd_bus_message_enter_container(reply, 'a', "s")) < 0)
                 return r;
         if (o->json) {
-                printf("%s{\"id\": %llu, \"created_usec\": %llu, \"jobs\": %u, \"missing\": [",
-                       index ? ", " : "", (unsigned long long)id, (unsigned long long)created, jobs);
+                printf("%s{\"id\": %llu, \"created_usec\": %llu, \"jobs\": %u, \"missing\": [", index ? ", " : "",
+                       (unsigned long long)id, (unsigned long long)created, jobs);
         } else {
                 printf("  #%llu opened ", (unsigned long long)id);
                 print_span_since(created, now);
@@ -187,8 +188,7 @@ static void show_recent_runs(const struct ctl_options *o, const char *name)
                 char when[64], span[32];
                 const struct run_record *r = &records[i];
                 printf("    %s  %s%-9s%s", journal_query_format_time(r->realtime_usec, false, when, sizeof(when)),
-                       ctl_color(o, run_record_result(r)),
-                       run_record_result(r), ctl_color_off(o));
+                       ctl_color(o, run_record_result(r)), run_record_result(r), ctl_color_off(o));
                 if (r->exit_status >= 0)
                         printf(" exit %lld", (long long)r->exit_status);
                 if (r->signal) {
@@ -222,8 +222,7 @@ static void show_job_header(const struct ctl_options *o, const struct job_summar
                        j->enabled ? "true" : "false", j->running, (unsigned long long)j->next,
                        (unsigned long long)j->last_start, (unsigned long long)j->last_end);
                 json_write_string(stdout, j->result);
-                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", j->exit_status,
-                       j->signal);
+                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", j->exit_status, j->signal);
                 return;
         }
         ctl_put_text(stdout, j->name, o->terminal);

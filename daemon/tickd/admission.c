@@ -14,7 +14,7 @@
 #include "tickd/collector.h"
 
 #define RETRY_FIRST_USEC (UINT64_C(1) * 1000000)
-#define RETRY_MAX_USEC (UINT64_C(16) * 1000000)
+#define RETRY_MAX_USEC   (UINT64_C(16) * 1000000)
 
 /* A run admitted and not dispatched yet: in the batch being gathered, or
  * waiting for a max_concurrent slot or for a retry. */
@@ -22,8 +22,8 @@ struct pending {
         struct admission_job *job;
         int64_t scheduled_usec;
         char run_id[CONTROL_RUN_ID_MAX];
-        uint64_t failed_usec;     /* CLOCK_MONOTONIC of its first failed dispatch, 0 = none */
-        int error;                /* the errno of that failure */
+        uint64_t failed_usec; /* CLOCK_MONOTONIC of its first failed dispatch, 0 = none */
+        int error;            /* the errno of that failure */
 };
 
 /* The runs admitted since the last flush: one batch to be. */
@@ -39,8 +39,8 @@ struct admission {
         struct gathered batch;
         struct pending *waiting;
         size_t n_waiting, waiting_cap;
-        sd_event_source *retry;   /* armed while a failed batch's runs wait to be retried */
-        uint64_t retry_usec;      /* the next back-off, 0 = none yet */
+        sd_event_source *retry; /* armed while a failed batch's runs wait to be retried */
+        uint64_t retry_usec;    /* the next back-off, 0 = none yet */
 };
 
 static void run_id_new(char out[static CONTROL_RUN_ID_MAX])
@@ -54,11 +54,14 @@ static void run_id_new(char out[static CONTROL_RUN_ID_MAX])
 
 /* A run that will never start: its one final record, then the owner (the
  * scheduler: a persistent job's instant, tickctl run --wait callers). */
-static void run_dropped(struct admission *a, const char *job, const char *run_id, int64_t scheduled_usec,
-                        int error, const char *reason)
+static void run_dropped(struct admission *a, const char *job, const char *run_id, int64_t scheduled_usec, int error,
+                        const char *reason)
 {
-        log_emit(&(struct log_record){ .event = LOG_EVENT_DROPPED, .job = job, .run_id = run_id,
-                                        .scheduled_usec = scheduled_usec, .errno_value = error },
+        log_emit(&(struct log_record){ .event = LOG_EVENT_DROPPED,
+                                       .job = job,
+                                       .run_id = run_id,
+                                       .scheduled_usec = scheduled_usec,
+                                       .errno_value = error },
                  "run of %s dropped before it started: %s%s%s", job, reason, error ? ": " : "",
                  error ? strerror(error) : "");
         if (a->options.dropped)
@@ -132,8 +135,7 @@ static bool may_start(struct admission *a, struct admission_job *j, int64_t sche
         const char *name = j->job->name;
         struct log_record rec = { .job = name, .run_id = run_id, .scheduled_usec = scheduled_usec };
         switch (j->job->overlap) {
-        case OVERLAP_ALLOW:
-                return true;
+        case OVERLAP_ALLOW: return true;
         case OVERLAP_QUEUE:
         case OVERLAP_REPLACE:
                 if (j->queued) {
@@ -198,8 +200,11 @@ static enum admission_result admit(struct admission *a, struct admission_job *j,
                 }
                 a->waiting[a->n_waiting++] = p;
                 j->running++; /* it counts as running for its overlap policy */
-                log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED, .priority = LOG_NOTICE, .job = name,
-                                                .run_id = run_id, .scheduled_usec = scheduled_usec },
+                log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED,
+                                               .priority = LOG_NOTICE,
+                                               .job = name,
+                                               .run_id = run_id,
+                                               .scheduled_usec = scheduled_usec },
                          "run of %s delayed: max_concurrent=%u runs are running", name, max);
                 return ADMISSION_WAITING;
         }
@@ -244,8 +249,9 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 /* The next retry of runs whose batch could not be started, backing off. */
 static void retry_arm(struct admission *a)
 {
-        a->retry_usec = !a->retry_usec ? RETRY_FIRST_USEC
-                        : a->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : a->retry_usec * 2;
+        a->retry_usec = !a->retry_usec                       ? RETRY_FIRST_USEC
+                        : a->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC
+                                                             : a->retry_usec * 2;
         int r;
         if (!a->options.event)
                 return; /* a run that finishes still starts them */
@@ -254,12 +260,14 @@ static void retry_arm(struct admission *a)
                 if (r >= 0)
                         r = sd_event_source_set_enabled(a->retry, SD_EVENT_ONESHOT);
         } else {
-                r = sd_event_add_time_relative(a->options.event, &a->retry, CLOCK_MONOTONIC, a->retry_usec, 0,
-                                               on_retry, a);
+                r = sd_event_add_time_relative(a->options.event, &a->retry, CLOCK_MONOTONIC, a->retry_usec, 0, on_retry,
+                                               a);
         }
         if (r < 0)
-                log_msg(LOG_ERR, "cannot arm the retry of runs that could not start: %s; they start when a run "
-                        "finishes", strerror(-r));
+                log_msg(LOG_ERR,
+                        "cannot arm the retry of runs that could not start: %s; they start when a run "
+                        "finishes",
+                        strerror(-r));
 }
 
 /* No batch could be made for G's runs (ERROR). Each is recorded by its
@@ -277,18 +285,23 @@ static void batch_failed(struct admission *a, struct gathered *g, int error)
                 if (!room || (p.failed_usec && now - p.failed_usec >= ADMISSION_RETRY_LIMIT_USEC)) {
                         if (p.job->running)
                                 p.job->running--;
-                        pending_dropped(a, &p, a->stopped ? "tickd is stopping"
-                                               : !room    ? "its batch could not be started, and no memory to retry"
-                                                          : "its batch could not be started for a minute");
+                        pending_dropped(a, &p,
+                                        a->stopped ? "tickd is stopping"
+                                        : !room    ? "its batch could not be started, and no memory to retry"
+                                                   : "its batch could not be started for a minute");
                         continue;
                 }
                 if (!p.failed_usec) {
                         p.failed_usec = now;
-                        log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED, .priority = LOG_WARNING,
-                                                        .job = name, .run_id = p.run_id,
-                                                        .scheduled_usec = p.scheduled_usec, .errno_value = error },
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_DELAYED,
+                                                       .priority = LOG_WARNING,
+                                                       .job = name,
+                                                       .run_id = p.run_id,
+                                                       .scheduled_usec = p.scheduled_usec,
+                                                       .errno_value = error },
                                  "run of %s delayed: its batch could not be started: %s; retrying for up to a "
-                                 "minute", name, strerror(error));
+                                 "minute",
+                                 name, strerror(error));
                 }
                 g->runs[k++] = p;
         }
@@ -311,7 +324,8 @@ int admission_flush(struct admission *a)
         a->batch = (struct gathered){ 0 };
         for (size_t i = 0; i < g.n; i++) {
                 const struct pending *p = &g.runs[i];
-                g.requests[i] = (struct run_request){ .job = p->job->job, .scheduled_usec = p->scheduled_usec,
+                g.requests[i] = (struct run_request){ .job = p->job->job,
+                                                      .scheduled_usec = p->scheduled_usec,
                                                       .failed_exit_status = -1,
                                                       .run_id = p->run_id[0] ? p->run_id : NULL };
         }
@@ -321,8 +335,7 @@ int admission_flush(struct admission *a)
         } else {
                 a->retry_usec = 0;
                 for (size_t i = 0; a->options.dispatched && i < g.n; i++)
-                        a->options.dispatched(a->options.userdata, g.runs[i].job->job->name,
-                                              g.runs[i].scheduled_usec);
+                        a->options.dispatched(a->options.userdata, g.runs[i].job->job->name, g.runs[i].scheduled_usec);
         }
         if (a->batch.runs) {
                 gathered_free(&g);
@@ -369,13 +382,18 @@ static void start_on_failure(struct admission *a, const struct admission_job *j,
         bool failed = end == LOG_EVENT_FAILED || end == LOG_EVENT_TIMED_OUT;
         if (!failed || !j->job->on_failure)
                 return;
-        struct run_request req = { .job = j->job, .scheduled_usec = run->scheduled_usec,
-                                   .command = j->job->on_failure, .failed_exit_status = failure_status(o),
+        struct run_request req = { .job = j->job,
+                                   .scheduled_usec = run->scheduled_usec,
+                                   .command = j->job->on_failure,
+                                   .failed_exit_status = failure_status(o),
                                    .run_id = run->run_id };
         int r = batch_spawn(a->options.batches, &req, 1);
         if (r < 0)
-                log_emit(&(struct log_record){ .priority = LOG_ERR, .job = run->job_name, .run_id = run->run_id,
-                                                .errno_value = -r, .on_failure = true },
+                log_emit(&(struct log_record){ .priority = LOG_ERR,
+                                               .job = run->job_name,
+                                               .run_id = run->run_id,
+                                               .errno_value = -r,
+                                               .on_failure = true },
                          "cannot start on_failure of %s: %s", run->job_name, strerror(-r));
 }
 

@@ -38,11 +38,11 @@
 struct admission;
 
 struct admission_job {
-        const struct job *job;     /* the current definition (borrowed) */
+        const struct job *job; /* the current definition (borrowed) */
         /* Runs started and not finished, and runs waiting for a slot: to
          * the overlap policy, a waiting run is already running. */
         unsigned running;
-        bool queued;               /* overlap = queue/replace: one run waits for the running one */
+        bool queued; /* overlap = queue/replace: one run waits for the running one */
         int64_t queued_usec;
         char queued_run_id[CONTROL_RUN_ID_MAX];
 };
@@ -59,11 +59,11 @@ typedef void (*admission_dropped_fn)(void *userdata, const char *job, const char
 typedef void (*admission_dispatched_fn)(void *userdata, const char *job, int64_t scheduled_usec);
 
 struct admission_options {
-        sd_event *event;               /* for the retry timer */
-        struct batch_manager *batches; /* borrowed; outlives the admission */
-        unsigned max_concurrent;       /* 0 = unlimited */
-        admission_find_fn find;        /* a job's state by name, NULL when it is gone */
-        admission_dropped_fn dropped;  /* may be NULL */
+        sd_event *event;                    /* for the retry timer */
+        struct batch_manager *batches;      /* borrowed; outlives the admission */
+        unsigned max_concurrent;            /* 0 = unlimited */
+        admission_find_fn find;             /* a job's state by name, NULL when it is gone */
+        admission_dropped_fn dropped;       /* may be NULL */
         admission_dispatched_fn dispatched; /* may be NULL */
         void *userdata;
 };
@@ -73,10 +73,10 @@ void admission_free(struct admission *a);
 
 /* What became of an offered run. */
 enum admission_result {
-        ADMISSION_SKIPPED,         /* overlap = skip, or a run of the job is queued already */
-        ADMISSION_ADMITTED,        /* in the batch being gathered */
-        ADMISSION_QUEUED,          /* behind its job's running run */
-        ADMISSION_WAITING,         /* for a max_concurrent slot (or dropped: no memory to wait) */
+        ADMISSION_SKIPPED,  /* overlap = skip, or a run of the job is queued already */
+        ADMISSION_ADMITTED, /* in the batch being gathered */
+        ADMISSION_QUEUED,   /* behind its job's running run */
+        ADMISSION_WAITING,  /* for a max_concurrent slot (or dropped: no memory to wait) */
 };
 
 /* Offers a run of JOB for SCHEDULED_USEC (0 = manual), named RUN_ID (NULL

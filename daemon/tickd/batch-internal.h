@@ -24,8 +24,8 @@ struct batch {
         uint64_t created_usec; /* CLOCK_MONOTONIC */
         struct image *image;   /* mapped while the batch is in the fd store */
         size_t image_size;
-        bool adopted;          /* started by the previous instance: its runners are not our children */
-        bool orphan;           /* one run a killed instance left (orphans.h): FD is its runner's pidfd */
+        bool adopted; /* started by the previous instance: its runners are not our children */
+        bool orphan;  /* one run a killed instance left (orphans.h): FD is its runner's pidfd */
         size_t n_runs;
         size_t n_finished;
         size_t buf_len;
@@ -36,13 +36,13 @@ struct batch {
 struct batch_manager {
         struct batch_manager_options options; /* .default_path unused: see default_path */
         sd_event *event;
-        char *default_path;  /* our copy; NULL = the runner's built-in PATH */
+        char *default_path; /* our copy; NULL = the runner's built-in PATH */
         sd_event_source *sigchld;
         struct batch *first;
         size_t n_open;
         size_t n_running;
-        size_t n_children;   /* runners forked and not yet reaped */
-        size_t n_stored;     /* batches in the fd store (two descriptors each) */
+        size_t n_children; /* runners forked and not yet reaped */
+        size_t n_stored;   /* batches in the fd store (two descriptors each) */
         bool store_full_logged;
         uint64_t next_id;
         /* Who runs jobs without user=: looked up once here, at start-up,

@@ -53,12 +53,11 @@ _Static_assert(CONTROL_RUN_ID_MAX == SD_ID128_STRING_MAX, "a run id in the image
 struct image {
         uint64_t magic;
         uint64_t id;
-        uint64_t created_usec;  /* CLOCK_MONOTONIC: one clock for every process of a boot */
+        uint64_t created_usec; /* CLOCK_MONOTONIC: one clock for every process of a boot */
         uint32_t n_runs;
-        uint32_t run_size;      /* sizeof(struct image_run), checked on adoption */
+        uint32_t run_size; /* sizeof(struct image_run), checked on adoption */
         struct image_run runs[];
 };
-
 
 static void store_names(uint64_t id, char pipe_name[static 48], char runs_name[static 48])
 {
@@ -112,8 +111,11 @@ static void batch_store(struct batch *b)
                 close(fd);
                 return;
         }
-        *image = (struct image){ .magic = IMAGE_MAGIC, .id = b->id, .created_usec = b->created_usec,
-                                 .n_runs = (uint32_t)b->n_runs, .run_size = sizeof(struct image_run) };
+        *image = (struct image){ .magic = IMAGE_MAGIC,
+                                 .id = b->id,
+                                 .created_usec = b->created_usec,
+                                 .n_runs = (uint32_t)b->n_runs,
+                                 .run_size = sizeof(struct image_run) };
         for (size_t i = 0; i < b->n_runs; i++) {
                 const struct run *run = &b->runs[i];
                 struct image_run *ir = &image->runs[i];
@@ -202,9 +204,8 @@ static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
                         len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", len ? "," : "",
                                                 b->runs[i].job_name);
         log_emit(&(struct log_record){ .event = LOG_EVENT_BATCH_STUCK, .priority = LOG_WARNING },
-                 "batch %llu has been open %llus, past its jobs' deadlines; waiting for: %s",
-                 (unsigned long long)b->id, (unsigned long long)((clock_now_usec(CLOCK_MONOTONIC) - b->created_usec) / 1000000),
-                 names);
+                 "batch %llu has been open %llus, past its jobs' deadlines; waiting for: %s", (unsigned long long)b->id,
+                 (unsigned long long)((clock_now_usec(CLOCK_MONOTONIC) - b->created_usec) / 1000000), names);
         return 0;
 }
 
@@ -252,8 +253,10 @@ static void manager_open_runs_dir(struct batch_manager *m, const char *dir)
                 m->runs_fd = fd;
                 return;
         }
-        log_msg(LOG_WARNING, "cannot keep run records in %s: %s; runs will not be recorded if tickd is killed "
-                "while they run", dir, strerror(fd < 0 ? -fd : ENOMEM));
+        log_msg(LOG_WARNING,
+                "cannot keep run records in %s: %s; runs will not be recorded if tickd is killed "
+                "while they run",
+                dir, strerror(fd < 0 ? -fd : ENOMEM));
         if (fd >= 0)
                 close(fd);
 }
@@ -378,7 +381,9 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
         run->scheduled_usec = req->scheduled_usec;
         run->on_failure = req->command != NULL;
         run->job_name = strdup(req->job->name);
-        run->user = strdup(req->job->user ? req->job->user : m->own_user ? m->own_user : "?"); /* NULL on ENOMEM: only a field lost */
+        run->user = strdup(req->job->user ? req->job->user
+                           : m->own_user  ? m->own_user
+                                          : "?"); /* NULL on ENOMEM: only a field lost */
         sd_id128_t id;
         if (req->run_id)
                 snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
@@ -452,20 +457,22 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
         if (r < 0) {
                 /* Without a collector, read synchronously: the daemon blocks
                  * for this batch, but never leaks it. */
-                log_msg(LOG_ERR, "cannot watch batch %llu: %s; collecting it synchronously",
-                        (unsigned long long)b->id, strerror(-r));
+                log_msg(LOG_ERR, "cannot watch batch %llu: %s; collecting it synchronously", (unsigned long long)b->id,
+                        strerror(-r));
                 collector_drain(b);
                 return (int)n;
         }
         if (bounded && deadline)
-                (void)sd_event_add_time_relative(m->event, &b->stuck, CLOCK_MONOTONIC, deadline + STUCK_SLACK_USEC,
-                                                 0, batch_on_stuck, b);
+                (void)sd_event_add_time_relative(m->event, &b->stuck, CLOCK_MONOTONIC, deadline + STUCK_SLACK_USEC, 0,
+                                                 batch_on_stuck, b);
         if (fork_failed) {
                 for (size_t i = 0; i < n; i++) {
                         struct run *run = &b->runs[i];
                         if (run->runner_pid == 0 && !run->finished) {
-                                struct outcome o = { .kind = OUTCOME_FINISHED, .slot = (uint32_t)i,
-                                                     .status = OUTCOME_SETUP_FAILED, .error = run->fork_error };
+                                struct outcome o = { .kind = OUTCOME_FINISHED,
+                                                     .slot = (uint32_t)i,
+                                                     .status = OUTCOME_SETUP_FAILED,
+                                                     .error = run->fork_error };
                                 strcpy(o.stage, "fork");
                                 if (!run->job_name)
                                         run->job_name = strdup("?");
@@ -545,8 +552,10 @@ static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int 
         if (image == MAP_FAILED || image->magic != IMAGE_MAGIC || image->id != id ||
             image->run_size != sizeof(struct image_run) || image->n_runs == 0 ||
             sizeof(struct image) + (size_t)image->n_runs * sizeof(struct image_run) > (size_t)st.st_size) {
-                log_msg(LOG_ERR, "stored batch %llu from the previous instance is unreadable; the outcomes of its "
-                        "runs cannot be recorded", (unsigned long long)id);
+                log_msg(LOG_ERR,
+                        "stored batch %llu from the previous instance is unreadable; the outcomes of its "
+                        "runs cannot be recorded",
+                        (unsigned long long)id);
                 if (image != MAP_FAILED)
                         munmap(image, (size_t)st.st_size);
                 if (pipe_fd >= 0)
@@ -564,8 +573,14 @@ static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int 
                         close(pipe_fd);
                 return; /* left in the store: a later instance may have the memory */
         }
-        *b = (struct batch){ .manager = m, .id = id, .fd = pipe_fd, .created_usec = image->created_usec,
-                             .image = image, .image_size = (size_t)st.st_size, .adopted = true, .n_runs = n };
+        *b = (struct batch){ .manager = m,
+                             .id = id,
+                             .fd = pipe_fd,
+                             .created_usec = image->created_usec,
+                             .image = image,
+                             .image_size = (size_t)st.st_size,
+                             .adopted = true,
+                             .n_runs = n };
         batch_link(b);
         m->n_stored++;
         if (id >= m->next_id)
@@ -592,18 +607,20 @@ static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int 
                 }
                 m->n_running++;
                 if (pipe_fd >= 0)
-                        log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED, .priority = LOG_INFO,
-                                                        .job = run->job_name, .run_id = run->run_id,
-                                                        .user = run->user, .job_pid = run->job_pid,
-                                                        .scheduled_usec = run->scheduled_usec },
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED,
+                                                       .priority = LOG_INFO,
+                                                       .job = run->job_name,
+                                                       .run_id = run->run_id,
+                                                       .user = run->user,
+                                                       .job_pid = run->job_pid,
+                                                       .scheduled_usec = run->scheduled_usec },
                                  "%s of %s (pid %d) taken over from the previous instance of tickd",
                                  run->on_failure ? "on_failure command" : "run", run->job_name, run->job_pid);
         }
         int r = pipe_fd < 0 ? -EBADF : collector_watch(b);
         if (r < 0) {
                 if (pipe_fd >= 0)
-                        log_msg(LOG_ERR, "cannot watch adopted batch %llu: %s", (unsigned long long)id,
-                                strerror(-r));
+                        log_msg(LOG_ERR, "cannot watch adopted batch %llu: %s", (unsigned long long)id, strerror(-r));
                 for (size_t i = 0; i < n; i++)
                         collector_run_finished(b, &b->runs[i], NULL); /* lost, by name */
                 batch_free(b);

@@ -48,24 +48,24 @@ struct run {
         struct batch *batch;
         uint32_t slot;
         char *job_name;
-        char *user;                /* the job's user= (TICKD_USER), NULL = the daemon's */
+        char *user; /* the job's user= (TICKD_USER), NULL = the daemon's */
         char run_id[CONTROL_RUN_ID_MAX];
-        int64_t scheduled_usec;    /* the instant it ran for (CLOCK_REALTIME), 0 = manual */
-        bool on_failure;           /* an on_failure command, not the job itself */
-        pid_t runner_pid;          /* 0 once reaped (or never forked) */
-        pid_t job_pid;             /* from the STARTED record; 0 before */
-        bool finished;             /* FINISHED record received, or lost */
+        int64_t scheduled_usec; /* the instant it ran for (CLOCK_REALTIME), 0 = manual */
+        bool on_failure;        /* an on_failure command, not the job itself */
+        pid_t runner_pid;       /* 0 once reaped (or never forked) */
+        pid_t job_pid;          /* from the STARTED record; 0 before */
+        bool finished;          /* FINISHED record received, or lost */
         bool cancel_requested;
-        int fork_error;            /* the errno of a runner that could not be forked, 0 = none */
+        int fork_error; /* the errno of a runner that could not be forked, 0 = none */
 };
 
 /* What to run: JOB (borrowed for the duration of batch_spawn() only). */
 struct run_request {
         const struct job *job;
         int64_t scheduled_usec;
-        const char *command;       /* NULL = job->command */
-        int failed_exit_status;    /* on_failure: the status that triggered it; -1 otherwise */
-        const char *run_id;        /* on_failure: the failed run's id; NULL = a fresh one */
+        const char *command;    /* NULL = job->command */
+        int failed_exit_status; /* on_failure: the status that triggered it; -1 otherwise */
+        const char *run_id;     /* on_failure: the failed run's id; NULL = a fresh one */
 };
 
 /* Called by the collector for every FINISHED record, and with OUTCOME
@@ -75,9 +75,9 @@ typedef void (*batch_finished_fn)(void *userdata, const struct run *run, const s
 
 struct batch_manager_options {
         sd_event *event;
-        const char *default_path;  /* PATH for jobs; NULL = built-in (copied) */
-        bool relay_output;         /* job output to stderr, prefixed "JOB: " */
-        const char *runs_dir;      /* run records (orphans.h), made if missing; NULL = none (copied) */
+        const char *default_path; /* PATH for jobs; NULL = built-in (copied) */
+        bool relay_output;        /* job output to stderr, prefixed "JOB: " */
+        const char *runs_dir;     /* run records (orphans.h), made if missing; NULL = none (copied) */
         batch_finished_fn finished;
         void *userdata;
 };

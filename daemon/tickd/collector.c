@@ -61,15 +61,9 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
                 rec.errno_value = o->error;
         }
         switch (rec.event) {
-        case LOG_EVENT_TIMED_OUT:
-                log_emit(&rec, "%s of %s timed out and was killed", what, run->job_name);
-                break;
-        case LOG_EVENT_CANCELLED:
-                log_emit(&rec, "%s of %s was cancelled", what, run->job_name);
-                break;
-        case LOG_EVENT_SUCCEEDED:
-                log_emit(&rec, "%s of %s succeeded", what, run->job_name);
-                break;
+        case LOG_EVENT_TIMED_OUT: log_emit(&rec, "%s of %s timed out and was killed", what, run->job_name); break;
+        case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled", what, run->job_name); break;
+        case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded", what, run->job_name); break;
         default:
                 if (o->status == OUTCOME_SETUP_FAILED)
                         log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
@@ -89,10 +83,10 @@ void collector_run_finished(struct batch *b, struct run *run, const struct outco
         b->n_finished++;
         struct batch_manager *m = b->manager;
         m->n_running--;
-        run_log_outcome(run, o);  /* 1. the journal record */
-        batch_image_sync(run);    /* 2. the stored image and the run record: not reported again */
+        run_log_outcome(run, o); /* 1. the journal record */
+        batch_image_sync(run);   /* 2. the stored image and the run record: not reported again */
         orphans_forget(run);
-        if (m->options.finished)  /* 3. the owner: in tickd, control and then the completion policy */
+        if (m->options.finished) /* 3. the owner: in tickd, control and then the completion policy */
                 m->options.finished(m->options.userdata, run, o);
 }
 
@@ -104,13 +98,16 @@ static void collector_record(struct batch *b, const struct outcome *o)
         if (o->kind == OUTCOME_STARTED) {
                 run->job_pid = o->pid;
                 batch_image_sync(run);
-                log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED, .priority = LOG_INFO,
-                                                .job = run->job_name, .run_id = run->run_id,
-                                                .user = run->user, .job_pid = o->pid,
-                                                .scheduled_usec = run->scheduled_usec,
-                                                .on_failure = run->on_failure },
-                         "%s of %s started as pid %d", run->on_failure ? "on_failure command" : "run",
-                         run->job_name, o->pid);
+                log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED,
+                                               .priority = LOG_INFO,
+                                               .job = run->job_name,
+                                               .run_id = run->run_id,
+                                               .user = run->user,
+                                               .job_pid = o->pid,
+                                               .scheduled_usec = run->scheduled_usec,
+                                               .on_failure = run->on_failure },
+                         "%s of %s started as pid %d", run->on_failure ? "on_failure command" : "run", run->job_name,
+                         o->pid);
                 if (run->cancel_requested && run->runner_pid > 0)
                         kill(run->runner_pid, SIGTERM);
         } else if (o->kind == OUTCOME_FINISHED) {

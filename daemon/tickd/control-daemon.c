@@ -36,7 +36,7 @@ struct passwd_cache {
 struct control_daemon {
         struct control_daemon_options options;
         struct control *control;
-        struct control_last *last;  /* each job's last outcome, kept across restarts */
+        struct control_last *last; /* each job's last outcome, kept across restarts */
         struct passwd_cache passwd;
 };
 
@@ -136,8 +136,8 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
         if (!run->on_failure) {
                 int r = control_last_set(cd->last, run->job_name, &co);
                 if (r < 0)
-                        log_emit((&(struct log_record){ .priority = LOG_WARNING, .job = run->job_name,
-                                                        .errno_value = -r }),
+                        log_emit((&(struct log_record){
+                                         .priority = LOG_WARNING, .job = run->job_name, .errno_value = -r }),
                                  "cannot keep the last outcome of %s: %s", run->job_name, strerror(-r));
         }
         control_run_finished(cd->control, run->job_name, &co);
@@ -217,7 +217,8 @@ static int for_each_file(void *userdata, control_file_fn each, void *ctx)
         int r = crontab_list_dir(cd->options.jobs_dir, cd->options.crontab_options, &paths, &d);
         if (r < 0) {
                 _cleanup_free_ char *reason = diag_first_error(&d);
-                struct control_file f = { .path = cd->options.jobs_dir, .loaded = false,
+                struct control_file f = { .path = cd->options.jobs_dir,
+                                          .loaded = false,
                                           .error = reason ? reason : strerror(-r) };
                 diag_free(&d);
                 r = each(&f, ctx);
@@ -226,7 +227,8 @@ static int for_each_file(void *userdata, control_file_fn each, void *ctx)
         diag_free(&d);
         for (char **p = paths; *p; p++) {
                 const struct crontab_file *file = scheduler_get_file(s, *p);
-                struct control_file f = { .path = *p, .loaded = file && file_identity_unchanged(&file->identity, *p),
+                struct control_file f = { .path = *p,
+                                          .loaded = file && file_identity_unchanged(&file->identity, *p),
                                           .n_jobs = file ? (unsigned)file->n_jobs : 0 };
                 _cleanup_free_ char *reason = NULL;
                 if (!f.loaded) {
@@ -251,7 +253,7 @@ struct visit_ctx {
         void *ctx;
         int r;
         uint64_t now;
-        const char *find_job;   /* newest_run(): the job to look for */
+        const char *find_job; /* newest_run(): the job to look for */
         uint64_t newest_id;
         char run_id[CONTROL_RUN_ID_MAX];
 };
@@ -282,8 +284,10 @@ static void visit_runs(void *userdata, uint64_t id, uint64_t age_usec, const str
         for (size_t i = 0; i < n && v->r == 0; i++) {
                 const struct run *run = missing[i];
                 const char *user = run_user(rv->cd, run->job_name);
-                struct control_run cr = { .job = run->job_name, .user = user,
-                                          .uid = job_uid(rv->cd, user), .run_id = run->run_id,
+                struct control_run cr = { .job = run->job_name,
+                                          .user = user,
+                                          .uid = job_uid(rv->cd, user),
+                                          .run_id = run->run_id,
                                           .pid = run->job_pid ? run->job_pid : run->runner_pid,
                                           .start_usec = v->now - age_usec };
                 v->r = v->each_run(&cr, v->ctx);
@@ -312,8 +316,9 @@ static void visit_batch(void *userdata, uint64_t id, uint64_t age_usec, const st
         }
         for (size_t i = 0; i < n; i++)
                 names[i] = missing[i]->job_name;
-        struct control_batch b = { .id = id, .created_usec = v->now - age_usec, .n_jobs = (unsigned)n,
-                                   .missing = names, .n_missing = n };
+        struct control_batch b = {
+                .id = id, .created_usec = v->now - age_usec, .n_jobs = (unsigned)n, .missing = names, .n_missing = n
+        };
         v->r = v->each_batch(&b, v->ctx);
         free(names);
 }
@@ -414,9 +419,9 @@ int control_daemon_new(const struct control_daemon_options *options, struct cont
         }
         /* Every finished and every dropped run: last outcomes and the
          * RunJob(wait) callers. */
-        scheduler_set_listener(options->scheduler, &(struct scheduler_listener){ .finished = on_finished,
-                                                                                 .dropped = on_dropped,
-                                                                                 .userdata = cd });
+        scheduler_set_listener(
+                options->scheduler,
+                &(struct scheduler_listener){ .finished = on_finished, .dropped = on_dropped, .userdata = cd });
         *out = cd;
         return 0;
 }

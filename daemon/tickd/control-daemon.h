@@ -26,11 +26,11 @@ struct control_daemon;
 struct control_daemon_options {
         sd_event *event;
         struct scheduler *scheduler;
-        const char *jobs_dir;                        /* borrowed, lives as long as the bridge */
+        const char *jobs_dir;                          /* borrowed, lives as long as the bridge */
         const struct crontab_options *crontab_options; /* borrowed */
-        void (*reload)(void *userdata);              /* the daemon's own reload */
+        void (*reload)(void *userdata);                /* the daemon's own reload */
         void *userdata;
-        struct control_options control;              /* the socket (control_new) */
+        struct control_options control; /* the socket (control_new) */
 };
 
 /* Creates the socket and starts serving. */

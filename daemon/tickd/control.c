@@ -42,7 +42,7 @@ struct connection {
         sd_bus *bus;
         uid_t uid;
         pid_t pid;
-        bool ready;      /* its SASL handshake is over (see on_handshake_check) */
+        bool ready; /* its SASL handshake is over (see on_handshake_check) */
         unsigned serial;
 };
 
@@ -71,7 +71,7 @@ struct log_limit {
 struct control {
         struct recent recent[RECENT_MAX];
         struct log_limit limits[LOG_LIMIT_SLOTS];
-        sd_event_source *limit_timer;      /* one-shot: the end of the first window with suppressed lines */
+        sd_event_source *limit_timer; /* one-shot: the end of the first window with suppressed lines */
         unsigned recent_next;
         sd_event *event;
         sd_event_source *listen_source;
@@ -214,8 +214,8 @@ static int deny(struct connection *conn, sd_bus_error *error, const char *what)
 {
         if (log_allowed(conn->control, conn->uid))
                 log_emit((&(struct log_record){ .priority = LOG_WARNING }),
-                         "control: permission denied: uid %u (pid %d) may not %s", (unsigned)conn->uid,
-                         (int)conn->pid, what);
+                         "control: permission denied: uid %u (pid %d) may not %s", (unsigned)conn->uid, (int)conn->pid,
+                         what);
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "permission denied: %s needs %s", what,
                                  conn->control->options.user_mode ? "the instance's owner" : "root");
 }
@@ -233,10 +233,9 @@ static int append_job(sd_bus_message *m, const struct control_job *cj)
 {
         const struct job *j = cj->job;
         const struct control_outcome *last = cj->last;
-        return sd_bus_message_append(m, CONTROL_JOB_SIG, strempty(j->name), strempty(j->description),
-                                     strempty(j->file), strempty(j->schedule_text),
-                                     j->zone ? tz_name(j->zone) : strempty(j->timezone), strempty(j->user),
-                                     strempty(j->command), (int)j->enabled, cj->next_usec,
+        return sd_bus_message_append(m, CONTROL_JOB_SIG, strempty(j->name), strempty(j->description), strempty(j->file),
+                                     strempty(j->schedule_text), j->zone ? tz_name(j->zone) : strempty(j->timezone),
+                                     strempty(j->user), strempty(j->command), (int)j->enabled, cj->next_usec,
                                      last ? last->start_usec : UINT64_C(0), last ? last->end_usec : UINT64_C(0),
                                      last ? strempty(last->result) : "", last ? last->exit_status : -1,
                                      last ? last->signal : 0, cj->running);
@@ -350,10 +349,9 @@ static int append_definition(sd_bus_message *m, const struct job *j)
         int r;
         snprintf(where, sizeof(where), "%s:%u", strempty(j->file), j->line);
         if ((r = sd_bus_message_open_container(m, 'a', "(ss)")) < 0 ||
-            (r = append_pair(m, "description", j->description)) < 0 ||
-            (r = append_pair(m, "file", where)) < 0 || (r = append_pair(m, "schedule", j->schedule_text)) < 0 ||
-            (r = append_pair(m, "command", j->command)) < 0 || (r = append_pair(m, "user", j->user)) < 0 ||
-            (r = append_pair(m, "group", j->group)) < 0 ||
+            (r = append_pair(m, "description", j->description)) < 0 || (r = append_pair(m, "file", where)) < 0 ||
+            (r = append_pair(m, "schedule", j->schedule_text)) < 0 || (r = append_pair(m, "command", j->command)) < 0 ||
+            (r = append_pair(m, "user", j->user)) < 0 || (r = append_pair(m, "group", j->group)) < 0 ||
             (r = append_pair(m, "timezone", j->zone ? tz_name(j->zone) : j->timezone)) < 0 ||
             (r = append_span(m, "timeout", j->timeout_usec)) < 0 ||
             (r = append_span(m, "kill_grace", j->kill_grace_usec)) < 0 ||
@@ -424,8 +422,8 @@ static int no_such_job(sd_bus_error *error, const char *name)
 static int check_name(sd_bus_error *error, const char *name)
 {
         if (strnlen(name, INIFILE_MAX_SECTION + 1) > INIFILE_MAX_SECTION)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "invalid job name: longer than %d bytes", INIFILE_MAX_SECTION);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "invalid job name: longer than %d bytes",
+                                         INIFILE_MAX_SECTION);
         return 0;
 }
 
@@ -480,10 +478,7 @@ static uint64_t rss_kb(void)
         return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 
-static int count_job(const struct control_job *cj, void *userdata)
-{
-        return list_job_one(cj, userdata);
-}
+static int count_job(const struct control_job *cj, void *userdata) { return list_job_one(cj, userdata); }
 
 static int status_run_one(const struct control_run *run, void *userdata)
 {
@@ -523,10 +518,9 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
                 return r;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 ||
-            (r = sd_bus_message_append(reply, "stuut", TICKD_VERSION, c->options.started_usec, count.count,
-                                       count_fds(), rss_kb())) < 0 ||
-            (r = append_files(conn, reply)) < 0 ||
-            (r = sd_bus_message_open_container(reply, 'a', CONTROL_RUN_SIG)) < 0)
+            (r = sd_bus_message_append(reply, "stuut", TICKD_VERSION, c->options.started_usec, count.count, count_fds(),
+                                       rss_kb())) < 0 ||
+            (r = append_files(conn, reply)) < 0 || (r = sd_bus_message_open_container(reply, 'a', CONTROL_RUN_SIG)) < 0)
                 return r;
         struct list_ctx runs = { .conn = conn, .reply = reply };
         if ((r = c->ops->for_each_run(c->userdata, status_run_one, &runs)) < 0 ||
@@ -584,8 +578,8 @@ static int method_run_job(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (r != 0) {
                 /* The reply waits for the outcome; the peer hears now why it waits. */
                 __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *signal = NULL;
-                if ((r = sd_bus_message_new_signal(conn->bus, &signal, CONTROL_PATH, CONTROL_INTERFACE,
-                                                   "RunWaiting")) < 0 ||
+                if ((r = sd_bus_message_new_signal(conn->bus, &signal, CONTROL_PATH, CONTROL_INTERFACE, "RunWaiting")) <
+                            0 ||
                     (r = sd_bus_message_append(signal, "sss", name, run_id, state)) < 0 ||
                     (r = sd_bus_send(conn->bus, signal, NULL)) < 0)
                         return r;
@@ -728,7 +722,8 @@ static int connection_check_backlog(struct connection *conn)
         if (log_allowed(conn->control, conn->uid))
                 log_emit((&(struct log_record){ .priority = LOG_WARNING }),
                          "control: uid %u (pid %d) does not read its replies (%" PRIu64 " unread): "
-                         "closing its connection", (unsigned)conn->uid, (int)conn->pid, queued);
+                         "closing its connection",
+                         (unsigned)conn->uid, (int)conn->pid, queued);
         connection_free(conn);
         return 1;
 }
@@ -824,8 +819,8 @@ static int connection_new(struct control *c, int fd)
             (r = sd_bus_set_description(bus, "tickd-control-peer")) < 0 ||
             (r = sd_bus_add_filter(bus, NULL, on_message, conn)) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, CONTROL_PATH, CONTROL_INTERFACE, manager_vtable, conn)) < 0 ||
-            (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                          hello_vtable, conn)) < 0 ||
+            (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus", hello_vtable,
+                                          conn)) < 0 ||
             (r = sd_bus_start(bus)) < 0 || (r = sd_bus_attach_event(bus, c->event, 0)) < 0) {
                 sd_bus_flush_close_unref(bus);
                 free(conn);
@@ -857,14 +852,14 @@ static void accept_pause(struct control *c, int error)
 {
         if (!c->accept_starved)
                 log_emit((&(struct log_record){ .priority = LOG_WARNING, .errno_value = error }),
-                         "control: cannot accept connections: %s; retrying every %d ms until it can",
-                         strerror(error), CONTROL_ACCEPT_RETRY_MSEC);
+                         "control: cannot accept connections: %s; retrying every %d ms until it can", strerror(error),
+                         CONTROL_ACCEPT_RETRY_MSEC);
         c->accept_starved = true;
         uint64_t delay = (uint64_t)CONTROL_ACCEPT_RETRY_MSEC * 1000;
         int r;
         if (!c->accept_retry)
-                r = sd_event_add_time_relative(c->event, &c->accept_retry, CLOCK_MONOTONIC, delay, 0,
-                                               on_accept_retry, c);
+                r = sd_event_add_time_relative(c->event, &c->accept_retry, CLOCK_MONOTONIC, delay, 0, on_accept_retry,
+                                               c);
         else if ((r = sd_event_source_set_time_relative(c->accept_retry, delay)) >= 0)
                 r = sd_event_source_set_enabled(c->accept_retry, SD_EVENT_ONESHOT);
         /* Without the timer nothing would listen again: keep spinning then. */
@@ -968,8 +963,8 @@ static int make_socket(struct control *c, const char *runtime_dir)
         return 0;
 }
 
-int control_new(sd_event *event, const struct control_options *options, const struct control_ops *ops,
-                void *userdata, struct control **out)
+int control_new(sd_event *event, const struct control_options *options, const struct control_ops *ops, void *userdata,
+                struct control **out)
 {
         struct control *c = calloc(1, sizeof(*c));
         if (!c)
@@ -1038,8 +1033,8 @@ void control_run_dropped(struct control *c, const char *job, const char *run_id,
                 }
                 *p = w->next;
                 int r = sd_bus_reply_method_errorf(w->call, CONTROL_ERROR_DROPPED,
-                                                   "the queued run %s of %s was dropped before it started: %s",
-                                                   run_id, job, reason);
+                                                   "the queued run %s of %s was dropped before it started: %s", run_id,
+                                                   job, reason);
                 if (r < 0)
                         log_emit((&(struct log_record){ .priority = LOG_DEBUG, .job = job, .run_id = run_id }),
                                  "control: cannot tell the waiter of a dropped run: %s", strerror(-r));
@@ -1065,8 +1060,8 @@ void control_run_finished(struct control *c, const char *job, const struct contr
                         continue;
                 }
                 *p = w->next;
-                int r = sd_bus_reply_method_return(w->call, "ssiit", o->run_id, strempty(o->result),
-                                                   o->exit_status, o->signal, duration);
+                int r = sd_bus_reply_method_return(w->call, "ssiit", o->run_id, strempty(o->result), o->exit_status,
+                                                   o->signal, duration);
                 if (r < 0)
                         log_emit((&(struct log_record){ .priority = LOG_DEBUG, .job = job, .run_id = o->run_id }),
                                  "control: cannot send the outcome to its waiter: %s", strerror(-r));

@@ -44,38 +44,38 @@
 #include "core/crontab.h"
 #include "shared/control-protocol.h"
 
-#define CONTROL_MAX_CONNECTIONS 128  /* beyond this, new peers other than root are closed at once */
-#define CONTROL_MAX_PER_USER 16      /* and beyond this many of one uid other than root */
-#define CONTROL_ACCEPT_RETRY_MSEC 200 /* pause after accept() ran out of descriptors or memory */
-#define CONTROL_MAX_UNREAD_REPLIES 64 /* queued in the daemon, beyond the kernel's socket buffer */
-#define CONTROL_LOG_BURST 10          /* warnings per uid per interval, */
-#define CONTROL_LOG_INTERVAL_SEC 5    /* then one line: "suppressed N more messages" */
+#define CONTROL_MAX_CONNECTIONS    128 /* beyond this, new peers other than root are closed at once */
+#define CONTROL_MAX_PER_USER       16  /* and beyond this many of one uid other than root */
+#define CONTROL_ACCEPT_RETRY_MSEC  200 /* pause after accept() ran out of descriptors or memory */
+#define CONTROL_MAX_UNREAD_REPLIES 64  /* queued in the daemon, beyond the kernel's socket buffer */
+#define CONTROL_LOG_BURST          10  /* warnings per uid per interval, */
+#define CONTROL_LOG_INTERVAL_SEC   5   /* then one line: "suppressed N more messages" */
 
 struct control_job {
-        const struct job *job;                /* the definition as loaded */
+        const struct job *job; /* the definition as loaded */
         /* Who the job runs as, for authorisation: UID when the daemon knows
          * it without the name service, else (uid_t)-1: then a job without
          * user= runs as the daemon's own user, and one whose user= could not
          * be resolved is shown to the privileged peer only. */
         uid_t uid;
-        uint64_t next_usec;                   /* 0 = none */
-        const struct control_outcome *last;   /* NULL = none recorded (kept across restarts) */
-        unsigned running;                     /* runs in progress */
+        uint64_t next_usec;                 /* 0 = none */
+        const struct control_outcome *last; /* NULL = none recorded (kept across restarts) */
+        unsigned running;                   /* runs in progress */
 };
 
 struct control_file {
         const char *path;
-        bool loaded;          /* false: rejected (its previous version may still be in force) */
-        const char *error;    /* first error, "FILE:LINE: message"; NULL when loaded */
+        bool loaded;       /* false: rejected (its previous version may still be in force) */
+        const char *error; /* first error, "FILE:LINE: message"; NULL when loaded */
         unsigned n_jobs;
 };
 
 struct control_run {
         const char *job;
-        const char *user;     /* the job's user= (NULL = the daemon's user) */
-        uid_t uid;            /* as in struct control_job */
+        const char *user; /* the job's user= (NULL = the daemon's user) */
+        uid_t uid;        /* as in struct control_job */
         const char *run_id;
-        pid_t pid;            /* the runner's pid, 0 = not yet started */
+        pid_t pid; /* the runner's pid, 0 = not yet started */
         uint64_t start_usec;
 };
 
@@ -118,10 +118,10 @@ struct control_ops {
 };
 
 struct control_options {
-        const char *runtime_dir;  /* created if missing (0755, or 0700 in user mode) */
+        const char *runtime_dir; /* created if missing (0755, or 0700 in user mode) */
         bool user_mode;
-        uid_t owner_uid;          /* user mode: the only uid allowed */
-        uint64_t started_usec;    /* CLOCK_REALTIME of the daemon's start, for uptime */
+        uid_t owner_uid;       /* user mode: the only uid allowed */
+        uint64_t started_usec; /* CLOCK_REALTIME of the daemon's start, for uptime */
 };
 
 struct control;
@@ -130,8 +130,8 @@ struct control;
  * live daemon answers on is not: -EADDRINUSE) with mode 0666 (system: each
  * call is authorised) or 0600 (user), and starts accepting on EVENT. Call
  * before READY=1. */
-int control_new(sd_event *event, const struct control_options *options,
-                const struct control_ops *ops, void *userdata, struct control **out);
+int control_new(sd_event *event, const struct control_options *options, const struct control_ops *ops, void *userdata,
+                struct control **out);
 /* Closes every connection (pending waits get an error) and removes the
  * socket. NULL is allowed. */
 struct control *control_free(struct control *c);

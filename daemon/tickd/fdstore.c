@@ -14,8 +14,8 @@
 #include "core/cleanup.h"
 #include "core/strv.h"
 
-#define SYSTEMD_SERVICE "org.freedesktop.systemd1"
-#define BUS_TIMEOUT_USEC (2 * 1000000)
+#define SYSTEMD_SERVICE      "org.freedesktop.systemd1"
+#define BUS_TIMEOUT_USEC     (2 * 1000000)
 #define BARRIER_TIMEOUT_USEC (5 * 1000000)
 
 unsigned fdstore_size(void)
@@ -145,8 +145,8 @@ enum fdstore_stop_kind fdstore_stop_kind(bool user_manager)
             sd_bus_message_read(reply, "o", &unit_path) < 0 || !(unit = strdup(unit_path)))
                 goto done;
         reply = sd_bus_message_unref(reply);
-        if (sd_bus_get_property(bus, SYSTEMD_SERVICE, unit, SYSTEMD_SERVICE ".Unit", "Job", &error, &reply,
-                                "(uo)") < 0 ||
+        if (sd_bus_get_property(bus, SYSTEMD_SERVICE, unit, SYSTEMD_SERVICE ".Unit", "Job", &error, &reply, "(uo)") <
+                    0 ||
             sd_bus_message_read(reply, "(uo)", &job_id, &job_path) < 0)
                 goto done;
         if (job_id == 0) {

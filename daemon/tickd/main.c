@@ -51,7 +51,7 @@ struct options {
 struct daemon {
         struct options *options;
         char *jobs_dir;
-        char *runtime_dir;  /* RUNTIME_DIR/tickd */
+        char *runtime_dir; /* RUNTIME_DIR/tickd */
         sd_event *event;
         struct scheduler *scheduler;
         struct control_daemon *control; /* the control socket; NULL until it is up */
@@ -59,13 +59,13 @@ struct daemon {
         struct tz_cache *zones;
         struct crontab_options crontab_options;
         sd_event_source *reload_timer;
-        const char *reload_reason; /* why the armed reload_timer will reload */
-        sd_event_source *inotify;       /* the jobs directory */
-        sd_event_source *conf_inotify;  /* the configuration directory, for tickd.conf */
+        const char *reload_reason;     /* why the armed reload_timer will reload */
+        sd_event_source *inotify;      /* the jobs directory */
+        sd_event_source *conf_inotify; /* the configuration directory, for tickd.conf */
         sd_event_source *shutdown_timer;
         sd_event_source *shutdown_check;
         sd_event_source *status_post;
-        char status[256];   /* the last STATUS= sent to the service manager */
+        char status[256]; /* the last STATUS= sent to the service manager */
         bool stopping;
         bool killed;
 };
@@ -110,8 +110,17 @@ static char *xdg_dir(const char *variable, const char *fallback)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-        enum { OPT_USER = 256, OPT_CONFIG, OPT_STATE, OPT_RUNTIME, OPT_TARGET, OPT_LEVEL, OPT_CHECK, OPT_HELP,
-               OPT_VERSION };
+        enum {
+                OPT_USER = 256,
+                OPT_CONFIG,
+                OPT_STATE,
+                OPT_RUNTIME,
+                OPT_TARGET,
+                OPT_LEVEL,
+                OPT_CHECK,
+                OPT_HELP,
+                OPT_VERSION
+        };
         static const struct option long_options[] = {
                 { "user", no_argument, NULL, OPT_USER },
                 { "config-dir", required_argument, NULL, OPT_CONFIG },
@@ -129,9 +138,18 @@ static int parse_options(int argc, char **argv, struct options *o)
         while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_USER: o->user = true; break;
-                case OPT_CONFIG: free(o->config_dir); o->config_dir = strdup(optarg); break;
-                case OPT_STATE: free(o->state_dir); o->state_dir = strdup(optarg); break;
-                case OPT_RUNTIME: free(o->runtime_dir); o->runtime_dir = strdup(optarg); break;
+                case OPT_CONFIG:
+                        free(o->config_dir);
+                        o->config_dir = strdup(optarg);
+                        break;
+                case OPT_STATE:
+                        free(o->state_dir);
+                        o->state_dir = strdup(optarg);
+                        break;
+                case OPT_RUNTIME:
+                        free(o->runtime_dir);
+                        o->runtime_dir = strdup(optarg);
+                        break;
                 case OPT_TARGET:
                         if (log_target_from_string(optarg, &o->log_target) < 0) {
                                 fprintf(stderr, "tickd: --log-target: '%s' is not auto, journal or stderr\n", optarg);
@@ -369,8 +387,7 @@ static void reload(struct daemon *d, const char *why, bool settings)
         int r = reread ? reload_jobs_all(d->scheduler, d->jobs_dir, &d->crontab_options, &res)
                        : reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, &res);
         if (r < 0) {
-                log_msg(LOG_ERR, "reload (%s): cannot read %s: %s; keeping every job", why, d->jobs_dir,
-                        strerror(-r));
+                log_msg(LOG_ERR, "reload (%s): cannot read %s: %s; keeping every job", why, d->jobs_dir, strerror(-r));
                 return;
         }
         log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
@@ -387,10 +404,7 @@ static void reload_notified(struct daemon *d, const char *why)
         notify_ready();
 }
 
-static void reload_for_control(void *userdata)
-{
-        reload_notified(userdata, "tickctl reload");
-}
+static void reload_for_control(void *userdata) { reload_notified(userdata, "tickctl reload"); }
 
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -406,8 +420,7 @@ static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
  * editor's save, a package's unpack are several events). */
 static void reload_soon(struct daemon *d, const char *reason)
 {
-        d->reload_reason = d->reload_reason && strcmp(d->reload_reason, reason) != 0 ? "configuration changed"
-                                                                                       : reason;
+        d->reload_reason = d->reload_reason && strcmp(d->reload_reason, reason) != 0 ? "configuration changed" : reason;
         uint64_t now;
         sd_event_now(d->event, CLOCK_MONOTONIC, &now);
         sd_event_source_set_time(d->reload_timer, now + RELOAD_DEBOUNCE_USEC);
@@ -645,14 +658,18 @@ static void adopt_previous_runs(struct daemon *d)
 
 static int open_control(struct daemon *d)
 {
-        int r = control_daemon_new(&(struct control_daemon_options){
-                                           .event = d->event, .scheduler = d->scheduler, .jobs_dir = d->jobs_dir,
-                                           .crontab_options = &d->crontab_options, .reload = reload_for_control,
-                                           .userdata = d,
-                                           .control = { .runtime_dir = d->runtime_dir,
-                                                        .user_mode = d->options->user, .owner_uid = getuid(),
-                                                        .started_usec = clock_now_usec(CLOCK_REALTIME) } },
-                                   &d->control);
+        int r = control_daemon_new(
+                &(struct control_daemon_options){ .event = d->event,
+                                                  .scheduler = d->scheduler,
+                                                  .jobs_dir = d->jobs_dir,
+                                                  .crontab_options = &d->crontab_options,
+                                                  .reload = reload_for_control,
+                                                  .userdata = d,
+                                                  .control = { .runtime_dir = d->runtime_dir,
+                                                               .user_mode = d->options->user,
+                                                               .owner_uid = getuid(),
+                                                               .started_usec = clock_now_usec(CLOCK_REALTIME) } },
+                &d->control);
         if (r < 0)
                 log_msg(LOG_ERR, "cannot create the control socket in %s: %s", d->runtime_dir, strerror(-r));
         return r;

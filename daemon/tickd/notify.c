@@ -31,9 +31,8 @@ int notify_errno(int error, const char *text)
 
 int notify_watchdog_setup(sd_event *event) { return sd_event_set_watchdog(event, 1); }
 
-char *notify_format_status(char *buf, size_t size, unsigned jobs, unsigned running,
-                           const char *next_job, uint64_t next_realtime_usec,
-                           uint64_t now_realtime_usec)
+char *notify_format_status(char *buf, size_t size, unsigned jobs, unsigned running, const char *next_job,
+                           uint64_t next_realtime_usec, uint64_t now_realtime_usec)
 {
         char when[64] = "";
         if (next_job) {
@@ -45,10 +44,9 @@ char *notify_format_status(char *buf, size_t size, unsigned jobs, unsigned runni
                 strftime(when, sizeof(when), today ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &next_tm);
         }
         if (next_job)
-                snprintf(buf, size, "%u job%s, %u running; next: %s at %s", jobs, jobs == 1 ? "" : "s",
-                         running, next_job, when);
+                snprintf(buf, size, "%u job%s, %u running; next: %s at %s", jobs, jobs == 1 ? "" : "s", running,
+                         next_job, when);
         else
-                snprintf(buf, size, "%u job%s, %u running; no job scheduled", jobs, jobs == 1 ? "" : "s",
-                         running);
+                snprintf(buf, size, "%u job%s, %u running; no job scheduled", jobs, jobs == 1 ? "" : "s", running);
         return buf;
 }

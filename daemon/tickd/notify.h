@@ -35,8 +35,7 @@ int notify_watchdog_setup(sd_event *event);
  * NEXT_JOB NULL = "no job scheduled"; NEXT_REALTIME_USEC is shown in local
  * time, with the date when it is not today relative to NOW_REALTIME_USEC.
  * Returns BUF. */
-char *notify_format_status(char *buf, size_t size, unsigned jobs, unsigned running,
-                           const char *next_job, uint64_t next_realtime_usec,
-                           uint64_t now_realtime_usec);
+char *notify_format_status(char *buf, size_t size, unsigned jobs, unsigned running, const char *next_job,
+                           uint64_t next_realtime_usec, uint64_t now_realtime_usec);
 
 #endif

@@ -21,7 +21,7 @@
 #include "tickd/batch-internal.h"
 #include "tickd/collector.h"
 
-#define RECORD_MAX 4096
+#define RECORD_MAX   4096
 #define NAME_MAX_LEN (CONTROL_RUN_ID_MAX + 16)
 
 /* A run and the on_failure command started under its id have a record each. */
@@ -67,9 +67,8 @@ static int record_format(const struct orphan_record *rec, char *buf, size_t size
                          "job=%s\nrun_id=%s\nuser=%s\non_failure=%d\nscheduled_usec=%" PRId64 "\n"
                          "start_usec=%" PRId64 "\nboot_id=%s\nrunner_pid=%d\nrunner_start=%" PRIu64 "\n"
                          "job_pid=%d\n",
-                         rec->job_name, rec->run_id, rec->user, rec->on_failure, rec->scheduled_usec,
-                         rec->start_usec, rec->boot_id, (int)rec->runner_pid, rec->runner_start,
-                         (int)rec->job_pid);
+                         rec->job_name, rec->run_id, rec->user, rec->on_failure, rec->scheduled_usec, rec->start_usec,
+                         rec->boot_id, (int)rec->runner_pid, rec->runner_start, (int)rec->job_pid);
         const struct outcome *o = &rec->outcome;
         if (rec->has_outcome && n >= 0 && (size_t)n < size)
                 n += snprintf(buf + n, size - (size_t)n,
@@ -127,9 +126,15 @@ static int record_parse_line(struct orphan_record *rec, const char *key, const c
 {
         struct outcome *o = &rec->outcome;
         int64_t v = 0;
-        struct { const char *key; char *buf; size_t size; } strings[] = {
-                { "job", rec->job_name, sizeof(rec->job_name) }, { "run_id", rec->run_id, sizeof(rec->run_id) },
-                { "user", rec->user, sizeof(rec->user) }, { "boot_id", rec->boot_id, sizeof(rec->boot_id) },
+        struct {
+                const char *key;
+                char *buf;
+                size_t size;
+        } strings[] = {
+                { "job", rec->job_name, sizeof(rec->job_name) },
+                { "run_id", rec->run_id, sizeof(rec->run_id) },
+                { "user", rec->user, sizeof(rec->user) },
+                { "boot_id", rec->boot_id, sizeof(rec->boot_id) },
         };
         for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
                 if (strcmp(key, strings[i].key) == 0) {
@@ -144,13 +149,24 @@ static int record_parse_line(struct orphan_record *rec, const char *key, const c
         }
         if (parse_i64(value, &v) < 0)
                 return -EBADMSG;
-        struct { const char *key; int64_t *i64; int32_t *i32; uint8_t *u8; } fields[] = {
-                { "scheduled_usec", .i64 = &rec->scheduled_usec }, { "start_usec", .i64 = &rec->start_usec },
-                { "end_usec", .i64 = &o->end_usec }, { "duration_usec", .i64 = &o->duration_usec },
-                { "user_usec", .i64 = &o->user_usec }, { "system_usec", .i64 = &o->system_usec },
-                { "maxrss_kb", .i64 = &o->maxrss_kb }, { "code", .i32 = &o->code },
-                { "signal", .i32 = &o->signal }, { "error", .i32 = &o->error },
-                { "timed_out", .u8 = &o->timed_out }, { "cancelled", .u8 = &o->cancelled },
+        struct {
+                const char *key;
+                int64_t *i64;
+                int32_t *i32;
+                uint8_t *u8;
+        } fields[] = {
+                { "scheduled_usec", .i64 = &rec->scheduled_usec },
+                { "start_usec", .i64 = &rec->start_usec },
+                { "end_usec", .i64 = &o->end_usec },
+                { "duration_usec", .i64 = &o->duration_usec },
+                { "user_usec", .i64 = &o->user_usec },
+                { "system_usec", .i64 = &o->system_usec },
+                { "maxrss_kb", .i64 = &o->maxrss_kb },
+                { "code", .i32 = &o->code },
+                { "signal", .i32 = &o->signal },
+                { "error", .i32 = &o->error },
+                { "timed_out", .u8 = &o->timed_out },
+                { "cancelled", .u8 = &o->cancelled },
         };
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
                 if (strcmp(key, fields[i].key) == 0) {
@@ -254,7 +270,11 @@ static struct batch *orphan_batch_new(struct batch_manager *m, const struct orph
         /* Its age as status shows it: CLOCK_MONOTONIC is one clock for every process of a boot. */
         uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
         uint64_t age = (uint64_t)((int64_t)clock_now_usec(CLOCK_REALTIME) - rec->start_usec);
-        *b = (struct batch){ .manager = m, .fd = -1, .adopted = true, .orphan = true, .n_runs = 1,
+        *b = (struct batch){ .manager = m,
+                             .fd = -1,
+                             .adopted = true,
+                             .orphan = true,
+                             .n_runs = 1,
                              .created_usec = age < now ? now - age : now };
         struct run *run = &b->runs[0];
         run->batch = b;
@@ -321,8 +341,10 @@ static bool orphan_adopt(struct batch_manager *m, const char *name)
         if (fd < 0 && fd != -ESRCH) {
                 /* Recording it lost now could record it twice: its runner
                  * may still write its outcome here for a later start. */
-                log_msg(LOG_WARNING, "cannot watch runner %d of %s (run %s): %s; its run is recorded at a later "
-                        "start of tickd", (int)rec.runner_pid, rec.job_name, rec.run_id, strerror(-fd));
+                log_msg(LOG_WARNING,
+                        "cannot watch runner %d of %s (run %s): %s; its run is recorded at a later "
+                        "start of tickd",
+                        (int)rec.runner_pid, rec.job_name, rec.run_id, strerror(-fd));
                 return false;
         }
         struct batch *b = orphan_batch_new(m, &rec);
@@ -344,9 +366,13 @@ static bool orphan_adopt(struct batch_manager *m, const char *name)
                 batch_free(b); /* its record stays, for a later start */
                 return false;
         }
-        log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED, .priority = LOG_INFO, .job = rec.job_name,
-                                        .run_id = rec.run_id, .user = rec.user[0] ? rec.user : NULL,
-                                        .job_pid = rec.job_pid, .scheduled_usec = rec.scheduled_usec },
+        log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED,
+                                       .priority = LOG_INFO,
+                                       .job = rec.job_name,
+                                       .run_id = rec.run_id,
+                                       .user = rec.user[0] ? rec.user : NULL,
+                                       .job_pid = rec.job_pid,
+                                       .scheduled_usec = rec.scheduled_usec },
                  "%s of %s (runner pid %d) left running by an instance of tickd that was killed; watching it",
                  rec.on_failure ? "on_failure command" : "run", rec.job_name, (int)rec.runner_pid);
         return true;

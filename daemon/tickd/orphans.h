@@ -47,14 +47,14 @@ struct orphan_record {
         char run_id[CONTROL_RUN_ID_MAX];
         char user[72];
         bool on_failure;
-        int64_t scheduled_usec;   /* 0 = manual */
-        int64_t start_usec;       /* CLOCK_REALTIME: when the runner started */
+        int64_t scheduled_usec; /* 0 = manual */
+        int64_t start_usec;     /* CLOCK_REALTIME: when the runner started */
         char boot_id[37];
         pid_t runner_pid;
-        uint64_t runner_start;    /* /proc/PID/stat field 22, in clock ticks since boot */
+        uint64_t runner_start; /* /proc/PID/stat field 22, in clock ticks since boot */
         pid_t job_pid;
         bool has_outcome;
-        struct outcome outcome;   /* FINISHED, with HAS_OUTCOME */
+        struct outcome outcome; /* FINISHED, with HAS_OUTCOME */
 };
 
 /* In the runner: writes REC (its runner_pid, runner_start and boot_id are

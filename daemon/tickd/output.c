@@ -21,9 +21,9 @@
 #define JOURNAL_SNDBUF (8 * 1024 * 1024)
 
 struct output_stream {
-        int fd;               /* read end; -1 once the stream has ended */
+        int fd; /* read end; -1 once the stream has ended */
         int priority;
-        const char *name;     /* TICKD_OUTPUT */
+        const char *name; /* TICKD_OUTPUT */
         struct output *owner;
         struct line_buffer lines;
         char data[OUTPUT_LINE_MAX];
@@ -55,7 +55,10 @@ static int journal_connect(void)
 static void send_stderr(const struct output *o, const char *line, size_t len)
 {
         struct iovec iov[] = {
-                { (char *)o->job, strlen(o->job) }, { ": ", 2 }, { (char *)line, len }, { "\n", 1 },
+                { (char *)o->job, strlen(o->job) },
+                { ": ", 2 },
+                { (char *)line, len },
+                { "\n", 1 },
         };
         (void)!writev(STDERR_FILENO, iov, ELEMENTSOF(iov));
 }
@@ -157,10 +160,7 @@ int output_open(const char *job, const char *run_id, bool to_journal, struct out
         return 0;
 }
 
-bool output_to_journal(const struct output *o)
-{
-        return o->journal_fd >= 0;
-}
+bool output_to_journal(const struct output *o) { return o->journal_fd >= 0; }
 
 size_t output_pollfds(const struct output *o, struct pollfd fds[OUTPUT_POLLFDS_MAX])
 {

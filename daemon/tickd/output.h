@@ -34,7 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OUTPUT_LINE_MAX (48 * 1024)
+#define OUTPUT_LINE_MAX    (48 * 1024)
 #define OUTPUT_POLLFDS_MAX 2
 
 struct output;

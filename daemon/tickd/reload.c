@@ -40,8 +40,10 @@ static void load_one(struct scheduler *s, const char *path, const struct crontab
         diag_free(&diags);
         if (r < 0) {
                 result->rejected++;
-                log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .priority = LOG_ERR,
-                                                .file = path, .errno_value = r == -EINVAL ? 0 : -r },
+                log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED,
+                                               .priority = LOG_ERR,
+                                               .file = path,
+                                               .errno_value = r == -EINVAL ? 0 : -r },
                          "%s rejected%s", path, old ? "; its previous version stays in force" : "");
                 return;
         }
@@ -49,8 +51,10 @@ static void load_one(struct scheduler *s, const char *path, const struct crontab
         r = scheduler_set_file(s, path, file, &conflict);
         if (r == -EEXIST) {
                 result->rejected++;
-                log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .priority = LOG_ERR,
-                                                .file = path, .job = conflict },
+                log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED,
+                                               .priority = LOG_ERR,
+                                               .file = path,
+                                               .job = conflict },
                          "%s rejected: job %s is already defined in another file%s", path, conflict,
                          old ? "; its previous version stays in force" : "");
                 crontab_file_free(file);

@@ -15,9 +15,9 @@
 #include "tickd/scheduler.h"
 
 struct reload_result {
-        unsigned loaded;    /* files read and taken (new or changed) */
+        unsigned loaded; /* files read and taken (new or changed) */
         unsigned unchanged;
-        unsigned rejected;  /* files with errors; their old version (if any) stays */
+        unsigned rejected; /* files with errors; their old version (if any) stays */
         unsigned removed;
 };
 

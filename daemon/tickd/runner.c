@@ -27,7 +27,7 @@
 #include "tickd/orphans.h"
 #include "tickd/output.h"
 
-#define BATCH_FD 3
+#define BATCH_FD          3
 #define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
 
@@ -64,8 +64,10 @@ static void run_record_write(const struct runner_request *req, const struct outc
 {
         if (!req->runs_dir)
                 return;
-        struct orphan_record rec = { .on_failure = req->command != NULL, .scheduled_usec = req->scheduled_usec,
-                                     .start_usec = o->start_usec, .job_pid = o->pid };
+        struct orphan_record rec = { .on_failure = req->command != NULL,
+                                     .scheduled_usec = req->scheduled_usec,
+                                     .start_usec = o->start_usec,
+                                     .job_pid = o->pid };
         snprintf(rec.job_name, sizeof(rec.job_name), "%s", req->job->name);
         snprintf(rec.run_id, sizeof(rec.run_id), "%s", req->run_id);
         snprintf(rec.user, sizeof(rec.user), "%s", req->user ? req->user : "");
@@ -105,8 +107,8 @@ struct credentials {
         char *name;
         char *home;
         char *shell;
-        bool change;    /* the job must switch to them (or is root: its groups are set anyway) */
-        gid_t *groups;  /* with CHANGE: the supplementary groups, as initgroups() would set them */
+        bool change;   /* the job must switch to them (or is root: its groups are set anyway) */
+        gid_t *groups; /* with CHANGE: the supplementary groups, as initgroups() would set them */
         int n_groups;
 };
 
@@ -182,11 +184,9 @@ static char **environment_build(const struct runner_request *req, const struct c
         const char *path = req->default_path ? req->default_path
                            : cred->uid == 0  ? DEFAULT_PATH_ROOT
                                              : DEFAULT_PATH_USER;
-        if (asprintf(&env[n++], "HOME=%s", cred->home) < 0 ||
-            asprintf(&env[n++], "USER=%s", cred->name) < 0 ||
-            asprintf(&env[n++], "LOGNAME=%s", cred->name) < 0 ||
-            asprintf(&env[n++], "SHELL=%s", cred->shell) < 0 || asprintf(&env[n++], "PATH=%s", path) < 0 ||
-            asprintf(&env[n++], "TICKD_JOB=%s", req->job->name) < 0 ||
+        if (asprintf(&env[n++], "HOME=%s", cred->home) < 0 || asprintf(&env[n++], "USER=%s", cred->name) < 0 ||
+            asprintf(&env[n++], "LOGNAME=%s", cred->name) < 0 || asprintf(&env[n++], "SHELL=%s", cred->shell) < 0 ||
+            asprintf(&env[n++], "PATH=%s", path) < 0 || asprintf(&env[n++], "TICKD_JOB=%s", req->job->name) < 0 ||
             asprintf(&env[n++], "TICKD_RUN_ID=%s", req->run_id) < 0)
                 return NULL;
         if (req->failed_exit_status >= 0 && asprintf(&env[n++], "TICKD_EXIT_STATUS=%d", req->failed_exit_status) < 0)
@@ -231,9 +231,8 @@ static _Noreturn void job_fail(struct exec_error *error, const char *stage, int 
  * everything it needs (user, groups, environment, argv) was looked up and
  * built beforehand. A failure is reported in ERROR, which the runner reads
  * once vfork() returns (the child has exec'd or exited by then). */
-static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred,
-                               char **env, char **direct_argv, int output_fd, int stderr_fd,
-                               struct exec_error *error)
+static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred, char **env,
+                               char **direct_argv, int output_fd, int stderr_fd, struct exec_error *error)
 {
         if (setsid() < 0)
                 job_fail(error, "setsid", errno);
@@ -251,8 +250,7 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
                 if (setuid(cred->uid) < 0)
                         job_fail(error, "setuid", errno);
         }
-        if (getuid() != cred->uid || geteuid() != cred->uid || getgid() != cred->gid ||
-            getegid() != cred->gid)
+        if (getuid() != cred->uid || geteuid() != cred->uid || getgid() != cred->gid || getegid() != cred->gid)
                 job_fail(error, "credentials", EPERM);
         const char *dir = req->job->working_directory ? req->job->working_directory : cred->home;
         if (chdir(dir) < 0)
@@ -363,7 +361,7 @@ static void runner_take_descriptors(int batch_fd)
 struct launch {
         struct credentials cred;
         char **env;
-        char **direct_argv;       /* NULL: through the shell */
+        char **direct_argv; /* NULL: through the shell */
         struct output *out;
         int output_fd, stderr_fd; /* the job's ends of the output pipes */
         struct exec_error *exec_error;
@@ -419,8 +417,8 @@ struct watch {
         pid_t pid;
         int sig_fd;
         struct output *out;
-        int64_t timeout_at;       /* CLOCK_MONOTONIC; 0: none */
-        int64_t kill_at;          /* SIGTERM sent, SIGKILL due; INT64_MAX: sent; 0: neither */
+        int64_t timeout_at; /* CLOCK_MONOTONIC; 0: none */
+        int64_t kill_at;    /* SIGTERM sent, SIGKILL due; INT64_MAX: sent; 0: neither */
         uint64_t grace;
 };
 
@@ -536,7 +534,8 @@ _Noreturn void runner_main(const struct runner_request *req)
         snprintf(title, sizeof(title), "tickd:%s", req->job->name);
         prctl(PR_SET_NAME, title);
 
-        struct outcome o = { .kind = OUTCOME_STARTED, .slot = req->slot,
+        struct outcome o = { .kind = OUTCOME_STARTED,
+                             .slot = req->slot,
                              .start_usec = (int64_t)clock_now_usec(CLOCK_REALTIME) };
         int64_t start_mono = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
 
@@ -552,7 +551,10 @@ _Noreturn void runner_main(const struct runner_request *req)
         run_record_write(req, &o, NULL);
         (void)write_record(&o); /* a STARTED record nobody reads costs nothing */
 
-        struct watch w = { .pid = o.pid, .sig_fd = sig_fd, .out = launch.out, .grace = req->job->kill_grace_usec,
+        struct watch w = { .pid = o.pid,
+                           .sig_fd = sig_fd,
+                           .out = launch.out,
+                           .grace = req->job->kill_grace_usec,
                            .timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0 };
         int wstatus = 0;
         struct rusage ru = { 0 };

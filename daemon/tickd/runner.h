@@ -64,19 +64,19 @@ enum outcome_status {
 
 /* One record on the batch pipe. Plain data, fixed size, < PIPE_BUF. */
 struct outcome {
-        uint32_t kind;            /* enum outcome_kind */
-        uint32_t slot;            /* index of the run in its batch */
-        int32_t pid;              /* the job's pid = its process group; 0 if never forked */
-        int32_t status;           /* enum outcome_status (FINISHED only) */
-        int32_t code;             /* exit status */
-        int32_t signal;           /* terminating signal */
-        int32_t error;            /* errno of a setup failure */
+        uint32_t kind;  /* enum outcome_kind */
+        uint32_t slot;  /* index of the run in its batch */
+        int32_t pid;    /* the job's pid = its process group; 0 if never forked */
+        int32_t status; /* enum outcome_status (FINISHED only) */
+        int32_t code;   /* exit status */
+        int32_t signal; /* terminating signal */
+        int32_t error;  /* errno of a setup failure */
         uint8_t timed_out;
-        uint8_t cancelled;        /* the daemon asked the run to stop (shutdown, replace) */
-        char stage[22];           /* where a setup failure happened: "user", "setuid", "exec", … */
-        int64_t start_usec;       /* CLOCK_REALTIME */
-        int64_t end_usec;         /* CLOCK_REALTIME */
-        int64_t duration_usec;    /* CLOCK_MONOTONIC difference */
+        uint8_t cancelled;     /* the daemon asked the run to stop (shutdown, replace) */
+        char stage[22];        /* where a setup failure happened: "user", "setuid", "exec", … */
+        int64_t start_usec;    /* CLOCK_REALTIME */
+        int64_t end_usec;      /* CLOCK_REALTIME */
+        int64_t duration_usec; /* CLOCK_MONOTONIC difference */
         int64_t user_usec;
         int64_t system_usec;
         int64_t maxrss_kb;
@@ -87,15 +87,15 @@ struct outcome {
 struct runner_request {
         const struct job *job;
         uint32_t slot;
-        int batch_fd;              /* write end of the batch pipe */
+        int batch_fd; /* write end of the batch pipe */
         const char *run_id;
-        const char *command;       /* NULL = job->command (on_failure uses its own) */
-        const char *default_path;  /* PATH for the job; NULL = built-in */
-        int failed_exit_status;    /* on_failure: TICKD_EXIT_STATUS; ignored when < 0 */
-        bool relay_output;         /* stderr target: prefix job output lines with the job name */
-        const char *runs_dir;      /* where the run's record goes (orphans.h); NULL = none */
-        const char *user;          /* for the record: TICKD_USER */
-        int64_t scheduled_usec;    /* for the record */
+        const char *command;      /* NULL = job->command (on_failure uses its own) */
+        const char *default_path; /* PATH for the job; NULL = built-in */
+        int failed_exit_status;   /* on_failure: TICKD_EXIT_STATUS; ignored when < 0 */
+        bool relay_output;        /* stderr target: prefix job output lines with the job name */
+        const char *runs_dir;     /* where the run's record goes (orphans.h); NULL = none */
+        const char *user;         /* for the record: TICKD_USER */
+        int64_t scheduled_usec;   /* for the record */
 };
 
 /* Loads the NSS modules that NSSWITCH_CONF (/etc/nsswitch.conf) names for passwd, group

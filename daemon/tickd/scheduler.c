@@ -24,14 +24,14 @@
 #include "tickd/orphans.h"
 
 #define USEC_PER_SEC_I INT64_C(1000000)
-#define NONE INT64_MAX
+#define NONE           INT64_MAX
 
 struct entry {
-        struct heap_node node;    /* first: a heap node is its entry; due = next_sec plus this run's random delay */
-        struct job *job;          /* borrowed from its file */
+        struct heap_node node; /* first: a heap node is its entry; due = next_sec plus this run's random delay */
+        struct job *job;       /* borrowed from its file */
         struct entry *hash_next;
-        int64_t next_sec;         /* next scheduled instant; NONE = none */
-        int64_t last_sec;         /* high-water mark: never run an instant <= this again */
+        int64_t next_sec;               /* next scheduled instant; NONE = none */
+        int64_t last_sec;               /* high-water mark: never run an instant <= this again */
         struct admission_job admission; /* its runs: running, queued (admission.h) */
 };
 
@@ -42,19 +42,19 @@ struct scheduler {
         sd_event_source *timer;
         sd_event_source *clock_watch;
         int clock_fd;
-        int64_t clock_offset;     /* realtime - monotonic at the last look, µs */
-        bool started;             /* scheduler_start() ran: @reboot jobs loaded later run at load */
+        int64_t clock_offset; /* realtime - monotonic at the last look, µs */
+        bool started;         /* scheduler_start() ran: @reboot jobs loaded later run at load */
         bool stopped;
         uint64_t random_state;
 
         struct crontab_file **files;
         size_t n_files;
 
-        struct entry **buckets;   /* name -> entry, chained */
+        struct entry **buckets; /* name -> entry, chained */
         size_t n_buckets;
         size_t n_entries;
 
-        struct heap heap;         /* entries by (due, load order) */
+        struct heap heap; /* entries by (due, load order) */
         struct admission *admission;
         struct scheduler_listener listener;
 };
@@ -178,8 +178,7 @@ static void entry_stamp(struct scheduler *s, struct entry *e, int64_t usec)
         int r = state_stamp_write(s->options.state_dir, e->job->name, usec);
         if (r < 0)
                 log_emit(&(struct log_record){ .priority = LOG_WARNING, .job = e->job->name, .errno_value = -r },
-                         "cannot write the stamp of %s in %s: %s", e->job->name, s->options.state_dir,
-                         strerror(-r));
+                         "cannot write the stamp of %s in %s: %s", e->job->name, s->options.state_dir, strerror(-r));
 }
 
 /* Whether the stamp rules apply to a run of E for SCHEDULED_USEC: a
@@ -205,8 +204,7 @@ static void on_dispatched(void *userdata, const char *job, int64_t scheduled_use
  * is left for the next start to make up: a job that has no stamp yet gets
  * one just before that instant, which entry_catch_up() reads as missed
  * (an older stamp says so already). */
-static void on_dropped(void *userdata, const char *job, const char *run_id, int64_t scheduled_usec,
-                       const char *reason)
+static void on_dropped(void *userdata, const char *job, const char *run_id, int64_t scheduled_usec, const char *reason)
 {
         struct scheduler *s = userdata;
         struct entry *e = entry_find(s, job);
@@ -228,7 +226,8 @@ static void run_due(struct scheduler *s)
         while ((top = heap_top(&s->heap)) && top->due <= now && !s->stopped) {
                 struct entry *e = entry_of(top);
                 struct catchup c;
-                catchup_decide(&(struct catchup_job){ .schedule = e->job->schedule, .zone = e->job->zone,
+                catchup_decide(&(struct catchup_job){ .schedule = e->job->schedule,
+                                                      .zone = e->job->zone,
                                                       .high_water_sec = e->last_sec,
                                                       .random_delay_usec = (int64_t)e->job->random_delay_usec,
                                                       .persistent = e->job->persistent },
@@ -241,9 +240,10 @@ static void run_due(struct scheduler *s)
                 if (c.n_due == 0)
                         continue;
                 if (!c.run) {
-                        log_emit(&(struct log_record){ .event = LOG_EVENT_SKIPPED, .priority = LOG_NOTICE,
-                                                        .job = e->job->name,
-                                                        .scheduled_usec = c.scheduled_sec * USEC_PER_SEC_I },
+                        log_emit(&(struct log_record){ .event = LOG_EVENT_SKIPPED,
+                                                       .priority = LOG_NOTICE,
+                                                       .job = e->job->name,
+                                                       .scheduled_usec = c.scheduled_sec * USEC_PER_SEC_I },
                                  "run of %s skipped: its instant passed %llds ago (clock change or suspend) and "
                                  "it is not persistent",
                                  e->job->name, (long long)(now_sec - c.first_due_sec));
@@ -251,10 +251,11 @@ static void run_due(struct scheduler *s)
                 }
                 int64_t scheduled = c.scheduled_sec * USEC_PER_SEC_I;
                 if (c.n_due > 1)
-                        log_emit(&(struct log_record){ .priority = LOG_INFO, .job = e->job->name,
-                                                        .scheduled_usec = scheduled },
-                                 "%s: %llu missed instants run once, as the latest",
-                                 e->job->name, (unsigned long long)c.n_due);
+                        log_emit(&(struct log_record){ .priority = LOG_INFO,
+                                                       .job = e->job->name,
+                                                       .scheduled_usec = scheduled },
+                                 "%s: %llu missed instants run once, as the latest", e->job->name,
+                                 (unsigned long long)c.n_due);
                 admission_offer(s->admission, &e->admission, scheduled, NULL);
         }
         admission_flush(s->admission);
@@ -341,8 +342,9 @@ static struct entry *entry_new(struct scheduler *s, struct job *job)
         struct entry *e = calloc(1, sizeof(*e));
         if (!e)
                 return NULL;
-        *e = (struct entry){ .node = HEAP_NODE_INIT, .job = job, .next_sec = NONE, .last_sec = INT64_MIN,
-                             .admission = { .job = job } };
+        *e = (struct entry){
+                .node = HEAP_NODE_INIT, .job = job, .next_sec = NONE, .last_sec = INT64_MIN, .admission = { .job = job }
+        };
         size_t k = name_hash(job->name) & (s->n_buckets - 1);
         e->hash_next = s->buckets[k];
         s->buckets[k] = e;
@@ -556,9 +558,7 @@ int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[stat
                 return r;
         sd_id128_to_string(id, run_id);
         switch (admission_offer(s->admission, &e->admission, 0, run_id)) {
-        case ADMISSION_ADMITTED:
-                r = admission_flush(s->admission);
-                return r < 0 ? r : SCHEDULER_RUN_STARTED;
+        case ADMISSION_ADMITTED: r = admission_flush(s->admission); return r < 0 ? r : SCHEDULER_RUN_STARTED;
         case ADMISSION_QUEUED: return SCHEDULER_RUN_QUEUED;
         case ADMISSION_WAITING: return SCHEDULER_RUN_WAITING;
         case ADMISSION_SKIPPED:
@@ -630,7 +630,7 @@ void scheduler_free(struct scheduler *s)
         s->stopped = true;
         if (s->admission)
                 admission_stop(s->admission); /* runs finishing below start nothing */
-        batch_manager_free(s->batches); /* may call on_run_finished: the table must still exist */
+        batch_manager_free(s->batches);       /* may call on_run_finished: the table must still exist */
         s->batches = NULL;
         admission_free(s->admission);
         for (size_t i = 0; i < s->n_buckets; i++)

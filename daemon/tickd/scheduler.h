@@ -42,11 +42,11 @@ struct scheduler;
 
 struct scheduler_options {
         sd_event *event;
-        const char *state_dir;     /* stamps; must exist (borrowed) */
-        const char *runtime_dir;   /* @reboot markers; must exist (borrowed) */
-        const char *default_path;  /* PATH for jobs, NULL = built-in (copied) */
-        unsigned max_concurrent;   /* 0 = unlimited */
-        bool relay_output;         /* job output to stderr as "JOB: line" */
+        const char *state_dir;    /* stamps; must exist (borrowed) */
+        const char *runtime_dir;  /* @reboot markers; must exist (borrowed) */
+        const char *default_path; /* PATH for jobs, NULL = built-in (copied) */
+        unsigned max_concurrent;  /* 0 = unlimited */
+        bool relay_output;        /* job output to stderr as "JOB: line" */
 };
 
 int scheduler_new(const struct scheduler_options *options, struct scheduler **out);

@@ -12,7 +12,7 @@
 
 #include "core/crontab.h"
 
-#define JOBS 10000
+#define JOBS   10000
 #define ROUNDS 15
 
 /* CPU time of this thread: on a shared machine, wall time mostly measures
@@ -90,8 +90,8 @@ static void bench_pathological(const struct crontab_options *options)
                 double w0 = now_ms(), t0 = cpu_ms();
                 int r = crontab_load_buffer("bad.ini", text, len, options, &file, &diags);
                 double cpu = cpu_ms() - t0, wall = now_ms() - w0;
-                printf("  %-30s %8zu bytes: CPU %8.1f ms, wall %8.1f ms; %s, %zu diagnostics kept\n", names[kind],
-                       len, cpu, wall, r == 0 ? "loaded" : "rejected", diags.count);
+                printf("  %-30s %8zu bytes: CPU %8.1f ms, wall %8.1f ms; %s, %zu diagnostics kept\n", names[kind], len,
+                       cpu, wall, r == 0 ? "loaded" : "rejected", diags.count);
                 crontab_file_free(file);
                 diag_free(&diags);
                 free(text);
@@ -111,8 +111,9 @@ int main(void)
         struct tz_cache *zones = tz_cache_new(NULL);
         const struct tz *utc;
         tz_cache_get(zones, "UTC", &utc);
-        struct crontab_options options = { .system_mode = true, .zones = zones, .default_zone = utc,
-                                           .ignore_ownership = true };
+        struct crontab_options options = {
+                .system_mode = true, .zones = zones, .default_zone = utc, .ignore_ownership = true
+        };
         struct diagnostics diags = { 0 };
 
         /* Warm the zone cache so the figure is the loader's, not tzdata's. */

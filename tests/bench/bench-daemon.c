@@ -54,8 +54,11 @@ static void batch(int n, double *spawned_ms, double *eof_ms)
         struct batch_manager *m;
         sd_event_new(&event);
         batch_manager_new(&(struct batch_manager_options){ .event = event, .finished = on_finished }, &m);
-        struct job job = { .name = "bench", .command = "/bin/true", .umask = -1,
-                           .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC, .enabled = true };
+        struct job job = { .name = "bench",
+                           .command = "/bin/true",
+                           .umask = -1,
+                           .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC,
+                           .enabled = true };
         struct run_request *req = calloc((size_t)n, sizeof(*req));
         for (int i = 0; i < n; i++)
                 req[i] = (struct run_request){ .job = &job, .scheduled_usec = 1, .failed_exit_status = -1 };
@@ -88,8 +91,8 @@ int main(void)
         for (int round = 0; round < 3; round++) {
                 double b = bare(n), s, e;
                 batch(n, &s, &e);
-                printf("  round %d: bare spawn+reap %8.1f   batch: runners forked %8.1f, EOF %8.1f\n", round + 1,
-                       b, s, e);
+                printf("  round %d: bare spawn+reap %8.1f   batch: runners forked %8.1f, EOF %8.1f\n", round + 1, b, s,
+                       e);
                 if (b < best_bare)
                         best_bare = b;
                 if (s < best_spawn)

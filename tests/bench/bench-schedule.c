@@ -23,10 +23,10 @@ static double now_ns(void)
 static volatile int64_t sink;
 
 static const char *const exprs[] = {
-        "*/5 * * * *",          "30 2 * * *",           "0 9 * * MON-FRI",   "0 0 29 2 MON",
-        "0 0 1 1 *",            "@every 90m",           "Mon..Fri *-*-* 09:00", "*-*-01 00:00",
-        "*:0/15",               "*-02~1",               "Mon *-05~07/1 12:00", "hourly",
-        "weekly",               "quarterly",            "Mon *-02-29",
+        "*/5 * * * *", "30 2 * * *", "0 9 * * MON-FRI",      "0 0 29 2 MON",
+        "0 0 1 1 *",   "@every 90m", "Mon..Fri *-*-* 09:00", "*-*-01 00:00",
+        "*:0/15",      "*-02~1",     "Mon *-05~07/1 12:00",  "hourly",
+        "weekly",      "quarterly",  "Mon *-02-29",
 };
 
 /* ns per call, from instants spread over the year 2026 (a daemon computes
@@ -75,8 +75,7 @@ int main(void)
         }
         double worst = 0;
         printf("ns per schedule_next(); spread = from instants across 2026, walk = 50 successive fires\n");
-        printf("%-24s %11s %11s %13s %13s\n", "expression", "UTC spread", "UTC walk", "Berlin spread",
-               "Berlin walk");
+        printf("%-24s %11s %11s %13s %13s\n", "expression", "UTC spread", "UTC walk", "Berlin spread", "Berlin walk");
         for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
                 struct schedule *s;
                 char err[256];

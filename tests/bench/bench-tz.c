@@ -45,8 +45,8 @@ static void bench(const struct tz *zone, const char *label, int64_t from)
         }
         double t3 = now_ns();
         sink = acc;
-        printf("%-22s %-5s tz_span_at %6.1f ns  tz_to_civil %6.1f ns  to_civil+from_civil %6.1f ns\n",
-               tz_name(zone), label, (t1 - t0) / CALLS, (t2 - t1) / CALLS, (t3 - t2) / CALLS);
+        printf("%-22s %-5s tz_span_at %6.1f ns  tz_to_civil %6.1f ns  to_civil+from_civil %6.1f ns\n", tz_name(zone),
+               label, (t1 - t0) / CALLS, (t2 - t1) / CALLS, (t3 - t2) / CALLS);
 }
 
 int main(void)
@@ -62,8 +62,8 @@ int main(void)
                         tz_cache_free(cache);
                         return 1;
                 }
-                bench(zone, "2026", 1767225600);  /* table */
-                bench(zone, "2100", 4102444800);  /* footer rule */
+                bench(zone, "2026", 1767225600); /* table */
+                bench(zone, "2100", 4102444800); /* footer rule */
         }
         tz_cache_free(cache);
         return 0;

@@ -55,8 +55,8 @@ static struct {
         long fail_at;    /* 1 = the first allocation after injector_start() */
         bool persistent; /* every allocation from fail_at on fails */
         long count;
-        long failed;     /* how many were failed */
-        long live;       /* blocks handed out and not yet freed (fopen's and fdopendir's aside) */
+        long failed; /* how many were failed */
+        long live;   /* blocks handed out and not yet freed (fopen's and fdopendir's aside) */
 } injector;
 
 static void injector_start(void)
@@ -188,8 +188,9 @@ static void put_job(struct text *t, const struct job *j)
         put(t, "job %s %s:%u desc=%s sched=%s cmd=%s user=%s group=%s tz=%s zone=%s\n", j->name, j->file, j->line,
             or_none(j->description), j->schedule_text, j->command, or_none(j->user), or_none(j->group),
             or_none(j->timezone), tz_name(j->zone));
-        put(t, "  timeout=%llu grace=%llu overlap=%d delay=%llu persistent=%d cwd=%s umask=%o nice=%d/%d "
-               "on_failure=%s enabled=%d lines=%u,%u,%u kind=%d\n",
+        put(t,
+            "  timeout=%llu grace=%llu overlap=%d delay=%llu persistent=%d cwd=%s umask=%o nice=%d/%d "
+            "on_failure=%s enabled=%d lines=%u,%u,%u kind=%d\n",
             (unsigned long long)j->timeout_usec, (unsigned long long)j->kill_grace_usec, (int)j->overlap,
             (unsigned long long)j->random_delay_usec, j->persistent, or_none(j->working_directory), j->umask,
             j->has_nice, j->nice, or_none(j->on_failure), j->enabled, j->schedule_line, j->command_line,
@@ -264,93 +265,95 @@ static void sweep_both(const char *what, operation_fn run, const void *input, lo
  * inherited and replaced, continuation lines, cron, calendar (with a
  * zone), @every and shorthand schedules, user and group look-ups (their
  * memo), the command check against PATH. */
-static const char full_crontab[] =
-        "# every key there is\n"
-        "[defaults]\n"
-        "user = root\n"
-        "group = root\n"
-        "timezone = Europe/Berlin\n"
-        "timeout = 10min\n"
-        "kill_grace = 30s\n"
-        "overlap = queue\n"
-        "random_delay = 1m\n"
-        "persistent = yes\n"
-        "environment = MAILTO=ops@example.org\n"
-        "environment = PATH=/usr/bin:/bin\n"
-        "working_directory = /tmp\n"
-        "umask = 027\n"
-        "nice = 5\n"
-        "on_failure = logger job failed\n"
-        "enabled = yes\n"
-        "\n"
-        "[backup]\n"
-        "description = Nightly backup\n"
-        "  of the database\n"
-        "schedule = 30 2 * * *\n"
-        "command = tar -czf /tmp/backup.tar.gz\n"
-        "  /etc\n"
-        "environment = PATH=/usr/local/bin:/usr/bin:/bin\n"
-        "environment = LANG=C.UTF-8\n"
-        "\n"
-        "[report]\n"
-        "schedule = Mon..Fri *-*-* 09:00 America/New_York\n"
-        "command = /bin/echo report\n"
-        "user = root\n"
-        "group = root\n"
-        "timezone = Asia/Tokyo\n"
-        "timeout = infinity\n"
-        "overlap = replace\n"
-        "persistent = no\n"
-        "\n"
-        "[poll]\n"
-        "schedule = @every 15m\n"
-        "command = ls /\n"
-        "on_failure =\n"
-        "enabled = no\n"
-        "working_directory = /\n"
-        "umask = 0022\n"
-        "nice = -3\n"
-        "\n"
-        "[tidy]\n"
-        "schedule = hourly UTC\n"
-        "command = no-such-program --now\n"
-        "description = warns: not in PATH\n"
-        "\n"
-        "[rotate]\n"
-        "schedule = @daily\n"
-        "command = true\n";
+static const char full_crontab[] = "# every key there is\n"
+                                   "[defaults]\n"
+                                   "user = root\n"
+                                   "group = root\n"
+                                   "timezone = Europe/Berlin\n"
+                                   "timeout = 10min\n"
+                                   "kill_grace = 30s\n"
+                                   "overlap = queue\n"
+                                   "random_delay = 1m\n"
+                                   "persistent = yes\n"
+                                   "environment = MAILTO=ops@example.org\n"
+                                   "environment = PATH=/usr/bin:/bin\n"
+                                   "working_directory = /tmp\n"
+                                   "umask = 027\n"
+                                   "nice = 5\n"
+                                   "on_failure = logger job failed\n"
+                                   "enabled = yes\n"
+                                   "\n"
+                                   "[backup]\n"
+                                   "description = Nightly backup\n"
+                                   "  of the database\n"
+                                   "schedule = 30 2 * * *\n"
+                                   "command = tar -czf /tmp/backup.tar.gz\n"
+                                   "  /etc\n"
+                                   "environment = PATH=/usr/local/bin:/usr/bin:/bin\n"
+                                   "environment = LANG=C.UTF-8\n"
+                                   "\n"
+                                   "[report]\n"
+                                   "schedule = Mon..Fri *-*-* 09:00 America/New_York\n"
+                                   "command = /bin/echo report\n"
+                                   "user = root\n"
+                                   "group = root\n"
+                                   "timezone = Asia/Tokyo\n"
+                                   "timeout = infinity\n"
+                                   "overlap = replace\n"
+                                   "persistent = no\n"
+                                   "\n"
+                                   "[poll]\n"
+                                   "schedule = @every 15m\n"
+                                   "command = ls /\n"
+                                   "on_failure =\n"
+                                   "enabled = no\n"
+                                   "working_directory = /\n"
+                                   "umask = 0022\n"
+                                   "nice = -3\n"
+                                   "\n"
+                                   "[tidy]\n"
+                                   "schedule = hourly UTC\n"
+                                   "command = no-such-program --now\n"
+                                   "description = warns: not in PATH\n"
+                                   "\n"
+                                   "[rotate]\n"
+                                   "schedule = @daily\n"
+                                   "command = true\n";
 
 /* Errors of many kinds, each adding a diagnostic. */
-static const char broken_crontab[] =
-        "[defaults]\n"
-        "user = root\n"
-        "enviroment = X=1\n"
-        "schedule = * * * * *\n"
-        "[bad job]\n"
-        "schedule = 61 * * * *\n"
-        "[a]\n"
-        "schedule = 0 0 30 2 *\n"
-        "command = x\n"
-        "timeout = forever\n"
-        "  continued\n"
-        "[defaults]\n"
-        "[a]\n"
-        "schedule = *-*-* 00:00 Mars/Olympus\n"
-        "command = y\n"
-        "overlap = sometimes\n"
-        "environment = 1X=y\n"
-        "timezone = Nowhere/Land\n"
-        "user = no-such-user-here\n"
-        "[b]\n"
-        "description = no schedule, no command\n";
+static const char broken_crontab[] = "[defaults]\n"
+                                     "user = root\n"
+                                     "enviroment = X=1\n"
+                                     "schedule = * * * * *\n"
+                                     "[bad job]\n"
+                                     "schedule = 61 * * * *\n"
+                                     "[a]\n"
+                                     "schedule = 0 0 30 2 *\n"
+                                     "command = x\n"
+                                     "timeout = forever\n"
+                                     "  continued\n"
+                                     "[defaults]\n"
+                                     "[a]\n"
+                                     "schedule = *-*-* 00:00 Mars/Olympus\n"
+                                     "command = y\n"
+                                     "overlap = sometimes\n"
+                                     "environment = 1X=y\n"
+                                     "timezone = Nowhere/Land\n"
+                                     "user = no-such-user-here\n"
+                                     "[b]\n"
+                                     "description = no schedule, no command\n";
 
 static int load_crontab(const void *input, struct text *t)
 {
         struct tz_cache *zones = tz_cache_new(NULL);
         ck_assert_ptr_nonnull(zones);
         struct crontab_options o = {
-                .system_mode = true, .zones = zones, .resolve_users = true, .check_commands = true,
-                .default_path = "/usr/bin:/bin", .ignore_ownership = true,
+                .system_mode = true,
+                .zones = zones,
+                .resolve_users = true,
+                .check_commands = true,
+                .default_path = "/usr/bin:/bin",
+                .ignore_ownership = true,
         };
         struct crontab_file *file = (void *)1;
         struct diagnostics diags = { 0 };
@@ -386,10 +389,7 @@ static void sweep_file(const char *name, const char *content, operation_fn run, 
         free(path);
 }
 
-START_TEST(crontab_loader_survives_every_failed_allocation)
-{
-        sweep_file("full.ini", full_crontab, load_crontab, 100);
-}
+START_TEST(crontab_loader_survives_every_failed_allocation) { sweep_file("full.ini", full_crontab, load_crontab, 100); }
 END_TEST
 
 START_TEST(crontab_loader_with_errors_survives_every_failed_allocation)
@@ -435,26 +435,24 @@ END_TEST
 
 /* ---- tickd.conf ---- */
 
-static const char full_conf[] =
-        "# tickd.conf\n"
-        "[daemon]\n"
-        "default_timezone = Europe/Berlin\n"
-        "shutdown_timeout = 2min\n"
-        "max_concurrent = 4\n"
-        "path = /usr/local/bin:/usr/bin:/bin\n"
-        "log_level = notice\n";
+static const char full_conf[] = "# tickd.conf\n"
+                                "[daemon]\n"
+                                "default_timezone = Europe/Berlin\n"
+                                "shutdown_timeout = 2min\n"
+                                "max_concurrent = 4\n"
+                                "path = /usr/local/bin:/usr/bin:/bin\n"
+                                "log_level = notice\n";
 
-static const char broken_conf[] =
-        "max_concurrent = 1\n"
-        "[daemon]\n"
-        "path = relative:/bin\n"
-        "log_level = loud\n"
-        "shutdown_timeout = 2min\n"
-        "shutdown_timeout = 3min\n"
-        "max_concurent = 4\n"
-        "default_timezone = ../etc\n"
-        "  continued\n"
-        "[deamon]\n";
+static const char broken_conf[] = "max_concurrent = 1\n"
+                                  "[daemon]\n"
+                                  "path = relative:/bin\n"
+                                  "log_level = loud\n"
+                                  "shutdown_timeout = 2min\n"
+                                  "shutdown_timeout = 3min\n"
+                                  "max_concurent = 4\n"
+                                  "default_timezone = ../etc\n"
+                                  "  continued\n"
+                                  "[deamon]\n";
 
 static int load_conf(const void *input, struct text *t)
 {
@@ -474,10 +472,7 @@ static int load_conf(const void *input, struct text *t)
         return r;
 }
 
-START_TEST(conf_loader_survives_every_failed_allocation)
-{
-        sweep_file("tickd.conf", full_conf, load_conf, 3);
-}
+START_TEST(conf_loader_survives_every_failed_allocation) { sweep_file("tickd.conf", full_conf, load_conf, 3); }
 END_TEST
 
 START_TEST(conf_loader_with_errors_survives_every_failed_allocation)

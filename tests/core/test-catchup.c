@@ -12,7 +12,7 @@
 #include "core/schedule.h"
 #include "core/tz.h"
 
-#define SEC INT64_C(1000000)
+#define SEC  INT64_C(1000000)
 #define NONE CATCHUP_NONE
 
 static struct tz_cache *cache;
@@ -51,7 +51,7 @@ struct expect {
 struct scenario {
         const char *what;
         const char *schedule;
-        const char *zone;       /* NULL = UTC */
+        const char *zone; /* NULL = UTC */
         bool persistent;
         int64_t random_delay_usec;
         const char *high_water; /* NULL = none yet */
@@ -62,86 +62,224 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-        { "on time: the instant due now runs", "* * * * *", NULL, false, 0, "2026-01-15T12:00:00+00:00",
-          "2026-01-15T12:00:59+00:00", "2026-01-15T12:01:00+00:00", 2000,
+        { "on time: the instant due now runs",
+          "* * * * *",
+          NULL,
+          false,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:59+00:00",
+          "2026-01-15T12:01:00+00:00",
+          2000,
           { true, false, 1, "2026-01-15T12:01:00+00:00", "2026-01-15T12:02:00+00:00", "2026-01-15T12:01:00+00:00" } },
-        { "nothing due yet", "* * * * *", NULL, false, 0, "2026-01-15T12:00:00+00:00",
-          "2026-01-15T12:00:59+00:00", "2026-01-15T12:00:59+00:00", 999999,
+        { "nothing due yet",
+          "* * * * *",
+          NULL,
+          false,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:59+00:00",
+          "2026-01-15T12:00:59+00:00",
+          999999,
           { false, false, 0, NULL, "2026-01-15T12:01:00+00:00", NULL } },
-        { "forward 30 s over an instant: runs once, not persistent", "* * * * *", NULL, false, 0,
-          "2026-01-15T12:00:00+00:00", "2026-01-15T12:00:50+00:00", "2026-01-15T12:01:20+00:00", 0,
+        { "forward 30 s over an instant: runs once, not persistent",
+          "* * * * *",
+          NULL,
+          false,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:50+00:00",
+          "2026-01-15T12:01:20+00:00",
+          0,
           { true, false, 1, "2026-01-15T12:01:00+00:00", "2026-01-15T12:02:00+00:00", "2026-01-15T12:01:00+00:00" } },
-        { "forward 2 min, not persistent: skipped, mark raised", "* * * * *", NULL, false, 0,
-          "2026-01-15T12:00:00+00:00", "2026-01-15T12:00:50+00:00", "2026-01-15T12:02:50+00:00", 0,
+        { "forward 2 min, not persistent: skipped, mark raised",
+          "* * * * *",
+          NULL,
+          false,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:50+00:00",
+          "2026-01-15T12:02:50+00:00",
+          0,
           { false, true, 2, "2026-01-15T12:02:00+00:00", "2026-01-15T12:03:00+00:00", "2026-01-15T12:02:00+00:00" } },
-        { "forward 2 min, persistent: runs once for the latest", "* * * * *", NULL, true, 0,
-          "2026-01-15T12:00:00+00:00", "2026-01-15T12:00:50+00:00", "2026-01-15T12:02:50+00:00", 0,
+        { "forward 2 min, persistent: runs once for the latest",
+          "* * * * *",
+          NULL,
+          true,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:50+00:00",
+          "2026-01-15T12:02:50+00:00",
+          0,
           { true, true, 2, "2026-01-15T12:02:00+00:00", "2026-01-15T12:03:00+00:00", "2026-01-15T12:02:00+00:00" } },
-        { "15 missed instants of a 10 s job: one run", "*/10 * * * * *", NULL, true, 0,
-          "2026-01-15T12:00:00+00:00", "2026-01-15T12:00:05+00:00", "2026-01-15T12:02:35+00:00", 0,
+        { "15 missed instants of a 10 s job: one run",
+          "*/10 * * * * *",
+          NULL,
+          true,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:05+00:00",
+          "2026-01-15T12:02:35+00:00",
+          0,
           { true, true, 15, "2026-01-15T12:02:30+00:00", "2026-01-15T12:02:40+00:00", "2026-01-15T12:02:30+00:00" } },
-        { "several missed instants within a minute run once, not persistent", "*/10 * * * * *", NULL, false, 0,
-          "2026-01-15T12:00:00+00:00", "2026-01-15T12:00:05+00:00", "2026-01-15T12:00:58+00:00", 0,
+        { "several missed instants within a minute run once, not persistent",
+          "*/10 * * * * *",
+          NULL,
+          false,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:05+00:00",
+          "2026-01-15T12:00:58+00:00",
+          0,
           { true, false, 5, "2026-01-15T12:00:50+00:00", "2026-01-15T12:01:00+00:00", "2026-01-15T12:00:50+00:00" } },
-        { "exactly a minute late is not late", "* * * * *", NULL, false, 0, "2026-01-15T12:00:00+00:00",
-          "2026-01-15T12:00:59+00:00", "2026-01-15T12:02:00+00:00", 0,
+        { "exactly a minute late is not late",
+          "* * * * *",
+          NULL,
+          false,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:59+00:00",
+          "2026-01-15T12:02:00+00:00",
+          0,
           { true, false, 2, "2026-01-15T12:02:00+00:00", "2026-01-15T12:03:00+00:00", "2026-01-15T12:02:00+00:00" } },
-        { "a minute and a microsecond late is late", "* * * * *", NULL, false, 0, "2026-01-15T12:00:00+00:00",
-          "2026-01-15T12:00:59+00:00", "2026-01-15T12:02:00+00:00", 1,
+        { "a minute and a microsecond late is late",
+          "* * * * *",
+          NULL,
+          false,
+          0,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:59+00:00",
+          "2026-01-15T12:02:00+00:00",
+          1,
           { false, true, 2, "2026-01-15T12:02:00+00:00", "2026-01-15T12:03:00+00:00", "2026-01-15T12:02:00+00:00" } },
-        { "lateness counts after the random delay", "* * * * *", NULL, false, 300 * SEC,
-          "2026-01-15T12:00:00+00:00", "2026-01-15T12:00:59+00:00", "2026-01-15T12:05:00+00:00", 0,
+        { "lateness counts after the random delay",
+          "* * * * *",
+          NULL,
+          false,
+          300 * SEC,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T12:00:59+00:00",
+          "2026-01-15T12:05:00+00:00",
+          0,
           { true, false, 5, "2026-01-15T12:05:00+00:00", "2026-01-15T12:06:00+00:00", "2026-01-15T12:05:00+00:00" } },
-        { "backward 1 min after a run: the instant that ran is not due again", "* * * * *", NULL, true, 0,
-          "2026-01-15T12:01:00+00:00", "2026-01-15T12:01:30+00:00", "2026-01-15T12:00:30+00:00", 0,
+        { "backward 1 min after a run: the instant that ran is not due again",
+          "* * * * *",
+          NULL,
+          true,
+          0,
+          "2026-01-15T12:01:00+00:00",
+          "2026-01-15T12:01:30+00:00",
+          "2026-01-15T12:00:30+00:00",
+          0,
           { false, false, 0, NULL, "2026-01-15T12:02:00+00:00", NULL } },
-        { "backward across several instants: next is after the mark", "* * * * *", NULL, true, 0,
-          "2026-01-15T12:05:00+00:00", "2026-01-15T12:05:20+00:00", "2026-01-15T12:01:10+00:00", 0,
+        { "backward across several instants: next is after the mark",
+          "* * * * *",
+          NULL,
+          true,
+          0,
+          "2026-01-15T12:05:00+00:00",
+          "2026-01-15T12:05:20+00:00",
+          "2026-01-15T12:01:10+00:00",
+          0,
           { false, false, 0, NULL, "2026-01-15T12:06:00+00:00", NULL } },
-        { "backward by a day: a daily job waits for its next day", "0 3 * * *", NULL, true, 0,
-          "2026-01-15T03:00:00+00:00", "2026-01-15T04:00:00+00:00", "2026-01-14T02:00:00+00:00", 0,
+        { "backward by a day: a daily job waits for its next day",
+          "0 3 * * *",
+          NULL,
+          true,
+          0,
+          "2026-01-15T03:00:00+00:00",
+          "2026-01-15T04:00:00+00:00",
+          "2026-01-14T02:00:00+00:00",
+          0,
           { false, false, 0, NULL, "2026-01-16T03:00:00+00:00", NULL } },
-        { "mark ahead of the previous now (persistent catch-up): nothing at or before it", "* * * * *", NULL,
-          true, 0, "2026-01-15T12:03:00+00:00", "2026-01-15T12:00:50+00:00", "2026-01-15T12:03:30+00:00", 0,
+        { "mark ahead of the previous now (persistent catch-up): nothing at or before it",
+          "* * * * *",
+          NULL,
+          true,
+          0,
+          "2026-01-15T12:03:00+00:00",
+          "2026-01-15T12:00:50+00:00",
+          "2026-01-15T12:03:30+00:00",
+          0,
           { false, false, 0, NULL, "2026-01-15T12:04:00+00:00", NULL } },
-        { "a first run with no mark", "0/15 * * * * *", NULL, false, 0, NULL, "2026-01-15T12:00:10+00:00",
-          "2026-01-15T12:00:15+00:00", 500,
+        { "a first run with no mark",
+          "0/15 * * * * *",
+          NULL,
+          false,
+          0,
+          NULL,
+          "2026-01-15T12:00:10+00:00",
+          "2026-01-15T12:00:15+00:00",
+          500,
           { true, false, 1, "2026-01-15T12:00:15+00:00", "2026-01-15T12:00:30+00:00", "2026-01-15T12:00:15+00:00" } },
-        { "@reboot never falls due", "@reboot", NULL, true, 0, NULL, "2026-01-15T12:00:00+00:00",
-          "2026-01-15T13:00:00+00:00", 0, { false, false, 0, NULL, NULL, NULL } },
-        { "DST gap: forward 30 s over 03:00 CEST (the 02:30 that does not exist) runs it", "30 2 * * *",
-          "Europe/Berlin", false, 0, "2026-03-28T02:30:00+01:00", "2026-03-29T01:59:50+01:00",
-          "2026-03-29T03:00:20+02:00", 0,
+        { "@reboot never falls due",
+          "@reboot",
+          NULL,
+          true,
+          0,
+          NULL,
+          "2026-01-15T12:00:00+00:00",
+          "2026-01-15T13:00:00+00:00",
+          0,
+          { false, false, 0, NULL, NULL, NULL } },
+        { "DST gap: forward 30 s over 03:00 CEST (the 02:30 that does not exist) runs it",
+          "30 2 * * *",
+          "Europe/Berlin",
+          false,
+          0,
+          "2026-03-28T02:30:00+01:00",
+          "2026-03-29T01:59:50+01:00",
+          "2026-03-29T03:00:20+02:00",
+          0,
           { true, false, 1, "2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00", "2026-03-29T03:00:00+02:00" } },
-        { "DST gap: forward 2 h over it, not persistent: skipped", "30 2 * * *", "Europe/Berlin", false, 0,
-          "2026-03-28T02:30:00+01:00", "2026-03-29T01:59:50+01:00", "2026-03-29T05:00:00+02:00", 0,
+        { "DST gap: forward 2 h over it, not persistent: skipped",
+          "30 2 * * *",
+          "Europe/Berlin",
+          false,
+          0,
+          "2026-03-28T02:30:00+01:00",
+          "2026-03-29T01:59:50+01:00",
+          "2026-03-29T05:00:00+02:00",
+          0,
           { false, true, 1, "2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00", "2026-03-29T03:00:00+02:00" } },
-        { "DST overlap: stepped back after the first 02:30, the second one does not run", "30 2 * * *",
-          "Europe/Berlin", true, 0, "2026-10-25T02:30:00+02:00", "2026-10-25T02:40:00+01:00",
-          "2026-10-25T02:20:00+02:00", 0, { false, false, 0, NULL, "2026-10-26T02:30:00+01:00", NULL } },
-        { "DST zone, several days missed while suspended, persistent: once", "30 2 * * *", "Europe/Berlin", true, 0,
-          "2026-03-27T02:30:00+01:00", "2026-03-27T02:30:00+01:00", "2026-03-31T08:00:00+02:00", 0,
+        { "DST overlap: stepped back after the first 02:30, the second one does not run",
+          "30 2 * * *",
+          "Europe/Berlin",
+          true,
+          0,
+          "2026-10-25T02:30:00+02:00",
+          "2026-10-25T02:40:00+01:00",
+          "2026-10-25T02:20:00+02:00",
+          0,
+          { false, false, 0, NULL, "2026-10-26T02:30:00+01:00", NULL } },
+        { "DST zone, several days missed while suspended, persistent: once",
+          "30 2 * * *",
+          "Europe/Berlin",
+          true,
+          0,
+          "2026-03-27T02:30:00+01:00",
+          "2026-03-27T02:30:00+01:00",
+          "2026-03-31T08:00:00+02:00",
+          0,
           { true, true, 4, "2026-03-31T02:30:00+02:00", "2026-04-01T02:30:00+02:00", "2026-03-31T02:30:00+02:00" } },
 };
 
-static int64_t at(const char *text, int64_t none)
-{
-        return text ? iso(text) : none;
-}
+static int64_t at(const char *text, int64_t none) { return text ? iso(text) : none; }
 
 START_TEST(decides_each_scenario)
 {
         const struct scenario *sc = &scenarios[_i];
         struct schedule *schedule = NULL;
         char err[128] = "";
-        ck_assert_msg(schedule_parse(sc->schedule, cache, &schedule, err, sizeof(err)) == 0, "%s: %s",
-                      sc->schedule, err);
+        ck_assert_msg(schedule_parse(sc->schedule, cache, &schedule, err, sizeof(err)) == 0, "%s: %s", sc->schedule,
+                      err);
         const struct tz *zone = NULL;
         if (sc->zone)
                 ck_assert_int_eq(tz_cache_get(cache, sc->zone, &zone), 0);
         int64_t high_water = at(sc->high_water, INT64_MIN);
         struct catchup c;
-        int r = catchup_decide(&(struct catchup_job){ .schedule = schedule, .zone = zone,
+        int r = catchup_decide(&(struct catchup_job){ .schedule = schedule,
+                                                      .zone = zone,
                                                       .high_water_sec = high_water,
                                                       .random_delay_usec = sc->random_delay_usec,
                                                       .persistent = sc->persistent },
@@ -167,9 +305,9 @@ START_TEST(too_many_missed_instants_still_run_once)
         ck_assert_int_eq(schedule_parse("* * * * * *", cache, &schedule, NULL, 0), 0);
         int64_t now = iso("2026-01-15T12:00:00+00:00");
         struct catchup c;
-        int r = catchup_decide(&(struct catchup_job){ .schedule = schedule, .high_water_sec = INT64_MIN,
-                                                      .persistent = true },
-                               now - 3 * CATCHUP_WALK_MAX, now * SEC, &c);
+        int r = catchup_decide(
+                &(struct catchup_job){ .schedule = schedule, .high_water_sec = INT64_MIN, .persistent = true },
+                now - 3 * CATCHUP_WALK_MAX, now * SEC, &c);
         schedule_free(schedule);
         ck_assert_int_eq(r, -E2BIG);
         ck_assert(c.run);
@@ -185,7 +323,7 @@ END_TEST
 struct simulation {
         struct catchup_job job;
         int64_t next_sec;
-        int64_t runs[64];       /* scheduled instants that ran, in order */
+        int64_t runs[64]; /* scheduled instants that ran, in order */
         size_t n_runs;
 };
 
@@ -212,11 +350,11 @@ START_TEST(clock_wandering_back_and_forth_runs_no_instant_twice)
         int64_t t0 = iso("2026-01-15T12:00:00+00:00");
         struct simulation sim = { .job = { .schedule = schedule, .high_water_sec = t0 - 1, .persistent = false },
                                   .next_sec = t0 };
-        simulate_until(&sim, t0, t0 + 35);          /* 12:00:00, :10, :20, :30 */
-        simulate_until(&sim, t0 - 20, t0 + 45);     /* stepped back 55 s: only :40 is new */
-        simulate_until(&sim, t0 + 50, t0 + 55);     /* forward 5 s: :50 */
-        simulate_until(&sim, t0 + 200, t0 + 200);   /* forward 145 s, not persistent: skipped */
-        simulate_until(&sim, t0 + 100, t0 + 215);   /* back 100 s: only :03:30 is new */
+        simulate_until(&sim, t0, t0 + 35);        /* 12:00:00, :10, :20, :30 */
+        simulate_until(&sim, t0 - 20, t0 + 45);   /* stepped back 55 s: only :40 is new */
+        simulate_until(&sim, t0 + 50, t0 + 55);   /* forward 5 s: :50 */
+        simulate_until(&sim, t0 + 200, t0 + 200); /* forward 145 s, not persistent: skipped */
+        simulate_until(&sim, t0 + 100, t0 + 215); /* back 100 s: only :03:30 is new */
         schedule_free(schedule);
         int64_t want[] = { t0, t0 + 10, t0 + 20, t0 + 30, t0 + 40, t0 + 50, t0 + 210 };
         ck_assert_uint_eq(sim.n_runs, sizeof(want) / sizeof(want[0]));

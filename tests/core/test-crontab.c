@@ -37,10 +37,7 @@ static void zones_teardown(void)
         zones = NULL;
 }
 
-static struct crontab_options options(void)
-{
-        return (struct crontab_options){ .system_mode = true, .zones = zones };
-}
+static struct crontab_options options(void) { return (struct crontab_options){ .system_mode = true, .zones = zones }; }
 
 /* Loads TEXT as "t.ini"; returns the loader's result. */
 static int load_with(const char *text, const struct crontab_options *o, struct crontab_file **out,
@@ -65,8 +62,7 @@ static struct crontab_file *load_ok(const char *text)
 
 /* Asserts TEXT is rejected with an error at LINE whose message contains
  * EXPECTED (and, when KEY is given, that names KEY). */
-static void assert_error_with(const char *text, const struct crontab_options *o, unsigned line,
-                              const char *expected)
+static void assert_error_with(const char *text, const struct crontab_options *o, unsigned line, const char *expected)
 {
         struct diagnostics d = { 0 };
         struct crontab_file *f = (void *)1;
@@ -175,8 +171,8 @@ static const struct {
         const char *text;
         bool value;
 } booleans[] = {
-        { "yes", true }, { "no", false }, { "true", true }, { "false", false }, { "on", true },
-        { "off", false }, { "1", true }, { "0", false }, { "YES", true }, { "Off", false },
+        { "yes", true },  { "no", false }, { "true", true }, { "false", false }, { "on", true },
+        { "off", false }, { "1", true },   { "0", false },   { "YES", true },    { "Off", false },
 };
 
 START_TEST(booleans_accept_every_spelling)
@@ -526,8 +522,7 @@ static const struct {
         { "[defaults]\ncommand = x\n", 2, "'command' cannot be set in [defaults]" },
         { "[defaults]\ntimeout = never\n" JOB, 2, "timeout: 'never' is not a time span" },
         { JOB "command = a\n", 4, "'command' already set at line 3" },
-        { "[j]\nschedule = * * * * *\n  * * * * *\ncommand = x\n", 3,
-          "'schedule' does not take continuation lines" },
+        { "[j]\nschedule = * * * * *\n  * * * * *\ncommand = x\n", 3, "'schedule' does not take continuation lines" },
         { JOB "nice = 1\0\n", 4, "line contains a NUL byte" },
 };
 
@@ -551,8 +546,7 @@ START_TEST(each_error_names_its_line)
         if (!found)
                 for (size_t i = 0; i < d.count; i++)
                         diag_fprint(stderr, &d.items[i]);
-        ck_assert_msg(found, "case %d: no error at line %u containing \"%s\"", _i, errors[_i].line,
-                      errors[_i].message);
+        ck_assert_msg(found, "case %d: no error at line %u containing \"%s\"", _i, errors[_i].line, errors[_i].message);
         diag_free(&d);
 }
 END_TEST
@@ -638,8 +632,8 @@ START_TEST(ten_thousand_jobs_load)
         size_t cap = 10000 * 80, len = 0;
         char *text = malloc(cap);
         for (int i = 0; i < 10000; i++)
-                len += (size_t)snprintf(text + len, cap - len, "[job-%05d]\nschedule = */5 * * * *\ncommand = echo %d\n\n",
-                                        i, i);
+                len += (size_t)snprintf(text + len, cap - len,
+                                        "[job-%05d]\nschedule = */5 * * * *\ncommand = echo %d\n\n", i, i);
         struct crontab_options o = options();
         struct diagnostics d = { 0 };
         struct crontab_file *f;
@@ -685,7 +679,8 @@ START_TEST(user_mode_jobs_run_as_the_owner_only)
         o.system_mode = false;
         o.owner_uid = 4242;
         o.resolve_users = true;
-        assert_error_with(JOB "user = root\n", &o, 4, "user mode: jobs run as the instance's user only; user = root is not allowed");
+        assert_error_with(JOB "user = root\n", &o, 4,
+                          "user mode: jobs run as the instance's user only; user = root is not allowed");
 }
 END_TEST
 
@@ -709,9 +704,11 @@ START_TEST(missing_program_is_a_warning)
         ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 0);
         ck_assert_uint_eq(diag_count(&d, DIAG_WARNING), 4);
         ck_assert_uint_eq(d.items[0].line, 3);
-        ck_assert_str_eq(d.items[0].message, "command: program 'tickd-no-such-program' not found in PATH (" CRONTAB_DEFAULT_PATH ")");
+        ck_assert_str_eq(d.items[0].message,
+                         "command: program 'tickd-no-such-program' not found in PATH (" CRONTAB_DEFAULT_PATH ")");
         ck_assert_uint_eq(d.items[1].line, 6);
-        ck_assert_str_eq(d.items[1].message, "command: program '/nonexistent/prog' not found (No such file or directory)");
+        ck_assert_str_eq(d.items[1].message,
+                         "command: program '/nonexistent/prog' not found (No such file or directory)");
         ck_assert_uint_eq(d.items[2].line, 21);
         ck_assert_str_eq(d.items[2].message, "command: program '/etc/passwd' is not executable by user root");
         ck_assert_uint_eq(d.items[3].line, 24);
@@ -750,7 +747,6 @@ START_TEST(suggestions_need_a_close_match)
 }
 END_TEST
 
-
 /* ---- warnings for valid jobs (crontab_lint_job) ---- */
 
 #define JAN_1_2026 INT64_C(1767225600) /* 2026-01-01 00:00:00 UTC */
@@ -769,8 +765,8 @@ static struct diagnostics lint(const char *text, int64_t now)
 
 START_TEST(fixed_time_in_dst_gap_and_overlap_is_named)
 {
-        struct diagnostics d = lint("[night]\nschedule = 30 2 * * *\ncommand = x\ntimezone = Europe/Berlin\n",
-                                    JAN_1_2026);
+        struct diagnostics d =
+                lint("[night]\nschedule = 30 2 * * *\ncommand = x\ntimezone = Europe/Berlin\n", JAN_1_2026);
         ck_assert_uint_eq(d.count, 2);
         ck_assert_uint_eq(d.items[0].line, 2);
         ck_assert_str_eq(d.items[0].key, "schedule");
@@ -787,8 +783,8 @@ END_TEST
 START_TEST(dst_warning_follows_the_zone_rules)
 {
         /* New York moves at 02:00 local: 01:30 repeats in November only. */
-        struct diagnostics d = lint("[a]\nschedule = 30 1 * * *\ncommand = x\ntimezone = America/New_York\n",
-                                    JAN_1_2026);
+        struct diagnostics d =
+                lint("[a]\nschedule = 30 1 * * *\ncommand = x\ntimezone = America/New_York\n", JAN_1_2026);
         ck_assert_uint_eq(d.count, 1);
         ck_assert(strstr(d.items[0].message, "happens twice in America/New_York on 2026-11-01"));
         diag_free(&d);
@@ -801,11 +797,11 @@ START_TEST(dst_warning_follows_the_zone_rules)
 END_TEST
 
 static const char *const dst_quiet[] = {
-        "[a]\nschedule = */15 * * * *\ncommand = x\ntimezone = Europe/Berlin\n",  /* cadence */
-        "[a]\nschedule = 0 3 * * *\ncommand = x\ntimezone = Europe/Berlin\n",     /* 03:00 exists once */
-        "[a]\nschedule = 30 2 * * *\ncommand = x\ntimezone = UTC\n",              /* no DST */
+        "[a]\nschedule = */15 * * * *\ncommand = x\ntimezone = Europe/Berlin\n", /* cadence */
+        "[a]\nschedule = 0 3 * * *\ncommand = x\ntimezone = Europe/Berlin\n",    /* 03:00 exists once */
+        "[a]\nschedule = 30 2 * * *\ncommand = x\ntimezone = UTC\n",             /* no DST */
         "[a]\nschedule = 30 2 * * *\ncommand = x\ntimezone = Asia/Tokyo\n",
-        "[a]\nschedule = 30 2 * * 1-5\ncommand = x\ntimezone = Europe/Berlin\n",  /* transitions on Sundays */
+        "[a]\nschedule = 30 2 * * 1-5\ncommand = x\ntimezone = Europe/Berlin\n", /* transitions on Sundays */
         "[a]\nschedule = @every 90m\ncommand = x\ntimezone = Europe/Berlin\n",
         "[a]\nschedule = @reboot\ncommand = x\ntimezone = Europe/Berlin\n",
         "[a]\nschedule = 30 * * * *\ncommand = x\ntimezone = Europe/Berlin\n",
@@ -823,9 +819,11 @@ END_TEST
 
 START_TEST(next_run_more_than_a_year_away)
 {
-        struct diagnostics d = lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1772323200) /* 2026-03-01 */);
+        struct diagnostics d =
+                lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1772323200) /* 2026-03-01 */);
         ck_assert_uint_eq(d.count, 1);
-        ck_assert_str_eq(d.items[0].message, "schedule: job 'leap' next runs on 2028-02-29 00:00 UTC, more than a year away");
+        ck_assert_str_eq(d.items[0].message,
+                         "schedule: job 'leap' next runs on 2028-02-29 00:00 UTC, more than a year away");
         diag_free(&d);
         d = lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1709078400) /* 2024-02-28 */);
         ck_assert_uint_eq(d.count, 0);
@@ -844,12 +842,13 @@ END_TEST
 
 START_TEST(timeout_longer_than_interval_with_overlap_allow)
 {
-        struct diagnostics d = lint("[pile]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\n",
-                                    JAN_1_2026);
+        struct diagnostics d =
+                lint("[pile]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\n", JAN_1_2026);
         ck_assert_uint_eq(d.count, 1);
         ck_assert_uint_eq(d.items[0].line, 4);
-        ck_assert_str_eq(d.items[0].message,
-                         "timeout: job 'pile' may run for 5min but starts every 1min with overlap = allow: runs can pile up");
+        ck_assert_str_eq(
+                d.items[0].message,
+                "timeout: job 'pile' may run for 5min but starts every 1min with overlap = allow: runs can pile up");
         diag_free(&d);
         d = lint("[pile]\nschedule = 0 * * * *\ncommand = x\ntimeout = 2h\noverlap = allow\n", JAN_1_2026);
         ck_assert_uint_eq(d.count, 1);
@@ -998,9 +997,9 @@ static char *make_dir(const char *parent, const char *name)
 START_TEST(list_dir_orders_and_skips_leftovers)
 {
         char *dir = make_dir(tmp, "jobs.d");
-        static const char *const names[] = { "b.ini", "a.ini", "10-x.ini", ".hidden.ini", "a.ini~", "a.ini.swp",
-                                             "a.ini.dpkg-old", "a.ini.dpkg-dist", "a.ini.rpmnew", "a.ini.rpmsave",
-                                             "notes.txt", "A.ini" };
+        static const char *const names[] = { "b.ini",        "a.ini",         "10-x.ini",       ".hidden.ini",
+                                             "a.ini~",       "a.ini.swp",     "a.ini.dpkg-old", "a.ini.dpkg-dist",
+                                             "a.ini.rpmnew", "a.ini.rpmsave", "notes.txt",      "A.ini" };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 free(write_job(dir, names[i], "x"));
         char *sub;
@@ -1140,7 +1139,8 @@ START_TEST(user_mode_refuses_files_of_others)
                  (unsigned)uid);
         ck_assert_str_eq(d.items[0].message, expected);
         ck_assert_str_eq(d.items[0].file, theirs);
-        ck_assert_str_eq(d.items[1].message, "refused: file is writable by group and others (mode 0666); run chmod go-w");
+        ck_assert_str_eq(d.items[1].message,
+                         "refused: file is writable by group and others (mode 0666); run chmod go-w");
         /* The user's group may hold others: trusted no more than they are. */
         ck_assert_str_eq(d.items[2].message, "refused: file is writable by group (mode 0664); run chmod go-w");
         crontab_set_free(&set);
@@ -1156,7 +1156,8 @@ END_TEST
 START_TEST(check_duplicates_against_a_set)
 {
         struct crontab_file *a = load_ok("[x]\nschedule = * * * * *\ncommand = 1\n");
-        struct crontab_file *b = load_ok("[y]\nschedule = * * * * *\ncommand = 1\n[x]\nschedule = * * * * *\ncommand = 1\n");
+        struct crontab_file *b =
+                load_ok("[y]\nschedule = * * * * *\ncommand = 1\n[x]\nschedule = * * * * *\ncommand = 1\n");
         struct crontab_set set = { .files = &a, .n_files = 1 };
         struct diagnostics d = { 0 };
         ck_assert_int_eq(crontab_check_duplicates(&set, b, &d), 1);
@@ -1217,7 +1218,8 @@ static const struct {
         { "[daemon]\nmax_concurrent = -1\n", 2, "max_concurrent: '-1' is not a number" },
         { "[daemon]\npath = bin:/usr/bin\n", 2, "path: 'bin:/usr/bin' is not a list of absolute directories" },
         { "[daemon]\nlog_level = loud\n", 2, "log_level: 'loud' is not one of" },
-        { "[daemon]\ndefault_timezone = /etc/localtime\n", 2, "default_timezone: '/etc/localtime' is not a time zone name" },
+        { "[daemon]\ndefault_timezone = /etc/localtime\n", 2,
+          "default_timezone: '/etc/localtime' is not a time zone name" },
         { "[daemon]\nlog_level = info\nlog_level = debug\n", 3, "'log_level' already set at line 2" },
         { "[daemon]\npath = /bin\n  :/usr/bin\n", 3, "'path' does not take continuation lines" },
 };
@@ -1509,10 +1511,10 @@ static const struct {
         const char *line;
         unsigned byte;
 } bad_utf8[] = {
-        { "description = caf\xc3", 4 },          /* truncated sequence */
-        { "description = ab\xff", 3 },           /* never valid */
-        { "on_failure = echo \xc0\xaf", 6 },        /* overlong '/' */
-        { "on_failure = echo \xed\xa0\x80", 6 },    /* a surrogate */
+        { "description = caf\xc3", 4 },           /* truncated sequence */
+        { "description = ab\xff", 3 },            /* never valid */
+        { "on_failure = echo \xc0\xaf", 6 },      /* overlong '/' */
+        { "on_failure = echo \xed\xa0\x80", 6 },  /* a surrogate */
         { "on_failure = x \xf4\x90\x80\x80", 3 }, /* past U+10FFFF */
         { "environment = A=\x80", 3 },
         { "working_directory = /srv/\xe2\x82", 6 },

@@ -10,7 +10,7 @@
 #define N 64
 
 struct item {
-        struct heap_node node;  /* first: a node pointer is its item */
+        struct heap_node node; /* first: a node pointer is its item */
         int id;
 };
 

@@ -33,10 +33,7 @@ START_TEST(plain_text_is_quoted)
 }
 END_TEST
 
-START_TEST(null_is_json_null)
-{
-        assert_written(NULL, "null");
-}
+START_TEST(null_is_json_null) { assert_written(NULL, "null"); }
 END_TEST
 
 START_TEST(quotes_and_backslashes_are_escaped)
@@ -55,10 +52,7 @@ START_TEST(control_characters_are_escaped)
 }
 END_TEST
 
-START_TEST(utf8_passes_through)
-{
-        assert_written("Zürich 東京 ✓", "\"Zürich 東京 ✓\"");
-}
+START_TEST(utf8_passes_through) { assert_written("Zürich 東京 ✓", "\"Zürich 東京 ✓\""); }
 END_TEST
 
 static Suite *json_suite(void)

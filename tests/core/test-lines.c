@@ -58,13 +58,13 @@ static const struct {
 } cases[] = {
         { "one\ntwo\n", 0, 64, "one|two|" },
         { "no newline at the end", 0, 64, "no newline at the end|" },
-        { "\n\nx\n", 0, 64, "||x|" },                 /* empty lines are lines */
-        { "a\0b\n", 4, 64, "a|b|" },                  /* NUL ends a line, as in journald */
-        { "<3>text\n", 0, 64, "<3>text|" },           /* no priority parsing here */
-        { "abcdefgh\n", 0, 4, "abcd|efgh||" },        /* cut at the size; the newline ends an empty rest */
-        { "abcdefghij", 0, 4, "abcd|efgh|ij|" },      /* cut, then the tail at the end */
-        { "", 0, 64, "" },                            /* nothing, no line */
-        { "crlf\r\n", 0, 64, "crlf\r|" },             /* bytes are kept as written */
+        { "\n\nx\n", 0, 64, "||x|" },            /* empty lines are lines */
+        { "a\0b\n", 4, 64, "a|b|" },             /* NUL ends a line, as in journald */
+        { "<3>text\n", 0, 64, "<3>text|" },      /* no priority parsing here */
+        { "abcdefgh\n", 0, 4, "abcd|efgh||" },   /* cut at the size; the newline ends an empty rest */
+        { "abcdefghij", 0, 4, "abcd|efgh|ij|" }, /* cut, then the tail at the end */
+        { "", 0, 64, "" },                       /* nothing, no line */
+        { "crlf\r\n", 0, 64, "crlf\r|" },        /* bytes are kept as written */
 };
 
 START_TEST(cuts_lines_whatever_the_reads)
@@ -73,8 +73,8 @@ START_TEST(cuts_lines_whatever_the_reads)
         /* One byte at a time, a few at a time, all at once: the same lines. */
         for (size_t chunk = 1; chunk <= len + 1; chunk++) {
                 struct collected c = feed(cases[_i].input, len, chunk, cases[_i].size);
-                ck_assert_msg(strcmp(c.text, cases[_i].lines) == 0, "case %d, reads of %zu: got '%s', want '%s'",
-                              _i, chunk, c.text, cases[_i].lines);
+                ck_assert_msg(strcmp(c.text, cases[_i].lines) == 0, "case %d, reads of %zu: got '%s', want '%s'", _i,
+                              chunk, c.text, cases[_i].lines);
         }
 }
 END_TEST

@@ -21,8 +21,8 @@
 #include "core/tz.h"
 
 #define EXPRESSIONS_PER_RUN 30
-#define RUNS 12
-#define ITERATIONS 6
+#define RUNS                12
+#define ITERATIONS          6
 
 static uint64_t rng_state;
 
@@ -58,9 +58,7 @@ static void gen_component(char *buf, size_t size, int min, int max, int star_per
                 int a = min + (int)rnd((uint32_t)(max - min + 1));
                 switch (rnd(4)) {
                 case 0:
-                case 1:
-                        append(buf, size, pad ? "%02d" : "%d", a);
-                        break;
+                case 1: append(buf, size, pad ? "%02d" : "%d", a); break;
                 case 2: {
                         int b = a + (int)rnd((uint32_t)(max - a + 1));
                         append(buf, size, pad ? "%02d" : "%d", a);
@@ -82,13 +80,13 @@ static void gen_component(char *buf, size_t size, int min, int max, int star_per
 }
 
 static const char *const weekday_forms[][3] = {
-        { "Mon", "monday", "MON" }, { "Tue", "tuesday", "TUE" }, { "Wed", "wednesday", "WED" },
-        { "Thu", "thursday", "THU" }, { "Fri", "friday", "FRI" }, { "Sat", "saturday", "SAT" },
+        { "Mon", "monday", "MON" },   { "Tue", "tuesday", "TUE" }, { "Wed", "wednesday", "WED" },
+        { "Thu", "thursday", "THU" }, { "Fri", "friday", "FRI" },  { "Sat", "saturday", "SAT" },
         { "Sun", "sunday", "SUN" },
 };
 
-static const char *const zones[] = { "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
-                                     "Asia/Kathmandu", "Asia/Tokyo", "Pacific/Chatham" };
+static const char *const zones[] = { "Europe/Berlin",  "America/New_York", "Australia/Lord_Howe",
+                                     "Asia/Kathmandu", "Asia/Tokyo",       "Pacific/Chatham" };
 
 static void gen_expression(char *buf, size_t size)
 {
@@ -164,7 +162,7 @@ static bool near_transition(const struct tz *zone, int64_t t)
 
 struct expected {
         char text[256];
-        int count;   /* -1: systemd refused it */
+        int count; /* -1: systemd refused it */
         bool never;
         int64_t at[ITERATIONS];
 };
@@ -204,7 +202,8 @@ static void read_systemd(const char *out, struct expected *exp, int n)
                         exp[cur].never = true;
                 } else if (cur >= 0 && (strncmp(line, "Next elapse: ", 13) == 0 || strncmp(line, "Iter. #", 7) == 0)) {
                         const char *v = strchr(line, ':') + 2;
-                        ck_assert_msg(exp[cur].count < ITERATIONS, "too many elapses for '%s': %s", exp[cur].text, line);
+                        ck_assert_msg(exp[cur].count < ITERATIONS, "too many elapses for '%s': %s", exp[cur].text,
+                                      line);
                         exp[cur].at[exp[cur].count] = parse_utc_line(v);
                         ck_assert_msg(exp[cur].at[exp[cur].count] != INT64_MIN, "cannot read '%s'", line);
                         exp[cur].count++;
@@ -233,7 +232,8 @@ START_TEST(agrees_with_systemd_analyze)
         char *out = NULL, *err = NULL;
         int status = harness_run(argv, envp, &out, &err);
         ck_assert_msg(WIFEXITED(status), "systemd-analyze did not exit");
-        if (getenv("DIFF_DEBUG")) fprintf(stderr, "%s\n---\n%s\n", out, err);
+        if (getenv("DIFF_DEBUG"))
+                fprintf(stderr, "%s\n---\n%s\n", out, err);
         read_systemd(out, exp, EXPRESSIONS_PER_RUN);
         free(out);
         free(err);
@@ -300,9 +300,6 @@ static Suite *schedule_diff_suite(void)
  * AddressSanitizer every forked test pays a LeakSanitizer pass at exit
  * (a quarter of a second each on a loaded machine). Leaks are still
  * checked, once, when the suite exits. CK_FORK=yes restores forking. */
-__attribute__((constructor)) static void run_in_process(void)
-{
-        setenv("CK_FORK", "no", 0);
-}
+__attribute__((constructor)) static void run_in_process(void) { setenv("CK_FORK", "no", 0); }
 
 TEST_MAIN(schedule_diff_suite)

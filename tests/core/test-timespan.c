@@ -17,20 +17,24 @@ static const struct {
         const char *text;
         uint64_t usec;
 } good[] = {
-        { "90s", 90 * USEC_PER_SEC },       { "90", 90 * USEC_PER_SEC },
-        { "15m", 900 * USEC_PER_SEC },      { "15min", 900 * USEC_PER_SEC },
-        { "2h 30min", 9000 * USEC_PER_SEC }, { "2h30min", 9000 * USEC_PER_SEC },
-        { "1d", 86400 * USEC_PER_SEC },     { "1 day", 86400 * USEC_PER_SEC },
-        { "500ms", 500 * USEC_PER_MSEC },   { "1.5h", 5400 * USEC_PER_SEC },
-        { " 10 s ", 10 * USEC_PER_SEC },    { "1w", 604800 * USEC_PER_SEC },
-        { "3 hours 5 seconds", 10805 * USEC_PER_SEC }, { "7us", 7 },
+        { "90s", 90 * USEC_PER_SEC },
+        { "90", 90 * USEC_PER_SEC },
+        { "15m", 900 * USEC_PER_SEC },
+        { "15min", 900 * USEC_PER_SEC },
+        { "2h 30min", 9000 * USEC_PER_SEC },
+        { "2h30min", 9000 * USEC_PER_SEC },
+        { "1d", 86400 * USEC_PER_SEC },
+        { "1 day", 86400 * USEC_PER_SEC },
+        { "500ms", 500 * USEC_PER_MSEC },
+        { "1.5h", 5400 * USEC_PER_SEC },
+        { " 10 s ", 10 * USEC_PER_SEC },
+        { "1w", 604800 * USEC_PER_SEC },
+        { "3 hours 5 seconds", 10805 * USEC_PER_SEC },
+        { "7us", 7 },
         { "0", 0 },
 };
 
-START_TEST(parses_spans)
-{
-        ck_assert_uint_eq(parse_ok(good[_i].text), good[_i].usec);
-}
+START_TEST(parses_spans) { ck_assert_uint_eq(parse_ok(good[_i].text), good[_i].usec); }
 END_TEST
 
 static const char *const bad[] = { "", "   ", "h", "10 parsecs", "-5s", "1.h", "5s x", "1e3" };

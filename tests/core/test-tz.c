@@ -18,10 +18,10 @@
 
 /* For assertions in loops: Check's ck_assert* records every passing
  * assertion's location with a write to the parent, which would dominate. */
-#define expect(cond, ...)                                  \
-        do {                                               \
-                if (!(cond))                               \
-                        ck_abort_msg(__VA_ARGS__);         \
+#define expect(cond, ...)                          \
+        do {                                       \
+                if (!(cond))                       \
+                        ck_abort_msg(__VA_ARGS__); \
         } while (0)
 
 #define H 3600
@@ -53,8 +53,12 @@ static const struct tz *zone(const char *name)
 /* Seconds since the epoch of a UTC civil time, computed independently of tz.c. */
 static int64_t utc(int year, int month, int day, int hour, int minute, int second)
 {
-        struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
-                         .tm_hour = hour, .tm_min = minute, .tm_sec = second };
+        struct tm tm = { .tm_year = year - 1900,
+                         .tm_mon = month - 1,
+                         .tm_mday = day,
+                         .tm_hour = hour,
+                         .tm_min = minute,
+                         .tm_sec = second };
         return (int64_t)timegm(&tm);
 }
 
@@ -63,12 +67,12 @@ static void assert_civil(const struct tz *z, int64_t t, int64_t year, int month,
 {
         struct tz_civil c;
         tz_to_civil(z, t, &c);
-        ck_assert_msg(c.year == year && c.month == month && c.day == day && c.hour == hour &&
-                              c.minute == minute && c.second == second && c.offset == offset && c.is_dst == dst,
+        ck_assert_msg(c.year == year && c.month == month && c.day == day && c.hour == hour && c.minute == minute &&
+                              c.second == second && c.offset == offset && c.is_dst == dst,
                       "%s @%lld: got %lld-%02d-%02d %02d:%02d:%02d off=%d dst=%d, want %lld-%02d-%02d "
                       "%02d:%02d:%02d off=%d dst=%d",
-                      tz_name(z), (long long)t, (long long)c.year, c.month, c.day, c.hour, c.minute, c.second,
-                      c.offset, c.is_dst, (long long)year, month, day, hour, minute, second, offset, dst);
+                      tz_name(z), (long long)t, (long long)c.year, c.month, c.day, c.hour, c.minute, c.second, c.offset,
+                      c.is_dst, (long long)year, month, day, hour, minute, second, offset, dst);
 }
 
 /* A transition at T from offset BEFORE to AFTER, seen from both sides. */
@@ -77,13 +81,13 @@ static void assert_transition(const struct tz *z, int64_t t, int32_t before, int
         struct tz_span s;
         tz_span_at(z, t - 1, &s);
         ck_assert_msg(s.end == t && s.offset == before && s.next_offset == after,
-                      "%s before %lld: end %lld off %d next %d", tz_name(z), (long long)t, (long long)s.end,
-                      s.offset, s.next_offset);
+                      "%s before %lld: end %lld off %d next %d", tz_name(z), (long long)t, (long long)s.end, s.offset,
+                      s.next_offset);
         ck_assert(s.start < t - 1 || s.start == t - 1);
         tz_span_at(z, t, &s);
         ck_assert_msg(s.start == t && s.offset == after && s.prev_offset == before && s.is_dst == dst_after,
-                      "%s at %lld: start %lld off %d prev %d dst %d", tz_name(z), (long long)t,
-                      (long long)s.start, s.offset, s.prev_offset, s.is_dst);
+                      "%s at %lld: start %lld off %d prev %d dst %d", tz_name(z), (long long)t, (long long)s.start,
+                      s.offset, s.prev_offset, s.is_dst);
         ck_assert_int_eq(tz_offset_at(z, t - 1), before);
         ck_assert_int_eq(tz_offset_at(z, t), after);
 }
@@ -91,8 +95,9 @@ static void assert_transition(const struct tz *z, int64_t t, int32_t before, int
 static int from_civil(const struct tz *z, int64_t year, int month, int day, int hour, int minute, int second,
                       int64_t *first, int64_t *second_out)
 {
-        struct tz_civil c = { .year = year, .month = month, .day = day, .hour = hour, .minute = minute,
-                              .second = second };
+        struct tz_civil c = {
+                .year = year, .month = month, .day = day, .hour = hour, .minute = minute, .second = second
+        };
         return tz_from_civil(z, &c, first, second_out);
 }
 
@@ -120,7 +125,8 @@ START_TEST(civil_from_days_round_trips)
                 int64_t y;
                 int m, d;
                 tz_civil_from_days(days, &y, &m, &d);
-                expect(m >= 1 && m <= 12 && d >= 1 && d <= tz_days_in_month(y, m), "day %lld: %lld-%d-%d", (long long)days, (long long)y, m, d);
+                expect(m >= 1 && m <= 12 && d >= 1 && d <= tz_days_in_month(y, m), "day %lld: %lld-%d-%d",
+                       (long long)days, (long long)y, m, d);
                 expect(tz_days_from_civil(y, m, d) == days, "day %lld does not round-trip", (long long)days);
         }
 }
@@ -360,8 +366,9 @@ END_TEST
 START_TEST(footer_far_years)
 {
         const struct tz *z = zone("Europe/Berlin");
-        static const int64_t years[] = { 2999, 3000, 12345, 100000, 1000007, 1000000003, 99999999999LL,
-                                         290000000000LL };
+        static const int64_t years[] = {
+                2999, 3000, 12345, 100000, 1000007, 1000000003, 99999999999LL, 290000000000LL
+        };
         for (size_t i = 0; i < sizeof(years) / sizeof(years[0]); i++) {
                 int64_t mar = tz_days_from_civil(years[i], 3, 31);
                 mar -= ((mar + 4) % 7 + 7) % 7;
@@ -510,8 +517,8 @@ END_TEST
 /* Every instant maps to a local time that maps back to (among others) it. */
 START_TEST(from_civil_round_trips)
 {
-        static const char *const names[] = { "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
-                                             "Pacific/Chatham", "Asia/Kathmandu", "America/Sao_Paulo",
+        static const char *const names[] = { "Europe/Berlin",   "America/New_York", "Australia/Lord_Howe",
+                                             "Pacific/Chatham", "Asia/Kathmandu",   "America/Sao_Paulo",
                                              "Europe/Dublin" };
         for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
                 const struct tz *z = zone(names[n]);
@@ -521,8 +528,8 @@ START_TEST(from_civil_round_trips)
                         int64_t a, b;
                         int r = tz_from_civil(z, &c, &a, &b);
                         expect(r == 1 || r == 2, "%s @%lld: %d", names[n], (long long)t, r);
-                        expect(a == t || (r == 2 && b == t), "%s @%lld: got %lld/%lld", names[n],
-                                      (long long)t, (long long)a, (long long)b);
+                        expect(a == t || (r == 2 && b == t), "%s @%lld: got %lld/%lld", names[n], (long long)t,
+                               (long long)a, (long long)b);
                 }
         }
 }
@@ -540,9 +547,22 @@ START_TEST(loads_each_zone_once)
 END_TEST
 
 static const char *const invalid_names[] = {
-        "", "/etc/passwd", "../etc/passwd", "Europe/../../etc/passwd", "Europe/./Berlin", ".", "..",
-        "Europe//Berlin", "Europe/Berlin/", "Europe/Ber lin", "Europe\\Berlin", "Europe/Berlin\n", "Zürich",
-        "a.b", "Europe/Berlin;", "*",
+        "",
+        "/etc/passwd",
+        "../etc/passwd",
+        "Europe/../../etc/passwd",
+        "Europe/./Berlin",
+        ".",
+        "..",
+        "Europe//Berlin",
+        "Europe/Berlin/",
+        "Europe/Ber lin",
+        "Europe\\Berlin",
+        "Europe/Berlin\n",
+        "Zürich",
+        "a.b",
+        "Europe/Berlin;",
+        "*",
 };
 
 START_TEST(rejects_invalid_names)
@@ -640,8 +660,8 @@ struct tzif_type {
 
 /* A version-VERSION file with the given transitions and types, the same
  * data in both blocks (v1 times truncated), and FOOTER (NULL: none). */
-static void tzif_build(struct tzif_builder *b, char version, const int64_t *times, const uint8_t *idx,
-                       size_t ntimes, const struct tzif_type *types, size_t ntypes, const char *footer)
+static void tzif_build(struct tzif_builder *b, char version, const int64_t *times, const uint8_t *idx, size_t ntimes,
+                       const struct tzif_type *types, size_t ntypes, const char *footer)
 {
         b->len = 0;
         for (int pass = 0; pass < (version ? 2 : 1); pass++) {
@@ -769,7 +789,7 @@ END_TEST
 /* POSIX TZ forms the real tzdata rarely or never uses. */
 static const struct footer_case {
         const char *footer;
-        int64_t at;          /* a transition the rule implies */
+        int64_t at; /* a transition the rule implies */
         int32_t before, after;
 } footers[] = {
         /* Julian day without Feb 29: J60 is March 1 in 2028 too. */
@@ -1020,9 +1040,9 @@ END_TEST
 /* ---- differential: glibc ------------------------------------------------------- */
 
 static const char *const glibc_zones[] = {
-        "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Chatham",
-        "America/Sao_Paulo", "Europe/Dublin", "Africa/Casablanca", "America/Santiago", "Asia/Tehran",
-        "Pacific/Apia", "America/St_Johns", "Europe/London", "Australia/Sydney", "Antarctica/Troll",
+        "Europe/Berlin",     "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",   "Pacific/Chatham",
+        "America/Sao_Paulo", "Europe/Dublin",    "Africa/Casablanca",   "America/Santiago", "Asia/Tehran",
+        "Pacific/Apia",      "America/St_Johns", "Europe/London",       "Australia/Sydney", "Antarctica/Troll",
 };
 
 static void compare_with_glibc(const struct tz *z, const char *name, int64_t from, int64_t to, int64_t step)
@@ -1034,20 +1054,18 @@ static void compare_with_glibc(const struct tz *z, const char *name, int64_t fro
                 struct tz_civil c;
                 tz_to_civil(z, t, &c);
                 expect(c.year == tm.tm_year + 1900 && c.month == tm.tm_mon + 1 && c.day == tm.tm_mday &&
-                                      c.hour == tm.tm_hour && c.minute == tm.tm_min && c.second == tm.tm_sec &&
-                                      c.weekday == tm.tm_wday && c.offset == tm.tm_gmtoff &&
-                                      c.is_dst == (tm.tm_isdst > 0),
-                              "%s @%lld: tz %lld-%02d-%02d %02d:%02d:%02d off %d dst %d; glibc %d-%02d-%02d "
-                              "%02d:%02d:%02d off %ld dst %d",
-                              name, (long long)t, (long long)c.year, c.month, c.day, c.hour, c.minute, c.second,
-                              c.offset, c.is_dst, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                              tm.tm_min, tm.tm_sec, tm.tm_gmtoff, tm.tm_isdst);
+                               c.hour == tm.tm_hour && c.minute == tm.tm_min && c.second == tm.tm_sec &&
+                               c.weekday == tm.tm_wday && c.offset == tm.tm_gmtoff && c.is_dst == (tm.tm_isdst > 0),
+                       "%s @%lld: tz %lld-%02d-%02d %02d:%02d:%02d off %d dst %d; glibc %d-%02d-%02d "
+                       "%02d:%02d:%02d off %ld dst %d",
+                       name, (long long)t, (long long)c.year, c.month, c.day, c.hour, c.minute, c.second, c.offset,
+                       c.is_dst, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       tm.tm_gmtoff, tm.tm_isdst);
                 /* And back: the civil time resolves to T among its instants. */
                 int64_t a = 0, b = 0;
                 int n = tz_from_civil(z, &c, &a, &b);
-                expect((n == 1 && a == t) || (n == 2 && (a == t || b == t)),
-                       "%s @%lld: from_civil gave %d: %lld %lld", name, (long long)t, n, (long long)a,
-                       (long long)b);
+                expect((n == 1 && a == t) || (n == 2 && (a == t || b == t)), "%s @%lld: from_civil gave %d: %lld %lld",
+                       name, (long long)t, n, (long long)a, (long long)b);
         }
 }
 
@@ -1163,9 +1181,9 @@ static void check_span_walk(const struct tz *z, const char *name, int64_t from, 
                 struct tz_span next;
                 tz_span_at(z, s.end, &next);
                 expect(next.start == s.end && next.offset == s.next_offset && next.prev_offset == s.offset,
-                       "%s: span [%lld,%lld) off %d next %d, then [%lld,%lld) off %d prev %d", name,
-                       (long long)s.start, (long long)s.end, s.offset, s.next_offset, (long long)next.start,
-                       (long long)next.end, next.offset, next.prev_offset);
+                       "%s: span [%lld,%lld) off %d next %d, then [%lld,%lld) off %d prev %d", name, (long long)s.start,
+                       (long long)s.end, s.offset, s.next_offset, (long long)next.start, (long long)next.end,
+                       next.offset, next.prev_offset);
                 expect(next.offset != s.offset || next.is_dst != s.is_dst, "%s: no-op transition at %lld", name,
                        (long long)s.end);
                 const int64_t probes[] = { s.end - 1, s.end, s.end + 1, s.end - 3600, s.end + 3600 };
@@ -1207,10 +1225,10 @@ END_TEST
  * whose data this machine's zic compiles as the installed (newer) zic
  * did, exactly as the fat files do, span for span. */
 static const char *const slim_zones[] = {
-        "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "America/Sao_Paulo",
-        "Europe/Dublin", "Asia/Tehran", "America/Santiago", "Australia/Sydney", "America/St_Johns",
-        "Africa/Cairo", "Asia/Jerusalem", "America/Nuuk", "Europe/London", "America/Havana",
-        "Antarctica/Troll", "Pacific/Auckland", "Asia/Kolkata", "Europe/Moscow", "America/Los_Angeles",
+        "Europe/Berlin",    "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham",  "America/Sao_Paulo",
+        "Europe/Dublin",    "Asia/Tehran",      "America/Santiago",    "Australia/Sydney", "America/St_Johns",
+        "Africa/Cairo",     "Asia/Jerusalem",   "America/Nuuk",        "Europe/London",    "America/Havana",
+        "Antarctica/Troll", "Pacific/Auckland", "Asia/Kolkata",        "Europe/Moscow",    "America/Los_Angeles",
 };
 
 START_TEST(slim_files_match_fat)
@@ -1231,12 +1249,12 @@ START_TEST(slim_files_match_fat)
                         tz_span_at(fat, t, &a);
                         tz_span_at(thin, t, &b);
                         expect(a.start == b.start && a.end == b.end && a.offset == b.offset &&
-                                              a.prev_offset == b.prev_offset && a.next_offset == b.next_offset &&
-                                              a.is_dst == b.is_dst,
-                                      "%s @%lld: fat [%lld,%lld) %d/%d/%d dst %d, slim [%lld,%lld) %d/%d/%d dst %d",
-                                      slim_zones[i], (long long)t, (long long)a.start, (long long)a.end,
-                                      a.prev_offset, a.offset, a.next_offset, a.is_dst, (long long)b.start,
-                                      (long long)b.end, b.prev_offset, b.offset, b.next_offset, b.is_dst);
+                                       a.prev_offset == b.prev_offset && a.next_offset == b.next_offset &&
+                                       a.is_dst == b.is_dst,
+                               "%s @%lld: fat [%lld,%lld) %d/%d/%d dst %d, slim [%lld,%lld) %d/%d/%d dst %d",
+                               slim_zones[i], (long long)t, (long long)a.start, (long long)a.end, a.prev_offset,
+                               a.offset, a.next_offset, a.is_dst, (long long)b.start, (long long)b.end, b.prev_offset,
+                               b.offset, b.next_offset, b.is_dst);
                 }
         }
 

@@ -12,9 +12,9 @@
 
 #include "core/tz.h"
 
-#define require(cond)          \
-        do {                   \
-                if (!(cond))   \
+#define require(cond)            \
+        do {                     \
+                if (!(cond))     \
                         abort(); \
         } while (0)
 
@@ -67,8 +67,8 @@ static void check_instant(const struct tz *z, int64_t t)
         for (int i = 0; i < n; i++) {
                 struct tz_civil back;
                 tz_to_civil(z, i == 0 ? first : second, &back);
-                require(back.year == c.year && back.month == c.month && back.day == c.day &&
-                        back.hour == c.hour && back.minute == c.minute && back.second == c.second);
+                require(back.year == c.year && back.month == c.month && back.day == c.day && back.hour == c.hour &&
+                        back.minute == c.minute && back.second == c.second);
         }
         if (n == 2)
                 require(first < second);
@@ -129,9 +129,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (tz_new_from_tzif("Fuzz/Zone", data, size, &z) < 0)
                 return 0;
 
-        static const int64_t fixed[] = { INT64_MIN, INT64_MIN + 1, -(INT64_C(1) << 59), -2208988800, -1, 0,
-                                         1774746000, 2147483647, 4102444800, 253402300799, INT64_C(1) << 40,
-                                         INT64_MAX - 1, INT64_MAX };
+        static const int64_t fixed[] = {
+                INT64_MIN,  INT64_MIN + 1, -(INT64_C(1) << 59), -2208988800,   -1,       0, 1774746000, 2147483647,
+                4102444800, 253402300799,  INT64_C(1) << 40,    INT64_MAX - 1, INT64_MAX
+        };
         for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
                 check_instant(z, fixed[i]);
         /* The input's own 8- and 4-byte big-endian words include its

@@ -48,10 +48,7 @@ static void build_argv(const struct ctl_target *target, const char *const *prefi
         argv[n] = NULL;
 }
 
-static int exit_status(int ws)
-{
-        return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
+static int exit_status(int ws) { return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws); }
 
 struct ctl_result harness_ctl(const struct ctl_target *target, const char *const *prefix, const char *const *args)
 {
@@ -65,8 +62,8 @@ struct ctl_result harness_ctl(const struct ctl_target *target, const char *const
 const char *const *harness_ctl_as(uid_t uid, gid_t gid)
 {
         static char uid_text[16], gid_text[16];
-        static const char *prefix[] = { "/usr/bin/setpriv", "--reuid", uid_text, "--regid", gid_text,
-                                        "--clear-groups", NULL };
+        static const char *prefix[] = { "/usr/bin/setpriv", "--reuid",        uid_text, "--regid",
+                                        gid_text,           "--clear-groups", NULL };
         snprintf(uid_text, sizeof(uid_text), "%u", (unsigned)uid);
         snprintf(gid_text, sizeof(gid_text), "%u", (unsigned)gid);
         return prefix;

@@ -17,9 +17,9 @@
 #include <check.h>
 
 struct ctl_target {
-        const char *runtime_base;  /* --runtime-dir: tickd's runtime base (the socket is in BASE/tickd) */
-        const char *config_dir;    /* --config-dir, NULL = none */
-        const char *state_dir;     /* --state-dir, NULL = none */
+        const char *runtime_base; /* --runtime-dir: tickd's runtime base (the socket is in BASE/tickd) */
+        const char *config_dir;   /* --config-dir, NULL = none */
+        const char *state_dir;    /* --state-dir, NULL = none */
 };
 
 struct ctl_result {

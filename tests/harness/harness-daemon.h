@@ -14,13 +14,13 @@
 struct tickd {
         pid_t pid;
         int err_fd;
-        char *log;        /* everything read so far, NUL-terminated */
+        char *log; /* everything read so far, NUL-terminated */
         size_t log_len, log_cap;
-        char *dir;        /* the temporary tree */
+        char *dir; /* the temporary tree */
         char *jobs_dir;
         char *config_dir;
-        int starts;       /* daemon-started records seen so far */
-        char **env;       /* added to tickd's environment at every start */
+        int starts; /* daemon-started records seen so far */
+        char **env; /* added to tickd's environment at every start */
 };
 
 /* Starts tickd. CONF (may be NULL) is written as tickd.conf. PREFIX (may be

@@ -86,11 +86,10 @@ void leak_fixture_teardown(void)
                         break;
                 usleep(20 * 1000);
         }
-        ck_assert_msg(after.fds == fixture_before.fds, "descriptor leak: %d open before, %d after",
-                      fixture_before.fds, after.fds);
-        ck_assert_msg(after.children == fixture_before.children,
-                      "process leak: %d children before, %d after", fixture_before.children,
-                      after.children);
+        ck_assert_msg(after.fds == fixture_before.fds, "descriptor leak: %d open before, %d after", fixture_before.fds,
+                      after.fds);
+        ck_assert_msg(after.children == fixture_before.children, "process leak: %d children before, %d after",
+                      fixture_before.children, after.children);
         ck_assert_msg(after.zombies == fixture_before.zombies, "zombie leak: %d before, %d after",
                       fixture_before.zombies, after.zombies);
 }
@@ -139,10 +138,7 @@ char *harness_tmpdir(void)
         return path;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) { return remove(path); }
 
 void harness_tmpdir_remove(char *path)
 {
@@ -202,8 +198,7 @@ int harness_run(char *const argv[], char *const envp[], char **out, char **err)
         close(err_pipe[1]);
         char *bufs[2] = { calloc(1, CAPTURE_MAX + 1), calloc(1, CAPTURE_MAX + 1) };
         size_t lens[2] = { 0, 0 };
-        struct pollfd fds[2] = { { .fd = out_pipe[0], .events = POLLIN },
-                                 { .fd = err_pipe[0], .events = POLLIN } };
+        struct pollfd fds[2] = { { .fd = out_pipe[0], .events = POLLIN }, { .fd = err_pipe[0], .events = POLLIN } };
         int open_count = 2;
         while (open_count > 0) {
                 if (poll(fds, 2, -1) < 0) {

@@ -65,14 +65,14 @@ void harness_user_del(const char *name);
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long harness_now_ms(void);
 
-#define TEST_MAIN(suite_fn)                                                        \
-        int main(void)                                                             \
-        {                                                                          \
-                SRunner *runner = srunner_create(suite_fn());                      \
-                srunner_run_all(runner, CK_NORMAL);                                \
-                int failed = srunner_ntests_failed(runner);                        \
-                srunner_free(runner);                                              \
-                return failed == 0 ? 0 : 1;                                        \
+#define TEST_MAIN(suite_fn)                                   \
+        int main(void)                                        \
+        {                                                     \
+                SRunner *runner = srunner_create(suite_fn()); \
+                srunner_run_all(runner, CK_NORMAL);           \
+                int failed = srunner_ntests_failed(runner);   \
+                srunner_free(runner);                         \
+                return failed == 0 ? 0 : 1;                   \
         }
 
 #endif

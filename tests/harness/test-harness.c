@@ -82,10 +82,7 @@ END_TEST
 
 /* A test that leaks a descriptor must fail under the fixture. Run in a
  * sub-runner so its failure is observed, not inherited. */
-START_TEST(leaky_test_body)
-{
-        ck_assert_int_ge(open("/dev/null", O_RDONLY | O_CLOEXEC), 0);
-}
+START_TEST(leaky_test_body) { ck_assert_int_ge(open("/dev/null", O_RDONLY | O_CLOEXEC), 0); }
 END_TEST
 
 START_TEST(fixture_fails_a_leaky_test)

@@ -156,8 +156,7 @@ static int auto_with_journal_stream(void)
         char value[64];
         if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || fstat(STDERR_FILENO, &st) < 0 || stat("/", &other) < 0)
                 return 2;
-        snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)other.st_dev,
-                 (unsigned long long)other.st_ino);
+        snprintf(value, sizeof(value), "%llu:%llu", (unsigned long long)other.st_dev, (unsigned long long)other.st_ino);
         setenv("JOURNAL_STREAM", value, 1);
         log_setup(LOG_TARGET_AUTO, LOG_INFO);
         if (log_current_target() != LOG_TARGET_STDERR)
@@ -170,8 +169,8 @@ static int auto_with_journal_stream(void)
 
 /* Relays TEXT_OUT and TEXT_ERR as job JOB's run RUN_ID would: written into
  * the job's ends of the pipes, then read, cut and sent by output.c. */
-static int relay_output(const char *job, const char *run_id, bool to_journal, const char *text_out,
-                        size_t out_len, const char *text_err, bool *ret_journal)
+static int relay_output(const char *job, const char *run_id, bool to_journal, const char *text_out, size_t out_len,
+                        const char *text_err, bool *ret_journal)
 {
         struct output *o = NULL;
         int out, err;
@@ -212,10 +211,7 @@ static int output_falls_back_without_journald(void)
         return after == before ? 0 : 4;
 }
 
-START_TEST(auto_target_is_stderr_without_journald)
-{
-        ck_assert_int_eq(without_journald(auto_without_anything), 0);
-}
+START_TEST(auto_target_is_stderr_without_journald) { ck_assert_int_eq(without_journald(auto_without_anything), 0); }
 END_TEST
 
 START_TEST(auto_target_follows_journal_stream_on_stderr)
@@ -246,24 +242,45 @@ END_TEST
 
 static int emit_records(void)
 {
-        log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED, .job = "rec-job", .run_id = "run-1",
-                                       .user = "backup", .scheduled_usec = SCHEDULED },
+        log_emit(&(struct log_record){ .event = LOG_EVENT_STARTED,
+                                       .job = "rec-job",
+                                       .run_id = "run-1",
+                                       .user = "backup",
+                                       .scheduled_usec = SCHEDULED },
                  "Started %s.", "rec-job");
-        log_emit(&(struct log_record){ .event = LOG_EVENT_FAILED, .job = "rec-job", .run_id = "run-1",
-                                       .user = "backup", .scheduled_usec = SCHEDULED, .has_exit_status = true,
-                                       .exit_status = 3, .has_resources = true, .duration_usec = 1204000,
-                                       .cpu_usec = 812000, .maxrss_kb = 2048 },
+        log_emit(&(struct log_record){ .event = LOG_EVENT_FAILED,
+                                       .job = "rec-job",
+                                       .run_id = "run-1",
+                                       .user = "backup",
+                                       .scheduled_usec = SCHEDULED,
+                                       .has_exit_status = true,
+                                       .exit_status = 3,
+                                       .has_resources = true,
+                                       .duration_usec = 1204000,
+                                       .cpu_usec = 812000,
+                                       .maxrss_kb = 2048 },
                  "Job %s failed with exit status %d.", "rec-job", 3);
-        log_emit(&(struct log_record){ .event = LOG_EVENT_TIMED_OUT, .job = "rec-job", .run_id = "run-2",
-                                       .scheduled_usec = SCHEDULED + 60000000, .signal = SIGKILL,
-                                       .has_resources = true, .duration_usec = 5000000, .cpu_usec = 100,
+        log_emit(&(struct log_record){ .event = LOG_EVENT_TIMED_OUT,
+                                       .job = "rec-job",
+                                       .run_id = "run-2",
+                                       .scheduled_usec = SCHEDULED + 60000000,
+                                       .signal = SIGKILL,
+                                       .has_resources = true,
+                                       .duration_usec = 5000000,
+                                       .cpu_usec = 100,
                                        .maxrss_kb = 1000 },
                  "Job rec-job timed out.");
-        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = "/etc/tickd/jobs.d/x.ini",
-                                       .line = 7, .errno_value = EINVAL },
+        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED,
+                                       .file = "/etc/tickd/jobs.d/x.ini",
+                                       .line = 7,
+                                       .errno_value = EINVAL },
                  "x.ini:7: bad schedule.");
-        log_emit(&(struct log_record){ .event = LOG_EVENT_SUCCEEDED, .job = "rec-job", .run_id = "run-3",
-                                       .priority = LOG_NOTICE, .has_exit_status = true, .has_resources = true },
+        log_emit(&(struct log_record){ .event = LOG_EVENT_SUCCEEDED,
+                                       .job = "rec-job",
+                                       .run_id = "run-3",
+                                       .priority = LOG_NOTICE,
+                                       .has_exit_status = true,
+                                       .has_resources = true },
                  "explicit priority wins");
         log_msg(LOG_DEBUG, "plain %s", "message");
         return 0;
@@ -349,18 +366,30 @@ START_TEST(journalctl_reads_the_same_fields)
         start_journald();
         in_journal(emit_records);
         ck_assert_int_eq(count_entries("TICKD_JOB=rec-job", 4), 4);
-        char *argv[] = { "/usr/bin/journalctl", "-D", jd.journal_dir, "-o", "json", "--no-pager",
-                         "MESSAGE_ID=" TICKD_MESSAGE_FAILED, NULL };
+        char *argv[] = { "/usr/bin/journalctl",
+                         "-D",
+                         jd.journal_dir,
+                         "-o",
+                         "json",
+                         "--no-pager",
+                         "MESSAGE_ID=" TICKD_MESSAGE_FAILED,
+                         NULL };
         char *out = NULL;
         int status = harness_run(argv, NULL, &out, NULL);
         ck_assert_int_eq(status, 0);
         const char *want[] = {
-                "\"MESSAGE_ID\":\"" TICKD_MESSAGE_FAILED "\"", "\"PRIORITY\":\"3\"",
-                "\"TICKD_JOB\":\"rec-job\"", "\"TICKD_RUN_ID\":\"run-1\"",
-                "\"TICKD_SCHEDULED_USEC\":\"1764370800000000\"", "\"TICKD_EXIT_STATUS\":\"3\"",
-                "\"TICKD_DURATION_USEC\":\"1204000\"", "\"TICKD_CPU_USEC\":\"812000\"",
-                "\"TICKD_MAXRSS_KB\":\"2048\"", "\"TICKD_USER\":\"backup\"",
-                "\"MESSAGE\":\"Job rec-job failed with exit status 3.\"", "\"CODE_FUNC\":\"emit_records\"",
+                "\"MESSAGE_ID\":\"" TICKD_MESSAGE_FAILED "\"",
+                "\"PRIORITY\":\"3\"",
+                "\"TICKD_JOB\":\"rec-job\"",
+                "\"TICKD_RUN_ID\":\"run-1\"",
+                "\"TICKD_SCHEDULED_USEC\":\"1764370800000000\"",
+                "\"TICKD_EXIT_STATUS\":\"3\"",
+                "\"TICKD_DURATION_USEC\":\"1204000\"",
+                "\"TICKD_CPU_USEC\":\"812000\"",
+                "\"TICKD_MAXRSS_KB\":\"2048\"",
+                "\"TICKD_USER\":\"backup\"",
+                "\"MESSAGE\":\"Job rec-job failed with exit status 3.\"",
+                "\"CODE_FUNC\":\"emit_records\"",
         };
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
                 ck_assert_msg(strstr(out, want[i]), "journalctl -o json lacks %s:\n%s", want[i], out);
@@ -450,10 +479,14 @@ static const struct {
         const char *message; /* NULL: the long line's pieces */
         const char *priority, *stream;
 } want_lines[] = {
-        { "hello from stdout", "6", "stdout" }, { "<3>not a priority", "6", "stdout" },
-        { "a", "6", "stdout" },                 { "b", "6", "stdout" },
-        { NULL, "6", "stdout" },                { NULL, "6", "stdout" },
-        { "last words", "6", "stdout" },        { "oops from stderr", "4", "stderr" },
+        { "hello from stdout", "6", "stdout" },
+        { "<3>not a priority", "6", "stdout" },
+        { "a", "6", "stdout" },
+        { "b", "6", "stdout" },
+        { NULL, "6", "stdout" },
+        { NULL, "6", "stdout" },
+        { "last words", "6", "stdout" },
+        { "oops from stderr", "4", "stderr" },
 };
 
 /* Which of want_lines MESSAGE is; fails the test for a line not there. */
@@ -512,9 +545,14 @@ END_TEST
 static void emit_run(enum log_event event, const char *job, const char *run_id, int64_t scheduled, int exit_status,
                      int sig)
 {
-        struct log_record r = { .event = event, .job = job, .run_id = run_id, .scheduled_usec = scheduled,
+        struct log_record r = { .event = event,
+                                .job = job,
+                                .run_id = run_id,
+                                .scheduled_usec = scheduled,
                                 .has_resources = event != LOG_EVENT_SKIPPED && event != LOG_EVENT_LOST,
-                                .duration_usec = 1204000, .cpu_usec = 31400, .maxrss_kb = 999 };
+                                .duration_usec = 1204000,
+                                .cpu_usec = 31400,
+                                .maxrss_kb = 999 };
         if (sig)
                 r.signal = sig;
         else if (exit_status >= 0)
@@ -528,8 +566,11 @@ static int emit_history(void)
         emit_run(LOG_EVENT_SUCCEEDED, "hist", "h1", T0, 0, 0);
         emit_run(LOG_EVENT_FAILED, "hist", "h2", T0 + 60000000, 3, 0);
         /* h2's on_failure command: a record with h2's id, but not a run */
-        log_emit(&(struct log_record){ .event = LOG_EVENT_SUCCEEDED, .job = "hist", .run_id = "h2",
-                                       .scheduled_usec = T0 + 60000000, .on_failure = true,
+        log_emit(&(struct log_record){ .event = LOG_EVENT_SUCCEEDED,
+                                       .job = "hist",
+                                       .run_id = "h2",
+                                       .scheduled_usec = T0 + 60000000,
+                                       .on_failure = true,
                                        .has_exit_status = true },
                  "on_failure command of hist succeeded");
         emit_run(LOG_EVENT_SUCCEEDED, "other", "o1", T0 + 90000000, 0, 0);
@@ -608,9 +649,10 @@ END_TEST
 static int emit_dropped(void)
 {
         emit_run(LOG_EVENT_SUCCEEDED, "drop", "d1", T0, 0, 0);
-        log_emit(&(struct log_record){ .event = LOG_EVENT_DROPPED, .job = "drop", .run_id = "d2",
-                                       .scheduled_usec = T0 + 60000000 },
-                 "run of drop dropped before it started: tickd is stopping");
+        log_emit(
+                &(struct log_record){
+                        .event = LOG_EVENT_DROPPED, .job = "drop", .run_id = "d2", .scheduled_usec = T0 + 60000000 },
+                "run of drop dropped before it started: tickd is stopping");
         return 0;
 }
 
@@ -815,7 +857,9 @@ END_TEST
 
 /* A job's output and a job's name with terminal escapes in them: clear
  * the screen, set the window title, ring the bell, a C1 CSI (UTF-8). */
-#define HOSTILE_OUTPUT "a\tb \x1b[2J\x1b]0;owned\x07 \xc2\x9b" "31m\n"
+#define HOSTILE_OUTPUT                          \
+        "a\tb \x1b[2J\x1b]0;owned\x07 \xc2\x9b" \
+        "31m\n"
 #define HOSTILE_JOB "evil\x1b[31m"
 
 static int emit_hostile(void)
@@ -884,7 +928,9 @@ START_TEST(logs_and_history_escape_control_characters_on_a_terminal_only)
 
         /* Into a pipe the bytes are the job's own. */
         out = tickctl(0, (const char *[]){ "logs", "esc", NULL });
-        ck_assert_msg(strstr(out, " esc: a\tb \x1b[2J\x1b]0;owned\x07 \xc2\x9b" "31m\n"), "logs:\n%s", out);
+        ck_assert_msg(strstr(out, " esc: a\tb \x1b[2J\x1b]0;owned\x07 \xc2\x9b"
+                                  "31m\n"),
+                      "logs:\n%s", out);
         free(out);
         out = tickctl(0, (const char *[]){ "history", NULL });
         ck_assert_msg(strstr(out, HOSTILE_JOB), "history:\n%s", out);
@@ -909,8 +955,8 @@ static pid_t tickd_in_journal(const char *root, const char *target)
                 dup2(null, STDIN_FILENO);
                 dup2(null, STDOUT_FILENO);
                 dup2(null, STDERR_FILENO);
-                execl(harness_binary("tickd"), "tickd", "--config-dir", config, "--state-dir", state,
-                      "--runtime-dir", runtime, "--log-target", target, (char *)NULL);
+                execl(harness_binary("tickd"), "tickd", "--config-dir", config, "--state-dir", state, "--runtime-dir",
+                      runtime, "--log-target", target, (char *)NULL);
                 _exit(127);
         }
         return pid;
@@ -935,9 +981,9 @@ START_TEST(tickd_runs_reach_the_journal_with_their_output)
         start_journald();
         char *root = NULL;
         pid_t pid = tickd_with_job(&root, "auto", "e2e.ini",
-                                "[e2e]\nschedule = * * * * * *\n"
-                                "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n"
-                                "on_failure = echo \"handled $TICKD_EXIT_STATUS\"\n");
+                                   "[e2e]\nschedule = * * * * * *\n"
+                                   "command = echo \"out $TICKD_RUN_ID\"; echo \"err $TICKD_RUN_ID\" >&2; exit 3\n"
+                                   "on_failure = echo \"handled $TICKD_EXIT_STATUS\"\n");
         bool enough = count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2 ||
                       count_entries("MESSAGE_ID=" TICKD_MESSAGE_FAILED, 2) >= 2;
         kill(pid, SIGTERM);
@@ -1057,8 +1103,16 @@ static char *list_last_word(const char *root, const char *job)
         snprintf(config, sizeof(config), "%s/config", root);
         snprintf(state, sizeof(state), "%s/state", root);
         snprintf(runtime, sizeof(runtime), "%s/runtime", root);
-        char *argv[] = { (char *)harness_binary("tickctl"), "list", "--json", "--config-dir", config,
-                         "--state-dir", state, "--runtime-dir", runtime, NULL };
+        char *argv[] = { (char *)harness_binary("tickctl"),
+                         "list",
+                         "--json",
+                         "--config-dir",
+                         config,
+                         "--state-dir",
+                         state,
+                         "--runtime-dir",
+                         runtime,
+                         NULL };
         char *out = NULL, *err = NULL;
         int status = harness_run(argv, NULL, &out, &err);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickctl list: %d: %s", status, err);
@@ -1093,8 +1147,7 @@ START_TEST(tickd_history_and_list_name_an_outcome_alike)
         ck_assert_int_eq(journald_sync(&jd), 0);
 
         char *out = tickctl(0, (const char *[]){ "history", "--json", NULL });
-        ck_assert_msg(strstr(out, "\"job\":\"ok\",\"run_id\":") && strstr(out, "\"result\":\"succeeded\""),
-                      "%s", out);
+        ck_assert_msg(strstr(out, "\"job\":\"ok\",\"run_id\":") && strstr(out, "\"result\":\"succeeded\""), "%s", out);
         ck_assert_msg(strstr(out, "\"result\":\"timed-out\""), "%s", out);
         free(out);
         out = tickctl(0, (const char *[]){ "history", "slow", NULL });
@@ -1134,10 +1187,10 @@ START_TEST(tickd_logs_run_separates_overlapping_runs)
         start_journald();
         char *root = NULL;
         pid_t pid = tickd_with_job(&root, "journal", "ov.ini",
-                                "[ov]\nschedule = * * * * * *\noverlap = allow\n"
-                                "command = for i in 1 2 3 4; do echo \"$TICKD_RUN_ID out $i\"; "
-                                "echo \"$TICKD_RUN_ID err $i\" >&2; sleep 0.4; done; "
-                                "(sleep 0.5; echo \"$TICKD_RUN_ID child\") &\n");
+                                   "[ov]\nschedule = * * * * * *\noverlap = allow\n"
+                                   "command = for i in 1 2 3 4; do echo \"$TICKD_RUN_ID out $i\"; "
+                                   "echo \"$TICKD_RUN_ID err $i\" >&2; sleep 0.4; done; "
+                                   "(sleep 0.5; echo \"$TICKD_RUN_ID child\") &\n");
         int done = 0;
         for (long long deadline = harness_now_ms() + 20000; done < 3 && harness_now_ms() < deadline;)
                 done = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 3);
@@ -1188,8 +1241,8 @@ START_TEST(tickd_logs_run_separates_overlapping_runs)
         ck_assert_int_eq(sd_journal_next(j), 1);
         ck_assert_int_eq(sd_journal_get_realtime_usec(j, &finished_at), 0);
         sd_journal_close(j);
-        ck_assert_msg(child_at > finished_at, "child line at %llu, run finished at %llu",
-                      (unsigned long long)child_at, (unsigned long long)finished_at);
+        ck_assert_msg(child_at > finished_at, "child line at %llu, run finished at %llu", (unsigned long long)child_at,
+                      (unsigned long long)finished_at);
 
         for (int i = 0; i < 3; i++) {
                 char *out = tickctl(0, (const char *[]){ "logs", "ov", "--run", ids[i], NULL });
@@ -1214,8 +1267,8 @@ START_TEST(tickd_big_output_blocks_neither_daemon_nor_batch)
         start_journald();
         char *root = NULL;
         pid_t pid = tickd_with_job(&root, "journal", "big.ini",
-                                "[big]\nschedule = */3 * * * * *\ncommand = seq 1 20000\n"
-                                "[quick]\nschedule = */3 * * * * *\ncommand = true\n");
+                                   "[big]\nschedule = */3 * * * * *\ncommand = seq 1 20000\n"
+                                   "[quick]\nschedule = */3 * * * * *\ncommand = true\n");
         int quick = count_entries("MESSAGE_ID=" TICKD_MESSAGE_SUCCEEDED, 2);
         kill(pid, SIGTERM);
         int status;
@@ -1239,7 +1292,8 @@ START_TEST(tickd_relays_job_output_to_stderr_without_journald)
         mkdir(config, 0755);
         snprintf(path, sizeof(path), "%s/config/jobs.d", root);
         mkdir(path, 0755);
-        free(harness_write_file(path, "relay.ini", "[relayed]\nschedule = * * * * * *\ncommand = echo hello; echo oops >&2\n"));
+        free(harness_write_file(path, "relay.ini",
+                                "[relayed]\nschedule = * * * * * *\ncommand = echo hello; echo oops >&2\n"));
         snprintf(state, sizeof(state), "%s/state", root);
         snprintf(runtime, sizeof(runtime), "%s/runtime", root);
         snprintf(path, sizeof(path), "%s/stderr", root);
@@ -1251,8 +1305,8 @@ START_TEST(tickd_relays_job_output_to_stderr_without_journald)
                     mount("tmpfs", "/run/systemd", "tmpfs", 0, "mode=0755") < 0)
                         _exit(126);
                 dup2(err, STDERR_FILENO);
-                execl(harness_binary("tickd"), "tickd", "--config-dir", config, "--state-dir", state,
-                      "--runtime-dir", runtime, "--log-target", "journal", (char *)NULL);
+                execl(harness_binary("tickd"), "tickd", "--config-dir", config, "--state-dir", state, "--runtime-dir",
+                      runtime, "--log-target", "journal", (char *)NULL);
                 _exit(127);
         }
         char text[8192] = "";

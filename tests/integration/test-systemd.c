@@ -103,19 +103,15 @@ static void assert_check(const char *check)
         ck_assert_msg(result >= 0, "the proof printed no line for %s (exit status %d); stderr:\n%s", check,
                       proof_status, proof_err ? proof_err : "");
         if (waits_for) {
-                ck_assert_msg(result == 0,
-                              "%s passes now: remove it from PENDING in tests/test-systemd.c", check);
+                ck_assert_msg(result == 0, "%s passes now: remove it from PENDING in tests/test-systemd.c", check);
                 fprintf(stderr, "PENDING %s (waits for %s):%s\n", check, waits_for, why);
                 return;
         }
         ck_assert_msg(result == 1, "%s:%s", check, why);
 }
 
-#define PROOF_TEST(fn, check)          \
-        START_TEST(fn)                 \
-        {                              \
-                assert_check(check);   \
-        }                              \
+#define PROOF_TEST(fn, check)                   \
+        START_TEST(fn) { assert_check(check); } \
         END_TEST
 
 PROOF_TEST(container_boots, "boot")

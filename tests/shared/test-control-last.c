@@ -49,15 +49,28 @@ START_TEST(outcomes_read_back_after_a_restart)
 {
         struct control_last *l;
         ck_assert_int_eq(control_last_new(event, dir, &l), 0);
-        ck_assert_int_eq(control_last_set(l, "backup", &(struct control_outcome){
-                                 .run_id = "r1", .result = "failed", .exit_status = 7,
-                                 .start_usec = 1700000000000001, .end_usec = 1700000002000002 }), 0);
-        ck_assert_int_eq(control_last_set(l, "with space", &(struct control_outcome){
-                                 .run_id = "r2", .result = "cancelled", .exit_status = -1, .signal = 15,
-                                 .start_usec = 5, .end_usec = 6 }), 0);
-        ck_assert_int_eq(control_last_set(l, "backup", &(struct control_outcome){
-                                 .run_id = "r3", .result = "succeeded", .exit_status = 0,
-                                 .start_usec = 1700000010000000, .end_usec = 1700000011000000 }), 0);
+        ck_assert_int_eq(control_last_set(l, "backup",
+                                          &(struct control_outcome){ .run_id = "r1",
+                                                                     .result = "failed",
+                                                                     .exit_status = 7,
+                                                                     .start_usec = 1700000000000001,
+                                                                     .end_usec = 1700000002000002 }),
+                         0);
+        ck_assert_int_eq(control_last_set(l, "with space",
+                                          &(struct control_outcome){ .run_id = "r2",
+                                                                     .result = "cancelled",
+                                                                     .exit_status = -1,
+                                                                     .signal = 15,
+                                                                     .start_usec = 5,
+                                                                     .end_usec = 6 }),
+                         0);
+        ck_assert_int_eq(control_last_set(l, "backup",
+                                          &(struct control_outcome){ .run_id = "r3",
+                                                                     .result = "succeeded",
+                                                                     .exit_status = 0,
+                                                                     .start_usec = 1700000010000000,
+                                                                     .end_usec = 1700000011000000 }),
+                         0);
         l = control_last_free(l); /* writes */
 
         ck_assert_int_eq(control_last_new(event, dir, &l), 0);
@@ -112,9 +125,11 @@ START_TEST(a_file_with_the_earlier_words_reads_as_todays)
                                         "lost -1 0 10 20 r7 gone\n");
         struct control_last *l;
         ck_assert_int_eq(control_last_read(dir, &l), 0);
-        const struct { const char *job, *result; } want[] = {
-                { "ok", "succeeded" },  { "slow", "timed-out" }, { "noexec", "failed" }, { "nochdir", "failed" },
-                { "three", "failed" },  { "stopped", "cancelled" }, { "gone", "lost" },
+        const struct {
+                const char *job, *result;
+        } want[] = {
+                { "ok", "succeeded" }, { "slow", "timed-out" },    { "noexec", "failed" }, { "nochdir", "failed" },
+                { "three", "failed" }, { "stopped", "cancelled" }, { "gone", "lost" },
         };
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
                 const struct control_outcome *o = control_last_get(l, want[i].job);
@@ -133,8 +148,11 @@ START_TEST(an_old_file_is_rewritten_with_todays_words)
         char *path = harness_write_file(dir, CONTROL_LAST_FILE, "timeout -1 15 10 20 r2 slow\n");
         struct control_last *l;
         ck_assert_int_eq(control_last_new(event, dir, &l), 0);
-        ck_assert_int_eq(control_last_set(l, "ok", &(struct control_outcome){
-                                 .run_id = "r1", .result = "succeeded", .start_usec = 1, .end_usec = 2 }), 0);
+        ck_assert_int_eq(
+                control_last_set(l, "ok",
+                                 &(struct control_outcome){
+                                         .run_id = "r1", .result = "succeeded", .start_usec = 1, .end_usec = 2 }),
+                0);
         l = control_last_free(l);
         char *text = file_text();
         ck_assert_ptr_nonnull(text);
@@ -160,8 +178,12 @@ START_TEST(changes_are_written_after_the_delay_in_one_write)
         char name[16];
         for (int i = 0; i < 100; i++) {
                 snprintf(name, sizeof(name), "job%d", i);
-                ck_assert_int_eq(control_last_set(l, name, &(struct control_outcome){
-                                         .run_id = "r", .result = "succeeded", .start_usec = 1, .end_usec = 2 }), 0);
+                ck_assert_int_eq(control_last_set(l, name,
+                                                  &(struct control_outcome){ .run_id = "r",
+                                                                             .result = "succeeded",
+                                                                             .start_usec = 1,
+                                                                             .end_usec = 2 }),
+                                 0);
         }
         ck_assert_ptr_null(file_text()); /* not yet: one write for the whole burst */
         /* The event loop writes it once the delay is over. */
@@ -180,8 +202,11 @@ START_TEST(the_file_is_private)
 {
         struct control_last *l;
         ck_assert_int_eq(control_last_new(event, dir, &l), 0);
-        ck_assert_int_eq(control_last_set(l, "a", &(struct control_outcome){
-                                 .run_id = "r1", .result = "succeeded", .start_usec = 1, .end_usec = 2 }), 0);
+        ck_assert_int_eq(
+                control_last_set(l, "a",
+                                 &(struct control_outcome){
+                                         .run_id = "r1", .result = "succeeded", .start_usec = 1, .end_usec = 2 }),
+                0);
         control_last_free(l);
         char path[512];
         snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_LAST_FILE);

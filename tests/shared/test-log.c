@@ -40,8 +40,12 @@ static const char forged_escaped[] = "\"x\\\" \\\\ \\n event=succeeded job=x\\r\
 
 START_TEST(a_hostile_job_name_and_message_stay_one_escaped_line)
 {
-        char *text = capture(&(struct log_record){ .event = LOG_EVENT_FAILED, .job = forged, .user = forged,
-                                                   .run_id = "r1", .has_exit_status = true, .exit_status = 1 },
+        char *text = capture(&(struct log_record){ .event = LOG_EVENT_FAILED,
+                                                   .job = forged,
+                                                   .user = forged,
+                                                   .run_id = "r1",
+                                                   .has_exit_status = true,
+                                                   .exit_status = 1 },
                              forged);
         char want[1024];
         snprintf(want, sizeof(want), "event=failed job=%s run=r1 user=%s code=1 msg=%s\n", forged_escaped,
@@ -61,8 +65,10 @@ END_TEST
 
 START_TEST(plain_values_stay_bare)
 {
-        char *text = capture(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .job = "backup-1.daily",
-                                                   .file = "/etc/tickd/jobs.d/a.ini", .line = 3 },
+        char *text = capture(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED,
+                                                   .job = "backup-1.daily",
+                                                   .file = "/etc/tickd/jobs.d/a.ini",
+                                                   .line = 3 },
                              "say \"hi\"");
         ck_assert_str_eq(text, "event=config-rejected job=backup-1.daily file=/etc/tickd/jobs.d/a.ini:3 "
                                "msg=\"say \\\"hi\\\"\"\n");

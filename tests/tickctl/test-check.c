@@ -155,8 +155,8 @@ START_TEST(config_dir_is_checked_like_the_daemon)
         ck_assert_int_eq(chmod(job, 0664), 0);
         ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
         char expected[8192];
-        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by group (mode 0664); run chmod go-w\n",
-                 job);
+        snprintf(expected, sizeof(expected),
+                 "%s: error: refused: file is writable by group (mode 0664); run chmod go-w\n", job);
         ck_assert_str_eq(out, expected);
         free(out);
         ck_assert_int_eq(chmod(job, 0644), 0);
@@ -164,8 +164,8 @@ START_TEST(config_dir_is_checked_like_the_daemon)
         /* tickd.conf beside jobs.d is checked too. */
         char *conf = harness_write_file(tmp, "tickd.conf", "[daemon]\nmax_concurent = 4\n");
         ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
-        snprintf(expected, sizeof(expected), "%s:2: error: unknown key 'max_concurent' (did you mean 'max_concurrent'?)\n",
-                 conf);
+        snprintf(expected, sizeof(expected),
+                 "%s:2: error: unknown key 'max_concurent' (did you mean 'max_concurrent'?)\n", conf);
         ck_assert_str_eq(out, expected);
         free(out);
 
@@ -204,7 +204,8 @@ START_TEST(user_instance_directory_and_rules)
         status = harness_run(argv, envp, &out, &err);
         ck_assert_int_eq(WEXITSTATUS(status), 1);
         char expected[8192];
-        snprintf(expected, sizeof(expected), "%s: error: refused: file is writable by group and others (mode 0666); run chmod go-w\n", job);
+        snprintf(expected, sizeof(expected),
+                 "%s: error: refused: file is writable by group and others (mode 0666); run chmod go-w\n", job);
         ck_assert_str_eq(out, expected);
         free(out);
         free(err);

@@ -29,9 +29,20 @@ static int list_as(uid_t uid, gid_t gid, char **out, char **err)
         snprintf(runtime, sizeof(runtime), "%s/runtime", tmp); /* no socket there: offline */
         snprintf(reuid, sizeof(reuid), "--reuid=%u", (unsigned)uid);
         snprintf(regid, sizeof(regid), "--regid=%u", (unsigned)gid);
-        char *argv[] = { "/usr/bin/setpriv", reuid, regid, "--clear-groups", (char *)harness_binary("tickctl"),
-                         "list", "--config-dir", config, "--state-dir", state, "--runtime-dir", runtime,
-                         "--no-pager", NULL };
+        char *argv[] = { "/usr/bin/setpriv",
+                         reuid,
+                         regid,
+                         "--clear-groups",
+                         (char *)harness_binary("tickctl"),
+                         "list",
+                         "--config-dir",
+                         config,
+                         "--state-dir",
+                         state,
+                         "--runtime-dir",
+                         runtime,
+                         "--no-pager",
+                         NULL };
         int status = harness_run(argv, NULL, out, err);
         ck_assert(WIFEXITED(status));
         return WEXITSTATUS(status);

@@ -42,8 +42,11 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
 
 static struct job make_job(const char *name, const char *command)
 {
-        return (struct job){ .name = (char *)name, .command = (char *)command, .umask = -1,
-                             .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC, .enabled = true };
+        return (struct job){ .name = (char *)name,
+                             .command = (char *)command,
+                             .umask = -1,
+                             .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC,
+                             .enabled = true };
 }
 
 struct fixture {
@@ -62,7 +65,8 @@ static void fixture_open(struct fixture *f)
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, &f->old_mask);
         ck_assert_int_ge(sd_event_new(&f->event), 0);
-        ck_assert_int_eq(batch_manager_new(&(struct batch_manager_options){ .event = f->event, .relay_output = true,
+        ck_assert_int_eq(batch_manager_new(&(struct batch_manager_options){ .event = f->event,
+                                                                            .relay_output = true,
                                                                             .finished = on_finished,
                                                                             .userdata = &f->seen },
                                            &f->manager),
@@ -448,8 +452,7 @@ static void record_handler_pid(int sig)
         (void)!write(handler_fd, &pid, sizeof(pid));
 }
 
-static void signal_every_runner(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *runs,
-                                size_t n)
+static void signal_every_runner(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *runs, size_t n)
 {
         for (size_t i = 0; i < n; i++)
                 if (runs[i]->runner_pid > 0)

@@ -97,10 +97,7 @@ static void test_setup(void) /* checked: in the test's process */
         atexit(clock_restore);
 }
 
-static void test_teardown(void)
-{
-        clock_restore();
-}
+static void test_teardown(void) { clock_restore(); }
 
 static void stop(struct tickd *t)
 {

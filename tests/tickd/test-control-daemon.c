@@ -35,12 +35,12 @@ static struct ctl_result run_ctl(const struct tickd *t, const char *const *prefi
         char runtime[512], state[512];
         snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
         snprintf(state, sizeof(state), "%s/state", t->dir);
-        return harness_ctl(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir,
-                                                 .state_dir = state },
-                           prefix, args);
+        return harness_ctl(
+                &(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir, .state_dir = state },
+                prefix, args);
 }
 
-#define CTL(t, ...) run_ctl((t), NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define CTL(t, ...)         run_ctl((t), NULL, (const char *const[]){ __VA_ARGS__, NULL })
 #define CTL_AS_USER(t, ...) run_ctl((t), harness_ctl_as(test_uid, test_gid), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* tickctl edit with EDITOR=SCRIPT and ANSWERS on its stdin. */
@@ -49,8 +49,7 @@ static struct ctl_result ctl_edit(const struct tickd *t, const char *script, con
         setenv("EDITOR", script, 1);
         unsetenv("VISUAL");
         setenv("TICKCTL_TEST_ANSWERS", answers, 1);
-        const char *prefix[] = { "/bin/sh", "-c", "printf '%s' \"$TICKCTL_TEST_ANSWERS\" | exec \"$@\"", "sh",
-                                 NULL };
+        const char *prefix[] = { "/bin/sh", "-c", "printf '%s' \"$TICKCTL_TEST_ANSWERS\" | exec \"$@\"", "sh", NULL };
         return run_ctl(t, prefix, (const char *const[]){ "edit", file, NULL });
 }
 
@@ -251,10 +250,11 @@ END_TEST
 
 /* q and sk run until the test opens their gate (a file): how long they run
  * is up to the test, never up to how fast a loaded machine starts tickctl. */
-static const char queue_ini[] = "[q]\nschedule = @daily\ncommand = until [ -e @DIR@/gate ]; do sleep 0.05; done; exit 5\n"
-                                "overlap = queue\n\n"
-                                "[sk]\nschedule = @daily\ncommand = until [ -e @DIR@/gate ]; do sleep 0.05; done\n\n"
-                                "[m]\nschedule = @daily\ncommand = exit 4\n";
+static const char queue_ini[] =
+        "[q]\nschedule = @daily\ncommand = until [ -e @DIR@/gate ]; do sleep 0.05; done; exit 5\n"
+        "overlap = queue\n\n"
+        "[sk]\nschedule = @daily\ncommand = until [ -e @DIR@/gate ]; do sleep 0.05; done\n\n"
+        "[m]\nschedule = @daily\ncommand = exit 4\n";
 
 /* Starts tickd with CONF and INI, in which each @DIR@ is the test's directory. */
 static struct tickd *start_with(const char *conf, const char *ini)
@@ -665,15 +665,9 @@ END_TEST
 
 /* ---- authorisation ---- */
 
-static void user_setup(void)
-{
-        harness_user_add("tkcd", test_user, sizeof(test_user), &test_uid, &test_gid);
-}
+static void user_setup(void) { harness_user_add("tkcd", test_user, sizeof(test_user), &test_uid, &test_gid); }
 
-static void user_teardown(void)
-{
-        harness_user_del(test_user);
-}
+static void user_teardown(void) { harness_user_del(test_user); }
 
 START_TEST(an_unprivileged_user_sees_only_their_jobs_and_may_not_run_them)
 {

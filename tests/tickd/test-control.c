@@ -38,8 +38,8 @@ struct fake {
         sd_event_source *finish_timer;
         int stop_fd;
         pthread_t thread;
-        char *dir;          /* temporary directory; the runtime base is DIR/run */
-        char *runtime_dir;  /* DIR/run/tickd */
+        char *dir;         /* temporary directory; the runtime base is DIR/run */
+        char *runtime_dir; /* DIR/run/tickd */
         char pending_run[CONTROL_RUN_ID_MAX];
         char pending_job[32];
         int pending_exit;
@@ -68,7 +68,8 @@ static int fake_for_each_file(void *userdata, control_file_fn each, void *ctx)
 {
         const struct control_file files[] = {
                 { .path = "/etc/tickd/jobs.d/a.ini", .loaded = true, .n_jobs = 3 },
-                { .path = "/etc/tickd/jobs.d/b.ini", .loaded = false,
+                { .path = "/etc/tickd/jobs.d/b.ini",
+                  .loaded = false,
                   .error = "/etc/tickd/jobs.d/b.ini:3: schedule: minute: 61 is out of range 0-59" },
         };
         for (size_t i = 0; i < 2; i++) {
@@ -81,10 +82,17 @@ static int fake_for_each_file(void *userdata, control_file_fn each, void *ctx)
 
 static int fake_for_each_run(void *userdata, control_run_fn each, void *ctx)
 {
-        struct control_run run = { .job = "backup", .run_id = "run-backup-1", .pid = 4242,
-                                   .start_usec = UINT64_C(1700000000000000), .uid = (uid_t)-1 };
-        struct control_run other = { .job = "report", .user = test_user, .run_id = "run-report-1", .pid = 4343,
-                                     .start_usec = UINT64_C(1700000000000000), .uid = test_uid };
+        struct control_run run = { .job = "backup",
+                                   .run_id = "run-backup-1",
+                                   .pid = 4242,
+                                   .start_usec = UINT64_C(1700000000000000),
+                                   .uid = (uid_t)-1 };
+        struct control_run other = { .job = "report",
+                                     .user = test_user,
+                                     .run_id = "run-report-1",
+                                     .pid = 4343,
+                                     .start_usec = UINT64_C(1700000000000000),
+                                     .uid = test_uid };
         int r = each(&run, ctx);
         if (r == 0)
                 r = each(&other, ctx);
@@ -94,8 +102,9 @@ static int fake_for_each_run(void *userdata, control_run_fn each, void *ctx)
 static int fake_for_each_batch(void *userdata, control_batch_fn each, void *ctx)
 {
         const char *const missing[] = { "backup", "sync" };
-        struct control_batch b = { .id = 7, .created_usec = UINT64_C(1700000000000000), .n_jobs = 3,
-                                   .missing = missing, .n_missing = 2 };
+        struct control_batch b = {
+                .id = 7, .created_usec = UINT64_C(1700000000000000), .n_jobs = 3, .missing = missing, .n_missing = 2
+        };
         int r = each(&b, ctx);
         return r < 0 ? r : 0;
 }
@@ -168,9 +177,15 @@ static const struct control_ops fake_ops = {
 static void fake_job(struct job *j, const char *name, const char *schedule, const char *user, bool enabled)
 {
         char err[256];
-        *j = (struct job){ .name = (char *)name, .file = "/etc/tickd/jobs.d/a.ini", .line = 1,
-                           .schedule_text = (char *)schedule, .command = "/bin/true", .user = (char *)user,
-                           .timezone = "UTC", .umask = -1, .enabled = enabled,
+        *j = (struct job){ .name = (char *)name,
+                           .file = "/etc/tickd/jobs.d/a.ini",
+                           .line = 1,
+                           .schedule_text = (char *)schedule,
+                           .command = "/bin/true",
+                           .user = (char *)user,
+                           .timezone = "UTC",
+                           .umask = -1,
+                           .enabled = enabled,
                            .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC };
         ck_assert_int_eq(schedule_parse(schedule, NULL, &j->schedule, err, sizeof(err)), 0);
 }
@@ -196,11 +211,14 @@ static struct fake *fake_start(bool user_mode)
         fake_job(&f->jobs[2], "fails", "@hourly", NULL, true);
         fake_job(&f->jobs[3], "old", "@daily", NULL, false);
         f->jobs[0].description = "Nightly database backup";
-        f->last_backup = (struct control_outcome){ .run_id = "run-backup-0", .result = "failed", .exit_status = 3,
+        f->last_backup = (struct control_outcome){ .run_id = "run-backup-0",
+                                                   .result = "failed",
+                                                   .exit_status = 3,
                                                    .start_usec = UINT64_C(1700000000000000),
                                                    .end_usec = UINT64_C(1700000002000000) };
         for (int i = 0; i < N_JOBS; i++)
-                f->views[i] = (struct control_job){ .job = &f->jobs[i], .uid = (uid_t)-1,
+                f->views[i] = (struct control_job){ .job = &f->jobs[i],
+                                                    .uid = (uid_t)-1,
                                                     .next_usec = UINT64_C(4000000000000000) + (uint64_t)i };
         f->views[1].uid = test_uid; /* resolved by the daemon, as control-daemon.c does */
         f->views[0].last = &f->last_backup;
@@ -217,7 +235,8 @@ static struct fake *fake_start(bool user_mode)
         f->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         ck_assert_int_ge(f->stop_fd, 0);
         ck_assert_int_ge(sd_event_add_io(f->event, &f->stop_source, f->stop_fd, EPOLLIN, on_stop, f), 0);
-        struct control_options options = { .runtime_dir = f->runtime_dir, .user_mode = user_mode,
+        struct control_options options = { .runtime_dir = f->runtime_dir,
+                                           .user_mode = user_mode,
                                            .owner_uid = user_mode ? test_uid : 0,
                                            .started_usec = UINT64_C(1700000000000000) };
         ck_assert_int_eq(control_new(f->event, &options, &fake_ops, f, &f->control), 0);
@@ -249,11 +268,11 @@ static struct ctl_result ctl_as(const struct fake *f, bool as_user, const char *
 {
         char base[512];
         snprintf(base, sizeof(base), "%s/run", f->dir);
-        return harness_ctl(&(struct ctl_target){ .runtime_base = base }, as_user ? harness_ctl_as(test_uid, test_gid) : NULL,
-                           args);
+        return harness_ctl(&(struct ctl_target){ .runtime_base = base },
+                           as_user ? harness_ctl_as(test_uid, test_gid) : NULL, args);
 }
 
-#define CTL(f, ...) ctl_as((f), false, (const char *const[]){ __VA_ARGS__, NULL })
+#define CTL(f, ...)         ctl_as((f), false, (const char *const[]){ __VA_ARGS__, NULL })
 #define CTL_AS_USER(f, ...) ctl_as((f), true, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* ---- socket life cycle ---- */
@@ -532,8 +551,16 @@ START_TEST(busctl_can_call_the_interface)
         char *path = control_socket_path(f->runtime_dir);
         char address[600];
         snprintf(address, sizeof(address), "--address=unix:path=%s", path);
-        char *argv[] = { "/usr/bin/busctl", address, "call", "org.tickd.Manager1", CONTROL_PATH, CONTROL_INTERFACE,
-                         "ListJobs", "b", "true", NULL };
+        char *argv[] = { "/usr/bin/busctl",
+                         address,
+                         "call",
+                         "org.tickd.Manager1",
+                         CONTROL_PATH,
+                         CONTROL_INTERFACE,
+                         "ListJobs",
+                         "b",
+                         "true",
+                         NULL };
         char *out = NULL, *err = NULL;
         int ws = harness_run(argv, NULL, &out, &err);
         ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "busctl: %s", err);
@@ -555,8 +582,9 @@ START_TEST(dbus_send_that_pipelines_its_call_after_begin_is_answered)
         char *path = control_socket_path(f->runtime_dir);
         char address[600];
         snprintf(address, sizeof(address), "--peer=unix:path=%s", path);
-        char *argv[] = { "/usr/bin/dbus-send", address, "--print-reply", "--reply-timeout=2000", CONTROL_PATH,
-                         CONTROL_INTERFACE ".ListJobs", "boolean:true", NULL };
+        char *argv[] = { "/usr/bin/dbus-send",   address,      "--print-reply",
+                         "--reply-timeout=2000", CONTROL_PATH, CONTROL_INTERFACE ".ListJobs",
+                         "boolean:true",         NULL };
         for (int i = 0; i < 5; i++) {
                 char *out = NULL, *err = NULL;
                 int ws = harness_run(argv, NULL, &out, &err);
@@ -902,12 +930,9 @@ static long vm_rss_kb(void)
 /* These tests measure the resident size: ASan's quarantine would keep up
  * to 256 MB of freed memory resident and hide whether it was freed. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-        return "quarantine_size_mb=4";
-}
+const char *__asan_default_options(void) { return "quarantine_size_mb=4"; }
 
-#define FLOOD_CALLS 200000
+#define FLOOD_CALLS     200000
 #define FLOOD_GROWTH_KB (64 * 1024)
 
 /* In a child, as the test user: sends FLOOD_CALLS ListJobs calls and never

@@ -15,9 +15,9 @@
 #include "harness/harness-daemon.h"
 #include "harness/harness.h"
 
-#define THREE_JOBS                                                           \
-        "[c1]\nschedule = */6 * * * * *\ncommand = sleep 1\n\n"              \
-        "[c2]\nschedule = */6 * * * * *\ncommand = sleep 1\n\n"              \
+#define THREE_JOBS                                              \
+        "[c1]\nschedule = */6 * * * * *\ncommand = sleep 1\n\n" \
+        "[c2]\nschedule = */6 * * * * *\ncommand = sleep 1\n\n" \
         "[c3]\nschedule = */6 * * * * *\ncommand = sleep 1\n"
 
 static void stop(struct tickd *t)
@@ -198,8 +198,14 @@ START_TEST(tickctl_reload_reads_tickd_conf_again)
         write_conf(t, "[daemon]\nmax_concurrent = 2\nshutdown_timeout = 7s\n");
         char runtime[4200];
         snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
-        char *argv[] = { (char *)harness_binary("tickctl"), "reload", "--config-dir", t->config_dir,
-                         "--runtime-dir", runtime, "--no-pager", NULL };
+        char *argv[] = { (char *)harness_binary("tickctl"),
+                         "reload",
+                         "--config-dir",
+                         t->config_dir,
+                         "--runtime-dir",
+                         runtime,
+                         "--no-pager",
+                         NULL };
         char *out = NULL, *err = NULL;
         int status = harness_run(argv, NULL, &out, &err);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickctl reload: %d\n%s%s", status, out, err);
@@ -258,9 +264,19 @@ static int run_tickd(const char *dir, bool check, char **err)
         snprintf(config, sizeof(config), "%s/config", dir);
         snprintf(state, sizeof(state), "%s/state", dir);
         snprintf(runtime, sizeof(runtime), "%s/runtime", dir);
-        char *argv[] = { "/usr/bin/timeout", "10", (char *)harness_binary("tickd"), "--config-dir", config,
-                         "--state-dir", state, "--runtime-dir", runtime, "--log-target", "stderr",
-                         check ? "--check" : NULL, NULL };
+        char *argv[] = { "/usr/bin/timeout",
+                         "10",
+                         (char *)harness_binary("tickd"),
+                         "--config-dir",
+                         config,
+                         "--state-dir",
+                         state,
+                         "--runtime-dir",
+                         runtime,
+                         "--log-target",
+                         "stderr",
+                         check ? "--check" : NULL,
+                         NULL };
         int status = harness_run(argv, NULL, NULL, err);
         ck_assert(WIFEXITED(status));
         return WEXITSTATUS(status);

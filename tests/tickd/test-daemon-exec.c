@@ -20,8 +20,8 @@ START_TEST(shell_that_cannot_be_executed_is_an_exec_failure_with_its_errno)
         ck_assert_int_eq(chmod(not_a_shell, 0755), 0);
         char script[4300];
         snprintf(script, sizeof(script), "mount --bind '%s' /bin/sh && exec \"$0\" \"$@\"", not_a_shell);
-        const char *prefix[] = { "/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/bash", "-c", script,
-                                 NULL };
+        const char *prefix[] = { "/usr/bin/unshare", "--mount", "--propagation", "private",
+                                 "/bin/bash",        "-c",      script,          NULL };
         struct tickd *t = tickd_start(NULL, prefix);
         tickd_write_job(t, "x.ini", "[x]\nschedule = * * * * * *\ncommand = true\n");
         bool failed = tickd_wait_for(t, "event=failed job=x ", 2, 8000);

@@ -87,9 +87,9 @@ static struct ctl_result ctl(const struct tickd *t, const char *const *args)
         char runtime[512], state[512];
         snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
         snprintf(state, sizeof(state), "%s/state", t->dir);
-        return harness_ctl(&(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir,
-                                                 .state_dir = state },
-                           NULL, args);
+        return harness_ctl(
+                &(struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir, .state_dir = state }, NULL,
+                args);
 }
 
 /* tickctl run JOB; adds the run id it printed to IDS. */
@@ -116,8 +116,7 @@ static void write_job(struct tickd *t, const char *name, const char *ini)
 static void stop(struct tickd *t)
 {
         int status = tickd_stop(t, SIGTERM, 20000);
-        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d; log:\n%s", status,
-                      t->log);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d; log:\n%s", status, t->log);
         harness_reap_children(3000);
 }
 
@@ -138,8 +137,9 @@ START_TEST(runs_queued_or_waiting_at_shutdown_each_get_one_final_record)
         struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 2\n", NULL);
         _cleanup_free_ char *hold = gated(t, "hold", ""), *queue = gated(t, "queue", "overlap = queue\n");
         _cleanup_free_ char *at = harness_cron_in(3), *ini = NULL;
-        ck_assert_int_ge(asprintf(&ini, "%s\n%s\n[timed]\nschedule = %s\ncommand = true\n\n"
-                                        "[manual]\nschedule = @daily\ncommand = true\n",
+        ck_assert_int_ge(asprintf(&ini,
+                                  "%s\n%s\n[timed]\nschedule = %s\ncommand = true\n\n"
+                                  "[manual]\nschedule = @daily\ncommand = true\n",
                                   hold, queue, at),
                          0);
         write_job(t, "jobs.ini", ini);
@@ -223,8 +223,9 @@ static int lowest_free_fd(pid_t pid)
 static struct rlimit batch_cannot_start(struct tickd *t)
 {
         _cleanup_free_ char *at = harness_cron_in(3), *ini = NULL;
-        ck_assert_int_ge(asprintf(&ini, "[b1]\nschedule = %s\ncommand = true\n\n[b2]\nschedule = %s\ncommand = true\n\n"
-                                        "[b3]\nschedule = %s\ncommand = true\n",
+        ck_assert_int_ge(asprintf(&ini,
+                                  "[b1]\nschedule = %s\ncommand = true\n\n[b2]\nschedule = %s\ncommand = true\n\n"
+                                  "[b3]\nschedule = %s\ncommand = true\n",
                                   at, at, at),
                          0);
         write_job(t, "jobs.ini", ini);

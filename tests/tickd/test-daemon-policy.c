@@ -95,7 +95,8 @@ END_TEST
 
 START_TEST(overlap_replace_cancels_the_running_one)
 {
-        struct tickd *t = start_with_job(NULL, "[r]\nschedule = */2 * * * * *\ncommand = sleep 30\noverlap = replace\n");
+        struct tickd *t =
+                start_with_job(NULL, "[r]\nschedule = */2 * * * * *\ncommand = sleep 30\noverlap = replace\n");
         ck_assert(tickd_wait_for(t, "event=cancelled job=r ", 1, 12000));
         ck_assert(tickd_wait_for(t, "event=started job=r ", 2, 5000));
         stop(t);
@@ -126,8 +127,9 @@ END_TEST
 
 START_TEST(on_failure_runs_with_the_status)
 {
-        struct tickd *t = start_with_job(NULL, "[f]\nschedule = */2 * * * * *\ncommand = exit 4\n"
-                                               "on_failure = echo \"failed $TICKD_JOB $TICKD_EXIT_STATUS $TICKD_RUN_ID\"\n");
+        struct tickd *t =
+                start_with_job(NULL, "[f]\nschedule = */2 * * * * *\ncommand = exit 4\n"
+                                     "on_failure = echo \"failed $TICKD_JOB $TICKD_EXIT_STATUS $TICKD_RUN_ID\"\n");
         ck_assert(tickd_wait_for(t, "f: failed f 4 ", 1, 10000));
         stop(t);
         /* Its run id is the failed run's. */

@@ -12,7 +12,7 @@
 #include "harness/harness-daemon.h"
 #include "harness/harness.h"
 
-#define TICKS 60
+#define TICKS         60
 #define JOBS_PER_TICK 20
 
 START_TEST(sixty_ticks_leave_no_descriptor_child_or_zombie)
@@ -28,7 +28,9 @@ START_TEST(sixty_ticks_leave_no_descriptor_child_or_zombie)
         for (int i = 0; i < JOBS_PER_TICK; i++)
                 len += (size_t)snprintf(ini + len, sizeof(ini) - len,
                                         "[j%02d]\nschedule = * * * * * *\ncommand = %s\n\n", i,
-                                        i % 4 == 3 ? "exit 1" : i % 4 == 2 ? "echo out" : "true");
+                                        i % 4 == 3   ? "exit 1"
+                                        : i % 4 == 2 ? "echo out"
+                                                     : "true");
         long long start = harness_now_ms();
         tickd_write_job(t, "many.ini", ini);
         /* Sample the daemon while it works: descriptors must stay bounded. */
@@ -91,9 +93,16 @@ START_TEST(valgrind_finds_no_error_and_no_open_descriptor)
         /* The report goes to tickd's stderr (a log file would be a
          * descriptor valgrind itself counts as open at exit). */
         const char *log_opt = "--log-fd=2";
-        const char *prefix[] = { "/usr/bin/valgrind", "--quiet", "--track-fds=yes", "--error-exitcode=99",
-                                 "--leak-check=full", "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
-                                 "--child-silent-after-fork=yes", log_opt, NULL };
+        const char *prefix[] = { "/usr/bin/valgrind",
+                                 "--quiet",
+                                 "--track-fds=yes",
+                                 "--error-exitcode=99",
+                                 "--leak-check=full",
+                                 "--show-leak-kinds=definite",
+                                 "--errors-for-leak-kinds=definite",
+                                 "--child-silent-after-fork=yes",
+                                 log_opt,
+                                 NULL };
         struct tickd *t = tickd_start("[daemon]\nshutdown_timeout = 5s\n", prefix);
         tickd_write_job(t, "a.ini",
                         "[ok]\nschedule = * * * * * *\ncommand = echo fine\n\n"

@@ -149,7 +149,9 @@ START_TEST(killed_runner_is_lost_and_the_daemon_goes_on)
         struct tickd *t = tickd_start(NULL, NULL);
         char *at = harness_cron_in(2);
         char job[1024];
-        snprintf(job, sizeof(job), "[victim]\nschedule = %s\ncommand = sleep 3\n\n[ticker]\nschedule = * * * * * *\ncommand = true\n", at);
+        snprintf(job, sizeof(job),
+                 "[victim]\nschedule = %s\ncommand = sleep 3\n\n[ticker]\nschedule = * * * * * *\ncommand = true\n",
+                 at);
         tickd_write_job(t, "v.ini", job);
         ck_assert(tickd_wait_for(t, "event=started job=victim", 1, 8000));
         pid_t runner = harness_child_by_comm(t->pid, "tickd:victim");
@@ -196,7 +198,8 @@ START_TEST(shutdown_timeout_kills_what_ignores_sigterm)
         struct tickd *t = tickd_start("[daemon]\nshutdown_timeout = 1s\n", NULL);
         char *at = harness_cron_in(2);
         char job[1024];
-        snprintf(job, sizeof(job), "[stubborn]\nschedule = %s\ncommand = trap '' TERM; sleep 60\nkill_grace = 30s\n", at);
+        snprintf(job, sizeof(job), "[stubborn]\nschedule = %s\ncommand = trap '' TERM; sleep 60\nkill_grace = 30s\n",
+                 at);
         tickd_write_job(t, "s.ini", job);
         ck_assert(tickd_wait_for(t, "event=started job=stubborn", 1, 8000));
         usleep(200 * 1000); /* let the shell install its trap */

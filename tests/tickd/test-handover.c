@@ -113,8 +113,9 @@ static void manager_handle(struct manager *m)
                         char buf[CMSG_SPACE(sizeof(int) * 16)];
                 } control;
                 struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) - 1 };
-                struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
-                                      .msg_controllen = sizeof(control) };
+                struct msghdr msg = {
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+                };
                 ssize_t n = recvmsg(m->fd, &msg, MSG_CMSG_CLOEXEC);
                 if (n < 0)
                         break;
@@ -137,7 +138,8 @@ static void manager_handle(struct manager *m)
                                 m->names[m->n++] = strdup(name);
                         }
                         n_fds = 0;
-                } else if (field(text, "FDSTOREREMOVE", flag, sizeof(flag)) && field(text, "FDNAME", name, sizeof(name))) {
+                } else if (field(text, "FDSTOREREMOVE", flag, sizeof(flag)) &&
+                           field(text, "FDNAME", name, sizeof(name))) {
                         manager_drop(m, name);
                         m->removals++;
                 }

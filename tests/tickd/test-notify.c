@@ -30,7 +30,8 @@ static int listener_open(char *name, size_t size)
         size_t len = strlen(name);
         memcpy(sa.sun_path, name, len);
         sa.sun_path[0] = '\0';
-        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)), 0);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)),
+                         0);
         return fd;
 }
 
@@ -52,8 +53,9 @@ static bool listener_recv(int fd, int timeout_ms, struct message *m)
                 char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
         } control;
         struct iovec iov = { .iov_base = m->text, .iov_len = sizeof(m->text) - 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
-                              .msg_controllen = sizeof(control) };
+        struct msghdr msg = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+        };
         ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
         if (n < 0)
                 return false;
@@ -111,7 +113,8 @@ START_TEST(messages_reach_the_socket_with_our_credentials)
         ck_assert(listener_recv(fd, 2000, &m));
         unsigned long long usec = 0;
         ck_assert_int_eq(sscanf(m.text, "RELOADING=1\nMONOTONIC_USEC=%llu", &usec), 1);
-        unsigned long long before_usec = (unsigned long long)before.tv_sec * 1000000 + (unsigned long long)before.tv_nsec / 1000;
+        unsigned long long before_usec =
+                (unsigned long long)before.tv_sec * 1000000 + (unsigned long long)before.tv_nsec / 1000;
         ck_assert_msg(usec >= before_usec && usec < before_usec + 5000000, "MONOTONIC_USEC=%llu, before %llu", usec,
                       before_usec);
 
@@ -143,7 +146,8 @@ START_TEST(status_sentence_names_jobs_running_and_next)
                          "42 jobs, 1 running; next: backup at 23:30:00");
         ck_assert_str_eq(notify_format_status(buf, sizeof(buf), 1, 0, "x", now + 2 * 3600 * 1000000ULL, now),
                          "1 job, 0 running; next: x at 2025-11-29 01:00:00");
-        ck_assert_str_eq(notify_format_status(buf, sizeof(buf), 0, 0, NULL, 0, now), "0 jobs, 0 running; no job scheduled");
+        ck_assert_str_eq(notify_format_status(buf, sizeof(buf), 0, 0, NULL, 0, now),
+                         "0 jobs, 0 running; no job scheduled");
         ck_assert_str_eq(notify_format_status(buf, 12, 42, 1, "backup", now, now), "42 jobs, 1 ");
 }
 END_TEST
@@ -182,8 +186,7 @@ static void daemon_start(struct daemon_run *d, const char *socket_name, const ch
                 dup2(null, STDOUT_FILENO);
                 dup2(null, STDERR_FILENO);
                 execl(harness_binary("tickd"), "tickd", "--config-dir", config, "--state-dir",
-                      state_dir ? state_dir : state, "--runtime-dir", runtime, "--log-target", "stderr",
-                      (char *)NULL);
+                      state_dir ? state_dir : state, "--runtime-dir", runtime, "--log-target", "stderr", (char *)NULL);
                 _exit(127);
         }
 }
@@ -204,8 +207,8 @@ static bool wait_for(struct watch *w, const char *prefix, int timeout_ms, struct
         while (harness_now_ms() < deadline) {
                 if (!listener_recv(w->fd, 50, m))
                         continue;
-                ck_assert_msg(m->sender == w->daemon, "message '%s' from pid %d, not tickd %d", m->text,
-                              (int)m->sender, (int)w->daemon);
+                ck_assert_msg(m->sender == w->daemon, "message '%s' from pid %d, not tickd %d", m->text, (int)m->sender,
+                              (int)w->daemon);
                 if (strcmp(m->text, "WATCHDOG=1") == 0) {
                         if (w->pings++ > 0 && m->at_ms - w->last_ping_ms > w->max_gap_ms)
                                 w->max_gap_ms = m->at_ms - w->last_ping_ms;

@@ -18,8 +18,8 @@
 #include "tickd/scheduler.h"
 #include "core/tz.h"
 
-#define CRONTAB                                                                                 \
-        "[slow]\nschedule = @yearly\ncommand = sleep 1\n\n"                                    \
+#define CRONTAB                                             \
+        "[slow]\nschedule = @yearly\ncommand = sleep 1\n\n" \
         "[together]\nschedule = @yearly\ncommand = sleep 1\noverlap = allow\n"
 
 static struct {
@@ -60,10 +60,10 @@ static void setup(void)
         struct crontab_file *file = NULL;
         ck_assert_int_eq(crontab_load_buffer("jobs.ini", CRONTAB, strlen(CRONTAB), &options, &file, &diags), 0);
         diag_free(&diags);
-        ck_assert_int_eq(scheduler_new(&(struct scheduler_options){ .event = f.event, .state_dir = f.dir,
-                                                                    .runtime_dir = f.dir },
-                                       &f.scheduler),
-                         0);
+        ck_assert_int_eq(
+                scheduler_new(&(struct scheduler_options){ .event = f.event, .state_dir = f.dir, .runtime_dir = f.dir },
+                              &f.scheduler),
+                0);
         scheduler_set_listener(f.scheduler, &(struct scheduler_listener){ .finished = on_finished });
         const char *conflict = NULL;
         ck_assert_int_eq(scheduler_set_file(f.scheduler, "jobs.ini", file, &conflict), 0);
