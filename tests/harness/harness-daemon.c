@@ -180,7 +180,9 @@ static char **strv_copy(const char *const *v)
         while (v && v[n])
                 n++;
         char **copy = calloc(n + 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++)
+        if (!copy)
+                abort();
+        for (size_t i = 0; v && i < n; i++)
                 copy[i] = strdup(v[i]);
         return copy;
 }
