@@ -27,6 +27,7 @@ struct control_last {
         struct last *items;
         size_t n, cap;
         bool dirty;
+        struct state_writes writes;
 };
 
 static struct last *find(const struct control_last *l, const char *job)
@@ -262,10 +263,9 @@ int control_last_save(struct control_last *l)
         }
         int r = state_write_atomic(l->state_dir, CONTROL_LAST_FILE, text);
         free(text);
-        if (r < 0) {
-                log_msg(LOG_WARNING, "cannot write %s/%s: %s", l->state_dir, CONTROL_LAST_FILE, strerror(-r));
+        state_writes_report(&l->writes, "the last outcomes (" CONTROL_LAST_FILE ")", l->state_dir, r);
+        if (r < 0)
                 return r;
-        }
         l->dirty = false;
         sd_event_source_set_enabled(l->save_timer, SD_EVENT_OFF);
         return 0;

@@ -312,8 +312,11 @@ void log_emit_at(const char *code_file, int code_line, const char *code_func, co
         va_end(ap);
 
         /* A record the journal refused (it went away, out of memory) still
-         * reaches stderr rather than vanishing. */
-        if (current_target != LOG_TARGET_JOURNAL ||
+         * reaches stderr rather than vanishing. sd_journal_sendv() itself
+         * reports a journald that stopped (ECONNREFUSED) but "succeeds"
+         * when the socket is gone (ENOENT), dropping the entry: hence the
+         * look for the socket first. */
+        if (current_target != LOG_TARGET_JOURNAL || access(JOURNAL_SOCKET, F_OK) < 0 ||
             emit_journal(code_file, code_line, code_func, r, priority, message ? message : "") < 0)
                 emit_stderr(r, message ? message : "");
         errno = saved_errno;

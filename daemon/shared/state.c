@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "shared/log.h"
 
 static void escape_name(const char *job, const char *suffix, char *out, size_t size)
 {
@@ -131,4 +132,19 @@ int state_reboot_claim(const char *dir, const char *job, const char *boot_id)
         snprintf(content, sizeof(content), "%s\n", boot_id);
         int r = state_write_atomic(dir, name, content);
         return r < 0 ? r : 1;
+}
+
+void state_writes_report(struct state_writes *w, const char *what, const char *dir, int r)
+{
+        int error = r < 0 ? -r : 0;
+        if (error == w->error)
+                return;
+        if (error)
+                log_emit(&(struct log_record){ .priority = LOG_WARNING, .errno_value = error },
+                         "cannot write %s in %s: %s; runs go on, and this is not logged again until the error "
+                         "changes or a write succeeds",
+                         what, dir, strerror(error));
+        else
+                log_msg(LOG_NOTICE, "%s are written in %s again", what, dir);
+        w->error = error;
 }

@@ -13,7 +13,7 @@
  * its files are mode 0600 and read with state_open_file().
  * Job names become file names with every byte outside [A-Za-z0-9_.@-]
  * (and a leading '.') escaped as %XX. Functions return 0 or a negative
- * errno and print nothing. */
+ * errno and print nothing, but for state_writes_report(), which logs. */
 #ifndef TICKD_STATE_H
 #define TICKD_STATE_H
 
@@ -39,5 +39,17 @@ int state_boot_id(char out[static 37]);
 /* Whether JOB's @reboot run is still due in this boot: returns 1 (and
  * marks it done in DIR) the first time per boot id, 0 afterwards. */
 int state_reboot_claim(const char *dir, const char *job, const char *boot_id);
+
+/* One kind of file tickd keeps writing into its state directory (stamps,
+ * last outcomes, run records). A full or read-only disk fails every such
+ * write, at every run: the failure is logged when it starts and when its
+ * error changes, and once more when a write works again, not per write.
+ * Runs go on either way. Zero-initialise. */
+struct state_writes {
+        int error; /* of the last write, as a positive errno; 0 = it worked */
+};
+/* Reports the result R (0 or a negative errno) of writing WHAT (for the
+ * message: "the stamps of persistent jobs") into DIR. */
+void state_writes_report(struct state_writes *w, const char *what, const char *dir, int r);
 
 #endif

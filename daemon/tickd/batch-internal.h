@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "shared/state.h"
 #include "tickd/batch.h"
 #include "tickd/runner.h"
 
@@ -51,6 +52,7 @@ struct batch_manager {
         /* STATE_DIR/runs (orphans.h), NULL and -1 without one. */
         char *runs_dir;
         int runs_fd;
+        struct state_writes record_writes; /* the runners' records there, as their STARTED records say */
 };
 
 /* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)

@@ -108,6 +108,8 @@ static void collector_record(struct batch *b, const struct outcome *o)
                                                .on_failure = run->on_failure },
                          "%s of %s started as pid %d", run->on_failure ? "on_failure command" : "run", run->job_name,
                          o->pid);
+                if (b->manager->runs_dir)
+                        state_writes_report(&b->manager->record_writes, "run records", b->manager->runs_dir, -o->error);
                 if (run->cancel_requested && run->runner_pid > 0)
                         kill(run->runner_pid, SIGTERM);
         } else if (o->kind == OUTCOME_FINISHED) {

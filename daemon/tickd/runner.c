@@ -59,11 +59,12 @@ static int write_record(const struct outcome *o)
 
 /* The run's record in the state directory (orphans.h), with the outcome
  * when FINISHED is not NULL. Best effort: without it the run is recorded
- * as always, only not after a SIGKILL of the daemon. */
-static void run_record_write(const struct runner_request *req, const struct outcome *o, const struct outcome *finished)
+ * as always, only not after a SIGKILL of the daemon. Returns 0 or the
+ * negative errno of the write. */
+static int run_record_write(const struct runner_request *req, const struct outcome *o, const struct outcome *finished)
 {
         if (!req->runs_dir)
-                return;
+                return 0;
         struct orphan_record rec = { .on_failure = req->command != NULL,
                                      .scheduled_usec = req->scheduled_usec,
                                      .start_usec = o->start_usec,
@@ -75,7 +76,7 @@ static void run_record_write(const struct runner_request *req, const struct outc
                 rec.has_outcome = true;
                 rec.outcome = *finished;
         }
-        (void)orphans_record_write(req->runs_dir, &rec);
+        return orphans_record_write(req->runs_dir, &rec);
 }
 
 /* No reader on the pipe (EPIPE) means the daemon is gone and no service
@@ -84,7 +85,7 @@ static void run_record_write(const struct runner_request *req, const struct outc
 static void write_finished(const struct runner_request *req, const struct outcome *o)
 {
         if (write_record(o) == -EPIPE)
-                run_record_write(req, o, o);
+                (void)run_record_write(req, o, o);
 }
 
 static _Noreturn void report_setup_failure(const struct runner_request *req, struct outcome *o, const char *stage,
@@ -548,8 +549,11 @@ _Noreturn void runner_main(const struct runner_request *req)
         struct launch launch;
         launch_prepare(req, &launch, &o);
         o.pid = job_spawn(req, &launch, &o);
-        run_record_write(req, &o, NULL);
+        /* The daemon logs a record that cannot be written (a full disk),
+         * once for all runs: it learns of it from the STARTED record. */
+        o.error = -run_record_write(req, &o, NULL);
         (void)write_record(&o); /* a STARTED record nobody reads costs nothing */
+        o.error = 0;
 
         struct watch w = { .pid = o.pid,
                            .sig_fd = sig_fd,

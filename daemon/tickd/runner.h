@@ -70,7 +70,7 @@ struct outcome {
         int32_t status; /* enum outcome_status (FINISHED only) */
         int32_t code;   /* exit status */
         int32_t signal; /* terminating signal */
-        int32_t error;  /* errno of a setup failure */
+        int32_t error;  /* FINISHED: errno of a setup failure; STARTED: of writing the run record */
         uint8_t timed_out;
         uint8_t cancelled;     /* the daemon asked the run to stop (shutdown, replace) */
         char stage[22];        /* where a setup failure happened: "user", "setuid", "exec", … */

@@ -55,6 +55,7 @@ struct scheduler {
         size_t n_entries;
 
         struct heap heap; /* entries by (due, load order) */
+        struct state_writes stamp_writes;
         struct admission *admission;
         struct scheduler_listener listener;
 };
@@ -176,9 +177,7 @@ static void entry_schedule_after(struct scheduler *s, struct entry *e, int64_t a
 static void entry_stamp(struct scheduler *s, struct entry *e, int64_t usec)
 {
         int r = state_stamp_write(s->options.state_dir, e->job->name, usec);
-        if (r < 0)
-                log_emit(&(struct log_record){ .priority = LOG_WARNING, .job = e->job->name, .errno_value = -r },
-                         "cannot write the stamp of %s in %s: %s", e->job->name, s->options.state_dir, strerror(-r));
+        state_writes_report(&s->stamp_writes, "the stamps of persistent jobs", s->options.state_dir, r);
 }
 
 /* Whether the stamp rules apply to a run of E for SCHEDULED_USEC: a

@@ -122,7 +122,9 @@ static void tickd_spawn_fds(struct tickd *t, const char *const *prefix, const in
         int n = 0;
         for (const char *const *a = prefix; a && *a; a++)
                 argv[n++] = *a;
-        argv[n++] = harness_binary("tickd");
+        /* Absolute: a prefix (nsenter) may change the working directory. */
+        char *binary = realpath(harness_binary("tickd"), NULL);
+        argv[n++] = binary ? binary : harness_binary("tickd");
         argv[n++] = "--config-dir";
         argv[n++] = t->config_dir;
         argv[n++] = "--state-dir";
@@ -133,6 +135,8 @@ static void tickd_spawn_fds(struct tickd *t, const char *const *prefix, const in
         argv[n++] = "stderr";
         argv[n++] = "--log-level";
         argv[n++] = "debug";
+        for (char **a = t->args; a && *a && n < 31; a++)
+                argv[n++] = *a;
         argv[n] = NULL;
         t->pid = fork();
         if (t->pid == 0) {
@@ -152,9 +156,12 @@ static void tickd_spawn_fds(struct tickd *t, const char *const *prefix, const in
                 _exit(127);
         }
         close(p[1]);
+        free(binary);
         t->err_fd = p[0];
         free(state);
         free(runtime);
+        if (t->args)
+                return;
         if (!tickd_wait_for(t, "event=daemon-started", t->starts + 1, 20000))
                 fprintf(stderr, "tickd did not start; its log:\n%s\n", t->log ? t->log : "");
         t->starts++;
@@ -165,6 +172,26 @@ static void tickd_spawn(struct tickd *t, const char *const *prefix) { tickd_spaw
 void tickd_respawn_with_fds(struct tickd *t, const int *fds, const char *const *names, size_t n)
 {
         tickd_spawn_fds(t, NULL, fds, names, n);
+}
+
+static char **strv_copy(const char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        char **copy = calloc(n + 1, sizeof(char *));
+        if (!copy)
+                abort();
+        for (size_t i = 0; v && i < n; i++)
+                copy[i] = strdup(v[i]);
+        return copy;
+}
+
+static void strv_release(char **v)
+{
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
 }
 
 static struct tickd *tickd_new(const char *conf, const char *const *env)
@@ -178,12 +205,7 @@ static struct tickd *tickd_new(const char *conf, const char *const *env)
         mkdir(t->jobs_dir, 0755);
         if (conf)
                 free(harness_write_file(t->config_dir, "tickd.conf", conf));
-        size_t n = 0;
-        while (env && env[n])
-                n++;
-        t->env = calloc(n + 1, sizeof(char *));
-        for (size_t i = 0; env && env[i]; i++)
-                t->env[i] = strdup(env[i]);
+        t->env = strv_copy(env);
         return t;
 }
 
@@ -198,6 +220,14 @@ struct tickd *tickd_start_env(const char *conf, const char *const *env)
 {
         struct tickd *t = tickd_new(conf, env);
         tickd_spawn(t, NULL);
+        return t;
+}
+
+struct tickd *tickd_start_args(const char *conf, const char *const *prefix, const char *const *args)
+{
+        struct tickd *t = tickd_new(conf, NULL);
+        t->args = strv_copy(args);
+        tickd_spawn(t, prefix);
         return t;
 }
 
@@ -259,9 +289,8 @@ void tickd_free(struct tickd *t)
         if (t->err_fd >= 0)
                 close(t->err_fd);
         free(t->log);
-        for (char **e = t->env; e && *e; e++)
-                free(*e);
-        free(t->env);
+        strv_release(t->env);
+        strv_release(t->args);
         free(t->jobs_dir);
         free(t->config_dir);
         harness_tmpdir_remove(t->dir);

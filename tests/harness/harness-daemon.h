@@ -19,8 +19,9 @@ struct tickd {
         char *dir; /* the temporary tree */
         char *jobs_dir;
         char *config_dir;
-        int starts; /* daemon-started records seen so far */
-        char **env; /* added to tickd's environment at every start */
+        int starts;  /* daemon-started records seen so far */
+        char **env;  /* added to tickd's environment at every start */
+        char **args; /* appended to tickd's command line at every start */
 };
 
 /* Starts tickd. CONF (may be NULL) is written as tickd.conf. PREFIX (may be
@@ -30,6 +31,11 @@ struct tickd *tickd_start(const char *conf, const char *const *prefix);
 /* tickd_start() with ENV ("NAME=value", NULL-terminated) added to tickd's
  * environment at this and every later start. */
 struct tickd *tickd_start_env(const char *conf, const char *const *env);
+/* tickd_start() with ARGS (NULL-terminated) appended to tickd's command
+ * line, after the harness's own options, so that they override them
+ * ("--log-target", "journal"). It does not wait for the daemon-started
+ * record, at this or any later start: such options may send it elsewhere. */
+struct tickd *tickd_start_args(const char *conf, const char *const *prefix, const char *const *args);
 /* Stops tickd (if running) and starts it again on the same tree; the log
  * goes on accumulating. */
 void tickd_restart(struct tickd *t);
