@@ -537,6 +537,42 @@ void batch_manager_detach(struct batch_manager *m)
         m->n_children = 0; /* orphans now: the service manager reaps them */
 }
 
+/* Run I of the adopted batch B, from its image IR; an unfinished one is
+ * logged as taken over when its pipe came with it. */
+static void adopt_run(struct batch *b, size_t i, const struct image_run *ir, bool have_pipe)
+{
+        struct batch_manager *m = b->manager;
+        struct run *run = &b->runs[i];
+        run->batch = b;
+        run->slot = (uint32_t)i;
+        run->job_name = strndup(ir->job_name, sizeof(ir->job_name));
+        run->user = ir->user[0] ? strndup(ir->user, sizeof(ir->user)) : NULL;
+        memcpy(run->run_id, ir->run_id, sizeof(run->run_id) - 1);
+        run->scheduled_usec = ir->scheduled_usec;
+        run->on_failure = ir->on_failure;
+        run->runner_pid = ir->runner_pid;
+        run->job_pid = ir->job_pid;
+        run->cancel_requested = ir->cancel_requested;
+        run->finished = ir->finished;
+        if (!run->job_name)
+                run->job_name = strdup("?"); /* only the name is lost, never the batch */
+        if (run->finished) {
+                b->n_finished++;
+                return;
+        }
+        m->n_running++;
+        if (have_pipe)
+                log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED,
+                                               .priority = LOG_INFO,
+                                               .job = run->job_name,
+                                               .run_id = run->run_id,
+                                               .user = run->user,
+                                               .job_pid = run->job_pid,
+                                               .scheduled_usec = run->scheduled_usec },
+                         "%s of %s (pid %d) taken over from the previous instance of tickd",
+                         run->on_failure ? "on_failure command" : "run", run->job_name, run->job_pid);
+}
+
 /* Rebuilds one batch of the previous instance from its image; PIPE_FD < 0
  * when the pipe did not come with it (every unfinished run is then lost).
  * Takes both descriptors. */
@@ -585,38 +621,8 @@ static void batch_adopt(struct batch_manager *m, uint64_t id, int image_fd, int 
         m->n_stored++;
         if (id >= m->next_id)
                 m->next_id = id + 1;
-        for (size_t i = 0; i < n; i++) {
-                const struct image_run *ir = &image->runs[i];
-                struct run *run = &b->runs[i];
-                run->batch = b;
-                run->slot = (uint32_t)i;
-                run->job_name = strndup(ir->job_name, sizeof(ir->job_name));
-                run->user = ir->user[0] ? strndup(ir->user, sizeof(ir->user)) : NULL;
-                memcpy(run->run_id, ir->run_id, sizeof(run->run_id) - 1);
-                run->scheduled_usec = ir->scheduled_usec;
-                run->on_failure = ir->on_failure;
-                run->runner_pid = ir->runner_pid;
-                run->job_pid = ir->job_pid;
-                run->cancel_requested = ir->cancel_requested;
-                run->finished = ir->finished;
-                if (!run->job_name)
-                        run->job_name = strdup("?"); /* only the name is lost, never the batch */
-                if (run->finished) {
-                        b->n_finished++;
-                        continue;
-                }
-                m->n_running++;
-                if (pipe_fd >= 0)
-                        log_emit(&(struct log_record){ .event = LOG_EVENT_ADOPTED,
-                                                       .priority = LOG_INFO,
-                                                       .job = run->job_name,
-                                                       .run_id = run->run_id,
-                                                       .user = run->user,
-                                                       .job_pid = run->job_pid,
-                                                       .scheduled_usec = run->scheduled_usec },
-                                 "%s of %s (pid %d) taken over from the previous instance of tickd",
-                                 run->on_failure ? "on_failure command" : "run", run->job_name, run->job_pid);
-        }
+        for (size_t i = 0; i < n; i++)
+                adopt_run(b, i, &image->runs[i], pipe_fd >= 0);
         int r = pipe_fd < 0 ? -EBADF : collector_watch(b);
         if (r < 0) {
                 if (pipe_fd >= 0)

@@ -108,6 +108,29 @@ static char *xdg_dir(const char *variable, const char *fallback)
         return asprintf(&p, "%s/%s/tickd", home, fallback) < 0 ? NULL : p;
 }
 
+/* The directories not given on the command line: the system's, or with
+ * --user the XDG ones. Returns -1 to go on, or the exit status. */
+static int default_directories(struct options *o)
+{
+        if (!o->config_dir)
+                o->config_dir = o->user ? xdg_dir("XDG_CONFIG_HOME", ".config") : strdup("/etc/tickd");
+        if (!o->state_dir)
+                o->state_dir = o->user ? xdg_dir("XDG_STATE_HOME", ".local/state") : strdup("/var/lib/tickd");
+        if (!o->runtime_dir) {
+                const char *xdg = getenv("XDG_RUNTIME_DIR");
+                if (o->user && !(xdg && xdg[0] == '/')) {
+                        fprintf(stderr, "tickd: --user needs $XDG_RUNTIME_DIR or --runtime-dir\n");
+                        return 2;
+                }
+                o->runtime_dir = strdup(o->user ? xdg : "/run");
+        }
+        if (!o->config_dir || !o->state_dir || !o->runtime_dir) {
+                fprintf(stderr, "tickd: cannot determine the directories (set HOME or use --config-dir etc.)\n");
+                return 2;
+        }
+        return -1; /* go on */
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
         enum {
@@ -174,23 +197,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 fprintf(stderr, "tickd: unexpected argument '%s' (see tickd --help)\n", argv[optind]);
                 return 2;
         }
-        if (!o->config_dir)
-                o->config_dir = o->user ? xdg_dir("XDG_CONFIG_HOME", ".config") : strdup("/etc/tickd");
-        if (!o->state_dir)
-                o->state_dir = o->user ? xdg_dir("XDG_STATE_HOME", ".local/state") : strdup("/var/lib/tickd");
-        if (!o->runtime_dir) {
-                const char *xdg = getenv("XDG_RUNTIME_DIR");
-                if (o->user && !(xdg && xdg[0] == '/')) {
-                        fprintf(stderr, "tickd: --user needs $XDG_RUNTIME_DIR or --runtime-dir\n");
-                        return 2;
-                }
-                o->runtime_dir = strdup(o->user ? xdg : "/run");
-        }
-        if (!o->config_dir || !o->state_dir || !o->runtime_dir) {
-                fprintf(stderr, "tickd: cannot determine the directories (set HOME or use --config-dir etc.)\n");
-                return 2;
-        }
-        return -1; /* go on */
+        return default_directories(o);
 }
 
 /* PATH with MODE, and its missing parents with 0755. */
