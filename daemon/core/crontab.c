@@ -142,14 +142,36 @@ size_t crontab_edit_distance(const char *a, const char *b, size_t max)
         return prev[lb];
 }
 
+/* The letters of S as a set (folded into 64 bits; a fold only makes two
+ * letters look alike). */
+static uint64_t letter_set(const char *s)
+{
+        uint64_t set = 0;
+        for (; *s; s++)
+                set |= UINT64_C(1) << (tolower((unsigned char)*s) & 63);
+        return set;
+}
+
 const char *crontab_suggest(const char *word, const char *const *candidates, size_t n)
 {
         const char *best = NULL;
         size_t len = strlen(word);
         size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
         size_t best_distance = limit + 1;
+        uint64_t letters = letter_set(word);
         for (size_t i = 0; i < n; i++) {
-                size_t d = crontab_edit_distance(word, candidates[i], best_distance - 1);
+                /* The distance is at least the difference in length, and
+                 * each letter one word has and the other lacks costs an
+                 * edit: most unknown words (garbled, a fuzzer's) are
+                 * dismissed without a table. */
+                size_t max = best_distance - 1, clen = strlen(candidates[i]);
+                if ((len > clen ? len - clen : clen - len) > max)
+                        continue;
+                uint64_t other = letter_set(candidates[i]);
+                if ((size_t)__builtin_popcountll(letters & ~other) > max ||
+                    (size_t)__builtin_popcountll(other & ~letters) > max)
+                        continue;
+                size_t d = crontab_edit_distance(word, candidates[i], max);
                 if (d < best_distance)
                         best = candidates[i], best_distance = d;
                 if (d == 0)
