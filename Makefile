@@ -43,7 +43,7 @@ HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all check check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz deps install uninstall clean deb rpm check-install print-unitdirs
+.PHONY: all check check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz fuzz-minimize deps install uninstall clean deb rpm check-install print-unitdirs
 all: $(BUILD)/tickd $(BUILD)/tickctl
 
 define flavour
@@ -161,19 +161,54 @@ bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; TICKD_BUILD_DIR=$(BUILD) $$b || exit 1; done
 	@for s in $(wildcard tests/bench/bench-*.sh); do echo "== $$s"; TICKD_BUILD_DIR=$(BUILD) bash $$s || exit 1; done
 
+# libFuzzer targets. The library is compiled once with coverage
+# instrumentation (fuzzer-no-link) and linked into each target. New inputs
+# go to the first corpus directory, $(BUILD)/fuzz/corpus-NAME; the seeds
+# (hand-made) and the committed, minimised corpus (tests/fuzz/corpus-NAME,
+# see fuzz-minimize) are only read. Each target's output is kept in
+# $(BUILD)/fuzz/NAME.log; a crash, leak or timeout fails `make fuzz`, and
+# its input is left in $(BUILD)/fuzz/artifacts/.
+# `make fuzz FUZZ_SECONDS=3600 FUZZ_RUNS=10000000`: whichever comes first.
 FUZZ_SECONDS ?= 30
+FUZZ_RUNS    ?= -1
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' -Idaemon -Itests -g -O1
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_SRCS := $(LIB_SRCS)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HEADERS)
+$(BUILD)/fuzz/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' -Idaemon -Itests -g -O1 \
-	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  $< $(FUZZ_LIB_SRCS) $(LIBS) -o $@
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+$(BUILD)/fuzz/libtickd.a: $(call obj,$(BUILD)/fuzz,$(LIB_SRCS))
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libtickd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $< $(BUILD)/fuzz/libtickd.a $(LIBS) -o $@
 fuzz: deps $(FUZZERS)
+	@mkdir -p $(BUILD)/fuzz/artifacts
 	@for f in $(FUZZERS); do \
 	  name=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$name; mkdir -p $$corpus; \
-	  echo "== $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $$corpus tests/fuzz/seeds-$$name || exit 1; \
+	  dirs="$$corpus tests/fuzz/seeds-$$name"; [ -d tests/fuzz/corpus-$$name ] && dirs="$$dirs tests/fuzz/corpus-$$name"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/artifacts/$$name- $$dirs >$(BUILD)/fuzz/$$name.log 2>&1; status=$$?; \
+	  awk -v name=$$name -v status=$$status '/^stat::number_of_executed_units:/ { n = $$2 } \
+	    /^stat::average_exec_per_sec:/ { r = $$2 } /^Done [0-9]+ runs in/ { t = $$(NF - 1) } \
+	    END { printf "%-16s %10d executions %8d exec/s %6d s  %s\n", name, n, r, t, status ? "FAILED" : "ok" }' \
+	    $(BUILD)/fuzz/$$name.log; \
+	  if [ $$status -ne 0 ]; then tail -n 40 $(BUILD)/fuzz/$$name.log; \
+	    echo "make fuzz: $$name failed (exit $$status); log $(BUILD)/fuzz/$$name.log"; exit 1; fi; \
+	done
+
+# Merges what fuzzing found ($(BUILD)/fuzz/corpus-NAME) with the committed
+# corpus into a minimised tests/fuzz/corpus-NAME: the fewest inputs that
+# keep the coverage of all of them, less any input that is a seed already.
+fuzz-minimize: $(FUZZERS)
+	@for f in $(FUZZERS); do \
+	  name=$$(basename $$f); out=tests/fuzz/corpus-$$name; tmp=$(BUILD)/fuzz/merge-$$name; \
+	  rm -rf $$tmp; mkdir -p $$tmp $$out $(BUILD)/fuzz/corpus-$$name; \
+	  $$f -merge=1 $$tmp tests/fuzz/seeds-$$name $$out $(BUILD)/fuzz/corpus-$$name \
+	    >$(BUILD)/fuzz/$$name-merge.log 2>&1 || { cat $(BUILD)/fuzz/$$name-merge.log; exit 1; }; \
+	  for s in tests/fuzz/seeds-$$name/*; do rm -f $$tmp/$$(sha1sum <$$s | cut -c1-40); done; \
+	  rm -rf $$out; mv $$tmp $$out; \
+	  echo "$$name: $$(ls $$out | wc -l) inputs in $$out besides the seeds"; \
 	done
 
 clean:

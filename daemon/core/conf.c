@@ -33,6 +33,7 @@ struct conf_parse {
         bool in_daemon;
         bool in_section;
         unsigned seen[ELEMENTSOF(conf_keys)];
+        unsigned n_suggestions; /* CRONTAB_MAX_SUGGESTIONS */
         int error;
 };
 
@@ -42,6 +43,12 @@ struct conf_parse {
                         (cp)->error = -ENOMEM;                                                       \
         } while (0)
 
+/* As in the crontabs: no "did you mean" past the caps. */
+static bool may_suggest(struct conf_parse *cp)
+{
+        return !diag_full(cp->diags) && cp->n_suggestions++ < CRONTAB_MAX_SUGGESTIONS;
+}
+
 static int conf_section(void *user, const char *name, unsigned line)
 {
         struct conf_parse *cp = user;
@@ -49,7 +56,7 @@ static int conf_section(void *user, const char *name, unsigned line)
         cp->in_daemon = name && strcmp(name, "daemon") == 0;
         if (name && !cp->in_daemon) {
                 static const char *const sections[] = { "daemon" };
-                if (crontab_suggest(name, sections, 1))
+                if (may_suggest(cp) && crontab_suggest(name, sections, 1))
                         CONF_ERROR(cp, line, NULL, "unknown section [%s] (did you mean [daemon]?)", name);
                 else
                         CONF_ERROR(cp, line, NULL, "unknown section [%s]: tickd.conf has only [daemon]", name);
@@ -157,7 +164,7 @@ static int conf_entry(void *user, const char *key, const char *value, unsigned l
                 if (strcmp(key, conf_keys[id]) == 0)
                         break;
         if (id == ELEMENTSOF(conf_keys)) {
-                const char *s = crontab_suggest(key, conf_keys, ELEMENTSOF(conf_keys));
+                const char *s = may_suggest(cp) ? crontab_suggest(key, conf_keys, ELEMENTSOF(conf_keys)) : NULL;
                 if (s)
                         CONF_ERROR(cp, line, key, "unknown key '%s' (did you mean '%s'?)", key, s);
                 else
@@ -204,7 +211,8 @@ int daemon_config_load_buffer(const char *name, const char *buf, size_t len, str
         int r = config_defaults(out);
         if (r < 0)
                 return r;
-        struct diagnostics found = { 0 };
+        /* The crontabs' cap: a megabyte of bad lines is 100 messages. */
+        struct diagnostics found = { .limit = CRONTAB_MAX_DIAGNOSTICS };
         struct conf_parse cp = { .file = name, .config = out, .diags = &found };
         static const struct inifile_ops ops = {
                 .section = conf_section,
@@ -215,6 +223,8 @@ int daemon_config_load_buffer(const char *name, const char *buf, size_t len, str
         r = inifile_parse(name, buf, len, &ops, &cp, &found);
         if (r >= 0 && cp.error)
                 r = cp.error;
+        if (r >= 0 && diag_add_dropped_summary(&found, name) < 0)
+                r = -ENOMEM;
         if (r >= 0 && diag_count(&found, DIAG_ERROR))
                 r = -EINVAL;
         /* Lost diagnostics make it -ENOMEM, not a rejection without a reason. */

@@ -10,10 +10,17 @@
 
 #include "core/crontab.h"
 
-/* Levenshtein distance, case-insensitive; SIZE_MAX for words over 64 bytes. */
-size_t crontab_edit_distance(const char *a, const char *b);
+/* Levenshtein distance, case-insensitive, when it is at most MAX; a
+ * larger value when it is not (found without computing it: a typo's
+ * distance is small, a garbled key's need not be measured); SIZE_MAX for
+ * words over 64 bytes. */
+size_t crontab_edit_distance(const char *a, const char *b, size_t max);
 /* The candidate closest to WORD when it is close enough to be a typo. */
 const char *crontab_suggest(const char *word, const char *const *candidates, size_t n);
+/* Loaders offer a suggestion for this many unknown words per file at
+ * most: a file with more is not a few typos (a garbled or wrong file), and
+ * each suggestion costs up to one edit distance per known word. */
+#define CRONTAB_MAX_SUGGESTIONS 10
 
 /* Whether the program JOB's command starts cannot be run by the job's
  * user: returns 1 and a sentence in WHY when it is not found or not

@@ -100,49 +100,84 @@ static int key_lookup(const char *name)
         return -1;
 }
 
-size_t crontab_edit_distance(const char *a, const char *b)
+size_t crontab_edit_distance(const char *a, const char *b, size_t max)
 {
         size_t la = strlen(a), lb = strlen(b);
         if (la > 64 || lb > 64)
                 return SIZE_MAX;
-        size_t row[65];
+        if (max > 64)
+                max = 64; /* no distance between such words is larger */
+        const size_t over = max + 1;
+        if ((la > lb ? la - lb : lb - la) > max)
+                return over;
+        /* Only cells within MAX of the diagonal can lead to a distance of
+         * at most MAX (Ukkonen): the rest count as OVER, and a row with
+         * nothing at most MAX ends the search. */
+        size_t rows[2][65];
+        size_t *prev = rows[0], *row = rows[1];
         for (size_t j = 0; j <= lb; j++)
-                row[j] = j;
+                prev[j] = j <= max ? j : over;
         for (size_t i = 1; i <= la; i++) {
-                size_t diag = row[0];
-                row[0] = i;
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t up = row[j];
+                size_t lo = i > max ? i - max : 1, hi = i + max < lb ? i + max : lb;
+                row[lo - 1] = lo == 1 && i <= max ? i : over;
+                size_t least = row[lo - 1];
+                for (size_t j = lo; j <= hi; j++) {
                         size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-                        size_t best = diag + cost;
-                        if (up + 1 < best)
-                                best = up + 1;
+                        size_t best = prev[j - 1] + cost;
+                        if (prev[j] + 1 < best)
+                                best = prev[j] + 1;
                         if (row[j - 1] + 1 < best)
                                 best = row[j - 1] + 1;
-                        row[j] = best;
-                        diag = up;
+                        row[j] = best < over ? best : over;
+                        if (row[j] < least)
+                                least = row[j];
                 }
+                if (hi < lb)
+                        row[hi + 1] = over;
+                if (least > max)
+                        return over;
+                size_t *t = prev;
+                prev = row, row = t;
         }
-        return row[lb];
+        return prev[lb];
+}
+
+/* The letters of S as a set (folded into 64 bits; a fold only makes two
+ * letters look alike). */
+static uint64_t letter_set(const char *s)
+{
+        uint64_t set = 0;
+        for (; *s; s++)
+                set |= UINT64_C(1) << (tolower((unsigned char)*s) & 63);
+        return set;
 }
 
 const char *crontab_suggest(const char *word, const char *const *candidates, size_t n)
 {
         const char *best = NULL;
-        size_t best_distance = SIZE_MAX;
         size_t len = strlen(word);
         size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+        size_t best_distance = limit + 1;
+        uint64_t letters = letter_set(word);
         for (size_t i = 0; i < n; i++) {
-                /* The distance is at least the difference in length: most
-                 * words (a fuzzer's, a garbled file's) need no table. */
-                size_t clen = strlen(candidates[i]);
-                if ((len > clen ? len - clen : clen - len) > limit)
+                /* The distance is at least the difference in length, and
+                 * each letter one word has and the other lacks costs an
+                 * edit: most unknown words (garbled, a fuzzer's) are
+                 * dismissed without a table. */
+                size_t max = best_distance - 1, clen = strlen(candidates[i]);
+                if ((len > clen ? len - clen : clen - len) > max)
                         continue;
-                size_t d = crontab_edit_distance(word, candidates[i]);
+                uint64_t other = letter_set(candidates[i]);
+                if ((size_t)__builtin_popcountll(letters & ~other) > max ||
+                    (size_t)__builtin_popcountll(other & ~letters) > max)
+                        continue;
+                size_t d = crontab_edit_distance(word, candidates[i], max);
                 if (d < best_distance)
                         best = candidates[i], best_distance = d;
+                if (d == 0)
+                        break;
         }
-        return best_distance <= limit ? best : NULL;
+        return best;
 }
 
 static const char *key_suggestion(const char *name)
@@ -291,6 +326,7 @@ struct parse {
         unsigned seen[_KEY_MAX]; /* line where each key was set, 0 = not yet */
         bool environment_full;   /* the section's "too many variables" is reported */
         size_t n_entries;        /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
+        unsigned n_suggestions;  /* "did you mean" offered so far (CRONTAB_MAX_SUGGESTIONS) */
         struct nss_memo memo[8];
         size_t n_memo;
         int error; /* -ENOMEM and the like */
@@ -302,6 +338,13 @@ struct parse {
                         (ps)->error = -ENOMEM;                                                       \
         } while (0)
 #define PARSE_ERROR(ps, at, key, ...) PARSE_DIAG(ps, DIAG_ERROR, at, key, __VA_ARGS__)
+
+/* Whether an unknown word may get a "did you mean": not past the caps,
+ * where its message would only be counted or the file is not typos. */
+static bool may_suggest(struct parse *ps)
+{
+        return !diag_full(ps->diags) && ps->n_suggestions++ < CRONTAB_MAX_SUGGESTIONS;
+}
 
 static bool parse_boolean(const char *v, bool *out)
 {
@@ -546,7 +589,7 @@ static void set_overlap(struct parse *ps, struct job *job, unsigned line, const 
                         job->overlap = (enum overlap_policy)i;
                         return;
                 }
-        const char *s = crontab_suggest(v, names, ELEMENTSOF(names));
+        const char *s = may_suggest(ps) ? crontab_suggest(v, names, ELEMENTSOF(names)) : NULL;
         PARSE_ERROR(ps, line, keys[KEY_OVERLAP].name, "overlap: '%s' is not one of skip, allow, queue, replace%s%s%s",
                     v, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
 }
@@ -718,8 +761,7 @@ static int on_entry(void *user, const char *key, const char *value, unsigned lin
         int id = key_lookup(key);
 
         if (id < 0) {
-                /* Past the diagnostics limit the message is only counted. */
-                const char *s = diag_full(ps->diags) ? NULL : key_suggestion(key);
+                const char *s = may_suggest(ps) ? key_suggestion(key) : NULL;
                 if (s)
                         PARSE_ERROR(ps, line, key, "unknown key '%s' (did you mean '%s'?)", key, s);
                 else

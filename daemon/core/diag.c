@@ -26,16 +26,29 @@ __attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d
                 d->items = items;
                 d->capacity = cap;
         }
-        struct diagnostic *item = &d->items[d->count];
-        *item = (struct diagnostic){ .severity = severity, .line = line };
-        if (vasprintf(&item->message, fmt, ap) < 0)
+        /* One allocation per item, message then file then key: a file of
+         * errors costs one malloc per line, not four (vasprintf's two). */
+        char first[256];
+        va_list copy;
+        va_copy(copy, ap);
+        int n = vsnprintf(first, sizeof(first), fmt, copy);
+        va_end(copy);
+        if (n < 0)
+                return -EINVAL;
+        size_t mlen = (size_t)n, flen = file ? strlen(file) + 1 : 0, klen = key ? strlen(key) + 1 : 0;
+        char *block = malloc(mlen + 1 + flen + klen);
+        if (!block)
                 return -ENOMEM;
-        if ((file && !(item->file = strdup(file))) || (key && !(item->key = strdup(key)))) {
-                free(item->file);
-                free(item->message);
-                return -ENOMEM;
-        }
-        d->count++;
+        if (mlen < sizeof(first))
+                memcpy(block, first, mlen + 1);
+        else
+                vsnprintf(block, mlen + 1, fmt, ap);
+        struct diagnostic *item = &d->items[d->count++];
+        *item = (struct diagnostic){ .severity = severity, .line = line, .message = block };
+        if (file)
+                item->file = memcpy(block + mlen + 1, file, flen);
+        if (key)
+                item->key = memcpy(block + mlen + 1 + flen, key, klen);
         return 0;
 }
 
@@ -140,11 +153,8 @@ char *diag_first_error(const struct diagnostics *d)
 
 void diag_free(struct diagnostics *d)
 {
-        for (size_t i = 0; i < d->count; i++) {
-                free(d->items[i].file);
-                free(d->items[i].key);
+        for (size_t i = 0; i < d->count; i++)
                 free(d->items[i].message);
-        }
         free(d->items);
         *d = (struct diagnostics){ 0 };
 }

@@ -22,7 +22,7 @@ struct diagnostic {
         char *file;    /* may be NULL */
         unsigned line; /* 0 = the whole file */
         char *key;     /* may be NULL */
-        char *message;
+        char *message; /* the item's one allocation: file and key point into it */
 };
 
 struct diagnostics {

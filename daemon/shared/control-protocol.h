@@ -25,6 +25,16 @@
  *      next_usec, last_start_usec, last_end_usec, last_result,
  *      last_exit_status (-1 none), last_signal (0 none), running. */
 #define CONTROL_JOB_SIG "(sssssssbtttsiiu)"
+/* ListJobs's array of JOBs is kept under this many bytes: sd-bus refuses
+ * to read an array over 64 MiB (BUS_ARRAY_MAX_SIZE) and a message over
+ * 128 MiB (BUS_MESSAGE_SIZE_MAX), and the crontab caps do not bound a
+ * list: a 16 MiB file may hold 66,666 jobs, each listed with its file's
+ * path (up to 4 KiB) and a command of up to 64 KiB, and the directory any
+ * number of files. When the jobs do not fit, the list holds those that
+ * do, in the daemon's order, and ends with a marker: a JOB whose name is
+ * "" (no job's can be), whose `running` field is the number of jobs left
+ * out and whose description says so. */
+#define CONTROL_LIST_MAX_BYTES (32u * 1024 * 1024)
 /* FILE: path, loaded, first error ("" when loaded), jobs. */
 #define CONTROL_FILE_SIG "(sbsu)"
 /* RUN: job, run id, pid, start_usec. */

@@ -32,22 +32,22 @@ static const struct {
         int priority;
         bool outcome;
 } events[_LOG_EVENT_MAX] = {
-        [LOG_EVENT_MESSAGE] = { "message", NULL, LOG_INFO },
-        [LOG_EVENT_STARTED] = { "started", TICKD_MESSAGE_STARTED, LOG_INFO },
+        [LOG_EVENT_MESSAGE] = { "message", NULL, LOG_INFO, false },
+        [LOG_EVENT_STARTED] = { "started", TICKD_MESSAGE_STARTED, LOG_INFO, false },
         [LOG_EVENT_SUCCEEDED] = { "succeeded", TICKD_MESSAGE_SUCCEEDED, LOG_INFO, true },
         [LOG_EVENT_FAILED] = { "failed", TICKD_MESSAGE_FAILED, LOG_ERR, true },
         [LOG_EVENT_TIMED_OUT] = { "timed-out", TICKD_MESSAGE_TIMED_OUT, LOG_WARNING, true },
-        [LOG_EVENT_SKIPPED] = { "skipped", TICKD_MESSAGE_SKIPPED, LOG_NOTICE },
-        [LOG_EVENT_DELAYED] = { "delayed", TICKD_MESSAGE_DELAYED, LOG_NOTICE },
+        [LOG_EVENT_SKIPPED] = { "skipped", TICKD_MESSAGE_SKIPPED, LOG_NOTICE, false },
+        [LOG_EVENT_DELAYED] = { "delayed", TICKD_MESSAGE_DELAYED, LOG_NOTICE, false },
         [LOG_EVENT_LOST] = { "lost", TICKD_MESSAGE_LOST, LOG_ERR, true },
-        [LOG_EVENT_CONFIG_REJECTED] = { "config-rejected", TICKD_MESSAGE_CONFIG_REJECTED, LOG_ERR },
-        [LOG_EVENT_BATCH_STUCK] = { "batch-stuck", TICKD_MESSAGE_BATCH_STUCK, LOG_WARNING },
-        [LOG_EVENT_RELOADED] = { "reloaded", TICKD_MESSAGE_RELOADED, LOG_INFO },
-        [LOG_EVENT_DAEMON_STARTED] = { "daemon-started", TICKD_MESSAGE_DAEMON_STARTED, LOG_INFO },
-        [LOG_EVENT_DAEMON_STOPPING] = { "daemon-stopping", TICKD_MESSAGE_DAEMON_STOPPING, LOG_INFO },
+        [LOG_EVENT_CONFIG_REJECTED] = { "config-rejected", TICKD_MESSAGE_CONFIG_REJECTED, LOG_ERR, false },
+        [LOG_EVENT_BATCH_STUCK] = { "batch-stuck", TICKD_MESSAGE_BATCH_STUCK, LOG_WARNING, false },
+        [LOG_EVENT_RELOADED] = { "reloaded", TICKD_MESSAGE_RELOADED, LOG_INFO, false },
+        [LOG_EVENT_DAEMON_STARTED] = { "daemon-started", TICKD_MESSAGE_DAEMON_STARTED, LOG_INFO, false },
+        [LOG_EVENT_DAEMON_STOPPING] = { "daemon-stopping", TICKD_MESSAGE_DAEMON_STOPPING, LOG_INFO, false },
         [LOG_EVENT_CANCELLED] = { "cancelled", TICKD_MESSAGE_CANCELLED, LOG_NOTICE, true },
-        [LOG_EVENT_CLOCK_CHANGED] = { "clock-changed", TICKD_MESSAGE_CLOCK_CHANGED, LOG_NOTICE },
-        [LOG_EVENT_ADOPTED] = { "adopted", TICKD_MESSAGE_ADOPTED, LOG_INFO },
+        [LOG_EVENT_CLOCK_CHANGED] = { "clock-changed", TICKD_MESSAGE_CLOCK_CHANGED, LOG_NOTICE, false },
+        [LOG_EVENT_ADOPTED] = { "adopted", TICKD_MESSAGE_ADOPTED, LOG_INFO, false },
         [LOG_EVENT_DROPPED] = { "dropped", TICKD_MESSAGE_DROPPED, LOG_WARNING, true },
 };
 

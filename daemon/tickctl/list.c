@@ -38,6 +38,8 @@ struct table {
         struct rejected *rejected;
         size_t n_rejected;
         bool offline;
+        unsigned omitted;  /* jobs tickd left out of a cut list (control-protocol.h) */
+        char *omitted_why; /* its sentence for them */
 };
 
 static void table_free(struct table *t)
@@ -51,6 +53,7 @@ static void table_free(struct table *t)
                 free(t->rejected[i].path), free(t->rejected[i].error);
         free(t->rows);
         free(t->rejected);
+        free(t->omitted_why);
 }
 
 static struct row *table_add(struct table *t)
@@ -96,6 +99,13 @@ static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *
                         return r;
                 if (r == 0)
                         break;
+                if (!*name) { /* the marker of a cut list: not a job */
+                        t->omitted = running;
+                        free(t->omitted_why);
+                        if (!(t->omitted_why = strdup(description)))
+                                return -ENOMEM;
+                        continue;
+                }
                 struct row *row = table_add(t);
                 if (!row)
                         return -ENOMEM;
@@ -367,6 +377,12 @@ int ctl_list(int argc, char **argv)
                 else
                         print_table(&o, &t);
                 ctl_pager_close();
+                /* A cut list is a finding: a script reading it must not
+                 * take it for all the jobs. */
+                if (t.omitted) {
+                        fprintf(stderr, "tickctl list: %s\n", t.omitted_why);
+                        status = 1;
+                }
         }
         table_free(&t);
         ctl_options_free(&o);

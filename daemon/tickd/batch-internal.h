@@ -49,6 +49,7 @@ struct batch_manager {
         /* Who runs jobs without user=: looked up once here, at start-up,
          * so records name a user without an NSS call per run. */
         char *own_user;
+        bool own_user_is_name; /* false: the uid in digits (no passwd entry) */
         /* STATE_DIR/runs (orphans.h), NULL and -1 without one. */
         char *runs_dir;
         int runs_fd;

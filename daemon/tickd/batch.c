@@ -272,6 +272,11 @@ static void manager_free_fields(struct batch_manager *m)
         free(m);
 }
 
+const char *batch_manager_own_user_name(const struct batch_manager *m)
+{
+        return m->own_user_is_name ? m->own_user : NULL;
+}
+
 int batch_manager_new(const struct batch_manager_options *options, struct batch_manager **out)
 {
         struct batch_manager *m = calloc(1, sizeof(*m));
@@ -296,7 +301,7 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
         runner_preload_nss("/etc/nsswitch.conf");
         struct passwd *pw = getpwuid(geteuid());
         if (pw)
-                m->own_user = strdup(pw->pw_name);
+                m->own_user_is_name = (m->own_user = strdup(pw->pw_name)) != NULL;
         else if (asprintf(&m->own_user, "%u", (unsigned)geteuid()) < 0)
                 m->own_user = NULL;
         int r = sd_event_add_signal(m->event, &m->sigchld, SIGCHLD, manager_on_sigchld, m);

@@ -86,6 +86,11 @@ int batch_manager_new(const struct batch_manager_options *options, struct batch_
 /* Frees every open batch without waiting (the runners are not signalled). */
 void batch_manager_free(struct batch_manager *m);
 
+/* The name of the user the daemon runs as, looked up once by
+ * batch_manager_new(); NULL when the name service did not know it. Lives
+ * as long as M. */
+const char *batch_manager_own_user_name(const struct batch_manager *m);
+
 /* A new PATH for the runs dispatched from now on (NULL = built-in); the
  * manager keeps its own copy. On -ENOMEM the previous PATH stays. */
 int batch_manager_set_default_path(struct batch_manager *m, const char *path);

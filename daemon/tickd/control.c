@@ -249,11 +249,33 @@ static int append_file(sd_bus_message *m, const struct control_file *f)
 
 /* ---- methods ---- */
 
+/* At least what append_job() adds to a message: each string costs its
+ * length, its 4-byte length, its NUL and up to 3 bytes of padding; the
+ * struct up to 7 of alignment, the fixed fields 44 and their padding 8. */
+static size_t job_wire_size(const struct control_job *cj)
+{
+        const struct job *j = cj->job;
+        const char *strings[] = { j->name,
+                                  j->description,
+                                  j->file,
+                                  j->schedule_text,
+                                  j->zone ? tz_name(j->zone) : j->timezone,
+                                  j->user,
+                                  j->command,
+                                  cj->last ? cj->last->result : NULL };
+        size_t size = 7 + 44 + 8;
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                size += (strings[i] ? strlen(strings[i]) : 0) + 8;
+        return size;
+}
+
 struct list_ctx {
         struct connection *conn;
         sd_bus_message *reply;
         bool all;
         unsigned count;
+        size_t bytes;     /* the reply's array so far, at most */
+        unsigned omitted; /* jobs past CONTROL_LIST_MAX_BYTES */
 };
 
 static int list_job_one(const struct control_job *cj, void *userdata)
@@ -263,9 +285,32 @@ static int list_job_one(const struct control_job *cj, void *userdata)
                 return 0;
         if (!runs_as_peer(ctx->conn, cj->job->user, cj->uid))
                 return 0;
+        if (!ctx->reply) { /* only counting (GetStatus) */
+                ctx->count++;
+                return 0;
+        }
+        /* Once one job does not fit, none after it is listed: the list
+         * stays a prefix of the daemon's order. */
+        size_t size = job_wire_size(cj);
+        if (ctx->omitted || ctx->bytes + size > CONTROL_LIST_MAX_BYTES) {
+                ctx->omitted++;
+                return 0;
+        }
+        ctx->bytes += size;
         ctx->count++;
-        int r = ctx->reply ? append_job(ctx->reply, cj) : 0;
+        int r = append_job(ctx->reply, cj);
         return r < 0 ? r : 0;
+}
+
+/* The marker that ends a cut list (control-protocol.h). */
+static int append_omitted(sd_bus_message *m, unsigned omitted)
+{
+        char description[160];
+        snprintf(description, sizeof(description),
+                 "%u more job%s not listed: the list is cut at %u MiB (tickctl status NAME shows any job)", omitted,
+                 omitted == 1 ? "" : "s", CONTROL_LIST_MAX_BYTES / (1024 * 1024));
+        return sd_bus_message_append(m, CONTROL_JOB_SIG, "", description, "", "", "", "", "", 0, UINT64_C(0),
+                                     UINT64_C(0), UINT64_C(0), "", -1, 0, omitted);
 }
 
 static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -284,6 +329,8 @@ static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *err
                 return r;
         struct list_ctx ctx = { .conn = conn, .reply = reply, .all = all };
         if ((r = c->ops->for_each_job(c->userdata, list_job_one, &ctx)) < 0)
+                return r;
+        if (ctx.omitted && (r = append_omitted(reply, ctx.omitted)) < 0)
                 return r;
         if ((r = sd_bus_message_close_container(reply)) < 0)
                 return r;

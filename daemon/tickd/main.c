@@ -58,6 +58,7 @@ struct daemon {
         struct daemon_config config;
         struct tz_cache *zones;
         struct crontab_options crontab_options;
+        struct reload_memory *rejected; /* crontabs rejected as they are now: not logged again */
         sd_event_source *reload_timer;
         const char *reload_reason;     /* why the armed reload_timer will reload */
         sd_event_source *inotify;      /* the jobs directory */
@@ -391,8 +392,8 @@ static void reload(struct daemon *d, const char *why, bool settings)
                         reread = k > 0;
         }
         struct reload_result res;
-        int r = reread ? reload_jobs_all(d->scheduler, d->jobs_dir, &d->crontab_options, &res)
-                       : reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, &res);
+        int r = reread ? reload_jobs_all(d->scheduler, d->jobs_dir, &d->crontab_options, d->rejected, &res)
+                       : reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, d->rejected, &res);
         if (r < 0) {
                 log_msg(LOG_ERR, "reload (%s): cannot read %s: %s; keeping every job", why, d->jobs_dir, strerror(-r));
                 return;
@@ -581,6 +582,12 @@ static int daemon_setup(struct daemon *d)
         r = scheduler_new(&so, &d->scheduler);
         if (r < 0)
                 return r;
+        /* A user instance runs jobs as itself only: user= may name only
+         * it. Its name is the one the batch manager has just looked up
+         * (the daemon makes no other name-service call). */
+        d->crontab_options.owner_name = batch_manager_own_user_name(scheduler_batches(d->scheduler));
+        if (!(d->rejected = reload_memory_new()))
+                return -ENOMEM;
         if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, on_terminate, d)) < 0 ||
             (r = sd_event_add_signal(d->event, NULL, SIGINT, on_terminate, d)) < 0 ||
             (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d)) < 0)
@@ -613,6 +620,7 @@ static void daemon_done(struct daemon *d)
 {
         d->control = control_daemon_free(d->control); /* before the scheduler: it reports to it */
         scheduler_free(d->scheduler);
+        d->rejected = reload_memory_free(d->rejected);
         sd_event_source_disable_unref(d->reload_timer);
         sd_event_source_disable_unref(d->inotify);
         sd_event_source_disable_unref(d->conf_inotify);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/cleanup.h"
 #include "core/fileio.h"
@@ -25,12 +26,112 @@ void reload_log_diagnostics(const struct diagnostics *diags)
         }
 }
 
+/* A file as it was when it was rejected. The ctime is kept beside the
+ * identity because a rejection for owner or mode is mended by chmod or
+ * chown, which change neither the size nor the mtime. */
+struct rejected_file {
+        char *path;
+        struct file_identity identity;
+        struct timespec ctime;
+};
+
+struct reload_memory {
+        struct rejected_file *files;
+        size_t n, cap;
+};
+
+struct reload_memory *reload_memory_new(void) { return calloc(1, sizeof(struct reload_memory)); }
+
+struct reload_memory *reload_memory_free(struct reload_memory *m)
+{
+        for (size_t i = 0; m && i < m->n; i++)
+                free(m->files[i].path);
+        if (m)
+                free(m->files);
+        free(m);
+        return NULL;
+}
+
+static struct rejected_file *memory_find(struct reload_memory *m, const char *path)
+{
+        for (size_t i = 0; m && i < m->n; i++)
+                if (strcmp(m->files[i].path, path) == 0)
+                        return &m->files[i];
+        return NULL;
+}
+
+static void memory_forget(struct reload_memory *m, const char *path)
+{
+        struct rejected_file *f = memory_find(m, path);
+        if (!f)
+                return;
+        free(f->path);
+        *f = m->files[--m->n];
+}
+
+/* Without memory (ENOMEM) the file is only read and logged again. */
+static void memory_remember(struct reload_memory *m, const char *path, const struct stat *st)
+{
+        struct rejected_file *f = memory_find(m, path);
+        if (!f && m) {
+                if (m->n == m->cap) {
+                        size_t cap = m->cap ? m->cap * 2 : 8;
+                        struct rejected_file *files = realloc(m->files, cap * sizeof(*files));
+                        if (!files)
+                                return;
+                        m->files = files;
+                        m->cap = cap;
+                }
+                char *copy = strdup(path);
+                if (!copy)
+                        return;
+                f = &m->files[m->n++];
+                f->path = copy;
+        }
+        if (f) {
+                f->identity = file_identity_of(st);
+                f->ctime = st->st_ctim;
+        }
+}
+
+static bool still_rejected(struct reload_memory *m, const char *path, const struct stat *st)
+{
+        const struct rejected_file *f = memory_find(m, path);
+        if (!f)
+                return false;
+        struct file_identity now = file_identity_of(st);
+        return file_identity_equal(&f->identity, &now) && f->ctime.tv_sec == st->st_ctim.tv_sec &&
+               f->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Forgets the rejected files no longer in PATHS. */
+static void memory_prune(struct reload_memory *m, char **paths)
+{
+        for (size_t i = 0; m && i < m->n;) {
+                bool present = false;
+                for (char **p = paths; p && *p && !present; p++)
+                        present = strcmp(*p, m->files[i].path) == 0;
+                if (present)
+                        i++;
+                else
+                        memory_forget(m, m->files[i].path);
+        }
+}
+
 static void load_one(struct scheduler *s, const char *path, const struct crontab_options *options, bool all,
-                     struct reload_result *result)
+                     struct reload_memory *memory, struct reload_result *result)
 {
         const struct crontab_file *old = scheduler_get_file(s, path);
         if (!all && old && file_identity_unchanged(&old->identity, path)) {
                 result->unchanged++;
+                return;
+        }
+        /* Taken before the file is read: if it changes in between, the
+         * next reload reads it again, which is the safe side. */
+        struct stat st;
+        bool have_stat = stat(path, &st) == 0;
+        if (!all && have_stat && still_rejected(memory, path, &st)) {
+                result->rejected++;
                 return;
         }
         struct diagnostics diags = { 0 };
@@ -38,6 +139,13 @@ static void load_one(struct scheduler *s, const char *path, const struct crontab
         int r = crontab_load_file(path, options, &file, &diags);
         reload_log_diagnostics(&diags);
         diag_free(&diags);
+        /* What the file says, its owner or its mode or its size decided
+         * the rejection: unchanged, it would be rejected again. Other
+         * errors (no memory, an I/O error) may pass: those are retried. */
+        if ((r == -EINVAL || r == -EPERM || r == -EFBIG) && have_stat)
+                memory_remember(memory, path, &st);
+        else
+                memory_forget(memory, path);
         if (r < 0) {
                 result->rejected++;
                 log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED,
@@ -70,7 +178,7 @@ static void load_one(struct scheduler *s, const char *path, const struct crontab
 }
 
 static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options, bool all,
-                      struct reload_result *result)
+                      struct reload_memory *memory, struct reload_result *result)
 {
         *result = (struct reload_result){ 0 };
         struct diagnostics diags = { 0 };
@@ -81,7 +189,8 @@ static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct cr
         if (r < 0 && r != -ENOENT)
                 return r;
         for (char **p = paths; p && *p; p++)
-                load_one(s, *p, options, all, result);
+                load_one(s, *p, options, all, memory, result);
+        memory_prune(memory, paths);
         /* Files gone from the directory. */
         _cleanup_free_ const char **loaded = scheduler_file_paths(s);
         for (const char **l = loaded; l && *l; l++) {
@@ -100,13 +209,13 @@ static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct cr
 }
 
 int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
-                struct reload_result *result)
+                struct reload_memory *memory, struct reload_result *result)
 {
-        return reload_dir(s, jobs_dir, options, false, result);
+        return reload_dir(s, jobs_dir, options, false, memory, result);
 }
 
 int reload_jobs_all(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
-                    struct reload_result *result)
+                    struct reload_memory *memory, struct reload_result *result)
 {
-        return reload_dir(s, jobs_dir, options, true, result);
+        return reload_dir(s, jobs_dir, options, true, memory, result);
 }

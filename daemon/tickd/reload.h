@@ -6,8 +6,11 @@
  * version; a file with errors is rejected whole and its previous version
  * stays in force; a file gone from the directory takes its jobs with it.
  * Every diagnostic is logged with file:line (config-rejected records for
- * errors), and one "reloaded" record sums up the result. Runs in progress
- * are never touched (the scheduler's contract). */
+ * errors), and one "reloaded" record sums up the result. A rejected file
+ * that has not changed since (the same identity and ctime: a chmod or
+ * chown counts as a change) is not read or logged again, only counted as
+ * rejected. Runs in progress are never touched (the scheduler's
+ * contract). */
 #ifndef TICKD_RELOAD_H
 #define TICKD_RELOAD_H
 
@@ -21,15 +24,22 @@ struct reload_result {
         unsigned removed;
 };
 
+/* The files rejected as they are on disk now, from one reload to the
+ * next (the daemon keeps one). */
+struct reload_memory;
+struct reload_memory *reload_memory_new(void);
+struct reload_memory *reload_memory_free(struct reload_memory *m);
+
 /* Returns 0 (see RESULT), or a negative errno when the directory itself
- * cannot be listed: then nothing changes. */
+ * cannot be listed: then nothing changes. MEMORY may be NULL: then a
+ * rejected file is read and logged again on every reload. */
 int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
-                struct reload_result *result);
+                struct reload_memory *memory, struct reload_result *result);
 
 /* The same, but every file is read again, changed on disk or not: the
  * settings they are read with (the default time zone) changed. */
 int reload_jobs_all(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
-                    struct reload_result *result);
+                    struct reload_memory *memory, struct reload_result *result);
 
 /* Logs every item of DIAGS: errors as config-rejected records. */
 void reload_log_diagnostics(const struct diagnostics *diags);

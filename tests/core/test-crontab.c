@@ -737,13 +737,60 @@ END_TEST
 START_TEST(suggestions_need_a_close_match)
 {
         static const char *const words[] = { "schedule", "command", "timezone" };
-        ck_assert_uint_eq(crontab_edit_distance("shedule", "schedule"), 1);
-        ck_assert_uint_eq(crontab_edit_distance("SCHEDULE", "schedule"), 0);
-        ck_assert_uint_eq(crontab_edit_distance("", "abc"), 3);
+        ck_assert_uint_eq(crontab_edit_distance("shedule", "schedule", 3), 1);
+        ck_assert_uint_eq(crontab_edit_distance("SCHEDULE", "schedule", 3), 0);
+        ck_assert_uint_eq(crontab_edit_distance("", "abc", SIZE_MAX), 3);
         ck_assert_str_eq(crontab_suggest("comand", words, 3), "command");
         ck_assert_str_eq(crontab_suggest("timezon", words, 3), "timezone");
         ck_assert_ptr_null(crontab_suggest("xyz", words, 3));
         ck_assert_ptr_null(crontab_suggest("user", words, 3));
+}
+END_TEST
+
+/* The textbook table, to check the banded one against. */
+static size_t full_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b), d[17][17];
+        for (size_t i = 0; i <= la; i++)
+                for (size_t j = 0; j <= lb; j++) {
+                        if (i == 0 || j == 0) {
+                                d[i][j] = i + j;
+                                continue;
+                        }
+                        size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+                        if (d[i - 1][j] + 1 < best)
+                                best = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < best)
+                                best = d[i][j - 1] + 1;
+                        d[i][j] = best;
+                }
+        return d[la][lb];
+}
+
+START_TEST(edit_distance_is_exact_up_to_its_bound)
+{
+        /* Words over a 3-letter alphabet are close often enough to test both sides of every bound. */
+        unsigned seed = 1;
+        for (int n = 0; n < 20000; n++) {
+                char a[17], b[17];
+                size_t la = rand_r(&seed) % 17, lb = rand_r(&seed) % 17;
+                for (size_t i = 0; i < la; i++)
+                        a[i] = (char)('a' + rand_r(&seed) % 3);
+                for (size_t i = 0; i < lb; i++)
+                        b[i] = (char)('a' + rand_r(&seed) % 3);
+                a[la] = b[lb] = '\0';
+                size_t want = full_distance(a, b), max = (size_t)(rand_r(&seed) % 6);
+                size_t got = crontab_edit_distance(a, b, max);
+                if (want <= max)
+                        ck_assert_uint_eq(got, want);
+                else
+                        ck_assert_uint_gt(got, max);
+                ck_assert_uint_eq(crontab_edit_distance(a, b, SIZE_MAX), want);
+        }
+        char long_word[66];
+        memset(long_word, 'x', 65);
+        long_word[65] = '\0';
+        ck_assert_uint_eq(crontab_edit_distance(long_word, "x", 3), SIZE_MAX);
 }
 END_TEST
 
@@ -1505,6 +1552,58 @@ START_TEST(diagnostics_are_capped_with_a_count_of_the_rest)
 }
 END_TEST
 
+START_TEST(only_the_first_unknown_keys_get_a_suggestion)
+{
+        struct text t = { 0 };
+        text_add(&t, "[a]\nschedule = @daily\ncommand = true\n");
+        for (int i = 0; i < CRONTAB_MAX_SUGGESTIONS + 2; i++)
+                text_add(&t, "comand%c = true\n", 'a' + i);
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(load_text(&t, &d), -EINVAL);
+        ck_assert_uint_eq(d.count, CRONTAB_MAX_SUGGESTIONS + 2);
+        ck_assert_str_eq(d.items[0].message, "unknown key 'comanda' (did you mean 'command'?)");
+        ck_assert_str_eq(d.items[CRONTAB_MAX_SUGGESTIONS - 1].message,
+                         "unknown key 'comandj' (did you mean 'command'?)");
+        ck_assert_str_eq(d.items[CRONTAB_MAX_SUGGESTIONS].message, "unknown key 'comandk'");
+        diag_free(&d);
+        free(t.buf);
+
+        /* tickd.conf likewise. */
+        struct text c = { 0 };
+        text_add(&c, "[daemon]\n");
+        for (int i = 0; i < CRONTAB_MAX_SUGGESTIONS + 1; i++)
+                text_add(&c, "path%c = /bin\n", 'a' + i);
+        struct daemon_config config;
+        ck_assert_int_eq(daemon_config_load_buffer("tickd.conf", c.buf, c.len, &config, &d), -EINVAL);
+        ck_assert_uint_eq(d.count, CRONTAB_MAX_SUGGESTIONS + 1);
+        ck_assert_str_eq(d.items[0].message, "unknown key 'patha' (did you mean 'path'?)");
+        ck_assert_str_eq(d.items[CRONTAB_MAX_SUGGESTIONS].message, "unknown key 'pathk'");
+        daemon_config_free(&config);
+        diag_free(&d);
+        free(c.buf);
+}
+END_TEST
+
+START_TEST(config_diagnostics_are_capped_like_a_crontab_s)
+{
+        struct text t = { 0 };
+        text_add(&t, "[daemon]\n");
+        for (int i = 0; i < 1000; i++)
+                text_add(&t, "schedulle_%d = x\n", i);
+        struct diagnostics d = { 0 };
+        struct daemon_config c;
+        ck_assert_int_eq(daemon_config_load_buffer("tickd.conf", t.buf, t.len, &c, &d), -EINVAL);
+        ck_assert_uint_eq(d.count, CRONTAB_MAX_DIAGNOSTICS + 1);
+        ck_assert_str_eq(d.items[0].message, "unknown key 'schedulle_0'");
+        ck_assert_str_eq(d.items[0].key, "schedulle_0");
+        ck_assert_str_eq(d.items[0].file, "tickd.conf");
+        ck_assert_str_eq(d.items[CRONTAB_MAX_DIAGNOSTICS].message, "\u2026 and 900 more errors");
+        daemon_config_free(&c);
+        diag_free(&d);
+        free(t.buf);
+}
+END_TEST
+
 /* sd-bus refuses a string that is not UTF-8: one such value made every
  * tickctl list fail. */
 static const struct {
@@ -1598,6 +1697,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, missing_program_is_a_warning);
         tcase_add_test(tc, command_program_extraction);
         tcase_add_test(tc, suggestions_need_a_close_match);
+        tcase_add_test(tc, edit_distance_is_exact_up_to_its_bound);
         tcase_add_test(tc, check_duplicates_against_a_set);
         suite_add_tcase(s, tc);
 
@@ -1649,6 +1749,8 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, value_just_under_the_limit_is_whole);
         tcase_add_test(tc, file_over_the_entry_limit_is_refused_at_that_line);
         tcase_add_test(tc, diagnostics_are_capped_with_a_count_of_the_rest);
+        tcase_add_test(tc, config_diagnostics_are_capped_like_a_crontab_s);
+        tcase_add_test(tc, only_the_first_unknown_keys_get_a_suggestion);
         suite_add_tcase(s, tc);
         return s;
 }

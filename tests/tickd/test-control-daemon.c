@@ -780,6 +780,64 @@ START_TEST(accept_out_of_descriptors_pauses_rather_than_spinning)
 }
 END_TEST
 
+/* ---- size ---- */
+
+#define BIG_FILES     5
+#define BIG_JOBS      250 /* per file: 250 jobs of ~60 KB, a file just under 16 MiB */
+#define BIG_LINES     15
+#define BIG_LINE_SIZE 4000
+
+/* A crontab of BIG_JOBS jobs whose commands are ~60 KB each (continuation
+ * lines: a line may hold 4096 bytes), named FILE-0000 and on. */
+static char *big_crontab(int file)
+{
+        char line[BIG_LINE_SIZE + 1];
+        memset(line, 'x', BIG_LINE_SIZE);
+        line[BIG_LINE_SIZE] = '\0';
+        size_t cap = (size_t)BIG_JOBS * (BIG_LINES * (BIG_LINE_SIZE + 3) + 128), len = 0;
+        char *text = malloc(cap);
+        ck_assert_ptr_nonnull(text);
+        for (int j = 0; j < BIG_JOBS; j++) {
+                len += (size_t)snprintf(text + len, cap - len, "[f%d-%04d]\nschedule = @yearly\ncommand = : \\\n", file,
+                                        j);
+                for (int l = 0; l < BIG_LINES; l++)
+                        len += (size_t)snprintf(text + len, cap - len, "  %s%s\n", line,
+                                                l + 1 < BIG_LINES ? " \\" : "");
+        }
+        return text;
+}
+
+/* 1,250 jobs of 60 KB make a 75 MB list, past what sd-bus reads (an array
+ * of 64 MiB): the daemon sends the jobs that fit and says how many it
+ * left out, and tickctl lists those and says so, with status 1. */
+START_TEST(a_list_too_large_for_one_message_is_cut_with_a_count)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        for (int f = 0; f < BIG_FILES; f++) {
+                char name[32], *text = big_crontab(f);
+                snprintf(name, sizeof(name), "big%d.ini", f);
+                tickd_write_job(t, name, text);
+                free(text);
+        }
+        ck_assert_msg(tickd_wait_for(t, "reloaded (jobs directory changed): 1250 jobs", 1, 60000), "log:\n%.4000s",
+                      t->log);
+        struct ctl_result r = CTL(t, "list");
+        ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+        unsigned omitted = 0, listed = 0;
+        const char *cut = strstr(r.err, "tickctl list: ");
+        ck_assert_msg(
+                cut && sscanf(cut, "tickctl list: %u more jobs not listed: the list is cut at 32 MiB", &omitted) == 1,
+                "stderr: %s", r.err);
+        const char *total = strstr(r.out, "\n\n");
+        ck_assert_msg(total && sscanf(total, "\n\n%u jobs listed.", &listed) == 1, "stdout ends: %s",
+                      r.out + (strlen(r.out) > 300 ? strlen(r.out) - 300 : 0));
+        ck_assert_uint_gt(listed, 400); /* ~60 KB each in 32 MiB */
+        ck_assert_uint_eq(listed + omitted, BIG_FILES * BIG_JOBS);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
 static Suite *control_daemon_suite(void)
 {
         Suite *s = suite_create("control-daemon");
@@ -793,6 +851,12 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, reload_reports_per_file_and_fails_on_a_rejected_one);
         tcase_add_test(tc, last_outcomes_survive_a_restart);
         tcase_add_test(tc, every_output_names_an_outcome_as_the_journal_does);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("size");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 180);
+        tcase_add_test(tc, a_list_too_large_for_one_message_is_cut_with_a_count);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("run-wait");

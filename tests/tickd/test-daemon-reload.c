@@ -249,6 +249,48 @@ START_TEST(user_mode_uses_the_xdg_directories)
 }
 END_TEST
 
+/* A rejected file is logged once: reloads caused by other files (or a
+ * SIGHUP) do not repeat its errors while it is unchanged. A change to it,
+ * its content or (for a mode refusal) its mode, reads it again. */
+START_TEST(rejected_file_is_not_logged_again_while_unchanged)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        tickd_write_job(t, "bad.ini", "[bad]\nschedule = 99 * * * * *\ncommand = true\n");
+        ck_assert(tickd_wait_for(t, "bad.ini rejected", 1, 8000));
+        int reloads = tickd_count(t, "event=reloaded");
+        tickd_write_job(t, "other.ini", "[other]\nschedule = @hourly\ncommand = true\n");
+        ck_assert(tickd_wait_for(t, "event=reloaded", reloads + 1, 8000));
+        ck_assert_int_eq(kill(t->pid, SIGHUP), 0);
+        ck_assert(tickd_wait_for(t, "reloaded (SIGHUP)", 1, 8000));
+        ck_assert_ptr_nonnull(strstr(strstr(t->log, "reloaded (SIGHUP)"), "1 unchanged, 1 rejected"));
+        ck_assert_int_eq(tickd_count(t, "bad.ini:2 "), 1);
+        ck_assert_int_eq(tickd_count(t, "bad.ini rejected"), 1);
+
+        /* Changed and still wrong: its errors are logged again, once. */
+        tickd_write_job(t, "bad.ini", "[bad]\nschedule = 98 * * * * *\ncommand = true\n");
+        ck_assert(tickd_wait_for(t, "bad.ini rejected", 2, 8000));
+        ck_assert_int_eq(tickd_count(t, "bad.ini:2 "), 2);
+
+        /* Refused for its mode, then mended by chmod alone. */
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/bad.ini", t->jobs_dir);
+        char *staged = harness_write_file(t->dir, "staged.ini", "[bad]\nschedule = @hourly\ncommand = true\n");
+        ck_assert_int_eq(chmod(staged, 0666), 0);
+        ck_assert_int_eq(rename(staged, path), 0); /* in place with its mode: no reload sees it 0644 */
+        free(staged);
+        ck_assert(tickd_wait_for(t, "bad.ini rejected", 3, 8000));
+        reloads = tickd_count(t, "event=reloaded");
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert(tickd_wait_for(t, "event=reloaded", reloads + 1, 8000));
+        ck_assert_int_eq(kill(t->pid, SIGHUP), 0);
+        ck_assert(tickd_wait_for(t, "reloaded (SIGHUP)", 2, 8000));
+        const char *last = strstr(strstr(t->log, "reloaded (SIGHUP)") + 1, "reloaded (SIGHUP)");
+        ck_assert_msg(strstr(last, "2 jobs;") && strstr(last, "0 rejected"), "got: %s", last);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *reload_suite(void)
 {
         Suite *s = suite_create("daemon-reload");
@@ -264,6 +306,7 @@ static Suite *reload_suite(void)
         tcase_add_test(tc, reboot_job_added_to_a_changed_file_runs_once);
         tcase_add_test(tc, persistent_job_catches_up_once_after_downtime);
         tcase_add_test(tc, user_mode_uses_the_xdg_directories);
+        tcase_add_test(tc, rejected_file_is_not_logged_again_while_unchanged);
         suite_add_tcase(s, tc);
         return s;
 }
