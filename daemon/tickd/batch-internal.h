@@ -54,6 +54,11 @@ struct batch_manager {
         char *runs_dir;
         int runs_fd;
         struct state_writes record_writes; /* the runners' records there, as their STARTED records say */
+        /* Records of recorded runs that could not be removed (a read-only or
+         * failing state directory): removed when a later run finishes and at
+         * shutdown, so that the next instance does not record them again. */
+        char **unremoved;
+        size_t n_unremoved;
 };
 
 /* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)

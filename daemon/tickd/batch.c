@@ -263,6 +263,7 @@ static void manager_open_runs_dir(struct batch_manager *m, const char *dir)
 
 static void manager_free_fields(struct batch_manager *m)
 {
+        orphans_forget_pending(m);
         if (m->runs_fd >= 0)
                 close(m->runs_fd);
         free(m->runs_dir);

@@ -232,12 +232,54 @@ static int record_read(int dir_fd, const char *name, struct orphan_record *out)
         return 0;
 }
 
+/* Removes record NAME; false when it is still there. ENOENT: the runner
+ * never wrote one. */
+static bool record_remove(const struct batch_manager *m, const char *name)
+{
+        return unlinkat(m->runs_fd, name, 0) == 0 || errno == ENOENT;
+}
+
+static void retry_unremoved(struct batch_manager *m)
+{
+        size_t kept = 0;
+        for (size_t i = 0; i < m->n_unremoved; i++) {
+                if (record_remove(m, m->unremoved[i]))
+                        free(m->unremoved[i]);
+                else
+                        m->unremoved[kept++] = m->unremoved[i];
+        }
+        m->n_unremoved = kept;
+}
+
 void orphans_forget(const struct run *run)
 {
-        const struct batch_manager *m = run->batch->manager;
+        struct batch_manager *m = run->batch->manager;
         char name[NAME_MAX_LEN];
-        if (m->runs_fd >= 0 && record_name(run->run_id, run->on_failure, name) == 0)
-                (void)unlinkat(m->runs_fd, name, 0); /* ENOENT: the runner never wrote one */
+        if (m->runs_fd < 0 || record_name(run->run_id, run->on_failure, name) < 0)
+                return;
+        retry_unremoved(m);
+        if (record_remove(m, name))
+                return;
+        /* Still there, its run recorded: a next instance would record it
+         * again. Kept in mind (the list grows by one per run only while the
+         * directory cannot be written: bounded by the runs of that time). */
+        char **more = reallocarray(m->unremoved, m->n_unremoved + 1, sizeof(*more));
+        char *copy = more ? strdup(name) : NULL;
+        if (more)
+                m->unremoved = more;
+        if (copy)
+                m->unremoved[m->n_unremoved++] = copy;
+}
+
+void orphans_forget_pending(struct batch_manager *m)
+{
+        if (m->runs_fd >= 0)
+                retry_unremoved(m);
+        for (size_t i = 0; i < m->n_unremoved; i++)
+                free(m->unremoved[i]);
+        free(m->unremoved);
+        m->unremoved = NULL;
+        m->n_unremoved = 0;
 }
 
 /* A pidfd for the runner REC names, or -ESRCH when that runner is gone: a

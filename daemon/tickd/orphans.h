@@ -65,8 +65,12 @@ int orphans_record_write(const char *dir, struct orphan_record *rec);
 /* The start time of process PID (/proc/PID/stat field 22). */
 int orphans_process_start(pid_t pid, uint64_t *out);
 
-/* RUN's record is of no more use: its final record is logged. */
+/* RUN's record is of no more use: its final record is logged. A record
+ * that cannot be removed now is kept in mind and removed by the next call
+ * or by orphans_forget_pending(). */
 void orphans_forget(const struct run *run);
+/* Removes what earlier calls could not (shutdown); frees the list. */
+void orphans_forget_pending(struct batch_manager *m);
 
 /* Start-up, after batch_manager_adopt() (runs it adopted are left to it):
  * records or watches what the previous instances left. Logs each run;
