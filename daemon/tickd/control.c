@@ -249,9 +249,10 @@ static int append_file(sd_bus_message *m, const struct control_file *f)
 
 /* ---- methods ---- */
 
-/* At least what append_job() adds to a message: each string costs its
- * length, its 4-byte length, its NUL and up to 3 bytes of padding; the
- * struct up to 7 of alignment, the fixed fields 44 and their padding 8. */
+/* No less than what append_job() adds to a message: each string costs
+ * its length, its 4-byte length, its NUL and up to 3 bytes of padding;
+ * the struct up to 7 bytes of alignment, its other fields (b t t t i i u)
+ * 40 bytes and their alignment up to 13 more. */
 static size_t job_wire_size(const struct control_job *cj)
 {
         const struct job *j = cj->job;
@@ -263,7 +264,7 @@ static size_t job_wire_size(const struct control_job *cj)
                                   j->user,
                                   j->command,
                                   cj->last ? cj->last->result : NULL };
-        size_t size = 7 + 44 + 8;
+        size_t size = 7 + 40 + 13;
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 size += (strings[i] ? strlen(strings[i]) : 0) + 8;
         return size;
