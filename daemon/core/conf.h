@@ -14,6 +14,21 @@
 #include "core/crontab.h"
 #include "core/diag.h"
 
+/* tickd.conf [fleet] (man/tickd.8 FLEET). */
+struct fleet_config {
+        char **endpoints; /* NULL-terminated, >= 1, http(s)://host:port */
+        char *name;       /* keys live under /tickd/NAME/ */
+        char *node;       /* NULL = the host name */
+        enum fleet_unavailable { FLEET_UNAVAILABLE_SKIP, FLEET_UNAVAILABLE_RUN } on_unavailable;
+        char *ca_file, *cert_file, *key_file;
+        char *user;
+        char *password_file;
+        uint64_t retention_usec;
+        uint64_t claim_timeout_usec;
+        uint64_t lease_ttl_usec;
+        unsigned line;
+};
+
 /* Daemon settings: tickd.conf, [daemon] section. */
 struct daemon_config {
         char *default_timezone;         /* NULL = the system zone */
@@ -21,6 +36,7 @@ struct daemon_config {
         unsigned max_concurrent;        /* 0 = unlimited */
         char *default_path;             /* PATH for jobs; never NULL after a load */
         int log_level;                  /* syslog priority, default LOG_INFO */
+        struct fleet_config *fleet;     /* NULL = no [fleet] section */
 };
 
 /* A missing file yields the defaults and returns 0. A file with errors

@@ -56,6 +56,7 @@ struct job {
         int nice;
         char *on_failure; /* NULL = none; run by /bin/sh -c */
         bool enabled;
+        enum job_scope { JOB_SCOPE_HOST, JOB_SCOPE_FLEET } scope; /* fleet: once across the fleet (fleet.h) */
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
         unsigned schedule_line;

@@ -198,6 +198,10 @@ static void emit_stderr(const struct log_record *r, const char *message)
                 fprintf(out, " on_failure=1");
         if (r->user)
                 print_field(out, "user", r->user);
+        if (r->node)
+                print_field(out, "node", r->node);
+        if (r->reason)
+                print_field(out, "reason", r->reason);
         if (r->has_exit_status)
                 fprintf(out, " code=%d", r->exit_status);
         if (r->signal)
@@ -219,7 +223,7 @@ static void emit_stderr(const struct log_record *r, const char *message)
 }
 
 /* Up to this many fields per entry; see the list in log.h. */
-#define MAX_FIELDS 24
+#define MAX_FIELDS 28
 
 struct fields {
         struct iovec iov[MAX_FIELDS];
@@ -287,6 +291,10 @@ static int emit_journal(const char *code_file, int code_line, const char *code_f
                 field_add(&f, "TICKD_PID=%d", r->job_pid);
         if (r->on_failure)
                 field_add(&f, "TICKD_ON_FAILURE=1");
+        if (r->reason)
+                field_add(&f, "TICKD_REASON=%s", r->reason);
+        if (r->node)
+                field_add(&f, "TICKD_NODE=%s", r->node);
         if (r->errno_value)
                 field_add(&f, "ERRNO=%d", r->errno_value);
         field_add(&f, "CODE_FILE=%s", code_file);

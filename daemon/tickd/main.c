@@ -23,6 +23,7 @@
 #include "core/crontab.h"
 #include "core/diag.h"
 #include "tickd/fdstore.h"
+#include "tickd/fleet.h"
 #include "shared/log.h"
 #include "tickd/notify.h"
 #include "tickd/orphans.h"
@@ -54,6 +55,7 @@ struct daemon {
         char *runtime_dir; /* RUNTIME_DIR/tickd */
         sd_event *event;
         struct scheduler *scheduler;
+        struct fleet *fleet;            /* [fleet] in tickd.conf; NULL = host jobs only */
         struct control_daemon *control; /* the control socket; NULL until it is up */
         struct daemon_config config;
         struct tz_cache *zones;
@@ -461,7 +463,13 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 static int on_shutdown_check(sd_event_source *s, void *userdata)
 {
         struct daemon *d = userdata;
-        if (batch_open_count(scheduler_batches(d->scheduler)) == 0)
+        if (batch_open_count(scheduler_batches(d->scheduler)) > 0)
+                return 0;
+        /* The fleet then writes its last records and leaves (revokes the
+         * node's lease), bounded by the shutdown timer. */
+        if (d->fleet)
+                fleet_stop(d->fleet);
+        if (!d->fleet || fleet_idle(d->fleet))
                 sd_event_exit(d->event, 0);
         return 0;
 }
@@ -566,10 +574,32 @@ static int on_status_post(sd_event_source *s, void *userdata)
         return 0;
 }
 
+/* Another node replaces this node's run of JOB (overlap = replace). */
+static void on_fleet_cancel(void *userdata, const char *job)
+{
+        struct daemon *d = userdata;
+        batch_cancel_job(scheduler_batches(d->scheduler), job);
+}
+
+static int fleet_setup(struct daemon *d)
+{
+        const char *path = NULL;
+        int r = fleet_new_from_config(d->config.fleet, d->event, on_fleet_cancel, d, &d->fleet, &path);
+        if (r < 0 && path)
+                log_msg(LOG_ERR, "fleet: cannot read password_file %s: %s", path, strerror(-r));
+        else if (r == -EINVAL)
+                log_msg(LOG_ERR, "fleet: the host name is not a valid node name: set node = in [fleet]");
+        else if (r < 0)
+                log_msg(LOG_ERR, "fleet: cannot set up: %s", strerror(-r));
+        return r;
+}
+
 static int daemon_setup(struct daemon *d)
 {
         int r = sd_event_new(&d->event);
         if (r < 0)
+                return r;
+        if (d->config.fleet && (r = fleet_setup(d)) < 0)
                 return r;
         struct scheduler_options so = {
                 .event = d->event,
@@ -578,6 +608,7 @@ static int daemon_setup(struct daemon *d)
                 .default_path = d->config.default_path,
                 .max_concurrent = d->config.max_concurrent,
                 .relay_output = log_current_target() == LOG_TARGET_STDERR,
+                .fleet = d->fleet,
         };
         r = scheduler_new(&so, &d->scheduler);
         if (r < 0)
@@ -619,6 +650,9 @@ static int daemon_setup(struct daemon *d)
 static void daemon_done(struct daemon *d)
 {
         d->control = control_daemon_free(d->control); /* before the scheduler: it reports to it */
+        fleet_free(d->fleet); /* claims still pending end here (the scheduler hears of them) */
+        if (d->scheduler)
+                scheduler_forget_fleet(d->scheduler);
         scheduler_free(d->scheduler);
         d->rejected = reload_memory_free(d->rejected);
         sd_event_source_disable_unref(d->reload_timer);

@@ -21,6 +21,7 @@
 #include "shared/log.h"
 #include "shared/state.h"
 #include "tickd/admission.h"
+#include "tickd/collector.h"
 #include "tickd/orphans.h"
 
 #define USEC_PER_SEC_I INT64_C(1000000)
@@ -57,6 +58,7 @@ struct scheduler {
         struct heap heap; /* entries by (due, load order) */
         struct state_writes stamp_writes;
         struct admission *admission;
+        sd_event_source *flush; /* runs that fleet claims let through start together */
         struct scheduler_listener listener;
 };
 
@@ -197,6 +199,8 @@ static void on_dispatched(void *userdata, const char *job, int64_t scheduled_use
         struct entry *e = entry_find(s, job);
         if (entry_stamped(e, scheduled_usec))
                 entry_stamp(s, e, scheduled_usec);
+        if (s->options.fleet)
+                fleet_run_dispatched(s->options.fleet, job, scheduled_usec);
 }
 
 /* A run that will never start. At shutdown, a persistent job's instant
@@ -211,8 +215,65 @@ static void on_dropped(void *userdata, const char *job, const char *run_id, int6
         if (s->stopped && entry_stamped(e, scheduled_usec) &&
             state_stamp_read(s->options.state_dir, job, &stamp) == -ENOENT)
                 entry_stamp(s, e, scheduled_usec - USEC_PER_SEC_I);
+        if (s->options.fleet)
+                fleet_run_ended(s->options.fleet, run_id, LOG_EVENT_DROPPED, reason);
         if (s->listener.dropped)
                 s->listener.dropped(s->listener.userdata, job, run_id, reason);
+}
+
+/* ---- fleet jobs: claimed first ---- */
+
+static int on_flush(sd_event_source *source, void *userdata)
+{
+        admission_flush(((struct scheduler *)userdata)->admission);
+        return 0;
+}
+
+/* What a claim decided. The job may have gone meanwhile (a reload): a
+ * run claimed for it never starts. */
+static void on_claimed(void *userdata, const struct fleet_claim_result *c)
+{
+        struct scheduler *s = userdata;
+        struct entry *e = entry_find(s, c->job);
+        bool runs_here = c->verdict == FLEET_RUN || c->verdict == FLEET_RUN_LOCALLY;
+        if (runs_here && (!e || s->stopped)) {
+                const char *reason = e ? "tickd is stopping" : "its job was removed by a reload";
+                log_emit(&(struct log_record){ .event = LOG_EVENT_DROPPED,
+                                               .job = c->job,
+                                               .run_id = c->run_id,
+                                               .scheduled_usec = c->scheduled_usec,
+                                               .reason = reason },
+                         "run of %s dropped: %s", c->job, reason);
+                fleet_run_ended(s->options.fleet, c->run_id, LOG_EVENT_DROPPED, reason);
+                return;
+        }
+        if (!e || c->verdict == FLEET_CANCELLED)
+                return; /* cancelled: tickd stops; a persistent job's instant is made up at the next start */
+        if (!runs_here) {
+                on_dispatched(s, c->job, c->scheduled_usec); /* the instant is taken care of */
+                return;
+        }
+        if (admission_offer(s->admission, &e->admission, c->scheduled_usec, c->run_id) == ADMISSION_SKIPPED)
+                fleet_run_ended(s->options.fleet, c->run_id, LOG_EVENT_SKIPPED, "a run of it is still going on here");
+        sd_event_source_set_enabled(s->flush, SD_EVENT_ONESHOT);
+}
+
+static void entry_offer(struct scheduler *s, struct entry *e, int64_t scheduled)
+{
+        if (!s->options.fleet || e->job->scope != JOB_SCOPE_FLEET) {
+                admission_offer(s->admission, &e->admission, scheduled, NULL);
+                return;
+        }
+        char run_id[CONTROL_RUN_ID_MAX];
+        sd_id128_t id;
+        if (sd_id128_randomize(&id) < 0 ||
+            fleet_claim(s->options.fleet, e->job, scheduled, sd_id128_to_string(id, run_id), on_claimed, s) < 0)
+                log_emit(&(struct log_record){ .event = LOG_EVENT_SKIPPED,
+                                               .priority = LOG_ERR,
+                                               .job = e->job->name,
+                                               .scheduled_usec = scheduled,
+                                               .reason = "no memory to claim it" },
+                         "run of %s skipped: no memory to claim it in the fleet", e->job->name);
 }
 
 /* Dispatches every job whose due time has come, once each (catchup.h
@@ -255,7 +316,7 @@ static void run_due(struct scheduler *s)
                                                        .scheduled_usec = scheduled },
                                  "%s: %llu missed instants run once, as the latest", e->job->name,
                                  (unsigned long long)c.n_due);
-                admission_offer(s->admission, &e->admission, scheduled, NULL);
+                entry_offer(s, e, scheduled);
         }
         admission_flush(s->admission);
         timer_rearm(s);
@@ -277,6 +338,8 @@ static void on_run_finished(void *userdata, const struct run *run, const struct 
         struct scheduler *s = userdata;
         if (s->listener.finished)
                 s->listener.finished(s->listener.userdata, run, o);
+        if (s->options.fleet && !run->on_failure)
+                fleet_run_finished(s->options.fleet, run->run_id, collector_outcome_event(o), o);
         admission_run_finished(s->admission, run, o);
 }
 
@@ -512,6 +575,7 @@ const char **scheduler_file_paths(const struct scheduler *s)
 
 size_t scheduler_job_count(const struct scheduler *s) { return s->n_entries; }
 struct batch_manager *scheduler_batches(struct scheduler *s) { return s->batches; }
+void scheduler_forget_fleet(struct scheduler *s) { s->options.fleet = NULL; }
 const char *scheduler_state_dir(const struct scheduler *s) { return s->options.state_dir; }
 
 bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job)
@@ -604,6 +668,10 @@ int scheduler_new(const struct scheduler_options *options, struct scheduler **ou
                                                                .userdata = s },
                                   &s->admission);
         if (r >= 0)
+                r = sd_event_add_defer(s->event, &s->flush, on_flush, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->flush, SD_EVENT_OFF);
+        if (r >= 0)
                 r = sd_event_add_time(s->event, &s->timer, CLOCK_REALTIME, UINT64_MAX, 1, on_timer, s);
         if (r >= 0) {
                 /* One microsecond of accuracy: jobs fire at their second,
@@ -643,6 +711,7 @@ void scheduler_free(struct scheduler *s)
         free(s->files);
         heap_done(&s->heap);
         sd_event_source_disable_unref(s->timer);
+        sd_event_source_disable_unref(s->flush);
         sd_event_source_disable_unref(s->clock_watch);
         if (s->clock_fd >= 0)
                 close(s->clock_fd);

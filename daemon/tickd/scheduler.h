@@ -23,6 +23,12 @@
  * admission module's; the scheduler keeps its per-job state in the table
  * and hands it every finished run (see scheduler_set_listener()).
  *
+ * A fleet job (scope = fleet, with a fleet configured) is claimed in etcd
+ * at each due instant before it is offered (fleet.h); only the node that
+ * claims it offers the run, named by the claim's run id, and the runs
+ * that claims let through start together at the next loop iteration. A
+ * run by hand (tickctl run) of a fleet job runs here, unclaimed.
+ *
  * Files are swapped whole by the reloader: scheduler_set_file() replaces
  * one file's jobs. Runs in progress are never touched by a change of the
  * table: they carry their job's name and are accounted under it. */
@@ -35,6 +41,7 @@
 #include <systemd/sd-event.h>
 
 #include "tickd/batch.h"
+#include "tickd/fleet.h"
 #include "core/crontab.h"
 #include "shared/control-protocol.h"
 
@@ -47,6 +54,8 @@ struct scheduler_options {
         const char *default_path; /* PATH for jobs, NULL = built-in (copied) */
         unsigned max_concurrent;  /* 0 = unlimited */
         bool relay_output;        /* job output to stderr as "JOB: line" */
+        struct fleet *fleet;      /* scope = fleet jobs are claimed here first; NULL = no fleet (borrowed,
+                                   * outlives the scheduler's use of it: free it after scheduler_stop()) */
 };
 
 int scheduler_new(const struct scheduler_options *options, struct scheduler **out);
@@ -111,6 +120,10 @@ void scheduler_set_listener(struct scheduler *s, const struct scheduler_listener
 /* The next due instant (µs, CLOCK_REALTIME) and its job, for status;
  * returns false when nothing is scheduled. */
 bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job);
+
+/* The fleet of the options is gone (freed at shutdown): runs that end
+ * from now on are recorded here only. */
+void scheduler_forget_fleet(struct scheduler *s);
 
 struct batch_manager *scheduler_batches(struct scheduler *s);
 /* The state directory of the options (borrowed). */

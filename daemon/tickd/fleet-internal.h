@@ -1,0 +1,85 @@
+/* fleet-internal.h — what fleet.c (the node: lease, heartbeat, lost runs)
+ * and fleet-claim.c (claims and the records of this node's runs) share.
+ * Not a contract for anyone else: see fleet.h. */
+#ifndef TICKD_FLEET_INTERNAL_H
+#define TICKD_FLEET_INTERNAL_H
+
+#include "core/job-hash.h"
+#include "shared/fleet-record.h"
+#include "tickd/fleet.h"
+
+enum fleet_run_phase {
+        RUN_CLAIMING, /* the claim is being asked for */
+        RUN_WAITING,  /* claimed; waits for the run on another node (overlap = queue/replace) */
+        RUN_CLAIMED,  /* this node runs it; its record follows it to a final state */
+};
+
+/* One instant this node asked for, from the claim until its final record
+ * is in etcd. WRITTEN is the record's JSON as etcd holds it (each write
+ * compares against it, so a record another node changed, e.g. to lost,
+ * is never overwritten); RECORD is what it should become. */
+struct fleet_run {
+        struct fleet *fleet;
+        struct fleet_run *prev, *next;
+        enum fleet_run_phase phase;
+        enum overlap_policy overlap;
+        struct fleet_record record;
+        char *written;      /* NULL = nothing of ours in etcd */
+        bool holds_running; /* running/JOB names this run */
+        bool busy;          /* a request about it is under way */
+        bool retry;         /* its last write failed: again at the next heartbeat */
+        unsigned attempts;  /* claim transactions sent */
+        char other_node[FLEET_NAME_MAX + 1]; /* RUN_WAITING: whose run it waits for */
+        fleet_claimed_fn done;               /* until the claim is answered */
+        void *userdata;
+        sd_event_source *answer; /* an answer known at once, given from the loop */
+};
+
+struct fleet {
+        struct etcd_client *etcd;
+        sd_event *event;
+        char *name;
+        char *node;
+        bool run_when_unavailable;
+        uint64_t retention_usec, lease_ttl_usec, claim_timeout_usec;
+        fleet_cancel_fn cancel;
+        void *userdata;
+
+        sd_event_source *heartbeat;
+        int64_t lease;           /* the node's lease, 0 = none */
+        int64_t retention_lease; /* records' lease, 0 = none */
+        uint64_t retention_granted_usec; /* CLOCK_MONOTONIC */
+        uint64_t last_ok_usec;           /* CLOCK_MONOTONIC: etcd last answered */
+        int64_t started_usec;
+        bool granting, ticking, retention_granting, revoking;
+        bool registered;      /* this node's key is in etcd under the current lease */
+        unsigned lost_in_flight; /* lost-run checks under way */
+        bool first_tick_done; /* this node's own open runs of a previous instance handled */
+        bool stopping;
+        bool freeing;
+        bool unavailable_logged;
+        char **hash_warned; /* "JOB\nHASH" pairs warned about once */
+        size_t n_hash_warned;
+        size_t in_flight; /* requests under way */
+        struct fleet_run *runs;
+};
+
+/* fleet-claim.c */
+void fleet_run_free(struct fleet_run *run);
+/* The heartbeat's share: writes that failed are retried, waiting runs
+ * try for their slot. */
+void fleet_runs_heartbeat(struct fleet *f);
+/* The fleet's claimed runs of JOB other than EXCEPT (overlap on this node). */
+struct fleet_run *fleet_run_of_job(struct fleet *f, const char *job, const struct fleet_run *except);
+/* Claims parked while etcd was unavailable are sent now. */
+void fleet_claims_resume(struct fleet *f);
+/* Whether RUN_ID is one of this node's runs in etcd (its open records). */
+bool fleet_run_known(struct fleet *f, const char *job, int64_t scheduled_usec);
+
+/* fleet.c */
+bool fleet_is_available(const struct fleet *f);
+uint64_t fleet_now_mono(void);
+int64_t fleet_now_real(void);
+void fleet_request_done(struct fleet *f); /* one request fewer under way; revokes when stopping and idle */
+void fleet_log_unavailable(struct fleet *f, int error);
+#endif
