@@ -155,13 +155,19 @@ struct check_args {
  * go on, else the command's exit status (--help, a usage error). */
 static int check_parse_options(int argc, char **argv, struct check_args *args)
 {
-        enum { OPT_USER = 256, OPT_CONFIG_DIR };
+        enum { OPT_USER = 256, OPT_CONFIG_DIR, OPT_IGNORED };
         static const struct option long_options[] = {
                 { "quiet", no_argument, NULL, 'q' },
                 { "list", no_argument, NULL, 'l' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "user", no_argument, NULL, OPT_USER },
                 { "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
+                /* Global options that do not apply to an offline check, taken
+                 * so that "tickctl --runtime-dir DIR check" works as for
+                 * every command. */
+                { "runtime-dir", required_argument, NULL, OPT_IGNORED },
+                { "state-dir", required_argument, NULL, OPT_IGNORED },
+                { "no-pager", no_argument, NULL, OPT_IGNORED },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -176,6 +182,7 @@ static int check_parse_options(int argc, char **argv, struct check_args *args)
                 case 'v': args->verbose = true; break;
                 case OPT_USER: args->user = true; break;
                 case OPT_CONFIG_DIR: args->given_dir = optarg; break;
+                case OPT_IGNORED: break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
