@@ -111,6 +111,8 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                                    "default_timezone: '%s' is not a time zone name (like Europe/Berlin or UTC)", v);
                 else if (replace_string(&c->default_timezone, v) < 0)
                         cp->error = -ENOMEM;
+                else
+                        c->default_timezone_line = line;
                 return;
         case 1: {
                 uint64_t usec;
@@ -302,4 +304,24 @@ void daemon_config_free(struct daemon_config *config)
         free(config->default_timezone);
         free(config->default_path);
         *config = (struct daemon_config){ 0 };
+}
+
+int daemon_config_zone(const struct daemon_config *config, const char *path, struct tz_cache *zones,
+                       const struct tz **zone, struct diagnostics *diags)
+{
+        *zone = NULL;
+        if (!config->default_timezone)
+                return 0;
+        int r = tz_cache_get(zones, config->default_timezone, zone);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *zone = NULL;
+                r = diag_add_key(diags, DIAG_ERROR, path, config->default_timezone_line, "default_timezone",
+                                 r == -ENOENT ? "default_timezone: unknown time zone '%s' (not in the tz database)"
+                                              : "default_timezone: '%s' is not a usable time zone file",
+                                 config->default_timezone);
+                return r < 0 ? r : -EINVAL;
+        }
+        return 0;
 }

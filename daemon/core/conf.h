@@ -21,6 +21,7 @@ struct daemon_config {
         unsigned max_concurrent;        /* 0 = unlimited */
         char *default_path;             /* PATH for jobs; never NULL after a load */
         int log_level;                  /* syslog priority, default LOG_INFO */
+        unsigned default_timezone_line; /* where default_timezone was set, for its errors */
 };
 
 /* A missing file yields the defaults and returns 0. A file with errors
@@ -34,5 +35,13 @@ int daemon_config_load(const char *path, const struct crontab_options *rule, str
 int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
                               struct diagnostics *diags);
 void daemon_config_free(struct daemon_config *config);
+
+/* CONFIG's default_timezone from ZONES into *ZONE (NULL when none is set:
+ * the system's applies). One that is not installed or not a valid zone is
+ * an error at PATH:LINE in DIAGS and returns -EINVAL, wherever it is read
+ * (tickctl check, tickd --check, start-up, a reload), so that one verdict
+ * holds. -ENOMEM when DIAGS cannot take it. */
+int daemon_config_zone(const struct daemon_config *config, const char *path, struct tz_cache *zones,
+                       const struct tz **zone, struct diagnostics *diags);
 
 #endif

@@ -79,6 +79,9 @@ static void check_file(struct check *c, const char *path)
         if (has_suffix(path, ".conf")) {
                 struct daemon_config config;
                 int r = daemon_config_load(path, c->options.ignore_ownership ? NULL : &c->options, &config, &c->diags);
+                const struct tz *zone;
+                if (r >= 0)
+                        r = daemon_config_zone(&config, path, c->options.zones, &zone, &c->diags);
                 daemon_config_free(&config);
                 if (r == -ENOMEM)
                         c->error = r;
@@ -191,14 +194,20 @@ static int check_parse_options(int argc, char **argv, struct check_args *args)
 
 /* tickd.conf's default zone, else the system's, else UTC. An unknown
  * default_timezone is an error when tickd.conf is among what is checked
- * (STRICT), a warning otherwise. */
+ * (STRICT), as the daemon refuses it; a warning otherwise. */
 static const struct tz *check_default_zone(struct check *c, struct tz_cache *zones, const struct daemon_config *config,
                                            const char *conf_path, bool strict)
 {
         const struct tz *zone = NULL;
-        if (config->default_timezone && tz_cache_get(zones, config->default_timezone, &zone) < 0)
-                diag_add(&c->diags, strict ? DIAG_ERROR : DIAG_WARNING, conf_path, 0,
-                         "default_timezone: unknown time zone '%s'", config->default_timezone);
+        struct diagnostics found = { 0 };
+        if (daemon_config_zone(config, conf_path, zones, &zone, &found) == -ENOMEM)
+                c->error = -ENOMEM;
+        for (size_t i = 0; i < found.count; i++)
+                if (!strict)
+                        found.items[i].severity = DIAG_WARNING;
+        if (diag_move(&c->diags, &found) < 0)
+                c->error = -ENOMEM;
+        diag_free(&found);
         if (!zone && tz_cache_get_system(zones, &zone) < 0)
                 tz_cache_get(zones, "UTC", &zone);
         return zone;

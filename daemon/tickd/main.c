@@ -254,32 +254,30 @@ static int directory_prepare(const struct daemon *d, const char *path, mode_t mo
 }
 
 /* tickd.conf into NEXT, with its default zone resolved into *ZONE. Errors
- * are logged with file:line. At start-up an unknown default_timezone falls
- * back to UTC (the daemon must come up); on a reload it rejects the file,
- * like any other error, and the settings in force stay. */
+ * are logged with file:line, an unknown default_timezone among them: at
+ * start-up the daemon then refuses to start, on a reload the file is
+ * rejected and the settings in force stay. Only an unusable zone of the
+ * system (none configured) falls back to UTC. */
 static int settings_read(struct daemon *d, bool starting, struct daemon_config *next, const struct tz **zone)
 {
         _cleanup_free_ char *conf = path_join(d->options->config_dir, "tickd.conf");
         struct diagnostics diags = { 0 };
         int r = conf ? daemon_config_load(conf, &d->crontab_options, next, &diags) : -ENOMEM;
-        reload_log_diagnostics(&diags);
-        diag_free(&diags);
         if (r >= 0 && !d->zones && !(d->zones = tz_cache_new(NULL)))
                 r = -ENOMEM;
-        if (r >= 0) {
-                r = next->default_timezone ? tz_cache_get(d->zones, next->default_timezone, zone)
-                                           : tz_cache_get_system(d->zones, zone);
-                if (r < 0 && !starting && next->default_timezone)
-                        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },
-                                 "%s: default_timezone: %s: %s", conf, next->default_timezone, strerror(-r));
-                else if (r < 0) {
-                        log_msg(LOG_WARNING, "default time zone %s unusable (%s); using UTC",
-                                next->default_timezone ? next->default_timezone : "of the system", strerror(-r));
-                        r = tz_cache_get(d->zones, "UTC", zone);
-                }
+        if (r >= 0)
+                r = daemon_config_zone(next, conf, d->zones, zone, &diags);
+        reload_log_diagnostics(&diags);
+        diag_free(&diags);
+        if (r >= 0 && !*zone && (r = tz_cache_get_system(d->zones, zone)) < 0) {
+                log_msg(LOG_WARNING, "the system's time zone is unusable (%s); using UTC", strerror(-r));
+                r = tz_cache_get(d->zones, "UTC", zone);
         }
         if (r < 0) {
-                if (starting)
+                if (starting && r == -EINVAL)
+                        log_msg(LOG_ERR, "%s has errors: not starting (fix them, or remove the file for the defaults)",
+                                conf);
+                else if (starting)
                         log_msg(LOG_ERR, "%s: cannot be used: %s", conf ? conf : "tickd.conf", strerror(-r));
                 else
                         log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },

@@ -281,6 +281,27 @@ START_TEST(missing_path_is_an_error)
 }
 END_TEST
 
+/* One verdict for an unknown default_timezone, as the daemon's: an error
+ * at its line, whether tickd.conf is named or found in --config-dir. */
+START_TEST(unknown_default_timezone_is_an_error_everywhere)
+{
+        char *conf = harness_write_file(tmp, "tickd.conf", "[daemon]\n\ndefault_timezone = Mars/Base\n");
+        char jobs[4200];
+        snprintf(jobs, sizeof(jobs), "%s/jobs.d", tmp);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        char *out, expected[8192];
+        snprintf(expected, sizeof(expected),
+                 "%s:3: error: default_timezone: unknown time zone 'Mars/Base' (not in the tz database)\n", conf);
+        ck_assert_int_eq(check(&out, conf, NULL, NULL, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(conf);
+}
+END_TEST
+
 static Suite *ctl_check_suite(void)
 {
         Suite *s = suite_create("ctl-check");
@@ -289,6 +310,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
         tcase_add_test(tc, example_configuration_is_accepted);
+        tcase_add_test(tc, unknown_default_timezone_is_an_error_everywhere);
         tcase_add_test(tc, errors_are_printed_file_line_and_exit_1);
         tcase_add_test(tc, warnings_alone_exit_0);
         tcase_add_test(tc, duplicates_across_files_name_both_places);

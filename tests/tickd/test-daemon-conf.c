@@ -184,7 +184,8 @@ START_TEST(unknown_default_timezone_on_reload_is_rejected)
         write_conf(t, "[daemon]\nmax_concurrent = 2\ndefault_timezone = Mars/Olympus_Mons\n");
         size_t mark = t->log_len;
         sighup_and_wait(t);
-        ck_assert_ptr_nonnull(strstr(t->log + mark, "default_timezone: Mars/Olympus_Mons: "));
+        ck_assert_ptr_nonnull(
+                strstr(t->log + mark, "tickd.conf:3 msg=\"default_timezone: unknown time zone 'Mars/Olympus_Mons'"));
         ck_assert_ptr_nonnull(strstr(t->log + mark, "rejected; the previous settings stay in force"));
         ck_assert_ptr_null(strstr(t->log + mark, "settings in force"));
         stop(t);
@@ -325,6 +326,29 @@ START_TEST(unsafe_tickd_conf_stops_start_up)
 }
 END_TEST
 
+/* An unknown default_timezone gets the verdict any error in tickd.conf
+ * gets at start-up (and from tickd --check): tickd does not start, and
+ * says where; it never runs the zone-less jobs in UTC instead. */
+START_TEST(unknown_default_timezone_stops_start_up)
+{
+        char config_dir[4200], *err;
+        char *dir = make_tree();
+        snprintf(config_dir, sizeof(config_dir), "%s/config", dir);
+        char *conf = harness_write_file(config_dir, "tickd.conf", "[daemon]\ndefault_timezone = Mars/Base\n");
+        char want[4400];
+        snprintf(want, sizeof(want), "%s:2 msg=\"default_timezone: unknown time zone 'Mars/Base'", conf);
+        ck_assert_int_eq(run_tickd(dir, false, &err), 1);
+        ck_assert_msg(strstr(err, want) && strstr(err, "not starting"), "got: %s", err);
+        ck_assert_msg(!strstr(err, "using UTC"), "got: %s", err);
+        free(err);
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1); /* tickd --check */
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+        free(conf);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 /* On a reload the file is rejected with its name and the reason, and the
  * settings in force stay. */
 START_TEST(unsafe_tickd_conf_on_reload_is_rejected)
@@ -402,6 +426,7 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, broken_conf_is_rejected_and_the_settings_in_force_stay);
         tcase_add_test(tc, default_timezone_changes_on_reload);
         tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
+        tcase_add_test(tc, unknown_default_timezone_stops_start_up);
         tcase_add_test(tc, tickctl_reload_reads_tickd_conf_again);
         tcase_add_test(tc, path_changes_on_reload);
         tcase_add_test(tc, unsafe_tickd_conf_on_reload_is_rejected);
