@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,33 @@ static void print_job(const struct job *job, int64_t now)
                job->enabled ? "" : "\t(disabled)");
 }
 
+/* A run starts in its user's home unless working_directory= says
+ * otherwise, and fails when it cannot enter it (as cron's do): said once
+ * here, naming the directory, rather than at every run. */
+static void check_job_home(struct check *c, const struct job *job)
+{
+        char buf[16384];
+        struct passwd pw, *found = NULL;
+        if (job->working_directory)
+                return;
+        if (job->user)
+                getpwnam_r(job->user, &pw, buf, sizeof(buf), &found);
+        else
+                getpwuid_r(c->options.system_mode ? 0 : c->options.owner_uid, &pw, buf, sizeof(buf), &found);
+        if (!found) /* an unknown user= is the loader's error */
+                return;
+        const char *home = pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/";
+        struct stat st;
+        int error = stat(home, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+        if (error == 0)
+                return;
+        if (diag_add(&c->diags, DIAG_WARNING, job->file, job->line,
+                     "job '%s' would run in %s, the home directory of user '%s', which %s: every run would fail; "
+                     "set working_directory = (for example /)",
+                     job->name, home, pw.pw_name, error == ENOENT ? "does not exist" : "is not a usable directory") < 0)
+                c->error = -ENOMEM;
+}
+
 static void check_file(struct check *c, const char *path)
 {
         c->n_files++;
@@ -100,9 +128,11 @@ static void check_file(struct check *c, const char *path)
                 crontab_file_free(file);
                 return;
         }
-        for (size_t i = 0; i < file->n_jobs; i++)
+        for (size_t i = 0; i < file->n_jobs; i++) {
                 if (crontab_lint_job(file->jobs[i], c->now, &c->diags) < 0)
                         c->error = -ENOMEM;
+                check_job_home(c, file->jobs[i]);
+        }
         struct crontab_file **files = realloc(c->set.files, (c->set.n_files + 1) * sizeof(*files));
         if (!files) {
                 crontab_file_free(file);

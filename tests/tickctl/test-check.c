@@ -302,6 +302,27 @@ START_TEST(unknown_default_timezone_is_an_error_everywhere)
 }
 END_TEST
 
+/* A user without a home to enter (useradd --no-create-home): every run
+ * would fail, so check says so, naming the directory. */
+START_TEST(user_without_home_is_named)
+{
+        char name[64], text[256], want[512];
+        harness_user_add("tkch", name, sizeof(name), NULL, NULL);
+        snprintf(text, sizeof(text), "[h]\nschedule = @hourly\ncommand = true\nuser = %s\n", name);
+        char *path = harness_write_file(tmp, "h.ini", text);
+        char *out;
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 0);
+        harness_user_del(name);
+        snprintf(want, sizeof(want),
+                 "%s:1: warning: job 'h' would run in /home/%s, the home directory of user '%s', which does not "
+                 "exist: every run would fail; set working_directory = (for example /)\n",
+                 path, name, name);
+        ck_assert_str_eq(out, want);
+        free(out);
+        free(path);
+}
+END_TEST
+
 static Suite *ctl_check_suite(void)
 {
         Suite *s = suite_create("ctl-check");
@@ -311,6 +332,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
         tcase_add_test(tc, example_configuration_is_accepted);
         tcase_add_test(tc, unknown_default_timezone_is_an_error_everywhere);
+        tcase_add_test(tc, user_without_home_is_named);
         tcase_add_test(tc, errors_are_printed_file_line_and_exit_1);
         tcase_add_test(tc, warnings_alone_exit_0);
         tcase_add_test(tc, duplicates_across_files_name_both_places);
