@@ -31,7 +31,8 @@ struct check {
         bool list;
         int64_t now;
         size_t n_files;
-        int error; /* -ENOMEM and the like */
+        int error;     /* -ENOMEM and the like */
+        bool io_error; /* a file or directory could not be read: exit 2, as tickctl.1 says */
 };
 
 static void usage(FILE *out)
@@ -47,7 +48,7 @@ static void usage(FILE *out)
                      "      --user            the user instance's directory ($XDG_CONFIG_HOME/tickd)\n"
                      "      --config-dir DIR  the configuration directory (DIR/jobs.d, DIR/tickd.conf)\n"
                      "\n"
-                     "Exit status: 0 no errors, 1 errors found, 2 usage error.\n");
+                     "Exit status: 0 no errors, 1 errors found, 2 usage or I/O error.\n");
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -119,6 +120,8 @@ static void check_file(struct check *c, const char *path)
         int r = crontab_load_file(path, &c->options, &file, &c->diags);
         if (r == -ENOMEM)
                 c->error = r;
+        else if (r < 0 && r != -EINVAL && r != -EPERM && r != -EFBIG)
+                c->io_error = true;
         if (r < 0)
                 return;
         r = crontab_check_duplicates(&c->set, file, &c->diags);
@@ -148,6 +151,7 @@ static void check_path(struct check *c, const char *path)
         struct stat st;
         if (stat(path, &st) < 0) {
                 diag_add(&c->diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
+                c->io_error = true;
                 return;
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -155,8 +159,10 @@ static void check_path(struct check *c, const char *path)
                 return;
         }
         char **paths;
-        if (crontab_list_dir(path, &c->options, &paths, &c->diags) < 0)
+        if (crontab_list_dir(path, &c->options, &paths, &c->diags) < 0) {
+                c->io_error = true;
                 return;
+        }
         for (char **p = paths; *p; p++)
                 check_file(c, *p);
         strv_free(paths);
@@ -317,5 +323,5 @@ int ctl_check(int argc, char **argv)
         diag_free(&c.diags);
         tz_cache_free(zones);
         daemon_config_free(&config);
-        return c.error ? 2 : errors ? 1 : 0;
+        return c.error || c.io_error ? 2 : errors ? 1 : 0;
 }

@@ -272,10 +272,11 @@ START_TEST(usage_errors_exit_2)
 }
 END_TEST
 
-START_TEST(missing_path_is_an_error)
+/* tickctl.1: an I/O error exits 2, a finding in a file 1. */
+START_TEST(missing_path_is_an_io_error)
 {
         char *out;
-        ck_assert_int_eq(check(&out, "/nonexistent/tickd.ini", NULL, NULL, NULL), 1);
+        ck_assert_int_eq(check(&out, "/nonexistent/tickd.ini", NULL, NULL, NULL), 2);
         ck_assert_str_eq(out, "/nonexistent/tickd.ini: error: cannot read: No such file or directory\n");
         free(out);
 }
@@ -341,7 +342,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, user_instance_directory_and_rules);
         tcase_add_test(tc, tickd_conf_owner_and_mode_are_checked);
         tcase_add_test(tc, usage_errors_exit_2);
-        tcase_add_test(tc, missing_path_is_an_error);
+        tcase_add_test(tc, missing_path_is_an_io_error);
         suite_add_tcase(s, tc);
         return s;
 }
