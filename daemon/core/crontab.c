@@ -486,6 +486,32 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
         job->environment = env;
 }
 
+/* The zone in "CRON_TZ=Europe/Berlin 0 9 * * *" or "0 9 * * 1-5
+ * Europe/Berlin" (a word with a '/' first or last, or a CRON_TZ= prefix),
+ * as people write them for other crons, into ZONE; false when there is
+ * none. */
+static bool schedule_zone_suffix(const char *v, char *zone, size_t size)
+{
+        const char *z = NULL;
+        size_t len = 0;
+        if (strncmp(v, "CRON_TZ=", 8) == 0 || strncmp(v, "TZ=", 3) == 0) {
+                z = strchr(v, '=') + 1;
+                len = strcspn(z, " \t");
+        } else {
+                const char *last = strrchr(v, ' ');
+                size_t first = strcspn(v, " \t");
+                if (last && strchr(last + 1, '/') && isalpha((unsigned char)last[1]))
+                        z = last + 1, len = strlen(z);
+                else if (memchr(v, '/', first) && isalpha((unsigned char)v[0]))
+                        z = v, len = first;
+        }
+        if (!z || len == 0 || len >= size)
+                return false;
+        memcpy(zone, z, len);
+        zone[len] = '\0';
+        return true;
+}
+
 static void set_schedule(struct parse *ps, struct job *job, unsigned line, const char *v)
 {
         const char *key = keys[KEY_SCHEDULE].name;
@@ -500,6 +526,19 @@ static void set_schedule(struct parse *ps, struct job *job, unsigned line, const
         int r = schedule_parse(v, ps->options->zones, &s, err, sizeof(err));
         if (r == -ENOMEM) {
                 ps->error = r;
+                return;
+        }
+        char zone[128];
+        if (r < 0 && schedule_zone_suffix(v, zone, sizeof(zone))) {
+                PARSE_ERROR(ps, line, key,
+                            "schedule: '%s': a time zone is not part of a schedule: write it as timezone = %s", v,
+                            zone);
+                return;
+        }
+        /* "'EXPR' never fires" names the expression already. */
+        size_t n = strlen(v);
+        if (r < 0 && err[0] == '\'' && strncmp(err + 1, v, n) == 0 && strncmp(err + 1 + n, "' ", 2) == 0) {
+                PARSE_ERROR(ps, line, key, "schedule: %s", err);
                 return;
         }
         if (r < 0) {

@@ -354,7 +354,12 @@ void ctl_print_file(const struct ctl_options *o, const char *prefix, const char 
         } else {
                 printf("%s%srejected%s  ", prefix, ctl_color(o, "rejected"), ctl_color_off(o));
                 ctl_put_text(stdout, path, o->terminal);
-                fputs(": ", stdout);
+                /* The error names the file too ("PATH:3: ..."): once is enough. */
+                size_t n = strlen(path);
+                if (error && strncmp(error, path, n) == 0 && error[n] == ':')
+                        error += n + (error[n + 1] == ' ' ? 2 : 0);
+                if (error && *error != ':')
+                        fputs(": ", stdout);
                 ctl_put_text(stdout, error, o->terminal);
                 fputc('\n', stdout);
         }

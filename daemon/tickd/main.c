@@ -397,9 +397,9 @@ static void reload(struct daemon *d, const char *why, bool settings)
                 return;
         }
         log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
-                 "reloaded (%s): %zu jobs; %u files loaded, %u unchanged, %u rejected, %u removed%s", why,
-                 scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed,
-                 settings_note);
+                 "reloaded (%s): %zu job%s; %u file%s loaded, %u unchanged, %u rejected, %u removed%s", why,
+                 scheduler_job_count(d->scheduler), scheduler_job_count(d->scheduler) == 1 ? "" : "s", res.loaded,
+                 res.loaded == 1 ? "" : "s", res.unchanged, res.rejected, res.removed, settings_note);
 }
 
 /* A reload after start-up, framed for the service manager. */

@@ -324,6 +324,29 @@ START_TEST(user_without_home_is_named)
 }
 END_TEST
 
+/* A zone written into the schedule, as other crons take it, gets a hint
+ * to use timezone=; "never fires" names the expression once. */
+START_TEST(schedule_messages_say_what_to_write)
+{
+        char *path = harness_write_file(tmp, "z.ini",
+                                        "[a]\nschedule = 0 9 * * 1-5 Europe/Berlin\ncommand = true\n"
+                                        "[b]\nschedule = CRON_TZ=Europe/Berlin 0 9 * * *\ncommand = true\n"
+                                        "[c]\nschedule = 0 0 30 2 *\ncommand = true\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s:2: error: schedule: '0 9 * * 1-5 Europe/Berlin': a time zone is not part of a schedule: "
+                 "write it as timezone = Europe/Berlin\n"
+                 "%s:5: error: schedule: 'CRON_TZ=Europe/Berlin 0 9 * * *': a time zone is not part of a "
+                 "schedule: write it as timezone = Europe/Berlin\n"
+                 "%s:8: error: schedule: '0 0 30 2 *' never fires\n",
+                 path, path, path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(path);
+}
+END_TEST
+
 static Suite *ctl_check_suite(void)
 {
         Suite *s = suite_create("ctl-check");
@@ -334,6 +357,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, example_configuration_is_accepted);
         tcase_add_test(tc, unknown_default_timezone_is_an_error_everywhere);
         tcase_add_test(tc, user_without_home_is_named);
+        tcase_add_test(tc, schedule_messages_say_what_to_write);
         tcase_add_test(tc, errors_are_printed_file_line_and_exit_1);
         tcase_add_test(tc, warnings_alone_exit_0);
         tcase_add_test(tc, duplicates_across_files_name_both_places);

@@ -170,7 +170,7 @@ START_TEST(default_timezone_changes_on_reload)
         sighup_and_wait(t);
         ck_assert_ptr_nonnull(strstr(t->log, "default_timezone=Asia/Tokyo "));
         /* Every file is read again under the new zone. */
-        ck_assert_ptr_nonnull(strstr(t->log, "reloaded (SIGHUP): 1 jobs; 1 files loaded, 0 unchanged"));
+        ck_assert_ptr_nonnull(strstr(t->log, "reloaded (SIGHUP): 1 job; 1 file loaded, 0 unchanged"));
         ck_assert_msg(tickd_wait_for(t, "tokyo: konnichiwa\n", 1, 10000), "the job did not run in Tokyo time:\n%s",
                       t->log);
         stop(t);
