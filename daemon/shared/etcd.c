@@ -1,6 +1,6 @@
-/* etcd.c — the client's transport: libcurl's multi interface on sd-event,
- * endpoint failover, deadlines and authentication; see etcd.h. Bodies and
- * answers are etcd-json.c's and etcd-answer.c's.
+/* etcd.c — the client's requests: their attempts, endpoint failover,
+ * deadlines and authentication; see etcd.h. The loop glue is
+ * etcd-curl.c's, bodies and answers are etcd-json.c's and etcd-answer.c's.
  *
  * curl_global_init() runs once, from the first etcd_client_new(), under a
  * pthread_once: it is not thread-safe, so a threaded program creates its
@@ -9,68 +9,14 @@
 #include "shared/etcd-internal.h"
 
 #include <curl/curl.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include "core/cleanup.h"
-
-/* An answer bigger than this is not one the client asked for. */
-#define ANSWER_MAX (16u << 20)
-
-enum request_state {
-        REQUEST_IDLE,    /* between attempts, inside this file's own calls */
-        REQUEST_WAITING, /* for a token (authentication under way) */
-        REQUEST_RUNNING, /* its easy handle is in the multi handle */
-        REQUEST_FAILED,  /* ends with ERROR on the loop (the defer source) */
-};
-
-struct etcd_request {
-        struct etcd_client *client;
-        struct etcd_request *prev, *next;
-        enum etcd_kind kind;
-        enum request_state state;
-        int error;
-        char *body;
-        etcd_done_fn done; /* NULL: the client's own authentication */
-        void *userdata;
-        uint64_t deadline;    /* CLOCK_MONOTONIC, µs */
-        size_t endpoint;      /* the endpoint of this attempt */
-        size_t fast_failures; /* attempts in a row that failed without timing out */
-        bool refused_only;    /* ... and every one of them was refused */
-        bool reauthenticated; /* a rejected token was renewed once already */
-        CURL *easy;
-        struct curl_slist *headers;
-        char *answer;
-        size_t answer_len;
-        char curl_error[CURL_ERROR_SIZE];
-};
-
-struct etcd_client {
-        sd_event *event;
-        char **endpoints;
-        size_t n_endpoints, current;
-        char *ca_file, *cert_file, *key_file, *user, *password;
-        uint64_t timeout_usec, attempt_usec;
-        CURLM *multi;
-        sd_event_source *timer; /* curl's one timeout */
-        sd_event_source *defer; /* ends REQUEST_FAILED requests */
-        struct etcd_request *requests;
-        size_t n_pending; /* the callers' requests (not the authentication) */
-        char *token;
-        bool authenticating;
-        unsigned refs; /* the owner, and each dispatch under way */
-        bool freeing;
-        char last_error[512];
-};
 
 static void client_set_error(struct etcd_client *c, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void client_set_error(struct etcd_client *c, const char *format, ...)
@@ -85,128 +31,6 @@ const char *etcd_current_endpoint(const struct etcd_client *c) { return c->endpo
 const char *etcd_last_error(const struct etcd_client *c) { return c->last_error; }
 size_t etcd_pending(const struct etcd_client *c) { return c->n_pending; }
 
-static uint64_t now_usec(const struct etcd_client *c)
-{
-        uint64_t now;
-        if (sd_event_now(c->event, CLOCK_MONOTONIC, &now) < 0) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-        }
-        return now;
-}
-
-static void client_destroy(struct etcd_client *c);
-static void client_ref(struct etcd_client *c) { c->refs++; }
-static void client_unref(struct etcd_client *c)
-{
-        if (--c->refs == 0)
-                client_destroy(c);
-}
-
-static void request_attempt_done(struct etcd_request *req, CURLcode result);
-
-/* Hands what curl finished to its requests. A callback may free the
- * client (the dispatcher's reference keeps it alive until it returns). */
-static void client_collect(struct etcd_client *c)
-{
-        CURLMsg *msg;
-        int left;
-        while (!c->freeing && (msg = curl_multi_info_read(c->multi, &left))) {
-                if (msg->msg != CURLMSG_DONE)
-                        continue;
-                struct etcd_request *req = NULL;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&req);
-                request_attempt_done(req, msg->data.result);
-        }
-}
-
-static int on_socket_event(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        struct etcd_client *c = userdata;
-        int action = 0, running;
-        if (revents & EPOLLIN)
-                action |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT)
-                action |= CURL_CSELECT_OUT;
-        if (revents & (EPOLLERR | EPOLLHUP))
-                action |= CURL_CSELECT_ERR;
-        client_ref(c);
-        curl_multi_socket_action(c->multi, fd, action, &running);
-        client_collect(c);
-        client_unref(c);
-        return 0;
-}
-
-static int on_curl_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct etcd_client *c = userdata;
-        int running;
-        client_ref(c);
-        curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        client_collect(c);
-        client_unref(c);
-        return 0;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: one sd-event io source per socket curl uses. */
-static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userdata, void *socketp)
-{
-        struct etcd_client *c = userdata;
-        sd_event_source *source = socketp;
-        if (what == CURL_POLL_REMOVE) {
-                curl_multi_assign(c->multi, fd, NULL);
-                sd_event_source_disable_unref(source);
-                return 0;
-        }
-        uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-        if (source)
-                return sd_event_source_set_io_events(source, events) < 0 ? -1 : 0;
-        if (sd_event_add_io(c->event, &source, fd, events, on_socket_event, c) < 0)
-                return -1;
-        (void)sd_event_source_set_description(source, "etcd-socket");
-        curl_multi_assign(c->multi, fd, source);
-        return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: curl's one timeout, -1 = none. Never calls
- * curl_multi_socket_action() from here (curl forbids it): a timeout of 0
- * is due on the next loop iteration, which is also why no request's
- * callback can run inside the call that made it. */
-static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userdata)
-{
-        struct etcd_client *c = userdata;
-        if (timeout_ms < 0)
-                return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        if (sd_event_source_set_time(c->timer, now_usec(c) + (uint64_t)timeout_ms * 1000) < 0 ||
-            sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT) < 0)
-                return -1;
-        return 0;
-}
-
-/* CURLOPT_OPENSOCKETFUNCTION: curl's sockets are close-on-exec, so no job
- * tickd starts inherits a connection to etcd. */
-static curl_socket_t curl_open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *address)
-{
-        return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-}
-
-static size_t curl_write(char *data, size_t size, size_t n, void *userdata)
-{
-        struct etcd_request *req = userdata;
-        size_t len = size * n;
-        if (len > ANSWER_MAX - req->answer_len)
-                return 0; /* curl ends the attempt: CURLE_WRITE_ERROR */
-        char *grown = realloc(req->answer, req->answer_len + len + 1);
-        if (!grown)
-                return 0;
-        memcpy(grown + req->answer_len, data, len);
-        req->answer = grown;
-        req->answer_len += len;
-        grown[req->answer_len] = '\0';
-        return len;
-}
-
 /* What stays the same across a request's attempts. */
 static int request_setup(struct etcd_request *req)
 {
@@ -217,9 +41,9 @@ static int request_setup(struct etcd_request *req)
         bad |= curl_easy_setopt(e, CURLOPT_PROXY, "");
         bad |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
         bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, curl_open_socket);
+        bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, etcd_curl_open_socket);
         bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-        bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_write);
+        bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, etcd_curl_write);
         bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
         bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->curl_error);
         bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
@@ -238,7 +62,7 @@ static int request_setup(struct etcd_request *req)
 static int request_attempt(struct etcd_request *req)
 {
         struct etcd_client *c = req->client;
-        uint64_t now = now_usec(c);
+        uint64_t now = etcd_now(c);
         if (now + 1000 > req->deadline)
                 return -ETIMEDOUT;
         uint64_t budget = req->deadline - now < c->attempt_usec ? req->deadline - now : c->attempt_usec;
@@ -351,10 +175,10 @@ static void client_authenticated(struct etcd_client *c, int error, const struct 
         }
 }
 
-static int on_defer(sd_event_source *s, void *userdata)
+int etcd_client_on_defer(sd_event_source *s, void *userdata)
 {
         struct etcd_client *c = userdata;
-        client_ref(c);
+        etcd_client_ref(c);
         while (!c->freeing) {
                 struct etcd_request *req = c->requests;
                 while (req && req->state != REQUEST_FAILED)
@@ -363,7 +187,7 @@ static int on_defer(sd_event_source *s, void *userdata)
                         break;
                 request_finish(req, req->error, NULL);
         }
-        client_unref(c);
+        etcd_client_unref(c);
         return 0;
 }
 
@@ -416,7 +240,7 @@ static void request_answered(struct etcd_request *req)
 /* One attempt ended. A transport failure moves the request, and the
  * client's current endpoint, to the next endpoint until the deadline;
  * when every endpoint failed at once in a row, none is up. */
-static void request_attempt_done(struct etcd_request *req, CURLcode result)
+void etcd_request_attempt_done(struct etcd_request *req, CURLcode result)
 {
         struct etcd_client *c = req->client;
         curl_multi_remove_handle(c->multi, req->easy);
@@ -463,7 +287,7 @@ static int request_submit(struct etcd_client *c, enum etcd_kind kind, json_objec
                                       .kind = kind,
                                       .done = done,
                                       .userdata = userdata,
-                                      .deadline = now_usec(c) + c->timeout_usec,
+                                      .deadline = etcd_now(c) + c->timeout_usec,
                                       .endpoint = c->current };
         const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
         req->body = text ? strdup(text) : NULL;
@@ -499,7 +323,7 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result;
 static void curl_init(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static void client_destroy(struct etcd_client *c)
+void etcd_client_destroy(struct etcd_client *c)
 {
         /* The multi handle first: closing its cached connections removes
          * their io sources through curl_socket_cb. */
@@ -526,7 +350,7 @@ void etcd_client_free(struct etcd_client *c)
         c->freeing = true;
         while (c->requests)
                 request_finish(c->requests, -ECANCELED, NULL);
-        client_unref(c);
+        etcd_client_unref(c);
 }
 
 /* Copies OPTIONS' strings; an endpoint loses any trailing '/'. */
@@ -560,80 +384,6 @@ static int client_copy_options(struct etcd_client *c, const struct etcd_options 
         return 0;
 }
 
-/* The descriptors open now (a malloc'd array), or NULL. */
-static int *open_fds(size_t *n)
-{
-        DIR *d = opendir("/proc/self/fd");
-        int *fds = NULL;
-        size_t size = 0;
-        *n = 0;
-        if (!d)
-                return NULL;
-        for (struct dirent *entry; (entry = readdir(d));) {
-                int fd = atoi(entry->d_name);
-                if (entry->d_name[0] == '.' || fd == dirfd(d))
-                        continue;
-                if (*n == size) {
-                        size = size ? 2 * size : 64;
-                        int *grown = realloc(fds, size * sizeof(int));
-                        if (!grown) {
-                                free(fds);
-                                closedir(d);
-                                return NULL;
-                        }
-                        fds = grown;
-                }
-                fds[(*n)++] = fd;
-        }
-        closedir(d);
-        return fds;
-}
-
-/* curl_multi_init() opens a socketpair (its wakeup) without close-on-exec,
- * and no option avoids it: whatever it opened is marked afterwards. */
-static CURLM *multi_new_cloexec(void)
-{
-        size_t n_before, n_after;
-        _cleanup_free_ int *before = open_fds(&n_before);
-        CURLM *multi = curl_multi_init();
-        _cleanup_free_ int *after = before && multi ? open_fds(&n_after) : NULL;
-        for (size_t i = 0; after && i < n_after; i++) {
-                bool old = false;
-                for (size_t k = 0; k < n_before && !old; k++)
-                        old = before[k] == after[i];
-                int flags = old ? -1 : fcntl(after[i], F_GETFD);
-                if (flags >= 0 && !(flags & FD_CLOEXEC))
-                        (void)fcntl(after[i], F_SETFD, flags | FD_CLOEXEC);
-        }
-        return multi;
-}
-
-static int client_setup_loop(struct etcd_client *c)
-{
-        /* Accuracy 1 µs: sd-event's default (250 ms) would stretch every
-         * curl timeout. */
-        int r = sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, 0, 1, on_curl_timer, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_add_defer(c->event, &c->defer, on_defer, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
-        (void)sd_event_source_set_description(c->timer, "etcd-curl-timer");
-        (void)sd_event_source_set_description(c->defer, "etcd-defer");
-        c->multi = multi_new_cloexec();
-        if (!c->multi)
-                return -ENOMEM;
-        if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb) != CURLM_OK ||
-            curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
-                return -ENOMEM;
-        return 0;
-}
-
 int etcd_client_new(const struct etcd_options *options, struct etcd_client **out)
 {
         if (!options->event || !options->endpoints)
@@ -648,9 +398,9 @@ int etcd_client_new(const struct etcd_options *options, struct etcd_client **out
         c->event = options->event;
         int r = client_copy_options(c, options);
         if (r >= 0)
-                r = client_setup_loop(c);
+                r = etcd_loop_setup(c);
         if (r < 0) {
-                client_destroy(c);
+                etcd_client_destroy(c);
                 return r;
         }
         snprintf(c->last_error, sizeof(c->last_error), "no error");

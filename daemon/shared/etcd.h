@@ -18,7 +18,8 @@
  * Every request ends with exactly one call of its callback, on the loop,
  * never from inside the call that made the request: with 0 and the
  * response, or a negative errno and NULL (-ETIMEDOUT: deadline passed;
- * -ECONNREFUSED: every endpoint refused; -EPROTO: etcd answered with an
+ * -ECONNREFUSED: every endpoint refused (or failed at once: reset, TLS;
+ * the transport's words in etcd_last_error()); -EPROTO: etcd answered with an
  * error, its message in etcd_last_error(); -EBADMSG: an answer that is not
  * the JSON expected; -ECANCELED: the client was freed first). The
  * response and everything in it is valid only during the callback. */
@@ -46,7 +47,9 @@ struct etcd_options {
 
 int etcd_client_new(const struct etcd_options *options, struct etcd_client **out);
 /* Ends every pending request: each callback is called with -ECANCELED
- * (from inside this call) before it returns. */
+ * (from inside this call) before it returns. A callback may call it; a
+ * request made from a callback it calls fails with -ECANCELED (and that
+ * callback is not called). */
 void etcd_client_free(struct etcd_client *c);
 
 /* The endpoint requests go to now (for messages), and the text of the
@@ -91,7 +94,8 @@ enum etcd_compare_op { ETCD_EQUAL, ETCD_NOT_EQUAL, ETCD_GREATER, ETCD_LESS };
 
 struct etcd_txn *etcd_txn_new(void); /* NULL = no memory */
 void etcd_txn_free(struct etcd_txn *t);
-/* Each returns 0 or -ENOMEM (the transaction stays usable for free). */
+/* Each returns 0 or -ENOMEM (the transaction stays usable for free);
+ * etcd_txn_compare_int() with ETCD_VALUE is -EINVAL (compare_value). */
 int etcd_txn_compare_int(struct etcd_txn *t, const char *key, enum etcd_target target, enum etcd_compare_op op,
                          int64_t value);
 int etcd_txn_compare_value(struct etcd_txn *t, const char *key, enum etcd_compare_op op, const char *value,
