@@ -325,6 +325,37 @@ START_TEST(unsafe_tickd_conf_stops_start_up)
 }
 END_TEST
 
+/* tickd --check judges scope = fleet by tickd.conf's [fleet] section, and
+ * names a bad [fleet] key at its line. */
+START_TEST(check_judges_scope_fleet_by_tickd_conf)
+{
+        char config_dir[4200], jobs_dir[4300], want[4400], *err;
+        char *dir = make_tree();
+        snprintf(config_dir, sizeof(config_dir), "%s/config", dir);
+        snprintf(jobs_dir, sizeof(jobs_dir), "%s/jobs.d", config_dir);
+        char *job = harness_write_file(jobs_dir, "f.ini", "[f]\nschedule = @hourly\ncommand = true\nscope = fleet\n");
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1);
+        snprintf(want, sizeof(want), "%s:4: error: scope = fleet needs a [fleet] section in tickd.conf", job);
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+
+        char *conf =
+                harness_write_file(config_dir, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1:2379\nname = t\n");
+        ck_assert_int_eq(run_tickd(dir, true, &err), 0);
+        ck_assert_msg(!strstr(err, "error"), "got: %s", err);
+        free(err);
+
+        free(harness_write_file(config_dir, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1:2379\nnmae = t\n"));
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1);
+        snprintf(want, sizeof(want), "%s:3 msg=\"unknown key 'nmae' in [fleet]\"", conf);
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+        free(conf);
+        free(job);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 /* On a reload the file is rejected with its name and the reason, and the
  * settings in force stay. */
 START_TEST(unsafe_tickd_conf_on_reload_is_rejected)
@@ -410,6 +441,7 @@ static Suite *conf_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, unsafe_tickd_conf_stops_start_up);
+        tcase_add_test(tc, check_judges_scope_fleet_by_tickd_conf);
         tcase_add_test(tc, untrusted_state_or_runtime_directory_stops_start_up);
         tcase_add_test(tc, state_directory_is_created_private);
         suite_add_tcase(s, tc);
