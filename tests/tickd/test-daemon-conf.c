@@ -85,6 +85,33 @@ static void sighup_and_wait(struct tickd *t)
         ck_assert(tickd_wait_for(t, "reloaded (SIGHUP)", before + 1, 5000));
 }
 
+/* scope = fleet is valid only with a [fleet] section: adding one reads
+ * every crontab again (a file rejected for the lack of it loads), and
+ * removing it rejects such a file while its loaded version stays. */
+START_TEST(fleet_section_on_reload_reads_every_crontab_again)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        tickd_write_job(t, "h.ini", "[h]\nschedule = 0 0 1 1 *\ncommand = true\n");
+        tickd_write_job(t, "f.ini", "[f]\nschedule = 0 0 1 1 *\ncommand = true\nscope = fleet\n");
+        ck_assert_msg(tickd_wait_for(t, "f.ini rejected", 1, 5000), "f.ini not rejected:\n%s", t->log);
+        ck_assert_ptr_nonnull(strstr(t->log, "scope = fleet needs a [fleet] section in tickd.conf"));
+
+        write_conf(t, "[daemon]\nmax_concurrent = 1\n[fleet]\nendpoints = http://127.0.0.1:2379\nname = t\n");
+        size_t mark = t->log_len;
+        sighup_and_wait(t);
+        ck_assert_msg(strstr(t->log + mark, "reloaded (SIGHUP): 2 jobs"), "got:\n%s", t->log + mark);
+
+        write_conf(t, "[daemon]\nmax_concurrent = 1\n");
+        mark = t->log_len;
+        sighup_and_wait(t);
+        ck_assert_msg(strstr(t->log + mark, "f.ini rejected; its previous version stays in force"), "got:\n%s",
+                      t->log + mark);
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "reloaded (SIGHUP): 2 jobs"));
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
 START_TEST(max_concurrent_changes_on_reload)
 {
         struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
@@ -429,6 +456,7 @@ static Suite *conf_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, max_concurrent_changes_on_reload);
+        tcase_add_test(tc, fleet_section_on_reload_reads_every_crontab_again);
         tcase_add_test(tc, saving_tickd_conf_reloads);
         tcase_add_test(tc, broken_conf_is_rejected_and_the_settings_in_force_stay);
         tcase_add_test(tc, default_timezone_changes_on_reload);
