@@ -1,8 +1,10 @@
 /* conf.h — tickd.conf, the daemon's own settings, into a validated struct.
  *
- * The same INI syntax as crontabs (inifile.h), one [daemon] section:
- * default_timezone, shutdown_timeout, max_concurrent, path, log_level
- * (man/tickd.8). Like the crontab loader it returns data and diagnostics
+ * The same INI syntax as crontabs (inifile.h): a [daemon] section
+ * (default_timezone, shutdown_timeout, max_concurrent, path, log_level)
+ * and an optional [fleet] section, the etcd cluster that fleet jobs are
+ * claimed in (man/tickd.8, FLEET). Only syntax is checked here: the
+ * daemon reads the password file and reaches etcd. Like the crontab loader it returns data and diagnostics
  * with file:line and prints nothing; the daemon and tickctl check decide
  * how to report. A struct daemon_config owns its strings. */
 #ifndef TICKD_CONF_H
@@ -14,7 +16,26 @@
 #include "core/crontab.h"
 #include "core/diag.h"
 
-/* Daemon settings: tickd.conf, [daemon] section. */
+/* tickd.conf's [fleet] section. Paths are absolute; strings are owned. */
+struct fleet_config {
+        char **endpoints; /* NULL-terminated (core/strv.h), >= 1, each http://host:port or https://host:port
+                             (host: name, IPv4, or [IPv6]; port 1..65535 required) */
+        char *name;       /* the fleet: keys live under /tickd/NAME/ ; [A-Za-z0-9._-]{1,64} */
+        char *node;       /* NULL = not set: the daemon uses the host name; same charset as name */
+        enum fleet_unavailable { FLEET_UNAVAILABLE_SKIP, FLEET_UNAVAILABLE_RUN } on_unavailable; /* default skip */
+        char *ca_file, *cert_file, *key_file; /* NULL = none; only with an https endpoint; cert and key together */
+        char *user;                           /* etcd user, NULL = none */
+        char *password_file;                  /* the file holding the password; given iff user is */
+        uint64_t retention_usec;              /* `retention =` history kept in etcd: default 7d, at least 1h */
+        uint64_t claim_timeout_usec;          /* `claim_timeout =`: default 2s, 100ms..60s */
+        uint64_t lease_ttl_usec;              /* `lease_ttl =` the node's heartbeat lease: default 5s, whole
+                                                 seconds 2s..60s */
+        unsigned line;                        /* line of the [fleet] header */
+};
+
+void fleet_config_free(struct fleet_config *f);
+
+/* Daemon settings: tickd.conf. */
 struct daemon_config {
         char *default_timezone;         /* NULL = the system zone */
         uint64_t shutdown_timeout_usec; /* default 90s */
@@ -22,6 +43,7 @@ struct daemon_config {
         char *default_path;             /* PATH for jobs; never NULL after a load */
         int log_level;                  /* syslog priority, default LOG_INFO */
         unsigned default_timezone_line; /* where default_timezone was set, for its errors */
+        struct fleet_config *fleet;     /* NULL = no [fleet] section */
 };
 
 /* A missing file yields the defaults and returns 0. A file with errors

@@ -5,6 +5,8 @@
  * PATHs are crontab files or jobs directories (default: the configured jobs
  * directory, checked with the daemon's owner and mode rules, together with
  * tickd.conf beside it); a PATH ending in ".conf" is checked as tickd.conf.
+ * Crontabs are judged with the settings of the configuration directory's
+ * tickd.conf (default zone, PATH, whether it has a [fleet] section).
  * Prints "FILE:LINE: error: MESSAGE" and "warning:" lines; exits 0 without
  * errors, 1 with, 2 on usage errors. Works offline. */
 #include <errno.h>
@@ -311,6 +313,8 @@ int ctl_check(int argc, char **argv)
                 .default_path = config.default_path,
                 /* A draft named on the command line is checked for content only. */
                 .ignore_ownership = !default_paths,
+                /* scope = fleet is judged against the tickd.conf beside the jobs. */
+                .fleet_configured = config.fleet != NULL,
         };
         if (default_paths)
                 check_path(&c, jobs_dir);

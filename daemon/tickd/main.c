@@ -290,8 +290,9 @@ static int settings_read(struct daemon *d, bool starting, struct daemon_config *
 /* Puts NEXT (taken) in force. The scheduler keeps its own copy of the
  * PATH; making it is the one step that can fail, so it comes first: on
  * failure NEXT is released and the settings in force stay. Returns 1 when
- * jobs must be read again (their default zone changed), 0 when not, or a
- * negative errno. */
+ * jobs must be read again (their default zone changed, or a [fleet]
+ * section came or went: scope = fleet is valid only with one), 0 when
+ * not, or a negative errno. */
 static int settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
 {
         if (d->scheduler) {
@@ -311,16 +312,18 @@ static int settings_apply(struct daemon *d, struct daemon_config *next, const st
                                 (double)next->shutdown_timeout_usec / 1e6);
         }
         bool zone_changed = d->crontab_options.default_zone && zone != d->crontab_options.default_zone;
+        bool fleet_changed = d->crontab_options.fleet_configured != (next->fleet != NULL);
         daemon_config_free(&d->config);
         d->config = *next;
         *next = (struct daemon_config){ 0 };
         d->crontab_options.default_zone = zone;
+        d->crontab_options.fleet_configured = d->config.fleet != NULL;
         if (d->scheduler) {
                 scheduler_set_max_concurrent(d->scheduler, d->config.max_concurrent);
                 if (d->options->log_level < 0) /* --log-level wins over tickd.conf */
                         log_setup(log_current_target(), d->config.log_level);
         }
-        return zone_changed;
+        return zone_changed || fleet_changed;
 }
 
 static int load_settings(struct daemon *d)

@@ -182,6 +182,43 @@ START_TEST(config_dir_is_checked_like_the_daemon)
 }
 END_TEST
 
+/* scope = fleet is judged against the tickd.conf of the configuration
+ * directory, for the jobs directory and for a file named alike. */
+START_TEST(scope_fleet_needs_a_fleet_section_in_tickd_conf)
+{
+        char *jobs, *out, expected[8192];
+        ck_assert_int_ge(asprintf(&jobs, "%s/jobs.d", tmp), 0);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        char *job = harness_write_file(jobs, "f.ini", "[f]\nschedule = @hourly\ncommand = true\nscope = fleet\n");
+        snprintf(expected, sizeof(expected), "%s:4: error: scope = fleet needs a [fleet] section in tickd.conf\n", job);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, job, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+
+        char *conf = harness_write_file(tmp, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1:2379\nname = t\n");
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, job, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+
+        /* A bad [fleet] is reported at its line, and tickd.conf given by name too. */
+        free(harness_write_file(tmp, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1\nname = t\n"));
+        ck_assert_int_eq(check(&out, conf, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s:2: error: endpoints: 'http://127.0.0.1': no port (etcd's client port is usually 2379)\n", conf);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(conf);
+        free(job);
+        free(jobs);
+}
+END_TEST
+
 START_TEST(user_instance_directory_and_rules)
 {
         char *jobs, *env_xdg, *out, *err;
@@ -363,6 +400,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, duplicates_across_files_name_both_places);
         tcase_add_test(tc, list_prints_jobs_with_next_run);
         tcase_add_test(tc, config_dir_is_checked_like_the_daemon);
+        tcase_add_test(tc, scope_fleet_needs_a_fleet_section_in_tickd_conf);
         tcase_add_test(tc, user_instance_directory_and_rules);
         tcase_add_test(tc, tickd_conf_owner_and_mode_are_checked);
         tcase_add_test(tc, usage_errors_exit_2);
