@@ -7,18 +7,23 @@ DESTDIR  ?=
 CC       ?= cc
 BUILD    := build
 
-# Debian packages the build, the tests and packaging need. `make deps`
-# installs whichever are missing (and does nothing when all are present).
-DEPS := build-essential pkg-config libsystemd-dev libinih-dev check mandoc \
-        clang libclang-rt-14-dev valgrind systemd tzdata procps util-linux \
-        bsdutils passwd dbus-bin debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
+# Debian packages, in two lists. DEPS_RUN: what building and running tickd
+# needs (`make`, `make run` install whichever are missing). DEPS_TEST: what
+# the tests, the linters and packaging need besides (`make check`). `make
+# deps` installs both; each does nothing when all are present. etcd, which
+# the fleet tests run, is not installed at all but unpacked into the build
+# tree (ETCD below; README, Dependencies, says why).
+DEPS_RUN  := build-essential pkg-config libsystemd-dev libinih-dev libcurl4-openssl-dev libjson-c-dev tzdata
+DEPS_TEST := check mandoc clang libclang-rt-14-dev valgrind systemd procps util-linux \
+             bsdutils passwd dbus-bin debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
+DEPS      := $(DEPS_RUN) $(DEPS_TEST)
 
-PKGS     := libsystemd inih check
+PKGS     := libsystemd inih check libcurl json-c
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' \
              -Idaemon -Itests $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs libsystemd inih 2>/dev/null) -lm
+LIBS      = $(shell pkg-config --libs libsystemd inih libcurl json-c 2>/dev/null) -lm
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -43,8 +48,12 @@ HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all check check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz fuzz-minimize deps install uninstall clean deb rpm check-install print-unitdirs
-all: $(BUILD)/tickd $(BUILD)/tickctl
+.PHONY: all programs deps-run check check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz fuzz-minimize deps install uninstall clean deb rpm check-install print-unitdirs
+# `make` first installs what building and running needs (DEPS_RUN), then
+# builds; the two steps run one after the other even under -j.
+all: deps-run
+	@$(MAKE) --no-print-directory programs
+programs: $(BUILD)/tickd $(BUILD)/tickctl
 
 define flavour
 $(1)/obj/%.o: %.c $(HEADERS)
@@ -73,18 +82,39 @@ $(BUILD)/tests/core/test-alloc-fail $(BUILD)/asan/tests/core/test-alloc-fail: pr
 TESTS      := $(patsubst tests/%.c,%,$(TEST_SRCS))
 ASAN_TESTS := $(addprefix $(BUILD)/asan/tests/,$(TESTS))
 
-deps:
-	@missing=""; for p in $(DEPS); do \
+# Installs the missing ones of the packages $(1); nothing where there is no
+# dpkg (an RPM build of the sources).
+define install_missing
+	@command -v dpkg-query >/dev/null || exit 0; missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+deps:
+	$(call install_missing,$(DEPS))
+deps-run:
+	$(call install_missing,$(DEPS_RUN))
+
+# etcd for the fleet tests (TICKD_ETCD), from Debian's etcd-server package
+# but never installed: installing it would add a system user and enable
+# and start an etcd service on this host. It is downloaded (apt-get
+# download; the package lists refreshed only when it is not found) and
+# unpacked (dpkg-deb -x) into $(BUILD)/deps/etcd; nothing outside the
+# build tree changes but apt's lists.
+ETCD := $(BUILD)/deps/etcd/usr/bin/etcd
+$(ETCD):
+	@mkdir -p $(BUILD)/deps && rm -f $(BUILD)/deps/etcd-server_*.deb
+	cd $(BUILD)/deps && { apt-get download etcd-server 2>/dev/null || \
+	  { apt-get update -qq && apt-get download etcd-server; }; }
+	rm -rf $(BUILD)/deps/etcd && dpkg-deb -x $(BUILD)/deps/etcd-server_*.deb $(BUILD)/deps/etcd
+	@test -x $@ && touch $@ && $@ --version | head -n 1
 
 # Every test binary runs under AddressSanitizer+UBSan; the binaries the
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
-check: deps
+check: deps $(ETCD)
 	$(MAKE) all
 	$(MAKE) lint check-unit check-docs check-install rpm
 
@@ -97,11 +127,11 @@ CLOCK_TESTS := tickd/test-clock
 # The longest suites first, so the parallel run ends sooner.
 SLOW_TESTS  := integration/test-systemd tickd/test-daemon-soak tickd/test-daemon tickd/test-control-daemon
 UNIT_TESTS  := $(filter $(SLOW_TESTS),$(TESTS)) $(filter-out $(SLOW_TESTS) $(CLOCK_TESTS),$(TESTS))
-SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) \
+SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) TICKD_ETCD=$(CURDIR)/$(ETCD) \
                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl
+check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl $(ETCD)
 	@rm -rf $(BUILD)/asan/logs
 	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(addprefix suite/,$(UNIT_TESTS)); \
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
@@ -111,6 +141,7 @@ check-clock: $(addprefix $(BUILD)/asan/tests/,$(CLOCK_TESTS)) $(BUILD)/asan/tick
 	@$(MAKE) --no-print-directory $(addprefix suite/,$(CLOCK_TESTS)); \
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
 
+suite/shared/test-etcd: $(ETCD)
 suite/%:
 	@$(SUITE_ENV) tests/run-suite.sh $(BUILD)/asan/tests/$* $(BUILD)/asan/logs/$*.log
 
@@ -148,7 +179,7 @@ check-docs:
 	  echo "mandoc -Tlint: $$m clean"; \
 	done
 
-run: deps all
+run: all
 	@mkdir -p $(BUILD)/run/state $(BUILD)/run/runtime
 	exec $(BUILD)/tickd --config-dir $(CURDIR)/config --state-dir $(CURDIR)/$(BUILD)/run/state \
 	  --runtime-dir $(CURDIR)/$(BUILD)/run/runtime --log-target stderr

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/conf-fleet.h"
 #include "core/crontab-internal.h"
 #include "core/fileio.h"
 #include "core/inifile.h"
@@ -26,13 +27,20 @@ static const char *const conf_keys[] = {
 
 static const char *const level_names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
 
+enum conf_section {
+        SECTION_NONE, /* before the first header */
+        SECTION_DAEMON,
+        SECTION_FLEET,
+        SECTION_OTHER, /* a header with an error: keys are checked, values dropped */
+};
+
 struct conf_parse {
         const char *file;
         struct daemon_config *config;
         struct diagnostics *diags;
-        bool in_daemon;
-        bool in_section;
+        enum conf_section section;
         unsigned seen[ELEMENTSOF(conf_keys)];
+        unsigned fleet_seen[_FLEET_KEY_MAX];
         unsigned n_suggestions; /* CRONTAB_MAX_SUGGESTIONS */
         int error;
 };
@@ -52,15 +60,23 @@ static bool may_suggest(struct conf_parse *cp)
 static int conf_section(void *user, const char *name, unsigned line)
 {
         struct conf_parse *cp = user;
-        cp->in_section = true;
-        cp->in_daemon = name && strcmp(name, "daemon") == 0;
-        if (name && !cp->in_daemon) {
-                static const char *const sections[] = { "daemon" };
-                if (may_suggest(cp) && crontab_suggest(name, sections, 1))
-                        CONF_ERROR(cp, line, NULL, "unknown section [%s] (did you mean [daemon]?)", name);
-                else
-                        CONF_ERROR(cp, line, NULL, "unknown section [%s]: tickd.conf has only [daemon]", name);
-        }
+        static const char *const sections[] = { "daemon", "fleet" };
+        const char *s;
+        cp->section = SECTION_OTHER;
+        if (!name)
+                return cp->error;
+        if (strcmp(name, "daemon") == 0)
+                cp->section = SECTION_DAEMON;
+        else if (strcmp(name, "fleet") == 0 && cp->config->fleet)
+                CONF_ERROR(cp, line, NULL, "[fleet] already given at line %u", cp->config->fleet->line);
+        else if (strcmp(name, "fleet") == 0) {
+                cp->section = SECTION_FLEET;
+                if (!(cp->config->fleet = fleet_config_new(line)))
+                        cp->error = -ENOMEM;
+        } else if (may_suggest(cp) && (s = crontab_suggest(name, sections, ELEMENTSOF(sections))))
+                CONF_ERROR(cp, line, NULL, "unknown section [%s] (did you mean [%s]?)", name, s);
+        else
+                CONF_ERROR(cp, line, NULL, "unknown section [%s]: tickd.conf has only [daemon] and [fleet]", name);
         return cp->error;
 }
 
@@ -111,6 +127,8 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                                    "default_timezone: '%s' is not a time zone name (like Europe/Berlin or UTC)", v);
                 else if (replace_string(&c->default_timezone, v) < 0)
                         cp->error = -ENOMEM;
+                else
+                        c->default_timezone_line = line;
                 return;
         case 1: {
                 uint64_t usec;
@@ -156,33 +174,74 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
         }
 }
 
+static int daemon_key_lookup(const char *key)
+{
+        for (size_t id = 0; id < ELEMENTSOF(conf_keys); id++)
+                if (strcmp(key, conf_keys[id]) == 0)
+                        return (int)id;
+        return -1;
+}
+
+/* KEY, unknown to the section it is in (or to both sections, outside
+ * them). A key of the other section is named as such. */
+static void conf_unknown_key(struct conf_parse *cp, const char *key, bool of_daemon, bool of_fleet, unsigned line)
+{
+        bool fleet = cp->section == SECTION_FLEET;
+        if (fleet && of_daemon) {
+                CONF_ERROR(cp, line, key, "unknown key '%s' in [fleet]: it belongs in [daemon]", key);
+                return;
+        }
+        if (!fleet && of_fleet) {
+                CONF_ERROR(cp, line, key, "unknown key '%s' in [daemon]: it belongs in [fleet]", key);
+                return;
+        }
+        const char *s = NULL;
+        if (may_suggest(cp))
+                s = fleet ? crontab_suggest(key, fleet_keys, _FLEET_KEY_MAX)
+                          : crontab_suggest(key, conf_keys, ELEMENTSOF(conf_keys));
+        if (s)
+                CONF_ERROR(cp, line, key, "unknown key '%s'%s (did you mean '%s'?)", key, fleet ? " in [fleet]" : "",
+                           s);
+        else
+                CONF_ERROR(cp, line, key, "unknown key '%s'%s", key, fleet ? " in [fleet]" : "");
+}
+
+static void fleet_entry(struct conf_parse *cp, int id, const char *key, const char *value, unsigned line)
+{
+        if (cp->fleet_seen[id]) {
+                CONF_ERROR(cp, line, key, "'%s' already set at line %u", key, cp->fleet_seen[id]);
+                return;
+        }
+        cp->fleet_seen[id] = line;
+        if (fleet_config_set(cp->config->fleet, (enum fleet_key)id, value, cp->file, line, cp->diags) < 0)
+                cp->error = -ENOMEM;
+}
+
 static int conf_entry(void *user, const char *key, const char *value, unsigned line)
 {
         struct conf_parse *cp = user;
-        size_t id;
-        for (id = 0; id < ELEMENTSOF(conf_keys); id++)
-                if (strcmp(key, conf_keys[id]) == 0)
-                        break;
-        if (id == ELEMENTSOF(conf_keys)) {
-                const char *s = may_suggest(cp) ? crontab_suggest(key, conf_keys, ELEMENTSOF(conf_keys)) : NULL;
-                if (s)
-                        CONF_ERROR(cp, line, key, "unknown key '%s' (did you mean '%s'?)", key, s);
-                else
-                        CONF_ERROR(cp, line, key, "unknown key '%s'", key);
+        int id = daemon_key_lookup(key), fleet_id = fleet_key_lookup(key);
+        if (cp->section == SECTION_NONE && (id >= 0 || fleet_id >= 0)) {
+                CONF_ERROR(cp, line, key, "'%s' is outside any section: put it under [%s]", key,
+                           id >= 0 ? "daemon" : "fleet");
                 return cp->error;
         }
-        if (!cp->in_section) {
-                CONF_ERROR(cp, line, key, "'%s' is outside any section: put it under [daemon]", key);
+        if (cp->section == SECTION_FLEET && fleet_id >= 0) {
+                fleet_entry(cp, fleet_id, key, value, line);
                 return cp->error;
         }
-        if (!cp->in_daemon)
+        if ((cp->section == SECTION_FLEET || id < 0) && !(cp->section == SECTION_OTHER && fleet_id >= 0)) {
+                conf_unknown_key(cp, key, id >= 0, fleet_id >= 0, line);
+                return cp->error;
+        }
+        if (cp->section != SECTION_DAEMON)
                 return cp->error;
         if (cp->seen[id]) {
                 CONF_ERROR(cp, line, key, "'%s' already set at line %u", key, cp->seen[id]);
                 return cp->error;
         }
         cp->seen[id] = line;
-        conf_value(cp, id, key, value, line);
+        conf_value(cp, (size_t)id, key, value, line);
         return cp->error;
 }
 
@@ -190,10 +249,16 @@ static bool conf_continuable(void *user, const char *key) { return false; }
 
 static bool conf_known_key(void *user, const char *key)
 {
-        for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++)
-                if (strcmp(key, conf_keys[i]) == 0)
-                        return true;
-        return false;
+        return daemon_key_lookup(key) >= 0 || fleet_key_lookup(key) >= 0;
+}
+
+/* A line dropped with its error reported: its key is not also missing. */
+static void conf_dropped(void *user, const char *key, unsigned line)
+{
+        struct conf_parse *cp = user;
+        int id = key && cp->section == SECTION_FLEET ? fleet_key_lookup(key) : -1;
+        if (id >= 0 && !cp->fleet_seen[id])
+                cp->fleet_seen[id] = line;
 }
 
 static int config_defaults(struct daemon_config *out)
@@ -219,8 +284,11 @@ int daemon_config_load_buffer(const char *name, const char *buf, size_t len, str
                 .entry = conf_entry,
                 .continuable = conf_continuable,
                 .known_key = conf_known_key,
+                .dropped = conf_dropped,
         };
         r = inifile_parse(name, buf, len, &ops, &cp, &found);
+        if (r >= 0 && !cp.error && out->fleet && fleet_config_finish(out->fleet, cp.fleet_seen, name, &found) < 0)
+                r = -ENOMEM;
         if (r >= 0 && cp.error)
                 r = cp.error;
         if (r >= 0 && diag_add_dropped_summary(&found, name) < 0)
@@ -301,5 +369,26 @@ void daemon_config_free(struct daemon_config *config)
 {
         free(config->default_timezone);
         free(config->default_path);
+        fleet_config_free(config->fleet);
         *config = (struct daemon_config){ 0 };
+}
+
+int daemon_config_zone(const struct daemon_config *config, const char *path, struct tz_cache *zones,
+                       const struct tz **zone, struct diagnostics *diags)
+{
+        *zone = NULL;
+        if (!config->default_timezone)
+                return 0;
+        int r = tz_cache_get(zones, config->default_timezone, zone);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *zone = NULL;
+                r = diag_add_key(diags, DIAG_ERROR, path, config->default_timezone_line, "default_timezone",
+                                 r == -ENOENT ? "default_timezone: unknown time zone '%s' (not in the tz database)"
+                                              : "default_timezone: '%s' is not a usable time zone file",
+                                 config->default_timezone);
+                return r < 0 ? r : -EINVAL;
+        }
+        return 0;
 }

@@ -1,8 +1,10 @@
 /* conf.h — tickd.conf, the daemon's own settings, into a validated struct.
  *
- * The same INI syntax as crontabs (inifile.h), one [daemon] section:
- * default_timezone, shutdown_timeout, max_concurrent, path, log_level
- * (man/tickd.8). Like the crontab loader it returns data and diagnostics
+ * The same INI syntax as crontabs (inifile.h): a [daemon] section
+ * (default_timezone, shutdown_timeout, max_concurrent, path, log_level)
+ * and an optional [fleet] section, the etcd cluster that fleet jobs are
+ * claimed in (man/tickd.8, FLEET). Only syntax is checked here: the
+ * daemon reads the password file and reaches etcd. Like the crontab loader it returns data and diagnostics
  * with file:line and prints nothing; the daemon and tickctl check decide
  * how to report. A struct daemon_config owns its strings. */
 #ifndef TICKD_CONF_H
@@ -14,28 +16,33 @@
 #include "core/crontab.h"
 #include "core/diag.h"
 
-/* tickd.conf [fleet] (man/tickd.8 FLEET). */
+/* tickd.conf's [fleet] section. Paths are absolute; strings are owned. */
 struct fleet_config {
-        char **endpoints; /* NULL-terminated, >= 1, http(s)://host:port */
-        char *name;       /* keys live under /tickd/NAME/ */
-        char *node;       /* NULL = the host name */
-        enum fleet_unavailable { FLEET_UNAVAILABLE_SKIP, FLEET_UNAVAILABLE_RUN } on_unavailable;
-        char *ca_file, *cert_file, *key_file;
-        char *user;
-        char *password_file;
-        uint64_t retention_usec;
-        uint64_t claim_timeout_usec;
-        uint64_t lease_ttl_usec;
-        unsigned line;
+        char **endpoints; /* NULL-terminated (core/strv.h), >= 1, each http://host:port or https://host:port
+                             (host: name, IPv4, or [IPv6]; port 1..65535 required) */
+        char *name;       /* the fleet: keys live under /tickd/NAME/ ; [A-Za-z0-9._-]{1,64} */
+        char *node;       /* NULL = not set: the daemon uses the host name; same charset as name */
+        enum fleet_unavailable { FLEET_UNAVAILABLE_SKIP, FLEET_UNAVAILABLE_RUN } on_unavailable; /* default skip */
+        char *ca_file, *cert_file, *key_file; /* NULL = none; only with an https endpoint; cert and key together */
+        char *user;                           /* etcd user, NULL = none */
+        char *password_file;                  /* the file holding the password; given iff user is */
+        uint64_t retention_usec;              /* `retention =` history kept in etcd: default 7d, at least 1h */
+        uint64_t claim_timeout_usec;          /* `claim_timeout =`: default 2s, 100ms..60s */
+        uint64_t lease_ttl_usec;              /* `lease_ttl =` the node's heartbeat lease: default 5s, whole
+                                                 seconds 2s..60s */
+        unsigned line;                        /* line of the [fleet] header */
 };
 
-/* Daemon settings: tickd.conf, [daemon] section. */
+void fleet_config_free(struct fleet_config *f);
+
+/* Daemon settings: tickd.conf. */
 struct daemon_config {
         char *default_timezone;         /* NULL = the system zone */
         uint64_t shutdown_timeout_usec; /* default 90s */
         unsigned max_concurrent;        /* 0 = unlimited */
         char *default_path;             /* PATH for jobs; never NULL after a load */
         int log_level;                  /* syslog priority, default LOG_INFO */
+        unsigned default_timezone_line; /* where default_timezone was set, for its errors */
         struct fleet_config *fleet;     /* NULL = no [fleet] section */
 };
 
@@ -50,5 +57,13 @@ int daemon_config_load(const char *path, const struct crontab_options *rule, str
 int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
                               struct diagnostics *diags);
 void daemon_config_free(struct daemon_config *config);
+
+/* CONFIG's default_timezone from ZONES into *ZONE (NULL when none is set:
+ * the system's applies). One that is not installed or not a valid zone is
+ * an error at PATH:LINE in DIAGS and returns -EINVAL, wherever it is read
+ * (tickctl check, tickd --check, start-up, a reload), so that one verdict
+ * holds. -ENOMEM when DIAGS cannot take it. */
+int daemon_config_zone(const struct daemon_config *config, const char *path, struct tz_cache *zones,
+                       const struct tz **zone, struct diagnostics *diags);
 
 #endif

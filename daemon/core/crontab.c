@@ -41,6 +41,7 @@ enum key_id {
         KEY_NICE,
         KEY_ON_FAILURE,
         KEY_ENABLED,
+        KEY_SCOPE,
         _KEY_MAX,
 };
 
@@ -67,6 +68,7 @@ static const struct key_info {
         [KEY_NICE] = { .name = "nice" },
         [KEY_ON_FAILURE] = { .name = "on_failure", .continuable = true },
         [KEY_ENABLED] = { .name = "enabled" },
+        [KEY_SCOPE] = { .name = "scope" },
 };
 
 /* Names people reach for from other schedulers. */
@@ -486,6 +488,32 @@ static void set_environment(struct parse *ps, struct job *job, unsigned line, co
         job->environment = env;
 }
 
+/* The zone in "CRON_TZ=Europe/Berlin 0 9 * * *" or "0 9 * * 1-5
+ * Europe/Berlin" (a word with a '/' first or last, or a CRON_TZ= prefix),
+ * as people write them for other crons, into ZONE; false when there is
+ * none. */
+static bool schedule_zone_suffix(const char *v, char *zone, size_t size)
+{
+        const char *z = NULL;
+        size_t len = 0;
+        if (strncmp(v, "CRON_TZ=", 8) == 0 || strncmp(v, "TZ=", 3) == 0) {
+                z = strchr(v, '=') + 1;
+                len = strcspn(z, " \t");
+        } else {
+                const char *last = strrchr(v, ' ');
+                size_t first = strcspn(v, " \t");
+                if (last && strchr(last + 1, '/') && isalpha((unsigned char)last[1]))
+                        z = last + 1, len = strlen(z);
+                else if (memchr(v, '/', first) && isalpha((unsigned char)v[0]))
+                        z = v, len = first;
+        }
+        if (!z || len == 0 || len >= size)
+                return false;
+        memcpy(zone, z, len);
+        zone[len] = '\0';
+        return true;
+}
+
 static void set_schedule(struct parse *ps, struct job *job, unsigned line, const char *v)
 {
         const char *key = keys[KEY_SCHEDULE].name;
@@ -500,6 +528,19 @@ static void set_schedule(struct parse *ps, struct job *job, unsigned line, const
         int r = schedule_parse(v, ps->options->zones, &s, err, sizeof(err));
         if (r == -ENOMEM) {
                 ps->error = r;
+                return;
+        }
+        char zone[128];
+        if (r < 0 && schedule_zone_suffix(v, zone, sizeof(zone))) {
+                PARSE_ERROR(ps, line, key,
+                            "schedule: '%s': a time zone is not part of a schedule: write it as timezone = %s", v,
+                            zone);
+                return;
+        }
+        /* "'EXPR' never fires" names the expression already. */
+        size_t n = strlen(v);
+        if (r < 0 && err[0] == '\'' && strncmp(err + 1, v, n) == 0 && strncmp(err + 1 + n, "' ", 2) == 0) {
+                PARSE_ERROR(ps, line, key, "schedule: %s", err);
                 return;
         }
         if (r < 0) {
@@ -616,6 +657,27 @@ static void set_nice(struct parse *ps, struct job *job, unsigned line, const cha
                 job->nice = (int)n, job->has_nice = true;
 }
 
+static void set_scope(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        static const char *const names[] = { [JOB_SCOPE_HOST] = "host", [JOB_SCOPE_FLEET] = "fleet" };
+        const char *key = keys[KEY_SCOPE].name;
+        size_t i;
+        for (i = 0; i < ELEMENTSOF(names); i++)
+                if (strcmp(v, names[i]) == 0)
+                        break;
+        if (i == ELEMENTSOF(names)) {
+                const char *s = may_suggest(ps) ? crontab_suggest(v, names, ELEMENTSOF(names)) : NULL;
+                PARSE_ERROR(ps, line, key, "scope: '%s' is not one of host, fleet%s%s%s", v,
+                            s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+                return;
+        }
+        if (i == JOB_SCOPE_FLEET && !ps->options->fleet_configured) {
+                PARSE_ERROR(ps, line, key, "scope = fleet needs a [fleet] section in tickd.conf");
+                return;
+        }
+        job->scope = (enum job_scope)i;
+}
+
 static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
 {
         const char *key = keys[id].name;
@@ -666,6 +728,7 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                         set_string(ps, &job->working_directory, v);
                 return;
         case KEY_UMASK: set_umask(ps, job, line, v); return;
+        case KEY_SCOPE: set_scope(ps, job, line, v); return;
         case KEY_NICE: set_nice(ps, job, line, v); return;
         case _KEY_MAX: break;
         }
@@ -825,6 +888,10 @@ static void section_end(struct parse *ps)
                 PARSE_ERROR(ps, job->line, "schedule", "job '%s' has no schedule", job->name);
         if (!ps->seen[KEY_COMMAND])
                 PARSE_ERROR(ps, job->line, "command", "job '%s' has no command", job->name);
+        /* Each host boots on its own: there is no one instant to claim. */
+        if (job->scope == JOB_SCOPE_FLEET && job->schedule && schedule_kind(job->schedule) == SCHEDULE_REBOOT)
+                PARSE_ERROR(ps, ps->seen[KEY_SCOPE] ? ps->seen[KEY_SCOPE] : job->schedule_line, "scope",
+                            "@reboot runs once per boot of each host; scope = fleet cannot apply");
         if (job->command && ps->options->check_commands) {
                 char why[512];
                 if (crontab_command_problem(job, ps->options, why, sizeof(why)) > 0)

@@ -56,7 +56,12 @@ struct job {
         int nice;
         char *on_failure; /* NULL = none; run by /bin/sh -c */
         bool enabled;
-        enum job_scope { JOB_SCOPE_HOST, JOB_SCOPE_FLEET } scope; /* fleet: once across the fleet (fleet.h) */
+        /* Where it runs: on every host (the default), or once per instant
+         * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
+        enum job_scope {
+                JOB_SCOPE_HOST,
+                JOB_SCOPE_FLEET,
+        } scope;
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
         unsigned schedule_line;
@@ -85,6 +90,9 @@ struct crontab_options {
         /* Skip the owner and mode checks (tickctl check on a file that is
          * not installed yet). The daemon never sets this. */
         bool ignore_ownership;
+        /* tickd.conf has a [fleet] section: without one, scope = fleet is
+         * an error (there is nowhere to claim the run). */
+        bool fleet_configured;
 };
 
 #define CRONTAB_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

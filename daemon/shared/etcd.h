@@ -18,7 +18,8 @@
  * Every request ends with exactly one call of its callback, on the loop,
  * never from inside the call that made the request: with 0 and the
  * response, or a negative errno and NULL (-ETIMEDOUT: deadline passed;
- * -ECONNREFUSED: every endpoint refused; -EPROTO: etcd answered with an
+ * -ECONNREFUSED: every endpoint refused (or failed at once: reset, TLS;
+ * the transport's words in etcd_last_error()); -EPROTO: etcd answered with an
  * error, its message in etcd_last_error(); -EBADMSG: an answer that is not
  * the JSON expected; -ECANCELED: the client was freed first). The
  * response and everything in it is valid only during the callback. */
@@ -33,20 +34,22 @@
 struct etcd_client;
 
 struct etcd_options {
-        sd_event *event;           /* the loop requests run on (borrowed) */
-        char *const *endpoints;    /* NULL-terminated "http(s)://host:port" list (copied) */
-        const char *ca_file;       /* https: CA bundle; NULL = the system's (copied) */
-        const char *cert_file;     /* https client certificate, NULL = none (copied) */
-        const char *key_file;      /* its key (copied) */
-        const char *user;          /* etcd authentication; NULL = none (copied) */
-        const char *password;      /* (copied) */
-        uint64_t timeout_usec;     /* a request's deadline across all attempts; 0 = 2 s */
-        uint64_t attempt_usec;     /* one endpoint's share before failing over; 0 = timeout/2 */
+        sd_event *event;        /* the loop requests run on (borrowed) */
+        char *const *endpoints; /* NULL-terminated "http(s)://host:port" list (copied) */
+        const char *ca_file;    /* https: CA bundle; NULL = the system's (copied) */
+        const char *cert_file;  /* https client certificate, NULL = none (copied) */
+        const char *key_file;   /* its key (copied) */
+        const char *user;       /* etcd authentication; NULL = none (copied) */
+        const char *password;   /* (copied) */
+        uint64_t timeout_usec;  /* a request's deadline across all attempts; 0 = 2 s */
+        uint64_t attempt_usec;  /* one endpoint's share before failing over; 0 = timeout/2 */
 };
 
 int etcd_client_new(const struct etcd_options *options, struct etcd_client **out);
 /* Ends every pending request: each callback is called with -ECANCELED
- * (from inside this call) before it returns. */
+ * (from inside this call) before it returns. A callback may call it; a
+ * request made from a callback it calls fails with -ECANCELED (and that
+ * callback is not called). */
 void etcd_client_free(struct etcd_client *c);
 
 /* The endpoint requests go to now (for messages), and the text of the
@@ -72,12 +75,12 @@ struct etcd_op_result {
 };
 
 struct etcd_response {
-        int64_t revision;  /* the store's revision in the header */
-        bool succeeded;    /* txn: whether the compares held */
+        int64_t revision; /* the store's revision in the header */
+        bool succeeded;   /* txn: whether the compares held */
         const struct etcd_op_result *results;
         size_t n_results;
-        int64_t lease_id;  /* lease grant / keepalive */
-        int64_t ttl;       /* lease grant / keepalive: seconds left; 0 = the lease is gone */
+        int64_t lease_id; /* lease grant / keepalive */
+        int64_t ttl;      /* lease grant / keepalive: seconds left; 0 = the lease is gone */
 };
 
 typedef void (*etcd_done_fn)(void *userdata, int error, const struct etcd_response *response);
@@ -91,7 +94,8 @@ enum etcd_compare_op { ETCD_EQUAL, ETCD_NOT_EQUAL, ETCD_GREATER, ETCD_LESS };
 
 struct etcd_txn *etcd_txn_new(void); /* NULL = no memory */
 void etcd_txn_free(struct etcd_txn *t);
-/* Each returns 0 or -ENOMEM (the transaction stays usable for free). */
+/* Each returns 0 or -ENOMEM (the transaction stays usable for free);
+ * etcd_txn_compare_int() with ETCD_VALUE is -EINVAL (compare_value). */
 int etcd_txn_compare_int(struct etcd_txn *t, const char *key, enum etcd_target target, enum etcd_compare_op op,
                          int64_t value);
 int etcd_txn_compare_value(struct etcd_txn *t, const char *key, enum etcd_compare_op op, const char *value,
@@ -109,8 +113,8 @@ int etcd_txn_delete(struct etcd_txn *t, enum etcd_branch branch, const char *key
 int etcd_txn(struct etcd_client *c, struct etcd_txn *t, etcd_done_fn done, void *userdata);
 int etcd_put(struct etcd_client *c, const char *key, const char *value, size_t value_len, int64_t lease,
              etcd_done_fn done, void *userdata);
-int etcd_range(struct etcd_client *c, const char *key, bool prefix, int64_t limit, bool descending,
-               etcd_done_fn done, void *userdata);
+int etcd_range(struct etcd_client *c, const char *key, bool prefix, int64_t limit, bool descending, etcd_done_fn done,
+               void *userdata);
 int etcd_delete(struct etcd_client *c, const char *key, bool prefix, etcd_done_fn done, void *userdata);
 int etcd_lease_grant(struct etcd_client *c, int64_t ttl_sec, etcd_done_fn done, void *userdata);
 int etcd_lease_keepalive(struct etcd_client *c, int64_t lease, etcd_done_fn done, void *userdata);

@@ -5,11 +5,14 @@
  * PATHs are crontab files or jobs directories (default: the configured jobs
  * directory, checked with the daemon's owner and mode rules, together with
  * tickd.conf beside it); a PATH ending in ".conf" is checked as tickd.conf.
+ * Crontabs are judged with the settings of the configuration directory's
+ * tickd.conf (default zone, PATH, whether it has a [fleet] section).
  * Prints "FILE:LINE: error: MESSAGE" and "warning:" lines; exits 0 without
  * errors, 1 with, 2 on usage errors. Works offline. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,8 @@ struct check {
         bool list;
         int64_t now;
         size_t n_files;
-        int error; /* -ENOMEM and the like */
+        int error;     /* -ENOMEM and the like */
+        bool io_error; /* a file or directory could not be read: exit 2, as tickctl.1 says */
 };
 
 static void usage(FILE *out)
@@ -46,7 +50,7 @@ static void usage(FILE *out)
                      "      --user            the user instance's directory ($XDG_CONFIG_HOME/tickd)\n"
                      "      --config-dir DIR  the configuration directory (DIR/jobs.d, DIR/tickd.conf)\n"
                      "\n"
-                     "Exit status: 0 no errors, 1 errors found, 2 usage error.\n");
+                     "Exit status: 0 no errors, 1 errors found, 2 usage or I/O error.\n");
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -73,12 +77,42 @@ static void print_job(const struct job *job, int64_t now)
                job->enabled ? "" : "\t(disabled)");
 }
 
+/* A run starts in its user's home unless working_directory= says
+ * otherwise, and fails when it cannot enter it (as cron's do): said once
+ * here, naming the directory, rather than at every run. */
+static void check_job_home(struct check *c, const struct job *job)
+{
+        char buf[16384];
+        struct passwd pw, *found = NULL;
+        if (job->working_directory)
+                return;
+        if (job->user)
+                getpwnam_r(job->user, &pw, buf, sizeof(buf), &found);
+        else
+                getpwuid_r(c->options.system_mode ? 0 : c->options.owner_uid, &pw, buf, sizeof(buf), &found);
+        if (!found) /* an unknown user= is the loader's error */
+                return;
+        const char *home = pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/";
+        struct stat st;
+        int error = stat(home, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+        if (error == 0)
+                return;
+        if (diag_add(&c->diags, DIAG_WARNING, job->file, job->line,
+                     "job '%s' would run in %s, the home directory of user '%s', which %s: every run would fail; "
+                     "set working_directory = (for example /)",
+                     job->name, home, pw.pw_name, error == ENOENT ? "does not exist" : "is not a usable directory") < 0)
+                c->error = -ENOMEM;
+}
+
 static void check_file(struct check *c, const char *path)
 {
         c->n_files++;
         if (has_suffix(path, ".conf")) {
                 struct daemon_config config;
                 int r = daemon_config_load(path, c->options.ignore_ownership ? NULL : &c->options, &config, &c->diags);
+                const struct tz *zone;
+                if (r >= 0)
+                        r = daemon_config_zone(&config, path, c->options.zones, &zone, &c->diags);
                 daemon_config_free(&config);
                 if (r == -ENOMEM)
                         c->error = r;
@@ -88,6 +122,8 @@ static void check_file(struct check *c, const char *path)
         int r = crontab_load_file(path, &c->options, &file, &c->diags);
         if (r == -ENOMEM)
                 c->error = r;
+        else if (r < 0 && r != -EINVAL && r != -EPERM && r != -EFBIG)
+                c->io_error = true;
         if (r < 0)
                 return;
         r = crontab_check_duplicates(&c->set, file, &c->diags);
@@ -97,9 +133,11 @@ static void check_file(struct check *c, const char *path)
                 crontab_file_free(file);
                 return;
         }
-        for (size_t i = 0; i < file->n_jobs; i++)
+        for (size_t i = 0; i < file->n_jobs; i++) {
                 if (crontab_lint_job(file->jobs[i], c->now, &c->diags) < 0)
                         c->error = -ENOMEM;
+                check_job_home(c, file->jobs[i]);
+        }
         struct crontab_file **files = realloc(c->set.files, (c->set.n_files + 1) * sizeof(*files));
         if (!files) {
                 crontab_file_free(file);
@@ -115,6 +153,7 @@ static void check_path(struct check *c, const char *path)
         struct stat st;
         if (stat(path, &st) < 0) {
                 diag_add(&c->diags, DIAG_ERROR, path, 0, "cannot read: %s", strerror(errno));
+                c->io_error = true;
                 return;
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -122,8 +161,10 @@ static void check_path(struct check *c, const char *path)
                 return;
         }
         char **paths;
-        if (crontab_list_dir(path, &c->options, &paths, &c->diags) < 0)
+        if (crontab_list_dir(path, &c->options, &paths, &c->diags) < 0) {
+                c->io_error = true;
                 return;
+        }
         for (char **p = paths; *p; p++)
                 check_file(c, *p);
         strv_free(paths);
@@ -155,13 +196,19 @@ struct check_args {
  * go on, else the command's exit status (--help, a usage error). */
 static int check_parse_options(int argc, char **argv, struct check_args *args)
 {
-        enum { OPT_USER = 256, OPT_CONFIG_DIR };
+        enum { OPT_USER = 256, OPT_CONFIG_DIR, OPT_IGNORED };
         static const struct option long_options[] = {
                 { "quiet", no_argument, NULL, 'q' },
                 { "list", no_argument, NULL, 'l' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "user", no_argument, NULL, OPT_USER },
                 { "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
+                /* Global options that do not apply to an offline check, taken
+                 * so that "tickctl --runtime-dir DIR check" works as for
+                 * every command. */
+                { "runtime-dir", required_argument, NULL, OPT_IGNORED },
+                { "state-dir", required_argument, NULL, OPT_IGNORED },
+                { "no-pager", no_argument, NULL, OPT_IGNORED },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -176,6 +223,7 @@ static int check_parse_options(int argc, char **argv, struct check_args *args)
                 case 'v': args->verbose = true; break;
                 case OPT_USER: args->user = true; break;
                 case OPT_CONFIG_DIR: args->given_dir = optarg; break;
+                case OPT_IGNORED: break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
                 }
@@ -184,14 +232,20 @@ static int check_parse_options(int argc, char **argv, struct check_args *args)
 
 /* tickd.conf's default zone, else the system's, else UTC. An unknown
  * default_timezone is an error when tickd.conf is among what is checked
- * (STRICT), a warning otherwise. */
+ * (STRICT), as the daemon refuses it; a warning otherwise. */
 static const struct tz *check_default_zone(struct check *c, struct tz_cache *zones, const struct daemon_config *config,
                                            const char *conf_path, bool strict)
 {
         const struct tz *zone = NULL;
-        if (config->default_timezone && tz_cache_get(zones, config->default_timezone, &zone) < 0)
-                diag_add(&c->diags, strict ? DIAG_ERROR : DIAG_WARNING, conf_path, 0,
-                         "default_timezone: unknown time zone '%s'", config->default_timezone);
+        struct diagnostics found = { 0 };
+        if (daemon_config_zone(config, conf_path, zones, &zone, &found) == -ENOMEM)
+                c->error = -ENOMEM;
+        for (size_t i = 0; i < found.count; i++)
+                if (!strict)
+                        found.items[i].severity = DIAG_WARNING;
+        if (diag_move(&c->diags, &found) < 0)
+                c->error = -ENOMEM;
+        diag_free(&found);
         if (!zone && tz_cache_get_system(zones, &zone) < 0)
                 tz_cache_get(zones, "UTC", &zone);
         return zone;
@@ -259,6 +313,8 @@ int ctl_check(int argc, char **argv)
                 .default_path = config.default_path,
                 /* A draft named on the command line is checked for content only. */
                 .ignore_ownership = !default_paths,
+                /* scope = fleet is judged against the tickd.conf beside the jobs. */
+                .fleet_configured = config.fleet != NULL,
         };
         if (default_paths)
                 check_path(&c, jobs_dir);
@@ -271,5 +327,5 @@ int ctl_check(int argc, char **argv)
         diag_free(&c.diags);
         tz_cache_free(zones);
         daemon_config_free(&config);
-        return c.error ? 2 : errors ? 1 : 0;
+        return c.error || c.io_error ? 2 : errors ? 1 : 0;
 }

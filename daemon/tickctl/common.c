@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/conf.h"
 #include "core/json.h"
 #include "shared/control-protocol.h"
 #include "shared/log.h"
@@ -181,6 +182,20 @@ char *ctl_jobs_dir(const struct ctl_options *o)
 {
         char *dir;
         return asprintf(&dir, "%s/jobs.d", o->config_dir) < 0 ? NULL : dir;
+}
+
+bool ctl_fleet_configured(const char *config_dir)
+{
+        _cleanup_free_ char *path = NULL;
+        if (!config_dir || asprintf(&path, "%s/tickd.conf", config_dir) < 0)
+                return false;
+        struct daemon_config config;
+        struct diagnostics ignored = { 0 };
+        daemon_config_load(path, NULL, &config, &ignored);
+        bool configured = config.fleet != NULL;
+        daemon_config_free(&config);
+        diag_free(&ignored);
+        return configured;
 }
 
 int ctl_connect(const struct ctl_options *o, bool quiet, sd_bus **out)
@@ -354,7 +369,12 @@ void ctl_print_file(const struct ctl_options *o, const char *prefix, const char 
         } else {
                 printf("%s%srejected%s  ", prefix, ctl_color(o, "rejected"), ctl_color_off(o));
                 ctl_put_text(stdout, path, o->terminal);
-                fputs(": ", stdout);
+                /* The error names the file too ("PATH:3: ..."): once is enough. */
+                size_t n = strlen(path);
+                if (error && strncmp(error, path, n) == 0 && error[n] == ':')
+                        error += n + (error[n + 1] == ' ' ? 2 : 0);
+                if (error && *error != ':')
+                        fputs(": ", stdout);
                 ctl_put_text(stdout, error, o->terminal);
                 fputc('\n', stdout);
         }

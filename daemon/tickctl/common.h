@@ -62,6 +62,10 @@ int ctl_parse_args(int argc, char **argv, unsigned extra, const char *usage, int
 /* DIR/jobs.d; malloc'd. */
 char *ctl_jobs_dir(const struct ctl_options *o);
 
+/* Whether DIR/tickd.conf has a valid [fleet] section (read quietly: tickctl
+ * check is where its errors are shown), for crontab_options. */
+bool ctl_fleet_configured(const char *config_dir);
+
 /* Connects to the daemon. Returns 0, or -ENOENT / -ECONNREFUSED when no
  * daemon listens (with QUIET, nothing is printed), or another negative
  * errno after printing why. */

@@ -340,17 +340,18 @@ static char *write_temp_copy(const char *data, size_t size)
 }
 
 /* Loads as the daemon would, in the system zone (or UTC). */
-static void validation_init(struct validation *v, bool user_mode)
+static void validation_init(struct validation *v, const struct ctl_options *o)
 {
         *v = (struct validation){ .zones = tz_cache_new(NULL) };
         const struct tz *system_zone = NULL;
         if (v->zones && tz_cache_get_system(v->zones, &system_zone) < 0)
                 tz_cache_get(v->zones, "UTC", &system_zone);
         v->options = (struct crontab_options){
-                .system_mode = !user_mode,
+                .system_mode = !o->user_mode,
                 .owner_uid = getuid(),
                 .zones = v->zones,
                 .default_zone = system_zone,
+                .fleet_configured = ctl_fleet_configured(o->config_dir),
         };
 }
 
@@ -457,7 +458,7 @@ static int edit(const struct ctl_options *o, const char *dir, const char *name)
                 return 2;
         }
         e.temp = temp;
-        validation_init(&e.v, o->user_mode);
+        validation_init(&e.v, o);
 
         int status = edit_until_valid(&e);
         if (!e.keep_temp)

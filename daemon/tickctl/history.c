@@ -33,10 +33,15 @@ static void history_usage(FILE *out)
 static int history_parse(int argc, char **argv, struct history_options *o)
 {
         static const struct option longopts[] = {
-                { "lines", required_argument, NULL, 'n' }, { "since", required_argument, NULL, 'S' },
-                { "failed", no_argument, NULL, 'F' },      { "json", no_argument, NULL, 'J' },
-                { "user", no_argument, NULL, 'U' },        { "directory", required_argument, NULL, 'D' },
-                { "help", no_argument, NULL, 'h' },        {},
+                { "lines", required_argument, NULL, 'n' },
+                { "since", required_argument, NULL, 'S' },
+                { "failed", no_argument, NULL, 'F' },
+                { "json", no_argument, NULL, 'J' },
+                { "user", no_argument, NULL, 'U' },
+                { "directory", required_argument, NULL, 'D' },
+                { "no-pager", no_argument, NULL, 'P' },
+                { "help", no_argument, NULL, 'h' },
+                {},
         };
         *o = (struct history_options){ .limit = -1, .terminal = isatty(STDOUT_FILENO) };
         int c;
@@ -61,6 +66,7 @@ static int history_parse(int argc, char **argv, struct history_options *o)
                 case 'J': o->json = true; break;
                 case 'U': o->user = true; break;
                 case 'D': o->directory = optarg; break;
+                case 'P': break; /* never paged; taken as every command takes it */
                 case 'h': history_usage(stdout); return 1;
                 default: history_usage(stderr); return -EINVAL;
                 }

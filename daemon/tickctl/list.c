@@ -185,6 +185,7 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
                 .owner_uid = getuid(),
                 .zones = zones,
                 .default_zone = system_zone,
+                .fleet_configured = ctl_fleet_configured(o->config_dir),
         };
         struct diagnostics diags = {};
         char **paths = NULL;

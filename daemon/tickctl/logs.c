@@ -38,6 +38,7 @@ static int logs_parse(int argc, char **argv, struct logs_options *o)
                 { "follow", no_argument, NULL, 'f' },
                 { "user", no_argument, NULL, 'U' },
                 { "directory", required_argument, NULL, 'D' },
+                { "no-pager", no_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -57,6 +58,7 @@ static int logs_parse(int argc, char **argv, struct logs_options *o)
                 case 'f': o->follow = true; break;
                 case 'U': o->user = true; break;
                 case 'D': o->directory = optarg; break;
+                case 'P': break; /* never paged; taken as every command takes it */
                 case 'h': logs_usage(stdout); return 1;
                 default: logs_usage(stderr); return -EINVAL;
                 }

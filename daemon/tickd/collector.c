@@ -65,7 +65,9 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
         case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled", what, run->job_name); break;
         case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded", what, run->job_name); break;
         default:
-                if (o->status == OUTCOME_SETUP_FAILED)
+                if (o->status == OUTCOME_SETUP_FAILED && o->detail[0])
+                        log_emit(&rec, "%s of %s failed: %.*s", what, run->job_name, (int)sizeof(o->detail), o->detail);
+                else if (o->status == OUTCOME_SETUP_FAILED)
                         log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
                                  o->stage, strerror(o->error));
                 else if (o->status == OUTCOME_SIGNALED)

@@ -256,32 +256,30 @@ static int directory_prepare(const struct daemon *d, const char *path, mode_t mo
 }
 
 /* tickd.conf into NEXT, with its default zone resolved into *ZONE. Errors
- * are logged with file:line. At start-up an unknown default_timezone falls
- * back to UTC (the daemon must come up); on a reload it rejects the file,
- * like any other error, and the settings in force stay. */
+ * are logged with file:line, an unknown default_timezone among them: at
+ * start-up the daemon then refuses to start, on a reload the file is
+ * rejected and the settings in force stay. Only an unusable zone of the
+ * system (none configured) falls back to UTC. */
 static int settings_read(struct daemon *d, bool starting, struct daemon_config *next, const struct tz **zone)
 {
         _cleanup_free_ char *conf = path_join(d->options->config_dir, "tickd.conf");
         struct diagnostics diags = { 0 };
         int r = conf ? daemon_config_load(conf, &d->crontab_options, next, &diags) : -ENOMEM;
-        reload_log_diagnostics(&diags);
-        diag_free(&diags);
         if (r >= 0 && !d->zones && !(d->zones = tz_cache_new(NULL)))
                 r = -ENOMEM;
-        if (r >= 0) {
-                r = next->default_timezone ? tz_cache_get(d->zones, next->default_timezone, zone)
-                                           : tz_cache_get_system(d->zones, zone);
-                if (r < 0 && !starting && next->default_timezone)
-                        log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },
-                                 "%s: default_timezone: %s: %s", conf, next->default_timezone, strerror(-r));
-                else if (r < 0) {
-                        log_msg(LOG_WARNING, "default time zone %s unusable (%s); using UTC",
-                                next->default_timezone ? next->default_timezone : "of the system", strerror(-r));
-                        r = tz_cache_get(d->zones, "UTC", zone);
-                }
+        if (r >= 0)
+                r = daemon_config_zone(next, conf, d->zones, zone, &diags);
+        reload_log_diagnostics(&diags);
+        diag_free(&diags);
+        if (r >= 0 && !*zone && (r = tz_cache_get_system(d->zones, zone)) < 0) {
+                log_msg(LOG_WARNING, "the system's time zone is unusable (%s); using UTC", strerror(-r));
+                r = tz_cache_get(d->zones, "UTC", zone);
         }
         if (r < 0) {
-                if (starting)
+                if (starting && r == -EINVAL)
+                        log_msg(LOG_ERR, "%s has errors: not starting (fix them, or remove the file for the defaults)",
+                                conf);
+                else if (starting)
                         log_msg(LOG_ERR, "%s: cannot be used: %s", conf ? conf : "tickd.conf", strerror(-r));
                 else
                         log_emit(&(struct log_record){ .event = LOG_EVENT_CONFIG_REJECTED, .file = conf },
@@ -294,8 +292,9 @@ static int settings_read(struct daemon *d, bool starting, struct daemon_config *
 /* Puts NEXT (taken) in force. The scheduler keeps its own copy of the
  * PATH; making it is the one step that can fail, so it comes first: on
  * failure NEXT is released and the settings in force stay. Returns 1 when
- * jobs must be read again (their default zone changed), 0 when not, or a
- * negative errno. */
+ * jobs must be read again (their default zone changed, or a [fleet]
+ * section came or went: scope = fleet is valid only with one), 0 when
+ * not, or a negative errno. */
 static int settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
 {
         if (d->scheduler) {
@@ -315,16 +314,18 @@ static int settings_apply(struct daemon *d, struct daemon_config *next, const st
                                 (double)next->shutdown_timeout_usec / 1e6);
         }
         bool zone_changed = d->crontab_options.default_zone && zone != d->crontab_options.default_zone;
+        bool fleet_changed = d->crontab_options.fleet_configured != (next->fleet != NULL);
         daemon_config_free(&d->config);
         d->config = *next;
         *next = (struct daemon_config){ 0 };
         d->crontab_options.default_zone = zone;
+        d->crontab_options.fleet_configured = d->config.fleet != NULL;
         if (d->scheduler) {
                 scheduler_set_max_concurrent(d->scheduler, d->config.max_concurrent);
                 if (d->options->log_level < 0) /* --log-level wins over tickd.conf */
                         log_setup(log_current_target(), d->config.log_level);
         }
-        return zone_changed;
+        return zone_changed || fleet_changed;
 }
 
 static int load_settings(struct daemon *d)
@@ -401,9 +402,9 @@ static void reload(struct daemon *d, const char *why, bool settings)
                 return;
         }
         log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
-                 "reloaded (%s): %zu jobs; %u files loaded, %u unchanged, %u rejected, %u removed%s", why,
-                 scheduler_job_count(d->scheduler), res.loaded, res.unchanged, res.rejected, res.removed,
-                 settings_note);
+                 "reloaded (%s): %zu job%s; %u file%s loaded, %u unchanged, %u rejected, %u removed%s", why,
+                 scheduler_job_count(d->scheduler), scheduler_job_count(d->scheduler) == 1 ? "" : "s", res.loaded,
+                 res.loaded == 1 ? "" : "s", res.unchanged, res.rejected, res.removed, settings_note);
 }
 
 /* A reload after start-up, framed for the service manager. */

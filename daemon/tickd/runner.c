@@ -373,6 +373,10 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
 {
         const char *stage = NULL;
         int r = credentials_resolve(req->job, &l->cred, &stage);
+        /* A user deleted since the file was loaded: the daemon never looks
+         * users up, so this is where it shows. */
+        if (r == ENOENT && strcmp(stage, "user") == 0 && req->job->user)
+                snprintf(o->detail, sizeof(o->detail), "user '%s' does not exist (deleted since?)", req->job->user);
         if (r != 0)
                 report_setup_failure(req, o, stage, r);
         l->env = environment_build(req, &l->cred);
@@ -500,6 +504,18 @@ static void watch_abandon(struct watch *w, int *wstatus, struct rusage *ru)
 
 /* The FINISHED record: resources, then why the job ended. WATCH_ERROR is
  * the errno of a failed poll() (0: the runner saw the job end). */
+/* The chdir stage's failure in words: which directory, and why that one. */
+static void chdir_detail(struct outcome *o, const struct runner_request *req, const struct credentials *cred)
+{
+        if (req->job->working_directory)
+                snprintf(o->detail, sizeof(o->detail), "cannot enter working_directory %s: %s",
+                         req->job->working_directory, strerror(o->error));
+        else
+                snprintf(o->detail, sizeof(o->detail),
+                         "cannot enter %s, the home directory of user '%s' (set working_directory=): %s", cred->home,
+                         cred->name, strerror(o->error));
+}
+
 static void outcome_finish(struct outcome *o, int64_t start_mono, const struct rusage *ru, int wstatus,
                            const struct exec_error *exec_error, int watch_error)
 {
@@ -573,6 +589,8 @@ _Noreturn void runner_main(const struct runner_request *req)
                 output_free(launch.out, true);
 
         outcome_finish(&o, start_mono, &ru, wstatus, launch.exec_error, -r);
+        if (o.status == OUTCOME_SETUP_FAILED && strcmp(o.stage, "chdir") == 0)
+                chdir_detail(&o, req, &launch.cred);
         write_finished(req, &o);
         _exit(0);
 }

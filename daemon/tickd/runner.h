@@ -74,6 +74,8 @@ struct outcome {
         uint8_t timed_out;
         uint8_t cancelled;     /* the daemon asked the run to stop (shutdown, replace) */
         char stage[22];        /* where a setup failure happened: "user", "setuid", "exec", … */
+        char detail[200];      /* the failure in words when the stage and errno do not name what
+                                * failed ("cannot enter /nonexistent, the home of user 'nobody': ..."); may be empty */
         int64_t start_usec;    /* CLOCK_REALTIME */
         int64_t end_usec;      /* CLOCK_REALTIME */
         int64_t duration_usec; /* CLOCK_MONOTONIC difference */

@@ -441,7 +441,17 @@ static const char full_conf[] = "# tickd.conf\n"
                                 "shutdown_timeout = 2min\n"
                                 "max_concurrent = 4\n"
                                 "path = /usr/local/bin:/usr/bin:/bin\n"
-                                "log_level = notice\n";
+                                "log_level = notice\n"
+                                "[fleet]\n"
+                                "endpoints = https://a.example:2379, https://[::1]:2379, https://10.0.0.3:2379\n"
+                                "name = prod\n"
+                                "node = n1\n"
+                                "ca_file = /etc/ca.pem\n"
+                                "cert_file = /etc/c.pem\n"
+                                "key_file = /etc/c.key\n"
+                                "user = tickd\n"
+                                "password_file = /etc/pw\n"
+                                "retention = 1d\n";
 
 static const char broken_conf[] = "max_concurrent = 1\n"
                                   "[daemon]\n"
@@ -452,7 +462,13 @@ static const char broken_conf[] = "max_concurrent = 1\n"
                                   "max_concurent = 4\n"
                                   "default_timezone = ../etc\n"
                                   "  continued\n"
-                                  "[deamon]\n";
+                                  "[deamon]\n"
+                                  "[fleet]\n"
+                                  "endpoints = http://a:1, ftp://b, http://a:1\n"
+                                  "colour = blue\n"
+                                  "cert_file = /c.pem\n"
+                                  "user = u\n"
+                                  "[fleet]\n";
 
 static int load_conf(const void *input, struct text *t)
 {
@@ -466,6 +482,12 @@ static int load_conf(const void *input, struct text *t)
         put(t, "r=%d tz=%s timeout=%llu max=%u path=%s level=%d\n", r, or_none(config.default_timezone),
             (unsigned long long)config.shutdown_timeout_usec, config.max_concurrent, or_none(config.default_path),
             config.log_level);
+        if (config.fleet) {
+                for (char **e = config.fleet->endpoints; e && *e; e++)
+                        put(t, "endpoint=%s\n", *e);
+                put(t, "fleet=%s node=%s user=%s\n", or_none(config.fleet->name), or_none(config.fleet->node),
+                    or_none(config.fleet->user));
+        }
         put_diags(t, &diags);
         diag_free(&diags);
         daemon_config_free(&config);

@@ -114,6 +114,7 @@ START_TEST(minimal_job_gets_the_defaults)
         ck_assert(!j->has_nice);
         ck_assert(j->enabled);
         ck_assert_ptr_null(j->on_failure);
+        ck_assert_int_eq(j->scope, JOB_SCOPE_HOST);
         crontab_file_free(f);
 }
 END_TEST
@@ -524,6 +525,9 @@ static const struct {
         { JOB "command = a\n", 4, "'command' already set at line 3" },
         { "[j]\nschedule = * * * * *\n  * * * * *\ncommand = x\n", 3, "'schedule' does not take continuation lines" },
         { JOB "nice = 1\0\n", 4, "line contains a NUL byte" },
+        { JOB "scope = cluster\n", 4, "scope: 'cluster' is not one of host, fleet" },
+        { JOB "scope = flet\n", 4, "scope: 'flet' is not one of host, fleet (did you mean 'fleet'?)" },
+        { JOB "scope = host\nscope = host\n", 5, "'scope' already set at line 4" },
 };
 
 START_TEST(each_error_names_its_line)
@@ -1658,6 +1662,63 @@ START_TEST(user_mode_refuses_root_without_a_lookup)
 }
 END_TEST
 
+/* ---- scope ---- */
+
+static struct crontab_options fleet_options(void)
+{
+        struct crontab_options o = options();
+        o.fleet_configured = true;
+        return o;
+}
+
+START_TEST(scope_fleet_needs_a_fleet_section)
+{
+        static const char message[] = "scope = fleet needs a [fleet] section in tickd.conf";
+        assert_error(JOB "scope = fleet\n", 4, message);
+        assert_error("[defaults]\nscope = fleet\n\n" JOB, 2, message);
+        /* scope = host needs nothing. */
+        crontab_file_free(load_ok(JOB "scope = host\n"));
+}
+END_TEST
+
+START_TEST(scope_is_read_and_defaults_apply)
+{
+        struct crontab_options o = fleet_options();
+        struct diagnostics d = { 0 };
+        struct crontab_file *f;
+        ck_assert_int_eq(load_with("[defaults]\nscope = fleet\n\n"
+                                   "[a]\nschedule = * * * * *\ncommand = true\n"
+                                   "[b]\nschedule = * * * * *\ncommand = true\nscope = host\n"
+                                   "[c]\nschedule = * * * * *\ncommand = true\nscope = fleet\n",
+                                   &o, &f, &d),
+                         0);
+        ck_assert_uint_eq(d.count, 0);
+        ck_assert_int_eq(f->jobs[0]->scope, JOB_SCOPE_FLEET);
+        ck_assert_int_eq(f->jobs[1]->scope, JOB_SCOPE_HOST);
+        ck_assert_int_eq(f->jobs[2]->scope, JOB_SCOPE_FLEET);
+        crontab_file_free(f);
+}
+END_TEST
+
+/* Each host boots on its own: an @reboot job cannot be claimed once. */
+START_TEST(reboot_job_cannot_have_fleet_scope)
+{
+        static const char message[] = "@reboot runs once per boot of each host; scope = fleet cannot apply";
+        struct crontab_options o = fleet_options();
+        assert_error_with("[j]\nschedule = @reboot\ncommand = true\nscope = fleet\n", &o, 4, message);
+        /* Inherited: at the job's schedule line. */
+        assert_error_with("[defaults]\nscope = fleet\n[j]\ncommand = true\nschedule = @reboot\n", &o, 5, message);
+        struct diagnostics d = { 0 };
+        struct crontab_file *f;
+        ck_assert_int_eq(load_with("[defaults]\nscope = fleet\n[j]\nschedule = @reboot\ncommand = true\n"
+                                   "scope = host\n",
+                                   &o, &f, &d),
+                         0);
+        crontab_file_free(f);
+        diag_free(&d);
+}
+END_TEST
+
 static Suite *crontab_suite(void)
 {
         Suite *s = suite_create("crontab");
@@ -1699,6 +1760,9 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, suggestions_need_a_close_match);
         tcase_add_test(tc, edit_distance_is_exact_up_to_its_bound);
         tcase_add_test(tc, check_duplicates_against_a_set);
+        tcase_add_test(tc, scope_fleet_needs_a_fleet_section);
+        tcase_add_test(tc, scope_is_read_and_defaults_apply);
+        tcase_add_test(tc, reboot_job_cannot_have_fleet_scope);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("warnings");

@@ -182,6 +182,43 @@ START_TEST(config_dir_is_checked_like_the_daemon)
 }
 END_TEST
 
+/* scope = fleet is judged against the tickd.conf of the configuration
+ * directory, for the jobs directory and for a file named alike. */
+START_TEST(scope_fleet_needs_a_fleet_section_in_tickd_conf)
+{
+        char *jobs, *out, expected[8192];
+        ck_assert_int_ge(asprintf(&jobs, "%s/jobs.d", tmp), 0);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        char *job = harness_write_file(jobs, "f.ini", "[f]\nschedule = @hourly\ncommand = true\nscope = fleet\n");
+        snprintf(expected, sizeof(expected), "%s:4: error: scope = fleet needs a [fleet] section in tickd.conf\n", job);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, job, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+
+        char *conf = harness_write_file(tmp, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1:2379\nname = t\n");
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, job, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+
+        /* A bad [fleet] is reported at its line, and tickd.conf given by name too. */
+        free(harness_write_file(tmp, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1\nname = t\n"));
+        ck_assert_int_eq(check(&out, conf, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s:2: error: endpoints: 'http://127.0.0.1': no port (etcd's client port is usually 2379)\n", conf);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(conf);
+        free(job);
+        free(jobs);
+}
+END_TEST
+
 START_TEST(user_instance_directory_and_rules)
 {
         char *jobs, *env_xdg, *out, *err;
@@ -272,12 +309,78 @@ START_TEST(usage_errors_exit_2)
 }
 END_TEST
 
-START_TEST(missing_path_is_an_error)
+/* tickctl.1: an I/O error exits 2, a finding in a file 1. */
+START_TEST(missing_path_is_an_io_error)
 {
         char *out;
-        ck_assert_int_eq(check(&out, "/nonexistent/tickd.ini", NULL, NULL, NULL), 1);
+        ck_assert_int_eq(check(&out, "/nonexistent/tickd.ini", NULL, NULL, NULL), 2);
         ck_assert_str_eq(out, "/nonexistent/tickd.ini: error: cannot read: No such file or directory\n");
         free(out);
+}
+END_TEST
+
+/* One verdict for an unknown default_timezone, as the daemon's: an error
+ * at its line, whether tickd.conf is named or found in --config-dir. */
+START_TEST(unknown_default_timezone_is_an_error_everywhere)
+{
+        char *conf = harness_write_file(tmp, "tickd.conf", "[daemon]\n\ndefault_timezone = Mars/Base\n");
+        char jobs[4200];
+        snprintf(jobs, sizeof(jobs), "%s/jobs.d", tmp);
+        ck_assert_int_eq(mkdir(jobs, 0755), 0);
+        char *out, expected[8192];
+        snprintf(expected, sizeof(expected),
+                 "%s:3: error: default_timezone: unknown time zone 'Mars/Base' (not in the tz database)\n", conf);
+        ck_assert_int_eq(check(&out, conf, NULL, NULL, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(conf);
+}
+END_TEST
+
+/* A user without a home to enter (useradd --no-create-home): every run
+ * would fail, so check says so, naming the directory. */
+START_TEST(user_without_home_is_named)
+{
+        char name[64], text[256], want[512];
+        harness_user_add("tkch", name, sizeof(name), NULL, NULL);
+        snprintf(text, sizeof(text), "[h]\nschedule = @hourly\ncommand = true\nuser = %s\n", name);
+        char *path = harness_write_file(tmp, "h.ini", text);
+        char *out;
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 0);
+        harness_user_del(name);
+        snprintf(want, sizeof(want),
+                 "%s:1: warning: job 'h' would run in /home/%s, the home directory of user '%s', which does not "
+                 "exist: every run would fail; set working_directory = (for example /)\n",
+                 path, name, name);
+        ck_assert_str_eq(out, want);
+        free(out);
+        free(path);
+}
+END_TEST
+
+/* A zone written into the schedule, as other crons take it, gets a hint
+ * to use timezone=; "never fires" names the expression once. */
+START_TEST(schedule_messages_say_what_to_write)
+{
+        char *path = harness_write_file(tmp, "z.ini",
+                                        "[a]\nschedule = 0 9 * * 1-5 Europe/Berlin\ncommand = true\n"
+                                        "[b]\nschedule = CRON_TZ=Europe/Berlin 0 9 * * *\ncommand = true\n"
+                                        "[c]\nschedule = 0 0 30 2 *\ncommand = true\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s:2: error: schedule: '0 9 * * 1-5 Europe/Berlin': a time zone is not part of a schedule: "
+                 "write it as timezone = Europe/Berlin\n"
+                 "%s:5: error: schedule: 'CRON_TZ=Europe/Berlin 0 9 * * *': a time zone is not part of a "
+                 "schedule: write it as timezone = Europe/Berlin\n"
+                 "%s:8: error: schedule: '0 0 30 2 *' never fires\n",
+                 path, path, path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(path);
 }
 END_TEST
 
@@ -289,15 +392,19 @@ static Suite *ctl_check_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
         tcase_add_test(tc, example_configuration_is_accepted);
+        tcase_add_test(tc, unknown_default_timezone_is_an_error_everywhere);
+        tcase_add_test(tc, user_without_home_is_named);
+        tcase_add_test(tc, schedule_messages_say_what_to_write);
         tcase_add_test(tc, errors_are_printed_file_line_and_exit_1);
         tcase_add_test(tc, warnings_alone_exit_0);
         tcase_add_test(tc, duplicates_across_files_name_both_places);
         tcase_add_test(tc, list_prints_jobs_with_next_run);
         tcase_add_test(tc, config_dir_is_checked_like_the_daemon);
+        tcase_add_test(tc, scope_fleet_needs_a_fleet_section_in_tickd_conf);
         tcase_add_test(tc, user_instance_directory_and_rules);
         tcase_add_test(tc, tickd_conf_owner_and_mode_are_checked);
         tcase_add_test(tc, usage_errors_exit_2);
-        tcase_add_test(tc, missing_path_is_an_error);
+        tcase_add_test(tc, missing_path_is_an_io_error);
         suite_add_tcase(s, tc);
         return s;
 }

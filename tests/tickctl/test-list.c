@@ -83,6 +83,53 @@ START_TEST(unreadable_last_outcomes_are_explained)
 }
 END_TEST
 
+/* "tickctl --config-dir DIR list", as systemctl and git take global
+ * options: before the command, in both spellings, as well as after it. */
+START_TEST(global_options_may_precede_the_command)
+{
+        char config[4200], path[4300], state[4200], runtime[4200], config_eq[4300];
+        snprintf(config, sizeof(config), "%s/config", tmp);
+        snprintf(config_eq, sizeof(config_eq), "--config-dir=%s", config);
+        snprintf(state, sizeof(state), "%s/state", tmp);
+        snprintf(runtime, sizeof(runtime), "%s/runtime", tmp);
+        ck_assert_int_eq(mkdir(config, 0755), 0);
+        snprintf(path, sizeof(path), "%s/jobs.d", config);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        free(harness_write_file(path, "a.ini", "[early-bird]\nschedule = @hourly\ncommand = true\n"));
+
+        char *argv[] = { (char *)harness_binary("tickctl"),
+                         "--runtime-dir",
+                         runtime,
+                         config_eq,
+                         "--state-dir",
+                         state,
+                         "--no-pager",
+                         "list",
+                         NULL };
+        char *out, *err;
+        int status = harness_run(argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status, err);
+        ck_assert_msg(strstr(out, "early-bird"), "got: %s", out);
+        free(out);
+        free(err);
+
+        char *check_argv[] = {
+                (char *)harness_binary("tickctl"), "--runtime-dir", runtime, "--config-dir", config, "check", NULL
+        };
+        status = harness_run(check_argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status, err);
+        free(out);
+        free(err);
+
+        char *unknown[] = { (char *)harness_binary("tickctl"), "--user", "lsit", NULL };
+        status = harness_run(unknown, NULL, &out, &err);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+        ck_assert_msg(strstr(err, "unknown command 'lsit'"), "got: %s", err);
+        free(out);
+        free(err);
+}
+END_TEST
+
 static Suite *ctl_list_suite(void)
 {
         Suite *s = suite_create("ctl-list");
@@ -91,6 +138,7 @@ static Suite *ctl_list_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
         tcase_add_test(tc, unreadable_last_outcomes_are_explained);
+        tcase_add_test(tc, global_options_may_precede_the_command);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -85,6 +85,33 @@ static void sighup_and_wait(struct tickd *t)
         ck_assert(tickd_wait_for(t, "reloaded (SIGHUP)", before + 1, 5000));
 }
 
+/* scope = fleet is valid only with a [fleet] section: adding one reads
+ * every crontab again (a file rejected for the lack of it loads), and
+ * removing it rejects such a file while its loaded version stays. */
+START_TEST(fleet_section_on_reload_reads_every_crontab_again)
+{
+        struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
+        tickd_write_job(t, "h.ini", "[h]\nschedule = 0 0 1 1 *\ncommand = true\n");
+        tickd_write_job(t, "f.ini", "[f]\nschedule = 0 0 1 1 *\ncommand = true\nscope = fleet\n");
+        ck_assert_msg(tickd_wait_for(t, "f.ini rejected", 1, 5000), "f.ini not rejected:\n%s", t->log);
+        ck_assert_ptr_nonnull(strstr(t->log, "scope = fleet needs a [fleet] section in tickd.conf"));
+
+        write_conf(t, "[daemon]\nmax_concurrent = 1\n[fleet]\nendpoints = http://127.0.0.1:2379\nname = t\n");
+        size_t mark = t->log_len;
+        sighup_and_wait(t);
+        ck_assert_msg(strstr(t->log + mark, "reloaded (SIGHUP): 2 jobs"), "got:\n%s", t->log + mark);
+
+        write_conf(t, "[daemon]\nmax_concurrent = 1\n");
+        mark = t->log_len;
+        sighup_and_wait(t);
+        ck_assert_msg(strstr(t->log + mark, "f.ini rejected; its previous version stays in force"), "got:\n%s",
+                      t->log + mark);
+        ck_assert_ptr_nonnull(strstr(t->log + mark, "reloaded (SIGHUP): 2 jobs"));
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
 START_TEST(max_concurrent_changes_on_reload)
 {
         struct tickd *t = tickd_start("[daemon]\nmax_concurrent = 1\n", NULL);
@@ -170,7 +197,7 @@ START_TEST(default_timezone_changes_on_reload)
         sighup_and_wait(t);
         ck_assert_ptr_nonnull(strstr(t->log, "default_timezone=Asia/Tokyo "));
         /* Every file is read again under the new zone. */
-        ck_assert_ptr_nonnull(strstr(t->log, "reloaded (SIGHUP): 1 jobs; 1 files loaded, 0 unchanged"));
+        ck_assert_ptr_nonnull(strstr(t->log, "reloaded (SIGHUP): 1 job; 1 file loaded, 0 unchanged"));
         ck_assert_msg(tickd_wait_for(t, "tokyo: konnichiwa\n", 1, 10000), "the job did not run in Tokyo time:\n%s",
                       t->log);
         stop(t);
@@ -184,7 +211,8 @@ START_TEST(unknown_default_timezone_on_reload_is_rejected)
         write_conf(t, "[daemon]\nmax_concurrent = 2\ndefault_timezone = Mars/Olympus_Mons\n");
         size_t mark = t->log_len;
         sighup_and_wait(t);
-        ck_assert_ptr_nonnull(strstr(t->log + mark, "default_timezone: Mars/Olympus_Mons: "));
+        ck_assert_ptr_nonnull(
+                strstr(t->log + mark, "tickd.conf:3 msg=\"default_timezone: unknown time zone 'Mars/Olympus_Mons'"));
         ck_assert_ptr_nonnull(strstr(t->log + mark, "rejected; the previous settings stay in force"));
         ck_assert_ptr_null(strstr(t->log + mark, "settings in force"));
         stop(t);
@@ -325,6 +353,60 @@ START_TEST(unsafe_tickd_conf_stops_start_up)
 }
 END_TEST
 
+/* An unknown default_timezone gets the verdict any error in tickd.conf
+ * gets at start-up (and from tickd --check): tickd does not start, and
+ * says where; it never runs the zone-less jobs in UTC instead. */
+START_TEST(unknown_default_timezone_stops_start_up)
+{
+        char config_dir[4200], *err;
+        char *dir = make_tree();
+        snprintf(config_dir, sizeof(config_dir), "%s/config", dir);
+        char *conf = harness_write_file(config_dir, "tickd.conf", "[daemon]\ndefault_timezone = Mars/Base\n");
+        char want[4400];
+        snprintf(want, sizeof(want), "%s:2 msg=\"default_timezone: unknown time zone 'Mars/Base'", conf);
+        ck_assert_int_eq(run_tickd(dir, false, &err), 1);
+        ck_assert_msg(strstr(err, want) && strstr(err, "not starting"), "got: %s", err);
+        ck_assert_msg(!strstr(err, "using UTC"), "got: %s", err);
+        free(err);
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1); /* tickd --check */
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+        free(conf);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* tickd --check judges scope = fleet by tickd.conf's [fleet] section, and
+ * names a bad [fleet] key at its line. */
+START_TEST(check_judges_scope_fleet_by_tickd_conf)
+{
+        char config_dir[4200], jobs_dir[4300], want[4400], *err;
+        char *dir = make_tree();
+        snprintf(config_dir, sizeof(config_dir), "%s/config", dir);
+        snprintf(jobs_dir, sizeof(jobs_dir), "%s/jobs.d", config_dir);
+        char *job = harness_write_file(jobs_dir, "f.ini", "[f]\nschedule = @hourly\ncommand = true\nscope = fleet\n");
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1);
+        snprintf(want, sizeof(want), "%s:4: error: scope = fleet needs a [fleet] section in tickd.conf", job);
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+
+        char *conf =
+                harness_write_file(config_dir, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1:2379\nname = t\n");
+        ck_assert_int_eq(run_tickd(dir, true, &err), 0);
+        ck_assert_msg(!strstr(err, "error"), "got: %s", err);
+        free(err);
+
+        free(harness_write_file(config_dir, "tickd.conf", "[fleet]\nendpoints = http://127.0.0.1:2379\nnmae = t\n"));
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1);
+        snprintf(want, sizeof(want), "%s:3 msg=\"unknown key 'nmae' in [fleet]\"", conf);
+        ck_assert_msg(strstr(err, want), "got: %s", err);
+        free(err);
+        free(conf);
+        free(job);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 /* On a reload the file is rejected with its name and the reason, and the
  * settings in force stay. */
 START_TEST(unsafe_tickd_conf_on_reload_is_rejected)
@@ -398,10 +480,12 @@ static Suite *conf_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, max_concurrent_changes_on_reload);
+        tcase_add_test(tc, fleet_section_on_reload_reads_every_crontab_again);
         tcase_add_test(tc, saving_tickd_conf_reloads);
         tcase_add_test(tc, broken_conf_is_rejected_and_the_settings_in_force_stay);
         tcase_add_test(tc, default_timezone_changes_on_reload);
         tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
+        tcase_add_test(tc, unknown_default_timezone_stops_start_up);
         tcase_add_test(tc, tickctl_reload_reads_tickd_conf_again);
         tcase_add_test(tc, path_changes_on_reload);
         tcase_add_test(tc, unsafe_tickd_conf_on_reload_is_rejected);
@@ -410,6 +494,7 @@ static Suite *conf_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, unsafe_tickd_conf_stops_start_up);
+        tcase_add_test(tc, check_judges_scope_fleet_by_tickd_conf);
         tcase_add_test(tc, untrusted_state_or_runtime_directory_stops_start_up);
         tcase_add_test(tc, state_directory_is_created_private);
         suite_add_tcase(s, tc);

@@ -42,6 +42,30 @@ START_TEST(shell_that_cannot_be_executed_is_an_exec_failure_with_its_errno)
 }
 END_TEST
 
+/* The record of a run that cannot start names what failed: the home
+ * directory it cannot enter (and whose it is), then the user who has gone. */
+START_TEST(missing_home_and_deleted_user_are_named)
+{
+        char name[64];
+        harness_user_add("tkhm", name, sizeof(name), NULL, NULL); /* --no-create-home */
+        struct tickd *t = tickd_start(NULL, NULL);
+        char job[256], want[512];
+        snprintf(job, sizeof(job), "[h]\nschedule = * * * * * *\ncommand = true\nuser = %s\n", name);
+        tickd_write_job(t, "h.ini", job);
+        snprintf(want, sizeof(want),
+                 "msg=\"run of h failed: cannot enter /home/%s, the home directory of user '%s' (set "
+                 "working_directory=): No such file or directory\"",
+                 name, name);
+        ck_assert_msg(tickd_wait_for(t, want, 1, 8000), "log:\n%s", t->log);
+        harness_user_del(name);
+        snprintf(want, sizeof(want), "msg=\"run of h failed: user '%s' does not exist (deleted since?)\"", name);
+        ck_assert_msg(tickd_wait_for(t, want, 1, 8000), "log:\n%s", t->log);
+        int status = tickd_stop(t, SIGTERM, 20000);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
         Suite *s = suite_create("daemon-exec");
@@ -49,6 +73,7 @@ static Suite *exec_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, shell_that_cannot_be_executed_is_an_exec_failure_with_its_errno);
+        tcase_add_test(tc, missing_home_and_deleted_user_are_named);
         suite_add_tcase(s, tc);
         return s;
 }

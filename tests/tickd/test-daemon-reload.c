@@ -259,9 +259,9 @@ START_TEST(rejected_file_is_not_logged_again_while_unchanged)
         ck_assert(tickd_wait_for(t, "bad.ini rejected", 1, 8000));
         /* Until other.ini is in (a reload may see only the editor's
          * temporary file first), so that the SIGHUP finds it unchanged. */
-        int loads = tickd_count(t, "; 1 files loaded,");
+        int loads = tickd_count(t, "; 1 file loaded,");
         tickd_write_job(t, "other.ini", "[other]\nschedule = @hourly\ncommand = true\n");
-        ck_assert(tickd_wait_for(t, "; 1 files loaded,", loads + 1, 8000));
+        ck_assert(tickd_wait_for(t, "; 1 file loaded,", loads + 1, 8000));
         ck_assert_int_eq(kill(t->pid, SIGHUP), 0);
         ck_assert(tickd_wait_for(t, "reloaded (SIGHUP)", 1, 8000));
         ck_assert_ptr_nonnull(strstr(strstr(t->log, "reloaded (SIGHUP)"), "1 unchanged, 1 rejected"));
