@@ -11,7 +11,7 @@
 
 bool fleet_state_is_final(const char *state)
 {
-        static const char *const finals[] = { "succeeded", "failed", "timed-out", "cancelled",
+        static const char *const finals[] = { "succeeded", "failed",  "timed-out", "cancelled",
                                               "lost",      "skipped", "dropped" };
         for (size_t i = 0; i < sizeof(finals) / sizeof(finals[0]); i++)
                 if (strcmp(state, finals[i]) == 0)

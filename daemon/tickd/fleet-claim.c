@@ -32,6 +32,7 @@ void fleet_run_free(struct fleet_run *run)
                 run->next->prev = run->prev;
         sd_event_source_disable_unref(run->answer);
         free(run->written);
+        free(run->sending);
         free(run);
 }
 
@@ -117,15 +118,16 @@ static void on_run_reply(void *userdata, int error, const struct etcd_response *
 {
         struct run_request *req = userdata;
         struct fleet_run *run = req->run;
+        struct fleet *f = run->fleet; /* REPLY may free RUN */
         run_reply_fn reply = req->reply;
         free(req);
         run->busy = false;
-        if (!run->fleet->freeing) {
+        if (!f->freeing) {
                 if (!error)
-                        run->fleet->last_ok_usec = fleet_now_mono();
+                        f->last_ok_usec = fleet_now_mono();
                 reply(run, error, resp);
         }
-        fleet_request_done(run->fleet);
+        fleet_request_done(f);
 }
 
 /* Sends T about RUN (taking T); on failure to send, REPLY hears the error
@@ -467,8 +469,9 @@ int fleet_claim(struct fleet *f, const struct job *job, int64_t scheduled_usec, 
         struct fleet_run *run = f->freeing ? NULL : calloc(1, sizeof(*run));
         if (!run)
                 return -ENOMEM;
-        *run = (struct fleet_run){ .fleet = f, .phase = RUN_CLAIMING, .overlap = job->overlap, .done = done,
-                                   .userdata = userdata };
+        *run = (struct fleet_run){
+                .fleet = f, .phase = RUN_CLAIMING, .overlap = job->overlap, .done = done, .userdata = userdata
+        };
         snprintf(run->record.job, sizeof(run->record.job), "%s", job->name);
         snprintf(run->record.node, sizeof(run->record.node), "%s", f->node);
         snprintf(run->record.run_id, sizeof(run->record.run_id), "%s", run_id);
@@ -510,6 +513,10 @@ static bool run_final(const struct fleet_run *run) { return fleet_state_is_final
 static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_response *resp)
 {
         struct fleet_record theirs;
+        char *sent = run->sending;
+        run->sending = NULL;
+        if (error || !resp->succeeded)
+                free(sent);
         if (error) {
                 run->retry = true;
                 return;
@@ -531,11 +538,7 @@ static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_re
                 return;
         }
         free(run->written);
-        run->written = fleet_record_to_json(&run->record);
-        if (run_final(run)) {
-                fleet_run_free(run);
-                return;
-        }
+        run->written = sent; /* the record may have moved on meanwhile: run_sync() sees to that */
         run_sync(run);
 }
 
@@ -548,7 +551,8 @@ static int sync_final_ops(struct fleet_run *run, struct etcd_txn *t, const char 
         _cleanup_free_ char *last = fleet_key_last(f->name, run->record.job);
         _cleanup_free_ char *open = fleet_key_open(f->name, f->node, run->record.job, run->record.scheduled_usec);
         _cleanup_free_ char *running = fleet_key_running(f->name, run->record.job);
-        if (!last || !open || !running || etcd_txn_put(t, ETCD_SUCCESS, last, json, strlen(json), f->retention_lease) < 0 ||
+        if (!last || !open || !running ||
+            etcd_txn_put(t, ETCD_SUCCESS, last, json, strlen(json), f->retention_lease) < 0 ||
             etcd_txn_delete(t, ETCD_SUCCESS, open, false) < 0)
                 return -ENOMEM;
         if (!run->holds_running)
@@ -595,8 +599,13 @@ static void run_sync(struct fleet_run *run)
                 run->retry = true;
                 return;
         }
-        if (run_send(run, t, on_sync_reply) < 0)
+        run->sending = json;
+        json = NULL;
+        if (run_send(run, t, on_sync_reply) < 0) {
                 run->retry = true;
+                free(run->sending);
+                run->sending = NULL;
+        }
 }
 
 static struct fleet_run *run_by_id(struct fleet *f, const char *run_id)

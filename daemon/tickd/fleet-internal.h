@@ -24,11 +24,12 @@ struct fleet_run {
         enum fleet_run_phase phase;
         enum overlap_policy overlap;
         struct fleet_record record;
-        char *written;      /* NULL = nothing of ours in etcd */
-        bool holds_running; /* running/JOB names this run */
-        bool busy;          /* a request about it is under way */
-        bool retry;         /* its last write failed: again at the next heartbeat */
-        unsigned attempts;  /* claim transactions sent */
+        char *written;                       /* NULL = nothing of ours in etcd */
+        char *sending;                       /* the record of the write under way */
+        bool holds_running;                  /* running/JOB names this run */
+        bool busy;                           /* a request about it is under way */
+        bool retry;                          /* its last write failed: again at the next heartbeat */
+        unsigned attempts;                   /* claim transactions sent */
         char other_node[FLEET_NAME_MAX + 1]; /* RUN_WAITING: whose run it waits for */
         fleet_claimed_fn done;               /* until the claim is answered */
         void *userdata;
@@ -46,15 +47,15 @@ struct fleet {
         void *userdata;
 
         sd_event_source *heartbeat;
-        int64_t lease;           /* the node's lease, 0 = none */
-        int64_t retention_lease; /* records' lease, 0 = none */
+        int64_t lease;                   /* the node's lease, 0 = none */
+        int64_t retention_lease;         /* records' lease, 0 = none */
         uint64_t retention_granted_usec; /* CLOCK_MONOTONIC */
         uint64_t last_ok_usec;           /* CLOCK_MONOTONIC: etcd last answered */
         int64_t started_usec;
         bool granting, ticking, retention_granting, revoking;
-        bool registered;      /* this node's key is in etcd under the current lease */
+        bool registered;         /* this node's key is in etcd under the current lease */
         unsigned lost_in_flight; /* lost-run checks under way */
-        bool first_tick_done; /* this node's own open runs of a previous instance handled */
+        bool first_tick_done;    /* this node's own open runs of a previous instance handled */
         bool stopping;
         bool freeing;
         bool unavailable_logged;

@@ -11,7 +11,7 @@
 #include "shared/clock.h"
 #include "tickd/fleet-internal.h"
 
-#define USEC_PER_SEC     UINT64_C(1000000)
+#define USEC_PER_SEC       UINT64_C(1000000)
 #define LOST_IN_FLIGHT_MAX 64 /* lost runs handled at once; the rest at later heartbeats */
 
 uint64_t fleet_now_mono(void) { return clock_now_usec(CLOCK_MONOTONIC); }
@@ -142,8 +142,7 @@ static void on_keepalive(void *userdata, int error, const struct etcd_response *
 static void leases_renew(struct fleet *f)
 {
         uint64_t step = f->retention_usec / 7;
-        if (!f->retention_granting &&
-            (!f->retention_lease || fleet_now_mono() - f->retention_granted_usec >= step) &&
+        if (!f->retention_granting && (!f->retention_lease || fleet_now_mono() - f->retention_granted_usec >= step) &&
             etcd_lease_grant(f->etcd, (int64_t)((f->retention_usec + step) / USEC_PER_SEC), on_retention_lease, f) ==
                     0) {
                 f->retention_granting = true;
@@ -199,7 +198,8 @@ static void on_lost_read(void *userdata, int error, const struct etcd_response *
 {
         struct lost_check *c = userdata;
         struct fleet *f = c->f;
-        const struct etcd_kv *kv = !error && resp->n_results > 0 && resp->results[0].n_kvs > 0 ? resp->results[0].kvs : NULL;
+        const struct etcd_kv *kv =
+                !error && resp->n_results > 0 && resp->results[0].n_kvs > 0 ? resp->results[0].kvs : NULL;
         struct etcd_txn *t = kv || !error ? etcd_txn_new() : NULL;
         _cleanup_free_ char *json = NULL, *last = NULL;
         bool pending = kv && fleet_record_from_json(kv->value, kv->value_len, &c->record) == 0 &&
@@ -219,9 +219,9 @@ static void on_lost_read(void *userdata, int error, const struct etcd_response *
         }
         if (f->freeing || !t || etcd_txn_compare_int(t, c->open_key, ETCD_CREATE_REVISION, ETCD_GREATER, 0) < 0 ||
             (kv && etcd_txn_compare_int(t, kv->key, ETCD_MOD_REVISION, ETCD_EQUAL, kv->mod_revision) < 0) ||
-            (pending && (!json || !last || etcd_txn_put(t, ETCD_SUCCESS, kv->key, json, strlen(json),
-                                                        f->retention_lease) < 0 ||
-                         etcd_txn_put(t, ETCD_SUCCESS, last, json, strlen(json), f->retention_lease) < 0)) ||
+            (pending &&
+             (!json || !last || etcd_txn_put(t, ETCD_SUCCESS, kv->key, json, strlen(json), f->retention_lease) < 0 ||
+              etcd_txn_put(t, ETCD_SUCCESS, last, json, strlen(json), f->retention_lease) < 0)) ||
             etcd_txn_delete(t, ETCD_SUCCESS, c->open_key, false) < 0 || etcd_txn(f->etcd, t, on_lost_written, c) < 0) {
                 if (t && !f->freeing)
                         log_msg(LOG_DEBUG, "fleet: lost run check of %s deferred", c->open_key);
@@ -415,10 +415,11 @@ void fleet_free(struct fleet *f)
                 fleet_claimed_fn done = run->done;
                 run->done = NULL;
                 if (done)
-                        done(run->userdata, &(struct fleet_claim_result){ .verdict = FLEET_CANCELLED,
-                                                                          .job = run->record.job,
-                                                                          .run_id = run->record.run_id,
-                                                                          .scheduled_usec = run->record.scheduled_usec });
+                        done(run->userdata,
+                             &(struct fleet_claim_result){ .verdict = FLEET_CANCELLED,
+                                                           .job = run->record.job,
+                                                           .run_id = run->record.run_id,
+                                                           .scheduled_usec = run->record.scheduled_usec });
                 fleet_run_free(run);
         }
         for (size_t i = 0; i < f->n_hash_warned; i++)
@@ -476,17 +477,17 @@ int fleet_new_from_config(const struct fleet_config *config, sd_event *event, fl
                                    .user = config->user,
                                    .password = password,
                                    .timeout_usec = config->claim_timeout_usec };
-        int r = fleet_new(&(struct fleet_options){ .etcd = &eo,
-                                                   .name = config->name,
-                                                   .node = config->node ? config->node : host,
-                                                   .run_when_unavailable = config->on_unavailable ==
-                                                                           FLEET_UNAVAILABLE_RUN,
-                                                   .retention_usec = config->retention_usec,
-                                                   .lease_ttl_usec = config->lease_ttl_usec,
-                                                   .claim_timeout_usec = config->claim_timeout_usec,
-                                                   .cancel = cancel,
-                                                   .userdata = userdata },
-                          out);
+        int r = fleet_new(
+                &(struct fleet_options){ .etcd = &eo,
+                                         .name = config->name,
+                                         .node = config->node ? config->node : host,
+                                         .run_when_unavailable = config->on_unavailable == FLEET_UNAVAILABLE_RUN,
+                                         .retention_usec = config->retention_usec,
+                                         .lease_ttl_usec = config->lease_ttl_usec,
+                                         .claim_timeout_usec = config->claim_timeout_usec,
+                                         .cancel = cancel,
+                                         .userdata = userdata },
+                out);
         if (password)
                 explicit_bzero(password, strlen(password));
         return r;

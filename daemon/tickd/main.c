@@ -651,7 +651,7 @@ static int daemon_setup(struct daemon *d)
 static void daemon_done(struct daemon *d)
 {
         d->control = control_daemon_free(d->control); /* before the scheduler: it reports to it */
-        fleet_free(d->fleet); /* claims still pending end here (the scheduler hears of them) */
+        fleet_free(d->fleet);                         /* claims still pending end here (the scheduler hears of them) */
         if (d->scheduler)
                 scheduler_forget_fleet(d->scheduler);
         scheduler_free(d->scheduler);

@@ -23,11 +23,9 @@
 
 static const char *const node_names[N_NODES] = { "a", "b", "c" };
 
-static const char crontab[] = "[defaults]\n"
-                              "command = true\n"
-                              "\n"
-                              "[tick]\n"
+static const char crontab[] = "[tick]\n"
                               "schedule = * * * * * *\n"
+                              "command = true\n"
                               "scope = fleet\n"
                               "\n"
                               "[slow]\n"
@@ -36,7 +34,8 @@ static const char crontab[] = "[defaults]\n"
                               "scope = fleet\n"
                               "\n"
                               "[host]\n"
-                              "schedule = * * * * * *\n";
+                              "schedule = * * * * * *\n"
+                              "command = true\n";
 
 struct fleet_test {
         struct etcd_cluster *cluster;
@@ -109,6 +108,37 @@ static long long instants(const char *log, const char *event, const char *job, l
         return last;
 }
 
+/* How many `started` records LOG has for JOB's instant T. */
+static int started_at(const char *log, const char *job, long long t)
+{
+        char needle[256];
+        int n = 0;
+        snprintf(needle, sizeof(needle), "event=started job=%s ", job);
+        for (const char *line = strstr(log, needle); line; line = strstr(line + 1, needle)) {
+                const char *sched = strstr(line, " scheduled=");
+                const char *nl = strchr(line, '\n');
+                if (sched && (!nl || sched < nl) && atoll(sched + strlen(" scheduled=")) == t)
+                        n++;
+        }
+        return n;
+}
+
+/* Each node's log in $TICKD_FLEET_LOGS/NODE.log when that is set: what
+ * to read when a check fails. */
+static void logs_save(struct fleet_test *ft)
+{
+        const char *dir = getenv("TICKD_FLEET_LOGS");
+        for (int i = 0; dir && i < N_NODES; i++) {
+                char path[4096];
+                snprintf(path, sizeof(path), "%s/%s.log", dir, node_names[i]);
+                FILE *f = fopen(path, "we");
+                if (f) {
+                        fputs(ft->node[i]->log, f);
+                        fclose(f);
+                }
+        }
+}
+
 /* Between FROM and TO (s), every instant of JOB (each STEP s) started on exactly one
  * node, or was skipped or lost with a record saying why; returns how
  * many started. */
@@ -123,6 +153,7 @@ static int check_exactly_once(struct fleet_test *ft, const char *job, long long 
                 instants(ft->node[i]->log, "lost", job, from, explained);
         }
         int ran = 0;
+        logs_save(ft);
         for (long long t = from; t <= to; t++) {
                 if (t % step != 0)
                         continue;
@@ -176,15 +207,10 @@ static void on_runs(void *userdata, int error, const struct etcd_response *resp)
                 if (t < w->from || t > w->to || strcmp(rec.state, "succeeded") != 0)
                         continue;
                 w->count++;
-                char needle[64];
-                snprintf(needle, sizeof(needle), "event=started job=tick ");
                 bool found = false;
                 for (int n = 0; n < N_NODES; n++)
-                        if (strcmp(node_names[n], rec.node) == 0) {
-                                int c[1] = { 0 };
-                                instants(w->ft->node[n]->log, "started", "tick", t, c);
-                                found = c[0] == 1;
-                        }
+                        if (strcmp(node_names[n], rec.node) == 0)
+                                found = started_at(w->ft->node[n]->log, "tick", t) == 1;
                 if (!found)
                         w->mismatches++;
         }
