@@ -11,7 +11,7 @@ BUILD    := build
 # installs whichever are missing (and does nothing when all are present).
 DEPS := build-essential pkg-config libsystemd-dev libinih-dev check mandoc \
         clang libclang-rt-14-dev valgrind systemd tzdata procps util-linux \
-        bsdutils passwd dbus-bin debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
+        bsdutils passwd dbus-bin groff-base debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
 
 PKGS     := libsystemd inih check
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
@@ -147,6 +147,7 @@ check-docs:
 	  if [ -n "$$out" ]; then echo "$$out"; echo "mandoc -Tlint: $$m is not clean"; exit 1; fi; \
 	  echo "mandoc -Tlint: $$m clean"; \
 	done
+	@tests/docs/check-man-quotes.sh $(MANPAGES)
 
 run: deps all
 	@mkdir -p $(BUILD)/run/state $(BUILD)/run/runtime
