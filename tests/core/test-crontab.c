@@ -878,6 +878,26 @@ START_TEST(next_run_more_than_a_year_away)
 }
 END_TEST
 
+START_TEST(step_that_never_repeats_is_named)
+{
+        struct diagnostics d = lint("[x]\nschedule = 0 */30 * * *\ncommand = x\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.items[0].line, 2);
+        ck_assert_str_eq(d.items[0].message,
+                         "schedule: job 'x' has step 30 in the hour field, which never repeats there: it means hour 0 "
+                         "only");
+        diag_free(&d);
+        d = lint("[x]\nschedule = 0 0 1 */20 *\ncommand = x\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(
+                strstr(d.items[0].message, "step 20 in the month field, which never repeats there: it means month 1"));
+        diag_free(&d);
+        d = lint("[x]\nschedule = 0 9-17/4 * * *\ncommand = x\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+}
+END_TEST
+
 START_TEST(schedule_that_never_runs_again)
 {
         struct diagnostics d = lint("[once]\nschedule = 2020-01-01 00:00\ncommand = x\n", JAN_1_2026);
@@ -1709,6 +1729,7 @@ static Suite *crontab_suite(void)
         tcase_add_loop_test(tc, no_dst_warning_for_cadence_or_safe_times, 0, ELEMENTSOF(dst_quiet));
         tcase_add_test(tc, next_run_more_than_a_year_away);
         tcase_add_test(tc, schedule_that_never_runs_again);
+        tcase_add_test(tc, step_that_never_repeats_is_named);
         tcase_add_test(tc, timeout_longer_than_interval_with_overlap_allow);
         suite_add_tcase(s, tc);
 
