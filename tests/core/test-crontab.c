@@ -292,10 +292,31 @@ END_TEST
 START_TEST(value_keeps_equals_signs_and_quotes)
 {
         struct crontab_file *f = load_ok("[j]\nschedule = * * * * *\ncommand = env A=b \"c = d\"\n"
-                                         "environment = OPTS=--x=1 --y=\"2\"\n");
+                                         "environment = OPTS=--x=1 --y=2\n");
         ck_assert_str_eq(f->jobs[0]->command, "env A=b \"c = d\"");
-        ck_assert_str_eq(f->jobs[0]->environment[0], "OPTS=--x=1 --y=\"2\"");
+        ck_assert_str_eq(f->jobs[0]->environment[0], "OPTS=--x=1 --y=2");
         crontab_file_free(f);
+}
+END_TEST
+
+/* As systemd's Environment=: quotes around the assignment or the value go. */
+START_TEST(environment_is_unquoted_as_systemd)
+{
+        struct crontab_file *f = load_ok(JOB "environment = Q=\"x\"\nenvironment = \"R=a b\"\n"
+                                             "environment = S='it\\'s'\nenvironment = T=\"1\\t2\"\n");
+        ck_assert_str_eq(f->jobs[0]->environment[0], "Q=x");
+        ck_assert_str_eq(f->jobs[0]->environment[1], "R=a b");
+        ck_assert_str_eq(f->jobs[0]->environment[2], "S=it's");
+        ck_assert_str_eq(f->jobs[0]->environment[3], "T=1\t2");
+        crontab_file_free(f);
+}
+END_TEST
+
+START_TEST(environment_quote_errors_name_the_line)
+{
+        assert_error(JOB "environment = Q=\"x\n", 4, "environment: 'Q=\"x': no closing \"");
+        assert_error(JOB "environment = Q=\"\\q\"\n", 4, "environment: 'Q=\"\\q\"': unknown escape '\\q'");
+        assert_error(JOB "environment = \"1X=3\"\n", 4, "environment: '\"1X=3\"' is not NAME=value");
 }
 END_TEST
 
@@ -1694,6 +1715,8 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, command_is_verbatim_with_semicolons_and_hashes);
         tcase_add_test(tc, inih_settings_cannot_change_what_we_read);
         tcase_add_test(tc, value_keeps_equals_signs_and_quotes);
+        tcase_add_test(tc, environment_is_unquoted_as_systemd);
+        tcase_add_test(tc, environment_quote_errors_name_the_line);
         tcase_add_test(tc, environment_later_setting_replaces);
         tcase_add_test(tc, continuation_lines_join_the_command);
         tcase_add_test(tc, repeated_key_is_not_a_continuation);
