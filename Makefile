@@ -148,6 +148,8 @@ check-docs:
 	  echo "mandoc -Tlint: $$m clean"; \
 	done
 	@tests/docs/check-man-quotes.sh $(MANPAGES)
+	@for f in README.md man/tickd.8; do grep -q 'enable-linger' $$f || \
+	  { echo "check-docs: $$f does not say how a user's jobs run while logged out (loginctl enable-linger)"; exit 1; }; done
 
 run: deps all
 	@mkdir -p $(BUILD)/run/state $(BUILD)/run/runtime
