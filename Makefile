@@ -151,8 +151,11 @@ check-docs:
 	@for f in README.md man/tickd.8; do grep -q 'enable-linger' $$f || \
 	  { echo "check-docs: $$f does not say how a user's jobs run while logged out (loginctl enable-linger)"; exit 1; }; done
 
+# tickd logs to stderr here, so tickctl history and logs have nothing to
+# read; status, list, next, run and cancel talk to it with the line below.
 run: deps all
 	@mkdir -p $(BUILD)/run/state $(BUILD)/run/runtime
+	@echo "make run: from another terminal: $(CURDIR)/$(BUILD)/tickctl status --runtime-dir $(CURDIR)/$(BUILD)/run/runtime --config-dir $(CURDIR)/config --state-dir $(CURDIR)/$(BUILD)/run/state"
 	exec $(BUILD)/tickd --config-dir $(CURDIR)/config --state-dir $(CURDIR)/$(BUILD)/run/state \
 	  --runtime-dir $(CURDIR)/$(BUILD)/run/runtime --log-target stderr
 
