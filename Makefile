@@ -15,7 +15,7 @@ BUILD    := build
 # tree (ETCD below; README, Dependencies, says why).
 DEPS_RUN  := build-essential pkg-config libsystemd-dev libinih-dev libcurl4-openssl-dev libjson-c-dev tzdata
 DEPS_TEST := check mandoc clang libclang-rt-14-dev valgrind systemd procps util-linux \
-             bsdutils passwd dbus-bin debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
+             bsdutils passwd dbus-bin groff-base debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
 DEPS      := $(DEPS_RUN) $(DEPS_TEST)
 
 PKGS     := libsystemd inih check libcurl json-c
@@ -178,9 +178,15 @@ check-docs:
 	  if [ -n "$$out" ]; then echo "$$out"; echo "mandoc -Tlint: $$m is not clean"; exit 1; fi; \
 	  echo "mandoc -Tlint: $$m clean"; \
 	done
+	@tests/docs/check-man-quotes.sh $(MANPAGES)
+	@for f in README.md man/tickd.8; do grep -q 'enable-linger' $$f || \
+	  { echo "check-docs: $$f does not say how a user's jobs run while logged out (loginctl enable-linger)"; exit 1; }; done
 
+# tickd logs to stderr here, so tickctl history and logs have nothing to
+# read; status, list, next, run and cancel talk to it with the line below.
 run: all
 	@mkdir -p $(BUILD)/run/state $(BUILD)/run/runtime
+	@echo "make run: from another terminal: $(CURDIR)/$(BUILD)/tickctl status --runtime-dir $(CURDIR)/$(BUILD)/run/runtime --config-dir $(CURDIR)/config --state-dir $(CURDIR)/$(BUILD)/run/state"
 	exec $(BUILD)/tickd --config-dir $(CURDIR)/config --state-dir $(CURDIR)/$(BUILD)/run/state \
 	  --runtime-dir $(CURDIR)/$(BUILD)/run/runtime --log-target stderr
 

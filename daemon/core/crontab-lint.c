@@ -134,6 +134,21 @@ static int64_t shortest_interval(const struct job *job, const struct tz *zone, i
         return shortest;
 }
 
+/* Step 30 in the hour field is valid cron (hour 0 only) but reads like "every 30 hours". */
+static int lint_lone_step(const struct job *job, unsigned line, struct diagnostics *diags)
+{
+        int step, value;
+        const char *field = schedule_lone_step(job->schedule, &step, &value);
+        if (!field)
+                return 0;
+        if (diag_add_key(diags, DIAG_WARNING, job->file, line, "schedule",
+                         "schedule: job '%s' has step %d in the %s field, which never repeats there: it means %s %d "
+                         "only",
+                         job->name, step, field, field, value) < 0)
+                return -ENOMEM;
+        return 1;
+}
+
 int crontab_lint_job(const struct job *job, int64_t now, struct diagnostics *diags)
 {
         if (!job->schedule || schedule_kind(job->schedule) == SCHEDULE_REBOOT)
@@ -160,6 +175,10 @@ int crontab_lint_job(const struct job *job, int64_t now, struct diagnostics *dia
                         return -ENOMEM;
                 n++;
         }
+        r = lint_lone_step(job, line, diags);
+        if (r < 0)
+                return r;
+        n += r;
         r = lint_dst(job, zone, now, diags);
         if (r < 0)
                 return r;

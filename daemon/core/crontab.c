@@ -22,6 +22,7 @@
 #include "core/inifile.h"
 #include "core/strv.h"
 #include "core/timespan.h"
+#include "core/unquote.h"
 
 enum key_id {
         KEY_SCHEDULE,
@@ -440,28 +441,35 @@ static void set_span(struct parse *ps, unsigned line, const char *key, const cha
                 PARSE_ERROR(ps, line, key, "%s: '%s' is not a time span (examples: 90s, 15m, 2h 30min, 1d)", key, v);
 }
 
-static void set_environment(struct parse *ps, struct job *job, unsigned line, const char *v)
+static void set_environment(struct parse *ps, struct job *job, unsigned line, const char *text)
 {
+        _cleanup_free_ char *v = NULL;
+        char err[128] = "";
+        int r = unquote_value(text, &v, err, sizeof(err));
+        if (r == -ENOMEM) {
+                ps->error = r;
+                return;
+        }
+        if (r < 0) {
+                PARSE_ERROR(ps, line, "environment", "environment: '%s': %s", text, err);
+                return;
+        }
         const char *eq = strchr(v, '=');
         if (!eq || !valid_env_name(v, (size_t)(eq - v))) {
                 PARSE_ERROR(ps, line, "environment",
                             "environment: '%s' is not NAME=value (NAME: letters, digits and '_', "
                             "not starting with a digit)",
-                            v);
+                            text);
                 return;
         }
         if (ps->environment_full)
                 return; /* reported once; the rest need no scan */
         size_t name_len = (size_t)(eq - v) + 1, n = 0;
-        char *copy = strdup(v);
-        if (!copy) {
-                ps->error = -ENOMEM;
-                return;
-        }
+        char *copy = TAKE_PTR(v);
         /* Linear in the file: CRONTAB_MAX_ENVIRONMENT bounds this scan. */
         if (job->environment)
                 for (; job->environment[n]; n++)
-                        if (strncmp(job->environment[n], v, name_len) == 0) {
+                        if (strncmp(job->environment[n], copy, name_len) == 0) {
                                 /* A later setting of a variable replaces the earlier one. */
                                 free(job->environment[n]);
                                 job->environment[n] = copy;

@@ -38,6 +38,9 @@ struct schedule {
         uint64_t period;          /* @every, seconds */
         struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
         const struct tz *zone; /* named in the expression, or NULL */
+        /* cron: the first field whose step never repeats (step 30 in hours), or NULL */
+        const char *lone_step_field;
+        int lone_step, lone_step_value;
 };
 
 /* Fills the derived fields (weekday_days) once the fields are set, and

@@ -6,11 +6,15 @@
  *   - cron: a day field that starts with "*" (a step on "*" too) is
  *     unrestricted for the Vixie OR rule, as in Vixie cron and cronie;
  *     "5/15" means 5-max/15; a weekday range may end in SUN (FRI-SUN is
- *     5-7); any other range whose start is after its end is an error.
+ *     5-7); any other range whose start is after its end is an error;
+ *     a step larger than its range spans ("*" then "/30" in hours) matches
+ *     the first value only, as in Vixie cron, cronie and croniter.
  *   - calendar: "M~D" and "M-~D" both count D days from the month's end;
  *     a star with a repetition ("*" then "/N") means MIN/N; fractions of
  *     seconds are refused (tickd works in whole seconds); two-digit years
- *     are 19xx/20xx as in systemd; years run 1970-9999. */
+ *     are 19xx/20xx as in systemd; years run 1970-9999; as in systemd, a
+ *     value's repetition must repeat within its field and a range's may
+ *     exceed the range. Differences are listed in tickd.crontab(5). */
 #include "core/schedule-internal.h"
 
 #include <ctype.h>
@@ -107,20 +111,32 @@ static int cron_value(struct parse *p, const struct field *f, const char **s, co
         return 0;
 }
 
+/* A step may exceed its field (step 30 in hours): as in Vixie cron, cronie
+ * and croniter it then matches the range's first value only. */
 static int read_step(struct parse *p, const struct field *f, const char *s, const char *item, int *step)
 {
         long v = read_number(&s);
         if (v == -1 || *s)
                 return fail(p, -EINVAL, "%s: '%s' has no valid step", f->name, item);
-        int limit = f->max - f->min + (f == &f_wday ? 0 : 1);
-        if (v < 1 || v > limit)
-                return fail(p, -EINVAL, "%s: step %ld is out of range 1-%d", f->name, v, limit);
+        if (v < 1)
+                return fail(p, -EINVAL, "%s: step %s is out of range 1-999999999", f->name, strchr(item, '/') + 1);
         *step = (int)v;
         return 0;
 }
 
+/* The first step in the expression that never repeats, for crontab_lint_job(). */
+static void note_lone_step(struct schedule *s, const struct field *f, int step, int value)
+{
+        if (s->lone_step_field)
+                return;
+        s->lone_step_field = f->name;
+        s->lone_step = step;
+        s->lone_step_value = value;
+}
+
 /* One cron field: "*", lists, ranges, steps, names. */
-static int cron_field(struct parse *p, const struct field *f, const char *text, uint64_t *mask, bool *star)
+static int cron_field(struct parse *p, const struct field *f, const char *text, uint64_t *mask, bool *star,
+                      struct schedule *sched)
 {
         char buf[128];
         if (strlen(text) >= sizeof(buf))
@@ -166,6 +182,8 @@ static int cron_field(struct parse *p, const struct field *f, const char *text, 
                                 return fail(p, -EINVAL, "%s: '%s' is not a number%s", f->name, item,
                                             f->names ? " or name" : "");
                 }
+                if (slash && lo + step > hi)
+                        note_lone_step(sched, f, step, lo);
                 for (int v = lo; v <= hi; v += step)
                         *mask |= UINT64_C(1) << v;
         }
@@ -194,7 +212,7 @@ static int parse_cron(struct parse *p, char **words, int n, struct schedule *s)
         bool stars[6] = { false };
 
         for (int i = skip; i < 6; i++) {
-                int r = cron_field(p, six[i], words[i - skip], &masks[i], &stars[i]);
+                int r = cron_field(p, six[i], words[i - skip], &masks[i], &stars[i], s);
                 if (r < 0)
                         return r;
         }
@@ -325,9 +343,18 @@ static int calendar_items(struct parse *p, const struct field *f, const char *co
                         long rep = read_number(&s);
                         if (*s == '.' && f == &f_second)
                                 return fail(p, -EINVAL, "second: '%s': fractions of a second are not supported", comp);
-                        if (rep < 1 || rep > f->max - f->min + 1)
-                                return fail(p, -EINVAL, "%s: repetition '%.*s' is out of range 1-%d", f->name,
-                                            (int)strcspn(rs, ",:-~"), rs, f->max - f->min + 1);
+                        if (rep < 1)
+                                return fail(p, -EINVAL, "%s: repetition '%.*s' is not a number of at least 1", f->name,
+                                            (int)strcspn(rs, ",:-~"), rs);
+                        /* As systemd: a value's repetition must repeat within the field; a
+                         * range's may exceed the range and then selects its start only. */
+                        if (!range && it.first + rep > f->max)
+                                return fail(p, -EINVAL, "%s: repetition '%.*s' never repeats after %ld (at most %ld)",
+                                            f->name, (int)strcspn(rs, ",:-~"), rs, it.first, f->max - it.first);
+                        if (range && rep > it.last - it.first) {
+                                it.last = it.first;
+                                rep = 1;
+                        }
                         if (!range && it.step == 0) {
                                 it.last = f->max;
                                 it.single = true;

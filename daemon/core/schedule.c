@@ -252,6 +252,15 @@ enum schedule_kind schedule_kind(const struct schedule *s) { return (enum schedu
 
 const struct tz *schedule_zone(const struct schedule *s) { return s->zone; }
 
+const char *schedule_lone_step(const struct schedule *s, int *step, int *value)
+{
+        if (s->lone_step_field) {
+                *step = s->lone_step;
+                *value = s->lone_step_value;
+        }
+        return s->lone_step_field;
+}
+
 uint64_t schedule_period(const struct schedule *s) { return s->kind == SCHEDULE_EVERY ? s->period : 0; }
 
 static int next_every(const struct schedule *s, int64_t after, struct schedule_fire *out)

@@ -61,6 +61,12 @@ enum schedule_kind schedule_kind(const struct schedule *s);
 /* The zone named inside the expression, or NULL when it names none. */
 const struct tz *schedule_zone(const struct schedule *s);
 
+/* A cron step larger than its field (step 30 in hours) matches the field's
+ * first value only, as in Vixie cron, cronie and croniter. Returns the name
+ * of the first field with such a step ("hour") and sets STEP and VALUE (the
+ * one value it matches), or returns NULL when every step repeats. */
+const char *schedule_lone_step(const struct schedule *s, int *step, int *value);
+
 /* For @every: the period in seconds; 0 for other kinds. */
 uint64_t schedule_period(const struct schedule *s);
 

@@ -35,7 +35,13 @@
  * "" (no job's can be), whose `running` field is the number of jobs left
  * out and whose description says so. */
 #define CONTROL_LIST_MAX_BYTES (32u * 1024 * 1024)
-/* FILE: path, loaded, first error ("" when loaded), jobs. */
+/* FILE: path, loaded, first error ("" when loaded), jobs. ListFiles's
+ * list, and GetStatus's FILE, RUN and BATCH lists together, are kept
+ * under CONTROL_LIST_MAX_BYTES too; a cut list ends with its marker: a
+ * FILE whose path is "", whose jobs field counts the files left out and
+ * whose error says so; a RUN whose job and run id are "" and whose pid
+ * counts the runs left out; a BATCH whose id is 0 (ids start at 1) and
+ * whose jobs field counts the batches left out. */
 #define CONTROL_FILE_SIG "(sbsu)"
 /* RUN: job, run id, pid, start_usec. */
 #define CONTROL_RUN_SIG "(ssut)"

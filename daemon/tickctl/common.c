@@ -395,6 +395,10 @@ int ctl_print_files(const struct ctl_options *o, sd_bus_message *reply, const ch
                         return r;
                 if (r == 0)
                         break;
+                if (!*path) { /* the marker of a cut list (control-protocol.h): not a file */
+                        fprintf(stderr, "tickctl %s: %s\n", o->command, error);
+                        continue;
+                }
                 if (only_path && strcmp(only_path, path) != 0)
                         continue;
                 rejected += !loaded;

@@ -248,6 +248,10 @@ int ctl_history(int argc, char **argv)
                 fprintf(stderr, "tickctl history: reading the journal: %s\n", strerror(-r));
                 return 2;
         }
+        if (count == 0 && journal_query_explain_empty("history", o.directory, o.user)) {
+                free(runs);
+                return 1;
+        }
         if (o.json)
                 for (size_t i = 0; i < count; i++)
                         print_json(&runs[i]);

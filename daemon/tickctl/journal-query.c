@@ -56,6 +56,44 @@ int journal_query_match_finished(sd_journal *j)
         return 0;
 }
 
+/* 1 when J (with its matches) has an entry, 0 when not, or a negative errno. */
+static int journal_has_entry(sd_journal *j)
+{
+        int r = sd_journal_seek_head(j);
+        return r < 0 ? r : sd_journal_next(j);
+}
+
+bool journal_query_explain_empty(const char *command, const char *directory, bool user)
+{
+        sd_journal *j = NULL;
+        if (journal_query_open(&j, directory, user) < 0)
+                return false;
+        int any = journal_has_entry(j), tickd = 0;
+        if (any > 0) {
+                tickd = journal_query_match_finished(j);
+                if (tickd >= 0)
+                        tickd = journal_query_match(j, "MESSAGE_ID", log_event_message_id(LOG_EVENT_DAEMON_STARTED));
+                if (tickd >= 0)
+                        tickd = journal_has_entry(j);
+        }
+        sd_journal_close(j);
+        if (any < 0 || tickd < 0 || tickd > 0)
+                return false;
+        if (any == 0)
+                fprintf(stderr,
+                        "tickctl %s: the journal%s%s has no entries that you can read (no systemd-journald, or "
+                        "not in its group?); a tickd that logs to its standard error, as make run starts it, "
+                        "writes its runs there\n",
+                        command, directory ? " in " : "", directory ? directory : "");
+        else
+                fprintf(stderr,
+                        "tickctl %s: the journal has no records from tickd at all; a tickd that logs to its "
+                        "standard error (--log-target stderr, as make run starts it) writes its runs there, not "
+                        "to the journal\n",
+                        command);
+        return true;
+}
+
 int journal_query_field(sd_journal *j, const char *field, char **ret)
 {
         const void *data;

@@ -30,6 +30,14 @@ int journal_query_match(sd_journal *j, const char *field, const char *value);
 /* Matches the MESSAGE_ID of every finished-run event. */
 int journal_query_match_finished(sd_journal *j);
 
+/* Why a query found nothing, when the reason is not the query: says on
+ * stderr, after "tickctl COMMAND: ", that the journal (DIRECTORY, NULL =
+ * the local one) has no entries at all, or none from tickd (a tickd that
+ * logs to its standard error, as `make run` starts it, writes nothing
+ * there). Returns true when it said so, false when tickd's records are
+ * there and the query simply matched none of them. */
+bool journal_query_explain_empty(const char *command, const char *directory, bool user);
+
 /* The current entry's FIELD, malloc'd and NUL-terminated; -ENOENT when the
  * entry has no such field. */
 int journal_query_field(sd_journal *j, const char *field, char **ret);

@@ -132,6 +132,10 @@ static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *
                         return r;
                 if (r == 0)
                         break;
+                if (!*path) { /* the marker of a cut list: not a file */
+                        fprintf(stderr, "tickctl list: %s\n", error);
+                        continue;
+                }
                 if (!loaded && (r = table_add_rejected(t, path, error)) < 0)
                         return r;
         }

@@ -142,16 +142,26 @@ static int show(const struct logs_options *o)
                 r = journal_query_match(j, "TICKD_OUTPUT", "stderr");
         if (r >= 0 && o->run_id)
                 r = journal_query_match(j, "TICKD_RUN_ID", o->run_id);
+        size_t lines = 0;
         if (r >= 0 && o->limit >= 0) {
                 /* Position on the N-th newest line, or on the oldest. */
                 r = sd_journal_seek_tail(j);
-                if (r >= 0 && o->limit > 0 && (r = sd_journal_previous_skip(j, (uint64_t)o->limit)) > 0)
+                if (r >= 0 && o->limit > 0 && (r = sd_journal_previous_skip(j, (uint64_t)o->limit)) > 0) {
                         print_line(stdout, j, o);
+                        lines++;
+                }
         } else if (r >= 0)
                 r = sd_journal_seek_head(j);
         for (;;) {
-                while (r >= 0 && (r = sd_journal_next(j)) > 0)
+                while (r >= 0 && (r = sd_journal_next(j)) > 0) {
                         print_line(stdout, j, o);
+                        lines++;
+                }
+                if (r >= 0 && lines == 0 && o->limit != 0 && !o->run_id &&
+                    journal_query_explain_empty("logs", o->directory, o->user)) {
+                        r = 1;
+                        break;
+                }
                 if (r < 0 || !o->follow)
                         break;
                 fflush(stdout);
@@ -162,7 +172,7 @@ static int show(const struct logs_options *o)
                 fprintf(stderr, "tickctl logs: reading the journal: %s\n", strerror(-r));
                 return 2;
         }
-        return 0;
+        return r == 1 ? 1 : 0;
 }
 
 int ctl_logs(int argc, char **argv)

@@ -73,6 +73,11 @@ static int show_daemon_runs(const struct ctl_options *o, sd_bus_message *reply, 
                         return r;
                 if (r == 0)
                         break;
+                if (!*job && !*run_id) { /* the marker of a cut list: PID runs left out */
+                        fprintf(stderr, "tickctl status: %u more run%s not listed: the list is cut at %u MiB\n", pid,
+                                pid == 1 ? "" : "s", CONTROL_LIST_MAX_BYTES / (1024 * 1024));
+                        continue; /* the last item: counted, so "none" is not said */
+                }
                 if (o->json) {
                         printf("%s{\"job\": ", n_runs ? ", " : "");
                         json_write_string(stdout, job);
@@ -102,6 +107,11 @@ static int show_daemon_batch(const struct ctl_options *o, sd_bus_message *reply,
         if ((r = sd_bus_message_read(reply, "ttu", &id, &created, &jobs)) < 0 ||
             (r = sd_bus_message_enter_container(reply, 'a', "s")) < 0)
                 return r;
+        if (id == 0) { /* the marker of a cut list (batch ids start at 1): JOBS batches left out */
+                fprintf(stderr, "tickctl status: %u more batch%s not listed: the list is cut at %u MiB\n", jobs,
+                        jobs == 1 ? "" : "es", CONTROL_LIST_MAX_BYTES / (1024 * 1024));
+                return sd_bus_message_exit_container(reply); /* its empty array */
+        }
         if (o->json) {
                 printf("%s{\"id\": %llu, \"created_usec\": %llu, \"jobs\": %u, \"missing\": [", index ? ", " : "",
                        (unsigned long long)id, (unsigned long long)created, jobs);

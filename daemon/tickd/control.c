@@ -249,6 +249,27 @@ static int append_file(sd_bus_message *m, const struct control_file *f)
 
 /* ---- methods ---- */
 
+/* The bound shared by the lists of one reply (control-protocol.h): a
+ * GetStatus reply's three lists together stay under it, as ListJobs's one
+ * list does. */
+struct budget {
+        size_t bytes;     /* the reply's lists so far, at most */
+        unsigned omitted; /* items of the current list past the bound */
+};
+
+/* Whether an item of SIZE bytes is listed. Once one does not fit, none
+ * after it in the same list is: each list stays a prefix of the daemon's
+ * order. */
+static bool budget_take(struct budget *b, size_t size)
+{
+        if (b->omitted || b->bytes + size > CONTROL_LIST_MAX_BYTES) {
+                b->omitted++;
+                return false;
+        }
+        b->bytes += size;
+        return true;
+}
+
 /* No less than what append_job() adds to a message: each string costs
  * its length, its 4-byte length, its NUL and up to 3 bytes of padding;
  * the struct up to 7 bytes of alignment, its other fields (b t t t i i u)
@@ -275,8 +296,7 @@ struct list_ctx {
         sd_bus_message *reply;
         bool all;
         unsigned count;
-        size_t bytes;     /* the reply's array so far, at most */
-        unsigned omitted; /* jobs past CONTROL_LIST_MAX_BYTES */
+        struct budget budget;
 };
 
 static int list_job_one(const struct control_job *cj, void *userdata)
@@ -290,14 +310,8 @@ static int list_job_one(const struct control_job *cj, void *userdata)
                 ctx->count++;
                 return 0;
         }
-        /* Once one job does not fit, none after it is listed: the list
-         * stays a prefix of the daemon's order. */
-        size_t size = job_wire_size(cj);
-        if (ctx->omitted || ctx->bytes + size > CONTROL_LIST_MAX_BYTES) {
-                ctx->omitted++;
+        if (!budget_take(&ctx->budget, job_wire_size(cj)))
                 return 0;
-        }
-        ctx->bytes += size;
         ctx->count++;
         int r = append_job(ctx->reply, cj);
         return r < 0 ? r : 0;
@@ -331,28 +345,75 @@ static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *err
         struct list_ctx ctx = { .conn = conn, .reply = reply, .all = all };
         if ((r = c->ops->for_each_job(c->userdata, list_job_one, &ctx)) < 0)
                 return r;
-        if (ctx.omitted && (r = append_omitted(reply, ctx.omitted)) < 0)
+        if (ctx.budget.omitted && (r = append_omitted(reply, ctx.budget.omitted)) < 0)
                 return r;
         if ((r = sd_bus_message_close_container(reply)) < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* As job_wire_size(): strings at their length + 8, the struct's
+ * alignment 7, its b and u 8 bytes with 3 of alignment. */
+static size_t file_wire_size(const struct control_file *f)
+{
+        return 7 + 11 + (f->path ? strlen(f->path) : 0) + 8 + (!f->loaded && f->error ? strlen(f->error) : 0) + 8;
+}
+
+/* Strings as above; u and t 12 bytes with 7 of alignment. */
+static size_t run_wire_size(const struct control_run *run)
+{
+        return 7 + 19 + (run->job ? strlen(run->job) : 0) + 8 + (run->run_id ? strlen(run->run_id) : 0) + 8;
+}
+
+/* t t u 20 bytes with 7 of alignment, the array's length and alignment
+ * 8, each name as a string. */
+static size_t batch_wire_size(const struct control_batch *b)
+{
+        size_t size = 7 + 27 + 8;
+        for (size_t i = 0; i < b->n_missing; i++)
+                size += (b->missing[i] ? strlen(b->missing[i]) : 0) + 8;
+        return size;
+}
+
+/* The sentence of a cut list's marker. */
+static const char *omitted_text(char *buf, size_t size, unsigned omitted, const char *what)
+{
+        snprintf(buf, size, "%u more %s%s not listed: the list is cut at %u MiB", omitted, what,
+                 omitted == 1 ? "" : "s", CONTROL_LIST_MAX_BYTES / (1024 * 1024));
+        return buf;
+}
+
+struct files_ctx {
+        sd_bus_message *reply;
+        struct budget *budget;
+};
+
 static int list_file_one(const struct control_file *f, void *userdata)
 {
-        int r = append_file(userdata, f);
+        struct files_ctx *ctx = userdata;
+        if (!budget_take(ctx->budget, file_wire_size(f)))
+                return 0;
+        int r = append_file(ctx->reply, f);
         return r < 0 ? r : 0;
 }
 
 /* Files and their errors are the administrator's business: others get an
- * empty list rather than an error, so `tickctl list --all` still works. */
-static int append_files(struct connection *conn, sd_bus_message *reply)
+ * empty list rather than an error, so `tickctl list --all` still works.
+ * A cut list ends with a FILE whose path is "" (control-protocol.h). */
+static int append_files(struct connection *conn, sd_bus_message *reply, struct budget *budget)
 {
         struct control *c = conn->control;
         int r = sd_bus_message_open_container(reply, 'a', CONTROL_FILE_SIG);
         if (r < 0)
                 return r;
-        if (is_privileged(conn) && (r = c->ops->for_each_file(c->userdata, list_file_one, reply)) < 0)
+        struct files_ctx ctx = { .reply = reply, .budget = budget };
+        budget->omitted = 0;
+        if (is_privileged(conn) && (r = c->ops->for_each_file(c->userdata, list_file_one, &ctx)) < 0)
+                return r;
+        char text[160];
+        if (budget->omitted &&
+            (r = sd_bus_message_append(reply, CONTROL_FILE_SIG, "", 0,
+                                       omitted_text(text, sizeof(text), budget->omitted, "file"), budget->omitted)) < 0)
                 return r;
         return sd_bus_message_close_container(reply);
 }
@@ -364,7 +425,8 @@ static int method_list_files(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 || (r = append_files(conn, reply)) < 0)
+        struct budget budget = { 0 };
+        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 || (r = append_files(conn, reply, &budget)) < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
@@ -528,10 +590,16 @@ static uint64_t rss_kb(void)
 
 static int count_job(const struct control_job *cj, void *userdata) { return list_job_one(cj, userdata); }
 
+struct status_ctx {
+        struct connection *conn;
+        sd_bus_message *reply;
+        struct budget budget;
+};
+
 static int status_run_one(const struct control_run *run, void *userdata)
 {
-        struct list_ctx *ctx = userdata;
-        if (!runs_as_peer(ctx->conn, run->user, run->uid))
+        struct status_ctx *ctx = userdata;
+        if (!runs_as_peer(ctx->conn, run->user, run->uid) || !budget_take(&ctx->budget, run_wire_size(run)))
                 return 0;
         int r = sd_bus_message_append(ctx->reply, CONTROL_RUN_SIG, strempty(run->job), strempty(run->run_id),
                                       (uint32_t)run->pid, run->start_usec);
@@ -540,7 +608,10 @@ static int status_run_one(const struct control_run *run, void *userdata)
 
 static int status_batch_one(const struct control_batch *b, void *userdata)
 {
-        sd_bus_message *m = userdata;
+        struct status_ctx *ctx = userdata;
+        sd_bus_message *m = ctx->reply;
+        if (!budget_take(&ctx->budget, batch_wire_size(b)))
+                return 0;
         int r;
         if ((r = sd_bus_message_open_container(m, 'r', "ttuas")) < 0 ||
             (r = sd_bus_message_append(m, "ttu", b->id, b->created_usec, b->n_jobs)) < 0 ||
@@ -554,6 +625,33 @@ static int status_batch_one(const struct control_batch *b, void *userdata)
         return 0;
 }
 
+/* The RUN and BATCH lists of a status reply, each ended by its marker
+ * when cut (control-protocol.h). */
+static int append_runs_and_batches(struct connection *conn, struct status_ctx *ctx)
+{
+        struct control *c = conn->control;
+        sd_bus_message *reply = ctx->reply;
+        int r;
+        if ((r = sd_bus_message_open_container(reply, 'a', CONTROL_RUN_SIG)) < 0)
+                return r;
+        ctx->budget.omitted = 0;
+        if ((r = c->ops->for_each_run(c->userdata, status_run_one, ctx)) < 0)
+                return r;
+        if (ctx->budget.omitted &&
+            (r = sd_bus_message_append(reply, CONTROL_RUN_SIG, "", "", ctx->budget.omitted, UINT64_C(0))) < 0)
+                return r;
+        if ((r = sd_bus_message_close_container(reply)) < 0 ||
+            (r = sd_bus_message_open_container(reply, 'a', CONTROL_BATCH_SIG)) < 0)
+                return r;
+        ctx->budget.omitted = 0;
+        if (is_privileged(conn) && (r = c->ops->for_each_batch(c->userdata, status_batch_one, ctx)) < 0)
+                return r;
+        if (ctx->budget.omitted &&
+            (r = sd_bus_message_append(reply, CONTROL_BATCH_SIG, UINT64_C(0), UINT64_C(0), ctx->budget.omitted, 0)) < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
         struct connection *conn = userdata;
@@ -565,19 +663,12 @@ static int method_get_status(sd_bus_message *m, void *userdata, sd_bus_error *er
         if ((r = c->ops->for_each_job(c->userdata, count_job, &count)) < 0)
                 return r;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 ||
-            (r = sd_bus_message_append(reply, "stuut", TICKD_VERSION, c->options.started_usec, count.count, count_fds(),
+        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0)
+                return r;
+        struct status_ctx ctx = { .conn = conn, .reply = reply };
+        if ((r = sd_bus_message_append(reply, "stuut", TICKD_VERSION, c->options.started_usec, count.count, count_fds(),
                                        rss_kb())) < 0 ||
-            (r = append_files(conn, reply)) < 0 || (r = sd_bus_message_open_container(reply, 'a', CONTROL_RUN_SIG)) < 0)
-                return r;
-        struct list_ctx runs = { .conn = conn, .reply = reply };
-        if ((r = c->ops->for_each_run(c->userdata, status_run_one, &runs)) < 0 ||
-            (r = sd_bus_message_close_container(reply)) < 0 ||
-            (r = sd_bus_message_open_container(reply, 'a', CONTROL_BATCH_SIG)) < 0)
-                return r;
-        if (is_privileged(conn) && (r = c->ops->for_each_batch(c->userdata, status_batch_one, reply)) < 0)
-                return r;
-        if ((r = sd_bus_message_close_container(reply)) < 0)
+            (r = append_files(conn, reply, &ctx.budget)) < 0 || (r = append_runs_and_batches(conn, &ctx)) < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
@@ -682,7 +773,8 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if ((r = c->ops->reload(c->userdata)) < 0)
                 return sd_bus_error_set_errnof(error, r, "reload failed: %m");
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 || (r = append_files(conn, reply)) < 0)
+        struct budget budget = { 0 };
+        if ((r = sd_bus_message_new_method_return(m, &reply)) < 0 || (r = append_files(conn, reply, &budget)) < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }

@@ -62,7 +62,12 @@ struct daemon {
         struct crontab_options crontab_options;
         struct reload_memory *rejected; /* crontabs rejected as they are now: not logged again */
         sd_event_source *reload_timer;
-        const char *reload_reason;     /* why the armed reload_timer will reload */
+        const char *reload_reason;    /* why the armed reload_timer will reload */
+        struct reload_pass *reload;   /* the reload in progress: one file per loop iteration */
+        sd_event_source *reload_step; /* loads its next file when nothing else is due */
+        const char *reload_why;       /* its reason and tickd.conf's note, for the "reloaded" record */
+        const char *reload_note;
+        bool reload_all;               /* it reads every file again (tickd.conf's settings changed) */
         sd_event_source *inotify;      /* the jobs directory */
         sd_event_source *conf_inotify; /* the configuration directory, for tickd.conf */
         sd_event_source *shutdown_timer;
@@ -377,9 +382,25 @@ static int check_configuration(struct daemon *d)
         return errors ? 1 : 0;
 }
 
+/* The end of a reload: the files left, the ones gone, the record. */
+static void reload_end(struct daemon *d)
+{
+        struct reload_result res;
+        reload_pass_finish(d->reload, &res);
+        d->reload = reload_pass_free(d->reload);
+        sd_event_source_set_enabled(d->reload_step, SD_EVENT_OFF);
+        log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
+                 "reloaded (%s): %zu job%s; %u file%s loaded, %u unchanged, %u rejected, %u removed%s", d->reload_why,
+                 scheduler_job_count(d->scheduler), scheduler_job_count(d->scheduler) == 1 ? "" : "s", res.loaded,
+                 res.loaded == 1 ? "" : "s", res.unchanged, res.rejected, res.removed, d->reload_note);
+}
+
 /* Jobs (and, after start-up, tickd.conf first: its settings apply to the
- * jobs read after it) from disk. */
-static void reload(struct daemon *d, const char *why, bool settings)
+ * jobs read after it) from disk: starts a pass, which the loop carries
+ * on file by file (on_reload_step). A pass in progress starts again from
+ * the first file: what it loaded stays, and is only looked at again.
+ * False when the directory cannot be listed (nothing changes). */
+static bool reload_begin(struct daemon *d, const char *why, bool settings)
 {
         bool reread = false;
         const char *settings_note = "";
@@ -394,28 +415,59 @@ static void reload(struct daemon *d, const char *why, bool settings)
                 else
                         reread = k > 0;
         }
-        struct reload_result res;
-        int r = reread ? reload_jobs_all(d->scheduler, d->jobs_dir, &d->crontab_options, d->rejected, &res)
-                       : reload_jobs(d->scheduler, d->jobs_dir, &d->crontab_options, d->rejected, &res);
+        /* A restarted pass still owes the files it had not reached a
+         * reading with the new settings. */
+        d->reload_all = reread || (d->reload && d->reload_all);
+        d->reload = reload_pass_free(d->reload);
+        sd_event_source_set_enabled(d->reload_step, SD_EVENT_OFF);
+        int r = reload_pass_new(d->scheduler, d->jobs_dir, &d->crontab_options, d->reload_all, d->rejected, &d->reload);
         if (r < 0) {
                 log_msg(LOG_ERR, "reload (%s): cannot read %s: %s; keeping every job", why, d->jobs_dir, strerror(-r));
-                return;
+                return false;
         }
-        log_emit(&(struct log_record){ .event = LOG_EVENT_RELOADED, .priority = LOG_INFO },
-                 "reloaded (%s): %zu job%s; %u file%s loaded, %u unchanged, %u rejected, %u removed%s", why,
-                 scheduler_job_count(d->scheduler), scheduler_job_count(d->scheduler) == 1 ? "" : "s", res.loaded,
-                 res.loaded == 1 ? "" : "s", res.unchanged, res.rejected, res.removed, settings_note);
+        d->reload_why = why;
+        d->reload_note = settings_note;
+        return true;
 }
 
-/* A reload after start-up, framed for the service manager. */
+/* A reload after start-up, framed for the service manager: READY=1
+ * follows when the pass ends (reload_end() via on_reload_step). */
 static void reload_notified(struct daemon *d, const char *why)
 {
         notify_reloading();
-        reload(d, why, true);
-        notify_ready();
+        if (!reload_begin(d, why, true)) {
+                notify_ready();
+                return;
+        }
+        sd_event_source_set_enabled(d->reload_step, SD_EVENT_ON);
 }
 
-static void reload_for_control(void *userdata) { reload_notified(userdata, "tickctl reload"); }
+static int on_reload_step(sd_event_source *s, void *userdata)
+{
+        struct daemon *d = userdata;
+        if (d->stopping) { /* what is loaded stays; nothing is removed */
+                d->reload = reload_pass_free(d->reload);
+                sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                return 0;
+        }
+        if (!reload_pass_step(d->reload)) {
+                reload_end(d);
+                notify_ready();
+        }
+        return 0;
+}
+
+/* tickctl reload answers with the files as they are after it: the pass
+ * runs to its end here. */
+static void reload_for_control(void *userdata)
+{
+        struct daemon *d = userdata;
+        reload_notified(d, "tickctl reload");
+        if (d->reload) {
+                reload_end(d);
+                notify_ready();
+        }
+}
 
 static int on_reload_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -628,6 +680,12 @@ static int daemon_setup(struct daemon *d)
         if (r < 0)
                 return r;
         sd_event_source_set_enabled(d->reload_timer, SD_EVENT_OFF);
+        /* Below every other source: timers, the control socket, child
+         * exits and the watchdog are served between two files. */
+        if ((r = sd_event_add_defer(d->event, &d->reload_step, on_reload_step, d)) < 0 ||
+            (r = sd_event_source_set_priority(d->reload_step, SD_EVENT_PRIORITY_IDLE)) < 0 ||
+            (r = sd_event_source_set_enabled(d->reload_step, SD_EVENT_OFF)) < 0)
+                return r;
         r = sd_event_add_post(d->event, &d->status_post, on_status_post, d);
         if (r < 0)
                 return r;
@@ -657,6 +715,8 @@ static void daemon_done(struct daemon *d)
         scheduler_free(d->scheduler);
         d->rejected = reload_memory_free(d->rejected);
         sd_event_source_disable_unref(d->reload_timer);
+        sd_event_source_disable_unref(d->reload_step);
+        d->reload = reload_pass_free(d->reload);
         sd_event_source_disable_unref(d->inotify);
         sd_event_source_disable_unref(d->conf_inotify);
         sd_event_source_disable_unref(d->shutdown_timer);
@@ -742,7 +802,8 @@ static int daemon_start(struct daemon *d)
                 return r;
         }
         adopt_previous_runs(d);
-        reload(d, "start-up", false);
+        if (reload_begin(d, "start-up", false))
+                reload_end(d); /* at once: nothing else is served before the jobs are in */
         r = open_control(d);
         if (r < 0)
                 return r;

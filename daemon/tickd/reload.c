@@ -177,34 +177,82 @@ static void load_one(struct scheduler *s, const char *path, const struct crontab
         result->loaded++;
 }
 
-static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options, bool all,
-                      struct reload_memory *memory, struct reload_result *result)
+struct reload_pass {
+        struct scheduler *scheduler;
+        const struct crontab_options *options;
+        struct reload_memory *memory;
+        bool all;
+        char **paths;
+        size_t next; /* index in PATHS of the next file to load */
+        struct reload_result result;
+};
+
+struct reload_pass *reload_pass_free(struct reload_pass *pass)
 {
-        *result = (struct reload_result){ 0 };
+        if (pass)
+                strv_free(pass->paths);
+        free(pass);
+        return NULL;
+}
+
+int reload_pass_new(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options, bool all,
+                    struct reload_memory *memory, struct reload_pass **ret)
+{
+        struct reload_pass *pass = calloc(1, sizeof(*pass));
+        if (!pass)
+                return -ENOMEM;
+        *pass = (struct reload_pass){ .scheduler = s, .options = options, .memory = memory, .all = all };
         struct diagnostics diags = { 0 };
-        char **paths = NULL;
-        int r = crontab_list_dir(jobs_dir, options, &paths, &diags);
+        int r = crontab_list_dir(jobs_dir, options, &pass->paths, &diags);
         reload_log_diagnostics(&diags);
         diag_free(&diags);
-        if (r < 0 && r != -ENOENT)
+        if (r < 0 && r != -ENOENT) {
+                reload_pass_free(pass);
                 return r;
-        for (char **p = paths; p && *p; p++)
-                load_one(s, *p, options, all, memory, result);
-        memory_prune(memory, paths);
+        }
+        *ret = pass;
+        return 0;
+}
+
+bool reload_pass_step(struct reload_pass *pass)
+{
+        if (!pass->paths || !pass->paths[pass->next])
+                return false;
+        load_one(pass->scheduler, pass->paths[pass->next++], pass->options, pass->all, pass->memory, &pass->result);
+        return pass->paths[pass->next] != NULL;
+}
+
+void reload_pass_finish(struct reload_pass *pass, struct reload_result *result)
+{
+        while (reload_pass_step(pass))
+                ;
+        memory_prune(pass->memory, pass->paths);
         /* Files gone from the directory. */
-        _cleanup_free_ const char **loaded = scheduler_file_paths(s);
+        _cleanup_free_ const char **loaded = scheduler_file_paths(pass->scheduler);
         for (const char **l = loaded; l && *l; l++) {
                 bool present = false;
-                for (char **p = paths; p && *p && !present; p++)
+                for (char **p = pass->paths; p && *p && !present; p++)
                         present = strcmp(*p, *l) == 0;
                 if (!present) {
                         _cleanup_free_ char *gone = strdup(*l);
                         const char *unused;
-                        if (gone && scheduler_set_file(s, gone, NULL, &unused) == 0)
-                                result->removed++;
+                        if (gone && scheduler_set_file(pass->scheduler, gone, NULL, &unused) == 0)
+                                pass->result.removed++;
                 }
         }
-        strv_free(paths);
+        *result = pass->result;
+}
+
+static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options, bool all,
+                      struct reload_memory *memory, struct reload_result *result)
+{
+        *result = (struct reload_result){ 0 };
+        struct reload_pass *pass = NULL;
+        int r = reload_pass_new(s, jobs_dir, options, all, memory, &pass);
+        if (r < 0)
+                return r;
+        reload_pass_finish(pass, result);
+        reload_pass_free(pass);
         return 0;
 }
 

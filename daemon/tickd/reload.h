@@ -41,6 +41,21 @@ int reload_jobs(struct scheduler *s, const char *jobs_dir, const struct crontab_
 int reload_jobs_all(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options,
                     struct reload_memory *memory, struct reload_result *result);
 
+/* The same, one file at a time, so that a daemon serves its other events
+ * between files: reload_pass_new() lists the directory (or returns a
+ * negative errno as above, and then nothing changes), each
+ * reload_pass_step() loads the next file and says whether any is left,
+ * and reload_pass_finish() loads what is left, drops the files gone from
+ * the directory and writes RESULT. S, OPTIONS and MEMORY must outlive the
+ * pass. A pass freed before it is finished leaves the files it loaded in
+ * force and removes nothing. */
+struct reload_pass;
+int reload_pass_new(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options, bool all,
+                    struct reload_memory *memory, struct reload_pass **ret);
+bool reload_pass_step(struct reload_pass *pass);
+void reload_pass_finish(struct reload_pass *pass, struct reload_result *result);
+struct reload_pass *reload_pass_free(struct reload_pass *pass);
+
 /* Logs every item of DIAGS: errors as config-rejected records. */
 void reload_log_diagnostics(const struct diagnostics *diags);
 

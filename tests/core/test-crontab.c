@@ -293,10 +293,31 @@ END_TEST
 START_TEST(value_keeps_equals_signs_and_quotes)
 {
         struct crontab_file *f = load_ok("[j]\nschedule = * * * * *\ncommand = env A=b \"c = d\"\n"
-                                         "environment = OPTS=--x=1 --y=\"2\"\n");
+                                         "environment = OPTS=--x=1 --y=2\n");
         ck_assert_str_eq(f->jobs[0]->command, "env A=b \"c = d\"");
-        ck_assert_str_eq(f->jobs[0]->environment[0], "OPTS=--x=1 --y=\"2\"");
+        ck_assert_str_eq(f->jobs[0]->environment[0], "OPTS=--x=1 --y=2");
         crontab_file_free(f);
+}
+END_TEST
+
+/* As systemd's Environment=: quotes around the assignment or the value go. */
+START_TEST(environment_is_unquoted_as_systemd)
+{
+        struct crontab_file *f = load_ok(JOB "environment = Q=\"x\"\nenvironment = \"R=a b\"\n"
+                                             "environment = S='it\\'s'\nenvironment = T=\"1\\t2\"\n");
+        ck_assert_str_eq(f->jobs[0]->environment[0], "Q=x");
+        ck_assert_str_eq(f->jobs[0]->environment[1], "R=a b");
+        ck_assert_str_eq(f->jobs[0]->environment[2], "S=it's");
+        ck_assert_str_eq(f->jobs[0]->environment[3], "T=1\t2");
+        crontab_file_free(f);
+}
+END_TEST
+
+START_TEST(environment_quote_errors_name_the_line)
+{
+        assert_error(JOB "environment = Q=\"x\n", 4, "environment: 'Q=\"x': no closing \"");
+        assert_error(JOB "environment = Q=\"\\q\"\n", 4, "environment: 'Q=\"\\q\"': unknown escape '\\q'");
+        assert_error(JOB "environment = \"1X=3\"\n", 4, "environment: '\"1X=3\"' is not NAME=value");
 }
 END_TEST
 
@@ -877,6 +898,26 @@ START_TEST(next_run_more_than_a_year_away)
                          "schedule: job 'leap' next runs on 2028-02-29 00:00 UTC, more than a year away");
         diag_free(&d);
         d = lint("[leap]\nschedule = 0 0 29 2 *\ncommand = x\n", INT64_C(1709078400) /* 2024-02-28 */);
+        ck_assert_uint_eq(d.count, 0);
+        diag_free(&d);
+}
+END_TEST
+
+START_TEST(step_that_never_repeats_is_named)
+{
+        struct diagnostics d = lint("[x]\nschedule = 0 */30 * * *\ncommand = x\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_uint_eq(d.items[0].line, 2);
+        ck_assert_str_eq(d.items[0].message,
+                         "schedule: job 'x' has step 30 in the hour field, which never repeats there: it means hour 0 "
+                         "only");
+        diag_free(&d);
+        d = lint("[x]\nschedule = 0 0 1 */20 *\ncommand = x\n", JAN_1_2026);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert(
+                strstr(d.items[0].message, "step 20 in the month field, which never repeats there: it means month 1"));
+        diag_free(&d);
+        d = lint("[x]\nschedule = 0 9-17/4 * * *\ncommand = x\n", JAN_1_2026);
         ck_assert_uint_eq(d.count, 0);
         diag_free(&d);
 }
@@ -1735,6 +1776,8 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, command_is_verbatim_with_semicolons_and_hashes);
         tcase_add_test(tc, inih_settings_cannot_change_what_we_read);
         tcase_add_test(tc, value_keeps_equals_signs_and_quotes);
+        tcase_add_test(tc, environment_is_unquoted_as_systemd);
+        tcase_add_test(tc, environment_quote_errors_name_the_line);
         tcase_add_test(tc, environment_later_setting_replaces);
         tcase_add_test(tc, continuation_lines_join_the_command);
         tcase_add_test(tc, repeated_key_is_not_a_continuation);
@@ -1773,6 +1816,7 @@ static Suite *crontab_suite(void)
         tcase_add_loop_test(tc, no_dst_warning_for_cadence_or_safe_times, 0, ELEMENTSOF(dst_quiet));
         tcase_add_test(tc, next_run_more_than_a_year_away);
         tcase_add_test(tc, schedule_that_never_runs_again);
+        tcase_add_test(tc, step_that_never_repeats_is_named);
         tcase_add_test(tc, timeout_longer_than_interval_with_overlap_allow);
         suite_add_tcase(s, tc);
 

@@ -293,6 +293,61 @@ START_TEST(rejected_file_is_not_logged_again_while_unchanged)
 }
 END_TEST
 
+#define SPAN_FILES 20
+#define SPAN_JOBS  20000 /* per file: parsing them takes a while, under ASan more */
+
+/* A crontab of SPAN_JOBS jobs and, at its end, an error: it is read whole
+ * and then rejected, which logs one line per file. */
+static void write_span_file(const char *dir, int n)
+{
+        char path[1100];
+        snprintf(path, sizeof(path), "%.1024s/big%02d.ini", dir, n);
+        FILE *f = fopen(path, "we");
+        ck_assert_ptr_nonnull(f);
+        for (int j = 0; j < SPAN_JOBS; j++)
+                fprintf(f, "[b%02d-%05d]\nschedule = @yearly\ncommand = true\n", n, j);
+        fprintf(f, "[b%02d-broken]\nschedule = 99 * * * *\ncommand = true\n", n);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Files are loaded one per loop iteration: a job due every second is
+ * started between the first and the last file of a long reload, not
+ * only after it. */
+START_TEST(a_long_reload_lets_due_jobs_start_between_its_files)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        tickd_write_job(t, "tick.ini", "[tick]\nschedule = * * * * * *\ncommand = true\n");
+        ck_assert(tickd_wait_for(t, "event=started job=tick ", 1, 8000));
+        /* Made aside, then moved in at once: one reload reads them all. */
+        char stage[1024], from[1100], to[1100]; /* the tree's paths are short: no truncation */
+        snprintf(stage, sizeof(stage), "%s/stage", t->dir);
+        ck_assert_int_eq(mkdir(stage, 0755), 0);
+        for (int n = 0; n < SPAN_FILES; n++)
+                write_span_file(stage, n);
+        size_t mark = t->log_len;
+        for (int n = 0; n < SPAN_FILES; n++) {
+                snprintf(from, sizeof(from), "%.1024s/big%02d.ini", stage, n);
+                snprintf(to, sizeof(to), "%.1024s/big%02d.ini", t->jobs_dir, n);
+                ck_assert_int_eq(rename(from, to), 0);
+        }
+        ck_assert_int_eq(rmdir(stage), 0);
+        int reloads = count_after(t, 0, "event=reloaded");
+        ck_assert_msg(tickd_wait_for(t, "big19.ini rejected", 1, 100000), "log:\n%.3000s", t->log + mark);
+        ck_assert(tickd_wait_for(t, "event=reloaded", reloads + 1, 10000));
+        const char *first = strstr(t->log + mark, "big00.ini rejected");
+        const char *last = strstr(t->log + mark, "big19.ini rejected");
+        ck_assert_msg(first && last && first < last, "log:\n%.3000s", t->log + mark);
+        /* The reload spanned several seconds of this machine's time; a
+         * loop blocked by it would start no job until it ends. */
+        int between = 0;
+        for (const char *p = first; (p = strstr(p, "event=started job=tick ")) && p < last; p++)
+                between++;
+        ck_assert_msg(between > 0, "no run started during the reload:\n%.3000s", first);
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *reload_suite(void)
 {
         Suite *s = suite_create("daemon-reload");
@@ -309,6 +364,12 @@ static Suite *reload_suite(void)
         tcase_add_test(tc, persistent_job_catches_up_once_after_downtime);
         tcase_add_test(tc, user_mode_uses_the_xdg_directories);
         tcase_add_test(tc, rejected_file_is_not_logged_again_while_unchanged);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("long-reload");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 150);
+        tcase_add_test(tc, a_long_reload_lets_due_jobs_start_between_its_files);
         suite_add_tcase(s, tc);
         return s;
 }
