@@ -3,8 +3,8 @@
  *   tickctl check [--quiet] [--list] [--verbose] [--user] [--config-dir DIR] [PATH...]
  *
  * PATHs are crontab files or jobs directories (default: the configured jobs
- * directory, checked with the daemon's owner and mode rules, together with
- * tickd.conf beside it); a PATH ending in ".conf" is checked as tickd.conf.
+ * directory together with tickd.conf beside it), held to the daemon's owner
+ * and mode rules; a PATH ending in ".conf" is checked as tickd.conf.
  * Prints "FILE:LINE: error: MESSAGE" and "warning:" lines; exits 0 without
  * errors, 1 with, 2 on usage errors. Works offline. */
 #include <errno.h>
@@ -102,9 +102,51 @@ static void check_job_home(struct check *c, const struct job *job)
                 c->error = -ENOMEM;
 }
 
+/* A path named on the command line may be installed already or be a draft
+ * about to be: the daemon's verdict is what matters either way. The mode
+ * rule applies as it is; the owner rule is the instance's (root's, the
+ * caller's with --user), with the command that fixes it, as one who checks
+ * a draft cannot tell the daemon's owner from the message alone. Both are
+ * said (the daemon stops at the first), and the content is checked too. */
+static void check_named_rule(struct check *c, const char *path, bool is_dir)
+{
+        struct stat st, as_owner;
+        if (stat(path, &st) < 0)
+                return; /* the load says why */
+        struct diagnostics found = { 0 };
+        as_owner = st;
+        as_owner.st_mode &= ~(mode_t)(S_IWGRP | S_IWOTH);
+        if (crontab_check_owner(path, &as_owner, &c->options, is_dir, &found) < 0 && found.count == 1) {
+                struct diagnostic *d = &found.items[0];
+                char user[32];
+                snprintf(user, sizeof(user), "%u", (unsigned)c->options.owner_uid);
+                struct passwd pw, *owner = NULL;
+                char buf[16384];
+                if (!c->options.system_mode)
+                        getpwuid_r(c->options.owner_uid, &pw, buf, sizeof(buf), &owner);
+                if (diag_add(&c->diags, DIAG_ERROR, path, 0, "%s; run chown %s %s", d->message,
+                             c->options.system_mode ? "root:root"
+                             : owner                ? owner->pw_name
+                                                    : user,
+                             path) < 0)
+                        c->error = -ENOMEM;
+                diag_free(&found);
+        }
+        as_owner = st;
+        as_owner.st_uid = c->options.system_mode ? 0 : c->options.owner_uid;
+        (void)crontab_check_owner(path, &as_owner, &c->options, is_dir, &found);
+        if (diag_move(&c->diags, &found) < 0)
+                c->error = -ENOMEM;
+        diag_free(&found);
+}
+
 static void check_file(struct check *c, const char *path)
 {
         c->n_files++;
+        /* The configured directory's files are held to the rule by the
+         * loader, as the daemon's are. */
+        if (c->options.ignore_ownership)
+                check_named_rule(c, path, false);
         if (has_suffix(path, ".conf")) {
                 struct daemon_config config;
                 int r = daemon_config_load(path, c->options.ignore_ownership ? NULL : &c->options, &config, &c->diags);
@@ -158,6 +200,8 @@ static void check_path(struct check *c, const char *path)
                 check_file(c, path);
                 return;
         }
+        if (c->options.ignore_ownership)
+                check_named_rule(c, path, true);
         char **paths;
         if (crontab_list_dir(path, &c->options, &paths, &c->diags) < 0) {
                 c->io_error = true;
@@ -309,7 +353,7 @@ int ctl_check(int argc, char **argv)
                 .resolve_users = true,
                 .check_commands = true,
                 .default_path = config.default_path,
-                /* A draft named on the command line is checked for content only. */
+                /* A path named on the command line: check_named_rule(). */
                 .ignore_ownership = !default_paths,
         };
         if (default_paths)

@@ -261,6 +261,68 @@ START_TEST(tickd_conf_owner_and_mode_are_checked)
 }
 END_TEST
 
+/* The README's `tickctl check /etc/tickd/jobs.d/backup.ini`: a file named
+ * on the command line gets the daemon's verdict, its owner and mode rule
+ * included (the owner the instance wants, with the fix), as well as its
+ * content's. */
+START_TEST(named_file_gets_the_daemons_owner_and_mode_verdict)
+{
+        char *path = harness_write_file(tmp, "n.ini", "[n]\nschedule = @hourly\ncommand = true\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+
+        const struct {
+                mode_t mode;
+                const char *who;
+        } modes[] = { { 0666, "group and others" }, { 0646, "others" }, { 0664, "group" } };
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+                ck_assert_int_eq(chmod(path, modes[i].mode), 0);
+                ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+                snprintf(expected, sizeof(expected),
+                         "%s: error: refused: file is writable by %s (mode %04o); run chmod go-w\n", path, modes[i].who,
+                         (unsigned)modes[i].mode);
+                ck_assert_str_eq(out, expected);
+                free(out);
+        }
+
+        /* Someone else's, writable by others and with an error inside:
+         * all three are said, the owner with the command that fixes it. */
+        char name[64];
+        uid_t uid;
+        harness_user_add("tkno", name, sizeof(name), &uid, NULL);
+        ck_assert_int_eq(chown(path, uid, 0), 0);
+        ck_assert_int_eq(chmod(path, 0646), 0);
+        FILE *f = fopen(path, "a");
+        ck_assert_ptr_nonnull(f);
+        fputs("bogus = 1\n", f);
+        fclose(f);
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s: error: refused: file is owned by uid %u, not root; run chown root:root %s\n"
+                 "%s: error: refused: file is writable by others (mode 0646); run chmod go-w\n"
+                 "%s:4: error: unknown key 'bogus'\n",
+                 path, (unsigned)uid, path, path, path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        harness_user_del(name);
+
+        /* A named directory and the files in it alike. */
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert_int_eq(truncate(path, strlen("[n]\nschedule = @hourly\ncommand = true\n")), 0);
+        ck_assert_int_eq(chmod(tmp, 0777), 0);
+        ck_assert_int_eq(check(&out, tmp, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s: error: refused: directory is writable by group and others (mode 0777); run chmod go-w\n", tmp);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(chmod(tmp, 0755), 0);
+        free(path);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
         char *out;
@@ -365,6 +427,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, config_dir_is_checked_like_the_daemon);
         tcase_add_test(tc, user_instance_directory_and_rules);
         tcase_add_test(tc, tickd_conf_owner_and_mode_are_checked);
+        tcase_add_test(tc, named_file_gets_the_daemons_owner_and_mode_verdict);
         tcase_add_test(tc, usage_errors_exit_2);
         tcase_add_test(tc, missing_path_is_an_io_error);
         suite_add_tcase(s, tc);
