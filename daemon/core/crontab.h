@@ -84,6 +84,11 @@ struct crontab_options {
         /* Skip the owner and mode checks (tickctl check on a file that is
          * not installed yet). The daemon never sets this. */
         bool ignore_ownership;
+        /* When not 0, every job whose section has no error (nor
+         * [defaults]) gets crontab_lint_job()'s warnings as of this
+         * instant, in a rejected file too, so one run of tickctl check says
+         * everything. The daemon never sets this. */
+        int64_t lint_at;
 };
 
 #define CRONTAB_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -916,6 +916,49 @@ START_TEST(timeout_longer_than_interval_with_overlap_allow)
 }
 END_TEST
 
+/* With lint_at, a rejected file still says what it would of its sound
+ * jobs (tickctl check prints both); a job with an error of its own, or
+ * under a broken [defaults], is not linted: its settings are not known. */
+START_TEST(rejected_file_lints_the_jobs_without_errors)
+{
+        struct crontab_options o = options();
+        o.lint_at = JAN_1_2026;
+        struct diagnostics d = { 0 };
+        struct crontab_file *f = (void *)1;
+        ck_assert_int_eq(
+                load_with("[pile]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\n"
+                          "[bad]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\nbogus = 1\n"
+                          "[once]\nschedule = 2020-01-01 00:00\ncommand = x\n",
+                          &o, &f, &d),
+                -EINVAL);
+        ck_assert_ptr_null(f);
+        ck_assert_uint_eq(d.count, 3);
+        ck_assert_int_eq(d.items[0].severity, DIAG_WARNING);
+        ck_assert_uint_eq(d.items[0].line, 4);
+        ck_assert(strstr(d.items[0].message, "job 'pile' may run for 5min"));
+        ck_assert_int_eq(d.items[1].severity, DIAG_ERROR);
+        ck_assert_uint_eq(d.items[1].line, 11);
+        ck_assert_int_eq(d.items[2].severity, DIAG_WARNING);
+        ck_assert(strstr(d.items[2].message, "job 'once' never runs again"));
+        diag_free(&d);
+
+        ck_assert_int_eq(load_with("[defaults]\ntimeout = 5m\novrlap = allow\n"
+                                   "[once]\nschedule = 2020-01-01 00:00\ncommand = x\n",
+                                   &o, &f, &d),
+                         -EINVAL);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_int_eq(d.items[0].severity, DIAG_ERROR);
+        diag_free(&d);
+
+        /* Without lint_at (the daemon), no warnings of that kind. */
+        o.lint_at = 0;
+        ck_assert_int_eq(load_with("[once]\nschedule = 2020-01-01 00:00\ncommand = x\n", &o, &f, &d), 0);
+        ck_assert_uint_eq(d.count, 0);
+        crontab_file_free(f);
+        diag_free(&d);
+}
+END_TEST
+
 /* ---- files and directories ---- */
 
 static char *tmp;
@@ -1710,6 +1753,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, next_run_more_than_a_year_away);
         tcase_add_test(tc, schedule_that_never_runs_again);
         tcase_add_test(tc, timeout_longer_than_interval_with_overlap_allow);
+        tcase_add_test(tc, rejected_file_lints_the_jobs_without_errors);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("files");

@@ -323,6 +323,67 @@ START_TEST(named_file_gets_the_daemons_owner_and_mode_verdict)
 }
 END_TEST
 
+/* A file with errors says its warnings too: errors first, then warnings,
+ * each in line order. */
+START_TEST(errors_and_warnings_are_printed_together_errors_first)
+{
+        char *path = harness_write_file(tmp, "ew.ini",
+                                        "[once]\nschedule = 2020-01-01 00:00\ncommand = true\n"
+                                        "[pile]\nschedule = @every 1m\ncommand = true\ntimeout = 5m\noverlap = allow\n"
+                                        "[late]\nschedule = @hourly\n"
+                                        "[bad]\nschedule = @hourly\ncommand = true\nbogus = 1\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s:9: error: job 'late' has no command\n"
+                 "%s:14: error: unknown key 'bogus'\n"
+                 "%s:2: warning: schedule: job 'once' never runs again ('2020-01-01 00:00' has no time after "
+                 "now)\n"
+                 "%s:7: warning: timeout: job 'pile' may run for 5min but starts every 1min with overlap = allow: "
+                 "runs can pile up\n",
+                 path, path, path, path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(path);
+}
+END_TEST
+
+/* 200 kB of noise is not worth 700 lines: the first ten errors, then how
+ * many more, counted to the last. */
+START_TEST(binary_file_stops_after_ten_errors)
+{
+        char *noise = malloc(200000);
+        ck_assert_ptr_nonnull(noise);
+        srandom(13);
+        for (size_t i = 0; i < 200000; i++)
+                noise[i] = (char)(random() & 0xff);
+        char *path;
+        ck_assert_int_ge(asprintf(&path, "%s/noise.ini", tmp), 0);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(noise, 1, 200000, f), 200000);
+        fclose(f);
+        free(noise);
+        char *out;
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        size_t lines = 0;
+        for (const char *p = out; *p; p++)
+                lines += *p == '\n';
+        ck_assert_msg(lines == 11, "%zu lines:\n%s", lines, out);
+        char *last = strrchr(out, '\n');
+        *last = '\0';
+        last = strrchr(out, '\n') + 1;
+        char prefix[4200];
+        snprintf(prefix, sizeof(prefix), "%s: error: \u2026 ", path);
+        ck_assert_msg(strncmp(last, prefix, strlen(prefix)) == 0, "last line: %s", last);
+        char *end;
+        unsigned long more = strtoul(last + strlen(prefix), &end, 10);
+        ck_assert_msg(more > 100 && strcmp(end, " more errors; is this a crontab?") == 0, "last line: %s", last);
+        free(out);
+        free(path);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
         char *out;
@@ -428,6 +489,8 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, user_instance_directory_and_rules);
         tcase_add_test(tc, tickd_conf_owner_and_mode_are_checked);
         tcase_add_test(tc, named_file_gets_the_daemons_owner_and_mode_verdict);
+        tcase_add_test(tc, errors_and_warnings_are_printed_together_errors_first);
+        tcase_add_test(tc, binary_file_stops_after_ten_errors);
         tcase_add_test(tc, usage_errors_exit_2);
         tcase_add_test(tc, missing_path_is_an_io_error);
         suite_add_tcase(s, tc);
