@@ -551,6 +551,32 @@ START_TEST(each_error_names_its_line)
 }
 END_TEST
 
+/* A classic crontab line pasted into the INI file is named for what it
+ * is, with the two keys that say it, wherever it stands. */
+START_TEST(crontab_line_is_recognised_and_rewritten)
+{
+        assert_error("0 5 * * * /usr/bin/backup --all\n", 1,
+                     "this looks like a crontab(5) line: write it as schedule = 0 5 * * * and command = "
+                     "/usr/bin/backup --all in a [section]");
+        assert_error("[j]\nschedule = @daily\ncommand = x\n*/15  9-17 * * mon-fri  /usr/bin/poll\n", 4,
+                     "write it as schedule = */15  9-17 * * mon-fri and command = /usr/bin/poll in a [section]");
+        assert_error("[j]\n@daily /usr/bin/x\n", 2,
+                     "this looks like a crontab(5) line: write it as schedule = @daily and command = /usr/bin/x in "
+                     "a [section]");
+        /* The line stands for both keys: the job is not also said to lack them. */
+        struct crontab_options o = options();
+        struct diagnostics d = { 0 };
+        struct crontab_file *f;
+        ck_assert_int_eq(load_with("[j]\n@daily /usr/bin/x\n", &o, &f, &d), -EINVAL);
+        ck_assert_uint_eq(d.count, 1);
+        diag_free(&d);
+        /* Prose, or fields without a command, is no crontab line. */
+        assert_error("[j]\nrun the backup at five every day\n", 2, "expected 'KEY = VALUE'");
+        assert_error("[j]\n0 5 * * *\n", 2, "expected 'KEY = VALUE'");
+        assert_error("[j]\n@every 5m /usr/bin/x\n", 2, "expected 'KEY = VALUE'");
+}
+END_TEST
+
 START_TEST(error_diagnostics_carry_the_key)
 {
         struct crontab_options o = options();
@@ -1729,6 +1755,7 @@ static Suite *crontab_suite(void)
         tcase_add_loop_test(tc, over_long_line_is_an_error_on_its_line, 0, ELEMENTSOF(refused_lengths));
         tcase_add_test(tc, long_continuation_line_is_an_error_on_its_line);
         tcase_add_loop_test(tc, each_error_names_its_line, 0, ELEMENTSOF(errors));
+        tcase_add_test(tc, crontab_line_is_recognised_and_rewritten);
         tcase_add_test(tc, error_diagnostics_carry_the_key);
         tcase_add_test(tc, one_error_rejects_the_whole_file);
         tcase_add_test(tc, every_error_of_a_file_is_reported);
