@@ -384,6 +384,28 @@ START_TEST(binary_file_stops_after_ten_errors)
 }
 END_TEST
 
+/* A finding about a whole file or directory names no line: "FILE: error:",
+ * never "FILE:0: error:". */
+START_TEST(whole_file_findings_name_no_line)
+{
+        char *dir, *out;
+        ck_assert_int_ge(asprintf(&dir, "%s/jobs.d", tmp), 0);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        char link[4300], conf[4300];
+        snprintf(link, sizeof(link), "%s/dangling.ini", dir);
+        ck_assert_int_eq(symlink("/nonexistent", link), 0);
+        free(harness_write_file(dir, "empty.ini", ""));
+        snprintf(conf, sizeof(conf), "%s/tickd.conf", tmp);
+        ck_assert_int_eq(mkdir(conf, 0755), 0);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        ck_assert_msg(!strstr(out, ":0:") && strstr(out, "tickd.conf: error: not a regular file\n") &&
+                              strstr(out, "jobs.d: error: cannot read dangling.ini: No such file or directory\n"),
+                      "got:\n%s", out);
+        free(out);
+        free(dir);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
         char *out;
@@ -491,6 +513,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, named_file_gets_the_daemons_owner_and_mode_verdict);
         tcase_add_test(tc, errors_and_warnings_are_printed_together_errors_first);
         tcase_add_test(tc, binary_file_stops_after_ten_errors);
+        tcase_add_test(tc, whole_file_findings_name_no_line);
         tcase_add_test(tc, usage_errors_exit_2);
         tcase_add_test(tc, missing_path_is_an_io_error);
         suite_add_tcase(s, tc);
