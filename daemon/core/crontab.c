@@ -328,6 +328,8 @@ struct parse {
         unsigned section_line;
         unsigned seen[_KEY_MAX]; /* line where each key was set, 0 = not yet */
         bool environment_full;   /* the section's "too many variables" is reported */
+        size_t section_errors;   /* errors found before the section began (lint_at) */
+        bool defaults_broken;    /* [defaults] had an error: no job is linted */
         size_t n_entries;        /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
         unsigned n_suggestions;  /* "did you mean" offered so far (CRONTAB_MAX_SUGGESTIONS) */
         struct nss_memo memo[8];
@@ -781,13 +783,22 @@ static size_t utf8_invalid_at(const char *s)
         return 0;
 }
 
+/* Errors found so far, the ones past the diagnostics' limit included. */
+static size_t errors_so_far(const struct parse *ps)
+{
+        return diag_count(ps->diags, DIAG_ERROR) + ps->diags->dropped_errors;
+}
+
 static int on_section(void *user, const char *name, unsigned line)
 {
         struct parse *ps = user;
         int k = count_entry(ps, line);
         if (k != 0)
                 return k;
+        if (ps->in_section && !ps->job && !ps->section_broken && errors_so_far(ps) > ps->section_errors)
+                ps->defaults_broken = true; /* the section ending is [defaults] */
         section_end(ps);
+        ps->section_errors = errors_so_far(ps);
         ps->in_section = true;
         ps->section_broken = false;
         ps->section_line = line;
@@ -905,6 +916,9 @@ static void section_end(struct parse *ps)
                 if (crontab_command_problem(job, ps->options, why, sizeof(why)) > 0)
                         PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_COMMAND], "command", "command: %s", why);
         }
+        if (ps->options->lint_at && !ps->defaults_broken && errors_so_far(ps) == ps->section_errors &&
+            crontab_lint_job(job, ps->options->lint_at, ps->diags) < 0)
+                ps->error = -ENOMEM;
         if (ps->out->n_jobs == ps->jobs_cap) {
                 size_t cap = ps->jobs_cap ? ps->jobs_cap * 2 : 16;
                 struct job **jobs = realloc(ps->out->jobs, cap * sizeof(*jobs));

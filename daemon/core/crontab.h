@@ -93,6 +93,11 @@ struct crontab_options {
         /* tickd.conf has a [fleet] section: without one, scope = fleet is
          * an error (there is nowhere to claim the run). */
         bool fleet_configured;
+        /* When not 0, every job whose section has no error (nor
+         * [defaults]) gets crontab_lint_job()'s warnings as of this
+         * instant, in a rejected file too, so one run of tickctl check says
+         * everything. The daemon never sets this. */
+        int64_t lint_at;
 };
 
 #define CRONTAB_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

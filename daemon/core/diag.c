@@ -95,8 +95,11 @@ int diag_add_dropped_summary(struct diagnostics *d, const char *file)
                          : n == 1            ? "error"
                                              : "errors");
         d->limit = limit;
-        if (r == 0)
+        if (r == 0) {
+                d->items[d->count - 1].dropped_errors = d->dropped_errors;
+                d->items[d->count - 1].dropped_others = d->dropped_others;
                 d->dropped_errors = d->dropped_others = 0;
+        }
         return r;
 }
 

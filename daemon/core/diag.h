@@ -23,6 +23,9 @@ struct diagnostic {
         unsigned line; /* 0 = the whole file */
         char *key;     /* may be NULL */
         char *message; /* the item's one allocation: file and key point into it */
+        /* A summary of dropped items (diag_add_dropped_summary()): how many
+         * errors and others it stands for, so a reader can count them. */
+        size_t dropped_errors, dropped_others;
 };
 
 struct diagnostics {

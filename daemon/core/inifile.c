@@ -5,6 +5,7 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The one line inih ever sees: it makes inih call our handler once, for
  * the entry the reader has just completed. Short enough for any
@@ -168,11 +169,78 @@ done:;
         free(name);
 }
 
+/* The length of the token at S (up to END) if every byte of it is in SET,
+ * else 0. */
+static size_t token_of(const char *s, const char *end, const char *set)
+{
+        size_t n = 0;
+        while (s + n < end && !is_blank(s[n])) {
+                if (!strchr(set, s[n]))
+                        return 0;
+                n++;
+        }
+        return n;
+}
+
+/* Whether S (trimmed, without '=') reads as a classic crontab(5) line,
+ * pasted as it was: five time fields or an @keyword, then a command. Sets
+ * *SCHEDULE_LEN to the length of the schedule part and *COMMAND to the
+ * command. Minute and hour must be numeric (or '*'), so prose is not taken
+ * for one. */
+static bool crontab_line_split(const char *s, size_t len, size_t *schedule_len, const char **command)
+{
+        static const char *const keywords[] = { "@reboot", "@yearly", "@annually", "@monthly",
+                                                "@weekly", "@daily",  "@midnight", "@hourly" };
+        static const char numeric[] = "0123456789*,/-", named[] =
+                                                                "0123456789*,/-?LW#"
+                                                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        const char *end = s + len, *p = s;
+        size_t n = 0;
+        if (*s == '@') {
+                for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]) && !n; i++) {
+                        size_t k = strlen(keywords[i]);
+                        if (len > k && strncasecmp(s, keywords[i], k) == 0 && is_blank(s[k]))
+                                n = k;
+                }
+                if (!n)
+                        return false;
+                p += n;
+        } else {
+                for (int field = 0; field < 5; field++) {
+                        while (p < end && is_blank(*p))
+                                p++;
+                        n = token_of(p, end, field < 2 ? numeric : named);
+                        if (n == 0)
+                                return false;
+                        p += n;
+                }
+        }
+        *schedule_len = (size_t)(p - s);
+        while (p < end && is_blank(*p))
+                p++;
+        *command = p;
+        return p < end;
+}
+
 /* A "KEY = VALUE" line and its continuations: sets the reader's entry.
  * Returns true when an entry is ready for inih. */
 static bool entry_line(struct reader *r, const char *s, size_t len)
 {
         const char *eq = memchr(s, '=', len);
+        size_t schedule_len;
+        const char *command;
+        if (!eq && crontab_line_split(s, len, &schedule_len, &command)) {
+                READER_ERROR(r, r->line,
+                             "this looks like a crontab(5) line: write it as schedule = %.*s and command = %.*s in a "
+                             "[section]",
+                             (int)schedule_len, s, (int)(len - (size_t)(command - s)), command);
+                /* The line stands for both keys: the section lacks neither. */
+                if (r->ops->dropped) {
+                        r->ops->dropped(r->user, "schedule", r->line);
+                        r->ops->dropped(r->user, "command", r->line);
+                }
+                return false;
+        }
         if (!eq) {
                 READER_ERROR(r, r->line, "expected 'KEY = VALUE', a '[NAME]' header or a comment");
                 return false;

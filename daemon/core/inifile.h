@@ -49,7 +49,8 @@ struct inifile_ops {
         bool (*known_key)(void *user, const char *key);
         /* A line dropped for an error already reported (too long, a NUL);
          * KEY is its key when one could be told, else NULL. So the caller
-         * need not also call that key missing. May be NULL. */
+         * need not also call that key missing. A crontab(5) line is
+         * reported as both "schedule" and "command". May be NULL. */
         void (*dropped)(void *user, const char *key, unsigned line);
 };
 

@@ -3,8 +3,8 @@
  *   tickctl check [--quiet] [--list] [--verbose] [--user] [--config-dir DIR] [PATH...]
  *
  * PATHs are crontab files or jobs directories (default: the configured jobs
- * directory, checked with the daemon's owner and mode rules, together with
- * tickd.conf beside it); a PATH ending in ".conf" is checked as tickd.conf.
+ * directory together with tickd.conf beside it), held to the daemon's owner
+ * and mode rules; a PATH ending in ".conf" is checked as tickd.conf.
  * Crontabs are judged with the settings of the configuration directory's
  * tickd.conf (default zone, PATH, whether it has a [fleet] section).
  * Prints "FILE:LINE: error: MESSAGE" and "warning:" lines; exits 0 without
@@ -104,9 +104,51 @@ static void check_job_home(struct check *c, const struct job *job)
                 c->error = -ENOMEM;
 }
 
+/* A path named on the command line may be installed already or be a draft
+ * about to be: the daemon's verdict is what matters either way. The mode
+ * rule applies as it is; the owner rule is the instance's (root's, the
+ * caller's with --user), with the command that fixes it, as one who checks
+ * a draft cannot tell the daemon's owner from the message alone. Both are
+ * said (the daemon stops at the first), and the content is checked too. */
+static void check_named_rule(struct check *c, const char *path, bool is_dir)
+{
+        struct stat st, as_owner;
+        if (stat(path, &st) < 0)
+                return; /* the load says why */
+        struct diagnostics found = { 0 };
+        as_owner = st;
+        as_owner.st_mode &= ~(mode_t)(S_IWGRP | S_IWOTH);
+        if (crontab_check_owner(path, &as_owner, &c->options, is_dir, &found) < 0 && found.count == 1) {
+                struct diagnostic *d = &found.items[0];
+                char user[32];
+                snprintf(user, sizeof(user), "%u", (unsigned)c->options.owner_uid);
+                struct passwd pw, *owner = NULL;
+                char buf[16384];
+                if (!c->options.system_mode)
+                        getpwuid_r(c->options.owner_uid, &pw, buf, sizeof(buf), &owner);
+                if (diag_add(&c->diags, DIAG_ERROR, path, 0, "%s; run chown %s %s", d->message,
+                             c->options.system_mode ? "root:root"
+                             : owner                ? owner->pw_name
+                                                    : user,
+                             path) < 0)
+                        c->error = -ENOMEM;
+                diag_free(&found);
+        }
+        as_owner = st;
+        as_owner.st_uid = c->options.system_mode ? 0 : c->options.owner_uid;
+        (void)crontab_check_owner(path, &as_owner, &c->options, is_dir, &found);
+        if (diag_move(&c->diags, &found) < 0)
+                c->error = -ENOMEM;
+        diag_free(&found);
+}
+
 static void check_file(struct check *c, const char *path)
 {
         c->n_files++;
+        /* The configured directory's files are held to the rule by the
+         * loader, as the daemon's are. */
+        if (c->options.ignore_ownership)
+                check_named_rule(c, path, false);
         if (has_suffix(path, ".conf")) {
                 struct daemon_config config;
                 int r = daemon_config_load(path, c->options.ignore_ownership ? NULL : &c->options, &config, &c->diags);
@@ -133,11 +175,8 @@ static void check_file(struct check *c, const char *path)
                 crontab_file_free(file);
                 return;
         }
-        for (size_t i = 0; i < file->n_jobs; i++) {
-                if (crontab_lint_job(file->jobs[i], c->now, &c->diags) < 0)
-                        c->error = -ENOMEM;
+        for (size_t i = 0; i < file->n_jobs; i++)
                 check_job_home(c, file->jobs[i]);
-        }
         struct crontab_file **files = realloc(c->set.files, (c->set.n_files + 1) * sizeof(*files));
         if (!files) {
                 crontab_file_free(file);
@@ -160,6 +199,8 @@ static void check_path(struct check *c, const char *path)
                 check_file(c, path);
                 return;
         }
+        if (c->options.ignore_ownership)
+                check_named_rule(c, path, true);
         char **paths;
         if (crontab_list_dir(path, &c->options, &paths, &c->diags) < 0) {
                 c->io_error = true;
@@ -251,15 +292,114 @@ static const struct tz *check_default_zone(struct check *c, struct tz_cache *zon
         return zone;
 }
 
+/* Where a diagnostic is printed: with its file's (in the order the files
+ * were first named), errors before warnings before debug notes, each by
+ * line, else as found. */
+struct placed {
+        size_t file, index;
+        enum diag_severity severity;
+        unsigned line;
+};
+
+static int compare_placed(const void *a, const void *b)
+{
+        const struct placed *x = a, *y = b;
+        if (x->file != y->file)
+                return x->file < y->file ? -1 : 1;
+        if (x->severity != y->severity)
+                return x->severity < y->severity ? -1 : 1;
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return (x->index > y->index) - (x->index < y->index);
+}
+
+static bool same_file(const struct diagnostic *a, const struct diagnostic *b)
+{
+        return a->file == b->file || (a->file && b->file && strcmp(a->file, b->file) == 0);
+}
+
+/* The diagnostics in printing order; NULL on ENOMEM. */
+static struct placed *check_place(const struct diagnostics *d)
+{
+        struct placed *p = calloc(d->count ? d->count : 1, sizeof(*p));
+        if (!p)
+                return NULL;
+        size_t files = 0;
+        for (size_t i = 0; i < d->count; i++) {
+                /* A file's diagnostics mostly follow each other: look back
+                 * at the previous one first. */
+                size_t j = i;
+                if (i > 0 && same_file(&d->items[i - 1], &d->items[i]))
+                        j = i - 1;
+                else
+                        for (j = 0; j < i && !same_file(&d->items[j], &d->items[i]); j++)
+                                ;
+                p[i] = (struct placed){ .file = j < i ? p[j].file : files++,
+                                        .index = i,
+                                        .severity = d->items[i].severity,
+                                        .line = d->items[i].line };
+        }
+        qsort(p, d->count, sizeof(*p), compare_placed);
+        return p;
+}
+
+#define CHECK_MAX_ERRORS 10
+
+static void print_more(const struct diagnostic *like, enum diag_severity severity, size_t n)
+{
+        char message[128];
+        if (severity == DIAG_ERROR)
+                snprintf(message, sizeof(message), "\u2026 %zu more error%s; is this a crontab?", n, n == 1 ? "" : "s");
+        else
+                snprintf(message, sizeof(message), "\u2026 and %zu more warning%s", n, n == 1 ? "" : "s");
+        diag_fprint(stdout, &(struct diagnostic){ .severity = severity, .file = like->file, .message = message });
+}
+
+/* One file's diagnostics, P[0..N) in printing order: the first
+ * CHECK_MAX_ERRORS errors and a count of the rest (a binary file has
+ * hundreds, which say nothing more), then the warnings. */
+static void report_file(const struct diagnostics *d, const struct placed *p, size_t n, bool verbose)
+{
+        size_t errors = 0, more_errors = 0, more_others = 0;
+        bool summed = false;
+        for (size_t i = 0; i < n; i++) {
+                const struct diagnostic *item = &d->items[p[i].index];
+                if (item->dropped_errors || item->dropped_others) {
+                        more_errors += item->dropped_errors;
+                        more_others += item->dropped_others;
+                        continue;
+                }
+                if (item->severity == DIAG_ERROR && ++errors > CHECK_MAX_ERRORS) {
+                        more_errors++;
+                        continue;
+                }
+                if (item->severity != DIAG_ERROR && !summed && more_errors)
+                        print_more(item, DIAG_ERROR, more_errors);
+                summed |= item->severity != DIAG_ERROR;
+                if (item->severity != DIAG_DEBUG || verbose)
+                        diag_fprint(stdout, item);
+        }
+        if (n && !summed && more_errors)
+                print_more(&d->items[p[0].index], DIAG_ERROR, more_errors);
+        if (n && more_others)
+                print_more(&d->items[p[0].index], DIAG_WARNING, more_others);
+}
+
 /* The diagnostics (debug ones with --verbose) and, with --list, each job
  * that would load; nothing with --quiet. */
-static void check_report(const struct check *c, const struct check_args *args)
+static void check_report(struct check *c, const struct check_args *args)
 {
         if (args->quiet)
                 return;
-        for (size_t i = 0; i < c->diags.count; i++)
-                if (c->diags.items[i].severity != DIAG_DEBUG || args->verbose)
-                        diag_fprint(stdout, &c->diags.items[i]);
+        struct placed *p = check_place(&c->diags);
+        if (!p)
+                c->error = -ENOMEM;
+        for (size_t i = 0, end; p && i < c->diags.count; i = end) {
+                for (end = i + 1; end < c->diags.count && p[end].file == p[i].file; end++)
+                        ;
+                report_file(&c->diags, p + i, end - i, args->verbose);
+        }
+        free(p);
         if (args->list)
                 for (size_t i = 0; i < c->set.n_files; i++)
                         for (size_t j = 0; j < c->set.files[i]->n_jobs; j++)
@@ -310,8 +450,9 @@ int ctl_check(int argc, char **argv)
                 .default_zone = check_default_zone(&c, zones, &config, conf_path, default_paths),
                 .resolve_users = true,
                 .check_commands = true,
+                .lint_at = c.now,
                 .default_path = config.default_path,
-                /* A draft named on the command line is checked for content only. */
+                /* A path named on the command line: check_named_rule(). */
                 .ignore_ownership = !default_paths,
                 /* scope = fleet is judged against the tickd.conf beside the jobs. */
                 .fleet_configured = config.fleet != NULL,

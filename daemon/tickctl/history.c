@@ -1,5 +1,5 @@
 /* history.c — tickctl history: one line per finished run, read from the
- * journal with sd-journal, newest last. */
+ * journal with sd-journal, in scheduled order, newest last. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -115,13 +115,18 @@ static void print_json(const struct run_record *r)
         fputs("}\n", stdout);
 }
 
+/* The instant a run is listed and sorted by: its scheduled one, or for a
+ * run started by hand (none), when its record was written. */
+static uint64_t record_when(const struct run_record *r)
+{
+        return r->scheduled_usec > 0 ? (uint64_t)r->scheduled_usec : r->realtime_usec;
+}
+
 #define COLUMNS 6
 
 static void row_cells(const struct run_record *r, bool terminal, char cells[COLUMNS][64])
 {
-        /* A run started by hand has no scheduled instant: show when it ended. */
-        uint64_t when = r->scheduled_usec > 0 ? (uint64_t)r->scheduled_usec : r->realtime_usec;
-        journal_query_format_time(when, true, cells[0], 64);
+        journal_query_format_time(record_when(r), true, cells[0], 64);
         char text[64];
         snprintf(cells[1], 64, "%s", r->job ? ctl_text(r->job, terminal, text, sizeof(text)) : "-");
         snprintf(cells[2], 64, "%s", run_record_result(r));
@@ -166,60 +171,92 @@ static void print_table(const struct run_record *runs, size_t count, bool termin
         printf("\n%zu run%s listed.\n", count, count == 1 ? "" : "s");
 }
 
-/* Reads the matching runs oldest first, keeping only the newest LIMIT in a
- * ring, so memory stays bounded by -n however long the journal is. */
+/* The runs kept so far, in listing order, in a ring of CAPACITY slots. */
+struct run_ring {
+        struct run_record *slot;
+        size_t capacity, first, count;
+};
+
+static struct run_record *ring_at(struct run_ring *ring, size_t i)
+{
+        return &ring->slot[(ring->first + i) % ring->capacity];
+}
+
+static int ring_grow(struct run_ring *ring)
+{
+        struct run_record *bigger = calloc(2 * ring->capacity, sizeof(*bigger));
+        if (!bigger)
+                return -ENOMEM;
+        for (size_t i = 0; i < ring->count; i++)
+                bigger[i] = *ring_at(ring, i);
+        free(ring->slot);
+        *ring = (struct run_ring){ .slot = bigger, .capacity = 2 * ring->capacity, .count = ring->count };
+        return 0;
+}
+
+/* Inserts REC (taking it) in scheduled order after every run of the same
+ * instant, so equal instants keep the journal's order; with a LIMIT, the
+ * earliest run goes when the ring is full. A skipped instant is written
+ * when it is found, which may be after a later instant's run ended: the
+ * journal's order is nearly this one, so the walk back is short. */
+static int ring_insert(struct run_ring *ring, long limit, struct run_record *rec)
+{
+        uint64_t when = record_when(rec);
+        if (limit >= 0 && ring->count == (size_t)limit) {
+                if (limit == 0 || when < record_when(ring_at(ring, 0))) {
+                        run_record_free(rec);
+                        return 0;
+                }
+                run_record_free(ring_at(ring, 0));
+                ring->first = (ring->first + 1) % ring->capacity;
+                ring->count--;
+        } else if (ring->count == ring->capacity) {
+                int r = ring_grow(ring);
+                if (r < 0) {
+                        run_record_free(rec);
+                        return r;
+                }
+        }
+        size_t i = ring->count++;
+        for (; i > 0 && record_when(ring_at(ring, i - 1)) > when; i--)
+                *ring_at(ring, i) = *ring_at(ring, i - 1);
+        *ring_at(ring, i) = *rec;
+        return 0;
+}
+
+/* Reads the matching runs and keeps only the last LIMIT in scheduled
+ * order, so memory stays bounded by -n however long the journal is. */
 static int history_collect(sd_journal *j, const struct history_options *o, struct run_record **ret, size_t *ret_count)
 {
-        size_t capacity = o->limit >= 0 ? (size_t)o->limit : 64, count = 0, first = 0;
-        struct run_record *ring = calloc(capacity ? capacity : 1, sizeof(*ring));
-        if (!ring)
+        struct run_ring ring = { .capacity = o->limit > 0 ? (size_t)o->limit : 64 };
+        ring.slot = calloc(ring.capacity, sizeof(*ring.slot));
+        if (!ring.slot)
                 return -ENOMEM;
         int r = o->since_usec ? sd_journal_seek_realtime_usec(j, o->since_usec) : sd_journal_seek_head(j);
         while (r >= 0 && (r = sd_journal_next(j)) > 0) {
                 struct run_record rec;
                 if (run_record_read(j, &rec) < 0)
                         continue;
-                if ((o->failed_only && !run_record_is_failure(&rec)) || capacity == 0) {
+                if (o->failed_only && !run_record_is_failure(&rec))
                         run_record_free(&rec);
-                        continue;
-                }
-                if (count < capacity) {
-                        ring[(first + count++) % capacity] = rec;
-                } else if (o->limit >= 0) {
-                        run_record_free(&ring[first]);
-                        ring[first] = rec;
-                        first = (first + 1) % capacity;
-                } else {
-                        struct run_record *bigger = realloc(ring, 2 * capacity * sizeof(*ring));
-                        if (!bigger) {
-                                run_record_free(&rec);
-                                r = -ENOMEM;
-                                break;
-                        }
-                        ring = bigger;
-                        capacity *= 2;
-                        ring[count++] = rec; /* first stays 0 while growing */
-                }
-        }
-        /* Unroll the ring into time order. */
-        struct run_record *out = calloc(count ? count : 1, sizeof(*out));
-        for (size_t i = 0; i < count; i++) {
-                if (out)
-                        out[i] = ring[(first + i) % capacity];
                 else
-                        run_record_free(&ring[(first + i) % capacity]);
+                        r = ring_insert(&ring, o->limit, &rec);
         }
-        free(ring);
+        /* Unroll the ring into listing order. */
+        struct run_record *out = r >= 0 ? calloc(ring.count ? ring.count : 1, sizeof(*out)) : NULL;
+        for (size_t i = 0; i < ring.count; i++) {
+                if (out)
+                        out[i] = *ring_at(&ring, i);
+                else
+                        run_record_free(ring_at(&ring, i));
+        }
+        free(ring.slot);
+        if (r < 0)
+                return r;
         if (!out)
                 return -ENOMEM;
-        if (r < 0) {
-                for (size_t i = 0; i < count; i++)
-                        run_record_free(&out[i]);
-                free(out);
-                return r;
-        }
         *ret = out;
-        *ret_count = count;
+        *ret_count = ring.count;
         return 0;
 }
 

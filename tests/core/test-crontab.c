@@ -576,6 +576,32 @@ START_TEST(each_error_names_its_line)
 }
 END_TEST
 
+/* A classic crontab line pasted into the INI file is named for what it
+ * is, with the two keys that say it, wherever it stands. */
+START_TEST(crontab_line_is_recognised_and_rewritten)
+{
+        assert_error("0 5 * * * /usr/bin/backup --all\n", 1,
+                     "this looks like a crontab(5) line: write it as schedule = 0 5 * * * and command = "
+                     "/usr/bin/backup --all in a [section]");
+        assert_error("[j]\nschedule = @daily\ncommand = x\n*/15  9-17 * * mon-fri  /usr/bin/poll\n", 4,
+                     "write it as schedule = */15  9-17 * * mon-fri and command = /usr/bin/poll in a [section]");
+        assert_error("[j]\n@daily /usr/bin/x\n", 2,
+                     "this looks like a crontab(5) line: write it as schedule = @daily and command = /usr/bin/x in "
+                     "a [section]");
+        /* The line stands for both keys: the job is not also said to lack them. */
+        struct crontab_options o = options();
+        struct diagnostics d = { 0 };
+        struct crontab_file *f;
+        ck_assert_int_eq(load_with("[j]\n@daily /usr/bin/x\n", &o, &f, &d), -EINVAL);
+        ck_assert_uint_eq(d.count, 1);
+        diag_free(&d);
+        /* Prose, or fields without a command, is no crontab line. */
+        assert_error("[j]\nrun the backup at five every day\n", 2, "expected 'KEY = VALUE'");
+        assert_error("[j]\n0 5 * * *\n", 2, "expected 'KEY = VALUE'");
+        assert_error("[j]\n@every 5m /usr/bin/x\n", 2, "expected 'KEY = VALUE'");
+}
+END_TEST
+
 START_TEST(error_diagnostics_carry_the_key)
 {
         struct crontab_options o = options();
@@ -957,6 +983,49 @@ START_TEST(timeout_longer_than_interval_with_overlap_allow)
         d = lint("[defaults]\ntimeout = 1h\noverlap = allow\n[x]\nschedule = */5 * * * *\ncommand = y\n", JAN_1_2026);
         ck_assert_uint_eq(d.count, 1);
         ck_assert_uint_eq(d.items[0].line, 2);
+        diag_free(&d);
+}
+END_TEST
+
+/* With lint_at, a rejected file still says what it would of its sound
+ * jobs (tickctl check prints both); a job with an error of its own, or
+ * under a broken [defaults], is not linted: its settings are not known. */
+START_TEST(rejected_file_lints_the_jobs_without_errors)
+{
+        struct crontab_options o = options();
+        o.lint_at = JAN_1_2026;
+        struct diagnostics d = { 0 };
+        struct crontab_file *f = (void *)1;
+        ck_assert_int_eq(
+                load_with("[pile]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\n"
+                          "[bad]\nschedule = @every 1m\ncommand = x\ntimeout = 5m\noverlap = allow\nbogus = 1\n"
+                          "[once]\nschedule = 2020-01-01 00:00\ncommand = x\n",
+                          &o, &f, &d),
+                -EINVAL);
+        ck_assert_ptr_null(f);
+        ck_assert_uint_eq(d.count, 3);
+        ck_assert_int_eq(d.items[0].severity, DIAG_WARNING);
+        ck_assert_uint_eq(d.items[0].line, 4);
+        ck_assert(strstr(d.items[0].message, "job 'pile' may run for 5min"));
+        ck_assert_int_eq(d.items[1].severity, DIAG_ERROR);
+        ck_assert_uint_eq(d.items[1].line, 11);
+        ck_assert_int_eq(d.items[2].severity, DIAG_WARNING);
+        ck_assert(strstr(d.items[2].message, "job 'once' never runs again"));
+        diag_free(&d);
+
+        ck_assert_int_eq(load_with("[defaults]\ntimeout = 5m\novrlap = allow\n"
+                                   "[once]\nschedule = 2020-01-01 00:00\ncommand = x\n",
+                                   &o, &f, &d),
+                         -EINVAL);
+        ck_assert_uint_eq(d.count, 1);
+        ck_assert_int_eq(d.items[0].severity, DIAG_ERROR);
+        diag_free(&d);
+
+        /* Without lint_at (the daemon), no warnings of that kind. */
+        o.lint_at = 0;
+        ck_assert_int_eq(load_with("[once]\nschedule = 2020-01-01 00:00\ncommand = x\n", &o, &f, &d), 0);
+        ck_assert_uint_eq(d.count, 0);
+        crontab_file_free(f);
         diag_free(&d);
 }
 END_TEST
@@ -1790,6 +1859,7 @@ static Suite *crontab_suite(void)
         tcase_add_loop_test(tc, over_long_line_is_an_error_on_its_line, 0, ELEMENTSOF(refused_lengths));
         tcase_add_test(tc, long_continuation_line_is_an_error_on_its_line);
         tcase_add_loop_test(tc, each_error_names_its_line, 0, ELEMENTSOF(errors));
+        tcase_add_test(tc, crontab_line_is_recognised_and_rewritten);
         tcase_add_test(tc, error_diagnostics_carry_the_key);
         tcase_add_test(tc, one_error_rejects_the_whole_file);
         tcase_add_test(tc, every_error_of_a_file_is_reported);
@@ -1818,6 +1888,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, schedule_that_never_runs_again);
         tcase_add_test(tc, step_that_never_repeats_is_named);
         tcase_add_test(tc, timeout_longer_than_interval_with_overlap_allow);
+        tcase_add_test(tc, rejected_file_lints_the_jobs_without_errors);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("files");

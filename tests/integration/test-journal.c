@@ -673,6 +673,60 @@ START_TEST(history_shows_a_dropped_run_as_a_failure)
 }
 END_TEST
 
+/* Written in the order tickd writes them when the run of 23:00 lasts past
+ * 23:01: the skipped instant of 23:01 first, then the run of 23:00 and a
+ * second run of the same instant; then a run of 23:02 and a run started by
+ * hand, which has no scheduled instant. */
+static int emit_out_of_order(void)
+{
+        emit_run(LOG_EVENT_SKIPPED, "ord", "o2", T0 + 60000000, -1, 0);
+        emit_run(LOG_EVENT_SUCCEEDED, "ord", "o1", T0, 0, 0);
+        emit_run(LOG_EVENT_CANCELLED, "ord", "o1b", T0, -1, SIGTERM);
+        emit_run(LOG_EVENT_FAILED, "ord", "o3", T0 + 120000000, 1, 0);
+        emit_run(LOG_EVENT_SUCCEEDED, "ord", "manual", 0, 0, 0);
+        return 0;
+}
+
+/* The run ids of `tickctl history ord --json ARGS`, space-separated. */
+static char *history_run_ids(const char *limit)
+{
+        char *out = tickctl(0, limit ? (const char *[]){ "history", "ord", "--json", "-n", limit, NULL }
+                                     : (const char *[]){ "history", "ord", "--json", NULL });
+        char *ids = calloc(1, strlen(out) + 1);
+        ck_assert_ptr_nonnull(ids);
+        for (const char *p = out; (p = strstr(p, "\"run_id\":\"")); p++) {
+                p += strlen("\"run_id\":\"");
+                strncat(ids, p, strcspn(p, "\""));
+                strcat(ids, " ");
+        }
+        free(out);
+        return ids;
+}
+
+START_TEST(history_lists_runs_by_scheduled_instant_not_by_record_time)
+{
+        setenv("TZ", "UTC", 1);
+        start_journald();
+        in_journal(emit_out_of_order);
+        ck_assert_int_eq(count_entries("TICKD_JOB=ord", 5), 5);
+        char *ids = history_run_ids(NULL);
+        ck_assert_str_eq(ids, "o1 o1b o2 o3 manual ");
+        free(ids);
+        ids = history_run_ids("3"); /* the last three in that order */
+        ck_assert_str_eq(ids, "o2 o3 manual ");
+        free(ids);
+        ids = history_run_ids("1");
+        ck_assert_str_eq(ids, "manual ");
+        free(ids);
+        char *out = tickctl(0, (const char *[]){ "history", "ord", NULL });
+        const char *succeeded = strstr(out, "23:00:00 UTC  ord  succeeded"),
+                   *skipped = strstr(out, "23:01:00 UTC  ord  skipped");
+        ck_assert_msg(succeeded && skipped && succeeded < skipped, "%s", out);
+        free(out);
+        stop_journald();
+}
+END_TEST
+
 START_TEST(history_json_is_one_object_per_run)
 {
         start_journald();
@@ -1400,6 +1454,7 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, history_lists_runs_oldest_first_in_columns);
         tcase_add_test(tc, history_json_is_one_object_per_run);
         tcase_add_test(tc, history_shows_a_dropped_run_as_a_failure);
+        tcase_add_test(tc, history_lists_runs_by_scheduled_instant_not_by_record_time);
         tcase_add_test(tc, history_and_logs_user_read_only_the_callers_entries);
         tcase_add_test(tc, logs_show_a_jobs_output_and_one_run);
         tcase_add_loop_test(tc, logs_follow_prints_new_lines, 0, 2); /* 1: with --run */

@@ -298,6 +298,151 @@ START_TEST(tickd_conf_owner_and_mode_are_checked)
 }
 END_TEST
 
+/* The README's `tickctl check /etc/tickd/jobs.d/backup.ini`: a file named
+ * on the command line gets the daemon's verdict, its owner and mode rule
+ * included (the owner the instance wants, with the fix), as well as its
+ * content's. */
+START_TEST(named_file_gets_the_daemons_owner_and_mode_verdict)
+{
+        char *path = harness_write_file(tmp, "n.ini", "[n]\nschedule = @hourly\ncommand = true\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+
+        const struct {
+                mode_t mode;
+                const char *who;
+        } modes[] = { { 0666, "group and others" }, { 0646, "others" }, { 0664, "group" } };
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+                ck_assert_int_eq(chmod(path, modes[i].mode), 0);
+                ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+                snprintf(expected, sizeof(expected),
+                         "%s: error: refused: file is writable by %s (mode %04o); run chmod go-w\n", path, modes[i].who,
+                         (unsigned)modes[i].mode);
+                ck_assert_str_eq(out, expected);
+                free(out);
+        }
+
+        /* Someone else's, writable by others and with an error inside:
+         * all three are said, the owner with the command that fixes it. */
+        char name[64];
+        uid_t uid;
+        harness_user_add("tkno", name, sizeof(name), &uid, NULL);
+        ck_assert_int_eq(chown(path, uid, 0), 0);
+        ck_assert_int_eq(chmod(path, 0646), 0);
+        FILE *f = fopen(path, "a");
+        ck_assert_ptr_nonnull(f);
+        fputs("bogus = 1\n", f);
+        fclose(f);
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s: error: refused: file is owned by uid %u, not root; run chown root:root %s\n"
+                 "%s: error: refused: file is writable by others (mode 0646); run chmod go-w\n"
+                 "%s:4: error: unknown key 'bogus'\n",
+                 path, (unsigned)uid, path, path, path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        harness_user_del(name);
+
+        /* A named directory and the files in it alike. */
+        ck_assert_int_eq(chown(path, 0, 0), 0);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        ck_assert_int_eq(truncate(path, strlen("[n]\nschedule = @hourly\ncommand = true\n")), 0);
+        ck_assert_int_eq(chmod(tmp, 0777), 0);
+        ck_assert_int_eq(check(&out, tmp, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s: error: refused: directory is writable by group and others (mode 0777); run chmod go-w\n", tmp);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        ck_assert_int_eq(chmod(tmp, 0755), 0);
+        free(path);
+}
+END_TEST
+
+/* A file with errors says its warnings too: errors first, then warnings,
+ * each in line order. */
+START_TEST(errors_and_warnings_are_printed_together_errors_first)
+{
+        char *path = harness_write_file(tmp, "ew.ini",
+                                        "[once]\nschedule = 2020-01-01 00:00\ncommand = true\n"
+                                        "[pile]\nschedule = @every 1m\ncommand = true\ntimeout = 5m\noverlap = allow\n"
+                                        "[late]\nschedule = @hourly\n"
+                                        "[bad]\nschedule = @hourly\ncommand = true\nbogus = 1\n");
+        char *out, expected[8192];
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        snprintf(expected, sizeof(expected),
+                 "%s:9: error: job 'late' has no command\n"
+                 "%s:14: error: unknown key 'bogus'\n"
+                 "%s:2: warning: schedule: job 'once' never runs again ('2020-01-01 00:00' has no time after "
+                 "now)\n"
+                 "%s:7: warning: timeout: job 'pile' may run for 5min but starts every 1min with overlap = allow: "
+                 "runs can pile up\n",
+                 path, path, path, path);
+        ck_assert_str_eq(out, expected);
+        free(out);
+        free(path);
+}
+END_TEST
+
+/* 200 kB of noise is not worth 700 lines: the first ten errors, then how
+ * many more, counted to the last. */
+START_TEST(binary_file_stops_after_ten_errors)
+{
+        char *noise = malloc(200000);
+        ck_assert_ptr_nonnull(noise);
+        srandom(13);
+        for (size_t i = 0; i < 200000; i++)
+                noise[i] = (char)(random() & 0xff);
+        char *path;
+        ck_assert_int_ge(asprintf(&path, "%s/noise.ini", tmp), 0);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(noise, 1, 200000, f), 200000);
+        fclose(f);
+        free(noise);
+        char *out;
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        size_t lines = 0;
+        for (const char *p = out; *p; p++)
+                lines += *p == '\n';
+        ck_assert_msg(lines == 11, "%zu lines:\n%s", lines, out);
+        char *last = strrchr(out, '\n');
+        *last = '\0';
+        last = strrchr(out, '\n') + 1;
+        char prefix[4200];
+        snprintf(prefix, sizeof(prefix), "%s: error: \u2026 ", path);
+        ck_assert_msg(strncmp(last, prefix, strlen(prefix)) == 0, "last line: %s", last);
+        char *end;
+        unsigned long more = strtoul(last + strlen(prefix), &end, 10);
+        ck_assert_msg(more > 100 && strcmp(end, " more errors; is this a crontab?") == 0, "last line: %s", last);
+        free(out);
+        free(path);
+}
+END_TEST
+
+/* A finding about a whole file or directory names no line: "FILE: error:",
+ * never "FILE:0: error:". */
+START_TEST(whole_file_findings_name_no_line)
+{
+        char *dir, *out;
+        ck_assert_int_ge(asprintf(&dir, "%s/jobs.d", tmp), 0);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        char link[4300], conf[4300];
+        snprintf(link, sizeof(link), "%s/dangling.ini", dir);
+        ck_assert_int_eq(symlink("/nonexistent", link), 0);
+        free(harness_write_file(dir, "empty.ini", ""));
+        snprintf(conf, sizeof(conf), "%s/tickd.conf", tmp);
+        ck_assert_int_eq(mkdir(conf, 0755), 0);
+        ck_assert_int_eq(check(&out, "--config-dir", tmp, NULL, NULL), 1);
+        ck_assert_msg(!strstr(out, ":0:") && strstr(out, "tickd.conf: error: not a regular file\n") &&
+                              strstr(out, "jobs.d: error: cannot read dangling.ini: No such file or directory\n"),
+                      "got:\n%s", out);
+        free(out);
+        free(dir);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
         char *out;
@@ -403,6 +548,10 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, scope_fleet_needs_a_fleet_section_in_tickd_conf);
         tcase_add_test(tc, user_instance_directory_and_rules);
         tcase_add_test(tc, tickd_conf_owner_and_mode_are_checked);
+        tcase_add_test(tc, named_file_gets_the_daemons_owner_and_mode_verdict);
+        tcase_add_test(tc, errors_and_warnings_are_printed_together_errors_first);
+        tcase_add_test(tc, binary_file_stops_after_ten_errors);
+        tcase_add_test(tc, whole_file_findings_name_no_line);
         tcase_add_test(tc, usage_errors_exit_2);
         tcase_add_test(tc, missing_path_is_an_io_error);
         suite_add_tcase(s, tc);
