@@ -502,8 +502,6 @@ static void watch_abandon(struct watch *w, int *wstatus, struct rusage *ru)
                 ;
 }
 
-/* The FINISHED record: resources, then why the job ended. WATCH_ERROR is
- * the errno of a failed poll() (0: the runner saw the job end). */
 /* The chdir stage's failure in words: which directory, and why that one. */
 static void chdir_detail(struct outcome *o, const struct runner_request *req, const struct credentials *cred)
 {
@@ -516,6 +514,8 @@ static void chdir_detail(struct outcome *o, const struct runner_request *req, co
                          cred->name, strerror(o->error));
 }
 
+/* The FINISHED record: resources, then why the job ended. WATCH_ERROR is
+ * the errno of a failed poll() (0: the runner saw the job end). */
 static void outcome_finish(struct outcome *o, int64_t start_mono, const struct rusage *ru, int wstatus,
                            const struct exec_error *exec_error, int watch_error)
 {
