@@ -575,7 +575,7 @@ const char **scheduler_file_paths(const struct scheduler *s)
 
 size_t scheduler_job_count(const struct scheduler *s) { return s->n_entries; }
 struct batch_manager *scheduler_batches(struct scheduler *s) { return s->batches; }
-void scheduler_forget_fleet(struct scheduler *s) { s->options.fleet = NULL; }
+void scheduler_set_fleet(struct scheduler *s, struct fleet *fleet) { s->options.fleet = fleet; }
 const char *scheduler_state_dir(const struct scheduler *s) { return s->options.state_dir; }
 
 bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job)

@@ -121,9 +121,10 @@ void scheduler_set_listener(struct scheduler *s, const struct scheduler_listener
  * returns false when nothing is scheduled. */
 bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char **job);
 
-/* The fleet of the options is gone (freed at shutdown): runs that end
- * from now on are recorded here only. */
-void scheduler_forget_fleet(struct scheduler *s);
+/* The fleet fleet jobs are claimed in from now on: one that tickd.conf
+ * gained on a reload, or NULL once it is freed at shutdown (runs that
+ * end from then on are recorded here only). */
+void scheduler_set_fleet(struct scheduler *s, struct fleet *fleet);
 
 struct batch_manager *scheduler_batches(struct scheduler *s);
 /* The state directory of the options (borrowed). */

@@ -240,9 +240,15 @@ static void check_etcd_records(struct fleet_test *ft, long long from, long long 
 
 static void fleet_free_all(struct fleet_test *ft)
 {
+        /* Each node that is still up stops cleanly: exit 0, and no leak
+         * (the nodes are the sanitized build: a leak exits 23). */
         for (int i = 0; i < N_NODES; i++) {
-                if (ft->alive[i])
-                        tickd_stop(ft->node[i], SIGTERM, 20000);
+                if (ft->alive[i]) {
+                        int status = tickd_stop(ft->node[i], SIGTERM, 20000);
+                        ck_assert_msg(status == 0, "node %s exited with status %d:\n%s", node_names[i], status,
+                                      strstr(ft->node[i]->log, "Sanitizer") ? strstr(ft->node[i]->log, "Sanitizer")
+                                                                            : "");
+                }
                 tickd_free(ft->node[i]);
         }
         etcd_cluster_free(ft->cluster);
@@ -358,6 +364,40 @@ START_TEST(each_instant_runs_once_across_the_fleet_through_failures)
 }
 END_TEST
 
+/* A [fleet] section that tickd.conf gains on a reload is joined at once
+ * (the fleet job it made valid runs, claimed); a later change to it is
+ * said to wait for a restart. */
+START_TEST(fleet_section_added_on_reload_is_joined)
+{
+        struct etcd_cluster *cluster = etcd_cluster_start(1);
+        struct tickd *t = tickd_start(NULL, NULL);
+        tickd_write_job(t, "fleet.ini", crontab);
+        ck_assert(tickd_wait_for(t, "scope = fleet needs a [fleet] section", 1, 10000));
+        _cleanup_free_ char *conf = NULL;
+        ck_assert_int_ge(asprintf(&conf, "[fleet]\nendpoints = %s\nname = test\nnode = solo\nlease_ttl = 2s\n",
+                                  etcd_cluster_endpoint(cluster, 0)),
+                         0);
+        free(harness_write_file(t->config_dir, "tickd.conf", conf));
+        ck_assert_msg(tickd_wait_for(t, "[fleet] added: joining fleet test", 1, 10000), "%s", t->log);
+        ck_assert_msg(tickd_wait_for(t, " joined (etcd ", 1, 10000), "%s", t->log);
+        ck_assert_msg(tickd_wait_for(t, "fleet: instant of tick claimed", 2, 10000), "%s", t->log);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=tick ", 2, 10000));
+
+        free(harness_write_file(
+                t->config_dir, "tickd.conf",
+                strstr(conf, "lease_ttl = 2s") ? "[fleet]\nendpoints = http://127.0.0.1:1\nname = other\n" : conf));
+        ck_assert_msg(tickd_wait_for(t, "changes to [fleet] take effect when tickd restarts", 1, 10000), "%s", t->log);
+        int before = tickd_count(t, "fleet: instant of tick claimed");
+        ck_assert(tickd_wait_for(t, "fleet: instant of tick claimed", before + 2, 10000)); /* still in fleet test */
+        int status = tickd_stop(t, SIGTERM, 20000);
+        ck_assert_msg(status == 0, "tickd exited with %d:\n%s", status,
+                      strstr(t->log, "Sanitizer") ? strstr(t->log, "Sanitizer") : "");
+        tickd_free(t);
+        etcd_cluster_free(cluster);
+        harness_reap_children(5000);
+}
+END_TEST
+
 static Suite *fleet_suite(void)
 {
         Suite *s = suite_create("fleet");
@@ -365,6 +405,7 @@ static Suite *fleet_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 240);
         tcase_add_test(tc, each_instant_runs_once_across_the_fleet_through_failures);
+        tcase_add_test(tc, fleet_section_added_on_reload_is_joined);
         suite_add_tcase(s, tc);
         return s;
 }
