@@ -8,6 +8,7 @@
 #include "tickd/fleet-internal.h"
 
 static void run_sync(struct fleet_run *run);
+static void waiting_try_now(struct fleet *f, const char *job);
 
 static const char *verdict_word(enum fleet_verdict v)
 {
@@ -86,15 +87,6 @@ static char *record_json_as(const struct fleet_run *run, const char *state, cons
         snprintf(r.state, sizeof(r.state), "%s", state);
         snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
         return fleet_record_to_json(&r);
-}
-
-struct fleet_run *fleet_run_of_job(struct fleet *f, const char *job, const struct fleet_run *except)
-{
-        for (struct fleet_run *r = f->runs; r; r = r->next)
-                if (r != except && r->phase == RUN_CLAIMED && !fleet_state_is_final(r->record.state) &&
-                    strcmp(r->record.job, job) == 0)
-                        return r;
-        return NULL;
 }
 
 bool fleet_run_known(struct fleet *f, const char *job, int64_t scheduled_usec)
@@ -294,6 +286,14 @@ static void on_wait_reply(struct fleet_run *run, int error, const struct etcd_re
                                                .node = run->other_node },
                          "run of %s waits for the run going on on node %s (overlap = %s, across the fleet)",
                          run->record.job, run->other_node, run->overlap == OVERLAP_REPLACE ? "replace" : "queue");
+                if (run->overlap == OVERLAP_REPLACE && strcmp(run->other_node, run->fleet->node) == 0) {
+                        log_emit(&(struct log_record){ .priority = LOG_NOTICE, .job = run->record.job },
+                                 "fleet: a new instant of %s replaces its run going on here (overlap = replace): "
+                                 "cancelling it",
+                                 run->record.job);
+                        if (run->fleet->cancel)
+                                run->fleet->cancel(run->fleet->userdata, run->record.job);
+                }
                 return;
         }
         const struct etcd_kv *kv = result_kv(resp, 0);
@@ -329,7 +329,7 @@ static void claim_wait(struct fleet_run *run, const struct fleet_record *other)
             etcd_txn_put(t, ETCD_SUCCESS, key, json, strlen(json), f->retention_lease) < 0 ||
             etcd_txn_put(t, ETCD_SUCCESS, queued, json, strlen(json), f->lease) < 0 ||
             etcd_txn_put(t, ETCD_SUCCESS, open, "", 0, f->retention_lease) < 0 ||
-            (run->overlap == OVERLAP_REPLACE &&
+            (run->overlap == OVERLAP_REPLACE && strcmp(other->node, f->node) != 0 &&
              etcd_txn_put(t, ETCD_SUCCESS, cancel, other->run_id, strlen(other->run_id), f->lease) < 0) ||
             etcd_txn_range(t, ETCD_FAILURE, key, false, 1, false) < 0 ||
             etcd_txn_range(t, ETCD_FAILURE, queued, false, 1, false) < 0) {
@@ -364,13 +364,19 @@ static void claim_refused(struct fleet_run *run, const struct etcd_response *res
                 return;
         }
         kv = result_kv(resp, 1);
+        const struct etcd_kv *queued = result_kv(resp, 2);
+        if (took_running && !kv && queued && fleet_record_from_json(queued->value, queued->value_len, &running) == 0) {
+                claim_skip(run, running.node, true); /* the queued run is next, not this one */
+                return;
+        }
         if (!took_running || !kv || fleet_record_from_json(kv->value, kv->value_len, &running) < 0) {
                 claim_request(run, took_running); /* gone meanwhile: again */
                 return;
         }
-        if (strcmp(running.node, f->node) == 0)
-                claim_request(run, false); /* ours: overlap on this node is admission's */
-        else if (run->overlap == OVERLAP_SKIP)
+        /* A run going on on this node counts as any other node's: the
+         * skip is recorded in etcd with its reason, and the one queued
+         * run of the fleet is queued/JOB, wherever the running one is. */
+        if (run->overlap == OVERLAP_SKIP)
                 claim_skip(run, running.node, false);
         else
                 claim_wait(run, &running);
@@ -419,14 +425,18 @@ static struct etcd_txn *claim_txn(struct fleet_run *run, const char *json, bool 
         _cleanup_free_ char *key = fleet_key_run(f->name, run->record.job, run->record.scheduled_usec);
         _cleanup_free_ char *running = fleet_key_running(f->name, run->record.job);
         _cleanup_free_ char *open = fleet_key_open(f->name, f->node, run->record.job, run->record.scheduled_usec);
+        _cleanup_free_ char *queued = fleet_key_queued(f->name, run->record.job);
         struct etcd_txn *t = etcd_txn_new();
-        if (!key || !running || !open || !t || etcd_txn_compare_int(t, key, ETCD_CREATE_REVISION, ETCD_EQUAL, 0) < 0 ||
+        if (!key || !running || !open || !queued || !t ||
+            etcd_txn_compare_int(t, key, ETCD_CREATE_REVISION, ETCD_EQUAL, 0) < 0 ||
             (take_running && etcd_txn_compare_int(t, running, ETCD_CREATE_REVISION, ETCD_EQUAL, 0) < 0) ||
+            (take_running && etcd_txn_compare_int(t, queued, ETCD_CREATE_REVISION, ETCD_EQUAL, 0) < 0) ||
             etcd_txn_put(t, ETCD_SUCCESS, key, json, strlen(json), f->retention_lease) < 0 ||
             etcd_txn_put(t, ETCD_SUCCESS, open, "", 0, f->retention_lease) < 0 ||
             (take_running && etcd_txn_put(t, ETCD_SUCCESS, running, json, strlen(json), f->lease) < 0) ||
             etcd_txn_range(t, ETCD_FAILURE, key, false, 1, false) < 0 ||
-            etcd_txn_range(t, ETCD_FAILURE, running, false, 1, false) < 0) {
+            etcd_txn_range(t, ETCD_FAILURE, running, false, 1, false) < 0 ||
+            etcd_txn_range(t, ETCD_FAILURE, queued, false, 1, false) < 0) {
                 etcd_txn_free(t);
                 return NULL;
         }
@@ -434,7 +444,10 @@ static struct etcd_txn *claim_txn(struct fleet_run *run, const char *json, bool 
 }
 
 /* Create-if-absent of runs/JOB/INSTANT, and with TAKE_RUNNING of
- * running/JOB too (the fleet-wide overlap), in one transaction. */
+ * running/JOB too (the fleet-wide overlap), in one transaction. With
+ * TAKE_RUNNING no run may be queued either: between the end of a run and
+ * the queued run taking running/JOB (its node's next heartbeat) a new
+ * instant would otherwise start before the queued one. */
 static void claim_request(struct fleet_run *run, bool take_running)
 {
         struct fleet *f = run->fleet;
@@ -539,12 +552,18 @@ static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_re
         }
         free(run->written);
         run->written = sent; /* the record may have moved on meanwhile: run_sync() sees to that */
+        if (run->holds_running && run->sending_final) {
+                run->holds_running = false;
+                waiting_try_now(run->fleet, run->record.job); /* a run queued here need not wait for the heartbeat */
+        }
         run_sync(run);
 }
 
 /* The success branch's keys besides the record: a final record also goes
- * to last/JOB, leaves open/, and hands running/JOB to this node's next
- * run of the job (or frees it). */
+ * to last/JOB, leaves open/, and frees running/JOB. It is never handed to
+ * another run here: a claim that finds running/JOB held by this node
+ * skips or waits as it would for any node's (claim_refused()), so the
+ * next run is the one waiting in queued/JOB, wherever it is. */
 static int sync_final_ops(struct fleet_run *run, struct etcd_txn *t, const char *json)
 {
         struct fleet *f = run->fleet;
@@ -555,16 +574,7 @@ static int sync_final_ops(struct fleet_run *run, struct etcd_txn *t, const char 
             etcd_txn_put(t, ETCD_SUCCESS, last, json, strlen(json), f->retention_lease) < 0 ||
             etcd_txn_delete(t, ETCD_SUCCESS, open, false) < 0)
                 return -ENOMEM;
-        if (!run->holds_running)
-                return 0;
-        struct fleet_run *next = fleet_run_of_job(f, run->record.job, run);
-        if (!next || !f->lease)
-                return etcd_txn_delete(t, ETCD_SUCCESS, running, false);
-        _cleanup_free_ char *next_json = fleet_record_to_json(&next->record);
-        if (!next_json)
-                return -ENOMEM;
-        next->holds_running = true;
-        return etcd_txn_put(t, ETCD_SUCCESS, running, next_json, strlen(next_json), f->lease);
+        return run->holds_running ? etcd_txn_delete(t, ETCD_SUCCESS, running, false) : 0;
 }
 
 /* Brings the run's record in etcd to RECORD, with a compare on what this
@@ -600,6 +610,7 @@ static void run_sync(struct fleet_run *run)
                 return;
         }
         run->sending = json;
+        run->sending_final = run_final(run);
         json = NULL;
         if (run_send(run, t, on_sync_reply) < 0) {
                 run->retry = true;
@@ -709,6 +720,14 @@ static void wait_try(struct fleet_run *run)
                 return;
         }
         run_send(run, t, on_wait_try_reply);
+}
+
+/* JOB's runs waiting here, once running/JOB was let go by a run here. */
+static void waiting_try_now(struct fleet *f, const char *job)
+{
+        for (struct fleet_run *r = f->runs; r; r = r->next)
+                if (r->phase == RUN_WAITING && !r->busy && strcmp(r->record.job, job) == 0 && fleet_is_available(f))
+                        wait_try(r);
 }
 
 void fleet_runs_heartbeat(struct fleet *f)

@@ -26,6 +26,7 @@ struct fleet_run {
         struct fleet_record record;
         char *written;                       /* NULL = nothing of ours in etcd */
         char *sending;                       /* the record of the write under way */
+        bool sending_final;                  /* ... a final one, which frees running/JOB */
         bool holds_running;                  /* running/JOB names this run */
         bool busy;                           /* a request about it is under way */
         bool retry;                          /* its last write failed: again at the next heartbeat */
@@ -70,8 +71,6 @@ void fleet_run_free(struct fleet_run *run);
 /* The heartbeat's share: writes that failed are retried, waiting runs
  * try for their slot. */
 void fleet_runs_heartbeat(struct fleet *f);
-/* The fleet's claimed runs of JOB other than EXCEPT (overlap on this node). */
-struct fleet_run *fleet_run_of_job(struct fleet *f, const char *job, const struct fleet_run *except);
 /* Claims parked while etcd was unavailable are sent now. */
 void fleet_claims_resume(struct fleet *f);
 /* Whether RUN_ID is one of this node's runs in etcd (its open records). */

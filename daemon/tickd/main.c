@@ -668,8 +668,10 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
                                            d->config.shutdown_timeout_usec, 0, on_shutdown_timer, d);
         if (r >= 0)
                 r = sd_event_add_post(d->event, &d->shutdown_check, on_shutdown_check, d);
-        if (r < 0 || batch_open_count(m) == 0)
+        if (r < 0)
                 sd_event_exit(d->event, 0);
+        else /* nothing running: the fleet still leaves (revokes its lease) before the loop ends */
+                on_shutdown_check(d->shutdown_check, d);
         return 0;
 }
 
