@@ -178,6 +178,10 @@ int64_t fleet_query_range(struct fleet_query *q, const char *key, bool prefix, i
                 return r;
         }
         const char *why = r == -EPROTO || r == -ECONNREFUSED ? etcd_last_error(q->etcd) : "";
+        /* The transport's words may name the endpoint already: once is enough. */
+        size_t n = strlen(q->endpoints);
+        if (strncmp(why, q->endpoints, n) == 0 && why[n] == ':')
+                why += n + 1 + (why[n + 1] == ' ');
         snprintf(q->error, sizeof(q->error), "etcd unavailable at %s: %s", q->endpoints,
                  *why ? why : (r == -ETIMEDOUT ? "no answer in time" : strerror(-r)));
         if (!quiet)

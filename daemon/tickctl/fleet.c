@@ -64,6 +64,13 @@ static int view_read(struct fleet_query *q, struct fleet_view *v)
 
 #define CELL 128
 
+/* JOB into CELL, escaped for a terminal. */
+static void job_cell(const char *job, bool terminal, char *cell)
+{
+        char text[CELL];
+        snprintf(cell, CELL, "%s", ctl_text(job, terminal, text, sizeof(text)));
+}
+
 /* Rows of N_COLUMNS cells under HEADERS, each column as wide as its
  * widest cell; the last column is not padded. */
 static void print_columns(const char *const *headers, size_t n_columns, char (*cells)[CELL], size_t n_rows)
@@ -124,7 +131,7 @@ static int print_last(const struct ctl_options *o, const struct fleet_records *l
         for (size_t i = 0; i < last->n; i++) {
                 const struct fleet_record *r = &last->items[i];
                 char(*row)[CELL] = cells + i * 6;
-                ctl_text(r->job, o->terminal, row[0], CELL);
+                job_cell(r->job, o->terminal, row[0]);
                 ctl_format_time((uint64_t)r->scheduled_usec, row[1], CELL);
                 snprintf(row[2], CELL, "%s", r->node[0] ? r->node : "-");
                 snprintf(row[3], CELL, "%s", r->state);
@@ -146,7 +153,7 @@ static int print_running(const struct ctl_options *o, const struct fleet_records
         for (size_t i = 0; i < running->n; i++) {
                 const struct fleet_record *r = &running->items[i];
                 char(*row)[CELL] = cells + i * 4;
-                ctl_text(r->job, o->terminal, row[0], CELL);
+                job_cell(r->job, o->terminal, row[0]);
                 snprintf(row[1], CELL, "%s", r->node[0] ? r->node : "-");
                 ctl_format_time((uint64_t)r->scheduled_usec, row[2], CELL);
                 ctl_format_relative((uint64_t)(r->started_usec ? r->started_usec : r->claimed_usec), now, row[3], CELL);

@@ -88,7 +88,8 @@ static int record_compare(const void *a, const void *b)
 static void row_cells(const struct fleet_record *r, bool terminal, char cells[COLUMNS][CELL])
 {
         journal_query_format_time((uint64_t)r->scheduled_usec, true, cells[0], CELL);
-        ctl_text(r->job, terminal, cells[1], CELL);
+        char text[CELL];
+        snprintf(cells[1], CELL, "%s", ctl_text(r->job, terminal, text, sizeof(text)));
         snprintf(cells[2], CELL, "%s", r->node[0] ? r->node : "-");
         snprintf(cells[3], CELL, "%s", r->state);
         if (r->signal[0])

@@ -45,6 +45,10 @@ static int history_parse(int argc, char **argv, struct history_options *o)
                 { "directory", required_argument, NULL, 'D' },
                 { "fleet", no_argument, NULL, 'L' },
                 { "config-dir", required_argument, NULL, 'C' },
+                /* The other common options, for scripts that pass them to
+                 * every command; the journal has no use for them. */
+                { "runtime-dir", required_argument, NULL, 'P' },
+                { "state-dir", required_argument, NULL, 'P' },
                 { "no-pager", no_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -74,7 +78,7 @@ static int history_parse(int argc, char **argv, struct history_options *o)
                 case 'D': o->directory = optarg; break;
                 case 'L': o->fleet = true; break;
                 case 'C': o->config_dir = optarg; break;
-                case 'P': break; /* never paged; taken as every command takes it */
+                case 'P': break; /* never paged; taken as every command takes it, as the dirs above */
                 case 'h': history_usage(stdout); return 1;
                 default: history_usage(stderr); return -EINVAL;
                 }

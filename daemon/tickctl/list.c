@@ -261,24 +261,23 @@ static int signal_number(const char *name)
         return 0;
 }
 
-/* A fleet job's last run is the fleet's, wherever it ran: REC replaces
- * this node's (or the state file's) when it is newer. */
+/* A fleet job's last run is the fleet's, wherever it ran: REC, etcd's
+ * last/JOB, replaces this node's (or the state file's), so that LAST,
+ * RESULT and NODE describe one run (the one tickctl fleet shows). */
 static void row_take_record(struct row *row, const struct fleet_record *rec)
 {
         char *node = strdup(rec->node[0] ? rec->node : "-");
-        if (!node)
-                return;
-        free(row->node);
-        row->node = node;
-        uint64_t when = (uint64_t)(rec->started_usec ? rec->started_usec : rec->scheduled_usec);
         char *result = strdup(rec->state);
-        if (!result || when < row->last_usec) {
+        if (!node || !result) {
+                free(node);
                 free(result);
                 return;
         }
+        free(row->node);
+        row->node = node;
         free(row->result);
         row->result = result;
-        row->last_usec = when;
+        row->last_usec = (uint64_t)(rec->started_usec ? rec->started_usec : rec->scheduled_usec);
         row->exit_status = rec->has_exit_status ? rec->exit_status : -1;
         row->signal = signal_number(rec->signal);
 }
