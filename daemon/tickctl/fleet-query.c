@@ -99,6 +99,9 @@ static int client_make(struct fleet_query *q)
         int r = etcd_client_new(&eo, &q->etcd);
         if (password)
                 explicit_bzero(password, strlen(password));
+        if (r < 0 && r != -ENOMEM)
+                fprintf(stderr, "tickctl %s: cannot make an etcd client for %s: %s\n", q->command, q->endpoints,
+                        strerror(-r));
         return r;
 }
 
@@ -109,8 +112,8 @@ int fleet_query_open(const char *command, const char *config_dir, struct fleet_q
                 return -ENOMEM;
         q->command = command;
         int r = config_read(q, config_dir);
-        if (r >= 0)
-                r = sd_event_new(&q->event);
+        if (r >= 0 && (r = sd_event_new(&q->event)) < 0 && r != -ENOMEM)
+                fprintf(stderr, "tickctl %s: cannot make an event loop: %s\n", command, strerror(-r));
         if (r >= 0)
                 r = (q->endpoints = endpoints_join(q->config.fleet->endpoints)) ? 0 : -ENOMEM;
         if (r >= 0)
