@@ -23,8 +23,10 @@
 /* D-Bus signatures of the interface, shared by server and client.
  * JOB: name, description, file, schedule, zone, user, command, enabled,
  *      next_usec, last_start_usec, last_end_usec, last_result,
- *      last_exit_status (-1 none), last_signal (0 none), running. */
-#define CONTROL_JOB_SIG "(sssssssbtttsiiu)"
+ *      last_exit_status (-1 none), last_signal (0 none), running,
+ *      scope ("host", or "fleet": each instant runs on one node of the
+ *      fleet, and the last run above is this node's, not the fleet's). */
+#define CONTROL_JOB_SIG "(sssssssbtttsiius)"
 /* ListJobs's array of JOBs is kept under this many bytes: sd-bus refuses
  * to read an array over 64 MiB (BUS_ARRAY_MAX_SIZE) and a message over
  * 128 MiB (BUS_MESSAGE_SIZE_MAX), and the crontab caps do not bound a

@@ -82,6 +82,11 @@ static char *choose_dir(const char *given, bool user, const char *xdg_variable, 
         return user ? xdg_dir(xdg_variable, home_rel) : strdup(system_dir);
 }
 
+char *ctl_config_dir(const char *given, bool user)
+{
+        return choose_dir(given, user, "XDG_CONFIG_HOME", ".config", "/etc/tickd");
+}
+
 const char *ctl_refused_option(char **argv, char *buf, size_t size)
 {
         if (optopt > 0 && optopt < 256 && optopt != '?') {
@@ -149,7 +154,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
         }
         o->args = argv + optind;
         o->n_args = argc - optind;
-        o->config_dir = choose_dir(config_dir, o->user_mode, "XDG_CONFIG_HOME", ".config", "/etc/tickd");
+        o->config_dir = ctl_config_dir(config_dir, o->user_mode);
         o->state_dir = choose_dir(state_dir, o->user_mode, "XDG_STATE_HOME", ".local/state", "/var/lib/tickd");
         /* As tickd: --runtime-dir names the base, tickd's files are in BASE/tickd. */
         if (!runtime_dir && o->user_mode) {

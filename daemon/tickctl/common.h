@@ -59,6 +59,10 @@ void ctl_options_free(struct ctl_options *o);
 int ctl_parse_args(int argc, char **argv, unsigned extra, const char *usage, int min_args, int max_args,
                    const char *args, struct ctl_options *o);
 
+/* GIVEN (--config-dir), else the user's or the system's configuration
+ * directory, as tickd chooses it; malloc'd (NULL: no memory). */
+char *ctl_config_dir(const char *given, bool user);
+
 /* DIR/jobs.d; malloc'd. */
 char *ctl_jobs_dir(const struct ctl_options *o);
 

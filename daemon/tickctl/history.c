@@ -13,21 +13,25 @@
 #include "core/json.h"
 #include "tickctl/commands.h"
 #include "tickctl/common.h"
+#include "tickctl/fleet-query.h"
 #include "tickctl/journal-query.h"
 
 struct history_options {
         const char *job;
         const char *directory;
-        long limit; /* -1 = all */
+        const char *config_dir; /* --config-dir, for --fleet */
+        long limit;             /* -1 = all */
         uint64_t since_usec;
-        bool failed_only, json, user;
+        bool failed_only, json, user, fleet;
         bool terminal; /* stdout is one: control characters in names are escaped */
 };
 
 static void history_usage(FILE *out)
 {
         fprintf(out, "Usage: tickctl history [JOB] [-n N] [--since TIME] [--failed] [--json]\n"
-                     "                       [--user] [--directory DIR]\n");
+                     "                       [--user] [--directory DIR]\n"
+                     "       tickctl history --fleet [JOB] [-n N] [--since TIME] [--failed] [--json]\n"
+                     "                       [--user] [--config-dir DIR]\n");
 }
 
 static int history_parse(int argc, char **argv, struct history_options *o)
@@ -39,6 +43,12 @@ static int history_parse(int argc, char **argv, struct history_options *o)
                 { "json", no_argument, NULL, 'J' },
                 { "user", no_argument, NULL, 'U' },
                 { "directory", required_argument, NULL, 'D' },
+                { "fleet", no_argument, NULL, 'L' },
+                { "config-dir", required_argument, NULL, 'C' },
+                /* The other common options, for scripts that pass them to
+                 * every command; the journal has no use for them. */
+                { "runtime-dir", required_argument, NULL, 'P' },
+                { "state-dir", required_argument, NULL, 'P' },
                 { "no-pager", no_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -66,14 +76,18 @@ static int history_parse(int argc, char **argv, struct history_options *o)
                 case 'J': o->json = true; break;
                 case 'U': o->user = true; break;
                 case 'D': o->directory = optarg; break;
-                case 'P': break; /* never paged; taken as every command takes it */
+                case 'L': o->fleet = true; break;
+                case 'C': o->config_dir = optarg; break;
+                case 'P': break; /* never paged; taken as every command takes it, as the dirs above */
                 case 'h': history_usage(stdout); return 1;
                 default: history_usage(stderr); return -EINVAL;
                 }
         }
         if (optind < argc)
                 o->job = argv[optind++];
-        if (optind < argc) {
+        if (optind < argc || (o->fleet && o->directory)) {
+                if (o->fleet && o->directory)
+                        fprintf(stderr, "tickctl history: --fleet reads etcd, not a journal: no --directory\n");
                 history_usage(stderr);
                 return -EINVAL;
         }
@@ -260,12 +274,30 @@ static int history_collect(sd_journal *j, const struct history_options *o, struc
         return 0;
 }
 
+static int history_fleet(const struct history_options *o)
+{
+        _cleanup_free_ char *config_dir = ctl_config_dir(o->config_dir, o->user);
+        if (!config_dir) {
+                fprintf(stderr, "tickctl history: out of memory\n");
+                return 2;
+        }
+        return ctl_history_fleet(&(struct fleet_history_options){ .config_dir = config_dir,
+                                                                  .job = o->job,
+                                                                  .limit = o->limit,
+                                                                  .since_usec = o->since_usec,
+                                                                  .failed_only = o->failed_only,
+                                                                  .json = o->json,
+                                                                  .terminal = o->terminal });
+}
+
 int ctl_history(int argc, char **argv)
 {
         struct history_options o;
         int r = history_parse(argc, argv, &o);
         if (r != 0)
                 return r > 0 ? 0 : 2;
+        if (o.fleet)
+                return history_fleet(&o);
         sd_journal *j = NULL;
         r = journal_query_open(&j, o.directory, o.user);
         if (r < 0) {

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "tickctl/common.h"
 #include "tickctl/commands.h"
+#include "tickctl/fleet-query.h"
 #include "core/schedule.h"
 #include "core/strv.h"
 #include "core/timespan.h"
@@ -22,7 +23,8 @@
 
 struct row {
         char *name, *schedule, *zone, *user, *file, *result, *description;
-        bool enabled;
+        char *node; /* a fleet job's: the node of its last instant, from etcd; NULL = unknown */
+        bool enabled, fleet;
         uint64_t next_usec, last_usec;
         int exit_status, signal;
         unsigned running;
@@ -38,6 +40,7 @@ struct table {
         struct rejected *rejected;
         size_t n_rejected;
         bool offline;
+        bool any_fleet;    /* a row is a fleet job's: list shows SCOPE and NODE */
         unsigned omitted;  /* jobs tickd left out of a cut list (control-protocol.h) */
         char *omitted_why; /* its sentence for them */
 };
@@ -47,7 +50,7 @@ static void table_free(struct table *t)
         for (size_t i = 0; i < t->n_rows; i++) {
                 struct row *r = &t->rows[i];
                 free(r->name), free(r->schedule), free(r->zone), free(r->user), free(r->file);
-                free(r->result), free(r->description);
+                free(r->result), free(r->description), free(r->node);
         }
         for (size_t i = 0; i < t->n_rejected; i++)
                 free(t->rejected[i].path), free(t->rejected[i].error);
@@ -88,13 +91,13 @@ static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *
         if ((r = sd_bus_message_enter_container(reply, 'a', CONTROL_JOB_SIG)) < 0)
                 return r;
         for (;;) {
-                const char *name, *description, *file, *schedule, *zone, *user, *command, *result;
+                const char *name, *description, *file, *schedule, *zone, *user, *command, *result, *scope;
                 int enabled, exit_status, sig;
                 uint64_t next, last_start, last_end;
                 unsigned running;
                 r = sd_bus_message_read(reply, CONTROL_JOB_SIG, &name, &description, &file, &schedule, &zone, &user,
                                         &command, &enabled, &next, &last_start, &last_end, &result, &exit_status, &sig,
-                                        &running);
+                                        &running, &scope);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -114,6 +117,7 @@ static int fetch_online(const struct ctl_options *o, sd_bus *bus, struct table *
                 row->description = dup0(description);
                 row->enabled = enabled, row->next_usec = next, row->last_usec = last_start;
                 row->exit_status = exit_status, row->signal = sig, row->running = running;
+                row->fleet = strcmp(scope, "fleet") == 0;
         }
         if (!o->all)
                 return 0;
@@ -230,6 +234,7 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
                         row->user = dup0(j->user), row->file = dup0(j->file), row->result = dup0("");
                         row->description = dup0(j->description);
                         row->enabled = j->enabled;
+                        row->fleet = j->scope == JOB_SCOPE_FLEET;
                         row->next_usec = (uint64_t)next * USEC_PER_SEC;
                 }
                 crontab_file_free(file);
@@ -241,6 +246,72 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
         if (r >= 0)
                 add_last_outcomes(o, t);
         return r;
+}
+
+/* "SIGKILL" as a number; 0 for none or an unknown name. */
+static int signal_number(const char *name)
+{
+        if (strncmp(name, "SIG", 3) != 0)
+                return 0;
+        for (int i = 1; i < NSIG; i++) {
+                const char *abbrev = sigabbrev_np(i);
+                if (abbrev && strcmp(abbrev, name + 3) == 0)
+                        return i;
+        }
+        return 0;
+}
+
+/* A fleet job's last run is the fleet's, wherever it ran: REC, etcd's
+ * last/JOB, replaces this node's (or the state file's), so that LAST,
+ * RESULT and NODE describe one run (the one tickctl fleet shows). */
+static void row_take_record(struct row *row, const struct fleet_record *rec)
+{
+        char *node = strdup(rec->node[0] ? rec->node : "-");
+        char *result = strdup(rec->state);
+        if (!node || !result) {
+                free(node);
+                free(result);
+                return;
+        }
+        free(row->node);
+        row->node = node;
+        free(row->result);
+        row->result = result;
+        row->last_usec = (uint64_t)(rec->started_usec ? rec->started_usec : rec->scheduled_usec);
+        row->exit_status = rec->has_exit_status ? rec->exit_status : -1;
+        row->signal = signal_number(rec->signal);
+}
+
+/* Which node ran each fleet job's last instant: one range of last/ for
+ * them all. Without etcd the list is still the list: stderr says what is
+ * missing, and the exit status does not change. */
+static void add_fleet_last(const struct ctl_options *o, struct table *t)
+{
+        for (size_t i = 0; i < t->n_rows; i++)
+                t->any_fleet |= t->rows[i].fleet;
+        if (!t->any_fleet)
+                return;
+        struct fleet_query *q = NULL;
+        int r = fleet_query_open(o->command, o->config_dir, &q);
+        if (r == -ENOMSG) /* fleet jobs without [fleet] are the daemon's error to report */
+                return;
+        _cleanup_free_ char *prefix = r >= 0 ? fleet_key_prefix(fleet_query_name(q), "last") : NULL;
+        struct fleet_records last = {};
+        if (r >= 0 && !prefix)
+                r = -ENOMEM;
+        if (r >= 0) {
+                int64_t n = fleet_query_range(q, prefix, true, 0, false, true, fleet_records_add, &last);
+                r = n < 0 ? (int)n : 0;
+        }
+        if (r < 0)
+                fprintf(stderr, "tickctl %s: the fleet's last runs are unknown (%s)\n", o->command,
+                        q && *fleet_query_error(q) ? fleet_query_error(q) : strerror(-r));
+        for (size_t i = 0; i < last.n; i++)
+                for (size_t k = 0; k < t->n_rows; k++)
+                        if (t->rows[k].fleet && strcmp(t->rows[k].name, last.items[i].job) == 0)
+                                row_take_record(&t->rows[k], &last.items[i]);
+        fleet_records_free(&last);
+        fleet_query_free(q);
 }
 
 static int row_compare(const void *a, const void *b)
@@ -288,8 +359,11 @@ static void print_json(const struct table *t)
                        r->enabled ? "true" : "false", (unsigned long long)r->next_usec,
                        (unsigned long long)r->last_usec);
                 json_write_string(stdout, r->result);
-                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"running\": %u}", r->exit_status, r->signal,
-                       r->running);
+                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"running\": %u, \"scope\": \"%s\", "
+                       "\"last_node\": ",
+                       r->exit_status, r->signal, r->running, r->fleet ? "fleet" : "host");
+                json_write_string(stdout, r->node);
+                printf("}");
         }
         printf("%s]\n", t->n_rows ? "\n" : "");
         if (t->n_rejected) {
@@ -299,44 +373,59 @@ static void print_json(const struct table *t)
         }
 }
 
-#define N_COLUMNS 9
+#define N_COLUMNS     11
+#define COLUMN_SCOPE  5
+#define COLUMN_RESULT 8
+#define COLUMN_NODE   9
+
+static void row_cells(const struct table *t, const struct row *r, uint64_t now, char (*cells)[128])
+{
+        ctl_format_time(r->next_usec, cells[0], 128);
+        ctl_format_relative(r->next_usec, now, cells[1], 128);
+        ctl_format_time(r->last_usec, cells[2], 128);
+        ctl_format_relative(r->last_usec, now, cells[3], 128);
+        snprintf(cells[4], 128, "%s%s", r->name, r->enabled ? "" : " (disabled)");
+        snprintf(cells[COLUMN_SCOPE], 128, "%s", r->fleet ? "fleet" : "host");
+        snprintf(cells[6], 128, "%s", r->schedule);
+        snprintf(cells[7], 128, "%s", *r->zone ? r->zone : "-");
+        format_result(r, cells[COLUMN_RESULT], 128);
+        snprintf(cells[COLUMN_NODE], 128, "%s", r->node ? r->node : "-");
+        snprintf(cells[10], 128, "%s", r->running ? "yes" : (t->offline ? "-" : "no"));
+}
 
 static void print_table(const struct ctl_options *o, const struct table *t)
 {
-        static const char *const headers[N_COLUMNS] = { "NEXT",     "LEFT", "LAST",   "PASSED", "NAME",
-                                                        "SCHEDULE", "ZONE", "RESULT", "RUNNING" };
+        static const char *const headers[N_COLUMNS] = { "NEXT",     "LEFT", "LAST",   "PASSED", "NAME",   "SCOPE",
+                                                        "SCHEDULE", "ZONE", "RESULT", "NODE",   "RUNNING" };
         uint64_t now = clock_now_usec(CLOCK_REALTIME);
         size_t n = t->n_rows;
         char(*cells)[N_COLUMNS][128] = calloc(n ? n : 1, sizeof(*cells));
         if (!cells)
                 return;
+        /* Only a list with fleet jobs has their columns. */
+        bool shown[N_COLUMNS];
         size_t width[N_COLUMNS];
-        for (int c = 0; c < N_COLUMNS; c++)
+        for (int c = 0; c < N_COLUMNS; c++) {
+                shown[c] = t->any_fleet || (c != COLUMN_SCOPE && c != COLUMN_NODE);
                 width[c] = strlen(headers[c]);
+        }
         for (size_t i = 0; i < n; i++) {
-                const struct row *r = &t->rows[i];
-                ctl_format_time(r->next_usec, cells[i][0], sizeof(cells[i][0]));
-                ctl_format_relative(r->next_usec, now, cells[i][1], sizeof(cells[i][1]));
-                ctl_format_time(r->last_usec, cells[i][2], sizeof(cells[i][2]));
-                ctl_format_relative(r->last_usec, now, cells[i][3], sizeof(cells[i][3]));
-                snprintf(cells[i][4], sizeof(cells[i][4]), "%s%s", r->name, r->enabled ? "" : " (disabled)");
-                snprintf(cells[i][5], sizeof(cells[i][5]), "%s", r->schedule);
-                snprintf(cells[i][6], sizeof(cells[i][6]), "%s", *r->zone ? r->zone : "-");
-                format_result(r, cells[i][7], sizeof(cells[i][7]));
-                snprintf(cells[i][8], sizeof(cells[i][8]), "%s", r->running ? "yes" : (t->offline ? "-" : "no"));
+                row_cells(t, &t->rows[i], now, cells[i]);
                 for (int c = 0; c < N_COLUMNS; c++)
                         if (strlen(cells[i][c]) > width[c])
                                 width[c] = strlen(cells[i][c]);
         }
         for (int c = 0; c < N_COLUMNS; c++) {
-                if (c + 1 < N_COLUMNS)
+                if (shown[c] && c + 1 < N_COLUMNS)
                         printf("%-*s  ", (int)width[c], headers[c]);
-                else
+                else if (shown[c])
                         printf("%s\n", headers[c]);
         }
         for (size_t i = 0; i < n; i++)
                 for (int c = 0; c < N_COLUMNS; c++) {
-                        const char *on = c == 7 ? ctl_color(o, t->rows[i].result) : "";
+                        if (!shown[c])
+                                continue;
+                        const char *on = c == COLUMN_RESULT ? ctl_color(o, t->rows[i].result) : "";
                         const char *off = *on ? ctl_color_off(o) : "";
                         if (c + 1 < N_COLUMNS)
                                 printf("%s%-*s%s  ", on, (int)width[c], cells[i][c], off);
@@ -373,6 +462,8 @@ int ctl_list(int argc, char **argv)
                 sd_bus_flush_close_unref(bus);
         }
         int status = ctl_exit_status(r);
+        if (r >= 0)
+                add_fleet_last(&o, &t);
         if (r >= 0) {
                 if (t.n_rows > 0) /* rows is NULL when nothing is listed */
                         qsort(t.rows, t.n_rows, sizeof(*t.rows), row_compare);

@@ -24,6 +24,7 @@ static const struct ctl_command commands[] = {
         { "edit", ctl_edit, "edit a crontab safely, validate, install, reload" },
         { "history", ctl_history, "list finished runs from the journal" },
         { "logs", ctl_logs, "show a job's own output from the journal" },
+        { "fleet", ctl_fleet, "show the fleet's nodes and its jobs' last runs, from etcd" },
 };
 
 static void usage(FILE *out)

@@ -216,7 +216,7 @@ static void show_recent_runs(const struct ctl_options *o, const char *name)
 
 /* What GetJob says of a job besides its definition and next runs. */
 struct job_summary {
-        const char *name, *description, *file, *schedule, *zone, *user, *command, *result;
+        const char *name, *description, *file, *schedule, *zone, *user, *command, *result, *scope;
         int enabled, exit_status, signal;
         uint64_t next, last_start, last_end;
         unsigned running;
@@ -232,7 +232,9 @@ static void show_job_header(const struct ctl_options *o, const struct job_summar
                        j->enabled ? "true" : "false", j->running, (unsigned long long)j->next,
                        (unsigned long long)j->last_start, (unsigned long long)j->last_end);
                 json_write_string(stdout, j->result);
-                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"definition\": [", j->exit_status, j->signal);
+                printf(", \"last_exit_status\": %d, \"last_signal\": %d, \"scope\": ", j->exit_status, j->signal);
+                json_write_string(stdout, j->scope);
+                printf(", \"definition\": [");
                 return;
         }
         ctl_put_text(stdout, j->name, o->terminal);
@@ -323,7 +325,7 @@ static int show_job(const struct ctl_options *o, sd_bus *bus, const char *name)
         struct job_summary j;
         if ((r = sd_bus_message_read(reply, CONTROL_JOB_SIG, &j.name, &j.description, &j.file, &j.schedule, &j.zone,
                                      &j.user, &j.command, &j.enabled, &j.next, &j.last_start, &j.last_end, &j.result,
-                                     &j.exit_status, &j.signal, &j.running)) < 0)
+                                     &j.exit_status, &j.signal, &j.running, &j.scope)) < 0)
                 return r;
         uint64_t now = clock_now_usec(CLOCK_REALTIME);
         show_job_header(o, &j);

@@ -233,12 +233,12 @@ static int append_job(sd_bus_message *m, const struct control_job *cj)
 {
         const struct job *j = cj->job;
         const struct control_outcome *last = cj->last;
-        return sd_bus_message_append(m, CONTROL_JOB_SIG, strempty(j->name), strempty(j->description), strempty(j->file),
-                                     strempty(j->schedule_text), j->zone ? tz_name(j->zone) : strempty(j->timezone),
-                                     strempty(j->user), strempty(j->command), (int)j->enabled, cj->next_usec,
-                                     last ? last->start_usec : UINT64_C(0), last ? last->end_usec : UINT64_C(0),
-                                     last ? strempty(last->result) : "", last ? last->exit_status : -1,
-                                     last ? last->signal : 0, cj->running);
+        return sd_bus_message_append(
+                m, CONTROL_JOB_SIG, strempty(j->name), strempty(j->description), strempty(j->file),
+                strempty(j->schedule_text), j->zone ? tz_name(j->zone) : strempty(j->timezone), strempty(j->user),
+                strempty(j->command), (int)j->enabled, cj->next_usec, last ? last->start_usec : UINT64_C(0),
+                last ? last->end_usec : UINT64_C(0), last ? strempty(last->result) : "", last ? last->exit_status : -1,
+                last ? last->signal : 0, cj->running, j->scope == JOB_SCOPE_FLEET ? "fleet" : "host");
 }
 
 static int append_file(sd_bus_message *m, const struct control_file *f)
@@ -273,7 +273,7 @@ static bool budget_take(struct budget *b, size_t size)
 /* No less than what append_job() adds to a message: each string costs
  * its length, its 4-byte length, its NUL and up to 3 bytes of padding;
  * the struct up to 7 bytes of alignment, its other fields (b t t t i i u)
- * 40 bytes and their alignment up to 13 more. */
+ * 40 bytes and their alignment up to 13 more, the scope ("fleet") 13. */
 static size_t job_wire_size(const struct control_job *cj)
 {
         const struct job *j = cj->job;
@@ -285,7 +285,7 @@ static size_t job_wire_size(const struct control_job *cj)
                                   j->user,
                                   j->command,
                                   cj->last ? cj->last->result : NULL };
-        size_t size = 7 + 40 + 13;
+        size_t size = 7 + 40 + 13 + 13;
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 size += (strings[i] ? strlen(strings[i]) : 0) + 8;
         return size;
@@ -325,7 +325,7 @@ static int append_omitted(sd_bus_message *m, unsigned omitted)
                  "%u more job%s not listed: the list is cut at %u MiB (tickctl status NAME shows any job)", omitted,
                  omitted == 1 ? "" : "s", CONTROL_LIST_MAX_BYTES / (1024 * 1024));
         return sd_bus_message_append(m, CONTROL_JOB_SIG, "", description, "", "", "", "", "", 0, UINT64_C(0),
-                                     UINT64_C(0), UINT64_C(0), "", -1, 0, omitted);
+                                     UINT64_C(0), UINT64_C(0), "", -1, 0, omitted, "");
 }
 
 static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *error)

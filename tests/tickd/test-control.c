@@ -404,6 +404,30 @@ START_TEST(list_all_adds_disabled_jobs_and_rejected_files)
 }
 END_TEST
 
+/* The scope travels in the JOB struct: list marks a fleet job, and
+ * status --json says which. */
+START_TEST(list_and_status_show_a_fleet_jobs_scope)
+{
+        struct fake *f = fake_start(false);
+        f->jobs[2].scope = JOB_SCOPE_FLEET; /* before any request: the server reads it on the next */
+        struct ctl_result r = CTL(f, "list");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "  NAME    SCOPE  ");
+        ck_assert_contains(r.out, "  fails   fleet  ");
+        ck_assert_contains(r.out, "  backup  host   ");
+        ctl_result_free(&r);
+        r = CTL(f, "list", "--json");
+        ck_assert_contains(r.out, "\"name\": \"fails\"");
+        ck_assert_contains(r.out, "\"scope\": \"fleet\", \"last_node\": null}");
+        ctl_result_free(&r);
+        r = CTL(f, "status", "fails", "--json");
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_contains(r.out, "\"scope\": \"fleet\"");
+        ctl_result_free(&r);
+        fake_stop(f);
+}
+END_TEST
+
 START_TEST(list_json_is_one_array_of_jobs)
 {
         struct fake *f = fake_start(false);
@@ -412,7 +436,7 @@ START_TEST(list_json_is_one_array_of_jobs)
         ck_assert_msg(r.out[0] == '[', "%s", r.out);
         ck_assert_contains(r.out, "{\"name\": \"backup\", \"schedule\": \"30 2 * * *\"");
         ck_assert_contains(r.out, "\"last_result\": \"failed\", \"last_exit_status\": 3");
-        ck_assert_contains(r.out, "\"running\": 1}");
+        ck_assert_contains(r.out, "\"running\": 1, \"scope\": \"host\", \"last_node\": null}");
         ctl_result_free(&r);
         fake_stop(f);
 }
@@ -1160,6 +1184,7 @@ static Suite *control_suite(void)
         tcase_add_test(tc, list_shows_every_enabled_job_with_next_and_last_runs);
         tcase_add_test(tc, list_all_adds_disabled_jobs_and_rejected_files);
         tcase_add_test(tc, list_json_is_one_array_of_jobs);
+        tcase_add_test(tc, list_and_status_show_a_fleet_jobs_scope);
         tcase_add_test(tc, status_shows_files_runs_batches_and_resources);
         tcase_add_test(tc, status_of_a_job_shows_definition_next_runs_and_last_outcome);
         tcase_add_test(tc, status_cuts_its_lists_at_the_bound_and_counts_what_it_left_out);
