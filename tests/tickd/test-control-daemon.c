@@ -49,6 +49,7 @@ static struct ctl_result ctl_edit(const struct tickd *t, const char *script, con
         setenv("EDITOR", script, 1);
         unsetenv("VISUAL");
         setenv("TICKCTL_TEST_ANSWERS", answers, 1);
+        setenv("TMPDIR", t->dir, 1); /* a copy kept for the person goes away with the tree */
         const char *prefix[] = { "/bin/sh", "-c", "printf '%s' \"$TICKCTL_TEST_ANSWERS\" | exec \"$@\"", "sh", NULL };
         return run_ctl(t, prefix, (const char *const[]){ "edit", file, NULL });
 }
@@ -629,6 +630,40 @@ START_TEST(edit_abandoned_leaves_nothing_behind)
 }
 END_TEST
 
+/* The path after NEEDLE in TEXT, up to the end of its line; malloc'd. */
+static char *path_after(const char *text, const char *needle)
+{
+        const char *p = strstr(text, needle);
+        ck_assert_msg(p != NULL, "expected \"%s\" in:\n%s", needle, text);
+        p += strlen(needle);
+        return strndup(p, strcspn(p, "\n"));
+}
+
+START_TEST(edit_abandoned_keeps_the_rejected_text_in_a_file_it_names)
+{
+        struct tickd *t = start();
+        static const char text[] = "[x]\nschedule = nope\ncommand = true\n";
+        char *editor = script(t, "editor.sh", "printf '[x]\\nschedule = nope\\ncommand = true\\n' > \"$1\"\n");
+        struct ctl_result r = ctl_edit(t, editor, "a\n", "x");
+        ck_assert_int_eq(r.status, 1);
+        _cleanup_free_ char *kept = path_after(r.out, "Your edited text is in ");
+        ck_assert_msg(strncmp(kept, t->dir, strlen(t->dir)) == 0, "%s is not under TMPDIR %s", kept, t->dir);
+        struct stat st;
+        ck_assert_int_eq(stat(kept, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0600);
+        char buf[256] = "";
+        FILE *f = fopen(kept, "re");
+        ck_assert_ptr_nonnull(f);
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        ck_assert_str_eq(buf, text);
+        ctl_result_free(&r);
+        free(editor);
+        stop(t);
+}
+END_TEST
+
 START_TEST(edit_refuses_to_overwrite_a_file_changed_during_the_edit)
 {
         struct tickd *t = start();
@@ -875,6 +910,7 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, edit_installs_a_valid_file_and_the_daemon_takes_it);
         tcase_add_test(tc, edit_shows_errors_and_edits_again_until_valid);
         tcase_add_test(tc, edit_abandoned_leaves_nothing_behind);
+        tcase_add_test(tc, edit_abandoned_keeps_the_rejected_text_in_a_file_it_names);
         tcase_add_test(tc, edit_refuses_to_overwrite_a_file_changed_during_the_edit);
         suite_add_tcase(s, tc);
 
