@@ -64,7 +64,8 @@
  *                               if it never starts)
  * Signals (sent to the RunJob(wait) caller only):
  *   RunWaiting(s name, s run_id, s state)  state "queued" or "waiting"
- *   CancelJob(s name)        -> u runs signalled
+ *   CancelJob(s name)        -> u runs signalled, and runs dropped that had
+ *                               not started (queued, waiting for a slot)
  *   Reload()                 -> a FILE */
 #define CONTROL_ERROR_NO_SUCH_JOB "org.tickd.Error.NoSuchJob"
 #define CONTROL_ERROR_NOT_RUNNING "org.tickd.Error.NotRunning"

@@ -421,6 +421,68 @@ START_TEST(run_wait_refused_by_overlap_skip_exits_75)
 }
 END_TEST
 
+/* The run id in "JOB run ID is ..." of run --wait's stderr. */
+static void waiting_run_id(const char *err, const char *job, char id[33])
+{
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "%s run ", job);
+        const char *p = strstr(err, prefix);
+        ck_assert_msg(p != NULL, "no run id in:\n%s", err);
+        ck_assert_int_eq(sscanf(p + strlen(prefix), "%32[0-9a-f]", id), 1);
+}
+
+START_TEST(cancel_drops_the_queued_run_too)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        ck_assert(tickd_wait_for(t, "event=started job=q", 1, 5000));
+        struct ctl_result r = CTL(t, "cancel", "q");
+        ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.out, "Cancelled 2 runs of q.");
+        ctl_result_free(&r);
+        r = harness_ctl_finish(&waiter, 10000);
+        ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.err, "was dropped before it started: cancelled by tickctl cancel");
+        char id[33], line[128];
+        waiting_run_id(r.err, "q", id);
+        ctl_result_free(&r);
+        /* The running run ends cancelled, the queued one with its one
+         * final record, and nothing of q starts after them. */
+        ck_assert(tickd_wait_for(t, "event=cancelled job=q", 1, 5000));
+        snprintf(line, sizeof(line), "event=dropped job=q run=%s", id);
+        ck_assert(tickd_wait_for(t, line, 1, 5000));
+        tickd_pump(t, 1500);
+        ck_assert_int_eq(tickd_count(t, "event=dropped job=q"), 1);
+        ck_assert_int_eq(tickd_count(t, "event=started job=q"), 1);
+        r = CTL(t, "cancel", "q");
+        ck_assert_int_eq(r.status, 1);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(cancel_drops_a_run_waiting_for_a_slot)
+{
+        struct tickd *t = start_with("[daemon]\nmax_concurrent = 1\n", queue_ini);
+        struct ctl_result r = CTL(t, "run", "sk");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "m");
+        ck_assert_contains(r.out, "it starts when a max_concurrent slot is free");
+        ctl_result_free(&r);
+        r = CTL(t, "cancel", "m");
+        ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.out, "Cancelled 1 run of m.");
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "event=dropped job=m", 1, 5000));
+        open_gate(t);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=sk", 1, 10000));
+        tickd_pump(t, 1000);
+        ck_assert_int_eq(tickd_count(t, "event=started job=m"), 0);
+        stop(t);
+}
+END_TEST
+
 /* The line of `tickctl list` that names JOB. */
 static char *list_line(const char *out, const char *job)
 {
@@ -902,6 +964,8 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped);
         tcase_add_test(tc, run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped);
         tcase_add_test(tc, run_wait_refused_by_overlap_skip_exits_75);
+        tcase_add_test(tc, cancel_drops_the_queued_run_too);
+        tcase_add_test(tc, cancel_drops_a_run_waiting_for_a_slot);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("edit");
