@@ -61,12 +61,14 @@
  *                               run that has to wait "queued" (behind the
  *                               job's running run) or "waiting" (for a
  *                               max_concurrent slot); -1, 0, 0. With wait,
- *                               the outcome; a run that has to wait first
- *                               gets the signal below, and CONTROL_ERROR_DROPPED
- *                               if it never starts)
- * Signals (sent to the RunJob(wait) caller only):
+ *                               the outcome, after one of the signals
+ *                               below; CONTROL_ERROR_DROPPED for a run that
+ *                               had to wait and never started)
+ * Signals (sent to the RunJob(wait) caller only, before the reply):
+ *   RunStarted(s name, s run_id)            the run started at once
  *   RunWaiting(s name, s run_id, s state)  state "queued" or "waiting"
- *   CancelJob(s name)        -> u runs signalled
+ *   CancelJob(s name)        -> u runs signalled, and runs dropped that had
+ *                               not started (queued, waiting for a slot)
  *   Reload()                 -> a FILE */
 #define CONTROL_ERROR_NO_SUCH_JOB "org.tickd.Error.NoSuchJob"
 #define CONTROL_ERROR_NOT_RUNNING "org.tickd.Error.NotRunning"

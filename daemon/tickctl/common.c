@@ -31,6 +31,7 @@ enum {
         ARG_JSON,
         ARG_ALL,
         ARG_WAIT,
+        ARG_FOLLOW,
         ARG_NO_PAGER,
         ARG_HELP,
 };
@@ -62,6 +63,8 @@ static void print_usage(FILE *out, const char *usage, unsigned extra)
                 fprintf(out, "  --all               include disabled jobs and rejected files\n");
         if (extra & CTL_OPT_WAIT)
                 fprintf(out, "  --wait              wait for the outcome; exit with the job's status\n");
+        if (extra & CTL_OPT_FOLLOW)
+                fprintf(out, "  -f, --follow        --wait, showing the job's output (from the journal)\n");
         if (extra & CTL_OPT_JSON)
                 fprintf(out, "  --json              print JSON\n");
         fprintf(out, "  --user              talk to the user instance\n"
@@ -106,6 +109,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 { "json", no_argument, NULL, ARG_JSON },
                 { "all", no_argument, NULL, ARG_ALL },
                 { "wait", no_argument, NULL, ARG_WAIT },
+                { "follow", no_argument, NULL, ARG_FOLLOW },
                 { "no-pager", no_argument, NULL, ARG_NO_PAGER },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
@@ -116,7 +120,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
         optind = 0; /* reset, and let getopt permute: options may follow arguments */
         int c;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "ah", long_options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "afh", long_options, NULL)) >= 0) {
                 bool allowed = true;
                 switch (c) {
                 case ARG_CONFIG_DIR: config_dir = optarg; break;
@@ -135,6 +139,11 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
                 case ARG_WAIT:
                         o->wait = true;
                         allowed = extra & CTL_OPT_WAIT;
+                        break;
+                case 'f':
+                case ARG_FOLLOW:
+                        o->follow = o->wait = true;
+                        allowed = extra & CTL_OPT_FOLLOW;
                         break;
                 case ARG_NO_PAGER: o->no_pager = true; break;
                 case 'h':

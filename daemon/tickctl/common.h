@@ -27,6 +27,7 @@ enum {
         CTL_OPT_JSON = 1 << 0,
         CTL_OPT_ALL = 1 << 1,
         CTL_OPT_WAIT = 1 << 2,
+        CTL_OPT_FOLLOW = 1 << 3, /* -f, --follow: sets wait too */
 };
 
 struct ctl_options {
@@ -35,7 +36,7 @@ struct ctl_options {
         char *config_dir;  /* /etc/tickd, $XDG_CONFIG_HOME/tickd or --config-dir */
         char *runtime_dir; /* tickd's own: /run/tickd, $XDG_RUNTIME_DIR/tickd or --runtime-dir DIR/tickd */
         char *state_dir;   /* /var/lib/tickd, $XDG_STATE_HOME/tickd or --state-dir (offline list) */
-        bool json, all, wait, no_pager;
+        bool json, all, wait, follow, no_pager;
         bool color;    /* stdout is a terminal and NO_COLOR is unset */
         bool terminal; /* stdout was a terminal (before any pager): see ctl_text() */
         char **args;   /* positional arguments (into argv) */

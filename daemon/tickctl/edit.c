@@ -3,7 +3,8 @@
  * The crontab is copied to a private temporary file and edited there, so
  * the daemon never sees a half-written file; the result is validated with
  * the loader (and against the job names of the other files) until it is
- * right or abandoned; then it is installed atomically (temp file in the
+ * right or abandoned (the rejected text then stays in that copy, whose
+ * path is printed); then it is installed atomically (temp file in the
  * same directory, fsync, rename) and the daemon reloads. Two edits at once
  * are kept apart by an flock on the jobs directory, and a file changed
  * underneath by anyone else (another editor, a package) is noticed before
@@ -430,7 +431,10 @@ static int edit_until_valid(struct edit_session *e)
                 if (validate(&e->v, e->dir, e->temp, e->target) == 0)
                         return edit_install(e);
                 if (ask() == 'a') {
-                        printf("Abandoned; %s left unchanged.\n", e->target);
+                        /* The rejected text may be an hour's work: it stays,
+                         * private (0600), where the person is told. */
+                        e->keep_temp = true;
+                        printf("Abandoned; %s left unchanged. Your edited text is in %s\n", e->target, e->temp);
                         return 1;
                 }
         }

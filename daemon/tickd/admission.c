@@ -467,3 +467,22 @@ void admission_drop_queued(struct admission *a, struct admission_job *j, const c
         run_dropped(a, j->job->name, j->queued_run_id, j->queued_usec, 0, reason);
         j->queued_run_id[0] = '\0';
 }
+
+size_t admission_cancel(struct admission *a, struct admission_job *j, const char *reason)
+{
+        size_t n = j->queued ? 1 : 0;
+        admission_drop_queued(a, j, reason);
+        size_t k = 0;
+        for (size_t i = 0; i < a->n_waiting; i++) {
+                if (a->waiting[i].job != j) {
+                        a->waiting[k++] = a->waiting[i];
+                        continue;
+                }
+                if (j->running)
+                        j->running--;
+                pending_dropped(a, &a->waiting[i], reason);
+                n++;
+        }
+        a->n_waiting = k;
+        return n;
+}

@@ -108,5 +108,9 @@ void admission_forget(struct admission *a, struct admission_job *job);
  * with admission_drop_queued(). */
 void admission_stop(struct admission *a);
 void admission_drop_queued(struct admission *a, struct admission_job *job, const char *reason);
+/* tickctl cancel: JOB's queued run and its runs waiting for a slot (or a
+ * retry) are dropped with REASON, so that none starts once the running
+ * ones are stopped. Returns how many were dropped. */
+size_t admission_cancel(struct admission *a, struct admission_job *job, const char *reason);
 
 #endif

@@ -376,8 +376,11 @@ static void on_dropped(void *userdata, const char *job, const char *run_id, cons
 static int cancel_job(void *userdata, const char *name)
 {
         struct control_daemon *cd = userdata;
+        /* The runs that have not started go first: a queued run would
+         * otherwise start as soon as the cancelled one ends. */
+        int dropped = scheduler_drop_pending(cd->options.scheduler, name, "cancelled by tickctl cancel");
         struct batch_manager *batches = scheduler_batches(cd->options.scheduler);
-        size_t n = batch_cancel_job(batches, name);
+        size_t n = batch_cancel_job(batches, name) + (dropped > 0 ? (size_t)dropped : 0);
         if (n > 0)
                 return (int)n;
         return find_job(cd, name) ? -ESRCH : -ENOENT;

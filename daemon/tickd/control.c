@@ -714,15 +714,17 @@ static int method_run_job(sd_bus_message *m, void *userdata, sd_bus_error *error
                  r == CONTROL_RUN_WAITING ? " (waiting for a max_concurrent slot)" : "");
         if (!wait || (r != 0 && !run_id[0])) /* a pending run without a name cannot be waited for */
                 return sd_bus_reply_method_return(m, "ssiit", run_id, state, -1, 0, UINT64_C(0));
-        if (r != 0) {
-                /* The reply waits for the outcome; the peer hears now why it waits. */
-                __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *signal = NULL;
-                if ((r = sd_bus_message_new_signal(conn->bus, &signal, CONTROL_PATH, CONTROL_INTERFACE, "RunWaiting")) <
-                            0 ||
-                    (r = sd_bus_message_append(signal, "sss", name, run_id, state)) < 0 ||
-                    (r = sd_bus_send(conn->bus, signal, NULL)) < 0)
-                        return r;
-        }
+        /* The reply waits for the outcome; the peer hears now which run it
+         * waits for (tickctl run --follow reads its output by that id), and
+         * why when it does not start at once. */
+        bool started = r == 0;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *signal = NULL;
+        if ((r = sd_bus_message_new_signal(conn->bus, &signal, CONTROL_PATH, CONTROL_INTERFACE,
+                                           started ? "RunStarted" : "RunWaiting")) < 0 ||
+            (r = sd_bus_message_append(signal, "ss", name, run_id)) < 0 ||
+            (!started && (r = sd_bus_message_append(signal, "s", state)) < 0) ||
+            (r = sd_bus_send(conn->bus, signal, NULL)) < 0)
+                return r;
         for (size_t i = 0; i < RECENT_MAX; i++) {
                 const struct recent *done = &c->recent[i];
                 if (strcmp(done->run_id, run_id) == 0)

@@ -110,8 +110,9 @@ struct control_ops {
          * -EALREADY (skipped: a run is already queued), or another negative
          * errno. */
         int (*run_job)(void *userdata, const char *name, char run_id[CONTROL_RUN_ID_MAX]);
-        /* Cancels NAME's running runs (SIGTERM, SIGKILL after the grace).
-         * Returns how many, -ENOENT (no such job) or -ESRCH (not running). */
+        /* Cancels NAME's running runs (SIGTERM, SIGKILL after the grace)
+         * and drops its runs that have not started (queued, waiting).
+         * Returns how many, -ENOENT (no such job) or -ESRCH (none). */
         int (*cancel_job)(void *userdata, const char *name);
         /* Reloads synchronously; for_each_file then reports the result. */
         int (*reload)(void *userdata);

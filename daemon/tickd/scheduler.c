@@ -629,6 +629,14 @@ int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[stat
         }
 }
 
+int scheduler_drop_pending(struct scheduler *s, const char *name, const char *reason)
+{
+        struct entry *e = entry_find(s, name);
+        if (!e)
+                return -ENOENT;
+        return (int)admission_cancel(s->admission, &e->admission, reason);
+}
+
 void scheduler_set_listener(struct scheduler *s, const struct scheduler_listener *listener)
 {
         s->listener = listener ? *listener : (struct scheduler_listener){ 0 };

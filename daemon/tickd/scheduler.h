@@ -101,6 +101,11 @@ int scheduler_run_now(struct scheduler *s, const char *job);
 enum { SCHEDULER_RUN_STARTED = 1, SCHEDULER_RUN_QUEUED = 2, SCHEDULER_RUN_WAITING = 3 };
 int scheduler_run_now_id(struct scheduler *s, const char *job, char run_id[static CONTROL_RUN_ID_MAX]);
 
+/* tickctl cancel: drops JOB's runs that have not started (its queued run,
+ * its runs waiting for a slot) with REASON, each with its `dropped`
+ * record. Returns how many, or -ENOENT. */
+int scheduler_drop_pending(struct scheduler *s, const char *job, const char *reason);
+
 /* Who hears of runs besides the scheduler itself: the control socket
  * (control-daemon.h). FINISHED is told of every run that finished, or was
  * lost (outcome NULL), after its journal record and before the completion

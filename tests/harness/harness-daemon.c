@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cleanup.h"
 #include "harness/harness.h"
 
 static char *join(const char *a, const char *b)
@@ -369,4 +371,50 @@ char *harness_cron_in(int offset_seconds)
         if (asprintf(&s, "%d %d %d * * *", tm.tm_sec, tm.tm_min, tm.tm_hour) < 0)
                 abort();
         return s;
+}
+
+struct tickd *tickd_start_user(uid_t uid, gid_t gid, const char *const *files)
+{
+        struct tickd *t = calloc(1, sizeof(*t));
+        ck_assert_ptr_nonnull(t);
+        t->dir = harness_tmpdir();
+        ck_assert_int_ge(asprintf(&t->config_dir, "%s/config", t->dir), 0);
+        ck_assert_int_ge(asprintf(&t->jobs_dir, "%s/config/jobs.d", t->dir), 0);
+        char state[4200], runtime[4200];
+        snprintf(state, sizeof(state), "%s/state", t->dir);
+        snprintf(runtime, sizeof(runtime), "%s/runtime", t->dir);
+        const char *dirs[] = { t->dir, t->config_dir, t->jobs_dir, state, runtime };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                if (i > 0)
+                        ck_assert_int_eq(mkdir(dirs[i], 0700), 0);
+                ck_assert_int_eq(chown(dirs[i], uid, gid), 0);
+        }
+        for (const char *const *f = files; *f; f += 2) {
+                char *path = harness_write_file(t->jobs_dir, f[0], f[1]);
+                ck_assert_int_eq(chown(path, uid, gid), 0);
+                free(path);
+        }
+        int p[2];
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        const char *argv[] = { harness_binary("tickd"), "--user", "--config-dir", t->config_dir, "--state-dir", state,
+                               "--runtime-dir",         runtime,  "--log-target", "stderr",      NULL };
+        t->pid = fork();
+        if (t->pid == 0) {
+                dup2(p[1], STDERR_FILENO);
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                close_range(3, ~0U, 0);
+                if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+                        _exit(126);
+                setenv("HOME", t->dir, 1);
+                execv(argv[0], (char **)argv);
+                _exit(127);
+        }
+        close(p[1]);
+        t->err_fd = p[0];
+        if (!tickd_wait_for(t, "event=daemon-started", 1, 20000))
+                fprintf(stderr, "tickd --user did not start; its log:\n%s\n", t->log ? t->log : "");
+        t->starts = 1;
+        return t;
 }

@@ -36,6 +36,11 @@ struct tickd *tickd_start_env(const char *conf, const char *const *env);
  * ("--log-target", "journal"). It does not wait for the daemon-started
  * record, at this or any later start: such options may send it elsewhere. */
 struct tickd *tickd_start_args(const char *conf, const char *const *prefix, const char *const *args);
+/* A user instance: tickd --user --log-target stderr started as UID:GID
+ * (not root: no capabilities) on a tree that user owns, with FILES (name,
+ * content, ..., NULL) written into its jobs.d. Waits for the
+ * daemon-started record. */
+struct tickd *tickd_start_user(uid_t uid, gid_t gid, const char *const *files);
 /* Stops tickd (if running) and starts it again on the same tree; the log
  * goes on accumulating. */
 void tickd_restart(struct tickd *t);

@@ -1313,6 +1313,96 @@ START_TEST(tickd_logs_run_separates_overlapping_runs)
 }
 END_TEST
 
+/* tickctl ARGS... inside journald's namespace (so its local journal is
+ * journald's), against the tickd on ROOT; returns the wait status. */
+static int tickctl_in_journal(const char *root, const char *const *args, char **out, char **err)
+{
+        char runtime[4096], config[4096];
+        snprintf(runtime, sizeof(runtime), "%s/runtime", root);
+        snprintf(config, sizeof(config), "%s/config", root);
+        char *argv[32];
+        int n = 0;
+        /* nsenter -m starts in the namespace's root directory: a path
+         * relative to ours would not be found there. */
+        _cleanup_free_ char *binary = realpath(harness_binary("tickctl"), NULL);
+        ck_assert_ptr_nonnull(binary);
+        argv[n++] = binary;
+        for (; *args; args++)
+                argv[n++] = (char *)*args;
+        argv[n++] = "--runtime-dir";
+        argv[n++] = runtime;
+        argv[n++] = "--config-dir";
+        argv[n++] = config;
+        argv[n] = NULL;
+        char **in_ns = journald_argv(&jd, argv);
+        ck_assert_ptr_nonnull(in_ns);
+        int status = harness_run(in_ns, NULL, out, err);
+        journald_argv_free(in_ns);
+        return status;
+}
+
+/* Waits up to 10 s for ROOT's tickd to answer on its control socket. */
+static void wait_for_control(const char *root)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/runtime/tickd/control", root);
+        for (long long deadline = harness_now_ms() + 10000; access(path, F_OK) < 0;) {
+                ck_assert_msg(harness_now_ms() < deadline, "no control socket %s", path);
+                usleep(20 * 1000);
+        }
+}
+
+static const char follow_ini[] = "[f]\nschedule = @daily\n"
+                                 "command = echo one; echo two >&2; sleep 0.3; echo three; exit 3\n";
+
+START_TEST(run_follow_shows_the_runs_output_then_its_outcome)
+{
+        start_journald();
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "journal", "f.ini", follow_ini);
+        wait_for_control(root);
+        char *out = NULL, *err = NULL;
+        int status = tickctl_in_journal(root, (const char *[]){ "run", "f", "--follow", NULL }, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d\nout:\n%s\nerr:\n%s", status, out, err);
+        /* stdout's lines on stdout, in order, and the outcome after them. */
+        const char *lines = strstr(out, "one\nthree\n");
+        ck_assert_msg(lines == out, "stdout:\n%s", out);
+        ck_assert_msg(strstr(lines, "f run ") && strstr(out, "failed (exit status 3)"), "stdout:\n%s", out);
+        ck_assert_msg(strcmp(err, "two\n") == 0, "stderr:\n%s", err);
+        free(out);
+        free(err);
+        kill(pid, SIGTERM);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
+        harness_reap_children(500);
+        harness_tmpdir_remove(root);
+        stop_journald();
+}
+END_TEST
+
+/* A tickd that logs to its stderr relays job output there: --follow has
+ * nothing to show, says so, and still exits as the job did. */
+START_TEST(run_follow_says_where_the_output_of_a_stderr_daemon_went)
+{
+        start_journald();
+        char *root = NULL;
+        pid_t pid = tickd_with_job(&root, "stderr", "f.ini", follow_ini);
+        wait_for_control(root);
+        char *out = NULL, *err = NULL;
+        int status = tickctl_in_journal(root, (const char *[]){ "run", "f", "-f", NULL }, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d\nout:\n%s\nerr:\n%s", status, out, err);
+        ck_assert_msg(strstr(out, "failed (exit status 3)") && !strstr(out, "one"), "stdout:\n%s", out);
+        ck_assert_msg(strstr(err, "reached the journal") && strstr(err, "--log-target stderr"), "stderr:\n%s", err);
+        free(out);
+        free(err);
+        kill(pid, SIGTERM);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        harness_reap_children(500);
+        harness_tmpdir_remove(root);
+        stop_journald();
+}
+END_TEST
+
 /* A job that writes far more than a pipe holds, in the same batch as a
  * quick one: neither the daemon nor the batch waits for it, and every line
  * reaches the journal. */
@@ -1469,6 +1559,13 @@ static Suite *journal_suite(void)
         tcase_add_test(tc, tickd_big_output_blocks_neither_daemon_nor_batch);
         tcase_add_test(tc, tickd_logs_run_separates_overlapping_runs);
         tcase_add_test(tc, tickd_relays_job_output_to_stderr_without_journald);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("run-follow");
+        tcase_add_leak_fixture(tc);
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, run_follow_shows_the_runs_output_then_its_outcome);
+        tcase_add_test(tc, run_follow_says_where_the_output_of_a_stderr_daemon_went);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("catalog");

@@ -49,6 +49,7 @@ static struct ctl_result ctl_edit(const struct tickd *t, const char *script, con
         setenv("EDITOR", script, 1);
         unsetenv("VISUAL");
         setenv("TICKCTL_TEST_ANSWERS", answers, 1);
+        setenv("TMPDIR", t->dir, 1); /* a copy kept for the person goes away with the tree */
         const char *prefix[] = { "/bin/sh", "-c", "printf '%s' \"$TICKCTL_TEST_ANSWERS\" | exec \"$@\"", "sh", NULL };
         return run_ctl(t, prefix, (const char *const[]){ "edit", file, NULL });
 }
@@ -420,6 +421,68 @@ START_TEST(run_wait_refused_by_overlap_skip_exits_75)
 }
 END_TEST
 
+/* The run id in "JOB run ID is ..." of run --wait's stderr. */
+static void waiting_run_id(const char *err, const char *job, char id[33])
+{
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "%s run ", job);
+        const char *p = strstr(err, prefix);
+        ck_assert_msg(p != NULL, "no run id in:\n%s", err);
+        ck_assert_int_eq(sscanf(p + strlen(prefix), "%32[0-9a-f]", id), 1);
+}
+
+START_TEST(cancel_drops_the_queued_run_too)
+{
+        struct tickd *t = start_with(NULL, queue_ini);
+        struct ctl_job waiter;
+        wait_for_a_queued_run(t, &waiter);
+        ck_assert(tickd_wait_for(t, "event=started job=q", 1, 5000));
+        struct ctl_result r = CTL(t, "cancel", "q");
+        ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.out, "Cancelled 2 runs of q.");
+        ctl_result_free(&r);
+        r = harness_ctl_finish(&waiter, 10000);
+        ck_assert_msg(r.status == 75, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.err, "was dropped before it started: cancelled by tickctl cancel");
+        char id[33], line[128];
+        waiting_run_id(r.err, "q", id);
+        ctl_result_free(&r);
+        /* The running run ends cancelled, the queued one with its one
+         * final record, and nothing of q starts after them. */
+        ck_assert(tickd_wait_for(t, "event=cancelled job=q", 1, 5000));
+        snprintf(line, sizeof(line), "event=dropped job=q run=%s", id);
+        ck_assert(tickd_wait_for(t, line, 1, 5000));
+        tickd_pump(t, 1500);
+        ck_assert_int_eq(tickd_count(t, "event=dropped job=q"), 1);
+        ck_assert_int_eq(tickd_count(t, "event=started job=q"), 1);
+        r = CTL(t, "cancel", "q");
+        ck_assert_int_eq(r.status, 1);
+        ctl_result_free(&r);
+        stop(t);
+}
+END_TEST
+
+START_TEST(cancel_drops_a_run_waiting_for_a_slot)
+{
+        struct tickd *t = start_with("[daemon]\nmax_concurrent = 1\n", queue_ini);
+        struct ctl_result r = CTL(t, "run", "sk");
+        ctl_result_free(&r);
+        r = CTL(t, "run", "m");
+        ck_assert_contains(r.out, "it starts when a max_concurrent slot is free");
+        ctl_result_free(&r);
+        r = CTL(t, "cancel", "m");
+        ck_assert_msg(r.status == 0, "status %d\n%s\n%s", r.status, r.out, r.err);
+        ck_assert_contains(r.out, "Cancelled 1 run of m.");
+        ctl_result_free(&r);
+        ck_assert(tickd_wait_for(t, "event=dropped job=m", 1, 5000));
+        open_gate(t);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=sk", 1, 10000));
+        tickd_pump(t, 1000);
+        ck_assert_int_eq(tickd_count(t, "event=started job=m"), 0);
+        stop(t);
+}
+END_TEST
+
 /* The line of `tickctl list` that names JOB. */
 static char *list_line(const char *out, const char *job)
 {
@@ -624,6 +687,40 @@ START_TEST(edit_abandoned_leaves_nothing_behind)
         char path[600];
         snprintf(path, sizeof(path), "%s/x.ini", t->jobs_dir);
         ck_assert_int_eq(access(path, F_OK), -1);
+        free(editor);
+        stop(t);
+}
+END_TEST
+
+/* The path after NEEDLE in TEXT, up to the end of its line; malloc'd. */
+static char *path_after(const char *text, const char *needle)
+{
+        const char *p = strstr(text, needle);
+        ck_assert_msg(p != NULL, "expected \"%s\" in:\n%s", needle, text);
+        p += strlen(needle);
+        return strndup(p, strcspn(p, "\n"));
+}
+
+START_TEST(edit_abandoned_keeps_the_rejected_text_in_a_file_it_names)
+{
+        struct tickd *t = start();
+        static const char text[] = "[x]\nschedule = nope\ncommand = true\n";
+        char *editor = script(t, "editor.sh", "printf '[x]\\nschedule = nope\\ncommand = true\\n' > \"$1\"\n");
+        struct ctl_result r = ctl_edit(t, editor, "a\n", "x");
+        ck_assert_int_eq(r.status, 1);
+        _cleanup_free_ char *kept = path_after(r.out, "Your edited text is in ");
+        ck_assert_msg(strncmp(kept, t->dir, strlen(t->dir)) == 0, "%s is not under TMPDIR %s", kept, t->dir);
+        struct stat st;
+        ck_assert_int_eq(stat(kept, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0600);
+        char buf[256] = "";
+        FILE *f = fopen(kept, "re");
+        ck_assert_ptr_nonnull(f);
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        ck_assert_str_eq(buf, text);
+        ctl_result_free(&r);
         free(editor);
         stop(t);
 }
@@ -867,6 +964,8 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, run_wait_on_a_queued_run_removed_by_a_reload_says_it_was_dropped);
         tcase_add_test(tc, run_wait_on_a_queued_run_when_tickd_stops_says_it_was_dropped);
         tcase_add_test(tc, run_wait_refused_by_overlap_skip_exits_75);
+        tcase_add_test(tc, cancel_drops_the_queued_run_too);
+        tcase_add_test(tc, cancel_drops_a_run_waiting_for_a_slot);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("edit");
@@ -875,6 +974,7 @@ static Suite *control_daemon_suite(void)
         tcase_add_test(tc, edit_installs_a_valid_file_and_the_daemon_takes_it);
         tcase_add_test(tc, edit_shows_errors_and_edits_again_until_valid);
         tcase_add_test(tc, edit_abandoned_leaves_nothing_behind);
+        tcase_add_test(tc, edit_abandoned_keeps_the_rejected_text_in_a_file_it_names);
         tcase_add_test(tc, edit_refuses_to_overwrite_a_file_changed_during_the_edit);
         suite_add_tcase(s, tc);
 

@@ -6,6 +6,9 @@
  *     open() of a changed crontab in a reload fail with EMFILE;
  *   - no process to spare (a pids cgroup at its limit): the fork() of
  *     every runner fails with EAGAIN;
+ *   - no process to spare under RLIMIT_NPROC (a user instance of a user
+ *     made for the test, the limit at its task count, then two more while
+ *     four runs are due at once): every fork() beyond it fails with EAGAIN;
  *   - a state directory (a 64 KiB tmpfs) first full (ENOSPC), then
  *     read-only (EROFS): stamps, last outcomes and run records cannot be
  *     written while a persistent job runs every second;
@@ -21,6 +24,7 @@
  * zombie. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -129,11 +133,15 @@ static struct ctl_target target_of(const struct tickd *t, char runtime[static 51
         return (struct ctl_target){ .runtime_base = runtime, .config_dir = t->config_dir, .state_dir = state };
 }
 
+/* tickctl ARGS as the owner of T's tree: root, or a user instance's user
+ * (which alone it serves). */
 static struct ctl_result ctl(const struct tickd *t, const char *const *args)
 {
         char runtime[512], state[512];
         struct ctl_target target = target_of(t, runtime, state);
-        return harness_ctl(&target, NULL, args);
+        struct stat st;
+        ck_assert_int_eq(stat(t->dir, &st), 0);
+        return harness_ctl(&target, st.st_uid ? harness_ctl_as(st.st_uid, st.st_gid) : NULL, args);
 }
 
 /* tickctl run JOB; returns the run id it printed in ID. */
@@ -409,6 +417,94 @@ START_TEST(runners_that_cannot_be_forked_are_recorded_failed)
 }
 END_TEST
 
+/* RLIMIT_NPROC counts the tasks of a real uid, and root (or anyone with
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN) is exempt: so the daemon is a user
+ * instance of a user made for this test, whose only tasks are tickd's. */
+static int tasks_of(pid_t pid)
+{
+        char path[64], line[256];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        FILE *f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        int n = -1;
+        while (n < 0 && fgets(line, sizeof(line), f))
+                if (sscanf(line, "Threads: %d", &n) != 1)
+                        n = -1;
+        fclose(f);
+        ck_assert_int_gt(n, 0);
+        return n;
+}
+
+/* Sets PID's soft RLIMIT_NPROC to LIMIT, at most its hard one. Done as
+ * PID's own user, UID:GID: without CAP_SYS_RESOURCE (not granted here)
+ * root may not change another user's process's limits, while its own user
+ * may move the soft limit anywhere below the hard one. */
+static void set_nproc(pid_t pid, uid_t uid, gid_t gid, rlim_t limit)
+{
+        pid_t child = fork();
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+                struct rlimit rl;
+                if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0 ||
+                    prlimit(pid, RLIMIT_NPROC, NULL, &rl) < 0)
+                        _exit(126);
+                rl.rlim_cur = limit < rl.rlim_max ? limit : rl.rlim_max;
+                _exit(prlimit(pid, RLIMIT_NPROC, &rl, NULL) < 0 ? 100 + errno % 100 : 0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(child, &status, 0), child);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "setting RLIMIT_NPROC failed: status %d", status);
+}
+
+START_TEST(runners_refused_by_rlimit_nproc_are_recorded_failed)
+{
+        char user[64];
+        uid_t uid;
+        gid_t gid;
+        harness_user_add("tkdp", user, sizeof(user), &uid, &gid);
+        /* The user has no home to start the jobs in. */
+        static const char user_ok_job[] = "[ok]\nschedule = @daily\ncommand = true\nworking_directory = /\n";
+        struct tickd *t = tickd_start_user(uid, gid, (const char *const[]){ "ok.ini", user_ok_job, NULL });
+        ck_assert(tickd_wait_for(t, "event=reloaded", 1, 10000));
+        int base = baseline(t);
+        /* Not one process more: each runner's fork() fails. */
+        set_nproc(t->pid, uid, gid, (rlim_t)tasks_of(t->pid));
+        run_and_expect(t, "ok", "failed");
+        run_and_expect(t, "ok", "failed");
+        ck_assert_int_eq(tickd_count(t, "errno=EAGAIN"), 2);
+        /* Room for two processes more, and four runs due at once (each a
+         * runner and its job): those past the limit cannot be forked, at
+         * whichever fork that is; none is lost. */
+        set_nproc(t->pid, uid, gid, (rlim_t)tasks_of(t->pid) + 2);
+        _cleanup_free_ char *at = harness_cron_in(3);
+        char ini[1024] = "";
+        for (int i = 1; i <= 4; i++)
+                snprintf(ini + strlen(ini), sizeof(ini) - strlen(ini),
+                         "[b%d]\nschedule = %s\ncommand = sleep 0.2\nworking_directory = /\n\n", i, at);
+        /* A user instance loads only files its user owns. */
+        _cleanup_free_ char *temp = harness_write_file(t->dir, "burst.ini", ini), *path = NULL;
+        ck_assert_int_eq(chown(temp, uid, gid), 0);
+        ck_assert_int_ge(asprintf(&path, "%s/burst.ini", t->jobs_dir), 0);
+        int reloads = tickd_count(t, "event=reloaded");
+        ck_assert_int_eq(rename(temp, path), 0);
+        wait_for(t, "event=reloaded", reloads + 1, 10000);
+        for (long long deadline = harness_now_ms() + 15000;
+             tickd_count(t, "event=succeeded job=b") + tickd_count(t, "event=failed job=b") < 4;) {
+                assert_with_log(t, harness_now_ms() < deadline, "the four runs of the burst did not end");
+                tickd_pump(t, 100);
+        }
+        assert_with_log(t, tickd_count(t, "event=failed job=b") >= 1, "no run of the burst met the limit");
+        ck_assert_int_ge(tickd_count(t, "errno=EAGAIN"), 3);
+        set_nproc(t->pid, uid, gid, RLIM_INFINITY);
+
+        assert_healthy(t, base);
+        stop(t);
+        harness_user_del(user);
+        ck_assert_uint_eq(assert_every_run_accounted_for(t->log), 8);
+        tickd_free(t);
+}
+END_TEST
+
 /* ---- 3. a full, then read-only, state directory ---- */
 
 /* Writes into DIR/fill until the file system is full. Called again, it
@@ -656,6 +752,7 @@ static Suite *faults_suite(void)
         Suite *s = suite_create("faults");
         add_case(s, "descriptors", out_of_descriptors_delays_runs_pauses_accept_and_keeps_the_crontab);
         add_case(s, "fork", runners_that_cannot_be_forked_are_recorded_failed);
+        add_case(s, "nproc", runners_refused_by_rlimit_nproc_are_recorded_failed);
         add_case(s, "state", a_full_or_read_only_state_directory_costs_no_run);
         add_case(s, "journald", records_fall_back_to_stderr_when_journald_goes_away);
         return s;
