@@ -171,7 +171,7 @@ START_TEST(job_runs_as_another_user)
         ck_assert_int_eq(system(cmd), 0);
         ck_assert_msg(seen, "no '%s' in the log", want);
         ck_assert(refused);
-        ck_assert_ptr_nonnull(strstr(t->log, "failed: user: "));
+        ck_assert_ptr_nonnull(strstr(t->log, "failed: user 'tickd-no-such-user' does not exist"));
         tickd_free(t);
 }
 END_TEST
