@@ -122,10 +122,10 @@ check: deps $(ETCD)
 # processes and timers), each in its own mount namespace over a private
 # copy of /etc (tests/run-suite.sh). test-clock steps the real-time clock:
 # it is not part of make check but of make check-clock, run alone.
-CHECK_JOBS  ?= 3
+CHECK_JOBS  ?= 4
 CLOCK_TESTS := tickd/test-clock
 # The longest suites first, so the parallel run ends sooner.
-SLOW_TESTS  := integration/test-systemd tickd/test-daemon-soak tickd/test-daemon tickd/test-control-daemon
+SLOW_TESTS  := tickd/test-control-daemon integration/test-fleet-policies integration/test-systemd tickd/test-daemon-reload tickd/test-control tickd/test-daemon-soak integration/test-fleet tickd/test-daemon
 UNIT_TESTS  := $(filter $(SLOW_TESTS),$(TESTS)) $(filter-out $(SLOW_TESTS) $(CLOCK_TESTS),$(TESTS))
 SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) TICKD_ETCD=$(CURDIR)/$(ETCD) \
                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \

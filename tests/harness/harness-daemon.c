@@ -53,6 +53,8 @@ void tickd_pump(struct tickd *t, int ms)
         }
 }
 
+const char *tickd_log_tail(const struct tickd *t) { return t->log_len > 3000 ? t->log + t->log_len - 3000 : t->log; }
+
 int tickd_count(const struct tickd *t, const char *needle)
 {
         int n = 0;

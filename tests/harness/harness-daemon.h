@@ -56,6 +56,9 @@ void tickd_pump(struct tickd *t, int ms);
 /* Waits until NEEDLE occurs at least COUNT times in the log; returns false on timeout. */
 bool tickd_wait_for(struct tickd *t, const char *needle, int count, int timeout_ms);
 int tickd_count(const struct tickd *t, const char *needle);
+/* The last 3000 bytes of the log (all of it when shorter): for failure
+ * messages, which Check bounds. */
+const char *tickd_log_tail(const struct tickd *t);
 /* Sends SIG and waits for exit (reading the log); returns the wait status. */
 int tickd_stop(struct tickd *t, int sig, int timeout_ms);
 /* Frees everything and removes the tree (after tickd_stop). */

@@ -58,7 +58,7 @@ static void fleet_ctl_start(struct fleet_ctl *f)
         }
         for (int i = 0; i < N_NODES; i++)
                 ck_assert_msg(tickd_wait_for(f->node[i], " joined (etcd ", 1, 15000), "node %s never joined:\n%s",
-                              node_names[i], f->node[i]->log);
+                              node_names[i], tickd_log_tail(f->node[i]));
 }
 
 static void fleet_ctl_free(struct fleet_ctl *f)
@@ -243,7 +243,8 @@ START_TEST(tickctl_shows_the_fleet_from_etcd)
         long long end = harness_now_ms() + 20000;
         while (succeeded_runs(&f) < 4 && harness_now_ms() < end)
                 ;
-        ck_assert_msg(succeeded_runs(&f) >= 4, "the fleet job did not run:\n%s\n%s", f.node[0]->log, f.node[1]->log);
+        ck_assert_msg(succeeded_runs(&f) >= 4, "the fleet job did not run:\n%s\n%s", tickd_log_tail(f.node[0]),
+                      tickd_log_tail(f.node[1]));
         check_fleet_text(&f);
         check_fleet_json(&f);
         check_history(&f);

@@ -72,7 +72,7 @@ static void fleet_start(struct fleet_test *ft)
         }
         for (int i = 0; i < N_NODES; i++)
                 ck_assert_msg(tickd_wait_for(ft->node[i], " joined (etcd ", 1, 15000),
-                              "node %s never joined the fleet:\n%s", node_names[i], ft->node[i]->log);
+                              "node %s never joined the fleet:\n%s", node_names[i], tickd_log_tail(ft->node[i]));
 }
 
 static void pump_all(struct fleet_test *ft, int ms)
@@ -378,15 +378,16 @@ START_TEST(fleet_section_added_on_reload_is_joined)
                                   etcd_cluster_endpoint(cluster, 0)),
                          0);
         free(harness_write_file(t->config_dir, "tickd.conf", conf));
-        ck_assert_msg(tickd_wait_for(t, "[fleet] added: joining fleet test", 1, 10000), "%s", t->log);
-        ck_assert_msg(tickd_wait_for(t, " joined (etcd ", 1, 10000), "%s", t->log);
-        ck_assert_msg(tickd_wait_for(t, "fleet: instant of tick claimed", 2, 10000), "%s", t->log);
+        ck_assert_msg(tickd_wait_for(t, "[fleet] added: joining fleet test", 1, 10000), "%s", tickd_log_tail(t));
+        ck_assert_msg(tickd_wait_for(t, " joined (etcd ", 1, 10000), "%s", tickd_log_tail(t));
+        ck_assert_msg(tickd_wait_for(t, "fleet: instant of tick claimed", 2, 10000), "%s", tickd_log_tail(t));
         ck_assert(tickd_wait_for(t, "event=succeeded job=tick ", 2, 10000));
 
         free(harness_write_file(
                 t->config_dir, "tickd.conf",
                 strstr(conf, "lease_ttl = 2s") ? "[fleet]\nendpoints = http://127.0.0.1:1\nname = other\n" : conf));
-        ck_assert_msg(tickd_wait_for(t, "changes to [fleet] take effect when tickd restarts", 1, 10000), "%s", t->log);
+        ck_assert_msg(tickd_wait_for(t, "changes to [fleet] take effect when tickd restarts", 1, 10000), "%s",
+                      tickd_log_tail(t));
         int before = tickd_count(t, "fleet: instant of tick claimed");
         ck_assert(tickd_wait_for(t, "fleet: instant of tick claimed", before + 2, 10000)); /* still in fleet test */
         int status = tickd_stop(t, SIGTERM, 20000);
