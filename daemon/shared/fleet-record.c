@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cleanup.h"
+
 bool fleet_state_is_final(const char *state)
 {
         static const char *const finals[] = { "succeeded", "failed",  "timed-out", "cancelled",
@@ -152,6 +154,22 @@ int fleet_node_from_json(const char *text, size_t len, struct fleet_node *out)
         out->started_usec = get_int(o, "started_usec", NULL);
         out->heartbeat_usec = get_int(o, "heartbeat_usec", NULL);
         json_object_put(o);
+        return 0;
+}
+
+int fleet_password_read(const char *path, char **out)
+{
+        _cleanup_fclose_ FILE *fp = fopen(path, "re");
+        if (!fp)
+                return -errno;
+        char *line = NULL;
+        size_t size = 0;
+        if (getline(&line, &size, fp) < 0) {
+                free(line);
+                return feof(fp) ? -ENODATA : -errno;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        *out = line;
         return 0;
 }
 

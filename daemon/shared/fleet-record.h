@@ -53,6 +53,11 @@ char *fleet_node_to_json(const struct fleet_node *n);
 int fleet_record_from_json(const char *text, size_t len, struct fleet_record *out);
 int fleet_node_from_json(const char *text, size_t len, struct fleet_node *out);
 
+/* The password in PATH (tickd.conf's password_file): its first line,
+ * without the line end, to free() (the daemon and tickctl read it alike).
+ * Returns 0, -ENODATA for an empty file, or -errno. */
+int fleet_password_read(const char *path, char **out);
+
 /* Keys, as strings to free() (NULL: no memory). FLEET is the fleet's
  * name; INSTANT µs, written as 20 digits so keys sort by time. A prefix
  * ends with '/'; a NULL JOB (or NODE) in a prefix means all of them. */

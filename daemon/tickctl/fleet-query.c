@@ -21,23 +21,6 @@ struct fleet_query {
         char error[512];
 };
 
-/* The first line of PATH, as the daemon reads its password_file. */
-static int password_read(const char *path, char **out)
-{
-        _cleanup_fclose_ FILE *fp = fopen(path, "re");
-        if (!fp)
-                return -errno;
-        char *line = NULL;
-        size_t size = 0;
-        if (getline(&line, &size, fp) < 0) {
-                free(line);
-                return feof(fp) ? -ENODATA : -errno;
-        }
-        line[strcspn(line, "\r\n")] = '\0';
-        *out = line;
-        return 0;
-}
-
 static char *endpoints_join(char *const *endpoints)
 {
         size_t n = 1;
@@ -78,7 +61,7 @@ static int client_make(struct fleet_query *q)
         const struct fleet_config *f = q->config.fleet;
         _cleanup_free_ char *password = NULL;
         if (f->password_file) {
-                int r = password_read(f->password_file, &password);
+                int r = fleet_password_read(f->password_file, &password);
                 if (r < 0) {
                         fprintf(stderr, "tickctl %s: cannot read the fleet's password_file %s: %s\n", q->command,
                                 f->password_file, r == -ENODATA ? "it is empty" : strerror(-r));

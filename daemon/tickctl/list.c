@@ -70,6 +70,17 @@ static struct row *table_add(struct table *t)
         return r;
 }
 
+/* "PATH: ERROR", with PATH once: the error often names the file itself
+ * ("PATH:3: ..."). */
+static void print_rejected(FILE *out, const char *path, const char *error)
+{
+        size_t n = strlen(path);
+        if (strncmp(error, path, n) == 0 && error[n] == ':')
+                fprintf(out, "%s\n", error);
+        else
+                fprintf(out, "%s: %s\n", path, error);
+}
+
 static int table_add_rejected(struct table *t, const char *path, const char *error)
 {
         struct rejected *a = realloc(t->rejected, (t->n_rejected + 1) * sizeof(*a));
@@ -369,7 +380,7 @@ static void print_json(const struct table *t)
         if (t->n_rejected) {
                 /* rejected files go to stderr: the JSON stays one array of jobs */
                 for (size_t i = 0; i < t->n_rejected; i++)
-                        fprintf(stderr, "rejected: %s: %s\n", t->rejected[i].path, t->rejected[i].error);
+                        fputs("rejected: ", stderr), print_rejected(stderr, t->rejected[i].path, t->rejected[i].error);
         }
 }
 
@@ -437,9 +448,10 @@ static void print_table(const struct ctl_options *o, const struct table *t)
         if (!o->all)
                 printf(" Pass --all to see disabled jobs and rejected files.");
         printf("\n");
-        for (size_t i = 0; i < t->n_rejected; i++)
-                printf("%srejected%s %s: %s\n", ctl_color(o, "rejected"), ctl_color_off(o), t->rejected[i].path,
-                       t->rejected[i].error);
+        for (size_t i = 0; i < t->n_rejected; i++) {
+                printf("%srejected%s ", ctl_color(o, "rejected"), ctl_color_off(o));
+                print_rejected(stdout, t->rejected[i].path, t->rejected[i].error);
+        }
 }
 
 int ctl_list(int argc, char **argv)

@@ -432,23 +432,6 @@ void fleet_free(struct fleet *f)
         free(f);
 }
 
-static int password_read(const char *path, char **out)
-{
-        _cleanup_fclose_ FILE *fp = fopen(path, "re");
-        if (!fp)
-                return -errno;
-        char *line = NULL;
-        size_t size = 0;
-        ssize_t n = getline(&line, &size, fp);
-        if (n < 0) {
-                free(line);
-                return feof(fp) ? -ENODATA : -errno;
-        }
-        line[strcspn(line, "\r\n")] = '\0';
-        *out = line;
-        return 0;
-}
-
 int fleet_new_from_config(const struct fleet_config *config, sd_event *event, fleet_cancel_fn cancel, void *userdata,
                           struct fleet **out, const char **failed_path)
 {
@@ -456,7 +439,7 @@ int fleet_new_from_config(const struct fleet_config *config, sd_event *event, fl
         _cleanup_free_ char *password = NULL;
         *failed_path = NULL;
         if (config->password_file) {
-                int r = password_read(config->password_file, &password);
+                int r = fleet_password_read(config->password_file, &password);
                 if (r < 0) {
                         *failed_path = config->password_file;
                         return r;

@@ -451,8 +451,8 @@ static int check_configuration(struct daemon *d)
                 fprintf(stderr, "%s: %s\n", d->jobs_dir, strerror(-r));
                 return 1;
         }
-        printf("%zu job(s) in %zu file(s) loaded from %s%s\n", n_jobs, n_files, d->jobs_dir,
-               errors ? "; some files have errors and would be rejected" : "");
+        printf("%zu job%s in %zu file%s loaded from %s%s\n", n_jobs, n_jobs == 1 ? "" : "s", n_files,
+               n_files == 1 ? "" : "s", d->jobs_dir, errors ? "; some files have errors and would be rejected" : "");
         return errors ? 1 : 0;
 }
 
@@ -606,7 +606,7 @@ static int on_shutdown_timer(sd_event_source *s, uint64_t usec, void *userdata)
         struct daemon *d = userdata;
         if (!d->killed) {
                 d->killed = true;
-                log_msg(LOG_WARNING, "shutdown timeout: killing %zu running job(s)",
+                log_msg(LOG_WARNING, "shutdown timeout: killing %zu running run(s)",
                         batch_running_count(scheduler_batches(d->scheduler)));
                 batch_kill_all(scheduler_batches(d->scheduler));
                 sd_event_source_set_time_relative(s, SHUTDOWN_KILL_WAIT_USEC);
@@ -870,8 +870,8 @@ static int daemon_start(struct daemon *d)
                 return r;
         }
         log_emit(&(struct log_record){ .event = LOG_EVENT_DAEMON_STARTED, .priority = LOG_INFO },
-                 "tickd %s started: %zu jobs from %s, pid %d", TICKD_VERSION, scheduler_job_count(d->scheduler),
-                 d->jobs_dir, (int)getpid());
+                 "tickd %s started: %zu job%s from %s, pid %d", TICKD_VERSION, scheduler_job_count(d->scheduler),
+                 scheduler_job_count(d->scheduler) == 1 ? "" : "s", d->jobs_dir, (int)getpid());
         r = notify_watchdog_setup(d->event);
         if (r < 0)
                 log_msg(LOG_WARNING, "cannot enable the watchdog: %s", strerror(-r));

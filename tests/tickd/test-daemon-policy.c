@@ -202,7 +202,7 @@ START_TEST(user_instance_refuses_another_user_at_load)
                 strstr(at, "user mode: jobs run as the instance's user only; user = nobody is not allowed"));
         /* Its own name is fine: that file loads. */
         ck_assert_ptr_null(strstr(t->log, "mine.ini rejected"));
-        ck_assert_ptr_nonnull(strstr(t->log, "started: 1 jobs from"));
+        ck_assert_ptr_nonnull(strstr(t->log, "started: 1 job from"));
         tickd_free(t);
 }
 END_TEST

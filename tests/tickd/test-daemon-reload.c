@@ -121,7 +121,7 @@ START_TEST(check_option_reports_errors_with_file_and_line)
         char *out = NULL, *err = NULL;
         int status = harness_run(argv, NULL, &out, &err);
         ck_assert_int_eq(WEXITSTATUS(status), 0);
-        ck_assert_ptr_nonnull(strstr(out, "1 job(s) in 1 file(s)"));
+        ck_assert_ptr_nonnull(strstr(out, "1 job in 1 file"));
         free(out);
         free(err);
         free(harness_write_file(jobs, "bad.ini", "[b]\nschedule = 61 * * * *\ncommand = true\n"));
@@ -238,7 +238,7 @@ START_TEST(user_mode_uses_the_xdg_directories)
         int status = harness_run(argv, envp, &out, &err);
         ck_assert_msg(WEXITSTATUS(status) == 0, "status %d: %s", status, err);
         char want[4200];
-        snprintf(want, sizeof(want), "1 job(s) in 1 file(s) loaded from %s", jobs);
+        snprintf(want, sizeof(want), "1 job in 1 file loaded from %s", jobs);
         ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
         free(out);
         free(err);
