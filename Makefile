@@ -194,7 +194,7 @@ BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libtickd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O2 $< $(BUILD)/libtickd.a $(LIBS) -o $@
-bench: all $(BENCHES)
+bench: all $(BENCHES) $(ETCD)
 	@for b in $(BENCHES); do echo "== $$b"; TICKD_BUILD_DIR=$(BUILD) $$b || exit 1; done
 	@for s in $(wildcard tests/bench/bench-*.sh); do echo "== $$s"; TICKD_BUILD_DIR=$(BUILD) bash $$s || exit 1; done
 

@@ -34,7 +34,10 @@ struct fleet_run {
         char other_node[FLEET_NAME_MAX + 1]; /* RUN_WAITING: whose run it waits for */
         fleet_claimed_fn done;               /* until the claim is answered */
         void *userdata;
-        sd_event_source *answer; /* an answer known at once, given from the loop */
+        sd_event_source *answer;      /* an answer known at once, given from the loop */
+        struct fleet_run *batch_next; /* queued for the next batch of claims (fleet-batch.c) */
+        char *batch_json;             /* its claim's record, while queued */
+        bool batch_take_running;
 };
 
 struct fleet {
@@ -64,6 +67,8 @@ struct fleet {
         size_t n_hash_warned;
         size_t in_flight; /* requests under way */
         struct fleet_run *runs;
+        struct fleet_run *batch_head, *batch_tail; /* claims not sent yet */
+        sd_event_source *batch_send;
 };
 
 /* fleet-claim.c */
@@ -75,6 +80,24 @@ void fleet_runs_heartbeat(struct fleet *f);
 void fleet_claims_resume(struct fleet *f);
 /* Whether RUN_ID is one of this node's runs in etcd (its open records). */
 bool fleet_run_known(struct fleet *f, const char *job, int64_t scheduled_usec);
+/* Adds the claim of RUN (create-if-absent of runs/JOB/INSTANT, with
+ * TAKE_RUNNING of running/JOB too) to T: the compares, the success
+ * branch's puts, and two ranges (the instant's record, running/JOB) in
+ * the failure branch. 0 or -ENOMEM. */
+int fleet_claim_ops(struct fleet_run *run, struct etcd_txn *t, const char *json, bool take_running);
+/* What etcd said to RUN's claim (RESP: its two failure ranges when it
+ * did not hold); takes CLAIMED_JSON, the record the claim wrote. */
+void fleet_claim_answered(struct fleet_run *run, int error, const struct etcd_response *resp, char *claimed_json,
+                          bool took_running);
+
+/* fleet-batch.c: the claims made in one loop iteration (every fleet job
+ * due at an instant) go to etcd together, FLEET_BATCH_MAX to a
+ * transaction, instead of one request each. */
+#define FLEET_BATCH_MAX 32
+/* Queues RUN's first claim (sent from the loop); 0 or -ENOMEM. */
+int fleet_batch_add(struct fleet_run *run, bool take_running);
+/* The fleet is freed: queued claims are dropped unsent. */
+void fleet_batch_drop(struct fleet *f);
 
 /* fleet.c */
 bool fleet_is_available(const struct fleet *f);

@@ -410,6 +410,7 @@ void fleet_free(struct fleet *f)
                 return;
         f->freeing = true;
         etcd_client_free(f->etcd); /* every pending reply, with -ECANCELED */
+        fleet_batch_drop(f);
         while (f->runs) {
                 struct fleet_run *run = f->runs;
                 fleet_claimed_fn done = run->done;
