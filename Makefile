@@ -14,7 +14,7 @@ BUILD    := build
 # the fleet tests run, is not installed at all but unpacked into the build
 # tree (ETCD below; README, Dependencies, says why).
 DEPS_RUN  := build-essential pkg-config libsystemd-dev libinih-dev libcurl4-openssl-dev libjson-c-dev tzdata
-DEPS_TEST := check mandoc clang libclang-rt-14-dev valgrind systemd procps util-linux \
+DEPS_TEST := check mandoc clang openssl libclang-rt-14-dev valgrind systemd procps util-linux \
              bsdutils passwd dbus-bin groff-base debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
 DEPS      := $(DEPS_RUN) $(DEPS_TEST)
 
@@ -141,7 +141,7 @@ check-clock: $(addprefix $(BUILD)/asan/tests/,$(CLOCK_TESTS)) $(BUILD)/asan/tick
 	@$(MAKE) --no-print-directory $(addprefix suite/,$(CLOCK_TESTS)); \
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
 
-suite/shared/test-etcd: $(ETCD)
+suite/shared/test-etcd suite/integration/test-fleet-secure: $(ETCD)
 suite/%:
 	@$(SUITE_ENV) tests/run-suite.sh $(BUILD)/asan/tests/$* $(BUILD)/asan/logs/$*.log
 

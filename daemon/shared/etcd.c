@@ -200,6 +200,27 @@ static bool token_rejected(const struct etcd_request *req, int code, const char 
                (code == 16 || strstr(message, "invalid auth token"));
 }
 
+/* An error status whose answer is not JSON: etcd's HTTP layer speaks
+ * plain text (its gateway refuses a client certificate with a Common Name
+ * once authentication is on: "CommonName of client sending a request
+ * against gateway will be ignored ..."). Its first line is the reason:
+ * -EPROTO with it, or -EBADMSG when there is no text to show. */
+static int answer_not_json(struct etcd_request *req, long status)
+{
+        struct etcd_client *c = req->client;
+        size_t len = req->answer ? strcspn(req->answer, "\r\n") : 0;
+        bool text = len > 0;
+        for (size_t i = 0; i < len && text; i++)
+                text = (unsigned char)req->answer[i] >= 0x20 && req->answer[i] != 0x7f;
+        if (!text) {
+                client_set_error(c, "%s: HTTP status %ld", c->endpoints[req->endpoint], status);
+                return -EBADMSG;
+        }
+        client_set_error(c, "%s: HTTP status %ld: %.*s", c->endpoints[req->endpoint], status,
+                         (int)(len < 300 ? len : 300), req->answer);
+        return -EPROTO;
+}
+
 /* etcd answered (with any HTTP status). */
 static void request_answered(struct etcd_request *req)
 {
@@ -210,8 +231,7 @@ static void request_answered(struct etcd_request *req)
                 int code;
                 _cleanup_free_ char *message = etcd_error_message(req->answer, req->answer_len, &code);
                 if (!message) {
-                        client_set_error(c, "%s: HTTP status %ld", c->endpoints[req->endpoint], status);
-                        request_finish(req, -EBADMSG, NULL);
+                        request_finish(req, answer_not_json(req, status), NULL);
                         return;
                 }
                 if (token_rejected(req, code, message)) {
@@ -237,6 +257,20 @@ static void request_answered(struct etcd_request *req)
                 etcd_answer_clear(&answer);
 }
 
+/* With TLS 1.3 the client's side of the handshake is done before the
+ * server checks the client's certificate, so an etcd with
+ * --client-cert-auth that rejects it just closes the connection, and curl
+ * reports a failed send or receive (often "getpeername() failed"), never
+ * the TLS alert: say what that usually means. */
+static const char *transport_hint(const char *endpoint, CURLcode result)
+{
+        bool closed = result == CURLE_SEND_ERROR || result == CURLE_RECV_ERROR || result == CURLE_GOT_NOTHING;
+        return closed && strncmp(endpoint, "https://", 8) == 0
+                       ? " (the server closed the connection: a client certificate missing, or not signed by a CA "
+                         "etcd trusts?)"
+                       : "";
+}
+
 /* One attempt ended. A transport failure moves the request, and the
  * client's current endpoint, to the next endpoint until the deadline;
  * when every endpoint failed at once in a row, none is up. */
@@ -253,8 +287,9 @@ void etcd_request_attempt_done(struct etcd_request *req, CURLcode result)
                 request_finish(req, -ENOMEM, NULL);
                 return;
         }
-        client_set_error(c, "%s: %s", c->endpoints[req->endpoint],
-                         req->curl_error[0] ? req->curl_error : curl_easy_strerror(result));
+        client_set_error(c, "%s: %s%s", c->endpoints[req->endpoint],
+                         req->curl_error[0] ? req->curl_error : curl_easy_strerror(result),
+                         transport_hint(c->endpoints[req->endpoint], result));
         if (result == CURLE_OPERATION_TIMEDOUT)
                 req->fast_failures = 0;
         else if (++req->fast_failures >= c->n_endpoints) {

@@ -20,8 +20,8 @@
  * response, or a negative errno and NULL (-ETIMEDOUT: deadline passed;
  * -ECONNREFUSED: every endpoint refused (or failed at once: reset, TLS;
  * the transport's words in etcd_last_error()); -EPROTO: etcd answered with an
- * error, its message in etcd_last_error(); -EBADMSG: an answer that is not
- * the JSON expected; -ECANCELED: the client was freed first). The
+ * error, its message (JSON's, or the first line of a plain-text one) in
+ * etcd_last_error(); -EBADMSG: an answer that is not the JSON expected; -ECANCELED: the client was freed first). The
  * response and everything in it is valid only during the callback. */
 #ifndef TICKD_ETCD_H
 #define TICKD_ETCD_H
