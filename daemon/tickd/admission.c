@@ -26,10 +26,9 @@ struct pending {
         int error;            /* the errno of that failure */
 };
 
-/* The runs admitted since the last flush: one batch to be. */
+/* The runs admitted and not yet handed to a batch, in order. */
 struct gathered {
         struct pending *runs;
-        struct run_request *requests; /* built from RUNS at the flush */
         size_t n, cap;
 };
 
@@ -37,6 +36,14 @@ struct admission {
         struct admission_options options;
         bool stopped;
         struct gathered batch;
+        /* The slice being spawned: apart from BATCH, which may grow (and
+         * move) while it is, since a failed fork reports its run finished
+         * at once and the completion policy gathers more. */
+        struct pending slice[ADMISSION_SLICE];
+        struct run_request slice_requests[ADMISSION_SLICE];
+        bool spawning;
+        sd_event_source *next_slice; /* a one-shot defer: the gathered runs left after a slice */
+        bool slicing;                /* NEXT_SLICE is armed */
         struct pending *waiting;
         size_t n_waiting, waiting_cap;
         sd_event_source *retry; /* armed while a failed batch's runs wait to be retried */
@@ -84,10 +91,6 @@ static int gathered_reserve(struct gathered *g, size_t more)
         if (!runs)
                 return -ENOMEM;
         g->runs = runs;
-        struct run_request *requests = realloc(g->requests, cap * sizeof(*requests));
-        if (!requests)
-                return -ENOMEM;
-        g->requests = requests;
         g->cap = cap;
         return 0;
 }
@@ -95,7 +98,6 @@ static int gathered_reserve(struct gathered *g, size_t more)
 static void gathered_free(struct gathered *g)
 {
         free(g->runs);
-        free(g->requests);
         *g = (struct gathered){ 0 };
 }
 
@@ -122,6 +124,7 @@ void admission_free(struct admission *a)
         gathered_free(&a->batch);
         free(a->waiting);
         sd_event_source_disable_unref(a->retry);
+        sd_event_source_disable_unref(a->next_slice);
         free(a);
 }
 
@@ -313,37 +316,90 @@ static void batch_failed(struct admission *a, struct gathered *g, int error)
         retry_arm(a);
 }
 
+/* Starts the first ADMISSION_SLICE gathered runs as one batch. Returns
+ * the number of runs dispatched, or a negative errno (each run is then
+ * recorded `delayed` and retried). */
+static int slice_start(struct admission *a)
+{
+        size_t n = a->batch.n < ADMISSION_SLICE ? a->batch.n : ADMISSION_SLICE;
+        memcpy(a->slice, a->batch.runs, n * sizeof(*a->slice));
+        memmove(a->batch.runs, a->batch.runs + n, (a->batch.n - n) * sizeof(*a->batch.runs));
+        a->batch.n -= n;
+        for (size_t i = 0; i < n; i++) {
+                const struct pending *p = &a->slice[i];
+                a->slice_requests[i] = (struct run_request){ .job = p->job->job,
+                                                             .scheduled_usec = p->scheduled_usec,
+                                                             .failed_exit_status = -1,
+                                                             .run_id = p->run_id[0] ? p->run_id : NULL };
+        }
+        /* A flush from the completion policy meanwhile (a fork failed)
+         * leaves what it gathered to the next slice. */
+        a->spawning = true;
+        int r = batch_spawn(a->options.batches, a->slice_requests, n);
+        a->spawning = false;
+        if (r < 0) {
+                batch_failed(a, &(struct gathered){ .runs = a->slice, .n = n, .cap = n }, -r);
+                return r;
+        }
+        a->retry_usec = 0;
+        for (size_t i = 0; a->options.dispatched && i < n; i++)
+                a->options.dispatched(a->options.userdata, a->slice[i].job->job->name, a->slice[i].scheduled_usec);
+        return r;
+}
+
+static int on_next_slice(sd_event_source *s, void *userdata);
+
+/* Arms the next slice for the next loop iteration, so that the loop
+ * (watchdog, control socket, etcd lease) is served between slices.
+ * Returns false when it cannot be armed. */
+static bool next_slice_arm(struct admission *a)
+{
+        if (!a->options.event)
+                return false;
+        int r = 0;
+        if (!a->next_slice) {
+                r = sd_event_add_defer(a->options.event, &a->next_slice, on_next_slice, a);
+                /* Behind whatever else is pending: that is the point. */
+                if (r >= 0)
+                        r = sd_event_source_set_priority(a->next_slice, SD_EVENT_PRIORITY_IDLE);
+        }
+        if (r >= 0)
+                r = sd_event_source_set_enabled(a->next_slice, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                a->next_slice = sd_event_source_disable_unref(a->next_slice);
+                log_msg(LOG_ERR, "cannot defer the next slice of runs: %s; starting them all now", strerror(-r));
+                return false;
+        }
+        a->slicing = true;
+        return true;
+}
+
+/* Starts a slice of the gathered runs, and arms the next one for what is
+ * left (or, without a loop to come back to, starts it at once). */
+static int slices_start(struct admission *a)
+{
+        if (a->batch.n == 0)
+                return 0;
+        int r = slice_start(a);
+        while (a->batch.n > 0 && !a->stopped && !next_slice_arm(a))
+                slice_start(a);
+        return r;
+}
+
+static int on_next_slice(sd_event_source *s, void *userdata)
+{
+        struct admission *a = userdata;
+        a->slicing = false;
+        slices_start(a);
+        return 0;
+}
+
 int admission_flush(struct admission *a)
 {
-        struct gathered g = a->batch;
-        if (g.n == 0)
+        /* Runs gathered while slices remain go after them. */
+        if (a->spawning || a->slicing)
                 return 0;
-        /* Spawning may report a run finished at once (a fork failed), and
-         * the completion policy then gathers and flushes a batch of its
-         * own: this one is out of its way first. */
-        a->batch = (struct gathered){ 0 };
-        for (size_t i = 0; i < g.n; i++) {
-                const struct pending *p = &g.runs[i];
-                g.requests[i] = (struct run_request){ .job = p->job->job,
-                                                      .scheduled_usec = p->scheduled_usec,
-                                                      .failed_exit_status = -1,
-                                                      .run_id = p->run_id[0] ? p->run_id : NULL };
-        }
-        int r = batch_spawn(a->options.batches, g.requests, g.n);
-        if (r < 0) {
-                batch_failed(a, &g, -r);
-        } else {
-                a->retry_usec = 0;
-                for (size_t i = 0; a->options.dispatched && i < g.n; i++)
-                        a->options.dispatched(a->options.userdata, g.runs[i].job->job->name, g.runs[i].scheduled_usec);
-        }
-        if (a->batch.runs) {
-                gathered_free(&g);
-        } else {
-                g.n = 0;
-                a->batch = g; /* kept for the next batch */
-        }
-        return r;
+        return slices_start(a);
 }
 
 /* Runs waiting for a free slot (max_concurrent) or a retry start, in order. */
@@ -352,8 +408,9 @@ static void waiting_drain(struct admission *a)
         if (a->stopped || a->n_waiting == 0)
                 return;
         unsigned max = a->options.max_concurrent;
-        size_t running = batch_running_count(a->options.batches);
-        size_t room = max ? (running < max ? max - running : 0) : a->n_waiting;
+        /* Gathered runs not started yet hold their slots already. */
+        size_t busy = batch_running_count(a->options.batches) + a->batch.n;
+        size_t room = max ? (busy < max ? max - busy : 0) : a->n_waiting;
         if (room > a->n_waiting)
                 room = a->n_waiting;
         if (room == 0 || gathered_reserve(&a->batch, room) < 0)
@@ -433,30 +490,49 @@ void admission_set_max_concurrent(struct admission *a, unsigned max_concurrent)
         waiting_drain(a);
 }
 
+/* Drops the runs of RUNS[0..*N) that are JOB's (every run when JOB is
+ * NULL), keeping the others in order. Returns how many were dropped. */
+static size_t pending_drop(struct admission *a, struct pending *runs, size_t *n, const struct admission_job *j,
+                           const char *reason)
+{
+        size_t k = 0, dropped = 0;
+        for (size_t i = 0; i < *n; i++) {
+                struct pending p = runs[i];
+                if (j && p.job != j) {
+                        runs[k++] = p;
+                        continue;
+                }
+                if (p.job->running)
+                        p.job->running--;
+                pending_dropped(a, &p, reason);
+                dropped++;
+        }
+        *n = k;
+        return dropped;
+}
+
+/* The runs of J that have not started: waiting for a slot (or a retry),
+ * or gathered for a slice to come. */
+static size_t job_drop_pending(struct admission *a, const struct admission_job *j, const char *reason)
+{
+        return pending_drop(a, a->waiting, &a->n_waiting, j, reason) +
+               pending_drop(a, a->batch.runs, &a->batch.n, j, reason);
+}
+
 void admission_forget(struct admission *a, struct admission_job *j)
 {
         static const char reason[] = "the job was removed by a reload";
         admission_drop_queued(a, j, reason);
-        size_t k = 0;
-        for (size_t i = 0; i < a->n_waiting; i++)
-                if (a->waiting[i].job != j)
-                        a->waiting[k++] = a->waiting[i];
-                else
-                        pending_dropped(a, &a->waiting[i], reason);
-        a->n_waiting = k;
+        job_drop_pending(a, j, reason);
 }
 
 void admission_stop(struct admission *a)
 {
         a->stopped = true;
         sd_event_source_set_enabled(a->retry, SD_EVENT_OFF);
-        for (size_t i = 0; i < a->n_waiting; i++) {
-                struct admission_job *j = a->waiting[i].job;
-                if (j->running)
-                        j->running--;
-                pending_dropped(a, &a->waiting[i], "tickd is stopping");
-        }
-        a->n_waiting = 0;
+        sd_event_source_set_enabled(a->next_slice, SD_EVENT_OFF);
+        a->slicing = false;
+        job_drop_pending(a, NULL, "tickd is stopping");
 }
 
 void admission_drop_queued(struct admission *a, struct admission_job *j, const char *reason)
@@ -472,17 +548,5 @@ size_t admission_cancel(struct admission *a, struct admission_job *j, const char
 {
         size_t n = j->queued ? 1 : 0;
         admission_drop_queued(a, j, reason);
-        size_t k = 0;
-        for (size_t i = 0; i < a->n_waiting; i++) {
-                if (a->waiting[i].job != j) {
-                        a->waiting[k++] = a->waiting[i];
-                        continue;
-                }
-                if (j->running)
-                        j->running--;
-                pending_dropped(a, &a->waiting[i], reason);
-                n++;
-        }
-        a->n_waiting = k;
-        return n;
+        return n + job_drop_pending(a, j, reason);
 }

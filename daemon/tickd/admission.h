@@ -21,6 +21,14 @@
  * retried after 1, 2, 4, 8, 16, 16... seconds (and whenever a run
  * finishes) for up to ADMISSION_RETRY_LIMIT_USEC, then dropped with that error.
  *
+ * Runs gathered together start in slices of at most ADMISSION_SLICE, each
+ * a batch of its own, one slice per loop iteration: forking a thousand
+ * runners in one go would keep the loop (watchdog pings, the control
+ * socket, a fleet node's etcd lease) from being served for seconds. The
+ * runs left after a slice stay gathered, in order, ahead of any gathered
+ * later, and count against max_concurrent; they are dropped like waiting
+ * runs when their job is removed, cancelled or tickd stops.
+ *
  * Its state per job is a struct admission_job that the scheduler's job
  * table keeps (one per job name, found again through options.find); it
  * owns the batch being gathered and the runs waiting for a slot. */
@@ -47,6 +55,9 @@ struct admission_job {
         char queued_run_id[CONTROL_RUN_ID_MAX];
 };
 
+/* The most runs forked in one loop iteration (one batch). */
+#define ADMISSION_SLICE 64
+
 /* How long the runs of a batch that cannot be started are retried. */
 #define ADMISSION_RETRY_LIMIT_USEC (UINT64_C(60) * 1000000)
 
@@ -55,7 +66,8 @@ typedef struct admission_job *(*admission_find_fn)(void *userdata, const char *j
 typedef void (*admission_dropped_fn)(void *userdata, const char *job, const char *run_id, int64_t scheduled_usec,
                                      const char *reason);
 /* The runs of a batch were dispatched (its runners forked, or their fork
- * failures recorded): each one's instant is taken care of. */
+ * failures recorded): each one's instant is taken care of. Called per
+ * slice, as each one is dispatched. */
 typedef void (*admission_dispatched_fn)(void *userdata, const char *job, int64_t scheduled_usec);
 
 struct admission_options {
@@ -82,16 +94,20 @@ enum admission_result {
 /* Offers a run of JOB for SCHEDULED_USEC (0 = manual), named RUN_ID (NULL
  * or "" = a scheduled run, named here), under the job's overlap
  * policy and max_concurrent. Runs due together are offered one after the
- * other and then flushed, so they start as one batch, in offer order. */
+ * other and then flushed, so they start in offer order, in one batch per
+ * slice of ADMISSION_SLICE. */
 enum admission_result admission_offer(struct admission *a, struct admission_job *job, int64_t scheduled_usec,
                                       const char *run_id);
 /* The same past the overlap policy, for @reboot runs (the scheduler's
  * marker keeps those to one a boot): only max_concurrent may hold it back.
  * Returns ADMISSION_ADMITTED or ADMISSION_WAITING. */
 enum admission_result admission_admit(struct admission *a, struct admission_job *job, int64_t scheduled_usec);
-/* Starts the batch gathered since the last flush. Returns the number of
- * runs started, or a negative errno when no batch could be made (each run
- * is recorded `delayed` with the error and retried, see above). */
+/* Starts the first slice of the runs gathered since the last flush, and
+ * the rest one slice per loop iteration after it (at once without an
+ * event loop). While slices remain, a flush starts nothing: its runs go
+ * after them. Returns the number of runs started now, or a negative errno
+ * when no batch could be made (each run is recorded `delayed` with the
+ * error and retried, see above). */
 int admission_flush(struct admission *a);
 
 /* A run finished, or was lost (OUTCOME NULL): the completion policy. */
@@ -101,15 +117,15 @@ void admission_run_finished(struct admission *a, const struct run *run, const st
 void admission_set_max_concurrent(struct admission *a, unsigned max_concurrent);
 
 /* JOB leaves the table (a reload removed it): its queued run and its
- * runs waiting for a slot (or a retry) are dropped. */
+ * runs waiting for a slot, a retry or their slice are dropped. */
 void admission_forget(struct admission *a, struct admission_job *job);
-/* Shutdown: nothing starts from now on; runs waiting for a slot (or a
- * retry) are dropped here, and the caller drops each job's queued run
+/* Shutdown: nothing starts from now on; runs waiting for a slot, a retry
+ * or their slice are dropped here, and the caller drops each job's queued run
  * with admission_drop_queued(). */
 void admission_stop(struct admission *a);
 void admission_drop_queued(struct admission *a, struct admission_job *job, const char *reason);
-/* tickctl cancel: JOB's queued run and its runs waiting for a slot (or a
- * retry) are dropped with REASON, so that none starts once the running
+/* tickctl cancel: JOB's queued run and its runs waiting for a slot, a
+ * retry or their slice are dropped with REASON, so that none starts once the running
  * ones are stopped. Returns how many were dropped. */
 size_t admission_cancel(struct admission *a, struct admission_job *job, const char *reason);
 

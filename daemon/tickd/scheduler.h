@@ -5,8 +5,9 @@
  * CLOCK_REALTIME timer armed at the earliest of them: between due
  * instants the daemon does not wake up. On expiry every job due at that
  * instant is offered to the admission policy (admission.h) and what it
- * admits starts in one batch (batch.h), in the order the jobs were loaded
- * (file order; jobs a later reload adds come after). A job's next instant is computed from the instant
+ * admits starts in batches (batch.h) of at most ADMISSION_SLICE runs, one
+ * per loop iteration, in the order the jobs were loaded (file order; jobs
+ * a later reload adds come after). A job's next instant is computed from the instant
  * it was scheduled for, never from "now", so late wake-ups neither drift
  * nor skip; instants missed by more than a minute (suspend, a clock jumped
  * forward) are run once, and only for persistent jobs. No job ever runs
