@@ -224,27 +224,56 @@ static bool crontab_line_split(const char *s, size_t len, size_t *schedule_len, 
 
 /* A "KEY = VALUE" line and its continuations: sets the reader's entry.
  * Returns true when an entry is ready for inih. */
-static bool entry_line(struct reader *r, const char *s, size_t len)
+/* A line with no '=' in a section: a crontab(5) line pasted in gets a
+ * message that rewrites it. Always false (the line is an error). */
+static bool line_without_equals(struct reader *r, const char *s, size_t len)
 {
-        const char *eq = memchr(s, '=', len);
         size_t schedule_len;
         const char *command;
-        if (!eq && crontab_line_split(s, len, &schedule_len, &command)) {
-                READER_ERROR(r, r->line,
-                             "this looks like a crontab(5) line: write it as schedule = %.*s and command = %.*s in a "
-                             "[section]",
-                             (int)schedule_len, s, (int)(len - (size_t)(command - s)), command);
-                /* The line stands for both keys: the section lacks neither. */
-                if (r->ops->dropped) {
-                        r->ops->dropped(r->user, "schedule", r->line);
-                        r->ops->dropped(r->user, "command", r->line);
-                }
-                return false;
-        }
-        if (!eq) {
+        if (!crontab_line_split(s, len, &schedule_len, &command)) {
                 READER_ERROR(r, r->line, "expected 'KEY = VALUE', a '[NAME]' header or a comment");
                 return false;
         }
+        READER_ERROR(r, r->line,
+                     "this looks like a crontab(5) line: write it as schedule = %.*s and command = %.*s in a "
+                     "[section]",
+                     (int)schedule_len, s, (int)(len - (size_t)(command - s)), command);
+        /* The line stands for both keys: the section lacks neither. */
+        if (r->ops->dropped) {
+                r->ops->dropped(r->user, "schedule", r->line);
+                r->ops->dropped(r->user, "command", r->line);
+        }
+        return false;
+}
+
+/* The key and value buffers are reused from entry to entry (a
+ * 10,000-job file has ~50,000 entries): KEY into r->key, VALUE starts
+ * r->value. Returns 0 or -ENOMEM (also in r->error). */
+static int entry_start(struct reader *r, const char *k, size_t klen, const char *v, size_t vlen)
+{
+        if (klen + 1 > r->key_cap) {
+                char *bigger = realloc(r->key, klen + 64);
+                if (!bigger)
+                        return r->error = -ENOMEM;
+                r->key = bigger;
+                r->key_cap = klen + 64;
+        }
+        memcpy(r->key, k, klen);
+        r->key[klen] = '\0';
+        if (r->value)
+                r->value[0] = '\0';
+        r->value_len = 0;
+        if (value_append(r, v, vlen, false) < 0)
+                return r->error = -ENOMEM;
+        r->entry_line = r->line;
+        return 0;
+}
+
+static bool entry_line(struct reader *r, const char *s, size_t len)
+{
+        const char *eq = memchr(s, '=', len);
+        if (!eq)
+                return line_without_equals(r, s, len);
         const char *k = s;
         size_t klen = (size_t)(eq - s);
         trim(&k, &klen);
@@ -255,27 +284,8 @@ static bool entry_line(struct reader *r, const char *s, size_t len)
                 READER_ERROR(r, r->line, "missing key before '='");
                 return false;
         }
-        /* The key and value buffers are reused from entry to entry: a
-         * 10,000-job file has ~50,000 entries. */
-        if (klen + 1 > r->key_cap) {
-                char *bigger = realloc(r->key, klen + 64);
-                if (!bigger) {
-                        r->error = -ENOMEM;
-                        return false;
-                }
-                r->key = bigger;
-                r->key_cap = klen + 64;
-        }
-        memcpy(r->key, k, klen);
-        r->key[klen] = '\0';
-        if (r->value)
-                r->value[0] = '\0';
-        r->value_len = 0;
-        if (value_append(r, v, vlen, false) < 0) {
-                r->error = -ENOMEM;
+        if (entry_start(r, k, klen, v, vlen) < 0)
                 return false;
-        }
-        r->entry_line = r->line;
         bool ok = true, too_long = false;
         while (next_is_continuation(r)) {
                 const char *c;

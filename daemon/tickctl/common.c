@@ -99,6 +99,32 @@ const char *ctl_refused_option(char **argv, char *buf, size_t size)
         return argv[optind - 1];
 }
 
+/* The directories of O (the options given, else the instance's
+ * defaults) and how output is shown: -1 to go on, or 2. */
+static int ctl_dirs_choose(struct ctl_options *o, const char *config_dir, const char *runtime_dir,
+                           const char *state_dir)
+{
+        o->config_dir = ctl_config_dir(config_dir, o->user_mode);
+        o->state_dir = choose_dir(state_dir, o->user_mode, "XDG_STATE_HOME", ".local/state", "/var/lib/tickd");
+        /* As tickd: --runtime-dir names the base, tickd's files are in BASE/tickd. */
+        if (!runtime_dir && o->user_mode) {
+                runtime_dir = getenv("XDG_RUNTIME_DIR");
+                if (!runtime_dir || runtime_dir[0] != '/') {
+                        fprintf(stderr, "tickctl %s: --user needs $XDG_RUNTIME_DIR or --runtime-dir\n", o->command);
+                        return 2;
+                }
+        }
+        if (asprintf(&o->runtime_dir, "%s/tickd", runtime_dir ? runtime_dir : "/run") < 0)
+                o->runtime_dir = NULL;
+        if (!o->config_dir || !o->runtime_dir || !o->state_dir) {
+                fprintf(stderr, "tickctl %s: out of memory\n", o->command);
+                return 2;
+        }
+        o->terminal = isatty(STDOUT_FILENO);
+        o->color = o->terminal && !getenv("NO_COLOR") && !o->json;
+        return -1;
+}
+
 int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct ctl_options *o)
 {
         static const struct option long_options[] = {
@@ -163,25 +189,7 @@ int ctl_parse(int argc, char **argv, unsigned extra, const char *usage, struct c
         }
         o->args = argv + optind;
         o->n_args = argc - optind;
-        o->config_dir = ctl_config_dir(config_dir, o->user_mode);
-        o->state_dir = choose_dir(state_dir, o->user_mode, "XDG_STATE_HOME", ".local/state", "/var/lib/tickd");
-        /* As tickd: --runtime-dir names the base, tickd's files are in BASE/tickd. */
-        if (!runtime_dir && o->user_mode) {
-                runtime_dir = getenv("XDG_RUNTIME_DIR");
-                if (!runtime_dir || runtime_dir[0] != '/') {
-                        fprintf(stderr, "tickctl %s: --user needs $XDG_RUNTIME_DIR or --runtime-dir\n", command);
-                        return 2;
-                }
-        }
-        if (asprintf(&o->runtime_dir, "%s/tickd", runtime_dir ? runtime_dir : "/run") < 0)
-                o->runtime_dir = NULL;
-        if (!o->config_dir || !o->runtime_dir || !o->state_dir) {
-                fprintf(stderr, "tickctl %s: out of memory\n", command);
-                return 2;
-        }
-        o->terminal = isatty(STDOUT_FILENO);
-        o->color = o->terminal && !getenv("NO_COLOR") && !o->json;
-        return -1;
+        return ctl_dirs_choose(o, config_dir, runtime_dir, state_dir);
 }
 
 void ctl_options_free(struct ctl_options *o)
