@@ -25,6 +25,7 @@
 #include "core/crontab.h"
 #include "core/strv.h"
 #include "tickctl/commands.h"
+#include "tickctl/common.h"
 
 struct check {
         struct crontab_options options;
@@ -345,6 +346,29 @@ static struct placed *check_place(const struct diagnostics *d)
 
 #define CHECK_MAX_ERRORS 10
 
+/* One diagnostic line. A message quotes the file's own bytes (an unknown
+ * key, a bad value): on a terminal its control characters are shown
+ * escaped (\xNN), so a crafted crontab cannot drive the admin's terminal. */
+static void print_diag(const struct diagnostic *item)
+{
+        if (!isatty(STDOUT_FILENO)) {
+                diag_fprint(stdout, item);
+                return;
+        }
+        char *line = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&line, &len);
+        if (!out)
+                return;
+        diag_fprint(out, item);
+        fclose(out);
+        if (len > 0 && line[len - 1] == '\n')
+                line[len - 1] = '\0';
+        ctl_put_text(stdout, line, true);
+        fputc('\n', stdout);
+        free(line);
+}
+
 static void print_more(const struct diagnostic *like, enum diag_severity severity, size_t n)
 {
         char message[128];
@@ -352,7 +376,7 @@ static void print_more(const struct diagnostic *like, enum diag_severity severit
                 snprintf(message, sizeof(message), "\u2026 %zu more error%s; is this a crontab?", n, n == 1 ? "" : "s");
         else
                 snprintf(message, sizeof(message), "\u2026 and %zu more warning%s", n, n == 1 ? "" : "s");
-        diag_fprint(stdout, &(struct diagnostic){ .severity = severity, .file = like->file, .message = message });
+        print_diag(&(struct diagnostic){ .severity = severity, .file = like->file, .message = message });
 }
 
 /* One file's diagnostics, P[0..N) in printing order: the first
@@ -377,7 +401,7 @@ static void report_file(const struct diagnostics *d, const struct placed *p, siz
                         print_more(item, DIAG_ERROR, more_errors);
                 summed |= item->severity != DIAG_ERROR;
                 if (item->severity != DIAG_DEBUG || verbose)
-                        diag_fprint(stdout, item);
+                        print_diag(item);
         }
         if (n && !summed && more_errors)
                 print_more(&d->items[p[0].index], DIAG_ERROR, more_errors);

@@ -1,9 +1,11 @@
 /* test-ctl-check.c — `tickctl check`: output lines and exit codes. */
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -443,6 +445,54 @@ START_TEST(whole_file_findings_name_no_line)
 }
 END_TEST
 
+/* What `tickctl check PATH` prints on a terminal (a pseudo-terminal in
+ * raw mode, so the bytes arrive as written). */
+static char *check_on_terminal(const char *path)
+{
+        int master, slave;
+        ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+        struct termios raw;
+        ck_assert_int_eq(tcgetattr(slave, &raw), 0);
+        cfmakeraw(&raw);
+        ck_assert_int_eq(tcsetattr(slave, TCSANOW, &raw), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                dup2(slave, STDOUT_FILENO);
+                execl(harness_binary("tickctl"), "tickctl", "check", path, (char *)NULL);
+                _exit(127);
+        }
+        close(slave);
+        char *out = calloc(1, 65536);
+        ck_assert_ptr_nonnull(out);
+        size_t len = 0;
+        ssize_t n;
+        /* read() fails with EIO once the child, the last holder of the slave, exits. */
+        while (len < 65535 && (n = read(master, out + len, 65535 - len)) > 0)
+                len += (size_t)n;
+        close(master);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+        return out;
+}
+
+/* A crontab's own bytes quoted in a message (here an unknown key holding
+ * an escape sequence) reach a terminal escaped, never as control
+ * characters; through a pipe they stay as they are. */
+START_TEST(control_characters_from_a_file_are_escaped_on_a_terminal)
+{
+        char *path = harness_write_file(tmp, "evil.ini", "[j]\nschedule = @hourly\ncommand = true\n\x1b[2Jevil = 1\n");
+        char *out = check_on_terminal(path);
+        ck_assert_msg(strstr(out, "unknown key '\\x1b[2Jevil'") && !strchr(out, '\x1b'), "got: %s", out);
+        free(out);
+        ck_assert_int_eq(check(&out, path, NULL, NULL, NULL), 1);
+        ck_assert_msg(strstr(out, "unknown key '\x1b[2Jevil'"), "got: %s", out);
+        free(out);
+        free(path);
+}
+END_TEST
+
 START_TEST(usage_errors_exit_2)
 {
         char *out;
@@ -552,6 +602,7 @@ static Suite *ctl_check_suite(void)
         tcase_add_test(tc, errors_and_warnings_are_printed_together_errors_first);
         tcase_add_test(tc, binary_file_stops_after_ten_errors);
         tcase_add_test(tc, whole_file_findings_name_no_line);
+        tcase_add_test(tc, control_characters_from_a_file_are_escaped_on_a_terminal);
         tcase_add_test(tc, usage_errors_exit_2);
         tcase_add_test(tc, missing_path_is_an_io_error);
         suite_add_tcase(s, tc);
