@@ -45,8 +45,8 @@ static void batch_answer(struct claim_batch *b, int error, const struct etcd_res
                 error = -EBADMSG;
         for (size_t i = 0; i < b->n; i++) {
                 struct fleet_run *run = b->runs[i];
-                char *json = run->batch_json;
-                run->batch_json = NULL;
+                char *json = run->claim_json;
+                run->claim_json = NULL;
                 run->busy = false;
                 if (f->freeing) {
                         free(json);
@@ -54,14 +54,14 @@ static void batch_answer(struct claim_batch *b, int error, const struct etcd_res
                         free(json);
                         run->attempts--; /* the refused batch was not this claim's attempt */
                         fleet_claim_answered(run, 0, &(struct etcd_response){ .succeeded = false }, NULL,
-                                             run->batch_take_running);
+                                             run->claim_take_running);
                 } else {
                         struct etcd_response own = { .succeeded = true };
                         if (!error && !resp->succeeded)
                                 own = (struct etcd_response){ .revision = resp->revision,
                                                               .results = resp->results + 3 * i,
                                                               .n_results = 3 };
-                        fleet_claim_answered(run, error, error ? NULL : &own, json, run->batch_take_running);
+                        fleet_claim_answered(run, error, error ? NULL : &own, json, run->claim_take_running);
                 }
                 fleet_request_done(f);
         }
@@ -113,7 +113,7 @@ static void batch_send(struct fleet *f)
         struct etcd_txn *t = etcd_txn_new();
         int r = t ? 0 : -ENOMEM;
         for (size_t i = 0; i < b->n && r >= 0; i++)
-                r = fleet_claim_ops(b->runs[i], t, b->runs[i]->batch_json, b->runs[i]->batch_take_running);
+                r = fleet_claim_ops(b->runs[i], t, b->runs[i]->claim_json, b->runs[i]->claim_take_running);
         if (r < 0)
                 etcd_txn_free(t);
         else
@@ -149,14 +149,14 @@ int fleet_batch_add(struct fleet_run *run, bool take_running)
                 (void)sd_event_source_set_description(f->batch_send, "fleet-claims");
         }
         snprintf(run->record.state, sizeof(run->record.state), "claimed");
-        run->batch_json = fleet_record_to_json(&run->record);
-        if (!run->batch_json || sd_event_source_set_enabled(f->batch_send, SD_EVENT_ONESHOT) < 0) {
-                free(run->batch_json);
-                run->batch_json = NULL;
+        run->claim_json = fleet_record_to_json(&run->record);
+        if (!run->claim_json || sd_event_source_set_enabled(f->batch_send, SD_EVENT_ONESHOT) < 0) {
+                free(run->claim_json);
+                run->claim_json = NULL;
                 return -ENOMEM;
         }
         run->attempts++;
-        run->batch_take_running = take_running;
+        run->claim_take_running = take_running;
         run->batch_next = NULL;
         if (f->batch_tail)
                 f->batch_tail->batch_next = run;
@@ -171,8 +171,8 @@ int fleet_batch_add(struct fleet_run *run, bool take_running)
 void fleet_batch_drop(struct fleet *f)
 {
         for (struct fleet_run *run = f->batch_head; run; run = run->batch_next) {
-                free(run->batch_json);
-                run->batch_json = NULL;
+                free(run->claim_json);
+                run->claim_json = NULL;
                 run->busy = false;
                 f->in_flight--;
         }

@@ -34,6 +34,7 @@ void fleet_run_free(struct fleet_run *run)
         sd_event_source_disable_unref(run->answer);
         free(run->written);
         free(run->sending);
+        free(run->claim_json);
         free(run);
 }
 
@@ -129,8 +130,9 @@ static void on_run_reply(void *userdata, int error, const struct etcd_response *
         fleet_request_done(f);
 }
 
-/* Sends T about RUN (taking T); on failure to send, REPLY hears the error
- * from the loop... at the next heartbeat: the run is marked for a retry. */
+/* Sends T about RUN (taking T either way); REPLY hears the answer, unless
+ * the fleet is being freed. A negative errno when it could not be sent:
+ * the caller decides (a record write is retried at the next heartbeat). */
 static int run_send(struct fleet_run *run, struct etcd_txn *t, run_reply_fn reply)
 {
         struct run_request *req = malloc(sizeof(*req));
@@ -389,12 +391,6 @@ static void claim_refused(struct fleet_run *run, const struct etcd_response *res
                 claim_wait(run, &running);
 }
 
-struct claim_reply {
-        struct fleet_run *run;
-        char *claimed_json;
-        bool took_running;
-};
-
 void fleet_claim_answered(struct fleet_run *run, int error, const struct etcd_response *resp, char *claimed_json,
                           bool took_running)
 {
@@ -414,18 +410,10 @@ void fleet_claim_answered(struct fleet_run *run, int error, const struct etcd_re
         }
 }
 
-static void on_claim_reply(void *userdata, int error, const struct etcd_response *resp)
+/* A claim sent alone (claim_request()); batched ones are fleet-batch.c's. */
+static void on_claim_reply(struct fleet_run *run, int error, const struct etcd_response *resp)
 {
-        struct claim_reply *cr = userdata;
-        struct fleet_run *run = cr->run;
-        struct fleet *f = run->fleet;
-        run->busy = false;
-        if (f->freeing)
-                free(cr->claimed_json);
-        else
-                fleet_claim_answered(run, error, resp, cr->claimed_json, cr->took_running);
-        free(cr);
-        fleet_request_done(f);
+        fleet_claim_answered(run, error, resp, TAKE_PTR(run->claim_json), run->claim_take_running);
 }
 
 int fleet_claim_ops(struct fleet_run *run, struct etcd_txn *t, const char *json, bool take_running)
@@ -456,31 +444,21 @@ int fleet_claim_ops(struct fleet_run *run, struct etcd_txn *t, const char *json,
  * instant would otherwise start before the queued one. */
 static void claim_request(struct fleet_run *run, bool take_running)
 {
-        struct fleet *f = run->fleet;
         if (++run->attempts > 3) { /* the keys keep changing under it: give up as unavailable */
                 claim_unanswered(run, -EAGAIN, NULL, false);
                 return;
         }
         snprintf(run->record.state, sizeof(run->record.state), "claimed");
-        struct claim_reply *cr = calloc(1, sizeof(*cr));
-        char *json = fleet_record_to_json(&run->record);
-        struct etcd_txn *t = json && cr ? etcd_txn_new() : NULL;
-        if (!t || fleet_claim_ops(run, t, json, take_running) < 0) {
+        run->claim_json = fleet_record_to_json(&run->record);
+        run->claim_take_running = take_running;
+        struct etcd_txn *t = run->claim_json ? etcd_txn_new() : NULL;
+        if (!t || fleet_claim_ops(run, t, run->claim_json, take_running) < 0) {
                 etcd_txn_free(t);
-                free(json);
-                free(cr);
-                run_answer(run, FLEET_CANCELLED, NULL);
+        } else if (run_send(run, t, on_claim_reply) == 0) {
                 return;
         }
-        *cr = (struct claim_reply){ .run = run, .claimed_json = json, .took_running = take_running };
-        if (etcd_txn(f->etcd, t, on_claim_reply, cr) < 0) {
-                free(json);
-                free(cr);
-                run_answer(run, FLEET_CANCELLED, NULL);
-                return;
-        }
-        run->busy = true;
-        f->in_flight++;
+        free(TAKE_PTR(run->claim_json));
+        run_answer(run, FLEET_CANCELLED, NULL);
 }
 
 int fleet_claim(struct fleet *f, const struct job *job, int64_t scheduled_usec, const char *run_id,

@@ -36,8 +36,8 @@ struct fleet_run {
         void *userdata;
         sd_event_source *answer;      /* an answer known at once, given from the loop */
         struct fleet_run *batch_next; /* queued for the next batch of claims (fleet-batch.c) */
-        char *batch_json;             /* its claim's record, while queued */
-        bool batch_take_running;
+        char *claim_json;             /* its claim's record, while queued or sent (in a batch or alone) */
+        bool claim_take_running;      /* ... and whether the claim takes running/JOB too */
 };
 
 struct fleet {
