@@ -76,6 +76,24 @@ void fleet_config_free(struct fleet_config *f)
         free(f);
 }
 
+static bool same_string(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+bool fleet_config_equal(const struct fleet_config *a, const struct fleet_config *b)
+{
+        if (!a || !b)
+                return a == b;
+        size_t i = 0;
+        for (; a->endpoints[i] && b->endpoints[i]; i++)
+                if (strcmp(a->endpoints[i], b->endpoints[i]) != 0)
+                        return false;
+        return !a->endpoints[i] && !b->endpoints[i] && same_string(a->name, b->name) && same_string(a->node, b->node) &&
+               a->on_unavailable == b->on_unavailable && same_string(a->ca_file, b->ca_file) &&
+               same_string(a->cert_file, b->cert_file) && same_string(a->key_file, b->key_file) &&
+               same_string(a->user, b->user) && same_string(a->password_file, b->password_file) &&
+               a->retention_usec == b->retention_usec && a->claim_timeout_usec == b->claim_timeout_usec &&
+               a->lease_ttl_usec == b->lease_ttl_usec;
+}
+
 /* ---- endpoints ---- */
 
 /* A DNS name or a dotted IPv4 address, LEN bytes of HOST. */

@@ -10,6 +10,7 @@
 #ifndef TICKD_CONF_H
 #define TICKD_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,9 @@ struct fleet_config {
 };
 
 void fleet_config_free(struct fleet_config *f);
+/* Whether A and B describe the same fleet membership, every key alike
+ * (the line of the header aside); two NULLs (no [fleet]) are equal. */
+bool fleet_config_equal(const struct fleet_config *a, const struct fleet_config *b);
 
 /* Daemon settings: tickd.conf. */
 struct daemon_config {

@@ -56,7 +56,6 @@ struct daemon {
         sd_event *event;
         struct scheduler *scheduler;
         struct fleet *fleet;            /* [fleet] in tickd.conf; NULL = host jobs only */
-        char *fleet_identity;           /* the [fleet] settings it was made with (fleet_identity()) */
         struct control_daemon *control; /* the control socket; NULL until it is up */
         struct daemon_config config;
         struct tz_cache *zones;
@@ -295,14 +294,6 @@ static int settings_read(struct daemon *d, bool starting, struct daemon_config *
         return r;
 }
 
-/* Puts NEXT (taken) in force. The scheduler keeps its own copy of the
- * PATH; making it is the one step that can fail, so it comes first: on
- * failure NEXT is released and the settings in force stay. Returns 1 when
- * jobs must be read again (their default zone changed, or a [fleet]
- * section came or went: scope = fleet is valid only with one), 0 when
- * not, or a negative errno. */
-static char *fleet_identity(const struct fleet_config *c);
-
 /* Another node replaces this node's run of JOB (overlap = replace). */
 static void on_fleet_cancel(void *userdata, const char *job)
 {
@@ -314,10 +305,6 @@ static int fleet_setup(struct daemon *d)
 {
         const char *path = NULL;
         int r = fleet_new_from_config(d->config.fleet, d->event, on_fleet_cancel, d, &d->fleet, &path);
-        if (r >= 0) {
-                free(d->fleet_identity);
-                d->fleet_identity = fleet_identity(d->config.fleet);
-        }
         if (r < 0 && path)
                 log_msg(LOG_ERR, "fleet: cannot read password_file %s: %s", path, strerror(-r));
         else if (r == -EINVAL)
@@ -327,29 +314,10 @@ static int fleet_setup(struct daemon *d)
         return r;
 }
 
-/* What a node's fleet is made of, as one string to compare. */
-static char *fleet_identity(const struct fleet_config *c)
-{
-        char *id = NULL;
-        size_t len = 0;
-        FILE *out = c ? open_memstream(&id, &len) : NULL;
-        if (!out)
-                return NULL;
-        for (char **e = c->endpoints; e && *e; e++)
-                fprintf(out, "%s,", *e);
-        fprintf(out, "\n%s\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%llu %llu %llu", c->name, c->node ? c->node : "",
-                (int)c->on_unavailable, c->ca_file ? c->ca_file : "", c->cert_file ? c->cert_file : "",
-                c->key_file ? c->key_file : "", c->user ? c->user : "", c->password_file ? c->password_file : "",
-                (unsigned long long)c->retention_usec, (unsigned long long)c->claim_timeout_usec,
-                (unsigned long long)c->lease_ttl_usec);
-        fclose(out);
-        return id;
-}
-
 /* tickd.conf reloaded: a [fleet] section that appears is joined at once;
- * any other change to it (or its removal) takes effect at restart, and
- * until then the node stays in the fleet it is in. */
-static void fleet_reconfigure(struct daemon *d)
+ * any other change to it (or its removal; UNCHANGED false) takes effect
+ * at restart, and until then the node stays in the fleet it is in. */
+static void fleet_reconfigure(struct daemon *d, bool unchanged)
 {
         if (!d->fleet && d->config.fleet) {
                 if (fleet_setup(d) >= 0) {
@@ -358,18 +326,19 @@ static void fleet_reconfigure(struct daemon *d)
                 }
                 return;
         }
-        if (!d->fleet)
-                return;
-        _cleanup_free_ char *now = fleet_identity(d->config.fleet);
-        if (!now || !d->fleet_identity || strcmp(now, d->fleet_identity) != 0)
+        if (d->fleet && !unchanged)
                 log_msg(LOG_WARNING,
                         "tickd.conf: changes to [fleet]%s take effect when tickd restarts; until then "
                         "this node stays in the fleet it joined",
                         d->config.fleet ? "" : " (its removal)");
-        free(d->fleet_identity);
-        d->fleet_identity = TAKE_PTR(now);
 }
 
+/* Puts NEXT (taken) in force. The scheduler keeps its own copy of the
+ * PATH; making it is the one step that can fail, so it comes first: on
+ * failure NEXT is released and the settings in force stay. Returns 1 when
+ * jobs must be read again (their default zone changed, or a [fleet]
+ * section came or went: scope = fleet is valid only with one), 0 when
+ * not, or a negative errno. */
 static int settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
 {
         if (d->scheduler) {
@@ -390,12 +359,13 @@ static int settings_apply(struct daemon *d, struct daemon_config *next, const st
         }
         bool zone_changed = d->crontab_options.default_zone && zone != d->crontab_options.default_zone;
         bool was_fleet = d->crontab_options.fleet_configured;
+        bool fleet_unchanged = fleet_config_equal(d->config.fleet, next->fleet);
         daemon_config_free(&d->config);
         d->config = *next;
         *next = (struct daemon_config){ 0 };
         d->crontab_options.default_zone = zone;
         if (d->scheduler)
-                fleet_reconfigure(d);
+                fleet_reconfigure(d, fleet_unchanged);
         /* A fleet tickd is in stays until it restarts: its jobs stay valid. */
         d->crontab_options.fleet_configured = d->config.fleet != NULL || d->fleet != NULL;
         bool fleet_changed = was_fleet != d->crontab_options.fleet_configured;
@@ -765,8 +735,7 @@ static int daemon_setup(struct daemon *d)
 static void daemon_done(struct daemon *d)
 {
         d->control = control_daemon_free(d->control); /* before the scheduler: it reports to it */
-        free(d->fleet_identity);
-        fleet_free(d->fleet); /* claims still pending end here (the scheduler hears of them) */
+        fleet_free(d->fleet);                         /* claims still pending end here (the scheduler hears of them) */
         if (d->scheduler)
                 scheduler_set_fleet(d->scheduler, NULL);
         scheduler_free(d->scheduler);

@@ -38,6 +38,41 @@ START_TEST(no_fleet_section_leaves_fleet_null)
 }
 END_TEST
 
+/* Whether a reload changed the fleet a node is in: every key counts,
+ * where the section sits in the file does not. */
+START_TEST(fleet_configs_compare_key_by_key)
+{
+        static const char *const differ[] = {
+                FLEET "node = b\n",
+                "[fleet]\nendpoints = http://10.0.0.1:2379, http://10.0.0.2:2379\nname = prod\n",
+                "[fleet]\nendpoints = http://10.0.0.2:2379\nname = prod\n",
+                "[fleet]\nendpoints = http://10.0.0.1:2379\nname = test\n",
+                FLEET "on_unavailable = run\n",
+                FLEET "lease_ttl = 10s\n",
+                FLEET "claim_timeout = 1s\n",
+                FLEET "retention = 2d\n",
+                FLEET "user = u\npassword_file = /etc/tickd/pw\n",
+        };
+        struct daemon_config a, b;
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(load(FLEET, &a, &d), 0);
+        ck_assert_int_eq(load("[daemon]\nmax_concurrent = 2\n\n" FLEET, &b, &d), 0);
+        ck_assert(fleet_config_equal(a.fleet, b.fleet));
+        ck_assert(fleet_config_equal(NULL, NULL));
+        ck_assert(!fleet_config_equal(a.fleet, NULL) && !fleet_config_equal(NULL, a.fleet));
+        daemon_config_free(&b);
+        for (size_t i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+                ck_assert_int_eq(load(differ[i], &b, &d), 0);
+                ck_assert_msg(!fleet_config_equal(a.fleet, b.fleet) && !fleet_config_equal(b.fleet, a.fleet),
+                              "equal to the base: %s", differ[i]);
+                daemon_config_free(&b);
+        }
+        daemon_config_free(&a);
+        print_diags(&d);
+        ck_assert_uint_eq(d.count, 0);
+}
+END_TEST
+
 START_TEST(minimal_section_gets_the_defaults)
 {
         struct daemon_config c;
@@ -269,6 +304,7 @@ static Suite *conf_fleet_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_add_test(tc, no_fleet_section_leaves_fleet_null);
         tcase_add_test(tc, minimal_section_gets_the_defaults);
+        tcase_add_test(tc, fleet_configs_compare_key_by_key);
         tcase_add_test(tc, every_key_is_read);
         tcase_add_test(tc, range_limits_are_accepted);
         tcase_add_loop_test(tc, each_error_names_its_line, 0, ELEMENTSOF(errors));
