@@ -1,5 +1,6 @@
 /* test-daemon-policy.c — end to end: overlap policies, max_concurrent,
  * on_failure, and jobs run as another user. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -55,6 +56,44 @@ static void stop(struct tickd *t)
                 fprintf(stderr, "tickd log:\n%s\n", t->log);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tickd exit status %d", status);
         harness_reap_children(3000);
+}
+
+/* A process running as UID (its name in COMM), or 0. */
+static pid_t process_of(uid_t uid, char comm[static 64])
+{
+        DIR *proc = opendir("/proc");
+        ck_assert_ptr_nonnull(proc);
+        pid_t found = 0;
+        for (struct dirent *e; !found && (e = readdir(proc));) {
+                char path[300], line[256];
+                unsigned real = 0;
+                if (atoi(e->d_name) <= 0)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+                _cleanup_fclose_ FILE *f = fopen(path, "re");
+                while (f && fgets(line, sizeof(line), f) && !sscanf(line, "Uid: %u", &real))
+                        sscanf(line, "Name: %63s", comm);
+                if (real == uid)
+                        found = (pid_t)atoi(e->d_name);
+        }
+        closedir(proc);
+        return found;
+}
+
+/* The job's processes of UID end with their runs once tickd stopped
+ * (as the kernel tears them down, a moment after they were reaped):
+ * waits for that, so the user can be deleted, and fails naming one that
+ * stays. */
+static void wait_no_process_of(uid_t uid)
+{
+        char comm[64];
+        pid_t pid;
+        long long end = harness_now_ms() + 5000;
+        while ((pid = process_of(uid, comm)) && harness_now_ms() < end) {
+                harness_reap_children(0); /* an orphan of the job comes to us, the subreaper */
+                usleep(20 * 1000);        /* another process's exit: nothing to wait on but /proc */
+        }
+        ck_assert_msg(!pid, "process %d (%s) of uid %u outlived tickd", (int)pid, comm, (unsigned)uid);
 }
 
 START_TEST(overlap_skip_skips_while_running)
@@ -167,6 +206,7 @@ START_TEST(job_runs_as_another_user)
         bool seen = tickd_wait_for(t, want, 1, 10000);
         bool refused = tickd_wait_for(t, "event=failed job=nobody-here ", 1, 5000);
         stop(t);
+        wait_no_process_of(uid);
         snprintf(cmd, sizeof(cmd), "userdel %s", user);
         ck_assert_int_eq(system(cmd), 0);
         ck_assert_msg(seen, "no '%s' in the log", want);
