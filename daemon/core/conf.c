@@ -22,7 +22,7 @@
 #define CONF_MAX_FILE_SIZE            (1024 * 1024) /* "larger than 1 MiB" in its message */
 
 static const char *const conf_keys[] = {
-        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level",
+        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level", "sendmail",
 };
 
 static const char *const level_names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -171,6 +171,12 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                                    "notice, info, debug (or 0-7)",
                                    v);
                 return;
+        case 5:
+                if (v[0] != '/' || strpbrk(v, " \t"))
+                        CONF_ERROR(cp, line, key, "sendmail: '%s' is not an absolute path (without blanks)", v);
+                else if (replace_string(&c->sendmail, v) < 0)
+                        cp->error = -ENOMEM;
+                return;
         }
 }
 
@@ -267,7 +273,9 @@ static int config_defaults(struct daemon_config *out)
                 .shutdown_timeout_usec = DEFAULT_SHUTDOWN_TIMEOUT_USEC,
                 .log_level = LOG_INFO,
         };
-        return (out->default_path = strdup(CRONTAB_DEFAULT_PATH)) ? 0 : -ENOMEM;
+        out->default_path = strdup(CRONTAB_DEFAULT_PATH);
+        out->sendmail = strdup(CONF_DEFAULT_SENDMAIL);
+        return out->default_path && out->sendmail ? 0 : -ENOMEM;
 }
 
 int daemon_config_load_buffer(const char *name, const char *buf, size_t len, struct daemon_config *out,
@@ -369,6 +377,7 @@ void daemon_config_free(struct daemon_config *config)
 {
         free(config->default_timezone);
         free(config->default_path);
+        free(config->sendmail);
         fleet_config_free(config->fleet);
         *config = (struct daemon_config){ 0 };
 }

@@ -1,7 +1,8 @@
 /* conf.h — tickd.conf, the daemon's own settings, into a validated struct.
  *
  * The same INI syntax as crontabs (inifile.h): a [daemon] section
- * (default_timezone, shutdown_timeout, max_concurrent, path, log_level)
+ * (default_timezone, shutdown_timeout, max_concurrent, path, log_level,
+ * sendmail)
  * and an optional [fleet] section, the etcd cluster that fleet jobs are
  * claimed in (man/tickd.8, FLEET). Only syntax is checked here: the
  * daemon reads the password file and reaches etcd. Like the crontab loader it returns data and diagnostics
@@ -39,12 +40,15 @@ void fleet_config_free(struct fleet_config *f);
  * (the line of the header aside); two NULLs (no [fleet]) are equal. */
 bool fleet_config_equal(const struct fleet_config *a, const struct fleet_config *b);
 
+#define CONF_DEFAULT_SENDMAIL "/usr/sbin/sendmail"
+
 /* Daemon settings: tickd.conf. */
 struct daemon_config {
         char *default_timezone;         /* NULL = the system zone */
         uint64_t shutdown_timeout_usec; /* default 90s */
         unsigned max_concurrent;        /* 0 = unlimited */
         char *default_path;             /* PATH for jobs; never NULL after a load */
+        char *sendmail;                 /* the mailer for mail_to=; never NULL after a load */
         int log_level;                  /* syslog priority, default LOG_INFO */
         unsigned default_timezone_line; /* where default_timezone was set, for its errors */
         struct fleet_config *fleet;     /* NULL = no [fleet] section */

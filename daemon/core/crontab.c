@@ -43,6 +43,8 @@ enum key_id {
         KEY_ON_FAILURE,
         KEY_ENABLED,
         KEY_SCOPE,
+        KEY_MAIL_TO,
+        KEY_MAIL_ON,
         _KEY_MAX,
 };
 
@@ -70,6 +72,8 @@ static const struct key_info {
         [KEY_ON_FAILURE] = { .name = "on_failure", .continuable = true },
         [KEY_ENABLED] = { .name = "enabled" },
         [KEY_SCOPE] = { .name = "scope" },
+        [KEY_MAIL_TO] = { .name = "mail_to" },
+        [KEY_MAIL_ON] = { .name = "mail_on" },
 };
 
 /* Names people reach for from other schedulers. */
@@ -93,6 +97,7 @@ static const struct {
         { "onfailure", KEY_ON_FAILURE },
         { "randomizeddelaysec", KEY_RANDOM_DELAY },
         { "timeoutsec", KEY_TIMEOUT },
+        { "mailto", KEY_MAIL_TO },
 };
 
 static int key_lookup(const char *name)
@@ -223,6 +228,7 @@ static void job_release(struct job *job)
         strv_free(job->environment);
         free(job->working_directory);
         free(job->on_failure);
+        free(job->mail_to);
 }
 
 void job_free(struct job *job)
@@ -264,13 +270,13 @@ static struct job *job_from_template(const struct job *template)
                 return NULL;
         *job = *template;
         job->name = job->file = job->description = job->schedule_text = job->command = NULL;
-        job->user = job->group = job->timezone = job->working_directory = job->on_failure = NULL;
+        job->user = job->group = job->timezone = job->working_directory = job->on_failure = job->mail_to = NULL;
         job->environment = NULL;
         job->schedule = NULL;
         if (dup_string(&job->user, template->user) < 0 || dup_string(&job->group, template->group) < 0 ||
             dup_string(&job->timezone, template->timezone) < 0 ||
             dup_string(&job->working_directory, template->working_directory) < 0 ||
-            dup_string(&job->on_failure, template->on_failure) < 0)
+            dup_string(&job->on_failure, template->on_failure) < 0 || dup_string(&job->mail_to, template->mail_to) < 0)
                 goto fail;
         if (template->environment) {
                 size_t n = 0;
@@ -688,6 +694,32 @@ static void set_scope(struct parse *ps, struct job *job, unsigned line, const ch
         job->scope = (enum job_scope)i;
 }
 
+/* Empty: no mail (a job may turn off the mail [defaults] asks for). */
+static void set_mail_to(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        free(job->mail_to);
+        job->mail_to = NULL;
+        const char *why = *v ? mail_address_problem(v) : NULL;
+        if (why)
+                PARSE_ERROR(ps, line, keys[KEY_MAIL_TO].name,
+                            "mail_to: '%.80s' is not a mail address or a list of them separated by commas: %s", v, why);
+        else if (*v)
+                set_string(ps, &job->mail_to, v);
+}
+
+static void set_mail_on(struct parse *ps, struct job *job, unsigned line, const char *v)
+{
+        static const char *const names[] = { "output", "failure", "always" };
+        int on = mail_on_from_name(v);
+        if (on >= 0) {
+                job->mail_on = (enum mail_on)on;
+                return;
+        }
+        const char *s = may_suggest(ps) ? crontab_suggest(v, names, ELEMENTSOF(names)) : NULL;
+        PARSE_ERROR(ps, line, keys[KEY_MAIL_ON].name, "mail_on: '%s' is not one of output, failure, always%s%s%s", v,
+                    s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+}
+
 static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
 {
         const char *key = keys[id].name;
@@ -740,6 +772,8 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_UMASK: set_umask(ps, job, line, v); return;
         case KEY_SCOPE: set_scope(ps, job, line, v); return;
         case KEY_NICE: set_nice(ps, job, line, v); return;
+        case KEY_MAIL_TO: set_mail_to(ps, job, line, v); return;
+        case KEY_MAIL_ON: set_mail_on(ps, job, line, v); return;
         case _KEY_MAX: break;
         }
         assert(!"unreachable");

@@ -20,6 +20,7 @@
 
 #include "core/diag.h"
 #include "core/fileio.h"
+#include "core/mail.h"
 #include "core/schedule.h"
 #include "core/tz.h"
 
@@ -62,6 +63,8 @@ struct job {
                 JOB_SCOPE_HOST,
                 JOB_SCOPE_FLEET,
         } scope;
+        char *mail_to; /* NULL = no mail; else validated (core/mail.h) */
+        enum mail_on mail_on;
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
         unsigned schedule_line;

@@ -202,6 +202,10 @@ static void emit_stderr(const struct log_record *r, const char *message)
                 print_field(out, "node", r->node);
         if (r->reason)
                 print_field(out, "reason", r->reason);
+        if (r->mail)
+                print_field(out, "mail", r->mail);
+        if (r->mail_reason)
+                print_field(out, "mail_reason", r->mail_reason);
         if (r->has_exit_status)
                 fprintf(out, " code=%d", r->exit_status);
         if (r->signal)
@@ -223,7 +227,7 @@ static void emit_stderr(const struct log_record *r, const char *message)
 }
 
 /* Up to this many fields per entry; see the list in log.h. */
-#define MAX_FIELDS 28
+#define MAX_FIELDS 32
 
 struct fields {
         struct iovec iov[MAX_FIELDS];
@@ -295,6 +299,10 @@ static int emit_journal(const char *code_file, int code_line, const char *code_f
                 field_add(&f, "TICKD_REASON=%s", r->reason);
         if (r->node)
                 field_add(&f, "TICKD_NODE=%s", r->node);
+        if (r->mail)
+                field_add(&f, "TICKD_MAIL=%s", r->mail);
+        if (r->mail_reason)
+                field_add(&f, "TICKD_MAIL_REASON=%s", r->mail_reason);
         if (r->errno_value)
                 field_add(&f, "ERRNO=%d", r->errno_value);
         field_add(&f, "CODE_FILE=%s", code_file);

@@ -65,18 +65,20 @@ struct log_record {
         const char *user;       /* TICKD_USER */
         int64_t scheduled_usec; /* TICKD_SCHEDULED_USEC, 0 = unset */
         bool has_exit_status;
-        int exit_status;       /* TICKD_EXIT_STATUS */
-        int signal;            /* TICKD_SIGNAL, 0 = unset */
-        int64_t duration_usec; /* TICKD_DURATION_USEC, 0 = unset (use has_ fields if 0 matters) */
-        int64_t cpu_usec;      /* TICKD_CPU_USEC */
-        long maxrss_kb;        /* TICKD_MAXRSS_KB */
-        bool has_resources;    /* duration/cpu/maxrss are set */
-        int errno_value;       /* ERRNO, 0 = unset */
-        int job_pid;           /* TICKD_PID, 0 = unset: the job's main process */
-        bool on_failure;       /* TICKD_ON_FAILURE=1: a record of the job's on_failure
+        int exit_status;         /* TICKD_EXIT_STATUS */
+        int signal;              /* TICKD_SIGNAL, 0 = unset */
+        int64_t duration_usec;   /* TICKD_DURATION_USEC, 0 = unset (use has_ fields if 0 matters) */
+        int64_t cpu_usec;        /* TICKD_CPU_USEC */
+        long maxrss_kb;          /* TICKD_MAXRSS_KB */
+        bool has_resources;      /* duration/cpu/maxrss are set */
+        int errno_value;         /* ERRNO, 0 = unset */
+        int job_pid;             /* TICKD_PID, 0 = unset: the job's main process */
+        bool on_failure;         /* TICKD_ON_FAILURE=1: a record of the job's on_failure
                                    * command, not a run of the job itself */
-        const char *reason;    /* TICKD_REASON: why a run was skipped, dropped or lost (a phrase) */
-        const char *node;      /* TICKD_NODE: the fleet node a record is about (fleet jobs) */
+        const char *reason;      /* TICKD_REASON: why a run was skipped, dropped or lost (a phrase) */
+        const char *node;        /* TICKD_NODE: the fleet node a record is about (fleet jobs) */
+        const char *mail;        /* TICKD_MAIL: a finished run's mail: sent, failed, not-sent; NULL = none due */
+        const char *mail_reason; /* TICKD_MAIL_REASON: why it failed or was not sent */
 };
 
 /* Chooses the target and the most verbose priority shown. Safe to call

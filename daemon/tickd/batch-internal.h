@@ -38,6 +38,7 @@ struct batch_manager {
         struct batch_manager_options options; /* .default_path unused: see default_path */
         sd_event *event;
         char *default_path; /* our copy; NULL = the runner's built-in PATH */
+        char *sendmail;     /* our copy; NULL = none configured */
         sd_event_source *sigchld;
         struct batch *first;
         size_t n_open;

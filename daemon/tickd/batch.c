@@ -270,6 +270,7 @@ static void manager_free_fields(struct batch_manager *m)
         sd_event_unref(m->event);
         free(m->own_user);
         free(m->default_path);
+        free(m->sendmail);
         free(m);
 }
 
@@ -364,6 +365,16 @@ int batch_manager_set_default_path(struct batch_manager *m, const char *path)
         return 0;
 }
 
+int batch_manager_set_sendmail(struct batch_manager *m, const char *path)
+{
+        char *copy = NULL;
+        if (path && !(copy = strdup(path)))
+                return -ENOMEM;
+        free(m->sendmail);
+        m->sendmail = copy;
+        return 0;
+}
+
 static void request_deadline(const struct job *job, uint64_t *deadline, bool *bounded)
 {
         if (!job->timeout_usec) {
@@ -414,6 +425,7 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
                         .failed_exit_status = req->failed_exit_status,
                         .relay_output = m->options.relay_output,
                         .runs_dir = m->runs_dir,
+                        .sendmail = m->sendmail,
                         .user = run->user,
                         .scheduled_usec = req->scheduled_usec,
                 });

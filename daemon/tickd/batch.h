@@ -94,6 +94,10 @@ const char *batch_manager_own_user_name(const struct batch_manager *m);
 /* A new PATH for the runs dispatched from now on (NULL = built-in); the
  * manager keeps its own copy. On -ENOMEM the previous PATH stays. */
 int batch_manager_set_default_path(struct batch_manager *m, const char *path);
+/* The mailer for mail_to= (tickd.conf's sendmail), for the runs dispatched
+ * from now on; NULL = none. The manager keeps its own copy; on -ENOMEM the
+ * previous one stays. */
+int batch_manager_set_sendmail(struct batch_manager *m, const char *path);
 
 /* Forks one runner per request, all sharing one new batch. Returns the
  * number of runs dispatched (a failed fork is reported as a FAILED outcome

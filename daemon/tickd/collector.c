@@ -11,6 +11,7 @@
 
 #include "shared/log.h"
 #include "tickd/batch-internal.h"
+#include "tickd/mailer.h"
 #include "tickd/orphans.h"
 
 enum log_event collector_outcome_event(const struct outcome *o)
@@ -60,20 +61,32 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
         } else {
                 rec.errno_value = o->error;
         }
+        char mail_reason[sizeof(o->mail_detail) + 1], mail_note[sizeof(mail_reason) + 32] = "";
+        rec.mail = mail_result_name(o->mail);
+        snprintf(mail_reason, sizeof(mail_reason), "%.*s", (int)sizeof(o->mail_detail), o->mail_detail);
+        if (rec.mail && mail_reason[0])
+                rec.mail_reason = mail_reason;
+        if (o->mail == MAIL_RESULT_FAILED || o->mail == MAIL_RESULT_NOT_SENT)
+                snprintf(mail_note, sizeof(mail_note), "; mail %s: %s",
+                         o->mail == MAIL_RESULT_FAILED ? "failed" : "not sent", mail_reason);
         switch (rec.event) {
-        case LOG_EVENT_TIMED_OUT: log_emit(&rec, "%s of %s timed out and was killed", what, run->job_name); break;
-        case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled", what, run->job_name); break;
-        case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded", what, run->job_name); break;
+        case LOG_EVENT_TIMED_OUT:
+                log_emit(&rec, "%s of %s timed out and was killed%s", what, run->job_name, mail_note);
+                break;
+        case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled%s", what, run->job_name, mail_note); break;
+        case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded%s", what, run->job_name, mail_note); break;
         default:
                 if (o->status == OUTCOME_SETUP_FAILED && o->detail[0])
-                        log_emit(&rec, "%s of %s failed: %.*s", what, run->job_name, (int)sizeof(o->detail), o->detail);
+                        log_emit(&rec, "%s of %s failed: %.*s%s", what, run->job_name, (int)sizeof(o->detail),
+                                 o->detail, mail_note);
                 else if (o->status == OUTCOME_SETUP_FAILED)
-                        log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
-                                 o->stage, strerror(o->error));
+                        log_emit(&rec, "%s of %s failed: %.*s: %s%s", what, run->job_name, (int)sizeof(o->stage),
+                                 o->stage, strerror(o->error), mail_note);
                 else if (o->status == OUTCOME_SIGNALED)
-                        log_emit(&rec, "%s of %s was killed by signal %d", what, run->job_name, o->signal);
+                        log_emit(&rec, "%s of %s was killed by signal %d%s", what, run->job_name, o->signal, mail_note);
                 else
-                        log_emit(&rec, "%s of %s failed with exit status %d", what, run->job_name, o->code);
+                        log_emit(&rec, "%s of %s failed with exit status %d%s", what, run->job_name, o->code,
+                                 mail_note);
         }
 }
 

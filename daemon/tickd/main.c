@@ -342,7 +342,9 @@ static void fleet_reconfigure(struct daemon *d, bool unchanged)
 static int settings_apply(struct daemon *d, struct daemon_config *next, const struct tz *zone)
 {
         if (d->scheduler) {
-                int r = scheduler_set_default_path(d->scheduler, next->default_path);
+                int r = scheduler_set_sendmail(d->scheduler, next->sendmail);
+                if (r >= 0 && (r = scheduler_set_default_path(d->scheduler, next->default_path)) < 0)
+                        (void)scheduler_set_sendmail(d->scheduler, d->config.sendmail); /* the old one back */
                 if (r < 0) {
                         daemon_config_free(next);
                         return r;
@@ -426,6 +428,35 @@ static int check_configuration(struct daemon *d)
         return errors ? 1 : 0;
 }
 
+/* Jobs with mail_to= need tickd.conf's sendmail: while it cannot be run,
+ * every load says so once, naming the jobs (their runs' records say that
+ * their mail was not sent). */
+static void reload_check_sendmail(struct daemon *d)
+{
+        if (access(d->config.sendmail, X_OK) == 0)
+                return;
+        int error = errno;
+        _cleanup_free_ const char **paths = scheduler_file_paths(d->scheduler);
+        size_t n = 0, shown = 0;
+        char names[200] = "";
+        for (const char **p = paths; p && *p; p++) {
+                const struct crontab_file *f = scheduler_get_file(d->scheduler, *p);
+                for (size_t i = 0; f && i < f->n_jobs; i++) {
+                        if (!f->jobs[i]->mail_to)
+                                continue;
+                        size_t used = strlen(names);
+                        if (++n <= 5 && used + strlen(f->jobs[i]->name) + 3 < sizeof(names)) {
+                                snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+                                         f->jobs[i]->name);
+                                shown++;
+                        }
+                }
+        }
+        if (n > 0)
+                log_msg(LOG_WARNING, "no sendmail at %s (%s): %zu job%s with mail_to= will send no mail: %s%s",
+                        d->config.sendmail, strerror(error), n, n == 1 ? "" : "s", names, n > shown ? ", ..." : "");
+}
+
 /* The end of a reload: the files left, the ones gone, the record. */
 static void reload_end(struct daemon *d)
 {
@@ -437,6 +468,7 @@ static void reload_end(struct daemon *d)
                  "reloaded (%s): %zu job%s; %u file%s loaded, %u unchanged, %u rejected, %u removed%s", d->reload_why,
                  scheduler_job_count(d->scheduler), scheduler_job_count(d->scheduler) == 1 ? "" : "s", res.loaded,
                  res.loaded == 1 ? "" : "s", res.unchanged, res.rejected, res.removed, d->reload_note);
+        reload_check_sendmail(d);
 }
 
 /* Jobs (and, after start-up, tickd.conf first: its settings apply to the
@@ -690,6 +722,8 @@ static int daemon_setup(struct daemon *d)
                 .fleet = d->fleet,
         };
         r = scheduler_new(&so, &d->scheduler);
+        if (r >= 0)
+                r = scheduler_set_sendmail(d->scheduler, d->config.sendmail);
         if (r < 0)
                 return r;
         /* A user instance runs jobs as itself only: user= may name only

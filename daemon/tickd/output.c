@@ -31,7 +31,9 @@ struct output_stream {
 
 struct output {
         const char *job, *run_id;
-        int journal_fd; /* connected to journald; -1: lines go to stderr */
+        int journal_fd;    /* connected to journald; -1: lines go to stderr */
+        output_tee_fn tee; /* NULL = none */
+        void *tee_userdata;
         size_t n_streams;
         struct output_stream streams[2];
 };
@@ -101,6 +103,8 @@ static void emit_line(void *userdata, const char *line, size_t len)
 {
         struct output_stream *s = userdata;
         struct output *o = s->owner;
+        if (o->tee)
+                o->tee(o->tee_userdata, line, len);
         int r = o->journal_fd >= 0 ? send_journal(s, line, len) : -EBADF;
         if (r == 0)
                 return;
@@ -131,7 +135,7 @@ int output_open(const char *job, const char *run_id, bool to_journal, struct out
         struct output *o = malloc(sizeof(*o));
         if (!o)
                 return -ENOMEM;
-        o->job = job, o->run_id = run_id, o->journal_fd = -1, o->n_streams = 0;
+        o->job = job, o->run_id = run_id, o->journal_fd = -1, o->n_streams = 0, o->tee = NULL;
         if (to_journal)
                 o->journal_fd = journal_connect(); /* negative: no journald, relay to stderr */
         if (o->journal_fd < 0)
@@ -161,6 +165,12 @@ int output_open(const char *job, const char *run_id, bool to_journal, struct out
 }
 
 bool output_to_journal(const struct output *o) { return o->journal_fd >= 0; }
+
+void output_set_tee(struct output *o, output_tee_fn tee, void *userdata)
+{
+        o->tee = tee;
+        o->tee_userdata = userdata;
+}
 
 size_t output_pollfds(const struct output *o, struct pollfd fds[OUTPUT_POLLFDS_MAX])
 {

@@ -47,6 +47,10 @@ struct output;
  * errno; on failure nothing stays open. */
 int output_open(const char *job, const char *run_id, bool to_journal, struct output **ret, int *job_stdout,
                 int *job_stderr);
+/* Each line as it is sent (LEN bytes, no newline), in the order the job
+ * wrote them: the run's mail (mailer.h) keeps a copy. NULL: none. */
+typedef void (*output_tee_fn)(void *userdata, const char *line, size_t len);
+void output_set_tee(struct output *o, output_tee_fn tee, void *userdata);
 /* Whether lines go to the journal (false: to stderr). */
 bool output_to_journal(const struct output *o);
 /* The read ends still open, for poll(2) with POLLIN; returns how many. */

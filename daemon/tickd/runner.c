@@ -24,6 +24,8 @@
 #include "core/command.h"
 #include "core/strv.h"
 #include "shared/clock.h"
+#include "tickd/collector.h"
+#include "tickd/mailer.h"
 #include "tickd/orphans.h"
 #include "tickd/output.h"
 
@@ -276,6 +278,10 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
  * blocked, as in the runner). */
 static void output_hand_off(struct output *out, int sig_fd, const sigset_t *sig_mask, const char *job)
 {
+        /* The mail holds what the job wrote until its main process ended:
+         * the relay's lines go to the log only, never into the runner's
+         * capture (a memfd whose offset the two would share). */
+        output_set_tee(out, NULL, NULL);
         pid_t pid = fork();
         if (pid == 0) {
                 close(BATCH_FD);
@@ -366,7 +372,27 @@ struct launch {
         struct output *out;
         int output_fd, stderr_fd; /* the job's ends of the output pipes */
         struct exec_error *exec_error;
+        struct mail_capture *mail; /* NULL: no mail, or mail_error says why not */
+        int mail_error;
 };
+
+static void mail_tee(void *userdata, const char *line, size_t len) { mail_capture_line(userdata, line, len); }
+
+/* A job that mails keeps a copy of its output (mailer.h); on_failure
+ * commands do not mail. Without a copy, the run still runs: its record
+ * says why no mail was sent. */
+static void launch_mail(const struct runner_request *req, struct launch *l)
+{
+        l->mail = NULL;
+        l->mail_error = 0;
+        if (!req->job->mail_to || req->command)
+                return;
+        l->mail = mail_capture_new();
+        if (l->mail)
+                output_set_tee(l->out, mail_tee, l->mail);
+        else
+                l->mail_error = errno;
+}
 
 /* Fills L, or reports the stage that failed and exits. */
 static void launch_prepare(const struct runner_request *req, struct launch *l, struct outcome *o)
@@ -385,6 +411,7 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
         r = output_open(req->job->name, req->run_id, !req->relay_output, &l->out, &l->output_fd, &l->stderr_fd);
         if (r < 0)
                 report_setup_failure(req, o, "output", -r);
+        launch_mail(req, l);
         l->exec_error = calloc(1, sizeof(*l->exec_error));
         if (!l->exec_error)
                 report_setup_failure(req, o, "exec", ENOMEM);
@@ -542,6 +569,50 @@ static void outcome_finish(struct outcome *o, int64_t start_mono, const struct r
         }
 }
 
+/* The run's mail, when its job asks for one: after the outcome is known
+ * (the mail says how the run ended), before it is reported. */
+static void run_mail(const struct runner_request *req, struct launch *l, struct outcome *o, int sig_fd)
+{
+        if (!req->job->mail_to || req->command)
+                return;
+        enum log_event event = collector_outcome_event(o); /* the word the run's record will have */
+        if (l->mail && !mail_wanted(req->job->mail_on, mail_capture_any(l->mail), event == LOG_EVENT_SUCCEEDED)) {
+                l->mail = mail_capture_free(l->mail);
+                return;
+        }
+        if (!req->sendmail || !l->mail) {
+                o->mail = MAIL_RESULT_NOT_SENT;
+                snprintf(o->mail_detail, sizeof(o->mail_detail), "%s",
+                         !req->sendmail ? "no sendmail configured" : "cannot keep the output for mail");
+                if (l->mail_error)
+                        snprintf(o->mail_detail, sizeof(o->mail_detail), "cannot keep the output for mail: %s",
+                                 strerror(l->mail_error));
+                return;
+        }
+        char host[256] = "localhost";
+        (void)gethostname(host, sizeof(host) - 1);
+        struct mail_message m = { .user = l->cred.name,
+                                  .host = host,
+                                  .to = req->job->mail_to,
+                                  .job = req->job->name,
+                                  .command = command_of(req),
+                                  .run_id = req->run_id,
+                                  .result = log_event_name(event),
+                                  .has_exit_status = o->status == OUTCOME_EXITED,
+                                  .exit_status = o->code,
+                                  .signal = o->status == OUTCOME_SIGNALED ? o->signal : 0 };
+        struct mail_identity id = { .uid = l->cred.uid,
+                                    .gid = l->cred.gid,
+                                    .groups = l->cred.groups,
+                                    .n_groups = l->cred.n_groups,
+                                    .change = l->cred.change,
+                                    .name = l->cred.name,
+                                    .home = l->cred.home };
+        struct mail_delivery d = { .sendmail = req->sendmail, .message = &m, .identity = &id, .sig_fd = sig_fd };
+        o->mail = (uint8_t)mail_send(l->mail, &d, o->mail_detail, sizeof(o->mail_detail));
+        l->mail = mail_capture_free(l->mail);
+}
+
 _Noreturn void runner_main(const struct runner_request *req)
 {
         sigset_t mask;
@@ -591,6 +662,7 @@ _Noreturn void runner_main(const struct runner_request *req)
         outcome_finish(&o, start_mono, &ru, wstatus, launch.exec_error, -r);
         if (o.status == OUTCOME_SETUP_FAILED && strcmp(o.stage, "chdir") == 0)
                 chdir_detail(&o, req, &launch.cred);
+        run_mail(req, &launch, &o, sig_fd);
         write_finished(req, &o);
         _exit(0);
 }

@@ -34,6 +34,10 @@
  * group, reaps it and reports a setup failure at stage "poll", never the
  * exit status of a run it did not see finish.
  *
+ * Mail: a job with mail_to= gets its run's output mailed after the job
+ * has ended, when its mail_on= asks for it (mailer.h); the FINISHED
+ * record says whether the mail was sent. on_failure commands send none.
+ *
  * Job output: the job writes into pipes the runner reads (output.h): each
  * line goes to the journal as its own entry, named after the job and
  * carrying the run's TICKD_RUN_ID, or, with the stderr log target or no
@@ -73,9 +77,11 @@ struct outcome {
         int32_t error;  /* FINISHED: errno of a setup failure; STARTED: of writing the run record */
         uint8_t timed_out;
         uint8_t cancelled;     /* the daemon asked the run to stop (shutdown, replace) */
+        uint8_t mail;          /* FINISHED: enum mail_result (mailer.h) */
         char stage[22];        /* where a setup failure happened: "user", "setuid", "exec", … */
         char detail[200];      /* the failure in words when the stage and errno do not name what
                                 * failed ("cannot enter /nonexistent, the home of user 'nobody': ..."); may be empty */
+        char mail_detail[120]; /* why a mail failed or was not sent; empty otherwise */
         int64_t start_usec;    /* CLOCK_REALTIME */
         int64_t end_usec;      /* CLOCK_REALTIME */
         int64_t duration_usec; /* CLOCK_MONOTONIC difference */
@@ -96,6 +102,7 @@ struct runner_request {
         int failed_exit_status;   /* on_failure: TICKD_EXIT_STATUS; ignored when < 0 */
         bool relay_output;        /* stderr target: prefix job output lines with the job name */
         const char *runs_dir;     /* where the run's record goes (orphans.h); NULL = none */
+        const char *sendmail;     /* the mailer for mail_to= (tickd.conf); NULL = none configured */
         const char *user;         /* for the record: TICKD_USER */
         int64_t scheduled_usec;   /* for the record */
 };

@@ -599,6 +599,11 @@ int scheduler_set_default_path(struct scheduler *s, const char *path)
         return batch_manager_set_default_path(s->batches, path);
 }
 
+int scheduler_set_sendmail(struct scheduler *s, const char *path)
+{
+        return batch_manager_set_sendmail(s->batches, path);
+}
+
 int scheduler_run_now(struct scheduler *s, const char *name)
 {
         char run_id[CONTROL_RUN_ID_MAX];

@@ -90,6 +90,8 @@ void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent);
  * runs dispatched from now on get it, runs in progress keep theirs.
  * Returns 0, or -ENOMEM with the previous PATH still in force. */
 int scheduler_set_default_path(struct scheduler *s, const char *path);
+/* The same for tickd.conf's sendmail (batch_manager_set_sendmail()). */
+int scheduler_set_sendmail(struct scheduler *s, const char *path);
 
 /* Runs JOB now (tickctl run), under its overlap policy. -ENOENT if unknown. */
 int scheduler_run_now(struct scheduler *s, const char *job);
