@@ -112,11 +112,23 @@ $(ETCD):
 	rm -rf $(BUILD)/deps/etcd && dpkg-deb -x $(BUILD)/deps/etcd-server_*.deb $(BUILD)/deps/etcd
 	@test -x $@ && touch $@ && $@ --version | head -n 1
 
+# dma (the DragonFly Mail Agent) for the mail test (TICKD_DMA): a real MTA
+# that delivers to /var/mail and needs no daemon. Never installed either:
+# installing an MTA changes how this host sends mail. Unpacked like etcd;
+# tests/tickd/test-daemon-mail.c gives it a private /var/mail and spool.
+DMA := $(BUILD)/deps/dma/usr/sbin/dma
+$(DMA):
+	@mkdir -p $(BUILD)/deps && rm -f $(BUILD)/deps/dma_*.deb
+	cd $(BUILD)/deps && { apt-get download dma 2>/dev/null || \
+	  { apt-get update -qq && apt-get download dma; }; }
+	rm -rf $(BUILD)/deps/dma && dpkg-deb -x $(BUILD)/deps/dma_*.deb $(BUILD)/deps/dma
+	@test -x $@ && touch $@
+
 # Every test binary runs under AddressSanitizer+UBSan; the binaries the
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
 # The suites come last, so that a passing run ends with their one summary
 # line ("check: N suites, N checks, N passed, 0 failed, 0 errors").
-check: deps $(ETCD)
+check: deps $(ETCD) $(DMA)
 	$(MAKE) all
 	$(MAKE) lint check-docs check-install rpm
 	$(MAKE) --no-print-directory check-unit
@@ -131,10 +143,11 @@ CLOCK_TESTS := tickd/test-clock
 SLOW_TESTS  := tickd/test-control-daemon integration/test-fleet-policies integration/test-systemd tickd/test-daemon-reload tickd/test-control tickd/test-daemon-soak integration/test-fleet tickd/test-daemon
 UNIT_TESTS  := $(filter $(SLOW_TESTS),$(TESTS)) $(filter-out $(SLOW_TESTS) $(CLOCK_TESTS),$(TESTS))
 SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) TICKD_ETCD=$(CURDIR)/$(ETCD) \
+               TICKD_DMA=$(CURDIR)/$(DMA) \
                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl $(ETCD)
+check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl $(ETCD) $(DMA)
 	@rm -rf $(BUILD)/asan/logs
 	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(addprefix suite/,$(UNIT_TESTS)); \
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
@@ -145,6 +158,7 @@ check-clock: $(addprefix $(BUILD)/asan/tests/,$(CLOCK_TESTS)) $(BUILD)/asan/tick
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
 
 suite/shared/test-etcd suite/integration/test-fleet-secure: $(ETCD)
+suite/tickd/test-daemon-mail: $(DMA)
 suite/%:
 	@$(SUITE_ENV) tests/run-suite.sh $(BUILD)/asan/tests/$* $(BUILD)/asan/logs/$*.log
 

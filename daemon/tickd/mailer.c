@@ -18,11 +18,16 @@
 #include "core/cleanup.h"
 #include "shared/clock.h"
 
+/* RFC 5322 allows 998 bytes and a CRLF; dma refuses a line of 998 and a
+ * LF already (it counts the CR it will add): a margin below both. */
+#define MAIL_LINE_MAX 990
+
 struct mail_capture {
-        int fd;       /* memfd */
-        size_t kept;  /* bytes in FD, <= MAIL_BODY_MAX */
-        size_t total; /* bytes of output seen, kept or not */
-        bool failed;  /* a write failed: the body is what was kept before */
+        int fd;             /* memfd */
+        size_t kept;        /* bytes in FD, <= MAIL_BODY_MAX */
+        size_t kept_output; /* bytes of output those hold (not counting the newlines of folded lines) */
+        size_t total;       /* bytes of output seen, kept or not */
+        bool failed;        /* a write failed: the body is what was kept before */
 };
 
 const char *mail_result_name(enum mail_result r)
@@ -65,16 +70,26 @@ static int write_all(int fd, const void *data, size_t len)
 
 void mail_capture_line(struct mail_capture *c, const char *line, size_t len)
 {
-        size_t room = MAIL_BODY_MAX - c->kept;
         c->total += len + 1;
-        if (c->failed || room == 0)
-                return;
-        size_t n = len < room ? len : room;
-        if (write_all(c->fd, line, n) < 0 || (n < room && write_all(c->fd, "\n", 1) < 0)) {
-                c->failed = true;
-                return;
+        /* A longer output line than mail allows goes on on the next line. */
+        for (size_t off = 0;;) {
+                size_t n = len - off < MAIL_LINE_MAX ? len - off : MAIL_LINE_MAX;
+                bool last = off + n == len;
+                size_t room = MAIL_BODY_MAX - c->kept;
+                if (c->failed || room == 0)
+                        return;
+                size_t take = n < room ? n : room;
+                bool newline = take < room;
+                if ((take && write_all(c->fd, line + off, take) < 0) || (newline && write_all(c->fd, "\n", 1) < 0)) {
+                        c->failed = true; /* the body is what went in before */
+                        return;
+                }
+                c->kept += take + newline;
+                c->kept_output += take + (newline && last); /* a folding newline is not output */
+                if (take < n || last)
+                        return;
+                off += n;
         }
-        c->kept += n + (n < room ? 1 : 0);
 }
 
 bool mail_capture_any(const struct mail_capture *c) { return c->total > 0; }
@@ -113,10 +128,10 @@ static int message_build(struct mail_capture *c, const struct mail_message *m)
         }
         if (r == 0 && c->total == 0)
                 r = write_all(fd, "[tickd: the run printed nothing]\n", 33);
-        if (r == 0 && c->kept < c->total) {
+        if (r == 0 && c->kept_output < c->total) {
                 int n = snprintf(buf, sizeof(buf),
                                  "\n[tickd: output cut after %zu of %zu bytes; all of it: tickctl logs --run %s]\n",
-                                 c->kept, c->total, m->run_id);
+                                 c->kept_output, c->total, m->run_id);
                 r = write_all(fd, buf, (size_t)n);
         }
         if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
