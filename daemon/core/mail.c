@@ -126,7 +126,8 @@ static int put_subject(FILE *f, const char *text)
                 return 0;
         }
         for (const char *p = text; *p;) {
-                size_t n = utf8_cut(p, 45); /* 60 base64 characters + 12 of the word's frame */
+                /* 48 base64 characters + 12 of the word: 69 with "Subject: " */
+                size_t n = utf8_cut(p, 36);
                 if (n == 0)
                         n = 1; /* a stray continuation byte: sent as it is, never looped on */
                 _cleanup_free_ char *b64 = NULL;

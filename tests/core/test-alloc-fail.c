@@ -190,11 +190,11 @@ static void put_job(struct text *t, const struct job *j)
             or_none(j->timezone), tz_name(j->zone));
         put(t,
             "  timeout=%llu grace=%llu overlap=%d delay=%llu persistent=%d cwd=%s umask=%o nice=%d/%d "
-            "on_failure=%s enabled=%d lines=%u,%u,%u kind=%d\n",
+            "on_failure=%s enabled=%d lines=%u,%u,%u kind=%d mail_to=%s mail_on=%d\n",
             (unsigned long long)j->timeout_usec, (unsigned long long)j->kill_grace_usec, (int)j->overlap,
             (unsigned long long)j->random_delay_usec, j->persistent, or_none(j->working_directory), j->umask,
             j->has_nice, j->nice, or_none(j->on_failure), j->enabled, j->schedule_line, j->command_line,
-            j->timeout_line, (int)schedule_kind(j->schedule));
+            j->timeout_line, (int)schedule_kind(j->schedule), or_none(j->mail_to), (int)j->mail_on);
         for (char **e = j->environment; e && *e; e++)
                 put(t, "  env %s\n", *e);
 }
@@ -282,6 +282,8 @@ static const char full_crontab[] = "# every key there is\n"
                                    "nice = 5\n"
                                    "on_failure = logger job failed\n"
                                    "enabled = yes\n"
+                                   "mail_to = ops@example.org, root\n"
+                                   "mail_on = failure\n"
                                    "\n"
                                    "[backup]\n"
                                    "description = Nightly backup\n"
@@ -306,6 +308,7 @@ static const char full_crontab[] = "# every key there is\n"
                                    "schedule = @every 15m\n"
                                    "command = ls /\n"
                                    "on_failure =\n"
+                                   "mail_to =\n"
                                    "enabled = no\n"
                                    "working_directory = /\n"
                                    "umask = 0022\n"
