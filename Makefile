@@ -11,8 +11,9 @@ BUILD    := build
 # needs (`make`, `make run` install whichever are missing). DEPS_TEST: what
 # the tests, the linters and packaging need besides (`make check`). `make
 # deps` installs both; each does nothing when all are present. etcd, which
-# the fleet tests run, is not installed at all but unpacked into the build
-# tree (ETCD below; README, Dependencies, says why).
+# the fleet tests run, and dma, the MTA of the mail test, are not installed
+# at all but unpacked into the build tree (ETCD and DMA below; README,
+# Dependencies, says why).
 DEPS_RUN  := build-essential pkg-config libsystemd-dev libinih-dev libcurl4-openssl-dev libjson-c-dev tzdata
 DEPS_TEST := check mandoc clang openssl libclang-rt-14-dev valgrind systemd procps util-linux \
              bsdutils passwd dbus-bin groff-base debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format

@@ -130,8 +130,8 @@ static int message_build(struct mail_capture *c, const struct mail_message *m)
                 r = write_all(fd, "[tickd: the run printed nothing]\n", 33);
         if (r == 0 && c->kept_output < c->total) {
                 int n = snprintf(buf, sizeof(buf),
-                                 "\n[tickd: output cut after %zu of %zu bytes; all of it: tickctl logs --run %s]\n",
-                                 c->kept_output, c->total, m->run_id);
+                                 "\n[tickd: output cut after %zu of %zu bytes; all of it: tickctl logs %s --run %s]\n",
+                                 c->kept_output, c->total, m->job, m->run_id);
                 r = write_all(fd, buf, (size_t)n);
         }
         if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)

@@ -206,7 +206,7 @@ START_TEST(long_output_is_cut_with_a_trailer)
         _cleanup_free_ char *box = mailbox_wait(1, 20000);
         stop(t);
         snprintf(trailer, sizeof(trailer),
-                 "\n[tickd: output cut after 261883 of 400400 bytes; all of it: tickctl logs --run %s]\n", id);
+                 "\n[tickd: output cut after 261883 of 400400 bytes; all of it: tickctl logs chatty --run %s]\n", id);
         const char *at = strstr(box, trailer);
         ck_assert_msg(at, "no trailer '%s' in a mail of %zu bytes", trailer, strlen(box));
         const char *body = strstr(box, "\n\nxxxx");
