@@ -32,8 +32,10 @@
  * restart (fdstore.h). It lives in a memfd that the fd store holds next to
  * the batch pipe; the daemon writes through a shared mapping as runs start
  * and finish, so the stored copy is current even when the daemon dies
- * without a word. */
-#define IMAGE_MAGIC UINT64_C(0x3176746162646b74) /* "tkdbatv1" */
+ * without a word. The magic names the format of the image and of the
+ * records on the pipe (struct outcome): v2 added the mail fields, so an
+ * instance never reads the records of another format's runners. */
+#define IMAGE_MAGIC UINT64_C(0x3276746162646b74) /* "tkdbatv2" */
 
 struct image_run {
         int32_t runner_pid;

@@ -274,6 +274,31 @@ START_TEST(missing_sendmail_warns_at_load_and_records_not_sent)
 }
 END_TEST
 
+/* A mailer that fails is recorded on the run, whose own outcome stays
+ * what the job made it; the daemon goes on (a second run mails again). */
+START_TEST(failing_sendmail_is_recorded_and_the_run_keeps_its_outcome)
+{
+        struct tickd *t = start_with_sendmail("/bin/false");
+        write_job(t, "[hello]\nschedule = @yearly\ncommand = echo hello\nmail_to = root\n");
+        char first[33], second[33], rec[4096];
+        ctl_run(t, "hello", first);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=hello ", 1, 20000));
+        ctl_run(t, "hello", second);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=hello ", 2, 20000));
+        const char *ids[] = { first, second };
+        for (size_t i = 0; i < 2; i++) {
+                record_of(t, "succeeded", ids[i], rec, sizeof(rec));
+                ck_assert_msg(strstr(rec, " mail=failed mail_reason=\"/bin/false exited with status 1\" "),
+                              "record: %s", rec);
+                ck_assert_msg(
+                        strstr(rec, "msg=\"run of hello succeeded; mail failed: /bin/false exited with status 1\""),
+                        "record: %s", rec);
+        }
+        stop(t);
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *mail_suite(void)
 {
         Suite *s = suite_create("daemon-mail");
@@ -284,6 +309,7 @@ static Suite *mail_suite(void)
         tcase_add_test(tc, mail_on_failure_sends_nothing_for_a_success);
         tcase_add_test(tc, long_output_is_cut_with_a_trailer);
         tcase_add_test(tc, missing_sendmail_warns_at_load_and_records_not_sent);
+        tcase_add_test(tc, failing_sendmail_is_recorded_and_the_run_keeps_its_outcome);
         suite_add_tcase(s, tc);
         return s;
 }
