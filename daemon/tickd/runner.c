@@ -276,7 +276,8 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
  * SIG_FD and SIG_MASK are the runner's signalfd and the signals it takes
  * through it, which the relay takes the default way again (SIGPIPE stays
  * blocked, as in the runner). */
-static void output_hand_off(struct output *out, int sig_fd, const sigset_t *sig_mask, const char *job)
+static void output_hand_off(struct output *out, int sig_fd, const sigset_t *sig_mask, const char *job,
+                            struct mail_capture *mail)
 {
         /* The mail holds what the job wrote until its main process ended:
          * the relay's lines go to the log only, never into the runner's
@@ -286,6 +287,7 @@ static void output_hand_off(struct output *out, int sig_fd, const sigset_t *sig_
         if (pid == 0) {
                 close(BATCH_FD);
                 close(sig_fd);
+                mail_capture_free(mail); /* the runner's: the relay holds nothing it does not use */
                 sigprocmask(SIG_UNBLOCK, sig_mask, NULL);
                 char title[16];
                 snprintf(title, sizeof(title), "tickd-out:%s", job);
@@ -655,7 +657,7 @@ _Noreturn void runner_main(const struct runner_request *req)
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
         if (output_pump(launch.out))
-                output_hand_off(launch.out, sig_fd, &mask, req->job->name);
+                output_hand_off(launch.out, sig_fd, &mask, req->job->name, launch.mail);
         else
                 output_free(launch.out, true);
 

@@ -186,6 +186,37 @@ START_TEST(failing_job_mails_root_once_with_its_output_and_headers)
 }
 END_TEST
 
+/* sendmail runs as the job's user, as cron runs it: dma, setgid mail
+ * as packaged, records the real uid it was called by in its Received
+ * line, and From names the user. */
+START_TEST(mail_goes_out_as_the_job_s_user)
+{
+        private_mail_dirs();
+        char name[64], ini[512], received[128], from[512], host[256] = "";
+        uid_t uid;
+        harness_user_add("tkml", name, sizeof(name), &uid, NULL);
+        gethostname(host, sizeof(host) - 1);
+        struct tickd *t = start_with_sendmail(dma_path());
+        snprintf(ini, sizeof(ini),
+                 "[asuser]\nschedule = @yearly\ncommand = id -un\nuser = %s\nworking_directory = /tmp\n"
+                 "mail_to = root\n",
+                 name);
+        write_job(t, ini);
+        char id[33], rec[4096];
+        ctl_run(t, "asuser", id);
+        ck_assert(tickd_wait_for(t, "event=succeeded job=asuser ", 1, 20000));
+        ck_assert_msg(strstr(record_of(t, "succeeded", id, rec, sizeof(rec)), " mail=sent "), "record: %s", rec);
+        _cleanup_free_ char *box = mailbox_wait(1, 20000);
+        stop(t);
+        snprintf(received, sizeof(received), "Received: from %s (uid %u)", name, (unsigned)uid);
+        snprintf(from, sizeof(from), "From: tickd <%s@%s>\n", name, host);
+        ck_assert_msg(strstr(box, received), "no '%s' in:\n%s", received, box);
+        ck_assert_msg(strstr(box, from), "no '%s' in:\n%s", from, box);
+        tickd_free(t);
+        harness_user_del(name);
+}
+END_TEST
+
 /* A chatty job's mail is cut at MAIL_BODY_MAX (256 KiB), and says so
  * and where the rest is; lines longer than mail allows (998 bytes) go on
  * on the next line; mail_on = always mails a success too. Of 400 lines
@@ -307,6 +338,7 @@ static Suite *mail_suite(void)
         tcase_set_timeout(tc, 90);
         tcase_add_test(tc, failing_job_mails_root_once_with_its_output_and_headers);
         tcase_add_test(tc, mail_on_failure_sends_nothing_for_a_success);
+        tcase_add_test(tc, mail_goes_out_as_the_job_s_user);
         tcase_add_test(tc, long_output_is_cut_with_a_trailer);
         tcase_add_test(tc, missing_sendmail_warns_at_load_and_records_not_sent);
         tcase_add_test(tc, failing_sendmail_is_recorded_and_the_run_keeps_its_outcome);
