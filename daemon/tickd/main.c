@@ -352,12 +352,13 @@ static int settings_apply(struct daemon *d, struct daemon_config *next, const st
                 if (next->max_concurrent != d->config.max_concurrent ||
                     strcmp(next->default_path, d->config.default_path) != 0 ||
                     zone != d->crontab_options.default_zone || next->log_level != d->config.log_level ||
-                    next->shutdown_timeout_usec != d->config.shutdown_timeout_usec)
+                    next->shutdown_timeout_usec != d->config.shutdown_timeout_usec ||
+                    strcmp(next->sendmail, d->config.sendmail) != 0)
                         log_msg(LOG_INFO,
                                 "tickd.conf: settings in force: max_concurrent=%u path=%s default_timezone=%s "
-                                "log_level=%d shutdown_timeout=%.3fs",
+                                "log_level=%d shutdown_timeout=%.3fs sendmail=%s",
                                 next->max_concurrent, next->default_path, tz_name(zone), next->log_level,
-                                (double)next->shutdown_timeout_usec / 1e6);
+                                (double)next->shutdown_timeout_usec / 1e6, next->sendmail);
         }
         bool zone_changed = d->crontab_options.default_zone && zone != d->crontab_options.default_zone;
         bool was_fleet = d->crontab_options.fleet_configured;

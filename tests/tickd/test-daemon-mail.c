@@ -281,7 +281,8 @@ START_TEST(mail_on_failure_sends_nothing_for_a_success)
 END_TEST
 
 /* No sendmail where tickd.conf says: a warning at load naming the job,
- * and the run's record says its mail was not sent, and why. */
+ * and the run's record says its mail was not sent, and why; a reloaded
+ * tickd.conf puts another in force for the next runs. */
 START_TEST(missing_sendmail_warns_at_load_and_records_not_sent)
 {
         struct tickd *t = start_with_sendmail("/nonexistent/sendmail");
@@ -300,6 +301,20 @@ START_TEST(missing_sendmail_warns_at_load_and_records_not_sent)
         ck_assert_msg(strstr(rec, "mail_reason=\"no sendmail at /nonexistent/sendmail: No such file or directory\""),
                       "record: %s", rec);
         ck_assert_msg(strstr(rec, "; mail not sent: no sendmail at /nonexistent/sendmail"), "record: %s", rec);
+        /* tickd.conf names one that exists: the next load is quiet, and the
+         * next run's mail goes (to /bin/true, which takes it and says 0). */
+        char tmp[4200], final[4200];
+        snprintf(tmp, sizeof(tmp), "%s/tickd.conf.tmp", t->config_dir);
+        snprintf(final, sizeof(final), "%s/tickd.conf", t->config_dir);
+        free(harness_write_file(t->config_dir, "tickd.conf.tmp", "[daemon]\nsendmail = /bin/true\n"));
+        int loads = tickd_count(t, "event=reloaded");
+        ck_assert_int_eq(rename(tmp, final), 0);
+        ck_assert(tickd_wait_for(t, "sendmail=/bin/true", 1, 10000));
+        ck_assert(tickd_wait_for(t, "event=reloaded", loads + 1, 10000));
+        ck_assert_int_eq(tickd_count(t, "will send no mail"), 1); /* the first load's warning only */
+        ctl_run(t, "loud", id);
+        ck_assert(tickd_wait_for(t, "event=failed job=loud ", 2, 20000));
+        ck_assert_msg(strstr(record_of(t, "failed", id, rec, sizeof(rec)), " mail=sent "), "record: %s", rec);
         stop(t);
         tickd_free(t);
 }
