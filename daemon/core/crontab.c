@@ -950,6 +950,11 @@ static void section_end(struct parse *ps)
                 if (crontab_command_problem(job, ps->options, why, sizeof(why)) > 0)
                         PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_COMMAND], "command", "command: %s", why);
         }
+        if (job->mail_to && ps->options->check_commands && ps->options->sendmail &&
+            access(ps->options->sendmail, X_OK) < 0)
+                PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_MAIL_TO] ? ps->seen[KEY_MAIL_TO] : job->line, "mail_to",
+                           "mail_to: no sendmail at %s (%s): this job's mail will not be sent", ps->options->sendmail,
+                           strerror(errno));
         if (ps->options->lint_at && !ps->defaults_broken && errors_so_far(ps) == ps->section_errors &&
             crontab_lint_job(job, ps->options->lint_at, ps->diags) < 0)
                 ps->error = -ENOMEM;

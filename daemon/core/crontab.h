@@ -90,6 +90,7 @@ struct crontab_options {
         bool resolve_users;            /* check that user=/group= exist (NSS look-up) */
         bool check_commands;           /* warn when the command's program is not found */
         const char *default_path;      /* PATH for check_commands; NULL = CRONTAB_DEFAULT_PATH */
+        const char *sendmail;          /* with check_commands: warn about mail_to when it cannot be run */
         /* Skip the owner and mode checks (tickctl check on a file that is
          * not installed yet). The daemon never sets this. */
         bool ignore_ownership;

@@ -476,6 +476,7 @@ int ctl_check(int argc, char **argv)
                 .check_commands = true,
                 .lint_at = c.now,
                 .default_path = config.default_path,
+                .sendmail = config.sendmail,
                 /* A path named on the command line: check_named_rule(). */
                 .ignore_ownership = !default_paths,
                 /* scope = fleet is judged against the tickd.conf beside the jobs. */

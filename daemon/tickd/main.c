@@ -409,6 +409,7 @@ static int check_configuration(struct daemon *d)
         d->crontab_options.resolve_users = true;
         d->crontab_options.check_commands = true;
         d->crontab_options.default_path = d->config.default_path;
+        d->crontab_options.sendmail = d->config.sendmail;
         int r = crontab_load_dir(d->jobs_dir, &d->crontab_options, &set, &diags);
         size_t n_jobs = 0;
         for (size_t i = 0; i < set.n_files; i++)

@@ -153,6 +153,36 @@ START_TEST(bad_mail_keys_are_errors_at_their_line)
 }
 END_TEST
 
+/* tickctl check (check_commands) warns at the mail_to line, or at the
+ * job's header when [defaults] gave it, while sendmail cannot be run. */
+START_TEST(check_warns_when_sendmail_is_missing)
+{
+        const char *text = "[defaults]\nmail_to = root\n\n[a]\nschedule = @daily\ncommand = true\n\n"
+                           "[b]\nschedule = @daily\ncommand = true\nmail_to = ops@example.com\n";
+        const char *const mailers[] = { "/nonexistent/sendmail", "/bin/sh" };
+        for (size_t m = 0; m < 2; m++) {
+                struct crontab_options o = {
+                        .system_mode = true, .zones = zones, .check_commands = true, .sendmail = mailers[m]
+                };
+                struct crontab_file *f = NULL;
+                struct diagnostics d = { 0 };
+                ck_assert_int_eq(crontab_load_buffer("t.ini", text, strlen(text), &o, &f, &d), 0);
+                ck_assert_uint_eq(d.count, m == 0 ? 2 : 0);
+                for (size_t i = 0; i < d.count; i++) {
+                        ck_assert_int_eq(d.items[i].severity, DIAG_WARNING);
+                        ck_assert_str_eq(d.items[i].message, "mail_to: no sendmail at /nonexistent/sendmail (No such "
+                                                             "file or directory): this job's mail will not be sent");
+                }
+                if (m == 0) {
+                        ck_assert_uint_eq(d.items[0].line, 4); /* [a], from [defaults] */
+                        ck_assert_uint_eq(d.items[1].line, 11);
+                }
+                crontab_file_free(f);
+                diag_free(&d);
+        }
+}
+END_TEST
+
 START_TEST(sendmail_is_configurable_and_must_be_absolute)
 {
         struct daemon_config c;
@@ -302,6 +332,7 @@ static Suite *mail_suite(void)
         tcase_add_test(tc, mail_keys_are_read_and_inherited_from_defaults);
         tcase_add_loop_test(tc, bad_mail_keys_are_errors_at_their_line, 0, sizeof(key_errors) / sizeof(key_errors[0]));
         tcase_add_test(tc, sendmail_is_configurable_and_must_be_absolute);
+        tcase_add_test(tc, check_warns_when_sendmail_is_missing);
         tcase_add_test(tc, headers_are_cron_s_with_tickd_fields);
         tcase_add_test(tc, command_cannot_inject_a_header);
         tcase_add_test(tc, long_command_is_cut_in_the_subject);
