@@ -22,6 +22,7 @@
 #include "tickd/batch-internal.h"
 #include "tickd/collector.h"
 #include "tickd/fdstore.h"
+#include "tickd/mailer.h"
 #include "tickd/orphans.h"
 
 /* Slack on top of timeout + kill_grace before a batch is called stuck: the
@@ -384,6 +385,8 @@ static void request_deadline(const struct job *job, uint64_t *deadline, bool *bo
                 return;
         }
         uint64_t d = job->timeout_usec + job->kill_grace_usec;
+        if (job->mail_to)
+                d += MAIL_SEND_TIMEOUT_USEC; /* the runner mails after the job, within this */
         if (d > *deadline)
                 *deadline = d;
 }
