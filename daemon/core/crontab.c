@@ -43,6 +43,7 @@ enum key_id {
         KEY_ON_FAILURE,
         KEY_ENABLED,
         KEY_SCOPE,
+        KEY_STDIN,
         _KEY_MAX,
 };
 
@@ -70,6 +71,7 @@ static const struct key_info {
         [KEY_ON_FAILURE] = { .name = "on_failure", .continuable = true },
         [KEY_ENABLED] = { .name = "enabled" },
         [KEY_SCOPE] = { .name = "scope" },
+        [KEY_STDIN] = { .name = "stdin", .per_job_only = true },
 };
 
 /* Names people reach for from other schedulers. */
@@ -223,6 +225,7 @@ static void job_release(struct job *job)
         strv_free(job->environment);
         free(job->working_directory);
         free(job->on_failure);
+        free(job->stdin_text);
 }
 
 void job_free(struct job *job)
@@ -266,6 +269,7 @@ static struct job *job_from_template(const struct job *template)
         job->name = job->file = job->description = job->schedule_text = job->command = NULL;
         job->user = job->group = job->timezone = job->working_directory = job->on_failure = NULL;
         job->environment = NULL;
+        job->stdin_text = NULL;
         job->schedule = NULL;
         if (dup_string(&job->user, template->user) < 0 || dup_string(&job->group, template->group) < 0 ||
             dup_string(&job->timezone, template->timezone) < 0 ||
@@ -688,6 +692,26 @@ static void set_scope(struct parse *ps, struct job *job, unsigned line, const ch
         job->scope = (enum job_scope)i;
 }
 
+/* Quoted as environment= is, so that a value can hold newlines ("a\nb")
+ * and blanks at its ends. */
+static void set_stdin(struct parse *ps, struct job *job, unsigned line, const char *text)
+{
+        _cleanup_free_ char *v = NULL;
+        char err[128] = "";
+        int r = unquote_value(text, &v, err, sizeof(err));
+        if (r == -ENOMEM) {
+                ps->error = r;
+                return;
+        }
+        if (r < 0) {
+                PARSE_ERROR(ps, line, "stdin", "stdin: '%s': %s", text, err);
+                return;
+        }
+        free(job->stdin_text);
+        /* An empty input is what /dev/null gives: nothing to keep. */
+        job->stdin_text = *v ? TAKE_PTR(v) : NULL;
+}
+
 static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
 {
         const char *key = keys[id].name;
@@ -740,6 +764,7 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_UMASK: set_umask(ps, job, line, v); return;
         case KEY_SCOPE: set_scope(ps, job, line, v); return;
         case KEY_NICE: set_nice(ps, job, line, v); return;
+        case KEY_STDIN: set_stdin(ps, job, line, v); return;
         case _KEY_MAX: break;
         }
         assert(!"unreachable");
