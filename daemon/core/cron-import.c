@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,12 +119,11 @@ static int env_line_parse(const char *line, char **name, char **value)
                 len--;
         if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0])
                 s++, len -= 2;
-        *name = strndup(start, (size_t)(end - start));
-        *value = strndup(s, len);
-        if (!*name || !*value) {
-                free(*name), free(*value);
+        _cleanup_free_ char *n = strndup(start, (size_t)(end - start)), *v = strndup(s, len);
+        if (!n || !v)
                 return -ENOMEM;
-        }
+        *name = TAKE_PTR(n);
+        *value = TAKE_PTR(v);
         return 1;
 }
 
@@ -166,7 +166,12 @@ static bool env_check(struct import_parse *ip, unsigned line, const char *name, 
         }
         if ((strcmp(name, "CRON_TZ") == 0 || strcmp(name, "TZ") == 0) && *value && ip->zones) {
                 const struct tz *zone;
-                if (tz_cache_get(ip->zones, value[0] == ':' ? value + 1 : value, &zone) < 0) {
+                int r = tz_cache_get(ip->zones, value[0] == ':' ? value + 1 : value, &zone);
+                if (r == -ENOMEM) {
+                        ip->error = r;
+                        return false;
+                }
+                if (r < 0) {
                         IMPORT_ERROR(ip, line, "%s: unknown time zone '%s'", name, value);
                         return false;
                 }
@@ -371,8 +376,16 @@ static char *entry_schedule(struct import_parse *ip, unsigned line, const char *
         }
         char err[256];
         struct schedule *sched = NULL;
-        if (schedule_parse(text, NULL, &sched, err, sizeof(err)) < 0) {
-                IMPORT_ERROR(ip, line, "schedule '%s': %s", text, err);
+        int r = schedule_parse(text, NULL, &sched, err, sizeof(err));
+        if (r == -ENOMEM) {
+                ip->error = r;
+                return NULL;
+        }
+        if (r < 0) {
+                if (strstr(err, text)) /* "'0 0 30 2 *' never fires" */
+                        IMPORT_ERROR(ip, line, "schedule %s", err);
+                else
+                        IMPORT_ERROR(ip, line, "schedule '%s': %s", text, err);
                 return NULL;
         }
         schedule_free(sched);
@@ -609,6 +622,44 @@ void cron_import_job_name(const char *source, const char *prefix, unsigned line,
 
 /* ---- the INI text ---- */
 
+/* A growing string; a failed allocation leaves it failed, and later
+ * appends do nothing. (Not open_memstream(): its buffer is libc's, which
+ * the allocation-failure sweep cannot fail or count.) */
+struct text {
+        char *s;
+        size_t len, cap;
+        bool failed;
+};
+
+__attribute__((format(printf, 2, 3))) static void text_put(struct text *t, const char *fmt, ...)
+{
+        if (t->failed)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                t->failed = true;
+                return;
+        }
+        if (!t->s || t->len + (size_t)n >= t->cap) {
+                size_t cap = t->cap ? t->cap : 1024;
+                while (cap <= t->len + (size_t)n)
+                        cap *= 2;
+                char *grown = realloc(t->s, cap);
+                if (!grown) {
+                        t->failed = true;
+                        return;
+                }
+                t->s = grown, t->cap = cap;
+                va_start(ap, fmt);
+                vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+                va_end(ap);
+        }
+        t->len += (size_t)n;
+}
+
 /* The settings that may be shared by all jobs in [defaults]. */
 enum shared_setting {
         SHARED_ENVIRONMENT,
@@ -643,7 +694,7 @@ static bool setting_equal(const struct cron_import_job *a, const struct cron_imp
 }
 
 /* Writes the lines of setting ID of JOB (nothing when it is unset). */
-static int setting_write(FILE *f, const struct cron_import_job *job, enum shared_setting id)
+static int setting_write(struct text *f, const struct cron_import_job *job, enum shared_setting id)
 {
         switch (id) {
         case SHARED_ENVIRONMENT:
@@ -651,44 +702,44 @@ static int setting_write(FILE *f, const struct cron_import_job *job, enum shared
                         _cleanup_free_ char *v = environment_value(*e);
                         if (!v)
                                 return -ENOMEM;
-                        fprintf(f, "environment = %s\n", v);
+                        text_put(f, "environment = %s\n", v);
                 }
                 break;
         case SHARED_TIMEZONE:
                 if (job->timezone)
-                        fprintf(f, "timezone = %s\n", job->timezone);
+                        text_put(f, "timezone = %s\n", job->timezone);
                 break;
         case SHARED_RANDOM_DELAY:
                 if (job->random_delay_minutes)
-                        fprintf(f, "random_delay = %umin\n", job->random_delay_minutes);
+                        text_put(f, "random_delay = %umin\n", job->random_delay_minutes);
                 break;
         case SHARED_MAIL_TO:
                 if (job->mail_to)
-                        fprintf(f, "mail_to = %s\n", job->mail_to);
+                        text_put(f, "mail_to = %s\n", job->mail_to);
                 break;
         case SHARED_WORKING_DIRECTORY:
                 if (job->working_directory)
-                        fprintf(f, "working_directory = %s\n", job->working_directory);
+                        text_put(f, "working_directory = %s\n", job->working_directory);
                 break;
         case _SHARED_MAX: break;
         }
         return 0;
 }
 
-static int job_write(FILE *f, const struct cron_import *imp, const char *display, const char *prefix,
+static int job_write(struct text *f, const struct cron_import *imp, const char *display, const char *prefix,
                      const struct cron_import_job *job, const bool shared[static _SHARED_MAX])
 {
         char name[INIFILE_MAX_SECTION + 1];
         cron_import_job_name(imp->source, prefix, job->line, name, sizeof(name));
-        fprintf(f, "\n[%s]\ndescription = %s:%u\nschedule = %s\n", name, display, job->line, job->schedule);
+        text_put(f, "\n[%s]\ndescription = %s:%u\nschedule = %s\n", name, display, job->line, job->schedule);
         if (job->user)
-                fprintf(f, "user = %s\n", job->user);
-        fprintf(f, "command = %s\n", job->command);
+                text_put(f, "user = %s\n", job->user);
+        text_put(f, "command = %s\n", job->command);
         if (job->stdin_text) {
                 _cleanup_free_ char *q = quote_value(job->stdin_text);
                 if (!q)
                         return -ENOMEM;
-                fprintf(f, "stdin = %s\n", q);
+                text_put(f, "stdin = %s\n", q);
         }
         for (int id = 0; id < _SHARED_MAX; id++)
                 if (!shared[id] && setting_write(f, job, (enum shared_setting)id) < 0)
@@ -698,11 +749,7 @@ static int job_write(FILE *f, const struct cron_import *imp, const char *display
 
 int cron_import_format(const struct cron_import *imp, const char *user, char **out)
 {
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&text, &size);
-        if (!f)
-                return -ENOMEM;
+        struct text text = { 0 }, *f = &text;
         const char *display = strcmp(imp->source, "-") == 0 ? "stdin" : imp->source;
         /* A setting goes to [defaults] when every job has it the same. */
         bool shared[_SHARED_MAX], any_shared = user != NULL;
@@ -714,19 +761,21 @@ int cron_import_format(const struct cron_import *imp, const char *user, char **o
                         any_shared = true;
         }
         int r = 0;
-        fprintf(f, "# Imported from %s by tickctl import; each job's description names its line.\n", display);
+        text_put(f, "# Imported from %s by tickctl import; each job's description names its line.\n", display);
         if (any_shared) {
-                fprintf(f, "\n[defaults]\n");
+                text_put(f, "\n[defaults]\n");
                 if (user)
-                        fprintf(f, "user = %s\n", user);
+                        text_put(f, "user = %s\n", user);
                 for (int id = 0; id < _SHARED_MAX && r == 0; id++)
                         if (shared[id])
                                 r = setting_write(f, imp->jobs[0], (enum shared_setting)id);
         }
         for (size_t i = 0; i < imp->n_jobs && r == 0; i++)
                 r = job_write(f, imp, display, user, imp->jobs[i], shared);
-        if (fclose(f) != 0 || r < 0)
+        if (r < 0 || text.failed) {
+                free(text.s);
                 return -ENOMEM;
-        *out = TAKE_PTR(text);
+        }
+        *out = text.s;
         return 0;
 }
