@@ -404,13 +404,16 @@ static char *entry_user(struct import_parse *ip, unsigned line, const char **s)
         bool valid = len > 0 && len <= 64 && p[0] != '-';
         for (size_t i = 0; valid && i < len; i++)
                 valid = isalnum((unsigned char)p[i]) || strchr("_-.", p[i]) || (p[i] == '$' && i == len - 1);
-        if (!valid || !p[len]) {
-                IMPORT_ERROR(ip, line,
-                             "%s '%.*s' after the schedule (system crontab: m h dom mon dow USER "
-                             "command)",
-                             !p[len] ? "expected a user and a command, not" : "not a user name:", (int)len, p);
+        bool has_command = *skip_blanks(p + len) != '\0';
+        const char *format = "(system crontab: m h dom mon dow USER command)";
+        if (len == 0)
+                IMPORT_ERROR(ip, line, "expected a user and a command after the schedule %s", format);
+        else if (!valid)
+                IMPORT_ERROR(ip, line, "'%.*s' after the schedule is not a user name %s", (int)len, p, format);
+        else if (!has_command)
+                IMPORT_ERROR(ip, line, "no command after the user '%.*s' %s", (int)len, p, format);
+        if (len == 0 || !valid || !has_command)
                 return NULL;
-        }
         *s = p + len;
         char *out = strndup(p, len);
         if (!out)

@@ -246,8 +246,12 @@ START_TEST(system_format_takes_the_user_after_the_schedule)
         ck_assert_int_eq(schedule_kind(file->jobs[1]->schedule), SCHEDULE_REBOOT);
         crontab_file_free(file);
         _cleanup_free_ char *err = import_errors("0 * * * * root\n", true);
-        ck_assert_str_eq(err, "/etc/cron.d/x:1: error: expected a user and a command, not 'root' after the schedule "
-                              "(system crontab: m h dom mon dow USER command)\n");
+        ck_assert_str_eq(err, "/etc/cron.d/x:1: error: no command after the user 'root' (system crontab: m h dom mon "
+                              "dow USER command)\n");
+        free(err);
+        err = import_errors("0 * * * * r@@t x\n", true);
+        ck_assert_str_eq(err, "/etc/cron.d/x:1: error: 'r@@t' after the schedule is not a user name (system crontab: "
+                              "m h dom mon dow USER command)\n");
 }
 END_TEST
 
