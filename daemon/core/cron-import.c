@@ -327,8 +327,6 @@ static void cron_import_job_free(struct cron_import_job *job)
         free(job);
 }
 
-static void cleanup_job(struct cron_import_job **job) { cron_import_job_free(*job); }
-
 void cron_import_free(struct cron_import *imp)
 {
         if (!imp)
@@ -499,48 +497,51 @@ static int jobs_append(struct import_parse *ip, struct cron_import_job *job)
         return 0;
 }
 
-/* One entry line: schedule, [user,] command. */
-static void entry_parse(struct import_parse *ip, unsigned line, const char *text)
+/* One entry line, schedule, [user,] command, into JOB; false after an
+ * error (reported, or ip->error set). */
+static bool entry_fill(struct import_parse *ip, unsigned line, const char *text, struct cron_import_job *job)
 {
-        __attribute__((cleanup(cleanup_job))) struct cron_import_job *job = calloc(1, sizeof(*job));
-        if (!job) {
-                ip->error = -ENOMEM;
-                return;
-        }
-        job->line = line;
         const char *s = skip_blanks(text);
         if (!(job->schedule = entry_schedule(ip, line, &s)))
-                return;
+                return false;
         if (ip->system_format && !(job->user = entry_user(ip, line, &s)))
-                return;
-        s = skip_blanks(s);
+                return false;
         _cleanup_free_ char *command = NULL;
-        if (percent_split(s, &command, &job->stdin_text) < 0) {
-                ip->error = -ENOMEM;
-                return;
-        }
+        if (percent_split(skip_blanks(s), &command, &job->stdin_text) < 0)
+                return ip->error = -ENOMEM, false;
         size_t len = strlen(command);
         while (len > 0 && is_blank(command[len - 1]))
                 command[--len] = '\0';
         if (len == 0) {
                 IMPORT_ERROR(ip, line, "no command after the %s", ip->system_format ? "user" : "schedule");
-                return;
+                return false;
         }
         const char *shell = env_get(ip, "SHELL");
         if (shell && *shell && strcmp(shell, "/bin/sh") != 0)
                 job->command = shell_wrap(shell, command);
         else
                 job->command = TAKE_PTR(command);
-        if (!job->command || job_settings(ip, job) < 0) {
+        if (!job->command || job_settings(ip, job) < 0)
+                return ip->error = -ENOMEM, false;
+        return job_fits(ip, job);
+}
+
+static void entry_parse(struct import_parse *ip, unsigned line, const char *text)
+{
+        struct cron_import_job *job = calloc(1, sizeof(*job));
+        if (!job) {
                 ip->error = -ENOMEM;
                 return;
         }
-        if (!job_fits(ip, job))
+        job->line = line;
+        if (!entry_fill(ip, line, text, job)) {
+                cron_import_job_free(job);
                 return;
-        if (jobs_append(ip, job) < 0)
+        }
+        if (jobs_append(ip, job) < 0) {
                 ip->error = -ENOMEM;
-        else
-                job = NULL;
+                cron_import_job_free(job);
+        }
 }
 
 static void line_parse(struct import_parse *ip, unsigned line, const char *text)

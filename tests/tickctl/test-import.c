@@ -137,7 +137,9 @@ static size_t read_crontab(const char *text, bool system_format, struct cron_lin
                 if (name_len > 0 && line[name_len] == '=') {
                         if (strncmp(line, "MAILTO=", 7) == 0)
                                 continue; /* an instruction to cron, mail_to = for tickd */
-                        env = realloc(env, (n_env + 2) * sizeof(char *));
+                        char **grown = realloc(env, (n_env + 2) * sizeof(char *));
+                        ck_assert_ptr_nonnull(grown);
+                        env = grown;
                         env[n_env++] = strdup(line);
                         env[n_env] = NULL;
                         continue;
