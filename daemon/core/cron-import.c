@@ -1,8 +1,9 @@
 /* cron-import.c — crontab(5) lines into tickd jobs; see cron-import.h.
  *
- * The reading follows Vixie cron (Debian's cron 3.0pl1) where crons
- * differ: an environment line is a word, optional blanks and '=' (else the
- * line is an entry); the '%' rules are do_command.c's, byte for byte. */
+ * The reading follows Vixie cron as Debian ships it (cron 3.0pl1) where
+ * crons differ: an environment line is a word, optional blanks and '='
+ * (else the line is an entry); the '%' rules are Debian's do_command.c's,
+ * byte for byte. */
 #include "core/cron-import.h"
 
 #include <ctype.h>
@@ -206,9 +207,10 @@ static int env_set(struct import_parse *ip, const char *name, const char *value)
 
 /* The command part of TEXT into *COMMAND and the input after its first
  * unescaped '%' into *INPUT (NULL when there is none or it is empty), as
- * do_command.c reads them: in the command "\%" is '%' and other
- * backslashes stay; in the input '%' is a newline, "\%" is '%' and other
- * backslashes stay. */
+ * Debian's do_command.c reads them: in the command "\%" is '%' and "\\"
+ * is one backslash (cronie keeps "\\" as it is), other backslashes stay;
+ * in the input '%' is a newline, "\%" is '%', other backslashes stay, and
+ * a newline ends it when the last byte written was not one. */
 static int percent_split(const char *text, char **command, char **input)
 {
         size_t len = strlen(text);
@@ -221,8 +223,8 @@ static int percent_split(const char *text, char **command, char **input)
         for (const char *s = text; *s; s++) {
                 if (escaped) {
                         escaped = false;
-                        if (*s == '%')
-                                n--; /* the backslash gives way to the '%' */
+                        if (*s == '%' || *s == '\\')
+                                n--; /* the escaping backslash gives way */
                 } else if (*s == '\\')
                         escaped = true;
                 else if (*s == '%') {
@@ -233,11 +235,12 @@ static int percent_split(const char *text, char **command, char **input)
         }
         cmd[n] = '\0';
         if (rest && *rest) {
-                in = malloc(2 * strlen(rest) + 2);
+                in = malloc(2 * strlen(rest) + 3);
                 if (!in)
                         return -ENOMEM;
                 n = 0;
                 escaped = false;
+                bool need_newline = false;
                 for (const char *s = rest; *s; s++) {
                         char c = *s;
                         if (escaped) {
@@ -245,11 +248,15 @@ static int percent_split(const char *text, char **command, char **input)
                                         in[n++] = '\\';
                         } else if (c == '%')
                                 c = '\n';
-                        if (!(escaped = c == '\\'))
+                        if (!(escaped = c == '\\')) {
                                 in[n++] = c;
+                                need_newline = c != '\n';
+                        }
                 }
                 if (escaped)
                         in[n++] = '\\';
+                if (need_newline)
+                        in[n++] = '\n';
                 in[n] = '\0';
         }
         *command = TAKE_PTR(cmd);

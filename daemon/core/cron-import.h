@@ -14,8 +14,9 @@
  *     "SHELL -c 'command'"; HOME is also the working directory, as cron
  *     starts jobs there;
  *   - the first '%' not escaped by a backslash ends the command, the rest
- *     is the job's standard input with every other '%' a newline; "\%" is a
- *     '%' in both parts.
+ *     is the job's standard input with every other '%' a newline and a
+ *     newline at its end; "\%" is a '%' in both parts, "\\" one backslash
+ *     in the command (Debian's reading; cronie keeps it).
  * Every job is named FILE-LINE and described "FILE:LINE". A line that
  * cannot be imported is an error at that line; nothing is ever dropped.
  * Pure: no I/O, no clock, no globals. */

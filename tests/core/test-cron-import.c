@@ -196,17 +196,21 @@ START_TEST(percent_ends_the_command_and_the_rest_is_stdin)
 {
         struct cron_import imp = import_ok("0 22 * * 1-5 mail -s \"It's 10pm\" joe%Joe,%%Where are your kids?%\n"
                                            "* * * * * date +\\%s%\n"
-                                           "* * * * * cat%a\\%b\\c%\\\\%\n",
+                                           "* * * * * cat%a\\%b\\c%\\\\%\n"
+                                           "* * * * * printf '\\\\n\\x' | cat - %no newline\n",
                                            false);
         ck_assert_str_eq(imp.jobs[0]->command, "mail -s \"It's 10pm\" joe");
         ck_assert_str_eq(imp.jobs[0]->stdin_text, "Joe,\n\nWhere are your kids?\n");
         /* "\%" is a '%' in the command; an empty input is none. */
         ck_assert_str_eq(imp.jobs[1]->command, "date +%s");
         ck_assert_ptr_null(imp.jobs[1]->stdin_text);
-        /* In the input "\%" is '%', other backslashes stay; "\\%" is "\%", as in
-         * do_command.c. */
+        /* In the input "\%" is '%', other backslashes stay, "\\%" is "\%", and
+         * a newline ends it, as in do_command.c. */
         ck_assert_str_eq(imp.jobs[2]->command, "cat");
-        ck_assert_str_eq(imp.jobs[2]->stdin_text, "a%b\\c\n\\%");
+        ck_assert_str_eq(imp.jobs[2]->stdin_text, "a%b\\c\n\\%\n");
+        /* In the command "\\" is one backslash (Debian's cron). */
+        ck_assert_str_eq(imp.jobs[3]->command, "printf '\\n\\x' | cat -");
+        ck_assert_str_eq(imp.jobs[3]->stdin_text, "no newline\n");
         cron_import_free(&imp);
 }
 END_TEST

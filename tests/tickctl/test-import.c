@@ -99,7 +99,8 @@ struct cron_line {
 
 /* crontab(5): "Percent-signs (%) in the command, unless escaped with
  * backslash (\), will be changed into newline characters, and all data
- * after the first % will be sent to the command as standard input." */
+ * after the first % will be sent to the command as standard input." And
+ * do_command.c ends the input with a newline when it has none. */
 static void read_percent(const char *text, struct cron_line *c)
 {
         char *to = c->command;
@@ -115,6 +116,8 @@ static void read_percent(const char *text, struct cron_line *c)
                 } else
                         *to++ = *s == '%' ? '\n' : *s;
         }
+        if (in_input && to > c->input && to[-1] != '\n')
+                *to++ = '\n';
         *to = '\0';
 }
 
