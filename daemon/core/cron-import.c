@@ -585,6 +585,11 @@ int cron_import_parse(const char *source, const char *buf, size_t len, bool syst
         *out = (struct cron_import){ .source = strdup(source) };
         if (!out->source)
                 return -ENOMEM;
+        /* The name goes into the INI text: a control character there would
+         * end a line or a description early. */
+        for (char *c = out->source; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        *c = '?';
         /* Errors name standard input as descriptions do. */
         struct import_parse ip = { .source = strcmp(source, "-") == 0 ? "stdin" : source,
                                    .system_format = system_format,

@@ -44,7 +44,7 @@ struct cron_import_job {
 };
 
 struct cron_import {
-        char *source; /* as named in descriptions and job names ("-" reads as "stdin") */
+        char *source; /* for descriptions and job names, control characters as '?' ("-" reads as "stdin") */
         struct cron_import_job **jobs;
         size_t n_jobs;
 };

@@ -76,6 +76,14 @@ static int import_parse_options(int argc, char **argv, struct import_args *args)
                                 "on every line\n");
                 return 2;
         }
+        /* "tickctl --user import FILE" reads as --user FILE: rather than
+         * wait for a crontab typed at the terminal, say what happened. */
+        if (strcmp(args->file, "-") == 0 && isatty(STDIN_FILENO)) {
+                fprintf(stderr, "tickctl import: no FILE, and standard input is a terminal%s%s%s\n",
+                        args->user ? " (--user takes a NAME: was '" : "", args->user ? args->user : "",
+                        args->user ? "' meant as the FILE?)" : "");
+                return 2;
+        }
         if (args->user && !valid_user_name(args->user)) {
                 fprintf(stderr, "tickctl import: --user: '%s' is not a user name\n", args->user);
                 return 2;

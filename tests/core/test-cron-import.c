@@ -301,6 +301,19 @@ START_TEST(job_names_come_from_the_file_and_line)
 }
 END_TEST
 
+START_TEST(control_characters_in_the_file_name_do_not_reach_the_text)
+{
+        struct cron_import imp;
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(cron_import_parse("/tmp/a\nb", "@daily x\n", 9, false, zones, &imp, &d), 0);
+        _cleanup_free_ char *ini = NULL;
+        ck_assert_int_eq(cron_import_format(&imp, NULL, &ini), 0);
+        ck_assert_ptr_nonnull(strstr(ini, "\n[a-b-1]\ndescription = /tmp/a?b:1\n"));
+        ck_assert_ptr_null(strstr(ini, "a\nb"));
+        cron_import_free(&imp);
+}
+END_TEST
+
 START_TEST(shared_settings_go_to_defaults_and_differing_ones_to_each_job)
 {
         _cleanup_free_ char *ini = import_text("PATH=/bin\nCRON_TZ=UTC\n1 * * * * a\nCRON_TZ=Europe/Berlin\n"
@@ -343,6 +356,7 @@ static Suite *cron_import_suite(void)
         tcase_add_test(tc, system_format_takes_the_user_after_the_schedule);
         tcase_add_test(tc, every_bad_line_is_an_error_at_its_line);
         tcase_add_test(tc, job_names_come_from_the_file_and_line);
+        tcase_add_test(tc, control_characters_in_the_file_name_do_not_reach_the_text);
         tcase_add_test(tc, shared_settings_go_to_defaults_and_differing_ones_to_each_job);
         tcase_add_test(tc, a_command_too_long_for_a_line_is_an_error);
         suite_add_tcase(s, tc);

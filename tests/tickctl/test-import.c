@@ -4,11 +4,13 @@
  * the line's user, command, environment and next 20 fire times (`tickctl
  * next` on the line's own fields against the loaded job's schedule); the
  * crontab(5) example's '%' input and MAILTO; errors and usage. */
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/cleanup.h"
 #include "core/crontab.h"
@@ -353,6 +355,38 @@ START_TEST(usage_errors_exit_2)
 }
 END_TEST
 
+/* "tickctl --user import FILE" takes FILE as the user's name and has no
+ * FILE left: with a terminal on standard input it says so instead of
+ * waiting for a crontab to be typed. */
+START_TEST(a_terminal_on_standard_input_is_refused_not_read)
+{
+        int master, slave;
+        ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                dup2(slave, STDIN_FILENO);
+                dup2(slave, STDERR_FILENO);
+                execl(harness_binary("tickctl"), "tickctl", "--user", "import", "jobs.txt", (char *)NULL);
+                _exit(127);
+        }
+        close(slave);
+        char out[4096] = "";
+        size_t len = 0;
+        ssize_t n;
+        /* read() fails with EIO once the child, the last holder of the slave, exits. */
+        while (len < sizeof(out) - 1 && (n = read(master, out + len, sizeof(out) - 1 - len)) > 0)
+                len += (size_t)n;
+        close(master);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d: %s", status, out);
+        ck_assert_msg(strstr(out, "tickctl import: no FILE, and standard input is a terminal (--user takes a NAME: "
+                                  "was 'jobs.txt' meant as the FILE?)"),
+                      "%s", out);
+}
+END_TEST
+
 static Suite *import_suite(void)
 {
         Suite *s = suite_create("ctl-import");
@@ -367,6 +401,7 @@ static Suite *import_suite(void)
         tcase_add_test(tc, bad_lines_are_errors_at_their_lines_and_nothing_is_printed);
         tcase_add_test(tc, standard_input_is_read_and_user_names_the_jobs);
         tcase_add_test(tc, usage_errors_exit_2);
+        tcase_add_test(tc, a_terminal_on_standard_input_is_refused_not_read);
         suite_add_tcase(s, tc);
         return s;
 }
