@@ -800,6 +800,9 @@ START_TEST(command_program_extraction)
         ck_assert(!crontab_command_program("$PROG", p, sizeof(p)));
         ck_assert(!crontab_command_program("A=\"$x\" y", p, sizeof(p)));
         ck_assert(!crontab_command_program("(subshell)", p, sizeof(p)));
+        /* Debian's /etc/cron.d/sysstat: a test, not a program called "-v" */
+        ck_assert(!crontab_command_program("command -v debian-sa1 > /dev/null && debian-sa1 1 1", p, sizeof(p)));
+        ck_assert(!crontab_command_program("exec -a name prog", p, sizeof(p)));
         ck_assert(!crontab_command_program("", p, sizeof(p)));
 }
 END_TEST
