@@ -22,7 +22,8 @@
  * Covered: every allocation the loaders make themselves — the crontab
  * loader (crontab.c, inifile.c, diag.c, schedule-parse.c, tz.c's zone
  * loading and cache), the jobs directory (crontab-dir.c), the tickd.conf
- * loader (conf.c) and the schedule parser with zones; fopen and fdopendir
+ * loader (conf.c), the schedule parser with zones and tickctl import's
+ * translation (cron-import.c); fopen and fdopendir
  * fail as wholes. Not covered: allocations made inside shared libraries —
  * libc's own (NSS look-ups' internals, closedir's and fclose's frees) and
  * inih's (libinih is a shared library; its failures are not simulated). */
