@@ -86,6 +86,10 @@ static bool valid_utf8(const char *s)
                 for (int i = 1; i <= n; i++)
                         if ((p[i] & 0xc0) != 0x80)
                                 return false;
+                /* overlong forms, surrogates, past U+10FFFF: the loader refuses them too */
+                if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) || (p[0] == 0xf0 && p[1] < 0x90) ||
+                    (p[0] == 0xf4 && p[1] >= 0x90))
+                        return false;
                 p += n + 1;
         }
         return true;

@@ -268,7 +268,8 @@ START_TEST(every_bad_line_is_an_error_at_its_line)
                                                  "0 0 30 2 * never\n"
                                                  "1BAD=x\n"
                                                  "* * * * *   \n"
-                                                 "* * * * * a\r\n",
+                                                 "* * * * * a\r\n"
+                                                 "* * * * * echo \xed\xa0\x80\n",
                                                  false);
         ck_assert_str_eq(err, "/etc/cron.d/x:2: error: schedule '61 * * * *': minute: 61 is out of range 0-59\n"
                               "/etc/cron.d/x:4: error: expected five time fields and a command\n"
@@ -276,7 +277,8 @@ START_TEST(every_bad_line_is_an_error_at_its_line)
                               "/etc/cron.d/x:6: error: '1BAD' is not a variable name tickd accepts (letters, "
                               "digits and '_', not starting with a digit)\n"
                               "/etc/cron.d/x:7: error: no command after the schedule\n"
-                              "/etc/cron.d/x:8: error: control character 0x0d (a CRLF line end?)\n");
+                              "/etc/cron.d/x:8: error: control character 0x0d (a CRLF line end?)\n"
+                              "/etc/cron.d/x:9: error: not valid UTF-8\n");
 }
 END_TEST
 
