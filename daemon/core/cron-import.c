@@ -141,6 +141,39 @@ static const char *env_get(const struct import_parse *ip, const char *name)
         return NULL;
 }
 
+/* "value" with systemd's escapes, as unquote_value() reads it back. */
+static char *quote_value(const char *v)
+{
+        char *out = malloc(2 * strlen(v) + 3), *p = out;
+        if (!out)
+                return NULL;
+        *p++ = '"';
+        for (; *v; v++) {
+                if (*v == '\n' || *v == '\t' || *v == '"' || *v == '\\') {
+                        *p++ = '\\';
+                        *p++ = *v == '\n' ? 'n' : *v == '\t' ? 't' : *v;
+                } else
+                        *p++ = *v;
+        }
+        strcpy(p, "\"");
+        return out;
+}
+
+/* NAME=VALUE as environment= must be written to give it back: verbatim,
+ * unless a quote would start quoting or blanks at the end would be cut. */
+static char *environment_value(const char *entry)
+{
+        const char *eq = strchr(entry, '='), *value = eq + 1;
+        size_t len = strlen(value);
+        if (!strpbrk(value, "\"'\t") && (len == 0 || !is_blank(value[len - 1])))
+                return strdup(entry);
+        _cleanup_free_ char *quoted = quote_value(value);
+        char *out;
+        if (!quoted || asprintf(&out, "%.*s=%s", (int)(eq - entry), entry, quoted) < 0)
+                return NULL;
+        return out;
+}
+
 /* Whether NAME=VALUE is one tickd can hold, as the variable it is for
  * cron; reports why not at LINE. */
 static bool env_check(struct import_parse *ip, unsigned line, const char *name, const char *value)
@@ -152,8 +185,16 @@ static bool env_check(struct import_parse *ip, unsigned line, const char *name, 
                              name);
                 return false;
         }
-        if (control_char(value)) {
-                IMPORT_ERROR(ip, line, "%s: control character 0x%02x in the value", name, control_char(value));
+        _cleanup_free_ char *entry = NULL, *written = NULL;
+        if (asprintf(&entry, "%s=%s", name, value) < 0 || !(written = environment_value(entry))) {
+                ip->error = -ENOMEM;
+                return false;
+        }
+        /* The longest line it makes; mail_to, timezone and the like are shorter. */
+        size_t longest = strlen(written) + strlen("environment = ");
+        if (longest > INIFILE_MAX_LINE) {
+                IMPORT_ERROR(ip, line, "%s: the value makes a line of %zu bytes, longer than tickd's %d", name, longest,
+                             INIFILE_MAX_LINE);
                 return false;
         }
         if (strcmp(name, "SHELL") == 0 && (value[0] != '/' || strpbrk(value, " \t'\"\\$`;&|<>()*?[]~"))) {
@@ -287,39 +328,6 @@ static char *shell_wrap(const char *shell, const char *command)
                         *p++ = *s;
         }
         strcpy(p, "'");
-        return out;
-}
-
-/* "value" with systemd's escapes, as unquote_value() reads it back. */
-static char *quote_value(const char *v)
-{
-        char *out = malloc(2 * strlen(v) + 3), *p = out;
-        if (!out)
-                return NULL;
-        *p++ = '"';
-        for (; *v; v++) {
-                if (*v == '\n' || *v == '\t' || *v == '"' || *v == '\\') {
-                        *p++ = '\\';
-                        *p++ = *v == '\n' ? 'n' : *v == '\t' ? 't' : *v;
-                } else
-                        *p++ = *v;
-        }
-        strcpy(p, "\"");
-        return out;
-}
-
-/* NAME=VALUE as environment= must be written to give it back: verbatim,
- * unless a quote would start quoting or blanks at the end would be cut. */
-static char *environment_value(const char *entry)
-{
-        const char *eq = strchr(entry, '='), *value = eq + 1;
-        size_t len = strlen(value);
-        if (!strpbrk(value, "\"'\t") && (len == 0 || !is_blank(value[len - 1])))
-                return strdup(entry);
-        _cleanup_free_ char *quoted = quote_value(value);
-        char *out;
-        if (!quoted || asprintf(&out, "%.*s=%s", (int)(eq - entry), entry, quoted) < 0)
-                return NULL;
         return out;
 }
 

@@ -330,13 +330,20 @@ START_TEST(shared_settings_go_to_defaults_and_differing_ones_to_each_job)
 }
 END_TEST
 
-START_TEST(a_command_too_long_for_a_line_is_an_error)
+START_TEST(a_line_too_long_for_tickd_is_an_error)
 {
         char text[8000] = "* * * * * echo ";
         memset(text + strlen(text), 'x', 4100);
         strcat(text, "\n");
         _cleanup_free_ char *err = import_errors(text, false);
         ck_assert_ptr_nonnull(strstr(err, "/etc/cron.d/x:1: error: the command makes a line of"));
+        /* A value of quotes doubles in length when written quoted. */
+        char env[8000] = "MAILTO=";
+        memset(env + strlen(env), '"', 2100);
+        strcat(env, "\n");
+        _cleanup_free_ char *env_err = import_errors(env, false);
+        ck_assert_ptr_nonnull(strstr(env_err, "/etc/cron.d/x:1: error: MAILTO: the value makes a line of 4219 bytes, "
+                                              "longer than tickd's 4096\n"));
 }
 END_TEST
 
@@ -360,7 +367,7 @@ static Suite *cron_import_suite(void)
         tcase_add_test(tc, job_names_come_from_the_file_and_line);
         tcase_add_test(tc, control_characters_in_the_file_name_do_not_reach_the_text);
         tcase_add_test(tc, shared_settings_go_to_defaults_and_differing_ones_to_each_job);
-        tcase_add_test(tc, a_command_too_long_for_a_line_is_an_error);
+        tcase_add_test(tc, a_line_too_long_for_tickd_is_an_error);
         suite_add_tcase(s, tc);
         return s;
 }
