@@ -65,6 +65,45 @@ START_TEST(imported_line_fires_with_its_input_environment_and_shell)
 }
 END_TEST
 
+/* stdin= is the command's: it arrives whole and once (a second reader
+ * finds its end, as with cron's pipe), and the on_failure command of the
+ * same job reads /dev/null. */
+START_TEST(stdin_reaches_the_command_whole_and_not_its_on_failure)
+{
+        char *dir = harness_tmpdir();
+        char job[4096];
+        _cleanup_free_ char *once = harness_cron_in(2);
+        snprintf(job, sizeof(job),
+                 "[s]\nschedule = %s\n"
+                 "command = cat > %s/in; cat > %s/again; exit 3\n"
+                 "on_failure = cat > %s/failure\n"
+                 "stdin = \"first\\nsecond\\n\"\n",
+                 once, dir, dir, dir);
+        struct tickd *t = tickd_start(NULL, NULL);
+        tickd_write_job(t, "s.ini", job);
+        bool failed = tickd_wait_for(t, "event=failed job=s ", 1, 15000);
+        bool handled = failed && tickd_wait_for(t, "on_failure command of s succeeded", 1, 15000);
+        ck_assert_int_eq(WEXITSTATUS(tickd_stop(t, SIGTERM, 15000)), 0);
+        ck_assert_msg(failed && handled, "%s", tickd_log_tail(t));
+        tickd_free(t);
+        char file[4200];
+        snprintf(file, sizeof(file), "%s/in", dir);
+        _cleanup_free_ char *input = read_text(file);
+        ck_assert_ptr_nonnull(input);
+        ck_assert_str_eq(input, "first\nsecond\n");
+        /* read once, like a pipe: the second cat is at the end */
+        snprintf(file, sizeof(file), "%s/again", dir);
+        _cleanup_free_ char *again = read_text(file);
+        ck_assert_ptr_nonnull(again);
+        ck_assert_str_eq(again, "");
+        snprintf(file, sizeof(file), "%s/failure", dir);
+        _cleanup_free_ char *failure = read_text(file);
+        ck_assert_ptr_nonnull(failure);
+        ck_assert_str_eq(failure, "");
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 static Suite *daemon_import_suite(void)
 {
         Suite *s = suite_create("daemon-import");
@@ -72,6 +111,7 @@ static Suite *daemon_import_suite(void)
         tcase_add_leak_fixture(tc);
         tcase_set_timeout(tc, 150);
         tcase_add_test(tc, imported_line_fires_with_its_input_environment_and_shell);
+        tcase_add_test(tc, stdin_reaches_the_command_whole_and_not_its_on_failure);
         suite_add_tcase(s, tc);
         return s;
 }
