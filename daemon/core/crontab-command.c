@@ -64,8 +64,14 @@ bool crontab_command_program(const char *command, char *out, size_t size)
                 }
                 if (strpbrk(word, "'\"\\$`*?[]{}()<>|&;~#"))
                         return false;
-                if (strcmp(word, "exec") == 0 || strcmp(word, "command") == 0)
+                if (strcmp(word, "exec") == 0 || strcmp(word, "command") == 0) {
+                        /* "command -v x" asks whether x exists; "exec -a NAME"
+                         * renames it: no program to look for. */
+                        const char *next = p + strspn(p, " \t");
+                        if (*next == '-')
+                                return false;
                         continue;
+                }
                 if (is_shell_word(word))
                         return false;
                 memcpy(out, word, n + 1);

@@ -45,6 +45,7 @@ enum key_id {
         KEY_SCOPE,
         KEY_MAIL_TO,
         KEY_MAIL_ON,
+        KEY_STDIN,
         _KEY_MAX,
 };
 
@@ -74,6 +75,7 @@ static const struct key_info {
         [KEY_SCOPE] = { .name = "scope" },
         [KEY_MAIL_TO] = { .name = "mail_to" },
         [KEY_MAIL_ON] = { .name = "mail_on" },
+        [KEY_STDIN] = { .name = "stdin", .per_job_only = true },
 };
 
 /* Names people reach for from other schedulers. */
@@ -229,6 +231,7 @@ static void job_release(struct job *job)
         free(job->working_directory);
         free(job->on_failure);
         free(job->mail_to);
+        free(job->stdin_text);
 }
 
 void job_free(struct job *job)
@@ -272,6 +275,7 @@ static struct job *job_from_template(const struct job *template)
         job->name = job->file = job->description = job->schedule_text = job->command = NULL;
         job->user = job->group = job->timezone = job->working_directory = job->on_failure = job->mail_to = NULL;
         job->environment = NULL;
+        job->stdin_text = NULL;
         job->schedule = NULL;
         if (dup_string(&job->user, template->user) < 0 || dup_string(&job->group, template->group) < 0 ||
             dup_string(&job->timezone, template->timezone) < 0 ||
@@ -720,6 +724,26 @@ static void set_mail_on(struct parse *ps, struct job *job, unsigned line, const 
                     s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
 }
 
+/* Quoted as environment= is, so that a value can hold newlines ("a\nb")
+ * and blanks at its ends. */
+static void set_stdin(struct parse *ps, struct job *job, unsigned line, const char *text)
+{
+        _cleanup_free_ char *v = NULL;
+        char err[128] = "";
+        int r = unquote_value(text, &v, err, sizeof(err));
+        if (r == -ENOMEM) {
+                ps->error = r;
+                return;
+        }
+        if (r < 0) {
+                PARSE_ERROR(ps, line, "stdin", "stdin: '%s': %s", text, err);
+                return;
+        }
+        free(job->stdin_text);
+        /* An empty input is what /dev/null gives: nothing to keep. */
+        job->stdin_text = *v ? TAKE_PTR(v) : NULL;
+}
+
 static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
 {
         const char *key = keys[id].name;
@@ -774,6 +798,7 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_NICE: set_nice(ps, job, line, v); return;
         case KEY_MAIL_TO: set_mail_to(ps, job, line, v); return;
         case KEY_MAIL_ON: set_mail_on(ps, job, line, v); return;
+        case KEY_STDIN: set_stdin(ps, job, line, v); return;
         case _KEY_MAX: break;
         }
         assert(!"unreachable");

@@ -56,6 +56,7 @@ struct job {
         bool has_nice;
         int nice;
         char *on_failure; /* NULL = none; run by /bin/sh -c */
+        char *stdin_text; /* the command's standard input; NULL = /dev/null (never empty) */
         bool enabled;
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */

@@ -44,6 +44,9 @@ void job_hash(const struct job *job, char out[static JOB_HASH_LEN])
         h = mix_string(h, 'z', job->timezone);
         h = mix_string(h, 'w', job->working_directory);
         h = mix_string(h, 'f', job->on_failure);
+        /* Only when set: the jobs without one keep the hash they had. */
+        if (job->stdin_text)
+                h = mix_string(h, 'i', job->stdin_text);
         for (char **e = job->environment; e && *e; e++)
                 h = mix_string(h, 'e', *e);
         h = mix_number(h, 't', (int64_t)job->timeout_usec);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -235,11 +236,12 @@ static _Noreturn void job_fail(struct exec_error *error, const char *stage, int 
  * built beforehand. A failure is reported in ERROR, which the runner reads
  * once vfork() returns (the child has exec'd or exited by then). */
 static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred, char **env,
-                               char **direct_argv, int output_fd, int stderr_fd, struct exec_error *error)
+                               char **direct_argv, const int fds[static 3], struct exec_error *error)
 {
         if (setsid() < 0)
                 job_fail(error, "setsid", errno);
-        if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
+        if ((fds[0] >= 0 && dup2(fds[0], STDIN_FILENO) < 0) || dup2(fds[1], STDOUT_FILENO) < 0 ||
+            dup2(fds[2], STDERR_FILENO) < 0)
                 job_fail(error, "stdio", errno);
         /* Only stdin/stdout/stderr reach the job. */
         close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -372,6 +374,7 @@ struct launch {
         char **env;
         char **direct_argv; /* NULL: through the shell */
         struct output *out;
+        int stdin_fd;             /* the job's stdin= text; -1: /dev/null (the runner's own 0) */
         int output_fd, stderr_fd; /* the job's ends of the output pipes */
         struct exec_error *exec_error;
         struct mail_capture *mail; /* NULL: no mail, or mail_error says why not */
@@ -394,6 +397,33 @@ static void launch_mail(const struct runner_request *req, struct launch *l)
                 output_set_tee(l->out, mail_tee, l->mail);
         else
                 l->mail_error = errno;
+/* The job's stdin= text in a memfd, read from its start. Not a pipe: a
+ * pipe holds 64 KiB at most, and the runner would have to write it while
+ * the job reads; a file is complete before the job starts, and reads the
+ * same (EOF at its end). Returns the descriptor or a negative errno. */
+static int stdin_open(const char *text)
+{
+        int fd = memfd_create("tickd-stdin", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t len = strlen(text);
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(fd, text + done, len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        int r = n < 0 ? -errno : -EIO;
+                        close(fd);
+                        return r;
+                }
+                done += (size_t)n;
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
 }
 
 /* Fills L, or reports the stage that failed and exits. */
@@ -414,6 +444,15 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
         if (r < 0)
                 report_setup_failure(req, o, "output", -r);
         launch_mail(req, l);
+}
+
+        /* stdin= belongs to the command; an on_failure command reads /dev/null. */
+        l->stdin_fd = -1;
+        if (req->job->stdin_text && !req->command) {
+                l->stdin_fd = stdin_open(req->job->stdin_text);
+                if (l->stdin_fd < 0)
+                        report_setup_failure(req, o, "stdin", -l->stdin_fd);
+        }
         l->exec_error = calloc(1, sizeof(*l->exec_error));
         if (!l->exec_error)
                 report_setup_failure(req, o, "exec", ENOMEM);
@@ -435,8 +474,11 @@ static pid_t job_spawn(const struct runner_request *req, struct launch *l, struc
                 sigset_t empty;
                 sigemptyset(&empty);
                 sigprocmask(SIG_SETMASK, &empty, NULL);
-                job_exec(req, &l->cred, l->env, l->direct_argv, l->output_fd, l->stderr_fd, l->exec_error);
+                const int fds[3] = { l->stdin_fd, l->output_fd, l->stderr_fd };
+                job_exec(req, &l->cred, l->env, l->direct_argv, fds, l->exec_error);
         }
+        if (l->stdin_fd >= 0)
+                close(l->stdin_fd);
         close(l->output_fd);
         if (l->stderr_fd != l->output_fd)
                 close(l->stderr_fd);

@@ -2,7 +2,8 @@
  *
  * Owns everything between the daemon's fork() and the outcome record:
  * default signal dispositions and an empty mask, only the descriptors it
- * needs (close_range), stdin from /dev/null, the user and group look-up
+ * needs (close_range), stdin from /dev/null (or a memfd holding the job's
+ * stdin= text: the command's only), the user and group look-up
  * (a run's name-service calls happen here, never in the daemon; the
  * daemon's only look-ups are two at start-up, in batch_manager_new()), a
  * second fork for the job in its own session and process group, credentials dropped in the

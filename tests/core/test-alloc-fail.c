@@ -22,7 +22,8 @@
  * Covered: every allocation the loaders make themselves — the crontab
  * loader (crontab.c, inifile.c, diag.c, schedule-parse.c, tz.c's zone
  * loading and cache), the jobs directory (crontab-dir.c), the tickd.conf
- * loader (conf.c) and the schedule parser with zones; fopen and fdopendir
+ * loader (conf.c), the schedule parser with zones and tickctl import's
+ * translation (cron-import.c); fopen and fdopendir
  * fail as wholes. Not covered: allocations made inside shared libraries —
  * libc's own (NSS look-ups' internals, closedir's and fclose's frees) and
  * inih's (libinih is a shared library; its failures are not simulated). */
@@ -36,6 +37,7 @@
 
 #include "core/cleanup.h"
 #include "core/conf.h"
+#include "core/cron-import.h"
 #include "core/crontab.h"
 #include "core/schedule.h"
 #include "core/tz.h"
@@ -561,6 +563,54 @@ START_TEST(schedule_parser_survives_every_failed_allocation)
 }
 END_TEST
 
+/* ---- tickctl import's translation ---- */
+
+/* Every kind of line: environment set and replaced, cron's own variables,
+ * a shell to wrap, '%' input, keywords, and a few errors in the second. */
+static const char cron_file[] = "SHELL=/bin/bash\n"
+                                "PATH=/usr/bin:/bin\n"
+                                "MAILTO=ops@example.org\n"
+                                "CRON_TZ=Europe/Berlin\n"
+                                "RANDOM_DELAY=5\n"
+                                "HOME=/srv\n"
+                                "17 * * * * root cd / && run-parts /etc/cron.hourly\n"
+                                "PATH=/bin\n"
+                                "0 22 * * 1-5 paul mail -s \"It's 10pm\" joe%Joe,%%Where are your kids?%\n"
+                                "@reboot root echo up\n";
+static const char broken_cron_file[] = "61 * * * * root a\n"
+                                       "CRON_TZ=Mars/Olympus\n"
+                                       "@every 5m root b\n"
+                                       "* * * * * root\n";
+
+static int import_cron(const void *input, struct text *t)
+{
+        struct tz_cache *zones = tz_cache_new(NULL);
+        ck_assert_ptr_nonnull(zones);
+        struct cron_import imp = { 0 };
+        struct diagnostics diags = { 0 };
+        char *ini = NULL;
+        injector_start();
+        int r = cron_import_parse("/etc/cron.d/x", input, strlen(input), true, zones, &imp, &diags);
+        if (r == 0)
+                r = cron_import_format(&imp, NULL, &ini);
+        injector_stop();
+        ck_assert_msg(r == 0 || !ini, "a failed import (%d) handed out a text", r);
+        put(t, "r=%d\n%s", r, ini ? ini : "");
+        put_diags(t, &diags);
+        free(ini);
+        cron_import_free(&imp);
+        diag_free(&diags);
+        tz_cache_free(zones);
+        return r;
+}
+
+START_TEST(cron_import_survives_every_failed_allocation)
+{
+        sweep_both("cron import", import_cron, cron_file, 30);
+        sweep_both("broken cron import", import_cron, broken_cron_file, 5);
+}
+END_TEST
+
 static Suite *alloc_fail_suite(void)
 {
         Suite *s = suite_create("alloc-fail");
@@ -574,6 +624,7 @@ static Suite *alloc_fail_suite(void)
         tcase_add_test(tc, conf_loader_survives_every_failed_allocation);
         tcase_add_test(tc, conf_loader_with_errors_survives_every_failed_allocation);
         tcase_add_test(tc, schedule_parser_survives_every_failed_allocation);
+        tcase_add_test(tc, cron_import_survives_every_failed_allocation);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -313,6 +313,25 @@ START_TEST(environment_is_unquoted_as_systemd)
 }
 END_TEST
 
+START_TEST(stdin_is_unquoted_with_its_newlines_and_empty_is_none)
+{
+        struct crontab_file *f = load_ok(JOB "stdin = \"Joe,\\n\\n  Where?\\n\"\n\n"
+                                             "[plain]\nschedule = @daily\ncommand = cat\nstdin = a b\n\n"
+                                             "[empty]\nschedule = @daily\ncommand = cat\nstdin = \"\"\n");
+        ck_assert_str_eq(f->jobs[0]->stdin_text, "Joe,\n\n  Where?\n");
+        ck_assert_str_eq(f->jobs[1]->stdin_text, "a b");
+        ck_assert_ptr_null(f->jobs[2]->stdin_text);
+        crontab_file_free(f);
+}
+END_TEST
+
+START_TEST(stdin_errors_name_the_line_and_it_is_per_job_only)
+{
+        assert_error(JOB "stdin = \"open\n", 4, "stdin: '\"open'");
+        assert_error("[defaults]\nstdin = x\n" JOB, 2, "stdin");
+}
+END_TEST
+
 START_TEST(environment_quote_errors_name_the_line)
 {
         assert_error(JOB "environment = Q=\"x\n", 4, "environment: 'Q=\"x': no closing \"");
@@ -781,6 +800,9 @@ START_TEST(command_program_extraction)
         ck_assert(!crontab_command_program("$PROG", p, sizeof(p)));
         ck_assert(!crontab_command_program("A=\"$x\" y", p, sizeof(p)));
         ck_assert(!crontab_command_program("(subshell)", p, sizeof(p)));
+        /* Debian's /etc/cron.d/sysstat: a test, not a program called "-v" */
+        ck_assert(!crontab_command_program("command -v debian-sa1 > /dev/null && debian-sa1 1 1", p, sizeof(p)));
+        ck_assert(!crontab_command_program("exec -a name prog", p, sizeof(p)));
         ck_assert(!crontab_command_program("", p, sizeof(p)));
 }
 END_TEST
@@ -1847,6 +1869,8 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, value_keeps_equals_signs_and_quotes);
         tcase_add_test(tc, environment_is_unquoted_as_systemd);
         tcase_add_test(tc, environment_quote_errors_name_the_line);
+        tcase_add_test(tc, stdin_is_unquoted_with_its_newlines_and_empty_is_none);
+        tcase_add_test(tc, stdin_errors_name_the_line_and_it_is_per_job_only);
         tcase_add_test(tc, environment_later_setting_replaces);
         tcase_add_test(tc, continuation_lines_join_the_command);
         tcase_add_test(tc, repeated_key_is_not_a_continuation);

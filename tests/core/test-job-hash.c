@@ -49,6 +49,7 @@ START_TEST(what_it_does_changes_the_hash)
                 BASE "timezone = Europe/Berlin\n",
                 BASE "persistent = yes\n",
                 BASE "working_directory = /tmp\n",
+                BASE "stdin = y\n",
                 "[j]\nschedule = @hourly\ncommand = /usr/bin/backup\n", /* scope = host */
         };
         char base[JOB_HASH_LEN], other[JOB_HASH_LEN];
