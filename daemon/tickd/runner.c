@@ -397,6 +397,8 @@ static void launch_mail(const struct runner_request *req, struct launch *l)
                 output_set_tee(l->out, mail_tee, l->mail);
         else
                 l->mail_error = errno;
+}
+
 /* The job's stdin= text in a memfd, read from its start. Not a pipe: a
  * pipe holds 64 KiB at most, and the runner would have to write it while
  * the job reads; a file is complete before the job starts, and reads the
@@ -444,8 +446,6 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
         if (r < 0)
                 report_setup_failure(req, o, "output", -r);
         launch_mail(req, l);
-}
-
         /* stdin= belongs to the command; an on_failure command reads /dev/null. */
         l->stdin_fd = -1;
         if (req->job->stdin_text && !req->command) {
