@@ -72,6 +72,8 @@ static const struct key_info {
         [KEY_SCOPE] = { .name = "scope" },
 };
 
+const char *crontab_key_name(size_t i) { return i < _KEY_MAX ? keys[i].name : NULL; }
+
 /* Names people reach for from other schedulers. */
 static const struct {
         const char *alias;

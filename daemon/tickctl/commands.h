@@ -16,5 +16,6 @@ int ctl_edit(int argc, char **argv);
 int ctl_history(int argc, char **argv);
 int ctl_logs(int argc, char **argv);
 int ctl_fleet(int argc, char **argv);
+int ctl_export(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct ctl_command commands[] = {
         { "history", ctl_history, "list finished runs from the journal" },
         { "logs", ctl_logs, "show a job's own output from the journal" },
         { "fleet", ctl_fleet, "show the fleet's nodes and its jobs' last runs, from etcd" },
+        { "export", ctl_export, "write jobs as systemd timers or Kubernetes CronJobs" },
 };
 
 static void usage(FILE *out)

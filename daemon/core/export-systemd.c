@@ -1,0 +1,298 @@
+/* export-systemd.c — a job as NAME.service + NAME.timer (and
+ * NAME-on-failure.service for on_failure); see export.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cleanup.h"
+#include "core/export-internal.h"
+#include "core/strv.h"
+#include "core/timespan.h"
+
+#define YEAR_SECONDS (366 * INT64_C(86400))
+/* Fires looked at around one DST change; more is a cadence, not a fixed time. */
+#define DST_FIRE_LIMIT 4096
+
+static void cleanup_strv(char ***v) { strv_free(*v); }
+
+/* Ends F (an open_memstream) and returns its text, or NULL (no memory). */
+static char *memstream_finish(FILE *f, char **buf)
+{
+        bool failed = ferror(f) != 0;
+        if (fclose(f) != 0 || failed) {
+                free(*buf);
+                return NULL;
+        }
+        return *buf;
+}
+
+static int refuse_overlap(const struct job *job, struct diagnostics *diags)
+{
+        static const char *const why[] = {
+                [OVERLAP_ALLOW] = "allow: a timer never starts its service while the previous run goes on",
+                [OVERLAP_QUEUE] = "queue: a timer cannot queue a run behind the running one",
+                [OVERLAP_REPLACE] = "replace: a timer cannot stop the running service to start it again",
+        };
+        if (job->overlap == OVERLAP_SKIP)
+                return 0;
+        int r = export_diag(diags, DIAG_ERROR, job, "overlap",
+                            "%s (systemd only does what overlap = skip does; set that to export the job)",
+                            why[job->overlap]);
+        return r < 0 ? r : -EOPNOTSUPP;
+}
+
+/* Whether a run of S in ZONE differs between tickd and systemd around the
+ * DST change at T by D seconds: a fixed time in a spring-forward gap
+ * (tickd runs it when the gap ends, systemd skips it), or a cadence run in
+ * the second pass of a fall-back hour (systemd runs a repeated local time
+ * once). */
+static bool dst_differs(const struct schedule *s, const struct tz *zone, int64_t t, int64_t d)
+{
+        struct schedule_fire f;
+        if (d < 0)
+                return schedule_next_fire(s, zone, t - 1, &f) == 0 && f.at < t - d && f.dst == SCHEDULE_DST_OVERLAP;
+        int64_t after = t - 2 * d - 1;
+        for (int i = 0; i < DST_FIRE_LIMIT; i++) {
+                if (schedule_next_fire(s, zone, after, &f) < 0 || f.at > t)
+                        return false;
+                if (f.at == t && f.dst == SCHEDULE_DST_GAP)
+                        return true;
+                after = f.at;
+        }
+        return false;
+}
+
+/* A warning naming the dates in the year after NOW on which systemd would
+ * run the job at other instants than tickd does. */
+static int warn_dst(const struct job *job, int64_t now, struct diagnostics *diags)
+{
+        const struct tz *zone = export_job_zone(job);
+        if (schedule_kind(job->schedule) != SCHEDULE_CRON && schedule_kind(job->schedule) != SCHEDULE_CALENDAR)
+                return 0;
+        char dates[200] = "";
+        size_t n = 0;
+        int64_t t = now;
+        for (int guard = 0; guard < 64; guard++) {
+                struct tz_span span;
+                tz_span_at(zone, t, &span);
+                if (span.end == INT64_MAX || span.end > now + YEAR_SECONDS)
+                        break;
+                t = span.end;
+                if (!dst_differs(job->schedule, zone, t, (int64_t)span.next_offset - span.offset))
+                        continue;
+                struct tz_civil c;
+                tz_to_civil(zone, t, &c);
+                size_t len = strlen(dates);
+                if (len + 16 < sizeof(dates))
+                        snprintf(dates + len, sizeof(dates) - len, "%s%04" PRId64 "-%02d-%02d", n ? ", " : "", c.year,
+                                 c.month, c.day);
+                n++;
+        }
+        if (!n)
+                return 0;
+        return export_diag(diags, DIAG_WARNING, job, "schedule",
+                           "on %s (DST in %s) systemd runs it differently: it skips a fixed local time that "
+                           "does not exist (tickd runs it when the gap ends) and runs a repeated local time once",
+                           dates, tz_name(zone));
+}
+
+static int put_environment(FILE *f, const char *entry)
+{
+        _cleanup_free_ char *q = export_systemd_quote(entry, false);
+        if (!q)
+                return -ENOMEM;
+        fprintf(f, "Environment=%s\n", q);
+        return 0;
+}
+
+static void put_key(FILE *f, const char *key, const char *value)
+{
+        fprintf(f, "%s=", key);
+        export_put_plain(f, value);
+        fputc('\n', f);
+}
+
+/* What the job's service and its on_failure service share: tickd's runner
+ * environment (TICKD_JOB, the user's home as working directory, umask
+ * 022), the job's settings, its output under its name in the journal. */
+static int put_exec_context(FILE *f, const struct job *job, const char *command)
+{
+        _cleanup_free_ char *exec = export_systemd_quote(command, true);
+        _cleanup_free_ char *name = NULL;
+        if (!exec || asprintf(&name, "TICKD_JOB=%s", job->name) < 0)
+                return -ENOMEM;
+        fprintf(f, "ExecStart=/bin/sh -c %s\n", exec);
+        if (job->user)
+                put_key(f, "User", job->user);
+        if (job->group)
+                put_key(f, "Group", job->group);
+        put_key(f, "WorkingDirectory", job->working_directory ? job->working_directory : "~");
+        if (put_environment(f, name) < 0)
+                return -ENOMEM;
+        for (char **e = job->environment; e && *e; e++)
+                if (put_environment(f, *e) < 0)
+                        return -ENOMEM;
+        fprintf(f, "UMask=%04o\n", job->umask < 0 ? 022 : (unsigned)job->umask);
+        if (job->has_nice)
+                fprintf(f, "Nice=%d\n", job->nice);
+        put_key(f, "SyslogIdentifier", job->name);
+        return 0;
+}
+
+static void put_header(FILE *f, const struct job *job)
+{
+        fputs("# Exported by tickctl export from ", f);
+        export_put_plain(f, job->file ? job->file : "-");
+        fprintf(f, ":%u (job ", job->line);
+        export_put_plain(f, job->name);
+        fputs(")\n", f);
+}
+
+/* The body of a unit file, written by WRITE into a memory stream. */
+static int unit_text(const struct job *job, const void *arg, int (*write)(FILE *, const struct job *, const void *),
+                     char **out)
+{
+        char *buf = NULL;
+        size_t size;
+        FILE *f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        put_header(f, job);
+        int r = write(f, job, arg);
+        if (r < 0) {
+                fclose(f);
+                free(buf);
+                return r;
+        }
+        *out = memstream_finish(f, &buf);
+        return *out ? 0 : -ENOMEM;
+}
+
+static int write_service(FILE *f, const struct job *job, const void *arg)
+{
+        const char *failure_unit = arg;
+        fputs("[Unit]\n", f);
+        if (job->description)
+                put_key(f, "Description", job->description);
+        else {
+                fputs("Description=tickd job ", f);
+                export_put_plain(f, job->name);
+                fputc('\n', f);
+        }
+        if (failure_unit)
+                fprintf(f, "OnFailure=%s\n", failure_unit);
+        fputs("\n[Service]\n", f);
+        int r = put_exec_context(f, job, job->command);
+        if (r < 0)
+                return r;
+        char span[64];
+        if (job->timeout_usec)
+                fprintf(f, "RuntimeMaxSec=%s\n", timespan_format(job->timeout_usec, span, sizeof(span)));
+        /* tickd sends SIGTERM to the job's process group, then SIGKILL after
+         * kill_grace: systemd's stop does the same to the cgroup. */
+        if (job->kill_grace_usec)
+                fprintf(f, "TimeoutStopSec=%s\n", timespan_format(job->kill_grace_usec, span, sizeof(span)));
+        else
+                fputs("KillSignal=SIGKILL\n", f);
+        return 0;
+}
+
+/* on_failure runs with TICKD_EXIT_STATUS, as tickd runs it: systemd gives
+ * an OnFailure= unit the failed one's status as MONITOR_EXIT_STATUS. */
+static int write_failure_service(FILE *f, const struct job *job, const void *arg)
+{
+        (void)arg;
+        fputs("[Unit]\nDescription=on_failure of tickd job ", f);
+        export_put_plain(f, job->name);
+        fputs("\n\n[Service]\nType=oneshot\n", f);
+        _cleanup_free_ char *command = NULL;
+        if (asprintf(&command, "TICKD_EXIT_STATUS=\"$MONITOR_EXIT_STATUS\"; export TICKD_EXIT_STATUS; %s",
+                     job->on_failure) < 0)
+                return -ENOMEM;
+        return put_exec_context(f, job, command);
+}
+
+static int write_timer(FILE *f, const struct job *job, const void *arg)
+{
+        char *const *lines = arg;
+        fputs("[Unit]\nDescription=Timer of tickd job ", f);
+        export_put_plain(f, job->name);
+        fputs("\n\n[Timer]\n", f);
+        if (!lines)
+                fputs("OnBootSec=0\n", f); /* @reboot: once per boot, as tickd's start-up marker */
+        for (char *const *l = lines; l && *l; l++)
+                fprintf(f, "OnCalendar=%s\n", *l);
+        /* systemd's default accuracy is a minute; tickd runs on the second. */
+        fputs("AccuracySec=1s\n", f);
+        if (job->persistent)
+                fputs("Persistent=true\n", f);
+        if (job->random_delay_usec) {
+                char span[64];
+                fprintf(f, "RandomizedDelaySec=%s\n", timespan_format(job->random_delay_usec, span, sizeof(span)));
+        }
+        if (job->enabled)
+                fputs("\n[Install]\nWantedBy=timers.target\n", f);
+        else
+                fputs("\n# The job is disabled (enabled = no): no [Install], so the timer cannot be enabled.\n", f);
+        return 0;
+}
+
+/* The OnCalendar= lines of JOB in its zone (NULL for @reboot). */
+static int calendar_lines(const struct job *job, char ***out, struct diagnostics *diags)
+{
+        *out = NULL;
+        if (schedule_kind(job->schedule) == SCHEDULE_REBOOT)
+                return 0;
+        const char *zone = tz_name(export_job_zone(job));
+        /* A copied zone file has no name systemd could load: local time. */
+        if (strcmp(zone, "localtime") == 0)
+                zone = NULL;
+        char err[256] = "";
+        int r = schedule_to_calendar(job->schedule, zone, out, err, sizeof(err));
+        if (r == -EOPNOTSUPP && export_diag(diags, DIAG_ERROR, job, "schedule", "%s", err) < 0)
+                return -ENOMEM;
+        return r;
+}
+
+static int add_unit(struct export_files *out, const struct job *job, const char *unit, const char *suffix,
+                    const void *arg, int (*write)(FILE *, const struct job *, const void *))
+{
+        _cleanup_free_ char *name = NULL;
+        char *text = NULL;
+        if (asprintf(&name, "%s%s", unit, suffix) < 0)
+                return -ENOMEM;
+        int r = unit_text(job, arg, write, &text);
+        return r < 0 ? r : export_files_add(out, name, text);
+}
+
+int export_systemd(const struct job *job, const struct export_options *options, struct export_files *out,
+                   struct diagnostics *diags)
+{
+        int refused = refuse_overlap(job, diags);
+        if (refused == -ENOMEM)
+                return refused;
+        __attribute__((cleanup(cleanup_strv))) char **lines = NULL;
+        int r = calendar_lines(job, &lines, diags);
+        if (r < 0 && r != -EOPNOTSUPP)
+                return r;
+        if (r < 0 || refused < 0)
+                return -EOPNOTSUPP;
+        if (warn_dst(job, options->now, diags) < 0)
+                return -ENOMEM;
+        if (job->scope == JOB_SCOPE_FLEET &&
+            export_diag(diags, DIAG_WARNING, job, "scope",
+                        "fleet: a timer runs on every host that has it; install the units on one host only") < 0)
+                return -ENOMEM;
+        _cleanup_free_ char *unit = export_unit_name(job->name);
+        _cleanup_free_ char *failure_unit = NULL;
+        if (!unit || (job->on_failure && asprintf(&failure_unit, "%s-on-failure.service", unit) < 0))
+                return -ENOMEM;
+        if ((r = add_unit(out, job, unit, ".service", failure_unit, write_service)) < 0 ||
+            (r = add_unit(out, job, unit, ".timer", lines, write_timer)) < 0)
+                return r;
+        if (job->on_failure && (r = add_unit(out, job, unit, "-on-failure.service", NULL, write_failure_service)) < 0)
+                return r;
+        return 0;
+}

@@ -1,0 +1,239 @@
+/* export.c — the key mapping table, what both formats share, and the
+ * systemd units; see export.h. Kubernetes is in export-kubernetes.c. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cleanup.h"
+#include "core/export-internal.h"
+#include "core/strv.h"
+#include "core/timespan.h"
+
+static bool set_user(const struct job *j) { return j->user != NULL; }
+static bool set_group(const struct job *j) { return j->group != NULL; }
+static bool set_random_delay(const struct job *j) { return j->random_delay_usec != 0; }
+static bool set_nice(const struct job *j) { return j->has_nice; }
+static bool set_on_failure(const struct job *j) { return j->on_failure != NULL; }
+
+/* One row per crontab key. A NULL target with IS_SET true: the job is
+ * refused (REFUSE) or exported with WHY as a warning. Keys whose meaning
+ * depends on their value (schedule, overlap, scope) have a target and are
+ * judged in the format's own code. */
+static const struct key_rule {
+        const char *key;
+        const char *target[2]; /* [EXPORT_SYSTEMD], [EXPORT_KUBERNETES] */
+        bool (*is_set)(const struct job *);
+        bool refuse[2];
+        const char *why[2];
+} rules[] = {
+        { .key = "schedule", .target = { "OnCalendar= (two for a day-of-month OR weekday rule)", "spec.schedule" } },
+        { .key = "command", .target = { "ExecStart=/bin/sh -c", "the container's command: /bin/sh -c" } },
+        { .key = "description", .target = { "Description=", "metadata.annotations tickd/description" } },
+        { "user",
+          { "User=", NULL },
+          set_user,
+          { false, false },
+          { NULL, "a container runs as its image's user: set securityContext.runAsUser (a number) yourself" } },
+        { "group",
+          { "Group=", NULL },
+          set_group,
+          { false, false },
+          { NULL, "a container runs as its image's group: set securityContext.runAsGroup (a number) yourself" } },
+        { .key = "timezone", .target = { "OnCalendar='s trailing zone", "spec.timeZone" } },
+        { .key = "timeout", .target = { "RuntimeMaxSec=", "activeDeadlineSeconds" } },
+        { .key = "kill_grace", .target = { "TimeoutStopSec=", "terminationGracePeriodSeconds" } },
+        { .key = "overlap",
+          .target = { "skip only (a timer never starts its service while it runs)", "spec.concurrencyPolicy" } },
+        { "random_delay",
+          { "RandomizedDelaySec=", NULL },
+          set_random_delay,
+          { false, false },
+          { NULL, "Kubernetes has no random delay: runs start on time" } },
+        { .key = "persistent", .target = { "Persistent=", "spec.startingDeadlineSeconds" } },
+        { .key = "environment", .target = { "Environment=", "the container's env" } },
+        { .key = "working_directory",
+          .target = { "WorkingDirectory= (~ when not set)", "the container's workingDir" } },
+        { .key = "umask", .target = { "UMask=", "'umask' before the command" } },
+        { "nice",
+          { "Nice=", NULL },
+          set_nice,
+          { false, false },
+          { NULL, "Kubernetes has no nice value: the job runs at the container's" } },
+        { "on_failure",
+          { "OnFailure= NAME-on-failure.service", NULL },
+          set_on_failure,
+          { false, true },
+          { NULL, "a CronJob has no command to run when a run fails" } },
+        { .key = "enabled", .target = { "no [Install] in the timer (it cannot be enabled)", "spec.suspend" } },
+        { .key = "scope",
+          .target = { "none: each host that installs the units runs them", "one run per instant in the cluster" } },
+};
+
+const char *export_key_target(const char *key, enum export_format format, bool *known)
+{
+        for (size_t i = 0; i < ELEMENTSOF(rules); i++)
+                if (strcmp(rules[i].key, key) == 0) {
+                        *known = true;
+                        return rules[i].target[format];
+                }
+        *known = false;
+        return NULL;
+}
+
+static unsigned job_line(const struct job *job, const char *key)
+{
+        if (strcmp(key, "schedule") == 0 && job->schedule_line)
+                return job->schedule_line;
+        return job->line;
+}
+
+int export_diag(struct diagnostics *d, enum diag_severity severity, const struct job *job, const char *key,
+                const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *message = NULL;
+        int n = vasprintf(&message, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        return diag_add_key(d, severity, job->file, job_line(job, key), key, "job '%s': %s%s%s", job->name,
+                            key ? key : "", key ? ": " : "", message);
+}
+
+int export_check_rules(const struct job *job, enum export_format format, struct diagnostics *diags, bool *refused)
+{
+        for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+                const struct key_rule *r = &rules[i];
+                if (r->target[format] || !r->is_set || !r->is_set(job))
+                        continue;
+                enum diag_severity sev = r->refuse[format] ? DIAG_ERROR : DIAG_WARNING;
+                if (export_diag(diags, sev, job, r->key, "%s%s", r->why[format],
+                                r->refuse[format] ? "" : " (exported without it)") < 0)
+                        return -ENOMEM;
+                if (r->refuse[format])
+                        *refused = true;
+        }
+        return 0;
+}
+
+int export_files_add(struct export_files *out, const char *name, char *text)
+{
+        struct export_file *items = realloc(out->items, (out->count + 1) * sizeof(*items));
+        char *copy = strdup(name);
+        if (!items || !copy) {
+                if (items)
+                        out->items = items;
+                free(copy);
+                free(text);
+                return -ENOMEM;
+        }
+        out->items = items;
+        items[out->count++] = (struct export_file){ copy, text };
+        return 0;
+}
+
+void export_files_free(struct export_files *files)
+{
+        for (size_t i = 0; i < files->count; i++)
+                free(files->items[i].name), free(files->items[i].text);
+        free(files->items);
+        *files = (struct export_files){ 0 };
+}
+
+const struct tz *export_job_zone(const struct job *job)
+{
+        return schedule_zone(job->schedule) ? schedule_zone(job->schedule) : job->zone;
+}
+
+int export_job(const struct job *job, const struct export_options *options, struct export_files *out,
+               struct diagnostics *diags)
+{
+        bool refused = false;
+        int r = export_check_rules(job, options->format, diags, &refused);
+        if (r < 0)
+                return r;
+        /* The format's own judgement runs even when a rule refused the job,
+         * so that one run reports every reason. */
+        struct export_files files = { 0 };
+        r = options->format == EXPORT_SYSTEMD ? export_systemd(job, options, &files, diags)
+                                              : export_kubernetes(job, options, &files, diags);
+        if (r >= 0 && refused)
+                r = -EOPNOTSUPP;
+        if (r < 0) {
+                export_files_free(&files);
+                return r;
+        }
+        for (size_t i = 0; i < files.count; i++) {
+                if (export_files_add(out, files.items[i].name, files.items[i].text) < 0) {
+                        files.items[i].text = NULL;
+                        export_files_free(&files);
+                        return -ENOMEM;
+                }
+                files.items[i].text = NULL;
+        }
+        export_files_free(&files);
+        return 0;
+}
+
+char *export_unit_name(const char *name)
+{
+        size_t len = strlen(name);
+        char *out = malloc(len * 4 + 1), *p = out;
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)name[i];
+                bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+                             c == '_' || c == '-' || (c == '.' && i > 0);
+                if (plain)
+                        *p++ = (char)c;
+                else
+                        p += sprintf(p, "\\x%02x", c);
+        }
+        *p = '\0';
+        return out;
+}
+
+char *export_systemd_quote(const char *string, bool no_expand)
+{
+        size_t len = strlen(string);
+        char *out = malloc(len * 4 + 3), *p = out;
+        if (!out)
+                return NULL;
+        *p++ = '"';
+        for (const unsigned char *s = (const unsigned char *)string; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        *p++ = '\\', *p++ = (char)*s;
+                else if (*s == '\n')
+                        *p++ = '\\', *p++ = 'n';
+                else if (*s == '\t')
+                        *p++ = '\\', *p++ = 't';
+                else if (*s < 0x20 || *s == 0x7f)
+                        p += sprintf(p, "\\x%02x", *s);
+                else if (*s == '%' || (*s == '$' && no_expand))
+                        *p++ = (char)*s, *p++ = (char)*s;
+                else
+                        *p++ = (char)*s;
+        }
+        *p++ = '"';
+        *p = '\0';
+        return out;
+}
+
+/* A free-text value (Description=): one line, '%' doubled. */
+void export_put_plain(FILE *f, const char *s)
+{
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c < 0x20 || c == 0x7f)
+                        fputc(' ', f);
+                else if (c == '%')
+                        fputs("%%", f);
+                else
+                        fputc(c, f);
+        }
+}
