@@ -235,7 +235,9 @@ static int write_timer(FILE *f, const struct job *job, const void *arg)
         if (job->enabled)
                 fputs("\n[Install]\nWantedBy=timers.target\n", f);
         else
-                fputs("\n# The job is disabled (enabled = no): no [Install], so the timer cannot be enabled.\n", f);
+                fputs("\n# The job is disabled (enabled = no): without an install section this timer cannot be "
+                      "enabled.\n",
+                      f);
         return 0;
 }
 

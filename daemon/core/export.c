@@ -85,7 +85,7 @@ const char *export_key_target(const char *key, enum export_format format, bool *
 
 static unsigned job_line(const struct job *job, const char *key)
 {
-        if (strcmp(key, "schedule") == 0 && job->schedule_line)
+        if (key && strcmp(key, "schedule") == 0 && job->schedule_line)
                 return job->schedule_line;
         return job->line;
 }
