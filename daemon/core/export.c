@@ -122,17 +122,17 @@ int export_check_rules(const struct job *job, enum export_format format, struct 
 
 int export_files_add(struct export_files *out, const char *name, char *text)
 {
-        struct export_file *items = realloc(out->items, (out->count + 1) * sizeof(*items));
         char *copy = strdup(name);
-        if (!items || !copy) {
-                if (items)
-                        out->items = items;
+        struct export_file *items = copy ? realloc(out->items, (out->count + 1) * sizeof(*items)) : NULL;
+        if (!items) {
                 free(copy);
                 free(text);
                 return -ENOMEM;
         }
         out->items = items;
-        items[out->count++] = (struct export_file){ copy, text };
+        out->items[out->count].name = copy;
+        out->items[out->count].text = text;
+        out->count++;
         return 0;
 }
 

@@ -258,7 +258,7 @@ START_TEST(calendar_matches_tickctl_next)
          * today: a zone with DST has such a day every year) */
         if (c->tickd_only > 0)
                 ck_assert_msg(strstr(err, "DST"), "%s: no DST warning: '%s'", c->expr, err);
-        char *lines[4];
+        char *lines[4] = { NULL };
         size_t n_lines = 0;
         for (char *p = units; (p = strstr(p, "\nOnCalendar=")); p++) {
                 ck_assert_uint_lt(n_lines, ELEMENTSOF(lines));
