@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "core/export.h"
+#include "core/strbuf.h"
 
 /* A diagnostic "job 'NAME': KEY: MESSAGE" at the line of KEY (schedule=)
  * or of the job's section. Returns 0 or -ENOMEM. */
@@ -19,7 +20,7 @@ int export_check_rules(const struct job *job, enum export_format format, struct 
 int export_files_add(struct export_files *out, const char *name, char *text);
 /* The zone the job's schedule is evaluated in. */
 const struct tz *export_job_zone(const struct job *job);
-void export_put_plain(FILE *f, const char *s);
+void export_put_plain(struct strbuf *f, const char *s);
 
 /* Each format's part: -EOPNOTSUPP with errors in DIAGS when it refuses. */
 int export_systemd(const struct job *job, const struct export_options *options, struct export_files *out,

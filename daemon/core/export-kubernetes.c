@@ -9,6 +9,7 @@
 
 #include "core/cleanup.h"
 #include "core/export-internal.h"
+#include "core/strbuf.h"
 #include "core/timespan.h"
 
 /* CronJob names: a DNS label of at most 52 characters (Kubernetes adds 11
@@ -137,22 +138,22 @@ static int64_t seconds_up(uint64_t usec) { return (int64_t)((usec + USEC_PER_SEC
 
 /* Writes "KEY: QUOTED" at INDENT ("- QUOTED" for KEY "-"); -EILSEQ for
  * VALUE that is not UTF-8. */
-static int put_string(FILE *f, int indent, const char *key, const char *value)
+static int put_string(struct strbuf *f, int indent, const char *key, const char *value)
 {
         int error = 0;
         _cleanup_free_ char *q = export_yaml_quote(value, &error);
         if (!q)
                 return error;
         if (strcmp(key, "-") == 0)
-                fprintf(f, "%*s- %s\n", indent, "", q);
+                strbuf_printf(f, "%*s- %s\n", indent, "", q);
         else
-                fprintf(f, "%*s%s: %s\n", indent, "", key, q);
+                strbuf_printf(f, "%*s%s: %s\n", indent, "", key, q);
         return 0;
 }
 
-static int put_env(FILE *f, const struct job *job)
+static int put_env(struct strbuf *f, const struct job *job)
 {
-        fputs("            env:\n", f);
+        strbuf_puts(f, "            env:\n");
         int r = 0;
         _cleanup_free_ char *job_env = NULL;
         if (asprintf(&job_env, "TICKD_JOB=%s", job->name) < 0)
@@ -171,18 +172,18 @@ static int put_env(FILE *f, const struct job *job)
         return r;
 }
 
-static int put_container(FILE *f, const struct job *job, const struct export_options *options)
+static int put_container(struct strbuf *f, const struct job *job, const struct export_options *options)
 {
         _cleanup_free_ char *command = NULL;
         int r = job->umask >= 0 ? asprintf(&command, "umask %04o; %s", (unsigned)job->umask, job->command)
                                 : asprintf(&command, "%s", job->command);
         if (r < 0)
                 return -ENOMEM;
-        fputs("          containers:\n", f);
+        strbuf_puts(f, "          containers:\n");
         if ((r = put_string(f, 10, "- name", "job")) < 0 ||
             (r = put_string(f, 12, "image", options->image ? options->image : EXPORT_DEFAULT_IMAGE)) < 0)
                 return r;
-        fputs("            command:\n", f);
+        strbuf_puts(f, "            command:\n");
         if ((r = put_string(f, 12, "-", "/bin/sh")) < 0 || (r = put_string(f, 12, "-", "-c")) < 0 ||
             (r = put_string(f, 12, "-", command)) < 0)
                 return r;
@@ -215,45 +216,45 @@ static int kube_schedule(const struct job *job, char **cron, const char **zone, 
         return 0;
 }
 
-static int write_spec(FILE *f, const struct job *job, const struct export_options *options, const char *cron,
+static int write_spec(struct strbuf *f, const struct job *job, const struct export_options *options, const char *cron,
                       const char *zone)
 {
         static const char *const policy[] = {
                 [OVERLAP_SKIP] = "Forbid", [OVERLAP_ALLOW] = "Allow", [OVERLAP_REPLACE] = "Replace"
         };
         int r;
-        fputs("spec:\n", f);
+        strbuf_puts(f, "spec:\n");
         if ((r = put_string(f, 2, "schedule", cron)) < 0)
                 return r;
         if (strcmp(zone, "localtime") != 0 && (r = put_string(f, 2, "timeZone", zone)) < 0)
                 return r;
-        fprintf(f, "  concurrencyPolicy: \"%s\"\n", policy[job->overlap]);
+        strbuf_printf(f, "  concurrencyPolicy: \"%s\"\n", policy[job->overlap]);
         if (job->persistent) {
                 int64_t deadline = shortest_interval(job, options->now);
                 if (deadline > 0)
-                        fprintf(f, "  startingDeadlineSeconds: %" PRId64 "\n", deadline);
+                        strbuf_printf(f, "  startingDeadlineSeconds: %" PRId64 "\n", deadline);
         }
-        fprintf(f, "  suspend: %s\n", job->enabled ? "false" : "true");
-        fputs("  jobTemplate:\n    spec:\n", f);
+        strbuf_printf(f, "  suspend: %s\n", job->enabled ? "false" : "true");
+        strbuf_puts(f, "  jobTemplate:\n    spec:\n");
         /* tickd never retries a failed run */
-        fputs("      backoffLimit: 0\n", f);
+        strbuf_puts(f, "      backoffLimit: 0\n");
         if (job->timeout_usec)
-                fprintf(f, "      activeDeadlineSeconds: %" PRId64 "\n", seconds_up(job->timeout_usec));
-        fputs("      template:\n        spec:\n          restartPolicy: \"Never\"\n", f);
-        fprintf(f, "          terminationGracePeriodSeconds: %" PRId64 "\n", seconds_up(job->kill_grace_usec));
+                strbuf_printf(f, "      activeDeadlineSeconds: %" PRId64 "\n", seconds_up(job->timeout_usec));
+        strbuf_puts(f, "      template:\n        spec:\n          restartPolicy: \"Never\"\n");
+        strbuf_printf(f, "          terminationGracePeriodSeconds: %" PRId64 "\n", seconds_up(job->kill_grace_usec));
         return put_container(f, job, options);
 }
 
-static int write_manifest(FILE *f, const struct job *job, const struct export_options *options, const char *name,
-                          const char *cron, const char *zone)
+static int write_manifest(struct strbuf *f, const struct job *job, const struct export_options *options,
+                          const char *name, const char *cron, const char *zone)
 {
         int r;
-        fputs("---\n# Exported by tickctl export from ", f);
+        strbuf_puts(f, "---\n# Exported by tickctl export from ");
         export_put_plain(f, job->file ? job->file : "-");
-        fprintf(f, ":%u\napiVersion: \"batch/v1\"\nkind: \"CronJob\"\nmetadata:\n", job->line);
+        strbuf_printf(f, ":%u\napiVersion: \"batch/v1\"\nkind: \"CronJob\"\nmetadata:\n", job->line);
         if ((r = put_string(f, 2, "name", name)) < 0)
                 return r;
-        fputs("  annotations:\n", f);
+        strbuf_puts(f, "  annotations:\n");
         if ((r = put_string(f, 4, "tickd/job", job->name)) < 0)
                 return r;
         if (job->description && (r = put_string(f, 4, "tickd/description", job->description)) < 0)
@@ -283,19 +284,14 @@ int export_kubernetes(const struct job *job, const struct export_options *option
         if (r < 0 || refused < 0)
                 return -EOPNOTSUPP;
 
-        char *buf = NULL;
-        size_t size;
-        FILE *f = open_memstream(&buf, &size);
-        if (!f)
+        struct strbuf b = { 0 };
+        r = write_manifest(&b, job, options, name, cron, zone);
+        char *buf = r < 0 ? NULL : strbuf_take(&b);
+        strbuf_free(&b);
+        if (r == -EILSEQ)
+                return refuse(job, diags, NULL, "a value is not UTF-8, which YAML cannot hold");
+        if (!buf)
                 return -ENOMEM;
-        r = write_manifest(f, job, options, name, cron, zone);
-        bool failed = ferror(f) != 0;
-        if (fclose(f) != 0 || failed || r < 0) {
-                free(buf);
-                if (r == -EILSEQ)
-                        return refuse(job, diags, NULL, "a value is not UTF-8, which YAML cannot hold");
-                return -ENOMEM;
-        }
         _cleanup_free_ char *file = NULL;
         if (asprintf(&file, "%s.yaml", name) < 0) {
                 free(buf);

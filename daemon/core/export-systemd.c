@@ -8,6 +8,7 @@
 
 #include "core/cleanup.h"
 #include "core/export-internal.h"
+#include "core/strbuf.h"
 #include "core/strv.h"
 #include "core/timespan.h"
 
@@ -16,17 +17,6 @@
 #define DST_FIRE_LIMIT 4096
 
 static void cleanup_strv(char ***v) { strv_free(*v); }
-
-/* Ends F (an open_memstream) and returns its text, or NULL (no memory). */
-static char *memstream_finish(FILE *f, char **buf)
-{
-        bool failed = ferror(f) != 0;
-        if (fclose(f) != 0 || failed) {
-                free(*buf);
-                return NULL;
-        }
-        return *buf;
-}
 
 static int refuse_overlap(const struct job *job, struct diagnostics *diags)
 {
@@ -98,32 +88,32 @@ static int warn_dst(const struct job *job, int64_t now, struct diagnostics *diag
                            dates, tz_name(zone));
 }
 
-static int put_environment(FILE *f, const char *entry)
+static int put_environment(struct strbuf *f, const char *entry)
 {
         _cleanup_free_ char *q = export_systemd_quote(entry, false);
         if (!q)
                 return -ENOMEM;
-        fprintf(f, "Environment=%s\n", q);
+        strbuf_printf(f, "Environment=%s\n", q);
         return 0;
 }
 
-static void put_key(FILE *f, const char *key, const char *value)
+static void put_key(struct strbuf *f, const char *key, const char *value)
 {
-        fprintf(f, "%s=", key);
+        strbuf_printf(f, "%s=", key);
         export_put_plain(f, value);
-        fputc('\n', f);
+        strbuf_putc(f, '\n');
 }
 
 /* What the job's service and its on_failure service share: tickd's runner
  * environment (TICKD_JOB, the user's home as working directory, umask
  * 022), the job's settings, its output under its name in the journal. */
-static int put_exec_context(FILE *f, const struct job *job, const char *command)
+static int put_exec_context(struct strbuf *f, const struct job *job, const char *command)
 {
         _cleanup_free_ char *exec = export_systemd_quote(command, true);
         _cleanup_free_ char *name = NULL;
         if (!exec || asprintf(&name, "TICKD_JOB=%s", job->name) < 0)
                 return -ENOMEM;
-        fprintf(f, "ExecStart=/bin/sh -c %s\n", exec);
+        strbuf_printf(f, "ExecStart=/bin/sh -c %s\n", exec);
         if (job->user)
                 put_key(f, "User", job->user);
         if (job->group)
@@ -134,79 +124,74 @@ static int put_exec_context(FILE *f, const struct job *job, const char *command)
         for (char **e = job->environment; e && *e; e++)
                 if (put_environment(f, *e) < 0)
                         return -ENOMEM;
-        fprintf(f, "UMask=%04o\n", job->umask < 0 ? 022 : (unsigned)job->umask);
+        strbuf_printf(f, "UMask=%04o\n", job->umask < 0 ? 022 : (unsigned)job->umask);
         if (job->has_nice)
-                fprintf(f, "Nice=%d\n", job->nice);
+                strbuf_printf(f, "Nice=%d\n", job->nice);
         put_key(f, "SyslogIdentifier", job->name);
         return 0;
 }
 
-static void put_header(FILE *f, const struct job *job)
+static void put_header(struct strbuf *f, const struct job *job)
 {
-        fputs("# Exported by tickctl export from ", f);
+        strbuf_puts(f, "# Exported by tickctl export from ");
         export_put_plain(f, job->file ? job->file : "-");
-        fprintf(f, ":%u (job ", job->line);
+        strbuf_printf(f, ":%u (job ", job->line);
         export_put_plain(f, job->name);
-        fputs(")\n", f);
+        strbuf_puts(f, ")\n");
 }
 
-/* The body of a unit file, written by WRITE into a memory stream. */
-static int unit_text(const struct job *job, const void *arg, int (*write)(FILE *, const struct job *, const void *),
-                     char **out)
+/* The text of a unit file: the header, then what WRITE adds. */
+static int unit_text(const struct job *job, const void *arg,
+                     int (*write)(struct strbuf *, const struct job *, const void *), char **out)
 {
-        char *buf = NULL;
-        size_t size;
-        FILE *f = open_memstream(&buf, &size);
-        if (!f)
-                return -ENOMEM;
-        put_header(f, job);
-        int r = write(f, job, arg);
+        struct strbuf b = { 0 };
+        put_header(&b, job);
+        int r = write(&b, job, arg);
         if (r < 0) {
-                fclose(f);
-                free(buf);
+                strbuf_free(&b);
                 return r;
         }
-        *out = memstream_finish(f, &buf);
+        *out = strbuf_take(&b);
         return *out ? 0 : -ENOMEM;
 }
 
-static int write_service(FILE *f, const struct job *job, const void *arg)
+static int write_service(struct strbuf *f, const struct job *job, const void *arg)
 {
         const char *failure_unit = arg;
-        fputs("[Unit]\n", f);
+        strbuf_puts(f, "[Unit]\n");
         if (job->description)
                 put_key(f, "Description", job->description);
         else {
-                fputs("Description=tickd job ", f);
+                strbuf_puts(f, "Description=tickd job ");
                 export_put_plain(f, job->name);
-                fputc('\n', f);
+                strbuf_putc(f, '\n');
         }
         if (failure_unit)
-                fprintf(f, "OnFailure=%s\n", failure_unit);
-        fputs("\n[Service]\n", f);
+                strbuf_printf(f, "OnFailure=%s\n", failure_unit);
+        strbuf_puts(f, "\n[Service]\n");
         int r = put_exec_context(f, job, job->command);
         if (r < 0)
                 return r;
         char span[64];
         if (job->timeout_usec)
-                fprintf(f, "RuntimeMaxSec=%s\n", timespan_format(job->timeout_usec, span, sizeof(span)));
+                strbuf_printf(f, "RuntimeMaxSec=%s\n", timespan_format(job->timeout_usec, span, sizeof(span)));
         /* tickd sends SIGTERM to the job's process group, then SIGKILL after
          * kill_grace: systemd's stop does the same to the cgroup. */
         if (job->kill_grace_usec)
-                fprintf(f, "TimeoutStopSec=%s\n", timespan_format(job->kill_grace_usec, span, sizeof(span)));
+                strbuf_printf(f, "TimeoutStopSec=%s\n", timespan_format(job->kill_grace_usec, span, sizeof(span)));
         else
-                fputs("KillSignal=SIGKILL\n", f);
+                strbuf_puts(f, "KillSignal=SIGKILL\n");
         return 0;
 }
 
 /* on_failure runs with TICKD_EXIT_STATUS, as tickd runs it: systemd gives
  * an OnFailure= unit the failed one's status as MONITOR_EXIT_STATUS. */
-static int write_failure_service(FILE *f, const struct job *job, const void *arg)
+static int write_failure_service(struct strbuf *f, const struct job *job, const void *arg)
 {
         (void)arg;
-        fputs("[Unit]\nDescription=on_failure of tickd job ", f);
+        strbuf_puts(f, "[Unit]\nDescription=on_failure of tickd job ");
         export_put_plain(f, job->name);
-        fputs("\n\n[Service]\nType=oneshot\n", f);
+        strbuf_puts(f, "\n\n[Service]\nType=oneshot\n");
         _cleanup_free_ char *command = NULL;
         if (asprintf(&command, "TICKD_EXIT_STATUS=\"$MONITOR_EXIT_STATUS\"; export TICKD_EXIT_STATUS; %s",
                      job->on_failure) < 0)
@@ -214,30 +199,30 @@ static int write_failure_service(FILE *f, const struct job *job, const void *arg
         return put_exec_context(f, job, command);
 }
 
-static int write_timer(FILE *f, const struct job *job, const void *arg)
+static int write_timer(struct strbuf *f, const struct job *job, const void *arg)
 {
         char *const *lines = arg;
-        fputs("[Unit]\nDescription=Timer of tickd job ", f);
+        strbuf_puts(f, "[Unit]\nDescription=Timer of tickd job ");
         export_put_plain(f, job->name);
-        fputs("\n\n[Timer]\n", f);
+        strbuf_puts(f, "\n\n[Timer]\n");
         if (!lines)
-                fputs("OnBootSec=0\n", f); /* @reboot: once per boot, as tickd's start-up marker */
+                strbuf_puts(f, "OnBootSec=0\n"); /* @reboot: once per boot, as tickd's start-up marker */
         for (char *const *l = lines; l && *l; l++)
-                fprintf(f, "OnCalendar=%s\n", *l);
+                strbuf_printf(f, "OnCalendar=%s\n", *l);
         /* systemd's default accuracy is a minute; tickd runs on the second. */
-        fputs("AccuracySec=1s\n", f);
+        strbuf_puts(f, "AccuracySec=1s\n");
         if (job->persistent)
-                fputs("Persistent=true\n", f);
+                strbuf_puts(f, "Persistent=true\n");
         if (job->random_delay_usec) {
                 char span[64];
-                fprintf(f, "RandomizedDelaySec=%s\n", timespan_format(job->random_delay_usec, span, sizeof(span)));
+                strbuf_printf(f, "RandomizedDelaySec=%s\n",
+                              timespan_format(job->random_delay_usec, span, sizeof(span)));
         }
         if (job->enabled)
-                fputs("\n[Install]\nWantedBy=timers.target\n", f);
+                strbuf_puts(f, "\n[Install]\nWantedBy=timers.target\n");
         else
-                fputs("\n# The job is disabled (enabled = no): without an install section this timer cannot be "
-                      "enabled.\n",
-                      f);
+                strbuf_puts(f, "\n# The job is disabled (enabled = no): without an install section this timer cannot "
+                               "be enabled.\n");
         return 0;
 }
 
@@ -259,7 +244,7 @@ static int calendar_lines(const struct job *job, char ***out, struct diagnostics
 }
 
 static int add_unit(struct export_files *out, const struct job *job, const char *unit, const char *suffix,
-                    const void *arg, int (*write)(FILE *, const struct job *, const void *))
+                    const void *arg, int (*write)(struct strbuf *, const struct job *, const void *))
 {
         _cleanup_free_ char *name = NULL;
         char *text = NULL;

@@ -9,6 +9,7 @@
 
 #include "core/cleanup.h"
 #include "core/export-internal.h"
+#include "core/strbuf.h"
 #include "core/strv.h"
 #include "core/timespan.h"
 
@@ -167,15 +168,17 @@ int export_job(const struct job *job, const struct export_options *options, stru
                 export_files_free(&files);
                 return r;
         }
-        for (size_t i = 0; i < files.count; i++) {
-                if (export_files_add(out, files.items[i].name, files.items[i].text) < 0) {
-                        files.items[i].text = NULL;
-                        export_files_free(&files);
-                        return -ENOMEM;
-                }
-                files.items[i].text = NULL;
+        /* all of the job's files or none: one realloc, then moves only */
+        struct export_file *items =
+                files.count ? realloc(out->items, (out->count + files.count) * sizeof(*items)) : out->items;
+        if (!items && files.count) {
+                export_files_free(&files);
+                return -ENOMEM;
         }
-        export_files_free(&files);
+        out->items = items;
+        for (size_t i = 0; i < files.count; i++)
+                out->items[out->count++] = files.items[i];
+        free(files.items);
         return 0;
 }
 
@@ -225,15 +228,15 @@ char *export_systemd_quote(const char *string, bool no_expand)
 }
 
 /* A free-text value (Description=): one line, '%' doubled. */
-void export_put_plain(FILE *f, const char *s)
+void export_put_plain(struct strbuf *f, const char *s)
 {
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
                 if (c < 0x20 || c == 0x7f)
-                        fputc(' ', f);
+                        strbuf_putc(f, ' ');
                 else if (c == '%')
-                        fputs("%%", f);
+                        strbuf_puts(f, "%%");
                 else
-                        fputc(c, f);
+                        strbuf_putc(f, c);
         }
 }

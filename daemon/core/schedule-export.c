@@ -7,44 +7,14 @@
 #include "core/schedule-internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "core/strv.h"
 
 #define DAY 86400
-
-/* A growing string; OOM is remembered and reported once at the end. */
-struct text {
-        char *s;
-        size_t len, cap;
-        bool oom;
-};
-
-__attribute__((format(printf, 2, 3))) static void text_add(struct text *t, const char *fmt, ...)
-{
-        if (t->oom)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
-        if (n < 0 || t->len + (size_t)n + 1 > t->cap) {
-                size_t cap = (t->len + (size_t)(n < 0 ? 0 : n) + 1) * 2;
-                char *s = n < 0 ? NULL : realloc(t->s, cap);
-                if (!s) {
-                        t->oom = true;
-                        return;
-                }
-                t->s = s, t->cap = cap;
-        }
-        va_start(ap, fmt);
-        vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        t->len += (size_t)n;
-}
 
 enum style {
         STYLE_SYSTEMD, /* ranges "a..b", repetitions "a/s" run to the field's end */
@@ -76,20 +46,20 @@ static int progression(uint64_t bits, int lo, int hi, int *first)
 }
 
 /* One field: "*" when every value of LO..HI is in BITS. */
-static void add_set(struct text *t, uint64_t bits, int lo, int hi, enum style style, bool two_digits)
+static void add_set(struct strbuf *t, uint64_t bits, int lo, int hi, enum style style, bool two_digits)
 {
         uint64_t all = (hi == 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1) & ~((UINT64_C(1) << lo) - 1);
         if ((bits & all) == all) {
-                text_add(t, "*");
+                strbuf_putc(t, '*');
                 return;
         }
         int width = two_digits ? 2 : 1;
         int a, s = progression(bits, lo, hi, &a);
         if (s) {
-                text_add(t, "%0*d", width, a);
+                strbuf_printf(t, "%0*d", width, a);
                 if (style == STYLE_CRON)
-                        text_add(t, "-%d", hi);
-                text_add(t, "/%d", s);
+                        strbuf_printf(t, "-%d", hi);
+                strbuf_printf(t, "/%d", s);
                 return;
         }
         bool first = true;
@@ -99,19 +69,19 @@ static void add_set(struct text *t, uint64_t bits, int lo, int hi, enum style st
                 int end = v;
                 while (end < hi && has(bits, end + 1))
                         end++;
-                text_add(t, first ? "" : ",");
+                strbuf_printf(t, first ? "" : ",");
                 first = false;
-                text_add(t, "%0*d", width, v);
+                strbuf_printf(t, "%0*d", width, v);
                 if (end - v >= 2) {
-                        text_add(t, style == STYLE_CRON ? "-" : "..");
-                        text_add(t, "%0*d", width, end);
+                        strbuf_printf(t, style == STYLE_CRON ? "-" : "..");
+                        strbuf_printf(t, "%0*d", width, end);
                         v = end;
                 }
         }
 }
 
 /* systemd's weekdays, Monday first so that no run wraps past Sunday. */
-static void add_weekdays(struct text *t, uint8_t days)
+static void add_weekdays(struct strbuf *t, uint8_t days)
 {
         static const char *const names[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
         static const int order[] = { 1, 2, 3, 4, 5, 6, 0 };
@@ -122,29 +92,29 @@ static void add_weekdays(struct text *t, uint8_t days)
                 int end = i;
                 while (end < 6 && has(days, order[end + 1]))
                         end++;
-                text_add(t, "%s%s", first ? "" : ",", names[order[i]]);
+                strbuf_printf(t, "%s%s", first ? "" : ",", names[order[i]]);
                 first = false;
                 if (end - i >= 2) {
-                        text_add(t, "..%s", names[order[end]]);
+                        strbuf_printf(t, "..%s", names[order[end]]);
                         i = end;
                 }
         }
-        text_add(t, " ");
+        strbuf_printf(t, " ");
 }
 
-static void add_years(struct text *t, const struct schedule *s)
+static void add_years(struct strbuf *t, const struct schedule *s)
 {
         if (!s->year_count) {
-                text_add(t, "*");
+                strbuf_putc(t, '*');
                 return;
         }
         for (int i = 0; i < s->year_count; i++) {
                 const struct schedule_years *y = &s->years[i];
-                text_add(t, "%s%u", i ? "," : "", y->first);
+                strbuf_printf(t, "%s%u", i ? "," : "", y->first);
                 if (y->last != y->first)
-                        text_add(t, "..%u", y->last);
+                        strbuf_printf(t, "..%u", y->last);
                 if (y->step > 1)
-                        text_add(t, "/%u", y->step);
+                        strbuf_printf(t, "/%u", y->step);
         }
 }
 
@@ -155,38 +125,35 @@ struct day_rule {
         bool from_end;
 };
 
-static void add_line(struct text *t, const struct schedule *s, const struct day_rule *d, uint32_t hours,
+static void add_line(struct strbuf *t, const struct schedule *s, const struct day_rule *d, uint32_t hours,
                      uint64_t minutes, uint64_t seconds, const char *zone)
 {
         if ((d->weekdays & 0x7f) != 0x7f)
                 add_weekdays(t, d->weekdays);
         add_years(t, s);
-        text_add(t, "-");
+        strbuf_printf(t, "-");
         add_set(t, s->months, 1, 12, STYLE_SYSTEMD, true);
-        text_add(t, d->from_end ? "~" : "-");
+        strbuf_printf(t, d->from_end ? "~" : "-");
         add_set(t, d->mdays, 1, 31, STYLE_SYSTEMD, true);
-        text_add(t, " ");
+        strbuf_printf(t, " ");
         add_set(t, hours, 0, 23, STYLE_SYSTEMD, true);
-        text_add(t, ":");
+        strbuf_printf(t, ":");
         add_set(t, minutes, 0, 59, STYLE_SYSTEMD, true);
-        text_add(t, ":");
+        strbuf_printf(t, ":");
         add_set(t, seconds, 0, 59, STYLE_SYSTEMD, true);
         if (zone)
-                text_add(t, " %s", zone);
+                strbuf_printf(t, " %s", zone);
 }
 
-static int append_line(char ***lines, size_t *n, struct text *t)
+static int append_line(char ***lines, size_t *n, struct strbuf *t)
 {
-        if (t->oom) {
-                free(t->s);
-                return -ENOMEM;
-        }
-        char **v = realloc(*lines, (*n + 2) * sizeof(*v));
+        char *line = strbuf_take(t);
+        char **v = line ? realloc(*lines, (*n + 2) * sizeof(*v)) : NULL;
         if (!v) {
-                free(t->s);
+                free(line);
                 return -ENOMEM;
         }
-        v[(*n)++] = t->s;
+        v[(*n)++] = line;
         v[*n] = NULL;
         *lines = v;
         return 0;
@@ -286,7 +253,7 @@ static int every_to_calendar(const struct schedule *s, char ***out, char *err, s
         char **lines = NULL;
         size_t n_lines = 0;
         for (long i = 0; i < n; i++) {
-                struct text t = { 0 };
+                struct strbuf t = { 0 };
                 add_line(&t, &any, &day, groups[i].hours, groups[i].minutes, groups[i].seconds, "UTC");
                 int r = append_line(&lines, &n_lines, &t);
                 if (r < 0) {
@@ -311,7 +278,7 @@ int schedule_to_calendar(const struct schedule *s, const char *zone_name, char *
         char **lines = NULL;
         size_t n_lines = 0;
         for (size_t i = 0; i < n; i++) {
-                struct text t = { 0 };
+                struct strbuf t = { 0 };
                 add_line(&t, s, &rules[i], s->hours, s->minutes, s->seconds, zone_name);
                 int r = append_line(&lines, &n_lines, &t);
                 if (r < 0) {
@@ -353,17 +320,13 @@ static int every_to_cron(const struct schedule *s, char **out, char *err, size_t
                          (unsigned long long)s->period);
                 return -EOPNOTSUPP;
         }
-        struct text t = { 0 };
+        struct strbuf t = { 0 };
         add_set(&t, g[0].minutes, 0, 59, STYLE_CRON, false);
-        text_add(&t, " ");
+        strbuf_printf(&t, " ");
         add_set(&t, g[0].hours, 0, 23, STYLE_CRON, false);
-        text_add(&t, " * * *");
-        if (t.oom) {
-                free(t.s);
-                return -ENOMEM;
-        }
-        *out = t.s;
-        return 0;
+        strbuf_printf(&t, " * * *");
+        *out = strbuf_take(&t);
+        return *out ? 0 : -ENOMEM;
 }
 
 int schedule_to_cron(const struct schedule *s, char **out, bool *utc, char *err, size_t err_size)
@@ -380,20 +343,16 @@ int schedule_to_cron(const struct schedule *s, char **out, bool *utc, char *err,
         /* Kubernetes ORs the two day fields when neither starts with '*':
          * a full field is written "*", and an OR with a full field is every day. */
         bool every_day = s->day_or && (all_mdays || all_weekdays);
-        struct text t = { 0 };
+        struct strbuf t = { 0 };
         add_set(&t, s->minutes, 0, 59, STYLE_CRON, false);
-        text_add(&t, " ");
+        strbuf_printf(&t, " ");
         add_set(&t, s->hours, 0, 23, STYLE_CRON, false);
-        text_add(&t, " ");
+        strbuf_printf(&t, " ");
         add_set(&t, every_day ? ALL_MDAYS : s->mdays, 1, 31, STYLE_CRON, false);
-        text_add(&t, " ");
+        strbuf_printf(&t, " ");
         add_set(&t, s->months, 1, 12, STYLE_CRON, false);
-        text_add(&t, " ");
+        strbuf_printf(&t, " ");
         add_set(&t, every_day ? 0x7f : s->weekdays, 0, 6, STYLE_CRON, false);
-        if (t.oom) {
-                free(t.s);
-                return -ENOMEM;
-        }
-        *out = t.s;
-        return 0;
+        *out = strbuf_take(&t);
+        return *out ? 0 : -ENOMEM;
 }
