@@ -54,15 +54,30 @@ static bool dst_differs(const struct schedule *s, const struct tz *zone, int64_t
         return false;
 }
 
-/* A warning naming the dates in the year after NOW on which systemd would
+struct dates {
+        char text[200];
+        size_t n;
+};
+
+static void dates_add(struct dates *d, const struct tz *zone, int64_t t)
+{
+        struct tz_civil c;
+        tz_to_civil(zone, t, &c);
+        size_t len = strlen(d->text);
+        if (len + 16 < sizeof(d->text))
+                snprintf(d->text + len, sizeof(d->text) - len, "%s%04" PRId64 "-%02d-%02d", d->n ? ", " : "", c.year,
+                         c.month, c.day);
+        d->n++;
+}
+
+/* Warnings naming the dates in the year after NOW on which systemd would
  * run the job at other instants than tickd does. */
 static int warn_dst(const struct job *job, int64_t now, struct diagnostics *diags)
 {
         const struct tz *zone = export_job_zone(job);
         if (schedule_kind(job->schedule) != SCHEDULE_CRON && schedule_kind(job->schedule) != SCHEDULE_CALENDAR)
                 return 0;
-        char dates[200] = "";
-        size_t n = 0;
+        struct dates gaps = { "", 0 }, overlaps = { "", 0 };
         int64_t t = now;
         for (int guard = 0; guard < 64; guard++) {
                 struct tz_span span;
@@ -70,22 +85,21 @@ static int warn_dst(const struct job *job, int64_t now, struct diagnostics *diag
                 if (span.end == INT64_MAX || span.end > now + YEAR_SECONDS)
                         break;
                 t = span.end;
-                if (!dst_differs(job->schedule, zone, t, (int64_t)span.next_offset - span.offset))
-                        continue;
-                struct tz_civil c;
-                tz_to_civil(zone, t, &c);
-                size_t len = strlen(dates);
-                if (len + 16 < sizeof(dates))
-                        snprintf(dates + len, sizeof(dates) - len, "%s%04" PRId64 "-%02d-%02d", n ? ", " : "", c.year,
-                                 c.month, c.day);
-                n++;
+                int64_t change = (int64_t)span.next_offset - span.offset;
+                if (dst_differs(job->schedule, zone, t, change))
+                        dates_add(change > 0 ? &gaps : &overlaps, zone, t);
         }
-        if (!n)
-                return 0;
-        return export_diag(diags, DIAG_WARNING, job, "schedule",
-                           "on %s (DST in %s) systemd runs it differently: it skips a fixed local time that "
-                           "does not exist (tickd runs it when the gap ends) and runs a repeated local time once",
-                           dates, tz_name(zone));
+        if (gaps.n && export_diag(diags, DIAG_WARNING, job, "schedule",
+                                  "on %s (DST gap in %s) systemd skips the run whose local time does not exist; "
+                                  "tickd runs it when the gap ends",
+                                  gaps.text, tz_name(zone)) < 0)
+                return -ENOMEM;
+        if (overlaps.n && export_diag(diags, DIAG_WARNING, job, "schedule",
+                                      "on %s (DST overlap in %s) systemd runs the repeated hour once; tickd keeps "
+                                      "the job's cadence and runs it in both passes",
+                                      overlaps.text, tz_name(zone)) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 static int put_environment(struct strbuf *f, const char *entry)

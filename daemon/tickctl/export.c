@@ -129,9 +129,40 @@ static void print_diags(struct sources *s)
         diag_free(&s->diags);
 }
 
+/* The name of a file in FILES[0..END) that FILE's name repeats, or NULL. */
+static const char *clash(const struct export_files *files, size_t end, const struct export_file *file)
+{
+        for (size_t i = 0; i < end; i++)
+                if (strcmp(files->items[i].name, file->name) == 0)
+                        return file->name;
+        return NULL;
+}
+
+/* Two jobs may not write one file (a job named twice, or two names that
+ * Kubernetes' lower case makes equal): the later one is refused. */
+static int refuse_clashes(struct sources *s, const struct job *job, size_t before)
+{
+        const char *name = NULL;
+        for (size_t i = before; i < s->files.count && !name; i++)
+                name = clash(&s->files, before, &s->files.items[i]);
+        if (!name)
+                return 0;
+        if (diag_add(&s->diags, DIAG_ERROR, job->file, job->line,
+                     "job '%s': its file %s is already written by a job exported before it", job->name, name) < 0)
+                return -ENOMEM;
+        while (s->files.count > before) {
+                struct export_file *f = &s->files.items[--s->files.count];
+                free(f->name), free(f->text);
+        }
+        return -EEXIST;
+}
+
 static int export_one(struct sources *s, const struct export_options *options, const struct job *job)
 {
+        size_t before = s->files.count;
         int r = export_job(job, options, &s->files, &s->diags);
+        if (r == 0)
+                r = refuse_clashes(s, job, before);
         if (r == -ENOMEM) {
                 fprintf(stderr, "tickctl export: out of memory\n");
                 status_at_least(s, 2);

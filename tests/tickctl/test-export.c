@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/cleanup.h"
 #include "harness/harness.h"
@@ -392,6 +394,101 @@ START_TEST(the_schema_check_rejects_a_broken_manifest)
 }
 END_TEST
 
+/* A jobs directory under TMP/config with FILES (name, text) pairs. */
+static void write_jobs_dir(const char *const *files)
+{
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/jobs.d", tmp);
+        ck_assert_int_eq(mkdir(dir, 0755), 0);
+        for (; *files; files += 2)
+                free(harness_write_file(dir, files[0], files[1]));
+}
+
+static int export_args(const char *const *args, char **out, char **err)
+{
+        char *argv[16] = { (char *)harness_binary("tickctl"), "export", "--config-dir", tmp };
+        size_t argc = 4;
+        for (; *args; args++)
+                argv[argc++] = (char *)*args;
+        argv[argc] = NULL;
+        return run(argv, out, err);
+}
+
+START_TEST(jobs_are_named_from_the_jobs_directory)
+{
+        write_jobs_dir((const char *const[]){ "a.ini", "[x]\nschedule = @daily\ncommand = echo x\n", "b.ini",
+                                              "[y]\nschedule = @hourly\ncommand = echo y\n", NULL });
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        ck_assert_int_eq(export_args((const char *const[]){ "--format", "systemd", "y", NULL }, &out, &err), 0);
+        ck_assert_msg(strncmp(out, "# y.service\n# Exported by tickctl export from ", 46) == 0, "%s", out);
+        ck_assert_ptr_nonnull(strstr(out, "\n\n# y.timer\n"));
+        ck_assert_ptr_null(strstr(out, "x.service"));
+        free(out), free(err);
+        out = err = NULL;
+        /* no argument: every job of the directory, in file order */
+        ck_assert_int_eq(export_args((const char *const[]){ "--format", "kubernetes", NULL }, &out, &err), 0);
+        char *x = strstr(out, "# x.yaml\n---\n"), *y = strstr(out, "# y.yaml\n---\n");
+        ck_assert(x && y && x < y);
+        free(out), free(err);
+        out = err = NULL;
+        ck_assert_int_eq(export_args((const char *const[]){ "--format", "systemd", "z", NULL }, &out, &err), 2);
+        ck_assert_ptr_nonnull(strstr(err, "no job 'z' in "));
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2)
+{
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        ck_assert_int_eq(export_args((const char *const[]){ "x", NULL }, &out, &err), 2);
+        ck_assert_ptr_nonnull(strstr(err, "--format systemd or --format kubernetes is needed"));
+        free(out), free(err);
+        out = err = NULL;
+        ck_assert_int_eq(export_args((const char *const[]){ "--format", "cron", NULL }, &out, &err), 2);
+        ck_assert_ptr_nonnull(strstr(err, "'cron' is not systemd or kubernetes"));
+        free(out), free(err);
+        out = err = NULL;
+        ck_assert_int_eq(
+                export_args((const char *const[]){ "--format", "systemd", "/nonexistent/j.ini", NULL }, &out, &err), 2);
+}
+END_TEST
+
+/* A refused job is named with its reason; the others are still written. */
+START_TEST(a_refused_job_leaves_the_others_exported)
+{
+        _cleanup_free_ char *crontab = harness_write_file(tmp, "j.ini",
+                                                          "[a_b]\nschedule = @daily\ncommand = true\n"
+                                                          "[a-b]\nschedule = @daily\ncommand = true\n"
+                                                          "[q]\nschedule = @daily\ncommand = true\noverlap = queue\n"
+                                                          "[ok]\nschedule = @daily\ncommand = true\n");
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/out", tmp);
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        ck_assert_int_eq(
+                export_args((const char *const[]){ "--format", "kubernetes", "-o", dir, crontab, NULL }, &out, &err),
+                1);
+        ck_assert_ptr_nonnull(strstr(err, "j.ini:4: error: job 'a-b': its file a-b.yaml is already written"));
+        ck_assert_ptr_nonnull(strstr(err, "j.ini:7: error: job 'q': overlap: queue:"));
+        const char *written[] = { "a-b.yaml", "ok.yaml" };
+        for (size_t i = 0; i < ELEMENTSOF(written); i++) {
+                char path[4400];
+                snprintf(path, sizeof(path), "%s/%s", dir, written[i]);
+                ck_assert_msg(access(path, F_OK) == 0, "%s not written", path);
+        }
+        char path[4400];
+        snprintf(path, sizeof(path), "%s/q.yaml", dir);
+        ck_assert_int_ne(access(path, F_OK), 0);
+        snprintf(path, sizeof(path), "%s/a-b.yaml", dir);
+        FILE *f = fopen(path, "re");
+        ck_assert_ptr_nonnull(f);
+        char line[256];
+        bool from_a_b = false;
+        while (fgets(line, sizeof(line), f))
+                from_a_b |= strcmp(line, "    tickd/job: \"a_b\"\n") == 0;
+        fclose(f);
+        ck_assert_msg(from_a_b, "a-b.yaml is not job a_b's (the first)");
+}
+END_TEST
+
 static Suite *ctl_export_suite(void)
 {
         Suite *s = suite_create("ctl-export");
@@ -403,6 +500,9 @@ static Suite *ctl_export_suite(void)
         tcase_add_loop_test(tc, calendar_matches_tickctl_next, 0, ELEMENTSOF(calendar_cases));
         tcase_add_test(tc, manifests_validate_against_the_cronjob_schema);
         tcase_add_test(tc, the_schema_check_rejects_a_broken_manifest);
+        tcase_add_test(tc, jobs_are_named_from_the_jobs_directory);
+        tcase_add_test(tc, usage_errors_exit_2);
+        tcase_add_test(tc, a_refused_job_leaves_the_others_exported);
         suite_add_tcase(s, tc);
         return s;
 }
