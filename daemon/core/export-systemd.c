@@ -118,22 +118,33 @@ static void put_key(struct strbuf *f, const char *key, const char *value)
         strbuf_putc(f, '\n');
 }
 
+/* What a unit's text is written from. */
+struct unit_args {
+        const struct export_options *options;
+        const char *failure_unit; /* the service's OnFailure=, or NULL */
+        char *const *lines;       /* the timer's OnCalendar= lines; NULL for @reboot */
+};
+
 /* What the job's service and its on_failure service share: tickd's runner
- * environment (TICKD_JOB, the user's home as working directory, umask
+ * environment (TICKD_JOB, PATH, the user's home as working directory, umask
  * 022), the job's settings, its output under its name in the journal. */
-static int put_exec_context(struct strbuf *f, const struct job *job, const char *command)
+static int put_exec_context(struct strbuf *f, const struct job *job, const struct export_options *options,
+                            const char *command)
 {
         _cleanup_free_ char *exec = export_systemd_quote(command, true);
-        _cleanup_free_ char *name = NULL;
-        if (!exec || asprintf(&name, "TICKD_JOB=%s", job->name) < 0)
+        _cleanup_free_ char *name = NULL, *path = NULL;
+        if (!exec || asprintf(&name, "TICKD_JOB=%s", job->name) < 0 ||
+            asprintf(&path, "PATH=%s", options->path ? options->path : CRONTAB_DEFAULT_PATH) < 0)
                 return -ENOMEM;
         strbuf_printf(f, "ExecStart=/bin/sh -c %s\n", exec);
-        if (job->user)
-                put_key(f, "User", job->user);
-        if (job->group)
-                put_key(f, "Group", job->group);
+        if (!options->user_units) {
+                put_key(f, "User", job->user ? job->user : "root");
+                if (job->group)
+                        put_key(f, "Group", job->group);
+        }
         put_key(f, "WorkingDirectory", job->working_directory ? job->working_directory : "~");
-        if (put_environment(f, name) < 0)
+        /* environment= comes after, and overrides, as in tickd's runner */
+        if (put_environment(f, name) < 0 || put_environment(f, path) < 0)
                 return -ENOMEM;
         for (char **e = job->environment; e && *e; e++)
                 if (put_environment(f, *e) < 0)
@@ -155,8 +166,8 @@ static void put_header(struct strbuf *f, const struct job *job)
 }
 
 /* The text of a unit file: the header, then what WRITE adds. */
-static int unit_text(const struct job *job, const void *arg,
-                     int (*write)(struct strbuf *, const struct job *, const void *), char **out)
+static int unit_text(const struct job *job, const struct unit_args *arg,
+                     int (*write)(struct strbuf *, const struct job *, const struct unit_args *), char **out)
 {
         struct strbuf b = { 0 };
         put_header(&b, job);
@@ -169,9 +180,9 @@ static int unit_text(const struct job *job, const void *arg,
         return *out ? 0 : -ENOMEM;
 }
 
-static int write_service(struct strbuf *f, const struct job *job, const void *arg)
+static int write_service(struct strbuf *f, const struct job *job, const struct unit_args *arg)
 {
-        const char *failure_unit = arg;
+        const char *failure_unit = arg->failure_unit;
         strbuf_puts(f, "[Unit]\n");
         if (job->description)
                 put_key(f, "Description", job->description);
@@ -183,7 +194,7 @@ static int write_service(struct strbuf *f, const struct job *job, const void *ar
         if (failure_unit)
                 strbuf_printf(f, "OnFailure=%s\n", failure_unit);
         strbuf_puts(f, "\n[Service]\n");
-        int r = put_exec_context(f, job, job->command);
+        int r = put_exec_context(f, job, arg->options, job->command);
         if (r < 0)
                 return r;
         char span[64];
@@ -200,9 +211,8 @@ static int write_service(struct strbuf *f, const struct job *job, const void *ar
 
 /* on_failure runs with TICKD_EXIT_STATUS, as tickd runs it: systemd gives
  * an OnFailure= unit the failed one's status as MONITOR_EXIT_STATUS. */
-static int write_failure_service(struct strbuf *f, const struct job *job, const void *arg)
+static int write_failure_service(struct strbuf *f, const struct job *job, const struct unit_args *arg)
 {
-        (void)arg;
         strbuf_puts(f, "[Unit]\nDescription=on_failure of tickd job ");
         export_put_plain(f, job->name);
         strbuf_puts(f, "\n\n[Service]\nType=oneshot\n");
@@ -210,12 +220,12 @@ static int write_failure_service(struct strbuf *f, const struct job *job, const 
         if (asprintf(&command, "TICKD_EXIT_STATUS=\"$MONITOR_EXIT_STATUS\"; export TICKD_EXIT_STATUS; %s",
                      job->on_failure) < 0)
                 return -ENOMEM;
-        return put_exec_context(f, job, command);
+        return put_exec_context(f, job, arg->options, command);
 }
 
-static int write_timer(struct strbuf *f, const struct job *job, const void *arg)
+static int write_timer(struct strbuf *f, const struct job *job, const struct unit_args *arg)
 {
-        char *const *lines = arg;
+        char *const *lines = arg->lines;
         strbuf_puts(f, "[Unit]\nDescription=Timer of tickd job ");
         export_put_plain(f, job->name);
         strbuf_puts(f, "\n\n[Timer]\n");
@@ -258,7 +268,8 @@ static int calendar_lines(const struct job *job, char ***out, struct diagnostics
 }
 
 static int add_unit(struct export_files *out, const struct job *job, const char *unit, const char *suffix,
-                    const void *arg, int (*write)(struct strbuf *, const struct job *, const void *))
+                    const struct unit_args *arg,
+                    int (*write)(struct strbuf *, const struct job *, const struct unit_args *))
 {
         _cleanup_free_ char *name = NULL;
         char *text = NULL;
@@ -290,10 +301,11 @@ int export_systemd(const struct job *job, const struct export_options *options, 
         _cleanup_free_ char *failure_unit = NULL;
         if (!unit || (job->on_failure && asprintf(&failure_unit, "%s-on-failure.service", unit) < 0))
                 return -ENOMEM;
-        if ((r = add_unit(out, job, unit, ".service", failure_unit, write_service)) < 0 ||
-            (r = add_unit(out, job, unit, ".timer", lines, write_timer)) < 0)
+        const struct unit_args arg = { options, failure_unit, lines };
+        if ((r = add_unit(out, job, unit, ".service", &arg, write_service)) < 0 ||
+            (r = add_unit(out, job, unit, ".timer", &arg, write_timer)) < 0)
                 return r;
-        if (job->on_failure && (r = add_unit(out, job, unit, "-on-failure.service", NULL, write_failure_service)) < 0)
+        if (job->on_failure && (r = add_unit(out, job, unit, "-on-failure.service", &arg, write_failure_service)) < 0)
                 return r;
         return 0;
 }

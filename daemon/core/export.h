@@ -29,6 +29,13 @@ struct export_options {
         enum export_format format;
         int64_t now;       /* seconds since the epoch */
         const char *image; /* Kubernetes: the container image; NULL = EXPORT_DEFAULT_IMAGE */
+        /* systemd: the PATH tickd gives jobs (tickd.conf's default_path;
+         * NULL = CRONTAB_DEFAULT_PATH), set unless the job sets its own. */
+        const char *path;
+        /* systemd: units for a user's manager (tickd --user): no User=,
+         * Group= (the manager runs as its user); else User=root for jobs
+         * without user=, so that systemd sets HOME, USER, SHELL as tickd does. */
+        bool user_units;
 };
 
 #define EXPORT_DEFAULT_IMAGE "debian:bookworm-slim"

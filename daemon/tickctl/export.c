@@ -274,16 +274,20 @@ static void write_output(struct sources *s, const struct export_args *a)
                 status_at_least(s, 2);
 }
 
-/* tickd.conf's default zone, else the system's, else UTC. */
-static const struct tz *default_zone(struct tz_cache *zones, const char *config_dir)
+/* tickd.conf's default zone (else the system's, else UTC) and the PATH
+ * it gives jobs (*PATH, malloc'd; NULL: the default). Read quietly:
+ * tickctl check is where its errors are shown. */
+static const struct tz *read_config(struct tz_cache *zones, const char *config_dir, char **path)
 {
         _cleanup_free_ char *conf_path = NULL;
         const struct tz *zone = NULL;
+        *path = NULL;
         if (asprintf(&conf_path, "%s/tickd.conf", config_dir) >= 0) {
                 struct daemon_config config;
                 struct diagnostics quiet = { 0 };
                 daemon_config_load(conf_path, NULL, &config, &quiet);
                 daemon_config_zone(&config, conf_path, zones, &zone, &quiet);
+                *path = TAKE_PTR(config.default_path);
                 daemon_config_free(&config);
                 diag_free(&quiet);
         }
@@ -306,13 +310,16 @@ int ctl_export(int argc, char **argv)
                 tz_cache_free(s.zones);
                 return 2;
         }
+        _cleanup_free_ char *path = NULL;
         s.crontab = (struct crontab_options){
                 .system_mode = !a.user,
                 .owner_uid = getuid(),
                 .zones = s.zones,
-                .default_zone = default_zone(s.zones, config_dir),
+                .default_zone = read_config(s.zones, config_dir, &path),
                 .fleet_configured = ctl_fleet_configured(config_dir),
         };
+        a.options.path = path;
+        a.options.user_units = a.user;
         if (optind == argc) {
                 if (load_dir(&s) == 0)
                         for (size_t i = 0; i < s.dir_set.n_files; i++)

@@ -20,6 +20,7 @@ static struct tz_cache *zones;
 static struct crontab_file *file;
 static struct export_files files;
 static struct diagnostics diags;
+static struct export_options extra; /* path and user_units for the next export_text() */
 
 static void setup(void)
 {
@@ -36,6 +37,7 @@ static void teardown(void)
         diag_free(&diags);
         tz_cache_free(zones);
         zones = NULL;
+        extra = (struct export_options){ 0 };
 }
 
 /* Loads TEXT (one job) and exports it; returns export_job()'s result. */
@@ -49,7 +51,8 @@ static int export_text(const char *text, enum export_format format)
         diag_free(&load);
         ck_assert_int_eq(r, 0);
         ck_assert_uint_eq(file->n_jobs, 1);
-        struct export_options options = { .format = format, .now = NOW };
+        struct export_options options = extra;
+        options.format = format, options.now = NOW;
         return export_job(file->jobs[0], &options, &files, &diags);
 }
 
@@ -263,12 +266,32 @@ START_TEST(systemd_defaults_match_tickd)
 {
         ck_assert_int_eq(export_text("[j]\nschedule = @daily\ncommand = true\n", EXPORT_SYSTEMD), 0);
         const char *service = file_text("j.service");
+        ck_assert_ptr_nonnull(strstr(service, "User=root\n"));
         ck_assert_ptr_nonnull(strstr(service, "WorkingDirectory=~\n"));
+        ck_assert_ptr_nonnull(
+                strstr(service, "Environment=\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n"));
         ck_assert_ptr_nonnull(strstr(service, "UMask=0022\n"));
         ck_assert_ptr_nonnull(strstr(service, "TimeoutStopSec=10s\n"));
         ck_assert_ptr_null(strstr(service, "RuntimeMaxSec"));
         ck_assert_ptr_null(strstr(file_text("j.timer"), "Persistent"));
         ck_assert_uint_eq(diags.count, 0);
+}
+END_TEST
+
+START_TEST(user_units_have_no_user_and_take_the_configured_path)
+{
+        extra = (struct export_options){ .path = "/opt/bin:/usr/bin", .user_units = true };
+        ck_assert_int_eq(export_text("[j]\nschedule = @daily\ncommand = true\ngroup = adm\n"
+                                     "environment = PATH=/mine\n",
+                                     EXPORT_SYSTEMD),
+                         0);
+        const char *service = file_text("j.service");
+        ck_assert_ptr_null(strstr(service, "User="));
+        ck_assert_ptr_null(strstr(service, "Group="));
+        /* the configured PATH, then the job's own, which wins (systemd keeps the last) */
+        const char *configured = strstr(service, "Environment=\"PATH=/opt/bin:/usr/bin\"\n");
+        const char *own = strstr(service, "Environment=\"PATH=/mine\"\n");
+        ck_assert(configured && own && configured < own);
 }
 END_TEST
 
@@ -425,6 +448,7 @@ static Suite *export_suite(void)
         tcase_add_test(tc, kubernetes_refuses_what_cron_cannot_say);
         tcase_add_test(tc, systemd_units_carry_every_setting);
         tcase_add_test(tc, systemd_defaults_match_tickd);
+        tcase_add_test(tc, user_units_have_no_user_and_take_the_configured_path);
         tcase_add_test(tc, disabled_job_timer_cannot_be_enabled);
         tcase_add_test(tc, reboot_is_a_boot_timer);
         tcase_add_loop_test(tc, overlap_is_mapped_or_refused, 0, ELEMENTSOF(overlap_cases));
