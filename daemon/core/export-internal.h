@@ -18,6 +18,9 @@ __attribute__((format(printf, 5, 6))) int export_diag(struct diagnostics *d, enu
 int export_check_rules(const struct job *job, enum export_format format, struct diagnostics *diags, bool *refused);
 /* Appends NAME with TEXT (taken, freed on failure). */
 int export_files_add(struct export_files *out, const char *name, char *text);
+/* Warnings naming the dates in the year after OPTIONS->now on which the
+ * format would run JOB at other instants than tickd does (DST). */
+int export_warn_dst(const struct job *job, const struct export_options *options, struct diagnostics *diags);
 /* The zone the job's schedule is evaluated in. */
 const struct tz *export_job_zone(const struct job *job);
 void export_put_plain(struct strbuf *f, const char *s);

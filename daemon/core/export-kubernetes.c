@@ -283,6 +283,8 @@ int export_kubernetes(const struct job *job, const struct export_options *option
                 return -ENOMEM;
         if (r < 0 || refused < 0)
                 return -EOPNOTSUPP;
+        if (export_warn_dst(job, options, diags) < 0)
+                return -ENOMEM;
 
         struct strbuf b = { 0 };
         r = write_manifest(&b, job, options, name, cron, zone);

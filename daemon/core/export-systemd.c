@@ -12,10 +12,6 @@
 #include "core/strv.h"
 #include "core/timespan.h"
 
-#define YEAR_SECONDS (366 * INT64_C(86400))
-/* Fires looked at around one DST change; more is a cadence, not a fixed time. */
-#define DST_FIRE_LIMIT 4096
-
 static void cleanup_strv(char ***v) { strv_free(*v); }
 
 static int refuse_overlap(const struct job *job, struct diagnostics *diags)
@@ -31,75 +27,6 @@ static int refuse_overlap(const struct job *job, struct diagnostics *diags)
                             "%s (systemd only does what overlap = skip does; set that to export the job)",
                             why[job->overlap]);
         return r < 0 ? r : -EOPNOTSUPP;
-}
-
-/* Whether a run of S in ZONE differs between tickd and systemd around the
- * DST change at T by D seconds: a fixed time in a spring-forward gap
- * (tickd runs it when the gap ends, systemd skips it), or a cadence run in
- * the second pass of a fall-back hour (systemd runs a repeated local time
- * once). */
-static bool dst_differs(const struct schedule *s, const struct tz *zone, int64_t t, int64_t d)
-{
-        struct schedule_fire f;
-        if (d < 0)
-                return schedule_next_fire(s, zone, t - 1, &f) == 0 && f.at < t - d && f.dst == SCHEDULE_DST_OVERLAP;
-        int64_t after = t - 2 * d - 1;
-        for (int i = 0; i < DST_FIRE_LIMIT; i++) {
-                if (schedule_next_fire(s, zone, after, &f) < 0 || f.at > t)
-                        return false;
-                if (f.at == t && f.dst == SCHEDULE_DST_GAP)
-                        return true;
-                after = f.at;
-        }
-        return false;
-}
-
-struct dates {
-        char text[200];
-        size_t n;
-};
-
-static void dates_add(struct dates *d, const struct tz *zone, int64_t t)
-{
-        struct tz_civil c;
-        tz_to_civil(zone, t, &c);
-        size_t len = strlen(d->text);
-        if (len + 16 < sizeof(d->text))
-                snprintf(d->text + len, sizeof(d->text) - len, "%s%04" PRId64 "-%02d-%02d", d->n ? ", " : "", c.year,
-                         c.month, c.day);
-        d->n++;
-}
-
-/* Warnings naming the dates in the year after NOW on which systemd would
- * run the job at other instants than tickd does. */
-static int warn_dst(const struct job *job, int64_t now, struct diagnostics *diags)
-{
-        const struct tz *zone = export_job_zone(job);
-        if (schedule_kind(job->schedule) != SCHEDULE_CRON && schedule_kind(job->schedule) != SCHEDULE_CALENDAR)
-                return 0;
-        struct dates gaps = { "", 0 }, overlaps = { "", 0 };
-        int64_t t = now;
-        for (int guard = 0; guard < 64; guard++) {
-                struct tz_span span;
-                tz_span_at(zone, t, &span);
-                if (span.end == INT64_MAX || span.end > now + YEAR_SECONDS)
-                        break;
-                t = span.end;
-                int64_t change = (int64_t)span.next_offset - span.offset;
-                if (dst_differs(job->schedule, zone, t, change))
-                        dates_add(change > 0 ? &gaps : &overlaps, zone, t);
-        }
-        if (gaps.n && export_diag(diags, DIAG_WARNING, job, "schedule",
-                                  "on %s (DST gap in %s) systemd skips the run whose local time does not exist; "
-                                  "tickd runs it when the gap ends",
-                                  gaps.text, tz_name(zone)) < 0)
-                return -ENOMEM;
-        if (overlaps.n && export_diag(diags, DIAG_WARNING, job, "schedule",
-                                      "on %s (DST overlap in %s) systemd runs the repeated hour once; tickd keeps "
-                                      "the job's cadence and runs it in both passes",
-                                      overlaps.text, tz_name(zone)) < 0)
-                return -ENOMEM;
-        return 0;
 }
 
 static int put_environment(struct strbuf *f, const char *entry)
@@ -291,7 +218,7 @@ int export_systemd(const struct job *job, const struct export_options *options, 
                 return r;
         if (r < 0 || refused < 0)
                 return -EOPNOTSUPP;
-        if (warn_dst(job, options->now, diags) < 0)
+        if (export_warn_dst(job, options, diags) < 0)
                 return -ENOMEM;
         if (job->scope == JOB_SCOPE_FLEET &&
             export_diag(diags, DIAG_WARNING, job, "scope",

@@ -402,6 +402,34 @@ START_TEST(kubernetes_warns_and_refuses_by_the_table)
 }
 END_TEST
 
+/* Kubernetes' cron library skips a time a spring-forward removes, as
+ * systemd does (robfig/cron#541); its overlap behaviour is not claimed. */
+START_TEST(kubernetes_warns_of_a_dst_gap_only)
+{
+        ck_assert_int_eq(export_text("[j]\nschedule = 30 2 * * *\ntimezone = Europe/Berlin\ncommand = true\n",
+                                     EXPORT_KUBERNETES),
+                         0);
+        ck_assert(has_diag(DIAG_WARNING, "on 2026-03-29 (DST gap in Europe/Berlin) Kubernetes skips"));
+        export_files_free(&files);
+        diag_free(&diags);
+        crontab_file_free(file);
+        file = NULL;
+        ck_assert_int_eq(export_text("[j]\nschedule = */30 * * * *\ntimezone = Europe/Berlin\ncommand = true\n",
+                                     EXPORT_KUBERNETES),
+                         0);
+        ck_assert_uint_eq(diags.count, 0);
+        export_files_free(&files);
+        diag_free(&diags);
+        crontab_file_free(file);
+        file = NULL;
+        ck_assert_int_eq(
+                export_text("[j]\nschedule = */30 * * * *\ntimezone = Europe/Berlin\ncommand = true\n", EXPORT_SYSTEMD),
+                0);
+        ck_assert(has_diag(DIAG_WARNING,
+                           "on 2026-10-25 (DST overlap in Europe/Berlin) systemd runs the repeated hour once"));
+}
+END_TEST
+
 START_TEST(names_are_made_safe)
 {
         char *u = export_unit_name("db backup/x");
@@ -454,6 +482,7 @@ static Suite *export_suite(void)
         tcase_add_loop_test(tc, overlap_is_mapped_or_refused, 0, ELEMENTSOF(overlap_cases));
         tcase_add_test(tc, kubernetes_manifest_carries_every_setting);
         tcase_add_test(tc, kubernetes_warns_and_refuses_by_the_table);
+        tcase_add_test(tc, kubernetes_warns_of_a_dst_gap_only);
         tcase_add_test(tc, names_are_made_safe);
         tcase_add_test(tc, quoting_keeps_values_whole);
         suite_add_tcase(s, tc);
