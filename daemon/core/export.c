@@ -1,5 +1,6 @@
-/* export.c — the key mapping table, what both formats share, and the
- * systemd units; see export.h. Kubernetes is in export-kubernetes.c. */
+/* export.c — the key mapping table and what both formats share
+ * (diagnostics, DST differences, unit names, quoting); see export.h. The
+ * formats are export-systemd.c and export-kubernetes.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
