@@ -16,7 +16,8 @@ BUILD    := build
 # Dependencies, says why).
 DEPS_RUN  := build-essential pkg-config libsystemd-dev libinih-dev libcurl4-openssl-dev libjson-c-dev tzdata
 DEPS_TEST := check mandoc clang openssl libclang-rt-14-dev valgrind systemd procps util-linux \
-             bsdutils passwd dbus-bin groff-base debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format
+             bsdutils passwd dbus-bin groff-base debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format \
+             python3 python3-yaml python3-jsonschema
 DEPS      := $(DEPS_RUN) $(DEPS_TEST)
 
 PKGS     := libsystemd inih check libcurl json-c

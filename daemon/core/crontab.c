@@ -78,6 +78,8 @@ static const struct key_info {
         [KEY_STDIN] = { .name = "stdin", .per_job_only = true },
 };
 
+const char *crontab_key_name(size_t i) { return i < _KEY_MAX ? keys[i].name : NULL; }
+
 /* Names people reach for from other schedulers. */
 static const struct {
         const char *alias;

@@ -171,6 +171,12 @@ void crontab_set_free(struct crontab_set *set);
  * -ENOMEM (FILE must not join: an error may have gone unrecorded). */
 int crontab_check_duplicates(const struct crontab_set *set, const struct crontab_file *file, struct diagnostics *diags);
 
+/* The canonical name of the I-th key a crontab knows, I = 0, 1, ... until
+ * NULL: what a tool that translates jobs must have a rule for (tickctl
+ * export's table is tested against this list, so a new key cannot be
+ * exported silently wrong). */
+const char *crontab_key_name(size_t i);
+
 /* The job called NAME in SET, or NULL. */
 const struct job *crontab_set_find(const struct crontab_set *set, const char *name);
 

@@ -88,4 +88,25 @@ struct schedule_fire {
 int schedule_next(const struct schedule *s, const struct tz *zone, int64_t after, int64_t *out);
 int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after, struct schedule_fire *out);
 
+/* The schedule in other schedulers' syntax, for tickctl export. Both
+ * return -EOPNOTSUPP with a sentence in ERR when the target cannot say it,
+ * -ENOMEM, or 0.
+ *
+ * schedule_to_calendar(): systemd OnCalendar= expressions whose union
+ * fires at exactly the instants schedule_next() gives, DST aside (systemd
+ * skips a fixed local time that a spring-forward removes, and runs a
+ * repeated local time once). ZONE_NAME is appended to each (NULL: none);
+ * @every is written in UTC, where its multiples of the period fall. A cron
+ * day rule "day-of-month OR day-of-week" takes two lines; @every needs a
+ * period that divides a day; @reboot has no calendar form. *OUT is a
+ * NULL-terminated list (strv.h) of at most SCHEDULE_CALENDAR_MAX_LINES.
+ *
+ * schedule_to_cron(): five cron fields as Kubernetes CronJobs read them
+ * (numbers, "*", ranges, lists, steps): no seconds other than 0, no
+ * years, no "last day" counts, no day-of-month AND day-of-week; *UTC is
+ * set when the fields hold in UTC whatever the job's zone (@every). */
+#define SCHEDULE_CALENDAR_MAX_LINES 16
+int schedule_to_calendar(const struct schedule *s, const char *zone_name, char ***out, char *err, size_t err_size);
+int schedule_to_cron(const struct schedule *s, char **out, bool *utc, char *err, size_t err_size);
+
 #endif

@@ -17,5 +17,6 @@ int ctl_history(int argc, char **argv);
 int ctl_logs(int argc, char **argv);
 int ctl_fleet(int argc, char **argv);
 int ctl_import(int argc, char **argv);
+int ctl_export(int argc, char **argv);
 
 #endif

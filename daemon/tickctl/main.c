@@ -26,6 +26,7 @@ static const struct ctl_command commands[] = {
         { "logs", ctl_logs, "show a job's own output from the journal" },
         { "fleet", ctl_fleet, "show the fleet's nodes and its jobs' last runs, from etcd" },
         { "import", ctl_import, "translate a crontab(5) file into an INI crontab" },
+        { "export", ctl_export, "write jobs as systemd timers or Kubernetes CronJobs" },
 };
 
 static void usage(FILE *out)

@@ -26,7 +26,9 @@
  * translation (cron-import.c); fopen and fdopendir
  * fail as wholes. Not covered: allocations made inside shared libraries —
  * libc's own (NSS look-ups' internals, closedir's and fclose's frees) and
- * inih's (libinih is a shared library; its failures are not simulated). */
+ * inih's (libinih is a shared library; its failures are not simulated).
+ * The exporter (core/export, with schedule-export.c and strbuf.c) is swept
+ * over jobs that walk both formats' branches, refusals included. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -39,6 +41,7 @@
 #include "core/conf.h"
 #include "core/cron-import.h"
 #include "core/crontab.h"
+#include "core/export.h"
 #include "core/schedule.h"
 #include "core/tz.h"
 #include "harness/harness.h"
@@ -611,6 +614,97 @@ START_TEST(cron_import_survives_every_failed_allocation)
 }
 END_TEST
 
+/* ---- the exporter ---- */
+
+/* Jobs that walk every branch of both formats: all keys, two OnCalendar=
+ * lines, @every, @reboot, a DST warning, refusals by the table and by the
+ * format, a disabled job. */
+static const char export_crontab[] = "[backup]\n"
+                                     "schedule = 30 2 * * *\n"
+                                     "timezone = Europe/Berlin\n"
+                                     "command = tar czf /b/$(date +%F).tgz /home && echo \"100%\"\n"
+                                     "description = Nightly: \"all\"\n"
+                                     "user = root\n"
+                                     "group = root\n"
+                                     "timeout = 2h\n"
+                                     "persistent = yes\n"
+                                     "random_delay = 5m\n"
+                                     "environment = LANG=C.UTF-8\n"
+                                     "environment = A=x: y\n"
+                                     "working_directory = /srv\n"
+                                     "umask = 027\n"
+                                     "nice = 10\n"
+                                     "on_failure = logger failed\n"
+                                     "[vixie]\n"
+                                     "schedule = 0 12 1,15 * mon-fri\n"
+                                     "command = echo vixie\n"
+                                     "overlap = allow\n"
+                                     "enabled = no\n"
+                                     "[every]\n"
+                                     "schedule = @every 90m\n"
+                                     "command = true\n"
+                                     "[quarter]\n"
+                                     "schedule = @every 15m\n"
+                                     "command = true\n"
+                                     "scope = host\n"
+                                     "[boot]\n"
+                                     "schedule = @reboot\n"
+                                     "command = true\n"
+                                     "overlap = queue\n"
+                                     "[calendar]\n"
+                                     "schedule = *-02~01 00:00:30\n"
+                                     "command = true\n";
+
+static struct crontab_file *export_file;
+
+static int export_all(const void *input, struct text *t)
+{
+        const enum export_format *format = input;
+        struct export_options options = { .format = *format, .now = 1767225600 };
+        struct export_files files = { 0 };
+        struct diagnostics diags = { 0 };
+        int result = 0;
+        bool handed_out = false; /* no Check call (put() has one) under the injector: Check allocates */
+        int results[16];
+        size_t n = 0;
+        ck_assert_uint_le(export_file->n_jobs, ELEMENTSOF(results));
+        injector_start();
+        for (; n < export_file->n_jobs && result != -ENOMEM; n++) {
+                size_t before = files.count;
+                results[n] = export_job(export_file->jobs[n], &options, &files, &diags);
+                handed_out |= results[n] < 0 && files.count != before;
+                if (results[n] == -ENOMEM)
+                        result = -ENOMEM;
+        }
+        injector_stop();
+        ck_assert_msg(!handed_out, "a failed export handed out files");
+        for (size_t i = 0; i < n; i++)
+                put(t, "job %s r=%d\n", export_file->jobs[i]->name, results[i]);
+        for (size_t i = 0; i < files.count; i++)
+                put(t, "file %s\n%s", files.items[i].name, files.items[i].text);
+        put_diags(t, &diags);
+        export_files_free(&files);
+        diag_free(&diags);
+        return result;
+}
+
+START_TEST(exporter_survives_every_failed_allocation)
+{
+        struct tz_cache *zones = tz_cache_new(NULL);
+        ck_assert_ptr_nonnull(zones);
+        struct crontab_options o = { .system_mode = true, .zones = zones, .ignore_ownership = true };
+        struct diagnostics d = { 0 };
+        ck_assert_int_eq(crontab_load_buffer("e.ini", export_crontab, strlen(export_crontab), &o, &export_file, &d), 0);
+        diag_free(&d);
+        static const enum export_format formats[] = { EXPORT_SYSTEMD, EXPORT_KUBERNETES };
+        for (size_t i = 0; i < ELEMENTSOF(formats); i++)
+                sweep_both(i ? "export kubernetes" : "export systemd", export_all, &formats[i], 20);
+        crontab_file_free(export_file);
+        export_file = NULL;
+        tz_cache_free(zones);
+}
+END_TEST
+
 static Suite *alloc_fail_suite(void)
 {
         Suite *s = suite_create("alloc-fail");
@@ -625,6 +719,7 @@ static Suite *alloc_fail_suite(void)
         tcase_add_test(tc, conf_loader_with_errors_survives_every_failed_allocation);
         tcase_add_test(tc, schedule_parser_survives_every_failed_allocation);
         tcase_add_test(tc, cron_import_survives_every_failed_allocation);
+        tcase_add_test(tc, exporter_survives_every_failed_allocation);
         suite_add_tcase(s, tc);
         return s;
 }

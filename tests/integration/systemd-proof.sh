@@ -254,6 +254,52 @@ t_tickctl_unprivileged() {
         if grep -qw proof <<< "$out"; then echo "$UNAME sees root's job proof: $out"; return 1; fi
 }
 
+# tickctl export: one job run by tickd and by its exported units writes the
+# same bytes (quotes, '%', '$', a continuation line, environment with a
+# space, working directory, umask), the units verify clean, and the timer's
+# next elapse is tickd's next run.
+t_export_systemd() {
+        cat > "$SDL_LAB/exported.ini" <<'INI'
+[exported]
+schedule = 17 3 * * *
+timezone = Europe/Berlin
+command = printf '%s|%s|%s|%s|%s|%s\n' "$GREETING" "100%" "$(echo 'a"b')" \
+  "$TICKD_JOB" "$(pwd)" "$(umask)" > /tmp/exported.out
+environment = "GREETING=hello world"
+INI
+        local want='hello world|100%|a"b|exported|/root|0022' out rc
+        X cp "$SDL_LAB/exported.ini" /etc/tickd/jobs.d/exported.ini || return 1
+        X systemctl reload tickd.service || { echo "reload with exported.ini failed"; return 1; }
+        out=$(X tickctl run exported --wait 2>&1); rc=$?
+        [ $rc = 0 ] || { echo "tickctl run exported --wait exited $rc: $out"; return 1; }
+        out=$(X cat /tmp/exported.out)
+        [ "$out" = "$want" ] || { echo "tickd's run wrote '$out', not '$want'"; return 1; }
+        X rm -f /tmp/exported.out
+        out=$(X tickctl export --format systemd --output-dir /etc/systemd/system exported 2>&1) ||
+                { echo "tickctl export: $out"; return 1; }
+        out=$(X systemd-analyze verify --man=no /etc/systemd/system/exported.service \
+                /etc/systemd/system/exported.timer 2>&1)
+        [ -z "$out" ] || { echo "systemd-analyze verify: $out"; return 1; }
+        X systemctl daemon-reload || return 1
+        X systemctl start exported.service || { echo "systemctl start exported.service failed"; return 1; }
+        until_true 10 [ "$(X systemctl show -p ActiveState --value exported.service)" = inactive ] ||
+                { echo "exported.service still $(X systemctl show -p ActiveState --value exported.service)"; return 1; }
+        [ "$(X systemctl show -p Result --value exported.service)" = success ] ||
+                { echo "exported.service: Result=$(X systemctl show -p Result --value exported.service)"; return 1; }
+        out=$(X cat /tmp/exported.out)
+        [ "$out" = "$want" ] || { echo "the exported unit wrote '$out', tickd '$want'"; return 1; }
+        X systemctl start exported.timer || { echo "systemctl start exported.timer failed"; return 1; }
+        local theirs ours
+        theirs=$(X systemctl show -p NextElapseUSecRealtime --value exported.timer)
+        ours=$(X tickctl next --tz Europe/Berlin '17 3 * * *')
+        [ "$(date -d "$theirs" +%s)" = "$(date -d "$ours" +%s)" ] ||
+                { echo "exported.timer elapses at '$theirs', tickctl next says '$ours'"; return 1; }
+        X systemctl stop exported.timer
+        X rm -f /etc/tickd/jobs.d/exported.ini /etc/systemd/system/exported.service /etc/systemd/system/exported.timer
+        X systemctl daemon-reload
+        X systemctl reload tickd.service
+}
+
 t_watchdog() {
         local pid n0 up
         pid=$(show MainPID); n0=$(show NRestarts)
@@ -375,6 +421,7 @@ check tickctl-list start-active t_tickctl_list
 check tickctl-status start-active t_tickctl_status
 check tickctl-run job-runs t_tickctl_run
 check tickctl-history job-runs t_tickctl_history
+check export-systemd job-runs t_export_systemd
 check tickctl-list-unprivileged start-active t_tickctl_unprivileged
 check watchdog-restart start-active t_watchdog
 check restart-keeps-job start-active t_restart_keeps_job

@@ -130,6 +130,7 @@ PROOF_TEST(tickctl_list_as_root, "tickctl-list")
 PROOF_TEST(tickctl_status_as_root, "tickctl-status")
 PROOF_TEST(tickctl_run_wait_as_root, "tickctl-run")
 PROOF_TEST(tickctl_history_as_root, "tickctl-history")
+PROOF_TEST(exported_units_run_as_tickd_runs_the_job, "export-systemd")
 PROOF_TEST(tickctl_list_unprivileged_sees_own_jobs, "tickctl-list-unprivileged")
 PROOF_TEST(watchdog_kills_and_restarts_stopped_daemon, "watchdog-restart")
 PROOF_TEST(restart_keeps_running_job_and_logs_it, "restart-keeps-job")
@@ -178,6 +179,7 @@ static Suite *systemd_suite(void)
         tcase_add_test(tc, tickctl_status_as_root);
         tcase_add_test(tc, tickctl_run_wait_as_root);
         tcase_add_test(tc, tickctl_history_as_root);
+        tcase_add_test(tc, exported_units_run_as_tickd_runs_the_job);
         tcase_add_test(tc, tickctl_list_unprivileged_sees_own_jobs);
         tcase_add_test(tc, watchdog_kills_and_restarts_stopped_daemon);
         tcase_add_test(tc, restart_keeps_running_job_and_logs_it);
