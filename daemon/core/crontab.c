@@ -43,6 +43,12 @@ enum key_id {
         KEY_ON_FAILURE,
         KEY_ENABLED,
         KEY_SCOPE,
+        KEY_MEMORY_MAX,
+        KEY_CPU_QUOTA,
+        KEY_TASKS_MAX,
+        KEY_IO_WEIGHT,
+        KEY_KILL_LEFTOVERS,
+        KEY_PAM,
         _KEY_MAX,
 };
 
@@ -70,6 +76,12 @@ static const struct key_info {
         [KEY_ON_FAILURE] = { .name = "on_failure", .continuable = true },
         [KEY_ENABLED] = { .name = "enabled" },
         [KEY_SCOPE] = { .name = "scope" },
+        [KEY_MEMORY_MAX] = { .name = "memory_max" },
+        [KEY_CPU_QUOTA] = { .name = "cpu_quota" },
+        [KEY_TASKS_MAX] = { .name = "tasks_max" },
+        [KEY_IO_WEIGHT] = { .name = "io_weight" },
+        [KEY_KILL_LEFTOVERS] = { .name = "kill_leftovers" },
+        [KEY_PAM] = { .name = "pam" },
 };
 
 /* Names people reach for from other schedulers. */
@@ -93,6 +105,10 @@ static const struct {
         { "onfailure", KEY_ON_FAILURE },
         { "randomizeddelaysec", KEY_RANDOM_DELAY },
         { "timeoutsec", KEY_TIMEOUT },
+        { "memorymax", KEY_MEMORY_MAX },
+        { "cpuquota", KEY_CPU_QUOTA },
+        { "tasksmax", KEY_TASKS_MAX },
+        { "ioweight", KEY_IO_WEIGHT },
 };
 
 static int key_lookup(const char *name)
@@ -241,6 +257,8 @@ static void job_init_defaults(struct job *job, const struct tz *zone)
                 .overlap = OVERLAP_SKIP,
                 .umask = -1,
                 .enabled = true,
+                .kill_leftovers = true,
+                .pam = -1,
         };
 }
 
@@ -667,6 +685,36 @@ static void set_nice(struct parse *ps, struct job *job, unsigned line, const cha
                 job->nice = (int)n, job->has_nice = true;
 }
 
+/* memory_max=, cpu_quota=, tasks_max=, io_weight=: systemd's syntax,
+ * checked here; what they become is limits.h's. */
+static void set_limit(struct parse *ps, struct job *job, unsigned line, enum key_id id, const char *v)
+{
+        const char *key = keys[id].name;
+        struct job_limits *l = &job->limits;
+        int r;
+        const char *want;
+        switch (id) {
+        case KEY_MEMORY_MAX:
+                r = limits_parse_bytes(v, &l->memory_max);
+                want = "a size in bytes with K, M, G or T (base 1024), or infinity";
+                break;
+        case KEY_CPU_QUOTA:
+                r = limits_parse_cpu_quota(v, &l->cpu_quota);
+                want = "a percentage of one CPU, 1% to 100000%";
+                break;
+        case KEY_TASKS_MAX:
+                r = limits_parse_tasks(v, &l->tasks_max);
+                want = "a number of processes from 1, or infinity";
+                break;
+        default:
+                r = limits_parse_io_weight(v, &l->io_weight);
+                want = "a number from 1 to 10000";
+                break;
+        }
+        if (r < 0)
+                PARSE_ERROR(ps, line, key, "%s: '%s' is not %s", key, v, want);
+}
+
 static void set_scope(struct parse *ps, struct job *job, unsigned line, const char *v)
 {
         static const char *const names[] = { [JOB_SCOPE_HOST] = "host", [JOB_SCOPE_FLEET] = "fleet" };
@@ -686,6 +734,20 @@ static void set_scope(struct parse *ps, struct job *job, unsigned line, const ch
                 return;
         }
         job->scope = (enum job_scope)i;
+}
+
+static void set_flag(struct parse *ps, struct job *job, unsigned line, enum key_id id, const char *v)
+{
+        bool b;
+        if (!parse_boolean(v, &b)) {
+                PARSE_ERROR(ps, line, keys[id].name, "%s: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)",
+                            keys[id].name, v);
+                return;
+        }
+        if (id == KEY_PAM)
+                job->pam = b;
+        else
+                job->kill_leftovers = b;
 }
 
 static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
@@ -740,6 +802,12 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_UMASK: set_umask(ps, job, line, v); return;
         case KEY_SCOPE: set_scope(ps, job, line, v); return;
         case KEY_NICE: set_nice(ps, job, line, v); return;
+        case KEY_MEMORY_MAX:
+        case KEY_CPU_QUOTA:
+        case KEY_TASKS_MAX:
+        case KEY_IO_WEIGHT: set_limit(ps, job, line, id, v); return;
+        case KEY_KILL_LEFTOVERS:
+        case KEY_PAM: set_flag(ps, job, line, id, v); return;
         case _KEY_MAX: break;
         }
         assert(!"unreachable");

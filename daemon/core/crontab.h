@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "core/limits.h"
 #include "core/diag.h"
 #include "core/fileio.h"
 #include "core/schedule.h"
@@ -56,6 +57,12 @@ struct job {
         int nice;
         char *on_failure; /* NULL = none; run by /bin/sh -c */
         bool enabled;
+        /* Containment (issue 19): limits of the run's cgroup (limits.h);
+         * whether processes the job's main process leaves behind are killed
+         * when it exits (default yes); PAM for the run (-1: tickd.conf's pam=). */
+        struct job_limits limits;
+        bool kill_leftovers;
+        int pam;
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
         enum job_scope {

@@ -65,18 +65,23 @@ struct log_record {
         const char *user;       /* TICKD_USER */
         int64_t scheduled_usec; /* TICKD_SCHEDULED_USEC, 0 = unset */
         bool has_exit_status;
-        int exit_status;       /* TICKD_EXIT_STATUS */
-        int signal;            /* TICKD_SIGNAL, 0 = unset */
-        int64_t duration_usec; /* TICKD_DURATION_USEC, 0 = unset (use has_ fields if 0 matters) */
-        int64_t cpu_usec;      /* TICKD_CPU_USEC */
-        long maxrss_kb;        /* TICKD_MAXRSS_KB */
-        bool has_resources;    /* duration/cpu/maxrss are set */
-        int errno_value;       /* ERRNO, 0 = unset */
-        int job_pid;           /* TICKD_PID, 0 = unset: the job's main process */
-        bool on_failure;       /* TICKD_ON_FAILURE=1: a record of the job's on_failure
+        int exit_status;         /* TICKD_EXIT_STATUS */
+        int signal;              /* TICKD_SIGNAL, 0 = unset */
+        int64_t duration_usec;   /* TICKD_DURATION_USEC, 0 = unset (use has_ fields if 0 matters) */
+        int64_t cpu_usec;        /* TICKD_CPU_USEC */
+        long maxrss_kb;          /* TICKD_MAXRSS_KB */
+        bool has_resources;      /* duration/cpu/maxrss are set */
+        bool has_cgroup;         /* the run had its own cgroup: the four below are set (-1: unknown) */
+        int leftovers;           /* TICKD_LEFTOVERS: processes left when the main process exited */
+        int64_t cgroup_cpu_usec; /* TICKD_CGROUP_CPU_USEC: CPU of the whole cgroup */
+        int64_t memory_peak;     /* TICKD_MEMORY_PEAK: bytes, the whole cgroup */
+        int64_t oom_kills;       /* TICKD_OOM_KILLS */
+        int errno_value;         /* ERRNO, 0 = unset */
+        int job_pid;             /* TICKD_PID, 0 = unset: the job's main process */
+        bool on_failure;         /* TICKD_ON_FAILURE=1: a record of the job's on_failure
                                    * command, not a run of the job itself */
-        const char *reason;    /* TICKD_REASON: why a run was skipped, dropped or lost (a phrase) */
-        const char *node;      /* TICKD_NODE: the fleet node a record is about (fleet jobs) */
+        const char *reason;      /* TICKD_REASON: why a run was skipped, dropped or lost (a phrase) */
+        const char *node;        /* TICKD_NODE: the fleet node a record is about (fleet jobs) */
 };
 
 /* Chooses the target and the most verbose priority shown. Safe to call

@@ -77,6 +77,8 @@ struct batch_manager_options {
         sd_event *event;
         const char *default_path; /* PATH for jobs; NULL = built-in (copied) */
         bool relay_output;        /* job output to stderr, prefixed "JOB: " */
+        const char *cgroup_dir;   /* a cgroup per run under it (cgroup.h); NULL = process groups (borrowed) */
+        bool pam;                 /* tickd.conf's pam=: PAM for jobs without their own pam= */
         const char *runs_dir;     /* run records (orphans.h), made if missing; NULL = none (copied) */
         batch_finished_fn finished;
         void *userdata;
@@ -94,6 +96,7 @@ const char *batch_manager_own_user_name(const struct batch_manager *m);
 /* A new PATH for the runs dispatched from now on (NULL = built-in); the
  * manager keeps its own copy. On -ENOMEM the previous PATH stays. */
 int batch_manager_set_default_path(struct batch_manager *m, const char *path);
+void batch_manager_set_pam(struct batch_manager *m, bool pam);
 
 /* Forks one runner per request, all sharing one new batch. Returns the
  * number of runs dispatched (a failed fork is reported as a FAILED outcome

@@ -23,6 +23,8 @@ enum log_event collector_outcome_event(const struct outcome *o)
                 return LOG_EVENT_TIMED_OUT;
         if (o->cancelled)
                 return LOG_EVENT_CANCELLED;
+        if (o->in_cgroup && o->oom_kills > 0)
+                return LOG_EVENT_FAILED; /* whatever the main process's status: its cgroup ran out of memory */
         if (o->status == OUTCOME_EXITED && o->code == 0)
                 return LOG_EVENT_SUCCEEDED;
         return LOG_EVENT_FAILED;
@@ -52,6 +54,17 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
         rec.duration_usec = o->duration_usec;
         rec.cpu_usec = o->user_usec + o->system_usec;
         rec.maxrss_kb = o->maxrss_kb;
+        char extra[96] = "";
+        if (o->in_cgroup) {
+                rec.has_cgroup = true;
+                rec.leftovers = o->leftovers;
+                rec.cgroup_cpu_usec = o->cgroup_cpu_usec;
+                rec.memory_peak = o->memory_peak;
+                rec.oom_kills = o->oom_kills;
+                if (o->leftovers)
+                        snprintf(extra, sizeof(extra), " (leftover processes: %d, %s)", o->leftovers,
+                                 o->leftovers_killed ? "killed" : "left running");
+        }
         if (o->status == OUTCOME_EXITED) {
                 rec.has_exit_status = true;
                 rec.exit_status = o->code;
@@ -61,19 +74,27 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
                 rec.errno_value = o->error;
         }
         switch (rec.event) {
-        case LOG_EVENT_TIMED_OUT: log_emit(&rec, "%s of %s timed out and was killed", what, run->job_name); break;
-        case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled", what, run->job_name); break;
-        case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded", what, run->job_name); break;
+        case LOG_EVENT_TIMED_OUT:
+                log_emit(&rec, "%s of %s timed out and was killed%s", what, run->job_name, extra);
+                break;
+        case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled%s", what, run->job_name, extra); break;
+        case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded%s", what, run->job_name, extra); break;
         default:
-                if (o->status == OUTCOME_SETUP_FAILED && o->detail[0])
+                if (o->in_cgroup && o->oom_kills > 0) {
+                        rec.reason = "oom-kill";
+                        log_emit(&rec,
+                                 "%s of %s failed: out of memory, the kernel's OOM killer killed %lld process%s of "
+                                 "its cgroup (memory_max)%s",
+                                 what, run->job_name, (long long)o->oom_kills, o->oom_kills == 1 ? "" : "es", extra);
+                } else if (o->status == OUTCOME_SETUP_FAILED && o->detail[0])
                         log_emit(&rec, "%s of %s failed: %.*s", what, run->job_name, (int)sizeof(o->detail), o->detail);
                 else if (o->status == OUTCOME_SETUP_FAILED)
                         log_emit(&rec, "%s of %s failed: %.*s: %s", what, run->job_name, (int)sizeof(o->stage),
                                  o->stage, strerror(o->error));
                 else if (o->status == OUTCOME_SIGNALED)
-                        log_emit(&rec, "%s of %s was killed by signal %d", what, run->job_name, o->signal);
+                        log_emit(&rec, "%s of %s was killed by signal %d%s", what, run->job_name, o->signal, extra);
                 else
-                        log_emit(&rec, "%s of %s failed with exit status %d", what, run->job_name, o->code);
+                        log_emit(&rec, "%s of %s failed with exit status %d%s", what, run->job_name, o->code, extra);
         }
 }
 

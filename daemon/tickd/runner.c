@@ -24,6 +24,7 @@
 #include "core/command.h"
 #include "core/strv.h"
 #include "shared/clock.h"
+#include "tickd/cgroup.h"
 #include "tickd/orphans.h"
 #include "tickd/output.h"
 
@@ -233,8 +234,13 @@ static _Noreturn void job_fail(struct exec_error *error, const char *stage, int 
  * built beforehand. A failure is reported in ERROR, which the runner reads
  * once vfork() returns (the child has exec'd or exited by then). */
 static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred, char **env,
-                               char **direct_argv, int output_fd, int stderr_fd, struct exec_error *error)
+                               char **direct_argv, int output_fd, int stderr_fd, int cgroup_procs_fd,
+                               struct exec_error *error)
 {
+        /* First into the run's cgroup: from here on everything the job
+         * starts is inside it, and the runner, outside, survives its kill. */
+        if (cgroup_procs_fd >= 0 && write(cgroup_procs_fd, "0", 1) != 1)
+                job_fail(error, "cgroup", errno);
         if (setsid() < 0)
                 job_fail(error, "setsid", errno);
         if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
@@ -366,6 +372,7 @@ struct launch {
         struct output *out;
         int output_fd, stderr_fd; /* the job's ends of the output pipes */
         struct exec_error *exec_error;
+        struct cgroup_run cgroup; /* dir_fd < 0: no cgroup (process-group mode) */
 };
 
 /* Fills L, or reports the stage that failed and exits. */
@@ -390,6 +397,14 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
                 report_setup_failure(req, o, "exec", ENOMEM);
         l->direct_argv = NULL;
         (void)command_split_simple(command_of(req), &l->direct_argv); /* -ENOMEM: the shell it is */
+        l->cgroup = (struct cgroup_run){ .dir_fd = -1, .procs_fd = -1, .parent_fd = -1 };
+        /* Last: nothing that can fail after it may leave the cgroup behind. */
+        if (req->cgroup_dir) {
+                r = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &req->job->limits, &l->cgroup,
+                                      o->detail, sizeof(o->detail));
+                if (r < 0)
+                        report_setup_failure(req, o, "cgroup", -r);
+        }
 }
 
 /* Starts the job; returns its pid, which is also its process group (the
@@ -400,13 +415,21 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
 static pid_t job_spawn(const struct runner_request *req, struct launch *l, struct outcome *o)
 {
         pid_t pid = vfork();
-        if (pid < 0)
-                report_setup_failure(req, o, "fork", errno);
+        if (pid < 0) {
+                int e = errno;
+                (void)cgroup_run_remove(&l->cgroup);
+                report_setup_failure(req, o, "fork", e);
+        }
         if (pid == 0) {
                 sigset_t empty;
                 sigemptyset(&empty);
                 sigprocmask(SIG_SETMASK, &empty, NULL);
-                job_exec(req, &l->cred, l->env, l->direct_argv, l->output_fd, l->stderr_fd, l->exec_error);
+                job_exec(req, &l->cred, l->env, l->direct_argv, l->output_fd, l->stderr_fd, l->cgroup.procs_fd,
+                         l->exec_error);
+        }
+        if (l->cgroup.procs_fd >= 0) {
+                close(l->cgroup.procs_fd);
+                l->cgroup.procs_fd = -1;
         }
         close(l->output_fd);
         if (l->stderr_fd != l->output_fd)
@@ -425,12 +448,21 @@ struct watch {
         int64_t timeout_at; /* CLOCK_MONOTONIC; 0: none */
         int64_t kill_at;    /* SIGTERM sent, SIGKILL due; INT64_MAX: sent; 0: neither */
         uint64_t grace;
+        const struct cgroup_run *cgroup; /* dir_fd < 0: none */
 };
 
-/* SIGTERM to the job's group now, SIGKILL after the grace period. */
+/* SIG to the job's group and, with a cgroup, to every process in it:
+ * setsid()'d and daemonised descendants included. */
+static void watch_signal(const struct watch *w, int sig)
+{
+        kill(-w->pid, sig);
+        (void)cgroup_run_signal(w->cgroup, sig);
+}
+
+/* SIGTERM to the job now, SIGKILL after the grace period. */
 static void watch_stop_job(struct watch *w, int64_t now)
 {
-        kill(-w->pid, SIGTERM);
+        watch_signal(w, SIGTERM);
         w->kill_at = now + (int64_t)w->grace;
 }
 
@@ -444,7 +476,7 @@ static int watch_deadlines(struct watch *w, struct outcome *o)
                 watch_stop_job(w, now);
         }
         if (w->kill_at && now >= w->kill_at) {
-                kill(-w->pid, SIGKILL);
+                watch_signal(w, SIGKILL);
                 w->kill_at = INT64_MAX;
         }
         int64_t next = w->kill_at && w->kill_at != INT64_MAX ? w->kill_at : !w->kill_at ? w->timeout_at : 0;
@@ -497,9 +529,62 @@ static int watch_until_exit(struct watch *w, struct outcome *o, int *wstatus, st
  * must not outlive its run unwatched, so its group is killed and reaped. */
 static void watch_abandon(struct watch *w, int *wstatus, struct rusage *ru)
 {
-        kill(-w->pid, SIGKILL);
+        watch_signal(w, SIGKILL);
         while (wait4(w->pid, wstatus, 0, ru) < 0 && errno == EINTR)
                 ;
+}
+
+/* kill_leftovers = no: what the main process left behind goes on in the
+ * run's cgroup, and a child of the runner removes the cgroup once it is
+ * empty, so that none outlives its processes. Like the output relay, it
+ * holds nothing of the batch's. */
+static void cgroup_hand_off(struct cgroup_run *cg, int sig_fd, const sigset_t *sig_mask, const char *job)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(BATCH_FD);
+                close(sig_fd);
+                sigprocmask(SIG_UNBLOCK, sig_mask, NULL);
+                char title[16];
+                snprintf(title, sizeof(title), "tickd-left:%s", job);
+                prctl(PR_SET_NAME, title);
+                while (cgroup_run_wait_empty(cg, 60000) == -ETIMEDOUT)
+                        ;
+                (void)cgroup_run_remove(cg);
+                _exit(0);
+        }
+        cgroup_run_close(cg);
+}
+
+/* The main process has exited: the rest of the run's cgroup. After a stop
+ * (timeout, cancel) everything in it ends, SIGKILL at the stop's own
+ * deadline; otherwise leftovers are counted and killed with
+ * kill_leftovers = yes. Then the whole cgroup's accounting, and the
+ * cgroup goes. */
+static void cgroup_finish(const struct runner_request *req, struct watch *w, struct cgroup_run *cg, struct outcome *o,
+                          const sigset_t *sig_mask)
+{
+        o->in_cgroup = 1;
+        int n = cgroup_run_count(cg);
+        o->leftovers = n > 0 ? n : 0;
+        bool stopping = w->kill_at != 0;
+        if (n > 0 && stopping && w->kill_at != INT64_MAX) {
+                int64_t left_ms = (w->kill_at - (int64_t)clock_now_usec(CLOCK_MONOTONIC)) / 1000;
+                (void)cgroup_run_wait_empty(cg, left_ms > 0 ? (int)left_ms : 0);
+        }
+        if (n > 0 && (stopping || req->job->kill_leftovers)) {
+                (void)cgroup_run_signal(cg, SIGKILL);
+                o->leftovers_killed = cgroup_run_wait_empty(cg, 10000) == 0;
+        }
+        struct cgroup_stats st;
+        cgroup_run_stats(cg, &st);
+        o->cgroup_cpu_usec = st.cpu_usec;
+        o->memory_peak = st.memory_peak;
+        o->oom_kills = st.oom_kills;
+        if (cgroup_run_count(cg) > 0)
+                cgroup_hand_off(cg, w->sig_fd, sig_mask, req->job->name);
+        else
+                (void)cgroup_run_remove(cg);
 }
 
 /* The chdir stage's failure in words: which directory, and why that one. */
@@ -575,12 +660,16 @@ _Noreturn void runner_main(const struct runner_request *req)
                            .sig_fd = sig_fd,
                            .out = launch.out,
                            .grace = req->job->kill_grace_usec,
+                           .cgroup = &launch.cgroup,
                            .timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0 };
         int wstatus = 0;
         struct rusage ru = { 0 };
         int r = watch_until_exit(&w, &o, &wstatus, &ru);
         if (r < 0)
                 watch_abandon(&w, &wstatus, &ru);
+        /* Before the output: killed leftovers close the pipes they held. */
+        if (launch.cgroup.dir_fd >= 0)
+                cgroup_finish(req, &w, &launch.cgroup, &o, &mask);
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
         if (output_pump(launch.out))

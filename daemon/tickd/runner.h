@@ -82,6 +82,13 @@ struct outcome {
         int64_t user_usec;
         int64_t system_usec;
         int64_t maxrss_kb;
+        /* The run's cgroup (cgroup.h), when it had one: */
+        uint8_t in_cgroup;
+        uint8_t leftovers_killed; /* kill_leftovers = yes killed them */
+        int32_t leftovers;        /* processes left in it when the main process exited */
+        int64_t cgroup_cpu_usec;  /* cpu.stat usage_usec of the whole cgroup; -1 unknown */
+        int64_t memory_peak;      /* memory.peak, bytes; -1 unknown */
+        int64_t oom_kills;        /* memory.events oom_kill; -1 unknown */
 };
 
 /* What the runner needs; all pointers stay valid in the child (it is a
@@ -98,6 +105,8 @@ struct runner_request {
         const char *runs_dir;     /* where the run's record goes (orphans.h); NULL = none */
         const char *user;         /* for the record: TICKD_USER */
         int64_t scheduled_usec;   /* for the record */
+        const char *cgroup_dir;   /* the delegated unit's cgroup (cgroup.h); NULL = process groups */
+        bool pam;                 /* tickd.conf's pam=, for jobs that do not set their own */
 };
 
 /* Loads the NSS modules that NSSWITCH_CONF (/etc/nsswitch.conf) names for passwd, group
