@@ -984,6 +984,17 @@ static void section_end(struct parse *ps)
                 if (crontab_command_problem(job, ps->options, why, sizeof(why)) > 0)
                         PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_COMMAND], "command", "command: %s", why);
         }
+        if (ps->options->limits_unenforced && limits_any(&job->limits)) {
+                static const enum key_id limit_keys[] = { KEY_MEMORY_MAX, KEY_CPU_QUOTA, KEY_TASKS_MAX, KEY_IO_WEIGHT };
+                unsigned at = job->line;
+                for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+                        if (ps->seen[limit_keys[i]]) {
+                                at = ps->seen[limit_keys[i]];
+                                break;
+                        }
+                PARSE_DIAG(ps, DIAG_WARNING, at, NULL, "job '%s': its resource limits are not enforced: %s", job->name,
+                           ps->options->limits_unenforced);
+        }
         if (ps->options->lint_at && !ps->defaults_broken && errors_so_far(ps) == ps->section_errors &&
             crontab_lint_job(job, ps->options->lint_at, ps->diags) < 0)
                 ps->error = -ENOMEM;

@@ -100,6 +100,11 @@ struct crontab_options {
         /* tickd.conf has a [fleet] section: without one, scope = fleet is
          * an error (there is nowhere to claim the run). */
         bool fleet_configured;
+        /* Why memory_max=, cpu_quota=, tasks_max= and io_weight= cannot be
+         * enforced where the file is loaded (the daemon without per-run
+         * cgroups): each job that sets one gets a warning saying so. NULL:
+         * no warning (they are enforced, or tickctl cannot tell). */
+        const char *limits_unenforced;
         /* When not 0, every job whose section has no error (nor
          * [defaults]) gets crontab_lint_job()'s warnings as of this
          * instant, in a rejected file too, so one run of tickctl check says

@@ -837,11 +837,14 @@ static void containment_setup(struct daemon *d)
         if (r > 0)
                 log_msg(LOG_INFO, "runs are contained: one cgroup per run under %s (controllers for limits: %s)",
                         d->cgroup->dir, d->cgroup->controllers[0] ? d->cgroup->controllers : "none");
-        else
+        else {
+                d->crontab_options.limits_unenforced = "tickd runs jobs as process groups here, not in cgroups of "
+                                                       "their own (see tickd(8), CONTAINMENT)";
                 log_msg(r < 0 ? LOG_WARNING : LOG_INFO,
                         "runs are process groups, not cgroups: %s; a process that leaves its group escapes "
                         "timeouts and cancels, and memory_max=, cpu_quota=, tasks_max=, io_weight= are not enforced",
                         why);
+        }
 }
 
 /* From loaded settings to READY=1: directories, the event loop, runs a

@@ -27,6 +27,7 @@
 #include "tickd/cgroup.h"
 #include "tickd/orphans.h"
 #include "tickd/output.h"
+#include "tickd/runner-pam.h"
 
 #define BATCH_FD          3
 #define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -173,11 +174,28 @@ static int credentials_resolve(const struct job *job, struct credentials *out, c
         return 0;
 }
 
-/* The environment, from scratch: nothing of the daemon's leaks into jobs. */
-static char **environment_build(const struct runner_request *req, const struct credentials *cred)
+/* Sets or replaces ENTRY ("NAME=value") in ENV (N entries so far). */
+static void environment_put(char **env, size_t *n, char *entry)
+{
+        size_t key_len = strcspn(entry, "=");
+        size_t i;
+        for (i = 0; i < *n; i++)
+                if (strncmp(env[i], entry, key_len) == 0 && env[i][key_len] == '=')
+                        break;
+        env[i] = entry;
+        if (i == *n)
+                (*n)++;
+}
+
+/* The environment, from scratch: nothing of the daemon's leaks into jobs.
+ * PAM_ENV (pam_env's, may be NULL) comes after tickd's own variables and
+ * before the job's environment=, which has the last word. */
+static char **environment_build(const struct runner_request *req, const struct credentials *cred, char **pam_env)
 {
         size_t extra = 0;
         for (char **e = req->job->environment; e && *e; e++)
+                extra++;
+        for (char **e = pam_env; e && *e; e++)
                 extra++;
         char **env = calloc(10 + extra, sizeof(char *));
         if (!env)
@@ -193,17 +211,11 @@ static char **environment_build(const struct runner_request *req, const struct c
                 return NULL;
         if (req->failed_exit_status >= 0 && asprintf(&env[n++], "TICKD_EXIT_STATUS=%d", req->failed_exit_status) < 0)
                 return NULL;
+        for (char **e = pam_env; e && *e; e++)
+                environment_put(env, &n, *e);
         /* environment= entries come last and override what came before. */
-        for (char **e = req->job->environment; e && *e; e++) {
-                size_t key_len = strcspn(*e, "=");
-                size_t i;
-                for (i = 0; i < n; i++)
-                        if (strncmp(env[i], *e, key_len) == 0 && env[i][key_len] == '=')
-                                break;
-                env[i] = *e;
-                if (i == n)
-                        n++;
-        }
+        for (char **e = req->job->environment; e && *e; e++)
+                environment_put(env, &n, *e);
         env[n] = NULL;
         return env;
 }
@@ -373,7 +385,22 @@ struct launch {
         int output_fd, stderr_fd; /* the job's ends of the output pipes */
         struct exec_error *exec_error;
         struct cgroup_run cgroup; /* dir_fd < 0: no cgroup (process-group mode) */
+        struct runner_pam *pam;   /* NULL: no PAM for this run */
 };
+
+/* pam = yes (the job's, else tickd.conf's) in a daemon that can switch
+ * users: the PAM account check and session, before anything is forked. */
+static void launch_pam(const struct runner_request *req, struct launch *l, struct outcome *o)
+{
+        l->pam = NULL;
+        bool wanted = req->job->pam >= 0 ? req->job->pam : req->pam;
+        if (!wanted || geteuid() != 0)
+                return;
+        const char *stage = "pam";
+        int r = runner_pam_open(l->cred.name, &l->pam, &stage, o->detail, sizeof(o->detail));
+        if (r < 0)
+                report_setup_failure(req, o, stage, -r);
+}
 
 /* Fills L, or reports the stage that failed and exits. */
 static void launch_prepare(const struct runner_request *req, struct launch *l, struct outcome *o)
@@ -386,7 +413,8 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
                 snprintf(o->detail, sizeof(o->detail), "user '%s' does not exist (deleted since?)", req->job->user);
         if (r != 0)
                 report_setup_failure(req, o, stage, r);
-        l->env = environment_build(req, &l->cred);
+        launch_pam(req, l, o);
+        l->env = environment_build(req, &l->cred, runner_pam_environment(l->pam));
         if (!l->env)
                 report_setup_failure(req, o, "environment", ENOMEM);
         r = output_open(req->job->name, req->run_id, !req->relay_output, &l->out, &l->output_fd, &l->stderr_fd);
@@ -670,6 +698,7 @@ _Noreturn void runner_main(const struct runner_request *req)
         /* Before the output: killed leftovers close the pipes they held. */
         if (launch.cgroup.dir_fd >= 0)
                 cgroup_finish(req, &w, &launch.cgroup, &o, &mask);
+        runner_pam_close(launch.pam); /* the session ends with the job's main process, as cron's does */
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
         if (output_pump(launch.out))
