@@ -347,7 +347,7 @@ DEB_ARCH     := $(shell dpkg --print-architecture 2>/dev/null)
 DEB          := $(BUILD)/deb/tickd_$(VERSION)_$(DEB_ARCH).deb
 DEB_SRC      := $(BUILD)/deb-src/tickd-$(VERSION)
 PKG_INPUTS   := Makefile $(filter-out %/,$(wildcard daemon/*/* man/* packaging/* \
-                packaging/debian/* packaging/debian/source/*))
+                packaging/debian/* packaging/debian/source/* packaging/pam.d/*))
 
 deb: $(DEB)
 $(DEB): $(PKG_INPUTS)

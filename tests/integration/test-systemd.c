@@ -25,8 +25,14 @@ struct pending {
         const char *waits_for;
 };
 
-/* Empty: every check of the proof passes. Keep the { NULL } sentinel. */
+/* Keep the { NULL } sentinel. */
 static const struct pending pending[] = {
+        /* Issue 19's limits need the memory and pids controllers on cgroup
+         * v2; the VM these tests were written on binds every controller to
+         * cgroup v1 hierarchies (only hugetlb is left for v2), so no
+         * container on it can offer them to tickd.service. */
+        { "memory-max-oom", "the memory controller on cgroup v2 (this host has it on v1)" },
+        { "tasks-max-storm", "the pids controller on cgroup v2 (this host has it on v1)" },
         { NULL, NULL },
 };
 
@@ -134,6 +140,13 @@ PROOF_TEST(tickctl_list_unprivileged_sees_own_jobs, "tickctl-list-unprivileged")
 PROOF_TEST(watchdog_kills_and_restarts_stopped_daemon, "watchdog-restart")
 PROOF_TEST(restart_keeps_running_job_and_logs_it, "restart-keeps-job")
 PROOF_TEST(user_restart_keeps_running_job_and_logs_it, "user-restart-keeps-job")
+PROOF_TEST(daemon_runs_in_its_own_leaf_cgroup, "daemon-in-leaf-cgroup")
+PROOF_TEST(timeout_kills_setsid_descendant, "timeout-kills-setsid")
+PROOF_TEST(cancel_kills_setsid_descendant_run_shown_by_cgls, "cancel-kills-setsid")
+PROOF_TEST(memory_max_oom_kill_recorded, "memory-max-oom")
+PROOF_TEST(tasks_max_stops_fork_storm, "tasks-max-storm")
+PROOF_TEST(pam_expired_account_does_not_run, "pam-expired-account")
+PROOF_TEST(pam_limits_nofile_reaches_job, "pam-limits-nofile")
 PROOF_TEST(upgrade_restarts_service, "upgrade-restarts")
 PROOF_TEST(stop_cancels_running_job_and_exits_cleanly, "stop-clean")
 PROOF_TEST(user_unit_runs_users_job, "user-unit")
@@ -182,6 +195,13 @@ static Suite *systemd_suite(void)
         tcase_add_test(tc, watchdog_kills_and_restarts_stopped_daemon);
         tcase_add_test(tc, restart_keeps_running_job_and_logs_it);
         tcase_add_test(tc, user_restart_keeps_running_job_and_logs_it);
+        tcase_add_test(tc, daemon_runs_in_its_own_leaf_cgroup);
+        tcase_add_test(tc, timeout_kills_setsid_descendant);
+        tcase_add_test(tc, cancel_kills_setsid_descendant_run_shown_by_cgls);
+        tcase_add_test(tc, memory_max_oom_kill_recorded);
+        tcase_add_test(tc, tasks_max_stops_fork_storm);
+        tcase_add_test(tc, pam_expired_account_does_not_run);
+        tcase_add_test(tc, pam_limits_nofile_reaches_job);
         tcase_add_test(tc, upgrade_restarts_service);
         tcase_add_test(tc, stop_cancels_running_job_and_exits_cleanly);
         tcase_add_test(tc, user_unit_runs_users_job);
