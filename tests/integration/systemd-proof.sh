@@ -414,6 +414,21 @@ t_cancel_kills_setsid() {
                 { echo "no cancelled record for run $rid"; return 1; }
 }
 
+t_leftovers_kept() {
+        local rid out
+        printf '[keep]\nschedule = @yearly\nkill_leftovers = no\ncommand = setsid sleep 3.3 </dev/null >/dev/null 2>&1 & echo started\n' |
+                put_ini keep || return 1
+        out=$(X tickctl run keep --wait 2>&1) || { echo "tickctl run keep --wait: $out"; return 1; }
+        rid=$(journal_wait 3 -u tickd.service TICKD_JOB=keep TICKD_LEFTOVERS=1 -o export | field TICKD_RUN_ID)
+        [ -n "$rid" ] || { echo "no outcome of job keep with TICKD_LEFTOVERS=1: $(X journalctl -q -u tickd.service TICKD_JOB=keep -o cat | tail -1)"; return 1; }
+        X journalctl -q -u tickd.service TICKD_RUN_ID="$rid" -o cat | grep -q 'leftover processes: 1, left running' ||
+                { echo "the outcome does not say 'leftover processes: 1, left running'"; return 1; }
+        X pgrep -f '^sleep 3.3$' >/dev/null || { echo "kill_leftovers = no, yet the leftover (sleep 3.3) is gone at the outcome"; return 1; }
+        [ "$(run_cgroups)" = "run-keep-$rid" ] || { echo "while its leftover runs, run cgroups are '$(run_cgroups)', not run-keep-$rid"; return 1; }
+        until_true 8 no_run_cgroup || { echo "run-keep-$rid not removed after its leftover exited: $(run_cgroups)"; return 1; }
+        if X pgrep -x 'tickd-left:keep' >/dev/null; then echo "the cgroup keeper outlived the cgroup"; return 1; fi
+}
+
 # Limits need the controllers on cgroup v2; a host that binds memory and
 # pids to cgroup v1 hierarchies (as the VM this was written on) has none
 # to give: these two checks then fail, named, and wait in PENDING.
@@ -491,6 +506,7 @@ check restart-keeps-job start-active t_restart_keeps_job
 check daemon-in-leaf-cgroup start-active t_daemon_leaf
 check timeout-kills-setsid start-active t_timeout_kills_setsid
 check cancel-kills-setsid start-active t_cancel_kills_setsid
+check leftovers-kept-then-cgroup-removed start-active t_leftovers_kept
 check memory-max-oom start-active t_memory_max_oom
 check tasks-max-storm start-active t_tasks_max_storm
 check pam-expired-account start-active t_pam_expired

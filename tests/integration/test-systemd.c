@@ -143,6 +143,7 @@ PROOF_TEST(user_restart_keeps_running_job_and_logs_it, "user-restart-keeps-job")
 PROOF_TEST(daemon_runs_in_its_own_leaf_cgroup, "daemon-in-leaf-cgroup")
 PROOF_TEST(timeout_kills_setsid_descendant, "timeout-kills-setsid")
 PROOF_TEST(cancel_kills_setsid_descendant_run_shown_by_cgls, "cancel-kills-setsid")
+PROOF_TEST(kill_leftovers_no_keeps_them_until_they_exit, "leftovers-kept-then-cgroup-removed")
 PROOF_TEST(memory_max_oom_kill_recorded, "memory-max-oom")
 PROOF_TEST(tasks_max_stops_fork_storm, "tasks-max-storm")
 PROOF_TEST(pam_expired_account_does_not_run, "pam-expired-account")
@@ -198,6 +199,7 @@ static Suite *systemd_suite(void)
         tcase_add_test(tc, daemon_runs_in_its_own_leaf_cgroup);
         tcase_add_test(tc, timeout_kills_setsid_descendant);
         tcase_add_test(tc, cancel_kills_setsid_descendant_run_shown_by_cgls);
+        tcase_add_test(tc, kill_leftovers_no_keeps_them_until_they_exit);
         tcase_add_test(tc, memory_max_oom_kill_recorded);
         tcase_add_test(tc, tasks_max_stops_fork_storm);
         tcase_add_test(tc, pam_expired_account_does_not_run);
