@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@
 #define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
 
 _Static_assert(sizeof(struct outcome) < 512, "outcome records must stay well below PIPE_BUF");
+/* The size and layout of the records before issue 19 (see runner.h). */
+_Static_assert(sizeof(struct outcome) == 304 && offsetof(struct outcome, start_usec) == 256,
+               "outcome records keep their size and offsets across versions");
 
 /* Default dispositions for every signal, and a mask of exactly MASK. The
  * runner keeps SIGCHLD, SIGTERM and SIGINT blocked from the daemon's mask

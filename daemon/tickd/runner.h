@@ -72,23 +72,27 @@ struct outcome {
         int32_t signal; /* terminating signal */
         int32_t error;  /* FINISHED: errno of a setup failure; STARTED: of writing the run record */
         uint8_t timed_out;
-        uint8_t cancelled;     /* the daemon asked the run to stop (shutdown, replace) */
-        char stage[22];        /* where a setup failure happened: "user", "setuid", "exec", … */
-        char detail[200];      /* the failure in words when the stage and errno do not name what
+        uint8_t cancelled; /* the daemon asked the run to stop (shutdown, replace) */
+        char stage[22];    /* where a setup failure happened: "user", "setuid", "exec", … */
+        char detail[172];  /* the failure in words when the stage and errno do not name what
                                 * failed ("cannot enter /nonexistent, the home of user 'nobody': ..."); may be empty */
-        int64_t start_usec;    /* CLOCK_REALTIME */
-        int64_t end_usec;      /* CLOCK_REALTIME */
-        int64_t duration_usec; /* CLOCK_MONOTONIC difference */
-        int64_t user_usec;
-        int64_t system_usec;
-        int64_t maxrss_kb;
-        /* The run's cgroup (cgroup.h), when it had one: */
+        /* The run's cgroup (cgroup.h), when it had one. Carved out of what
+         * was the end of detail[200], so that the record keeps its size and
+         * every other field its offset: runners of the previous version
+         * still write to a pipe the upgraded daemon reads (the fd store),
+         * and their records read as in_cgroup = 0. */
         uint8_t in_cgroup;
         uint8_t leftovers_killed; /* kill_leftovers = yes killed them */
         int32_t leftovers;        /* processes left in it when the main process exited */
         int64_t cgroup_cpu_usec;  /* cpu.stat usage_usec of the whole cgroup; -1 unknown */
         int64_t memory_peak;      /* memory.peak, bytes; -1 unknown */
         int64_t oom_kills;        /* memory.events oom_kill; -1 unknown */
+        int64_t start_usec;       /* CLOCK_REALTIME */
+        int64_t end_usec;         /* CLOCK_REALTIME */
+        int64_t duration_usec;    /* CLOCK_MONOTONIC difference */
+        int64_t user_usec;
+        int64_t system_usec;
+        int64_t maxrss_kb;
 };
 
 /* What the runner needs; all pointers stay valid in the child (it is a
