@@ -81,15 +81,23 @@ static int own_cgroup(char *path, size_t size, const char **mount)
         return 0;
 }
 
-/* systemd marks the cgroups it delegates (Delegate=yes) with this xattr:
- * trusted.* for the system manager, user.* for a user manager. */
+/* The system manager (from systemd 251) marks the cgroups it delegates
+ * (Delegate=yes) with the xattr trusted.delegate. A user manager of
+ * systemd 252 marks none of its units; everything below user@UID.service
+ * was delegated to that user by PID 1, so a unit's cgroup there that this
+ * user owns is one it may manage (the packaged user unit asks for
+ * Delegate=yes, which the manager cannot be asked without a bus call). */
 static bool delegated(const char *dir)
 {
         char v[8];
         ssize_t n = getxattr(dir, "trusted.delegate", v, sizeof(v));
         if (n <= 0)
                 n = getxattr(dir, "user.delegate", v, sizeof(v));
-        return n == 1 && v[0] == '1';
+        if (n == 1 && v[0] == '1')
+                return true;
+        struct stat st;
+        return geteuid() != 0 && strstr(dir, "/user@") && stat(dir, &st) == 0 && st.st_uid == geteuid() &&
+               access(dir, W_OK) == 0;
 }
 
 static bool ends_with(const char *s, const char *suffix)
