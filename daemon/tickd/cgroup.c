@@ -1,6 +1,7 @@
 /* cgroup.c — per-run cgroups under a delegated unit; see cgroup.h. */
 #include "tickd/cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -133,6 +134,25 @@ static void enable_controllers(int dir_fd, struct cgroup_setup *s)
         }
 }
 
+/* Empty run cgroups a previous instance's runners could not remove (a
+ * runner killed with SIGKILL): removed at start-up. One that still holds
+ * processes belongs to a run going on (adopted, or left by a killed
+ * daemon) and stays: rmdir fails with EBUSY. */
+static void remove_stale_runs(int dir_fd)
+{
+        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        for (struct dirent *e; (e = readdir(d));)
+                if (e->d_type == DT_DIR && strncmp(e->d_name, "run-", 4) == 0)
+                        (void)unlinkat(dir_fd, e->d_name, AT_REMOVEDIR);
+        closedir(d);
+}
+
 int cgroup_setup_detect(struct cgroup_setup **out, char *why, size_t why_size)
 {
         char path[2048];
@@ -167,6 +187,7 @@ int cgroup_setup_detect(struct cgroup_setup **out, char *why, size_t why_size)
                 return r;
         }
         enable_controllers(dir_fd, s);
+        remove_stale_runs(dir_fd);
         *out = s;
         return 1;
 }

@@ -383,6 +383,15 @@ t_daemon_leaf() {
                 { echo "tickd did not say at start-up that runs are contained"; return 1; }
 }
 
+# A run cgroup whose runner died before removing it (SIGKILL) goes at the
+# next start; cgroups with processes in them (runs going on) stay.
+t_stale_run_cgroup() {
+        X mkdir "$UNIT_CG/run-stale-00" || return 1
+        X systemctl restart tickd.service || { echo "systemctl restart failed"; return 1; }
+        is_active || { echo "tickd not active after restart"; return 1; }
+        if X test -d "$UNIT_CG/run-stale-00"; then echo "the empty run-stale-00 survived tickd's start-up"; return 1; fi
+}
+
 t_timeout_kills_setsid() {
         local out
         escape_ini escape $'timeout = 2s\nkill_grace = 1s\n' 301 | put_ini escape || return 1
@@ -504,6 +513,7 @@ check tickctl-list-unprivileged start-active t_tickctl_unprivileged
 check watchdog-restart start-active t_watchdog
 check restart-keeps-job start-active t_restart_keeps_job
 check daemon-in-leaf-cgroup start-active t_daemon_leaf
+check stale-run-cgroup-removed start-active t_stale_run_cgroup
 check timeout-kills-setsid start-active t_timeout_kills_setsid
 check cancel-kills-setsid start-active t_cancel_kills_setsid
 check leftovers-kept-then-cgroup-removed start-active t_leftovers_kept

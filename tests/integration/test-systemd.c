@@ -141,6 +141,7 @@ PROOF_TEST(watchdog_kills_and_restarts_stopped_daemon, "watchdog-restart")
 PROOF_TEST(restart_keeps_running_job_and_logs_it, "restart-keeps-job")
 PROOF_TEST(user_restart_keeps_running_job_and_logs_it, "user-restart-keeps-job")
 PROOF_TEST(daemon_runs_in_its_own_leaf_cgroup, "daemon-in-leaf-cgroup")
+PROOF_TEST(stale_empty_run_cgroup_removed_at_start, "stale-run-cgroup-removed")
 PROOF_TEST(timeout_kills_setsid_descendant, "timeout-kills-setsid")
 PROOF_TEST(cancel_kills_setsid_descendant_run_shown_by_cgls, "cancel-kills-setsid")
 PROOF_TEST(kill_leftovers_no_keeps_them_until_they_exit, "leftovers-kept-then-cgroup-removed")
@@ -197,6 +198,7 @@ static Suite *systemd_suite(void)
         tcase_add_test(tc, restart_keeps_running_job_and_logs_it);
         tcase_add_test(tc, user_restart_keeps_running_job_and_logs_it);
         tcase_add_test(tc, daemon_runs_in_its_own_leaf_cgroup);
+        tcase_add_test(tc, stale_empty_run_cgroup_removed_at_start);
         tcase_add_test(tc, timeout_kills_setsid_descendant);
         tcase_add_test(tc, cancel_kills_setsid_descendant_run_shown_by_cgls);
         tcase_add_test(tc, kill_leftovers_no_keeps_them_until_they_exit);
