@@ -14,7 +14,7 @@ BUILD    := build
 # the fleet tests run, and dma, the MTA of the mail test, are not installed
 # at all but unpacked into the build tree (ETCD and DMA below; README,
 # Dependencies, says why).
-DEPS_RUN  := build-essential pkg-config libsystemd-dev libinih-dev libcurl4-openssl-dev libjson-c-dev tzdata
+DEPS_RUN  := build-essential pkg-config libsystemd-dev libinih-dev libcurl4-openssl-dev libjson-c-dev libpam0g-dev tzdata
 DEPS_TEST := check mandoc clang openssl libclang-rt-14-dev valgrind systemd procps util-linux \
              bsdutils passwd dbus-bin groff-base debhelper dpkg-dev fakeroot lintian rpm cppcheck clang-format \
              python3 python3-yaml python3-jsonschema
@@ -25,7 +25,7 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DTICKD_VERSION='"$(VERSION)"' \
              -Idaemon -Itests $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      = $(shell pkg-config --libs libsystemd inih libcurl json-c 2>/dev/null) -lm
+LIBS      = $(shell pkg-config --libs libsystemd inih libcurl json-c pam 2>/dev/null) -lm
 TEST_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -166,7 +166,8 @@ suite/%:
 
 suite-summary:
 	@cat $(BUILD)/asan/logs/*/*.log | awk -F'[:,] *' '/^[0-9]+%: Checks: / { c += $$3; f += $$5; e += $$7; n++ } \
-	  END { printf "check: %d suites, %d checks, %d passed, %d failed, %d errors\n", n, c, c - f - e, f, e }'
+	  /^NOT RUN / { u++; sub(/^NOT RUN /, ""); notrun = notrun "  not run: " $$0 "\n" } \
+	  END { printf "%s", notrun; printf "check: %d suites, %d checks, %d passed, %d failed, %d errors, %d not run\n", n, c, c - f - e, f, e, u }'
 
 # Static analysis; a false positive gets an inline
 # `// cppcheck-suppress ID ; why` on the line before it.
@@ -300,6 +301,9 @@ UNIT_SED := -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/bin/|$(BINDIR)/|g'
 # The journal catalog is written with the journal integration; installed
 # when it exists.
 CATALOG := $(wildcard packaging/tickd.catalog)
+# /etc/pam.d/tickd (pam = yes): Debian's @include form; the RPM spec passes
+# PAMFILE=packaging/pam.d/tickd.redhat (Fedora's "include system-auth").
+PAMFILE ?= packaging/pam.d/tickd
 
 install: all
 	install -Dm0755 $(BUILD)/tickd $(DESTDIR)$(SBINDIR)/tickd
@@ -316,6 +320,7 @@ install: all
 	install -Dm0644 packaging/tickctl.bash-completion $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl
 	install -Dm0644 packaging/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf
 	install -Dm0644 packaging/example.ini $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
+	install -Dm0644 $(PAMFILE) $(DESTDIR)$(SYSCONFDIR)/pam.d/tickd
 
 # Removes exactly what install put there; directories only when empty
 # (an administrator's crontabs in jobs.d stay).
@@ -323,7 +328,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tickd $(DESTDIR)$(BINDIR)/tickctl \
 	  $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service \
 	  $(DESTDIR)$(CATALOGDIR)/tickd.catalog $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl \
-	  $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
+	  $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini \
+	  $(DESTDIR)$(SYSCONFDIR)/pam.d/tickd
 	@for m in $(MANPAGES); do echo "rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd 2>/dev/null
@@ -335,7 +341,7 @@ check-install: all
 	  d=$(CURDIR)/$(BUILD)/check-install; rm -rf $$d; \
 	  $(MAKE) -s install DESTDIR=$$d PREFIX=$$prefix >/dev/null; \
 	  for f in $$prefix/sbin/tickd $$prefix/bin/tickctl \
-	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini \
+	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini /etc/pam.d/tickd \
 	           $$prefix/share/bash-completion/completions/tickctl \
 	           $$($(MAKE) -s --no-print-directory print-unitdirs PREFIX=$$prefix); do \
 	    [ -f $$d$$f ] || { echo "check-install: $$prefix: $$f not installed"; exit 1; }; done; \
@@ -358,7 +364,7 @@ DEB_ARCH     := $(shell dpkg --print-architecture 2>/dev/null)
 DEB          := $(BUILD)/deb/tickd_$(VERSION)_$(DEB_ARCH).deb
 DEB_SRC      := $(BUILD)/deb-src/tickd-$(VERSION)
 PKG_INPUTS   := Makefile $(filter-out %/,$(wildcard daemon/*/* man/* packaging/* \
-                packaging/debian/* packaging/debian/source/*))
+                packaging/debian/* packaging/debian/source/* packaging/pam.d/*))
 
 deb: $(DEB)
 $(DEB): $(PKG_INPUTS)

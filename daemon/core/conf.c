@@ -22,7 +22,7 @@
 #define CONF_MAX_FILE_SIZE            (1024 * 1024) /* "larger than 1 MiB" in its message */
 
 static const char *const conf_keys[] = {
-        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level", "sendmail",
+        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level", "sendmail", "pam",
 };
 
 static const char *const level_names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -176,6 +176,16 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                         CONF_ERROR(cp, line, key, "sendmail: '%s' is not an absolute path (without blanks)", v);
                 else if (replace_string(&c->sendmail, v) < 0)
                         cp->error = -ENOMEM;
+                return;
+        case 6:
+                if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0 ||
+                    strcmp(v, "1") == 0)
+                        c->pam = true;
+                else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0 ||
+                         strcmp(v, "0") == 0)
+                        c->pam = false;
+                else
+                        CONF_ERROR(cp, line, key, "pam: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)", v);
                 return;
         }
 }

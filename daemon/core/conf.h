@@ -52,6 +52,7 @@ struct daemon_config {
         int log_level;                  /* syslog priority, default LOG_INFO */
         unsigned default_timezone_line; /* where default_timezone was set, for its errors */
         struct fleet_config *fleet;     /* NULL = no [fleet] section */
+        bool pam;                       /* pam=: PAM account and session for runs (default no) */
 };
 
 /* A missing file yields the defaults and returns 0. A file with errors

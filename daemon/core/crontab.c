@@ -46,6 +46,12 @@ enum key_id {
         KEY_MAIL_TO,
         KEY_MAIL_ON,
         KEY_STDIN,
+        KEY_MEMORY_MAX,
+        KEY_CPU_QUOTA,
+        KEY_TASKS_MAX,
+        KEY_IO_WEIGHT,
+        KEY_KILL_LEFTOVERS,
+        KEY_PAM,
         _KEY_MAX,
 };
 
@@ -76,6 +82,12 @@ static const struct key_info {
         [KEY_MAIL_TO] = { .name = "mail_to" },
         [KEY_MAIL_ON] = { .name = "mail_on" },
         [KEY_STDIN] = { .name = "stdin", .per_job_only = true },
+        [KEY_MEMORY_MAX] = { .name = "memory_max" },
+        [KEY_CPU_QUOTA] = { .name = "cpu_quota" },
+        [KEY_TASKS_MAX] = { .name = "tasks_max" },
+        [KEY_IO_WEIGHT] = { .name = "io_weight" },
+        [KEY_KILL_LEFTOVERS] = { .name = "kill_leftovers" },
+        [KEY_PAM] = { .name = "pam" },
 };
 
 const char *crontab_key_name(size_t i) { return i < _KEY_MAX ? keys[i].name : NULL; }
@@ -102,6 +114,10 @@ static const struct {
         { "randomizeddelaysec", KEY_RANDOM_DELAY },
         { "timeoutsec", KEY_TIMEOUT },
         { "mailto", KEY_MAIL_TO },
+        { "memorymax", KEY_MEMORY_MAX },
+        { "cpuquota", KEY_CPU_QUOTA },
+        { "tasksmax", KEY_TASKS_MAX },
+        { "ioweight", KEY_IO_WEIGHT },
 };
 
 static int key_lookup(const char *name)
@@ -252,6 +268,8 @@ static void job_init_defaults(struct job *job, const struct tz *zone)
                 .overlap = OVERLAP_SKIP,
                 .umask = -1,
                 .enabled = true,
+                .kill_leftovers = true,
+                .pam = -1,
         };
 }
 
@@ -679,6 +697,36 @@ static void set_nice(struct parse *ps, struct job *job, unsigned line, const cha
                 job->nice = (int)n, job->has_nice = true;
 }
 
+/* memory_max=, cpu_quota=, tasks_max=, io_weight=: systemd's syntax,
+ * checked here; what they become is limits.h's. */
+static void set_limit(struct parse *ps, struct job *job, unsigned line, enum key_id id, const char *v)
+{
+        const char *key = keys[id].name;
+        struct job_limits *l = &job->limits;
+        int r;
+        const char *want;
+        switch (id) {
+        case KEY_MEMORY_MAX:
+                r = limits_parse_bytes(v, &l->memory_max);
+                want = "a size in bytes with K, M, G or T (base 1024), or infinity";
+                break;
+        case KEY_CPU_QUOTA:
+                r = limits_parse_cpu_quota(v, &l->cpu_quota);
+                want = "a percentage of one CPU, 1% to 100000%";
+                break;
+        case KEY_TASKS_MAX:
+                r = limits_parse_tasks(v, &l->tasks_max);
+                want = "a number of processes from 1, or infinity";
+                break;
+        default:
+                r = limits_parse_io_weight(v, &l->io_weight);
+                want = "a number from 1 to 10000";
+                break;
+        }
+        if (r < 0)
+                PARSE_ERROR(ps, line, key, "%s: '%s' is not %s", key, v, want);
+}
+
 static void set_scope(struct parse *ps, struct job *job, unsigned line, const char *v)
 {
         static const char *const names[] = { [JOB_SCOPE_HOST] = "host", [JOB_SCOPE_FLEET] = "fleet" };
@@ -746,6 +794,20 @@ static void set_stdin(struct parse *ps, struct job *job, unsigned line, const ch
         job->stdin_text = *v ? TAKE_PTR(v) : NULL;
 }
 
+static void set_flag(struct parse *ps, struct job *job, unsigned line, enum key_id id, const char *v)
+{
+        bool b;
+        if (!parse_boolean(v, &b)) {
+                PARSE_ERROR(ps, line, keys[id].name, "%s: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)",
+                            keys[id].name, v);
+                return;
+        }
+        if (id == KEY_PAM)
+                job->pam = b;
+        else
+                job->kill_leftovers = b;
+}
+
 static void set_value(struct parse *ps, struct job *job, enum key_id id, const char *v, unsigned line)
 {
         const char *key = keys[id].name;
@@ -801,6 +863,12 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_MAIL_TO: set_mail_to(ps, job, line, v); return;
         case KEY_MAIL_ON: set_mail_on(ps, job, line, v); return;
         case KEY_STDIN: set_stdin(ps, job, line, v); return;
+        case KEY_MEMORY_MAX:
+        case KEY_CPU_QUOTA:
+        case KEY_TASKS_MAX:
+        case KEY_IO_WEIGHT: set_limit(ps, job, line, id, v); return;
+        case KEY_KILL_LEFTOVERS:
+        case KEY_PAM: set_flag(ps, job, line, id, v); return;
         case _KEY_MAX: break;
         }
         assert(!"unreachable");
@@ -982,6 +1050,17 @@ static void section_end(struct parse *ps)
                 PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_MAIL_TO] ? ps->seen[KEY_MAIL_TO] : job->line, "mail_to",
                            "mail_to: no sendmail at %s (%s): this job's mail will not be sent", ps->options->sendmail,
                            strerror(errno));
+        if (ps->options->limits_unenforced && limits_any(&job->limits)) {
+                static const enum key_id limit_keys[] = { KEY_MEMORY_MAX, KEY_CPU_QUOTA, KEY_TASKS_MAX, KEY_IO_WEIGHT };
+                unsigned at = job->line;
+                for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
+                        if (ps->seen[limit_keys[i]]) {
+                                at = ps->seen[limit_keys[i]];
+                                break;
+                        }
+                PARSE_DIAG(ps, DIAG_WARNING, at, NULL, "job '%s': its resource limits are not enforced: %s", job->name,
+                           ps->options->limits_unenforced);
+        }
         if (ps->options->lint_at && !ps->defaults_broken && errors_so_far(ps) == ps->section_errors &&
             crontab_lint_job(job, ps->options->lint_at, ps->diags) < 0)
                 ps->error = -ENOMEM;

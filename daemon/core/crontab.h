@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "core/limits.h"
 #include "core/diag.h"
 #include "core/fileio.h"
 #include "core/mail.h"
@@ -58,6 +59,12 @@ struct job {
         char *on_failure; /* NULL = none; run by /bin/sh -c */
         char *stdin_text; /* the command's standard input; NULL = /dev/null (never empty) */
         bool enabled;
+        /* Containment (issue 19): limits of the run's cgroup (limits.h);
+         * whether processes the job's main process leaves behind are killed
+         * when it exits (default yes); PAM for the run (-1: tickd.conf's pam=). */
+        struct job_limits limits;
+        bool kill_leftovers;
+        int pam;
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
         enum job_scope {
@@ -98,6 +105,11 @@ struct crontab_options {
         /* tickd.conf has a [fleet] section: without one, scope = fleet is
          * an error (there is nowhere to claim the run). */
         bool fleet_configured;
+        /* Why memory_max=, cpu_quota=, tasks_max= and io_weight= cannot be
+         * enforced where the file is loaded (the daemon without per-run
+         * cgroups): each job that sets one gets a warning saying so. NULL:
+         * no warning (they are enforced, or tickctl cannot tell). */
+        const char *limits_unenforced;
         /* When not 0, every job whose section has no error (nor
          * [defaults]) gets crontab_lint_job()'s warnings as of this
          * instant, in a rejected file too, so one run of tickctl check says

@@ -52,6 +52,23 @@ struct unit_args {
         char *const *lines;       /* the timer's OnCalendar= lines; NULL for @reboot */
 };
 
+/* tickd's limit keys are systemd's own (limits.h), with its units. */
+static void put_limits(struct strbuf *f, const struct job_limits *l)
+{
+        if (l->memory_max == LIMIT_INFINITY)
+                strbuf_puts(f, "MemoryMax=infinity\n");
+        else if (l->memory_max)
+                strbuf_printf(f, "MemoryMax=%" PRIu64 "\n", l->memory_max);
+        if (l->cpu_quota)
+                strbuf_printf(f, "CPUQuota=%" PRIu32 "%%\n", l->cpu_quota);
+        if (l->tasks_max == LIMIT_INFINITY)
+                strbuf_puts(f, "TasksMax=infinity\n");
+        else if (l->tasks_max)
+                strbuf_printf(f, "TasksMax=%" PRIu64 "\n", l->tasks_max);
+        if (l->io_weight)
+                strbuf_printf(f, "IOWeight=%" PRIu32 "\n", l->io_weight);
+}
+
 /* What the job's service and its on_failure service share: tickd's runner
  * environment (TICKD_JOB, PATH, the user's home as working directory, umask
  * 022), the job's settings, its output under its name in the journal. */
@@ -79,6 +96,9 @@ static int put_exec_context(struct strbuf *f, const struct job *job, const struc
         strbuf_printf(f, "UMask=%04o\n", job->umask < 0 ? 022 : (unsigned)job->umask);
         if (job->has_nice)
                 strbuf_printf(f, "Nice=%d\n", job->nice);
+        put_limits(f, &job->limits);
+        if (job->pam == 1)
+                put_key(f, "PAMName", "tickd");
         put_key(f, "SyslogIdentifier", job->name);
         return 0;
 }

@@ -21,6 +21,11 @@ static bool set_nice(const struct job *j) { return j->has_nice; }
 static bool set_on_failure(const struct job *j) { return j->on_failure != NULL; }
 static bool set_stdin(const struct job *j) { return j->stdin_text != NULL; }
 static bool set_mail_to(const struct job *j) { return j->mail_to != NULL; }
+static bool set_memory_max(const struct job *j) { return j->limits.memory_max != 0; }
+static bool set_cpu_quota(const struct job *j) { return j->limits.cpu_quota != 0; }
+static bool set_tasks_max(const struct job *j) { return j->limits.tasks_max != 0; }
+static bool set_pam(const struct job *j) { return j->pam == 1; }
+static bool set_io_weight(const struct job *j) { return j->limits.io_weight != 0; }
 
 /* One row per crontab key. A NULL target with IS_SET true: the job is
  * refused (REFUSE) or exported with WHY as a warning. Keys whose meaning
@@ -87,6 +92,35 @@ static const struct key_rule {
             "a CronJob mails nobody: the run's output is in its pod's log" } },
         /* Judged with mail_to, which it only qualifies. */
         { .key = "mail_on" },
+        /* A pod's limits are the container's, not the run's: not claimed. */
+        { "memory_max",
+          { "MemoryMax=", NULL },
+          set_memory_max,
+          { false, false },
+          { NULL, "set the container's resources.limits.memory yourself" } },
+        { "cpu_quota",
+          { "CPUQuota=", NULL },
+          set_cpu_quota,
+          { false, false },
+          { NULL, "set the container's resources.limits.cpu yourself" } },
+        { "tasks_max",
+          { "TasksMax=", NULL },
+          set_tasks_max,
+          { false, false },
+          { NULL, "Kubernetes sets a pod's process limit per node (podPidsLimit), not per CronJob" } },
+        { "io_weight",
+          { "IOWeight=", NULL },
+          set_io_weight,
+          { false, false },
+          { NULL, "Kubernetes has no I/O weight" } },
+        /* A service's leftovers die with it (KillMode=control-group), as a pod's. */
+        { .key = "kill_leftovers",
+          .target = { "KillMode=control-group (systemd's default)", "the pod ends with its containers" } },
+        { "pam",
+          { "PAMName=tickd", NULL },
+          set_pam,
+          { false, false },
+          { NULL, "a container has no PAM session: limits.conf does not apply" } },
         { .key = "enabled", .target = { "no [Install] in the timer (it cannot be enabled)", "spec.suspend" } },
         { .key = "scope",
           .target = { "none: each host that installs the units runs them", "one run per instant in the cluster" } },

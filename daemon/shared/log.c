@@ -215,6 +215,15 @@ static void emit_stderr(const struct log_record *r, const char *message)
                 print_usec(out, "cpu", r->cpu_usec);
                 fprintf(out, " maxrss=%ldkB", r->maxrss_kb);
         }
+        if (r->has_cgroup) {
+                fprintf(out, " leftovers=%d", r->leftovers);
+                if (r->cgroup_cpu_usec >= 0)
+                        print_usec(out, "cgroup_cpu", r->cgroup_cpu_usec);
+                if (r->memory_peak >= 0)
+                        fprintf(out, " memory_peak=%lld", (long long)r->memory_peak);
+                if (r->oom_kills > 0)
+                        fprintf(out, " oom_kills=%lld", (long long)r->oom_kills);
+        }
         if (r->errno_value)
                 fprintf(out, " errno=%s", strerrorname_np(r->errno_value) ? strerrorname_np(r->errno_value) : "?");
         fputs(" msg=", out);
@@ -290,6 +299,15 @@ static int emit_journal(const char *code_file, int code_line, const char *code_f
                 field_add(&f, "TICKD_DURATION_USEC=%lld", (long long)r->duration_usec);
                 field_add(&f, "TICKD_CPU_USEC=%lld", (long long)r->cpu_usec);
                 field_add(&f, "TICKD_MAXRSS_KB=%ld", r->maxrss_kb);
+        }
+        if (r->has_cgroup) {
+                field_add(&f, "TICKD_LEFTOVERS=%d", r->leftovers);
+                if (r->cgroup_cpu_usec >= 0)
+                        field_add(&f, "TICKD_CGROUP_CPU_USEC=%lld", (long long)r->cgroup_cpu_usec);
+                if (r->memory_peak >= 0)
+                        field_add(&f, "TICKD_MEMORY_PEAK=%lld", (long long)r->memory_peak);
+                if (r->oom_kills >= 0)
+                        field_add(&f, "TICKD_OOM_KILLS=%lld", (long long)r->oom_kills);
         }
         if (r->job_pid)
                 field_add(&f, "TICKD_PID=%d", r->job_pid);

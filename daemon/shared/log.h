@@ -7,7 +7,8 @@
  * TICKD_EVENT, TICKD_JOB, TICKD_RUN_ID, TICKD_FILE, TICKD_LINE, TICKD_USER,
  * TICKD_SCHEDULED_USEC, TICKD_EXIT_STATUS, TICKD_SIGNAL (a name such as
  * "SIGKILL"), TICKD_DURATION_USEC, TICKD_CPU_USEC, TICKD_MAXRSS_KB,
- * TICKD_PID, TICKD_REASON, TICKD_NODE, ERRNO,
+ * TICKD_PID, TICKD_REASON, TICKD_NODE, ERRNO, with a run's own cgroup
+ * TICKD_LEFTOVERS, TICKD_CGROUP_CPU_USEC, TICKD_MEMORY_PEAK, TICKD_OOM_KILLS,
  * CODE_FILE/CODE_LINE/CODE_FUNC) or stderr (one line per record:
  * "event=failed job=backup run=... code=3 duration=1.204s msg=..."), chosen
  * once at start-up. Unset fields are left out. On stderr a value that is
@@ -71,11 +72,17 @@ struct log_record {
         int64_t cpu_usec;        /* TICKD_CPU_USEC */
         long maxrss_kb;          /* TICKD_MAXRSS_KB */
         bool has_resources;      /* duration/cpu/maxrss are set */
+        bool has_cgroup;         /* the run had its own cgroup: the four below are set (-1: unknown) */
+        int leftovers;           /* TICKD_LEFTOVERS: processes left when the main process exited */
+        int64_t cgroup_cpu_usec; /* TICKD_CGROUP_CPU_USEC: CPU of the whole cgroup */
+        int64_t memory_peak;     /* TICKD_MEMORY_PEAK: bytes, the whole cgroup */
+        int64_t oom_kills;       /* TICKD_OOM_KILLS */
         int errno_value;         /* ERRNO, 0 = unset */
         int job_pid;             /* TICKD_PID, 0 = unset: the job's main process */
         bool on_failure;         /* TICKD_ON_FAILURE=1: a record of the job's on_failure
                                    * command, not a run of the job itself */
-        const char *reason;      /* TICKD_REASON: why a run was skipped, dropped or lost (a phrase) */
+        const char *reason;      /* TICKD_REASON: why a run was skipped, dropped or lost (a phrase);
+                                  * "oom-kill" on a run failed by an OOM kill */
         const char *node;        /* TICKD_NODE: the fleet node a record is about (fleet jobs) */
         const char *mail;        /* TICKD_MAIL: a finished run's mail: sent, failed, not-sent; NULL = none due */
         const char *mail_reason; /* TICKD_MAIL_REASON: why it failed or was not sent */

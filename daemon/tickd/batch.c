@@ -20,6 +20,7 @@
 #include "core/inifile.h"
 #include "shared/log.h"
 #include "tickd/batch-internal.h"
+#include "tickd/cgroup.h"
 #include "tickd/collector.h"
 #include "tickd/fdstore.h"
 #include "tickd/mailer.h"
@@ -358,6 +359,8 @@ void batch_manager_free(struct batch_manager *m)
         manager_free_fields(m);
 }
 
+void batch_manager_set_pam(struct batch_manager *m, bool pam) { m->options.pam = pam; }
+
 int batch_manager_set_default_path(struct batch_manager *m, const char *path)
 {
         char *copy = NULL;
@@ -433,6 +436,8 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
                         .sendmail = m->sendmail,
                         .user = run->user,
                         .scheduled_usec = req->scheduled_usec,
+                        .cgroup_dir = m->options.cgroup_dir,
+                        .pam = m->options.pam,
                 });
         int fork_errno = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -545,6 +550,8 @@ void batch_kill_all(struct batch_manager *m)
                         struct run *run = &b->runs[i];
                         if (run->finished)
                                 continue;
+                        if (m->options.cgroup_dir)
+                                (void)cgroup_kill_run(m->options.cgroup_dir, run->job_name, run->run_id);
                         if (run->job_pid > 0)
                                 kill(-run->job_pid, SIGKILL);
                         else if (run->runner_pid > 0)

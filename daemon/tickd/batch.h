@@ -77,6 +77,8 @@ struct batch_manager_options {
         sd_event *event;
         const char *default_path; /* PATH for jobs; NULL = built-in (copied) */
         bool relay_output;        /* job output to stderr, prefixed "JOB: " */
+        const char *cgroup_dir;   /* a cgroup per run under it (cgroup.h); NULL = process groups (borrowed) */
+        bool pam;                 /* tickd.conf's pam=: PAM for jobs without their own pam= */
         const char *runs_dir;     /* run records (orphans.h), made if missing; NULL = none (copied) */
         batch_finished_fn finished;
         void *userdata;
@@ -98,6 +100,7 @@ int batch_manager_set_default_path(struct batch_manager *m, const char *path);
  * from now on; NULL = none. The manager keeps its own copy; on -ENOMEM the
  * previous one stays. */
 int batch_manager_set_sendmail(struct batch_manager *m, const char *path);
+void batch_manager_set_pam(struct batch_manager *m, bool pam);
 
 /* Forks one runner per request, all sharing one new batch. Returns the
  * number of runs dispatched (a failed fork is reported as a FAILED outcome

@@ -24,6 +24,8 @@ enum log_event collector_outcome_event(const struct outcome *o)
                 return LOG_EVENT_TIMED_OUT;
         if (o->cancelled)
                 return LOG_EVENT_CANCELLED;
+        if (o->in_cgroup && o->oom_kills > 0)
+                return LOG_EVENT_FAILED; /* whatever the main process's status: its cgroup ran out of memory */
         if (o->status == OUTCOME_EXITED && o->code == 0)
                 return LOG_EVENT_SUCCEEDED;
         return LOG_EVENT_FAILED;
@@ -53,6 +55,17 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
         rec.duration_usec = o->duration_usec;
         rec.cpu_usec = o->user_usec + o->system_usec;
         rec.maxrss_kb = o->maxrss_kb;
+        char extra[96 + sizeof(o->mail_detail) + 32] = ""; /* leftovers, then the mail's fate */
+        if (o->in_cgroup) {
+                rec.has_cgroup = true;
+                rec.leftovers = o->leftovers;
+                rec.cgroup_cpu_usec = o->cgroup_cpu_usec;
+                rec.memory_peak = o->memory_peak;
+                rec.oom_kills = o->oom_kills;
+                if (o->leftovers)
+                        snprintf(extra, sizeof(extra), " (leftover processes: %d, %s)", o->leftovers,
+                                 o->leftovers_killed ? "killed" : "left running");
+        }
         if (o->status == OUTCOME_EXITED) {
                 rec.has_exit_status = true;
                 rec.exit_status = o->code;
@@ -61,32 +74,39 @@ static void run_log_outcome(const struct run *run, const struct outcome *o)
         } else {
                 rec.errno_value = o->error;
         }
-        char mail_reason[sizeof(o->mail_detail) + 1], mail_note[sizeof(mail_reason) + 32] = "";
+        char mail_reason[sizeof(o->mail_detail) + 1];
         rec.mail = mail_result_name(o->mail);
         snprintf(mail_reason, sizeof(mail_reason), "%.*s", (int)sizeof(o->mail_detail), o->mail_detail);
         if (rec.mail && mail_reason[0])
                 rec.mail_reason = mail_reason;
-        if (o->mail == MAIL_RESULT_FAILED || o->mail == MAIL_RESULT_NOT_SENT)
-                snprintf(mail_note, sizeof(mail_note), "; mail %s: %s",
+        if (o->mail == MAIL_RESULT_FAILED || o->mail == MAIL_RESULT_NOT_SENT) {
+                size_t at = strlen(extra);
+                snprintf(extra + at, sizeof(extra) - at, "; mail %s: %s",
                          o->mail == MAIL_RESULT_FAILED ? "failed" : "not sent", mail_reason);
+        }
         switch (rec.event) {
         case LOG_EVENT_TIMED_OUT:
-                log_emit(&rec, "%s of %s timed out and was killed%s", what, run->job_name, mail_note);
+                log_emit(&rec, "%s of %s timed out and was killed%s", what, run->job_name, extra);
                 break;
-        case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled%s", what, run->job_name, mail_note); break;
-        case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded%s", what, run->job_name, mail_note); break;
+        case LOG_EVENT_CANCELLED: log_emit(&rec, "%s of %s was cancelled%s", what, run->job_name, extra); break;
+        case LOG_EVENT_SUCCEEDED: log_emit(&rec, "%s of %s succeeded%s", what, run->job_name, extra); break;
         default:
-                if (o->status == OUTCOME_SETUP_FAILED && o->detail[0])
+                if (o->in_cgroup && o->oom_kills > 0) {
+                        rec.reason = "oom-kill";
+                        log_emit(&rec,
+                                 "%s of %s failed: out of memory, the kernel's OOM killer killed %lld process%s of "
+                                 "its cgroup (memory_max)%s",
+                                 what, run->job_name, (long long)o->oom_kills, o->oom_kills == 1 ? "" : "es", extra);
+                } else if (o->status == OUTCOME_SETUP_FAILED && o->detail[0])
                         log_emit(&rec, "%s of %s failed: %.*s%s", what, run->job_name, (int)sizeof(o->detail),
-                                 o->detail, mail_note);
+                                 o->detail, extra);
                 else if (o->status == OUTCOME_SETUP_FAILED)
                         log_emit(&rec, "%s of %s failed: %.*s: %s%s", what, run->job_name, (int)sizeof(o->stage),
-                                 o->stage, strerror(o->error), mail_note);
+                                 o->stage, strerror(o->error), extra);
                 else if (o->status == OUTCOME_SIGNALED)
-                        log_emit(&rec, "%s of %s was killed by signal %d%s", what, run->job_name, o->signal, mail_note);
+                        log_emit(&rec, "%s of %s was killed by signal %d%s", what, run->job_name, o->signal, extra);
                 else
-                        log_emit(&rec, "%s of %s failed with exit status %d%s", what, run->job_name, o->code,
-                                 mail_note);
+                        log_emit(&rec, "%s of %s failed with exit status %d%s", what, run->job_name, o->code, extra);
         }
 }
 

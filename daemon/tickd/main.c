@@ -18,6 +18,7 @@
 
 #include "core/cleanup.h"
 #include "shared/clock.h"
+#include "tickd/cgroup.h"
 #include "tickd/control-daemon.h"
 #include "core/conf.h"
 #include "core/crontab.h"
@@ -76,6 +77,7 @@ struct daemon {
         char status[256]; /* the last STATUS= sent to the service manager */
         bool stopping;
         bool killed;
+        struct cgroup_setup *cgroup; /* per-run cgroups (cgroup.h); NULL = process groups */
 };
 
 static void usage(FILE *out)
@@ -90,6 +92,7 @@ static void usage(FILE *out)
                 "  --log-target TARGET  auto, journal or stderr (default auto)\n"
                 "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                 "  --check              load the configuration, print diagnostics and exit\n"
+                "  --cgroup-release     clear the unit's cgroup controllers (ExecStartPre=) and exit\n"
                 "  --help               show this help\n"
                 "  --version            show the version\n\n"
                 "See tickd(8).\n");
@@ -149,6 +152,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 OPT_TARGET,
                 OPT_LEVEL,
                 OPT_CHECK,
+                OPT_CGROUP_RELEASE,
                 OPT_HELP,
                 OPT_VERSION
         };
@@ -160,6 +164,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 { "log-target", required_argument, NULL, OPT_TARGET },
                 { "log-level", required_argument, NULL, OPT_LEVEL },
                 { "check", no_argument, NULL, OPT_CHECK },
+                { "cgroup-release", no_argument, NULL, OPT_CGROUP_RELEASE },
                 { "help", no_argument, NULL, OPT_HELP },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
@@ -195,6 +200,12 @@ static int parse_options(int argc, char **argv, struct options *o)
                         }
                         break;
                 case OPT_CHECK: o->check = true; break;
+                case OPT_CGROUP_RELEASE: {
+                        int r = cgroup_release();
+                        if (r < 0)
+                                fprintf(stderr, "tickd: --cgroup-release: %s\n", strerror(-r));
+                        return r < 0 ? 1 : 0;
+                }
                 case 'h':
                 case OPT_HELP: usage(stdout); return 0;
                 case OPT_VERSION: printf("tickd %s\n", TICKD_VERSION); return 0;
@@ -349,6 +360,7 @@ static int settings_apply(struct daemon *d, struct daemon_config *next, const st
                         daemon_config_free(next);
                         return r;
                 }
+                scheduler_set_pam(d->scheduler, next->pam);
                 if (next->max_concurrent != d->config.max_concurrent ||
                     strcmp(next->default_path, d->config.default_path) != 0 ||
                     zone != d->crontab_options.default_zone || next->log_level != d->config.log_level ||
@@ -721,6 +733,8 @@ static int daemon_setup(struct daemon *d)
                 .default_path = d->config.default_path,
                 .max_concurrent = d->config.max_concurrent,
                 .relay_output = log_current_target() == LOG_TARGET_STDERR,
+                .cgroup_dir = d->cgroup ? d->cgroup->dir : NULL,
+                .pam = d->config.pam,
                 .fleet = d->fleet,
         };
         r = scheduler_new(&so, &d->scheduler);
@@ -775,6 +789,7 @@ static void daemon_done(struct daemon *d)
         if (d->scheduler)
                 scheduler_set_fleet(d->scheduler, NULL);
         scheduler_free(d->scheduler);
+        cgroup_setup_free(d->cgroup); /* after the scheduler: it borrows the path */
         d->rejected = reload_memory_free(d->rejected);
         sd_event_source_disable_unref(d->reload_timer);
         sd_event_source_disable_unref(d->reload_step);
@@ -847,6 +862,27 @@ static int open_control(struct daemon *d)
         return r;
 }
 
+/* A cgroup per run when systemd delegated our unit's cgroup to us;
+ * otherwise process groups, as before. Said once, either way. A set-up
+ * that fails half way (the move into UNIT/daemon) is not fatal: runs are
+ * process groups then, and the log says why. */
+static void containment_setup(struct daemon *d)
+{
+        char why[512] = "";
+        int r = cgroup_setup_detect(&d->cgroup, why, sizeof(why));
+        if (r > 0)
+                log_msg(LOG_INFO, "runs are contained: one cgroup per run under %s (controllers for limits: %s)",
+                        d->cgroup->dir, d->cgroup->controllers[0] ? d->cgroup->controllers : "none");
+        else {
+                d->crontab_options.limits_unenforced = "tickd runs jobs as process groups here, not in cgroups of "
+                                                       "their own (see tickd(8), CONTAINMENT)";
+                log_msg(r < 0 ? LOG_WARNING : LOG_INFO,
+                        "runs are process groups, not cgroups: %s; a process that leaves its group escapes "
+                        "timeouts and cancels, and memory_max=, cpu_quota=, tasks_max=, io_weight= are not enforced",
+                        why);
+        }
+}
+
 /* From loaded settings to READY=1: directories, the event loop, runs a
  * previous instance left, the first load, the control socket (before
  * READY=1: tickctl may be run as soon as the unit is started), the
@@ -858,6 +894,7 @@ static int daemon_start(struct daemon *d)
         if ((r = directory_prepare(d, d->options->state_dir, 0700)) < 0 ||
             (r = directory_prepare(d, d->runtime_dir, d->options->user ? 0700 : 0755)) < 0)
                 return r;
+        containment_setup(d);
         r = daemon_setup(d);
         if (r < 0) {
                 log_msg(LOG_ERR, "cannot set up the event loop: %s", strerror(-r));

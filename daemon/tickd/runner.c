@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,10 @@
 #include "shared/clock.h"
 #include "tickd/collector.h"
 #include "tickd/mailer.h"
+#include "tickd/cgroup.h"
 #include "tickd/orphans.h"
 #include "tickd/output.h"
+#include "tickd/runner-pam.h"
 
 #define BATCH_FD          3
 #define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -175,11 +178,28 @@ static int credentials_resolve(const struct job *job, struct credentials *out, c
         return 0;
 }
 
-/* The environment, from scratch: nothing of the daemon's leaks into jobs. */
-static char **environment_build(const struct runner_request *req, const struct credentials *cred)
+/* Sets or replaces ENTRY ("NAME=value") in ENV (N entries so far). */
+static void environment_put(char **env, size_t *n, char *entry)
+{
+        size_t key_len = strcspn(entry, "=");
+        size_t i;
+        for (i = 0; i < *n; i++)
+                if (strncmp(env[i], entry, key_len) == 0 && env[i][key_len] == '=')
+                        break;
+        env[i] = entry;
+        if (i == *n)
+                (*n)++;
+}
+
+/* The environment, from scratch: nothing of the daemon's leaks into jobs.
+ * PAM_ENV (pam_env's, may be NULL) comes after tickd's own variables and
+ * before the job's environment=, which has the last word. */
+static char **environment_build(const struct runner_request *req, const struct credentials *cred, char **pam_env)
 {
         size_t extra = 0;
         for (char **e = req->job->environment; e && *e; e++)
+                extra++;
+        for (char **e = pam_env; e && *e; e++)
                 extra++;
         char **env = calloc(10 + extra, sizeof(char *));
         if (!env)
@@ -195,17 +215,11 @@ static char **environment_build(const struct runner_request *req, const struct c
                 return NULL;
         if (req->failed_exit_status >= 0 && asprintf(&env[n++], "TICKD_EXIT_STATUS=%d", req->failed_exit_status) < 0)
                 return NULL;
+        for (char **e = pam_env; e && *e; e++)
+                environment_put(env, &n, *e);
         /* environment= entries come last and override what came before. */
-        for (char **e = req->job->environment; e && *e; e++) {
-                size_t key_len = strcspn(*e, "=");
-                size_t i;
-                for (i = 0; i < n; i++)
-                        if (strncmp(env[i], *e, key_len) == 0 && env[i][key_len] == '=')
-                                break;
-                env[i] = *e;
-                if (i == n)
-                        n++;
-        }
+        for (char **e = req->job->environment; e && *e; e++)
+                environment_put(env, &n, *e);
         env[n] = NULL;
         return env;
 }
@@ -236,8 +250,13 @@ static _Noreturn void job_fail(struct exec_error *error, const char *stage, int 
  * built beforehand. A failure is reported in ERROR, which the runner reads
  * once vfork() returns (the child has exec'd or exited by then). */
 static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred, char **env,
-                               char **direct_argv, const int fds[static 3], struct exec_error *error)
+                               char **direct_argv, const int fds[static 3], int cgroup_procs_fd,
+                               struct exec_error *error)
 {
+        /* First into the run's cgroup: from here on everything the job
+         * starts is inside it, and the runner, outside, survives its kill. */
+        if (cgroup_procs_fd >= 0 && write(cgroup_procs_fd, "0", 1) != 1)
+                job_fail(error, "cgroup", errno);
         if (setsid() < 0)
                 job_fail(error, "setsid", errno);
         if ((fds[0] >= 0 && dup2(fds[0], STDIN_FILENO) < 0) || dup2(fds[1], STDOUT_FILENO) < 0 ||
@@ -379,6 +398,8 @@ struct launch {
         struct exec_error *exec_error;
         struct mail_capture *mail; /* NULL: no mail, or mail_error says why not */
         int mail_error;
+        struct cgroup_run cgroup; /* dir_fd < 0: no cgroup (process-group mode) */
+        struct runner_pam *pam;   /* NULL: no PAM for this run */
 };
 
 static void mail_tee(void *userdata, const char *line, size_t len) { mail_capture_line(userdata, line, len); }
@@ -428,6 +449,20 @@ static int stdin_open(const char *text)
         return fd;
 }
 
+/* pam = yes (the job's, else tickd.conf's) in a daemon that can switch
+ * users: the PAM account check and session, before anything is forked. */
+static void launch_pam(const struct runner_request *req, struct launch *l, struct outcome *o)
+{
+        l->pam = NULL;
+        bool wanted = req->job->pam >= 0 ? req->job->pam : req->pam;
+        if (!wanted || geteuid() != 0)
+                return;
+        const char *stage = "pam";
+        int r = runner_pam_open(l->cred.name, &l->pam, &stage, o->detail, sizeof(o->detail));
+        if (r < 0)
+                report_setup_failure(req, o, stage, -r);
+}
+
 /* Fills L, or reports the stage that failed and exits. */
 static void launch_prepare(const struct runner_request *req, struct launch *l, struct outcome *o)
 {
@@ -439,7 +474,8 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
                 snprintf(o->detail, sizeof(o->detail), "user '%s' does not exist (deleted since?)", req->job->user);
         if (r != 0)
                 report_setup_failure(req, o, stage, r);
-        l->env = environment_build(req, &l->cred);
+        launch_pam(req, l, o);
+        l->env = environment_build(req, &l->cred, runner_pam_environment(l->pam));
         if (!l->env)
                 report_setup_failure(req, o, "environment", ENOMEM);
         r = output_open(req->job->name, req->run_id, !req->relay_output, &l->out, &l->output_fd, &l->stderr_fd);
@@ -458,6 +494,14 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
                 report_setup_failure(req, o, "exec", ENOMEM);
         l->direct_argv = NULL;
         (void)command_split_simple(command_of(req), &l->direct_argv); /* -ENOMEM: the shell it is */
+        l->cgroup = (struct cgroup_run){ .dir_fd = -1, .procs_fd = -1, .parent_fd = -1 };
+        /* Last: nothing that can fail after it may leave the cgroup behind. */
+        if (req->cgroup_dir) {
+                r = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &req->job->limits, &l->cgroup,
+                                      o->detail, sizeof(o->detail));
+                if (r < 0)
+                        report_setup_failure(req, o, "cgroup", -r);
+        }
 }
 
 /* Starts the job; returns its pid, which is also its process group (the
@@ -468,14 +512,21 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
 static pid_t job_spawn(const struct runner_request *req, struct launch *l, struct outcome *o)
 {
         pid_t pid = vfork();
-        if (pid < 0)
-                report_setup_failure(req, o, "fork", errno);
+        if (pid < 0) {
+                int e = errno;
+                (void)cgroup_run_remove(&l->cgroup);
+                report_setup_failure(req, o, "fork", e);
+        }
         if (pid == 0) {
                 sigset_t empty;
                 sigemptyset(&empty);
                 sigprocmask(SIG_SETMASK, &empty, NULL);
                 const int fds[3] = { l->stdin_fd, l->output_fd, l->stderr_fd };
-                job_exec(req, &l->cred, l->env, l->direct_argv, fds, l->exec_error);
+                job_exec(req, &l->cred, l->env, l->direct_argv, fds, l->cgroup.procs_fd, l->exec_error);
+        }
+        if (l->cgroup.procs_fd >= 0) {
+                close(l->cgroup.procs_fd);
+                l->cgroup.procs_fd = -1;
         }
         if (l->stdin_fd >= 0)
                 close(l->stdin_fd);
@@ -496,12 +547,21 @@ struct watch {
         int64_t timeout_at; /* CLOCK_MONOTONIC; 0: none */
         int64_t kill_at;    /* SIGTERM sent, SIGKILL due; INT64_MAX: sent; 0: neither */
         uint64_t grace;
+        const struct cgroup_run *cgroup; /* dir_fd < 0: none */
 };
 
-/* SIGTERM to the job's group now, SIGKILL after the grace period. */
+/* SIG to the job's group and, with a cgroup, to every process in it:
+ * setsid()'d and daemonised descendants included. */
+static void watch_signal(const struct watch *w, int sig)
+{
+        kill(-w->pid, sig);
+        (void)cgroup_run_signal(w->cgroup, sig);
+}
+
+/* SIGTERM to the job now, SIGKILL after the grace period. */
 static void watch_stop_job(struct watch *w, int64_t now)
 {
-        kill(-w->pid, SIGTERM);
+        watch_signal(w, SIGTERM);
         w->kill_at = now + (int64_t)w->grace;
 }
 
@@ -515,7 +575,7 @@ static int watch_deadlines(struct watch *w, struct outcome *o)
                 watch_stop_job(w, now);
         }
         if (w->kill_at && now >= w->kill_at) {
-                kill(-w->pid, SIGKILL);
+                watch_signal(w, SIGKILL);
                 w->kill_at = INT64_MAX;
         }
         int64_t next = w->kill_at && w->kill_at != INT64_MAX ? w->kill_at : !w->kill_at ? w->timeout_at : 0;
@@ -568,9 +628,62 @@ static int watch_until_exit(struct watch *w, struct outcome *o, int *wstatus, st
  * must not outlive its run unwatched, so its group is killed and reaped. */
 static void watch_abandon(struct watch *w, int *wstatus, struct rusage *ru)
 {
-        kill(-w->pid, SIGKILL);
+        watch_signal(w, SIGKILL);
         while (wait4(w->pid, wstatus, 0, ru) < 0 && errno == EINTR)
                 ;
+}
+
+/* kill_leftovers = no: what the main process left behind goes on in the
+ * run's cgroup, and a child of the runner removes the cgroup once it is
+ * empty, so that none outlives its processes. Like the output relay, it
+ * holds nothing of the batch's. */
+static void cgroup_hand_off(struct cgroup_run *cg, int sig_fd, const sigset_t *sig_mask, const char *job)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(BATCH_FD);
+                close(sig_fd);
+                sigprocmask(SIG_UNBLOCK, sig_mask, NULL);
+                char title[16];
+                snprintf(title, sizeof(title), "tickd-left:%s", job);
+                prctl(PR_SET_NAME, title);
+                while (cgroup_run_wait_empty(cg, 60000) == -ETIMEDOUT)
+                        ;
+                (void)cgroup_run_remove(cg);
+                _exit(0);
+        }
+        cgroup_run_close(cg);
+}
+
+/* The main process has exited: the rest of the run's cgroup. After a stop
+ * (timeout, cancel) everything in it ends, SIGKILL at the stop's own
+ * deadline; otherwise leftovers are counted and killed with
+ * kill_leftovers = yes. Then the whole cgroup's accounting, and the
+ * cgroup goes. */
+static void cgroup_finish(const struct runner_request *req, struct watch *w, struct cgroup_run *cg, struct outcome *o,
+                          const sigset_t *sig_mask)
+{
+        o->in_cgroup = 1;
+        int n = cgroup_run_count(cg);
+        o->leftovers = n > 0 ? n : 0;
+        bool stopping = w->kill_at != 0;
+        if (n > 0 && stopping && w->kill_at != INT64_MAX) {
+                int64_t left_ms = (w->kill_at - (int64_t)clock_now_usec(CLOCK_MONOTONIC)) / 1000;
+                (void)cgroup_run_wait_empty(cg, left_ms > 0 ? (int)left_ms : 0);
+        }
+        if (n > 0 && (stopping || req->job->kill_leftovers)) {
+                (void)cgroup_run_signal(cg, SIGKILL);
+                o->leftovers_killed = cgroup_run_wait_empty(cg, 10000) == 0;
+        }
+        struct cgroup_stats st;
+        cgroup_run_stats(cg, &st);
+        o->cgroup_cpu_usec = st.cpu_usec;
+        o->memory_peak = st.memory_peak;
+        o->oom_kills = st.oom_kills;
+        if (cgroup_run_count(cg) > 0)
+                cgroup_hand_off(cg, w->sig_fd, sig_mask, req->job->name);
+        else
+                (void)cgroup_run_remove(cg);
 }
 
 /* The chdir stage's failure in words: which directory, and why that one. */
@@ -690,12 +803,17 @@ _Noreturn void runner_main(const struct runner_request *req)
                            .sig_fd = sig_fd,
                            .out = launch.out,
                            .grace = req->job->kill_grace_usec,
+                           .cgroup = &launch.cgroup,
                            .timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0 };
         int wstatus = 0;
         struct rusage ru = { 0 };
         int r = watch_until_exit(&w, &o, &wstatus, &ru);
         if (r < 0)
                 watch_abandon(&w, &wstatus, &ru);
+        /* Before the output: killed leftovers close the pipes they held. */
+        if (launch.cgroup.dir_fd >= 0)
+                cgroup_finish(req, &w, &launch.cgroup, &o, &mask);
+        runner_pam_close(launch.pam); /* the session ends with the job's main process, as cron's does */
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
         if (output_pump(launch.out))

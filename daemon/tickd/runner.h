@@ -83,9 +83,16 @@ struct outcome {
         char detail[200];      /* the failure in words when the stage and errno do not name what
                                 * failed ("cannot enter /nonexistent, the home of user 'nobody': ..."); may be empty */
         char mail_detail[120]; /* why a mail failed or was not sent; empty otherwise */
-        int64_t start_usec;    /* CLOCK_REALTIME */
-        int64_t end_usec;      /* CLOCK_REALTIME */
-        int64_t duration_usec; /* CLOCK_MONOTONIC difference */
+        /* The run's cgroup (cgroup.h), when it had one. */
+        uint8_t in_cgroup;
+        uint8_t leftovers_killed; /* kill_leftovers = yes killed them */
+        int32_t leftovers;        /* processes left in it when the main process exited */
+        int64_t cgroup_cpu_usec;  /* cpu.stat usage_usec of the whole cgroup; -1 unknown */
+        int64_t memory_peak;      /* memory.peak, bytes; -1 unknown */
+        int64_t oom_kills;        /* memory.events oom_kill; -1 unknown */
+        int64_t start_usec;       /* CLOCK_REALTIME */
+        int64_t end_usec;         /* CLOCK_REALTIME */
+        int64_t duration_usec;    /* CLOCK_MONOTONIC difference */
         int64_t user_usec;
         int64_t system_usec;
         int64_t maxrss_kb;
@@ -106,6 +113,8 @@ struct runner_request {
         const char *sendmail;     /* the mailer for mail_to= (tickd.conf); NULL = none configured */
         const char *user;         /* for the record: TICKD_USER */
         int64_t scheduled_usec;   /* for the record */
+        const char *cgroup_dir;   /* the delegated unit's cgroup (cgroup.h); NULL = process groups */
+        bool pam;                 /* tickd.conf's pam=, for jobs that do not set their own */
 };
 
 /* Loads the NSS modules that NSSWITCH_CONF (/etc/nsswitch.conf) names for passwd, group

@@ -604,6 +604,8 @@ int scheduler_set_sendmail(struct scheduler *s, const char *path)
         return batch_manager_set_sendmail(s->batches, path);
 }
 
+void scheduler_set_pam(struct scheduler *s, bool pam) { batch_manager_set_pam(s->batches, pam); }
+
 int scheduler_run_now(struct scheduler *s, const char *name)
 {
         char run_id[CONTROL_RUN_ID_MAX];
@@ -668,6 +670,8 @@ int scheduler_new(const struct scheduler_options *options, struct scheduler **ou
                                                                    .default_path = options->default_path,
                                                                    .runs_dir = options->state_dir ? runs_dir : NULL,
                                                                    .relay_output = options->relay_output,
+                                                                   .cgroup_dir = options->cgroup_dir,
+                                                                   .pam = options->pam,
                                                                    .finished = on_run_finished,
                                                                    .userdata = s },
                                   &s->batches);

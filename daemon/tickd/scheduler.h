@@ -55,6 +55,8 @@ struct scheduler_options {
         const char *default_path; /* PATH for jobs, NULL = built-in (copied) */
         unsigned max_concurrent;  /* 0 = unlimited */
         bool relay_output;        /* job output to stderr as "JOB: line" */
+        const char *cgroup_dir;   /* per-run cgroups under it (cgroup.h); NULL = none (borrowed) */
+        bool pam;                 /* tickd.conf's pam= */
         struct fleet *fleet;      /* scope = fleet jobs are claimed here first; NULL = no fleet (borrowed,
                                    * outlives the scheduler's use of it: free it after scheduler_stop()) */
 };
@@ -92,6 +94,8 @@ void scheduler_set_max_concurrent(struct scheduler *s, unsigned max_concurrent);
 int scheduler_set_default_path(struct scheduler *s, const char *path);
 /* The same for tickd.conf's sendmail (batch_manager_set_sendmail()). */
 int scheduler_set_sendmail(struct scheduler *s, const char *path);
+/* tickd.conf's pam= for the runs dispatched from now on. */
+void scheduler_set_pam(struct scheduler *s, bool pam);
 
 /* Runs JOB now (tickctl run), under its overlap policy. -ENOENT if unknown. */
 int scheduler_run_now(struct scheduler *s, const char *job);

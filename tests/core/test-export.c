@@ -429,6 +429,32 @@ START_TEST(stdin_is_refused_and_mail_is_warned_in_both_formats)
 }
 END_TEST
 
+/* The limits are systemd's own keys; a CronJob cannot carry them. */
+START_TEST(limits_become_resource_control_keys)
+{
+        ck_assert_int_eq(export_text("[j]\nschedule = @daily\ncommand = true\nmemory_max = 50M\ncpu_quota = 150%\n"
+                                     "tasks_max = 20\nio_weight = 300\npam = yes\n",
+                                     EXPORT_SYSTEMD),
+                         0);
+        const char *unit = file_text("j.service");
+        ck_assert_ptr_nonnull(unit);
+        static const char *const want[] = { "\nMemoryMax=52428800\n", "\nCPUQuota=150%\n", "\nTasksMax=20\n",
+                                            "\nIOWeight=300\n", "\nPAMName=tickd\n" };
+        for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                ck_assert_msg(strstr(unit, want[i]), "j.service lacks %s:\n%s", want[i], unit);
+        ck_assert_uint_eq(diags.count, 0);
+        export_files_free(&files);
+        diag_free(&diags);
+        crontab_file_free(file);
+        file = NULL;
+        ck_assert_int_eq(export_text("[j]\nschedule = @daily\ncommand = true\nmemory_max = 50M\ntasks_max = 20\n",
+                                     EXPORT_KUBERNETES),
+                         0);
+        ck_assert(has_diag(DIAG_WARNING, "resources.limits.memory"));
+        ck_assert(has_diag(DIAG_WARNING, "podPidsLimit"));
+}
+END_TEST
+
 /* Kubernetes' cron library skips a time a spring-forward removes, as
  * systemd does (robfig/cron#541); its overlap behaviour is not claimed. */
 START_TEST(kubernetes_warns_of_a_dst_gap_only)
@@ -510,6 +536,7 @@ static Suite *export_suite(void)
         tcase_add_test(tc, kubernetes_manifest_carries_every_setting);
         tcase_add_test(tc, kubernetes_warns_and_refuses_by_the_table);
         tcase_add_test(tc, stdin_is_refused_and_mail_is_warned_in_both_formats);
+        tcase_add_test(tc, limits_become_resource_control_keys);
         tcase_add_test(tc, kubernetes_warns_of_a_dst_gap_only);
         tcase_add_test(tc, names_are_made_safe);
         tcase_add_test(tc, quoting_keeps_values_whole);

@@ -55,6 +55,34 @@ START_TEST(a_hostile_job_name_and_message_stay_one_escaped_line)
 }
 END_TEST
 
+START_TEST(a_runs_cgroup_fields_are_printed_when_it_had_one)
+{
+        char *text = capture(&(struct log_record){ .event = LOG_EVENT_FAILED,
+                                                   .job = "hog",
+                                                   .has_cgroup = true,
+                                                   .leftovers = 2,
+                                                   .cgroup_cpu_usec = 1500000,
+                                                   .memory_peak = 52428800,
+                                                   .oom_kills = 1,
+                                                   .reason = "oom-kill" },
+                             "m");
+        ck_assert_str_eq(text,
+                         "event=failed job=hog reason=oom-kill leftovers=2 cgroup_cpu=1.500000s memory_peak=52428800 "
+                         "oom_kills=1 msg=\"m\"\n");
+        free(text);
+        /* Unknown values (-1) are left out, the count never. */
+        text = capture(&(struct log_record){ .event = LOG_EVENT_SUCCEEDED,
+                                             .job = "j",
+                                             .has_cgroup = true,
+                                             .cgroup_cpu_usec = -1,
+                                             .memory_peak = -1,
+                                             .oom_kills = -1 },
+                       "m");
+        ck_assert_str_eq(text, "event=succeeded job=j leftovers=0 msg=\"m\"\n");
+        free(text);
+}
+END_TEST
+
 START_TEST(a_job_name_with_a_space_cannot_add_a_field)
 {
         char *text = capture(&(struct log_record){ .event = LOG_EVENT_STARTED, .job = "x event=succeeded" }, "m");
@@ -90,6 +118,7 @@ static Suite *log_suite(void)
         TCase *tc = tcase_create("stderr");
         tcase_add_leak_fixture(tc);
         tcase_add_test(tc, a_hostile_job_name_and_message_stay_one_escaped_line);
+        tcase_add_test(tc, a_runs_cgroup_fields_are_printed_when_it_had_one);
         tcase_add_test(tc, a_job_name_with_a_space_cannot_add_a_field);
         tcase_add_test(tc, plain_values_stay_bare);
         tcase_add_test(tc, an_empty_value_is_quoted);
