@@ -48,7 +48,7 @@ HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all programs deps-run check check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz fuzz-minimize deps install uninstall clean deb rpm check-install print-unitdirs
+.PHONY: all programs deps-run check check-rules check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz fuzz-minimize deps install uninstall clean deb rpm check-install print-unitdirs
 # `make` first installs what building and running needs (DEPS_RUN), then
 # builds; the two steps run one after the other even under -j.
 all: deps-run
@@ -112,13 +112,29 @@ $(ETCD):
 	rm -rf $(BUILD)/deps/etcd && dpkg-deb -x $(BUILD)/deps/etcd-server_*.deb $(BUILD)/deps/etcd
 	@test -x $@ && touch $@ && $@ --version | head -n 1
 
+# promtool (and prometheus) for the metrics tests (TICKD_PROMTOOL,
+# TICKD_PROMETHEUS), from Debian's prometheus package, fetched and
+# unpacked as etcd is above and for the same reason: installing it would
+# add a user and start a Prometheus service on this host.
+PROMTOOL := $(BUILD)/deps/prometheus/usr/bin/promtool
+$(PROMTOOL):
+	@mkdir -p $(BUILD)/deps && rm -f $(BUILD)/deps/prometheus_*.deb
+	cd $(BUILD)/deps && { apt-get download prometheus 2>/dev/null || \
+	  { apt-get update -qq && apt-get download prometheus; }; }
+	rm -rf $(BUILD)/deps/prometheus && dpkg-deb -x $(BUILD)/deps/prometheus_*.deb $(BUILD)/deps/prometheus
+	@test -x $@ && touch $@ && $@ --version 2>&1 | head -n 1
+
+# The example alert rules (packaging/tickd.rules.yml) as Prometheus reads them.
+check-rules: $(PROMTOOL)
+	$(PROMTOOL) check rules packaging/tickd.rules.yml
+
 # Every test binary runs under AddressSanitizer+UBSan; the binaries the
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
 # The suites come last, so that a passing run ends with their one summary
 # line ("check: N suites, N checks, N passed, 0 failed, 0 errors").
-check: deps $(ETCD)
+check: deps $(ETCD) $(PROMTOOL)
 	$(MAKE) all
-	$(MAKE) lint check-docs check-install rpm
+	$(MAKE) lint check-docs check-rules check-install rpm
 	$(MAKE) --no-print-directory check-unit
 
 # Suites run CHECK_JOBS at a time (most of their time is spent waiting on
@@ -131,10 +147,11 @@ CLOCK_TESTS := tickd/test-clock
 SLOW_TESTS  := tickd/test-control-daemon integration/test-fleet-policies integration/test-systemd tickd/test-daemon-reload tickd/test-control tickd/test-daemon-soak integration/test-fleet tickd/test-daemon
 UNIT_TESTS  := $(filter $(SLOW_TESTS),$(TESTS)) $(filter-out $(SLOW_TESTS) $(CLOCK_TESTS),$(TESTS))
 SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) TICKD_ETCD=$(CURDIR)/$(ETCD) \
+               TICKD_PROMTOOL=$(CURDIR)/$(PROMTOOL) TICKD_PROMETHEUS=$(CURDIR)/$(BUILD)/deps/prometheus/usr/bin/prometheus \
                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl $(ETCD)
+check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl $(ETCD) $(PROMTOOL)
 	@rm -rf $(BUILD)/asan/logs
 	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(addprefix suite/,$(UNIT_TESTS)); \
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
@@ -145,6 +162,7 @@ check-clock: $(addprefix $(BUILD)/asan/tests/,$(CLOCK_TESTS)) $(BUILD)/asan/tick
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
 
 suite/shared/test-etcd suite/integration/test-fleet-secure: $(ETCD)
+suite/tickd/test-daemon-metrics: $(PROMTOOL)
 suite/%:
 	@$(SUITE_ENV) tests/run-suite.sh $(BUILD)/asan/tests/$* $(BUILD)/asan/logs/$*.log
 

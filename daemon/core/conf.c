@@ -3,8 +3,11 @@
 #include "core/conf.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,7 +25,7 @@
 #define CONF_MAX_FILE_SIZE            (1024 * 1024) /* "larger than 1 MiB" in its message */
 
 static const char *const conf_keys[] = {
-        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level",
+        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level", "metrics_file", "metrics_listen",
 };
 
 static const char *const level_names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -115,6 +118,57 @@ static int replace_string(char **field, const char *v)
         return 0;
 }
 
+int daemon_config_listen_parse(const char *text, struct sockaddr_storage *out, socklen_t *len)
+{
+        char host[INET6_ADDRSTRLEN + 2];
+        const char *colon = strrchr(text, ':');
+        size_t n = colon ? (size_t)(colon - text) : 0;
+        if (!colon || n == 0 || n >= sizeof(host))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long port = strtoul(colon + 1, &end, 10);
+        if (!isdigit((unsigned char)colon[1]) || *end || errno || port == 0 || port > 65535)
+                return -EINVAL;
+        memcpy(host, text, n);
+        host[n] = '\0';
+        struct sockaddr_storage sa = { 0 };
+        if (host[0] == '[' && host[n - 1] == ']') {
+                struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+                host[n - 1] = '\0';
+                if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+                        return -EINVAL;
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons((uint16_t)port);
+                *len = sizeof(*in6);
+        } else {
+                struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+                if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+                        return -EINVAL;
+                in->sin_family = AF_INET;
+                in->sin_port = htons((uint16_t)port);
+                *len = sizeof(*in);
+        }
+        *out = sa;
+        return 0;
+}
+
+static void metrics_value(struct conf_parse *cp, size_t id, const char *key, const char *v, unsigned line)
+{
+        struct daemon_config *c = cp->config;
+        struct sockaddr_storage sa;
+        socklen_t len;
+        if (id == 5 && (v[0] != '/' || v[strlen(v) - 1] == '/'))
+                CONF_ERROR(cp, line, key, "metrics_file: '%s' is not an absolute file name", v);
+        else if (id == 5 && replace_string(&c->metrics_file, v) < 0)
+                cp->error = -ENOMEM;
+        else if (id == 6 && daemon_config_listen_parse(v, &sa, &len) < 0)
+                CONF_ERROR(cp, line, key,
+                           "metrics_listen: '%s' is not an IP address and port (like 127.0.0.1:9101 or [::1]:9101)", v);
+        else if (id == 6 && replace_string(&c->metrics_listen, v) < 0)
+                cp->error = -ENOMEM;
+}
+
 static void conf_value(struct conf_parse *cp, size_t id, const char *key, const char *v, unsigned line)
 {
         struct daemon_config *c = cp->config;
@@ -171,6 +225,7 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                                    "notice, info, debug (or 0-7)",
                                    v);
                 return;
+        default: metrics_value(cp, id, key, v, line);
         }
 }
 
@@ -369,6 +424,8 @@ void daemon_config_free(struct daemon_config *config)
 {
         free(config->default_timezone);
         free(config->default_path);
+        free(config->metrics_file);
+        free(config->metrics_listen);
         fleet_config_free(config->fleet);
         *config = (struct daemon_config){ 0 };
 }

@@ -24,6 +24,7 @@
 #include "core/command.h"
 #include "core/strv.h"
 #include "shared/clock.h"
+#include "shared/log.h"
 #include "tickd/orphans.h"
 #include "tickd/output.h"
 
@@ -544,6 +545,7 @@ static void outcome_finish(struct outcome *o, int64_t start_mono, const struct r
 
 _Noreturn void runner_main(const struct runner_request *req)
 {
+        log_set_observer(NULL, NULL); /* the daemon's metrics are the daemon's: not counted twice here */
         sigset_t mask;
         runner_take_signals(&mask);
         runner_take_descriptors(req->batch_fd);
