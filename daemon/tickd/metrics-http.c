@@ -23,6 +23,7 @@ struct connection {
         size_t request_len;
         char *answer; /* NULL while the request is read */
         size_t answer_len, answer_sent;
+        bool refused;  /* the answer is an error: the peer may have sent more than was read */
         bool draining; /* answered and shut down for writing: reads until the peer closes */
 };
 
@@ -35,6 +36,8 @@ struct metrics_http {
         metrics_http_render_fn render;
         void *userdata;
 };
+
+static void listener_update(struct metrics_http *h);
 
 static void connection_free(struct connection *c)
 {
@@ -51,6 +54,8 @@ static void connection_free(struct connection *c)
         close(c->fd);
         free(c->answer);
         free(c);
+        if (h->listener)
+                listener_update(h);
 }
 
 /* The answer as a whole: head, and BODY unless HEAD asked. */
@@ -73,6 +78,7 @@ static int answer_set(struct connection *c, const char *status, const char *body
 
 static int answer_error(struct connection *c, const char *status)
 {
+        c->refused = true;
         char body[64];
         int n = snprintf(body, sizeof(body), "%s\n", status);
         return answer_set(c, status, body, (size_t)n, false, "text/plain; charset=utf-8");
@@ -148,10 +154,11 @@ static int connection_write(struct connection *c)
         return 0;
 }
 
-/* After the answer: what the peer still sends is read and dropped until
- * it closes (or the timeout), so that closing with unread data (an
- * oversize request) does not reset the connection before the peer has
- * read its 431. */
+/* After a refusal: what the peer still sends (the rest of an oversize
+ * head, a body) is read and dropped until it closes (or the timeout), so
+ * that closing with unread data does not reset the connection before the
+ * peer has read why. A served GET has left nothing unread: it is closed
+ * at once, and its answer still goes out whole. */
 static int connection_drain(struct connection *c)
 {
         char sink[4096];
@@ -175,7 +182,7 @@ static int connection_step(struct connection *c)
         if ((r = connection_write(c)) != 0)
                 return r == 1 ? sd_event_source_set_io_events(c->io, EPOLLOUT) < 0 ? -ENOMEM : 1 : r;
         c->draining = true;
-        if (shutdown(c->fd, SHUT_WR) < 0 || sd_event_source_set_io_events(c->io, EPOLLIN) < 0)
+        if (!c->refused || shutdown(c->fd, SHUT_WR) < 0 || sd_event_source_set_io_events(c->io, EPOLLIN) < 0)
                 return -ECONNRESET;
         return connection_drain(c);
 }
@@ -215,29 +222,25 @@ static int connection_new(struct metrics_http *h, int fd)
         return r;
 }
 
-/* Past the bound a connection is told so and closed at once: what is
- * open never grows, and a crowd of idle peers cannot keep a scrape out
- * for longer than their timeout. */
-static void refuse(int fd)
+/* At the bound the listener rests: further peers wait in the kernel's
+ * backlog (its memory, not our descriptors) until a connection ends,
+ * which each one does by its timeout at the latest. */
+static void listener_update(struct metrics_http *h)
 {
-        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        (void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-        close(fd);
+        bool room = h->n_connections < METRICS_HTTP_CONNECTIONS_MAX;
+        (void)sd_event_source_set_enabled(h->listener, room ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         struct metrics_http *h = userdata;
-        /* A bounded number per call: the rest of the loop is served too. */
-        for (int i = 0; i < METRICS_HTTP_CONNECTIONS_MAX; i++) {
+        while (h->n_connections < METRICS_HTTP_CONNECTIONS_MAX) {
                 int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (c < 0)
-                        return 0; /* EAGAIN, or a peer gone before we took it: nothing to do */
-                if (h->n_connections >= METRICS_HTTP_CONNECTIONS_MAX)
-                        refuse(c);
-                else
-                        (void)connection_new(h, c); /* without memory it is closed: the peer retries */
+                        break;              /* EAGAIN, or a peer gone before we took it: nothing to do */
+                (void)connection_new(h, c); /* without memory it is closed: the peer retries */
         }
+        listener_update(h);
         return 0;
 }
 
@@ -271,9 +274,9 @@ struct metrics_http *metrics_http_free(struct metrics_http *h)
 {
         if (!h)
                 return NULL;
+        h->listener = sd_event_source_disable_unref(h->listener);
         while (h->connections)
                 connection_free(h->connections);
-        sd_event_source_disable_unref(h->listener);
         if (h->fd >= 0)
                 close(h->fd);
         free(h);

@@ -7,9 +7,9 @@
  * 404, another method 405, a request line that is not HTTP/1.x 400, a
  * request whose head exceeds METRICS_HTTP_REQUEST_MAX bytes 431. Every
  * answer closes its connection. At most METRICS_HTTP_CONNECTIONS_MAX are
- * open at once (one more is answered 503 and closed at once), and each
- * lives at most METRICS_HTTP_TIMEOUT_USEC, however slowly its peer reads
- * or writes. */
+ * open at once (more peers wait in the listening socket's backlog until
+ * one ends), and each lives at most METRICS_HTTP_TIMEOUT_USEC, however
+ * slowly its peer reads or writes. */
 #ifndef TICKD_METRICS_HTTP_H
 #define TICKD_METRICS_HTTP_H
 
