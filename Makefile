@@ -124,9 +124,11 @@ $(PROMTOOL):
 	rm -rf $(BUILD)/deps/prometheus && dpkg-deb -x $(BUILD)/deps/prometheus_*.deb $(BUILD)/deps/prometheus
 	@test -x $@ && touch $@ && $@ --version 2>&1 | head -n 1
 
-# The example alert rules (packaging/tickd.rules.yml) as Prometheus reads them.
+# The example alert rules (packaging/tickd.rules.yml) as Prometheus reads
+# them, and their unit tests (which alerts fire on which series).
 check-rules: $(PROMTOOL)
 	$(PROMTOOL) check rules packaging/tickd.rules.yml
+	$(PROMTOOL) test rules tests/docs/tickd-rules.test.yml
 
 # Every test binary runs under AddressSanitizer+UBSan; the binaries the
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
@@ -291,6 +293,7 @@ endif
 BINDIR               ?= $(PREFIX)/bin
 SBINDIR              ?= $(PREFIX)/sbin
 MANDIR               ?= $(PREFIX)/share/man
+DATADIR              ?= $(PREFIX)/share
 BASHCOMPLETIONDIR    ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR           ?= /etc
 SYSTEMDSYSTEMUNITDIR ?= $(shell $(SYSTEMD_PC) --variable=systemdsystemunitdir systemd)
@@ -318,6 +321,7 @@ install: all
 	install -Dm0644 packaging/tickctl.bash-completion $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl
 	install -Dm0644 packaging/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf
 	install -Dm0644 packaging/example.ini $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
+	install -Dm0644 packaging/tickd.rules.yml $(DESTDIR)$(DATADIR)/tickd/tickd.rules.yml
 
 # Removes exactly what install put there; directories only when empty
 # (an administrator's crontabs in jobs.d stay).
@@ -325,10 +329,11 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tickd $(DESTDIR)$(BINDIR)/tickctl \
 	  $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service \
 	  $(DESTDIR)$(CATALOGDIR)/tickd.catalog $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl \
-	  $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
+	  $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini \
+	  $(DESTDIR)$(DATADIR)/tickd/tickd.rules.yml
 	@for m in $(MANPAGES); do echo "rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd 2>/dev/null
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd $(DESTDIR)$(DATADIR)/tickd 2>/dev/null
 
 # install + uninstall into a scratch DESTDIR, for both prefixes: the files
 # land where expected, and uninstall leaves no file behind.
@@ -337,7 +342,7 @@ check-install: all
 	  d=$(CURDIR)/$(BUILD)/check-install; rm -rf $$d; \
 	  $(MAKE) -s install DESTDIR=$$d PREFIX=$$prefix >/dev/null; \
 	  for f in $$prefix/sbin/tickd $$prefix/bin/tickctl \
-	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini \
+	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini $$prefix/share/tickd/tickd.rules.yml \
 	           $$prefix/share/bash-completion/completions/tickctl \
 	           $$($(MAKE) -s --no-print-directory print-unitdirs PREFIX=$$prefix); do \
 	    [ -f $$d$$f ] || { echo "check-install: $$prefix: $$f not installed"; exit 1; }; done; \
