@@ -26,7 +26,7 @@ struct job_stats {
         char *name;
         char *node;                /* NULL = a host job */
         struct metrics_job values; /* name and node point at the two above */
-        int64_t started_usec;      /* the last `started` record, for a run lost without resources */
+        int64_t started_usec;      /* the last `started` record since a run ended, 0 = none: a lost run's start */
 };
 
 struct metrics {
@@ -153,7 +153,10 @@ static void stats_finished(struct job_stats *st, enum metrics_result result, con
         v->last_result = result;
         v->last_end_usec = now;
         v->last_duration_usec = r->has_resources ? r->duration_usec : -1;
+        /* Without resources (lost) the start is the job's last `started`
+         * record, if one came since its previous run ended. */
         v->last_start_usec = r->has_resources ? now - r->duration_usec : st->started_usec;
+        st->started_usec = 0;
         v->last_exit_status = r->has_exit_status ? r->exit_status : -1;
         if (result == METRICS_SUCCEEDED)
                 v->last_success_usec = now;
