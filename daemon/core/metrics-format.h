@@ -68,8 +68,12 @@ struct metrics_snapshot {
         size_t n_jobs;
 };
 
-/* Renders SNAPSHOT into *OUT (NUL-terminated, to free()), its length in
- * *LEN. Returns 0 or -ENOMEM (then *OUT is untouched). */
-int metrics_format(const struct metrics_snapshot *snapshot, char **out, size_t *len);
+/* Renders SNAPSHOT into BUF (SIZE bytes, NUL-terminated) and its length
+ * into *LEN. Allocates nothing: the caller owns the buffer, and keeps it
+ * from one render to the next (tickd's is kept out of its runners'
+ * address spaces, see tickd/metrics.c). Returns 0, or -ENOBUFS when the
+ * text and its NUL do not fit: then *LEN is the text's length, and BUF
+ * holds an unterminated part of it. */
+int metrics_format(const struct metrics_snapshot *snapshot, char *buf, size_t size, size_t *len);
 
 #endif

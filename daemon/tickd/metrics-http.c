@@ -104,7 +104,7 @@ static int request_answer(struct connection *c)
         const char *target = sp1 + 1;
         if (strcmp(target, "/metrics") != 0 && strncmp(target, "/metrics?", 9) != 0)
                 return answer_error(c, "404 Not Found");
-        _cleanup_free_ char *text = NULL;
+        const char *text = NULL;
         size_t text_len = 0;
         if (c->server->render(c->server->userdata, &text, &text_len) < 0)
                 return answer_error(c, "500 Internal Server Error");

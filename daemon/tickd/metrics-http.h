@@ -23,8 +23,9 @@
 
 struct metrics_http;
 
-/* The exposition text, to free(); a negative errno is answered 500. */
-typedef int (*metrics_http_render_fn)(void *userdata, char **out, size_t *len);
+/* The exposition text, borrowed until the next call (it is copied into
+ * the answer at once); a negative errno is answered 500. */
+typedef int (*metrics_http_render_fn)(void *userdata, const char **out, size_t *len);
 
 /* Binds ADDRESS (daemon_config_listen_parse(): "127.0.0.1:9101",
  * "[::1]:9101") and serves it on EVENT. Returns 0 or a negative errno

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +28,46 @@ struct job_stats {
         char *node;                /* NULL = a host job */
         struct metrics_job values; /* name and node point at the two above */
         int64_t started_usec;      /* the last `started` record since a run ended, 0 = none: a lost run's start */
+        size_t slot;               /* its place in a snapshot's jobs before they are sorted (creation order) */
 };
+
+/* Memory the runners do not inherit (MADV_DONTFORK), kept from one write
+ * to the next. The text (a megabyte at a thousand jobs) and the jobs of
+ * the snapshot are rewritten at every write: in ordinary memory each fork
+ * of a runner would share their pages, and the next write would copy
+ * them again (copy-on-write faults and TLB shootdowns while runners
+ * live). In the 1,000-job burst of tests/bench/bench-daemon.sh that cost
+ * tickd a fifth to a third more CPU; the formatting itself is noise. */
+struct private_buffer {
+        void *p;
+        size_t cap;
+};
+
+static int private_reserve(struct private_buffer *b, size_t size)
+{
+        if (size <= b->cap)
+                return 0;
+        size_t page = (size_t)sysconf(_SC_PAGESIZE), cap = (size + size / 2 + page - 1) / page * page;
+        void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return -ENOMEM;
+        if (madvise(p, cap, MADV_DONTFORK) < 0) {
+                int r = -errno;
+                munmap(p, cap);
+                return r;
+        }
+        if (b->p)
+                munmap(b->p, b->cap); /* its content is rewritten by the caller */
+        *b = (struct private_buffer){ .p = p, .cap = cap };
+        return 0;
+}
+
+static void private_free(struct private_buffer *b)
+{
+        if (b->p)
+                munmap(b->p, b->cap);
+        *b = (struct private_buffer){ 0 };
+}
 
 struct metrics {
         sd_event *event;
@@ -46,8 +86,9 @@ struct metrics {
         sd_event_source *write_later; /* one-shot monotonic timer: a second after the last write */
         uint64_t last_write;          /* CLOCK_MONOTONIC µs, 0 = never */
         bool dirty;
-        bool write_failed;  /* the last write failed: logged once until one succeeds */
-        bool gather_failed; /* a snapshot could not count everything (no memory) */
+        bool write_failed;          /* the last write failed: logged once until one succeeds */
+        struct private_buffer jobs; /* the snapshot's jobs (struct metrics_job), kept from write to write */
+        struct private_buffer text; /* the rendered text, likewise */
 };
 
 static size_t name_hash(const char *name, const char *node)
@@ -101,6 +142,7 @@ static struct job_stats *stats_get(struct metrics *m, const char *job, const cha
                 return NULL;
         }
         st->values = (struct metrics_job){ .name = st->name, .node = st->node, .last_duration_usec = -1 };
+        st->slot = m->n_stats;
         size_t k = name_hash(job, node) & (m->n_buckets - 1);
         st->hash_next = m->buckets[k];
         m->buckets[k] = st;
@@ -195,41 +237,56 @@ static void on_record(void *userdata, const struct log_record *r)
 
 /* ---- snapshots ---- */
 
-static void visit_job(void *userdata, const struct scheduler_job_view *view)
-{
-        struct metrics *m = userdata;
-        struct job_stats *st = stats_get(m, view->job->name, job_node(m, view->job, NULL));
-        if (!st) {
-                m->gather_failed = true;
-                return;
-        }
-        st->values.loaded = true;
-        st->values.enabled = view->job->enabled;
-        st->values.next_usec = view->next_usec;
-        st->values.interval_usec = view->interval_usec;
-}
-
-struct batch_visit {
+/* A snapshot is put together in private memory (struct private_buffer)
+ * only: writing to the stats themselves would copy their pages, shared
+ * with every runner forked since, at every write. */
+struct gather {
         struct metrics *m;
         struct metrics_snapshot *snapshot;
+        struct metrics_job *jobs; /* by slot */
+        size_t room;              /* slots JOBS has */
         bool failed;
 };
 
+/* The snapshot's copy of JOB's (on its node) values, made (from its
+ * stats, which may be new) on first sight. */
+static struct metrics_job *gather_job(struct gather *g, const char *name, const struct job *job)
+{
+        size_t before = g->m->n_stats;
+        struct job_stats *st = stats_get(g->m, name, job_node(g->m, job, NULL));
+        if (!st || st->slot >= g->room) {
+                g->failed = true;
+                return NULL;
+        }
+        if (st->slot >= before) /* new since the copy: counted from nothing */
+                g->jobs[st->slot] = st->values;
+        return &g->jobs[st->slot];
+}
+
+static void visit_job(void *userdata, const struct scheduler_job_view *view)
+{
+        struct metrics_job *v = gather_job(userdata, view->job->name, view->job);
+        if (!v)
+                return;
+        v->loaded = true;
+        v->enabled = view->job->enabled;
+        v->next_usec = view->next_usec;
+        v->interval_usec = view->interval_usec;
+}
+
 static void visit_batch(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *missing, size_t n)
 {
-        struct batch_visit *bv = userdata;
-        bv->snapshot->batches_open++;
-        if ((int64_t)age_usec > bv->snapshot->oldest_batch_age_usec)
-                bv->snapshot->oldest_batch_age_usec = (int64_t)age_usec;
+        struct gather *g = userdata;
+        g->snapshot->batches_open++;
+        if ((int64_t)age_usec > g->snapshot->oldest_batch_age_usec)
+                g->snapshot->oldest_batch_age_usec = (int64_t)age_usec;
         for (size_t i = 0; i < n; i++) {
                 if (missing[i]->on_failure)
                         continue;
-                const struct job *job = scheduler_find_job(bv->m->scheduler, missing[i]->job_name);
-                struct job_stats *st = stats_get(bv->m, missing[i]->job_name, job_node(bv->m, job, NULL));
-                if (st)
-                        st->values.running++;
-                else
-                        bv->failed = true;
+                const struct job *job = scheduler_find_job(g->m->scheduler, missing[i]->job_name);
+                struct metrics_job *v = gather_job(g, missing[i]->job_name, job);
+                if (v)
+                        v->running++;
         }
 }
 
@@ -240,37 +297,37 @@ static int job_compare(const void *a, const void *b)
         return c ? c : strcmp(x->node ? x->node : "", y->node ? y->node : "");
 }
 
-/* The table's gauges into the stats, then every job's values, by name,
- * into *JOBS (to free()). */
-static int snapshot_gather(struct metrics *m, struct metrics_snapshot *snap, struct metrics_job **jobs)
+/* Every job's values, with the table's gauges (enabled, next, interval,
+ * running) read now, by name into M->jobs for SNAP. Room is made for
+ * the jobs the table and the batches may add to the stats. */
+static int snapshot_gather(struct metrics *m, struct metrics_snapshot *snap)
 {
+        size_t room = m->n_stats + 1;
+        if (m->scheduler)
+                room += scheduler_job_count(m->scheduler) + batch_running_count(scheduler_batches(m->scheduler));
+        int r = private_reserve(&m->jobs, room * sizeof(struct metrics_job));
+        if (r < 0)
+                return r;
+        struct gather g = { .m = m, .snapshot = snap, .jobs = m->jobs.p, .room = room };
         for (size_t i = 0; i < m->n_buckets; i++)
-                for (struct job_stats *st = m->buckets[i]; st; st = st->hash_next) {
-                        st->values.loaded = false;
-                        st->values.running = 0;
+                for (const struct job_stats *st = m->buckets[i]; st; st = st->hash_next) {
+                        g.jobs[st->slot] = st->values;
+                        g.jobs[st->slot].loaded = false;
                 }
-        m->gather_failed = false;
-        struct batch_visit bv = { .m = m, .snapshot = snap };
         if (m->scheduler) {
-                scheduler_foreach_job(m->scheduler, visit_job, m);
-                batch_foreach(scheduler_batches(m->scheduler), visit_batch, &bv);
+                scheduler_foreach_job(m->scheduler, visit_job, &g);
+                batch_foreach(scheduler_batches(m->scheduler), visit_batch, &g);
                 snap->jobs_loaded = scheduler_job_count(m->scheduler);
         }
-        bool failed = m->gather_failed || bv.failed;
-        struct metrics_job *all = failed ? NULL : calloc(m->n_stats ? m->n_stats : 1, sizeof(*all));
-        if (!all)
+        if (g.failed)
                 return -ENOMEM;
-        size_t n = 0;
-        for (size_t i = 0; i < m->n_buckets; i++)
-                for (const struct job_stats *st = m->buckets[i]; st; st = st->hash_next)
-                        all[n++] = st->values;
-        qsort(all, n, sizeof(*all), job_compare);
-        snap->jobs = *jobs = all;
-        snap->n_jobs = n;
+        qsort(g.jobs, m->n_stats, sizeof(*g.jobs), job_compare);
+        snap->jobs = g.jobs;
+        snap->n_jobs = m->n_stats;
         return 0;
 }
 
-int metrics_render(struct metrics *m, char **out, size_t *len)
+int metrics_render(struct metrics *m, const char **out, size_t *len)
 {
         struct metrics_snapshot snap = {
                 .version = TICKD_VERSION,
@@ -279,9 +336,15 @@ int metrics_render(struct metrics *m, char **out, size_t *len)
                 .clock_changes = m->clock_changes,
         };
         memcpy(snap.reloads, m->reloads, sizeof(snap.reloads));
-        _cleanup_free_ struct metrics_job *jobs = NULL;
-        int r = snapshot_gather(m, &snap, &jobs);
-        return r < 0 ? r : metrics_format(&snap, out, len);
+        int r = snapshot_gather(m, &snap);
+        if (r >= 0)
+                r = metrics_format(&snap, m->text.p, m->text.cap, len);
+        if (r == -ENOBUFS && (r = private_reserve(&m->text, *len + 1)) >= 0)
+                r = metrics_format(&snap, m->text.p, m->text.cap, len);
+        if (r < 0)
+                return r;
+        *out = m->text.p;
+        return 0;
 }
 
 /* ---- the file ---- */
@@ -328,11 +391,18 @@ int metrics_write(struct metrics *m)
                 return 0;
         m->dirty = false;
         m->last_write = clock_now_usec(CLOCK_MONOTONIC);
-        _cleanup_free_ char *text = NULL;
-        size_t len;
+        uint64_t cpu = clock_now_usec(CLOCK_THREAD_CPUTIME_ID);
+        const char *text = NULL;
+        size_t len = 0;
         int r = metrics_render(m, &text, &len);
         if (r >= 0)
                 r = file_replace(m->file, text, len);
+        /* What a write costs, in time and in tickd's own CPU time (the
+         * machine may be busy with others): tests/bench/bench-daemon.sh. */
+        if (r >= 0)
+                log_msg(LOG_DEBUG, "metrics: wrote %s: %zu bytes in %.3f ms, CPU %.3f ms", m->file, len,
+                        (double)(clock_now_usec(CLOCK_MONOTONIC) - m->last_write) / 1e3,
+                        (double)(clock_now_usec(CLOCK_THREAD_CPUTIME_ID) - cpu) / 1e3);
         if (r < 0 && !m->write_failed)
                 log_msg(LOG_WARNING, "cannot write the metrics file %s: %s (logged once until a write succeeds)",
                         m->file, strerror(-r));
@@ -406,6 +476,8 @@ struct metrics *metrics_free(struct metrics *m)
         sd_event_source_disable_unref(m->write_now);
         sd_event_source_disable_unref(m->write_later);
         stats_free_all(m);
+        private_free(&m->jobs);
+        private_free(&m->text);
         free(m->node);
         free(m->file);
         free(m->listen);
@@ -446,7 +518,7 @@ int metrics_set_file(struct metrics *m, const char *path)
         return 0;
 }
 
-static int render_for_http(void *userdata, char **out, size_t *len) { return metrics_render(userdata, out, len); }
+static int render_for_http(void *userdata, const char **out, size_t *len) { return metrics_render(userdata, out, len); }
 
 int metrics_set_listen(struct metrics *m, const char *address)
 {

@@ -57,8 +57,9 @@ int metrics_set_listen(struct metrics *m, const char *address);
 /* A reload ended; REJECTED when a file or tickd.conf was rejected. */
 void metrics_reloaded(struct metrics *m, bool rejected);
 
-/* The exposition text now, to free(). */
-int metrics_render(struct metrics *m, char **out, size_t *len);
+/* The exposition text now, in *OUT (LEN bytes, NUL-terminated): M's,
+ * valid until the next render. */
+int metrics_render(struct metrics *m, const char **out, size_t *len);
 /* Writes the file now (when one is set). */
 int metrics_write(struct metrics *m);
 

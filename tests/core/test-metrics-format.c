@@ -14,9 +14,12 @@
 
 static char *render(const struct metrics_snapshot *s)
 {
-        char *text = NULL;
         size_t len = 0;
-        ck_assert_int_eq(metrics_format(s, &text, &len), 0);
+        ck_assert_int_eq(metrics_format(s, NULL, 0, &len), -ENOBUFS);
+        char *text = malloc(len + 1);
+        size_t again = 0;
+        ck_assert_int_eq(metrics_format(s, text, len + 1, &again), 0);
+        ck_assert_uint_eq(again, len);
         ck_assert_uint_eq(strlen(text), len);
         return text;
 }
@@ -200,6 +203,25 @@ START_TEST(label_values_are_escaped)
 }
 END_TEST
 
+/* A buffer one byte short (the NUL) is refused, with the size needed,
+ * and nothing is written past it. */
+START_TEST(a_short_buffer_is_refused_with_the_size_needed)
+{
+        struct metrics_snapshot s = { .version = "1", .jobs = &finished_job, .n_jobs = 1 };
+        _cleanup_free_ char *whole = render(&s);
+        size_t need = strlen(whole), len = 0;
+        char *buf = malloc(need + 16);
+        memset(buf, 'x', need + 16);
+        ck_assert_int_eq(metrics_format(&s, buf, need, &len), -ENOBUFS);
+        ck_assert_uint_eq(len, need);
+        for (size_t i = need; i < need + 16; i++)
+                ck_assert_int_eq(buf[i], 'x');
+        ck_assert_int_eq(metrics_format(&s, buf, need + 1, &len), 0);
+        ck_assert_str_eq(buf, whole);
+        free(buf);
+}
+END_TEST
+
 START_TEST(a_thousand_jobs_render)
 {
         struct metrics_job *jobs = calloc(1000, sizeof(*jobs));
@@ -298,6 +320,7 @@ static Suite *metrics_format_suite(void)
         tcase_add_test(tc, a_removed_job_keeps_only_its_history);
         tcase_add_test(tc, fleet_jobs_carry_their_node);
         tcase_add_test(tc, label_values_are_escaped);
+        tcase_add_test(tc, a_short_buffer_is_refused_with_the_size_needed);
         tcase_add_test(tc, a_thousand_jobs_render);
         suite_add_tcase(s, tc);
         tc = tcase_create("conf");

@@ -653,6 +653,88 @@ START_TEST(reload_moves_the_endpoint)
 }
 END_TEST
 
+/* curl's output for URL, or NULL when it fails (malloc'd). */
+static char *curl_get(const char *url)
+{
+        char *out = NULL, *err = NULL;
+        int status = harness_run((char *const[]){ "/usr/bin/curl", "-sf", "--max-time", "5", (char *)url, NULL }, NULL,
+                                 &out, &err);
+        free(err);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return out;
+        free(out);
+        return NULL;
+}
+
+static pid_t prometheus_start(const char *dir, int tickd_port, int web_port)
+{
+        const char *binary = getenv("TICKD_PROMETHEUS");
+        ck_assert_msg(binary && access(binary, X_OK) == 0, "TICKD_PROMETHEUS (build/deps/prometheus) is not there: %s",
+                      binary ? binary : "unset");
+        char config[512], data[600], listen[64], log[600], file[600];
+        snprintf(config, sizeof(config),
+                 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                 "scrape_configs:\n  - job_name: tickd\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n",
+                 tickd_port);
+        free(harness_write_file(dir, "prometheus.yml", config));
+        snprintf(file, sizeof(file), "--config.file=%s/prometheus.yml", dir);
+        snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", dir);
+        snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", web_port);
+        snprintf(log, sizeof(log), "%s/prometheus.log", dir);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                if (chdir(dir) == 0)
+                        execl(binary, "prometheus", file, data, listen, (char *)NULL);
+                _exit(127);
+        }
+        return pid;
+}
+
+/* A real Prometheus server scrapes the endpoint: the target is up, and a
+ * query returns the run counted (under exported_job: Prometheus keeps its
+ * own `job` label, the scrape job's). */
+START_TEST(a_prometheus_server_scrapes_the_endpoint)
+{
+        char *dir = harness_tmpdir(), path[512];
+        int port = free_port(), web = free_port();
+        struct tickd *t = start_listening(dir, port, path, sizeof(path));
+        pid_t prometheus = prometheus_start(dir, port, web);
+        char url[512];
+        snprintf(url, sizeof(url),
+                 "http://127.0.0.1:%d/api/v1/query?query=tickd_job_runs_total%%7Bexported_job%%3D%%22a%%22,"
+                 "result%%3D%%22succeeded%%22%%7D",
+                 web);
+        char *answer = NULL;
+        long long deadline = harness_now_ms() + 90000;
+        while (harness_now_ms() < deadline) {
+                free(answer);
+                answer = curl_get(url);
+                if (answer && strstr(answer, "\"exported_job\":\"a\""))
+                        break;
+                tickd_pump(t, 500);
+        }
+        kill(prometheus, SIGTERM);
+        int status;
+        ck_assert_int_eq(waitpid(prometheus, &status, 0), prometheus);
+        char log[600];
+        snprintf(log, sizeof(log), "%s/prometheus.log", dir);
+        char *plog = read_text(log);
+        ck_assert_msg(answer && strstr(answer, "\"exported_job\":\"a\""),
+                      "Prometheus never had the series: %s\nits log ends:\n%s", answer ? answer : "(no answer)",
+                      plog && strlen(plog) > 2000 ? plog + strlen(plog) - 2000 : plog);
+        ck_assert_contains(answer, "\"job\":\"tickd\"");
+        free(plog);
+        free(answer);
+        stop(t);
+        tickd_free(t);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 static Suite *daemon_metrics_suite(void)
 {
         Suite *s = suite_create("daemon-metrics");
@@ -672,6 +754,7 @@ static Suite *daemon_metrics_suite(void)
         tcase_add_test(tc, endpoint_survives_a_thousand_concurrent_connections);
         tcase_add_test(tc, silent_connections_time_out);
         tcase_add_test(tc, reload_moves_the_endpoint);
+        tcase_add_test(tc, a_prometheus_server_scrapes_the_endpoint);
         suite_add_tcase(s, tc);
         return s;
 }
