@@ -29,6 +29,14 @@ static void stop(struct tickd *t)
         harness_reap_children(3000);
 }
 
+/* BUF grown to CAP (a test that runs out of memory fails). */
+static char *grow(char *buf, size_t cap)
+{
+        char *b = realloc(buf, cap);
+        ck_assert_ptr_nonnull(b);
+        return b;
+}
+
 static char *read_text(const char *path)
 {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -39,7 +47,7 @@ static char *read_text(const char *path)
         for (ssize_t n; (n = read(fd, buf + len, cap - len - 1)) > 0;) {
                 len += (size_t)n;
                 if (cap - len < 4096)
-                        buf = realloc(buf, cap *= 2);
+                        buf = grow(buf, cap *= 2);
         }
         close(fd);
         buf[len] = '\0';
@@ -400,7 +408,7 @@ static char *http_exchange(int family, int port, const char *request, size_t len
         for (ssize_t n; (n = recv(fd, buf + got, cap - got - 1, 0)) > 0;) {
                 got += (size_t)n;
                 if (cap - got < 4096)
-                        buf = realloc(buf, cap *= 2);
+                        buf = grow(buf, cap *= 2);
         }
         buf[got] = '\0';
         close(fd);
