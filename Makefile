@@ -164,7 +164,7 @@ check-clock: $(addprefix $(BUILD)/asan/tests/,$(CLOCK_TESTS)) $(BUILD)/asan/tick
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
 
 suite/shared/test-etcd suite/integration/test-fleet-secure: $(ETCD)
-suite/tickd/test-daemon-metrics: $(PROMTOOL)
+suite/tickd/test-daemon-metrics: $(PROMTOOL) $(ETCD)
 suite/%:
 	@$(SUITE_ENV) tests/run-suite.sh $(BUILD)/asan/tests/$* $(BUILD)/asan/logs/$*.log
 

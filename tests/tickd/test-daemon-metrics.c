@@ -19,6 +19,7 @@
 
 #include "harness/harness-ctl.h"
 #include "harness/harness-daemon.h"
+#include "harness/harness-etcd.h"
 #include "harness/harness.h"
 
 static void stop(struct tickd *t)
@@ -345,6 +346,38 @@ START_TEST(reload_keeps_counters_and_a_restart_starts_them_again)
         ck_assert(file_value(path, "tickd_crontab_files_rejected") == 1);
         stop(t);
         tickd_free(t);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+/* A fleet job's series name the node that ran it; a host job's have no
+ * node label (a real etcd, one member). */
+START_TEST(fleet_jobs_carry_the_node_that_ran_them)
+{
+        struct etcd_cluster *cluster = etcd_cluster_start(1);
+        char *dir = harness_tmpdir(), conf[1024], path[512];
+        snprintf(path, sizeof(path), "%s/tickd.prom", dir);
+        snprintf(conf, sizeof(conf),
+                 "[daemon]\nmetrics_file = %s\n[fleet]\nendpoints = %s\nname = metrics\nnode = n1\n"
+                 "lease_ttl = 2s\nclaim_timeout = 1s\n",
+                 path, etcd_cluster_endpoint(cluster, 0));
+        struct tickd *t = tickd_start(conf, NULL);
+        tickd_write_job(t, "jobs.ini",
+                        "[f]\nschedule = * * * * * *\ncommand = true\nscope = fleet\n\n"
+                        "[h]\nschedule = * * * * * *\ncommand = true\n");
+        ck_assert_msg(wait_value(t, path, "tickd_job_runs_total{job=\"f\",node=\"n1\",result=\"succeeded\"}", 1, 30000),
+                      "no fleet run counted under node n1:\n%s", tickd_log_tail(t));
+        ck_assert(wait_value(t, path, "tickd_job_runs_total{job=\"h\",result=\"succeeded\"}", 1, 10000));
+        promtool_accepts(path);
+        char *text = read_text(path);
+        CK_SERIES(text, "tickd_job_enabled{job=\"f\",node=\"n1\"}", 1);
+        CK_SERIES(text, "tickd_job_enabled{job=\"h\"}", 1);
+        ck_assert_not_contains(text, "{job=\"f\"}");
+        ck_assert_not_contains(text, "job=\"h\",node=");
+        free(text);
+        stop(t);
+        tickd_free(t);
+        etcd_cluster_free(cluster);
         harness_tmpdir_remove(dir);
 }
 END_TEST
@@ -753,6 +786,7 @@ static Suite *daemon_metrics_suite(void)
         tcase_add_test(tc, readers_never_see_a_partial_file_during_a_burst);
         tcase_add_test(tc, an_idle_daemon_does_not_rewrite_the_file);
         tcase_add_test(tc, reload_keeps_counters_and_a_restart_starts_them_again);
+        tcase_add_test(tc, fleet_jobs_carry_the_node_that_ran_them);
         suite_add_tcase(s, tc);
         tc = tcase_create("http");
         tcase_add_leak_fixture(tc);
