@@ -84,7 +84,7 @@ metrics_idle() {
 	echo "idle with metrics_file: 1000 jobs, ${IDLE_SECONDS}s: voluntary context switches $((v1 - v0)), involuntary $((n1 - n0)), CPU $((c1 - c0)) ticks, file rewritten: $([ "$i0" = "$i1" ] && echo no || echo yes) (target: 0 wake-ups, no)"
 	stop
 }
-if [ -n "${BENCH_METRICS_ONLY:-}" ]; then
+metrics_all() {
 	echo "uptime: $(uptime)"
 	metrics_idle
 	for round in 1 2; do
@@ -92,6 +92,9 @@ if [ -n "${BENCH_METRICS_ONLY:-}" ]; then
 		metrics_burst "file$round" "$(printf '[daemon]\nmetrics_file = %s/file%d.prom\n' "$WORK" "$round")"
 	done
 	echo "uptime: $(uptime)"
+}
+if [ -n "${BENCH_METRICS_ONLY:-}" ]; then
+	metrics_all
 	exit 0
 fi
 
@@ -151,3 +154,5 @@ echo "soak: $SOAK_JOBS jobs a second, $done_runs runs in $(( $(date +%s) - t0 ))
 echo "  $baseline"
 printf '%s' "$samples"
 echo "  $final"
+
+metrics_all
