@@ -50,7 +50,7 @@ HEADERS      := $(wildcard daemon/*/*.h tests/*/*.h)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 .SECONDARY:
-.PHONY: all programs deps-run check check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz fuzz-minimize deps install uninstall clean deb rpm check-install print-unitdirs
+.PHONY: all programs deps-run check check-rules check-clock suite-summary check-unit check-docs lint lint-layers lint-format run bench fuzz fuzz-minimize deps install uninstall clean deb rpm check-install print-unitdirs
 # `make` first installs what building and running needs (DEPS_RUN), then
 # builds; the two steps run one after the other even under -j.
 all: deps-run
@@ -126,13 +126,31 @@ $(DMA):
 	rm -rf $(BUILD)/deps/dma && dpkg-deb -x $(BUILD)/deps/dma_*.deb $(BUILD)/deps/dma
 	@test -x $@ && touch $@
 
+# promtool (and prometheus) for the metrics tests (TICKD_PROMTOOL,
+# TICKD_PROMETHEUS), from Debian's prometheus package, fetched and
+# unpacked as etcd is above and for the same reason: installing it would
+# add a user and start a Prometheus service on this host.
+PROMTOOL := $(BUILD)/deps/prometheus/usr/bin/promtool
+$(PROMTOOL):
+	@mkdir -p $(BUILD)/deps && rm -f $(BUILD)/deps/prometheus_*.deb
+	cd $(BUILD)/deps && { apt-get download prometheus 2>/dev/null || \
+	  { apt-get update -qq && apt-get download prometheus; }; }
+	rm -rf $(BUILD)/deps/prometheus && dpkg-deb -x $(BUILD)/deps/prometheus_*.deb $(BUILD)/deps/prometheus
+	@test -x $@ && touch $@ && $@ --version 2>&1 | head -n 1
+
+# The example alert rules (packaging/tickd.rules.yml) as Prometheus reads
+# them, and their unit tests (which alerts fire on which series).
+check-rules: $(PROMTOOL)
+	$(PROMTOOL) check rules packaging/tickd.rules.yml
+	$(PROMTOOL) test rules tests/docs/tickd-rules.test.yml
+
 # Every test binary runs under AddressSanitizer+UBSan; the binaries the
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
 # The suites come last, so that a passing run ends with their one summary
 # line ("check: N suites, N checks, N passed, 0 failed, 0 errors").
-check: deps $(ETCD) $(DMA)
+check: deps $(ETCD) $(DMA) $(PROMTOOL)
 	$(MAKE) all
-	$(MAKE) lint check-docs check-install rpm
+	$(MAKE) lint check-docs check-rules check-install rpm
 	$(MAKE) --no-print-directory check-unit
 
 # Suites run CHECK_JOBS at a time (most of their time is spent waiting on
@@ -146,10 +164,11 @@ SLOW_TESTS  := tickd/test-control-daemon integration/test-fleet-policies integra
 UNIT_TESTS  := $(filter $(SLOW_TESTS),$(TESTS)) $(filter-out $(SLOW_TESTS) $(CLOCK_TESTS),$(TESTS))
 SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) TICKD_ETCD=$(CURDIR)/$(ETCD) \
                TICKD_DMA=$(CURDIR)/$(DMA) \
+               TICKD_PROMTOOL=$(CURDIR)/$(PROMTOOL) TICKD_PROMETHEUS=$(CURDIR)/$(BUILD)/deps/prometheus/usr/bin/prometheus \
                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl $(ETCD) $(DMA)
+check-unit: $(ASAN_TESTS) $(BUILD)/asan/tickd $(BUILD)/asan/tickctl $(ETCD) $(DMA) $(PROMTOOL)
 	@rm -rf $(BUILD)/asan/logs
 	@$(MAKE) --no-print-directory -k -j$(CHECK_JOBS) $(addprefix suite/,$(UNIT_TESTS)); \
 	status=$$?; $(MAKE) --no-print-directory suite-summary; exit $$status
@@ -161,6 +180,7 @@ check-clock: $(addprefix $(BUILD)/asan/tests/,$(CLOCK_TESTS)) $(BUILD)/asan/tick
 
 suite/shared/test-etcd suite/integration/test-fleet-secure: $(ETCD)
 suite/tickd/test-daemon-mail: $(DMA)
+suite/tickd/test-daemon-metrics: $(PROMTOOL) $(ETCD)
 suite/%:
 	@$(SUITE_ENV) tests/run-suite.sh $(BUILD)/asan/tests/$* $(BUILD)/asan/logs/$*.log
 
@@ -290,6 +310,7 @@ endif
 BINDIR               ?= $(PREFIX)/bin
 SBINDIR              ?= $(PREFIX)/sbin
 MANDIR               ?= $(PREFIX)/share/man
+DATADIR              ?= $(PREFIX)/share
 BASHCOMPLETIONDIR    ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR           ?= /etc
 SYSTEMDSYSTEMUNITDIR ?= $(shell $(SYSTEMD_PC) --variable=systemdsystemunitdir systemd)
@@ -321,6 +342,7 @@ install: all
 	install -Dm0644 packaging/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf
 	install -Dm0644 packaging/example.ini $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini
 	install -Dm0644 $(PAMFILE) $(DESTDIR)$(SYSCONFDIR)/pam.d/tickd
+	install -Dm0644 packaging/tickd.rules.yml $(DESTDIR)$(DATADIR)/tickd/tickd.rules.yml
 
 # Removes exactly what install put there; directories only when empty
 # (an administrator's crontabs in jobs.d stay).
@@ -329,10 +351,11 @@ uninstall:
 	  $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/tickd.service $(DESTDIR)$(SYSTEMDUSERUNITDIR)/tickd.service \
 	  $(DESTDIR)$(CATALOGDIR)/tickd.catalog $(DESTDIR)$(BASHCOMPLETIONDIR)/tickctl \
 	  $(DESTDIR)$(SYSCONFDIR)/tickd/tickd.conf $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d/example.ini \
-	  $(DESTDIR)$(SYSCONFDIR)/pam.d/tickd
+	  $(DESTDIR)$(SYSCONFDIR)/pam.d/tickd \
+	  $(DESTDIR)$(DATADIR)/tickd/tickd.rules.yml
 	@for m in $(MANPAGES); do echo "rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd 2>/dev/null
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/tickd/jobs.d $(DESTDIR)$(SYSCONFDIR)/tickd $(DESTDIR)$(DATADIR)/tickd 2>/dev/null
 
 # install + uninstall into a scratch DESTDIR, for both prefixes: the files
 # land where expected, and uninstall leaves no file behind.
@@ -341,7 +364,7 @@ check-install: all
 	  d=$(CURDIR)/$(BUILD)/check-install; rm -rf $$d; \
 	  $(MAKE) -s install DESTDIR=$$d PREFIX=$$prefix >/dev/null; \
 	  for f in $$prefix/sbin/tickd $$prefix/bin/tickctl \
-	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini /etc/pam.d/tickd \
+	           /etc/tickd/tickd.conf /etc/tickd/jobs.d/example.ini /etc/pam.d/tickd $$prefix/share/tickd/tickd.rules.yml \
 	           $$prefix/share/bash-completion/completions/tickctl \
 	           $$($(MAKE) -s --no-print-directory print-unitdirs PREFIX=$$prefix); do \
 	    [ -f $$d$$f ] || { echo "check-install: $$prefix: $$f not installed"; exit 1; }; done; \

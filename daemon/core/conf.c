@@ -3,8 +3,11 @@
 #include "core/conf.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,8 +24,28 @@
 #define DEFAULT_SHUTDOWN_TIMEOUT_USEC (UINT64_C(90) * USEC_PER_SEC)
 #define CONF_MAX_FILE_SIZE            (1024 * 1024) /* "larger than 1 MiB" in its message */
 
+enum conf_key {
+        CONF_DEFAULT_TIMEZONE,
+        CONF_SHUTDOWN_TIMEOUT,
+        CONF_MAX_CONCURRENT,
+        CONF_PATH,
+        CONF_LOG_LEVEL,
+        CONF_SENDMAIL,
+        CONF_PAM,
+        CONF_METRICS_FILE,
+        CONF_METRICS_LISTEN,
+};
+
 static const char *const conf_keys[] = {
-        "default_timezone", "shutdown_timeout", "max_concurrent", "path", "log_level", "sendmail", "pam",
+        [CONF_DEFAULT_TIMEZONE] = "default_timezone",
+        [CONF_SHUTDOWN_TIMEOUT] = "shutdown_timeout",
+        [CONF_MAX_CONCURRENT] = "max_concurrent",
+        [CONF_PATH] = "path",
+        [CONF_LOG_LEVEL] = "log_level",
+        [CONF_SENDMAIL] = "sendmail",
+        [CONF_PAM] = "pam",
+        [CONF_METRICS_FILE] = "metrics_file",
+        [CONF_METRICS_LISTEN] = "metrics_listen",
 };
 
 static const char *const level_names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -115,13 +138,64 @@ static int replace_string(char **field, const char *v)
         return 0;
 }
 
+int daemon_config_listen_parse(const char *text, struct sockaddr_storage *out, socklen_t *len)
+{
+        char host[INET6_ADDRSTRLEN + 2];
+        const char *colon = strrchr(text, ':');
+        size_t n = colon ? (size_t)(colon - text) : 0;
+        if (!colon || n == 0 || n >= sizeof(host))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long port = strtoul(colon + 1, &end, 10);
+        if (!isdigit((unsigned char)colon[1]) || *end || errno || port == 0 || port > 65535)
+                return -EINVAL;
+        memcpy(host, text, n);
+        host[n] = '\0';
+        struct sockaddr_storage sa = { 0 };
+        if (host[0] == '[' && host[n - 1] == ']') {
+                struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+                host[n - 1] = '\0';
+                if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+                        return -EINVAL;
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons((uint16_t)port);
+                *len = sizeof(*in6);
+        } else {
+                struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+                if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+                        return -EINVAL;
+                in->sin_family = AF_INET;
+                in->sin_port = htons((uint16_t)port);
+                *len = sizeof(*in);
+        }
+        *out = sa;
+        return 0;
+}
+
+static void metrics_value(struct conf_parse *cp, size_t id, const char *key, const char *v, unsigned line)
+{
+        struct daemon_config *c = cp->config;
+        struct sockaddr_storage sa;
+        socklen_t len;
+        if (id == CONF_METRICS_FILE && (v[0] != '/' || v[strlen(v) - 1] == '/'))
+                CONF_ERROR(cp, line, key, "metrics_file: '%s' is not an absolute file name", v);
+        else if (id == CONF_METRICS_FILE && replace_string(&c->metrics_file, v) < 0)
+                cp->error = -ENOMEM;
+        else if (id == CONF_METRICS_LISTEN && daemon_config_listen_parse(v, &sa, &len) < 0)
+                CONF_ERROR(cp, line, key,
+                           "metrics_listen: '%s' is not an IP address and port (like 127.0.0.1:9101 or [::1]:9101)", v);
+        else if (id == CONF_METRICS_LISTEN && replace_string(&c->metrics_listen, v) < 0)
+                cp->error = -ENOMEM;
+}
+
 static void conf_value(struct conf_parse *cp, size_t id, const char *key, const char *v, unsigned line)
 {
         struct daemon_config *c = cp->config;
         char *end;
 
-        switch (id) {
-        case 0:
+        switch ((enum conf_key)id) {
+        case CONF_DEFAULT_TIMEZONE:
                 if (!valid_zone_name(v))
                         CONF_ERROR(cp, line, key,
                                    "default_timezone: '%s' is not a time zone name (like Europe/Berlin or UTC)", v);
@@ -130,7 +204,7 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                 else
                         c->default_timezone_line = line;
                 return;
-        case 1: {
+        case CONF_SHUTDOWN_TIMEOUT: {
                 uint64_t usec;
                 if (timespan_parse(v, &usec) < 0)
                         CONF_ERROR(cp, line, key, "shutdown_timeout: '%s' is not a time span (examples: 90s, 2min)", v);
@@ -138,7 +212,7 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                         c->shutdown_timeout_usec = usec;
                 return;
         }
-        case 2: {
+        case CONF_MAX_CONCURRENT: {
                 errno = 0;
                 unsigned long n = strtoul(v, &end, 10);
                 if (!isdigit((unsigned char)*v) || *end || errno || n > 1000000)
@@ -148,14 +222,14 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                         c->max_concurrent = (unsigned)n;
                 return;
         }
-        case 3:
+        case CONF_PATH:
                 if (!valid_path_list(v))
                         CONF_ERROR(cp, line, key, "path: '%s' is not a list of absolute directories separated by ':'",
                                    v);
                 else if (replace_string(&c->default_path, v) < 0)
                         cp->error = -ENOMEM;
                 return;
-        case 4:
+        case CONF_LOG_LEVEL:
                 for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
                         if (strcasecmp(v, level_names[i]) == 0 || (v[0] == (char)('0' + i) && !v[1])) {
                                 c->log_level = (int)i;
@@ -171,13 +245,13 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                                    "notice, info, debug (or 0-7)",
                                    v);
                 return;
-        case 5:
+        case CONF_SENDMAIL:
                 if (v[0] != '/' || strpbrk(v, " \t"))
                         CONF_ERROR(cp, line, key, "sendmail: '%s' is not an absolute path (without blanks)", v);
                 else if (replace_string(&c->sendmail, v) < 0)
                         cp->error = -ENOMEM;
                 return;
-        case 6:
+        case CONF_PAM:
                 if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0 ||
                     strcmp(v, "1") == 0)
                         c->pam = true;
@@ -187,6 +261,8 @@ static void conf_value(struct conf_parse *cp, size_t id, const char *key, const 
                 else
                         CONF_ERROR(cp, line, key, "pam: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)", v);
                 return;
+        case CONF_METRICS_FILE:
+        case CONF_METRICS_LISTEN: metrics_value(cp, id, key, v, line); return;
         }
 }
 
@@ -388,6 +464,8 @@ void daemon_config_free(struct daemon_config *config)
         free(config->default_timezone);
         free(config->default_path);
         free(config->sendmail);
+        free(config->metrics_file);
+        free(config->metrics_listen);
         fleet_config_free(config->fleet);
         *config = (struct daemon_config){ 0 };
 }

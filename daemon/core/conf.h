@@ -2,7 +2,7 @@
  *
  * The same INI syntax as crontabs (inifile.h): a [daemon] section
  * (default_timezone, shutdown_timeout, max_concurrent, path, log_level,
- * sendmail)
+ * sendmail, metrics_file, metrics_listen)
  * and an optional [fleet] section, the etcd cluster that fleet jobs are
  * claimed in (man/tickd.8, FLEET). Only syntax is checked here: the
  * daemon reads the password file and reaches etcd. Like the crontab loader it returns data and diagnostics
@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/crontab.h"
 #include "core/diag.h"
@@ -53,7 +54,14 @@ struct daemon_config {
         unsigned default_timezone_line; /* where default_timezone was set, for its errors */
         struct fleet_config *fleet;     /* NULL = no [fleet] section */
         bool pam;                       /* pam=: PAM account and session for runs (default no) */
+        char *metrics_file;             /* `metrics_file =` absolute path, NULL = none */
+        char *metrics_listen;           /* `metrics_listen =` "IPv4:PORT" or "[IPv6]:PORT", NULL = none */
 };
+
+/* metrics_listen's value: an IPv4 address or a bracketed IPv6 one, a
+ * colon and a port 1..65535 ("127.0.0.1:9101", "[::1]:9101"), into *OUT
+ * and *LEN for bind(). Returns 0 or -EINVAL. */
+int daemon_config_listen_parse(const char *text, struct sockaddr_storage *out, socklen_t *len);
 
 /* A missing file yields the defaults and returns 0. A file with errors
  * returns -EINVAL with the errors in DIAGS and *OUT holding the defaults;

@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Microseconds of CLOCK (CLOCK_REALTIME or CLOCK_MONOTONIC), truncated. */
+/* Microseconds of CLOCK (CLOCK_REALTIME or CLOCK_MONOTONIC; the metrics'
+ * cost figure reads CLOCK_THREAD_CPUTIME_ID), truncated. */
 uint64_t clock_now_usec(clockid_t clock);
 
 #endif

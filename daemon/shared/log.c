@@ -23,6 +23,8 @@
 
 static enum log_target current_target = LOG_TARGET_STDERR;
 static int max_priority = LOG_INFO;
+static log_observer_fn observer;
+static void *observer_userdata;
 
 /* The one table of event names. A finished run's (OUTCOME) is also the
  * word for that outcome in every other output (log.h). */
@@ -107,6 +109,12 @@ void log_setup(enum log_target target, int priority)
 }
 
 enum log_target log_current_target(void) { return current_target; }
+
+void log_set_observer(log_observer_fn fn, void *userdata)
+{
+        observer = fn;
+        observer_userdata = userdata;
+}
 int log_max_priority(void) { return max_priority; }
 
 static void print_usec(FILE *out, const char *key, int64_t usec)
@@ -334,10 +342,14 @@ static int emit_journal(const char *code_file, int code_line, const char *code_f
 void log_emit_at(const char *code_file, int code_line, const char *code_func, const struct log_record *r,
                  const char *fmt, ...)
 {
-        int priority = r->priority > 0 ? r->priority : events[r->event].priority;
-        if (priority > max_priority)
-                return;
         int saved_errno = errno;
+        if (observer) /* before the level filter: what is counted must not depend on what is shown */
+                observer(observer_userdata, r);
+        int priority = r->priority > 0 ? r->priority : events[r->event].priority;
+        if (priority > max_priority) {
+                errno = saved_errno;
+                return;
+        }
         _cleanup_free_ char *message = NULL;
         va_list ap;
         va_start(ap, fmt);

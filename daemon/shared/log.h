@@ -94,6 +94,14 @@ void log_setup(enum log_target target, int max_priority);
 enum log_target log_current_target(void);
 int log_max_priority(void);
 
+/* Who else sees every record: FN is called by log_emit() with each one,
+ * whatever its priority and target, before it is written (the daemon's
+ * metrics count runs by their records, so the two always agree). One
+ * observer per process; FN NULL removes it, and a forked child that must
+ * not touch the parent's state removes it first thing. */
+typedef void (*log_observer_fn)(void *userdata, const struct log_record *record);
+void log_set_observer(log_observer_fn fn, void *userdata);
+
 /* Emits one record; FMT is the readable sentence (MESSAGE=):
  * log_emit(record, fmt, ...). RECORD may be a compound literal with commas
  * (&(struct log_record){ .event = ..., .job = ... }): the macro takes it

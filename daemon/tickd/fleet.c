@@ -404,6 +404,8 @@ int fleet_new(const struct fleet_options *options, struct fleet **out)
         return 0;
 }
 
+const char *fleet_node(const struct fleet *f) { return f->node; }
+
 void fleet_free(struct fleet *f)
 {
         if (!f)

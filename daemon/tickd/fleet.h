@@ -84,6 +84,8 @@ int fleet_new_from_config(const struct fleet_config *config, sd_event *event, fl
 /* Ends pending claims (FLEET_CANCELLED) and frees. The node's lease is
  * revoked only by fleet_stop(). */
 void fleet_free(struct fleet *f);
+/* This node's name in the fleet (borrowed from F). */
+const char *fleet_node(const struct fleet *f);
 /* tickd stops (its runs have ended): no more claims, records not written
  * yet are tried once more, and once nothing is in flight the node's
  * lease is revoked, so the fleet sees it leave at once (its open runs, if

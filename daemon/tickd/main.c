@@ -26,6 +26,7 @@
 #include "tickd/fdstore.h"
 #include "tickd/fleet.h"
 #include "shared/log.h"
+#include "tickd/metrics.h"
 #include "tickd/notify.h"
 #include "tickd/orphans.h"
 #include "tickd/reload.h"
@@ -58,6 +59,7 @@ struct daemon {
         struct scheduler *scheduler;
         struct fleet *fleet;            /* [fleet] in tickd.conf; NULL = host jobs only */
         struct control_daemon *control; /* the control socket; NULL until it is up */
+        struct metrics *metrics;        /* counting from daemon_setup() on; file and endpoint as tickd.conf says */
         struct daemon_config config;
         struct tz_cache *zones;
         struct crontab_options crontab_options;
@@ -344,6 +346,23 @@ static void fleet_reconfigure(struct daemon *d, bool unchanged)
                         d->config.fleet ? "" : " (its removal)");
 }
 
+/* tickd.conf's metrics_file and metrics_listen, and the fleet node the
+ * series of fleet jobs name. An endpoint that cannot be opened is
+ * logged, and the one open (if any) stays: metrics never stop tickd. */
+static void metrics_apply(struct daemon *d)
+{
+        if (!d->metrics)
+                return;
+        int r = metrics_set_node(d->metrics, d->fleet ? fleet_node(d->fleet) : NULL);
+        if (r >= 0)
+                r = metrics_set_file(d->metrics, d->config.metrics_file);
+        if (r < 0)
+                log_msg(LOG_ERR, "metrics: cannot apply tickd.conf's settings: %s", strerror(-r));
+        r = metrics_set_listen(d->metrics, d->config.metrics_listen);
+        if (r < 0)
+                log_msg(LOG_ERR, "metrics: cannot listen on %s: %s", d->config.metrics_listen, strerror(-r));
+}
+
 /* Puts NEXT (taken) in force. The scheduler keeps its own copy of the
  * PATH; making it is the one step that can fail, so it comes first: on
  * failure NEXT is released and the settings in force stay. Returns 1 when
@@ -389,6 +408,7 @@ static int settings_apply(struct daemon *d, struct daemon_config *next, const st
                 if (d->options->log_level < 0) /* --log-level wins over tickd.conf */
                         log_setup(log_current_target(), d->config.log_level);
         }
+        metrics_apply(d);
         return zone_changed || fleet_changed;
 }
 
@@ -483,6 +503,8 @@ static void reload_end(struct daemon *d)
                  scheduler_job_count(d->scheduler), scheduler_job_count(d->scheduler) == 1 ? "" : "s", res.loaded,
                  res.loaded == 1 ? "" : "s", res.unchanged, res.rejected, res.removed, d->reload_note);
         reload_check_sendmail(d);
+        if (strcmp(d->reload_why, "start-up") != 0)
+                metrics_reloaded(d->metrics, res.rejected > 0 || d->reload_note[0]);
 }
 
 /* Jobs (and, after start-up, tickd.conf first: its settings apply to the
@@ -748,6 +770,10 @@ static int daemon_setup(struct daemon *d)
         d->crontab_options.owner_name = batch_manager_own_user_name(scheduler_batches(d->scheduler));
         if (!(d->rejected = reload_memory_new()))
                 return -ENOMEM;
+        if ((r = metrics_new(d->event, (int64_t)clock_now_usec(CLOCK_REALTIME), &d->metrics)) < 0)
+                return r;
+        metrics_set_sources(d->metrics, d->scheduler, d->rejected);
+        metrics_apply(d);
         if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, on_terminate, d)) < 0 ||
             (r = sd_event_add_signal(d->event, NULL, SIGINT, on_terminate, d)) < 0 ||
             (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d)) < 0)
@@ -785,6 +811,7 @@ static int daemon_setup(struct daemon *d)
 static void daemon_done(struct daemon *d)
 {
         d->control = control_daemon_free(d->control); /* before the scheduler: it reports to it */
+        d->metrics = metrics_free(d->metrics);        /* its last file: the table and batches are still there */
         fleet_free(d->fleet);                         /* claims still pending end here (the scheduler hears of them) */
         if (d->scheduler)
                 scheduler_set_fleet(d->scheduler, NULL);

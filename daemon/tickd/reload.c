@@ -41,6 +41,7 @@ struct reload_memory {
 };
 
 struct reload_memory *reload_memory_new(void) { return calloc(1, sizeof(struct reload_memory)); }
+size_t reload_memory_count(const struct reload_memory *m) { return m ? m->n : 0; }
 
 struct reload_memory *reload_memory_free(struct reload_memory *m)
 {

@@ -29,6 +29,8 @@ struct reload_result {
 struct reload_memory;
 struct reload_memory *reload_memory_new(void);
 struct reload_memory *reload_memory_free(struct reload_memory *m);
+/* How many files it holds: the crontabs rejected as they are now. */
+size_t reload_memory_count(const struct reload_memory *m);
 
 /* Returns 0 (see RESULT), or a negative errno when the directory itself
  * cannot be listed: then nothing changes. MEMORY may be NULL: then a

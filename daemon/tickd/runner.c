@@ -26,6 +26,7 @@
 #include "core/command.h"
 #include "core/strv.h"
 #include "shared/clock.h"
+#include "shared/log.h"
 #include "tickd/collector.h"
 #include "tickd/mailer.h"
 #include "tickd/cgroup.h"
@@ -772,6 +773,7 @@ static void run_mail(const struct runner_request *req, struct launch *l, struct 
 
 _Noreturn void runner_main(const struct runner_request *req)
 {
+        log_set_observer(NULL, NULL); /* the daemon's metrics are the daemon's: not counted twice here */
         sigset_t mask;
         runner_take_signals(&mask);
         runner_take_descriptors(req->batch_fd);

@@ -574,6 +574,27 @@ const char **scheduler_file_paths(const struct scheduler *s)
 }
 
 size_t scheduler_job_count(const struct scheduler *s) { return s->n_entries; }
+
+const struct job *scheduler_find_job(const struct scheduler *s, const char *name)
+{
+        const struct entry *e = entry_find(s, name);
+        return e ? e->job : NULL;
+}
+
+void scheduler_foreach_job(const struct scheduler *s, scheduler_job_fn fn, void *userdata)
+{
+        for (size_t i = 0; i < s->n_buckets; i++)
+                for (const struct entry *e = s->buckets[i]; e; e = e->hash_next) {
+                        struct scheduler_job_view v = { .job = e->job };
+                        int64_t after;
+                        if (e->next_sec != NONE) {
+                                v.next_usec = e->next_sec * USEC_PER_SEC_I;
+                                if (schedule_next(e->job->schedule, e->job->zone, e->next_sec, &after) == 0)
+                                        v.interval_usec = (after - e->next_sec) * USEC_PER_SEC_I;
+                        }
+                        fn(userdata, &v);
+                }
+}
 struct batch_manager *scheduler_batches(struct scheduler *s) { return s->batches; }
 void scheduler_set_fleet(struct scheduler *s, struct fleet *fleet) { s->options.fleet = fleet; }
 const char *scheduler_state_dir(const struct scheduler *s) { return s->options.state_dir; }

@@ -138,6 +138,20 @@ bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char
  * end from then on are recorded here only). */
 void scheduler_set_fleet(struct scheduler *s, struct fleet *fleet);
 
+/* A job of the table as the metrics see it: its definition, its next
+ * instant (µs, 0 = none) and the time between that one and the one after
+ * (µs, 0 = none or unknown). */
+struct scheduler_job_view {
+        const struct job *job;
+        int64_t next_usec;
+        int64_t interval_usec;
+};
+typedef void (*scheduler_job_fn)(void *userdata, const struct scheduler_job_view *view);
+/* Calls FN for every job of the table, in no particular order. */
+void scheduler_foreach_job(const struct scheduler *s, scheduler_job_fn fn, void *userdata);
+/* JOB's current definition, or NULL when the table has none by that name. */
+const struct job *scheduler_find_job(const struct scheduler *s, const char *name);
+
 struct batch_manager *scheduler_batches(struct scheduler *s);
 /* The state directory of the options (borrowed). */
 const char *scheduler_state_dir(const struct scheduler *s);

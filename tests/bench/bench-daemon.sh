@@ -7,6 +7,9 @@
 #   BENCH_SOAK_RUNS (100000)  runs in the soak; BENCH_SOAK_JOBS (500) a tick
 #   BENCH_SOAK_MAX_SECONDS (900)  the soak stops there even if short of its
 #                             runs (slow machines), and says how far it got
+#   BENCH_METRICS_ONLY=1      only the metrics part: idle with metrics_file,
+#                             and 1,000 jobs due at one instant without and
+#                             with metrics_file (the cost of its writes)
 set -euo pipefail
 BUILD=${TICKD_BUILD_DIR:-build}
 TICKD=$(readlink -f "$BUILD/tickd")
@@ -41,6 +44,59 @@ jobs_file() { # $1 = count, $2 = schedule, $3 = command
 }
 
 echo "tickd: $TICKD"
+
+# Metrics (issue 15). A burst: 1,000 jobs due at one instant, in a tree
+# with tickd.conf $2 (empty or metrics_file); prints the burst's wall time
+# (instant to last outcome), tickd's own CPU over it, and what the file's
+# writes cost (tickd's debug record of each write).
+metrics_burst() { # $1 = name, $2 = tickd.conf content
+	local t=$(( $(date +%s) + 12 ))
+	jobs_file 1000 "$(date -d "@$t" '+%-S %-M %-H') * * *" "/bin/true" > "$WORK/$1.ini"
+	mkdir -p "$WORK/$1/config" && printf '%s' "$2" > "$WORK/$1/config/tickd.conf"
+	start "$1" debug
+	local log=$WORK/$1/log
+	while [ "$(date +%s)" -lt "$t" ]; do sleep 0.05; done
+	local c0 t0; c0=$(cpu_ticks); t0=$(date +%s%N)
+	for _ in $(seq 1 1200); do [ "$(grep -c '^event=succeeded' "$log")" -ge 1000 ] && break; sleep 0.1; done
+	local t1; t1=$(date +%s%N)
+	sleep 1.5 # the write owed for the last outcomes
+	local c1; c1=$(cpu_ticks)
+	stop
+	local wall_ms=$(( (t1 - t0) / 1000000 )) cpu_ms=$(( (c1 - c0) * 1000 / $(getconf CLK_TCK) ))
+	awk -v name="$1" -v wall="$wall_ms" -v cpu="$cpu_ms" -v n="$(grep -c '^event=succeeded' "$log")" '
+		/msg="metrics: wrote / { for (i = 1; i <= NF; i++) { if ($i == "in") { ms = $(i + 1) + 0; sum += ms; if (ms > max) max = ms }
+		                                                    if ($i == "CPU") { c = $(i + 1) + 0; csum += c; if (c > cmax) cmax = c }
+		                                                    if ($i == "bytes") bytes = $(i - 1) }
+		                         w++ }
+		END { printf "metrics %-7s %4d runs: burst %6d ms wall, tickd CPU %5d ms", name, n, wall, cpu
+		      if (w) printf "; %d writes of %s bytes: wall %.1f ms each (max %.1f), CPU %.2f ms each (max %.2f), %.1f ms in all = %.2f%% of tickd CPU in the burst (target < 1%%)", w, bytes, sum / w, max, csum / w, cmax, csum, 100 * csum / cpu
+		      printf "\n" }' "$log"
+}
+metrics_idle() {
+	jobs_file 1000 "0 0 1 1 *" "/bin/true" > "$WORK/midle.ini"
+	mkdir -p "$WORK/midle/config" && printf '[daemon]\nmetrics_file = %s/midle.prom\n' "$WORK" > "$WORK/midle/config/tickd.conf"
+	start midle
+	sleep 3 # the first write
+	local v0 n0 c0 i0 v1 n1 c1 i1
+	v0=$(status_field voluntary_ctxt_switches); n0=$(status_field nonvoluntary_ctxt_switches); c0=$(cpu_ticks); i0=$(stat -c %i "$WORK/midle.prom")
+	sleep "$IDLE_SECONDS"
+	v1=$(status_field voluntary_ctxt_switches); n1=$(status_field nonvoluntary_ctxt_switches); c1=$(cpu_ticks); i1=$(stat -c %i "$WORK/midle.prom")
+	echo "idle with metrics_file: 1000 jobs, ${IDLE_SECONDS}s: voluntary context switches $((v1 - v0)), involuntary $((n1 - n0)), CPU $((c1 - c0)) ticks, file rewritten: $([ "$i0" = "$i1" ] && echo no || echo yes) (target: 0 wake-ups, no)"
+	stop
+}
+metrics_all() {
+	echo "uptime: $(uptime)"
+	metrics_idle
+	for round in 1 2; do
+		metrics_burst "plain$round" ""
+		metrics_burst "file$round" "$(printf '[daemon]\nmetrics_file = %s/file%d.prom\n' "$WORK" "$round")"
+	done
+	echo "uptime: $(uptime)"
+}
+if [ -n "${BENCH_METRICS_ONLY:-}" ]; then
+	metrics_all
+	exit 0
+fi
 
 # Idle: 1,000 jobs, none due (yearly, at new year).
 jobs_file 1000 "0 0 1 1 *" "/bin/true" > "$WORK/idle.ini"
@@ -98,3 +154,5 @@ echo "soak: $SOAK_JOBS jobs a second, $done_runs runs in $(( $(date +%s) - t0 ))
 echo "  $baseline"
 printf '%s' "$samples"
 echo "  $final"
+
+metrics_all

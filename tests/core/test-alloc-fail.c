@@ -450,6 +450,8 @@ static const char full_conf[] = "# tickd.conf\n"
                                 "max_concurrent = 4\n"
                                 "path = /usr/local/bin:/usr/bin:/bin\n"
                                 "log_level = notice\n"
+                                "metrics_file = /var/lib/prometheus/node-exporter/tickd.prom\n"
+                                "metrics_listen = [::1]:9101\n"
                                 "[fleet]\n"
                                 "endpoints = https://a.example:2379, https://[::1]:2379, https://10.0.0.3:2379\n"
                                 "name = prod\n"
@@ -490,6 +492,7 @@ static int load_conf(const void *input, struct text *t)
         put(t, "r=%d tz=%s timeout=%llu max=%u path=%s level=%d\n", r, or_none(config.default_timezone),
             (unsigned long long)config.shutdown_timeout_usec, config.max_concurrent, or_none(config.default_path),
             config.log_level);
+        put(t, "metrics_file=%s metrics_listen=%s\n", or_none(config.metrics_file), or_none(config.metrics_listen));
         if (config.fleet) {
                 for (char **e = config.fleet->endpoints; e && *e; e++)
                         put(t, "endpoint=%s\n", *e);
