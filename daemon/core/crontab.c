@@ -326,12 +326,13 @@ struct parse {
         bool section_broken; /* bad header: keys are checked, no job is made */
         struct job *job;     /* NULL in [defaults] or a broken section */
         unsigned section_line;
-        unsigned seen[_KEY_MAX]; /* line where each key was set, 0 = not yet */
-        bool environment_full;   /* the section's "too many variables" is reported */
-        size_t section_errors;   /* errors found before the section began (lint_at) */
-        bool defaults_broken;    /* [defaults] had an error: no job is linted */
-        size_t n_entries;        /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
-        unsigned n_suggestions;  /* "did you mean" offered so far (CRONTAB_MAX_SUGGESTIONS) */
+        unsigned seen[_KEY_MAX];              /* line where each key was set, 0 = not yet */
+        bool environment_full;                /* the section's "too many variables" is reported */
+        size_t section_errors;                /* errors found before the section began (lint_at) */
+        size_t items_counted, errors_counted; /* errors_so_far() */
+        bool defaults_broken;                 /* [defaults] had an error: no job is linted */
+        size_t n_entries;                     /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
+        unsigned n_suggestions;               /* "did you mean" offered so far (CRONTAB_MAX_SUGGESTIONS) */
         struct nss_memo memo[8];
         size_t n_memo;
         int error; /* -ENOMEM and the like */
@@ -783,10 +784,14 @@ static size_t utf8_invalid_at(const char *s)
         return 0;
 }
 
-/* Errors found so far, the ones past the diagnostics' limit included. */
-static size_t errors_so_far(const struct parse *ps)
+/* Errors found so far, the ones past the diagnostics' limit included.
+ * Items are only appended during a parse: only the new ones are counted
+ * (a recount per section was quadratic in the kept diagnostics). */
+static size_t errors_so_far(struct parse *ps)
 {
-        return diag_count(ps->diags, DIAG_ERROR) + ps->diags->dropped_errors;
+        for (; ps->items_counted < ps->diags->count; ps->items_counted++)
+                ps->errors_counted += ps->diags->items[ps->items_counted].severity == DIAG_ERROR;
+        return ps->errors_counted + ps->diags->dropped_errors;
 }
 
 static int on_section(void *user, const char *name, unsigned line)
