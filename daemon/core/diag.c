@@ -54,8 +54,11 @@ __attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d
                 return 0;
         }
         if (d->count == d->capacity) {
-                /* 16, 64, 256: a loader's hundred items cost three arrays. */
-                size_t cap = d->capacity ? d->capacity * 4 : 16;
+                /* 16, then 128 or the limit and its "… and N more": a
+                 * loader's hundred items cost two arrays. */
+                size_t cap = d->capacity ? d->capacity * 8 : 16;
+                if (d->limit && d->count < d->limit && cap > d->limit + 1)
+                        cap = d->limit + 1;
                 struct diagnostic *items = realloc(d->items, cap * sizeof(*items));
                 if (!items)
                         return -ENOMEM;
