@@ -17,9 +17,9 @@ struct diag_block {
         char data[];
 };
 
-/* Blocks double from 1 KiB to 16 KiB: one message costs one small block,
- * a hundred (the loaders' cap) a handful. */
-#define DIAG_BLOCK_FIRST   1024
+/* Blocks double from 4 KiB to 16 KiB: a file's first few dozen messages
+ * cost one block, a hundred (the loaders' cap) two or three. */
+#define DIAG_BLOCK_FIRST   4096
 #define DIAG_BLOCK_LARGEST 16384
 
 /* Room for SIZE bytes at the head of D's blocks, a new head if the
