@@ -233,11 +233,10 @@ static const char *key_suggestion(const char *name)
 
 /* ---- jobs ---- */
 
-/* Frees what JOB owns, not JOB itself. */
+/* Frees what JOB owns, not JOB itself (nor its name and file, which
+ * live in its own allocation). */
 static void job_release(struct job *job)
 {
-        free(job->name);
-        free(job->file);
         free(job->description);
         free(job->schedule_text);
         schedule_free(job->schedule);
@@ -282,17 +281,23 @@ static int dup_string(char **to, const char *from)
         return (*to = strdup(from)) ? 0 : -ENOMEM;
 }
 
-/* A new job that starts as TEMPLATE (the file's [defaults]). The plain
- * fields are copied; every string field is cleared before any copy is
- * made, so that a job_free() on the way out frees only the job's own
- * copies, never the template's strings (which the template still owns). */
-static struct job *job_from_template(const struct job *template)
+/* A new job NAME of FILE that starts as TEMPLATE (the file's [defaults]).
+ * The name and the file are copied into the job's own allocation (a file
+ * is mostly headers: three allocations per job were most of what loading
+ * one cost). The plain fields are copied; every other string field is
+ * cleared before any copy is made, so that a job_free() on the way out
+ * frees only the job's own copies, never the template's strings (which
+ * the template still owns). */
+static struct job *job_from_template(const struct job *template, const char *name, const char *file)
 {
-        struct job *job = malloc(sizeof(*job));
+        size_t name_size = strlen(name) + 1, file_size = strlen(file) + 1;
+        struct job *job = malloc(sizeof(*job) + name_size + file_size);
         if (!job)
                 return NULL;
         *job = *template;
-        job->name = job->file = job->description = job->schedule_text = job->command = NULL;
+        job->name = memcpy((char *)(job + 1), name, name_size);
+        job->file = memcpy((char *)(job + 1) + name_size, file, file_size);
+        job->description = job->schedule_text = job->command = NULL;
         job->user = job->group = job->timezone = job->working_directory = job->on_failure = job->mail_to = NULL;
         job->environment = NULL;
         job->stdin_text = NULL;
@@ -356,12 +361,13 @@ struct parse {
         bool section_broken; /* bad header: keys are checked, no job is made */
         struct job *job;     /* NULL in [defaults] or a broken section */
         unsigned section_line;
-        unsigned seen[_KEY_MAX]; /* line where each key was set, 0 = not yet */
-        bool environment_full;   /* the section's "too many variables" is reported */
-        size_t section_errors;   /* errors found before the section began (lint_at) */
-        bool defaults_broken;    /* [defaults] had an error: no job is linted */
-        size_t n_entries;        /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
-        unsigned n_suggestions;  /* "did you mean" offered so far (CRONTAB_MAX_SUGGESTIONS) */
+        unsigned seen[_KEY_MAX];              /* line where each key was set, 0 = not yet */
+        bool environment_full;                /* the section's "too many variables" is reported */
+        size_t section_errors;                /* errors found before the section began (lint_at) */
+        size_t items_counted, errors_counted; /* errors_so_far() */
+        bool defaults_broken;                 /* [defaults] had an error: no job is linted */
+        size_t n_entries;                     /* headers and entries so far (CRONTAB_MAX_ENTRIES) */
+        unsigned n_suggestions;               /* "did you mean" offered so far (CRONTAB_MAX_SUGGESTIONS) */
         struct nss_memo memo[8];
         size_t n_memo;
         int error; /* -ENOMEM and the like */
@@ -912,10 +918,14 @@ static size_t utf8_invalid_at(const char *s)
         return 0;
 }
 
-/* Errors found so far, the ones past the diagnostics' limit included. */
-static size_t errors_so_far(const struct parse *ps)
+/* Errors found so far, the ones past the diagnostics' limit included.
+ * Items are only appended during a parse: only the new ones are counted
+ * (a recount per section was quadratic in the kept diagnostics). */
+static size_t errors_so_far(struct parse *ps)
 {
-        return diag_count(ps->diags, DIAG_ERROR) + ps->diags->dropped_errors;
+        for (; ps->items_counted < ps->diags->count; ps->items_counted++)
+                ps->errors_counted += ps->diags->items[ps->items_counted].severity == DIAG_ERROR;
+        return ps->errors_counted + ps->diags->dropped_errors;
 }
 
 static int on_section(void *user, const char *name, unsigned line)
@@ -953,11 +963,9 @@ static int on_section(void *user, const char *name, unsigned line)
                 return ps->error;
         }
         ps->job_seen = true;
-        struct job *job = job_from_template(&ps->defaults);
-        if (!job || !(job->name = strdup(name)) || !(job->file = strdup(ps->file))) {
-                job_free(job);
+        struct job *job = job_from_template(&ps->defaults, name, ps->file);
+        if (!job)
                 return ps->error = -ENOMEM;
-        }
         job->line = line;
         ps->job = job;
         return 0;

@@ -35,6 +35,7 @@ enum overlap_policy {
 #define JOB_DEFAULT_KILL_GRACE_USEC (UINT64_C(10) * 1000000)
 
 struct job {
+        /* Name and file live in the job's own allocation: job_free() only. */
         char *name;          /* the section name; unique across files */
         char *file;          /* the crontab it came from */
         unsigned line;       /* the line of its [section] header */

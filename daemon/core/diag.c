@@ -7,6 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cleanup.h"
+
+/* Where the items' strings live: each block is filled front to back, and
+ * only the newest (the head of the list) is ever written to. */
+struct diag_block {
+        struct diag_block *next;
+        size_t used, size;
+        char data[];
+};
+
+/* Blocks double from 4 KiB to 16 KiB: a file's first few dozen messages
+ * cost one block, a hundred (the loaders' cap) two or three. */
+#define DIAG_BLOCK_FIRST   4096
+#define DIAG_BLOCK_LARGEST 16384
+
+/* Room for SIZE bytes at the head of D's blocks, a new head if the
+ * current one has too little left; NULL on ENOMEM. */
+static char *diag_reserve(struct diagnostics *d, size_t size)
+{
+        struct diag_block *head = d->blocks;
+        if (head && head->size - head->used >= size)
+                return head->data + head->used;
+        size_t cap = head ? head->size * 2 : DIAG_BLOCK_FIRST;
+        if (cap > DIAG_BLOCK_LARGEST)
+                cap = DIAG_BLOCK_LARGEST;
+        if (cap < size)
+                cap = size;
+        struct diag_block *block = malloc(sizeof(*block) + cap);
+        if (!block)
+                return NULL;
+        *block = (struct diag_block){ .next = head, .size = cap };
+        d->blocks = block;
+        return block->data;
+}
+
 __attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d, enum diag_severity severity,
                                                            const char *file, unsigned line, const char *key,
                                                            const char *fmt, va_list ap)
@@ -19,36 +54,40 @@ __attribute__((format(printf, 6, 0))) static int diag_vadd(struct diagnostics *d
                 return 0;
         }
         if (d->count == d->capacity) {
-                size_t cap = d->capacity ? d->capacity * 2 : 8;
+                /* 16, then 128 or the limit and its "… and N more": a
+                 * loader's hundred items cost two arrays. */
+                size_t cap = d->capacity ? d->capacity * 8 : 16;
+                if (d->limit && d->count < d->limit && cap > d->limit + 1)
+                        cap = d->limit + 1;
                 struct diagnostic *items = realloc(d->items, cap * sizeof(*items));
                 if (!items)
                         return -ENOMEM;
                 d->items = items;
                 d->capacity = cap;
         }
-        /* One allocation per item, message then file then key: a file of
-         * errors costs one malloc per line, not four (vasprintf's two). */
-        char first[256];
+        /* Formatted straight into the head block's free space; only a
+         * message that does not fit there is formatted again. */
+        struct diag_block *head = d->blocks;
+        char *at = head ? head->data + head->used : NULL;
         va_list copy;
         va_copy(copy, ap);
-        int n = vsnprintf(first, sizeof(first), fmt, copy);
+        int n = vsnprintf(at, head ? head->size - head->used : 0, fmt, copy);
         va_end(copy);
         if (n < 0)
                 return -EINVAL;
         size_t mlen = (size_t)n, flen = file ? strlen(file) + 1 : 0, klen = key ? strlen(key) + 1 : 0;
-        char *block = malloc(mlen + 1 + flen + klen);
-        if (!block)
+        char *message = diag_reserve(d, mlen + 1 + flen + klen);
+        if (!message)
                 return -ENOMEM;
-        if (mlen < sizeof(first))
-                memcpy(block, first, mlen + 1);
-        else
-                vsnprintf(block, mlen + 1, fmt, ap);
+        if (message != at)
+                vsnprintf(message, mlen + 1, fmt, ap);
+        d->blocks->used += mlen + 1 + flen + klen;
         struct diagnostic *item = &d->items[d->count++];
-        *item = (struct diagnostic){ .severity = severity, .line = line, .message = block };
+        *item = (struct diagnostic){ .severity = severity, .line = line, .message = message };
         if (file)
-                item->file = memcpy(block + mlen + 1, file, flen);
+                item->file = memcpy(message + mlen + 1, file, flen);
         if (key)
-                item->key = memcpy(block + mlen + 1 + flen, key, klen);
+                item->key = memcpy(message + mlen + 1 + flen, key, klen);
         return 0;
 }
 
@@ -105,17 +144,36 @@ int diag_add_dropped_summary(struct diagnostics *d, const char *file)
 
 int diag_move(struct diagnostics *to, struct diagnostics *from)
 {
-        if (to->count + from->count > to->capacity) {
+        if (to->count == 0) {
+                /* The common case (a loader's list into its caller's
+                 * empty one): the array changes hands, nothing is copied. */
+                free(to->items);
+                to->items = TAKE_PTR(from->items);
+                to->capacity = from->capacity;
+        } else if (to->count + from->count > to->capacity) {
                 size_t cap = to->count + from->count;
+                if (cap < to->capacity * 2)
+                        cap = to->capacity * 2;
                 struct diagnostic *items = realloc(to->items, cap * sizeof(*items));
                 if (!items)
                         return -ENOMEM;
                 to->items = items;
                 to->capacity = cap;
         }
-        if (from->count)
+        if (from->items && from->count)
                 memcpy(to->items + to->count, from->items, from->count * sizeof(*from->items));
         to->count += from->count;
+        /* FROM's blocks go behind TO's head, which stays the one written to. */
+        if (from->blocks) {
+                struct diag_block *tail = from->blocks;
+                while (tail->next)
+                        tail = tail->next;
+                if (to->blocks) {
+                        tail->next = to->blocks->next;
+                        to->blocks->next = from->blocks;
+                } else
+                        to->blocks = from->blocks;
+        }
         free(from->items);
         *from = (struct diagnostics){ 0 };
         return 0;
@@ -156,8 +214,11 @@ char *diag_first_error(const struct diagnostics *d)
 
 void diag_free(struct diagnostics *d)
 {
-        for (size_t i = 0; i < d->count; i++)
-                free(d->items[i].message);
+        while (d->blocks) {
+                struct diag_block *next = d->blocks->next;
+                free(d->blocks);
+                d->blocks = next;
+        }
         free(d->items);
         *d = (struct diagnostics){ 0 };
 }

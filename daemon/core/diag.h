@@ -22,11 +22,16 @@ struct diagnostic {
         char *file;    /* may be NULL */
         unsigned line; /* 0 = the whole file */
         char *key;     /* may be NULL */
-        char *message; /* the item's one allocation: file and key point into it */
+        /* Message, file and key live in the list's blocks (see struct
+         * diagnostics): valid until diag_free() of the list that holds
+         * them, never freed one by one. */
+        char *message;
         /* A summary of dropped items (diag_add_dropped_summary()): how many
          * errors and others it stands for, so a reader can count them. */
         size_t dropped_errors, dropped_others;
 };
+
+struct diag_block;
 
 struct diagnostics {
         struct diagnostic *items;
@@ -37,6 +42,10 @@ struct diagnostics {
          * 100,000 messages nor 100,000 log records). */
         size_t limit;
         size_t dropped_errors, dropped_others;
+        /* The items' strings, packed into a few blocks, newest first: a
+         * garbled file is mostly diagnostics, and one allocation each made
+         * them most of the cost of loading it. */
+        struct diag_block *blocks;
 };
 
 /* Appends a diagnostic; returns 0 or -ENOMEM. */
