@@ -32,6 +32,7 @@ void fleet_run_free(struct fleet_run *run)
         if (run->next)
                 run->next->prev = run->prev;
         sd_event_source_disable_unref(run->answer);
+        sd_event_source_disable_unref(run->stagger);
         free(run->written);
         free(run->sending);
         free(run->claim_json);
@@ -487,13 +488,42 @@ int fleet_claim(struct fleet *f, const struct job *job, int64_t scheduled_usec, 
                 }
                 return r < 0 ? r : 0;
         }
-        run->record.claimed_usec = fleet_now_real();
-        int r = fleet_batch_add(run, job->overlap != OVERLAP_ALLOW);
+        unsigned rank = fleet_rank(f, job->name, scheduled_usec);
+        int r;
+        if (rank > 0) {
+                r = fleet_stagger_add(run, rank);
+        } else {
+                run->record.claimed_usec = fleet_now_real();
+                r = fleet_batch_add(run, job->overlap != OVERLAP_ALLOW);
+        }
         if (r < 0) {
                 run->done = NULL;
                 fleet_run_free(run);
         }
         return r;
+}
+
+void fleet_claim_go(struct fleet_run *run)
+{
+        struct fleet *f = run->fleet;
+        if (f->stopping || !fleet_is_available(f)) {
+                if (answer_later(run, f->stopping ? 0 : f->claim_timeout_usec) < 0)
+                        run_answer(run, FLEET_CANCELLED, NULL);
+                return;
+        }
+        run->record.claimed_usec = fleet_now_real();
+        if (fleet_batch_add(run, run->overlap != OVERLAP_ALLOW) < 0)
+                run_answer(run, FLEET_CANCELLED, NULL);
+}
+
+void fleet_claim_found(struct fleet_run *run, const struct etcd_op_result *read, int64_t revision)
+{
+        log_emit(&(struct log_record){ .priority = LOG_DEBUG,
+                                       .job = run->record.job,
+                                       .scheduled_usec = run->record.scheduled_usec },
+                 "fleet: instant of %s found recorded after the stagger: no claim sent", run->record.job);
+        claim_refused(run, &(struct etcd_response){ .revision = revision, .results = read, .n_results = 1 },
+                      run->overlap != OVERLAP_ALLOW);
 }
 
 void fleet_claims_resume(struct fleet *f)
