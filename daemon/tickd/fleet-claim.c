@@ -543,7 +543,7 @@ void fleet_claims_resume(struct fleet *f)
 
 static bool run_final(const struct fleet_run *run) { return fleet_state_is_final(run->record.state); }
 
-static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_response *resp)
+static void sync_answered(struct fleet_run *run, int error, const struct etcd_response *resp)
 {
         struct fleet_record theirs;
         char *sent = run->sending;
@@ -577,6 +577,28 @@ static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_re
                 waiting_try_now(run->fleet, run->record.job); /* a run queued here need not wait for the heartbeat */
         }
         run_sync(run);
+}
+
+/* Records held back (FLEET_SYNC_IN_FLIGHT) go out as others are answered. */
+static void syncs_next(struct fleet *f)
+{
+        struct fleet_run *next;
+        for (struct fleet_run *r = f->runs; r && f->syncs_in_flight < FLEET_SYNC_IN_FLIGHT; r = next) {
+                next = r->next;
+                if (r->held && !r->busy) {
+                        r->held = false;
+                        run_sync(r); /* may free R */
+                }
+        }
+}
+
+static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_response *resp)
+{
+        struct fleet *f = run->fleet; /* sync_answered() may free RUN */
+        f->syncs_in_flight--;
+        sync_answered(run, error, resp);
+        if (!error) /* etcd answers: the next (not after a failure: no retry storm) */
+                syncs_next(f);
 }
 
 /* The success branch's keys besides the record: a final record also goes
@@ -619,6 +641,10 @@ static void run_sync(struct fleet_run *run)
                 run->retry = true;
                 return;
         }
+        if (f->syncs_in_flight >= FLEET_SYNC_IN_FLIGHT) {
+                run->held = true;
+                return;
+        }
         _cleanup_free_ char *key = fleet_key_run(f->name, run->record.job, run->record.scheduled_usec);
         struct etcd_txn *t = etcd_txn_new();
         if (!json || !key || !t || etcd_txn_compare_value(t, key, ETCD_EQUAL, run->written, strlen(run->written)) < 0 ||
@@ -636,7 +662,9 @@ static void run_sync(struct fleet_run *run)
                 run->retry = true;
                 free(run->sending);
                 run->sending = NULL;
+                return;
         }
+        f->syncs_in_flight++;
 }
 
 static struct fleet_run *run_by_id(struct fleet *f, const char *run_id)
@@ -759,8 +787,8 @@ void fleet_runs_heartbeat(struct fleet *f)
                         continue;
                 if (run->phase == RUN_WAITING) {
                         wait_try(run);
-                } else if (run->retry) {
-                        run->retry = false;
+                } else if (run->retry || run->held) {
+                        run->retry = run->held = false;
                         run_sync(run);
                 }
         }

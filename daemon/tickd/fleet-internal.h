@@ -30,6 +30,7 @@ struct fleet_run {
         bool holds_running;                  /* running/JOB names this run */
         bool busy;                           /* a request about it is under way */
         bool retry;                          /* its last write failed: again at the next heartbeat */
+        bool held;                           /* its write waits for a slot (FLEET_SYNC_IN_FLIGHT) */
         unsigned attempts;                   /* claim transactions sent */
         char other_node[FLEET_NAME_MAX + 1]; /* RUN_WAITING: whose run it waits for */
         fleet_claimed_fn done;               /* until the claim is answered */
@@ -72,13 +73,20 @@ struct fleet {
         struct fleet_run *batch_head, *batch_tail; /* claims not sent yet */
         sd_event_source *batch_send;
         unsigned batches_in_flight;
-        char **live; /* the live nodes at the last heartbeat (strv) */
+        unsigned syncs_in_flight; /* record writes under way (fleet-claim.c) */
+        char **live;              /* the live nodes at the last heartbeat (strv) */
         size_t n_live;
         struct fleet_run *read_head, *read_tail; /* looks not sent yet (fleet-stagger.c) */
         sd_event_source *read_send;
 };
 
 /* fleet-claim.c */
+/* Record writes (started, outcome) of one node under way at once; the
+ * rest wait their turn. A burst of 1,000 runs makes 2,000 of them, and
+ * sent together they kept etcd from answering the claims and lease
+ * keep-alives behind them within their deadlines (tests/bench/RESULTS.md).
+ * A record is history: it may lag; a claim or a keep-alive may not. */
+#define FLEET_SYNC_IN_FLIGHT 8
 void fleet_run_free(struct fleet_run *run);
 /* The heartbeat's share: writes that failed are retried, waiting runs
  * try for their slot. */

@@ -120,7 +120,7 @@ jobs_write() { # $1 = node, then the file's text on stdin (renamed in: one reloa
 # Raft proposals the cluster committed so far (etcd's /metrics, member 0):
 # every write transaction is one, whether its compare held or not.
 proposals() {
-	curl -s -m 2 "http://127.0.0.1:${PORTS[0]}/metrics" | awk '$1 == "etcd_server_proposals_committed_total" { printf "%d\n", $2 }'
+	curl -s -m 10 "http://127.0.0.1:${PORTS[0]}/metrics" | awk '$1 == "etcd_server_proposals_committed_total" { printf "%d\n", $2 }'
 }
 burst_started() { cat "$@" 2>/dev/null | grep -c ' event=started job=burst' || true; }
 
@@ -192,7 +192,9 @@ burst() {
 	for n in "$@"; do logs+=("$WORK/$PHASE/$n/log"); done
 	while [ "$(burst_started "${logs[@]}")" -lt "$BURST" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.5; done
 	sleep 2 # a second start of some instant would show by now
-	echo "$(($(proposals) - p0))" >"$WORK/burst-$scope.proposals"
+	local p1
+	p1=$(proposals)
+	if [ -n "$p0" ] && [ -n "$p1" ]; then echo "$((p1 - p0))"; else echo "n/a (metrics unanswered)"; fi >"$WORK/burst-$scope.proposals"
 	stop_nodes
 	cat "${logs[@]}" | awk -v t="$t" '$2 == "event=started" && $3 ~ /^job=burst/ {
 		n++; seen[$3]++; if ($1 > last) last = $1 }
