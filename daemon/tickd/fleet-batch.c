@@ -106,8 +106,10 @@ static void on_batch_reply(void *userdata, int error, const struct etcd_response
                 batch_fail_queued(f, error);
         if (f->batch_head)
                 (void)sd_event_source_set_enabled(f->batch_send, SD_EVENT_ONESHOT);
-        else if (!f->batches_in_flight)
+        else if (!f->batches_in_flight) {
                 fleet_looks_resume(f);
+                fleet_syncs_resume(f);
+        }
 }
 
 bool fleet_batch_busy(const struct fleet *f) { return f->batch_head || f->batches_in_flight > 0; }

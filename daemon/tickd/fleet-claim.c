@@ -579,8 +579,9 @@ static void sync_answered(struct fleet_run *run, int error, const struct etcd_re
         run_sync(run);
 }
 
-/* Records held back (FLEET_SYNC_IN_FLIGHT) go out as others are answered. */
-static void syncs_next(struct fleet *f)
+/* Records held back go out as others are answered, or as this node's
+ * claims are (fleet-batch.c). */
+void fleet_syncs_resume(struct fleet *f)
 {
         struct fleet_run *next;
         for (struct fleet_run *r = f->runs; r && f->syncs_in_flight < FLEET_SYNC_IN_FLIGHT; r = next) {
@@ -598,7 +599,7 @@ static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_re
         f->syncs_in_flight--;
         sync_answered(run, error, resp);
         if (!error) /* etcd answers: the next (not after a failure: no retry storm) */
-                syncs_next(f);
+                fleet_syncs_resume(f);
 }
 
 /* The success branch's keys besides the record: a final record also goes
@@ -641,7 +642,7 @@ static void run_sync(struct fleet_run *run)
                 run->retry = true;
                 return;
         }
-        if (f->syncs_in_flight >= FLEET_SYNC_IN_FLIGHT) {
+        if (f->syncs_in_flight >= FLEET_SYNC_IN_FLIGHT || fleet_batch_busy(f)) {
                 run->held = true;
                 return;
         }

@@ -82,12 +82,15 @@ struct fleet {
 
 /* fleet-claim.c */
 /* Record writes (started, outcome) of one node under way at once; the
- * rest wait their turn. A burst of 1,000 runs makes 2,000 of them, and
- * sent together they kept etcd from answering the claims and lease
+ * rest wait their turn, and all wait while this node's claims are queued
+ * or under way. A burst of 1,000 runs makes 2,000 of them, and sent
+ * together they kept etcd from answering the claims and lease
  * keep-alives behind them within their deadlines (tests/bench/RESULTS.md).
  * A record is history: it may lag; a claim or a keep-alive may not. */
 #define FLEET_SYNC_IN_FLIGHT 8
 void fleet_run_free(struct fleet_run *run);
+/* Record writes held back go out, as far as FLEET_SYNC_IN_FLIGHT allows. */
+void fleet_syncs_resume(struct fleet *f);
 /* The heartbeat's share: writes that failed are retried, waiting runs
  * try for their slot. */
 void fleet_runs_heartbeat(struct fleet *f);
