@@ -191,6 +191,10 @@ int etcd_loop_setup(struct etcd_client *c)
         int r = sd_event_add_time(c->event, &c->timer, CLOCK_MONOTONIC, 0, 1, on_curl_timer, c);
         if (r >= 0)
                 r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        /* After the sockets, like each attempt's deadline (etcd.c): what
+         * arrived while the loop was busy is read before anything times out. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(c->timer, SD_EVENT_PRIORITY_NORMAL + 10);
         if (r >= 0)
                 r = sd_event_add_defer(c->event, &c->defer, etcd_client_on_defer, c);
         if (r >= 0)

@@ -81,6 +81,8 @@ struct etcd_request {
         bool refused_only;    /* ... and every one of them was refused */
         bool reauthenticated; /* a rejected token was renewed once already */
         CURL *easy;
+        sd_event_source *attempt_end; /* the attempt's own deadline (etcd.c: why not curl's) */
+        uint64_t attempt_start;       /* CLOCK_MONOTONIC, µs */
         struct curl_slist *headers;
         char *answer;
         size_t answer_len;

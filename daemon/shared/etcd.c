@@ -57,6 +57,41 @@ static int request_setup(struct etcd_request *req)
         return bad ? -ENOMEM : 0;
 }
 
+/* An attempt's deadline is this timer's, not curl's CURLOPT_TIMEOUT:
+ * curl checks its timeout before it reads a socket, so when the loop was
+ * busy past the deadline (tickd forking a slice of a large batch of runs)
+ * an answer etcd sent in time, waiting in the socket, was thrown away as
+ * a timeout. The timer runs after the sockets (a lower priority), so an
+ * answer that is there is read first; curl's own timeout is only a
+ * backstop, ATTEMPT_BACKSTOP_MS later. */
+#define ATTEMPT_BACKSTOP_MS 30000L
+
+static int on_attempt_end(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct etcd_request *req = userdata;
+        if (req->state != REQUEST_RUNNING)
+                return 0;
+        snprintf(req->curl_error, sizeof(req->curl_error), "no answer within %llu ms",
+                 (unsigned long long)((etcd_now(req->client) - req->attempt_start) / 1000));
+        etcd_request_attempt_done(req, CURLE_OPERATION_TIMEDOUT);
+        return 0;
+}
+
+static int attempt_end_arm(struct etcd_request *req, uint64_t end)
+{
+        if (req->attempt_end)
+                return sd_event_source_set_time(req->attempt_end, end) < 0 ||
+                                       sd_event_source_set_enabled(req->attempt_end, SD_EVENT_ONESHOT) < 0
+                               ? -ENOMEM
+                               : 0;
+        if (sd_event_add_time(req->client->event, &req->attempt_end, CLOCK_MONOTONIC, end, 1, on_attempt_end, req) <
+                    0 ||
+            sd_event_source_set_priority(req->attempt_end, SD_EVENT_PRIORITY_NORMAL + 10) < 0)
+                return -ENOMEM;
+        (void)sd_event_source_set_description(req->attempt_end, "etcd-attempt");
+        return 0;
+}
+
 /* Starts an attempt on the request's endpoint with what is left of its
  * deadline, at most the client's attempt share. */
 static int request_attempt(struct etcd_request *req)
@@ -88,10 +123,11 @@ static int request_attempt(struct etcd_request *req)
         req->curl_error[0] = '\0';
         if (curl_easy_setopt(req->easy, CURLOPT_URL, url) != CURLE_OK ||
             curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers) != CURLE_OK ||
-            curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS, ms) != CURLE_OK ||
+            curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS, ms + ATTEMPT_BACKSTOP_MS) != CURLE_OK ||
             curl_easy_setopt(req->easy, CURLOPT_CONNECTTIMEOUT_MS, ms) != CURLE_OK ||
-            curl_multi_add_handle(c->multi, req->easy) != CURLM_OK)
+            attempt_end_arm(req, now + budget) < 0 || curl_multi_add_handle(c->multi, req->easy) != CURLM_OK)
                 return -ENOMEM;
+        req->attempt_start = now;
         req->state = REQUEST_RUNNING;
         return 0;
 }
@@ -116,6 +152,7 @@ static void request_free(struct etcd_request *req)
                 req->next->prev = req->prev;
         if (req->done)
                 c->n_pending--;
+        sd_event_source_disable_unref(req->attempt_end);
         curl_easy_cleanup(req->easy);
         curl_slist_free_all(req->headers);
         free(req->body);
@@ -278,6 +315,7 @@ void etcd_request_attempt_done(struct etcd_request *req, CURLcode result)
 {
         struct etcd_client *c = req->client;
         curl_multi_remove_handle(c->multi, req->easy);
+        (void)sd_event_source_set_enabled(req->attempt_end, SD_EVENT_OFF);
         req->state = REQUEST_IDLE;
         if (result == CURLE_OK) {
                 request_answered(req);

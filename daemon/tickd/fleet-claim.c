@@ -32,6 +32,7 @@ void fleet_run_free(struct fleet_run *run)
         if (run->next)
                 run->next->prev = run->prev;
         sd_event_source_disable_unref(run->answer);
+        sd_event_source_disable_unref(run->stagger);
         free(run->written);
         free(run->sending);
         free(run->claim_json);
@@ -487,13 +488,42 @@ int fleet_claim(struct fleet *f, const struct job *job, int64_t scheduled_usec, 
                 }
                 return r < 0 ? r : 0;
         }
-        run->record.claimed_usec = fleet_now_real();
-        int r = fleet_batch_add(run, job->overlap != OVERLAP_ALLOW);
+        unsigned rank = fleet_rank(f, job->name, scheduled_usec);
+        int r;
+        if (rank > 0) {
+                r = fleet_stagger_add(run, rank);
+        } else {
+                run->record.claimed_usec = fleet_now_real();
+                r = fleet_batch_add(run, job->overlap != OVERLAP_ALLOW);
+        }
         if (r < 0) {
                 run->done = NULL;
                 fleet_run_free(run);
         }
         return r;
+}
+
+void fleet_claim_go(struct fleet_run *run)
+{
+        struct fleet *f = run->fleet;
+        if (f->stopping || !fleet_is_available(f)) {
+                if (answer_later(run, f->stopping ? 0 : f->claim_timeout_usec) < 0)
+                        run_answer(run, FLEET_CANCELLED, NULL);
+                return;
+        }
+        run->record.claimed_usec = fleet_now_real();
+        if (fleet_batch_add(run, run->overlap != OVERLAP_ALLOW) < 0)
+                run_answer(run, FLEET_CANCELLED, NULL);
+}
+
+void fleet_claim_found(struct fleet_run *run, const struct etcd_op_result *read, int64_t revision)
+{
+        log_emit(&(struct log_record){ .priority = LOG_DEBUG,
+                                       .job = run->record.job,
+                                       .scheduled_usec = run->record.scheduled_usec },
+                 "fleet: instant of %s found recorded after the stagger: no claim sent", run->record.job);
+        claim_refused(run, &(struct etcd_response){ .revision = revision, .results = read, .n_results = 1 },
+                      run->overlap != OVERLAP_ALLOW);
 }
 
 void fleet_claims_resume(struct fleet *f)
@@ -513,7 +543,7 @@ void fleet_claims_resume(struct fleet *f)
 
 static bool run_final(const struct fleet_run *run) { return fleet_state_is_final(run->record.state); }
 
-static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_response *resp)
+static void sync_answered(struct fleet_run *run, int error, const struct etcd_response *resp)
 {
         struct fleet_record theirs;
         char *sent = run->sending;
@@ -547,6 +577,29 @@ static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_re
                 waiting_try_now(run->fleet, run->record.job); /* a run queued here need not wait for the heartbeat */
         }
         run_sync(run);
+}
+
+/* Records held back go out as others are answered, or as this node's
+ * claims are (fleet-batch.c). */
+void fleet_syncs_resume(struct fleet *f)
+{
+        struct fleet_run *next;
+        for (struct fleet_run *r = f->runs; r && f->syncs_in_flight < FLEET_SYNC_IN_FLIGHT; r = next) {
+                next = r->next;
+                if (r->held && !r->busy) {
+                        r->held = false;
+                        run_sync(r); /* may free R */
+                }
+        }
+}
+
+static void on_sync_reply(struct fleet_run *run, int error, const struct etcd_response *resp)
+{
+        struct fleet *f = run->fleet; /* sync_answered() may free RUN */
+        f->syncs_in_flight--;
+        sync_answered(run, error, resp);
+        if (!error) /* etcd answers: the next (not after a failure: no retry storm) */
+                fleet_syncs_resume(f);
 }
 
 /* The success branch's keys besides the record: a final record also goes
@@ -589,6 +642,10 @@ static void run_sync(struct fleet_run *run)
                 run->retry = true;
                 return;
         }
+        if (f->syncs_in_flight >= FLEET_SYNC_IN_FLIGHT || fleet_batch_busy(f)) {
+                run->held = true;
+                return;
+        }
         _cleanup_free_ char *key = fleet_key_run(f->name, run->record.job, run->record.scheduled_usec);
         struct etcd_txn *t = etcd_txn_new();
         if (!json || !key || !t || etcd_txn_compare_value(t, key, ETCD_EQUAL, run->written, strlen(run->written)) < 0 ||
@@ -606,7 +663,9 @@ static void run_sync(struct fleet_run *run)
                 run->retry = true;
                 free(run->sending);
                 run->sending = NULL;
+                return;
         }
+        f->syncs_in_flight++;
 }
 
 static struct fleet_run *run_by_id(struct fleet *f, const char *run_id)
@@ -729,8 +788,8 @@ void fleet_runs_heartbeat(struct fleet *f)
                         continue;
                 if (run->phase == RUN_WAITING) {
                         wait_try(run);
-                } else if (run->retry) {
-                        run->retry = false;
+                } else if (run->retry || run->held) {
+                        run->retry = run->held = false;
                         run_sync(run);
                 }
         }

@@ -30,6 +30,7 @@ struct fleet_run {
         bool holds_running;                  /* running/JOB names this run */
         bool busy;                           /* a request about it is under way */
         bool retry;                          /* its last write failed: again at the next heartbeat */
+        bool held;                           /* its write waits for a slot (FLEET_SYNC_IN_FLIGHT) */
         unsigned attempts;                   /* claim transactions sent */
         char other_node[FLEET_NAME_MAX + 1]; /* RUN_WAITING: whose run it waits for */
         fleet_claimed_fn done;               /* until the claim is answered */
@@ -38,6 +39,8 @@ struct fleet_run {
         struct fleet_run *batch_next; /* queued for the next batch of claims (fleet-batch.c) */
         char *claim_json;             /* its claim's record, while queued or sent (in a batch or alone) */
         bool claim_take_running;      /* ... and whether the claim takes running/JOB too */
+        sd_event_source *stagger;     /* not first for its instant: the wait before a look (fleet-stagger.c) */
+        struct fleet_run *read_next;  /* queued for the next look at instants (fleet-stagger.c) */
 };
 
 struct fleet {
@@ -69,10 +72,25 @@ struct fleet {
         struct fleet_run *runs;
         struct fleet_run *batch_head, *batch_tail; /* claims not sent yet */
         sd_event_source *batch_send;
+        unsigned batches_in_flight;
+        unsigned syncs_in_flight; /* record writes under way (fleet-claim.c) */
+        char **live;              /* the live nodes at the last heartbeat (strv) */
+        size_t n_live;
+        struct fleet_run *read_head, *read_tail; /* looks not sent yet (fleet-stagger.c) */
+        sd_event_source *read_send;
 };
 
 /* fleet-claim.c */
+/* Record writes (started, outcome) of one node under way at once; the
+ * rest wait their turn, and all wait while this node's claims are queued
+ * or under way. A burst of 1,000 runs makes 2,000 of them, and sent
+ * together they kept etcd from answering the claims and lease
+ * keep-alives behind them within their deadlines (tests/bench/RESULTS.md).
+ * A record is history: it may lag; a claim or a keep-alive may not. */
+#define FLEET_SYNC_IN_FLIGHT 8
 void fleet_run_free(struct fleet_run *run);
+/* Record writes held back go out, as far as FLEET_SYNC_IN_FLIGHT allows. */
+void fleet_syncs_resume(struct fleet *f);
 /* The heartbeat's share: writes that failed are retried, waiting runs
  * try for their slot. */
 void fleet_runs_heartbeat(struct fleet *f);
@@ -90,14 +108,40 @@ int fleet_claim_ops(struct fleet_run *run, struct etcd_txn *t, const char *json,
 void fleet_claim_answered(struct fleet_run *run, int error, const struct etcd_response *resp, char *claimed_json,
                           bool took_running);
 
+/* From the loop: RUN's claim goes out now (batched), or waits for etcd
+ * (up to claim_timeout) while it is unavailable. */
+void fleet_claim_go(struct fleet_run *run);
+/* A look (fleet-stagger.c) found RUN's instant recorded (READ: the range
+ * of runs/JOB/INSTANT): answered as a claim that did not hold would be. */
+void fleet_claim_found(struct fleet_run *run, const struct etcd_op_result *read, int64_t revision);
+
+/* fleet-stagger.c: the order of the live nodes for each instant
+ * (core/rendezvous.h). The first claims at once; each other waits its
+ * stagger, then looks (a read, no raft proposal) and claims only an
+ * instant still unrecorded. 0 = first. */
+unsigned fleet_rank(const struct fleet *f, const char *job, int64_t scheduled_usec);
+uint64_t fleet_stagger_usec(const struct fleet *f, unsigned rank);
+/* RUN (rank > 0) waits, looks, and claims if need be; 0 or -errno. */
+int fleet_stagger_add(struct fleet_run *run, unsigned rank);
+/* The heartbeat's list of live nodes (NODES: the range of nodes/). */
+void fleet_live_update(struct fleet *f, const struct etcd_op_result *nodes);
+/* The fleet is freed: queued looks are dropped unsent. */
+void fleet_stagger_drop(struct fleet *f);
+/* This node's claims are all answered: looks held back go out. */
+void fleet_looks_resume(struct fleet *f);
+
 /* fleet-batch.c: the claims made in one loop iteration (every fleet job
  * due at an instant) go to etcd together, FLEET_BATCH_MAX to a
  * transaction, instead of one request each. */
 #define FLEET_BATCH_MAX 32
-/* Queues RUN's first claim (sent from the loop); 0 or -ENOMEM. */
+/* Batches of one node under way at once: the rest wait their turn. */
+#define FLEET_BATCH_IN_FLIGHT 2
+/* Queues RUN's claim (sent from the loop); 0 or -ENOMEM. */
 int fleet_batch_add(struct fleet_run *run, bool take_running);
 /* The fleet is freed: queued claims are dropped unsent. */
 void fleet_batch_drop(struct fleet *f);
+/* Whether claims of this node are queued or under way. */
+bool fleet_batch_busy(const struct fleet *f);
 
 /* fleet.c */
 bool fleet_is_available(const struct fleet *f);

@@ -323,6 +323,7 @@ static void on_tick(void *userdata, int error, const struct etcd_response *resp)
                                  "fleet %s: node %s joined (etcd %s)", f->name, f->node,
                                  etcd_current_endpoint(f->etcd));
                 f->registered = true;
+                fleet_live_update(f, &resp->results[1]);
                 lost_scan(f, &resp->results[1], &resp->results[2]);
                 cancel_scan(f, &resp->results[3]);
                 f->first_tick_done = true;
@@ -413,6 +414,7 @@ void fleet_free(struct fleet *f)
         f->freeing = true;
         etcd_client_free(f->etcd); /* every pending reply, with -ECANCELED */
         fleet_batch_drop(f);
+        fleet_stagger_drop(f);
         while (f->runs) {
                 struct fleet_run *run = f->runs;
                 fleet_claimed_fn done = run->done;

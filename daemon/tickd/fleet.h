@@ -1,10 +1,14 @@
 /* fleet.h — this node's part in a fleet: each instant of a fleet job
  * (scope = fleet) runs on one node, coordinated in etcd.
  *
- * Every node schedules fleet jobs as usual. At a due instant each one asks
- * to claim (job, instant) with one etcd transaction, create-if-absent; the
- * one that creates the claim runs it, the others hear FLEET_TAKEN and do
- * nothing. The keys, under /tickd/NAME/ (docs/ARCHITECTURE.md, "Fleet"):
+ * Every node schedules fleet jobs as usual. At a due instant a node claims
+ * (job, instant) with one etcd transaction, create-if-absent; the one that
+ * creates the claim runs it, the others hear FLEET_TAKEN and do nothing.
+ * The live nodes take turns (fleet-stagger.c): the first for the instant
+ * claims at once, the others after a stagger of claim_timeout/4 (at most
+ * claim_timeout/2) and only if a read finds the instant unrecorded, so
+ * FLEET_TAKEN may come that late. The keys, under /tickd/NAME/
+ * (docs/ARCHITECTURE.md, "Fleet"):
  *
  *   nodes/NODE            this node is alive: version, pid, start and last
  *                         heartbeat (under the node's lease, lease_ttl)

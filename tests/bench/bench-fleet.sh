@@ -15,6 +15,12 @@
 #   BENCH_FLEET_JOBS (1000)   jobs in the burst
 #   BENCH_FLEET_LEASE_TTL (5s), BENCH_FLEET_CLAIM_TIMEOUT (2s)  the nodes'
 #                             [fleet] lease_ttl and claim_timeout (tickd's defaults)
+#   BENCH_FLEET_ETCD_DATA     where the members keep their data (default: a
+#                             directory in /dev/shm, a tmpfs, when there is one;
+#                             else in the bench's directory): on tmpfs etcd's
+#                             WAL fsync costs nothing, the honest figure for
+#                             three members on one host (on disk they share
+#                             one disk's fsyncs, which a real cluster does not)
 #   TICKD_ETCD                the etcd binary (make build/deps/etcd/usr/bin/etcd)
 #   BENCH_FLEET_KEEP          set: the logs are kept (the path is printed)
 #
@@ -30,6 +36,13 @@ LEASE_TTL=${BENCH_FLEET_LEASE_TTL:-5s}
 CLAIM_TIMEOUT=${BENCH_FLEET_CLAIM_TIMEOUT:-2s}
 PHASE=
 WORK=$(mktemp -d /tmp/tickd-bench-fleet.XXXXXX)
+if [ -n "${BENCH_FLEET_ETCD_DATA:-}" ]; then
+	ETCD_DATA=$(mktemp -d "$BENCH_FLEET_ETCD_DATA/tickd-bench-etcd.XXXXXX")
+elif [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	ETCD_DATA=$(mktemp -d /dev/shm/tickd-bench-etcd.XXXXXX)
+else
+	ETCD_DATA=$WORK
+fi
 ETCD_PIDS=()
 NODE_PIDS=()
 [ -x "$ETCD" ] || { echo "no etcd at $ETCD: make build/deps/etcd/usr/bin/etcd"; exit 1; }
@@ -44,6 +57,7 @@ cleanup() {
 	stop_nodes
 	for p in "${ETCD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${ETCD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	[ "$ETCD_DATA" = "$WORK" ] || rm -rf "$ETCD_DATA"
 	if [ -n "${BENCH_FLEET_KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -53,11 +67,11 @@ read -r -a PORTS < <(perl -MIO::Socket::INET -e 'my @s = map { IO::Socket::INET-
 	LocalAddr => "127.0.0.1", LocalPort => 0) or die } 1 .. 6; print join(" ", map { $_->sockport } @s), "\n"')
 CLUSTER="m0=http://127.0.0.1:${PORTS[3]},m1=http://127.0.0.1:${PORTS[4]},m2=http://127.0.0.1:${PORTS[5]}"
 
-# The flags of tests/harness/harness-etcd.c: fast elections, data in WORK.
+# The flags of tests/harness/harness-etcd.c: fast elections.
 etcd_start() {
 	for i in 0 1 2; do
 		local client=http://127.0.0.1:${PORTS[$i]} peer=http://127.0.0.1:${PORTS[$((i + 3))]}
-		"$ETCD" --name "m$i" --data-dir "$WORK/m$i.etcd" --listen-client-urls "$client" \
+		"$ETCD" --name "m$i" --data-dir "$ETCD_DATA/m$i.etcd" --listen-client-urls "$client" \
 			--advertise-client-urls "$client" --listen-peer-urls "$peer" \
 			--initial-advertise-peer-urls "$peer" --initial-cluster "$CLUSTER" \
 			--initial-cluster-state new --initial-cluster-token tickd-bench \
@@ -102,6 +116,11 @@ nodes_joined() { # every node given has joined the fleet
 jobs_write() { # $1 = node, then the file's text on stdin (renamed in: one reload)
 	local dir=$WORK/$PHASE/$1
 	cat >"$dir/jobs.tmp" && mv "$dir/jobs.tmp" "$dir/config/jobs.d/jobs.ini"
+}
+# Raft proposals the cluster committed so far (etcd's /metrics, member 0):
+# every write transaction is one, whether its compare held or not.
+proposals() {
+	curl -s -m 10 "http://127.0.0.1:${PORTS[0]}/metrics" | awk '$1 == "etcd_server_proposals_committed_total" { printf "%d\n", $2 }'
 }
 burst_started() { cat "$@" 2>/dev/null | grep -c ' event=started job=burst' || true; }
 
@@ -161,6 +180,8 @@ burst() {
 	for n in "$@"; do node_start "$n" "${BENCH_FLEET_BURST_LOG_LEVEL:-info}"; done
 	nodes_joined "$@"
 	t=$(($(date +%s) + 6))
+	local p0
+	p0=$(proposals)
 	local when
 	when=$(date -d "@$t" '+%-S %-M %-H %-d %-m')
 	for n in "$@"; do
@@ -171,6 +192,9 @@ burst() {
 	for n in "$@"; do logs+=("$WORK/$PHASE/$n/log"); done
 	while [ "$(burst_started "${logs[@]}")" -lt "$BURST" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.5; done
 	sleep 2 # a second start of some instant would show by now
+	local p1
+	p1=$(proposals)
+	if [ -n "$p0" ] && [ -n "$p1" ]; then echo "$((p1 - p0))"; else echo "n/a (metrics unanswered)"; fi >"$WORK/burst-$scope.proposals"
 	stop_nodes
 	cat "${logs[@]}" | awk -v t="$t" '$2 == "event=started" && $3 ~ /^job=burst/ {
 		n++; seen[$3]++; if ($1 > last) last = $1 }
@@ -180,7 +204,8 @@ burst() {
 }
 
 echo "tickd: $TICKD"
-echo "etcd: $("$ETCD" --version | head -1)"
+echo "etcd: $("$ETCD" --version | head -1), data in $ETCD_DATA"
+echo "load: $(uptime | sed 's/.*load average/load average/')"
 etcd_start
 
 if [ "$RUN_SECONDS" -gt 0 ]; then
@@ -201,6 +226,7 @@ burst fleet a b c
 read -r fn flast ftwice <"$WORK/burst-fleet.result"
 echo "burst: $BURST fleet jobs due at one instant on 3 nodes: $fn started (target $BURST), $ftwice started twice, last ${flast} ms after the instant"
 cat "$WORK/burst-fleet.split"
+echo "  etcd proposals from 6 s before the instant to 2 s after the last start: $(cat "$WORK/burst-fleet.proposals") (claims, records, heartbeats)"
 burst host a
 read -r hn hlast htwice <"$WORK/burst-host.result"
 echo "burst: $BURST host jobs due at one instant on 1 node: $hn started, last ${hlast} ms after the instant"

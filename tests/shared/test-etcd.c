@@ -366,6 +366,38 @@ START_TEST(a_paused_member_times_out_and_the_loop_keeps_running)
 }
 END_TEST
 
+/* The loop busy past a request's deadline (tickd forking a slice of a
+ * large batch) while etcd's answer, sent in time, waits in the socket:
+ * the answer counts, it is not thrown away as a timeout. The member is
+ * paused while the request goes out, resumed, and the loop blocked for
+ * three times the deadline; etcd answers meanwhile. */
+START_TEST(an_answer_that_came_while_the_loop_was_busy_is_read)
+{
+        struct etcd_cluster *cl = etcd_cluster_start(1);
+        sd_event *e;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        struct etcd_client *c = client_for(e, etcd_cluster_endpoint_list(cl), 1000000, 1000000);
+        put(e, c, "tickd/busy", "here", 4, 0); /* a connection to reuse */
+        etcd_cluster_pause(cl, 0);
+        struct outcome o = { 0 };
+        REQUEST(etcd_range(c, "tickd/busy", false, 0, false, record, &o));
+        long long end = harness_now_ms() + 200;
+        while (harness_now_ms() < end && o.calls == 0)
+                ck_assert_int_ge(sd_event_run(e, 20 * 1000), 0); /* the request is written */
+        ck_assert_int_eq(o.calls, 0);
+        etcd_cluster_resume(cl, 0);
+        usleep(3000 * 1000); /* the loop is busy; etcd answers */
+        await(e, &o, 10000);
+        ck_assert_msg(o.error == 0, "the answer was dropped: %s", etcd_last_error(c));
+        ck_assert_int_eq(o.calls, 1);
+        ck_assert_uint_eq(o.n_kvs, 1);
+        ck_assert_str_eq(o.value, "here");
+        etcd_client_free(c);
+        sd_event_unref(e);
+        etcd_cluster_free(cl);
+}
+END_TEST
+
 START_TEST(free_cancels_each_pending_request_once)
 {
         struct etcd_cluster *cl = etcd_cluster_start(1);
@@ -457,6 +489,7 @@ static Suite *etcd_suite(void)
         tcase_add_test(tc, fails_over_from_a_closed_port);
         tcase_add_test(tc, fails_over_from_a_paused_member_within_the_deadline);
         tcase_add_test(tc, every_member_stopped_is_econnrefused_at_once);
+        tcase_add_test(tc, an_answer_that_came_while_the_loop_was_busy_is_read);
         tcase_add_test(tc, a_paused_member_times_out_and_the_loop_keeps_running);
         tcase_add_test(tc, free_cancels_each_pending_request_once);
         tcase_add_test(tc, no_callback_runs_inside_the_request_call);
