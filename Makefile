@@ -160,7 +160,7 @@ check: deps $(ETCD) $(DMA) $(PROMTOOL)
 CHECK_JOBS  ?= 4
 CLOCK_TESTS := tickd/test-clock
 # The longest suites first, so the parallel run ends sooner.
-SLOW_TESTS  := tickd/test-control-daemon integration/test-fleet-policies integration/test-systemd tickd/test-daemon-reload tickd/test-control tickd/test-daemon-soak integration/test-fleet tickd/test-daemon
+SLOW_TESTS  := tickd/test-control-daemon integration/test-fleet-policies tickd/test-daemon-metrics integration/test-systemd tickctl/test-export tickd/test-daemon-reload tickd/test-control tickd/test-daemon-soak integration/test-fleet tickd/test-daemon
 UNIT_TESTS  := $(filter $(SLOW_TESTS),$(TESTS)) $(filter-out $(SLOW_TESTS) $(CLOCK_TESTS),$(TESTS))
 SUITE_ENV    = TICKD_BUILD_DIR=$(BUILD)/asan TICKD_SOURCE_DIR=$(CURDIR) TICKD_ETCD=$(CURDIR)/$(ETCD) \
                TICKD_DMA=$(CURDIR)/$(DMA) \

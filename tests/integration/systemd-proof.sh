@@ -282,7 +282,10 @@ INI
         [ -z "$out" ] || { echo "systemd-analyze verify: $out"; return 1; }
         X systemctl daemon-reload || return 1
         X systemctl start exported.service || { echo "systemctl start exported.service failed"; return 1; }
-        until_true 10 [ "$(X systemctl show -p ActiveState --value exported.service)" = inactive ] ||
+        # A function, so that until_true asks again each time (an argument
+        # $(...) would be expanded once, before the first try).
+        exported_inactive() { [ "$(X systemctl show -p ActiveState --value exported.service)" = inactive ]; }
+        until_true 10 exported_inactive ||
                 { echo "exported.service still $(X systemctl show -p ActiveState --value exported.service)"; return 1; }
         [ "$(X systemctl show -p Result --value exported.service)" = success ] ||
                 { echo "exported.service: Result=$(X systemctl show -p Result --value exported.service)"; return 1; }
