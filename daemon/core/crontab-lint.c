@@ -13,22 +13,6 @@
 /* Fires examined per DST overlap; more means a cadence, not a fixed time. */
 #define OVERLAP_FIRE_LIMIT 4096
 
-struct dates {
-        char text[256];
-        size_t n;
-};
-
-static void dates_add(struct dates *d, const struct tz *zone, int64_t t)
-{
-        struct tz_civil c;
-        tz_to_civil(zone, t, &c);
-        size_t len = strlen(d->text);
-        if (len + 16 < sizeof(d->text))
-                snprintf(d->text + len, sizeof(d->text) - len, "%s%04" PRId64 "-%02d-%02d", d->n ? ", " : "", c.year,
-                         c.month, c.day);
-        d->n++;
-}
-
 static void format_time(const struct tz *zone, int64_t t, char *buf, size_t size)
 {
         struct tz_civil c;
@@ -80,7 +64,7 @@ static bool fixed_time_in_gap(const struct schedule *s, const struct tz *zone, i
 
 static int lint_dst(const struct job *job, const struct tz *zone, int64_t now, struct diagnostics *diags)
 {
-        struct dates gaps = { 0 }, overlaps = { 0 };
+        struct tz_dates gaps = { 0 }, overlaps = { 0 };
         int64_t t = now;
         for (int guard = 0; guard < 64; guard++) {
                 struct tz_span span;
@@ -91,9 +75,9 @@ static int lint_dst(const struct job *job, const struct tz *zone, int64_t now, s
                 t = span.end;
                 if (change > 0) {
                         if (fixed_time_in_gap(job->schedule, zone, t, change))
-                                dates_add(&gaps, zone, t - 1);
+                                tz_dates_add(&gaps, zone, t - 1);
                 } else if (change < 0 && fixed_time_in_overlap(job->schedule, zone, t, -change))
-                        dates_add(&overlaps, zone, t);
+                        tz_dates_add(&overlaps, zone, t);
         }
         int n = 0;
         unsigned line = job->schedule_line ? job->schedule_line : job->line;

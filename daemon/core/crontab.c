@@ -479,19 +479,28 @@ static void set_span(struct parse *ps, unsigned line, const char *key, const cha
                 PARSE_ERROR(ps, line, key, "%s: '%s' is not a time span (examples: 90s, 15m, 2h 30min, 1d)", key, v);
 }
 
+/* TEXT of KEY without its quotes (core/unquote.h); NULL after reporting
+ * why not. */
+static char *unquoted(struct parse *ps, unsigned line, const char *key, const char *text)
+{
+        char *v = NULL, err[128] = "";
+        int r = unquote_value(text, &v, err, sizeof(err));
+        if (r == -ENOMEM)
+                ps->error = r;
+        else if (r < 0)
+                PARSE_ERROR(ps, line, key, "%s: '%s': %s", key, text, err);
+        if (r < 0) {
+                free(v);
+                return NULL;
+        }
+        return v;
+}
+
 static void set_environment(struct parse *ps, struct job *job, unsigned line, const char *text)
 {
-        _cleanup_free_ char *v = NULL;
-        char err[128] = "";
-        int r = unquote_value(text, &v, err, sizeof(err));
-        if (r == -ENOMEM) {
-                ps->error = r;
+        _cleanup_free_ char *v = unquoted(ps, line, "environment", text);
+        if (!v)
                 return;
-        }
-        if (r < 0) {
-                PARSE_ERROR(ps, line, "environment", "environment: '%s': %s", text, err);
-                return;
-        }
         const char *eq = strchr(v, '=');
         if (!eq || !valid_env_name(v, (size_t)(eq - v))) {
                 PARSE_ERROR(ps, line, "environment",
@@ -784,17 +793,9 @@ static void set_mail_on(struct parse *ps, struct job *job, unsigned line, const 
  * and blanks at its ends. */
 static void set_stdin(struct parse *ps, struct job *job, unsigned line, const char *text)
 {
-        _cleanup_free_ char *v = NULL;
-        char err[128] = "";
-        int r = unquote_value(text, &v, err, sizeof(err));
-        if (r == -ENOMEM) {
-                ps->error = r;
+        _cleanup_free_ char *v = unquoted(ps, line, "stdin", text);
+        if (!v)
                 return;
-        }
-        if (r < 0) {
-                PARSE_ERROR(ps, line, "stdin", "stdin: '%s': %s", text, err);
-                return;
-        }
         free(job->stdin_text);
         /* An empty input is what /dev/null gives: nothing to keep. */
         job->stdin_text = *v ? TAKE_PTR(v) : NULL;

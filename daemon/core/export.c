@@ -230,22 +230,6 @@ static bool dst_differs(const struct schedule *s, const struct tz *zone, int64_t
         return false;
 }
 
-struct dates {
-        char text[200];
-        size_t n;
-};
-
-static void dates_add(struct dates *d, const struct tz *zone, int64_t t)
-{
-        struct tz_civil c;
-        tz_to_civil(zone, t, &c);
-        size_t len = strlen(d->text);
-        if (len + 16 < sizeof(d->text))
-                snprintf(d->text + len, sizeof(d->text) - len, "%s%04" PRId64 "-%02d-%02d", d->n ? ", " : "", c.year,
-                         c.month, c.day);
-        d->n++;
-}
-
 int export_warn_dst(const struct job *job, const struct export_options *options, struct diagnostics *diags)
 {
         static const char *const names[] = { [EXPORT_SYSTEMD] = "systemd", [EXPORT_KUBERNETES] = "Kubernetes" };
@@ -253,7 +237,7 @@ int export_warn_dst(const struct job *job, const struct export_options *options,
         const struct tz *zone = export_job_zone(job);
         if (schedule_kind(job->schedule) != SCHEDULE_CRON && schedule_kind(job->schedule) != SCHEDULE_CALENDAR)
                 return 0;
-        struct dates gaps = { "", 0 }, overlaps = { "", 0 };
+        struct tz_dates gaps = { "", 0 }, overlaps = { "", 0 };
         int64_t t = now;
         for (int guard = 0; guard < 64; guard++) {
                 struct tz_span span;
@@ -263,7 +247,7 @@ int export_warn_dst(const struct job *job, const struct export_options *options,
                 t = span.end;
                 int64_t change = (int64_t)span.next_offset - span.offset;
                 if ((change > 0 || options->format == EXPORT_SYSTEMD) && dst_differs(job->schedule, zone, t, change))
-                        dates_add(change > 0 ? &gaps : &overlaps, zone, t);
+                        tz_dates_add(change > 0 ? &gaps : &overlaps, zone, t);
         }
         if (gaps.n && export_diag(diags, DIAG_WARNING, job, "schedule",
                                   "on %s (DST gap in %s) %s skips the run whose local time does not exist; "

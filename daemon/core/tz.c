@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1065,4 +1066,15 @@ int tz_cache_get_system_in(struct tz_cache *cache, const char *root, const struc
 int tz_cache_get_system(struct tz_cache *cache, const struct tz **out)
 {
         return tz_cache_get_system_in(cache, NULL, out);
+}
+
+void tz_dates_add(struct tz_dates *d, const struct tz *zone, int64_t t)
+{
+        struct tz_civil c;
+        tz_to_civil(zone, t, &c);
+        size_t len = strlen(d->text);
+        if (len + 16 < sizeof(d->text))
+                snprintf(d->text + len, sizeof(d->text) - len, "%s%04" PRId64 "-%02d-%02d", d->n ? ", " : "", c.year,
+                         c.month, c.day);
+        d->n++;
 }

@@ -118,4 +118,14 @@ void tz_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
 int tz_days_in_month(int64_t year, int month);
 bool tz_is_leap_year(int64_t year);
 
+/* Dates named in a message ("2026-03-29, 2026-10-25"): as many as fit,
+ * N counts them all. */
+struct tz_dates {
+        char text[256];
+        size_t n;
+};
+
+/* Appends the local date of T in ZONE to D. */
+void tz_dates_add(struct tz_dates *d, const struct tz *zone, int64_t t);
+
 #endif
