@@ -147,7 +147,7 @@ check-rules: $(PROMTOOL)
 # Every test binary runs under AddressSanitizer+UBSan; the binaries the
 # end-to-end tests start are the sanitized ones too (TICKD_BUILD_DIR).
 # The suites come last, so that a passing run ends with their one summary
-# line ("check: N suites, N checks, N passed, 0 failed, 0 errors").
+# line ("check: N suites, N checks, N passed, 0 failed, 0 errors, N not run").
 check: deps $(ETCD) $(DMA) $(PROMTOOL)
 	$(MAKE) all
 	$(MAKE) lint check-docs check-rules check-install rpm
