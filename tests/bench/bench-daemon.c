@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,19 @@ static double bare(int n)
         for (int i = 0; i < n; i++)
                 wait(NULL);
         return now_ms() - start;
+}
+
+/* CPU of this process and of every descendant waited for (runners count
+ * their jobs: they wait for them), user + system: the whole tree's. */
+static double tree_cpu_ms(void)
+{
+        struct rusage self, children;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &children);
+        return (self.ru_utime.tv_sec + self.ru_stime.tv_sec + children.ru_utime.tv_sec + children.ru_stime.tv_sec) *
+                       1e3 +
+               (self.ru_utime.tv_usec + self.ru_stime.tv_usec + children.ru_utime.tv_usec + children.ru_stime.tv_usec) /
+                       1e3;
 }
 
 static size_t finished;
@@ -216,10 +230,14 @@ static void dispatch(int n)
                getenv("BENCH_CGROUP_DIR") ? getenv("BENCH_CGROUP_DIR") : "");
         double best_bare = 1e18, best_spawn = 1e18, best_eof = 1e18;
         for (int round = 0; round < 3; round++) {
+                double c0 = tree_cpu_ms();
                 double b = bare(n), s, e;
+                double c1 = tree_cpu_ms();
                 batch(n, "/bin/true", &s, &e);
-                printf("  round %d: bare spawn+reap %8.1f   batch: runners forked %8.1f, EOF %8.1f\n", round + 1, b, s,
-                       e);
+                double c2 = tree_cpu_ms();
+                printf("  round %d: bare spawn+reap %8.1f   batch: runners forked %8.1f, EOF %8.1f   "
+                       "tree CPU: bare %8.1f, batch %8.1f (%.2fx)\n",
+                       round + 1, b, s, e, c1 - c0, c2 - c1, (c2 - c1) / (c1 - c0));
                 if (b < best_bare)
                         best_bare = b;
                 if (s < best_spawn)
