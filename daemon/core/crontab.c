@@ -752,7 +752,7 @@ static void set_umask(struct parse *ps, struct job *job, unsigned line, const ch
         if (!*v || *end || errno || m < 0 || m > 0777 || !isdigit((unsigned char)v[0]))
                 PARSE_ERROR(ps, line, keys[KEY_UMASK].name, "umask: '%s' is not an octal mode from 0000 to 0777", v);
         else
-                job->umask = (int)m;
+                job->umask = (int16_t)m;
 }
 
 static void set_nice(struct parse *ps, struct job *job, unsigned line, const char *v)
@@ -763,7 +763,7 @@ static void set_nice(struct parse *ps, struct job *job, unsigned line, const cha
         if (!*v || *end || errno || n < -20 || n > 19)
                 PARSE_ERROR(ps, line, keys[KEY_NICE].name, "nice: '%s' is not a number from -20 to 19", v);
         else
-                job->nice = (int)n, job->has_nice = true;
+                job->nice = (int8_t)n, job->has_nice = true;
 }
 
 /* memory_max=, cpu_quota=, tasks_max=, io_weight=: systemd's syntax,

@@ -60,17 +60,18 @@ struct job {
          * when it exits (default yes); PAM for the run (-1: tickd.conf's pam=). */
         struct job_limits limits;
         unsigned line; /* the line of its [section] header */
-        enum overlap_policy overlap;
-        int umask; /* -1 = 022 */
-        int nice;
-        int pam;
+        /* The small ones as small as their ranges (checked by the loader). */
+        enum overlap_policy overlap : 8;
+        int16_t umask; /* -1 = 022; else 0..0777 */
+        int8_t nice;   /* -20..19 */
+        int8_t pam;    /* -1, 0, 1 */
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
         enum job_scope {
                 JOB_SCOPE_HOST,
                 JOB_SCOPE_FLEET,
-        } scope;
-        enum mail_on mail_on;
+        } scope : 8;
+        enum mail_on mail_on : 8;
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
         unsigned schedule_line;
