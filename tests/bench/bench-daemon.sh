@@ -108,6 +108,7 @@ fi
 # to the arrival of the last succeeded record on tickd's stderr, read by
 # bench-daemon --timestamp-log, which writes the log as it comes.
 reap_lag() { # $1 = name
+	if [ ! -x "$STAMPER" ]; then echo "reap lag: NOT RUN: no $STAMPER (make $BUILD/bench/bench-daemon)"; return; fi
 	local dir=$WORK/$1 t=$(( $(date +%s) + 12 ))
 	mkdir -p "$dir/config/jobs.d"
 	jobs_file 1000 "$(date -d "@$t" '+%-S %-M %-H') * * *" "$STAMPER --stamp $dir/stamps" > "$dir/config/jobs.d/jobs.ini"
