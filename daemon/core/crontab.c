@@ -233,10 +233,13 @@ static const char *key_suggestion(const char *name)
 
 /* ---- jobs ---- */
 
-/* Frees what JOB owns, not JOB itself (nor its name and file, which
- * live in its own allocation). */
+/* Frees what JOB owns, not JOB itself (nor its name, which lives in its
+ * own allocation, nor its file, its crontab_file's). A packed job owns
+ * nothing apart. */
 static void job_release(struct job *job)
 {
+        if (job->packed)
+                return;
         free(job->description);
         free(job->schedule_text);
         schedule_free(job->schedule);
@@ -281,22 +284,22 @@ static int dup_string(char **to, const char *from)
         return (*to = strdup(from)) ? 0 : -ENOMEM;
 }
 
-/* A new job NAME of FILE that starts as TEMPLATE (the file's [defaults]).
- * The name and the file are copied into the job's own allocation (a file
- * is mostly headers: three allocations per job were most of what loading
- * one cost). The plain fields are copied; every other string field is
- * cleared before any copy is made, so that a job_free() on the way out
- * frees only the job's own copies, never the template's strings (which
- * the template still owns). */
+/* A new job NAME of FILE (its crontab_file's path, which outlives the
+ * job) that starts as TEMPLATE (the file's [defaults]). The name is copied
+ * into the job's own allocation (a file is mostly headers: three
+ * allocations per job were most of what loading one cost). The plain
+ * fields are copied; every other string field is cleared before any copy
+ * is made, so that a job_free() on the way out frees only the job's own
+ * copies, never the template's strings (which the template still owns). */
 static struct job *job_from_template(const struct job *template, const char *name, const char *file)
 {
-        size_t name_size = strlen(name) + 1, file_size = strlen(file) + 1;
-        struct job *job = malloc(sizeof(*job) + name_size + file_size);
+        size_t name_size = strlen(name) + 1;
+        struct job *job = malloc(sizeof(*job) + name_size);
         if (!job)
                 return NULL;
         *job = *template;
         job->name = memcpy((char *)(job + 1), name, name_size);
-        job->file = memcpy((char *)(job + 1) + name_size, file, file_size);
+        job->file = file;
         job->description = job->schedule_text = job->command = NULL;
         job->user = job->group = job->timezone = job->working_directory = job->on_failure = job->mail_to = NULL;
         job->environment = NULL;
@@ -322,6 +325,66 @@ static struct job *job_from_template(const struct job *template, const char *nam
 fail:
         job_free(job);
         return NULL;
+}
+
+/* The string fields a job owns, for job_pack(). */
+static const size_t job_strings[] = {
+        offsetof(struct job, name),          offsetof(struct job, description),
+        offsetof(struct job, schedule_text), offsetof(struct job, command),
+        offsetof(struct job, user),          offsetof(struct job, group),
+        offsetof(struct job, timezone),      offsetof(struct job, working_directory),
+        offsetof(struct job, on_failure),    offsetof(struct job, stdin_text),
+        offsetof(struct job, mail_to),
+};
+
+static char **job_string(struct job *job, size_t i) { return (char **)((char *)job + job_strings[i]); }
+
+/* Appends SRC (with its NUL) at *AT; returns the copy. */
+static char *pack_string(char **at, const char *src)
+{
+        size_t size = strlen(src) + 1;
+        char *copy = memcpy(*at, src, size);
+        *at += size;
+        return copy;
+}
+
+/* A loaded job in one allocation (issue 16: memory per loaded job): the
+ * job, its schedule, its environment's pointers, then every string. Each
+ * separate allocation cost its malloc header and rounding, and a job had
+ * up to a dozen. Returns the packed copy and frees JOB, or returns NULL
+ * (JOB untouched) when out of memory. A packed job is never changed: the
+ * loader packs it once its section has ended. */
+static struct job *job_pack(struct job *job)
+{
+        size_t n_env = 0, strings = 0;
+        for (size_t i = 0; i < ELEMENTSOF(job_strings); i++)
+                if (*job_string(job, i))
+                        strings += strlen(*job_string(job, i)) + 1;
+        for (; job->environment && job->environment[n_env]; n_env++)
+                strings += strlen(job->environment[n_env]) + 1;
+        /* Pointer-aligned: sizeof(struct job) and schedule_size() are multiples of 8. */
+        size_t schedule = job->schedule ? schedule_size(job->schedule) : 0;
+        size_t head = sizeof(*job) + schedule;
+        size_t env = job->environment ? (n_env + 1) * sizeof(char *) : 0;
+        struct job *p = malloc(head + env + strings);
+        if (!p)
+                return NULL;
+        *p = *job;
+        p->packed = true;
+        if (job->schedule)
+                p->schedule = memcpy(p + 1, job->schedule, schedule);
+        char *at = (char *)p + head + env;
+        if (job->environment) {
+                p->environment = (char **)((char *)p + head);
+                for (size_t i = 0; i < n_env; i++)
+                        p->environment[i] = pack_string(&at, job->environment[i]);
+                p->environment[n_env] = NULL;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(job_strings); i++)
+                if (*job_string(job, i))
+                        *job_string(p, i) = pack_string(&at, *job_string(job, i));
+        job_free(job);
+        return p;
 }
 
 void crontab_file_free(struct crontab_file *file)
@@ -698,7 +761,7 @@ static void set_umask(struct parse *ps, struct job *job, unsigned line, const ch
         if (!*v || *end || errno || m < 0 || m > 0777 || !isdigit((unsigned char)v[0]))
                 PARSE_ERROR(ps, line, keys[KEY_UMASK].name, "umask: '%s' is not an octal mode from 0000 to 0777", v);
         else
-                job->umask = (int)m;
+                job->umask = (int16_t)m;
 }
 
 static void set_nice(struct parse *ps, struct job *job, unsigned line, const char *v)
@@ -709,7 +772,7 @@ static void set_nice(struct parse *ps, struct job *job, unsigned line, const cha
         if (!*v || *end || errno || n < -20 || n > 19)
                 PARSE_ERROR(ps, line, keys[KEY_NICE].name, "nice: '%s' is not a number from -20 to 19", v);
         else
-                job->nice = (int)n, job->has_nice = true;
+                job->nice = (int8_t)n, job->has_nice = true;
 }
 
 /* memory_max=, cpu_quota=, tasks_max=, io_weight=: systemd's syntax,
@@ -964,7 +1027,7 @@ static int on_section(void *user, const char *name, unsigned line)
                 return ps->error;
         }
         ps->job_seen = true;
-        struct job *job = job_from_template(&ps->defaults, name, ps->file);
+        struct job *job = job_from_template(&ps->defaults, name, ps->out->path);
         if (!job)
                 return ps->error = -ENOMEM;
         job->line = line;
@@ -1084,7 +1147,13 @@ static void section_end(struct parse *ps)
                 ps->out->jobs = jobs;
                 ps->jobs_cap = cap;
         }
-        ps->out->jobs[ps->out->n_jobs++] = job;
+        struct job *packed = job_pack(job);
+        if (!packed) {
+                job_free(job);
+                ps->error = -ENOMEM;
+                return;
+        }
+        ps->out->jobs[ps->out->n_jobs++] = packed;
 }
 
 static int compare_jobs_by_name(const void *a, const void *b)
@@ -1158,6 +1227,13 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
         if (r >= 0 && !ps.error) {
                 section_end(&ps);
                 check_duplicate_names(&ps);
+        }
+        /* The list grew by doubling: up to half of it unused for as long
+         * as the file is loaded. */
+        if (file->n_jobs && file->n_jobs < ps.jobs_cap) {
+                struct job **fit = realloc(file->jobs, file->n_jobs * sizeof(*fit));
+                if (fit)
+                        file->jobs = fit;
         }
         if (r >= 0 && ps.error)
                 r = ps.error;

@@ -35,50 +35,55 @@ enum overlap_policy {
 #define JOB_DEFAULT_KILL_GRACE_USEC (UINT64_C(10) * 1000000)
 
 struct job {
-        /* Name and file live in the job's own allocation: job_free() only. */
+        /* Pointers first, then 64-bit fields, then the small ones: no
+         * padding between fields (issue 16: memory per loaded job). */
         char *name;          /* the section name; unique across files */
-        char *file;          /* the crontab it came from */
-        unsigned line;       /* the line of its [section] header */
+        const char *file;    /* the crontab it came from: its crontab_file's path */
         char *description;   /* may be NULL */
         char *schedule_text; /* verbatim, for display */
         struct schedule *schedule;
-        char *command;         /* run by /bin/sh -c, verbatim */
-        char *user;            /* NULL = the daemon's own user */
-        char *group;           /* NULL = the user's primary group */
-        char *timezone;        /* NULL = the daemon's default zone */
-        const struct tz *zone; /* resolved; never NULL after a load */
-        uint64_t timeout_usec; /* 0 = none */
-        uint64_t kill_grace_usec;
-        enum overlap_policy overlap;
-        uint64_t random_delay_usec;
-        bool persistent;
+        char *command;           /* run by /bin/sh -c, verbatim */
+        char *user;              /* NULL = the daemon's own user */
+        char *group;             /* NULL = the user's primary group */
+        char *timezone;          /* NULL = the daemon's default zone */
+        const struct tz *zone;   /* resolved; never NULL after a load */
         char **environment;      /* NULL-terminated "NAME=value" list, in file order */
         char *working_directory; /* NULL = the user's home */
-        int umask;               /* -1 = 022 */
-        bool has_nice;
-        int nice;
-        char *on_failure; /* NULL = none; run by /bin/sh -c */
-        char *stdin_text; /* the command's standard input; NULL = /dev/null (never empty) */
-        bool enabled;
+        char *on_failure;        /* NULL = none; run by /bin/sh -c */
+        char *stdin_text;        /* the command's standard input; NULL = /dev/null (never empty) */
+        char *mail_to;           /* NULL = no mail; else validated (core/mail.h) */
+        uint64_t timeout_usec;   /* 0 = none */
+        uint64_t kill_grace_usec;
+        uint64_t random_delay_usec;
         /* Containment (issue 19): limits of the run's cgroup (limits.h);
          * whether processes the job's main process leaves behind are killed
          * when it exits (default yes); PAM for the run (-1: tickd.conf's pam=). */
         struct job_limits limits;
-        bool kill_leftovers;
-        int pam;
+        unsigned line; /* the line of its [section] header */
+        /* The small ones as small as their ranges (checked by the loader). */
+        enum overlap_policy overlap : 8;
+        int16_t umask; /* -1 = 022; else 0..0777 */
+        int8_t nice;   /* -20..19 */
+        int8_t pam;    /* -1, 0, 1 */
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
         enum job_scope {
                 JOB_SCOPE_HOST,
                 JOB_SCOPE_FLEET,
-        } scope;
-        char *mail_to; /* NULL = no mail; else validated (core/mail.h) */
-        enum mail_on mail_on;
+        } scope : 8;
+        enum mail_on mail_on : 8;
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
         unsigned schedule_line;
         unsigned command_line;
         unsigned timeout_line;
+        bool persistent;
+        bool has_nice;
+        bool enabled;
+        bool kill_leftovers;
+        /* A loaded job is one allocation: the job, then its schedule, name,
+         * strings and environment (crontab.c, job_pack()); job_free() knows. */
+        bool packed;
 };
 
 struct crontab_file {

@@ -16,8 +16,8 @@
 /* 0 in a field means "not set": the cgroup keeps the kernel's default. */
 struct job_limits {
         uint64_t memory_max; /* bytes, or LIMIT_INFINITY → memory.max */
-        uint32_t cpu_quota;  /* percent of one CPU (200 = two CPUs) → cpu.max */
         uint64_t tasks_max;  /* processes and threads, or LIMIT_INFINITY → pids.max */
+        uint32_t cpu_quota;  /* percent of one CPU (200 = two CPUs) → cpu.max */
         uint32_t io_weight;  /* 1..10000 → io.weight */
 };
 

@@ -36,11 +36,14 @@ struct schedule {
         uint32_t weekday_days[7]; /* [weekday of the 1st] -> days 1..31 whose weekday is in weekdays */
         uint32_t end_days[4];     /* from_end: [days in month - 28] -> days 1..31 that mdays selects */
         uint64_t period;          /* @every, seconds */
-        struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
-        const struct tz *zone; /* named in the expression, or NULL */
+        const struct tz *zone;    /* named in the expression, or NULL */
         /* cron: the first field whose step never repeats (step 30 in hours), or NULL */
         const char *lone_step_field;
         int lone_step, lone_step_value;
+        /* Last: a copy may end after years[year_count - 1] (schedule_size();
+         * the loader keeps a job's schedule that way), so nothing reads
+         * past year_count nor copies a schedule by assignment. */
+        struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
 };
 
 /* Fills the derived fields (weekday_days) once the fields are set, and

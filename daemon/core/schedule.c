@@ -10,6 +10,7 @@
 #include "core/schedule-internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 /* 9999-12-31 23:59:59 as local seconds: the search gives up after it. */
@@ -247,6 +248,12 @@ bool schedule_finish(struct schedule *s)
 }
 
 void schedule_free(struct schedule *s) { free(s); }
+
+size_t schedule_size(const struct schedule *s)
+{
+        size_t size = offsetof(struct schedule, years) + s->year_count * sizeof(s->years[0]);
+        return (size + 7) & ~(size_t)7;
+}
 
 enum schedule_kind schedule_kind(const struct schedule *s) { return (enum schedule_kind)s->kind; }
 

@@ -56,6 +56,13 @@ int schedule_parse(const char *text, struct tz_cache *zones, struct schedule **o
 
 void schedule_free(struct schedule *s);
 
+/* The bytes of S that matter (its year ranges in use, not the room for
+ * all), a multiple of 8. S holds no pointer to memory of its own, so a
+ * memcpy() of that many bytes into memory aligned for a pointer is a copy
+ * that schedule_*() take like S (the loader keeps a job's schedule in the
+ * job's allocation), but not one schedule_free() may free. */
+size_t schedule_size(const struct schedule *s);
+
 enum schedule_kind schedule_kind(const struct schedule *s);
 
 /* The zone named inside the expression, or NULL when it names none. */

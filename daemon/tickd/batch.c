@@ -448,6 +448,22 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
         return 0;
 }
 
+/* Room in the pipe for every record of the batch (a STARTED and a
+ * FINISHED per run), up to 1 MiB (the default pipe-max-size). Forking a
+ * batch keeps the loop from reading it; with the default 64 KiB (143
+ * records) a runner of a batch of more than 71 runs would block in its
+ * STARTED write until the last runner is forked, unable to reap its job
+ * meanwhile, and the batch would then finish in a queue behind the
+ * collector (issue 16: the reap lag). A pipe that cannot grow
+ * (pipe-user-pages-soft reached) only costs that lag. */
+static void batch_pipe_size(int fd, size_t n)
+{
+        const size_t max = 1024 * 1024;
+        size_t want = n < max / (2 * sizeof(struct outcome)) ? 2 * n * sizeof(struct outcome) : max;
+        if (want > 65536)
+                (void)fcntl(fd, F_SETPIPE_SZ, (int)want);
+}
+
 int batch_spawn(struct batch_manager *m, const struct run_request *requests, size_t n)
 {
         if (n == 0)
@@ -467,6 +483,7 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
         b->created_usec = clock_now_usec(CLOCK_MONOTONIC);
         batch_link(b);
         b->fd = p[0];
+        batch_pipe_size(p[0], n);
 
         uint64_t deadline = 0;
         bool bounded = true;

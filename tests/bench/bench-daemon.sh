@@ -10,9 +10,15 @@
 #   BENCH_METRICS_ONLY=1      only the metrics part: idle with metrics_file,
 #                             and 1,000 jobs due at one instant without and
 #                             with metrics_file (the cost of its writes)
+#   BENCH_MEMORY_ONLY=1       only the memory figure (issue 16): RSS per
+#                             loaded job, BENCH_MEMORY_ROUNDS (3) times
+#   BENCH_REAP_LAG_ONLY=1     only the reap lag of the real daemon (issue
+#                             16): 1,000 jobs due at one instant, each
+#                             stamping its exit; BENCH_REAP_LAG_ROUNDS (3)
 set -euo pipefail
 BUILD=${TICKD_BUILD_DIR:-build}
 TICKD=$(readlink -f "$BUILD/tickd")
+STAMPER=$(readlink -f "$BUILD/bench/bench-daemon")
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-60}
 RSS_JOBS=${BENCH_RSS_JOBS:-10000}
 SOAK_RUNS=${BENCH_SOAK_RUNS:-100000}
@@ -98,6 +104,53 @@ if [ -n "${BENCH_METRICS_ONLY:-}" ]; then
 	exit 0
 fi
 
+# Reap lag (issue 16): from the last job's exit (its stamp, CLOCK_MONOTONIC)
+# to the arrival of the last succeeded record on tickd's stderr, read by
+# bench-daemon --timestamp-log, which writes the log as it comes.
+reap_lag() { # $1 = name
+	if [ ! -x "$STAMPER" ]; then echo "reap lag: NOT RUN: no $STAMPER (make $BUILD/bench/bench-daemon)"; return; fi
+	local dir=$WORK/$1 t=$(( $(date +%s) + 12 ))
+	mkdir -p "$dir/config/jobs.d"
+	jobs_file 1000 "$(date -d "@$t" '+%-S %-M %-H') * * *" "$STAMPER --stamp $dir/stamps" > "$dir/config/jobs.d/jobs.ini"
+	"$TICKD" --config-dir "$dir/config" --state-dir "$dir/state" --runtime-dir "$dir/run" \
+		--log-target stderr --log-level info 2> >("$STAMPER" --timestamp-log "$dir/log") &
+	PID=$!
+	for _ in $(seq 1 300); do grep -q event=daemon-started "$dir/log" 2>/dev/null && break; sleep 0.1; done
+	for _ in $(seq 1 1200); do [ "$(grep -c '^event=succeeded' "$dir/log")" -ge 1000 ] && break; sleep 0.1; done
+	stop
+	for _ in $(seq 1 100); do [ -s "$dir/log.lag" ] && break; sleep 0.1; done
+	read -r runs last < "$dir/log.lag"
+	read -r stamps exit_ms < <("$STAMPER" --latest-stamp "$dir/stamps")
+	awk -v r="$runs" -v s="$stamps" -v l="$last" -v e="$exit_ms" 'BEGIN {
+		printf "reap lag: %d runs succeeded, %d jobs stamped: last exit to last outcome record %.1f ms (target <= 10)\n", r, s, l - e }'
+}
+if [ -n "${BENCH_REAP_LAG_ONLY:-}" ]; then
+	echo "uptime: $(uptime)"
+	for i in $(seq 1 "${BENCH_REAP_LAG_ROUNDS:-3}"); do reap_lag "lag$i"; done
+	echo "uptime: $(uptime)"
+	exit 0
+fi
+
+# Memory: empty daemon vs RSS_JOBS jobs.
+memory() {
+	rm -rf "$WORK/empty" "$WORK/rss"
+	start empty
+	sleep 1
+	rss0=$(status_field VmRSS)
+	stop
+	jobs_file "$RSS_JOBS" "0 0 1 1 *" "/usr/bin/backup --to /srv/backup/\$TICKD_JOB" > "$WORK/rss.ini"
+	start rss
+	sleep 1
+	rss1=$(status_field VmRSS)
+	stop
+	echo "memory: empty ${rss0} kB, ${RSS_JOBS} jobs ${rss1} kB: $(( (rss1 - rss0) * 1024 / RSS_JOBS )) bytes per job (target <= 300)"
+}
+if [ -n "${BENCH_MEMORY_ONLY:-}" ]; then
+	echo "uptime: $(uptime)"
+	for _ in $(seq 1 "${BENCH_MEMORY_ROUNDS:-3}"); do memory; done
+	exit 0
+fi
+
 # Idle: 1,000 jobs, none due (yearly, at new year).
 jobs_file 1000 "0 0 1 1 *" "/bin/true" > "$WORK/idle.ini"
 start idle
@@ -108,17 +161,8 @@ v1=$(status_field voluntary_ctxt_switches); n1=$(status_field nonvoluntary_ctxt_
 echo "idle: 1000 jobs, ${IDLE_SECONDS}s: voluntary context switches $((v1 - v0)), involuntary $((n1 - n0)), CPU $((c1 - c0)) ticks (target: 0 wake-ups)"
 stop
 
-# Memory: empty daemon vs RSS_JOBS jobs.
-start empty
-sleep 1
-rss0=$(status_field VmRSS)
-stop
-jobs_file "$RSS_JOBS" "0 0 1 1 *" "/usr/bin/backup --to /srv/backup/\$TICKD_JOB" > "$WORK/rss.ini"
-start rss
-sleep 1
-rss1=$(status_field VmRSS)
-stop
-echo "memory: empty ${rss0} kB, ${RSS_JOBS} jobs ${rss1} kB: $(( (rss1 - rss0) * 1024 / RSS_JOBS )) bytes per job (target <= 1024)"
+memory
+reap_lag lag
 
 # Soak: SOAK_JOBS jobs every second until SOAK_RUNS outcomes.
 # Outcomes are counted from the log (info level, to a file).

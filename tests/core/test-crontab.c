@@ -168,6 +168,58 @@ START_TEST(every_key_is_read)
 }
 END_TEST
 
+/* Issue 16: a loaded job is one allocation — the job, its schedule, its
+ * environment and every string inside [job, job + the block) — and its
+ * file is the crontab_file's path. The schedule is kept up to its last
+ * year range in use: a truncated copy must still compute (a calendar with
+ * two year ranges, whose next fire time skips to the second). */
+static bool inside(const struct job *j, size_t size, const void *p)
+{
+        return (const char *)p >= (const char *)j && (const char *)p < (const char *)j + size;
+}
+
+START_TEST(loaded_job_is_one_block_and_keeps_every_field)
+{
+        struct crontab_file *f = load_ok("[defaults]\n"
+                                         "environment = A=1\n"
+                                         "mail_to = ops@example.com\n"
+                                         "[j]\n"
+                                         "description = d\n"
+                                         "schedule = 2030..2031,2040-01-01 00:00:00\n"
+                                         "command = /bin/echo hi\n"
+                                         "user = root\n"
+                                         "group = root\n"
+                                         "timezone = UTC\n"
+                                         "environment = B=2\n"
+                                         "working_directory = /tmp\n"
+                                         "on_failure = /bin/false\n"
+                                         "stdin = text\n");
+        const struct job *j = f->jobs[0];
+        ck_assert(j->packed);
+        ck_assert_ptr_eq(j->file, f->path);
+        size_t size = 4096; /* a bound: the block ends after the last string */
+        const char *strings[] = { j->name,    j->description,    j->schedule_text,     j->command,    j->user,
+                                  j->group,   j->timezone,       j->working_directory, j->on_failure, j->stdin_text,
+                                  j->mail_to, j->environment[0], j->environment[1] };
+        for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+                ck_assert_msg(strings[i] && inside(j, size, strings[i]), "string %zu outside the job's block", i);
+        ck_assert(inside(j, size, j->schedule) && inside(j, size, j->environment));
+        ck_assert_str_eq(j->schedule_text, "2030..2031,2040-01-01 00:00:00");
+        ck_assert_str_eq(j->command, "/bin/echo hi");
+        ck_assert_str_eq(j->mail_to, "ops@example.com");
+        ck_assert_str_eq(j->environment[0], "A=1");
+        ck_assert_str_eq(j->environment[1], "B=2");
+        ck_assert_ptr_null(j->environment[2]);
+        ck_assert_str_eq(j->stdin_text, "text");
+        int64_t next;
+        ck_assert_int_eq(schedule_next(j->schedule, j->zone, 1893456000 /* 2030-01-01 */, &next), 0);
+        ck_assert_int_eq(next, 1924992000); /* 2031-01-01 */
+        ck_assert_int_eq(schedule_next(j->schedule, j->zone, next, &next), 0);
+        ck_assert_int_eq(next, 2208988800); /* 2040-01-01: the second range */
+        crontab_file_free(f);
+}
+END_TEST
+
 static const struct {
         const char *text;
         bool value;
@@ -1859,6 +1911,7 @@ static Suite *crontab_suite(void)
         tcase_add_checked_fixture(tc, zones_setup, zones_teardown);
         tcase_add_test(tc, minimal_job_gets_the_defaults);
         tcase_add_test(tc, every_key_is_read);
+        tcase_add_test(tc, loaded_job_is_one_block_and_keeps_every_field);
         tcase_add_loop_test(tc, booleans_accept_every_spelling, 0, ELEMENTSOF(booleans));
         tcase_add_test(tc, overlap_values);
         tcase_add_test(tc, timeout_zero_and_infinity_mean_none);
