@@ -44,24 +44,6 @@ static bool fixed_time_in_overlap(const struct schedule *s, const struct tz *zon
         return first && !second;
 }
 
-/* Whether a fixed-time fire lands on the spring-forward at T (the offset
- * grows by D seconds): such a fire is moved to T and marked a gap. The
- * walk starts well before T rather than at T - 1, which does not depend
- * on how the engine treats an AFTER just before a gap. */
-static bool fixed_time_in_gap(const struct schedule *s, const struct tz *zone, int64_t t, int64_t d)
-{
-        struct schedule_fire f;
-        int64_t after = t - 2 * d - 1;
-        for (int i = 0; i < OVERLAP_FIRE_LIMIT; i++) {
-                if (schedule_next_fire(s, zone, after, &f) < 0 || f.at > t)
-                        return false;
-                if (f.at == t && f.dst == SCHEDULE_DST_GAP)
-                        return true;
-                after = f.at;
-        }
-        return false;
-}
-
 static int lint_dst(const struct job *job, const struct tz *zone, int64_t now, struct diagnostics *diags)
 {
         struct tz_dates gaps = { 0 }, overlaps = { 0 };
@@ -74,7 +56,7 @@ static int lint_dst(const struct job *job, const struct tz *zone, int64_t now, s
                 int64_t change = (int64_t)span.next_offset - span.offset;
                 t = span.end;
                 if (change > 0) {
-                        if (fixed_time_in_gap(job->schedule, zone, t, change))
+                        if (schedule_fires_in_gap(job->schedule, zone, t, change))
                                 tz_dates_add(&gaps, zone, t - 1);
                 } else if (change < 0 && fixed_time_in_overlap(job->schedule, zone, t, -change))
                         tz_dates_add(&overlaps, zone, t);

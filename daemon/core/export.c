@@ -204,8 +204,6 @@ const struct tz *export_job_zone(const struct job *job)
 }
 
 #define YEAR_SECONDS (366 * INT64_C(86400))
-/* Fires looked at around one DST change; more is a cadence, not a fixed time. */
-#define DST_FIRE_LIMIT 4096
 
 /* Whether a run of S in ZONE differs between tickd and the other
  * scheduler around the DST change at T by D seconds: a fixed time in a
@@ -219,15 +217,7 @@ static bool dst_differs(const struct schedule *s, const struct tz *zone, int64_t
         struct schedule_fire f;
         if (d < 0)
                 return schedule_next_fire(s, zone, t - 1, &f) == 0 && f.at < t - d && f.dst == SCHEDULE_DST_OVERLAP;
-        int64_t after = t - 2 * d - 1;
-        for (int i = 0; i < DST_FIRE_LIMIT; i++) {
-                if (schedule_next_fire(s, zone, after, &f) < 0 || f.at > t)
-                        return false;
-                if (f.at == t && f.dst == SCHEDULE_DST_GAP)
-                        return true;
-                after = f.at;
-        }
-        return false;
+        return schedule_fires_in_gap(s, zone, t, d);
 }
 
 int export_warn_dst(const struct job *job, const struct export_options *options, struct diagnostics *diags)

@@ -371,6 +371,22 @@ int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t 
         return 0;
 }
 
+/* The walk starts well before T rather than at T - 1, which does not
+ * depend on how the engine treats an AFTER just before a gap. */
+bool schedule_fires_in_gap(const struct schedule *s, const struct tz *zone, int64_t t, int64_t d)
+{
+        struct schedule_fire f;
+        int64_t after = t - 2 * d - 1;
+        for (int i = 0; i < 4096; i++) {
+                if (schedule_next_fire(s, zone, after, &f) < 0 || f.at > t)
+                        return false;
+                if (f.at == t && f.dst == SCHEDULE_DST_GAP)
+                        return true;
+                after = f.at;
+        }
+        return false;
+}
+
 int schedule_next(const struct schedule *s, const struct tz *zone, int64_t after, int64_t *out)
 {
         struct schedule_fire fire;

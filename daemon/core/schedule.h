@@ -94,6 +94,11 @@ struct schedule_fire {
  * when there is none (a bounded search: past year 9999, or @reboot). */
 int schedule_next(const struct schedule *s, const struct tz *zone, int64_t after, int64_t *out);
 int schedule_next_fire(const struct schedule *s, const struct tz *zone, int64_t after, struct schedule_fire *out);
+/* Whether a fixed-time fire of S lands in the spring-forward gap at T (the
+ * UTC offset grows by D > 0 seconds there): such a fire is moved to T and
+ * marked SCHEDULE_DST_GAP. Looks at no more than 4096 fires (more is a
+ * cadence, not a fixed time). */
+bool schedule_fires_in_gap(const struct schedule *s, const struct tz *zone, int64_t t, int64_t d);
 
 /* The schedule in other schedulers' syntax, for tickctl export. Both
  * return -EOPNOTSUPP with a sentence in ERR when the target cannot say it,
