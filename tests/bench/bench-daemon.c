@@ -203,6 +203,13 @@ int main(int argc, char **argv)
                 printf("%zu %.3f\n", count, latest);
                 return 0;
         }
+        /* Anything else is a mistake, never a reason to run the benchmark:
+         * a job whose stamper does not know its option would otherwise start
+         * a thousand runs of its own, in each of a thousand jobs. */
+        if (argc != 1) {
+                fprintf(stderr, "usage: bench-daemon | bench-daemon --stamp|--timestamp-log|--latest-stamp FILE\n");
+                return 2;
+        }
         int n = getenv("BENCH_DISPATCH_JOBS") ? atoi(getenv("BENCH_DISPATCH_JOBS")) : 1000;
         log_setup(LOG_TARGET_STDERR, LOG_WARNING);
         sigset_t mask;

@@ -15,10 +15,15 @@
 #   BENCH_REAP_LAG_ONLY=1     only the reap lag of the real daemon (issue
 #                             16): 1,000 jobs due at one instant, each
 #                             stamping its exit; BENCH_REAP_LAG_ROUNDS (3)
+#   BENCH_FIRST_START_ONLY=1  only the start latency of one job (issue 16):
+#                             a job due every second for
+#                             BENCH_FIRST_START_SECONDS (30), and beside it
+#                             the floor (stamp --floor): instant to exec
 set -euo pipefail
 BUILD=${TICKD_BUILD_DIR:-build}
 TICKD=$(readlink -f "$BUILD/tickd")
 STAMPER=$(readlink -f "$BUILD/bench/bench-daemon")
+STAMP=$(readlink -f "$BUILD/bench/stamp")
 IDLE_SECONDS=${BENCH_IDLE_SECONDS:-60}
 RSS_JOBS=${BENCH_RSS_JOBS:-10000}
 SOAK_RUNS=${BENCH_SOAK_RUNS:-100000}
@@ -104,14 +109,15 @@ if [ -n "${BENCH_METRICS_ONLY:-}" ]; then
 	exit 0
 fi
 
-# Reap lag (issue 16): from the last job's exit (its stamp, CLOCK_MONOTONIC)
+# Reap lag (issue 16): from the last job's exit (its stamp, CLOCK_MONOTONIC,
+# by the static stamp program)
 # to the arrival of the last succeeded record on tickd's stderr, read by
 # bench-daemon --timestamp-log, which writes the log as it comes.
 reap_lag() { # $1 = name
-	if [ ! -x "$STAMPER" ]; then echo "reap lag: NOT RUN: no $STAMPER (make $BUILD/bench/bench-daemon)"; return; fi
+	if [ ! -x "$STAMP" ] || [ ! -x "$STAMPER" ]; then echo "reap lag: NOT RUN: no $STAMP or $STAMPER (make $BUILD/bench/stamp $BUILD/bench/bench-daemon)"; return; fi
 	local dir=$WORK/$1 t=$(( $(date +%s) + 12 ))
 	mkdir -p "$dir/config/jobs.d"
-	jobs_file 1000 "$(date -d "@$t" '+%-S %-M %-H') * * *" "$STAMPER --stamp $dir/stamps" > "$dir/config/jobs.d/jobs.ini"
+	jobs_file 1000 "$(date -d "@$t" '+%-S %-M %-H') * * *" "$STAMP $dir/stamps" > "$dir/config/jobs.d/jobs.ini"
 	"$TICKD" --config-dir "$dir/config" --state-dir "$dir/state" --runtime-dir "$dir/run" \
 		--log-target stderr --log-level info 2> >("$STAMPER" --timestamp-log "$dir/log") &
 	PID=$!
@@ -120,13 +126,79 @@ reap_lag() { # $1 = name
 	stop
 	for _ in $(seq 1 100); do [ -s "$dir/log.lag" ] && break; sleep 0.1; done
 	read -r runs last < "$dir/log.lag"
-	read -r stamps exit_ms < <("$STAMPER" --latest-stamp "$dir/stamps")
-	awk -v r="$runs" -v s="$stamps" -v l="$last" -v e="$exit_ms" 'BEGIN {
-		printf "reap lag: %d runs succeeded, %d jobs stamped: last exit to last outcome record %.1f ms (target <= 10)\n", r, s, l - e }'
+	awk -v r="$runs" -v l="$last" '$2 > m { m = $2 } END {
+		printf "reap lag: %d runs succeeded, %d jobs stamped: last exit to last outcome record %.1f ms (target <= 10)\n", r, NR, l - m / 1e6 }' "$dir/stamps"
+}
+
+# The same through the journal: tickd logs to a private journald (the
+# steps of harness-journald.c: its own mount namespace, volatile storage,
+# no rate limit), and the lag is from the last stamp (static stamp
+# program, CLOCK_MONOTONIC) to the __MONOTONIC_TIMESTAMP journald gave the
+# last succeeded record: what `journalctl -f` shows, journald's own queue
+# included.
+reap_lag_journal() { # $1 = name
+	if [ ! -x "$STAMP" ]; then echo "reap lag (journal): NOT RUN: no $STAMP (make $BUILD/bench/stamp)"; return; fi
+	local dir=$WORK/$1 t=$(( $(date +%s) + 12 ))
+	mkdir -p "$dir/config/jobs.d" /run/systemd /run/log /var/log/journal
+	printf '[Journal]\nStorage=volatile\nReadKMsg=no\nForwardToSyslog=no\nForwardToKMsg=no\nForwardToConsole=no\nForwardToWall=no\nRateLimitBurst=0\n' > "$dir/journald.conf"
+	unshare -m --propagation private sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run/systemd &&
+		mount -t tmpfs -o mode=0755 tmpfs /run/log && mount -t tmpfs -o mode=2755 tmpfs /var/log/journal &&
+		mkdir -p /run/systemd/journal && mount --bind "$1/journald.conf" /etc/systemd/journald.conf &&
+		exec /lib/systemd/systemd-journald' sh "$dir" > "$dir/journald.log" 2>&1 &
+	local jd=$!
+	for _ in $(seq 1 200); do nsenter -t "$jd" -m test -S /run/systemd/journal/socket 2>/dev/null && break; sleep 0.05; done
+	jobs_file 1000 "$(date -d "@$t" '+%-S %-M %-H') * * *" "$STAMP $dir/stamps" > "$dir/config/jobs.d/jobs.ini"
+	nsenter -t "$jd" -m -- "$TICKD" --config-dir "$dir/config" --state-dir "$dir/state" --runtime-dir "$dir/run" \
+		--log-target journal --log-level info 2> "$dir/log" &
+	PID=$!
+	local n=0
+	for _ in $(seq 1 1200); do
+		n=$(journalctl -D "/proc/$jd/root/run/log/journal" TICKD_EVENT=succeeded -o cat 2>/dev/null | wc -l)
+		[ "$n" -ge 1000 ] && [ "$(date +%s)" -gt "$t" ] && break
+		sleep 0.2
+	done
+	stop
+	nsenter -t "$jd" -m journalctl --sync
+	local last_record exit_us
+	last_record=$(journalctl -D "/proc/$jd/root/run/log/journal" TICKD_EVENT=succeeded -o export |
+		awk -F= '$1 == "__MONOTONIC_TIMESTAMP" && $2 > m { m = $2 } END { printf "%.0f", m }')
+	exit_us=$(awk '$2 > m { m = $2 } END { printf "%.0f", m / 1000 }' "$dir/stamps")
+	kill "$jd"; wait "$jd" || true
+	awk -v n="$n" -v s="$(wc -l < "$dir/stamps")" -v l="$last_record" -v e="$exit_us" 'BEGIN {
+		printf "reap lag (journal): %d runs succeeded, %d jobs stamped: last exit to last outcome record in the journal %.1f ms (target <= 10)\n", n, s, (l - e) / 1000 }'
 }
 if [ -n "${BENCH_REAP_LAG_ONLY:-}" ]; then
 	echo "uptime: $(uptime)"
 	for i in $(seq 1 "${BENCH_REAP_LAG_ROUNDS:-3}"); do reap_lag "lag$i"; done
+	for i in $(seq 1 "${BENCH_REAP_LAG_ROUNDS:-3}"); do reap_lag_journal "jlag$i"; done
+	echo "uptime: $(uptime)"
+	exit 0
+fi
+
+# First start (issue 16): one job due every second, whose command is the
+# static stamp program; its latency is the stamp's CLOCK_REALTIME past the
+# whole second it was due at. The floor is stamp --floor: the same program
+# started by a loop that sleeps until each whole second and forks.
+latency_summary() { # $1 = name, $2 = stamps file: "REALTIME_NS MONOTONIC_NS" lines
+	awk '{ print ($1 % 1000000000) / 1000 }' "$2" | sort -n | awk -v name="$1" '
+		{ v[NR] = $1 }
+		END { if (!NR) { printf "%-22s no stamps\n", name; exit }
+		      printf "%-22s %3d starts: p50 %7.0f us, p90 %7.0f us, max %7.0f us after the instant\n", name, NR, v[int((NR + 1) / 2)], v[int((NR * 9 + 9) / 10)], v[NR] }'
+}
+first_start() {
+	if [ ! -x "$STAMP" ]; then echo "first start: NOT RUN: no $STAMP (make $BUILD/bench/stamp)"; return; fi
+	local seconds=${BENCH_FIRST_START_SECONDS:-30}
+	"$STAMP" --floor "$seconds" "$WORK/floor.stamps"
+	latency_summary "floor (stamp --floor)" "$WORK/floor.stamps"
+	printf '[first]\nschedule = * * * * * *\ncommand = %s %s\n' "$STAMP" "$WORK/first.stamps" > "$WORK/first.ini"
+	start first
+	sleep "$seconds"
+	stop
+	latency_summary "tickd, N = 1" "$WORK/first.stamps"
+}
+if [ -n "${BENCH_FIRST_START_ONLY:-}" ]; then
+	echo "uptime: $(uptime)"
+	first_start
 	echo "uptime: $(uptime)"
 	exit 0
 fi
@@ -163,6 +235,8 @@ stop
 
 memory
 reap_lag lag
+reap_lag_journal jlag
+first_start
 
 # Soak: SOAK_JOBS jobs every second until SOAK_RUNS outcomes.
 # Outcomes are counted from the log (info level, to a file).
