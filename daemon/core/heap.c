@@ -72,6 +72,20 @@ static void renumber(struct heap *h)
         h->next_seq = (uint32_t)h->len;
 }
 
+int heap_reserve(struct heap *h, size_t n)
+{
+        if (n <= h->cap)
+                return 0;
+        if (n >= HEAP_NONE)
+                return -ENOMEM;
+        struct heap_node **nodes = realloc(h->nodes, n * sizeof(*nodes));
+        if (!nodes)
+                return -ENOMEM;
+        h->nodes = nodes;
+        h->cap = n;
+        return 0;
+}
+
 int heap_set(struct heap *h, struct heap_node *node, int64_t due)
 {
         if (node->index != HEAP_NONE) {

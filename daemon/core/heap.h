@@ -49,6 +49,9 @@ void heap_done(struct heap *h);
  * with NODE left out of H, only when inserting (no memory, or H holds
  * HEAP_NONE - 1 nodes already). */
 int heap_set(struct heap *h, struct heap_node *node, int64_t due);
+/* Room for N nodes in all, so that inserting up to N never allocates;
+ * -ENOMEM. */
+int heap_reserve(struct heap *h, size_t n);
 /* Takes NODE out of H; a node not in a heap is left alone. */
 void heap_remove(struct heap *h, struct heap_node *node);
 

@@ -448,11 +448,11 @@ static void start_on_failure(struct admission *a, const struct admission_job *j,
 {
         enum log_event end = collector_outcome_event(o);
         bool failed = end == LOG_EVENT_FAILED || end == LOG_EVENT_TIMED_OUT;
-        if (!failed || !j->job->on_failure)
+        if (!failed || !job_extra(j->job)->on_failure)
                 return;
         struct run_request req = { .job = j->job,
                                    .scheduled_usec = run->scheduled_usec,
-                                   .command = j->job->on_failure,
+                                   .command = job_extra(j->job)->on_failure,
                                    .failed_exit_status = failure_status(o),
                                    .run_id = run->run_id };
         int r = batch_spawn(a->options.batches, &req, 1);
