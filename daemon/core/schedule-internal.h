@@ -35,14 +35,23 @@ struct schedule {
         uint64_t seconds;      /* bits 0..59 */
         uint64_t period;       /* @every, seconds */
         const struct tz *zone; /* named in the expression, or NULL */
-        /* cron: the first field whose step never repeats (step 30 in hours), or NULL */
-        const char *lone_step_field;
-        int lone_step, lone_step_value;
+        /* cron: the first step that never repeats (step 30 in hours), in
+         * 6 bytes (issue 16: a schedule is 56 bytes without year ranges):
+         * its field as schedule_cron_fields[lone_step_field - 1] (0 = none),
+         * the step, and the one value it matches (a field's first value,
+         * at most 59). */
+        uint32_t lone_step;
+        uint8_t lone_step_field;
+        uint8_t lone_step_value;
         /* Last: a copy may end after years[year_count - 1] (schedule_size();
          * the loader keeps a job's schedule that way), so nothing reads
          * past year_count nor copies a schedule by assignment. */
         struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
 };
+
+/* The names of cron's six fields, in order. */
+#define SCHEDULE_CRON_FIELDS 6
+extern const char *const schedule_cron_fields[SCHEDULE_CRON_FIELDS];
 
 /* Checks, once the fields are set, that the expression can fire at all;
  * returns false when it never can. Nothing is derived and stored: what

@@ -262,6 +262,8 @@ bool schedule_finish(struct schedule *s)
 
 void schedule_free(struct schedule *s) { free(s); }
 
+_Static_assert(offsetof(struct schedule, years) <= 56, "a schedule without year ranges is 56 bytes (issue 16)");
+
 size_t schedule_size(const struct schedule *s)
 {
         size_t size = offsetof(struct schedule, years) + s->year_count * sizeof(s->years[0]);
@@ -272,13 +274,16 @@ enum schedule_kind schedule_kind(const struct schedule *s) { return (enum schedu
 
 const struct tz *schedule_zone(const struct schedule *s) { return s->zone; }
 
+const char *const schedule_cron_fields[SCHEDULE_CRON_FIELDS] = { "second",       "minute", "hour",
+                                                                 "day-of-month", "month",  "day-of-week" };
+
 const char *schedule_lone_step(const struct schedule *s, int *step, int *value)
 {
-        if (s->lone_step_field) {
-                *step = s->lone_step;
-                *value = s->lone_step_value;
-        }
-        return s->lone_step_field;
+        if (!s->lone_step_field)
+                return NULL;
+        *step = (int)s->lone_step;
+        *value = s->lone_step_value;
+        return schedule_cron_fields[s->lone_step_field - 1];
 }
 
 uint64_t schedule_period(const struct schedule *s) { return s->kind == SCHEDULE_EVERY ? s->period : 0; }
