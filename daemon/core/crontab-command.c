@@ -115,9 +115,9 @@ static bool job_credentials(const struct job *job, const struct crontab_options 
         c->n_groups = ELEMENTSOF(c->groups);
         if (getgrouplist(pw.pw_name, pw.pw_gid, c->groups, &c->n_groups) < 0)
                 c->n_groups = 0;
-        if (job->group) {
+        if (job_extra(job)->group) {
                 struct group gr, *gres = NULL;
-                if (getgrnam_r(job->group, &gr, buf, sizeof(buf), &gres) == 0 && gres &&
+                if (getgrnam_r(job_extra(job)->group, &gr, buf, sizeof(buf), &gres) == 0 && gres &&
                     c->n_groups < (int)ELEMENTSOF(c->groups))
                         c->groups[c->n_groups++] = gr.gr_gid;
         }
@@ -147,9 +147,9 @@ int crontab_command_problem(const struct job *job, const struct crontab_options 
         if (strchr(program, '/')) {
                 if (program[0] != '/') {
                         /* Relative to the working directory, which defaults to a home we do not know. */
-                        if (!job->working_directory)
+                        if (!job_extra(job)->working_directory)
                                 return 0;
-                        snprintf(path, sizeof(path), "%s/%s", job->working_directory, program);
+                        snprintf(path, sizeof(path), "%s/%s", job_extra(job)->working_directory, program);
                 } else
                         snprintf(path, sizeof(path), "%s", program);
                 if (stat(path, &st) < 0) {

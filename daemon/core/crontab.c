@@ -233,25 +233,33 @@ static const char *key_suggestion(const char *name)
 
 /* ---- jobs ---- */
 
-/* Frees what JOB owns, not JOB itself (nor its name, which lives in its
- * own allocation, nor its file, its crontab_file's). A packed job owns
- * nothing apart. */
+const struct job_extra job_extra_defaults = {
+        .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC,
+        .umask = -1,
+        .pam = -1,
+};
+
+/* Frees what JOB owns, not JOB itself (nor its extra or its name, which
+ * live in its own allocation or its parse's, nor its file, its
+ * crontab_file's). A packed job owns nothing apart: its schedule is its
+ * file's. */
 static void job_release(struct job *job)
 {
         if (job->packed)
                 return;
-        free(job->description);
         free(job->schedule_text);
         schedule_free(job->schedule);
         free(job->command);
         free(job->user);
-        free(job->group);
-        free(job->timezone);
         strv_free(job->environment);
-        free(job->working_directory);
-        free(job->on_failure);
-        free(job->mail_to);
-        free(job->stdin_text);
+        struct job_extra *x = job->extra;
+        free(x->description);
+        free(x->group);
+        free(x->timezone);
+        free(x->working_directory);
+        free(x->on_failure);
+        free(x->mail_to);
+        free(x->stdin_text);
 }
 
 void job_free(struct job *job)
@@ -262,16 +270,17 @@ void job_free(struct job *job)
         free(job);
 }
 
-static void job_init_defaults(struct job *job, const struct tz *zone)
+/* While a job is read its extra is always there (EXTRA, which the caller
+ * provides); job_pack() leaves it out when it holds only defaults. */
+static void job_init_defaults(struct job *job, struct job_extra *extra, const struct tz *zone)
 {
+        *extra = job_extra_defaults;
         *job = (struct job){
                 .zone = zone,
-                .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC,
+                .extra = extra,
                 .overlap = OVERLAP_SKIP,
-                .umask = -1,
                 .enabled = true,
                 .kill_leftovers = true,
-                .pam = -1,
         };
 }
 
@@ -285,8 +294,8 @@ static int dup_string(char **to, const char *from)
 }
 
 /* A new job NAME of FILE (its crontab_file's path, which outlives the
- * job) that starts as TEMPLATE (the file's [defaults]). The name is copied
- * into the job's own allocation (a file is mostly headers: three
+ * job) that starts as TEMPLATE (the file's [defaults]). The job, its
+ * extra and its name are one allocation (a file is mostly headers: three
  * allocations per job were most of what loading one cost). The plain
  * fields are copied; every other string field is cleared before any copy
  * is made, so that a job_free() on the way out frees only the job's own
@@ -294,21 +303,25 @@ static int dup_string(char **to, const char *from)
 static struct job *job_from_template(const struct job *template, const char *name, const char *file)
 {
         size_t name_size = strlen(name) + 1;
-        struct job *job = malloc(sizeof(*job) + name_size);
+        struct job *job = malloc(sizeof(*job) + sizeof(struct job_extra) + name_size);
         if (!job)
                 return NULL;
+        struct job_extra *x = (struct job_extra *)(job + 1);
+        const struct job_extra *tx = template->extra;
         *job = *template;
-        job->name = memcpy((char *)(job + 1), name, name_size);
+        *x = *tx;
+        job->extra = x;
+        job->name = memcpy((char *)(x + 1), name, name_size);
         job->file = file;
-        job->description = job->schedule_text = job->command = NULL;
-        job->user = job->group = job->timezone = job->working_directory = job->on_failure = job->mail_to = NULL;
+        job->schedule_text = job->command = job->user = NULL;
         job->environment = NULL;
-        job->stdin_text = NULL;
         job->schedule = NULL;
-        if (dup_string(&job->user, template->user) < 0 || dup_string(&job->group, template->group) < 0 ||
-            dup_string(&job->timezone, template->timezone) < 0 ||
-            dup_string(&job->working_directory, template->working_directory) < 0 ||
-            dup_string(&job->on_failure, template->on_failure) < 0 || dup_string(&job->mail_to, template->mail_to) < 0)
+        x->description = x->group = x->timezone = x->working_directory = x->on_failure = x->mail_to = NULL;
+        x->stdin_text = NULL;
+        if (dup_string(&job->user, template->user) < 0 || dup_string(&x->group, tx->group) < 0 ||
+            dup_string(&x->timezone, tx->timezone) < 0 ||
+            dup_string(&x->working_directory, tx->working_directory) < 0 ||
+            dup_string(&x->on_failure, tx->on_failure) < 0 || dup_string(&x->mail_to, tx->mail_to) < 0)
                 goto fail;
         if (template->environment) {
                 size_t n = 0;
@@ -327,17 +340,34 @@ fail:
         return NULL;
 }
 
-/* The string fields a job owns, for job_pack(). */
+/* The string fields of a job and of its extra, for job_pack(); a job's
+ * schedule_text is its shared schedule's (schedules_intern()). */
 static const size_t job_strings[] = {
-        offsetof(struct job, name),          offsetof(struct job, description),
-        offsetof(struct job, schedule_text), offsetof(struct job, command),
-        offsetof(struct job, user),          offsetof(struct job, group),
-        offsetof(struct job, timezone),      offsetof(struct job, working_directory),
-        offsetof(struct job, on_failure),    offsetof(struct job, stdin_text),
-        offsetof(struct job, mail_to),
+        offsetof(struct job, name),
+        offsetof(struct job, command),
+        offsetof(struct job, user),
+};
+static const size_t extra_strings[] = {
+        offsetof(struct job_extra, description), offsetof(struct job_extra, group),
+        offsetof(struct job_extra, timezone),    offsetof(struct job_extra, working_directory),
+        offsetof(struct job_extra, on_failure),  offsetof(struct job_extra, stdin_text),
+        offsetof(struct job_extra, mail_to),
 };
 
-static char **job_string(struct job *job, size_t i) { return (char **)((char *)job + job_strings[i]); }
+static char **field_at(void *base, size_t offset) { return (char **)((char *)base + offset); }
+
+static bool extra_is_default(const struct job_extra *x)
+{
+        const struct job_extra *d = &job_extra_defaults;
+        for (size_t i = 0; i < ELEMENTSOF(extra_strings); i++)
+                if (*field_at((void *)x, extra_strings[i]))
+                        return false;
+        return x->kill_grace_usec == d->kill_grace_usec && x->random_delay_usec == d->random_delay_usec &&
+               x->limits.memory_max == d->limits.memory_max && x->limits.tasks_max == d->limits.tasks_max &&
+               x->limits.cpu_quota == d->limits.cpu_quota && x->limits.io_weight == d->limits.io_weight &&
+               x->umask == d->umask && x->nice == d->nice && x->pam == d->pam && x->mail_on == d->mail_on &&
+               x->has_nice == d->has_nice;
+}
 
 /* Appends SRC (with its NUL) at *AT; returns the copy. */
 static char *pack_string(char **at, const char *src)
@@ -348,31 +378,50 @@ static char *pack_string(char **at, const char *src)
         return copy;
 }
 
+static size_t strings_size(void *base, const size_t *offsets, size_t n)
+{
+        size_t size = 0;
+        for (size_t i = 0; i < n; i++)
+                if (*field_at(base, offsets[i]))
+                        size += strlen(*field_at(base, offsets[i])) + 1;
+        return size;
+}
+
+static void strings_pack(void *to, const void *from, const size_t *offsets, size_t n, char **at)
+{
+        for (size_t i = 0; i < n; i++)
+                if (*field_at((void *)from, offsets[i]))
+                        *field_at(to, offsets[i]) = pack_string(at, *field_at((void *)from, offsets[i]));
+}
+
 /* A loaded job in one allocation (issue 16: memory per loaded job): the
- * job, its schedule, its environment's pointers, then every string. Each
+ * job, its extra unless every field there is a default, its
+ * environment's pointers, then every string; SCHEDULE (with its text) is
+ * the file's, shared by the jobs with the same schedule text. Each
  * separate allocation cost its malloc header and rounding, and a job had
  * up to a dozen. Returns the packed copy and frees JOB, or returns NULL
  * (JOB untouched) when out of memory. A packed job is never changed: the
  * loader packs it once its section has ended. */
-static struct job *job_pack(struct job *job)
+static struct job *job_pack(struct job *job, struct schedule *schedule, char *schedule_text)
 {
-        size_t n_env = 0, strings = 0;
-        for (size_t i = 0; i < ELEMENTSOF(job_strings); i++)
-                if (*job_string(job, i))
-                        strings += strlen(*job_string(job, i)) + 1;
+        bool extra = !extra_is_default(job->extra);
+        size_t n_env = 0;
+        size_t strings = strings_size(job, job_strings, ELEMENTSOF(job_strings));
+        if (extra)
+                strings += strings_size(job->extra, extra_strings, ELEMENTSOF(extra_strings));
         for (; job->environment && job->environment[n_env]; n_env++)
                 strings += strlen(job->environment[n_env]) + 1;
-        /* Pointer-aligned: sizeof(struct job) and schedule_size() are multiples of 8. */
-        size_t schedule = job->schedule ? schedule_size(job->schedule) : 0;
-        size_t head = sizeof(*job) + schedule;
+        /* Pointer-aligned: both structs are multiples of 8 bytes. */
+        size_t head = sizeof(*job) + (extra ? sizeof(struct job_extra) : 0);
         size_t env = job->environment ? (n_env + 1) * sizeof(char *) : 0;
         struct job *p = malloc(head + env + strings);
         if (!p)
                 return NULL;
         *p = *job;
         p->packed = true;
-        if (job->schedule)
-                p->schedule = memcpy(p + 1, job->schedule, schedule);
+        p->schedule = schedule;
+        p->schedule_text = schedule_text;
+        p->extra = extra ? memcpy(p + 1, job->extra, sizeof(struct job_extra)) : NULL;
         char *at = (char *)p + head + env;
         if (job->environment) {
                 p->environment = (char **)((char *)p + head);
@@ -380,9 +429,9 @@ static struct job *job_pack(struct job *job)
                         p->environment[i] = pack_string(&at, job->environment[i]);
                 p->environment[n_env] = NULL;
         }
-        for (size_t i = 0; i < ELEMENTSOF(job_strings); i++)
-                if (*job_string(job, i))
-                        *job_string(p, i) = pack_string(&at, *job_string(job, i));
+        strings_pack(p, job, job_strings, ELEMENTSOF(job_strings), &at);
+        if (extra)
+                strings_pack(p->extra, job->extra, extra_strings, ELEMENTSOF(extra_strings), &at);
         job_free(job);
         return p;
 }
@@ -394,6 +443,9 @@ void crontab_file_free(struct crontab_file *file)
         for (size_t i = 0; i < file->n_jobs; i++)
                 job_free(file->jobs[i]);
         free(file->jobs);
+        for (size_t i = 0; i < file->n_schedules; i++)
+                free(file->schedules[i]);
+        free(file->schedules);
         free(file->path);
         free(file);
 }
@@ -416,6 +468,10 @@ struct parse {
         struct crontab_file *out;
         size_t jobs_cap;
         struct job defaults; /* the template; owns its strings */
+        struct job_extra defaults_extra;
+        /* out->schedules by text: open addressing, index + 1 (0 = empty). */
+        size_t *schedule_slots;
+        size_t n_slots, schedules_cap;
         bool defaults_seen;
         unsigned defaults_line;
         bool job_seen;
@@ -709,7 +765,7 @@ static void set_account(struct parse *ps, struct job *job, unsigned line, enum k
                 if (r <= 0)
                         return;
         }
-        set_string(ps, is_group ? &job->group : &job->user, v);
+        set_string(ps, is_group ? &job->extra->group : &job->user, v);
 }
 
 static void set_timezone(struct parse *ps, struct job *job, unsigned line, const char *v)
@@ -733,7 +789,7 @@ static void set_timezone(struct parse *ps, struct job *job, unsigned line, const
                 PARSE_ERROR(ps, line, key, "timezone: cannot load '%s': %s", v, strerror(-r));
         else {
                 job->zone = zone;
-                set_string(ps, &job->timezone, v);
+                set_string(ps, &job->extra->timezone, v);
         }
 }
 
@@ -761,7 +817,7 @@ static void set_umask(struct parse *ps, struct job *job, unsigned line, const ch
         if (!*v || *end || errno || m < 0 || m > 0777 || !isdigit((unsigned char)v[0]))
                 PARSE_ERROR(ps, line, keys[KEY_UMASK].name, "umask: '%s' is not an octal mode from 0000 to 0777", v);
         else
-                job->umask = (int16_t)m;
+                job->extra->umask = (int16_t)m;
 }
 
 static void set_nice(struct parse *ps, struct job *job, unsigned line, const char *v)
@@ -772,7 +828,7 @@ static void set_nice(struct parse *ps, struct job *job, unsigned line, const cha
         if (!*v || *end || errno || n < -20 || n > 19)
                 PARSE_ERROR(ps, line, keys[KEY_NICE].name, "nice: '%s' is not a number from -20 to 19", v);
         else
-                job->nice = (int8_t)n, job->has_nice = true;
+                job->extra->nice = (int8_t)n, job->extra->has_nice = true;
 }
 
 /* memory_max=, cpu_quota=, tasks_max=, io_weight=: systemd's syntax,
@@ -780,7 +836,7 @@ static void set_nice(struct parse *ps, struct job *job, unsigned line, const cha
 static void set_limit(struct parse *ps, struct job *job, unsigned line, enum key_id id, const char *v)
 {
         const char *key = keys[id].name;
-        struct job_limits *l = &job->limits;
+        struct job_limits *l = &job->extra->limits;
         int r;
         const char *want;
         switch (id) {
@@ -829,14 +885,14 @@ static void set_scope(struct parse *ps, struct job *job, unsigned line, const ch
 /* Empty: no mail (a job may turn off the mail [defaults] asks for). */
 static void set_mail_to(struct parse *ps, struct job *job, unsigned line, const char *v)
 {
-        free(job->mail_to);
-        job->mail_to = NULL;
+        free(job->extra->mail_to);
+        job->extra->mail_to = NULL;
         const char *why = *v ? mail_address_problem(v) : NULL;
         if (why)
                 PARSE_ERROR(ps, line, keys[KEY_MAIL_TO].name,
                             "mail_to: '%.80s' is not a mail address or a list of them separated by commas: %s", v, why);
         else if (*v)
-                set_string(ps, &job->mail_to, v);
+                set_string(ps, &job->extra->mail_to, v);
 }
 
 static void set_mail_on(struct parse *ps, struct job *job, unsigned line, const char *v)
@@ -844,7 +900,7 @@ static void set_mail_on(struct parse *ps, struct job *job, unsigned line, const 
         static const char *const names[] = { "output", "failure", "always" };
         int on = mail_on_from_name(v);
         if (on >= 0) {
-                job->mail_on = (enum mail_on)on;
+                job->extra->mail_on = (enum mail_on)on;
                 return;
         }
         const char *s = may_suggest(ps) ? crontab_suggest(v, names, ELEMENTSOF(names)) : NULL;
@@ -859,9 +915,9 @@ static void set_stdin(struct parse *ps, struct job *job, unsigned line, const ch
         _cleanup_free_ char *v = unquoted(ps, line, "stdin", text);
         if (!v)
                 return;
-        free(job->stdin_text);
+        free(job->extra->stdin_text);
         /* An empty input is what /dev/null gives: nothing to keep. */
-        job->stdin_text = *v ? TAKE_PTR(v) : NULL;
+        job->extra->stdin_text = *v ? TAKE_PTR(v) : NULL;
 }
 
 static void set_flag(struct parse *ps, struct job *job, unsigned line, enum key_id id, const char *v)
@@ -873,7 +929,7 @@ static void set_flag(struct parse *ps, struct job *job, unsigned line, enum key_
                 return;
         }
         if (id == KEY_PAM)
-                job->pam = b;
+                job->extra->pam = b;
         else
                 job->kill_leftovers = b;
 }
@@ -894,14 +950,14 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 return;
         case KEY_DESCRIPTION:
                 if (*v)
-                        set_string(ps, &job->description, v);
+                        set_string(ps, &job->extra->description, v);
                 return;
         case KEY_ON_FAILURE:
                 if (*v)
-                        set_string(ps, &job->on_failure, v);
+                        set_string(ps, &job->extra->on_failure, v);
                 else {
-                        free(job->on_failure);
-                        job->on_failure = NULL;
+                        free(job->extra->on_failure);
+                        job->extra->on_failure = NULL;
                 }
                 return;
         case KEY_USER:
@@ -911,8 +967,8 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 job->timeout_line = line;
                 set_span(ps, line, key, v, &job->timeout_usec, true);
                 return;
-        case KEY_KILL_GRACE: set_span(ps, line, key, v, &job->kill_grace_usec, false); return;
-        case KEY_RANDOM_DELAY: set_span(ps, line, key, v, &job->random_delay_usec, false); return;
+        case KEY_KILL_GRACE: set_span(ps, line, key, v, &job->extra->kill_grace_usec, false); return;
+        case KEY_RANDOM_DELAY: set_span(ps, line, key, v, &job->extra->random_delay_usec, false); return;
         case KEY_OVERLAP: set_overlap(ps, job, line, v); return;
         case KEY_PERSISTENT:
         case KEY_ENABLED:
@@ -925,7 +981,7 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
                 if (v[0] != '/')
                         PARSE_ERROR(ps, line, key, "working_directory: '%s' is not an absolute path", v);
                 else
-                        set_string(ps, &job->working_directory, v);
+                        set_string(ps, &job->extra->working_directory, v);
                 return;
         case KEY_UMASK: set_umask(ps, job, line, v); return;
         case KEY_SCOPE: set_scope(ps, job, line, v); return;
@@ -1071,10 +1127,11 @@ static int on_entry(void *user, const char *key, const char *value, unsigned lin
                 return ps->error;
         }
         struct job scratch;
+        struct job_extra scratch_extra;
         struct job *target = ps->job ? ps->job : in_defaults ? &ps->defaults : NULL;
         if (!target) {
                 /* A broken section: still check the value, then drop it. */
-                job_init_defaults(&scratch, ps->defaults.zone);
+                job_init_defaults(&scratch, &scratch_extra, ps->defaults.zone);
                 target = &scratch;
         }
         set_value(ps, target, (enum key_id)id, value, line);
@@ -1099,6 +1156,82 @@ static void on_dropped(void *user, const char *key, unsigned line)
                 ps->seen[id] = line;
 }
 
+static size_t text_hash(const char *text)
+{
+        size_t h = 14695981039346656037ULL;
+        for (; *text; text++)
+                h = (h ^ (unsigned char)*text) * 1099511628211ULL;
+        return h;
+}
+
+static const char *schedule_text_of(const struct schedule *s) { return (const char *)s + schedule_size(s); }
+
+/* The slot of TEXT in the table: its schedule's, or the empty one where
+ * it would go. */
+static size_t *schedule_slot(struct parse *ps, const char *text)
+{
+        size_t mask = ps->n_slots - 1;
+        for (size_t i = text_hash(text) & mask;; i = (i + 1) & mask) {
+                size_t *slot = &ps->schedule_slots[i];
+                if (!*slot || strcmp(schedule_text_of(ps->out->schedules[*slot - 1]), text) == 0)
+                        return slot;
+        }
+}
+
+/* Room for one more schedule, in the list and in the table (kept at most
+ * half full). */
+static int schedules_reserve(struct parse *ps)
+{
+        struct crontab_file *f = ps->out;
+        if (f->n_schedules == ps->schedules_cap) {
+                size_t cap = ps->schedules_cap ? ps->schedules_cap * 2 : 8;
+                struct schedule **list = realloc(f->schedules, cap * sizeof(*list));
+                if (!list)
+                        return -ENOMEM;
+                f->schedules = list;
+                ps->schedules_cap = cap;
+        }
+        if (2 * (f->n_schedules + 1) <= ps->n_slots)
+                return 0;
+        size_t n = ps->n_slots ? ps->n_slots * 2 : 16;
+        size_t *slots = calloc(n, sizeof(*slots));
+        if (!slots)
+                return -ENOMEM;
+        free(ps->schedule_slots);
+        ps->schedule_slots = slots;
+        ps->n_slots = n;
+        for (size_t i = 0; i < f->n_schedules; i++)
+                *schedule_slot(ps, schedule_text_of(f->schedules[i])) = i + 1;
+        return 0;
+}
+
+/* JOB's schedule as the file keeps it: one copy per schedule text, the
+ * text right after the schedule's bytes, shared by every job of the file
+ * that has that text (the same text always parses to the same schedule).
+ * Sets *SCHEDULE and *TEXT (NULL when JOB has none); -ENOMEM. */
+static int schedules_intern(struct parse *ps, const struct job *job, struct schedule **schedule, char **text)
+{
+        if (!job->schedule || !job->schedule_text)
+                return 0;
+        int r = schedules_reserve(ps);
+        if (r < 0)
+                return r;
+        size_t *slot = schedule_slot(ps, job->schedule_text);
+        if (!*slot) {
+                size_t size = schedule_size(job->schedule), text_size = strlen(job->schedule_text) + 1;
+                struct schedule *copy = malloc(size + text_size);
+                if (!copy)
+                        return -ENOMEM;
+                memcpy(copy, job->schedule, size);
+                memcpy((char *)copy + size, job->schedule_text, text_size);
+                ps->out->schedules[ps->out->n_schedules++] = copy;
+                *slot = ps->out->n_schedules;
+        }
+        *schedule = ps->out->schedules[*slot - 1];
+        *text = (char *)schedule_text_of(*schedule);
+        return 0;
+}
+
 static void section_end(struct parse *ps)
 {
         struct job *job = TAKE_PTR(ps->job);
@@ -1117,12 +1250,12 @@ static void section_end(struct parse *ps)
                 if (crontab_command_problem(job, ps->options, why, sizeof(why)) > 0)
                         PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_COMMAND], "command", "command: %s", why);
         }
-        if (job->mail_to && ps->options->check_commands && ps->options->sendmail &&
+        if (job->extra->mail_to && ps->options->check_commands && ps->options->sendmail &&
             access(ps->options->sendmail, X_OK) < 0)
                 PARSE_DIAG(ps, DIAG_WARNING, ps->seen[KEY_MAIL_TO] ? ps->seen[KEY_MAIL_TO] : job->line, "mail_to",
                            "mail_to: no sendmail at %s (%s): this job's mail will not be sent", ps->options->sendmail,
                            strerror(errno));
-        if (ps->options->limits_unenforced && limits_any(&job->limits)) {
+        if (ps->options->limits_unenforced && limits_any(&job->extra->limits)) {
                 static const enum key_id limit_keys[] = { KEY_MEMORY_MAX, KEY_CPU_QUOTA, KEY_TASKS_MAX, KEY_IO_WEIGHT };
                 unsigned at = job->line;
                 for (size_t i = 0; i < ELEMENTSOF(limit_keys); i++)
@@ -1147,7 +1280,11 @@ static void section_end(struct parse *ps)
                 ps->out->jobs = jobs;
                 ps->jobs_cap = cap;
         }
-        struct job *packed = job_pack(job);
+        struct schedule *schedule = NULL;
+        char *schedule_text = NULL;
+        struct job *packed = NULL;
+        if (schedules_intern(ps, job, &schedule, &schedule_text) >= 0)
+                packed = job_pack(job, schedule, schedule_text);
         if (!packed) {
                 job_free(job);
                 ps->error = -ENOMEM;
@@ -1189,6 +1326,7 @@ static void check_duplicate_names(struct parse *ps)
 
 static void parse_free(struct parse *ps)
 {
+        free(ps->schedule_slots);
         job_release(&ps->defaults);
         job_free(ps->job);
         for (size_t i = 0; i < ps->n_memo; i++)
@@ -1214,7 +1352,7 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
         }
         struct diagnostics found = { .limit = CRONTAB_MAX_DIAGNOSTICS };
         struct parse ps = { .file = name, .options = options, .diags = &found, .out = file };
-        job_init_defaults(&ps.defaults, zone);
+        job_init_defaults(&ps.defaults, &ps.defaults_extra, zone);
 
         static const struct inifile_ops ops = {
                 .section = on_section,
@@ -1234,6 +1372,11 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
                 struct job **fit = realloc(file->jobs, file->n_jobs * sizeof(*fit));
                 if (fit)
                         file->jobs = fit;
+        }
+        if (file->n_schedules && file->n_schedules < ps.schedules_cap) {
+                struct schedule **fit = realloc(file->schedules, file->n_schedules * sizeof(*fit));
+                if (fit)
+                        file->schedules = fit;
         }
         if (r >= 0 && ps.error)
                 r = ps.error;

@@ -6,9 +6,11 @@
  * comments). A file with any error is rejected whole. The loader returns
  * data and diagnostics; it prints nothing and runs nothing.
  *
- * Ownership: a struct crontab_file owns its jobs; a job owns its strings
- * and its schedule. Zones come from the tz_cache in the options and live
- * as long as it does. */
+ * Ownership: a struct crontab_file owns its jobs and their schedules (one
+ * per schedule text, shared by the jobs with that text); a loaded job is
+ * one allocation holding its strings and, when it has one, its extra.
+ * Zones come from the tz_cache in the options and live as long as it
+ * does. */
 #ifndef TICKD_CRONTAB_H
 #define TICKD_CRONTAB_H
 
@@ -34,57 +36,77 @@ enum overlap_policy {
 
 #define JOB_DEFAULT_KILL_GRACE_USEC (UINT64_C(10) * 1000000)
 
+/* What most jobs leave as it is (issue 16: memory per loaded job). A
+ * loaded job whose fields here all hold their defaults has no extra
+ * (job->extra NULL) and costs these bytes nowhere; read them through
+ * job_extra(), which gives the defaults then. */
+struct job_extra {
+        char *description;       /* may be NULL */
+        char *group;             /* NULL = the user's primary group */
+        char *timezone;          /* NULL = the daemon's default zone (job->zone is the zone) */
+        char *working_directory; /* NULL = the user's home */
+        char *on_failure;        /* NULL = none; run by /bin/sh -c */
+        char *stdin_text;        /* the command's standard input; NULL = /dev/null (never empty) */
+        char *mail_to;           /* NULL = no mail; else validated (core/mail.h) */
+        uint64_t kill_grace_usec;
+        uint64_t random_delay_usec;
+        /* Containment (issue 19): limits of the run's cgroup (limits.h);
+         * PAM for the run (-1: tickd.conf's pam=). */
+        struct job_limits limits;
+        int16_t umask; /* -1 = 022; else 0..0777 */
+        int8_t nice;   /* -20..19 */
+        int8_t pam;    /* -1, 0, 1 */
+        enum mail_on mail_on : 8;
+        bool has_nice;
+};
+
+/* The defaults of every field of struct job_extra. */
+extern const struct job_extra job_extra_defaults;
+
 struct job {
         /* Pointers first, then 64-bit fields, then the small ones: no
          * padding between fields (issue 16: memory per loaded job). */
         char *name;          /* the section name; unique across files */
         const char *file;    /* the crontab it came from: its crontab_file's path */
-        char *description;   /* may be NULL */
         char *schedule_text; /* verbatim, for display */
+        /* Jobs of one file with the same schedule text share one (owned
+         * by the crontab_file once loaded). */
         struct schedule *schedule;
         char *command;           /* run by /bin/sh -c, verbatim */
         char *user;              /* NULL = the daemon's own user */
-        char *group;             /* NULL = the user's primary group */
-        char *timezone;          /* NULL = the daemon's default zone */
         const struct tz *zone;   /* resolved; never NULL after a load */
         char **environment;      /* NULL-terminated "NAME=value" list, in file order */
-        char *working_directory; /* NULL = the user's home */
-        char *on_failure;        /* NULL = none; run by /bin/sh -c */
-        char *stdin_text;        /* the command's standard input; NULL = /dev/null (never empty) */
-        char *mail_to;           /* NULL = no mail; else validated (core/mail.h) */
+        struct job_extra *extra; /* NULL = every default (job_extra()) */
         uint64_t timeout_usec;   /* 0 = none */
-        uint64_t kill_grace_usec;
-        uint64_t random_delay_usec;
-        /* Containment (issue 19): limits of the run's cgroup (limits.h);
-         * whether processes the job's main process leaves behind are killed
-         * when it exits (default yes); PAM for the run (-1: tickd.conf's pam=). */
-        struct job_limits limits;
-        unsigned line; /* the line of its [section] header */
+        unsigned line;           /* the line of its [section] header */
+        /* Where schedule=, command= and timeout= were set (the [defaults]
+         * line for an inherited timeout; 0 = not set), for warnings. */
+        unsigned schedule_line;
+        unsigned command_line;
+        unsigned timeout_line;
         /* The small ones as small as their ranges (checked by the loader). */
         enum overlap_policy overlap : 8;
-        int16_t umask; /* -1 = 022; else 0..0777 */
-        int8_t nice;   /* -20..19 */
-        int8_t pam;    /* -1, 0, 1 */
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
         enum job_scope {
                 JOB_SCOPE_HOST,
                 JOB_SCOPE_FLEET,
         } scope : 8;
-        enum mail_on mail_on : 8;
-        /* Where schedule=, command= and timeout= were set (the [defaults]
-         * line for an inherited timeout; 0 = not set), for warnings. */
-        unsigned schedule_line;
-        unsigned command_line;
-        unsigned timeout_line;
         bool persistent;
-        bool has_nice;
         bool enabled;
+        /* Whether processes the job's main process leaves behind are
+         * killed when it exits (default yes). */
         bool kill_leftovers;
-        /* A loaded job is one allocation: the job, then its schedule, name,
-         * strings and environment (crontab.c, job_pack()); job_free() knows. */
+        /* A loaded job is one allocation: the job, then its extra, its
+         * environment, name and strings (crontab.c, job_pack()); job_free()
+         * knows. */
         bool packed;
 };
+
+static inline const struct job_extra *job_extra(const struct job *job)
+{
+        return job->extra ? job->extra : &job_extra_defaults;
+}
 
 struct crontab_file {
         char *path;
@@ -92,6 +114,10 @@ struct crontab_file {
         struct file_identity identity;
         struct job **jobs;
         size_t n_jobs;
+        /* The schedules of its jobs, each text parsed once: jobs with the
+         * same schedule text share one (most crontabs repeat a few). */
+        struct schedule **schedules;
+        size_t n_schedules;
 };
 
 struct crontab_options {

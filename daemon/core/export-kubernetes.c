@@ -175,8 +175,9 @@ static int put_env(struct strbuf *f, const struct job *job)
 static int put_container(struct strbuf *f, const struct job *job, const struct export_options *options)
 {
         _cleanup_free_ char *command = NULL;
-        int r = job->umask >= 0 ? asprintf(&command, "umask %04o; %s", (unsigned)job->umask, job->command)
-                                : asprintf(&command, "%s", job->command);
+        int r = job_extra(job)->umask >= 0
+                        ? asprintf(&command, "umask %04o; %s", (unsigned)job_extra(job)->umask, job->command)
+                        : asprintf(&command, "%s", job->command);
         if (r < 0)
                 return -ENOMEM;
         strbuf_puts(f, "          containers:\n");
@@ -187,7 +188,8 @@ static int put_container(struct strbuf *f, const struct job *job, const struct e
         if ((r = put_string(f, 12, "-", "/bin/sh")) < 0 || (r = put_string(f, 12, "-", "-c")) < 0 ||
             (r = put_string(f, 12, "-", command)) < 0)
                 return r;
-        if (job->working_directory && (r = put_string(f, 12, "workingDir", job->working_directory)) < 0)
+        if (job_extra(job)->working_directory &&
+            (r = put_string(f, 12, "workingDir", job_extra(job)->working_directory)) < 0)
                 return r;
         return put_env(f, job);
 }
@@ -241,7 +243,8 @@ static int write_spec(struct strbuf *f, const struct job *job, const struct expo
         if (job->timeout_usec)
                 strbuf_printf(f, "      activeDeadlineSeconds: %" PRId64 "\n", seconds_up(job->timeout_usec));
         strbuf_puts(f, "      template:\n        spec:\n          restartPolicy: \"Never\"\n");
-        strbuf_printf(f, "          terminationGracePeriodSeconds: %" PRId64 "\n", seconds_up(job->kill_grace_usec));
+        strbuf_printf(f, "          terminationGracePeriodSeconds: %" PRId64 "\n",
+                      seconds_up(job_extra(job)->kill_grace_usec));
         return put_container(f, job, options);
 }
 
@@ -257,7 +260,7 @@ static int write_manifest(struct strbuf *f, const struct job *job, const struct 
         strbuf_puts(f, "  annotations:\n");
         if ((r = put_string(f, 4, "tickd/job", job->name)) < 0)
                 return r;
-        if (job->description && (r = put_string(f, 4, "tickd/description", job->description)) < 0)
+        if (job_extra(job)->description && (r = put_string(f, 4, "tickd/description", job_extra(job)->description)) < 0)
                 return r;
         return write_spec(f, job, options, cron, zone);
 }

@@ -83,21 +83,21 @@ static int put_exec_context(struct strbuf *f, const struct job *job, const struc
         strbuf_printf(f, "ExecStart=/bin/sh -c %s\n", exec);
         if (!options->user_units) {
                 put_key(f, "User", job->user ? job->user : "root");
-                if (job->group)
-                        put_key(f, "Group", job->group);
+                if (job_extra(job)->group)
+                        put_key(f, "Group", job_extra(job)->group);
         }
-        put_key(f, "WorkingDirectory", job->working_directory ? job->working_directory : "~");
+        put_key(f, "WorkingDirectory", job_extra(job)->working_directory ? job_extra(job)->working_directory : "~");
         /* environment= comes after, and overrides, as in tickd's runner */
         if (put_environment(f, name) < 0 || put_environment(f, path) < 0)
                 return -ENOMEM;
         for (char **e = job->environment; e && *e; e++)
                 if (put_environment(f, *e) < 0)
                         return -ENOMEM;
-        strbuf_printf(f, "UMask=%04o\n", job->umask < 0 ? 022 : (unsigned)job->umask);
-        if (job->has_nice)
-                strbuf_printf(f, "Nice=%d\n", job->nice);
-        put_limits(f, &job->limits);
-        if (job->pam == 1)
+        strbuf_printf(f, "UMask=%04o\n", job_extra(job)->umask < 0 ? 022 : (unsigned)job_extra(job)->umask);
+        if (job_extra(job)->has_nice)
+                strbuf_printf(f, "Nice=%d\n", job_extra(job)->nice);
+        put_limits(f, &job_extra(job)->limits);
+        if (job_extra(job)->pam == 1)
                 put_key(f, "PAMName", "tickd");
         put_key(f, "SyslogIdentifier", job->name);
         return 0;
@@ -131,8 +131,8 @@ static int write_service(struct strbuf *f, const struct job *job, const struct u
 {
         const char *failure_unit = arg->failure_unit;
         strbuf_puts(f, "[Unit]\n");
-        if (job->description)
-                put_key(f, "Description", job->description);
+        if (job_extra(job)->description)
+                put_key(f, "Description", job_extra(job)->description);
         else {
                 strbuf_puts(f, "Description=tickd job ");
                 export_put_plain(f, job->name);
@@ -149,8 +149,9 @@ static int write_service(struct strbuf *f, const struct job *job, const struct u
                 strbuf_printf(f, "RuntimeMaxSec=%s\n", timespan_format(job->timeout_usec, span, sizeof(span)));
         /* tickd sends SIGTERM to the job's process group, then SIGKILL after
          * kill_grace: systemd's stop does the same to the cgroup. */
-        if (job->kill_grace_usec)
-                strbuf_printf(f, "TimeoutStopSec=%s\n", timespan_format(job->kill_grace_usec, span, sizeof(span)));
+        if (job_extra(job)->kill_grace_usec)
+                strbuf_printf(f, "TimeoutStopSec=%s\n",
+                              timespan_format(job_extra(job)->kill_grace_usec, span, sizeof(span)));
         else
                 strbuf_puts(f, "KillSignal=SIGKILL\n");
         return 0;
@@ -165,7 +166,7 @@ static int write_failure_service(struct strbuf *f, const struct job *job, const 
         strbuf_puts(f, "\n\n[Service]\nType=oneshot\n");
         _cleanup_free_ char *command = NULL;
         if (asprintf(&command, "TICKD_EXIT_STATUS=\"$MONITOR_EXIT_STATUS\"; export TICKD_EXIT_STATUS; %s",
-                     job->on_failure) < 0)
+                     job_extra(job)->on_failure) < 0)
                 return -ENOMEM;
         return put_exec_context(f, job, arg->options, command);
 }
@@ -184,10 +185,10 @@ static int write_timer(struct strbuf *f, const struct job *job, const struct uni
         strbuf_puts(f, "AccuracySec=1s\n");
         if (job->persistent)
                 strbuf_puts(f, "Persistent=true\n");
-        if (job->random_delay_usec) {
+        if (job_extra(job)->random_delay_usec) {
                 char span[64];
                 strbuf_printf(f, "RandomizedDelaySec=%s\n",
-                              timespan_format(job->random_delay_usec, span, sizeof(span)));
+                              timespan_format(job_extra(job)->random_delay_usec, span, sizeof(span)));
         }
         if (job->enabled)
                 strbuf_puts(f, "\n[Install]\nWantedBy=timers.target\n");
@@ -246,13 +247,14 @@ int export_systemd(const struct job *job, const struct export_options *options, 
                 return -ENOMEM;
         _cleanup_free_ char *unit = export_unit_name(job->name);
         _cleanup_free_ char *failure_unit = NULL;
-        if (!unit || (job->on_failure && asprintf(&failure_unit, "%s-on-failure.service", unit) < 0))
+        if (!unit || (job_extra(job)->on_failure && asprintf(&failure_unit, "%s-on-failure.service", unit) < 0))
                 return -ENOMEM;
         const struct unit_args arg = { options, failure_unit, lines };
         if ((r = add_unit(out, job, unit, ".service", &arg, write_service)) < 0 ||
             (r = add_unit(out, job, unit, ".timer", &arg, write_timer)) < 0)
                 return r;
-        if (job->on_failure && (r = add_unit(out, job, unit, "-on-failure.service", &arg, write_failure_service)) < 0)
+        if (job_extra(job)->on_failure &&
+            (r = add_unit(out, job, unit, "-on-failure.service", &arg, write_failure_service)) < 0)
                 return r;
         return 0;
 }

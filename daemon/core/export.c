@@ -15,17 +15,17 @@
 #include "core/timespan.h"
 
 static bool set_user(const struct job *j) { return j->user != NULL; }
-static bool set_group(const struct job *j) { return j->group != NULL; }
-static bool set_random_delay(const struct job *j) { return j->random_delay_usec != 0; }
-static bool set_nice(const struct job *j) { return j->has_nice; }
-static bool set_on_failure(const struct job *j) { return j->on_failure != NULL; }
-static bool set_stdin(const struct job *j) { return j->stdin_text != NULL; }
-static bool set_mail_to(const struct job *j) { return j->mail_to != NULL; }
-static bool set_memory_max(const struct job *j) { return j->limits.memory_max != 0; }
-static bool set_cpu_quota(const struct job *j) { return j->limits.cpu_quota != 0; }
-static bool set_tasks_max(const struct job *j) { return j->limits.tasks_max != 0; }
-static bool set_pam(const struct job *j) { return j->pam == 1; }
-static bool set_io_weight(const struct job *j) { return j->limits.io_weight != 0; }
+static bool set_group(const struct job *j) { return job_extra(j)->group != NULL; }
+static bool set_random_delay(const struct job *j) { return job_extra(j)->random_delay_usec != 0; }
+static bool set_nice(const struct job *j) { return job_extra(j)->has_nice; }
+static bool set_on_failure(const struct job *j) { return job_extra(j)->on_failure != NULL; }
+static bool set_stdin(const struct job *j) { return job_extra(j)->stdin_text != NULL; }
+static bool set_mail_to(const struct job *j) { return job_extra(j)->mail_to != NULL; }
+static bool set_memory_max(const struct job *j) { return job_extra(j)->limits.memory_max != 0; }
+static bool set_cpu_quota(const struct job *j) { return job_extra(j)->limits.cpu_quota != 0; }
+static bool set_tasks_max(const struct job *j) { return job_extra(j)->limits.tasks_max != 0; }
+static bool set_pam(const struct job *j) { return job_extra(j)->pam == 1; }
+static bool set_io_weight(const struct job *j) { return job_extra(j)->limits.io_weight != 0; }
 
 /* One row per crontab key. A NULL target with IS_SET true: the job is
  * refused (REFUSE) or exported with WHY as a warning. Keys whose meaning

@@ -12,7 +12,7 @@ static bool before(const struct heap_node *a, const struct heap_node *b)
 static void place(struct heap *h, size_t i, struct heap_node *node)
 {
         h->nodes[i] = node;
-        node->index = i;
+        node->index = (uint32_t)i;
 }
 
 static void sift_up(struct heap *h, size_t i)
@@ -53,6 +53,39 @@ static void fix(struct heap *h, struct heap_node *node)
         sift_down(h, node->index);
 }
 
+static int by_due_then_seq(const void *a, const void *b)
+{
+        const struct heap_node *x = *(const struct heap_node *const *)a, *y = *(const struct heap_node *const *)b;
+        return before(x, y) ? -1 : before(y, x);
+}
+
+/* The sequence ran out: number the nodes 0, 1, ... in their (due, seq)
+ * order. A sorted array is a valid heap, so no node changes its place
+ * relative to the others, and nothing here can fail. */
+static void renumber(struct heap *h)
+{
+        qsort(h->nodes, h->len, sizeof(*h->nodes), by_due_then_seq);
+        for (size_t i = 0; i < h->len; i++) {
+                h->nodes[i]->seq = (uint32_t)i;
+                place(h, i, h->nodes[i]);
+        }
+        h->next_seq = (uint32_t)h->len;
+}
+
+int heap_reserve(struct heap *h, size_t n)
+{
+        if (n <= h->cap)
+                return 0;
+        if (n >= HEAP_NONE)
+                return -ENOMEM;
+        struct heap_node **nodes = realloc(h->nodes, n * sizeof(*nodes));
+        if (!nodes)
+                return -ENOMEM;
+        h->nodes = nodes;
+        h->cap = n;
+        return 0;
+}
+
 int heap_set(struct heap *h, struct heap_node *node, int64_t due)
 {
         if (node->index != HEAP_NONE) {
@@ -60,6 +93,8 @@ int heap_set(struct heap *h, struct heap_node *node, int64_t due)
                 fix(h, node);
                 return 0;
         }
+        if (h->len >= HEAP_NONE - 1)
+                return -ENOMEM;
         if (h->len == h->cap) {
                 size_t cap = h->cap ? h->cap * 2 : 64;
                 struct heap_node **nodes = realloc(h->nodes, cap * sizeof(*nodes));
@@ -68,6 +103,8 @@ int heap_set(struct heap *h, struct heap_node *node, int64_t due)
                 h->nodes = nodes;
                 h->cap = cap;
         }
+        if (h->next_seq == UINT32_MAX)
+                renumber(h);
         node->due = due;
         node->seq = h->next_seq++;
         place(h, h->len++, node);

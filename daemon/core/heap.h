@@ -14,18 +14,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HEAP_NONE SIZE_MAX
+#define HEAP_NONE UINT32_MAX
 
+/* 16 bytes: one per loaded job (issue 16: memory per loaded job). The
+ * sequence is 32-bit: when it runs out, the nodes are numbered again from
+ * 0 in their (due, seq) order, which keeps every tie as it was. */
 struct heap_node {
         int64_t due;
-        uint64_t seq;
-        size_t index; /* HEAP_NONE when not in a heap */
+        uint32_t seq;
+        uint32_t index; /* HEAP_NONE when not in a heap */
 };
 
 struct heap {
         struct heap_node **nodes;
-        size_t len, cap;
-        uint64_t next_seq;
+        size_t len, cap; /* len < HEAP_NONE */
+        uint32_t next_seq;
 };
 
 #define HEAP_NODE_INIT             \
@@ -43,8 +46,12 @@ void heap_done(struct heap *h);
 
 /* Files NODE at DUE: inserted with the next sequence number when it is
  * not in H, moved (keeping its sequence) when it is. Returns -ENOMEM,
- * with NODE left out of H, only when inserting. */
+ * with NODE left out of H, only when inserting (no memory, or H holds
+ * HEAP_NONE - 1 nodes already). */
 int heap_set(struct heap *h, struct heap_node *node, int64_t due);
+/* Room for N nodes in all, so that inserting up to N never allocates;
+ * -ENOMEM. */
+int heap_reserve(struct heap *h, size_t n);
 /* Takes NODE out of H; a node not in a heap is left alone. */
 void heap_remove(struct heap *h, struct heap_node *node);
 

@@ -40,22 +40,22 @@ void job_hash(const struct job *job, char out[static JOB_HASH_LEN])
         h = mix_string(h, 's', job->schedule_text);
         h = mix_string(h, 'c', job->command);
         h = mix_string(h, 'u', job->user);
-        h = mix_string(h, 'g', job->group);
-        h = mix_string(h, 'z', job->timezone);
-        h = mix_string(h, 'w', job->working_directory);
-        h = mix_string(h, 'f', job->on_failure);
+        h = mix_string(h, 'g', job_extra(job)->group);
+        h = mix_string(h, 'z', job_extra(job)->timezone);
+        h = mix_string(h, 'w', job_extra(job)->working_directory);
+        h = mix_string(h, 'f', job_extra(job)->on_failure);
         /* Only when set: the jobs without one keep the hash they had. */
-        if (job->stdin_text)
-                h = mix_string(h, 'i', job->stdin_text);
+        if (job_extra(job)->stdin_text)
+                h = mix_string(h, 'i', job_extra(job)->stdin_text);
         for (char **e = job->environment; e && *e; e++)
                 h = mix_string(h, 'e', *e);
         h = mix_number(h, 't', (int64_t)job->timeout_usec);
-        h = mix_number(h, 'k', (int64_t)job->kill_grace_usec);
+        h = mix_number(h, 'k', (int64_t)job_extra(job)->kill_grace_usec);
         h = mix_number(h, 'o', job->overlap);
-        h = mix_number(h, 'r', (int64_t)job->random_delay_usec);
+        h = mix_number(h, 'r', (int64_t)job_extra(job)->random_delay_usec);
         h = mix_number(h, 'p', job->persistent);
-        h = mix_number(h, 'm', job->umask);
-        h = mix_number(h, 'n', job->has_nice ? job->nice : INT64_MIN);
+        h = mix_number(h, 'm', job_extra(job)->umask);
+        h = mix_number(h, 'n', job_extra(job)->has_nice ? job_extra(job)->nice : INT64_MIN);
         h = mix_number(h, 'E', job->enabled);
         h = mix_number(h, 'S', job->scope);
         snprintf(out, JOB_HASH_LEN, "%016" PRIx64, h);

@@ -22,32 +22,40 @@ struct schedule_years {
 };
 
 struct schedule {
-        uint8_t kind;             /* enum schedule_kind */
-        bool day_or;              /* cron: dom and dow both restricted, a day matches if either does */
-        bool from_end;            /* calendar "~": mdays counts days from the end of the month */
-        bool hour_wildcard;       /* hour is "*" or a repetition: real-time cadence across DST */
-        uint8_t year_count;       /* 0 = every year */
-        uint8_t weekdays;         /* bit 0 = Sunday .. bit 6 = Saturday */
-        uint16_t months;          /* bits 1..12 */
-        uint32_t mdays;           /* bits 1..31: day of month, or with from_end the k-th last day */
-        uint32_t hours;           /* bits 0..23 */
-        uint64_t minutes;         /* bits 0..59 */
-        uint64_t seconds;         /* bits 0..59 */
-        uint32_t weekday_days[7]; /* [weekday of the 1st] -> days 1..31 whose weekday is in weekdays */
-        uint32_t end_days[4];     /* from_end: [days in month - 28] -> days 1..31 that mdays selects */
-        uint64_t period;          /* @every, seconds */
-        const struct tz *zone;    /* named in the expression, or NULL */
-        /* cron: the first field whose step never repeats (step 30 in hours), or NULL */
-        const char *lone_step_field;
-        int lone_step, lone_step_value;
+        uint8_t kind;          /* enum schedule_kind */
+        bool day_or;           /* cron: dom and dow both restricted, a day matches if either does */
+        bool from_end;         /* calendar "~": mdays counts days from the end of the month */
+        bool hour_wildcard;    /* hour is "*" or a repetition: real-time cadence across DST */
+        uint8_t year_count;    /* 0 = every year */
+        uint8_t weekdays;      /* bit 0 = Sunday .. bit 6 = Saturday */
+        uint16_t months;       /* bits 1..12 */
+        uint32_t mdays;        /* bits 1..31: day of month, or with from_end the k-th last day */
+        uint32_t hours;        /* bits 0..23 */
+        uint64_t minutes;      /* bits 0..59 */
+        uint64_t seconds;      /* bits 0..59 */
+        uint64_t period;       /* @every, seconds */
+        const struct tz *zone; /* named in the expression, or NULL */
+        /* cron: the first step that never repeats (step 30 in hours), in
+         * 6 bytes (issue 16: a schedule is 56 bytes without year ranges):
+         * its field as schedule_cron_fields[lone_step_field - 1] (0 = none),
+         * the step, and the one value it matches (a field's first value,
+         * at most 59). */
+        uint32_t lone_step;
+        uint8_t lone_step_field;
+        uint8_t lone_step_value;
         /* Last: a copy may end after years[year_count - 1] (schedule_size();
          * the loader keeps a job's schedule that way), so nothing reads
          * past year_count nor copies a schedule by assignment. */
         struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
 };
 
-/* Fills the derived fields (weekday_days) once the fields are set, and
- * checks the expression can fire at all; returns false when it never can. */
+/* The names of cron's six fields, in order. */
+#define SCHEDULE_CRON_FIELDS 6
+extern const char *const schedule_cron_fields[SCHEDULE_CRON_FIELDS];
+
+/* Checks, once the fields are set, that the expression can fire at all;
+ * returns false when it never can. Nothing is derived and stored: what
+ * a month's days are is computed when schedule_next() enters it. */
 bool schedule_finish(struct schedule *s);
 
 #endif

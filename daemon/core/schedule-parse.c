@@ -129,9 +129,12 @@ static void note_lone_step(struct schedule *s, const struct field *f, int step, 
 {
         if (s->lone_step_field)
                 return;
-        s->lone_step_field = f->name;
-        s->lone_step = step;
-        s->lone_step_value = value;
+        for (size_t i = 0; i < SCHEDULE_CRON_FIELDS; i++)
+                if (strcmp(f->name, schedule_cron_fields[i]) == 0) {
+                        s->lone_step_field = (uint8_t)(i + 1);
+                        s->lone_step = (uint32_t)step;
+                        s->lone_step_value = (uint8_t)value;
+                }
 }
 
 /* One cron field: "*", lists, ranges, steps, names. */

@@ -99,13 +99,40 @@ static int64_t next_year(const struct schedule *s, int64_t y)
         return best;
 }
 
+/* The days 1..31 of a month whose 1st is weekday FIRST (0 = Sunday)
+ * that fall on one of WEEKDAYS, as bits: the weekday bits turned so that
+ * bit 0 is the 1st's, then repeated every 7 days. Computed per month
+ * rather than stored per schedule (issue 16: memory per loaded job). */
+static uint32_t weekday_days(uint8_t weekdays, int first)
+{
+        uint64_t turned = ((weekdays >> first) | (weekdays << (7 - first))) & 0x7f;
+        uint64_t repeated = turned * (1 | UINT64_C(1) << 7 | UINT64_C(1) << 14 | UINT64_C(1) << 21 | UINT64_C(1) << 28);
+        return (uint32_t)(repeated << 1);
+}
+
+static uint32_t reverse_bits(uint32_t x)
+{
+        x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
+        x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+        x = ((x >> 4) & 0x0f0f0f0fu) | ((x & 0x0f0f0f0fu) << 4);
+        x = ((x >> 8) & 0x00ff00ffu) | ((x & 0x00ff00ffu) << 8);
+        return (x >> 16) | (x << 16);
+}
+
+/* Calendar "~": bit k of MDAYS (the k-th last day) as day DIM + 1 - k
+ * of a month of DIM days. Bits past the month fall below day 1. */
+static uint32_t end_days(uint32_t mdays, int dim)
+{
+        return (uint32_t)(((uint64_t)reverse_bits(mdays) << 1) >> (31 - dim));
+}
+
 /* Days 1..31 of month M of year Y that match, as bits. */
 static uint32_t month_day_mask(const struct schedule *s, int64_t y, int m)
 {
         int dim = month_days(y, m);
         uint32_t valid = (uint32_t)((UINT64_C(1) << (dim + 1)) - 2);
-        uint32_t dom = s->from_end ? s->end_days[dim - 28] : s->mdays;
-        uint32_t dow = s->weekday_days[weekday_of_days(days_from_civil(y, m, 1))];
+        uint32_t dom = s->from_end ? end_days(s->mdays, dim) : s->mdays;
+        uint32_t dow = weekday_days(s->weekdays, weekday_of_days(days_from_civil(y, m, 1)));
         return (s->day_or ? (dom | dow) : (dom & dow)) & valid;
 }
 
@@ -221,20 +248,6 @@ static bool next_local(const struct schedule *s, int64_t from, int64_t *out)
 
 bool schedule_finish(struct schedule *s)
 {
-        for (int first = 0; first < 7; first++) {
-                uint32_t mask = 0;
-                for (int day = 1; day <= 31; day++)
-                        if (s->weekdays & (1u << ((first + day - 1) % 7)))
-                                mask |= 1u << day;
-                s->weekday_days[first] = mask;
-        }
-        for (int dim = 28; dim <= 31; dim++) {
-                uint32_t mask = 0;
-                for (int k = 1; k <= dim; k++)
-                        if (s->mdays & (1u << k))
-                                mask |= 1u << (dim + 1 - k);
-                s->end_days[dim - 28] = mask;
-        }
         if (s->kind != SCHEDULE_CRON && s->kind != SCHEDULE_CALENDAR)
                 return true;
         /* Day patterns repeat every 400 years; with year ranges, search them all. */
@@ -249,6 +262,8 @@ bool schedule_finish(struct schedule *s)
 
 void schedule_free(struct schedule *s) { free(s); }
 
+_Static_assert(offsetof(struct schedule, years) <= 56, "a schedule without year ranges is 56 bytes (issue 16)");
+
 size_t schedule_size(const struct schedule *s)
 {
         size_t size = offsetof(struct schedule, years) + s->year_count * sizeof(s->years[0]);
@@ -259,13 +274,16 @@ enum schedule_kind schedule_kind(const struct schedule *s) { return (enum schedu
 
 const struct tz *schedule_zone(const struct schedule *s) { return s->zone; }
 
+const char *const schedule_cron_fields[SCHEDULE_CRON_FIELDS] = { "second",       "minute", "hour",
+                                                                 "day-of-month", "month",  "day-of-week" };
+
 const char *schedule_lone_step(const struct schedule *s, int *step, int *value)
 {
-        if (s->lone_step_field) {
-                *step = s->lone_step;
-                *value = s->lone_step_value;
-        }
-        return s->lone_step_field;
+        if (!s->lone_step_field)
+                return NULL;
+        *step = (int)s->lone_step;
+        *value = s->lone_step_value;
+        return schedule_cron_fields[s->lone_step_field - 1];
 }
 
 uint64_t schedule_period(const struct schedule *s) { return s->kind == SCHEDULE_EVERY ? s->period : 0; }

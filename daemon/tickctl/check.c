@@ -85,7 +85,7 @@ static void check_job_home(struct check *c, const struct job *job)
 {
         char buf[16384];
         struct passwd pw, *found = NULL;
-        if (job->working_directory)
+        if (job_extra(job)->working_directory)
                 return;
         if (job->user)
                 getpwnam_r(job->user, &pw, buf, sizeof(buf), &found);

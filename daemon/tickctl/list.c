@@ -241,9 +241,9 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
                         if (!j->enabled || schedule_next(j->schedule, j->zone, now, &next) < 0)
                                 next = 0;
                         row->name = dup0(j->name), row->schedule = dup0(j->schedule_text);
-                        row->zone = dup0(j->zone ? tz_name(j->zone) : j->timezone);
+                        row->zone = dup0(j->zone ? tz_name(j->zone) : job_extra(j)->timezone);
                         row->user = dup0(j->user), row->file = dup0(j->file), row->result = dup0("");
-                        row->description = dup0(j->description);
+                        row->description = dup0(job_extra(j)->description);
                         row->enabled = j->enabled;
                         row->fleet = j->scope == JOB_SCOPE_FLEET;
                         row->next_usec = (uint64_t)next * USEC_PER_SEC;

@@ -9,6 +9,7 @@
 #include <systemd/sd-id128.h>
 #include <time.h>
 
+#include "core/cleanup.h"
 #include "shared/clock.h"
 #include "shared/log.h"
 #include "tickd/collector.h"
@@ -24,6 +25,12 @@ struct pending {
         char run_id[CONTROL_RUN_ID_MAX];
         uint64_t failed_usec; /* CLOCK_MONOTONIC of its first failed dispatch, 0 = none */
         int error;            /* the errno of that failure */
+};
+
+/* A job's run queued behind its running one (overlap = queue/replace). */
+struct admission_queued {
+        int64_t scheduled_usec;
+        char run_id[CONTROL_RUN_ID_MAX];
 };
 
 /* The runs admitted and not yet handed to a batch, in order. */
@@ -148,9 +155,13 @@ static bool may_start(struct admission *a, struct admission_job *j, int64_t sche
                                  name);
                         return false;
                 }
-                j->queued = true;
-                j->queued_usec = scheduled_usec;
-                snprintf(j->queued_run_id, sizeof(j->queued_run_id), "%s", run_id);
+                j->queued = malloc(sizeof(*j->queued));
+                if (!j->queued) {
+                        run_dropped(a, name, run_id, scheduled_usec, ENOMEM, "no memory to queue it");
+                        return false;
+                }
+                j->queued->scheduled_usec = scheduled_usec;
+                snprintf(j->queued->run_id, sizeof(j->queued->run_id), "%s", run_id);
                 if (j->job->overlap == OVERLAP_REPLACE) {
                         rec.event = LOG_EVENT_MESSAGE;
                         rec.priority = LOG_NOTICE;
@@ -235,7 +246,7 @@ enum admission_result admission_offer(struct admission *a, struct admission_job 
                 snprintf(id, sizeof(id), "%s", run_id);
         else
                 run_id_new(id);
-        bool was_queued = j->queued;
+        bool was_queued = j->queued != NULL;
         if (may_start(a, j, scheduled_usec, id))
                 return admit(a, j, scheduled_usec, id);
         return was_queued || !j->queued ? ADMISSION_SKIPPED : ADMISSION_QUEUED;
@@ -437,11 +448,11 @@ static void start_on_failure(struct admission *a, const struct admission_job *j,
 {
         enum log_event end = collector_outcome_event(o);
         bool failed = end == LOG_EVENT_FAILED || end == LOG_EVENT_TIMED_OUT;
-        if (!failed || !j->job->on_failure)
+        if (!failed || !job_extra(j->job)->on_failure)
                 return;
         struct run_request req = { .job = j->job,
                                    .scheduled_usec = run->scheduled_usec,
-                                   .command = j->job->on_failure,
+                                   .command = job_extra(j->job)->on_failure,
                                    .failed_exit_status = failure_status(o),
                                    .run_id = run->run_id };
         int r = batch_spawn(a->options.batches, &req, 1);
@@ -458,11 +469,9 @@ static void start_queued(struct admission *a, struct admission_job *j)
 {
         if (!j->queued || j->running > 0)
                 return;
-        j->queued = false;
-        char run_id[CONTROL_RUN_ID_MAX];
-        memcpy(run_id, j->queued_run_id, sizeof(run_id));
-        j->queued_run_id[0] = '\0';
-        admit(a, j, j->queued_usec, run_id);
+        struct admission_queued *q = TAKE_PTR(j->queued);
+        admit(a, j, q->scheduled_usec, q->run_id);
+        free(q);
         admission_flush(a);
 }
 
@@ -539,9 +548,9 @@ void admission_drop_queued(struct admission *a, struct admission_job *j, const c
 {
         if (!j->queued)
                 return;
-        j->queued = false;
-        run_dropped(a, j->job->name, j->queued_run_id, j->queued_usec, 0, reason);
-        j->queued_run_id[0] = '\0';
+        struct admission_queued *q = TAKE_PTR(j->queued);
+        run_dropped(a, j->job->name, q->run_id, q->scheduled_usec, 0, reason);
+        free(q);
 }
 
 size_t admission_cancel(struct admission *a, struct admission_job *j, const char *reason)

@@ -45,14 +45,18 @@
 
 struct admission;
 
+struct admission_queued;
+
+/* One per loaded job, so as small as it goes (issue 16: memory per loaded
+ * job): the queued run's instant and id, which most jobs never have, are
+ * allocated only while a run is queued. */
 struct admission_job {
         const struct job *job; /* the current definition (borrowed) */
+        /* overlap = queue/replace: the run waiting for the running one, or NULL */
+        struct admission_queued *queued;
         /* Runs started and not finished, and runs waiting for a slot: to
          * the overlap policy, a waiting run is already running. */
         unsigned running;
-        bool queued; /* overlap = queue/replace: one run waits for the running one */
-        int64_t queued_usec;
-        char queued_run_id[CONTROL_RUN_ID_MAX];
 };
 
 /* The most runs forked in one loop iteration (one batch). */

@@ -387,8 +387,8 @@ static void request_deadline(const struct job *job, uint64_t *deadline, bool *bo
                 *bounded = false;
                 return;
         }
-        uint64_t d = job->timeout_usec + job->kill_grace_usec;
-        if (job->mail_to)
+        uint64_t d = job->timeout_usec + job_extra(job)->kill_grace_usec;
+        if (job_extra(job)->mail_to)
                 d += MAIL_SEND_TIMEOUT_USEC; /* the runner mails after the job, within this */
         if (d > *deadline)
                 *deadline = d;

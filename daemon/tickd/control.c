@@ -234,11 +234,12 @@ static int append_job(sd_bus_message *m, const struct control_job *cj)
         const struct job *j = cj->job;
         const struct control_outcome *last = cj->last;
         return sd_bus_message_append(
-                m, CONTROL_JOB_SIG, strempty(j->name), strempty(j->description), strempty(j->file),
-                strempty(j->schedule_text), j->zone ? tz_name(j->zone) : strempty(j->timezone), strempty(j->user),
-                strempty(j->command), (int)j->enabled, cj->next_usec, last ? last->start_usec : UINT64_C(0),
-                last ? last->end_usec : UINT64_C(0), last ? strempty(last->result) : "", last ? last->exit_status : -1,
-                last ? last->signal : 0, cj->running, j->scope == JOB_SCOPE_FLEET ? "fleet" : "host");
+                m, CONTROL_JOB_SIG, strempty(j->name), strempty(job_extra(j)->description), strempty(j->file),
+                strempty(j->schedule_text), j->zone ? tz_name(j->zone) : strempty(job_extra(j)->timezone),
+                strempty(j->user), strempty(j->command), (int)j->enabled, cj->next_usec,
+                last ? last->start_usec : UINT64_C(0), last ? last->end_usec : UINT64_C(0),
+                last ? strempty(last->result) : "", last ? last->exit_status : -1, last ? last->signal : 0, cj->running,
+                j->scope == JOB_SCOPE_FLEET ? "fleet" : "host");
 }
 
 static int append_file(sd_bus_message *m, const struct control_file *f)
@@ -278,10 +279,10 @@ static size_t job_wire_size(const struct control_job *cj)
 {
         const struct job *j = cj->job;
         const char *strings[] = { j->name,
-                                  j->description,
+                                  job_extra(j)->description,
                                   j->file,
                                   j->schedule_text,
-                                  j->zone ? tz_name(j->zone) : j->timezone,
+                                  j->zone ? tz_name(j->zone) : job_extra(j)->timezone,
                                   j->user,
                                   j->command,
                                   cj->last ? cj->last->result : NULL };
@@ -459,32 +460,33 @@ static int append_definition(sd_bus_message *m, const struct job *j)
         int r;
         snprintf(where, sizeof(where), "%s:%u", strempty(j->file), j->line);
         if ((r = sd_bus_message_open_container(m, 'a', "(ss)")) < 0 ||
-            (r = append_pair(m, "description", j->description)) < 0 || (r = append_pair(m, "file", where)) < 0 ||
-            (r = append_pair(m, "schedule", j->schedule_text)) < 0 || (r = append_pair(m, "command", j->command)) < 0 ||
-            (r = append_pair(m, "user", j->user)) < 0 || (r = append_pair(m, "group", j->group)) < 0 ||
-            (r = append_pair(m, "timezone", j->zone ? tz_name(j->zone) : j->timezone)) < 0 ||
+            (r = append_pair(m, "description", job_extra(j)->description)) < 0 ||
+            (r = append_pair(m, "file", where)) < 0 || (r = append_pair(m, "schedule", j->schedule_text)) < 0 ||
+            (r = append_pair(m, "command", j->command)) < 0 || (r = append_pair(m, "user", j->user)) < 0 ||
+            (r = append_pair(m, "group", job_extra(j)->group)) < 0 ||
+            (r = append_pair(m, "timezone", j->zone ? tz_name(j->zone) : job_extra(j)->timezone)) < 0 ||
             (r = append_span(m, "timeout", j->timeout_usec)) < 0 ||
-            (r = append_span(m, "kill_grace", j->kill_grace_usec)) < 0 ||
+            (r = append_span(m, "kill_grace", job_extra(j)->kill_grace_usec)) < 0 ||
             (r = append_pair(m, "overlap",
                              (unsigned)j->overlap < ELEMENTSOF(overlap_names) ? overlap_names[j->overlap] : "?")) < 0 ||
-            (r = append_span(m, "random_delay", j->random_delay_usec)) < 0 ||
+            (r = append_span(m, "random_delay", job_extra(j)->random_delay_usec)) < 0 ||
             (r = append_pair(m, "persistent", j->persistent ? "yes" : "no")) < 0 ||
-            (r = append_pair(m, "working_directory", j->working_directory)) < 0)
+            (r = append_pair(m, "working_directory", job_extra(j)->working_directory)) < 0)
                 return r;
         for (char **e = j->environment; e && *e; e++)
                 if ((r = append_pair(m, "environment", *e)) < 0)
                         return r;
-        if (j->umask >= 0) {
-                snprintf(num, sizeof(num), "%04o", (unsigned)j->umask);
+        if (job_extra(j)->umask >= 0) {
+                snprintf(num, sizeof(num), "%04o", (unsigned)job_extra(j)->umask);
                 if ((r = append_pair(m, "umask", num)) < 0)
                         return r;
         }
-        if (j->has_nice) {
-                snprintf(num, sizeof(num), "%d", j->nice);
+        if (job_extra(j)->has_nice) {
+                snprintf(num, sizeof(num), "%d", job_extra(j)->nice);
                 if ((r = append_pair(m, "nice", num)) < 0)
                         return r;
         }
-        if ((r = append_pair(m, "on_failure", j->on_failure)) < 0 ||
+        if ((r = append_pair(m, "on_failure", job_extra(j)->on_failure)) < 0 ||
             (r = append_pair(m, "enabled", j->enabled ? "yes" : "no")) < 0)
                 return r;
         return sd_bus_message_close_container(m);

@@ -476,7 +476,7 @@ static void reload_check_sendmail(struct daemon *d)
         for (const char **p = paths; p && *p; p++) {
                 const struct crontab_file *f = scheduler_get_file(d->scheduler, *p);
                 for (size_t i = 0; f && i < f->n_jobs; i++) {
-                        if (!f->jobs[i]->mail_to)
+                        if (!job_extra(f->jobs[i])->mail_to)
                                 continue;
                         size_t used = strlen(names);
                         if (++n <= 5 && used + strlen(f->jobs[i]->name) + 3 < sizeof(names)) {

@@ -159,9 +159,9 @@ static int credentials_resolve(const struct job *job, struct credentials *out, c
                 *stage = "user";
                 return ENOMEM;
         }
-        if (job->group) {
+        if (job_extra(job)->group) {
                 errno = 0;
-                struct group *gr = getgrnam(job->group);
+                struct group *gr = getgrnam(job_extra(job)->group);
                 if (!gr) {
                         *stage = "group";
                         return errno ? errno : ENOENT;
@@ -265,7 +265,7 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
                 job_fail(error, "stdio", errno);
         /* Only stdin/stdout/stderr reach the job. */
         close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-        if (req->job->has_nice && setpriority(PRIO_PROCESS, 0, req->job->nice) < 0)
+        if (job_extra(req->job)->has_nice && setpriority(PRIO_PROCESS, 0, job_extra(req->job)->nice) < 0)
                 job_fail(error, "nice", errno);
         if (cred->change) {
                 if (setgroups((size_t)cred->n_groups, cred->groups) < 0)
@@ -277,10 +277,10 @@ static _Noreturn void job_exec(const struct runner_request *req, const struct cr
         }
         if (getuid() != cred->uid || geteuid() != cred->uid || getgid() != cred->gid || getegid() != cred->gid)
                 job_fail(error, "credentials", EPERM);
-        const char *dir = req->job->working_directory ? req->job->working_directory : cred->home;
+        const char *dir = job_extra(req->job)->working_directory ? job_extra(req->job)->working_directory : cred->home;
         if (chdir(dir) < 0)
                 job_fail(error, "chdir", errno);
-        umask(req->job->umask >= 0 ? (mode_t)req->job->umask : 022);
+        umask(job_extra(req->job)->umask >= 0 ? (mode_t)job_extra(req->job)->umask : 022);
         /* A path and plain words: what the shell would exec (command.h).
          * If that fails, the shell runs the command and reports why, with
          * its usual message and exit status. */
@@ -412,7 +412,7 @@ static void launch_mail(const struct runner_request *req, struct launch *l)
 {
         l->mail = NULL;
         l->mail_error = 0;
-        if (!req->job->mail_to || req->command)
+        if (!job_extra(req->job)->mail_to || req->command)
                 return;
         l->mail = mail_capture_new();
         if (l->mail)
@@ -455,7 +455,7 @@ static int stdin_open(const char *text)
 static void launch_pam(const struct runner_request *req, struct launch *l, struct outcome *o)
 {
         l->pam = NULL;
-        bool wanted = req->job->pam >= 0 ? req->job->pam : req->pam;
+        bool wanted = job_extra(req->job)->pam >= 0 ? job_extra(req->job)->pam : req->pam;
         if (!wanted || geteuid() != 0)
                 return;
         const char *stage = "pam";
@@ -485,8 +485,8 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
         launch_mail(req, l);
         /* stdin= belongs to the command; an on_failure command reads /dev/null. */
         l->stdin_fd = -1;
-        if (req->job->stdin_text && !req->command) {
-                l->stdin_fd = stdin_open(req->job->stdin_text);
+        if (job_extra(req->job)->stdin_text && !req->command) {
+                l->stdin_fd = stdin_open(job_extra(req->job)->stdin_text);
                 if (l->stdin_fd < 0)
                         report_setup_failure(req, o, "stdin", -l->stdin_fd);
         }
@@ -498,8 +498,8 @@ static void launch_prepare(const struct runner_request *req, struct launch *l, s
         l->cgroup = (struct cgroup_run){ .dir_fd = -1, .procs_fd = -1, .parent_fd = -1 };
         /* Last: nothing that can fail after it may leave the cgroup behind. */
         if (req->cgroup_dir) {
-                r = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &req->job->limits, &l->cgroup,
-                                      o->detail, sizeof(o->detail));
+                r = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &job_extra(req->job)->limits,
+                                      &l->cgroup, o->detail, sizeof(o->detail));
                 if (r < 0)
                         report_setup_failure(req, o, "cgroup", -r);
         }
@@ -690,9 +690,9 @@ static void cgroup_finish(const struct runner_request *req, struct watch *w, str
 /* The chdir stage's failure in words: which directory, and why that one. */
 static void chdir_detail(struct outcome *o, const struct runner_request *req, const struct credentials *cred)
 {
-        if (req->job->working_directory)
+        if (job_extra(req->job)->working_directory)
                 snprintf(o->detail, sizeof(o->detail), "cannot enter working_directory %s: %s",
-                         req->job->working_directory, strerror(o->error));
+                         job_extra(req->job)->working_directory, strerror(o->error));
         else
                 snprintf(o->detail, sizeof(o->detail),
                          "cannot enter %s, the home directory of user '%s' (set working_directory=): %s", cred->home,
@@ -731,10 +731,11 @@ static void outcome_finish(struct outcome *o, int64_t start_mono, const struct r
  * (the mail says how the run ended), before it is reported. */
 static void run_mail(const struct runner_request *req, struct launch *l, struct outcome *o, int sig_fd)
 {
-        if (!req->job->mail_to || req->command)
+        if (!job_extra(req->job)->mail_to || req->command)
                 return;
         enum log_event event = collector_outcome_event(o); /* the word the run's record will have */
-        if (l->mail && !mail_wanted(req->job->mail_on, mail_capture_any(l->mail), event == LOG_EVENT_SUCCEEDED)) {
+        if (l->mail &&
+            !mail_wanted(job_extra(req->job)->mail_on, mail_capture_any(l->mail), event == LOG_EVENT_SUCCEEDED)) {
                 l->mail = mail_capture_free(l->mail);
                 return;
         }
@@ -751,7 +752,7 @@ static void run_mail(const struct runner_request *req, struct launch *l, struct 
         (void)gethostname(host, sizeof(host) - 1);
         struct mail_message m = { .user = l->cred.name,
                                   .host = host,
-                                  .to = req->job->mail_to,
+                                  .to = job_extra(req->job)->mail_to,
                                   .job = req->job->name,
                                   .command = command_of(req),
                                   .run_id = req->run_id,
@@ -804,7 +805,7 @@ _Noreturn void runner_main(const struct runner_request *req)
         struct watch w = { .pid = o.pid,
                            .sig_fd = sig_fd,
                            .out = launch.out,
-                           .grace = req->job->kill_grace_usec,
+                           .grace = job_extra(req->job)->kill_grace_usec,
                            .cgroup = &launch.cgroup,
                            .timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0 };
         int wstatus = 0;

@@ -27,13 +27,21 @@
 #define USEC_PER_SEC_I INT64_C(1000000)
 #define NONE           INT64_MAX
 
+/* One per loaded job: 64 bytes (issue 16: memory per loaded job). Its
+ * job is admission.job (borrowed from its file). */
 struct entry {
         struct heap_node node; /* first: a heap node is its entry; due = next_sec plus this run's random delay */
-        struct job *job;       /* borrowed from its file */
         struct entry *hash_next;
         int64_t next_sec;               /* next scheduled instant; NONE = none */
         int64_t last_sec;               /* high-water mark: never run an instant <= this again */
         struct admission_job admission; /* its runs: running, queued (admission.h) */
+};
+_Static_assert(sizeof(struct entry) == 64, "a loaded job's scheduler entry is 64 bytes (issue 16)");
+
+#define ENTRY_BLOCK 63 /* a block is just under 4 KiB */
+struct entry_block {
+        struct entry_block *next;
+        struct entry entries[ENTRY_BLOCK];
 };
 
 struct scheduler {
@@ -54,6 +62,12 @@ struct scheduler {
         struct entry **buckets; /* name -> entry, chained */
         size_t n_buckets;
         size_t n_entries;
+        /* Entries come from blocks of ENTRY_BLOCK (a malloc chunk each
+         * would add 16 bytes a job); a free one is on FREE_ENTRIES, linked
+         * through hash_next. Blocks last as long as the scheduler, so the
+         * most jobs ever loaded at once set what they hold. */
+        struct entry_block *entry_blocks;
+        struct entry *free_entries;
 
         struct heap heap; /* entries by (due, load order) */
         struct state_writes stamp_writes;
@@ -97,23 +111,26 @@ static struct entry *entry_find(const struct scheduler *s, const char *name)
         if (!s->n_buckets)
                 return NULL;
         for (struct entry *e = s->buckets[name_hash(name) & (s->n_buckets - 1)]; e; e = e->hash_next)
-                if (strcmp(e->job->name, name) == 0)
+                if (strcmp(e->admission.job->name, name) == 0)
                         return e;
         return NULL;
 }
 
-static int table_grow(struct scheduler *s)
+/* Buckets for at least WANT entries (a power of two above it). */
+static int table_reserve(struct scheduler *s, size_t want)
 {
-        if (s->n_entries < s->n_buckets)
+        size_t n = s->n_buckets ? s->n_buckets : 64;
+        while (n <= want)
+                n *= 2;
+        if (n == s->n_buckets)
                 return 0;
-        size_t n = s->n_buckets ? s->n_buckets * 2 : 64;
         struct entry **b = calloc(n, sizeof(*b));
         if (!b)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_buckets; i++)
                 for (struct entry *e = s->buckets[i], *next; e; e = next) {
                         next = e->hash_next;
-                        size_t k = name_hash(e->job->name) & (n - 1);
+                        size_t k = name_hash(e->admission.job->name) & (n - 1);
                         e->hash_next = b[k];
                         b[k] = e;
                 }
@@ -123,9 +140,12 @@ static int table_grow(struct scheduler *s)
         return 0;
 }
 
+static int table_grow(struct scheduler *s) { return table_reserve(s, s->n_entries + 1); }
+
 static void table_unlink(struct scheduler *s, struct entry *e)
 {
-        for (struct entry **p = &s->buckets[name_hash(e->job->name) & (s->n_buckets - 1)]; *p; p = &(*p)->hash_next)
+        for (struct entry **p = &s->buckets[name_hash(e->admission.job->name) & (s->n_buckets - 1)]; *p;
+             p = &(*p)->hash_next)
                 if (*p == e) {
                         *p = e->hash_next;
                         s->n_entries--;
@@ -152,9 +172,10 @@ static void timer_rearm(struct scheduler *s)
 static void entry_arm(struct scheduler *s, struct entry *e, int64_t next_sec)
 {
         e->next_sec = next_sec;
-        int64_t due = next_sec * USEC_PER_SEC_I + (int64_t)random_below(s, e->job->random_delay_usec);
+        int64_t due =
+                next_sec * USEC_PER_SEC_I + (int64_t)random_below(s, job_extra(e->admission.job)->random_delay_usec);
         if (heap_set(&s->heap, &e->node, due) < 0)
-                log_msg(LOG_ERR, "out of memory: %s will not be scheduled", e->job->name);
+                log_msg(LOG_ERR, "out of memory: %s will not be scheduled", e->admission.job->name);
 }
 
 /* Sets E's next instant to the first one strictly after AFTER_SEC (and
@@ -165,8 +186,8 @@ static void entry_schedule_after(struct scheduler *s, struct entry *e, int64_t a
         int64_t next;
         if (after_sec < e->last_sec)
                 after_sec = e->last_sec;
-        if (!e->job->enabled || schedule_kind(e->job->schedule) == SCHEDULE_REBOOT ||
-            schedule_next(e->job->schedule, e->job->zone, after_sec, &next) < 0) {
+        if (!e->admission.job->enabled || schedule_kind(e->admission.job->schedule) == SCHEDULE_REBOOT ||
+            schedule_next(e->admission.job->schedule, e->admission.job->zone, after_sec, &next) < 0) {
                 heap_remove(&s->heap, &e->node);
                 e->next_sec = NONE;
                 return;
@@ -178,7 +199,7 @@ static void entry_schedule_after(struct scheduler *s, struct entry *e, int64_t a
 
 static void entry_stamp(struct scheduler *s, struct entry *e, int64_t usec)
 {
-        int r = state_stamp_write(s->options.state_dir, e->job->name, usec);
+        int r = state_stamp_write(s->options.state_dir, e->admission.job->name, usec);
         state_writes_report(&s->stamp_writes, "the stamps of persistent jobs", s->options.state_dir, r);
 }
 
@@ -186,7 +207,8 @@ static void entry_stamp(struct scheduler *s, struct entry *e, int64_t usec)
  * persistent job's scheduled instant (not a run by hand, not @reboot). */
 static bool entry_stamped(const struct entry *e, int64_t scheduled_usec)
 {
-        return e && e->job->persistent && scheduled_usec > 0 && schedule_kind(e->job->schedule) != SCHEDULE_REBOOT;
+        return e && e->admission.job->persistent && scheduled_usec > 0 &&
+               schedule_kind(e->admission.job->schedule) != SCHEDULE_REBOOT;
 }
 
 /* A persistent job's instant is stamped when its run is dispatched, not
@@ -260,20 +282,20 @@ static void on_claimed(void *userdata, const struct fleet_claim_result *c)
 
 static void entry_offer(struct scheduler *s, struct entry *e, int64_t scheduled)
 {
-        if (!s->options.fleet || e->job->scope != JOB_SCOPE_FLEET) {
+        if (!s->options.fleet || e->admission.job->scope != JOB_SCOPE_FLEET) {
                 admission_offer(s->admission, &e->admission, scheduled, NULL);
                 return;
         }
         char run_id[CONTROL_RUN_ID_MAX];
         sd_id128_t id;
-        if (sd_id128_randomize(&id) < 0 ||
-            fleet_claim(s->options.fleet, e->job, scheduled, sd_id128_to_string(id, run_id), on_claimed, s) < 0)
+        if (sd_id128_randomize(&id) < 0 || fleet_claim(s->options.fleet, e->admission.job, scheduled,
+                                                       sd_id128_to_string(id, run_id), on_claimed, s) < 0)
                 log_emit(&(struct log_record){ .event = LOG_EVENT_SKIPPED,
                                                .priority = LOG_ERR,
-                                               .job = e->job->name,
+                                               .job = e->admission.job->name,
                                                .scheduled_usec = scheduled,
                                                .reason = "no memory to claim it" },
-                         "run of %s skipped: no memory to claim it in the fleet", e->job->name);
+                         "run of %s skipped: no memory to claim it in the fleet", e->admission.job->name);
 }
 
 /* Dispatches every job whose due time has come, once each (catchup.h
@@ -286,11 +308,12 @@ static void run_due(struct scheduler *s)
         while ((top = heap_top(&s->heap)) && top->due <= now && !s->stopped) {
                 struct entry *e = entry_of(top);
                 struct catchup c;
-                catchup_decide(&(struct catchup_job){ .schedule = e->job->schedule,
-                                                      .zone = e->job->zone,
+                catchup_decide(&(struct catchup_job){ .schedule = e->admission.job->schedule,
+                                                      .zone = e->admission.job->zone,
                                                       .high_water_sec = e->last_sec,
-                                                      .random_delay_usec = (int64_t)e->job->random_delay_usec,
-                                                      .persistent = e->job->persistent },
+                                                      .random_delay_usec =
+                                                              (int64_t)job_extra(e->admission.job)->random_delay_usec,
+                                                      .persistent = e->admission.job->persistent },
                                e->next_sec - 1, now, &c);
                 e->last_sec = c.high_water_sec;
                 if (c.next_sec == CATCHUP_NONE)
@@ -302,19 +325,19 @@ static void run_due(struct scheduler *s)
                 if (!c.run) {
                         log_emit(&(struct log_record){ .event = LOG_EVENT_SKIPPED,
                                                        .priority = LOG_NOTICE,
-                                                       .job = e->job->name,
+                                                       .job = e->admission.job->name,
                                                        .scheduled_usec = c.scheduled_sec * USEC_PER_SEC_I },
                                  "run of %s skipped: its instant passed %llds ago (clock change or suspend) and "
                                  "it is not persistent",
-                                 e->job->name, (long long)(now_sec - c.first_due_sec));
+                                 e->admission.job->name, (long long)(now_sec - c.first_due_sec));
                         continue;
                 }
                 int64_t scheduled = c.scheduled_sec * USEC_PER_SEC_I;
                 if (c.n_due > 1)
                         log_emit(&(struct log_record){ .priority = LOG_INFO,
-                                                       .job = e->job->name,
+                                                       .job = e->admission.job->name,
                                                        .scheduled_usec = scheduled },
-                                 "%s: %llu missed instants run once, as the latest", e->job->name,
+                                 "%s: %llu missed instants run once, as the latest", e->admission.job->name,
                                  (unsigned long long)c.n_due);
                 entry_offer(s, e, scheduled);
         }
@@ -387,9 +410,9 @@ static int on_clock_change(sd_event_source *source, int fd, uint32_t revents, vo
  * boot (at start-up, or by a later reload), as its marker says. */
 static void entry_reboot(struct scheduler *s, struct entry *e, const char *boot_id, int64_t now)
 {
-        int r = boot_id ? state_reboot_claim(s->options.runtime_dir, e->job->name, boot_id) : -ENOENT;
+        int r = boot_id ? state_reboot_claim(s->options.runtime_dir, e->admission.job->name, boot_id) : -ENOENT;
         if (r < 0)
-                log_msg(LOG_WARNING, "@reboot job %s: cannot keep its marker in %s: %s", e->job->name,
+                log_msg(LOG_WARNING, "@reboot job %s: cannot keep its marker in %s: %s", e->admission.job->name,
                         s->options.runtime_dir, strerror(-r));
         if (r != 0)
                 admission_admit(s->admission, &e->admission, now);
@@ -397,15 +420,33 @@ static void entry_reboot(struct scheduler *s, struct entry *e, const char *boot_
 
 /* ---- the table ---- */
 
+static struct entry *entry_alloc(struct scheduler *s)
+{
+        if (!s->free_entries) {
+                struct entry_block *b = malloc(sizeof(*b));
+                if (!b)
+                        return NULL;
+                b->next = s->entry_blocks;
+                s->entry_blocks = b;
+                for (size_t i = ENTRY_BLOCK; i-- > 0;) {
+                        b->entries[i].hash_next = s->free_entries;
+                        s->free_entries = &b->entries[i];
+                }
+        }
+        struct entry *e = s->free_entries;
+        s->free_entries = e->hash_next;
+        return e;
+}
+
 static struct entry *entry_new(struct scheduler *s, struct job *job)
 {
         if (table_grow(s) < 0)
                 return NULL;
-        struct entry *e = calloc(1, sizeof(*e));
+        struct entry *e = entry_alloc(s);
         if (!e)
                 return NULL;
         *e = (struct entry){
-                .node = HEAP_NODE_INIT, .job = job, .next_sec = NONE, .last_sec = INT64_MIN, .admission = { .job = job }
+                .node = HEAP_NODE_INIT, .next_sec = NONE, .last_sec = INT64_MIN, .admission = { .job = job }
         };
         size_t k = name_hash(job->name) & (s->n_buckets - 1);
         e->hash_next = s->buckets[k];
@@ -427,13 +468,14 @@ static void entry_free(struct scheduler *s, struct entry *e)
         admission_forget(s->admission, &e->admission);
         heap_remove(&s->heap, &e->node);
         table_unlink(s, e);
-        free(e);
+        e->hash_next = s->free_entries;
+        s->free_entries = e;
 }
 
 static bool same_timing(const struct job *a, const struct job *b)
 {
         return strcmp(a->schedule_text, b->schedule_text) == 0 && a->zone == b->zone &&
-               a->random_delay_usec == b->random_delay_usec && a->enabled == b->enabled;
+               job_extra(a)->random_delay_usec == job_extra(b)->random_delay_usec && a->enabled == b->enabled;
 }
 
 static ssize_t file_index(const struct scheduler *s, const char *path)
@@ -452,7 +494,8 @@ static void scheduler_reboot_loaded(struct scheduler *s, struct entry **loaded, 
                 return;
         size_t k = 0;
         for (size_t i = 0; i < n_loaded; i++)
-                if (loaded[i]->job->enabled && schedule_kind(loaded[i]->job->schedule) == SCHEDULE_REBOOT)
+                if (loaded[i]->admission.job->enabled &&
+                    schedule_kind(loaded[i]->admission.job->schedule) == SCHEDULE_REBOOT)
                         loaded[k++] = loaded[i];
         if (k == 0)
                 return;
@@ -476,14 +519,13 @@ static void file_update_jobs(struct scheduler *s, const struct crontab_file *old
                         continue;
                 struct job *replacement = NULL;
                 for (size_t j = 0; file && j < file->n_jobs; j++)
-                        if (strcmp(file->jobs[j]->name, e->job->name) == 0)
+                        if (strcmp(file->jobs[j]->name, e->admission.job->name) == 0)
                                 replacement = file->jobs[j];
                 if (!replacement) {
                         entry_free(s, e);
                         continue;
                 }
-                bool keep_timing = same_timing(e->job, replacement);
-                e->job = replacement;
+                bool keep_timing = same_timing(e->admission.job, replacement);
                 e->admission.job = replacement;
                 if (!keep_timing && !s->stopped) {
                         entry_schedule_after(s, e, now_sec);
@@ -520,7 +562,7 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
         if (file) {
                 for (size_t i = 0; i < file->n_jobs; i++) {
                         struct entry *e = entry_find(s, file->jobs[i]->name);
-                        if (e && strcmp(e->job->file, path) != 0) {
+                        if (e && strcmp(e->admission.job->file, path) != 0) {
                                 *conflict = file->jobs[i]->name;
                                 return -EEXIST;
                         }
@@ -540,8 +582,14 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
                 return -ENOMEM;
         if (old)
                 file_update_jobs(s, old, file, now_sec, reboot_due, &n_reboot);
-        if (file)
+        if (file) {
+                /* Sized once for the file: doubling one job at a time
+                 * would leave the smaller arrays behind as free memory the
+                 * process keeps (issue 16). Growing as needed still works. */
+                (void)table_reserve(s, s->n_entries + file->n_jobs);
+                (void)heap_reserve(&s->heap, heap_size(&s->heap) + file->n_jobs);
                 file_add_jobs(s, file, now_sec, reboot_due, &n_reboot);
+        }
         scheduler_reboot_loaded(s, reboot_due, n_reboot, now);
         free(reboot_due);
         if (old) {
@@ -578,18 +626,19 @@ size_t scheduler_job_count(const struct scheduler *s) { return s->n_entries; }
 const struct job *scheduler_find_job(const struct scheduler *s, const char *name)
 {
         const struct entry *e = entry_find(s, name);
-        return e ? e->job : NULL;
+        return e ? e->admission.job : NULL;
 }
 
 void scheduler_foreach_job(const struct scheduler *s, scheduler_job_fn fn, void *userdata)
 {
         for (size_t i = 0; i < s->n_buckets; i++)
                 for (const struct entry *e = s->buckets[i]; e; e = e->hash_next) {
-                        struct scheduler_job_view v = { .job = e->job };
+                        struct scheduler_job_view v = { .job = e->admission.job };
                         int64_t after;
                         if (e->next_sec != NONE) {
                                 v.next_usec = e->next_sec * USEC_PER_SEC_I;
-                                if (schedule_next(e->job->schedule, e->job->zone, e->next_sec, &after) == 0)
+                                if (schedule_next(e->admission.job->schedule, e->admission.job->zone, e->next_sec,
+                                                  &after) == 0)
                                         v.interval_usec = (after - e->next_sec) * USEC_PER_SEC_I;
                         }
                         fn(userdata, &v);
@@ -605,7 +654,7 @@ bool scheduler_next_due(const struct scheduler *s, int64_t *due_usec, const char
         if (!top)
                 return false;
         *due_usec = top->due;
-        *job = entry_of(top)->job->name;
+        *job = entry_of(top)->admission.job->name;
         return true;
 }
 
@@ -737,12 +786,14 @@ void scheduler_free(struct scheduler *s)
                 admission_stop(s->admission); /* runs finishing below start nothing */
         batch_manager_free(s->batches);       /* may call on_run_finished: the table must still exist */
         s->batches = NULL;
-        admission_free(s->admission);
         for (size_t i = 0; i < s->n_buckets; i++)
-                for (struct entry *e = s->buckets[i], *next; e; e = next) {
-                        next = e->hash_next;
-                        free(e);
-                }
+                for (struct entry *e = s->buckets[i]; e && s->admission; e = e->hash_next)
+                        admission_drop_queued(s->admission, &e->admission, "tickd is stopping"); /* and freed */
+        for (struct entry_block *b = s->entry_blocks, *next; b; b = next) {
+                next = b->next;
+                free(b);
+        }
+        admission_free(s->admission);
         free(s->buckets);
         for (size_t i = 0; i < s->n_files; i++)
                 crontab_file_free(s->files[i]);
@@ -762,15 +813,15 @@ void scheduler_free(struct scheduler *s)
 static void entry_catch_up(struct scheduler *s, struct entry *e, int64_t now)
 {
         int64_t stamp, missed;
-        if (!e->job->persistent || state_stamp_read(s->options.state_dir, e->job->name, &stamp) < 0)
+        if (!e->admission.job->persistent || state_stamp_read(s->options.state_dir, e->admission.job->name, &stamp) < 0)
                 return;
-        if (schedule_next(e->job->schedule, e->job->zone, stamp / USEC_PER_SEC_I, &missed) < 0 ||
+        if (schedule_next(e->admission.job->schedule, e->admission.job->zone, stamp / USEC_PER_SEC_I, &missed) < 0 ||
             missed > now / USEC_PER_SEC_I)
                 return;
         e->last_sec = stamp / USEC_PER_SEC_I;
         e->next_sec = missed;
         if (heap_set(&s->heap, &e->node, now) < 0)
-                log_msg(LOG_ERR, "out of memory: %s will not be scheduled", e->job->name);
+                log_msg(LOG_ERR, "out of memory: %s will not be scheduled", e->admission.job->name);
 }
 
 int scheduler_start(struct scheduler *s)
@@ -782,9 +833,9 @@ int scheduler_start(struct scheduler *s)
         for (size_t f = 0; f < s->n_files; f++)
                 for (size_t j = 0; j < s->files[f]->n_jobs; j++) {
                         struct entry *e = entry_find(s, s->files[f]->jobs[j]->name);
-                        if (!e || !e->job->enabled)
+                        if (!e || !e->admission.job->enabled)
                                 continue;
-                        if (schedule_kind(e->job->schedule) == SCHEDULE_REBOOT)
+                        if (schedule_kind(e->admission.job->schedule) == SCHEDULE_REBOOT)
                                 entry_reboot(s, e, have_boot_id ? boot_id : NULL, now);
                         else
                                 entry_catch_up(s, e, now);

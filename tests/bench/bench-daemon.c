@@ -96,13 +96,7 @@ static void batch(int n, const char *command, double *spawned_ms, double *eof_ms
                                                            .finished = on_finished,
                                                            .cgroup_dir = getenv("BENCH_CGROUP_DIR") },
                           &m);
-        struct job job = { .name = "bench",
-                           .command = (char *)command,
-                           .umask = -1,
-                           .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC,
-                           .enabled = true,
-                           .kill_leftovers = true,
-                           .pam = -1 };
+        struct job job = { .name = "bench", .command = (char *)command, .enabled = true, .kill_leftovers = true };
         struct run_request *req = calloc((size_t)n, sizeof(*req));
         for (int i = 0; i < n; i++)
                 req[i] = (struct run_request){ .job = &job, .scheduled_usec = 1, .failed_exit_status = -1 };

@@ -11,7 +11,9 @@
 #                             and 1,000 jobs due at one instant without and
 #                             with metrics_file (the cost of its writes)
 #   BENCH_MEMORY_ONLY=1       only the memory figure (issue 16): RSS per
-#                             loaded job, BENCH_MEMORY_ROUNDS (3) times
+#                             loaded job, BENCH_MEMORY_ROUNDS (3) times;
+#                             BENCH_MEMORY_SCHEDULE ("0 0 1 1 *") the jobs'
+#                             schedule, "distinct" for one of its own each
 #   BENCH_REAP_LAG_ONLY=1     only the reap lag of the real daemon (issue
 #                             16): 1,000 jobs due at one instant, each
 #                             stamping its exit; BENCH_REAP_LAG_ROUNDS (3)
@@ -50,8 +52,10 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
 fds() { ls "/proc/$PID/fd" | wc -l; }
 children() { ps --ppid "$PID" --no-headers | wc -l; }
 
-jobs_file() { # $1 = count, $2 = schedule, $3 = command
-	awk -v n="$1" -v s="$2" -v c="$3" 'BEGIN { for (i = 0; i < n; i++) printf "[job%05d]\nschedule = %s\ncommand = %s\n\n", i, s, c }'
+jobs_file() { # $1 = count, $2 = schedule ("distinct": "M H D 1 *", a different one per job), $3 = command
+	awk -v n="$1" -v s="$2" -v c="$3" 'BEGIN { for (i = 0; i < n; i++) {
+		t = s == "distinct" ? sprintf("%d %d %d 1 *", i % 60, int(i / 60) % 24, int(i / 1440) % 28 + 1) : s
+		printf "[job%05d]\nschedule = %s\ncommand = %s\n\n", i, t, c } }'
 }
 
 echo "tickd: $TICKD"
@@ -210,7 +214,7 @@ memory() {
 	sleep 1
 	rss0=$(status_field VmRSS)
 	stop
-	jobs_file "$RSS_JOBS" "0 0 1 1 *" "/usr/bin/backup --to /srv/backup/\$TICKD_JOB" > "$WORK/rss.ini"
+	jobs_file "$RSS_JOBS" "${BENCH_MEMORY_SCHEDULE:-0 0 1 1 *}" "/usr/bin/backup --to /srv/backup/\$TICKD_JOB" > "$WORK/rss.ini"
 	start rss
 	sleep 1
 	rss1=$(status_field VmRSS)

@@ -191,15 +191,16 @@ static void put_diags(struct text *t, const struct diagnostics *diags)
 static void put_job(struct text *t, const struct job *j)
 {
         put(t, "job %s %s:%u desc=%s sched=%s cmd=%s user=%s group=%s tz=%s zone=%s\n", j->name, j->file, j->line,
-            or_none(j->description), j->schedule_text, j->command, or_none(j->user), or_none(j->group),
-            or_none(j->timezone), tz_name(j->zone));
+            or_none(job_extra(j)->description), j->schedule_text, j->command, or_none(j->user),
+            or_none(job_extra(j)->group), or_none(job_extra(j)->timezone), tz_name(j->zone));
         put(t,
             "  timeout=%llu grace=%llu overlap=%d delay=%llu persistent=%d cwd=%s umask=%o nice=%d/%d "
             "on_failure=%s enabled=%d lines=%u,%u,%u kind=%d mail_to=%s mail_on=%d\n",
-            (unsigned long long)j->timeout_usec, (unsigned long long)j->kill_grace_usec, (int)j->overlap,
-            (unsigned long long)j->random_delay_usec, j->persistent, or_none(j->working_directory), j->umask,
-            j->has_nice, j->nice, or_none(j->on_failure), j->enabled, j->schedule_line, j->command_line,
-            j->timeout_line, (int)schedule_kind(j->schedule), or_none(j->mail_to), (int)j->mail_on);
+            (unsigned long long)j->timeout_usec, (unsigned long long)job_extra(j)->kill_grace_usec, (int)j->overlap,
+            (unsigned long long)job_extra(j)->random_delay_usec, j->persistent,
+            or_none(job_extra(j)->working_directory), job_extra(j)->umask, job_extra(j)->has_nice, job_extra(j)->nice,
+            or_none(job_extra(j)->on_failure), j->enabled, j->schedule_line, j->command_line, j->timeout_line,
+            (int)schedule_kind(j->schedule), or_none(job_extra(j)->mail_to), (int)job_extra(j)->mail_on);
         for (char **e = j->environment; e && *e; e++)
                 put(t, "  env %s\n", *e);
 }

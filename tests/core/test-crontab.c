@@ -101,19 +101,19 @@ START_TEST(minimal_job_gets_the_defaults)
         ck_assert_ptr_nonnull(j->schedule);
         ck_assert_str_eq(j->command, "/bin/true");
         ck_assert_ptr_null(j->user);
-        ck_assert_ptr_null(j->group);
-        ck_assert_ptr_null(j->timezone);
+        ck_assert_ptr_null(job_extra(j)->group);
+        ck_assert_ptr_null(job_extra(j)->timezone);
         ck_assert_ptr_nonnull(j->zone);
         ck_assert_str_eq(tz_name(j->zone), "UTC");
         ck_assert_uint_eq(j->timeout_usec, 0);
-        ck_assert_uint_eq(j->kill_grace_usec, JOB_DEFAULT_KILL_GRACE_USEC);
+        ck_assert_uint_eq(job_extra(j)->kill_grace_usec, JOB_DEFAULT_KILL_GRACE_USEC);
         ck_assert_int_eq(j->overlap, OVERLAP_SKIP);
         ck_assert(!j->persistent);
         ck_assert_ptr_null(j->environment);
-        ck_assert_int_eq(j->umask, -1);
-        ck_assert(!j->has_nice);
+        ck_assert_int_eq(job_extra(j)->umask, -1);
+        ck_assert(!job_extra(j)->has_nice);
         ck_assert(j->enabled);
-        ck_assert_ptr_null(j->on_failure);
+        ck_assert_ptr_null(job_extra(j)->on_failure);
         ck_assert_int_eq(j->scope, JOB_SCOPE_HOST);
         crontab_file_free(f);
 }
@@ -144,25 +144,25 @@ START_TEST(every_key_is_read)
         struct job *j = f->jobs[0];
         ck_assert_str_eq(j->name, "backup.db-1");
         ck_assert_uint_eq(j->line, 2);
-        ck_assert_str_eq(j->description, "Nightly database backup");
+        ck_assert_str_eq(job_extra(j)->description, "Nightly database backup");
         ck_assert_str_eq(j->command, "/usr/local/bin/backup --full");
         ck_assert_str_eq(j->user, "root");
-        ck_assert_str_eq(j->group, "root");
-        ck_assert_str_eq(j->timezone, "Europe/Berlin");
+        ck_assert_str_eq(job_extra(j)->group, "root");
+        ck_assert_str_eq(job_extra(j)->timezone, "Europe/Berlin");
         ck_assert_str_eq(tz_name(j->zone), "Europe/Berlin");
         ck_assert_uint_eq(j->timeout_usec, 9000 * USEC_PER_SEC);
-        ck_assert_uint_eq(j->kill_grace_usec, 30 * USEC_PER_SEC);
+        ck_assert_uint_eq(job_extra(j)->kill_grace_usec, 30 * USEC_PER_SEC);
         ck_assert_int_eq(j->overlap, OVERLAP_QUEUE);
-        ck_assert_uint_eq(j->random_delay_usec, 600 * USEC_PER_SEC);
+        ck_assert_uint_eq(job_extra(j)->random_delay_usec, 600 * USEC_PER_SEC);
         ck_assert(j->persistent);
         ck_assert_str_eq(j->environment[0], "PGHOST=db.internal");
         ck_assert_str_eq(j->environment[1], "PGUSER=backup");
         ck_assert_ptr_null(j->environment[2]);
-        ck_assert_str_eq(j->working_directory, "/srv/backup");
-        ck_assert_int_eq(j->umask, 027);
-        ck_assert(j->has_nice);
-        ck_assert_int_eq(j->nice, -5);
-        ck_assert_str_eq(j->on_failure, "/usr/local/bin/page-oncall");
+        ck_assert_str_eq(job_extra(j)->working_directory, "/srv/backup");
+        ck_assert_int_eq(job_extra(j)->umask, 027);
+        ck_assert(job_extra(j)->has_nice);
+        ck_assert_int_eq(job_extra(j)->nice, -5);
+        ck_assert_str_eq(job_extra(j)->on_failure, "/usr/local/bin/page-oncall");
         ck_assert(!j->enabled);
         crontab_file_free(f);
 }
@@ -193,29 +193,122 @@ START_TEST(loaded_job_is_one_block_and_keeps_every_field)
                                          "environment = B=2\n"
                                          "working_directory = /tmp\n"
                                          "on_failure = /bin/false\n"
-                                         "stdin = text\n");
+                                         "stdin = text\n"
+                                         "timeout = 1h\n"
+                                         "kill_grace = 3s\n"
+                                         "random_delay = 2min\n"
+                                         "memory_max = 50M\n"
+                                         "cpu_quota = 20%\n"
+                                         "tasks_max = 100\n"
+                                         "io_weight = 50\n"
+                                         "umask = 0027\n"
+                                         "nice = -5\n"
+                                         "pam = yes\n"
+                                         "mail_on = failure\n"
+                                         "kill_leftovers = no\n"
+                                         "persistent = yes\n"
+                                         "overlap = queue\n");
         const struct job *j = f->jobs[0];
+        const struct job_extra *x = j->extra;
         ck_assert(j->packed);
         ck_assert_ptr_eq(j->file, f->path);
         size_t size = 4096; /* a bound: the block ends after the last string */
-        const char *strings[] = { j->name,    j->description,    j->schedule_text,     j->command,    j->user,
-                                  j->group,   j->timezone,       j->working_directory, j->on_failure, j->stdin_text,
-                                  j->mail_to, j->environment[0], j->environment[1] };
+        ck_assert_ptr_nonnull(x);
+        ck_assert_ptr_eq(job_extra(j), x);
+        const char *strings[] = { j->name,       x->description, j->command,           j->user,
+                                  x->group,      x->timezone,    x->working_directory, x->on_failure,
+                                  x->stdin_text, x->mail_to,     j->environment[0],    j->environment[1] };
         for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
                 ck_assert_msg(strings[i] && inside(j, size, strings[i]), "string %zu outside the job's block", i);
-        ck_assert(inside(j, size, j->schedule) && inside(j, size, j->environment));
+        ck_assert(inside(j, size, x) && inside(j, size, j->environment));
+        /* The schedule and its text are the file's, shared by jobs with the same text. */
+        ck_assert_uint_eq(f->n_schedules, 1);
+        ck_assert_ptr_eq(j->schedule, f->schedules[0]);
+        ck_assert(!inside(j, size, j->schedule));
         ck_assert_str_eq(j->schedule_text, "2030..2031,2040-01-01 00:00:00");
+        ck_assert_str_eq(j->name, "j");
+        ck_assert_str_eq(x->description, "d");
         ck_assert_str_eq(j->command, "/bin/echo hi");
-        ck_assert_str_eq(j->mail_to, "ops@example.com");
+        ck_assert_str_eq(j->user, "root");
+        ck_assert_str_eq(x->group, "root");
+        ck_assert_str_eq(x->timezone, "UTC");
+        ck_assert_str_eq(x->working_directory, "/tmp");
+        ck_assert_str_eq(x->on_failure, "/bin/false");
+        ck_assert_str_eq(x->mail_to, "ops@example.com");
         ck_assert_str_eq(j->environment[0], "A=1");
         ck_assert_str_eq(j->environment[1], "B=2");
         ck_assert_ptr_null(j->environment[2]);
-        ck_assert_str_eq(j->stdin_text, "text");
+        ck_assert_str_eq(x->stdin_text, "text");
+        ck_assert_uint_eq(j->timeout_usec, UINT64_C(3600000000));
+        ck_assert_uint_eq(x->kill_grace_usec, UINT64_C(3000000));
+        ck_assert_uint_eq(x->random_delay_usec, UINT64_C(120000000));
+        ck_assert_uint_eq(x->limits.memory_max, 50ull << 20);
+        ck_assert_uint_eq(x->limits.cpu_quota, 20);
+        ck_assert_uint_eq(x->limits.tasks_max, 100);
+        ck_assert_uint_eq(x->limits.io_weight, 50);
+        ck_assert_int_eq(x->umask, 027);
+        ck_assert(x->has_nice);
+        ck_assert_int_eq(x->nice, -5);
+        ck_assert_int_eq(x->pam, 1);
+        ck_assert_int_eq(x->mail_on, MAIL_ON_FAILURE);
+        ck_assert(!j->kill_leftovers && j->persistent && j->enabled);
+        ck_assert_int_eq(j->overlap, OVERLAP_QUEUE);
+        ck_assert_uint_eq(j->line, 4);
+        ck_assert_uint_eq(j->schedule_line, 6);
+        ck_assert_uint_eq(j->command_line, 7);
+        ck_assert_uint_eq(j->timeout_line, 15);
         int64_t next;
         ck_assert_int_eq(schedule_next(j->schedule, j->zone, 1893456000 /* 2030-01-01 */, &next), 0);
         ck_assert_int_eq(next, 1924992000); /* 2031-01-01 */
         ck_assert_int_eq(schedule_next(j->schedule, j->zone, next, &next), 0);
         ck_assert_int_eq(next, 2208988800); /* 2040-01-01: the second range */
+        crontab_file_free(f);
+}
+END_TEST
+
+/* Issue 16: what most jobs leave unset costs them nothing. */
+START_TEST(a_job_with_every_optional_field_unset_has_no_extra)
+{
+        struct crontab_file *f = load_ok("[plain]\nschedule = 0 0 1 1 *\ncommand = /bin/true\n"
+                                         "[grace]\nschedule = 0 0 1 1 *\ncommand = /bin/true\nkill_grace = 1s\n"
+                                         "[leaves-defaults]\nschedule = 0 0 1 1 *\ncommand = /bin/true\n"
+                                         "umask = 0022\nkill_grace = 10s\n");
+        ck_assert_ptr_null(f->jobs[0]->extra);
+        const struct job_extra *x = job_extra(f->jobs[0]);
+        ck_assert_ptr_null(x->description);
+        ck_assert_ptr_null(x->mail_to);
+        ck_assert_uint_eq(x->kill_grace_usec, JOB_DEFAULT_KILL_GRACE_USEC);
+        ck_assert_int_eq(x->umask, -1);
+        ck_assert_int_eq(x->pam, -1);
+        ck_assert(!x->has_nice);
+        /* One field away from the defaults is an extra. */
+        ck_assert_ptr_nonnull(f->jobs[1]->extra);
+        ck_assert_uint_eq(job_extra(f->jobs[1])->kill_grace_usec, UINT64_C(1000000));
+        /* umask = 0022 is not "unset" (-1): it is kept as written. */
+        ck_assert_ptr_nonnull(f->jobs[2]->extra);
+        ck_assert_int_eq(job_extra(f->jobs[2])->umask, 022);
+        crontab_file_free(f);
+}
+END_TEST
+
+/* Issue 16: a file parses each schedule text once; its jobs share it. */
+START_TEST(jobs_with_the_same_schedule_text_share_one_schedule)
+{
+        struct crontab_file *f = load_ok("[a]\nschedule = 0 3 * * *\ncommand = /bin/true\n"
+                                         "[b]\nschedule = */5 * * * *\ncommand = /bin/true\n"
+                                         "[c]\nschedule = 0 3 * * *\ncommand = /bin/true\n"
+                                         "[d]\nschedule = 0  3 * * *\ncommand = /bin/true\n");
+        ck_assert_uint_eq(f->n_schedules, 3); /* texts, not meanings: "0  3" is its own */
+        ck_assert_ptr_eq(f->jobs[0]->schedule, f->jobs[2]->schedule);
+        ck_assert_ptr_eq(f->jobs[0]->schedule_text, f->jobs[2]->schedule_text);
+        ck_assert_ptr_ne(f->jobs[0]->schedule, f->jobs[1]->schedule);
+        ck_assert_ptr_ne(f->jobs[0]->schedule, f->jobs[3]->schedule);
+        ck_assert_str_eq(f->jobs[3]->schedule_text, "0  3 * * *");
+        int64_t next;
+        ck_assert_int_eq(schedule_next(f->jobs[2]->schedule, f->jobs[2]->zone, 0, &next), 0);
+        ck_assert_int_eq(next, 3 * 3600);
+        ck_assert_int_eq(schedule_next(f->jobs[1]->schedule, f->jobs[1]->zone, 0, &next), 0);
+        ck_assert_int_eq(next, 300);
         crontab_file_free(f);
 }
 END_TEST
@@ -313,8 +406,8 @@ START_TEST(command_is_verbatim_with_semicolons_and_hashes)
                                          "on_failure = logger failed ; echo \"#1\"\n"
                                          "description = 50% ; done # ok\n");
         ck_assert_str_eq(f->jobs[0]->command, "cd /srv ; ./run # not a comment ; echo 'a;b' #x");
-        ck_assert_str_eq(f->jobs[0]->on_failure, "logger failed ; echo \"#1\"");
-        ck_assert_str_eq(f->jobs[0]->description, "50% ; done # ok");
+        ck_assert_str_eq(job_extra(f->jobs[0])->on_failure, "logger failed ; echo \"#1\"");
+        ck_assert_str_eq(job_extra(f->jobs[0])->description, "50% ; done # ok");
         crontab_file_free(f);
 }
 END_TEST
@@ -370,9 +463,9 @@ START_TEST(stdin_is_unquoted_with_its_newlines_and_empty_is_none)
         struct crontab_file *f = load_ok(JOB "stdin = \"Joe,\\n\\n  Where?\\n\"\n\n"
                                              "[plain]\nschedule = @daily\ncommand = cat\nstdin = a b\n\n"
                                              "[empty]\nschedule = @daily\ncommand = cat\nstdin = \"\"\n");
-        ck_assert_str_eq(f->jobs[0]->stdin_text, "Joe,\n\n  Where?\n");
-        ck_assert_str_eq(f->jobs[1]->stdin_text, "a b");
-        ck_assert_ptr_null(f->jobs[2]->stdin_text);
+        ck_assert_str_eq(job_extra(f->jobs[0])->stdin_text, "Joe,\n\n  Where?\n");
+        ck_assert_str_eq(job_extra(f->jobs[1])->stdin_text, "a b");
+        ck_assert_ptr_null(job_extra(f->jobs[2])->stdin_text);
         crontab_file_free(f);
 }
 END_TEST
@@ -465,7 +558,7 @@ START_TEST(crlf_line_endings)
         ck_assert_str_eq(f->jobs[0]->command, "echo a ; echo b");
         ck_assert_str_eq(f->jobs[1]->command, "x\ny");
         ck_assert_uint_eq(f->jobs[1]->line, 5);
-        ck_assert_int_eq(f->jobs[1]->nice, 3);
+        ck_assert_int_eq(job_extra(f->jobs[1])->nice, 3);
         crontab_file_free(f);
         assert_error("[a]\r\nschedule = * * * * *\r\ncommand = x\r\nnice = 30\r\n", 4, "nice: '30'");
 }
@@ -509,7 +602,7 @@ START_TEST(long_lines_arrive_whole)
         char *text = file_with_line_of(len);
         struct crontab_file *f = load_ok(text);
         ck_assert_uint_eq(strlen(f->jobs[0]->command), len - strlen("command = "));
-        ck_assert_int_eq(f->jobs[0]->nice, 1);
+        ck_assert_int_eq(job_extra(f->jobs[0])->nice, 1);
         crontab_file_free(f);
         free(text);
 }
@@ -1821,7 +1914,7 @@ END_TEST
 START_TEST(valid_utf8_is_kept)
 {
         struct crontab_file *f = load_ok(JOB "description = Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9d\x84\x9e\n");
-        ck_assert_str_eq(f->jobs[0]->description, "Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9d\x84\x9e");
+        ck_assert_str_eq(job_extra(f->jobs[0])->description, "Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9d\x84\x9e");
         crontab_file_free(f);
 }
 END_TEST
@@ -1912,6 +2005,8 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, minimal_job_gets_the_defaults);
         tcase_add_test(tc, every_key_is_read);
         tcase_add_test(tc, loaded_job_is_one_block_and_keeps_every_field);
+        tcase_add_test(tc, a_job_with_every_optional_field_unset_has_no_extra);
+        tcase_add_test(tc, jobs_with_the_same_schedule_text_share_one_schedule);
         tcase_add_loop_test(tc, booleans_accept_every_spelling, 0, ELEMENTSOF(booleans));
         tcase_add_test(tc, overlap_values);
         tcase_add_test(tc, timeout_zero_and_infinity_mean_none);

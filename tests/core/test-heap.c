@@ -157,6 +157,31 @@ static struct item *reference_min(struct item *items, size_t n)
         return queued[0];
 }
 
+/* The 32-bit sequence runs out on a daemon reloaded often enough: the
+ * nodes are numbered again, and ties that were settled stay settled. */
+START_TEST(ties_keep_their_order_when_the_sequence_runs_out)
+{
+        struct item items[8];
+        struct heap h = HEAP_INIT;
+        items_init(items, ELEMENTSOF(items));
+        h.next_seq = UINT32_MAX - 4;
+        /* Four in, at two instants; the fifth insertion renumbers. */
+        for (size_t i = 0; i < 4; i++)
+                ck_assert_int_eq(heap_set(&h, &items[i].node, i % 2 ? 10 : 20), 0);
+        ck_assert_uint_eq(h.next_seq, UINT32_MAX);
+        for (size_t i = 4; i < ELEMENTSOF(items); i++)
+                ck_assert_int_eq(heap_set(&h, &items[i].node, i % 2 ? 10 : 20), 0);
+        ck_assert_uint_lt(h.next_seq, 16);
+        /* Moving an old node keeps its (renumbered) place among equals. */
+        ck_assert_int_eq(heap_set(&h, &items[1].node, 20), 0);
+        ck_assert_int_eq(heap_set(&h, &items[1].node, 10), 0);
+        static const int order[] = { 1, 3, 5, 7, 0, 2, 4, 6 };
+        for (size_t i = 0; i < ELEMENTSOF(order); i++)
+                ck_assert_int_eq(pop_id(&h), order[i]);
+        heap_done(&h);
+}
+END_TEST
+
 START_TEST(random_operations_match_a_sorted_reference)
 {
         struct item items[N];
@@ -204,6 +229,7 @@ static Suite *heap_suite(void)
         tcase_add_test(tc, a_moved_node_keeps_its_place_among_equals);
         tcase_add_test(tc, a_node_removed_and_added_again_goes_behind_its_equals);
         tcase_add_test(tc, removes_and_moves_any_node);
+        tcase_add_test(tc, ties_keep_their_order_when_the_sequence_runs_out);
         tcase_add_test(tc, random_operations_match_a_sorted_reference);
         suite_add_tcase(s, tc);
         return s;

@@ -153,16 +153,16 @@ START_TEST(crontab_keys_set_the_job_limits)
                                       &d, &r);
         ck_assert_int_eq(r, 0);
         const struct job *j = f->jobs[0], *k = f->jobs[1];
-        ck_assert_uint_eq(j->limits.memory_max, 50ull << 20);
-        ck_assert_uint_eq(j->limits.cpu_quota, 20);
-        ck_assert_uint_eq(j->limits.io_weight, 50);
-        ck_assert_uint_eq(j->limits.tasks_max, 100);
+        ck_assert_uint_eq(job_extra(j)->limits.memory_max, 50ull << 20);
+        ck_assert_uint_eq(job_extra(j)->limits.cpu_quota, 20);
+        ck_assert_uint_eq(job_extra(j)->limits.io_weight, 50);
+        ck_assert_uint_eq(job_extra(j)->limits.tasks_max, 100);
         ck_assert(!j->kill_leftovers);
-        ck_assert_int_eq(j->pam, 1);
-        ck_assert_uint_eq(k->limits.memory_max, 0);
-        ck_assert_uint_eq(k->limits.tasks_max, 100);
+        ck_assert_int_eq(job_extra(j)->pam, 1);
+        ck_assert_uint_eq(job_extra(k)->limits.memory_max, 0);
+        ck_assert_uint_eq(job_extra(k)->limits.tasks_max, 100);
         ck_assert(k->kill_leftovers);
-        ck_assert_int_eq(k->pam, -1);
+        ck_assert_int_eq(job_extra(k)->pam, -1);
         crontab_file_free(f);
         diag_free(&d);
 }

@@ -108,15 +108,15 @@ START_TEST(mail_keys_are_read_and_inherited_from_defaults)
                          0);
         ck_assert_uint_eq(d.count, 0);
         ck_assert_uint_eq(f->n_jobs, 3);
-        ck_assert_str_eq(f->jobs[0]->mail_to, "ops@example.com");
-        ck_assert_int_eq(f->jobs[0]->mail_on, MAIL_ON_FAILURE);
-        ck_assert_ptr_null(f->jobs[1]->mail_to); /* empty: no mail, whatever [defaults] says */
-        ck_assert_str_eq(f->jobs[2]->mail_to, "root");
-        ck_assert_int_eq(f->jobs[2]->mail_on, MAIL_ON_ALWAYS);
+        ck_assert_str_eq(job_extra(f->jobs[0])->mail_to, "ops@example.com");
+        ck_assert_int_eq(job_extra(f->jobs[0])->mail_on, MAIL_ON_FAILURE);
+        ck_assert_ptr_null(job_extra(f->jobs[1])->mail_to); /* empty: no mail, whatever [defaults] says */
+        ck_assert_str_eq(job_extra(f->jobs[2])->mail_to, "root");
+        ck_assert_int_eq(job_extra(f->jobs[2])->mail_on, MAIL_ON_ALWAYS);
         crontab_file_free(f);
         ck_assert_int_eq(load("[j]\nschedule = @daily\ncommand = true\n", &f, &d), 0);
-        ck_assert_ptr_null(f->jobs[0]->mail_to);
-        ck_assert_int_eq(f->jobs[0]->mail_on, MAIL_ON_OUTPUT); /* cron's default */
+        ck_assert_ptr_null(job_extra(f->jobs[0])->mail_to);
+        ck_assert_int_eq(job_extra(f->jobs[0])->mail_on, MAIL_ON_OUTPUT); /* cron's default */
         crontab_file_free(f);
 }
 END_TEST

@@ -37,9 +37,9 @@ static void check_loads_as_imported(const struct cron_import *imp, char *ini)
         for (size_t i = 0; i < imp->n_jobs; i++) {
                 const struct cron_import_job *want = imp->jobs[i];
                 const struct job *got = file->jobs[i];
-                if (!same(got->command, want->command) || !same(got->stdin_text, want->stdin_text) ||
+                if (!same(got->command, want->command) || !same(job_extra(got)->stdin_text, want->stdin_text) ||
                     !same(got->user, want->user) || !same(got->schedule_text, want->schedule) ||
-                    !same(got->mail_to, want->mail_to))
+                    !same(job_extra(got)->mail_to, want->mail_to))
                         abort();
                 size_t k = 0;
                 for (; want->environment && want->environment[k]; k++)

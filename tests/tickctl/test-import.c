@@ -196,7 +196,8 @@ static const struct job *job_of_line(const struct crontab_file *file, const char
         char description[512];
         snprintf(description, sizeof(description), "%s:%u", source, line);
         for (size_t i = 0; i < file->n_jobs; i++)
-                if (file->jobs[i]->description && strcmp(file->jobs[i]->description, description) == 0)
+                if (job_extra(file->jobs[i])->description &&
+                    strcmp(job_extra(file->jobs[i])->description, description) == 0)
                         return file->jobs[i];
         return NULL;
 }
@@ -243,9 +244,9 @@ static void assert_lines_became_jobs(const char *source, const char *ini, bool s
                         ck_assert_ptr_null(job->user);
                 ck_assert_str_eq(job->command, c->command);
                 if (c->input[0])
-                        ck_assert_str_eq(job->stdin_text, c->input);
+                        ck_assert_str_eq(job_extra(job)->stdin_text, c->input);
                 else
-                        ck_assert_ptr_null(job->stdin_text);
+                        ck_assert_ptr_null(job_extra(job)->stdin_text);
                 size_t k = 0;
                 for (; c->environment[k]; k++) {
                         ck_assert_msg(job->environment && job->environment[k], "%s:%u: %s missing", source, c->line,

@@ -42,11 +42,7 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
 
 static struct job make_job(const char *name, const char *command)
 {
-        return (struct job){ .name = (char *)name,
-                             .command = (char *)command,
-                             .umask = -1,
-                             .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC,
-                             .enabled = true };
+        return (struct job){ .name = (char *)name, .command = (char *)command, .enabled = true };
 }
 
 struct fixture {
@@ -119,7 +115,9 @@ START_TEST(reports_exit_status_signal_and_setup_failure)
                 make_job("nodir", "true"),
                 make_job("notfound", "/nonexistent/program"),
         };
-        jobs[3].working_directory = "/nonexistent-dir";
+        struct job_extra nodir = job_extra_defaults;
+        nodir.working_directory = "/nonexistent-dir";
+        jobs[3].extra = &nodir;
         spawn(&f, jobs, ELEMENTSOF(jobs));
         ck_assert_uint_eq(batch_open_count(f.manager), 1);
         run_until_closed(&f, 5000);
@@ -225,8 +223,10 @@ START_TEST(environment_is_built_from_scratch)
         char *env[] = { "FOO=bar", "PATH=/custom", NULL };
         struct job job = make_job("envjob", cmd);
         job.environment = env;
-        job.working_directory = dir;
-        job.umask = 027;
+        struct job_extra extra = job_extra_defaults;
+        extra.working_directory = dir;
+        extra.umask = 027;
+        job.extra = &extra;
         spawn(&f, &job, 1);
         run_until_closed(&f, 5000);
         ck_assert_int_eq(outcome_of(&f, "envjob")->code, 0);
@@ -263,7 +263,9 @@ START_TEST(timeout_kills_the_whole_group)
         fixture_open(&f);
         struct job job = make_job("slow", cmd);
         job.timeout_usec = 300 * 1000;
-        job.kill_grace_usec = 300 * 1000;
+        struct job_extra extra = job_extra_defaults;
+        extra.kill_grace_usec = 300 * 1000;
+        job.extra = &extra;
         spawn(&f, &job, 1);
         long long ms = run_until_closed(&f, 5000);
         ck_assert_int_lt(ms, 2000);

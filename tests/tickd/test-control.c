@@ -30,6 +30,7 @@
 
 struct fake {
         struct job jobs[N_JOBS];
+        struct job_extra extras[N_JOBS];
         struct control_job views[N_JOBS];
         struct control_outcome last_backup;
         struct control *control;
@@ -186,19 +187,20 @@ static const struct control_ops fake_ops = {
         .reload = fake_reload,
 };
 
-static void fake_job(struct job *j, const char *name, const char *schedule, const char *user, bool enabled)
+static void fake_job(struct job *j, struct job_extra *x, const char *name, const char *schedule, const char *user,
+                     bool enabled)
 {
         char err[256];
+        *x = job_extra_defaults;
+        x->timezone = "UTC";
         *j = (struct job){ .name = (char *)name,
                            .file = "/etc/tickd/jobs.d/a.ini",
                            .line = 1,
                            .schedule_text = (char *)schedule,
                            .command = "/bin/true",
                            .user = (char *)user,
-                           .timezone = "UTC",
-                           .umask = -1,
-                           .enabled = enabled,
-                           .kill_grace_usec = JOB_DEFAULT_KILL_GRACE_USEC };
+                           .extra = x,
+                           .enabled = enabled };
         ck_assert_int_eq(schedule_parse(schedule, NULL, &j->schedule, err, sizeof(err)), 0);
 }
 
@@ -218,11 +220,11 @@ static struct fake *fake_start(bool user_mode)
 {
         struct fake *f = calloc(1, sizeof(*f));
         ck_assert_ptr_nonnull(f);
-        fake_job(&f->jobs[0], "backup", "30 2 * * *", NULL, true);
-        fake_job(&f->jobs[1], "report", "*/5 * * * *", test_user, true);
-        fake_job(&f->jobs[2], "fails", "@hourly", NULL, true);
-        fake_job(&f->jobs[3], "old", "@daily", NULL, false);
-        f->jobs[0].description = "Nightly database backup";
+        fake_job(&f->jobs[0], &f->extras[0], "backup", "30 2 * * *", NULL, true);
+        fake_job(&f->jobs[1], &f->extras[1], "report", "*/5 * * * *", test_user, true);
+        fake_job(&f->jobs[2], &f->extras[2], "fails", "@hourly", NULL, true);
+        fake_job(&f->jobs[3], &f->extras[3], "old", "@daily", NULL, false);
+        f->extras[0].description = "Nightly database backup";
         f->last_backup = (struct control_outcome){ .run_id = "run-backup-0",
                                                    .result = "failed",
                                                    .exit_status = 3,

@@ -182,6 +182,52 @@ START_TEST(jobs_due_at_the_same_instant_start_in_file_order)
 }
 END_TEST
 
+static struct crontab_file *load_text(const char *name, const char *text)
+{
+        const struct tz *utc = NULL;
+        ck_assert_int_eq(tz_cache_get(f.zones, "UTC", &utc), 0);
+        struct crontab_options options = { .owner_uid = geteuid(), .zones = f.zones, .default_zone = utc };
+        struct diagnostics diags = { 0 };
+        struct crontab_file *file = NULL;
+        ck_assert_int_eq(crontab_load_buffer(name, text, strlen(text), &options, &file, &diags), 0);
+        diag_free(&diags);
+        return file;
+}
+
+/* Issue 16: a schedule is shared by the jobs of its file only, so a
+ * reload that frees one file's schedules leaves every other file's jobs
+ * with theirs (under ASan, a use after free would end the test). */
+START_TEST(a_reload_of_one_file_leaves_the_schedules_of_another_alone)
+{
+        static const char a[] =
+                "[a1]\nschedule = 0 3 * * *\ncommand = true\n[a2]\nschedule = 0 3 * * *\ncommand = true\n";
+        static const char b[] =
+                "[b1]\nschedule = 0 3 * * *\ncommand = true\n[b2]\nschedule = 0 3 * * *\ncommand = true\n";
+        static const char a_again[] = "[a1]\nschedule = 0 4 * * *\ncommand = true\n";
+        const char *conflict = NULL;
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "a.ini", load_text("a.ini", a), &conflict), 0);
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "b.ini", load_text("b.ini", b), &conflict), 0);
+        const struct job *a1 = scheduler_find_job(f.scheduler, "a1"), *b1 = scheduler_find_job(f.scheduler, "b1");
+        ck_assert_ptr_eq(a1->schedule, scheduler_find_job(f.scheduler, "a2")->schedule);
+        ck_assert_ptr_eq(b1->schedule, scheduler_find_job(f.scheduler, "b2")->schedule);
+        ck_assert_ptr_ne(a1->schedule, b1->schedule);
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "a.ini", load_text("a.ini", a_again), &conflict), 0);
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "a.ini", NULL, &conflict), 0);
+        ck_assert_ptr_null(scheduler_find_job(f.scheduler, "a1"));
+        for (const char *const *name = (const char *const[]){ "b1", "b2", NULL }; *name; name++) {
+                const struct job *j = scheduler_find_job(f.scheduler, *name);
+                ck_assert_ptr_nonnull(j);
+                ck_assert_str_eq(j->schedule_text, "0 3 * * *");
+                int64_t next = 0;
+                ck_assert_int_eq(schedule_next(j->schedule, j->zone, 0, &next), 0);
+                ck_assert_int_eq(next, 3 * 3600);
+        }
+        int64_t due = 0;
+        const char *job = NULL;
+        ck_assert(scheduler_next_due(f.scheduler, &due, &job));
+}
+END_TEST
+
 START_TEST(run_now_after_stop_is_refused)
 {
         scheduler_stop(f.scheduler);
@@ -202,6 +248,7 @@ static Suite *scheduler_suite(void)
         tcase_add_test(tc, run_now_skips_while_the_previous_run_runs_under_overlap_skip);
         tcase_add_test(tc, run_now_starts_a_second_run_under_overlap_allow);
         tcase_add_test(tc, run_now_after_stop_is_refused);
+        tcase_add_test(tc, a_reload_of_one_file_leaves_the_schedules_of_another_alone);
         tcase_add_test(tc, jobs_due_at_the_same_instant_start_in_file_order);
         suite_add_tcase(s, tc);
         return s;
