@@ -65,6 +65,9 @@ struct batch_manager {
 /* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)
  * into its batch's image in the fd store, if it has one. */
 void batch_image_sync(const struct run *run);
+/* Asks RUN's runner to cancel RUN: SIGTERM to a runner of one run,
+ * SIGRTMIN with RUN's slot to a shared one (runner.h). */
+void batch_signal_cancel(const struct run *run);
 /* Gives B a place among M's open batches (B->manager). */
 void batch_link(struct batch *b);
 /* Closes B's pipe, takes it out of the fd store and the manager, frees it. */
