@@ -68,8 +68,7 @@ static int record_format(const struct orphan_record *rec, char *buf, size_t size
                          "start_usec=%" PRId64 "\nboot_id=%s\nrunner_pid=%d\nrunner_start=%" PRIu64 "\n"
                          "job_pid=%d\nslot=%u\n",
                          rec->job_name, rec->run_id, rec->user, rec->on_failure, rec->scheduled_usec, rec->start_usec,
-                         rec->boot_id, (int)rec->runner_pid, rec->runner_start, (int)rec->job_pid,
-                         (unsigned)rec->slot);
+                         rec->boot_id, (int)rec->runner_pid, rec->runner_start, (int)rec->job_pid, (unsigned)rec->slot);
         const struct outcome *o = &rec->outcome;
         if (rec->has_outcome && n >= 0 && (size_t)n < size)
                 n += snprintf(buf + n, size - (size_t)n,

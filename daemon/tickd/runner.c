@@ -267,8 +267,7 @@ static bool same_name(const char *a, const char *b) { return a == b || (a && b &
 /* JOB's credentials, resolved once per user= and group= in this runner
  * (a failure is not kept: the next run asks again). Returns 0 or an errno
  * with *STAGE. */
-static int credentials_get(struct runner *r, const struct job *job, const struct credentials **out,
-                           const char **stage)
+static int credentials_get(struct runner *r, const struct job *job, const struct credentials **out, const char **stage)
 {
         for (struct credentials_entry *e = r->creds; e; e = e->next)
                 if (same_name(e->user, job->user) && same_name(e->group, job->group)) {
@@ -997,8 +996,7 @@ static bool run_finish_in_child(struct runner *r, struct runner_run *run)
         return true;
 }
 
-static void run_exited(struct runner *r, struct runner_run *run, int wstatus, const struct rusage *ru,
-                       int watch_error)
+static void run_exited(struct runner *r, struct runner_run *run, int wstatus, const struct rusage *ru, int watch_error)
 {
         run->wstatus = wstatus;
         run->ru = *ru;
@@ -1147,12 +1145,12 @@ static void run_start(struct runner *r, struct runner_run *run)
         run->o.error = -run_record_write(req, &run->o, NULL);
         (void)write_record(&run->o); /* a STARTED record nobody reads costs nothing */
         run->o.error = 0;
-        run->w = (struct watch){ .pid = pid,
-                                 .grace = req->job->kill_grace_usec,
-                                 .cgroup = &run->launch.cgroup,
-                                 .timeout_at = req->job->timeout_usec
-                                                       ? run->start_mono + (int64_t)req->job->timeout_usec
-                                                       : 0 };
+        run->w =
+                (struct watch){ .pid = pid,
+                                .grace = req->job->kill_grace_usec,
+                                .cgroup = &run->launch.cgroup,
+                                .timeout_at = req->job->timeout_usec ? run->start_mono + (int64_t)req->job->timeout_usec
+                                                                     : 0 };
         run->state = RUN_RUNNING;
         if (run->cancel || r->cancel_all)
                 run_cancel(run);
