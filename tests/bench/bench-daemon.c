@@ -15,9 +15,14 @@
  * exits at once; the lag is from the latest stamp (the last job's exit,
  * give or take its exit_group()) to the collector's last finished run.
  * BENCH_PART=dispatch or BENCH_PART=lag runs only that part (one part
- * under perf record at a time). --timestamp-log and --latest-stamp are
+ * under perf record at a time). BENCH_PART=tasks counts the peak number
+ * of tasks in this process's tree (runners, jobs, zombies not yet
+ * reaped), sampled from a thread through /proc/PID/task/PID/children,
+ * during one bare loop and one batch (issue 16: at most one tickd-side
+ * process per running job). --timestamp-log and --latest-stamp are
  * bench-daemon.sh's helpers for the same figure on the real daemon. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +173,55 @@ static double latest_stamp(const char *file, size_t *count)
 
 static void dispatch(int n);
 
+/* Tasks below PID, PID excluded: its children and theirs, zombies too. */
+static size_t tree_tasks(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+        FILE *fp = fopen(path, "re");
+        if (!fp)
+                return 0;
+        size_t n = 0;
+        int child;
+        while (fscanf(fp, "%d", &child) == 1)
+                n += 1 + tree_tasks(child);
+        fclose(fp);
+        return n;
+}
+
+struct sampler {
+        pthread_t thread;
+        volatile bool stop;
+        size_t peak;
+};
+
+static void *sample_tasks(void *userdata)
+{
+        struct sampler *s = userdata;
+        while (!s->stop) {
+                size_t n = tree_tasks(getpid());
+                if (n > s->peak)
+                        s->peak = n;
+                usleep(1000);
+        }
+        return NULL;
+}
+
+static size_t peak_tasks_during(int n, bool use_batch)
+{
+        struct sampler s = { .stop = false };
+        if (pthread_create(&s.thread, NULL, sample_tasks, &s) != 0)
+                return 0;
+        double spawned, eof;
+        if (use_batch)
+                batch(n, "/bin/true", &spawned, &eof);
+        else
+                (void)bare(n);
+        s.stop = true;
+        pthread_join(s.thread, NULL);
+        return s.peak;
+}
+
 static void reap_lag(int n, const char *self)
 {
         char file[] = "/tmp/tickd-bench-stamps.XXXXXX", command[4096 + sizeof(file) + 16];
@@ -212,6 +266,12 @@ int main(int argc, char **argv)
         sigaddset(&mask, SIGINT);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         const char *part = getenv("BENCH_PART") ? getenv("BENCH_PART") : "";
+        if (strcmp(part, "tasks") == 0) {
+                size_t bare_peak = peak_tasks_during(n, false), batch_peak = peak_tasks_during(n, true);
+                printf("peak tasks below the process, %d runs of /bin/true: bare loop %zu, batch %zu\n", n, bare_peak,
+                       batch_peak);
+                return 0;
+        }
         if (strcmp(part, "lag") != 0)
                 dispatch(n);
         char self[4096];
