@@ -531,6 +531,18 @@ static pid_t runner_of(const struct runs_seen *seen, const char *name)
         return 0;
 }
 
+/* NAME's run ended by itself with exit status CODE: neither cancelled
+ * nor timed out. */
+static void assert_exited(const struct fixture *f, const char *name, int code)
+{
+        const struct outcome *o = outcome_of(f, name);
+        ck_assert_msg(o, "%s was lost", name);
+        ck_assert_int_eq(o->cancelled, 0);
+        ck_assert_int_eq(o->timed_out, 0);
+        ck_assert_int_eq(o->status, OUTCOME_EXITED);
+        ck_assert_int_eq(o->code, code);
+}
+
 /* Runs the loop until every unfinished run has its STARTED record. */
 static struct runs_seen wait_started(struct fixture *f, size_t n)
 {
@@ -605,10 +617,9 @@ START_TEST(simple_runs_share_one_runner_and_mail_and_pam_runs_have_their_own)
         ck_assert_str_eq(comm, "tickd:mailer");
         run_until_closed(&f, 10000);
         ck_assert_uint_eq(f.seen.count, 5);
-        for (const char *const *name = (const char *const[]){ "s1", "s2", "s3", NULL }; *name; name++) {
-                const struct outcome *o = outcome_of(&f, *name);
-                ck_assert_msg(o && o->status == OUTCOME_EXITED && o->code == 0, "%s did not succeed", *name);
-        }
+        assert_exited(&f, "s1", 0);
+        assert_exited(&f, "s2", 0);
+        assert_exited(&f, "s3", 0);
         fixture_close(&f);
 }
 END_TEST
@@ -629,14 +640,8 @@ START_TEST(cancelling_one_run_of_a_shared_runner_stops_only_that_run)
         ck_assert_int_eq(o->cancelled, 1);
         ck_assert_int_eq(o->status, OUTCOME_SIGNALED);
         ck_assert_int_eq(o->signal, SIGTERM);
-        o = outcome_of(&f, "three");
-        ck_assert_int_eq(o->cancelled, 0);
-        ck_assert_int_eq(o->status, OUTCOME_EXITED);
-        ck_assert_int_eq(o->code, 3);
-        o = outcome_of(&f, "fine");
-        ck_assert_int_eq(o->cancelled, 0);
-        ck_assert_int_eq(o->status, OUTCOME_EXITED);
-        ck_assert_int_eq(o->code, 0);
+        assert_exited(&f, "three", 3);
+        assert_exited(&f, "fine", 0);
         fixture_close(&f);
 }
 END_TEST
@@ -659,11 +664,8 @@ START_TEST(a_timeout_in_a_shared_runner_kills_that_group_only)
         ck_assert_int_eq(o->timed_out, 1);
         ck_assert_int_eq(o->status, OUTCOME_SIGNALED);
         ck_assert_int_eq(o->signal, SIGKILL);
-        o = outcome_of(&f, "steady");
-        ck_assert_int_eq(o->timed_out, 0);
-        ck_assert_int_eq(o->status, OUTCOME_EXITED);
-        ck_assert_int_eq(o->code, 5);
-        ck_assert_int_ge(o->duration_usec, 3000 * 1000);
+        assert_exited(&f, "steady", 5);
+        ck_assert_int_ge(outcome_of(&f, "steady")->duration_usec, 3000 * 1000);
         /* The stubborn run was reported while the steady one went on
          * (0.6 s against 3 s): its runner did not wait for it. */
         ck_assert_str_eq(f.seen.names[0], "stubborn");
@@ -684,9 +686,9 @@ START_TEST(a_daemonising_job_holds_up_neither_its_shared_runner_nor_the_batch)
         spawn(&f, jobs, ELEMENTSOF(jobs));
         long long ms = run_until_closed(&f, 3000);
         ck_assert_int_lt(ms, 1500);
-        ck_assert_int_eq(outcome_of(&f, "daemonises")->code, 0);
-        ck_assert_int_eq(outcome_of(&f, "quick")->code, 0);
-        ck_assert_int_eq(outcome_of(&f, "later")->code, 2);
+        assert_exited(&f, "daemonises", 0);
+        assert_exited(&f, "quick", 0);
+        assert_exited(&f, "later", 2);
         fixture_close(&f);
         char path[512];
         snprintf(path, sizeof(path), "%s/bg", dir);
@@ -719,7 +721,7 @@ START_TEST(a_killed_shared_runner_leaves_each_unfinished_run_lost)
         ck_assert_int_eq(kill(runner, SIGKILL), 0);
         run_until_closed(&f, 5000);
         ck_assert_uint_eq(f.seen.count, 3);
-        ck_assert_int_eq(outcome_of(&f, "done")->code, 0);
+        assert_exited(&f, "done", 0);
         ck_assert_ptr_null(outcome_of(&f, "first"));
         ck_assert_ptr_null(outcome_of(&f, "second"));
         fixture_close(&f);
@@ -747,9 +749,8 @@ START_TEST(a_setup_failure_in_a_shared_runner_is_that_runs_outcome_only)
         o = outcome_of(&f, "nodir");
         ck_assert_int_eq(o->status, OUTCOME_SETUP_FAILED);
         ck_assert_str_eq(o->stage, "chdir");
-        ck_assert_int_eq(outcome_of(&f, "before")->code, 4);
-        ck_assert_int_eq(outcome_of(&f, "after")->status, OUTCOME_EXITED);
-        ck_assert_int_eq(outcome_of(&f, "after")->code, 0);
+        assert_exited(&f, "before", 4);
+        assert_exited(&f, "after", 0);
         fixture_close(&f);
 }
 END_TEST
