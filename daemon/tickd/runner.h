@@ -23,8 +23,12 @@
  * the FINISHED record), and output still held by a background process
  * goes to a relay child ("tickd-out:JOB", as in a runner of one run). The
  * runner waits for its finishers before it exits, so that a run record's
- * runner never ends before the record's outcome is written. Every other
- * step is done in the runner: none of them waits.
+ * runner never ends before the record's outcome is written. The other
+ * steps are done in the runner itself, and two of them can block it for
+ * every run it watches: the user and group look-ups (NSS; done once per
+ * user= and group= pair of the batch) and sending output to a journald
+ * that does not read (output.h). A job's own vfork() returns once the job
+ * has exec'd.
  *
  * For each run, the runner owns everything between the daemon's fork()
  * and the outcome record:

@@ -42,7 +42,9 @@ static double now_ms(void)
         return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static double bare(int n)
+/* Returns when the last child was reaped; *STARTED_MS (if not NULL): when
+ * the last one was forked. */
+static double bare(int n, double *started_ms)
 {
         double start = now_ms();
         for (int i = 0; i < n; i++) {
@@ -52,6 +54,8 @@ static double bare(int n)
                         _exit(127);
                 }
         }
+        if (started_ms)
+                *started_ms = now_ms() - start;
         for (int i = 0; i < n; i++)
                 wait(NULL);
         return now_ms() - start;
@@ -71,7 +75,16 @@ static double tree_cpu_ms(void)
 }
 
 static size_t finished;
-static double last_finished_ms;
+static double last_finished_ms, last_started_ms;
+
+/* Every record the collector logs, whatever the level: the time of the
+ * last STARTED one is when the batch's last job had started (issue 16:
+ * with one runner per batch, batch_spawn() returns after one fork). */
+static void on_record(void *userdata, const struct log_record *record)
+{
+        if (record->event == LOG_EVENT_STARTED)
+                last_started_ms = now_ms();
+}
 static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
 {
         if (o && o->status == OUTCOME_EXITED && o->code == 0)
@@ -90,7 +103,7 @@ static int stamp(const char *file)
         return 0;
 }
 
-static void batch(int n, const char *command, double *spawned_ms, double *eof_ms)
+static void batch(int n, const char *command, double *spawned_ms, double *eof_ms, double *started_ms)
 {
         sd_event *event;
         struct batch_manager *m;
@@ -112,15 +125,18 @@ static void batch(int n, const char *command, double *spawned_ms, double *eof_ms
         for (int i = 0; i < n; i++)
                 req[i] = (struct run_request){ .job = &job, .scheduled_usec = 1, .failed_exit_status = -1 };
         finished = 0;
+        log_set_observer(on_record, NULL);
         double start = now_ms();
         batch_spawn(m, req, (size_t)n);
         *spawned_ms = now_ms() - start;
         while (batch_open_count(m) > 0)
                 sd_event_run(event, UINT64_MAX);
         *eof_ms = now_ms() - start;
+        *started_ms = last_started_ms - start;
         if (finished != (size_t)n)
                 fprintf(stderr, "only %zu of %d runs succeeded\n", finished, n);
         batch_manager_free(m);
+        log_set_observer(NULL, NULL);
         sd_event_unref(event);
         free(req);
 }
@@ -212,11 +228,11 @@ static size_t peak_tasks_during(int n, bool use_batch)
         struct sampler s = { .stop = false };
         if (pthread_create(&s.thread, NULL, sample_tasks, &s) != 0)
                 return 0;
-        double spawned, eof;
+        double spawned, eof, started;
         if (use_batch)
-                batch(n, "/bin/true", &spawned, &eof);
+                batch(n, "/bin/true", &spawned, &eof, &started);
         else
-                (void)bare(n);
+                (void)bare(n, NULL);
         s.stop = true;
         pthread_join(s.thread, NULL);
         return s.peak;
@@ -232,10 +248,10 @@ static void reap_lag(int n, const char *self)
         snprintf(command, sizeof(command), "%s --stamp %s", self, file);
         for (int round = 0; round < 3; round++) {
                 (void)truncate(file, 0);
-                double s, e;
+                double s, e, started;
                 last_finished_ms = 0;
                 double start = now_ms();
-                batch(n, command, &s, &e);
+                batch(n, command, &s, &e, &started);
                 size_t count;
                 double latest = latest_stamp(file, &count);
                 printf("  reap lag round %d: %zu jobs stamped, last job's exit at %8.1f, last outcome at %8.1f: reap "
@@ -291,13 +307,15 @@ static void dispatch(int n)
         double best_bare = 1e18, best_spawn = 1e18, best_eof = 1e18;
         for (int round = 0; round < 3; round++) {
                 double c0 = tree_cpu_ms();
-                double b = bare(n), s, e;
+                double bare_started, b = bare(n, &bare_started), s, e, started;
                 double c1 = tree_cpu_ms();
-                batch(n, "/bin/true", &s, &e);
+                batch(n, "/bin/true", &s, &e, &started);
                 double c2 = tree_cpu_ms();
                 printf("  round %d: bare spawn+reap %8.1f   batch: runners forked %8.1f, EOF %8.1f   "
                        "tree CPU: bare %8.1f, batch %8.1f (%.2fx)\n",
                        round + 1, b, s, e, c1 - c0, c2 - c1, (c2 - c1) / (c1 - c0));
+                printf("           last started: bare %8.1f, batch %8.1f (%.2fx); all reaped: %.2fx\n", bare_started,
+                       started, started / bare_started, e / b);
                 if (b < best_bare)
                         best_bare = b;
                 if (s < best_spawn)
