@@ -43,8 +43,9 @@ struct batch_manager {
         struct batch *first;
         size_t n_open;
         size_t n_running;
-        size_t n_children; /* runners forked and not yet reaped */
-        size_t n_stored;   /* batches in the fd store (two descriptors each) */
+        pid_t *children; /* runners forked and not yet reaped (only they: a subreaper's orphans are not counted) */
+        size_t n_children, children_size;
+        size_t n_stored; /* batches in the fd store (two descriptors each) */
         bool store_full_logged;
         uint64_t next_id;
         /* Who runs jobs without user=: looked up once here, at start-up,

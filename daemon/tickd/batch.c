@@ -213,11 +213,39 @@ static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* Runner PID, our child, is reaped: every run it served (one, or a
- * batch's shared runs) has no runner any more. */
+/* Runner PID is forked: remembered until it is reaped. Without memory it
+ * is still reaped, only not waited for at shutdown. */
+static void children_add(struct batch_manager *m, pid_t pid)
+{
+        if (m->n_children == m->children_size) {
+                size_t size = m->children_size ? 2 * m->children_size : 16;
+                pid_t *grown = realloc(m->children, size * sizeof(pid_t));
+                if (!grown)
+                        return;
+                m->children = grown;
+                m->children_size = size;
+        }
+        m->children[m->n_children++] = pid;
+}
+
+static bool children_remove(struct batch_manager *m, pid_t pid)
+{
+        for (size_t i = 0; i < m->n_children; i++)
+                if (m->children[i] == pid) {
+                        m->children[i] = m->children[--m->n_children];
+                        return true;
+                }
+        return false;
+}
+
+/* Child PID is reaped. A runner: every run it served (one, or a batch's
+ * shared runs) has no runner any more. Anything else is an orphan that
+ * came to a daemon that is a subreaper (as the tests' processes are): it
+ * is not a runner, and must not make one seem reaped. */
 static void runner_reaped(struct batch_manager *m, pid_t pid)
 {
-        m->n_children--;
+        if (!children_remove(m, pid))
+                return;
         for (struct batch *b = m->first; b; b = b->next)
                 for (size_t i = 0; !b->adopted && i < b->n_runs; i++)
                         if (b->runs[i].runner_pid == pid) {
@@ -274,6 +302,7 @@ static void manager_free_fields(struct batch_manager *m)
         free(m->own_user);
         free(m->default_path);
         free(m->sendmail);
+        free(m->children);
         free(m);
 }
 
@@ -349,11 +378,10 @@ void batch_manager_free(struct batch_manager *m)
          * for them, so the daemon leaves no child behind. */
         log_msg(LOG_DEBUG, "waiting for %zu exiting runner(s)", m->n_children);
         while (m->n_children > 0) {
-                pid_t pid = waitpid(-1, NULL, 0);
-                if (pid > 0)
-                        m->n_children--;
-                else if (errno != EINTR)
-                        break;
+                pid_t pid = m->children[m->n_children - 1];
+                if (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        continue;
+                m->n_children--;
         }
         sd_event_source_disable_unref(m->sigchld);
         manager_free_fields(m);
@@ -476,7 +504,7 @@ static void runner_fork(struct batch *b, const struct runner_request *runner_req
                         run->runner_pid = pid;
         }
         if (pid > 0)
-                m->n_children++;
+                children_add(m, pid);
 }
 
 /* The runners of B: one for every run that can share it, one each for the

@@ -1082,6 +1082,8 @@ static void runner_abandon(struct runner *r, int error)
 static void runner_watch_once(struct runner *r, bool block)
 {
         runner_reap(r);
+        if (r->n_open == 0)
+                return; /* the last run ended: nothing left to wait for */
         int wait_ms = block ? -1 : 0;
         int64_t now = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
         size_t n_fds = 1;
