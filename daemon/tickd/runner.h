@@ -43,11 +43,12 @@
  * of /bin/sh -c COMMAND, the timeout (SIGTERM to the job's group, SIGKILL
  * after kill_grace), and wait4() for the job's resource usage.
  *
- * The runner writes exactly two fixed-size records to the batch pipe: a
- * STARTED record once the job is forked (the daemon learns the job's
+ * The runner writes exactly two fixed-size records per run to the batch
+ * pipe (a finisher child writes its run's FINISHED one): a STARTED record
+ * once the job is forked (the daemon learns the job's
  * process group, to kill it at shutdown) and a FINISHED record with the
  * outcome. Both are smaller than PIPE_BUF, so each write is atomic and the
- * records of many runners sharing one pipe never interleave. The job never
+ * records of a batch's runners never interleave. The job never
  * inherits the batch pipe: a job that leaves a background process behind
  * cannot hold its batch open.
  *
