@@ -19,7 +19,8 @@
  * of tasks in this process's tree (runners, jobs, zombies not yet
  * reaped), sampled from a thread through /proc/PID/task/PID/children,
  * during one bare loop and one batch (issue 16: at most one tickd-side
- * process per running job). --timestamp-log and --latest-stamp are
+ * process per running job); BENCH_TASKS_COMMAND is the batch's command
+ * (default /bin/true). --timestamp-log and --latest-stamp are
  * bench-daemon.sh's helpers for the same figure on the real daemon. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -229,8 +230,9 @@ static size_t peak_tasks_during(int n, bool use_batch)
         if (pthread_create(&s.thread, NULL, sample_tasks, &s) != 0)
                 return 0;
         double spawned, eof, started;
+        const char *command = getenv("BENCH_TASKS_COMMAND");
         if (use_batch)
-                batch(n, "/bin/true", &spawned, &eof, &started);
+                batch(n, command ? command : "/bin/true", &spawned, &eof, &started);
         else
                 (void)bare(n, NULL);
         s.stop = true;
@@ -284,7 +286,8 @@ int main(int argc, char **argv)
         const char *part = getenv("BENCH_PART") ? getenv("BENCH_PART") : "";
         if (strcmp(part, "tasks") == 0) {
                 size_t bare_peak = peak_tasks_during(n, false), batch_peak = peak_tasks_during(n, true);
-                printf("peak tasks below the process, %d runs of /bin/true: bare loop %zu, batch %zu\n", n, bare_peak,
+                printf("peak tasks below the process, %d runs: bare loop of /bin/true %zu, batch of %s %zu\n", n,
+                       bare_peak, getenv("BENCH_TASKS_COMMAND") ? getenv("BENCH_TASKS_COMMAND") : "/bin/true",
                        batch_peak);
                 return 0;
         }
