@@ -26,12 +26,14 @@
  *
  * A shared runner (runner.h: one per batch since issue 16) writes one
  * record per run, so several records name the same runner pid, each with
- * the run's slot in its batch. Each becomes an orphan batch of its own,
- * watched through its own pidfd on that one runner, so an orphan is
- * recorded when the shared runner exits, not when its own job ends: a run
- * that finished earlier waits for its batch's last one. Its outcome is
- * still its own: the runner rewrites each run's record with that run's
- * outcome as the run finishes (EPIPE on the batch pipe), and waits for
+ * the run's slot in its batch. A record that has its outcome when the
+ * next instance starts is recorded at once; each other one becomes an
+ * orphan batch of its own, watched through its own pidfd on that one
+ * runner, so it is recorded when the shared runner exits, not when its
+ * own job ends: a run that finishes meanwhile waits for its batch's last
+ * one. Its outcome is still its own: the runner rewrites each run's
+ * record with that run's outcome as the run finishes (EPIPE on the batch
+ * pipe), and waits for
  * its finisher children (which may write a record in their own name,
  * with the outcome) before it exits. A cancel of one such run is
  * SIGRTMIN with its slot to the runner (batch_signal_cancel()). */
