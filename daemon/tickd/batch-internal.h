@@ -43,8 +43,9 @@ struct batch_manager {
         struct batch *first;
         size_t n_open;
         size_t n_running;
-        size_t n_children; /* runners forked and not yet reaped */
-        size_t n_stored;   /* batches in the fd store (two descriptors each) */
+        pid_t *children; /* runners forked and not yet reaped (only they: a subreaper's orphans are not counted) */
+        size_t n_children, children_size;
+        size_t n_stored; /* batches in the fd store (two descriptors each) */
         bool store_full_logged;
         uint64_t next_id;
         /* Who runs jobs without user=: looked up once here, at start-up,
@@ -65,6 +66,9 @@ struct batch_manager {
 /* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)
  * into its batch's image in the fd store, if it has one. */
 void batch_image_sync(const struct run *run);
+/* Asks RUN's runner to cancel RUN: SIGTERM to a runner of one run,
+ * SIGRTMIN with RUN's slot to a shared one (runner.h). */
+void batch_signal_cancel(const struct run *run);
 /* Gives B a place among M's open batches (B->manager). */
 void batch_link(struct batch *b);
 /* Closes B's pipe, takes it out of the fd store and the manager, frees it. */

@@ -213,13 +213,45 @@ static int batch_on_stuck(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static struct run *run_by_runner_pid(struct batch_manager *m, pid_t pid)
+/* Runner PID is forked: remembered until it is reaped. Without memory it
+ * is still reaped, only not waited for at shutdown. */
+static void children_add(struct batch_manager *m, pid_t pid)
 {
+        if (m->n_children == m->children_size) {
+                size_t size = m->children_size ? 2 * m->children_size : 16;
+                pid_t *grown = realloc(m->children, size * sizeof(pid_t));
+                if (!grown)
+                        return;
+                m->children = grown;
+                m->children_size = size;
+        }
+        m->children[m->n_children++] = pid;
+}
+
+static bool children_remove(struct batch_manager *m, pid_t pid)
+{
+        for (size_t i = 0; i < m->n_children; i++)
+                if (m->children[i] == pid) {
+                        m->children[i] = m->children[--m->n_children];
+                        return true;
+                }
+        return false;
+}
+
+/* Child PID is reaped. A runner: every run it served (one, or a batch's
+ * shared runs) has no runner any more. Anything else is an orphan that
+ * came to a daemon that is a subreaper (as the tests' processes are): it
+ * is not a runner, and must not make one seem reaped. */
+static void runner_reaped(struct batch_manager *m, pid_t pid)
+{
+        if (!children_remove(m, pid))
+                return;
         for (struct batch *b = m->first; b; b = b->next)
                 for (size_t i = 0; !b->adopted && i < b->n_runs; i++)
-                        if (b->runs[i].runner_pid == pid)
-                                return &b->runs[i];
-        return NULL;
+                        if (b->runs[i].runner_pid == pid) {
+                                b->runs[i].runner_pid = 0;
+                                batch_image_sync(&b->runs[i]);
+                        }
 }
 
 /* Every child of the daemon is a runner: reap them all, so no zombie is
@@ -232,12 +264,7 @@ static int manager_on_sigchld(sd_event_source *s, const struct signalfd_siginfo 
                 pid_t pid = waitpid(-1, &status, WNOHANG);
                 if (pid <= 0)
                         break;
-                m->n_children--;
-                struct run *run = run_by_runner_pid(m, pid);
-                if (run) {
-                        run->runner_pid = 0;
-                        batch_image_sync(run);
-                }
+                runner_reaped(m, pid);
         }
         return 0;
 }
@@ -275,6 +302,7 @@ static void manager_free_fields(struct batch_manager *m)
         free(m->own_user);
         free(m->default_path);
         free(m->sendmail);
+        free(m->children);
         free(m);
 }
 
@@ -329,14 +357,15 @@ void batch_manager_free(struct batch_manager *m)
                  * reaped here, and their runs recorded as lost. */
                 for (size_t i = 0; i < b->n_runs; i++) {
                         struct run *run = &b->runs[i];
-                        if (run->runner_pid > 0 && !run->finished) {
-                                kill(run->runner_pid, SIGKILL);
+                        pid_t pid = run->runner_pid;
+                        if (pid > 0 && !run->finished) {
+                                kill(pid, SIGKILL);
                                 /* An adopted runner is not our child: the
                                  * blocking read below waits for its end. */
-                                while (!b->adopted && waitpid(run->runner_pid, NULL, 0) < 0 && errno == EINTR)
+                                while (!b->adopted && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                                         ;
                                 if (!b->adopted)
-                                        m->n_children--;
+                                        runner_reaped(m, pid); /* and its other runs' */
                                 run->runner_pid = 0;
                         }
                 }
@@ -349,11 +378,10 @@ void batch_manager_free(struct batch_manager *m)
          * for them, so the daemon leaves no child behind. */
         log_msg(LOG_DEBUG, "waiting for %zu exiting runner(s)", m->n_children);
         while (m->n_children > 0) {
-                pid_t pid = waitpid(-1, NULL, 0);
-                if (pid > 0)
-                        m->n_children--;
-                else if (errno != EINTR)
-                        break;
+                pid_t pid = m->children[m->n_children - 1];
+                if (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        continue;
+                m->n_children--;
         }
         sd_event_source_disable_unref(m->sigchld);
         manager_free_fields(m);
@@ -394,15 +422,14 @@ static void request_deadline(const struct job *job, uint64_t *deadline, bool *bo
                 *deadline = d;
 }
 
-/* Fills run I of B from REQ and forks its runner, which reports on
- * WRITE_FD. Returns 0, or the errno of a fork that failed (the run then
- * has no runner). */
-static int run_start(struct batch *b, size_t i, const struct run_request *req, int write_fd)
+/* Fills run I of B from REQ; a run without its name (no memory) gets no
+ * runner (fork_error). */
+static void run_fill(struct batch *b, size_t i, const struct run_request *req)
 {
         struct batch_manager *m = b->manager;
         struct run *run = &b->runs[i];
         run->batch = b;
-        run->slot = (uint32_t)i;
+        run->slot = run->runner_slot = (uint32_t)i;
         run->scheduled_usec = req->scheduled_usec;
         run->on_failure = req->command != NULL;
         run->job_name = strdup(req->job->name);
@@ -415,37 +442,94 @@ static int run_start(struct batch *b, size_t i, const struct run_request *req, i
         else if (sd_id128_randomize(&id) >= 0)
                 sd_id128_to_string(id, run->run_id);
         m->n_running++;
+        if (!run->job_name)
+                run->fork_error = ENOMEM;
+}
+
+/* What runner_main() needs for run I of B (REQ), reporting on WRITE_FD. */
+static struct runner_request runner_request_of(const struct batch *b, size_t i, const struct run_request *req,
+                                               int write_fd)
+{
+        const struct batch_manager *m = b->manager;
+        const struct run *run = &b->runs[i];
+        return (struct runner_request){
+                .job = req->job,
+                .slot = (uint32_t)i,
+                .batch_fd = write_fd,
+                .run_id = run->run_id,
+                .command = req->command,
+                .default_path = m->default_path,
+                .failed_exit_status = req->failed_exit_status,
+                .relay_output = m->options.relay_output,
+                .runs_dir = m->runs_dir,
+                .sendmail = m->sendmail,
+                .user = run->user,
+                .scheduled_usec = req->scheduled_usec,
+                .cgroup_dir = m->options.cgroup_dir,
+                .pam = m->options.pam,
+        };
+}
+
+/* Whether REQ's run needs a runner of its own (runner.h): a PAM session
+ * acts on the process that opens it (pam_loginuid, pam_limits), and mail
+ * is sent after the job, waiting up to a minute. */
+static bool request_needs_own_runner(const struct batch_manager *m, const struct run_request *req)
+{
+        bool pam = job_extra(req->job)->pam >= 0 ? job_extra(req->job)->pam : m->options.pam;
+        return (pam && geteuid() == 0) || (job_extra(req->job)->mail_to && !req->command);
+}
+
+/* Forks one runner for the N runs of B whose requests are RUNNER_REQUESTS
+ * (their slots say which). On failure every one of them has the fork's
+ * errno and no runner. */
+static void runner_fork(struct batch *b, const struct runner_request *runner_requests, size_t n)
+{
+        struct batch_manager *m = b->manager;
         /* Every signal blocked across fork(): until the runner has reset its
          * dispositions (runner.c), a signal must not run one of the daemon's
          * handlers in it; one that arrives stays pending for the runner. */
         sigset_t all, old;
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, &old);
-        pid_t pid = run->job_name ? fork() : -1;
+        pid_t pid = fork();
         if (pid == 0)
-                runner_main(&(struct runner_request){
-                        .job = req->job,
-                        .slot = (uint32_t)i,
-                        .batch_fd = write_fd,
-                        .run_id = run->run_id,
-                        .command = req->command,
-                        .default_path = m->default_path,
-                        .failed_exit_status = req->failed_exit_status,
-                        .relay_output = m->options.relay_output,
-                        .runs_dir = m->runs_dir,
-                        .sendmail = m->sendmail,
-                        .user = run->user,
-                        .scheduled_usec = req->scheduled_usec,
-                        .cgroup_dir = m->options.cgroup_dir,
-                        .pam = m->options.pam,
-                });
+                runner_main(runner_requests, n);
         int fork_errno = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
-        if (pid < 0)
-                return run->fork_error = run->job_name ? fork_errno : ENOMEM;
-        run->runner_pid = pid;
-        m->n_children++;
-        return 0;
+        for (size_t k = 0; k < n; k++) {
+                struct run *run = &b->runs[runner_requests[k].slot];
+                if (pid < 0)
+                        run->fork_error = fork_errno;
+                else
+                        run->runner_pid = pid;
+        }
+        if (pid > 0)
+                children_add(m, pid);
+}
+
+/* The runners of B: one for every run that can share it, one each for the
+ * others (request_needs_own_runner()). Returns how many runs have no
+ * runner (fork_error). */
+static size_t batch_fork_runners(struct batch *b, const struct run_request *requests, int write_fd)
+{
+        struct batch_manager *m = b->manager;
+        struct runner_request *shared = calloc(b->n_runs, sizeof(*shared));
+        size_t n_shared = 0, failed = 0;
+        for (size_t i = 0; i < b->n_runs; i++) {
+                if (b->runs[i].fork_error)
+                        continue;
+                struct runner_request one = runner_request_of(b, i, &requests[i], write_fd);
+                if (shared && !request_needs_own_runner(m, &requests[i]))
+                        shared[n_shared++] = one;
+                else
+                        runner_fork(b, &one, 1);
+        }
+        if (n_shared > 0)
+                runner_fork(b, shared, n_shared);
+        free(shared);
+        for (size_t i = 0; i < b->n_runs; i++)
+                failed += b->runs[i].runner_pid == 0;
+        return failed;
 }
 
 /* Room in the pipe for every record of the batch (a STARTED and a
@@ -487,12 +571,11 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
 
         uint64_t deadline = 0;
         bool bounded = true;
-        size_t fork_failed = 0;
         for (size_t i = 0; i < n; i++) {
                 request_deadline(requests[i].job, &deadline, &bounded);
-                if (run_start(b, i, &requests[i], p[1]) != 0)
-                        fork_failed++;
+                run_fill(b, i, &requests[i]);
         }
+        size_t fork_failed = batch_fork_runners(b, requests, p[1]);
         /* The daemon must not keep a write end: the collector sees EOF only
          * when every holder has closed it, so from here on the pipe's life
          * is exactly the runners' lives, and the batch always completes. */
@@ -529,6 +612,32 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
         return (int)n;
 }
 
+/* Whether RUN's runner serves other runs too (a shared runner, runner.h).
+ * Its runs are one batch's, or, after a killed instance, one orphan batch
+ * each: every open batch is looked at. */
+static bool runner_is_shared(const struct batch_manager *m, const struct run *run)
+{
+        for (const struct batch *b = m->first; b; b = b->next)
+                for (size_t i = 0; i < b->n_runs; i++)
+                        if (&b->runs[i] != run && b->runs[i].runner_pid == run->runner_pid)
+                                return true;
+        return false;
+}
+
+void batch_signal_cancel(const struct run *run)
+{
+        const struct batch_manager *m = run->batch->manager;
+        if (run->runner_pid <= 0)
+                return;
+        /* SIGTERM would cancel every run of a shared runner; a runner of
+         * one run takes SIGTERM, as every runner before issue 16 did (an
+         * adopted one may be one of those, which SIGRTMIN would kill). */
+        if (runner_is_shared(m, run))
+                (void)sigqueue(run->runner_pid, SIGRTMIN, (union sigval){ .sival_int = (int)run->runner_slot });
+        else
+                kill(run->runner_pid, SIGTERM);
+}
+
 size_t batch_cancel_job(struct batch_manager *m, const char *job_name)
 {
         size_t count = 0;
@@ -539,8 +648,7 @@ size_t batch_cancel_job(struct batch_manager *m, const char *job_name)
                                 continue;
                         run->cancel_requested = true;
                         batch_image_sync(run);
-                        if (run->runner_pid > 0)
-                                kill(run->runner_pid, SIGTERM);
+                        batch_signal_cancel(run);
                         count++;
                 }
         return count;
@@ -591,7 +699,7 @@ static void adopt_run(struct batch *b, size_t i, const struct image_run *ir, boo
         struct batch_manager *m = b->manager;
         struct run *run = &b->runs[i];
         run->batch = b;
-        run->slot = (uint32_t)i;
+        run->slot = run->runner_slot = (uint32_t)i;
         run->job_name = strndup(ir->job_name, sizeof(ir->job_name));
         run->user = ir->user[0] ? strndup(ir->user, sizeof(ir->user)) : NULL;
         memcpy(run->run_id, ir->run_id, sizeof(run->run_id) - 1);

@@ -3,7 +3,10 @@
  * Owns the invariant of docs/ARCHITECTURE.md ("The invariant everything
  * is built around"): a batch is the set of runs dispatched together. It has one pipe (O_CLOEXEC); every
  * runner holds the write end; the daemon closes its own copy as soon as the
- * last runner is forked. Each batch's collector (collector.h) reads the
+ * last runner is forked. A batch's runners are one shared runner for its
+ * simple runs plus one per PAM or mail run (runner.h); a struct run's
+ * runner_pid is that of its runner, so the runs of the shared one share
+ * it, and a runner that dies leaves each of its unfinished runs lost. Each batch's collector (collector.h) reads the
  * read end until EOF — which the kernel delivers exactly when the last
  * runner has exited — then reports the runs that never finished as lost,
  * by name, and frees the batch. So no batch can outlive its runners.
@@ -52,7 +55,8 @@ struct run {
         char run_id[CONTROL_RUN_ID_MAX];
         int64_t scheduled_usec; /* the instant it ran for (CLOCK_REALTIME), 0 = manual */
         bool on_failure;        /* an on_failure command, not the job itself */
-        pid_t runner_pid;       /* 0 once reaped (or never forked) */
+        pid_t runner_pid;       /* 0 once reaped (or never forked); the runs of a shared runner share it */
+        uint32_t runner_slot;   /* how its runner knows it (SIGRTMIN's value): SLOT, but an orphan's */
         pid_t job_pid;          /* from the STARTED record; 0 before */
         bool finished;          /* FINISHED record received, or lost */
         bool cancel_requested;
@@ -102,9 +106,12 @@ int batch_manager_set_default_path(struct batch_manager *m, const char *path);
 int batch_manager_set_sendmail(struct batch_manager *m, const char *path);
 void batch_manager_set_pam(struct batch_manager *m, bool pam);
 
-/* Forks one runner per request, all sharing one new batch. Returns the
- * number of runs dispatched (a failed fork is reported as a FAILED outcome
- * straight away), or a negative errno when no batch could be made. */
+/* Dispatches the requests as one new batch: ONE runner for every run that
+ * can share it, and one runner each for the runs with PAM in effect or
+ * mail_to= (runner.h). Returns the number of runs dispatched (a failed
+ * fork is reported as a FAILED outcome, stage "fork", for each run of
+ * that runner, straight away), or a negative errno when no batch could be
+ * made. */
 int batch_spawn(struct batch_manager *m, const struct run_request *requests, size_t n);
 
 /* Restart: forgets every open batch without signalling its runners or
@@ -119,14 +126,17 @@ bool batch_all_stored(const struct batch_manager *m);
  * from the store). Logs each adopted run; returns how many still run. */
 size_t batch_manager_adopt(struct batch_manager *m, struct fdstore_passed *passed);
 
-/* Asks a run to stop: SIGTERM to its runner (which forwards to the job's
- * group and SIGKILLs it after kill_grace). Finds runs by job name; returns
- * how many were signalled. */
+/* Asks a run to stop: SIGTERM to its runner when the runner serves that
+ * run alone, SIGRTMIN with the run's slot when it is a batch's shared
+ * runner (the runner forwards SIGTERM to the job's group and SIGKILLs it
+ * after kill_grace; the runner's other runs go on). Finds runs by job
+ * name; returns how many were signalled. */
 size_t batch_cancel_job(struct batch_manager *m, const char *job_name);
-/* Shutdown: SIGTERM every running runner (cancel). */
+/* Shutdown: SIGTERM every running runner (cancel: every run of it). */
 void batch_cancel_all(struct batch_manager *m);
 /* Shutdown, when time is up: SIGKILL every job group still running, and
- * the runners that never reported their job. */
+ * the runners of runs that never reported their job (a shared runner
+ * then takes its other runs with it: they are recorded lost). */
 void batch_kill_all(struct batch_manager *m);
 
 /* Introspection for status and tests. */

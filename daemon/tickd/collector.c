@@ -145,8 +145,8 @@ static void collector_record(struct batch *b, const struct outcome *o)
                          o->pid);
                 if (b->manager->runs_dir)
                         state_writes_report(&b->manager->record_writes, "run records", b->manager->runs_dir, -o->error);
-                if (run->cancel_requested && run->runner_pid > 0)
-                        kill(run->runner_pid, SIGTERM);
+                if (run->cancel_requested)
+                        batch_signal_cancel(run);
         } else if (o->kind == OUTCOME_FINISHED) {
                 collector_run_finished(b, run, o);
         }

@@ -66,9 +66,9 @@ static int record_format(const struct orphan_record *rec, char *buf, size_t size
         int n = snprintf(buf, size,
                          "job=%s\nrun_id=%s\nuser=%s\non_failure=%d\nscheduled_usec=%" PRId64 "\n"
                          "start_usec=%" PRId64 "\nboot_id=%s\nrunner_pid=%d\nrunner_start=%" PRIu64 "\n"
-                         "job_pid=%d\n",
+                         "job_pid=%d\nslot=%u\n",
                          rec->job_name, rec->run_id, rec->user, rec->on_failure, rec->scheduled_usec, rec->start_usec,
-                         rec->boot_id, (int)rec->runner_pid, rec->runner_start, (int)rec->job_pid);
+                         rec->boot_id, (int)rec->runner_pid, rec->runner_start, (int)rec->job_pid, (unsigned)rec->slot);
         const struct outcome *o = &rec->outcome;
         if (rec->has_outcome && n >= 0 && (size_t)n < size)
                 n += snprintf(buf + n, size - (size_t)n,
@@ -186,6 +186,8 @@ static int record_parse_line(struct orphan_record *rec, const char *key, const c
                 rec->runner_start = (uint64_t)v;
         else if (strcmp(key, "job_pid") == 0)
                 rec->job_pid = o->pid = (pid_t)v;
+        else if (strcmp(key, "slot") == 0)
+                rec->slot = (uint32_t)v;
         else if (strcmp(key, "status") == 0) {
                 rec->has_outcome = true;
                 o->status = (int32_t)v;
@@ -331,6 +333,7 @@ static struct batch *orphan_batch_new(struct batch_manager *m, const struct orph
         run->scheduled_usec = rec->scheduled_usec;
         run->on_failure = rec->on_failure;
         run->runner_pid = rec->runner_pid;
+        run->runner_slot = rec->slot;
         run->job_pid = rec->job_pid;
         batch_link(b);
         m->n_running++;

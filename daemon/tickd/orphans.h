@@ -22,7 +22,21 @@
  *     overlap, max_concurrent, status and cancel) and recorded when it
  *     exits; a runner gone without an outcome is recorded lost.
  * Records are written without fsync: they describe processes, which a
- * crash of the machine ends anyway (the boot id says so). */
+ * crash of the machine ends anyway (the boot id says so).
+ *
+ * A shared runner (runner.h: one per batch since issue 16) writes one
+ * record per run, so several records name the same runner pid, each with
+ * the run's slot in its batch. A record that has its outcome when the
+ * next instance starts is recorded at once; each other one becomes an
+ * orphan batch of its own, watched through its own pidfd on that one
+ * runner, so it is recorded when the shared runner exits, not when its
+ * own job ends: a run that finishes meanwhile waits for its batch's last
+ * one. Its outcome is still its own: the runner rewrites each run's
+ * record with that run's outcome as the run finishes (EPIPE on the batch
+ * pipe), and waits for
+ * its finisher children (which may write a record in their own name,
+ * with the outcome) before it exits. A cancel of one such run is
+ * SIGRTMIN with its slot to the runner (batch_signal_cancel()). */
 #ifndef TICKD_ORPHANS_H
 #define TICKD_ORPHANS_H
 
@@ -53,6 +67,7 @@ struct orphan_record {
         pid_t runner_pid;
         uint64_t runner_start; /* /proc/PID/stat field 22, in clock ticks since boot */
         pid_t job_pid;
+        uint32_t slot; /* the run's slot in its batch: how a shared runner knows it (cancel) */
         bool has_outcome;
         struct outcome outcome; /* FINISHED, with HAS_OUTCOME */
 };

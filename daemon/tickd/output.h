@@ -20,8 +20,10 @@
  *
  * A line is at most OUTPUT_LINE_MAX bytes (journald's default LineMax);
  * longer ones are cut (lines.h). A job's "<3>" prefix is text, never a
- * priority. Sending blocks only the runner, and so only the job that
- * writes: the daemon never touches these descriptors.
+ * priority. Sending blocks only the runner, and so only the jobs it
+ * watches (a batch's shared runner: the batch's simple runs, whose
+ * relaying and deadlines wait meanwhile): the daemon never touches these
+ * descriptors.
  *
  * The runner's own descriptors must not come from libsystemd: it caches one
  * journal socket per process and its forked children, and the runner closes

@@ -1,6 +1,9 @@
-/* runner.c — the runner process: credentials, environment, exec, timeout,
- * one outcome record; see runner.h. Everything here runs in a child of the
- * daemon, so it may block, look up users and wait. */
+/* runner.c — the runner process: credentials, environment, exec, timeouts,
+ * outcome records, for one run or for a batch's runs; see runner.h.
+ * Everything here runs in a child of the daemon, so it may block, look up
+ * users and wait — but a runner of several runs never waits for one of
+ * them where the others could be kept waiting (runner.h lists the steps
+ * that go to a child of their own instead). */
 #include "tickd/runner.h"
 
 #include <dlfcn.h>
@@ -10,6 +13,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +41,108 @@
 #define BATCH_FD          3
 #define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
+#define ENV_OWN_MAX       8 /* the variables tickd sets itself (environment_build()) */
 
 _Static_assert(sizeof(struct outcome) < 512, "outcome records must stay well below PIPE_BUF");
 
+/* The job's user and group, resolved here in the runner: NSS may block or
+ * load modules, which the daemon must never do. */
+struct credentials {
+        uid_t uid;
+        gid_t gid;
+        char *name;
+        char *home;
+        char *shell;
+        bool change;   /* the job must switch to them (or is root: its groups are set anyway) */
+        gid_t *groups; /* with CHANGE: the supplementary groups, as initgroups() would set them */
+        int n_groups;
+};
+
+/* One user= and group= pair as resolved for a run of this runner: the
+ * other runs of a batch with the same pair (most of them, usually) take
+ * it as it is instead of asking the name service again. */
+struct credentials_entry {
+        struct credentials_entry *next;
+        const char *user, *group; /* the job's user= and group=; NULL: not set */
+        struct credentials cred;
+};
+
+struct exec_error {
+        char stage[16];
+        int error;
+};
+
+/* Everything the job process needs, looked up and built before vfork(). */
+struct launch {
+        const struct credentials *cred; /* the runner's (credentials_entry) */
+        char **env;
+        char *env_own[ENV_OWN_MAX]; /* the strings of ENV that are ours to free */
+        size_t n_env_own;
+        char **direct_argv; /* NULL: through the shell */
+        struct output *out;
+        int stdin_fd;             /* the job's stdin= text; -1: /dev/null (the runner's own 0) */
+        int output_fd, stderr_fd; /* the job's ends of the output pipes; -1 once it has them */
+        struct exec_error *exec_error;
+        struct mail_capture *mail; /* NULL: no mail, or mail_error says why not */
+        int mail_error;
+        struct cgroup_run cgroup; /* dir_fd < 0: no cgroup (process-group mode) */
+        struct runner_pam *pam;   /* NULL: no PAM for this run */
+};
+
+/* A running job as the runner watches it: its deadlines and the events
+ * that end it. */
+struct watch {
+        pid_t pid;
+        int64_t timeout_at; /* CLOCK_MONOTONIC; 0: none */
+        int64_t kill_at;    /* SIGTERM sent, SIGKILL due; INT64_MAX: sent; 0: neither */
+        uint64_t grace;
+        const struct cgroup_run *cgroup; /* dir_fd < 0: none */
+};
+
+enum run_state {
+        RUN_PENDING, /* its job is not started yet */
+        RUN_RUNNING, /* its job's main process runs */
+        RUN_DONE,    /* reported, or handed to a finisher child */
+};
+
+/* One run of this runner. */
+struct runner_run {
+        const struct runner_request *req;
+        enum run_state state;
+        bool cancel; /* cancelled before its job was started */
+        struct outcome o;
+        int64_t start_mono;
+        struct launch launch;
+        struct watch w;
+        int wstatus;
+        struct rusage ru;
+        int watch_error; /* errno of a failed poll(): the runner did not see the job end */
+        pid_t finisher;  /* the child that finishes the run (shared runner); 0: none */
+};
+
+/* The runner process: its runs and what it watches them with. */
+struct runner {
+        struct runner_run *runs;
+        size_t n;
+        size_t n_open;      /* runs not DONE */
+        size_t n_finishers; /* finisher children not reaped yet */
+        bool shared;        /* more than one run: nothing may wait for one run */
+        bool cancel_all;    /* SIGTERM or SIGINT: every run, started or not */
+        int watch_error;    /* a poll() failed: no run can be watched any more */
+        int sig_fd;
+        sigset_t mask;
+        struct rlimit nofile; /* the limit the jobs get back when the runner raised its own */
+        bool nofile_raised;
+        struct credentials_entry *creds;
+        struct pollfd *fds;
+        size_t *fd_run; /* the run of each entry of FDS after the signalfd */
+};
+
 /* Default dispositions for every signal, and a mask of exactly MASK. The
- * runner keeps SIGCHLD, SIGTERM and SIGINT blocked from the daemon's mask
- * on (it reads them through a signalfd): unblocking them even briefly
- * would let a cancel that arrives early kill the runner and orphan its job.
- * The job itself gets an empty mask. */
+ * runner keeps its signals blocked from the daemon's mask on (it reads
+ * them through a signalfd): unblocking them even briefly would let a
+ * cancel that arrives early kill the runner and orphan its jobs. The job
+ * itself gets an empty mask. */
 static void reset_signals(const sigset_t *mask)
 {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -75,7 +173,8 @@ static int run_record_write(const struct runner_request *req, const struct outco
         struct orphan_record rec = { .on_failure = req->command != NULL,
                                      .scheduled_usec = req->scheduled_usec,
                                      .start_usec = o->start_usec,
-                                     .job_pid = o->pid };
+                                     .job_pid = o->pid,
+                                     .slot = req->slot };
         snprintf(rec.job_name, sizeof(rec.job_name), "%s", req->job->name);
         snprintf(rec.run_id, sizeof(rec.run_id), "%s", req->run_id);
         snprintf(rec.user, sizeof(rec.user), "%s", req->user ? req->user : "");
@@ -94,31 +193,6 @@ static void write_finished(const struct runner_request *req, const struct outcom
         if (write_record(o) == -EPIPE)
                 (void)run_record_write(req, o, o);
 }
-
-static _Noreturn void report_setup_failure(const struct runner_request *req, struct outcome *o, const char *stage,
-                                           int error)
-{
-        o->kind = OUTCOME_FINISHED;
-        o->status = OUTCOME_SETUP_FAILED;
-        o->error = error;
-        snprintf(o->stage, sizeof(o->stage), "%s", stage);
-        o->end_usec = (int64_t)clock_now_usec(CLOCK_REALTIME);
-        write_finished(req, o);
-        _exit(0);
-}
-
-/* The job's user and group, resolved here in the runner: NSS may block or
- * load modules, which the daemon must never do. */
-struct credentials {
-        uid_t uid;
-        gid_t gid;
-        char *name;
-        char *home;
-        char *shell;
-        bool change;   /* the job must switch to them (or is root: its groups are set anyway) */
-        gid_t *groups; /* with CHANGE: the supplementary groups, as initgroups() would set them */
-        int n_groups;
-};
 
 /* initgroups() in two halves: the look-up (NSS: may block or load modules)
  * here in the runner, setgroups() in the job process, which must do
@@ -141,6 +215,15 @@ __attribute__((noinline)) static int credentials_groups(struct credentials *c)
                         return errno ? errno : EIO;
                 n = want;
         }
+}
+
+static void credentials_clear(struct credentials *c)
+{
+        free(c->name);
+        free(c->home);
+        free(c->shell);
+        free(c->groups);
+        *c = (struct credentials){ 0 };
 }
 
 static int credentials_resolve(const struct job *job, struct credentials *out, const char **stage)
@@ -179,6 +262,37 @@ static int credentials_resolve(const struct job *job, struct credentials *out, c
         return 0;
 }
 
+static bool same_name(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* JOB's credentials, resolved once per user= and group= in this runner
+ * (a failure is not kept: the next run asks again). Returns 0 or an errno
+ * with *STAGE. */
+static int credentials_get(struct runner *r, const struct job *job, const struct credentials **out, const char **stage)
+{
+        for (struct credentials_entry *e = r->creds; e; e = e->next)
+                if (same_name(e->user, job->user) && same_name(e->group, job_extra(job)->group)) {
+                        *out = &e->cred;
+                        return 0;
+                }
+        struct credentials_entry *e = calloc(1, sizeof(*e));
+        if (!e) {
+                *stage = "user";
+                return ENOMEM;
+        }
+        int error = credentials_resolve(job, &e->cred, stage);
+        if (error != 0) {
+                credentials_clear(&e->cred);
+                free(e);
+                return error;
+        }
+        e->user = job->user;
+        e->group = job_extra(job)->group;
+        e->next = r->creds;
+        r->creds = e;
+        *out = &e->cred;
+        return 0;
+}
+
 /* Sets or replaces ENTRY ("NAME=value") in ENV (N entries so far). */
 static void environment_put(char **env, size_t *n, char *entry)
 {
@@ -192,30 +306,45 @@ static void environment_put(char **env, size_t *n, char *entry)
                 (*n)++;
 }
 
+__attribute__((format(printf, 2, 3))) static bool environment_own(struct launch *l, const char *format, ...)
+{
+        va_list ap;
+        va_start(ap, format);
+        int r = vasprintf(&l->env_own[l->n_env_own], format, ap);
+        va_end(ap);
+        if (r < 0)
+                return false;
+        l->n_env_own++;
+        return true;
+}
+
 /* The environment, from scratch: nothing of the daemon's leaks into jobs.
  * PAM_ENV (pam_env's, may be NULL) comes after tickd's own variables and
- * before the job's environment=, which has the last word. */
-static char **environment_build(const struct runner_request *req, const struct credentials *cred, char **pam_env)
+ * before the job's environment=, which has the last word. L->env_own
+ * keeps the strings built here (the others are the job's or PAM's). */
+static char **environment_build(const struct runner_request *req, struct launch *l, char **pam_env)
 {
+        const struct credentials *cred = l->cred;
+        const char *path = req->default_path ? req->default_path
+                           : cred->uid == 0  ? DEFAULT_PATH_ROOT
+                                             : DEFAULT_PATH_USER;
+        if (!environment_own(l, "HOME=%s", cred->home) || !environment_own(l, "USER=%s", cred->name) ||
+            !environment_own(l, "LOGNAME=%s", cred->name) || !environment_own(l, "SHELL=%s", cred->shell) ||
+            !environment_own(l, "PATH=%s", path) || !environment_own(l, "TICKD_JOB=%s", req->job->name) ||
+            !environment_own(l, "TICKD_RUN_ID=%s", req->run_id))
+                return NULL;
+        if (req->failed_exit_status >= 0 && !environment_own(l, "TICKD_EXIT_STATUS=%d", req->failed_exit_status))
+                return NULL;
         size_t extra = 0;
         for (char **e = req->job->environment; e && *e; e++)
                 extra++;
         for (char **e = pam_env; e && *e; e++)
                 extra++;
-        char **env = calloc(10 + extra, sizeof(char *));
+        char **env = calloc(ENV_OWN_MAX + 1 + extra, sizeof(char *));
         if (!env)
                 return NULL;
-        size_t n = 0;
-        const char *path = req->default_path ? req->default_path
-                           : cred->uid == 0  ? DEFAULT_PATH_ROOT
-                                             : DEFAULT_PATH_USER;
-        if (asprintf(&env[n++], "HOME=%s", cred->home) < 0 || asprintf(&env[n++], "USER=%s", cred->name) < 0 ||
-            asprintf(&env[n++], "LOGNAME=%s", cred->name) < 0 || asprintf(&env[n++], "SHELL=%s", cred->shell) < 0 ||
-            asprintf(&env[n++], "PATH=%s", path) < 0 || asprintf(&env[n++], "TICKD_JOB=%s", req->job->name) < 0 ||
-            asprintf(&env[n++], "TICKD_RUN_ID=%s", req->run_id) < 0)
-                return NULL;
-        if (req->failed_exit_status >= 0 && asprintf(&env[n++], "TICKD_EXIT_STATUS=%d", req->failed_exit_status) < 0)
-                return NULL;
+        size_t n = l->n_env_own;
+        memcpy(env, l->env_own, n * sizeof(char *));
         for (char **e = pam_env; e && *e; e++)
                 environment_put(env, &n, *e);
         /* environment= entries come last and override what came before. */
@@ -230,11 +359,6 @@ static const char *command_of(const struct runner_request *req)
         return req->command ? req->command : req->job->command;
 }
 
-struct exec_error {
-        char stage[16];
-        int error;
-};
-
 /* In the vfork() child: ERROR is the runner's memory, read once the child
  * has exited. */
 static _Noreturn void job_fail(struct exec_error *error, const char *stage, int error_number)
@@ -244,82 +368,63 @@ static _Noreturn void job_fail(struct exec_error *error, const char *stage, int 
         _exit(127);
 }
 
+/* What job_exec() needs besides the request: built beforehand. */
+struct exec_plan {
+        const struct credentials *cred;
+        char **env;
+        char **direct_argv;
+        int fds[3];
+        int cgroup_procs_fd;
+        const struct rlimit *nofile; /* the descriptor limit to give back; NULL: the runner's is the daemon's */
+        struct exec_error *error;
+};
+
 /* The job process: its own session, then credentials, then exec. It runs
  * in a vfork() child, sharing the runner's memory until it execs or exits,
  * so it only makes system calls and writes to its own stack and to ERROR:
  * everything it needs (user, groups, environment, argv) was looked up and
  * built beforehand. A failure is reported in ERROR, which the runner reads
  * once vfork() returns (the child has exec'd or exited by then). */
-static _Noreturn void job_exec(const struct runner_request *req, const struct credentials *cred, char **env,
-                               char **direct_argv, const int fds[static 3], int cgroup_procs_fd,
-                               struct exec_error *error)
+static _Noreturn void job_exec(const struct runner_request *req, const struct exec_plan *p)
 {
+        const struct credentials *cred = p->cred;
         /* First into the run's cgroup: from here on everything the job
          * starts is inside it, and the runner, outside, survives its kill. */
-        if (cgroup_procs_fd >= 0 && write(cgroup_procs_fd, "0", 1) != 1)
-                job_fail(error, "cgroup", errno);
+        if (p->cgroup_procs_fd >= 0 && write(p->cgroup_procs_fd, "0", 1) != 1)
+                job_fail(p->error, "cgroup", errno);
         if (setsid() < 0)
-                job_fail(error, "setsid", errno);
-        if ((fds[0] >= 0 && dup2(fds[0], STDIN_FILENO) < 0) || dup2(fds[1], STDOUT_FILENO) < 0 ||
-            dup2(fds[2], STDERR_FILENO) < 0)
-                job_fail(error, "stdio", errno);
+                job_fail(p->error, "setsid", errno);
+        if ((p->fds[0] >= 0 && dup2(p->fds[0], STDIN_FILENO) < 0) || dup2(p->fds[1], STDOUT_FILENO) < 0 ||
+            dup2(p->fds[2], STDERR_FILENO) < 0)
+                job_fail(p->error, "stdio", errno);
         /* Only stdin/stdout/stderr reach the job. */
         close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        if (p->nofile && setrlimit(RLIMIT_NOFILE, p->nofile) < 0)
+                job_fail(p->error, "rlimit", errno);
         if (job_extra(req->job)->has_nice && setpriority(PRIO_PROCESS, 0, job_extra(req->job)->nice) < 0)
-                job_fail(error, "nice", errno);
+                job_fail(p->error, "nice", errno);
         if (cred->change) {
                 if (setgroups((size_t)cred->n_groups, cred->groups) < 0)
-                        job_fail(error, "initgroups", errno);
+                        job_fail(p->error, "initgroups", errno);
                 if (setgid(cred->gid) < 0)
-                        job_fail(error, "setgid", errno);
+                        job_fail(p->error, "setgid", errno);
                 if (setuid(cred->uid) < 0)
-                        job_fail(error, "setuid", errno);
+                        job_fail(p->error, "setuid", errno);
         }
         if (getuid() != cred->uid || geteuid() != cred->uid || getgid() != cred->gid || getegid() != cred->gid)
-                job_fail(error, "credentials", EPERM);
+                job_fail(p->error, "credentials", EPERM);
         const char *dir = job_extra(req->job)->working_directory ? job_extra(req->job)->working_directory : cred->home;
         if (chdir(dir) < 0)
-                job_fail(error, "chdir", errno);
+                job_fail(p->error, "chdir", errno);
         umask(job_extra(req->job)->umask >= 0 ? (mode_t)job_extra(req->job)->umask : 022);
         /* A path and plain words: what the shell would exec (command.h).
          * If that fails, the shell runs the command and reports why, with
          * its usual message and exit status. */
-        if (direct_argv)
-                execve(direct_argv[0], direct_argv, env);
+        if (p->direct_argv)
+                execve(p->direct_argv[0], p->direct_argv, p->env);
         char *argv[] = { "sh", "-c", (char *)command_of(req), NULL };
-        execve("/bin/sh", argv, env);
-        job_fail(error, "exec", errno);
-}
-
-/* The job's main process is gone, but something it started still holds
- * its output pipes: a child of the runner relays what they still carry
- * until they close, so the run's outcome goes out now and no line is lost.
- * It holds nothing of the batch's: the batch completes without it.
- * SIG_FD and SIG_MASK are the runner's signalfd and the signals it takes
- * through it, which the relay takes the default way again (SIGPIPE stays
- * blocked, as in the runner). */
-static void output_hand_off(struct output *out, int sig_fd, const sigset_t *sig_mask, const char *job,
-                            struct mail_capture *mail)
-{
-        /* The mail holds what the job wrote until its main process ended:
-         * the relay's lines go to the log only, never into the runner's
-         * capture (a memfd whose offset the two would share). */
-        output_set_tee(out, NULL, NULL);
-        pid_t pid = fork();
-        if (pid == 0) {
-                close(BATCH_FD);
-                close(sig_fd);
-                mail_capture_free(mail); /* the runner's: the relay holds nothing it does not use */
-                sigprocmask(SIG_UNBLOCK, sig_mask, NULL);
-                char title[16];
-                snprintf(title, sizeof(title), "tickd-out:%s", job);
-                prctl(PR_SET_NAME, title);
-                output_drain(out);
-                output_free(out, true);
-                _exit(0);
-        }
-        /* Without a relay (fork failed) the rest is lost; what is read goes out. */
-        output_free(out, pid < 0);
+        execve("/bin/sh", argv, p->env);
+        job_fail(p->error, "exec", errno);
 }
 
 void runner_preload_nss(const char *nsswitch_conf)
@@ -351,14 +456,16 @@ void runner_preload_nss(const char *nsswitch_conf)
         fclose(f);
 }
 
-/* The runner's signals: SIGCHLD, SIGTERM and SIGINT into *MASK, blocked,
- * to be read through a signalfd; SIGPIPE blocked too. */
+/* The runner's signals: SIGCHLD, SIGTERM, SIGINT and SIGRTMIN (cancel of
+ * one run) into *MASK, blocked, to be read through a signalfd; SIGPIPE
+ * blocked too. */
 static void runner_take_signals(sigset_t *mask)
 {
         sigemptyset(mask);
         sigaddset(mask, SIGCHLD);
         sigaddset(mask, SIGTERM);
         sigaddset(mask, SIGINT);
+        sigaddset(mask, SIGRTMIN);
         reset_signals(mask);
         /* A closed stderr (the daemon's) must cost relayed lines, never the
          * runner and with it the run's outcome: EPIPE, not SIGPIPE. Blocked,
@@ -387,21 +494,6 @@ static void runner_take_descriptors(int batch_fd)
                         close(null);
         }
 }
-
-/* Everything the job process needs, looked up and built before vfork(). */
-struct launch {
-        struct credentials cred;
-        char **env;
-        char **direct_argv; /* NULL: through the shell */
-        struct output *out;
-        int stdin_fd;             /* the job's stdin= text; -1: /dev/null (the runner's own 0) */
-        int output_fd, stderr_fd; /* the job's ends of the output pipes */
-        struct exec_error *exec_error;
-        struct mail_capture *mail; /* NULL: no mail, or mail_error says why not */
-        int mail_error;
-        struct cgroup_run cgroup; /* dir_fd < 0: no cgroup (process-group mode) */
-        struct runner_pam *pam;   /* NULL: no PAM for this run */
-};
 
 static void mail_tee(void *userdata, const char *line, size_t len) { mail_capture_line(userdata, line, len); }
 
@@ -450,106 +542,187 @@ static int stdin_open(const char *text)
         return fd;
 }
 
-/* pam = yes (the job's, else tickd.conf's) in a daemon that can switch
- * users: the PAM account check and session, before anything is forked. */
-static void launch_pam(const struct runner_request *req, struct launch *l, struct outcome *o)
+static void close_fd(int *fd)
 {
-        l->pam = NULL;
-        bool wanted = job_extra(req->job)->pam >= 0 ? job_extra(req->job)->pam : req->pam;
-        if (!wanted || geteuid() != 0)
-                return;
-        const char *stage = "pam";
-        int r = runner_pam_open(l->cred.name, &l->pam, &stage, o->detail, sizeof(o->detail));
-        if (r < 0)
-                report_setup_failure(req, o, stage, -r);
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
 }
 
-/* Fills L, or reports the stage that failed and exits. */
-static void launch_prepare(const struct runner_request *req, struct launch *l, struct outcome *o)
+/* Everything L still holds, closed and freed; its cgroup is closed, not
+ * removed (cgroup_finish() removes it), and a PAM session is the
+ * caller's to close. A shared runner's other runs go on: nothing of a run
+ * may stay open after it. */
+static void launch_release(struct launch *l)
 {
+        output_free(l->out, false);
+        l->out = NULL;
+        close_fd(&l->stdin_fd);
+        if (l->stderr_fd == l->output_fd)
+                l->stderr_fd = -1;
+        close_fd(&l->output_fd);
+        close_fd(&l->stderr_fd);
+        cgroup_run_close(&l->cgroup);
+        free(l->env);
+        l->env = NULL;
+        for (size_t i = 0; i < l->n_env_own; i++)
+                free(l->env_own[i]);
+        l->n_env_own = 0;
+        strv_free(l->direct_argv);
+        l->direct_argv = NULL;
+        free(l->exec_error);
+        l->exec_error = NULL;
+        l->mail = mail_capture_free(l->mail);
+}
+
+/* RUN failed before its job ran (or could not be watched): its FINISHED
+ * record says where, and the run is done. */
+static void run_fail(struct runner *r, struct runner_run *run, const char *stage, int error)
+{
+        struct outcome *o = &run->o;
+        o->kind = OUTCOME_FINISHED;
+        o->status = OUTCOME_SETUP_FAILED;
+        o->error = error;
+        snprintf(o->stage, sizeof(o->stage), "%s", stage);
+        o->end_usec = (int64_t)clock_now_usec(CLOCK_REALTIME);
+        write_finished(run->req, o);
+        launch_release(&run->launch);
+        run->state = RUN_DONE;
+        r->n_open--;
+}
+
+/* pam = yes (the job's, else tickd.conf's) in a daemon that can switch
+ * users: the PAM account check and session, before anything is forked.
+ * batch.c gives such a run a runner of its own (runner.h). */
+static int launch_pam(struct runner *r, struct runner_run *run)
+{
+        const struct runner_request *req = run->req;
+        struct launch *l = &run->launch;
+        bool wanted = job_extra(req->job)->pam >= 0 ? job_extra(req->job)->pam : req->pam;
+        if (!wanted || geteuid() != 0)
+                return 0;
+        const char *stage = "pam";
+        int e = runner_pam_open(l->cred->name, &l->pam, &stage, run->o.detail, sizeof(run->o.detail));
+        if (e < 0) {
+                run_fail(r, run, stage, -e);
+                return e;
+        }
+        return 0;
+}
+
+/* The user, PAM, the environment and the output pipes; 0, or the stage
+ * that failed is reported and the run is done (negative). */
+static int launch_identity(struct runner *r, struct runner_run *run)
+{
+        const struct runner_request *req = run->req;
+        struct launch *l = &run->launch;
         const char *stage = NULL;
-        int r = credentials_resolve(req->job, &l->cred, &stage);
+        int e = credentials_get(r, req->job, &l->cred, &stage);
         /* A user deleted since the file was loaded: the daemon never looks
          * users up, so this is where it shows. */
-        if (r == ENOENT && strcmp(stage, "user") == 0 && req->job->user)
-                snprintf(o->detail, sizeof(o->detail), "user '%s' does not exist (deleted since?)", req->job->user);
-        if (r != 0)
-                report_setup_failure(req, o, stage, r);
-        launch_pam(req, l, o);
-        l->env = environment_build(req, &l->cred, runner_pam_environment(l->pam));
-        if (!l->env)
-                report_setup_failure(req, o, "environment", ENOMEM);
-        r = output_open(req->job->name, req->run_id, !req->relay_output, &l->out, &l->output_fd, &l->stderr_fd);
-        if (r < 0)
-                report_setup_failure(req, o, "output", -r);
+        if (e == ENOENT && strcmp(stage, "user") == 0 && req->job->user)
+                snprintf(run->o.detail, sizeof(run->o.detail), "user '%s' does not exist (deleted since?)",
+                         req->job->user);
+        if (e != 0) {
+                run_fail(r, run, stage, e);
+                return -e;
+        }
+        if (launch_pam(r, run) < 0)
+                return -EPERM;
+        l->env = environment_build(req, l, runner_pam_environment(l->pam));
+        if (!l->env) {
+                run_fail(r, run, "environment", ENOMEM);
+                return -ENOMEM;
+        }
+        e = output_open(req->job->name, req->run_id, !req->relay_output, &l->out, &l->output_fd, &l->stderr_fd);
+        if (e < 0) {
+                run_fail(r, run, "output", -e);
+                return e;
+        }
+        return 0;
+}
+
+/* Fills the run's launch; 0, or the stage that failed is reported and the
+ * run is done (negative). */
+static int launch_prepare(struct runner *r, struct runner_run *run)
+{
+        const struct runner_request *req = run->req;
+        struct launch *l = &run->launch;
+        int e = launch_identity(r, run);
+        if (e < 0)
+                return e;
         launch_mail(req, l);
         /* stdin= belongs to the command; an on_failure command reads /dev/null. */
-        l->stdin_fd = -1;
         if (job_extra(req->job)->stdin_text && !req->command) {
                 l->stdin_fd = stdin_open(job_extra(req->job)->stdin_text);
-                if (l->stdin_fd < 0)
-                        report_setup_failure(req, o, "stdin", -l->stdin_fd);
+                if (l->stdin_fd < 0) {
+                        run_fail(r, run, "stdin", -l->stdin_fd);
+                        return -EIO;
+                }
         }
         l->exec_error = calloc(1, sizeof(*l->exec_error));
-        if (!l->exec_error)
-                report_setup_failure(req, o, "exec", ENOMEM);
-        l->direct_argv = NULL;
+        if (!l->exec_error) {
+                run_fail(r, run, "exec", ENOMEM);
+                return -ENOMEM;
+        }
         (void)command_split_simple(command_of(req), &l->direct_argv); /* -ENOMEM: the shell it is */
-        l->cgroup = (struct cgroup_run){ .dir_fd = -1, .procs_fd = -1, .parent_fd = -1 };
         /* Last: nothing that can fail after it may leave the cgroup behind. */
         if (req->cgroup_dir) {
-                r = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &job_extra(req->job)->limits,
-                                      &l->cgroup, o->detail, sizeof(o->detail));
-                if (r < 0)
-                        report_setup_failure(req, o, "cgroup", -r);
+                e = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &job_extra(req->job)->limits,
+                                      &l->cgroup, run->o.detail, sizeof(run->o.detail));
+                if (e < 0) {
+                        run_fail(r, run, "cgroup", -e);
+                        return e;
+                }
         }
+        return 0;
 }
 
 /* Starts the job; returns its pid, which is also its process group (the
  * job makes itself a session and group leader with setsid(); the runner
- * must not setpgid() it, or setsid() fails with EPERM). vfork: no copy of
- * the runner's page tables (a copy of the daemon's) for a process that is
- * about to exec; the runner waits the few system calls until it has. */
-static pid_t job_spawn(const struct runner_request *req, struct launch *l, struct outcome *o)
+ * must not setpgid() it, or setsid() fails with EPERM), or -1 when the run
+ * failed (reported). vfork: no copy of the runner's page tables (a copy
+ * of the daemon's) for a process that is about to exec; the runner waits
+ * the few system calls until it has. */
+static pid_t job_spawn(struct runner *r, struct runner_run *run)
 {
+        struct launch *l = &run->launch;
+        const struct exec_plan plan = { .cred = l->cred,
+                                        .env = l->env,
+                                        .direct_argv = l->direct_argv,
+                                        .fds = { l->stdin_fd, l->output_fd, l->stderr_fd },
+                                        .cgroup_procs_fd = l->cgroup.procs_fd,
+                                        .nofile = r->nofile_raised ? &r->nofile : NULL,
+                                        .error = l->exec_error };
         pid_t pid = vfork();
-        if (pid < 0) {
-                int e = errno;
-                (void)cgroup_run_remove(&l->cgroup);
-                report_setup_failure(req, o, "fork", e);
-        }
         if (pid == 0) {
                 sigset_t empty;
                 sigemptyset(&empty);
                 sigprocmask(SIG_SETMASK, &empty, NULL);
-                const int fds[3] = { l->stdin_fd, l->output_fd, l->stderr_fd };
-                job_exec(req, &l->cred, l->env, l->direct_argv, fds, l->cgroup.procs_fd, l->exec_error);
+                job_exec(run->req, &plan);
         }
-        if (l->cgroup.procs_fd >= 0) {
-                close(l->cgroup.procs_fd);
-                l->cgroup.procs_fd = -1;
+        if (pid < 0) {
+                int e = errno;
+                (void)cgroup_run_remove(&l->cgroup);
+                run_fail(r, run, "fork", e);
+                return -1;
         }
-        if (l->stdin_fd >= 0)
-                close(l->stdin_fd);
-        close(l->output_fd);
-        if (l->stderr_fd != l->output_fd)
-                close(l->stderr_fd);
+        /* The job has what it needs: its descriptors and strings go. */
+        close_fd(&l->cgroup.procs_fd);
+        close_fd(&l->stdin_fd);
+        if (l->stderr_fd == l->output_fd)
+                l->stderr_fd = -1;
+        close_fd(&l->output_fd);
+        close_fd(&l->stderr_fd);
         strv_free(l->direct_argv);
         l->direct_argv = NULL;
+        free(l->env);
+        l->env = NULL;
+        for (size_t i = 0; i < l->n_env_own; i++)
+                free(l->env_own[i]);
+        l->n_env_own = 0;
         return pid;
 }
-
-/* A running job as the runner watches it: its deadlines and the events
- * that end it. */
-struct watch {
-        pid_t pid;
-        int sig_fd;
-        struct output *out;
-        int64_t timeout_at; /* CLOCK_MONOTONIC; 0: none */
-        int64_t kill_at;    /* SIGTERM sent, SIGKILL due; INT64_MAX: sent; 0: neither */
-        uint64_t grace;
-        const struct cgroup_run *cgroup; /* dir_fd < 0: none */
-};
 
 /* SIG to the job's group and, with a cgroup, to every process in it:
  * setsid()'d and daemonised descendants included. */
@@ -568,9 +741,8 @@ static void watch_stop_job(struct watch *w, int64_t now)
 
 /* Acts on deadlines that have passed; returns how long poll() may wait
  * for the next one, in milliseconds (-1: none). */
-static int watch_deadlines(struct watch *w, struct outcome *o)
+static int watch_deadlines(struct watch *w, struct outcome *o, int64_t now)
 {
-        int64_t now = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
         if (w->timeout_at && now >= w->timeout_at && !w->kill_at) {
                 o->timed_out = 1;
                 watch_stop_job(w, now);
@@ -586,44 +758,6 @@ static int watch_deadlines(struct watch *w, struct outcome *o)
         return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
 }
 
-/* SIGTERM or SIGINT to the runner: the daemon cancels the run. */
-static void watch_read_signals(struct watch *w, struct outcome *o)
-{
-        struct signalfd_siginfo si;
-        while (read(w->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-                if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !w->kill_at) {
-                        o->cancelled = 1;
-                        watch_stop_job(w, (int64_t)clock_now_usec(CLOCK_MONOTONIC));
-                }
-        }
-}
-
-/* Waits until the job's main process has ended, enforcing its timeout and
- * cancels and relaying its output meanwhile; returns 0 with *WSTATUS and
- * *RU filled, or the negative errno of a poll() that failed. */
-static int watch_until_exit(struct watch *w, struct outcome *o, int *wstatus, struct rusage *ru)
-{
-        for (;;) {
-                if (wait4(w->pid, wstatus, WNOHANG, ru) == w->pid)
-                        return 0;
-                int wait_ms = watch_deadlines(w, o);
-                struct pollfd fds[1 + OUTPUT_POLLFDS_MAX] = { { .fd = w->sig_fd, .events = POLLIN } };
-                size_t n_fds = 1 + output_pollfds(w->out, fds + 1);
-                if (poll(fds, n_fds, wait_ms) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (fds[0].revents & POLLIN)
-                        watch_read_signals(w, o);
-                for (size_t i = 1; i < n_fds; i++)
-                        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-                                output_pump(w->out);
-                                break;
-                        }
-        }
-}
-
 /* The runner cannot watch the job any more: it could neither enforce a
  * timeout nor relay output, and the job's status is not known yet. The job
  * must not outlive its run unwatched, so its group is killed and reaped. */
@@ -634,20 +768,61 @@ static void watch_abandon(struct watch *w, int *wstatus, struct rusage *ru)
                 ;
 }
 
+/* In a child of the runner that serves one run (KEEP, or none): what the
+ * others hold is theirs, and the runner's (the batch pipe is the caller's
+ * to keep or close). */
+static void runner_child_setup(struct runner *r, const struct runner_run *keep, const char *prefix)
+{
+        for (size_t i = 0; i < r->n; i++)
+                if (&r->runs[i] != keep)
+                        launch_release(&r->runs[i].launch);
+        close_fd(&r->sig_fd);
+        sigprocmask(SIG_UNBLOCK, &r->mask, NULL);
+        char title[16];
+        snprintf(title, sizeof(title), "%s:%s", prefix, keep ? keep->req->job->name : "batch");
+        prctl(PR_SET_NAME, title);
+}
+
+/* The job's main process is gone, but something it started still holds
+ * its output pipes: a child of the runner relays what they still carry
+ * until they close, so the run's outcome goes out now and no line is lost.
+ * It holds nothing of the batch's: the batch completes without it. The
+ * relay takes the runner's signals the default way again (SIGPIPE stays
+ * blocked, as in the runner). */
+static void output_hand_off(struct runner *r, struct runner_run *run)
+{
+        struct launch *l = &run->launch;
+        /* The mail holds what the job wrote until its main process ended:
+         * the relay's lines go to the log only, never into the runner's
+         * capture (a memfd whose offset the two would share). */
+        output_set_tee(l->out, NULL, NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(BATCH_FD);
+                l->mail = mail_capture_free(l->mail); /* the runner's: the relay holds nothing it does not use */
+                runner_child_setup(r, run, "tickd-out");
+                output_drain(l->out);
+                output_free(l->out, true);
+                _exit(0);
+        }
+        /* Without a relay (fork failed) the rest is lost; what is read goes out. */
+        output_free(l->out, pid < 0);
+        l->out = NULL;
+}
+
 /* kill_leftovers = no: what the main process left behind goes on in the
  * run's cgroup, and a child of the runner removes the cgroup once it is
  * empty, so that none outlives its processes. Like the output relay, it
  * holds nothing of the batch's. */
-static void cgroup_hand_off(struct cgroup_run *cg, int sig_fd, const sigset_t *sig_mask, const char *job)
+static void cgroup_hand_off(struct runner *r, struct runner_run *run)
 {
+        struct cgroup_run *cg = &run->launch.cgroup;
         pid_t pid = fork();
         if (pid == 0) {
                 close(BATCH_FD);
-                close(sig_fd);
-                sigprocmask(SIG_UNBLOCK, sig_mask, NULL);
-                char title[16];
-                snprintf(title, sizeof(title), "tickd-left:%s", job);
-                prctl(PR_SET_NAME, title);
+                output_free(run->launch.out, false);
+                run->launch.out = NULL;
+                runner_child_setup(r, run, "tickd-left");
                 while (cgroup_run_wait_empty(cg, 60000) == -ETIMEDOUT)
                         ;
                 (void)cgroup_run_remove(cg);
@@ -660,10 +835,12 @@ static void cgroup_hand_off(struct cgroup_run *cg, int sig_fd, const sigset_t *s
  * (timeout, cancel) everything in it ends, SIGKILL at the stop's own
  * deadline; otherwise leftovers are counted and killed with
  * kill_leftovers = yes. Then the whole cgroup's accounting, and the
- * cgroup goes. */
-static void cgroup_finish(const struct runner_request *req, struct watch *w, struct cgroup_run *cg, struct outcome *o,
-                          const sigset_t *sig_mask)
+ * cgroup goes. May wait: a shared runner calls it in a finisher child. */
+static void cgroup_finish(struct runner *r, struct runner_run *run)
 {
+        struct cgroup_run *cg = &run->launch.cgroup;
+        struct outcome *o = &run->o;
+        const struct watch *w = &run->w;
         o->in_cgroup = 1;
         int n = cgroup_run_count(cg);
         o->leftovers = n > 0 ? n : 0;
@@ -672,7 +849,7 @@ static void cgroup_finish(const struct runner_request *req, struct watch *w, str
                 int64_t left_ms = (w->kill_at - (int64_t)clock_now_usec(CLOCK_MONOTONIC)) / 1000;
                 (void)cgroup_run_wait_empty(cg, left_ms > 0 ? (int)left_ms : 0);
         }
-        if (n > 0 && (stopping || req->job->kill_leftovers)) {
+        if (n > 0 && (stopping || run->req->job->kill_leftovers)) {
                 (void)cgroup_run_signal(cg, SIGKILL);
                 o->leftovers_killed = cgroup_run_wait_empty(cg, 10000) == 0;
         }
@@ -682,7 +859,7 @@ static void cgroup_finish(const struct runner_request *req, struct watch *w, str
         o->memory_peak = st.memory_peak;
         o->oom_kills = st.oom_kills;
         if (cgroup_run_count(cg) > 0)
-                cgroup_hand_off(cg, w->sig_fd, sig_mask, req->job->name);
+                cgroup_hand_off(r, run);
         else
                 (void)cgroup_run_remove(cg);
 }
@@ -728,7 +905,8 @@ static void outcome_finish(struct outcome *o, int64_t start_mono, const struct r
 }
 
 /* The run's mail, when its job asks for one: after the outcome is known
- * (the mail says how the run ended), before it is reported. */
+ * (the mail says how the run ended), before it is reported. Only in a
+ * runner of one run: sending waits up to MAIL_SEND_TIMEOUT_USEC. */
 static void run_mail(const struct runner_request *req, struct launch *l, struct outcome *o, int sig_fd)
 {
         if (!job_extra(req->job)->mail_to || req->command)
@@ -750,7 +928,7 @@ static void run_mail(const struct runner_request *req, struct launch *l, struct 
         }
         char host[256] = "localhost";
         (void)gethostname(host, sizeof(host) - 1);
-        struct mail_message m = { .user = l->cred.name,
+        struct mail_message m = { .user = l->cred->name,
                                   .host = host,
                                   .to = job_extra(req->job)->mail_to,
                                   .job = req->job->name,
@@ -760,74 +938,305 @@ static void run_mail(const struct runner_request *req, struct launch *l, struct 
                                   .has_exit_status = o->status == OUTCOME_EXITED,
                                   .exit_status = o->code,
                                   .signal = o->status == OUTCOME_SIGNALED ? o->signal : 0 };
-        struct mail_identity id = { .uid = l->cred.uid,
-                                    .gid = l->cred.gid,
-                                    .groups = l->cred.groups,
-                                    .n_groups = l->cred.n_groups,
-                                    .change = l->cred.change,
-                                    .name = l->cred.name,
-                                    .home = l->cred.home };
+        struct mail_identity id = { .uid = l->cred->uid,
+                                    .gid = l->cred->gid,
+                                    .groups = l->cred->groups,
+                                    .n_groups = l->cred->n_groups,
+                                    .change = l->cred->change,
+                                    .name = l->cred->name,
+                                    .home = l->cred->home };
         struct mail_delivery d = { .sendmail = req->sendmail, .message = &m, .identity = &id, .sig_fd = sig_fd };
         o->mail = (uint8_t)mail_send(l->mail, &d, o->mail_detail, sizeof(o->mail_detail));
         l->mail = mail_capture_free(l->mail);
 }
 
-_Noreturn void runner_main(const struct runner_request *req)
+/* The job's main process has ended (or was abandoned): its cgroup, its
+ * PAM session, its output, its mail, then the FINISHED record. */
+static void run_complete(struct runner *r, struct runner_run *run)
 {
-        log_set_observer(NULL, NULL); /* the daemon's metrics are the daemon's: not counted twice here */
-        sigset_t mask;
-        runner_take_signals(&mask);
-        runner_take_descriptors(req->batch_fd);
-        char title[16];
-        snprintf(title, sizeof(title), "tickd:%s", req->job->name);
-        prctl(PR_SET_NAME, title);
-
-        struct outcome o = { .kind = OUTCOME_STARTED,
-                             .slot = req->slot,
-                             .start_usec = (int64_t)clock_now_usec(CLOCK_REALTIME) };
-        int64_t start_mono = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
-
-        /* SIGCHLD (the job ended) and SIGTERM/SIGINT (cancel) as readable
-         * events; the job gets an empty mask back before exec. */
-        int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sig_fd < 0)
-                report_setup_failure(req, &o, "signalfd", errno);
-
-        struct launch launch;
-        launch_prepare(req, &launch, &o);
-        o.pid = job_spawn(req, &launch, &o);
-        /* The daemon logs a record that cannot be written (a full disk),
-         * once for all runs: it learns of it from the STARTED record. */
-        o.error = -run_record_write(req, &o, NULL);
-        (void)write_record(&o); /* a STARTED record nobody reads costs nothing */
-        o.error = 0;
-
-        struct watch w = { .pid = o.pid,
-                           .sig_fd = sig_fd,
-                           .out = launch.out,
-                           .grace = job_extra(req->job)->kill_grace_usec,
-                           .cgroup = &launch.cgroup,
-                           .timeout_at = req->job->timeout_usec ? start_mono + (int64_t)req->job->timeout_usec : 0 };
-        int wstatus = 0;
-        struct rusage ru = { 0 };
-        int r = watch_until_exit(&w, &o, &wstatus, &ru);
-        if (r < 0)
-                watch_abandon(&w, &wstatus, &ru);
+        const struct runner_request *req = run->req;
+        struct launch *l = &run->launch;
         /* Before the output: killed leftovers close the pipes they held. */
-        if (launch.cgroup.dir_fd >= 0)
-                cgroup_finish(req, &w, &launch.cgroup, &o, &mask);
-        runner_pam_close(launch.pam); /* the session ends with the job's main process, as cron's does */
+        if (l->cgroup.dir_fd >= 0)
+                cgroup_finish(r, run);
+        runner_pam_close(l->pam); /* the session ends with the job's main process, as cron's does */
+        l->pam = NULL;
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
-        if (output_pump(launch.out))
-                output_hand_off(launch.out, sig_fd, &mask, req->job->name, launch.mail);
+        if (output_pump(l->out))
+                output_hand_off(r, run);
         else
-                output_free(launch.out, true);
+                output_free(l->out, true);
+        l->out = NULL;
+        outcome_finish(&run->o, run->start_mono, &run->ru, run->wstatus, l->exec_error, run->watch_error);
+        if (run->o.status == OUTCOME_SETUP_FAILED && strcmp(run->o.stage, "chdir") == 0)
+                chdir_detail(&run->o, req, l->cred);
+        if (!r->shared)
+                run_mail(req, l, &run->o, r->sig_fd);
+        write_finished(req, &run->o);
+        launch_release(l);
+}
 
-        outcome_finish(&o, start_mono, &ru, wstatus, launch.exec_error, -r);
-        if (o.status == OUTCOME_SETUP_FAILED && strcmp(o.stage, "chdir") == 0)
-                chdir_detail(&o, req, &launch.cred);
-        run_mail(req, &launch, &o, sig_fd);
-        write_finished(req, &o);
+/* A shared runner must not wait for one run's leftovers (cgroup_finish():
+ * up to kill_grace, then up to 10 s for the SIGKILL to land): a child
+ * finishes that run — cgroup, output, FINISHED record — while the runner
+ * goes on. Returns false when no child could be forked. */
+static bool run_finish_in_child(struct runner *r, struct runner_run *run)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return false;
+        if (pid == 0) {
+                runner_child_setup(r, run, "tickd-fin");
+                run_complete(r, run);
+                _exit(0);
+        }
+        run->finisher = pid;
+        r->n_finishers++;
+        launch_release(&run->launch); /* the child's now */
+        return true;
+}
+
+static void run_exited(struct runner *r, struct runner_run *run, int wstatus, const struct rusage *ru, int watch_error)
+{
+        run->wstatus = wstatus;
+        run->ru = *ru;
+        run->watch_error = watch_error;
+        run->state = RUN_DONE;
+        r->n_open--;
+        const struct cgroup_run *cg = &run->launch.cgroup;
+        if (r->shared && cg->dir_fd >= 0 && cgroup_run_count(cg) > 0 && run_finish_in_child(r, run))
+                return;
+        run_complete(r, run);
+}
+
+/* Cancel: SIGTERM to the job's group, SIGKILL after kill_grace; a run
+ * whose job is not started yet is stopped as soon as it is. */
+static void run_cancel(struct runner_run *run)
+{
+        if (run->state == RUN_PENDING)
+                run->cancel = true;
+        if (run->state != RUN_RUNNING || run->w.kill_at)
+                return;
+        run->o.cancelled = 1;
+        watch_stop_job(&run->w, (int64_t)clock_now_usec(CLOCK_MONOTONIC));
+}
+
+/* SIGTERM or SIGINT: the daemon cancels every run (shutdown); SIGRTMIN
+ * with the slot of one run in its value: that run (batch_cancel_job()). */
+static void runner_read_signals(struct runner *r)
+{
+        struct signalfd_siginfo si;
+        while (read(r->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+                bool all = si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT;
+                if (all)
+                        r->cancel_all = true;
+                else if ((int)si.ssi_signo != SIGRTMIN)
+                        continue;
+                for (size_t i = 0; i < r->n; i++)
+                        if (all || r->runs[i].req->slot == (uint32_t)si.ssi_int)
+                                run_cancel(&r->runs[i]);
+        }
+}
+
+/* Every child that has ended: a job (its run is finished), a finisher, or
+ * an output relay or cgroup keeper, which only need reaping. */
+static void runner_reap(struct runner *r)
+{
+        int wstatus;
+        struct rusage ru;
+        pid_t pid;
+        while ((pid = wait4(-1, &wstatus, WNOHANG, &ru)) > 0)
+                for (size_t i = 0; i < r->n; i++) {
+                        struct runner_run *run = &r->runs[i];
+                        if (run->state == RUN_RUNNING && run->w.pid == pid) {
+                                run_exited(r, run, wstatus, &ru, 0);
+                                break;
+                        }
+                        if (run->finisher == pid) {
+                                run->finisher = 0;
+                                r->n_finishers--;
+                                break;
+                        }
+                }
+}
+
+/* poll() failed: no timeout, cancel or output can be seen any more, so
+ * every job is killed and reaped, and reported at stage "poll"; runs not
+ * started yet fail there too. */
+static void runner_abandon(struct runner *r, int error)
+{
+        r->watch_error = error;
+        for (size_t i = 0; i < r->n; i++) {
+                struct runner_run *run = &r->runs[i];
+                if (run->state != RUN_RUNNING)
+                        continue;
+                int wstatus = 0;
+                struct rusage ru = { 0 };
+                watch_abandon(&run->w, &wstatus, &ru);
+                run_exited(r, run, wstatus, &ru, error);
+        }
+}
+
+/* One round: reaps, acts on deadlines, waits for a signal, output or the
+ * next deadline (not at all without BLOCK), and handles what came. */
+static void runner_watch_once(struct runner *r, bool block)
+{
+        runner_reap(r);
+        if (r->n_open == 0)
+                return; /* the last run ended: nothing left to wait for */
+        int wait_ms = block ? -1 : 0;
+        int64_t now = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
+        size_t n_fds = 1;
+        r->fds[0] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
+        for (size_t i = 0; i < r->n; i++) {
+                struct runner_run *run = &r->runs[i];
+                if (run->state != RUN_RUNNING)
+                        continue;
+                int ms = watch_deadlines(&run->w, &run->o, now);
+                if (block && ms >= 0 && (wait_ms < 0 || ms < wait_ms))
+                        wait_ms = ms;
+                size_t k = output_pollfds(run->launch.out, r->fds + n_fds);
+                for (size_t j = 0; j < k; j++)
+                        r->fd_run[n_fds + j] = i;
+                n_fds += k;
+        }
+        if (poll(r->fds, n_fds, wait_ms) < 0) {
+                if (errno != EINTR)
+                        runner_abandon(r, errno);
+                return;
+        }
+        if (r->fds[0].revents & POLLIN) {
+                runner_read_signals(r);
+                runner_reap(r);
+        }
+        size_t last = SIZE_MAX;
+        for (size_t j = 1; j < n_fds; j++) {
+                size_t i = r->fd_run[j];
+                if (i == last || !(r->fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
+                last = i;
+                if (r->runs[i].state == RUN_RUNNING) /* not finished by the reaping above */
+                        output_pump(r->runs[i].launch.out);
+        }
+}
+
+/* Prepares and starts RUN's job, and reports it started. */
+static void run_start(struct runner *r, struct runner_run *run)
+{
+        const struct runner_request *req = run->req;
+        run->o = (struct outcome){ .kind = OUTCOME_STARTED,
+                                   .slot = req->slot,
+                                   .start_usec = (int64_t)clock_now_usec(CLOCK_REALTIME) };
+        run->start_mono = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
+        if (r->watch_error) {
+                run_fail(r, run, "poll", r->watch_error);
+                return;
+        }
+        if (r->sig_fd < 0) {
+                run_fail(r, run, "signalfd", -r->sig_fd);
+                return;
+        }
+        if (launch_prepare(r, run) < 0)
+                return;
+        pid_t pid = job_spawn(r, run);
+        if (pid < 0)
+                return;
+        run->o.pid = pid;
+        /* The daemon logs a record that cannot be written (a full disk),
+         * once for all runs: it learns of it from the STARTED record. */
+        run->o.error = -run_record_write(req, &run->o, NULL);
+        (void)write_record(&run->o); /* a STARTED record nobody reads costs nothing */
+        run->o.error = 0;
+        run->w =
+                (struct watch){ .pid = pid,
+                                .grace = job_extra(req->job)->kill_grace_usec,
+                                .cgroup = &run->launch.cgroup,
+                                .timeout_at = req->job->timeout_usec ? run->start_mono + (int64_t)req->job->timeout_usec
+                                                                     : 0 };
+        run->state = RUN_RUNNING;
+        if (run->cancel || r->cancel_all)
+                run_cancel(run);
+}
+
+/* A shared runner holds three descriptors or so per running job: it may
+ * go up to the hard limit, and gives each job the daemon's limit back
+ * (job_exec()). */
+static void runner_raise_nofile(struct runner *r)
+{
+        if (getrlimit(RLIMIT_NOFILE, &r->nofile) < 0 || r->nofile.rlim_cur >= r->nofile.rlim_max)
+                return;
+        struct rlimit raised = { .rlim_cur = r->nofile.rlim_max, .rlim_max = r->nofile.rlim_max };
+        r->nofile_raised = setrlimit(RLIMIT_NOFILE, &raised) == 0;
+}
+
+/* Nothing left to watch: only the finishers, which write their runs'
+ * FINISHED records. The runner outlives them, so that a run record's
+ * runner (orphans.h) never exits before its outcome is written. */
+static void runner_wait_finishers(struct runner *r)
+{
+        for (size_t i = 0; i < r->n; i++)
+                if (r->runs[i].finisher > 0)
+                        while (waitpid(r->runs[i].finisher, NULL, 0) < 0 && errno == EINTR)
+                                ;
+}
+
+/* Not even the runner's own state could be allocated: every run reports it. */
+static _Noreturn void runner_fail_all(const struct runner_request *requests, size_t n, int error)
+{
+        for (size_t i = 0; i < n; i++) {
+                struct outcome o = { .kind = OUTCOME_FINISHED,
+                                     .slot = requests[i].slot,
+                                     .status = OUTCOME_SETUP_FAILED,
+                                     .error = error,
+                                     .start_usec = (int64_t)clock_now_usec(CLOCK_REALTIME) };
+                o.end_usec = o.start_usec;
+                snprintf(o.stage, sizeof(o.stage), "runner");
+                write_finished(&requests[i], &o);
+        }
+        _exit(0);
+}
+
+_Noreturn void runner_main(const struct runner_request *requests, size_t n)
+{
+        log_set_observer(NULL, NULL); /* the daemon's metrics are the daemon's: not counted twice here */
+        struct runner r = { .n = n, .n_open = n, .shared = n > 1 };
+        runner_take_signals(&r.mask);
+        runner_take_descriptors(requests[0].batch_fd);
+        char title[16];
+        snprintf(title, sizeof(title), "tickd:%s", n == 1 ? requests[0].job->name : "batch");
+        prctl(PR_SET_NAME, title);
+        r.runs = calloc(n, sizeof(*r.runs));
+        r.fds = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r.fds));
+        r.fd_run = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r.fd_run));
+        if (!r.runs || !r.fds || !r.fd_run)
+                runner_fail_all(requests, n, ENOMEM);
+        for (size_t i = 0; i < n; i++) {
+                r.runs[i].req = &requests[i];
+                /* Holding nothing: a child forked for another run releases
+                 * what every run holds (runner_child_setup()). */
+                r.runs[i].launch = (struct launch){ .stdin_fd = -1,
+                                                    .output_fd = -1,
+                                                    .stderr_fd = -1,
+                                                    .cgroup = { .dir_fd = -1, .procs_fd = -1, .parent_fd = -1 } };
+        }
+
+        /* SIGCHLD (a job ended) and the cancels as readable events; the
+         * job gets an empty mask back before exec. */
+        r.sig_fd = signalfd(-1, &r.mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (r.sig_fd < 0)
+                r.sig_fd = -errno;
+        if (r.shared)
+                runner_raise_nofile(&r);
+        for (size_t i = 0; i < n; i++) {
+                run_start(&r, &r.runs[i]);
+                /* Jobs that end while later ones start are reaped and
+                 * reported now, not after the last start. */
+                if (r.shared && r.sig_fd >= 0 && !r.watch_error && i + 1 < n)
+                        runner_watch_once(&r, false);
+        }
+        while (r.n_open > 0)
+                runner_watch_once(&r, true);
+        runner_wait_finishers(&r);
         _exit(0);
 }

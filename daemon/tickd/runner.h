@@ -1,6 +1,37 @@
-/* runner.h — one run of one job, inside the forked runner process.
+/* runner.h — the runs of one runner process: a batch's simple runs share
+ * one, a run with PAM or mail has its own (issue 16).
  *
- * Owns everything between the daemon's fork() and the outcome record:
+ * One runner per batch: batch_spawn() forks ONE runner for all the
+ * batch's runs that need no process of their own; it prepares and
+ * vfork()s each job in turn, writes each STARTED record, reaps and
+ * reports jobs that end while later ones start, then watches them all in
+ * one poll() loop (one signalfd, every run's output pipes, each run's own
+ * deadlines; SIGCHLD → wait4(-1) mapped to runs) and exits once every run
+ * has its FINISHED record. A run with PAM in effect (pam_loginuid and
+ * pam_limits act on the process that opens the session, so sessions
+ * cannot share one) or with mail_to= (the mail is sent after the job,
+ * waiting up to a minute) gets a runner of its own: the same code with
+ * N = 1, the only case that opens PAM sessions and sends mail. Process
+ * title: "tickd:JOB" for a runner of one run, "tickd:batch" for a shared
+ * one.
+ *
+ * What a shared runner does not wait for (one run's step must never stall
+ * the others): a run whose main process left processes in its cgroup is
+ * finished by a child of the runner ("tickd-fin:JOB": the wait for the
+ * leftovers to die — up to the stop's SIGKILL deadline, then 10 s for the
+ * SIGKILL —, the accounting, the cgroup's removal or hand-off, the output,
+ * the FINISHED record), and output still held by a background process
+ * goes to a relay child ("tickd-out:JOB", as in a runner of one run). The
+ * runner waits for its finishers before it exits, so that a run record's
+ * runner never ends before the record's outcome is written. The other
+ * steps are done in the runner itself, and two of them can block it for
+ * every run it watches: the user and group look-ups (NSS; done once per
+ * user= and group= pair of the batch) and sending output to a journald
+ * that does not read (output.h). A job's own vfork() returns once the job
+ * has exec'd.
+ *
+ * For each run, the runner owns everything between the daemon's fork()
+ * and the outcome record:
  * default signal dispositions and an empty mask, only the descriptors it
  * needs (close_range), stdin from /dev/null (or a memfd holding the job's
  * stdin= text: the command's only), the user and group look-up
@@ -12,11 +43,12 @@
  * of /bin/sh -c COMMAND, the timeout (SIGTERM to the job's group, SIGKILL
  * after kill_grace), and wait4() for the job's resource usage.
  *
- * The runner writes exactly two fixed-size records to the batch pipe: a
- * STARTED record once the job is forked (the daemon learns the job's
+ * The runner writes exactly two fixed-size records per run to the batch
+ * pipe (a finisher child writes its run's FINISHED one): a STARTED record
+ * once the job is forked (the daemon learns the job's
  * process group, to kill it at shutdown) and a FINISHED record with the
  * outcome. Both are smaller than PIPE_BUF, so each write is atomic and the
- * records of many runners sharing one pipe never interleave. The job never
+ * records of a batch's runners never interleave. The job never
  * inherits the batch pipe: a job that leaves a background process behind
  * cannot hold its batch open.
  *
@@ -26,14 +58,21 @@
  * descriptor store holds the pipe), so that the next instance records the
  * run's real outcome. A record that cannot be written costs only that.
  *
- * SIGTERM to the runner means "cancel": it forwards SIGTERM to the job's
- * group, and SIGKILL after kill_grace, then reports (cancelled = 1).
+ * SIGTERM (or SIGINT) to the runner means "cancel every run" (shutdown):
+ * it forwards SIGTERM to each job's group, and SIGKILL after kill_grace,
+ * then reports (cancelled = 1). SIGRTMIN queued with a run's slot as its
+ * value (sigqueue(), read as ssi_int) cancels that run only: how the
+ * daemon cancels one run of a shared runner. A run cancelled before its
+ * job started is stopped as soon as it starts. A shared runner raises its
+ * descriptor limit to the hard limit (three or so per running job) and
+ * gives each job the daemon's limit back.
  *
  * A runner that can no longer wait for events (poll() fails, as when its
  * descriptor limit was lowered under it) could neither enforce the timeout
- * nor take a cancel, and has not seen the job end: it kills the job's
- * group, reaps it and reports a setup failure at stage "poll", never the
- * exit status of a run it did not see finish.
+ * nor take a cancel, and has not seen its jobs end: it kills each job's
+ * group, reaps it and reports a setup failure at stage "poll" (runs not
+ * started yet fail there too), never the exit status of a run it did not
+ * see finish.
  *
  * Mail: a job with mail_to= gets its run's output mailed after the job
  * has ended, when its mail_on= asks for it (mailer.h); the FINISHED
@@ -125,7 +164,10 @@ struct runner_request {
  * a module that does not load is left to the runners, as before. */
 void runner_preload_nss(const char *nsswitch_conf);
 
-/* In the freshly forked child: runs the job and exits. Never returns. */
-_Noreturn void runner_main(const struct runner_request *request);
+/* In the freshly forked child: runs the N runs of REQUESTS (one batch
+ * pipe: every request's batch_fd is the same descriptor) and exits once
+ * each has its FINISHED record. Never returns. N > 1 is a shared runner
+ * (see above): batch.c gives PAM and mail runs a runner of N = 1. */
+_Noreturn void runner_main(const struct runner_request *requests, size_t n);
 
 #endif

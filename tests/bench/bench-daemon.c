@@ -15,9 +15,15 @@
  * exits at once; the lag is from the latest stamp (the last job's exit,
  * give or take its exit_group()) to the collector's last finished run.
  * BENCH_PART=dispatch or BENCH_PART=lag runs only that part (one part
- * under perf record at a time). --timestamp-log and --latest-stamp are
+ * under perf record at a time). BENCH_PART=tasks counts the peak number
+ * of tasks in this process's tree (runners, jobs, zombies not yet
+ * reaped), sampled from a thread through /proc/PID/task/PID/children,
+ * during one bare loop and one batch (issue 16: at most one tickd-side
+ * process per running job); BENCH_TASKS_COMMAND is the batch's command
+ * (default /bin/true). --timestamp-log and --latest-stamp are
  * bench-daemon.sh's helpers for the same figure on the real daemon. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +43,9 @@ static double now_ms(void)
         return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static double bare(int n)
+/* Returns when the last child was reaped; *STARTED_MS (if not NULL): when
+ * the last one was forked. */
+static double bare(int n, double *started_ms)
 {
         double start = now_ms();
         for (int i = 0; i < n; i++) {
@@ -47,6 +55,8 @@ static double bare(int n)
                         _exit(127);
                 }
         }
+        if (started_ms)
+                *started_ms = now_ms() - start;
         for (int i = 0; i < n; i++)
                 wait(NULL);
         return now_ms() - start;
@@ -66,7 +76,16 @@ static double tree_cpu_ms(void)
 }
 
 static size_t finished;
-static double last_finished_ms;
+static double last_finished_ms, last_started_ms;
+
+/* Every record the collector logs, whatever the level: the time of the
+ * last STARTED one is when the batch's last job had started (issue 16:
+ * with one runner per batch, batch_spawn() returns after one fork). */
+static void on_record(void *userdata, const struct log_record *record)
+{
+        if (record->event == LOG_EVENT_STARTED)
+                last_started_ms = now_ms();
+}
 static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
 {
         if (o && o->status == OUTCOME_EXITED && o->code == 0)
@@ -85,7 +104,7 @@ static int stamp(const char *file)
         return 0;
 }
 
-static void batch(int n, const char *command, double *spawned_ms, double *eof_ms)
+static void batch(int n, const char *command, double *spawned_ms, double *eof_ms, double *started_ms)
 {
         sd_event *event;
         struct batch_manager *m;
@@ -101,15 +120,18 @@ static void batch(int n, const char *command, double *spawned_ms, double *eof_ms
         for (int i = 0; i < n; i++)
                 req[i] = (struct run_request){ .job = &job, .scheduled_usec = 1, .failed_exit_status = -1 };
         finished = 0;
+        log_set_observer(on_record, NULL);
         double start = now_ms();
         batch_spawn(m, req, (size_t)n);
         *spawned_ms = now_ms() - start;
         while (batch_open_count(m) > 0)
                 sd_event_run(event, UINT64_MAX);
         *eof_ms = now_ms() - start;
+        *started_ms = last_started_ms - start;
         if (finished != (size_t)n)
                 fprintf(stderr, "only %zu of %d runs succeeded\n", finished, n);
         batch_manager_free(m);
+        log_set_observer(NULL, NULL);
         sd_event_unref(event);
         free(req);
 }
@@ -162,6 +184,56 @@ static double latest_stamp(const char *file, size_t *count)
 
 static void dispatch(int n);
 
+/* Tasks below PID, PID excluded: its children and theirs, zombies too. */
+static size_t tree_tasks(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+        FILE *fp = fopen(path, "re");
+        if (!fp)
+                return 0;
+        size_t n = 0;
+        int child;
+        while (fscanf(fp, "%d", &child) == 1)
+                n += 1 + tree_tasks(child);
+        fclose(fp);
+        return n;
+}
+
+struct sampler {
+        pthread_t thread;
+        volatile bool stop;
+        size_t peak;
+};
+
+static void *sample_tasks(void *userdata)
+{
+        struct sampler *s = userdata;
+        while (!s->stop) {
+                size_t n = tree_tasks(getpid());
+                if (n > s->peak)
+                        s->peak = n;
+                usleep(1000);
+        }
+        return NULL;
+}
+
+static size_t peak_tasks_during(int n, bool use_batch)
+{
+        struct sampler s = { .stop = false };
+        if (pthread_create(&s.thread, NULL, sample_tasks, &s) != 0)
+                return 0;
+        double spawned, eof, started;
+        const char *command = getenv("BENCH_TASKS_COMMAND");
+        if (use_batch)
+                batch(n, command ? command : "/bin/true", &spawned, &eof, &started);
+        else
+                (void)bare(n, NULL);
+        s.stop = true;
+        pthread_join(s.thread, NULL);
+        return s.peak;
+}
+
 static void reap_lag(int n, const char *self)
 {
         char file[] = "/tmp/tickd-bench-stamps.XXXXXX", command[4096 + sizeof(file) + 16];
@@ -172,10 +244,10 @@ static void reap_lag(int n, const char *self)
         snprintf(command, sizeof(command), "%s --stamp %s", self, file);
         for (int round = 0; round < 3; round++) {
                 (void)truncate(file, 0);
-                double s, e;
+                double s, e, started;
                 last_finished_ms = 0;
                 double start = now_ms();
-                batch(n, command, &s, &e);
+                batch(n, command, &s, &e, &started);
                 size_t count;
                 double latest = latest_stamp(file, &count);
                 printf("  reap lag round %d: %zu jobs stamped, last job's exit at %8.1f, last outcome at %8.1f: reap "
@@ -213,6 +285,13 @@ int main(int argc, char **argv)
         sigaddset(&mask, SIGINT);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         const char *part = getenv("BENCH_PART") ? getenv("BENCH_PART") : "";
+        if (strcmp(part, "tasks") == 0) {
+                size_t bare_peak = peak_tasks_during(n, false), batch_peak = peak_tasks_during(n, true);
+                printf("peak tasks below the process, %d runs: bare loop of /bin/true %zu, batch of %s %zu\n", n,
+                       bare_peak, getenv("BENCH_TASKS_COMMAND") ? getenv("BENCH_TASKS_COMMAND") : "/bin/true",
+                       batch_peak);
+                return 0;
+        }
         if (strcmp(part, "lag") != 0)
                 dispatch(n);
         char self[4096];
@@ -232,13 +311,15 @@ static void dispatch(int n)
         double best_bare = 1e18, best_spawn = 1e18, best_eof = 1e18;
         for (int round = 0; round < 3; round++) {
                 double c0 = tree_cpu_ms();
-                double b = bare(n), s, e;
+                double bare_started, b = bare(n, &bare_started), s, e, started;
                 double c1 = tree_cpu_ms();
-                batch(n, "/bin/true", &s, &e);
+                batch(n, "/bin/true", &s, &e, &started);
                 double c2 = tree_cpu_ms();
                 printf("  round %d: bare spawn+reap %8.1f   batch: runners forked %8.1f, EOF %8.1f   "
                        "tree CPU: bare %8.1f, batch %8.1f (%.2fx)\n",
                        round + 1, b, s, e, c1 - c0, c2 - c1, (c2 - c1) / (c1 - c0));
+                printf("           last started: bare %8.1f, batch %8.1f (%.2fx); all reaped: %.2fx\n", bare_started,
+                       started, started / bare_started, e / b);
                 if (b < best_bare)
                         best_bare = b;
                 if (s < best_spawn)

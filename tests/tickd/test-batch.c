@@ -377,7 +377,9 @@ START_TEST(killed_runner_is_reported_lost)
         struct fixture f;
         fixture_open(&f);
         struct job jobs[] = { make_job("victim", "sleep 0.5"), make_job("bystander", "true") };
-        spawn(&f, jobs, 2);
+        /* Two batches: the runs of one batch share a runner (runner.h). */
+        spawn(&f, &jobs[0], 1);
+        spawn(&f, &jobs[1], 1);
         pid_t runner = 0;
         for (int tries = 0; tries < 200 && !runner; tries++) {
                 runner = child_by_comm("tickd:victim");
@@ -497,6 +499,269 @@ START_TEST(a_signal_to_a_new_runner_never_runs_a_handler_of_the_daemon)
 }
 END_TEST
 
+/* Issue 16: one runner per batch. What the daemon knows of a batch's
+ * unfinished runs, by job name: runner and job pids. */
+struct runs_seen {
+        size_t n;
+        char names[16][32];
+        pid_t runner[16], job[16];
+};
+
+static void collect_runs(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *runs, size_t n)
+{
+        struct runs_seen *seen = userdata;
+        for (size_t i = 0; i < n && seen->n < 16; i++, seen->n++) {
+                snprintf(seen->names[seen->n], sizeof(seen->names[0]), "%s", runs[i]->job_name);
+                seen->runner[seen->n] = runs[i]->runner_pid;
+                seen->job[seen->n] = runs[i]->job_pid;
+        }
+}
+
+static struct runs_seen runs_now(struct fixture *f)
+{
+        struct runs_seen seen = { 0 };
+        batch_foreach(f->manager, collect_runs, &seen);
+        return seen;
+}
+
+static pid_t runner_of(const struct runs_seen *seen, const char *name)
+{
+        for (size_t i = 0; i < seen->n; i++)
+                if (strcmp(seen->names[i], name) == 0)
+                        return seen->runner[i];
+        ck_abort_msg("%s is not running", name);
+        return 0;
+}
+
+/* NAME's run ended by itself with exit status CODE: neither cancelled
+ * nor timed out. */
+static void assert_exited(const struct fixture *f, const char *name, int code)
+{
+        const struct outcome *o = outcome_of(f, name);
+        ck_assert_msg(o, "%s was lost", name);
+        ck_assert_int_eq(o->cancelled, 0);
+        ck_assert_int_eq(o->timed_out, 0);
+        ck_assert_int_eq(o->status, OUTCOME_EXITED);
+        ck_assert_int_eq(o->code, code);
+}
+
+/* Runs the loop until every unfinished run has its STARTED record. */
+static struct runs_seen wait_started(struct fixture *f, size_t n)
+{
+        long long start = harness_now_ms();
+        for (;;) {
+                struct runs_seen seen = runs_now(f);
+                size_t started = 0;
+                for (size_t i = 0; i < seen.n; i++)
+                        started += seen.job[i] > 0;
+                if (seen.n == n && started == n)
+                        return seen;
+                ck_assert_msg(harness_now_ms() - start < 5000, "%zu of %zu runs started after 5 s", started, n);
+                ck_assert_int_ge(sd_event_run(f->event, 20 * 1000), 0);
+        }
+}
+
+/* The comm of process PID, waited for until it is not the daemon's own
+ * (a runner names itself right after fork()). */
+static void comm_of(pid_t pid, char *comm, size_t size)
+{
+        char path[64], self[32] = "";
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+        FILE *fp = fopen("/proc/self/comm", "re");
+        if (fp && fgets(self, sizeof(self), fp))
+                self[strcspn(self, "\n")] = '\0';
+        if (fp)
+                fclose(fp);
+        for (int tries = 0; tries < 400; tries++) {
+                comm[0] = '\0';
+                fp = fopen(path, "re");
+                if (fp && fgets(comm, (int)size, fp))
+                        comm[strcspn(comm, "\n")] = '\0';
+                if (fp)
+                        fclose(fp);
+                if (comm[0] && strcmp(comm, self) != 0)
+                        return;
+                usleep(5 * 1000);
+        }
+}
+
+START_TEST(simple_runs_share_one_runner_and_mail_and_pam_runs_have_their_own)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("s1", "sleep 1"), make_job("s2", "sleep 1"), make_job("s3", "sleep 1"),
+                              make_job("mailer", "sleep 1"), make_job("pammed", "sleep 1") };
+        struct job_extra mailer = job_extra_defaults, pammed = job_extra_defaults;
+        mailer.mail_to = "root";
+        pammed.pam = 1;
+        jobs[3].extra = &mailer;
+        jobs[4].extra = &pammed;
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        struct runs_seen seen = runs_now(&f);
+        ck_assert_uint_eq(seen.n, 5);
+        pid_t shared = runner_of(&seen, "s1");
+        ck_assert_int_gt(shared, 0);
+        ck_assert_int_eq(runner_of(&seen, "s2"), shared);
+        ck_assert_int_eq(runner_of(&seen, "s3"), shared);
+        ck_assert_int_gt(runner_of(&seen, "mailer"), 0);
+        ck_assert_int_ne(runner_of(&seen, "mailer"), shared);
+        /* PAM sessions need root; without it pam = yes does nothing, and
+         * the run shares the batch's runner. */
+        if (geteuid() == 0) {
+                ck_assert_int_ne(runner_of(&seen, "pammed"), shared);
+                ck_assert_int_ne(runner_of(&seen, "pammed"), runner_of(&seen, "mailer"));
+        } else {
+                ck_assert_int_eq(runner_of(&seen, "pammed"), shared);
+        }
+        char comm[32];
+        comm_of(shared, comm, sizeof(comm));
+        ck_assert_str_eq(comm, "tickd:batch");
+        comm_of(runner_of(&seen, "mailer"), comm, sizeof(comm));
+        ck_assert_str_eq(comm, "tickd:mailer");
+        run_until_closed(&f, 10000);
+        ck_assert_uint_eq(f.seen.count, 5);
+        assert_exited(&f, "s1", 0);
+        assert_exited(&f, "s2", 0);
+        assert_exited(&f, "s3", 0);
+        fixture_close(&f);
+}
+END_TEST
+
+START_TEST(cancelling_one_run_of_a_shared_runner_stops_only_that_run)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("cancelled", "sleep 30"), make_job("three", "sleep 0.5; exit 3"),
+                              make_job("fine", "sleep 0.5") };
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        struct runs_seen seen = wait_started(&f, 3);
+        ck_assert_int_eq(runner_of(&seen, "cancelled"), runner_of(&seen, "three"));
+        ck_assert_int_eq(runner_of(&seen, "cancelled"), runner_of(&seen, "fine"));
+        ck_assert_uint_eq(batch_cancel_job(f.manager, "cancelled"), 1);
+        ck_assert_int_lt(run_until_closed(&f, 5000), 3000);
+        const struct outcome *o = outcome_of(&f, "cancelled");
+        ck_assert_int_eq(o->cancelled, 1);
+        ck_assert_int_eq(o->status, OUTCOME_SIGNALED);
+        ck_assert_int_eq(o->signal, SIGTERM);
+        assert_exited(&f, "three", 3);
+        assert_exited(&f, "fine", 0);
+        fixture_close(&f);
+}
+END_TEST
+
+START_TEST(a_timeout_in_a_shared_runner_kills_that_group_only)
+{
+        struct fixture f;
+        fixture_open(&f);
+        /* stubborn ignores SIGTERM (and so does its sleep): only the
+         * SIGKILL after kill_grace ends it. */
+        struct job jobs[] = { make_job("stubborn", "trap '' TERM; sleep 30; true"),
+                              make_job("steady", "sleep 3; exit 5") };
+        jobs[0].timeout_usec = 300 * 1000;
+        struct job_extra stubborn = job_extra_defaults;
+        stubborn.kill_grace_usec = 300 * 1000;
+        jobs[0].extra = &stubborn;
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        struct runs_seen seen = wait_started(&f, 2);
+        ck_assert_int_eq(runner_of(&seen, "stubborn"), runner_of(&seen, "steady"));
+        run_until_closed(&f, 8000);
+        const struct outcome *o = outcome_of(&f, "stubborn");
+        ck_assert_int_eq(o->timed_out, 1);
+        ck_assert_int_eq(o->status, OUTCOME_SIGNALED);
+        ck_assert_int_eq(o->signal, SIGKILL);
+        assert_exited(&f, "steady", 5);
+        ck_assert_int_ge(outcome_of(&f, "steady")->duration_usec, 3000 * 1000);
+        /* The stubborn run was reported while the steady one went on
+         * (0.6 s against 3 s): its runner did not wait for it. */
+        ck_assert_str_eq(f.seen.names[0], "stubborn");
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
+START_TEST(a_daemonising_job_holds_up_neither_its_shared_runner_nor_the_batch)
+{
+        char *dir = harness_tmpdir();
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "sleep 300 & echo $! > %s/bg; echo started", dir);
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("daemonises", cmd), make_job("quick", "true"),
+                              make_job("later", "sleep 0.3; exit 2") };
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        long long ms = run_until_closed(&f, 3000);
+        ck_assert_int_lt(ms, 1500);
+        assert_exited(&f, "daemonises", 0);
+        assert_exited(&f, "quick", 0);
+        assert_exited(&f, "later", 2);
+        fixture_close(&f);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/bg", dir);
+        FILE *fp = fopen(path, "re");
+        int bg = 0;
+        ck_assert_ptr_nonnull(fp);
+        ck_assert_int_eq(fscanf(fp, "%d", &bg), 1);
+        fclose(fp);
+        ck_assert_int_eq(kill(bg, 0), 0); /* still running: nothing waited for it */
+        kill(bg, SIGKILL);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(a_killed_shared_runner_leaves_each_unfinished_run_lost)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("first", "sleep 30"), make_job("second", "sleep 30"), make_job("done", "true") };
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        long long start = harness_now_ms();
+        while (f.seen.count < 1) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "done did not finish");
+                ck_assert_int_ge(sd_event_run(f.event, 20 * 1000), 0);
+        }
+        struct runs_seen seen = wait_started(&f, 2);
+        pid_t runner = runner_of(&seen, "first");
+        ck_assert_int_eq(runner_of(&seen, "second"), runner);
+        ck_assert_int_eq(kill(runner, SIGKILL), 0);
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 3);
+        assert_exited(&f, "done", 0);
+        ck_assert_ptr_null(outcome_of(&f, "first"));
+        ck_assert_ptr_null(outcome_of(&f, "second"));
+        fixture_close(&f);
+        for (size_t i = 0; i < seen.n; i++)
+                kill(-seen.job[i], SIGKILL); /* orphaned to us (subreaper) */
+        ck_assert_int_eq(harness_reap_children(3000), 0);
+}
+END_TEST
+
+START_TEST(a_setup_failure_in_a_shared_runner_is_that_runs_outcome_only)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("nouser", "true"), make_job("before", "exit 4"), make_job("nodir", "true"),
+                              make_job("after", "true") };
+        jobs[0].user = "tickd-no-such-user";
+        struct job_extra nodir = job_extra_defaults;
+        nodir.working_directory = "/nonexistent-dir";
+        jobs[2].extra = &nodir;
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 4);
+        const struct outcome *o = outcome_of(&f, "nouser");
+        ck_assert_int_eq(o->status, OUTCOME_SETUP_FAILED);
+        ck_assert_str_eq(o->stage, "user");
+        ck_assert_ptr_nonnull(strstr(o->detail, "tickd-no-such-user"));
+        o = outcome_of(&f, "nodir");
+        ck_assert_int_eq(o->status, OUTCOME_SETUP_FAILED);
+        ck_assert_str_eq(o->stage, "chdir");
+        assert_exited(&f, "before", 4);
+        assert_exited(&f, "after", 0);
+        fixture_close(&f);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
         Suite *s = suite_create("batch");
@@ -513,6 +778,12 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, relaying_to_a_closed_stderr_keeps_the_outcome);
         tcase_add_test(tc, failed_poll_kills_the_job_and_reports_the_stage);
         tcase_add_test(tc, a_signal_to_a_new_runner_never_runs_a_handler_of_the_daemon);
+        tcase_add_test(tc, simple_runs_share_one_runner_and_mail_and_pam_runs_have_their_own);
+        tcase_add_test(tc, cancelling_one_run_of_a_shared_runner_stops_only_that_run);
+        tcase_add_test(tc, a_timeout_in_a_shared_runner_kills_that_group_only);
+        tcase_add_test(tc, a_daemonising_job_holds_up_neither_its_shared_runner_nor_the_batch);
+        tcase_add_test(tc, a_killed_shared_runner_leaves_each_unfinished_run_lost);
+        tcase_add_test(tc, a_setup_failure_in_a_shared_runner_is_that_runs_outcome_only);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -274,12 +274,15 @@ START_TEST(outcomes_written_while_no_daemon_runs_are_recorded_after_a_crash)
 {
         struct manager *m = manager_new();
         struct tickd *t = start_with_store(m, "16");
-        char *at = harness_cron_in(2), jobs[512];
+        /* c in a batch of its own: a and b share their batch's runner
+         * (runner.h), which c's death must not take with it. */
+        char *at = harness_cron_in(2), *at_c = harness_cron_in(3), jobs[512];
         snprintf(jobs, sizeof(jobs),
                  "[a]\nschedule = %s\ncommand = sleep 1\n\n[b]\nschedule = %s\ncommand = sleep 1; exit 4\n\n"
                  "[c]\nschedule = %s\ncommand = exec sleep 30\n",
-                 at, at, at);
+                 at, at, at_c);
         free(at);
+        free(at_c);
         tickd_write_job(t, "jobs.ini", jobs);
         ck_assert_msg(tickd_wait_for(t, "event=started", 3, 8000), "%s", t->log);
         char run_a[33], run_b[33], run_c[33];

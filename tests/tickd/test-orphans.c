@@ -2,6 +2,7 @@
  * store: no NOTIFY_SOCKET), and the next instance on the same state
  * directory records them once and keeps to their overlap policy meanwhile. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,72 @@ START_TEST(a_record_that_is_not_a_regular_file_is_dropped_unread)
 }
 END_TEST
 
+/* Whether FILE holds TEXT (waits up to TIMEOUT_MS for it). */
+static bool file_gets(const char *file, const char *text, int timeout_ms)
+{
+        long long deadline = harness_now_ms() + timeout_ms;
+        do {
+                char buf[4096] = "";
+                FILE *fp = fopen(file, "re");
+                if (fp) {
+                        size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+                        buf[n] = '\0';
+                        fclose(fp);
+                }
+                if (strstr(buf, text))
+                        return true;
+                usleep(20 * 1000);
+        } while (harness_now_ms() < deadline);
+        return false;
+}
+
+/* Issue 16: the runs of one instant share one runner, so their records
+ * name one pid; each is still recorded with its own outcome. */
+START_TEST(runs_of_a_shared_runner_left_by_a_killed_tickd_keep_their_own_outcomes)
+{
+        struct tickd *t = tickd_start(NULL, NULL);
+        char gate[256], ini[1024];
+        snprintf(gate, sizeof(gate), "%s/gate", t->dir);
+        char *at = harness_cron_in(2);
+        snprintf(ini, sizeof(ini),
+                 "[quick]\nschedule = %s\ncommand = sleep 0.5; exit 5\n\n"
+                 "[gated]\nschedule = %s\ncommand = while [ ! -e %s ]; do sleep 0.05; done\n",
+                 at, at, gate);
+        free(at);
+        tickd_write_job(t, "job.ini", ini);
+        ck_assert_msg(tickd_wait_for(t, "event=started job=quick ", 1, 8000), "%s", t->log);
+        ck_assert_msg(tickd_wait_for(t, "event=started job=gated ", 1, 8000), "%s", t->log);
+        ck_assert_int_gt(harness_child_by_comm(t->pid, "tickd:batch"), 0);
+        char quick_id[33], gated_id[33], record[600];
+        pid_t quick_pid, gated_pid;
+        started_run(t, "quick", quick_id, &quick_pid);
+        started_run(t, "gated", gated_id, &gated_pid);
+        tickd_stop(t, SIGKILL, 5000);
+        /* quick ends while no tickd runs: the runner puts its outcome in
+         * its record (nobody reads the batch pipe), and goes on with gated. */
+        snprintf(record, sizeof(record), "%s/state/runs/%s", t->dir, quick_id);
+        ck_assert_msg(file_gets(record, "code=5\n", 5000), "quick's record has no outcome");
+
+        tickd_restart(t);
+        char needle[160];
+        snprintf(needle, sizeof(needle), "event=failed job=quick run=%s", quick_id);
+        ck_assert_msg(tickd_wait_for(t, needle, 1, 5000), "%s", t->log);
+        ck_assert_ptr_nonnull(strstr(strstr(t->log, needle), " code=5 "));
+        snprintf(needle, sizeof(needle), "event=adopted job=gated run=%s", gated_id);
+        ck_assert_msg(tickd_wait_for(t, needle, 1, 5000), "%s", t->log);
+        ck_assert_int_eq(final_records(t, "gated", gated_id), 0);
+        int fd = open(gate, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        snprintf(needle, sizeof(needle), "event=succeeded job=gated run=%s", gated_id);
+        ck_assert_msg(tickd_wait_for(t, needle, 1, 5000), "%s", t->log);
+        ck_assert_int_eq(final_records(t, "quick", quick_id), 1);
+        ck_assert_int_eq(tickd_stop(t, SIGTERM, 10000), 0);
+        harness_reap_children(5000); /* the first instance's runner was orphaned to us */
+        tickd_free(t);
+}
+END_TEST
+
 static Suite *orphans_suite(void)
 {
         Suite *s = suite_create("orphans");
@@ -156,6 +223,7 @@ static Suite *orphans_suite(void)
         tcase_add_test(tc, a_run_left_by_a_killed_tickd_is_skipped_over_and_recorded_once);
         tcase_add_test(tc, a_run_whose_runner_died_with_tickd_is_recorded_lost);
         tcase_add_test(tc, a_record_that_is_not_a_regular_file_is_dropped_unread);
+        tcase_add_test(tc, runs_of_a_shared_runner_left_by_a_killed_tickd_keep_their_own_outcomes);
         suite_add_tcase(s, tc);
         return s;
 }
