@@ -45,16 +45,25 @@ static double now_ms(void)
 
 /* Returns when the last child was reaped; *STARTED_MS (if not NULL): when
  * the last one was forked. */
-static double bare(int n, double *started_ms)
+/* One /bin/true; the child never returns from here (vfork's rule). */
+static pid_t spawn_true(bool use_vfork)
+{
+        pid_t pid = use_vfork ? vfork() : fork();
+        if (pid == 0) {
+                execl("/bin/true", "true", (char *)NULL);
+                _exit(127);
+        }
+        return pid;
+}
+
+/* The floor: N fork()+exec of /bin/true (the issue's), or with USE_VFORK
+ * the lower one a process that only starts programs can reach (no page
+ * tables copied; what the shared runner does per job). */
+static double bare(int n, double *started_ms, bool use_vfork)
 {
         double start = now_ms();
-        for (int i = 0; i < n; i++) {
-                pid_t pid = fork();
-                if (pid == 0) {
-                        execl("/bin/true", "true", (char *)NULL);
-                        _exit(127);
-                }
-        }
+        for (int i = 0; i < n; i++)
+                (void)spawn_true(use_vfork);
         if (started_ms)
                 *started_ms = now_ms() - start;
         for (int i = 0; i < n; i++)
@@ -228,7 +237,7 @@ static size_t peak_tasks_during(int n, bool use_batch)
         if (use_batch)
                 batch(n, command ? command : "/bin/true", &spawned, &eof, &started);
         else
-                (void)bare(n, NULL);
+                (void)bare(n, NULL, false);
         s.stop = true;
         pthread_join(s.thread, NULL);
         return s.peak;
@@ -311,15 +320,20 @@ static void dispatch(int n)
         double best_bare = 1e18, best_spawn = 1e18, best_eof = 1e18;
         for (int round = 0; round < 3; round++) {
                 double c0 = tree_cpu_ms();
-                double bare_started, b = bare(n, &bare_started), s, e, started;
+                double bare_started, b = bare(n, &bare_started, false), s, e, started;
                 double c1 = tree_cpu_ms();
                 batch(n, "/bin/true", &s, &e, &started);
                 double c2 = tree_cpu_ms();
+                double vfork_started, v = bare(n, &vfork_started, true);
+                double c3 = tree_cpu_ms();
                 printf("  round %d: bare spawn+reap %8.1f   batch: runners forked %8.1f, EOF %8.1f   "
                        "tree CPU: bare %8.1f, batch %8.1f (%.2fx)\n",
                        round + 1, b, s, e, c1 - c0, c2 - c1, (c2 - c1) / (c1 - c0));
                 printf("           last started: bare %8.1f, batch %8.1f (%.2fx); all reaped: %.2fx\n", bare_started,
                        started, started / bare_started, e / b);
+                printf("           vfork floor: spawn+reap %8.1f, last started %8.1f, CPU %8.1f; batch to it: started "
+                       "%.2fx, reaped %.2fx, CPU %.2fx\n",
+                       v, vfork_started, c3 - c2, started / vfork_started, e / v, (c2 - c1) / (c3 - c2));
                 if (b < best_bare)
                         best_bare = b;
                 if (s < best_spawn)
