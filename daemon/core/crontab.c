@@ -436,6 +436,16 @@ static struct job *job_pack(struct job *job, struct schedule *schedule, char *sc
         return p;
 }
 
+/* A file's schedules, each followed by its text, at 8-byte boundaries
+ * one after another; blocks double from SCHEDULE_BLOCK_FIRST up to
+ * SCHEDULE_BLOCK_MAX bytes, so a file with one schedule pays a small
+ * block and a large one leaves at most part of its last unused. */
+struct schedule_block {
+        struct schedule_block *next; /* the one filled before */
+        size_t used, size;
+        _Alignas(8) char data[];
+};
+
 void crontab_file_free(struct crontab_file *file)
 {
         if (!file)
@@ -443,9 +453,11 @@ void crontab_file_free(struct crontab_file *file)
         for (size_t i = 0; i < file->n_jobs; i++)
                 job_free(file->jobs[i]);
         free(file->jobs);
-        for (size_t i = 0; i < file->n_schedules; i++)
-                free(file->schedules[i]);
-        free(file->schedules);
+        while (file->schedule_blocks) {
+                struct schedule_block *next = file->schedule_blocks->next;
+                free(file->schedule_blocks);
+                file->schedule_blocks = next;
+        }
         free(file->path);
         free(file);
 }
@@ -469,9 +481,9 @@ struct parse {
         size_t jobs_cap;
         struct job defaults; /* the template; owns its strings */
         struct job_extra defaults_extra;
-        /* out->schedules by text: open addressing, index + 1 (0 = empty). */
-        size_t *schedule_slots;
-        size_t n_slots, schedules_cap;
+        /* out's schedules by text: open addressing (NULL = empty). */
+        struct schedule **schedule_slots;
+        size_t n_slots;
         bool defaults_seen;
         unsigned defaults_line;
         bool job_seen;
@@ -1166,42 +1178,70 @@ static size_t text_hash(const char *text)
 
 static const char *schedule_text_of(const struct schedule *s) { return (const char *)s + schedule_size(s); }
 
+#define SCHEDULE_BLOCK_FIRST 256
+#define SCHEDULE_BLOCK_MAX   (64 * 1024)
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static size_t schedule_entry_size(const struct schedule *s)
+{
+        return align8(schedule_size(s) + strlen(schedule_text_of(s)) + 1);
+}
+
+/* SIZE bytes (a multiple of 8) from FILE's newest block, or from a new
+ * one; NULL when out of memory. */
+static void *schedule_block_alloc(struct crontab_file *file, size_t size)
+{
+        struct schedule_block *b = file->schedule_blocks;
+        if (!b || b->size - b->used < size) {
+                size_t cap = !b                                 ? SCHEDULE_BLOCK_FIRST
+                             : b->size * 2 > SCHEDULE_BLOCK_MAX ? SCHEDULE_BLOCK_MAX
+                                                                : b->size * 2;
+                if (cap < size)
+                        cap = size;
+                struct schedule_block *fresh = malloc(sizeof(*fresh) + cap);
+                if (!fresh)
+                        return NULL;
+                *fresh = (struct schedule_block){ .next = b, .size = cap };
+                file->schedule_blocks = b = fresh;
+        }
+        void *at = b->data + b->used;
+        b->used += size;
+        return at;
+}
+
 /* The slot of TEXT in the table: its schedule's, or the empty one where
  * it would go. */
-static size_t *schedule_slot(struct parse *ps, const char *text)
+static struct schedule **schedule_slot(struct parse *ps, const char *text)
 {
         size_t mask = ps->n_slots - 1;
         for (size_t i = text_hash(text) & mask;; i = (i + 1) & mask) {
-                size_t *slot = &ps->schedule_slots[i];
-                if (!*slot || strcmp(schedule_text_of(ps->out->schedules[*slot - 1]), text) == 0)
+                struct schedule **slot = &ps->schedule_slots[i];
+                if (!*slot || strcmp(schedule_text_of(*slot), text) == 0)
                         return slot;
         }
 }
 
-/* Room for one more schedule, in the list and in the table (kept at most
- * half full). */
+/* Room for one more schedule in the table (kept at most half full); a
+ * larger table is filled by walking the blocks. */
 static int schedules_reserve(struct parse *ps)
 {
         struct crontab_file *f = ps->out;
-        if (f->n_schedules == ps->schedules_cap) {
-                size_t cap = ps->schedules_cap ? ps->schedules_cap * 2 : 8;
-                struct schedule **list = realloc(f->schedules, cap * sizeof(*list));
-                if (!list)
-                        return -ENOMEM;
-                f->schedules = list;
-                ps->schedules_cap = cap;
-        }
         if (2 * (f->n_schedules + 1) <= ps->n_slots)
                 return 0;
         size_t n = ps->n_slots ? ps->n_slots * 2 : 16;
-        size_t *slots = calloc(n, sizeof(*slots));
+        struct schedule **slots = calloc(n, sizeof(*slots));
         if (!slots)
                 return -ENOMEM;
         free(ps->schedule_slots);
         ps->schedule_slots = slots;
         ps->n_slots = n;
-        for (size_t i = 0; i < f->n_schedules; i++)
-                *schedule_slot(ps, schedule_text_of(f->schedules[i])) = i + 1;
+        for (struct schedule_block *b = f->schedule_blocks; b; b = b->next)
+                for (size_t at = 0; at < b->used;) {
+                        struct schedule *s = (struct schedule *)(b->data + at);
+                        *schedule_slot(ps, schedule_text_of(s)) = s;
+                        at += schedule_entry_size(s);
+                }
         return 0;
 }
 
@@ -1216,18 +1256,18 @@ static int schedules_intern(struct parse *ps, const struct job *job, struct sche
         int r = schedules_reserve(ps);
         if (r < 0)
                 return r;
-        size_t *slot = schedule_slot(ps, job->schedule_text);
+        struct schedule **slot = schedule_slot(ps, job->schedule_text);
         if (!*slot) {
                 size_t size = schedule_size(job->schedule), text_size = strlen(job->schedule_text) + 1;
-                struct schedule *copy = malloc(size + text_size);
+                struct schedule *copy = schedule_block_alloc(ps->out, align8(size + text_size));
                 if (!copy)
                         return -ENOMEM;
                 memcpy(copy, job->schedule, size);
                 memcpy((char *)copy + size, job->schedule_text, text_size);
-                ps->out->schedules[ps->out->n_schedules++] = copy;
-                *slot = ps->out->n_schedules;
+                ps->out->n_schedules++;
+                *slot = copy;
         }
-        *schedule = ps->out->schedules[*slot - 1];
+        *schedule = *slot;
         *text = (char *)schedule_text_of(*schedule);
         return 0;
 }
@@ -1372,11 +1412,6 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
                 struct job **fit = realloc(file->jobs, file->n_jobs * sizeof(*fit));
                 if (fit)
                         file->jobs = fit;
-        }
-        if (file->n_schedules && file->n_schedules < ps.schedules_cap) {
-                struct schedule **fit = realloc(file->schedules, file->n_schedules * sizeof(*fit));
-                if (fit)
-                        file->schedules = fit;
         }
         if (r >= 0 && ps.error)
                 r = ps.error;

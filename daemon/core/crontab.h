@@ -115,8 +115,11 @@ struct crontab_file {
         struct job **jobs;
         size_t n_jobs;
         /* The schedules of its jobs, each text parsed once: jobs with the
-         * same schedule text share one (most crontabs repeat a few). */
-        struct schedule **schedules;
+         * same schedule text share one (most crontabs repeat a few). They
+         * are carved one after another, each with its text, from a few
+         * blocks freed with the file (crontab.c): no malloc chunk and no
+         * list pointer per schedule (issue 16). */
+        struct schedule_block *schedule_blocks;
         size_t n_schedules;
 };
 

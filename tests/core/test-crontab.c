@@ -223,7 +223,7 @@ START_TEST(loaded_job_is_one_block_and_keeps_every_field)
         ck_assert(inside(j, size, x) && inside(j, size, j->environment));
         /* The schedule and its text are the file's, shared by jobs with the same text. */
         ck_assert_uint_eq(f->n_schedules, 1);
-        ck_assert_ptr_eq(j->schedule, f->schedules[0]);
+        ck_assert_ptr_eq((const char *)j->schedule + schedule_size(j->schedule), j->schedule_text);
         ck_assert(!inside(j, size, j->schedule));
         ck_assert_str_eq(j->schedule_text, "2030..2031,2040-01-01 00:00:00");
         ck_assert_str_eq(j->name, "j");
@@ -287,6 +287,39 @@ START_TEST(a_job_with_every_optional_field_unset_has_no_extra)
         /* umask = 0022 is not "unset" (-1): it is kept as written. */
         ck_assert_ptr_nonnull(f->jobs[2]->extra);
         ck_assert_int_eq(job_extra(f->jobs[2])->umask, 022);
+        crontab_file_free(f);
+}
+END_TEST
+
+/* Issue 16: a file's schedules are carved from blocks that grow as it
+ * loads; 600 distinct texts take several blocks, and the text table is
+ * rebuilt from them several times: every job keeps its own schedule,
+ * text and next instant, and a repeated text still finds its first copy. */
+START_TEST(many_distinct_schedules_keep_their_texts_across_blocks)
+{
+        enum { N = 600 };
+        size_t cap = (N + 1) * 80;
+        char *buf = malloc(cap), *at = buf;
+        ck_assert_ptr_nonnull(buf);
+        for (int i = 0; i < N; i++)
+                at += sprintf(at, "[j%03d]\nschedule = %d %d %d * *\ncommand = /bin/true\n", i, i % 60, i / 60,
+                              2 + i % 27);
+        at += sprintf(at, "[again]\nschedule = 7 0 9 * *\ncommand = /bin/true\n");
+        struct crontab_file *f = load_ok(buf);
+        free(buf);
+        ck_assert_uint_eq(f->n_jobs, N + 1);
+        ck_assert_uint_eq(f->n_schedules, N);
+        for (int i = 0; i < N; i++) {
+                const struct job *j = f->jobs[i];
+                char want[32];
+                snprintf(want, sizeof(want), "%d %d %d * *", i % 60, i / 60, 2 + i % 27);
+                ck_assert_str_eq(j->schedule_text, want);
+                int64_t next;
+                ck_assert_int_eq(schedule_next(j->schedule, j->zone, 0, &next), 0);
+                ck_assert_int_eq(next, (int64_t)(1 + i % 27) * 86400 + (i / 60) * 3600 + (i % 60) * 60);
+        }
+        ck_assert_str_eq(f->jobs[N]->name, "again");
+        ck_assert_ptr_eq(f->jobs[N]->schedule, f->jobs[7]->schedule);
         crontab_file_free(f);
 }
 END_TEST
@@ -2007,6 +2040,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, loaded_job_is_one_block_and_keeps_every_field);
         tcase_add_test(tc, a_job_with_every_optional_field_unset_has_no_extra);
         tcase_add_test(tc, jobs_with_the_same_schedule_text_share_one_schedule);
+        tcase_add_test(tc, many_distinct_schedules_keep_their_texts_across_blocks);
         tcase_add_loop_test(tc, booleans_accept_every_spelling, 0, ELEMENTSOF(booleans));
         tcase_add_test(tc, overlap_values);
         tcase_add_test(tc, timeout_zero_and_infinity_mean_none);
