@@ -247,7 +247,6 @@ static void job_release(struct job *job)
 {
         if (job->packed)
                 return;
-        free(job->schedule_text);
         schedule_free(job->schedule);
         free(job->command);
         free(job->user);
@@ -313,7 +312,7 @@ static struct job *job_from_template(const struct job *template, const char *nam
         job->extra = x;
         job->name = memcpy((char *)(x + 1), name, name_size);
         job->file = file;
-        job->schedule_text = job->command = job->user = NULL;
+        job->command = job->user = NULL;
         job->environment = NULL;
         job->schedule = NULL;
         x->description = x->group = x->timezone = x->working_directory = x->on_failure = x->mail_to = NULL;
@@ -341,7 +340,7 @@ fail:
 }
 
 /* The string fields of a job and of its extra, for job_pack(); a job's
- * schedule_text is its shared schedule's (schedules_intern()). */
+ * schedule text is its shared schedule's (schedules_intern()). */
 static const size_t job_strings[] = {
         offsetof(struct job, name),
         offsetof(struct job, command),
@@ -402,7 +401,7 @@ static void strings_pack(void *to, const void *from, const size_t *offsets, size
  * up to a dozen. Returns the packed copy and frees JOB, or returns NULL
  * (JOB untouched) when out of memory. A packed job is never changed: the
  * loader packs it once its section has ended. */
-static struct job *job_pack(struct job *job, struct schedule *schedule, char *schedule_text)
+static struct job *job_pack(struct job *job, struct schedule *schedule)
 {
         bool extra = !extra_is_default(job->extra);
         size_t n_env = 0;
@@ -420,7 +419,6 @@ static struct job *job_pack(struct job *job, struct schedule *schedule, char *sc
         *p = *job;
         p->packed = true;
         p->schedule = schedule;
-        p->schedule_text = schedule_text;
         p->extra = extra ? memcpy(p + 1, job->extra, sizeof(struct job_extra)) : NULL;
         char *at = (char *)p + head + env;
         if (job->environment) {
@@ -736,7 +734,6 @@ static void set_schedule(struct parse *ps, struct job *job, unsigned line, const
         schedule_free(job->schedule);
         job->schedule = s;
         job->schedule_line = line;
-        set_string(ps, &job->schedule_text, v);
 }
 
 /* user= and group=: a valid name and, when the options ask for it, one
@@ -1176,8 +1173,6 @@ static size_t text_hash(const char *text)
         return h;
 }
 
-static const char *schedule_text_of(const struct schedule *s) { return (const char *)s + schedule_size(s); }
-
 #define SCHEDULE_BLOCK_FIRST 256
 #define SCHEDULE_BLOCK_MAX   (64 * 1024)
 
@@ -1185,7 +1180,7 @@ static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 static size_t schedule_entry_size(const struct schedule *s)
 {
-        return align8(schedule_size(s) + strlen(schedule_text_of(s)) + 1);
+        return align8(schedule_size(s) + strlen(schedule_text(s)) + 1);
 }
 
 /* SIZE bytes (a multiple of 8) from FILE's newest block, or from a new
@@ -1217,7 +1212,7 @@ static struct schedule **schedule_slot(struct parse *ps, const char *text)
         size_t mask = ps->n_slots - 1;
         for (size_t i = text_hash(text) & mask;; i = (i + 1) & mask) {
                 struct schedule **slot = &ps->schedule_slots[i];
-                if (!*slot || strcmp(schedule_text_of(*slot), text) == 0)
+                if (!*slot || strcmp(schedule_text(*slot), text) == 0)
                         return slot;
         }
 }
@@ -1239,7 +1234,7 @@ static int schedules_reserve(struct parse *ps)
         for (struct schedule_block *b = f->schedule_blocks; b; b = b->next)
                 for (size_t at = 0; at < b->used;) {
                         struct schedule *s = (struct schedule *)(b->data + at);
-                        *schedule_slot(ps, schedule_text_of(s)) = s;
+                        *schedule_slot(ps, schedule_text(s)) = s;
                         at += schedule_entry_size(s);
                 }
         return 0;
@@ -1248,27 +1243,25 @@ static int schedules_reserve(struct parse *ps)
 /* JOB's schedule as the file keeps it: one copy per schedule text, the
  * text right after the schedule's bytes, shared by every job of the file
  * that has that text (the same text always parses to the same schedule).
- * Sets *SCHEDULE and *TEXT (NULL when JOB has none); -ENOMEM. */
-static int schedules_intern(struct parse *ps, const struct job *job, struct schedule **schedule, char **text)
+ * Sets *SCHEDULE (NULL when JOB has none); -ENOMEM. */
+static int schedules_intern(struct parse *ps, const struct job *job, struct schedule **schedule)
 {
-        if (!job->schedule || !job->schedule_text)
+        if (!job->schedule)
                 return 0;
         int r = schedules_reserve(ps);
         if (r < 0)
                 return r;
-        struct schedule **slot = schedule_slot(ps, job->schedule_text);
+        struct schedule **slot = schedule_slot(ps, schedule_text(job->schedule));
         if (!*slot) {
-                size_t size = schedule_size(job->schedule), text_size = strlen(job->schedule_text) + 1;
-                struct schedule *copy = schedule_block_alloc(ps->out, align8(size + text_size));
+                size_t size = schedule_size(job->schedule) + strlen(schedule_text(job->schedule)) + 1;
+                struct schedule *copy = schedule_block_alloc(ps->out, align8(size));
                 if (!copy)
                         return -ENOMEM;
                 memcpy(copy, job->schedule, size);
-                memcpy((char *)copy + size, job->schedule_text, text_size);
                 ps->out->n_schedules++;
                 *slot = copy;
         }
         *schedule = *slot;
-        *text = (char *)schedule_text_of(*schedule);
         return 0;
 }
 
@@ -1321,10 +1314,9 @@ static void section_end(struct parse *ps)
                 ps->jobs_cap = cap;
         }
         struct schedule *schedule = NULL;
-        char *schedule_text = NULL;
         struct job *packed = NULL;
-        if (schedules_intern(ps, job, &schedule, &schedule_text) >= 0)
-                packed = job_pack(job, schedule, schedule_text);
+        if (schedules_intern(ps, job, &schedule) >= 0)
+                packed = job_pack(job, schedule);
         if (!packed) {
                 job_free(job);
                 ps->error = -ENOMEM;

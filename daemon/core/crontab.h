@@ -66,11 +66,11 @@ extern const struct job_extra job_extra_defaults;
 struct job {
         /* Pointers first, then 64-bit fields, then the small ones: no
          * padding between fields (issue 16: memory per loaded job). */
-        char *name;          /* the section name; unique across files */
-        const char *file;    /* the crontab it came from: its crontab_file's path */
-        char *schedule_text; /* verbatim, for display */
+        char *name;       /* the section name; unique across files */
+        const char *file; /* the crontab it came from: its crontab_file's path */
         /* Jobs of one file with the same schedule text share one (owned
-         * by the crontab_file once loaded). */
+         * by the crontab_file once loaded); it holds the text
+         * (job_schedule_text()). */
         struct schedule *schedule;
         char *command;           /* run by /bin/sh -c, verbatim */
         char *user;              /* NULL = the daemon's own user */
@@ -102,6 +102,12 @@ struct job {
          * knows. */
         bool packed;
 };
+
+/* The schedule as written, for display; NULL while a job has none. */
+static inline const char *job_schedule_text(const struct job *job)
+{
+        return job->schedule ? schedule_text(job->schedule) : NULL;
+}
 
 static inline const struct job_extra *job_extra(const struct job *job)
 {

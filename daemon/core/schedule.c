@@ -270,6 +270,8 @@ size_t schedule_size(const struct schedule *s)
         return (size + 7) & ~(size_t)7;
 }
 
+const char *schedule_text(const struct schedule *s) { return (const char *)s + schedule_size(s); }
+
 enum schedule_kind schedule_kind(const struct schedule *s) { return (enum schedule_kind)s->kind; }
 
 const struct tz *schedule_zone(const struct schedule *s) { return s->zone; }

@@ -63,6 +63,12 @@ void schedule_free(struct schedule *s);
  * job's allocation), but not one schedule_free() may free. */
 size_t schedule_size(const struct schedule *s);
 
+/* The text S was parsed from, verbatim: it follows S's schedule_size()
+ * bytes, in schedule_parse()'s allocation and in every copy (the loader's
+ * copies take the text with them), so a job needs no pointer of its own
+ * to it (issue 16). */
+const char *schedule_text(const struct schedule *s);
+
 enum schedule_kind schedule_kind(const struct schedule *s);
 
 /* The zone named inside the expression, or NULL when it names none. */

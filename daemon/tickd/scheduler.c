@@ -474,7 +474,7 @@ static void entry_free(struct scheduler *s, struct entry *e)
 
 static bool same_timing(const struct job *a, const struct job *b)
 {
-        return strcmp(a->schedule_text, b->schedule_text) == 0 && a->zone == b->zone &&
+        return strcmp(job_schedule_text(a), job_schedule_text(b)) == 0 && a->zone == b->zone &&
                job_extra(a)->random_delay_usec == job_extra(b)->random_delay_usec && a->enabled == b->enabled;
 }
 

@@ -97,7 +97,7 @@ START_TEST(minimal_job_gets_the_defaults)
         ck_assert_str_eq(j->name, "backup");
         ck_assert_str_eq(j->file, "t.ini");
         ck_assert_uint_eq(j->line, 1);
-        ck_assert_str_eq(j->schedule_text, "30 2 * * *");
+        ck_assert_str_eq(job_schedule_text(j), "30 2 * * *");
         ck_assert_ptr_nonnull(j->schedule);
         ck_assert_str_eq(j->command, "/bin/true");
         ck_assert_ptr_null(j->user);
@@ -223,9 +223,9 @@ START_TEST(loaded_job_is_one_block_and_keeps_every_field)
         ck_assert(inside(j, size, x) && inside(j, size, j->environment));
         /* The schedule and its text are the file's, shared by jobs with the same text. */
         ck_assert_uint_eq(f->n_schedules, 1);
-        ck_assert_ptr_eq((const char *)j->schedule + schedule_size(j->schedule), j->schedule_text);
+        ck_assert_ptr_eq((const char *)j->schedule + schedule_size(j->schedule), job_schedule_text(j));
         ck_assert(!inside(j, size, j->schedule));
-        ck_assert_str_eq(j->schedule_text, "2030..2031,2040-01-01 00:00:00");
+        ck_assert_str_eq(job_schedule_text(j), "2030..2031,2040-01-01 00:00:00");
         ck_assert_str_eq(j->name, "j");
         ck_assert_str_eq(x->description, "d");
         ck_assert_str_eq(j->command, "/bin/echo hi");
@@ -313,7 +313,7 @@ START_TEST(many_distinct_schedules_keep_their_texts_across_blocks)
                 const struct job *j = f->jobs[i];
                 char want[32];
                 snprintf(want, sizeof(want), "%d %d %d * *", i % 60, i / 60, 2 + i % 27);
-                ck_assert_str_eq(j->schedule_text, want);
+                ck_assert_str_eq(job_schedule_text(j), want);
                 int64_t next;
                 ck_assert_int_eq(schedule_next(j->schedule, j->zone, 0, &next), 0);
                 ck_assert_int_eq(next, (int64_t)(1 + i % 27) * 86400 + (i / 60) * 3600 + (i % 60) * 60);
@@ -333,10 +333,10 @@ START_TEST(jobs_with_the_same_schedule_text_share_one_schedule)
                                          "[d]\nschedule = 0  3 * * *\ncommand = /bin/true\n");
         ck_assert_uint_eq(f->n_schedules, 3); /* texts, not meanings: "0  3" is its own */
         ck_assert_ptr_eq(f->jobs[0]->schedule, f->jobs[2]->schedule);
-        ck_assert_ptr_eq(f->jobs[0]->schedule_text, f->jobs[2]->schedule_text);
+        ck_assert_ptr_eq(job_schedule_text(f->jobs[0]), job_schedule_text(f->jobs[2]));
         ck_assert_ptr_ne(f->jobs[0]->schedule, f->jobs[1]->schedule);
         ck_assert_ptr_ne(f->jobs[0]->schedule, f->jobs[3]->schedule);
-        ck_assert_str_eq(f->jobs[3]->schedule_text, "0  3 * * *");
+        ck_assert_str_eq(job_schedule_text(f->jobs[3]), "0  3 * * *");
         int64_t next;
         ck_assert_int_eq(schedule_next(f->jobs[2]->schedule, f->jobs[2]->zone, 0, &next), 0);
         ck_assert_int_eq(next, 3 * 3600);
