@@ -605,7 +605,7 @@ static int parse_every(struct parse *p, const char *span, struct schedule *s)
         if (usec < USEC_PER_SEC)
                 return fail(p, -EINVAL, "every: '%s' is shorter than 1s", span);
         s->kind = SCHEDULE_EVERY;
-        s->period = usec / USEC_PER_SEC;
+        s->period = (uint32_t)(usec / USEC_PER_SEC); /* <= SCHEDULE_EVERY_MAX_SEC, checked above */
         return 0;
 }
 
