@@ -263,7 +263,8 @@ static void job_release(struct job *job)
 
 void job_free(struct job *job)
 {
-        if (!job)
+        /* A packed job lives in its file's blocks, freed with them. */
+        if (!job || job->packed)
                 return;
         job_release(job);
         free(job);
@@ -339,6 +340,55 @@ fail:
         return NULL;
 }
 
+/* A file's packed jobs, and its schedules each followed by its text, at
+ * 8-byte boundaries one after another, in two chains of blocks; blocks
+ * double from CRONTAB_BLOCK_FIRST up to CRONTAB_BLOCK_MAX bytes, so a
+ * small file pays a small block and a large one leaves at most part of
+ * its last unused. No malloc header and rounding per job or schedule
+ * (issue 16). */
+struct crontab_block {
+        struct crontab_block *next; /* the one filled before */
+        size_t used, size;
+        _Alignas(8) char data[];
+};
+
+static void blocks_free(struct crontab_block *b)
+{
+        while (b) {
+                struct crontab_block *next = b->next;
+                free(b);
+                b = next;
+        }
+}
+
+#define CRONTAB_BLOCK_FIRST 256
+#define CRONTAB_BLOCK_MAX   (64 * 1024)
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* SIZE bytes, 8-aligned, from the newest block of *CHAIN, or from a new
+ * one; NULL when out of memory. */
+static void *block_alloc(struct crontab_block **chain, size_t size)
+{
+        struct crontab_block *b = *chain;
+        size = align8(size);
+        if (!b || b->size - b->used < size) {
+                size_t cap = !b                                ? CRONTAB_BLOCK_FIRST
+                             : b->size * 2 > CRONTAB_BLOCK_MAX ? CRONTAB_BLOCK_MAX
+                                                               : b->size * 2;
+                if (cap < size)
+                        cap = size;
+                struct crontab_block *fresh = malloc(sizeof(*fresh) + cap);
+                if (!fresh)
+                        return NULL;
+                *fresh = (struct crontab_block){ .next = b, .size = cap };
+                *chain = b = fresh;
+        }
+        void *at = b->data + b->used;
+        b->used += size;
+        return at;
+}
+
 /* The string fields of a job and of its extra, for job_pack(); a job's
  * schedule text is its shared schedule's (schedules_intern()). */
 static const size_t job_strings[] = {
@@ -393,7 +443,7 @@ static void strings_pack(void *to, const void *from, const size_t *offsets, size
                         *field_at(to, offsets[i]) = pack_string(at, *field_at((void *)from, offsets[i]));
 }
 
-/* A loaded job in one allocation (issue 16: memory per loaded job): the
+/* A loaded job in one piece of FILE's job blocks (issue 16: memory per loaded job): the
  * job, its extra unless every field there is a default, its
  * environment's pointers, then every string; SCHEDULE (with its text) is
  * the file's, shared by the jobs with the same schedule text. Each
@@ -401,7 +451,7 @@ static void strings_pack(void *to, const void *from, const size_t *offsets, size
  * up to a dozen. Returns the packed copy and frees JOB, or returns NULL
  * (JOB untouched) when out of memory. A packed job is never changed: the
  * loader packs it once its section has ended. */
-static struct job *job_pack(struct job *job, struct schedule *schedule)
+static struct job *job_pack(struct crontab_file *file, struct job *job, struct schedule *schedule)
 {
         bool extra = !extra_is_default(job->extra);
         size_t n_env = 0;
@@ -413,7 +463,7 @@ static struct job *job_pack(struct job *job, struct schedule *schedule)
         /* Pointer-aligned: both structs are multiples of 8 bytes. */
         size_t head = sizeof(*job) + (extra ? sizeof(struct job_extra) : 0);
         size_t env = job->environment ? (n_env + 1) * sizeof(char *) : 0;
-        struct job *p = malloc(head + env + strings);
+        struct job *p = block_alloc(&file->job_blocks, head + env + strings);
         if (!p)
                 return NULL;
         *p = *job;
@@ -434,28 +484,13 @@ static struct job *job_pack(struct job *job, struct schedule *schedule)
         return p;
 }
 
-/* A file's schedules, each followed by its text, at 8-byte boundaries
- * one after another; blocks double from SCHEDULE_BLOCK_FIRST up to
- * SCHEDULE_BLOCK_MAX bytes, so a file with one schedule pays a small
- * block and a large one leaves at most part of its last unused. */
-struct schedule_block {
-        struct schedule_block *next; /* the one filled before */
-        size_t used, size;
-        _Alignas(8) char data[];
-};
-
 void crontab_file_free(struct crontab_file *file)
 {
         if (!file)
                 return;
-        for (size_t i = 0; i < file->n_jobs; i++)
-                job_free(file->jobs[i]);
         free(file->jobs);
-        while (file->schedule_blocks) {
-                struct schedule_block *next = file->schedule_blocks->next;
-                free(file->schedule_blocks);
-                file->schedule_blocks = next;
-        }
+        blocks_free(file->schedule_blocks);
+        blocks_free(file->job_blocks);
         free(file->path);
         free(file);
 }
@@ -1173,36 +1208,9 @@ static size_t text_hash(const char *text)
         return h;
 }
 
-#define SCHEDULE_BLOCK_FIRST 256
-#define SCHEDULE_BLOCK_MAX   (64 * 1024)
-
-static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
-
 static size_t schedule_entry_size(const struct schedule *s)
 {
         return align8(schedule_size(s) + strlen(schedule_text(s)) + 1);
-}
-
-/* SIZE bytes (a multiple of 8) from FILE's newest block, or from a new
- * one; NULL when out of memory. */
-static void *schedule_block_alloc(struct crontab_file *file, size_t size)
-{
-        struct schedule_block *b = file->schedule_blocks;
-        if (!b || b->size - b->used < size) {
-                size_t cap = !b                                 ? SCHEDULE_BLOCK_FIRST
-                             : b->size * 2 > SCHEDULE_BLOCK_MAX ? SCHEDULE_BLOCK_MAX
-                                                                : b->size * 2;
-                if (cap < size)
-                        cap = size;
-                struct schedule_block *fresh = malloc(sizeof(*fresh) + cap);
-                if (!fresh)
-                        return NULL;
-                *fresh = (struct schedule_block){ .next = b, .size = cap };
-                file->schedule_blocks = b = fresh;
-        }
-        void *at = b->data + b->used;
-        b->used += size;
-        return at;
 }
 
 /* The slot of TEXT in the table: its schedule's, or the empty one where
@@ -1231,7 +1239,7 @@ static int schedules_reserve(struct parse *ps)
         free(ps->schedule_slots);
         ps->schedule_slots = slots;
         ps->n_slots = n;
-        for (struct schedule_block *b = f->schedule_blocks; b; b = b->next)
+        for (struct crontab_block *b = f->schedule_blocks; b; b = b->next)
                 for (size_t at = 0; at < b->used;) {
                         struct schedule *s = (struct schedule *)(b->data + at);
                         *schedule_slot(ps, schedule_text(s)) = s;
@@ -1254,7 +1262,7 @@ static int schedules_intern(struct parse *ps, const struct job *job, struct sche
         struct schedule **slot = schedule_slot(ps, schedule_text(job->schedule));
         if (!*slot) {
                 size_t size = schedule_size(job->schedule) + strlen(schedule_text(job->schedule)) + 1;
-                struct schedule *copy = schedule_block_alloc(ps->out, align8(size));
+                struct schedule *copy = block_alloc(&ps->out->schedule_blocks, size);
                 if (!copy)
                         return -ENOMEM;
                 memcpy(copy, job->schedule, size);
@@ -1316,7 +1324,7 @@ static void section_end(struct parse *ps)
         struct schedule *schedule = NULL;
         struct job *packed = NULL;
         if (schedules_intern(ps, job, &schedule) >= 0)
-                packed = job_pack(job, schedule);
+                packed = job_pack(ps->out, job, schedule);
         if (!packed) {
                 job_free(job);
                 ps->error = -ENOMEM;

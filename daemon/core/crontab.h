@@ -8,7 +8,8 @@
  *
  * Ownership: a struct crontab_file owns its jobs and their schedules (one
  * per schedule text, shared by the jobs with that text); a loaded job is
- * one allocation holding its strings and, when it has one, its extra.
+ * one piece of its file's blocks holding its strings and, when it has
+ * one, its extra, freed with the file.
  * Zones come from the tz_cache in the options and live as long as it
  * does. */
 #ifndef TICKD_CRONTAB_H
@@ -97,9 +98,9 @@ struct job {
         /* Whether processes the job's main process leaves behind are
          * killed when it exits (default yes). */
         bool kill_leftovers;
-        /* A loaded job is one allocation: the job, then its extra, its
-         * environment, name and strings (crontab.c, job_pack()); job_free()
-         * knows. */
+        /* A loaded job is one piece of its file's job blocks: the job,
+         * then its extra, its environment, name and strings (crontab.c,
+         * job_pack()); job_free() leaves it to crontab_file_free(). */
         bool packed;
 };
 
@@ -125,8 +126,11 @@ struct crontab_file {
          * are carved one after another, each with its text, from a few
          * blocks freed with the file (crontab.c): no malloc chunk and no
          * list pointer per schedule (issue 16). */
-        struct schedule_block *schedule_blocks;
+        struct crontab_block *schedule_blocks;
         size_t n_schedules;
+        /* Its jobs' blocks: a loaded job is carved from them, freed with
+         * the file (job_free() leaves a loaded job alone). */
+        struct crontab_block *job_blocks;
 };
 
 struct crontab_options {
