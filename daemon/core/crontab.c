@@ -239,6 +239,9 @@ const struct job_extra job_extra_defaults = {
         .pam = -1,
 };
 
+_Static_assert(sizeof(struct job) == 88, "struct job is 88 bytes (issue 16)");
+_Static_assert(CRONTAB_MAX_FILE_SIZE <= (1 << 24), "a line with a key on it fits struct job's 24 bits");
+
 /* Frees what JOB owns, not JOB itself (nor its extra or its name, which
  * live in its own allocation or its parse's, nor its file, its
  * crontab_file's). A packed job owns nothing apart: its schedule is its
@@ -1015,11 +1018,17 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_RANDOM_DELAY: set_span(ps, line, key, v, &job->extra->random_delay_usec, false); return;
         case KEY_OVERLAP: set_overlap(ps, job, line, v); return;
         case KEY_PERSISTENT:
-        case KEY_ENABLED:
-                if (!parse_boolean(v, id == KEY_ENABLED ? &job->enabled : &job->persistent))
+        case KEY_ENABLED: {
+                bool b; /* enabled and persistent are bit-fields */
+                if (!parse_boolean(v, &b))
                         PARSE_ERROR(ps, line, key, "%s: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)", key,
                                     v);
+                else if (id == KEY_ENABLED)
+                        job->enabled = b;
+                else
+                        job->persistent = b;
                 return;
+        }
         case KEY_ENVIRONMENT: set_environment(ps, job, line, v); return;
         case KEY_WORKING_DIRECTORY:
                 if (v[0] != '/')
@@ -1378,6 +1387,11 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
 {
         assert(options && options->zones && out && diags);
         *out = NULL;
+        /* As for a file: and struct job's 24-bit line numbers rest on it. */
+        if (len > CRONTAB_MAX_FILE_SIZE) {
+                diag_add(diags, DIAG_ERROR, name, 0, "file is %zu bytes; the limit is %d", len, CRONTAB_MAX_FILE_SIZE);
+                return -EFBIG;
+        }
 
         const struct tz *zone = options->default_zone;
         if (!zone) {

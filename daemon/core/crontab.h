@@ -66,7 +66,8 @@ extern const struct job_extra job_extra_defaults;
 
 struct job {
         /* Pointers first, then 64-bit fields, then the small ones: no
-         * padding between fields (issue 16: memory per loaded job). */
+         * padding between fields (issue 16: memory per loaded job; 88
+         * bytes, crontab.c checks). */
         char *name;       /* the section name; unique across files */
         const char *file; /* the crontab it came from: its crontab_file's path */
         /* Jobs of one file with the same schedule text share one (owned
@@ -79,29 +80,32 @@ struct job {
         char **environment;      /* NULL-terminated "NAME=value" list, in file order */
         struct job_extra *extra; /* NULL = every default (job_extra()) */
         uint64_t timeout_usec;   /* 0 = none */
-        unsigned line;           /* the line of its [section] header */
+        /* Line numbers in 24 bits: a crontab is at most
+         * CRONTAB_MAX_FILE_SIZE bytes, so a line with a key on it is below
+         * 1 << 24; the small fields share their 32-bit units (issue 16:
+         * struct job 96 -> 88 bytes). */
+        unsigned line : 24; /* the line of its [section] header */
+        enum overlap_policy overlap : 8;
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
-        unsigned schedule_line;
-        unsigned command_line;
-        unsigned timeout_line;
-        /* The small ones as small as their ranges (checked by the loader). */
-        enum overlap_policy overlap : 8;
+        unsigned schedule_line : 24;
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
         enum job_scope {
                 JOB_SCOPE_HOST,
                 JOB_SCOPE_FLEET,
         } scope : 8;
-        bool persistent;
-        bool enabled;
+        unsigned command_line : 24;
+        bool persistent : 1;
+        bool enabled : 1;
         /* Whether processes the job's main process leaves behind are
          * killed when it exits (default yes). */
-        bool kill_leftovers;
+        bool kill_leftovers : 1;
         /* A loaded job is one piece of its file's job blocks: the job,
          * then its extra, its environment, name and strings (crontab.c,
          * job_pack()); job_free() leaves it to crontab_file_free(). */
-        bool packed;
+        bool packed : 1;
+        unsigned timeout_line : 24;
 };
 
 /* The schedule as written, for display; NULL while a job has none. */

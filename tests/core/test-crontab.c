@@ -324,6 +324,39 @@ START_TEST(many_distinct_schedules_keep_their_texts_across_blocks)
 }
 END_TEST
 
+/* A job's line numbers are 24 bits (issue 16): they hold because a
+ * buffer, like a file, is at most CRONTAB_MAX_FILE_SIZE bytes; a job
+ * near the end of the largest one keeps its lines exactly. */
+START_TEST(a_buffer_past_the_file_size_limit_is_refused_and_lines_near_it_are_kept)
+{
+        size_t len = CRONTAB_MAX_FILE_SIZE;
+        const char job[] = "[last]\nschedule = 0 3 * * *\ncommand = /bin/true\ntimeout = 5s\n";
+        char *buf = malloc(len + 1);
+        ck_assert_ptr_nonnull(buf);
+        memset(buf, '\n', len + 1);
+        memcpy(buf + len - (sizeof(job) - 1), job, sizeof(job) - 1);
+        struct crontab_options o = options();
+        struct diagnostics d = { 0 };
+        struct crontab_file *f = NULL;
+        ck_assert_int_eq(crontab_load_buffer("big.ini", buf, len + 1, &o, &f, &d), -EFBIG);
+        ck_assert_ptr_null(f);
+        ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 1);
+        diag_free(&d);
+        ck_assert_int_eq(crontab_load_buffer("big.ini", buf, len, &o, &f, &d), 0);
+        free(buf);
+        unsigned first = (unsigned)(len - (sizeof(job) - 1)) + 1; /* one line per newline before it */
+        ck_assert_uint_eq(f->n_jobs, 1);
+        ck_assert_uint_gt(first, 1u << 23);
+        ck_assert_uint_eq(f->jobs[0]->line, first);
+        ck_assert_uint_eq(f->jobs[0]->schedule_line, first + 1);
+        ck_assert_uint_eq(f->jobs[0]->command_line, first + 2);
+        ck_assert_uint_eq(f->jobs[0]->timeout_line, first + 3);
+        ck_assert(f->jobs[0]->enabled && !f->jobs[0]->persistent && f->jobs[0]->kill_leftovers);
+        crontab_file_free(f);
+        diag_free(&d);
+}
+END_TEST
+
 /* Issue 16: a file parses each schedule text once; its jobs share it. */
 START_TEST(jobs_with_the_same_schedule_text_share_one_schedule)
 {
@@ -2041,6 +2074,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, a_job_with_every_optional_field_unset_has_no_extra);
         tcase_add_test(tc, jobs_with_the_same_schedule_text_share_one_schedule);
         tcase_add_test(tc, many_distinct_schedules_keep_their_texts_across_blocks);
+        tcase_add_test(tc, a_buffer_past_the_file_size_limit_is_refused_and_lines_near_it_are_kept);
         tcase_add_loop_test(tc, booleans_accept_every_spelling, 0, ELEMENTSOF(booleans));
         tcase_add_test(tc, overlap_values);
         tcase_add_test(tc, timeout_zero_and_infinity_mean_none);
