@@ -47,9 +47,10 @@ struct schedule {
         };
         uint8_t lone_step_field;
         uint8_t lone_step_value;
-        /* Last: a copy may end after years[year_count - 1] (schedule_size();
-         * the loader keeps a job's schedule that way), so nothing reads
-         * past year_count nor copies a schedule by assignment. */
+        /* Last: a schedule ends after years[year_count - 1], rounded to 8
+         * (schedule_size()), where its text starts (schedule_text()), so
+         * nothing reads past year_count nor copies a schedule by
+         * assignment. */
         struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
 };
 
