@@ -128,7 +128,7 @@ int crontab_lint_job(const struct job *job, int64_t now, struct diagnostics *dia
         if (r < 0) {
                 if (diag_add_key(diags, DIAG_WARNING, job->file, line, "schedule",
                                  "schedule: job '%s' never runs again ('%s' has no time after now)", job->name,
-                                 job->schedule_text) < 0)
+                                 job_schedule_text(job)) < 0)
                         return -ENOMEM;
                 return 1;
         }

@@ -239,6 +239,9 @@ const struct job_extra job_extra_defaults = {
         .pam = -1,
 };
 
+_Static_assert(sizeof(struct job) == 88, "struct job is 88 bytes (issue 16)");
+_Static_assert(CRONTAB_MAX_FILE_SIZE <= (1 << 24), "a line with a key on it fits struct job's 24 bits");
+
 /* Frees what JOB owns, not JOB itself (nor its extra or its name, which
  * live in its own allocation or its parse's, nor its file, its
  * crontab_file's). A packed job owns nothing apart: its schedule is its
@@ -247,7 +250,6 @@ static void job_release(struct job *job)
 {
         if (job->packed)
                 return;
-        free(job->schedule_text);
         schedule_free(job->schedule);
         free(job->command);
         free(job->user);
@@ -264,7 +266,8 @@ static void job_release(struct job *job)
 
 void job_free(struct job *job)
 {
-        if (!job)
+        /* A packed job lives in its file's blocks, freed with them. */
+        if (!job || job->packed)
                 return;
         job_release(job);
         free(job);
@@ -313,7 +316,7 @@ static struct job *job_from_template(const struct job *template, const char *nam
         job->extra = x;
         job->name = memcpy((char *)(x + 1), name, name_size);
         job->file = file;
-        job->schedule_text = job->command = job->user = NULL;
+        job->command = job->user = NULL;
         job->environment = NULL;
         job->schedule = NULL;
         x->description = x->group = x->timezone = x->working_directory = x->on_failure = x->mail_to = NULL;
@@ -340,8 +343,57 @@ fail:
         return NULL;
 }
 
+/* A file's packed jobs, and its schedules each followed by its text, at
+ * 8-byte boundaries one after another, in two chains of blocks; blocks
+ * double from CRONTAB_BLOCK_FIRST up to CRONTAB_BLOCK_MAX bytes, so a
+ * small file pays a small block and a large one leaves at most part of
+ * its last unused. No malloc header and rounding per job or schedule
+ * (issue 16). */
+struct crontab_block {
+        struct crontab_block *next; /* the one filled before */
+        size_t used, size;
+        _Alignas(8) char data[];
+};
+
+static void blocks_free(struct crontab_block *b)
+{
+        while (b) {
+                struct crontab_block *next = b->next;
+                free(b);
+                b = next;
+        }
+}
+
+#define CRONTAB_BLOCK_FIRST 256
+#define CRONTAB_BLOCK_MAX   (64 * 1024)
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* SIZE bytes, 8-aligned, from the newest block of *CHAIN, or from a new
+ * one; NULL when out of memory. */
+static void *block_alloc(struct crontab_block **chain, size_t size)
+{
+        struct crontab_block *b = *chain;
+        size = align8(size);
+        if (!b || b->size - b->used < size) {
+                size_t cap = !b                                ? CRONTAB_BLOCK_FIRST
+                             : b->size * 2 > CRONTAB_BLOCK_MAX ? CRONTAB_BLOCK_MAX
+                                                               : b->size * 2;
+                if (cap < size)
+                        cap = size;
+                struct crontab_block *fresh = malloc(sizeof(*fresh) + cap);
+                if (!fresh)
+                        return NULL;
+                *fresh = (struct crontab_block){ .next = b, .size = cap };
+                *chain = b = fresh;
+        }
+        void *at = b->data + b->used;
+        b->used += size;
+        return at;
+}
+
 /* The string fields of a job and of its extra, for job_pack(); a job's
- * schedule_text is its shared schedule's (schedules_intern()). */
+ * schedule text is its shared schedule's (schedules_intern()). */
 static const size_t job_strings[] = {
         offsetof(struct job, name),
         offsetof(struct job, command),
@@ -394,7 +446,7 @@ static void strings_pack(void *to, const void *from, const size_t *offsets, size
                         *field_at(to, offsets[i]) = pack_string(at, *field_at((void *)from, offsets[i]));
 }
 
-/* A loaded job in one allocation (issue 16: memory per loaded job): the
+/* A loaded job in one piece of FILE's job blocks (issue 16: memory per loaded job): the
  * job, its extra unless every field there is a default, its
  * environment's pointers, then every string; SCHEDULE (with its text) is
  * the file's, shared by the jobs with the same schedule text. Each
@@ -402,7 +454,7 @@ static void strings_pack(void *to, const void *from, const size_t *offsets, size
  * up to a dozen. Returns the packed copy and frees JOB, or returns NULL
  * (JOB untouched) when out of memory. A packed job is never changed: the
  * loader packs it once its section has ended. */
-static struct job *job_pack(struct job *job, struct schedule *schedule, char *schedule_text)
+static struct job *job_pack(struct crontab_file *file, struct job *job, struct schedule *schedule)
 {
         bool extra = !extra_is_default(job->extra);
         size_t n_env = 0;
@@ -414,13 +466,12 @@ static struct job *job_pack(struct job *job, struct schedule *schedule, char *sc
         /* Pointer-aligned: both structs are multiples of 8 bytes. */
         size_t head = sizeof(*job) + (extra ? sizeof(struct job_extra) : 0);
         size_t env = job->environment ? (n_env + 1) * sizeof(char *) : 0;
-        struct job *p = malloc(head + env + strings);
+        struct job *p = block_alloc(&file->job_blocks, head + env + strings);
         if (!p)
                 return NULL;
         *p = *job;
         p->packed = true;
         p->schedule = schedule;
-        p->schedule_text = schedule_text;
         p->extra = extra ? memcpy(p + 1, job->extra, sizeof(struct job_extra)) : NULL;
         char *at = (char *)p + head + env;
         if (job->environment) {
@@ -440,12 +491,9 @@ void crontab_file_free(struct crontab_file *file)
 {
         if (!file)
                 return;
-        for (size_t i = 0; i < file->n_jobs; i++)
-                job_free(file->jobs[i]);
         free(file->jobs);
-        for (size_t i = 0; i < file->n_schedules; i++)
-                free(file->schedules[i]);
-        free(file->schedules);
+        blocks_free(file->schedule_blocks);
+        blocks_free(file->job_blocks);
         free(file->path);
         free(file);
 }
@@ -469,9 +517,9 @@ struct parse {
         size_t jobs_cap;
         struct job defaults; /* the template; owns its strings */
         struct job_extra defaults_extra;
-        /* out->schedules by text: open addressing, index + 1 (0 = empty). */
-        size_t *schedule_slots;
-        size_t n_slots, schedules_cap;
+        /* out's schedules by text: open addressing (NULL = empty). */
+        struct schedule **schedule_slots;
+        size_t n_slots;
         bool defaults_seen;
         unsigned defaults_line;
         bool job_seen;
@@ -724,7 +772,6 @@ static void set_schedule(struct parse *ps, struct job *job, unsigned line, const
         schedule_free(job->schedule);
         job->schedule = s;
         job->schedule_line = line;
-        set_string(ps, &job->schedule_text, v);
 }
 
 /* user= and group=: a valid name and, when the options ask for it, one
@@ -971,11 +1018,17 @@ static void set_value(struct parse *ps, struct job *job, enum key_id id, const c
         case KEY_RANDOM_DELAY: set_span(ps, line, key, v, &job->extra->random_delay_usec, false); return;
         case KEY_OVERLAP: set_overlap(ps, job, line, v); return;
         case KEY_PERSISTENT:
-        case KEY_ENABLED:
-                if (!parse_boolean(v, id == KEY_ENABLED ? &job->enabled : &job->persistent))
+        case KEY_ENABLED: {
+                bool b; /* enabled and persistent are bit-fields */
+                if (!parse_boolean(v, &b))
                         PARSE_ERROR(ps, line, key, "%s: '%s' is not a boolean (yes/no, true/false, on/off, 1/0)", key,
                                     v);
+                else if (id == KEY_ENABLED)
+                        job->enabled = b;
+                else
+                        job->persistent = b;
                 return;
+        }
         case KEY_ENVIRONMENT: set_environment(ps, job, line, v); return;
         case KEY_WORKING_DIRECTORY:
                 if (v[0] != '/')
@@ -1164,71 +1217,68 @@ static size_t text_hash(const char *text)
         return h;
 }
 
-static const char *schedule_text_of(const struct schedule *s) { return (const char *)s + schedule_size(s); }
+static size_t schedule_entry_size(const struct schedule *s)
+{
+        return align8(schedule_size(s) + strlen(schedule_text(s)) + 1);
+}
 
 /* The slot of TEXT in the table: its schedule's, or the empty one where
  * it would go. */
-static size_t *schedule_slot(struct parse *ps, const char *text)
+static struct schedule **schedule_slot(struct parse *ps, const char *text)
 {
         size_t mask = ps->n_slots - 1;
         for (size_t i = text_hash(text) & mask;; i = (i + 1) & mask) {
-                size_t *slot = &ps->schedule_slots[i];
-                if (!*slot || strcmp(schedule_text_of(ps->out->schedules[*slot - 1]), text) == 0)
+                struct schedule **slot = &ps->schedule_slots[i];
+                if (!*slot || strcmp(schedule_text(*slot), text) == 0)
                         return slot;
         }
 }
 
-/* Room for one more schedule, in the list and in the table (kept at most
- * half full). */
+/* Room for one more schedule in the table (kept at most half full); a
+ * larger table is filled by walking the blocks. */
 static int schedules_reserve(struct parse *ps)
 {
         struct crontab_file *f = ps->out;
-        if (f->n_schedules == ps->schedules_cap) {
-                size_t cap = ps->schedules_cap ? ps->schedules_cap * 2 : 8;
-                struct schedule **list = realloc(f->schedules, cap * sizeof(*list));
-                if (!list)
-                        return -ENOMEM;
-                f->schedules = list;
-                ps->schedules_cap = cap;
-        }
         if (2 * (f->n_schedules + 1) <= ps->n_slots)
                 return 0;
         size_t n = ps->n_slots ? ps->n_slots * 2 : 16;
-        size_t *slots = calloc(n, sizeof(*slots));
+        struct schedule **slots = calloc(n, sizeof(*slots));
         if (!slots)
                 return -ENOMEM;
         free(ps->schedule_slots);
         ps->schedule_slots = slots;
         ps->n_slots = n;
-        for (size_t i = 0; i < f->n_schedules; i++)
-                *schedule_slot(ps, schedule_text_of(f->schedules[i])) = i + 1;
+        for (struct crontab_block *b = f->schedule_blocks; b; b = b->next)
+                for (size_t at = 0; at < b->used;) {
+                        struct schedule *s = (struct schedule *)(b->data + at);
+                        *schedule_slot(ps, schedule_text(s)) = s;
+                        at += schedule_entry_size(s);
+                }
         return 0;
 }
 
 /* JOB's schedule as the file keeps it: one copy per schedule text, the
  * text right after the schedule's bytes, shared by every job of the file
  * that has that text (the same text always parses to the same schedule).
- * Sets *SCHEDULE and *TEXT (NULL when JOB has none); -ENOMEM. */
-static int schedules_intern(struct parse *ps, const struct job *job, struct schedule **schedule, char **text)
+ * Sets *SCHEDULE (NULL when JOB has none); -ENOMEM. */
+static int schedules_intern(struct parse *ps, const struct job *job, struct schedule **schedule)
 {
-        if (!job->schedule || !job->schedule_text)
+        if (!job->schedule)
                 return 0;
         int r = schedules_reserve(ps);
         if (r < 0)
                 return r;
-        size_t *slot = schedule_slot(ps, job->schedule_text);
+        struct schedule **slot = schedule_slot(ps, schedule_text(job->schedule));
         if (!*slot) {
-                size_t size = schedule_size(job->schedule), text_size = strlen(job->schedule_text) + 1;
-                struct schedule *copy = malloc(size + text_size);
+                size_t size = schedule_size(job->schedule) + strlen(schedule_text(job->schedule)) + 1;
+                struct schedule *copy = block_alloc(&ps->out->schedule_blocks, size);
                 if (!copy)
                         return -ENOMEM;
                 memcpy(copy, job->schedule, size);
-                memcpy((char *)copy + size, job->schedule_text, text_size);
-                ps->out->schedules[ps->out->n_schedules++] = copy;
-                *slot = ps->out->n_schedules;
+                ps->out->n_schedules++;
+                *slot = copy;
         }
-        *schedule = ps->out->schedules[*slot - 1];
-        *text = (char *)schedule_text_of(*schedule);
+        *schedule = *slot;
         return 0;
 }
 
@@ -1281,10 +1331,9 @@ static void section_end(struct parse *ps)
                 ps->jobs_cap = cap;
         }
         struct schedule *schedule = NULL;
-        char *schedule_text = NULL;
         struct job *packed = NULL;
-        if (schedules_intern(ps, job, &schedule, &schedule_text) >= 0)
-                packed = job_pack(job, schedule, schedule_text);
+        if (schedules_intern(ps, job, &schedule) >= 0)
+                packed = job_pack(ps->out, job, schedule);
         if (!packed) {
                 job_free(job);
                 ps->error = -ENOMEM;
@@ -1338,6 +1387,11 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
 {
         assert(options && options->zones && out && diags);
         *out = NULL;
+        /* As for a file: and struct job's 24-bit line numbers rest on it. */
+        if (len > CRONTAB_MAX_FILE_SIZE) {
+                diag_add(diags, DIAG_ERROR, name, 0, "file is %zu bytes; the limit is %d", len, CRONTAB_MAX_FILE_SIZE);
+                return -EFBIG;
+        }
 
         const struct tz *zone = options->default_zone;
         if (!zone) {
@@ -1372,11 +1426,6 @@ int crontab_load_buffer(const char *name, const char *buf, size_t len, const str
                 struct job **fit = realloc(file->jobs, file->n_jobs * sizeof(*fit));
                 if (fit)
                         file->jobs = fit;
-        }
-        if (file->n_schedules && file->n_schedules < ps.schedules_cap) {
-                struct schedule **fit = realloc(file->schedules, file->n_schedules * sizeof(*fit));
-                if (fit)
-                        file->schedules = fit;
         }
         if (r >= 0 && ps.error)
                 r = ps.error;

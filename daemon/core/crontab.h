@@ -8,7 +8,8 @@
  *
  * Ownership: a struct crontab_file owns its jobs and their schedules (one
  * per schedule text, shared by the jobs with that text); a loaded job is
- * one allocation holding its strings and, when it has one, its extra.
+ * one piece of its file's blocks holding its strings and, when it has
+ * one, its extra, freed with the file.
  * Zones come from the tz_cache in the options and live as long as it
  * does. */
 #ifndef TICKD_CRONTAB_H
@@ -65,12 +66,13 @@ extern const struct job_extra job_extra_defaults;
 
 struct job {
         /* Pointers first, then 64-bit fields, then the small ones: no
-         * padding between fields (issue 16: memory per loaded job). */
-        char *name;          /* the section name; unique across files */
-        const char *file;    /* the crontab it came from: its crontab_file's path */
-        char *schedule_text; /* verbatim, for display */
+         * padding between fields (issue 16: memory per loaded job; 88
+         * bytes, crontab.c checks). */
+        char *name;       /* the section name; unique across files */
+        const char *file; /* the crontab it came from: its crontab_file's path */
         /* Jobs of one file with the same schedule text share one (owned
-         * by the crontab_file once loaded). */
+         * by the crontab_file once loaded); it holds the text
+         * (job_schedule_text()). */
         struct schedule *schedule;
         char *command;           /* run by /bin/sh -c, verbatim */
         char *user;              /* NULL = the daemon's own user */
@@ -78,30 +80,39 @@ struct job {
         char **environment;      /* NULL-terminated "NAME=value" list, in file order */
         struct job_extra *extra; /* NULL = every default (job_extra()) */
         uint64_t timeout_usec;   /* 0 = none */
-        unsigned line;           /* the line of its [section] header */
+        /* Line numbers in 24 bits: a crontab is at most
+         * CRONTAB_MAX_FILE_SIZE bytes, so a line with a key on it is below
+         * 1 << 24; the small fields share their 32-bit units (issue 16:
+         * struct job 96 -> 88 bytes). */
+        unsigned line : 24; /* the line of its [section] header */
+        enum overlap_policy overlap : 8;
         /* Where schedule=, command= and timeout= were set (the [defaults]
          * line for an inherited timeout; 0 = not set), for warnings. */
-        unsigned schedule_line;
-        unsigned command_line;
-        unsigned timeout_line;
-        /* The small ones as small as their ranges (checked by the loader). */
-        enum overlap_policy overlap : 8;
+        unsigned schedule_line : 24;
         /* Where it runs: on every host (the default), or once per instant
          * across the fleet, claimed in etcd (tickd.conf's [fleet]). */
         enum job_scope {
                 JOB_SCOPE_HOST,
                 JOB_SCOPE_FLEET,
         } scope : 8;
-        bool persistent;
-        bool enabled;
+        unsigned command_line : 24;
+        bool persistent : 1;
+        bool enabled : 1;
         /* Whether processes the job's main process leaves behind are
          * killed when it exits (default yes). */
-        bool kill_leftovers;
-        /* A loaded job is one allocation: the job, then its extra, its
-         * environment, name and strings (crontab.c, job_pack()); job_free()
-         * knows. */
-        bool packed;
+        bool kill_leftovers : 1;
+        /* A loaded job is one piece of its file's job blocks: the job,
+         * then its extra, its environment, name and strings (crontab.c,
+         * job_pack()); job_free() leaves it to crontab_file_free(). */
+        bool packed : 1;
+        unsigned timeout_line : 24;
 };
+
+/* The schedule as written, for display; NULL while a job has none. */
+static inline const char *job_schedule_text(const struct job *job)
+{
+        return job->schedule ? schedule_text(job->schedule) : NULL;
+}
 
 static inline const struct job_extra *job_extra(const struct job *job)
 {
@@ -115,9 +126,15 @@ struct crontab_file {
         struct job **jobs;
         size_t n_jobs;
         /* The schedules of its jobs, each text parsed once: jobs with the
-         * same schedule text share one (most crontabs repeat a few). */
-        struct schedule **schedules;
+         * same schedule text share one (most crontabs repeat a few). They
+         * are carved one after another, each with its text, from a few
+         * blocks freed with the file (crontab.c): no malloc chunk and no
+         * list pointer per schedule (issue 16). */
+        struct crontab_block *schedule_blocks;
         size_t n_schedules;
+        /* Its jobs' blocks: a loaded job is carved from them, freed with
+         * the file (job_free() leaves a loaded job alone). */
+        struct crontab_block *job_blocks;
 };
 
 struct crontab_options {

@@ -37,7 +37,7 @@ static uint64_t mix_number(uint64_t h, char tag, int64_t v)
 void job_hash(const struct job *job, char out[static JOB_HASH_LEN])
 {
         uint64_t h = FNV_OFFSET;
-        h = mix_string(h, 's', job->schedule_text);
+        h = mix_string(h, 's', job_schedule_text(job));
         h = mix_string(h, 'c', job->command);
         h = mix_string(h, 'u', job->user);
         h = mix_string(h, 'g', job_extra(job)->group);

@@ -33,19 +33,24 @@ struct schedule {
         uint32_t hours;        /* bits 0..23 */
         uint64_t minutes;      /* bits 0..59 */
         uint64_t seconds;      /* bits 0..59 */
-        uint64_t period;       /* @every, seconds */
         const struct tz *zone; /* named in the expression, or NULL */
-        /* cron: the first step that never repeats (step 30 in hours), in
-         * 6 bytes (issue 16: a schedule is 56 bytes without year ranges):
-         * its field as schedule_cron_fields[lone_step_field - 1] (0 = none),
-         * the step, and the one value it matches (a field's first value,
-         * at most 59). */
-        uint32_t lone_step;
+        /* A kind has at most one of them, so they share 4 bytes (issue 16:
+         * a schedule is 48 bytes without year ranges, 46 before them). */
+        union {
+                /* @every, seconds: at most SCHEDULE_EVERY_MAX_SEC */
+                uint32_t period;
+                /* cron: the first step that never repeats (step 30 in
+                 * hours): its field as schedule_cron_fields[lone_step_field
+                 * - 1] (0 = none), the step, and the one value it matches
+                 * (a field's first value, at most 59). */
+                uint32_t lone_step;
+        };
         uint8_t lone_step_field;
         uint8_t lone_step_value;
-        /* Last: a copy may end after years[year_count - 1] (schedule_size();
-         * the loader keeps a job's schedule that way), so nothing reads
-         * past year_count nor copies a schedule by assignment. */
+        /* Last: a schedule ends after years[year_count - 1], rounded to 8
+         * (schedule_size()), where its text starts (schedule_text()), so
+         * nothing reads past year_count nor copies a schedule by
+         * assignment. */
         struct schedule_years years[SCHEDULE_MAX_YEAR_RANGES];
 };
 

@@ -605,7 +605,7 @@ static int parse_every(struct parse *p, const char *span, struct schedule *s)
         if (usec < USEC_PER_SEC)
                 return fail(p, -EINVAL, "every: '%s' is shorter than 1s", span);
         s->kind = SCHEDULE_EVERY;
-        s->period = usec / USEC_PER_SEC;
+        s->period = (uint32_t)(usec / USEC_PER_SEC); /* <= SCHEDULE_EVERY_MAX_SEC, checked above */
         return 0;
 }
 
@@ -672,7 +672,8 @@ int schedule_parse(const char *text, struct tz_cache *zones, struct schedule **o
         struct parse p = { err, err_size };
         if (err && err_size)
                 err[0] = '\0';
-        struct schedule *s = calloc(1, sizeof(*s));
+        size_t text_size = strlen(text) + 1;
+        struct schedule *s = calloc(1, sizeof(*s) + text_size);
         if (!s)
                 return fail(&p, -ENOMEM, "out of memory");
         int r = parse_text(&p, text, zones, s);
@@ -682,6 +683,9 @@ int schedule_parse(const char *text, struct tz_cache *zones, struct schedule **o
                 free(s);
                 return r;
         }
+        /* Right after the bytes that matter (schedule_text()), so that a
+         * copy of those and the text is a copy of both. */
+        memcpy((char *)s + schedule_size(s), text, text_size);
         *out = s;
         return 0;
 }

@@ -262,13 +262,16 @@ bool schedule_finish(struct schedule *s)
 
 void schedule_free(struct schedule *s) { free(s); }
 
-_Static_assert(offsetof(struct schedule, years) <= 56, "a schedule without year ranges is 56 bytes (issue 16)");
+_Static_assert(offsetof(struct schedule, years) <= 48, "a schedule without year ranges is 48 bytes (issue 16)");
+_Static_assert(SCHEDULE_EVERY_MAX_SEC <= UINT32_MAX, "an @every period fits struct schedule's 32 bits");
 
 size_t schedule_size(const struct schedule *s)
 {
         size_t size = offsetof(struct schedule, years) + s->year_count * sizeof(s->years[0]);
         return (size + 7) & ~(size_t)7;
 }
+
+const char *schedule_text(const struct schedule *s) { return (const char *)s + schedule_size(s); }
 
 enum schedule_kind schedule_kind(const struct schedule *s) { return (enum schedule_kind)s->kind; }
 

@@ -59,9 +59,16 @@ void schedule_free(struct schedule *s);
 /* The bytes of S that matter (its year ranges in use, not the room for
  * all), a multiple of 8. S holds no pointer to memory of its own, so a
  * memcpy() of that many bytes into memory aligned for a pointer is a copy
- * that schedule_*() take like S (the loader keeps a job's schedule in the
- * job's allocation), but not one schedule_free() may free. */
+ * that schedule_*() take like S (the loader keeps a file's schedules in
+ * its blocks, each with its text after it), but not one schedule_free()
+ * may free. */
 size_t schedule_size(const struct schedule *s);
+
+/* The text S was parsed from, verbatim: it follows S's schedule_size()
+ * bytes, in schedule_parse()'s allocation and in every copy (the loader's
+ * copies take the text with them), so a job needs no pointer of its own
+ * to it (issue 16). */
+const char *schedule_text(const struct schedule *s);
 
 enum schedule_kind schedule_kind(const struct schedule *s);
 

@@ -74,7 +74,7 @@ static void print_job(const struct job *job, int64_t now)
                 snprintf(when, sizeof(when), "%04" PRId64 "-%02d-%02d %02d:%02d:%02d %c%02d:%02d", c.year, c.month,
                          c.day, c.hour, c.minute, c.second, c.offset < 0 ? '-' : '+', off / 3600, off / 60 % 60);
         }
-        printf("%s\t%s\t%s\t%s%s\n", job->name, when, tz_name(zone), job->schedule_text,
+        printf("%s\t%s\t%s\t%s%s\n", job->name, when, tz_name(zone), job_schedule_text(job),
                job->enabled ? "" : "\t(disabled)");
 }
 

@@ -247,7 +247,7 @@ static void print_next_runs(const struct crontab_file *file)
                 if (!j->enabled) {
                         printf("  %-20s disabled\n", j->name);
                 } else if (schedule_next(j->schedule, j->zone, (int64_t)(now / USEC_PER_SEC), &next) < 0) {
-                        printf("  %-20s never (%s)\n", j->name, j->schedule_text);
+                        printf("  %-20s never (%s)\n", j->name, job_schedule_text(j));
                 } else {
                         uint64_t at = (uint64_t)next * USEC_PER_SEC;
                         printf("  %-20s %s (%s)\n", j->name, ctl_format_time(at, when, sizeof(when)),

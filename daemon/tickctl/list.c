@@ -240,7 +240,7 @@ static int fetch_offline(const struct ctl_options *o, struct table *t)
                         int64_t next = 0;
                         if (!j->enabled || schedule_next(j->schedule, j->zone, now, &next) < 0)
                                 next = 0;
-                        row->name = dup0(j->name), row->schedule = dup0(j->schedule_text);
+                        row->name = dup0(j->name), row->schedule = dup0(job_schedule_text(j));
                         row->zone = dup0(j->zone ? tz_name(j->zone) : job_extra(j)->timezone);
                         row->user = dup0(j->user), row->file = dup0(j->file), row->result = dup0("");
                         row->description = dup0(job_extra(j)->description);

@@ -235,7 +235,7 @@ static int append_job(sd_bus_message *m, const struct control_job *cj)
         const struct control_outcome *last = cj->last;
         return sd_bus_message_append(
                 m, CONTROL_JOB_SIG, strempty(j->name), strempty(job_extra(j)->description), strempty(j->file),
-                strempty(j->schedule_text), j->zone ? tz_name(j->zone) : strempty(job_extra(j)->timezone),
+                strempty(job_schedule_text(j)), j->zone ? tz_name(j->zone) : strempty(job_extra(j)->timezone),
                 strempty(j->user), strempty(j->command), (int)j->enabled, cj->next_usec,
                 last ? last->start_usec : UINT64_C(0), last ? last->end_usec : UINT64_C(0),
                 last ? strempty(last->result) : "", last ? last->exit_status : -1, last ? last->signal : 0, cj->running,
@@ -281,7 +281,7 @@ static size_t job_wire_size(const struct control_job *cj)
         const char *strings[] = { j->name,
                                   job_extra(j)->description,
                                   j->file,
-                                  j->schedule_text,
+                                  job_schedule_text(j),
                                   j->zone ? tz_name(j->zone) : job_extra(j)->timezone,
                                   j->user,
                                   j->command,
@@ -461,7 +461,7 @@ static int append_definition(sd_bus_message *m, const struct job *j)
         snprintf(where, sizeof(where), "%s:%u", strempty(j->file), j->line);
         if ((r = sd_bus_message_open_container(m, 'a', "(ss)")) < 0 ||
             (r = append_pair(m, "description", job_extra(j)->description)) < 0 ||
-            (r = append_pair(m, "file", where)) < 0 || (r = append_pair(m, "schedule", j->schedule_text)) < 0 ||
+            (r = append_pair(m, "file", where)) < 0 || (r = append_pair(m, "schedule", job_schedule_text(j))) < 0 ||
             (r = append_pair(m, "command", j->command)) < 0 || (r = append_pair(m, "user", j->user)) < 0 ||
             (r = append_pair(m, "group", job_extra(j)->group)) < 0 ||
             (r = append_pair(m, "timezone", j->zone ? tz_name(j->zone) : job_extra(j)->timezone)) < 0 ||

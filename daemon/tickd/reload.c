@@ -2,6 +2,7 @@
 #include "tickd/reload.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -242,6 +243,11 @@ void reload_pass_finish(struct reload_pass *pass, struct reload_result *result)
                 }
         }
         *result = pass->result;
+        /* A load's parse leaves freed pieces between what it kept (its
+         * file buffer, each job's and schedule's parse copies): give their
+         * whole pages back, or the daemon's RSS keeps them for as long as
+         * it runs (issue 16). Reloads are rare; this is one heap walk. */
+        malloc_trim(0);
 }
 
 static int reload_dir(struct scheduler *s, const char *jobs_dir, const struct crontab_options *options, bool all,

@@ -116,11 +116,14 @@ static struct entry *entry_find(const struct scheduler *s, const char *name)
         return NULL;
 }
 
-/* Buckets for at least WANT entries (a power of two above it). */
+/* Buckets for at least WANT entries: a power of two above half of it,
+ * so chains average at most two entries: a name is looked up per run
+ * event, reload or request, where a second strcmp() is nothing next to a
+ * fork, and a bucket per entry cost 13 bytes a loaded job (issue 16). */
 static int table_reserve(struct scheduler *s, size_t want)
 {
         size_t n = s->n_buckets ? s->n_buckets : 64;
-        while (n <= want)
+        while (2 * n <= want)
                 n *= 2;
         if (n == s->n_buckets)
                 return 0;
@@ -474,7 +477,7 @@ static void entry_free(struct scheduler *s, struct entry *e)
 
 static bool same_timing(const struct job *a, const struct job *b)
 {
-        return strcmp(a->schedule_text, b->schedule_text) == 0 && a->zone == b->zone &&
+        return strcmp(job_schedule_text(a), job_schedule_text(b)) == 0 && a->zone == b->zone &&
                job_extra(a)->random_delay_usec == job_extra(b)->random_delay_usec && a->enabled == b->enabled;
 }
 

@@ -191,7 +191,7 @@ static void put_diags(struct text *t, const struct diagnostics *diags)
 static void put_job(struct text *t, const struct job *j)
 {
         put(t, "job %s %s:%u desc=%s sched=%s cmd=%s user=%s group=%s tz=%s zone=%s\n", j->name, j->file, j->line,
-            or_none(job_extra(j)->description), j->schedule_text, j->command, or_none(j->user),
+            or_none(job_extra(j)->description), job_schedule_text(j), j->command, or_none(j->user),
             or_none(job_extra(j)->group), or_none(job_extra(j)->timezone), tz_name(j->zone));
         put(t,
             "  timeout=%llu grace=%llu overlap=%d delay=%llu persistent=%d cwd=%s umask=%o nice=%d/%d "

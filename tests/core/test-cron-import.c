@@ -237,7 +237,7 @@ START_TEST(stdin_and_environment_read_back_exactly_through_the_loader)
         const struct job *job = file->jobs[0];
         ck_assert_str_eq(job->name, "x-4");
         ck_assert_str_eq(job_extra(job)->description, "/etc/cron.d/x:4");
-        ck_assert_str_eq(job->schedule_text, "0 22 * * 1-5");
+        ck_assert_str_eq(job_schedule_text(job), "0 22 * * 1-5");
         ck_assert_str_eq(job->command, "cat");
         ck_assert_str_eq(job_extra(job)->stdin_text, "Joe,\n\n\"Where\"\\are\tyou?\n");
         ck_assert_str_eq(job->environment[0], "Q=it's \"quoted\"\\n");

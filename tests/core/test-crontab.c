@@ -97,7 +97,7 @@ START_TEST(minimal_job_gets_the_defaults)
         ck_assert_str_eq(j->name, "backup");
         ck_assert_str_eq(j->file, "t.ini");
         ck_assert_uint_eq(j->line, 1);
-        ck_assert_str_eq(j->schedule_text, "30 2 * * *");
+        ck_assert_str_eq(job_schedule_text(j), "30 2 * * *");
         ck_assert_ptr_nonnull(j->schedule);
         ck_assert_str_eq(j->command, "/bin/true");
         ck_assert_ptr_null(j->user);
@@ -223,9 +223,9 @@ START_TEST(loaded_job_is_one_block_and_keeps_every_field)
         ck_assert(inside(j, size, x) && inside(j, size, j->environment));
         /* The schedule and its text are the file's, shared by jobs with the same text. */
         ck_assert_uint_eq(f->n_schedules, 1);
-        ck_assert_ptr_eq(j->schedule, f->schedules[0]);
+        ck_assert_ptr_eq((const char *)j->schedule + schedule_size(j->schedule), job_schedule_text(j));
         ck_assert(!inside(j, size, j->schedule));
-        ck_assert_str_eq(j->schedule_text, "2030..2031,2040-01-01 00:00:00");
+        ck_assert_str_eq(job_schedule_text(j), "2030..2031,2040-01-01 00:00:00");
         ck_assert_str_eq(j->name, "j");
         ck_assert_str_eq(x->description, "d");
         ck_assert_str_eq(j->command, "/bin/echo hi");
@@ -291,6 +291,72 @@ START_TEST(a_job_with_every_optional_field_unset_has_no_extra)
 }
 END_TEST
 
+/* Issue 16: a file's schedules are carved from blocks that grow as it
+ * loads; 600 distinct texts take several blocks, and the text table is
+ * rebuilt from them several times: every job keeps its own schedule,
+ * text and next instant, and a repeated text still finds its first copy. */
+START_TEST(many_distinct_schedules_keep_their_texts_across_blocks)
+{
+        enum { N = 600 };
+        size_t cap = (N + 1) * 80;
+        char *buf = malloc(cap), *at = buf;
+        ck_assert_ptr_nonnull(buf);
+        for (int i = 0; i < N; i++)
+                at += sprintf(at, "[j%03d]\nschedule = %d %d %d * *\ncommand = /bin/true\n", i, i % 60, i / 60,
+                              2 + i % 27);
+        at += sprintf(at, "[again]\nschedule = 7 0 9 * *\ncommand = /bin/true\n");
+        struct crontab_file *f = load_ok(buf);
+        free(buf);
+        ck_assert_uint_eq(f->n_jobs, N + 1);
+        ck_assert_uint_eq(f->n_schedules, N);
+        for (int i = 0; i < N; i++) {
+                const struct job *j = f->jobs[i];
+                char want[32];
+                snprintf(want, sizeof(want), "%d %d %d * *", i % 60, i / 60, 2 + i % 27);
+                ck_assert_str_eq(job_schedule_text(j), want);
+                int64_t next;
+                ck_assert_int_eq(schedule_next(j->schedule, j->zone, 0, &next), 0);
+                ck_assert_int_eq(next, (int64_t)(1 + i % 27) * 86400 + (i / 60) * 3600 + (i % 60) * 60);
+        }
+        ck_assert_str_eq(f->jobs[N]->name, "again");
+        ck_assert_ptr_eq(f->jobs[N]->schedule, f->jobs[7]->schedule);
+        crontab_file_free(f);
+}
+END_TEST
+
+/* A job's line numbers are 24 bits (issue 16): they hold because a
+ * buffer, like a file, is at most CRONTAB_MAX_FILE_SIZE bytes; a job
+ * near the end of the largest one keeps its lines exactly. */
+START_TEST(a_buffer_past_the_file_size_limit_is_refused_and_lines_near_it_are_kept)
+{
+        size_t len = CRONTAB_MAX_FILE_SIZE;
+        const char job[] = "[last]\nschedule = 0 3 * * *\ncommand = /bin/true\ntimeout = 5s\n";
+        char *buf = malloc(len + 1);
+        ck_assert_ptr_nonnull(buf);
+        memset(buf, '\n', len + 1);
+        memcpy(buf + len - (sizeof(job) - 1), job, sizeof(job) - 1);
+        struct crontab_options o = options();
+        struct diagnostics d = { 0 };
+        struct crontab_file *f = NULL;
+        ck_assert_int_eq(crontab_load_buffer("big.ini", buf, len + 1, &o, &f, &d), -EFBIG);
+        ck_assert_ptr_null(f);
+        ck_assert_uint_eq(diag_count(&d, DIAG_ERROR), 1);
+        diag_free(&d);
+        ck_assert_int_eq(crontab_load_buffer("big.ini", buf, len, &o, &f, &d), 0);
+        free(buf);
+        unsigned first = (unsigned)(len - (sizeof(job) - 1)) + 1; /* one line per newline before it */
+        ck_assert_uint_eq(f->n_jobs, 1);
+        ck_assert_uint_gt(first, 1u << 23);
+        ck_assert_uint_eq(f->jobs[0]->line, first);
+        ck_assert_uint_eq(f->jobs[0]->schedule_line, first + 1);
+        ck_assert_uint_eq(f->jobs[0]->command_line, first + 2);
+        ck_assert_uint_eq(f->jobs[0]->timeout_line, first + 3);
+        ck_assert(f->jobs[0]->enabled && !f->jobs[0]->persistent && f->jobs[0]->kill_leftovers);
+        crontab_file_free(f);
+        diag_free(&d);
+}
+END_TEST
+
 /* Issue 16: a file parses each schedule text once; its jobs share it. */
 START_TEST(jobs_with_the_same_schedule_text_share_one_schedule)
 {
@@ -300,10 +366,10 @@ START_TEST(jobs_with_the_same_schedule_text_share_one_schedule)
                                          "[d]\nschedule = 0  3 * * *\ncommand = /bin/true\n");
         ck_assert_uint_eq(f->n_schedules, 3); /* texts, not meanings: "0  3" is its own */
         ck_assert_ptr_eq(f->jobs[0]->schedule, f->jobs[2]->schedule);
-        ck_assert_ptr_eq(f->jobs[0]->schedule_text, f->jobs[2]->schedule_text);
+        ck_assert_ptr_eq(job_schedule_text(f->jobs[0]), job_schedule_text(f->jobs[2]));
         ck_assert_ptr_ne(f->jobs[0]->schedule, f->jobs[1]->schedule);
         ck_assert_ptr_ne(f->jobs[0]->schedule, f->jobs[3]->schedule);
-        ck_assert_str_eq(f->jobs[3]->schedule_text, "0  3 * * *");
+        ck_assert_str_eq(job_schedule_text(f->jobs[3]), "0  3 * * *");
         int64_t next;
         ck_assert_int_eq(schedule_next(f->jobs[2]->schedule, f->jobs[2]->zone, 0, &next), 0);
         ck_assert_int_eq(next, 3 * 3600);
@@ -2007,6 +2073,8 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, loaded_job_is_one_block_and_keeps_every_field);
         tcase_add_test(tc, a_job_with_every_optional_field_unset_has_no_extra);
         tcase_add_test(tc, jobs_with_the_same_schedule_text_share_one_schedule);
+        tcase_add_test(tc, many_distinct_schedules_keep_their_texts_across_blocks);
+        tcase_add_test(tc, a_buffer_past_the_file_size_limit_is_refused_and_lines_near_it_are_kept);
         tcase_add_loop_test(tc, booleans_accept_every_spelling, 0, ELEMENTSOF(booleans));
         tcase_add_test(tc, overlap_values);
         tcase_add_test(tc, timeout_zero_and_infinity_mean_none);

@@ -38,7 +38,7 @@ static void check_loads_as_imported(const struct cron_import *imp, char *ini)
                 const struct cron_import_job *want = imp->jobs[i];
                 const struct job *got = file->jobs[i];
                 if (!same(got->command, want->command) || !same(job_extra(got)->stdin_text, want->stdin_text) ||
-                    !same(got->user, want->user) || !same(got->schedule_text, want->schedule) ||
+                    !same(got->user, want->user) || !same(job_schedule_text(got), want->schedule) ||
                     !same(job_extra(got)->mail_to, want->mail_to))
                         abort();
                 size_t k = 0;

@@ -83,6 +83,66 @@ START_TEST(unreadable_last_outcomes_are_explained)
 }
 END_TEST
 
+/* The first line of OUT with JOB as a word of its own, or NULL. */
+static char *line_of(const char *out, const char *job)
+{
+        for (const char *l = out; l && *l;) {
+                const char *end = strchrnul(l, '\n');
+                char *line = strndup(l, (size_t)(end - l));
+                ck_assert_ptr_nonnull(line);
+                char word[64];
+                snprintf(word, sizeof(word), " %s ", job);
+                if (strstr(line, word))
+                        return line;
+                free(line);
+                l = *end ? end + 1 : end;
+        }
+        return NULL;
+}
+
+/* Issue 16: a loaded job reaches its schedule text through its schedule,
+ * which its file keeps in its blocks, one per text: each job of two
+ * files still lists its own text as written (two spaces kept, a shared
+ * text on both of its jobs). */
+START_TEST(each_job_lists_its_schedule_as_written)
+{
+        char config[4200], path[4300], state[4200], runtime[4200];
+        snprintf(config, sizeof(config), "%s/config", tmp);
+        snprintf(state, sizeof(state), "%s/state", tmp);
+        snprintf(runtime, sizeof(runtime), "%s/runtime", tmp);
+        ck_assert_int_eq(mkdir(config, 0755), 0);
+        snprintf(path, sizeof(path), "%s/jobs.d", config);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        free(harness_write_file(path, "a.ini",
+                                "[x]\nschedule = 0  3 * * *\ncommand = true\n[y]\nschedule = */5 * * * *\ncommand = "
+                                "true\n[z]\nschedule = 0  3 * * *\ncommand = true\n"));
+        free(harness_write_file(path, "b.ini", "[w]\nschedule = 17 4 * * 1\ncommand = true\n"));
+        char *argv[] = { (char *)harness_binary("tickctl"),
+                         "--runtime-dir",
+                         runtime,
+                         "--config-dir",
+                         config,
+                         "--state-dir",
+                         state,
+                         "--no-pager",
+                         "list",
+                         NULL };
+        char *out, *err;
+        int status = harness_run(argv, NULL, &out, &err);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status, err);
+        const char *want[][2] = {
+                { "x", "0  3 * * *" }, { "y", "*/5 * * * *" }, { "z", "0  3 * * *" }, { "w", "17 4 * * 1" }
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+                char *line = line_of(out, want[i][0]);
+                ck_assert_msg(line && strstr(line, want[i][1]), "%s: want '%s' in: %s", want[i][0], want[i][1], out);
+                free(line);
+        }
+        free(out);
+        free(err);
+}
+END_TEST
+
 /* "tickctl --config-dir DIR list", as systemctl and git take global
  * options: before the command, in both spellings, as well as after it. */
 START_TEST(global_options_may_precede_the_command)
@@ -139,6 +199,7 @@ static Suite *ctl_list_suite(void)
         tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
         tcase_add_test(tc, unreadable_last_outcomes_are_explained);
         tcase_add_test(tc, global_options_may_precede_the_command);
+        tcase_add_test(tc, each_job_lists_its_schedule_as_written);
         suite_add_tcase(s, tc);
         return s;
 }

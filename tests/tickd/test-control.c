@@ -196,7 +196,6 @@ static void fake_job(struct job *j, struct job_extra *x, const char *name, const
         *j = (struct job){ .name = (char *)name,
                            .file = "/etc/tickd/jobs.d/a.ini",
                            .line = 1,
-                           .schedule_text = (char *)schedule,
                            .command = "/bin/true",
                            .user = (char *)user,
                            .extra = x,

@@ -217,7 +217,7 @@ START_TEST(a_reload_of_one_file_leaves_the_schedules_of_another_alone)
         for (const char *const *name = (const char *const[]){ "b1", "b2", NULL }; *name; name++) {
                 const struct job *j = scheduler_find_job(f.scheduler, *name);
                 ck_assert_ptr_nonnull(j);
-                ck_assert_str_eq(j->schedule_text, "0 3 * * *");
+                ck_assert_str_eq(job_schedule_text(j), "0 3 * * *");
                 int64_t next = 0;
                 ck_assert_int_eq(schedule_next(j->schedule, j->zone, 0, &next), 0);
                 ck_assert_int_eq(next, 3 * 3600);
