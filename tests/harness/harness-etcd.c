@@ -1,10 +1,12 @@
 /* harness-etcd.c — a real etcd cluster on loopback; see harness-etcd.h. */
 #include "harness/harness-etcd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,10 +383,45 @@ char *const *etcd_cluster_endpoint_list(const struct etcd_cluster *cl) { return 
 void etcd_cluster_stop(struct etcd_cluster *cl, int i) { member_end(cl, i, SIGTERM); }
 void etcd_cluster_kill(struct etcd_cluster *cl, int i) { member_end(cl, i, SIGKILL); }
 
+/* Whether every thread of PID is stopped ('T' in /proc/PID/task/TID/stat). */
+static bool all_threads_stopped(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *dir = opendir(path);
+        if (!dir)
+                return false;
+        bool stopped = true;
+        for (struct dirent *d; stopped && (d = readdir(dir));) {
+                if (d->d_name[0] == '.')
+                        continue;
+                char stat_path[sizeof(path) + 256 + 8], buf[512];
+                snprintf(stat_path, sizeof(stat_path), "%s/%s/stat", path, d->d_name);
+                _cleanup_close_ int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+                if (n <= 0)
+                        continue; /* a thread that just exited */
+                buf[n] = 0;
+                const char *state = strrchr(buf, ')');
+                stopped = state && (state[2] == 'T' || state[2] == 't');
+        }
+        closedir(dir);
+        return stopped;
+}
+
+/* SIGSTOP stops a multi-threaded process asynchronously: kill() returns
+ * while etcd's threads may still run, and answer a request sent in that
+ * moment (seen: requests made "while paused" answered at once). So the
+ * pause lasts until every thread is seen stopped. */
 void etcd_cluster_pause(struct etcd_cluster *cl, int i)
 {
         ck_assert_msg(cl->members[i].pid > 0, "etcd member %d is not running", i);
         ck_assert_int_eq(kill(cl->members[i].pid, SIGSTOP), 0);
+        long long deadline = harness_now_ms() + 5000;
+        while (!all_threads_stopped(cl->members[i].pid)) {
+                ck_assert_msg(harness_now_ms() < deadline, "etcd member %d did not stop within 5 s", i);
+                usleep(1000);
+        }
 }
 
 void etcd_cluster_resume(struct etcd_cluster *cl, int i)

@@ -61,7 +61,8 @@ const char *etcd_cluster_endpoints(const struct etcd_cluster *cluster);
 const char *etcd_cluster_endpoint(const struct etcd_cluster *cluster, int i);
 char *const *etcd_cluster_endpoint_list(const struct etcd_cluster *cluster);
 
-/* Member I: SIGTERM and reap; SIGKILL and reap; SIGSTOP; SIGCONT. */
+/* Member I: SIGTERM and reap; SIGKILL and reap; SIGSTOP (returns once
+ * every thread is stopped); SIGCONT. */
 void etcd_cluster_stop(struct etcd_cluster *cluster, int i);
 void etcd_cluster_kill(struct etcd_cluster *cluster, int i);
 void etcd_cluster_pause(struct etcd_cluster *cluster, int i);
