@@ -19,6 +19,7 @@
 #include "core/cleanup.h"
 #include "core/crontab-internal.h"
 #include "core/fileio.h"
+#include "core/fnv.h"
 #include "core/inifile.h"
 #include "core/strv.h"
 #include "core/timespan.h"
@@ -1209,13 +1210,7 @@ static void on_dropped(void *user, const char *key, unsigned line)
                 ps->seen[id] = line;
 }
 
-static size_t text_hash(const char *text)
-{
-        size_t h = 14695981039346656037ULL;
-        for (; *text; text++)
-                h = (h ^ (unsigned char)*text) * 1099511628211ULL;
-        return h;
-}
+static size_t text_hash(const char *text) { return (size_t)fnv1a_string(FNV1A_OFFSET, text); }
 
 static size_t schedule_entry_size(const struct schedule *s)
 {

@@ -5,38 +5,27 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
-
-static uint64_t mix_bytes(uint64_t h, const void *data, size_t len)
-{
-        const unsigned char *p = data;
-        for (size_t i = 0; i < len; i++) {
-                h ^= p[i];
-                h *= FNV_PRIME;
-        }
-        return h;
-}
+#include "core/fnv.h"
 
 /* Each field with a tag before it, and NULL apart from "": moving text
  * from one field to the next, or unsetting one, changes the hash. */
 static uint64_t mix_string(uint64_t h, char tag, const char *s)
 {
-        h = mix_bytes(h, &tag, 1);
+        h = fnv1a(h, &tag, 1);
         if (!s)
-                return mix_bytes(h, "\xff", 1);
-        return mix_bytes(h, s, strlen(s) + 1);
+                return fnv1a(h, "\xff", 1);
+        return fnv1a(h, s, strlen(s) + 1);
 }
 
 static uint64_t mix_number(uint64_t h, char tag, int64_t v)
 {
-        h = mix_bytes(h, &tag, 1);
-        return mix_bytes(h, &v, sizeof(v));
+        h = fnv1a(h, &tag, 1);
+        return fnv1a(h, &v, sizeof(v));
 }
 
 void job_hash(const struct job *job, char out[static JOB_HASH_LEN])
 {
-        uint64_t h = FNV_OFFSET;
+        uint64_t h = FNV1A_OFFSET;
         h = mix_string(h, 's', job_schedule_text(job));
         h = mix_string(h, 'c', job->command);
         h = mix_string(h, 'u', job->user);

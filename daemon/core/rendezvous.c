@@ -3,27 +3,16 @@
 
 #include <string.h>
 
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-        const unsigned char *p = data;
-        for (size_t i = 0; i < len; i++) {
-                h ^= p[i];
-                h *= FNV_PRIME;
-        }
-        return h;
-}
+#include "core/fnv.h"
 
 /* FNV-1a alone leaves names that differ in their last byte with scores
  * that differ mostly in their low bits; splitmix64's finaliser spreads
  * them, so each node heads about its share of the instants. */
 static uint64_t score(const char *job, int64_t instant, const char *node)
 {
-        uint64_t h = fnv(FNV_OFFSET, job, strlen(job) + 1);
-        h = fnv(h, &instant, sizeof(instant));
-        h = fnv(h, node, strlen(node) + 1);
+        uint64_t h = fnv1a(FNV1A_OFFSET, job, strlen(job) + 1);
+        h = fnv1a(h, &instant, sizeof(instant));
+        h = fnv1a(h, node, strlen(node) + 1);
         h ^= h >> 30;
         h *= UINT64_C(0xbf58476d1ce4e5b9);
         h ^= h >> 27;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/fnv.h"
 #include "core/metrics-format.h"
 #include "shared/clock.h"
 #include "shared/log.h"
@@ -93,12 +94,7 @@ struct metrics {
 
 static size_t name_hash(const char *name, const char *node)
 {
-        size_t h = 14695981039346656037ULL;
-        for (; *name; name++)
-                h = (h ^ (unsigned char)*name) * 1099511628211ULL;
-        for (; node && *node; node++)
-                h = (h ^ (unsigned char)*node) * 1099511628211ULL;
-        return h;
+        return (size_t)fnv1a_string(fnv1a_string(FNV1A_OFFSET, name), node ? node : "");
 }
 
 static bool same_string(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/catchup.h"
+#include "core/fnv.h"
 #include "core/heap.h"
 #include "shared/clock.h"
 #include "core/schedule.h"
@@ -98,13 +99,7 @@ static uint64_t random_below(struct scheduler *s, uint64_t bound)
 
 /* ---- name table ---- */
 
-static size_t name_hash(const char *name)
-{
-        size_t h = 14695981039346656037ULL;
-        for (; *name; name++)
-                h = (h ^ (unsigned char)*name) * 1099511628211ULL;
-        return h;
-}
+static size_t name_hash(const char *name) { return (size_t)fnv1a_string(FNV1A_OFFSET, name); }
 
 static struct entry *entry_find(const struct scheduler *s, const char *name)
 {
