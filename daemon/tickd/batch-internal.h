@@ -1,6 +1,7 @@
-/* batch-internal.h — what batch.c and collector.c share: a batch and the
- * manager as they are, and the two calls the collector needs back (batch.h
- * is the contract for everyone else). */
+/* batch-internal.h — what batch.c, batch-prepare.c and collector.c
+ * share: a batch and the manager as they are, the calls the collector
+ * needs back, and the prepared runner's (batch.h is the contract for
+ * everyone else). */
 #ifndef TICKD_BATCH_INTERNAL_H
 #define TICKD_BATCH_INTERNAL_H
 
@@ -44,6 +45,7 @@ struct batch_manager {
         size_t n_open;
         size_t n_running;
         pid_t *children; /* runners forked and not yet reaped (only they: a subreaper's orphans are not counted) */
+        struct batch_prepared *prepared; /* the runner forked ahead of the next instant, or NULL (batch-prepare.c) */
         size_t n_children, children_size;
         size_t n_stored; /* batches in the fd store (two descriptors each) */
         bool store_full_logged;
@@ -62,6 +64,40 @@ struct batch_manager {
         char **unremoved;
         size_t n_unremoved;
 };
+
+/* A fresh run id. */
+void batch_new_run_id(char run_id[static CONTROL_RUN_ID_MAX]);
+/* What runner_main() needs for REQ's run, as SLOT of its batch, reporting
+ * on WRITE_FD, named RUN_ID, for USER (the record's). */
+struct runner_request batch_runner_request(const struct batch_manager *m, const struct run_request *req, uint32_t slot,
+                                           int write_fd, const char *run_id, const char *user);
+/* Whether REQ's run needs a runner of its own (runner.h): a PAM session
+ * acts on the process that opens it (pam_loginuid, pam_limits), and mail
+ * is sent after the job, waiting up to a minute. */
+bool batch_request_needs_own_runner(const struct batch_manager *m, const struct run_request *req);
+/* Forks a runner for the N runs of RUNNER_REQUESTS (runner_main(), or
+ * runner_main_prepared() waiting on GO_FD when it is not -1) and counts
+ * it among M's children. Returns its pid, or a negative errno. */
+pid_t batch_runner_fork(struct batch_manager *m, struct runner_request *runner_requests, size_t n, int go_fd);
+
+/* batch-prepare.c: the runner forked ahead of an instant (batch_prepare()).
+ * batch_spawn() takes it when one of its requests is a run it prepared:
+ * *MATCH (to free()) then holds, for each request, the index of its
+ * prepared run or BATCH_UNPREPARED; M has no prepared runner any more.
+ * Returns NULL (and *MATCH NULL) when none is. */
+#define BATCH_UNPREPARED SIZE_MAX
+struct batch_prepared *batch_prepared_take(struct batch_manager *m, const struct run_request *requests, size_t n,
+                                           size_t **match);
+/* Its batch pipe, for the batch that took it: P[0] the read end, P[1] the
+ * daemon's write end (to fork the batch's other runners with, then close). */
+void batch_prepared_pipe(const struct batch_prepared *prepared, int p[2]);
+/* Gives B's runs that PREPARED prepared (MATCH) their runner and sends
+ * each its go record, then ends the word (EOF drops the others) and frees
+ * PREPARED. When the runner is gone, those runs are left without a
+ * runner, for batch_spawn() to fork one as usual. */
+void batch_prepared_go(struct batch *b, struct batch_prepared *prepared, const size_t *match);
+/* The runner forked ahead died (PID reaped) before its instant. */
+void batch_prepared_reaped(struct batch_manager *m, pid_t pid);
 
 /* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)
  * into its batch's image in the fd store, if it has one. */

@@ -246,6 +246,7 @@ static void runner_reaped(struct batch_manager *m, pid_t pid)
 {
         if (!children_remove(m, pid))
                 return;
+        batch_prepared_reaped(m, pid);
         for (struct batch *b = m->first; b; b = b->next)
                 for (size_t i = 0; !b->adopted && i < b->n_runs; i++)
                         if (b->runs[i].runner_pid == pid) {
@@ -351,6 +352,7 @@ void batch_manager_free(struct batch_manager *m)
 {
         if (!m)
                 return;
+        batch_prepare_drop(m); /* it exits on its own, and is waited for below */
         while (m->first) {
                 struct batch *b = m->first;
                 /* Shutdown's last word: runners still alive are killed and
@@ -387,13 +389,19 @@ void batch_manager_free(struct batch_manager *m)
         manager_free_fields(m);
 }
 
-void batch_manager_set_pam(struct batch_manager *m, bool pam) { m->options.pam = pam; }
+/* A prepared runner has the settings of its fork: a change drops it. */
+void batch_manager_set_pam(struct batch_manager *m, bool pam)
+{
+        batch_prepare_drop(m);
+        m->options.pam = pam;
+}
 
 int batch_manager_set_default_path(struct batch_manager *m, const char *path)
 {
         char *copy = NULL;
         if (path && !(copy = strdup(path)))
                 return -ENOMEM;
+        batch_prepare_drop(m);
         free(m->default_path);
         m->default_path = copy;
         return 0;
@@ -404,6 +412,7 @@ int batch_manager_set_sendmail(struct batch_manager *m, const char *path)
         char *copy = NULL;
         if (path && !(copy = strdup(path)))
                 return -ENOMEM;
+        batch_prepare_drop(m);
         free(m->sendmail);
         m->sendmail = copy;
         return 0;
@@ -436,55 +445,51 @@ static void run_fill(struct batch *b, size_t i, const struct run_request *req)
         run->user = strdup(req->job->user ? req->job->user
                            : m->own_user  ? m->own_user
                                           : "?"); /* NULL on ENOMEM: only a field lost */
-        sd_id128_t id;
         if (req->run_id)
                 snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
-        else if (sd_id128_randomize(&id) >= 0)
-                sd_id128_to_string(id, run->run_id);
+        else
+                batch_new_run_id(run->run_id);
         m->n_running++;
         if (!run->job_name)
                 run->fork_error = ENOMEM;
 }
 
-/* What runner_main() needs for run I of B (REQ), reporting on WRITE_FD. */
-static struct runner_request runner_request_of(const struct batch *b, size_t i, const struct run_request *req,
-                                               int write_fd)
+void batch_new_run_id(char run_id[static CONTROL_RUN_ID_MAX])
 {
-        const struct batch_manager *m = b->manager;
-        const struct run *run = &b->runs[i];
+        sd_id128_t id;
+        if (sd_id128_randomize(&id) >= 0)
+                sd_id128_to_string(id, run_id);
+}
+
+struct runner_request batch_runner_request(const struct batch_manager *m, const struct run_request *req, uint32_t slot,
+                                           int write_fd, const char *run_id, const char *user)
+{
         return (struct runner_request){
                 .job = req->job,
-                .slot = (uint32_t)i,
+                .slot = slot,
                 .batch_fd = write_fd,
-                .run_id = run->run_id,
+                .run_id = run_id,
                 .command = req->command,
                 .default_path = m->default_path,
                 .failed_exit_status = req->failed_exit_status,
                 .relay_output = m->options.relay_output,
                 .runs_dir = m->runs_dir,
                 .sendmail = m->sendmail,
-                .user = run->user,
+                .user = user,
                 .scheduled_usec = req->scheduled_usec,
                 .cgroup_dir = m->options.cgroup_dir,
                 .pam = m->options.pam,
         };
 }
 
-/* Whether REQ's run needs a runner of its own (runner.h): a PAM session
- * acts on the process that opens it (pam_loginuid, pam_limits), and mail
- * is sent after the job, waiting up to a minute. */
-static bool request_needs_own_runner(const struct batch_manager *m, const struct run_request *req)
+bool batch_request_needs_own_runner(const struct batch_manager *m, const struct run_request *req)
 {
         bool pam = job_extra(req->job)->pam >= 0 ? job_extra(req->job)->pam : m->options.pam;
         return (pam && geteuid() == 0) || (job_extra(req->job)->mail_to && !req->command);
 }
 
-/* Forks one runner for the N runs of B whose requests are RUNNER_REQUESTS
- * (their slots say which). On failure every one of them has the fork's
- * errno and no runner. */
-static void runner_fork(struct batch *b, const struct runner_request *runner_requests, size_t n)
+pid_t batch_runner_fork(struct batch_manager *m, struct runner_request *runner_requests, size_t n, int go_fd)
 {
-        struct batch_manager *m = b->manager;
         /* Every signal blocked across fork(): until the runner has reset its
          * dispositions (runner.c), a signal must not run one of the daemon's
          * handlers in it; one that arrives stays pending for the runner. */
@@ -492,34 +497,50 @@ static void runner_fork(struct batch *b, const struct runner_request *runner_req
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, &old);
         pid_t pid = fork();
-        if (pid == 0)
+        if (pid == 0) {
+                if (go_fd >= 0)
+                        runner_main_prepared(runner_requests, n, go_fd);
                 runner_main(runner_requests, n);
+        }
         int fork_errno = errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pid < 0)
+                return -fork_errno;
+        children_add(m, pid);
+        return pid;
+}
+
+/* Forks one runner for the N runs of B whose requests are RUNNER_REQUESTS
+ * (their slots say which). On failure every one of them has the fork's
+ * errno and no runner. */
+static void runner_fork(struct batch *b, struct runner_request *runner_requests, size_t n)
+{
+        pid_t pid = batch_runner_fork(b->manager, runner_requests, n, -1);
         for (size_t k = 0; k < n; k++) {
                 struct run *run = &b->runs[runner_requests[k].slot];
                 if (pid < 0)
-                        run->fork_error = fork_errno;
+                        run->fork_error = -pid;
                 else
                         run->runner_pid = pid;
         }
-        if (pid > 0)
-                children_add(m, pid);
 }
 
 /* The runners of B: one for every run that can share it, one each for the
- * others (request_needs_own_runner()). Returns how many runs have no
- * runner (fork_error). */
+ * others (batch_request_needs_own_runner()), but for runs that have one
+ * already (a prepared runner's). Returns how many runs have no runner
+ * (fork_error). */
 static size_t batch_fork_runners(struct batch *b, const struct run_request *requests, int write_fd)
 {
         struct batch_manager *m = b->manager;
         struct runner_request *shared = calloc(b->n_runs, sizeof(*shared));
         size_t n_shared = 0, failed = 0;
         for (size_t i = 0; i < b->n_runs; i++) {
-                if (b->runs[i].fork_error)
+                const struct run *run = &b->runs[i];
+                if (run->fork_error || run->runner_pid > 0)
                         continue;
-                struct runner_request one = runner_request_of(b, i, &requests[i], write_fd);
-                if (shared && !request_needs_own_runner(m, &requests[i]))
+                struct runner_request one =
+                        batch_runner_request(m, &requests[i], (uint32_t)i, write_fd, run->run_id, run->user);
+                if (shared && !batch_request_needs_own_runner(m, &requests[i]))
                         shared[n_shared++] = one;
                 else
                         runner_fork(b, &one, 1);
@@ -558,8 +579,14 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
         b->manager = m;
         b->n_runs = n;
         b->fd = -1;
+        /* The runs the runner forked ahead for them prepared (MATCH[i]: its
+         * index there), and its pipe; or a pipe of its own. */
+        size_t *match = NULL;
+        struct batch_prepared *prepared = batch_prepared_take(m, requests, n, &match);
         int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
+        if (prepared)
+                batch_prepared_pipe(prepared, p);
+        else if (pipe2(p, O_CLOEXEC) < 0) {
                 free(b);
                 return -errno;
         }
@@ -575,6 +602,9 @@ int batch_spawn(struct batch_manager *m, const struct run_request *requests, siz
                 request_deadline(requests[i].job, &deadline, &bounded);
                 run_fill(b, i, &requests[i]);
         }
+        if (prepared)
+                batch_prepared_go(b, prepared, match); /* before anything else: the first start waits on it */
+        free(match);
         size_t fork_failed = batch_fork_runners(b, requests, p[1]);
         /* The daemon must not keep a write end: the collector sees EOF only
          * when every holder has closed it, so from here on the pipe's life
@@ -686,6 +716,7 @@ void batch_kill_all(struct batch_manager *m)
 
 void batch_manager_detach(struct batch_manager *m)
 {
+        batch_prepare_drop(m); /* no run of it was announced: it exits */
         while (m->first)
                 batch_release(m->first, true);
         m->n_running = 0;

@@ -39,6 +39,7 @@
 #include "tickd/runner-pam.h"
 
 #define BATCH_FD          3
+#define GO_FD             4 /* a prepared runner's go channel (runner_main_prepared()) */
 #define DEFAULT_PATH_ROOT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_PATH_USER "/usr/local/bin:/usr/bin:/bin"
 #define ENV_OWN_MAX       8 /* the variables tickd sets itself (environment_build()) */
@@ -109,7 +110,8 @@ enum run_state {
 struct runner_run {
         const struct runner_request *req;
         enum run_state state;
-        bool cancel; /* cancelled before its job was started */
+        bool cancel;         /* cancelled before its job was started */
+        bool prepare_failed; /* prepared ahead and failed: prepared again at its go, to report it */
         struct outcome o;
         int64_t start_mono;
         struct launch launch;
@@ -128,6 +130,7 @@ struct runner {
         size_t n_finishers; /* finisher children not reaped yet */
         bool shared;        /* more than one run: nothing may wait for one run */
         bool cancel_all;    /* SIGTERM or SIGINT: every run, started or not */
+        bool preparing;     /* ahead of the go: a failed preparation is not reported yet */
         int watch_error;    /* a poll() failed: no run can be watched any more */
         int sig_fd;
         sigset_t mask;
@@ -478,14 +481,20 @@ static void runner_take_signals(sigset_t *mask)
 }
 
 /* Descriptors: 0 /dev/null, 1 /dev/null, 2 the daemon's stderr, 3 the
- * batch pipe; nothing else survives. */
-static void runner_take_descriptors(int batch_fd)
+ * batch pipe, 4 a prepared runner's go channel (GO_FD >= 0); nothing else
+ * survives. */
+static void runner_take_descriptors(int batch_fd, int go_fd)
 {
+        /* Out of the way first: either may be the other's number. */
+        if (go_fd >= 0 && (go_fd = fcntl(go_fd, F_DUPFD_CLOEXEC, GO_FD + 1)) < 0)
+                _exit(1);
         if (batch_fd != BATCH_FD) {
                 if (dup3(batch_fd, BATCH_FD, O_CLOEXEC) < 0)
                         _exit(1);
         }
-        close_range(BATCH_FD + 1, ~0U, 0);
+        if (go_fd >= 0 && dup3(go_fd, GO_FD, O_CLOEXEC) < 0)
+                _exit(1);
+        close_range(go_fd >= 0 ? GO_FD + 1 : BATCH_FD + 1, ~0U, 0);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null >= 0) {
                 dup2(null, STDIN_FILENO);
@@ -579,6 +588,13 @@ static void launch_release(struct launch *l)
  * record says where, and the run is done. */
 static void run_fail(struct runner *r, struct runner_run *run, const char *stage, int error)
 {
+        if (r->preparing) {
+                /* No slot yet, and the daemon may never start it: the
+                 * failure is reported if its go comes (run_go()). */
+                launch_release(&run->launch);
+                run->prepare_failed = true;
+                return;
+        }
         struct outcome *o = &run->o;
         o->kind = OUTCOME_FINISHED;
         o->status = OUTCOME_SETUP_FAILED;
@@ -666,16 +682,22 @@ static int launch_prepare(struct runner *r, struct runner_run *run)
                 return -ENOMEM;
         }
         (void)command_split_simple(command_of(req), &l->direct_argv); /* -ENOMEM: the shell it is */
-        /* Last: nothing that can fail after it may leave the cgroup behind. */
-        if (req->cgroup_dir) {
-                e = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &job_extra(req->job)->limits,
-                                      &l->cgroup, run->o.detail, sizeof(run->o.detail));
-                if (e < 0) {
-                        run_fail(r, run, "cgroup", -e);
-                        return e;
-                }
-        }
         return 0;
+}
+
+/* The run's cgroup, last before the job: nothing that can fail after it
+ * may leave the cgroup behind, and a prepared run that is never started
+ * leaves none (runner_main_prepared()). 0, or the failure is reported. */
+static int launch_cgroup(struct runner *r, struct runner_run *run)
+{
+        const struct runner_request *req = run->req;
+        if (!req->cgroup_dir)
+                return 0;
+        int e = cgroup_run_create(req->cgroup_dir, req->job->name, req->run_id, &job_extra(req->job)->limits,
+                                  &run->launch.cgroup, run->o.detail, sizeof(run->o.detail));
+        if (e < 0)
+                run_fail(r, run, "cgroup", -e);
+        return e;
 }
 
 /* Starts the job; returns its pid, which is also its process group (the
@@ -1121,8 +1143,9 @@ static void runner_watch_once(struct runner *r, bool block)
         }
 }
 
-/* Prepares and starts RUN's job, and reports it started. */
-static void run_start(struct runner *r, struct runner_run *run)
+/* Prepares (unless PREPARED: done ahead) and starts RUN's job, and
+ * reports it started. */
+static void run_start(struct runner *r, struct runner_run *run, bool prepared)
 {
         const struct runner_request *req = run->req;
         run->o = (struct outcome){ .kind = OUTCOME_STARTED,
@@ -1137,7 +1160,7 @@ static void run_start(struct runner *r, struct runner_run *run)
                 run_fail(r, run, "signalfd", -r->sig_fd);
                 return;
         }
-        if (launch_prepare(r, run) < 0)
+        if ((!prepared && launch_prepare(r, run) < 0) || launch_cgroup(r, run) < 0)
                 return;
         pid_t pid = job_spawn(r, run);
         if (pid < 0)
@@ -1185,6 +1208,8 @@ static void runner_wait_finishers(struct runner *r)
 static _Noreturn void runner_fail_all(const struct runner_request *requests, size_t n, int error)
 {
         for (size_t i = 0; i < n; i++) {
+                if (requests[i].slot == RUNNER_SLOT_NONE)
+                        continue; /* prepared, never announced: the daemon forks it anew */
                 struct outcome o = { .kind = OUTCOME_FINISHED,
                                      .slot = requests[i].slot,
                                      .status = OUTCOME_SETUP_FAILED,
@@ -1197,46 +1222,124 @@ static _Noreturn void runner_fail_all(const struct runner_request *requests, siz
         _exit(0);
 }
 
-_Noreturn void runner_main(const struct runner_request *requests, size_t n)
+/* Everything a runner sets up before its first run: signals, descriptors
+ * (GO_FD: a prepared runner's go channel, or -1), title, its runs. */
+static void runner_init(struct runner *r, const struct runner_request *requests, size_t n, int go_fd)
 {
         log_set_observer(NULL, NULL); /* the daemon's metrics are the daemon's: not counted twice here */
-        struct runner r = { .n = n, .n_open = n, .shared = n > 1 };
-        runner_take_signals(&r.mask);
-        runner_take_descriptors(requests[0].batch_fd);
+        *r = (struct runner){ .n = n, .n_open = n, .shared = n > 1 };
+        runner_take_signals(&r->mask);
+        runner_take_descriptors(requests[0].batch_fd, go_fd);
         char title[16];
         snprintf(title, sizeof(title), "tickd:%s", n == 1 ? requests[0].job->name : "batch");
         prctl(PR_SET_NAME, title);
-        r.runs = calloc(n, sizeof(*r.runs));
-        r.fds = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r.fds));
-        r.fd_run = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r.fd_run));
-        if (!r.runs || !r.fds || !r.fd_run)
+        r->runs = calloc(n, sizeof(*r->runs));
+        r->fds = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r->fds));
+        r->fd_run = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r->fd_run));
+        if (!r->runs || !r->fds || !r->fd_run)
                 runner_fail_all(requests, n, ENOMEM);
         for (size_t i = 0; i < n; i++) {
-                r.runs[i].req = &requests[i];
+                r->runs[i].req = &requests[i];
                 /* Holding nothing: a child forked for another run releases
                  * what every run holds (runner_child_setup()). */
-                r.runs[i].launch = (struct launch){ .stdin_fd = -1,
-                                                    .output_fd = -1,
-                                                    .stderr_fd = -1,
-                                                    .cgroup = { .dir_fd = -1, .procs_fd = -1, .parent_fd = -1 } };
+                r->runs[i].launch = (struct launch){ .stdin_fd = -1,
+                                                     .output_fd = -1,
+                                                     .stderr_fd = -1,
+                                                     .cgroup = { .dir_fd = -1, .procs_fd = -1, .parent_fd = -1 } };
         }
 
         /* SIGCHLD (a job ended) and the cancels as readable events; the
          * job gets an empty mask back before exec. */
-        r.sig_fd = signalfd(-1, &r.mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (r.sig_fd < 0)
-                r.sig_fd = -errno;
-        if (r.shared)
-                runner_raise_nofile(&r);
+        r->sig_fd = signalfd(-1, &r->mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (r->sig_fd < 0)
+                r->sig_fd = -errno;
+        if (r->shared)
+                runner_raise_nofile(r);
+}
+
+/* Watches every started run to its end, then the finishers. */
+static _Noreturn void runner_finish(struct runner *r)
+{
+        while (r->n_open > 0)
+                runner_watch_once(r, true);
+        runner_wait_finishers(r);
+        _exit(0);
+}
+
+_Noreturn void runner_main(const struct runner_request *requests, size_t n)
+{
+        struct runner r;
+        runner_init(&r, requests, n, -1);
         for (size_t i = 0; i < n; i++) {
-                run_start(&r, &r.runs[i]);
+                run_start(&r, &r.runs[i], false);
                 /* Jobs that end while later ones start are reaped and
                  * reported now, not after the last start. */
                 if (r.shared && r.sig_fd >= 0 && !r.watch_error && i + 1 < n)
                         runner_watch_once(&r, false);
         }
-        while (r.n_open > 0)
-                runner_watch_once(&r, true);
-        runner_wait_finishers(&r);
-        _exit(0);
+        runner_finish(&r);
+}
+
+/* The go record for run INDEX: its slot in the batch, then its job. A
+ * run that failed its preparation is prepared again, to be reported
+ * where it fails, with its slot. */
+static void run_go(struct runner *r, const struct runner_go *go)
+{
+        if (go->index >= r->n || r->runs[go->index].state != RUN_PENDING ||
+            r->runs[go->index].req->slot != RUNNER_SLOT_NONE)
+                return; /* not the daemon's word: nothing to start */
+        struct runner_run *run = &r->runs[go->index];
+        ((struct runner_request *)run->req)->slot = go->slot;
+        run_start(r, run, !run->prepare_failed);
+}
+
+/* Until the daemon has had its say (EOF on GO_FD): each go record starts
+ * its run as soon as it is read; cancels are taken meanwhile (SIGTERM:
+ * every run, also those started later; SIGRTMIN: only a run that has
+ * its slot). Runs without a go are dropped: released, without a record. */
+static void runner_await_go(struct runner *r)
+{
+        struct runner_go buf[64]; /* a packet: whole records */
+        for (;;) {
+                struct pollfd p[2] = { { .fd = GO_FD, .events = POLLIN }, { .fd = r->sig_fd, .events = POLLIN } };
+                if (poll(p, r->sig_fd >= 0 ? 2 : 1, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break; /* cannot wait for the word: every run not started is dropped */
+                }
+                if (p[0].revents) {
+                        ssize_t k = read(GO_FD, buf, sizeof(buf));
+                        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (k <= 0)
+                                break;
+                        for (size_t i = 0; i < (size_t)k / sizeof(*buf); i++)
+                                run_go(r, &buf[i]);
+                }
+                if (r->sig_fd >= 0 && (p[1].revents & POLLIN))
+                        runner_read_signals(r);
+        }
+        close(GO_FD);
+        for (size_t i = 0; i < r->n; i++) {
+                struct runner_run *run = &r->runs[i];
+                if (run->state != RUN_PENDING)
+                        continue;
+                launch_release(&run->launch);
+                run->state = RUN_DONE;
+                r->n_open--;
+        }
+}
+
+_Noreturn void runner_main_prepared(struct runner_request *requests, size_t n, int go_fd)
+{
+        struct runner r;
+        for (size_t i = 0; i < n; i++)
+                requests[i].slot = RUNNER_SLOT_NONE; /* until its go: no cancel can name it */
+        runner_init(&r, requests, n, go_fd);
+        r.preparing = true;
+        for (size_t i = 0; i < n; i++)
+                (void)launch_prepare(&r, &r.runs[i]);
+        r.preparing = false;
+        runner_await_go(&r);
+        runner_finish(&r);
 }

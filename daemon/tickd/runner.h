@@ -156,6 +156,19 @@ struct runner_request {
         bool pam;                 /* tickd.conf's pam=, for jobs that do not set their own */
 };
 
+/* A prepared runner (runner_main_prepared()) is forked for an instant's
+ * runs ahead of it, so that at the instant only a go record on a socket,
+ * the job's vfork() and its exec stand between the daemon's timer and the
+ * job (issue 16: the first start). The daemon sends one record per run
+ * it starts (a packet of at most 64), then closes its end. */
+struct runner_go {
+        uint32_t index; /* the run's place in the prepared runner's requests */
+        uint32_t slot;  /* its slot in the batch the daemon made at the instant */
+};
+
+/* A prepared run's slot until its go record names one. */
+#define RUNNER_SLOT_NONE UINT32_MAX
+
 /* Loads the NSS modules that NSSWITCH_CONF (/etc/nsswitch.conf) names for passwd, group
  * and initgroups (libnss_NAME.so.2; glibc's own "files" needs none), once,
  * in the daemon: every runner is a fork of it and then finds them loaded,
@@ -169,5 +182,17 @@ void runner_preload_nss(const char *nsswitch_conf);
  * each has its FINISHED record. Never returns. N > 1 is a shared runner
  * (see above): batch.c gives PAM and mail runs a runner of N = 1. */
 _Noreturn void runner_main(const struct runner_request *requests, size_t n);
+
+/* The same for a shared runner forked ahead of its instant: prepares
+ * every run (user look-ups, environment, output streams, stdin), then
+ * waits on GO_FD for the daemon's word. Each go record starts its run at
+ * once, as slot GO.slot of its batch; EOF drops every run that had none,
+ * released without a record (the daemon never announced it). Cancels
+ * meanwhile are taken as runner_main() takes them. A preparation that
+ * failed is not reported ahead (no slot, and the run may never be
+ * started): at its go the run is prepared again and reported where that
+ * fails. A run's cgroup is made at its go, so a dropped run leaves none.
+ * REQUESTS' slots are this function's to set. */
+_Noreturn void runner_main_prepared(struct runner_request *requests, size_t n, int go_fd);
 
 #endif

@@ -27,6 +27,11 @@
 
 #define USEC_PER_SEC_I INT64_C(1000000)
 #define NONE           INT64_MAX
+/* The runner of an instant's batch is forked this long ahead of it
+ * (batch_prepare(): issue 16's first start), for at most PREPARE_MAX of
+ * its runs, and only when the lead is still ahead when the timer is armed. */
+#define PREPARE_LEAD_USEC INT64_C(50000)
+#define PREPARE_MAX       ADMISSION_SLICE
 
 /* One per loaded job: 64 bytes (issue 16: memory per loaded job). Its
  * job is admission.job (borrowed from its file). */
@@ -50,6 +55,7 @@ struct scheduler {
         sd_event *event;
         struct batch_manager *batches;
         sd_event_source *timer;
+        sd_event_source *lead; /* PREPARE_LEAD_USEC before the timer */
         sd_event_source *clock_watch;
         int clock_fd;
         int64_t clock_offset; /* realtime - monotonic at the last look, µs */
@@ -158,10 +164,80 @@ static void timer_rearm(struct scheduler *s)
         const struct heap_node *top = heap_top(&s->heap);
         if (s->stopped || !top) {
                 sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+                sd_event_source_set_enabled(s->lead, SD_EVENT_OFF);
                 return;
         }
         sd_event_source_set_time(s->timer, (uint64_t)top->due);
         sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        int64_t lead_at = top->due - PREPARE_LEAD_USEC;
+        if (lead_at > (int64_t)clock_now_usec(CLOCK_REALTIME)) {
+                sd_event_source_set_time(s->lead, (uint64_t)lead_at);
+                sd_event_source_set_enabled(s->lead, SD_EVENT_ONESHOT);
+        } else
+                sd_event_source_set_enabled(s->lead, SD_EVENT_OFF);
+}
+
+/* Whether E's next run can be prepared ahead: a run of the scheduler's
+ * own that admission will most likely start (nothing of the job running
+ * or queued, not a fleet job's, whose claim decides). A guess: what
+ * admission then refuses is dropped unstarted (batch.h). */
+static bool entry_preparable(const struct scheduler *s, const struct entry *e)
+{
+        const struct job *job = e->admission.job;
+        return job->enabled && e->next_sec != NONE && e->admission.running == 0 && !e->admission.queued &&
+               !(s->options.fleet && job->scope == JOB_SCOPE_FLEET);
+}
+
+/* The first PREPARE_MAX entries due at one instant in load order (the
+ * heap's sequence), which is the order admission starts them in: the
+ * runner forked ahead prepares the instant's first slice. */
+struct prepare_set {
+        const struct entry *entries[PREPARE_MAX];
+        size_t n;
+};
+
+static void prepare_add(struct prepare_set *set, const struct entry *e)
+{
+        size_t i = set->n;
+        if (set->n == PREPARE_MAX) {
+                if (e->node.seq >= set->entries[PREPARE_MAX - 1]->node.seq)
+                        return;
+                i = PREPARE_MAX - 1;
+        } else
+                set->n++;
+        for (; i > 0 && set->entries[i - 1]->node.seq > e->node.seq; i--)
+                set->entries[i] = set->entries[i - 1];
+        set->entries[i] = e;
+}
+
+/* The entries due at DUE below heap node I (the top's equals: a heap keeps
+ * them in the subtree of nodes due then). */
+static void prepare_collect(const struct scheduler *s, size_t i, int64_t due, struct prepare_set *set)
+{
+        if (i >= s->heap.len || s->heap.nodes[i]->due != due)
+                return;
+        const struct entry *e = entry_of(s->heap.nodes[i]);
+        if (entry_preparable(s, e))
+                prepare_add(set, e);
+        prepare_collect(s, 2 * i + 1, due, set);
+        prepare_collect(s, 2 * i + 2, due, set);
+}
+
+static int on_lead(sd_event_source *source, uint64_t usec, void *userdata)
+{
+        struct scheduler *s = userdata;
+        const struct heap_node *top = heap_top(&s->heap);
+        if (s->stopped || !top)
+                return 0;
+        struct prepare_set set = { .n = 0 };
+        prepare_collect(s, 0, top->due, &set);
+        struct run_request requests[PREPARE_MAX];
+        for (size_t i = 0; i < set.n; i++)
+                requests[i] = (struct run_request){ .job = set.entries[i]->admission.job,
+                                                    .scheduled_usec = set.entries[i]->next_sec * USEC_PER_SEC_I,
+                                                    .failed_exit_status = -1 };
+        (void)batch_prepare(s->batches, requests, set.n); /* failed: the instant forks as it always did */
+        return 0;
 }
 
 /* Files E in the heap for NEXT_SEC plus a fresh random delay. An entry
@@ -281,7 +357,10 @@ static void on_claimed(void *userdata, const struct fleet_claim_result *c)
 static void entry_offer(struct scheduler *s, struct entry *e, int64_t scheduled)
 {
         if (!s->options.fleet || e->admission.job->scope != JOB_SCOPE_FLEET) {
-                admission_offer(s->admission, &e->admission, scheduled, NULL);
+                /* Under the name the runner forked ahead for it gave it, if
+                 * one did: that is how the batch finds it there. */
+                admission_offer(s->admission, &e->admission, scheduled,
+                                batch_prepared_run_id_of(s->batches, e->admission.job, scheduled));
                 return;
         }
         char run_id[CONTROL_RUN_ID_MAX];
@@ -340,6 +419,8 @@ static void run_due(struct scheduler *s)
                 entry_offer(s, e, scheduled);
         }
         admission_flush(s->admission);
+        /* Its instant is past: what the batch did not take never starts. */
+        batch_prepare_drop(s->batches);
         timer_rearm(s);
 }
 
@@ -385,6 +466,7 @@ static int on_clock_change(sd_event_source *source, int fd, uint32_t revents, vo
         int64_t old = s->clock_offset;
         clock_watch_arm(s);
         int64_t jump = s->clock_offset - old;
+        batch_prepare_drop(s->batches); /* prepared for an instant that moved */
         log_emit(&(struct log_record){ .event = LOG_EVENT_CLOCK_CHANGED },
                  "the system clock was set (%c%lld.%03llds); recomputing next run times", jump < 0 ? '-' : '+',
                  (long long)(llabs(jump) / USEC_PER_SEC_I), (long long)(llabs(jump) % USEC_PER_SEC_I / 1000));
@@ -572,6 +654,8 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
                         s->files = f;
                 }
         }
+        /* The prepared runner knows the jobs by address: they may go now. */
+        batch_prepare_drop(s->batches);
         int64_t now = (int64_t)clock_now_usec(CLOCK_REALTIME), now_sec = now / USEC_PER_SEC_I;
         /* New or retimed jobs: the @reboot ones among them may be due. */
         size_t n_reboot = 0;
@@ -758,10 +842,13 @@ int scheduler_new(const struct scheduler_options *options, struct scheduler **ou
                 r = sd_event_source_set_enabled(s->flush, SD_EVENT_OFF);
         if (r >= 0)
                 r = sd_event_add_time(s->event, &s->timer, CLOCK_REALTIME, UINT64_MAX, 1, on_timer, s);
+        if (r >= 0)
+                r = sd_event_add_time(s->event, &s->lead, CLOCK_REALTIME, UINT64_MAX, 1000, on_lead, s);
         if (r >= 0) {
                 /* One microsecond of accuracy: jobs fire at their second,
                  * not up to sd-event's default 250 ms later. */
                 sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+                sd_event_source_set_enabled(s->lead, SD_EVENT_OFF);
                 s->clock_fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
                 r = s->clock_fd < 0 ? -errno : clock_watch_arm(s);
         }
@@ -798,6 +885,7 @@ void scheduler_free(struct scheduler *s)
         free(s->files);
         heap_done(&s->heap);
         sd_event_source_disable_unref(s->timer);
+        sd_event_source_disable_unref(s->lead);
         sd_event_source_disable_unref(s->flush);
         sd_event_source_disable_unref(s->clock_watch);
         if (s->clock_fd >= 0)
@@ -848,6 +936,7 @@ void scheduler_stop(struct scheduler *s)
 {
         s->stopped = true;
         admission_stop(s->admission);
+        batch_prepare_drop(s->batches);
         for (size_t i = 0; i < s->n_buckets; i++)
                 for (struct entry *e = s->buckets[i]; e; e = e->hash_next)
                         admission_drop_queued(s->admission, &e->admission, "tickd is stopping");

@@ -27,6 +27,7 @@ struct seen {
         bool lost[MAX_SEEN];
         struct outcome outcomes[MAX_SEEN];
         char names[MAX_SEEN][32];
+        char run_ids[MAX_SEEN][CONTROL_RUN_ID_MAX];
 };
 
 static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
@@ -34,6 +35,7 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
         struct seen *seen = userdata;
         ck_assert_uint_lt(seen->count, MAX_SEEN);
         snprintf(seen->names[seen->count], sizeof(seen->names[0]), "%s", run->job_name);
+        snprintf(seen->run_ids[seen->count], sizeof(seen->run_ids[0]), "%s", run->run_id);
         seen->lost[seen->count] = o == NULL;
         if (o)
                 seen->outcomes[seen->count] = *o;
@@ -767,6 +769,213 @@ START_TEST(a_setup_failure_in_a_shared_runner_is_that_runs_outcome_only)
 }
 END_TEST
 
+/* ---- the runner forked ahead of an instant (batch_prepare(), issue 16) ---- */
+
+static int prepare(struct fixture *f, const struct job *const *jobs, size_t n, int64_t scheduled)
+{
+        struct run_request req[16];
+        for (size_t i = 0; i < n; i++)
+                req[i] = (struct run_request){ .job = jobs[i], .scheduled_usec = scheduled, .failed_exit_status = -1 };
+        return batch_prepare(f->manager, req, n);
+}
+
+/* As the scheduler offers them: under the run id the prepared runner gave
+ * each (none when it has no such run). */
+static void spawn_at(struct fixture *f, const struct job *const *jobs, size_t n, int64_t scheduled)
+{
+        struct run_request req[16];
+        for (size_t i = 0; i < n; i++)
+                req[i] = (struct run_request){ .job = jobs[i],
+                                               .scheduled_usec = scheduled,
+                                               .failed_exit_status = -1,
+                                               .run_id = batch_prepared_run_id_of(f->manager, jobs[i], scheduled) };
+        ck_assert_int_eq(batch_spawn(f->manager, req, n), (int)n);
+}
+
+/* Our live (not zombie) child named COMM, waited for up to 5 s; 0 if none. */
+static pid_t live_child_by_comm(const char *comm)
+{
+        for (long long start = harness_now_ms(); harness_now_ms() - start < 5000; usleep(2000)) {
+                pid_t pid = child_by_comm(comm);
+                char path[64], state = 0;
+                snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+                FILE *fp = pid ? fopen(path, "re") : NULL;
+                if (fp && fscanf(fp, "%*d (%*[^)]) %c", &state) != 1)
+                        state = 0;
+                if (fp)
+                        fclose(fp);
+                if (pid && state && state != 'Z')
+                        return pid;
+        }
+        return 0;
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return access(path, F_OK) == 0;
+}
+
+static void read_file_line(const char *dir, const char *name, char *out, size_t size)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *fp = fopen(path, "re");
+        ck_assert_msg(fp, "no %s", path);
+        ck_assert_ptr_nonnull(fgets(out, (int)size, fp));
+        out[strcspn(out, "\n")] = '\0';
+        fclose(fp);
+}
+
+/* The prepared runner starts nothing before its go; at the go the batch's
+ * runs are its runs (no fork at the instant), under the run ids it
+ * prepared them with (TICKD_RUN_ID in the job's environment); a run it
+ * prepared that the batch does not hold (here: one admission would have
+ * skipped) never starts and has no record. */
+START_TEST(a_prepared_runner_starts_the_batch_s_runs_at_the_go_and_drops_the_rest)
+{
+        _cleanup_free_ char *dir = harness_tmpdir();
+        char one[600], two[600], skipped[600];
+        snprintf(one, sizeof(one), "echo $TICKD_RUN_ID > %s/one", dir);
+        snprintf(two, sizeof(two), "echo $TICKD_RUN_ID > %s/two", dir);
+        snprintf(skipped, sizeof(skipped), "touch %s/skipped", dir);
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("one", one), make_job("skipped", skipped), make_job("two", two) };
+        const struct job *all[] = { &jobs[0], &jobs[1], &jobs[2] };
+        ck_assert_int_eq(prepare(&f, all, 3, 42000000), 3);
+        pid_t prepared = live_child_by_comm("tickd:batch");
+        ck_assert_int_gt(prepared, 0);
+        ck_assert_uint_eq(batch_open_count(f.manager), 0); /* nothing announced */
+        usleep(200 * 1000);                                /* time enough to run `echo`, were it started */
+        ck_assert(!file_exists(dir, "one") && !file_exists(dir, "two"));
+        const struct job *admitted[] = { &jobs[2], &jobs[0] }; /* another order than prepared */
+        spawn_at(&f, admitted, 2, 42000000);
+        struct runs_seen seen = runs_now(&f);
+        ck_assert_int_eq(runner_of(&seen, "one"), prepared);
+        ck_assert_int_eq(runner_of(&seen, "two"), prepared);
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 2);
+        assert_exited(&f, "one", 0);
+        assert_exited(&f, "two", 0);
+        for (size_t i = 0; i < f.seen.count; i++) {
+                char id[64];
+                read_file_line(dir, f.seen.names[i], id, sizeof(id));
+                ck_assert_str_eq(id, f.seen.run_ids[i]);
+        }
+        fixture_close(&f);
+        ck_assert(!file_exists(dir, "skipped"));
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+        harness_tmpdir_remove(TAKE_PTR(dir));
+}
+END_TEST
+
+/* A batch of other runs (another instant, a run by hand) leaves the
+ * prepared runner waiting; a drop (a reload) ends it without a record, and
+ * the instant's run then gets a runner of its own. */
+START_TEST(a_prepared_runner_waits_for_its_own_runs_and_a_drop_ends_it)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("ahead", "true"), make_job("other", "true") };
+        const struct job *ahead[] = { &jobs[0] }, *other[] = { &jobs[1] };
+        ck_assert_int_eq(prepare(&f, ahead, 1, 42000000), 1);
+        pid_t prepared = live_child_by_comm("tickd:ahead");
+        ck_assert_int_gt(prepared, 0);
+        spawn_at(&f, other, 1, 42000000); /* not one of its runs */
+        spawn_at(&f, ahead, 1, 41000000); /* its job, another instant */
+        struct runs_seen seen = runs_now(&f);
+        ck_assert_int_ne(runner_of(&seen, "other"), prepared);
+        ck_assert_int_ne(runner_of(&seen, "ahead"), prepared);
+        run_until_closed(&f, 5000);
+        ck_assert_int_eq(kill(prepared, 0), 0); /* still waiting for its instant */
+        batch_prepare_drop(f.manager);
+        for (long long start = harness_now_ms(); kill(prepared, 0) == 0;) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "the dropped runner did not exit");
+                ck_assert_int_ge(sd_event_run(f.event, 20 * 1000), 0); /* reaps it */
+        }
+        spawn_at(&f, ahead, 1, 42000000);
+        seen = runs_now(&f);
+        ck_assert_int_gt(runner_of(&seen, "ahead"), 0);
+        ck_assert_int_ne(runner_of(&seen, "ahead"), prepared);
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 3);
+        for (size_t i = 0; i < f.seen.count; i++)
+                ck_assert_msg(!f.seen.lost[i] && f.seen.outcomes[i].code == 0, "%s", f.seen.names[i]);
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
+/* A prepared runner that died before its instant (killed, and not even
+ * reaped yet: its go finds no reader) costs nothing: its runs get a
+ * runner at the instant as they always did. */
+START_TEST(runs_of_a_prepared_runner_that_died_get_a_fresh_runner)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("ahead", "exit 7") };
+        const struct job *ahead[] = { &jobs[0] };
+        ck_assert_int_eq(prepare(&f, ahead, 1, 42000000), 1);
+        pid_t prepared = live_child_by_comm("tickd:ahead");
+        ck_assert_int_gt(prepared, 0);
+        ck_assert_int_eq(kill(prepared, SIGKILL), 0);
+        char path[64], state = 0;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)prepared);
+        for (long long start = harness_now_ms(); state != 'Z'; usleep(1000)) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "the killed runner is not a zombie");
+                FILE *fp = fopen(path, "re");
+                ck_assert_ptr_nonnull(fp);
+                ck_assert_int_eq(fscanf(fp, "%*d (%*[^)]) %c", &state), 1);
+                fclose(fp);
+        }
+        spawn_at(&f, ahead, 1, 42000000);
+        struct runs_seen seen = runs_now(&f);
+        ck_assert_int_gt(runner_of(&seen, "ahead"), 0);
+        ck_assert_int_ne(runner_of(&seen, "ahead"), prepared);
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 1);
+        assert_exited(&f, "ahead", 7);
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
+/* A run whose preparation failed (its user is unknown) is reported at its
+ * go, with its slot in the batch, as a runner forked at the instant
+ * reports it; the go gives each run its slot, so a cancel reaches the
+ * right one. */
+START_TEST(a_prepared_run_that_failed_its_preparation_is_reported_at_its_go)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("nouser", "true"), make_job("sleeper", "exec sleep 30"),
+                              make_job("five", "sleep 0.3; exit 5") };
+        jobs[0].user = "tickd-no-such-user";
+        const struct job *all[] = { &jobs[0], &jobs[1], &jobs[2] };
+        ck_assert_int_eq(prepare(&f, all, 3, 42000000), 3);
+        pid_t prepared = live_child_by_comm("tickd:batch");
+        ck_assert_int_gt(prepared, 0);
+        const struct job *admitted[] = { &jobs[2], &jobs[1], &jobs[0] };
+        spawn_at(&f, admitted, 3, 42000000);
+        wait_started(&f, 2);
+        ck_assert_uint_eq(batch_cancel_job(f.manager, "sleeper"), 1);
+        run_until_closed(&f, 5000);
+        ck_assert_uint_eq(f.seen.count, 3);
+        const struct outcome *o = outcome_of(&f, "nouser");
+        ck_assert_int_eq(o->status, OUTCOME_SETUP_FAILED);
+        ck_assert_str_eq(o->stage, "user");
+        ck_assert_ptr_nonnull(strstr(o->detail, "tickd-no-such-user"));
+        o = outcome_of(&f, "sleeper");
+        ck_assert_int_eq(o->cancelled, 1);
+        ck_assert_int_eq(o->signal, SIGTERM);
+        assert_exited(&f, "five", 5);
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
         Suite *s = suite_create("batch");
@@ -789,6 +998,10 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, a_daemonising_job_holds_up_neither_its_shared_runner_nor_the_batch);
         tcase_add_test(tc, a_killed_shared_runner_leaves_each_unfinished_run_lost);
         tcase_add_test(tc, a_setup_failure_in_a_shared_runner_is_that_runs_outcome_only);
+        tcase_add_test(tc, a_prepared_runner_starts_the_batch_s_runs_at_the_go_and_drops_the_rest);
+        tcase_add_test(tc, a_prepared_runner_waits_for_its_own_runs_and_a_drop_ends_it);
+        tcase_add_test(tc, runs_of_a_prepared_runner_that_died_get_a_fresh_runner);
+        tcase_add_test(tc, a_prepared_run_that_failed_its_preparation_is_reported_at_its_go);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -2,6 +2,7 @@
  * scheduler_run_now() (tickctl run) for an unknown job, under overlap =
  * skip and allow, and once the scheduler is stopped; jobs due at the same
  * instant start in file order. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ static struct {
         char *dir;
         sigset_t old_mask;
         int finished_slow, finished_together, lost;
+        int finished_ahead;
+        struct outcome ahead; /* the last outcome of "ahead" */
+        int64_t ahead_scheduled_usec;
 } f;
 
 static void on_finished(void *userdata, const struct run *run, const struct outcome *o)
@@ -39,6 +43,11 @@ static void on_finished(void *userdata, const struct run *run, const struct outc
                 f.finished_slow++;
         else if (strcmp(run->job_name, "together") == 0)
                 f.finished_together++;
+        else if (strcmp(run->job_name, "ahead") == 0) {
+                f.finished_ahead++;
+                f.ahead = *o;
+                f.ahead_scheduled_usec = run->scheduled_usec;
+        }
 }
 
 static void setup(void)
@@ -142,6 +151,19 @@ static void record_batch(void *userdata, uint64_t id, uint64_t age_usec, const s
                 d->names[d->n++] = runs[i]->job_name; /* valid while the batch is open */
 }
 
+struct find_runner {
+        const char *job;
+        pid_t *runner;
+};
+
+static void find_runner(void *userdata, uint64_t id, uint64_t age_usec, const struct run *const *runs, size_t n)
+{
+        const struct find_runner *w = userdata;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(runs[i]->job_name, w->job) == 0)
+                        *w->runner = runs[i]->runner_pid;
+}
+
 /* Runs the loop until batch ID is open, and checks its runs' order. */
 static void check_batch_in_file_order(uint64_t id)
 {
@@ -228,6 +250,100 @@ START_TEST(a_reload_of_one_file_leaves_the_schedules_of_another_alone)
 }
 END_TEST
 
+/* Our live child (not a zombie) named COMM, or 0. */
+static pid_t live_child(const char *comm)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        pid_t found = 0;
+        while (d && !found && (e = readdir(d))) {
+                char path[300], name[64], state;
+                int ppid;
+                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+                FILE *fp = fopen(path, "re");
+                if (!fp)
+                        continue;
+                if (fscanf(fp, "%*d (%63[^)]) %c %d", name, &state, &ppid) == 3 && ppid == getpid() && state != 'Z' &&
+                    strcmp(name, comm) == 0)
+                        found = atoi(e->d_name);
+                fclose(fp);
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* Runs the loop in short steps until a runner named tickd:ahead is alive
+ * while no batch is open: the runner forked ahead of the next instant. */
+static pid_t wait_prepared(void)
+{
+        for (long long start = harness_now_ms();;) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "no runner forked ahead of an instant in 5 s");
+                ck_assert_int_ge(sd_event_run(f.event, 2 * 1000), 0);
+                pid_t pid = batch_open_count(scheduler_batches(f.scheduler)) == 0 ? live_child("tickd:ahead") : 0;
+                if (pid > 0)
+                        return pid;
+        }
+}
+
+/* The runner of run JOB in an open batch, the loop run until there is one. */
+static pid_t wait_runner_of(const char *job)
+{
+        for (long long start = harness_now_ms();;) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "no run of %s after 5 s", job);
+                ck_assert_int_ge(sd_event_run(f.event, 20 * 1000), 0);
+                pid_t runner = 0;
+                batch_foreach(scheduler_batches(f.scheduler), find_runner, &(struct find_runner){ job, &runner });
+                if (runner > 0)
+                        return runner;
+        }
+}
+
+/* Issue 16, the first start: the runner of an instant's batch is forked
+ * ahead of the instant (50 ms): it is alive while no batch is open, and
+ * at the instant the run is that runner's, not a fork's; its job starts
+ * at the instant, never before. */
+START_TEST(the_runner_of_an_instant_is_forked_ahead_and_its_job_starts_at_the_instant)
+{
+        static const char text[] = "[ahead]\nschedule = * * * * * *\ncommand = sleep 0.2\n";
+        const char *conflict = NULL;
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "ahead.ini", load_text("ahead.ini", text), &conflict), 0);
+        pid_t prepared = wait_prepared();
+        ck_assert_int_eq(wait_runner_of("ahead"), prepared);
+        while (f.finished_ahead == 0)
+                ck_assert_int_ge(sd_event_run(f.event, 100 * 1000), 0);
+        ck_assert_int_eq(f.ahead.status, OUTCOME_EXITED);
+        ck_assert_int_gt(f.ahead_scheduled_usec, 0);
+        ck_assert_int_ge(f.ahead.start_usec, f.ahead_scheduled_usec);
+        scheduler_stop(f.scheduler);
+        run_until_idle(10000);
+        harness_reap_children(2000);
+}
+END_TEST
+
+/* A reload between the fork ahead and the instant drops that runner (it
+ * knew the jobs of before, by address): it exits without running
+ * anything, and the instant's run is forked as always. */
+START_TEST(a_reload_drops_the_runner_forked_ahead)
+{
+        static const char text[] = "[ahead]\nschedule = * * * * * *\ncommand = sleep 0.2\n";
+        const char *conflict = NULL;
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "ahead.ini", load_text("ahead.ini", text), &conflict), 0);
+        pid_t prepared = wait_prepared();
+        ck_assert_int_eq(scheduler_set_file(f.scheduler, "ahead.ini", load_text("ahead.ini", text), &conflict), 0);
+        pid_t runner = wait_runner_of("ahead");
+        ck_assert_int_ne(runner, prepared);
+        while (f.finished_ahead == 0)
+                ck_assert_int_ge(sd_event_run(f.event, 100 * 1000), 0);
+        ck_assert_int_eq(f.ahead.status, OUTCOME_EXITED);
+        ck_assert_int_eq(f.ahead.code, 0);
+        ck_assert_int_eq(kill(prepared, 0), -1); /* exited, and reaped, at once */
+        scheduler_stop(f.scheduler);
+        run_until_idle(10000);
+        harness_reap_children(2000);
+}
+END_TEST
+
 START_TEST(run_now_after_stop_is_refused)
 {
         scheduler_stop(f.scheduler);
@@ -250,6 +366,8 @@ static Suite *scheduler_suite(void)
         tcase_add_test(tc, run_now_after_stop_is_refused);
         tcase_add_test(tc, a_reload_of_one_file_leaves_the_schedules_of_another_alone);
         tcase_add_test(tc, jobs_due_at_the_same_instant_start_in_file_order);
+        tcase_add_test(tc, the_runner_of_an_instant_is_forked_ahead_and_its_job_starts_at_the_instant);
+        tcase_add_test(tc, a_reload_drops_the_runner_forked_ahead);
         suite_add_tcase(s, tc);
         return s;
 }
