@@ -959,7 +959,9 @@ START_TEST(a_prepared_run_that_failed_its_preparation_is_reported_at_its_go)
         ck_assert_int_gt(prepared, 0);
         const struct job *admitted[] = { &jobs[2], &jobs[1], &jobs[0] };
         spawn_at(&f, admitted, 3, 42000000);
-        wait_started(&f, 2);
+        struct runs_seen seen = wait_started(&f, 2);
+        ck_assert_int_eq(runner_of(&seen, "five"), prepared);
+        ck_assert_int_eq(runner_of(&seen, "sleeper"), prepared);
         ck_assert_uint_eq(batch_cancel_job(f.manager, "sleeper"), 1);
         run_until_closed(&f, 5000);
         ck_assert_uint_eq(f.seen.count, 3);
