@@ -20,7 +20,8 @@
 #   BENCH_FIRST_START_ONLY=1  only the start latency of one job (issue 16):
 #                             a job due every second for
 #                             BENCH_FIRST_START_SECONDS (30), and beside it
-#                             the floor (stamp --floor): instant to exec
+#                             the floor (stamp --floor): instant to exec,
+#                             and the wake-up alone (stamp --wake)
 set -euo pipefail
 BUILD=${TICKD_BUILD_DIR:-build}
 TICKD=$(readlink -f "$BUILD/tickd")
@@ -192,6 +193,8 @@ latency_summary() { # $1 = name, $2 = stamps file: "REALTIME_NS MONOTONIC_NS" li
 first_start() {
 	if [ ! -x "$STAMP" ]; then echo "first start: NOT RUN: no $STAMP (make $BUILD/bench/stamp)"; return; fi
 	local seconds=${BENCH_FIRST_START_SECONDS:-30}
+	"$STAMP" --wake "$seconds" "$WORK/wake.stamps"
+	latency_summary "wake-up (stamp --wake)" "$WORK/wake.stamps"
 	"$STAMP" --floor "$seconds" "$WORK/floor.stamps"
 	latency_summary "floor (stamp --floor)" "$WORK/floor.stamps"
 	printf '[first]\nschedule = * * * * * *\ncommand = %s %s\n' "$STAMP" "$WORK/first.stamps" > "$WORK/first.ini"

@@ -8,6 +8,8 @@
  *                           and fork()s and exec()s itself as "stamp FILE",
  *                           then waits for it: what a scheduler that did
  *                           nothing but start one program on time would get
+ *   stamp --wake N FILE     the same loop stamping FILE itself at each
+ *                           wake-up: the timer alone, without the start
  *
  * One write with O_APPEND per stamp: concurrent stamps never interleave. */
 #define _GNU_SOURCE
@@ -35,12 +37,19 @@ static int stamp(const char *file)
         return fd >= 0 && write(fd, line, (size_t)len) == len ? 0 : 1;
 }
 
-static int floor_loop(int n, const char *file)
+/* N whole seconds: wakes at each and starts `stamp FILE` (fork, exec),
+ * or, without START, stamps itself: the wake-up alone. */
+static int floor_loop(int n, const char *file, int start)
 {
         for (int i = 0; i < n; i++) {
                 struct timespec next = { .tv_sec = (time_t)(now_ns(CLOCK_REALTIME) / 1000000000LL) + 1 };
                 while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &next, NULL) != 0)
                         ;
+                if (!start) {
+                        if (stamp(file) != 0)
+                                return 1;
+                        continue;
+                }
                 pid_t pid = fork();
                 if (pid < 0)
                         return 1;
@@ -60,7 +69,9 @@ int main(int argc, char **argv)
         if (argc == 2)
                 return stamp(argv[1]);
         if (argc == 4 && strcmp(argv[1], "--floor") == 0)
-                return floor_loop(atoi(argv[2]), argv[3]);
-        fprintf(stderr, "usage: stamp FILE | stamp --floor N FILE\n");
+                return floor_loop(atoi(argv[2]), argv[3], 1);
+        if (argc == 4 && strcmp(argv[1], "--wake") == 0)
+                return floor_loop(atoi(argv[2]), argv[3], 0);
+        fprintf(stderr, "usage: stamp FILE | stamp --floor N FILE | stamp --wake N FILE\n");
         return 2;
 }
