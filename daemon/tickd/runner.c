@@ -122,6 +122,17 @@ struct runner_run {
         pid_t finisher;  /* the child that finishes the run (shared runner); 0: none */
 };
 
+/* The process group of a stopped run (timeout, cancel) whose main
+ * process exited within the stop's grace, with members left: they had
+ * SIGTERM with it, and get their SIGKILL at the stop's deadline as the
+ * main process would have (process-group mode: a cgroup's leftovers are
+ * cgroup_finish()'s). The group's number cannot be reused while a member
+ * is left; the runner checks at every pass that one is. */
+struct group_kill {
+        pid_t pgid;
+        int64_t kill_at; /* CLOCK_MONOTONIC */
+};
+
 /* The runner process: its runs and what it watches them with. */
 struct runner {
         struct runner_run *runs;
@@ -137,6 +148,8 @@ struct runner {
         struct rlimit nofile; /* the limit the jobs get back when the runner raised its own */
         bool nofile_raised;
         struct credentials_entry *creds;
+        struct group_kill *kills; /* one per run at most */
+        size_t n_kills;
         struct pollfd *fds;
         size_t *fd_run; /* the run of each entry of FDS after the signalfd */
 };
@@ -1019,8 +1032,41 @@ static bool run_finish_in_child(struct runner *r, struct runner_run *run)
         return true;
 }
 
+/* RUN's main process exited while its stop was under way: members of its
+ * group left behind still get their SIGKILL at the stop's deadline. */
+static void group_kill_keep(struct runner *r, const struct runner_run *run)
+{
+        const struct watch *w = &run->w;
+        if (run->launch.cgroup.dir_fd >= 0 || !w->kill_at || w->kill_at == INT64_MAX || kill(-w->pid, 0) < 0)
+                return;
+        r->kills[r->n_kills++] = (struct group_kill){ .pgid = w->pid, .kill_at = w->kill_at };
+}
+
+/* The groups whose SIGKILL is due get it, those left empty are
+ * forgotten; returns the milliseconds until the next one is due (-1:
+ * none left). */
+static int group_kills_due(struct runner *r, int64_t now)
+{
+        int wait_ms = -1;
+        for (size_t i = 0; i < r->n_kills;) {
+                struct group_kill *k = &r->kills[i];
+                if (kill(-k->pgid, 0) < 0 || now >= k->kill_at) {
+                        if (now >= k->kill_at)
+                                (void)kill(-k->pgid, SIGKILL);
+                        *k = r->kills[--r->n_kills];
+                        continue;
+                }
+                int64_t ms = (k->kill_at - now + 999) / 1000;
+                if (wait_ms < 0 || ms < wait_ms)
+                        wait_ms = ms > 60000 ? 60000 : (int)ms;
+                i++;
+        }
+        return wait_ms;
+}
+
 static void run_exited(struct runner *r, struct runner_run *run, int wstatus, const struct rusage *ru, int watch_error)
 {
+        group_kill_keep(r, run);
         run->wstatus = wstatus;
         run->ru = *ru;
         run->watch_error = watch_error;
@@ -1098,6 +1144,10 @@ static void runner_abandon(struct runner *r, int error)
                 watch_abandon(&run->w, &wstatus, &ru);
                 run_exited(r, run, wstatus, &ru, error);
         }
+        /* Their deadlines can no longer be waited for: due now. */
+        for (size_t i = 0; i < r->n_kills; i++)
+                (void)kill(-r->kills[i].pgid, SIGKILL);
+        r->n_kills = 0;
 }
 
 /* One round: reaps, acts on deadlines, waits for a signal, output or the
@@ -1105,10 +1155,11 @@ static void runner_abandon(struct runner *r, int error)
 static void runner_watch_once(struct runner *r, bool block)
 {
         runner_reap(r);
-        if (r->n_open == 0)
-                return; /* the last run ended: nothing left to wait for */
-        int wait_ms = block ? -1 : 0;
         int64_t now = (int64_t)clock_now_usec(CLOCK_MONOTONIC);
+        int kill_ms = group_kills_due(r, now);
+        if (r->n_open == 0 && r->n_kills == 0)
+                return; /* the last run ended: nothing left to wait for */
+        int wait_ms = block ? kill_ms : 0;
         size_t n_fds = 1;
         r->fds[0] = (struct pollfd){ .fd = r->sig_fd, .events = POLLIN };
         for (size_t i = 0; i < r->n; i++) {
@@ -1236,7 +1287,8 @@ static void runner_init(struct runner *r, const struct runner_request *requests,
         r->runs = calloc(n, sizeof(*r->runs));
         r->fds = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r->fds));
         r->fd_run = calloc(1 + n * OUTPUT_POLLFDS_MAX, sizeof(*r->fd_run));
-        if (!r->runs || !r->fds || !r->fd_run)
+        r->kills = calloc(n, sizeof(*r->kills));
+        if (!r->runs || !r->fds || !r->fd_run || !r->kills)
                 runner_fail_all(requests, n, ENOMEM);
         for (size_t i = 0; i < n; i++) {
                 r->runs[i].req = &requests[i];
@@ -1257,10 +1309,16 @@ static void runner_init(struct runner *r, const struct runner_request *requests,
                 runner_raise_nofile(r);
 }
 
-/* Watches every started run to its end, then the finishers. */
+/* Watches every started run to its end, then the finishers. Groups
+ * left by stopped runs get their SIGKILL on time; the batch pipe is
+ * closed meanwhile, so that the batch completes with its last run. */
 static _Noreturn void runner_finish(struct runner *r)
 {
         while (r->n_open > 0)
+                runner_watch_once(r, true);
+        if (r->n_kills > 0)
+                close(BATCH_FD);
+        while (r->n_kills > 0 && !r->watch_error)
                 runner_watch_once(r, true);
         runner_wait_finishers(r);
         _exit(0);

@@ -58,6 +58,13 @@
  * descriptor store holds the pipe), so that the next instance records the
  * run's real outcome. A record that cannot be written costs only that.
  *
+ * A stop (timeout, cancel) sends SIGTERM to the job's group, and SIGKILL
+ * at the end of kill_grace; when the main process exits before that, the
+ * members it left in its group still get their SIGKILL then (with a
+ * cgroup, cgroup_finish() does the same for the cgroup): the run's
+ * FINISHED record goes out at once, and the runner, its batch pipe
+ * closed, waits for the deadline before it exits.
+ *
  * SIGTERM (or SIGINT) to the runner means "cancel every run" (shutdown):
  * it forwards SIGTERM to each job's group, and SIGKILL after kill_grace,
  * then reports (cancelled = 1). SIGRTMIN queued with a run's slot as its

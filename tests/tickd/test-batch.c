@@ -978,6 +978,53 @@ START_TEST(a_prepared_run_that_failed_its_preparation_is_reported_at_its_go)
 }
 END_TEST
 
+/* The pid written in DIR/NAME. */
+static pid_t pid_in(const char *dir, const char *name)
+{
+        char line[32];
+        read_file_line(dir, name, line, sizeof(line));
+        return (pid_t)atoi(line);
+}
+
+/* A stopped job whose main process ends at SIGTERM, leaving in its group
+ * a process that ignores SIGTERM: the run is recorded at once, and the
+ * leftover gets its SIGKILL at the stop's deadline (kill_grace), as the
+ * main process would have. */
+START_TEST(a_stopped_job_s_leftovers_get_their_sigkill_at_the_deadline)
+{
+        _cleanup_free_ char *dir = harness_tmpdir();
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "(trap '' TERM; exec sleep 30) & echo $! > %s/left; exec sleep 30", dir);
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("stopped", cmd), make_job("other", "sleep 0.2") };
+        jobs[0].timeout_usec = 300 * 1000;
+        struct job_extra grace = job_extra_defaults;
+        grace.kill_grace_usec = 1500 * 1000;
+        jobs[0].extra = &grace;
+        spawn(&f, jobs, ELEMENTSOF(jobs));
+        long long start = harness_now_ms();
+        while (f.seen.count < 2) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "no outcomes after 5 s");
+                ck_assert_int_ge(sd_event_run(f.event, 50 * 1000), 0);
+        }
+        const struct outcome *o = outcome_of(&f, "stopped");
+        ck_assert_int_eq(o->timed_out, 1);
+        ck_assert_int_eq(o->signal, SIGTERM);
+        assert_exited(&f, "other", 0);
+        pid_t left = pid_in(dir, "left");
+        ck_assert_int_eq(kill(left, 0), 0); /* it ignored SIGTERM; its SIGKILL is not due yet */
+        run_until_closed(&f, 5000);         /* the runner waits for the deadline; the batch does not */
+        for (start = harness_now_ms(); kill(left, 0) == 0 && waitpid(left, NULL, WNOHANG) != left;) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "the leftover %d outlived its stop", (int)left);
+                usleep(10 * 1000);
+        }
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+        harness_tmpdir_remove(TAKE_PTR(dir));
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
         Suite *s = suite_create("batch");
@@ -1000,6 +1047,7 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, a_daemonising_job_holds_up_neither_its_shared_runner_nor_the_batch);
         tcase_add_test(tc, a_killed_shared_runner_leaves_each_unfinished_run_lost);
         tcase_add_test(tc, a_setup_failure_in_a_shared_runner_is_that_runs_outcome_only);
+        tcase_add_test(tc, a_stopped_job_s_leftovers_get_their_sigkill_at_the_deadline);
         tcase_add_test(tc, a_prepared_runner_starts_the_batch_s_runs_at_the_go_and_drops_the_rest);
         tcase_add_test(tc, a_prepared_runner_waits_for_its_own_runs_and_a_drop_ends_it);
         tcase_add_test(tc, runs_of_a_prepared_runner_that_died_get_a_fresh_runner);
