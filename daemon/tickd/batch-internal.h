@@ -1,6 +1,6 @@
 /* batch-internal.h — what batch.c, batch-prepare.c and collector.c
  * share: a batch and the manager as they are, the calls the collector
- * needs back, and the prepared runner's (batch.h is the contract for
+ * needs back, and the runners forked ahead's (batch.h is the contract for
  * everyone else). */
 #ifndef TICKD_BATCH_INTERNAL_H
 #define TICKD_BATCH_INTERNAL_H
@@ -80,23 +80,23 @@ bool batch_request_needs_own_runner(const struct batch_manager *m, const struct 
  * it among M's children. Returns its pid, or a negative errno. */
 pid_t batch_runner_fork(struct batch_manager *m, struct runner_request *runner_requests, size_t n, int go_fd);
 
-/* batch-prepare.c: the runner forked ahead of an instant (batch_prepare()).
- * batch_spawn() takes it when one of its requests is a run it prepared:
- * *MATCH (to free()) then holds, for each request, the index of its
- * prepared run or BATCH_UNPREPARED; M has no prepared runner any more.
- * Returns NULL (and *MATCH NULL) when none is. */
+/* batch-prepare.c: the runners forked ahead of an instant
+ * (batch_prepare()). batch_spawn() takes them when one of its requests is
+ * a run they prepared: *MATCH (to free()) then holds, for each request,
+ * the index of its prepared run or BATCH_UNPREPARED; M has no prepared
+ * runners any more. Returns NULL (and *MATCH NULL) when none is. */
 #define BATCH_UNPREPARED SIZE_MAX
 struct batch_prepared *batch_prepared_take(struct batch_manager *m, const struct run_request *requests, size_t n,
                                            size_t **match);
 /* Its batch pipe, for the batch that took it: P[0] the read end, P[1] the
  * daemon's write end (to fork the batch's other runners with, then close). */
 void batch_prepared_pipe(const struct batch_prepared *prepared, int p[2]);
-/* Gives B's runs that PREPARED prepared (MATCH) their runner and sends
- * each its go record, then ends the word (EOF drops the others) and frees
- * PREPARED. When the runner is gone, those runs are left without a
- * runner, for batch_spawn() to fork one as usual. */
+/* Gives B's runs that PREPARED prepared (MATCH) their runners and sends
+ * each runner its runs' go records, then ends the word (EOF drops the
+ * others) and frees PREPARED. The runs of a runner that is gone are left
+ * without one, for batch_spawn() to fork one as usual. */
 void batch_prepared_go(struct batch *b, struct batch_prepared *prepared, const size_t *match);
-/* The runner forked ahead died (PID reaped) before its instant. */
+/* A runner forked ahead died (PID reaped) before its instant. */
 void batch_prepared_reaped(struct batch_manager *m, pid_t pid);
 
 /* Mirrors what changes in RUN (job pid, reaped runner, cancel, finished)

@@ -389,7 +389,7 @@ void batch_manager_free(struct batch_manager *m)
         manager_free_fields(m);
 }
 
-/* A prepared runner has the settings of its fork: a change drops it. */
+/* Runners forked ahead have the settings of their fork: a change drops them. */
 void batch_manager_set_pam(struct batch_manager *m, bool pam)
 {
         batch_prepare_drop(m);

@@ -114,29 +114,32 @@ void batch_manager_set_pam(struct batch_manager *m, bool pam);
  * made. */
 int batch_spawn(struct batch_manager *m, const struct run_request *requests, size_t n);
 
-/* The first start (issue 16): the shared runner of an instant's runs,
- * forked ahead of the instant. REQUESTS are the runs the scheduler expects
- * then (their job, and the instant as scheduled_usec; no run_id); the
- * runner names each that would share a runner, prepares it
- * (runner_main_prepared(): user look-ups, environment, output streams)
- * and waits. The scheduler offers the run under that name
- * (batch_prepared_run_id_of()); the batch_spawn() that dispatches any of
- * them at the instant (same job, instant and run id) takes the runner: a
- * go record starts each of its runs there, and the runs it prepared that
- * the batch does not hold (skipped by the overlap policy, waiting for a
- * slot) are dropped without a record, as if never prepared. Nothing is announced or recorded before that, so a
- * prepared runner that is never taken costs a fork and nothing else. One
- * at a time: a new one drops the last. Returns the number of runs
- * prepared, or a negative errno (nothing prepared: the instant forks as
- * usual). JOBs are compared by address only: whoever frees a job drops the
- * prepared runner first (batch_prepare_drop()). */
+/* The first start (issue 16): the runners of an instant's runs, forked
+ * ahead of the instant. REQUESTS are the runs the scheduler expects then
+ * (their job, and the instant as scheduled_usec; no run_id); they get the
+ * runners they would get at the instant (one shared, one per PAM or mail
+ * run), which name each run, prepare it (runner_main_prepared(): user
+ * look-ups, PAM session, environment, output streams) and wait. The
+ * scheduler offers the run under that name (batch_prepared_run_id_of());
+ * the batch_spawn() that dispatches any of them at the instant (same job,
+ * instant and run id) takes the runners: a go record starts each of their
+ * runs it holds, and the runs they prepared that the batch does not hold
+ * (skipped by the overlap policy, waiting for a slot) are dropped without
+ * a record, as if never prepared (a PAM session opened for one is
+ * closed). Nothing is announced or recorded before that, so a runner
+ * forked ahead that is never taken costs a fork and nothing else. One
+ * instant at a time: a new call drops the last. Returns the number of
+ * runs prepared, or a negative errno (nothing prepared: the instant forks
+ * as usual). JOBs are compared by address only: whoever frees a job drops
+ * the prepared runners first (batch_prepare_drop()). */
 int batch_prepare(struct batch_manager *m, const struct run_request *requests, size_t n);
-/* The run id the prepared runner gave the run of JOB for SCHEDULED_USEC,
- * or NULL when it has no such run. Valid until the runner is taken or
- * dropped. */
+/* The run id the runners forked ahead gave the run of JOB for
+ * SCHEDULED_USEC, or NULL when they have no such run (or its runner
+ * died). Valid until they are taken or dropped. */
 const char *batch_prepared_run_id_of(const struct batch_manager *m, const struct job *job, int64_t scheduled_usec);
-/* Drops the prepared runner, if any: it releases its runs and exits (a
- * reload, a clock step, a change of tickd.conf, the instant passed). */
+/* Drops the runners forked ahead, if any: they release their runs and
+ * exit (a reload, a clock step, a change of tickd.conf, the instant
+ * passed). */
 void batch_prepare_drop(struct batch_manager *m);
 
 /* Restart: forgets every open batch without signalling its runners or

@@ -601,6 +601,9 @@ static void launch_release(struct launch *l)
  * record says where, and the run is done. */
 static void run_fail(struct runner *r, struct runner_run *run, const char *stage, int error)
 {
+        /* A session opened before the step that failed ends here. */
+        runner_pam_close(run->launch.pam);
+        run->launch.pam = NULL;
         if (r->preparing) {
                 /* No slot yet, and the daemon may never start it: the
                  * failure is reported if its go comes (run_go()). */
@@ -1382,6 +1385,8 @@ static void runner_await_go(struct runner *r)
                 struct runner_run *run = &r->runs[i];
                 if (run->state != RUN_PENDING)
                         continue;
+                runner_pam_close(run->launch.pam);
+                run->launch.pam = NULL;
                 launch_release(&run->launch);
                 run->state = RUN_DONE;
                 r->n_open--;

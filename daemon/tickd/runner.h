@@ -190,11 +190,13 @@ void runner_preload_nss(const char *nsswitch_conf);
  * (see above): batch.c gives PAM and mail runs a runner of N = 1. */
 _Noreturn void runner_main(const struct runner_request *requests, size_t n);
 
-/* The same for a shared runner forked ahead of its instant: prepares
- * every run (user look-ups, environment, output streams, stdin), then
+/* The same for a runner forked ahead of its instant (a shared one, or
+ * one of a PAM or mail run): prepares every run (user look-ups, PAM
+ * session, environment, output streams, stdin), then
  * waits on GO_FD for the daemon's word. Each go record starts its run at
  * once, as slot GO.slot of its batch; EOF drops every run that had none,
- * released without a record (the daemon never announced it). Cancels
+ * released without a record (the daemon never announced it; a PAM
+ * session opened for it is closed). Cancels
  * meanwhile are taken as runner_main() takes them. A preparation that
  * failed is not reported ahead (no slot, and the run may never be
  * started): at its go the run is prepared again and reported where that

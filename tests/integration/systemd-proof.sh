@@ -541,6 +541,22 @@ t_pam_nofile() {
         local line; line=$(journal_wait 3 -t nofile -o cat)
         [ "$line" = nofile=1234 ] || { echo "the job saw '$line', not limits.conf's nofile=1234"; return 1; }
 }
+# A scheduled run's runner is forked ahead of its instant, and opens the
+# run's PAM session then (the packaged tickd.conf has pam = yes): the job
+# still gets pam_limits' nofile, and its runner (its parent) started at
+# least 20 ms (2 clock ticks) before it. The first instant after the
+# reload may come too soon to be prepared: any of three runs will do.
+t_pam_ahead() {
+        printf '[ahead]\nschedule = * * * * * *\nuser = tklimits\ncommand = echo ahead=$(ulimit -n) lead=$(( $(cut -d" " -f22 /proc/$$/stat) - $(cut -d" " -f22 /proc/$PPID/stat) ))\n' |
+                put_ini ahead || return 1
+        local lines; until_true 15 Xsh "[ \$(journalctl --no-pager -q -t ahead -o cat | wc -l) -ge 3 ]"
+        lines=$(X journalctl --no-pager -q -t ahead -o cat)
+        X rm -f /etc/tickd/jobs.d/ahead.ini; X systemctl reload tickd.service
+        [ "$(printf '%s\n' "$lines" | wc -l)" -ge 3 ] || { echo "job ahead ran fewer than 3 times: $lines"; return 1; }
+        printf '%s\n' "$lines" | grep -qv '^ahead=1234 ' && { echo "a run missed limits.conf's nofile=1234: $lines"; return 1; }
+        printf '%s\n' "$lines" | awk '{ sub(/lead=/, "", $2) } $2 >= 2 { found = 1 } END { exit !found }' ||
+                { echo "no run's runner started 20 ms before it: $lines"; return 1; }
+}
 
 echo "# tickd proof in container $NAME" >&2
 check boot "" t_boot
@@ -572,6 +588,7 @@ check memory-max-oom start-active t_memory_max_oom
 check tasks-max-storm start-active t_tasks_max_storm
 check pam-expired-account start-active t_pam_expired
 check pam-limits-nofile start-active t_pam_nofile
+check pam-session-ahead pam-limits-nofile t_pam_ahead
 check upgrade-restarts start-active t_upgrade
 check stop-clean start-active t_stop
 check user-unit install t_user_unit

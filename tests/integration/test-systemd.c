@@ -154,6 +154,7 @@ PROOF_TEST(memory_max_oom_kill_recorded, "memory-max-oom")
 PROOF_TEST(tasks_max_stops_fork_storm, "tasks-max-storm")
 PROOF_TEST(pam_expired_account_does_not_run, "pam-expired-account")
 PROOF_TEST(pam_limits_nofile_reaches_job, "pam-limits-nofile")
+PROOF_TEST(pam_session_opened_ahead_of_the_instant_still_limits_the_job, "pam-session-ahead")
 PROOF_TEST(upgrade_restarts_service, "upgrade-restarts")
 PROOF_TEST(stop_cancels_running_job_and_exits_cleanly, "stop-clean")
 PROOF_TEST(user_unit_runs_users_job, "user-unit")
@@ -220,6 +221,7 @@ static Suite *systemd_suite(void)
         }
         tcase_add_test(tc, pam_expired_account_does_not_run);
         tcase_add_test(tc, pam_limits_nofile_reaches_job);
+        tcase_add_test(tc, pam_session_opened_ahead_of_the_instant_still_limits_the_job);
         tcase_add_test(tc, upgrade_restarts_service);
         tcase_add_test(tc, stop_cancels_running_job_and_exits_cleanly);
         tcase_add_test(tc, user_unit_runs_users_job);

@@ -1025,6 +1025,34 @@ START_TEST(a_stopped_job_s_leftovers_get_their_sigkill_at_the_deadline)
 }
 END_TEST
 
+/* A run that needs a runner of its own (mail_to here; PAM the same way) is
+ * prepared in a runner of its own, as it would be forked at the instant,
+ * and the batch takes both runners. */
+START_TEST(a_mail_run_is_prepared_in_a_runner_of_its_own)
+{
+        struct fixture f;
+        fixture_open(&f);
+        struct job jobs[] = { make_job("plain", "true"), make_job("mailer", "exit 3") };
+        struct job_extra mailer = job_extra_defaults;
+        mailer.mail_to = "root";
+        jobs[1].extra = &mailer;
+        const struct job *all[] = { &jobs[0], &jobs[1] };
+        ck_assert_int_eq(prepare(&f, all, 2, 42000000), 2);
+        pid_t plain = live_child_by_comm("tickd:plain"), mail = live_child_by_comm("tickd:mailer");
+        ck_assert_int_gt(plain, 0);
+        ck_assert_int_gt(mail, 0);
+        spawn_at(&f, all, 2, 42000000);
+        struct runs_seen seen = runs_now(&f);
+        ck_assert_int_eq(runner_of(&seen, "plain"), plain);
+        ck_assert_int_eq(runner_of(&seen, "mailer"), mail);
+        run_until_closed(&f, 10000);
+        assert_exited(&f, "plain", 0);
+        assert_exited(&f, "mailer", 3);
+        fixture_close(&f);
+        ck_assert_int_eq(harness_reap_children(2000), 0);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
         Suite *s = suite_create("batch");
@@ -1052,6 +1080,7 @@ static Suite *batch_suite(void)
         tcase_add_test(tc, a_prepared_runner_waits_for_its_own_runs_and_a_drop_ends_it);
         tcase_add_test(tc, runs_of_a_prepared_runner_that_died_get_a_fresh_runner);
         tcase_add_test(tc, a_prepared_run_that_failed_its_preparation_is_reported_at_its_go);
+        tcase_add_test(tc, a_mail_run_is_prepared_in_a_runner_of_its_own);
         suite_add_tcase(s, tc);
         return s;
 }
