@@ -376,8 +376,12 @@ void batch_manager_free(struct batch_manager *m)
                 else
                         collector_drain(b); /* reads what is left, then EOF frees it */
         }
-        /* Runners of batches already complete may still be exiting: wait
-         * for them, so the daemon leaves no child behind. */
+        /* Runners of batches already complete may still be exiting, or
+         * waiting for a stopped run's leftovers to be due for SIGKILL
+         * (runner.h): SIGTERM has those killed now. Then wait for them,
+         * so the daemon leaves no child behind. */
+        for (size_t i = 0; i < m->n_children; i++)
+                (void)kill(m->children[i], SIGTERM);
         log_msg(LOG_DEBUG, "waiting for %zu exiting runner(s)", m->n_children);
         while (m->n_children > 0) {
                 pid_t pid = m->children[m->n_children - 1];

@@ -6,6 +6,7 @@
  * that go to a child of their own instead). */
 #include "tickd/runner.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1035,17 +1036,59 @@ static bool run_finish_in_child(struct runner *r, struct runner_run *run)
         return true;
 }
 
-/* RUN's main process exited while its stop was under way: members of its
- * group left behind still get their SIGKILL at the stop's deadline. */
-static void group_kill_keep(struct runner *r, const struct runner_run *run)
+/* Whether process group PGID has a member that is not a zombie: one
+ * that died of the stop's SIGTERM stays in the group until whoever
+ * inherited it reaps it, and is no reason to wait. */
+static bool group_has_live_member(pid_t pgid)
+{
+        if (kill(-pgid, 0) < 0)
+                return false;
+        DIR *d = opendir("/proc");
+        if (!d)
+                return true;
+        bool live = false;
+        struct dirent *e;
+        while (!live && (e = readdir(d))) {
+                char path[64], buf[512];
+                if (e->d_name[0] < '1' || e->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                ssize_t n = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                const char *end = strrchr(buf, ')'); /* the comm may hold anything */
+                char state;
+                int ppid, pgrp;
+                live = end && sscanf(end + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid && state != 'Z';
+        }
+        closedir(d);
+        return live;
+}
+
+/* RUN's main process exited (WSTATUS) while its stop was under way:
+ * members of its group left behind still get their SIGKILL at the stop's
+ * deadline; at once when the main process had one itself (the daemon's
+ * shutdown_timeout kills job groups directly) or the runner is told to
+ * stop everything. */
+static void group_kill_keep(struct runner *r, const struct runner_run *run, int wstatus)
 {
         const struct watch *w = &run->w;
-        if (run->launch.cgroup.dir_fd >= 0 || !w->kill_at || w->kill_at == INT64_MAX || kill(-w->pid, 0) < 0)
+        if (run->launch.cgroup.dir_fd >= 0 || !w->kill_at || w->kill_at == INT64_MAX || !group_has_live_member(w->pid))
                 return;
+        if ((WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) || r->cancel_all) {
+                (void)kill(-w->pid, SIGKILL);
+                return;
+        }
         r->kills[r->n_kills++] = (struct group_kill){ .pgid = w->pid, .kill_at = w->kill_at };
 }
 
-/* The groups whose SIGKILL is due get it, those left empty are
+/* The groups whose SIGKILL is due get it (all of them once the runner
+ * is told to stop everything: tickd stops), those left empty are
  * forgotten; returns the milliseconds until the next one is due (-1:
  * none left). */
 static int group_kills_due(struct runner *r, int64_t now)
@@ -1053,8 +1096,9 @@ static int group_kills_due(struct runner *r, int64_t now)
         int wait_ms = -1;
         for (size_t i = 0; i < r->n_kills;) {
                 struct group_kill *k = &r->kills[i];
-                if (kill(-k->pgid, 0) < 0 || now >= k->kill_at) {
-                        if (now >= k->kill_at)
+                bool due = now >= k->kill_at || r->cancel_all;
+                if (kill(-k->pgid, 0) < 0 || due) {
+                        if (due)
                                 (void)kill(-k->pgid, SIGKILL);
                         *k = r->kills[--r->n_kills];
                         continue;
@@ -1069,7 +1113,7 @@ static int group_kills_due(struct runner *r, int64_t now)
 
 static void run_exited(struct runner *r, struct runner_run *run, int wstatus, const struct rusage *ru, int watch_error)
 {
-        group_kill_keep(r, run);
+        group_kill_keep(r, run, wstatus);
         run->wstatus = wstatus;
         run->ru = *ru;
         run->watch_error = watch_error;

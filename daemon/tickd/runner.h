@@ -63,7 +63,9 @@
  * members it left in its group still get their SIGKILL then (with a
  * cgroup, cgroup_finish() does the same for the cgroup): the run's
  * FINISHED record goes out at once, and the runner, its batch pipe
- * closed, waits for the deadline before it exits.
+ * closed, waits for the deadline before it exits. At once, instead, when
+ * the main process itself died of SIGKILL (tickd's shutdown_timeout) or
+ * the runner has SIGTERM (tickd stops: batch_manager_free()).
  *
  * SIGTERM (or SIGINT) to the runner means "cancel every run" (shutdown):
  * it forwards SIGTERM to each job's group, and SIGKILL after kill_grace,
