@@ -141,7 +141,8 @@ int batch_prepare(struct batch_manager *m, const struct run_request *requests, s
         struct runner_request *rr = calloc(k, sizeof(*rr));
         int pipe_fds[2] = { -1, -1 };
         int r = 0;
-        if (!p || !rr || !(p->runners = calloc(k, sizeof(*p->runners))))
+        /* The shared runner and, at most, one for each run. */
+        if (!p || !rr || !(p->runners = calloc(k + 1, sizeof(*p->runners))))
                 r = -ENOMEM;
         else if (pipe2(pipe_fds, O_CLOEXEC) < 0)
                 r = -errno;
@@ -155,9 +156,10 @@ int batch_prepare(struct batch_manager *m, const struct run_request *requests, s
         p->read_fd = pipe_fds[0];
         p->write_fd = pipe_fds[1];
         p->n = k;
+        for (size_t i = 0; i <= k; i++)
+                p->runners[i] = (struct prepared_runner){ .go_fd = -1 };
         /* Runner 0 is the shared one; a PAM or mail run has one of its own
          * (batch_request_needs_own_runner()), as at the instant. */
-        const char *own_user = batch_manager_own_user_name(m);
         size_t n_shared = 0;
         p->n_runners = 1;
         for (size_t i = 0, j = 0; i < n; i++) {
@@ -181,7 +183,7 @@ int batch_prepare(struct batch_manager *m, const struct run_request *requests, s
                                 continue;
                         /* The record's user as batch.c's run_fill() names it,
                          * in the runner's copy of our memory. */
-                        const char *user = run->job->user ? run->job->user : own_user ? own_user : "?";
+                        const char *user = run->job->user ? run->job->user : m->own_user ? m->own_user : "?";
                         struct run_request req = { .job = run->job,
                                                    .scheduled_usec = run->scheduled_usec,
                                                    .failed_exit_status = -1 };

@@ -1048,6 +1048,22 @@ START_TEST(a_mail_run_is_prepared_in_a_runner_of_its_own)
         run_until_closed(&f, 10000);
         assert_exited(&f, "plain", 0);
         assert_exited(&f, "mailer", 3);
+        /* Alone: its own runner is the only one forked ahead. The last
+         * one is reaped first, so that the name is the new one's. */
+        for (long long t0 = harness_now_ms(); kill(mail, 0) == 0;) {
+                ck_assert_msg(harness_now_ms() - t0 < 5000, "the last mail runner did not exit");
+                ck_assert_int_ge(sd_event_run(f.event, 20 * 1000), 0);
+        }
+        const struct job *alone[] = { &jobs[1] };
+        ck_assert_int_eq(prepare(&f, alone, 1, 43000000), 1);
+        mail = live_child_by_comm("tickd:mailer");
+        ck_assert_int_gt(mail, 0);
+        spawn_at(&f, alone, 1, 43000000);
+        seen = runs_now(&f);
+        ck_assert_int_eq(runner_of(&seen, "mailer"), mail);
+        run_until_closed(&f, 10000);
+        ck_assert_uint_eq(f.seen.count, 3);
+        ck_assert_int_eq(f.seen.outcomes[2].code, 3);
         fixture_close(&f);
         ck_assert_int_eq(harness_reap_children(2000), 0);
 }
