@@ -17,6 +17,7 @@
 #include "core/cleanup.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/proc-stat.h"
 #include "shared/state.h"
 #include "tickd/batch-internal.h"
 #include "tickd/collector.h"
@@ -35,29 +36,11 @@ static int record_name(const char *run_id, bool on_failure, char out[static NAME
 
 int orphans_process_start(pid_t pid, uint64_t *out)
 {
-        char path[64], buf[1024];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return errno == ESRCH ? -ESRCH : -errno;
-        buf[n] = '\0';
-        /* The name (field 2) may hold spaces and parentheses: count from
-         * its last ')'. Field 3 follows it; field 22 is 19 fields on. */
-        char *p = strrchr(buf, ')');
-        if (!p)
-                return -EBADMSG;
-        p++;
-        for (int field = 3; field < 22; field++) {
-                p += strspn(p, " ");
-                p += strcspn(p, " ");
-        }
-        unsigned long long start;
-        if (sscanf(p, " %llu", &start) != 1)
-                return -EBADMSG;
-        *out = start;
+        struct proc_stat st;
+        int r = proc_stat_read(pid, &st);
+        if (r < 0)
+                return r;
+        *out = st.start_ticks;
         return 0;
 }
 

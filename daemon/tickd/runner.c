@@ -6,7 +6,6 @@
  * that go to a child of their own instead). */
 #include "tickd/runner.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +31,7 @@
 #include "core/strv.h"
 #include "shared/clock.h"
 #include "shared/log.h"
+#include "shared/proc-stat.h"
 #include "tickd/collector.h"
 #include "tickd/mailer.h"
 #include "tickd/cgroup.h"
@@ -1039,35 +1039,17 @@ static bool run_finish_in_child(struct runner *r, struct runner_run *run)
 /* Whether process group PGID has a member that is not a zombie: one
  * that died of the stop's SIGTERM stays in the group until whoever
  * inherited it reaps it, and is no reason to wait. */
+static bool live_member_of(void *userdata, const struct proc_stat *p)
+{
+        return p->pgrp == *(const pid_t *)userdata && p->state != 'Z';
+}
+
 static bool group_has_live_member(pid_t pgid)
 {
+        int error;
         if (kill(-pgid, 0) < 0)
                 return false;
-        DIR *d = opendir("/proc");
-        if (!d)
-                return true;
-        bool live = false;
-        struct dirent *e;
-        while (!live && (e = readdir(d))) {
-                char path[64], buf[512];
-                if (e->d_name[0] < '1' || e->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
-                int fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                ssize_t n = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                const char *end = strrchr(buf, ')'); /* the comm may hold anything */
-                char state;
-                int ppid, pgrp;
-                live = end && sscanf(end + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid && state != 'Z';
-        }
-        closedir(d);
-        return live;
+        return proc_stat_find(live_member_of, &pgid, &error) || error < 0; /* without /proc: there may be */
 }
 
 /* RUN's main process exited (WSTATUS) while its stop was under way:

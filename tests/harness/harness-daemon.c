@@ -18,6 +18,7 @@
 
 #include "core/cleanup.h"
 #include "harness/harness.h"
+#include "shared/proc-stat.h"
 
 static char *join(const char *a, const char *b)
 {
@@ -301,40 +302,26 @@ void tickd_free(struct tickd *t)
         free(t);
 }
 
-static bool read_stat(const char *pid_dir, char *comm, size_t comm_size, char *state, int *ppid)
+struct child_by_comm {
+        pid_t parent;
+        const char *comm;
+        pid_t found;
+};
+
+static bool is_child_by_comm(void *userdata, const struct proc_stat *p)
 {
-        char path[300], buf[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", pid_dir);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        struct child_by_comm *want = userdata;
+        if (p->ppid != want->parent || p->state == 'Z' || strcmp(p->comm, want->comm) != 0)
                 return false;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return false;
-        buf[n] = '\0';
-        char *open_ = strchr(buf, '('), *close_ = strrchr(buf, ')');
-        if (!open_ || !close_ || sscanf(close_ + 1, " %c %d", state, ppid) != 2)
-                return false;
-        snprintf(comm, comm_size, "%.*s", (int)(close_ - open_ - 1), open_ + 1);
+        want->found = p->pid;
         return true;
 }
 
 pid_t harness_child_by_comm(pid_t parent, const char *comm)
 {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-        while (d && !found && (e = readdir(d))) {
-                char c[64], state;
-                int ppid;
-                if (isdigit((unsigned char)e->d_name[0]) && read_stat(e->d_name, c, sizeof(c), &state, &ppid) &&
-                    ppid == parent && strcmp(c, comm) == 0 && state != 'Z')
-                        found = atoi(e->d_name);
-        }
-        if (d)
-                closedir(d);
-        return found;
+        struct child_by_comm want = { .parent = parent, .comm = comm };
+        (void)proc_stat_find(is_child_by_comm, &want, NULL);
+        return want.found;
 }
 
 void harness_proc_counts(pid_t pid, int *fds, int *children, int *zombies)
@@ -349,19 +336,7 @@ void harness_proc_counts(pid_t pid, int *fds, int *children, int *zombies)
                         (*fds)++;
         if (d)
                 closedir(d);
-        d = opendir("/proc");
-        while (d && (e = readdir(d))) {
-                char c[64], state;
-                int ppid;
-                if (isdigit((unsigned char)e->d_name[0]) && read_stat(e->d_name, c, sizeof(c), &state, &ppid) &&
-                    ppid == pid) {
-                        (*children)++;
-                        if (state == 'Z')
-                                (*zombies)++;
-                }
-        }
-        if (d)
-                closedir(d);
+        harness_count_children(pid, children, zombies);
 }
 
 char *harness_cron_in(int offset_seconds)

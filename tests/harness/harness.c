@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/proc-stat.h"
+
 static struct leak_counts fixture_before;
 
 static int count_fds(void)
@@ -34,38 +36,34 @@ static int count_fds(void)
         return n - 1; /* the directory stream's own descriptor */
 }
 
+struct children_count {
+        pid_t parent;
+        int children, zombies;
+};
+
+/* Counts P when it is a child of the parent asked about (never stops the walk). */
+static bool count_child(void *userdata, const struct proc_stat *p)
+{
+        struct children_count *c = userdata;
+        if (p->ppid == c->parent) {
+                c->children++;
+                c->zombies += p->state == 'Z';
+        }
+        return false;
+}
+
+void harness_count_children(pid_t parent, int *children, int *zombies)
+{
+        struct children_count c = { .parent = parent };
+        (void)proc_stat_find(count_child, &c, NULL);
+        *children = c.children;
+        *zombies = c.zombies;
+}
+
 void leak_counts_read(struct leak_counts *out)
 {
         *out = (struct leak_counts){ .fds = count_fds() };
-        pid_t self = getpid();
-        DIR *d = opendir("/proc");
-        if (!d)
-                return;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-                char path[300], buf[512];
-                if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                int fd = open(path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                ssize_t n = read(fd, buf, sizeof(buf) - 1);
-                close(fd);
-                if (n <= 0)
-                        continue;
-                buf[n] = '\0';
-                /* "pid (comm) S ppid ...": comm may hold spaces and parens. */
-                char *p = strrchr(buf, ')');
-                char state;
-                int ppid;
-                if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2 || ppid != self)
-                        continue;
-                out->children++;
-                if (state == 'Z')
-                        out->zombies++;
-        }
-        closedir(d);
+        harness_count_children(getpid(), &out->children, &out->zombies);
 }
 
 void leak_fixture_setup(void)

@@ -26,6 +26,8 @@ struct leak_counts {
 
 /* Counts of the calling process, read from /proc. */
 void leak_counts_read(struct leak_counts *out);
+/* PARENT's children in /proc, and how many of them are zombies. */
+void harness_count_children(pid_t parent, int *children, int *zombies);
 /* The fixture, for tcase_add_checked_fixture(); the macro below adds it. */
 void leak_fixture_setup(void);
 void leak_fixture_teardown(void);

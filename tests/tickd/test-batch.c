@@ -16,8 +16,10 @@
 
 #include "tickd/batch.h"
 #include "core/cleanup.h"
+#include "harness/harness-daemon.h"
 #include "harness/harness.h"
 #include "shared/log.h"
+#include "shared/proc-stat.h"
 #include "tickd/runner.h"
 
 #define MAX_SEEN 64
@@ -317,33 +319,8 @@ START_TEST(background_process_does_not_hold_the_batch)
 }
 END_TEST
 
-/* The pid of our child whose comm is COMM, or 0. */
-static pid_t child_by_comm(const char *comm)
-{
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-        while (d && !found && (e = readdir(d))) {
-                char path[300], buf[512];
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                FILE *fp = fopen(path, "re");
-                if (!fp)
-                        continue;
-                size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-                fclose(fp);
-                buf[n] = '\0';
-                char *open_ = strchr(buf, '('), *close_ = strrchr(buf, ')');
-                int ppid;
-                if (!open_ || !close_ || sscanf(close_ + 1, " %*c %d", &ppid) != 1 || ppid != getpid())
-                        continue;
-                *close_ = '\0';
-                if (strcmp(open_ + 1, comm) == 0)
-                        found = atoi(e->d_name);
-        }
-        if (d)
-                closedir(d);
-        return found;
-}
+/* The pid of our live child whose comm is COMM, or 0. */
+static pid_t child_by_comm(const char *comm) { return harness_child_by_comm(getpid(), comm); }
 
 /* With the stderr target, the runner relays job output to its stderr. When
  * that is a pipe nobody reads any more, the lines are lost, but not the
@@ -795,19 +772,10 @@ static void spawn_at(struct fixture *f, const struct job *const *jobs, size_t n,
 /* Our live (not zombie) child named COMM, waited for up to 5 s; 0 if none. */
 static pid_t live_child_by_comm(const char *comm)
 {
-        for (long long start = harness_now_ms(); harness_now_ms() - start < 5000; usleep(2000)) {
-                pid_t pid = child_by_comm(comm);
-                char path[64], state = 0;
-                snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-                FILE *fp = pid ? fopen(path, "re") : NULL;
-                if (fp && fscanf(fp, "%*d (%*[^)]) %c", &state) != 1)
-                        state = 0;
-                if (fp)
-                        fclose(fp);
-                if (pid && state && state != 'Z')
-                        return pid;
-        }
-        return 0;
+        pid_t pid = 0;
+        for (long long start = harness_now_ms(); !(pid = child_by_comm(comm)) && harness_now_ms() - start < 5000;)
+                usleep(2000);
+        return pid;
 }
 
 static bool file_exists(const char *dir, const char *name)
@@ -921,14 +889,10 @@ START_TEST(runs_of_a_prepared_runner_that_died_get_a_fresh_runner)
         pid_t prepared = live_child_by_comm("tickd:ahead");
         ck_assert_int_gt(prepared, 0);
         ck_assert_int_eq(kill(prepared, SIGKILL), 0);
-        char path[64], state = 0;
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)prepared);
-        for (long long start = harness_now_ms(); state != 'Z'; usleep(1000)) {
+        struct proc_stat st = { .state = 0 };
+        for (long long start = harness_now_ms(); st.state != 'Z'; usleep(1000)) {
                 ck_assert_msg(harness_now_ms() - start < 5000, "the killed runner is not a zombie");
-                FILE *fp = fopen(path, "re");
-                ck_assert_ptr_nonnull(fp);
-                ck_assert_int_eq(fscanf(fp, "%*d (%*[^)]) %c", &state), 1);
-                fclose(fp);
+                ck_assert_int_eq(proc_stat_read(prepared, &st), 0);
         }
         spawn_at(&f, ahead, 1, 42000000);
         struct runs_seen seen = runs_now(&f);

@@ -2,7 +2,6 @@
  * scheduler_run_now() (tickctl run) for an unknown job, under overlap =
  * skip and allow, and once the scheduler is stopped; jobs due at the same
  * instant start in file order. */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include "core/crontab.h"
 #include "core/diag.h"
 #include "core/cleanup.h"
+#include "harness/harness-daemon.h"
 #include "harness/harness.h"
 #include "shared/log.h"
 #include "tickd/scheduler.h"
@@ -251,27 +251,7 @@ START_TEST(a_reload_of_one_file_leaves_the_schedules_of_another_alone)
 END_TEST
 
 /* Our live child (not a zombie) named COMM, or 0. */
-static pid_t live_child(const char *comm)
-{
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-        while (d && !found && (e = readdir(d))) {
-                char path[300], name[64], state;
-                int ppid;
-                snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-                FILE *fp = fopen(path, "re");
-                if (!fp)
-                        continue;
-                if (fscanf(fp, "%*d (%63[^)]) %c %d", name, &state, &ppid) == 3 && ppid == getpid() && state != 'Z' &&
-                    strcmp(name, comm) == 0)
-                        found = atoi(e->d_name);
-                fclose(fp);
-        }
-        if (d)
-                closedir(d);
-        return found;
-}
+static pid_t live_child(const char *comm) { return harness_child_by_comm(getpid(), comm); }
 
 /* Runs the loop in short steps until a runner named tickd:ahead is alive
  * while no batch is open: the runner forked ahead of the next instant. */
