@@ -554,7 +554,7 @@ t_pam_ahead() {
         X rm -f /etc/tickd/jobs.d/ahead.ini; X systemctl reload tickd.service
         [ "$(printf '%s\n' "$lines" | wc -l)" -ge 3 ] || { echo "job ahead ran fewer than 3 times: $lines"; return 1; }
         printf '%s\n' "$lines" | grep -qv '^ahead=1234 ' && { echo "a run missed limits.conf's nofile=1234: $lines"; return 1; }
-        printf '%s\n' "$lines" | awk '{ sub(/lead=/, "", $2) } $2 >= 2 { found = 1 } END { exit !found }' ||
+        printf '%s\n' "$lines" | awk '{ sub(/\r$/, ""); sub(/lead=/, "", $2) } $2 + 0 >= 2 { found = 1 } END { exit !found }' ||
                 { echo "no run's runner started 20 ms before it: $lines"; return 1; }
 }
 
