@@ -18,7 +18,12 @@
  * batch image handed to the next instance stores it too, so changing it
  * changes that format. */
 #define CONTROL_RUN_ID_MAX 33
-#define CONTROL_NEXT_RUNS  5 /* next fire times returned by GetJob */
+
+/* A fresh run id into OUT: 0, or a negative errno with OUT empty (no
+ * randomness to be had). The one place runs are named: a run by hand,
+ * a scheduled run, a fleet claim, a batch's run without one. */
+int control_run_id_new(char out[static CONTROL_RUN_ID_MAX]);
+#define CONTROL_NEXT_RUNS 5 /* next fire times returned by GetJob */
 
 /* D-Bus signatures of the interface, shared by server and client.
  * JOB: name, description, file, schedule, zone, user, command, enabled,

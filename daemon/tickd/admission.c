@@ -57,15 +57,6 @@ struct admission {
         uint64_t retry_usec;    /* the next back-off, 0 = none yet */
 };
 
-static void run_id_new(char out[static CONTROL_RUN_ID_MAX])
-{
-        sd_id128_t id;
-        if (sd_id128_randomize(&id) >= 0)
-                sd_id128_to_string(id, out);
-        else
-                out[0] = '\0'; /* the batch names it when it starts */
-}
-
 /* A run that will never start: its one final record, then the owner (the
  * scheduler: a persistent job's instant, tickctl run --wait callers). */
 static void run_dropped(struct admission *a, const char *job, const char *run_id, int64_t scheduled_usec, int error,
@@ -234,7 +225,7 @@ static enum admission_result admit(struct admission *a, struct admission_job *j,
 enum admission_result admission_admit(struct admission *a, struct admission_job *j, int64_t scheduled_usec)
 {
         char run_id[CONTROL_RUN_ID_MAX];
-        run_id_new(run_id);
+        (void)control_run_id_new(run_id); /* none: the batch names it when it starts */
         return admit(a, j, scheduled_usec, run_id);
 }
 
@@ -245,7 +236,7 @@ enum admission_result admission_offer(struct admission *a, struct admission_job 
         if (run_id && run_id[0])
                 snprintf(id, sizeof(id), "%s", run_id);
         else
-                run_id_new(id);
+                (void)control_run_id_new(id); /* none: the batch names it when it starts */
         bool was_queued = j->queued != NULL;
         if (may_start(a, j, scheduled_usec, id))
                 return admit(a, j, scheduled_usec, id);

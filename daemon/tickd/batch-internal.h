@@ -65,8 +65,6 @@ struct batch_manager {
         size_t n_unremoved;
 };
 
-/* A fresh run id. */
-void batch_new_run_id(char run_id[static CONTROL_RUN_ID_MAX]);
 /* What runner_main() needs for REQ's run, as SLOT of its batch, reporting
  * on WRITE_FD, named RUN_ID, for USER (the record's). */
 struct runner_request batch_runner_request(const struct batch_manager *m, const struct run_request *req, uint32_t slot,

@@ -172,7 +172,7 @@ int batch_prepare(struct batch_manager *m, const struct run_request *requests, s
                                               .scheduled_usec = req->scheduled_usec,
                                               .runner = own ? (uint32_t)p->n_runners++ : 0,
                                               .index = own ? 0 : (uint32_t)n_shared++ };
-                batch_new_run_id(run->run_id);
+                (void)control_run_id_new(run->run_id);
         }
         size_t prepared = 0;
         for (uint32_t runner = 0; runner < p->n_runners; runner++) {

@@ -452,17 +452,10 @@ static void run_fill(struct batch *b, size_t i, const struct run_request *req)
         if (req->run_id)
                 snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
         else
-                batch_new_run_id(run->run_id);
+                (void)control_run_id_new(run->run_id); /* none: recorded without one */
         m->n_running++;
         if (!run->job_name)
                 run->fork_error = ENOMEM;
-}
-
-void batch_new_run_id(char run_id[static CONTROL_RUN_ID_MAX])
-{
-        sd_id128_t id;
-        if (sd_id128_randomize(&id) >= 0)
-                sd_id128_to_string(id, run_id);
 }
 
 struct runner_request batch_runner_request(const struct batch_manager *m, const struct run_request *req, uint32_t slot,

@@ -364,9 +364,8 @@ static void entry_offer(struct scheduler *s, struct entry *e, int64_t scheduled)
                 return;
         }
         char run_id[CONTROL_RUN_ID_MAX];
-        sd_id128_t id;
-        if (sd_id128_randomize(&id) < 0 || fleet_claim(s->options.fleet, e->admission.job, scheduled,
-                                                       sd_id128_to_string(id, run_id), on_claimed, s) < 0)
+        if (control_run_id_new(run_id) < 0 ||
+            fleet_claim(s->options.fleet, e->admission.job, scheduled, run_id, on_claimed, s) < 0)
                 log_emit(&(struct log_record){ .event = LOG_EVENT_SKIPPED,
                                                .priority = LOG_ERR,
                                                .job = e->admission.job->name,
@@ -774,11 +773,9 @@ int scheduler_run_now_id(struct scheduler *s, const char *name, char run_id[stat
                 return -ESHUTDOWN;
         /* The id is chosen here, not by the batch, so that a run which
          * has to wait can be named (and waited for) before it starts. */
-        sd_id128_t id;
-        int r = sd_id128_randomize(&id);
+        int r = control_run_id_new(run_id);
         if (r < 0)
                 return r;
-        sd_id128_to_string(id, run_id);
         switch (admission_offer(s->admission, &e->admission, 0, run_id)) {
         case ADMISSION_ADMITTED: r = admission_flush(s->admission); return r < 0 ? r : SCHEDULER_RUN_STARTED;
         case ADMISSION_QUEUED: return SCHEDULER_RUN_QUEUED;
