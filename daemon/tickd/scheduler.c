@@ -27,7 +27,7 @@
 
 #define USEC_PER_SEC_I INT64_C(1000000)
 #define NONE           INT64_MAX
-/* The runner of an instant's batch is forked this long ahead of it
+/* The runners of an instant's batch are forked this long ahead of it
  * (batch_prepare(): issue 16's first start), for at most PREPARE_MAX of
  * its runs, and only when the lead is still ahead when the timer is armed. */
 #define PREPARE_LEAD_USEC INT64_C(50000)
@@ -190,7 +190,7 @@ static bool entry_preparable(const struct scheduler *s, const struct entry *e)
 
 /* The first PREPARE_MAX entries due at one instant in load order (the
  * heap's sequence), which is the order admission starts them in: the
- * runner forked ahead prepares the instant's first slice. */
+ * runners forked ahead prepare the instant's first slice. */
 struct prepare_set {
         const struct entry *entries[PREPARE_MAX];
         size_t n;
@@ -357,8 +357,8 @@ static void on_claimed(void *userdata, const struct fleet_claim_result *c)
 static void entry_offer(struct scheduler *s, struct entry *e, int64_t scheduled)
 {
         if (!s->options.fleet || e->admission.job->scope != JOB_SCOPE_FLEET) {
-                /* Under the name the runner forked ahead for it gave it, if
-                 * one did: that is how the batch finds it there. */
+                /* Under the name the runners forked ahead gave it, if they
+                 * did: that is how the batch finds it there. */
                 admission_offer(s->admission, &e->admission, scheduled,
                                 batch_prepared_run_id_of(s->batches, e->admission.job, scheduled));
                 return;
@@ -653,7 +653,7 @@ int scheduler_set_file(struct scheduler *s, const char *path, struct crontab_fil
                         s->files = f;
                 }
         }
-        /* The prepared runner knows the jobs by address: they may go now. */
+        /* Runners forked ahead know the jobs by address: they may go now. */
         batch_prepare_drop(s->batches);
         int64_t now = (int64_t)clock_now_usec(CLOCK_REALTIME), now_sec = now / USEC_PER_SEC_I;
         /* New or retimed jobs: the @reboot ones among them may be due. */
