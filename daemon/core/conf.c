@@ -403,13 +403,24 @@ int daemon_config_load_buffer(const char *name, const char *buf, size_t len, str
         return 0;
 }
 
-/* Opens tickd.conf for reading as RULE allows; -ENOENT silently. */
+/* Opens tickd.conf for reading as RULE allows; -ENOENT silently when
+ * there is none. A symbolic link to nothing is not "none": the admin
+ * meant a file, and running on the defaults would hide that (-EINVAL). */
 static int conf_open(const char *path, const struct crontab_options *rule, struct diagnostics *diags)
 {
         /* O_NONBLOCK: a FIFO put in its place must not hang the daemon. */
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 int r = -errno;
+                struct stat link;
+                if (r == -ENOENT && lstat(path, &link) == 0 && S_ISLNK(link.st_mode)) {
+                        char target[256];
+                        ssize_t n = readlink(path, target, sizeof(target) - 1);
+                        target[n > 0 ? n : 0] = '\0';
+                        diag_add(diags, DIAG_ERROR, path, 0, "a symbolic link to %s, which does not exist",
+                                 n > 0 ? target : "a file");
+                        return -EINVAL;
+                }
                 if (r != -ENOENT)
                         diag_add(diags, DIAG_ERROR, path, 0, "cannot open: %s", strerror(-r));
                 return r;

@@ -1709,6 +1709,19 @@ START_TEST(config_that_is_no_regular_file_is_refused)
 }
 END_TEST
 
+/* A symbolic link to nothing is an error, not "no tickd.conf": running on
+ * the defaults would hide that the file meant is missing. */
+START_TEST(config_that_is_a_dangling_symlink_is_refused)
+{
+        char msg[512], path[4200];
+        snprintf(path, sizeof(path), "%s/tickd.conf", tmp);
+        ck_assert_int_eq(symlink("/nonexistent/tickd.conf", path), 0);
+        struct crontab_options rule = options();
+        ck_assert_int_eq(load_conf_as(path, &rule, msg, sizeof(msg)), -EINVAL);
+        ck_assert_str_eq(msg, "a symbolic link to /nonexistent/tickd.conf, which does not exist");
+}
+END_TEST
+
 START_TEST(config_errors_name_their_line)
 {
         struct daemon_config c;
@@ -2150,6 +2163,7 @@ static Suite *crontab_suite(void)
         tcase_add_test(tc, config_symlink_to_an_unsafe_file_is_refused);
         tcase_add_test(tc, config_of_a_user_instance_must_be_the_users_alone);
         tcase_add_test(tc, config_that_is_no_regular_file_is_refused);
+        tcase_add_test(tc, config_that_is_a_dangling_symlink_is_refused);
         tcase_add_loop_test(tc, config_errors_name_their_line, 0, ELEMENTSOF(config_errors));
         suite_add_tcase(s, tc);
 

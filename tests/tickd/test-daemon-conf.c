@@ -379,6 +379,29 @@ START_TEST(unknown_default_timezone_stops_start_up)
 }
 END_TEST
 
+/* A tickd.conf that is a symbolic link to nothing stops start-up as a
+ * broken one does: without the file the admin meant, the defaults would
+ * run jobs under settings nobody chose. */
+START_TEST(dangling_tickd_conf_symlink_stops_start_up)
+{
+        char config_dir[4200], conf[4300], *err;
+        char *dir = make_tree();
+        snprintf(config_dir, sizeof(config_dir), "%s/config", dir);
+        snprintf(conf, sizeof(conf), "%s/tickd.conf", config_dir);
+        ck_assert_int_eq(symlink("/nonexistent/tickd.conf", conf), 0);
+        ck_assert_int_eq(run_tickd(dir, false, &err), 1);
+        ck_assert_msg(strstr(err, conf) &&
+                              strstr(err, "a symbolic link to /nonexistent/tickd.conf, which does not exist") &&
+                              strstr(err, "not starting"),
+                      "got: %s", err);
+        free(err);
+        ck_assert_int_eq(run_tickd(dir, true, &err), 1); /* tickd --check */
+        ck_assert_msg(strstr(err, "which does not exist"), "got: %s", err);
+        free(err);
+        harness_tmpdir_remove(dir);
+}
+END_TEST
+
 /* tickd --check judges scope = fleet by tickd.conf's [fleet] section, and
  * names a bad [fleet] key at its line. */
 START_TEST(check_judges_scope_fleet_by_tickd_conf)
@@ -489,6 +512,7 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, default_timezone_changes_on_reload);
         tcase_add_test(tc, unknown_default_timezone_on_reload_is_rejected);
         tcase_add_test(tc, unknown_default_timezone_stops_start_up);
+        tcase_add_test(tc, dangling_tickd_conf_symlink_stops_start_up);
         tcase_add_test(tc, tickctl_reload_reads_tickd_conf_again);
         tcase_add_test(tc, path_changes_on_reload);
         tcase_add_test(tc, unsafe_tickd_conf_on_reload_is_rejected);
