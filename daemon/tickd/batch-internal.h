@@ -65,6 +65,9 @@ struct batch_manager {
         size_t n_unremoved;
 };
 
+/* Who a run of JOB is recorded as (TICKD_USER): its user=, else the
+ * daemon's own (looked up once), else "?". */
+const char *batch_run_user(const struct batch_manager *m, const struct job *job);
 /* What runner_main() needs for REQ's run, as SLOT of its batch, reporting
  * on WRITE_FD, named RUN_ID, for USER (the record's). */
 struct runner_request batch_runner_request(const struct batch_manager *m, const struct run_request *req, uint32_t slot,

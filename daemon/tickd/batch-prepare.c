@@ -114,7 +114,6 @@ static void prepared_fork(struct batch_manager *m, struct batch_prepared *p, uin
 {
         int go[2];
         struct prepared_runner *runner = &p->runners[r];
-        *runner = (struct prepared_runner){ .go_fd = -1 };
         /* The go channel: a packet per write (a batch's go records), and
          * send() with MSG_NOSIGNAL, so that a runner that died meets EPIPE,
          * never SIGPIPE, whatever the process's disposition. */
@@ -181,9 +180,8 @@ int batch_prepare(struct batch_manager *m, const struct run_request *requests, s
                         const struct prepared_run *run = &p->runs[j];
                         if (run->runner != runner)
                                 continue;
-                        /* The record's user as batch.c's run_fill() names it,
-                         * in the runner's copy of our memory. */
-                        const char *user = run->job->user ? run->job->user : m->own_user ? m->own_user : "?";
+                        /* The record's user, in the runner's copy of our memory. */
+                        const char *user = batch_run_user(m, run->job);
                         struct run_request req = { .job = run->job,
                                                    .scheduled_usec = run->scheduled_usec,
                                                    .failed_exit_status = -1 };

@@ -435,6 +435,11 @@ static void request_deadline(const struct job *job, uint64_t *deadline, bool *bo
                 *deadline = d;
 }
 
+const char *batch_run_user(const struct batch_manager *m, const struct job *job)
+{
+        return job->user ? job->user : m->own_user ? m->own_user : "?";
+}
+
 /* Fills run I of B from REQ; a run without its name (no memory) gets no
  * runner (fork_error). */
 static void run_fill(struct batch *b, size_t i, const struct run_request *req)
@@ -446,9 +451,7 @@ static void run_fill(struct batch *b, size_t i, const struct run_request *req)
         run->scheduled_usec = req->scheduled_usec;
         run->on_failure = req->command != NULL;
         run->job_name = strdup(req->job->name);
-        run->user = strdup(req->job->user ? req->job->user
-                           : m->own_user  ? m->own_user
-                                          : "?"); /* NULL on ENOMEM: only a field lost */
+        run->user = strdup(batch_run_user(m, req->job)); /* NULL on ENOMEM: only a field lost */
         if (req->run_id)
                 snprintf(run->run_id, sizeof(run->run_id), "%s", req->run_id);
         else

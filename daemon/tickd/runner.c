@@ -598,13 +598,19 @@ static void launch_release(struct launch *l)
         l->mail = mail_capture_free(l->mail);
 }
 
+/* L's PAM session, if any, ends (in the runner only: a child that
+ * releases another run's launch must not end that run's session). */
+static void launch_session_end(struct launch *l)
+{
+        runner_pam_close(l->pam);
+        l->pam = NULL;
+}
+
 /* RUN failed before its job ran (or could not be watched): its FINISHED
  * record says where, and the run is done. */
 static void run_fail(struct runner *r, struct runner_run *run, const char *stage, int error)
 {
-        /* A session opened before the step that failed ends here. */
-        runner_pam_close(run->launch.pam);
-        run->launch.pam = NULL;
+        launch_session_end(&run->launch); /* opened before the step that failed */
         if (r->preparing) {
                 /* No slot yet, and the daemon may never start it: the
                  * failure is reported if its go comes (run_go()). */
@@ -998,8 +1004,7 @@ static void run_complete(struct runner *r, struct runner_run *run)
         /* Before the output: killed leftovers close the pipes they held. */
         if (l->cgroup.dir_fd >= 0)
                 cgroup_finish(r, run);
-        runner_pam_close(l->pam); /* the session ends with the job's main process, as cron's does */
-        l->pam = NULL;
+        launch_session_end(l); /* with the job's main process, as cron's does */
         /* The main process is gone: what it wrote is in the pipes. Background
          * processes that still hold them must not hold the run open. */
         if (output_pump(l->out))
@@ -1411,8 +1416,7 @@ static void runner_await_go(struct runner *r)
                 struct runner_run *run = &r->runs[i];
                 if (run->state != RUN_PENDING)
                         continue;
-                runner_pam_close(run->launch.pam);
-                run->launch.pam = NULL;
+                launch_session_end(&run->launch);
                 launch_release(&run->launch);
                 run->state = RUN_DONE;
                 r->n_open--;

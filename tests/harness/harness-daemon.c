@@ -1,7 +1,6 @@
 /* harness-daemon.c — starting and watching a real tickd; see harness-daemon.h. */
 #include "harness/harness-daemon.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,6 @@
 /* test-batch.c — batches, runners and the collector, in process, with jobs
  * built in code: every outcome kind, the group kill on timeout, a job that
  * leaves a background process, a runner that dies without reporting. */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +105,34 @@ static const struct outcome *outcome_of(const struct fixture *f, const char *nam
                         return f->seen.lost[i] ? NULL : &f->seen.outcomes[i];
         ck_abort_msg("no outcome for %s", name);
         return NULL;
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return access(path, F_OK) == 0;
+}
+
+static void read_file_line(const char *dir, const char *name, char *out, size_t size)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *fp = fopen(path, "re");
+        ck_assert_msg(fp, "no %s", path);
+        ck_assert_ptr_nonnull(fgets(out, (int)size, fp));
+        out[strcspn(out, "\n")] = '\0';
+        fclose(fp);
+}
+
+/* The pid written in DIR/NAME. */
+static pid_t pid_in(const char *dir, const char *name)
+{
+        char line[32];
+        int pid = 0;
+        read_file_line(dir, name, line, sizeof(line));
+        ck_assert_msg(sscanf(line, "%d", &pid) == 1, "no pid in %s/%s: %s", dir, name, line);
+        return (pid_t)pid;
 }
 
 START_TEST(reports_exit_status_signal_and_setup_failure)
@@ -278,13 +305,7 @@ START_TEST(timeout_kills_the_whole_group)
         ck_assert_int_eq(o->status, OUTCOME_SIGNALED);
         ck_assert_int_eq(o->signal, SIGTERM);
         fixture_close(&f);
-        char path[512];
-        snprintf(path, sizeof(path), "%s/child", dir);
-        FILE *fp = fopen(path, "re");
-        ck_assert_ptr_nonnull(fp);
-        int child = 0;
-        ck_assert_int_eq(fscanf(fp, "%d", &child), 1);
-        fclose(fp);
+        pid_t child = pid_in(dir, "child");
         /* The orphaned sleep was reparented to us (subreaper) and killed. */
         ck_assert_int_eq(harness_reap_children(2000), 0);
         ck_assert_int_eq(kill(child, 0) < 0 ? errno : 0, ESRCH);
@@ -305,13 +326,7 @@ START_TEST(background_process_does_not_hold_the_batch)
         ck_assert_int_lt(ms, 1500);
         ck_assert_int_eq(outcome_of(&f, "daemonises")->code, 0);
         fixture_close(&f);
-        char path[512];
-        snprintf(path, sizeof(path), "%s/bg", dir);
-        FILE *fp = fopen(path, "re");
-        int bg = 0;
-        ck_assert_ptr_nonnull(fp);
-        ck_assert_int_eq(fscanf(fp, "%d", &bg), 1);
-        fclose(fp);
+        pid_t bg = pid_in(dir, "bg");
         ck_assert_int_eq(kill(bg, 0), 0); /* still running: the batch did not wait for it */
         kill(bg, SIGKILL);
         ck_assert_int_eq(harness_reap_children(2000), 0);
@@ -679,13 +694,7 @@ START_TEST(a_daemonising_job_holds_up_neither_its_shared_runner_nor_the_batch)
         assert_exited(&f, "quick", 0);
         assert_exited(&f, "later", 2);
         fixture_close(&f);
-        char path[512];
-        snprintf(path, sizeof(path), "%s/bg", dir);
-        FILE *fp = fopen(path, "re");
-        int bg = 0;
-        ck_assert_ptr_nonnull(fp);
-        ck_assert_int_eq(fscanf(fp, "%d", &bg), 1);
-        fclose(fp);
+        pid_t bg = pid_in(dir, "bg");
         ck_assert_int_eq(kill(bg, 0), 0); /* still running: nothing waited for it */
         kill(bg, SIGKILL);
         ck_assert_int_eq(harness_reap_children(2000), 0);
@@ -769,6 +778,16 @@ static void spawn_at(struct fixture *f, const struct job *const *jobs, size_t n,
         ck_assert_int_eq(batch_spawn(f->manager, req, n), (int)n);
 }
 
+/* Runs the loop (whose SIGCHLD handler reaps the manager's children)
+ * until PID, WHAT, has exited and been reaped; 5 s at most. */
+static void run_until_reaped(struct fixture *f, pid_t pid, const char *what)
+{
+        for (long long start = harness_now_ms(); kill(pid, 0) == 0;) {
+                ck_assert_msg(harness_now_ms() - start < 5000, "%s did not exit", what);
+                ck_assert_int_ge(sd_event_run(f->event, 20 * 1000), 0);
+        }
+}
+
 /* Our live (not zombie) child named COMM, waited for up to 5 s; 0 if none. */
 static pid_t live_child_by_comm(const char *comm)
 {
@@ -776,24 +795,6 @@ static pid_t live_child_by_comm(const char *comm)
         for (long long start = harness_now_ms(); !(pid = child_by_comm(comm)) && harness_now_ms() - start < 5000;)
                 usleep(2000);
         return pid;
-}
-
-static bool file_exists(const char *dir, const char *name)
-{
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        return access(path, F_OK) == 0;
-}
-
-static void read_file_line(const char *dir, const char *name, char *out, size_t size)
-{
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        FILE *fp = fopen(path, "re");
-        ck_assert_msg(fp, "no %s", path);
-        ck_assert_ptr_nonnull(fgets(out, (int)size, fp));
-        out[strcspn(out, "\n")] = '\0';
-        fclose(fp);
 }
 
 /* The prepared runner starts nothing before its go; at the go the batch's
@@ -859,10 +860,7 @@ START_TEST(a_prepared_runner_waits_for_its_own_runs_and_a_drop_ends_it)
         run_until_closed(&f, 5000);
         ck_assert_int_eq(kill(prepared, 0), 0); /* still waiting for its instant */
         batch_prepare_drop(f.manager);
-        for (long long start = harness_now_ms(); kill(prepared, 0) == 0;) {
-                ck_assert_msg(harness_now_ms() - start < 5000, "the dropped runner did not exit");
-                ck_assert_int_ge(sd_event_run(f.event, 20 * 1000), 0); /* reaps it */
-        }
+        run_until_reaped(&f, prepared, "the dropped runner");
         spawn_at(&f, ahead, 1, 42000000);
         seen = runs_now(&f);
         ck_assert_int_gt(runner_of(&seen, "ahead"), 0);
@@ -942,14 +940,6 @@ START_TEST(a_prepared_run_that_failed_its_preparation_is_reported_at_its_go)
 }
 END_TEST
 
-/* The pid written in DIR/NAME. */
-static pid_t pid_in(const char *dir, const char *name)
-{
-        char line[32];
-        read_file_line(dir, name, line, sizeof(line));
-        return (pid_t)atoi(line);
-}
-
 /* A stopped job whose main process ends at SIGTERM, leaving in its group
  * a process that ignores SIGTERM: the run is recorded at once, and the
  * leftover gets its SIGKILL at the stop's deadline (kill_grace), as the
@@ -1014,10 +1004,7 @@ START_TEST(a_mail_run_is_prepared_in_a_runner_of_its_own)
         assert_exited(&f, "mailer", 3);
         /* Alone: its own runner is the only one forked ahead. The last
          * one is reaped first, so that the name is the new one's. */
-        for (long long t0 = harness_now_ms(); kill(mail, 0) == 0;) {
-                ck_assert_msg(harness_now_ms() - t0 < 5000, "the last mail runner did not exit");
-                ck_assert_int_ge(sd_event_run(f.event, 20 * 1000), 0);
-        }
+        run_until_reaped(&f, mail, "the last mail runner");
         const struct job *alone[] = { &jobs[1] };
         ck_assert_int_eq(prepare(&f, alone, 1, 43000000), 1);
         mail = live_child_by_comm("tickd:mailer");
